@@ -1,0 +1,83 @@
+"""The ``mcp-kernel`` command line: a thin shell over :class:`mcp_kernel.session.Session`.
+
+Every subcommand comes from the shared registry (:mod:`mcp_kernel.commands`), so it takes the same
+names and flags as ``%mcp`` in a notebook. Expected failures print one line to stderr and exit 1 (2 for
+a usage error); only a bug shows a traceback.
+
+>>> main(["--version"])                                            # doctest: +SKIP
+mcp-kernel 0.1.0
+0
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from .commands import _HelpShown, build_parser
+from .errors import ConfigError, MCPKernelError, UsageError
+
+__all__ = ["main"]
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mcp-kernel")
+    except PackageNotFoundError:
+        return "0.1.0"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return the process exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] in (["--version"], ["-V"]):
+        print(f"mcp-kernel {_version()}")
+        return 0
+    parser = build_parser("mcp-kernel", "cli")
+    try:
+        args = parser.parse_args(argv)
+    except _HelpShown as shown:
+        if str(shown):
+            print(str(shown), file=sys.stderr, end="")
+        return 0
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+
+    from .display import to_json, to_text
+    from .session import Session
+
+    session = None
+    try:
+        from .config import load_settings
+
+        settings = load_settings()
+        if args.timeout is not None:
+            settings.timeout = settings.connect_timeout = args.timeout
+        session = Session(settings=settings, config_file=args.config)
+        result = args.handler(session, args)
+        output = to_json(result) if getattr(args, "json", False) else to_text(result)
+        if output:
+            print(output)
+        return int(getattr(result, "exit_code", 0) or (0 if getattr(result, "ok", True) else 1))
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (MCPKernelError, ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    finally:
+        if session is not None:
+            session.close()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

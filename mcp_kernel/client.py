@@ -1,0 +1,524 @@
+"""Connections to MCP servers over stdio and streamable HTTP: the only module that imports ``mcp``.
+
+A :class:`Connection` is owned by one long-lived task on the background loop (:mod:`mcp_kernel.runtime`);
+callers on any thread use its synchronous methods, or ``await`` the ``a*`` ones from the loop itself.
+A :class:`ConnectionPool` keeps one live connection per server, shared by every caller, and starts a
+server again on the next call after it crashed.
+
+>>> from mcp_kernel.config import demo_spec
+>>> with ConnectionPool([demo_spec()]) as pool:                    # doctest: +SKIP
+...     tools = pool.list_tools("demo")
+...     rows = pool.call_tool("demo", "query_sales", {"region": "EU", "limit": 3}).value
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as _dt
+import shutil
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from . import runtime
+from .config import log_dir
+from .errors import (
+    ServerCrashed,
+    ServerError,
+    ServerNotFound,
+    ServerStartError,
+    ServerTimeout,
+    ToolCallError,
+)
+from .models import CallResult, ServerInfo, ServerSpec, ToolAnnotations, ToolInfo
+
+if TYPE_CHECKING:  # the SDK costs ~0.35 s to import; only pay for it when a server is used
+    from mcp import ClientSession
+
+__all__ = ["Connection", "ConnectionPool", "DEFAULT_TIMEOUT", "DEFAULT_CONNECT_TIMEOUT"]
+
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_CONNECT_TIMEOUT = 30.0
+_LOG_TAIL_LINES = 20
+_MAX_PAGES = 1000
+# How long the synchronous facade waits beyond a call's own timeout before giving up on the loop.
+_GRACE = 5.0
+
+ProgressCallback = Callable[[float, float | None, str | None], None]
+
+
+def _tool_info(tool: Any) -> ToolInfo:
+    ann = tool.annotations
+    return ToolInfo(
+        name=tool.name,
+        title=tool.title,
+        description=tool.description or "",
+        input_schema=tool.input_schema or {"type": "object"},
+        output_schema=tool.output_schema,
+        annotations=ToolAnnotations(
+            title=getattr(ann, "title", None),
+            read_only=getattr(ann, "read_only_hint", None),
+            destructive=getattr(ann, "destructive_hint", None),
+            idempotent=getattr(ann, "idempotent_hint", None),
+            open_world=getattr(ann, "open_world_hint", None),
+        ),
+    )
+
+
+def _server_info(init: Any) -> ServerInfo:
+    impl = init.server_info
+    caps = init.capabilities.model_dump(mode="json", exclude_none=True, by_alias=True) if init.capabilities else {}
+    return ServerInfo(
+        name=impl.name,
+        version=impl.version or "",
+        title=getattr(impl, "title", None),
+        protocol_version=str(init.protocol_version),
+        capabilities=caps,
+        instructions=init.instructions,
+    )
+
+
+def _leaf_errors(exc: BaseException) -> list[BaseException]:
+    """Flatten anyio's exception groups to the errors that actually happened."""
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for sub in exc.exceptions for leaf in _leaf_errors(sub)]
+    return [exc]
+
+
+def _describe(exc: BaseException) -> str:
+    leaves = [e for e in _leaf_errors(exc) if not isinstance(e, asyncio.CancelledError)] or [exc]
+    return "; ".join(f"{type(e).__name__}: {e}" if str(e) else type(e).__name__ for e in leaves)
+
+
+def _is_closed(exc: BaseException) -> bool:
+    from mcp import MCPError
+
+    return any(
+        isinstance(e, MCPError) and "closed" in e.message.lower()
+        or isinstance(e, (BrokenPipeError, ConnectionError, EOFError))
+        or type(e).__name__ in {"ClosedResourceError", "BrokenResourceError", "EndOfStream"}
+        for e in _leaf_errors(exc)
+    )
+
+
+class Connection:
+    """One connection to one MCP server.
+
+    >>> conn = Connection(ServerSpec(name="demo", command="python", args=["-m", "mcp_kernel.demo"]))
+    >>> conn.connect().name                                          # doctest: +SKIP
+    'demo'
+    """
+
+    def __init__(
+        self,
+        spec: ServerSpec,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        logs: Path | None = None,
+    ) -> None:
+        self.spec = spec
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self.log_path = (logs or log_dir()) / f"{_safe_filename(spec.name)}.log"
+        self.info: ServerInfo | None = None
+        self._session: ClientSession | None = None
+        self._owner: asyncio.Task[None] | None = None
+        self._closing: asyncio.Event | None = None
+        self._log_offset = 0
+        self._errlog: IO[str] | None = None
+        self._tools: list[ToolInfo] | None = None
+        self._connect_lock: asyncio.Lock | None = None
+
+    # ---- state -------------------------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        """True while the server's process (or HTTP session) is up and the handshake is done."""
+        return self._session is not None and self._owner is not None and not self._owner.done()
+
+    def log_tail(self, lines: int = _LOG_TAIL_LINES) -> str:
+        """The last lines this server wrote to stderr since it was last started ('' for HTTP)."""
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as fh:
+                fh.seek(self._log_offset)
+                return "".join(deque(fh, maxlen=lines)).rstrip()
+        except OSError:
+            return ""
+
+    # ---- async API (run on the loop) ---------------------------------------------------------
+    async def aconnect(self) -> ServerInfo:
+        """Start (or reuse) the connection and return the server's handshake info."""
+        if self._connect_lock is None:
+            self._connect_lock = asyncio.Lock()
+        async with self._connect_lock:
+            if self.connected and self.info is not None:
+                return self.info
+            await self._astop()
+            return await self._astart()
+
+    async def _astart(self) -> ServerInfo:
+        loop = asyncio.get_running_loop()
+        ready: asyncio.Future[tuple[Any, Any]] = loop.create_future()
+        self._closing = asyncio.Event()
+        self._open_log()
+        self._owner = loop.create_task(self._own(ready, self._closing), name=f"mcp-server:{self.spec.name}")
+        try:
+            session, init = await asyncio.wait_for(asyncio.shield(ready), self.connect_timeout)
+        except TimeoutError:
+            await self._astop()
+            raise ServerStartError(
+                f"Server {self.spec.name!r} did not finish the MCP handshake within {self.connect_timeout:g} s "
+                f"({self.spec.describe()}). Check that it speaks MCP on {self._where()}.",
+                server=self.spec.name,
+                log_tail=self.log_tail(),
+            ) from None
+        except ServerStartError as exc:
+            await self._astop()
+            await asyncio.sleep(0.05)  # let the dying process flush stderr so its last words are quoted
+            raise ServerStartError(str(exc), server=self.spec.name, log_tail=self.log_tail()) from None
+        self._session = session
+        self.info = _server_info(init)
+        self._tools = None
+        return self.info
+
+    def _where(self) -> str:
+        return "stdout" if self.spec.transport == "stdio" else str(self.spec.url)
+
+    def _open_log(self) -> None:
+        if self.spec.transport != "stdio":
+            return
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        if self._errlog is None or self._errlog.closed:
+            self._errlog = open(self.log_path, "a", encoding="utf-8", errors="replace")  # noqa: SIM115 - kept open
+        stamp = _dt.datetime.now().isoformat(timespec="seconds")
+        self._errlog.write(f"--- {stamp} starting: {self.spec.describe()}\n")
+        self._errlog.flush()
+        self._log_offset = self._errlog.tell()
+
+    async def _own(self, ready: asyncio.Future[tuple[Any, Any]], closing: asyncio.Event) -> None:
+        """The task that owns the transport and session for their whole life."""
+        from mcp import ClientSession
+
+        try:
+            async with self._transport() as (read, write), ClientSession(read, write) as session:
+                init = await session.initialize()
+                if not ready.done():
+                    ready.set_result((session, init))
+                await closing.wait()
+        except BaseException as exc:  # noqa: BLE001 - reported to whoever waits for the handshake
+            if not ready.done():
+                ready.set_exception(self._start_error(exc))
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+        finally:
+            if not ready.done():
+                ready.set_exception(self._start_error(None))
+            self._session = None
+
+    def _transport(self) -> Any:
+        if self.spec.transport == "stdio":
+            from mcp import StdioServerParameters
+            from mcp.client.stdio import stdio_client
+
+            params = StdioServerParameters(
+                command=self.spec.command or "", args=self.spec.args, env=self.spec.env or None, cwd=self.spec.cwd
+            )
+            return stdio_client(params, errlog=self._errlog)
+        return _http_transport(str(self.spec.url), self.spec.headers)
+
+    def _start_error(self, exc: BaseException | None) -> ServerStartError:
+        name, spec = self.spec.name, self.spec
+        leaves = _leaf_errors(exc) if exc is not None else []
+        if any(isinstance(e, FileNotFoundError) for e in leaves) and spec.transport == "stdio":
+            found = shutil.which(spec.command or "")
+            what = "is not executable" if found else "was not found on PATH"
+            message = f"Server {name!r}: command {spec.command!r} {what}. Install it or fix 'command' in mcp.json."
+        elif spec.transport == "http" and any(_is_connect_error(e) for e in leaves):
+            message = f"Server {name!r}: nothing answered at {spec.url}. Start the server or fix its 'url'."
+        else:
+            cause = f" ({_describe(exc)})" if exc is not None else ""
+            message = (
+                f"Server {name!r} stopped before the MCP handshake finished{cause}. "
+                f"Command: {spec.describe()}. See `mcp-kernel server validate {name}` or its log at {self.log_path}."
+            )
+        return ServerStartError(message, server=name)
+
+    async def _astop(self) -> None:
+        owner, closing, live = self._owner, self._closing, self._session is not None
+        self._owner, self._closing, self._session = None, None, None
+        if owner is None:
+            return
+        if closing is not None:
+            closing.set()
+        if not live:
+            # Still in the handshake: nothing to close politely, the process is stopped by cancellation.
+            owner.cancel()
+        try:
+            await asyncio.wait_for(asyncio.shield(owner), 5)
+        except (TimeoutError, asyncio.CancelledError):
+            owner.cancel()
+            await asyncio.gather(owner, return_exceptions=True)
+        except BaseException:  # noqa: BLE001 - the owner already reported its failure
+            pass
+
+    async def aclose(self) -> None:
+        """Stop the server (or end the HTTP session) and release the log file."""
+        await self._astop()
+        if self._errlog is not None and not self._errlog.closed:
+            self._errlog.close()
+
+    async def alist_tools(self, *, refresh: bool = False) -> list[ToolInfo]:
+        """Every tool the server publishes, following ``next_cursor`` to the last page."""
+        if self._tools is not None and not refresh and self.connected:
+            return self._tools
+        await self.aconnect()
+        tools: list[ToolInfo] = []
+        cursor: str | None = None
+        from mcp.types import PaginatedRequestParams
+
+        for _ in range(_MAX_PAGES):
+            params = PaginatedRequestParams(cursor=cursor) if cursor else None
+            page = await self._request(lambda s, p=params: s.list_tools(params=p), "tools/list", self.timeout)
+            tools.extend(_tool_info(t) for t in page.tools)
+            cursor = page.next_cursor
+            if not cursor:
+                break
+        else:
+            raise ServerError(f"Server {self.spec.name!r} returned more than {_MAX_PAGES} pages of tools.")
+        self._tools = tools
+        return tools
+
+    async def acall_tool(
+        self,
+        tool: str,
+        arguments: dict[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> CallResult:
+        """Call one tool; an ``isError`` result comes back as a ``CallResult`` with ``is_error`` set."""
+        await self.aconnect()
+        timeout = self.timeout if timeout is None else timeout
+
+        async def on_progress(value: float, total: float | None, message: str | None) -> None:
+            if progress is not None:
+                progress(value, total, message)
+
+        started = time.perf_counter()
+        result = await self._request(
+            lambda s: s.call_tool(tool, arguments or {}, progress_callback=on_progress if progress else None),
+            f"tools/call {tool!r}",
+            timeout,
+        )
+        text = "\n".join(block.text for block in result.content if getattr(block, "type", None) == "text")
+        return CallResult(
+            server=self.spec.name,
+            tool=tool,
+            structured=result.structured_content,
+            text=text,
+            content=[block.model_dump(mode="json", by_alias=True, exclude_none=True) for block in result.content],
+            is_error=bool(result.is_error),
+            duration_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    async def _request(self, send: Callable[[ClientSession], Any], what: str, timeout: float) -> Any:
+        from mcp import MCPError
+
+        session = self._session
+        if session is None:
+            await self.aconnect()
+            session = self._session
+        assert session is not None
+        try:
+            return await asyncio.wait_for(send(session), timeout)
+        except TimeoutError:
+            raise ServerTimeout(
+                f"Server {self.spec.name!r} did not answer {what} within {timeout:g} s. The connection is kept; "
+                "raise the timeout if the tool is slow.",
+                server=self.spec.name,
+            ) from None
+        except BaseException as exc:
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            if _is_closed(exc) or not self.connected:
+                await asyncio.sleep(0.05)  # let the dying process flush its stderr into the log
+                tail = self.log_tail()
+                await self._astop()
+                raise ServerCrashed(
+                    f"Server {self.spec.name!r} closed the connection during {what}; it will be started again "
+                    "on the next call.",
+                    server=self.spec.name,
+                    log_tail=tail,
+                ) from None
+            if isinstance(exc, MCPError):
+                if "unknown tool" in exc.message.lower() or "not found" in exc.message.lower():
+                    raise ToolCallError(
+                        f"Server {self.spec.name!r} refused {what}: {exc.message}", server=self.spec.name
+                    ) from None
+                raise ServerError(f"Server {self.spec.name!r} answered {what} with an error: {exc.message}",
+                                  server=self.spec.name) from None
+            raise ServerError(f"Server {self.spec.name!r}: {what} failed: {_describe(exc)}",
+                              server=self.spec.name) from exc
+
+    # ---- sync facade (any thread but the loop's) ---------------------------------------------
+    def connect(self) -> ServerInfo:
+        """Start the server if needed; return its handshake info."""
+        return _run(self.aconnect(), self.connect_timeout + _GRACE, self.spec.name)
+
+    def list_tools(self, *, refresh: bool = False) -> list[ToolInfo]:
+        """Every tool the server publishes (cached until ``refresh`` or a reconnect)."""
+        return _run(self.alist_tools(refresh=refresh), self.connect_timeout + self.timeout + _GRACE, self.spec.name)
+
+    def call_tool(
+        self,
+        tool: str,
+        arguments: dict[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> CallResult:
+        """Call ``tool`` with ``arguments``; see :meth:`acall_tool`."""
+        wait = self.connect_timeout + (self.timeout if timeout is None else timeout) + _GRACE
+        return _run(self.acall_tool(tool, arguments, timeout=timeout, progress=progress), wait, self.spec.name)
+
+    def close(self) -> None:
+        """Stop the server; safe to call twice."""
+        if self._owner is None and (self._errlog is None or self._errlog.closed):
+            return
+        try:
+            runtime.run(self.aclose(), timeout=10)
+        except (TimeoutError, RuntimeError):
+            pass
+
+    def __repr__(self) -> str:
+        state = "connected" if self.connected else "idle"
+        return f"<Connection {self.spec.name!r} {self.spec.transport} {state}>"
+
+
+def _run(coro: Any, timeout: float, server: str) -> Any:
+    try:
+        return runtime.run(coro, timeout)
+    except TimeoutError:
+        raise ServerTimeout(f"Server {server!r} did not answer within {timeout:g} s.", server=server) from None
+
+
+def _is_connect_error(exc: BaseException) -> bool:
+    return type(exc).__name__ in {"ConnectError", "ConnectTimeout"} or isinstance(exc, ConnectionRefusedError)
+
+
+def _http_transport(url: str, headers: dict[str, str]) -> Any:
+    import contextlib
+
+    import httpx2
+    from mcp.client.streamable_http import streamable_http_client
+
+    @contextlib.asynccontextmanager
+    async def transport() -> Any:
+        timeout = httpx2.Timeout(30.0, read=300.0)
+        async with httpx2.AsyncClient(headers=headers or None, timeout=timeout) as http:
+            async with streamable_http_client(url, http_client=http) as streams:
+                yield streams[0], streams[1]
+
+    return transport()
+
+
+def _safe_filename(name: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip(".")
+    return cleaned[:100] or "server"
+
+
+class ConnectionPool:
+    """One live connection per server, shared by every caller and restarted on demand.
+
+    >>> pool = ConnectionPool()
+    >>> pool.names()
+    []
+    """
+
+    def __init__(
+        self,
+        specs: Iterable[ServerSpec] = (),
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        logs: Path | None = None,
+    ) -> None:
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self._logs = logs
+        self._lock = threading.Lock()
+        self._connections: dict[str, Connection] = {}
+        for spec in specs:
+            self.add(spec)
+
+    def add(self, spec: ServerSpec, *, replace: bool = False) -> Connection:
+        """Register a server (it starts on first use). Replacing one closes the old connection."""
+        with self._lock:
+            old = self._connections.get(spec.name)
+            if old is not None and old.spec == spec:
+                return old
+            if old is not None and not replace:
+                raise ServerError(
+                    f"Server {spec.name!r} is already added with a different command or URL. Remove it first.",
+                    server=spec.name,
+                )
+            conn = Connection(spec, timeout=self.timeout, connect_timeout=self.connect_timeout, logs=self._logs)
+            self._connections[spec.name] = conn
+        if old is not None:
+            old.close()
+        return conn
+
+    def set_timeouts(self, timeout: float, connect_timeout: float) -> None:
+        """Change the timeouts of every connection, present and future."""
+        self.timeout, self.connect_timeout = timeout, connect_timeout
+        with self._lock:
+            for conn in self._connections.values():
+                conn.timeout, conn.connect_timeout = timeout, connect_timeout
+
+    def remove(self, name: str) -> None:
+        """Stop and forget server ``name``."""
+        with self._lock:
+            conn = self._connections.pop(name, None)
+        if conn is None:
+            raise ServerNotFound(f"Server {name!r} is not added. Added: {', '.join(self.names()) or 'none'}.",
+                                 server=name)
+        conn.close()
+
+    def names(self) -> list[str]:
+        return sorted(self._connections)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._connections
+
+    def get(self, name: str) -> Connection:
+        """The connection for ``name`` (not started until used)."""
+        try:
+            return self._connections[name]
+        except KeyError:
+            raise ServerNotFound(
+                f"Server {name!r} is not added. Added: {', '.join(self.names()) or 'none'}. "
+                f"Add it with `%mcp add {name} -- <command>` or put it in mcp.json.",
+                server=name,
+            ) from None
+
+    def list_tools(self, name: str, *, refresh: bool = False) -> list[ToolInfo]:
+        return self.get(name).list_tools(refresh=refresh)
+
+    def call_tool(self, name: str, tool: str, arguments: dict[str, Any] | None = None, **kwargs: Any) -> CallResult:
+        return self.get(name).call_tool(tool, arguments, **kwargs)
+
+    def close(self) -> None:
+        """Stop every server."""
+        with self._lock:
+            conns = list(self._connections.values())
+        for conn in conns:
+            conn.close()
+
+    def __enter__(self) -> ConnectionPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,22 @@
+"""``debug``: versions, paths and component status — what a bug report needs."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from . import Command
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    del parser
+
+
+def run(session: Any, args: argparse.Namespace) -> Any:
+    from ..diagnostics import collect
+
+    return collect(session)
+
+
+COMMAND = Command("debug", "Show versions, paths, config and sandbox/tokenizer status for a bug report.",
+                  configure, run)

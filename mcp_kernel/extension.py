@@ -1,0 +1,38 @@
+"""Loading mcp-kernel into an IPython shell (``%load_ext mcp_kernel``, or the MCP kernel at start).
+
+>>> %load_ext mcp_kernel                                           # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .config import MCPKernel, load_settings
+
+__all__ = ["load", "unload"]
+
+_LOADED: dict[int, Any] = {}
+
+
+def load(shell: Any, settings: MCPKernel | None = None) -> Any:
+    """Register the magics in ``shell`` once; return the ``MCPMagics`` instance."""
+    from .magics import MCPMagics
+
+    if id(shell) in _LOADED:
+        return _LOADED[id(shell)]
+    if settings is None:
+        settings = MCPKernel(parent=shell)
+    load_settings(settings)  # the user's config.toml; `%config MCPKernel.x = y` overrides it later
+    if settings not in shell.configurables:
+        shell.configurables.append(settings)  # so `%config MCPKernel.timeout = 60` reaches it
+    magics = MCPMagics(shell, settings)
+    shell.register_magics(magics)
+    _LOADED[id(shell)] = magics
+    return magics
+
+
+def unload(shell: Any) -> None:
+    """Stop this shell's servers; the magics stay registered (IPython cannot unregister them)."""
+    magics = _LOADED.pop(id(shell), None)
+    if magics is not None:
+        magics.close()

@@ -1,0 +1,77 @@
+"""``%mcp`` and ``%%mcp_execute``: parse the line, call the core API, return the result object.
+
+The commands are those of the shared registry (:mod:`mcp_kernel.commands`), so ``%mcp introspect demo``
+takes the same flags as ``mcp-kernel introspect demo``. Parsing errors raise IPython's ``UsageError``
+(one line, no traceback); errors from servers and the sandbox are ``MCPKernelError`` and show as one line
+too (see ``MCPKernelError._render_traceback_``).
+
+>>> %load_ext mcp_kernel                                           # doctest: +SKIP
+>>> %mcp add demo -- python -m mcp_kernel.demo                     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from IPython.core.error import UsageError as IPythonUsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+
+from ..commands import _HelpShown, build_parser
+from ..config import MCPKernel
+from ..display import to_json
+from ..errors import UsageError
+
+__all__ = ["MCPMagics"]
+
+
+@magics_class
+class MCPMagics(Magics):
+    """The magics, holding one core :class:`~mcp_kernel.session.Session` per IPython shell."""
+
+    def __init__(self, shell: Any, settings: MCPKernel | None = None) -> None:
+        super().__init__(shell)
+        self.settings = settings if settings is not None else MCPKernel(parent=shell)
+        self._session: Any = None
+        self._parser = build_parser("%mcp", "magic")
+
+    @property
+    def session(self) -> Any:
+        """The core session, created on first use with the current settings."""
+        if self._session is None:
+            from ..session import Session
+
+            self._session = Session(settings=self.settings)
+        else:
+            self._session.pool.set_timeouts(self.settings.timeout, self.settings.connect_timeout)
+        return self._session
+
+    @line_magic
+    def mcp(self, line: str) -> Any:
+        """Work with MCP servers: `%mcp help` lists the commands, `%mcp COMMAND -h` explains one."""
+        try:
+            argv = shlex.split(line)
+        except ValueError as exc:
+            raise IPythonUsageError(f"%mcp: cannot split the line ({exc}); check the quotes.") from None
+        if not argv or argv[0] in {"help", "-h", "--help"}:
+            return self._help()
+        try:
+            args = self._parser.parse_args(argv)
+        except _HelpShown:
+            return None
+        except UsageError as exc:
+            raise IPythonUsageError(str(exc)) from None
+        result = args.handler(self.session, args)
+        if getattr(args, "json", False):
+            print(to_json(result))
+            return None
+        return result
+
+    def _help(self) -> None:
+        self._parser.print_help()
+
+    def close(self) -> None:
+        """Stop every server this shell started."""
+        if self._session is not None:
+            self._session.close()
+            self._session = None

@@ -1,0 +1,293 @@
+"""Typed values that cross mcp-kernel's boundaries (config, MCP results, reports).
+
+Everything here is a pydantic model so that what comes from a file, a server or a user is checked once,
+on the way in. The ``mcp`` SDK's own types never leave ``client.py``; they are converted to these.
+
+>>> spec = ServerSpec(name="demo", command="python", args=["-m", "mcp_kernel.demo"])
+>>> spec.transport
+'stdio'
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "ServerSpec",
+    "ServerInfo",
+    "ToolAnnotations",
+    "ToolInfo",
+    "CallResult",
+    "Introspection",
+    "ServerEntry",
+    "ServerList",
+    "ValidationRow",
+    "ValidationReport",
+    "DemoReport",
+    "SearchHit",
+    "SearchResults",
+    "LogExcerpt",
+    "KernelspecResult",
+    "DebugReport",
+    "SettingRow",
+    "SettingsReport",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from .display import bundle
+
+        return bundle(self)
+
+
+class ServerSpec(_Model):
+    """How to reach one MCP server: a command to run (stdio) or a URL (streamable HTTP).
+
+    >>> ServerSpec(name="web", url="http://127.0.0.1:8000/mcp").transport
+    'http'
+    """
+
+    name: str = Field(min_length=1)
+    command: str | None = None
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict)
+    cwd: str | None = None
+    url: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> ServerSpec:
+        if bool(self.command) == bool(self.url):
+            raise ValueError("give either 'command' (stdio) or 'url' (streamable HTTP), not both or neither")
+        if self.url and not self.url.startswith(("http://", "https://")):
+            raise ValueError(f"url must start with http:// or https://, got {self.url!r}")
+        return self
+
+    @property
+    def transport(self) -> Literal["stdio", "http"]:
+        return "stdio" if self.command else "http"
+
+    def describe(self) -> str:
+        """One line naming the command or URL, for tables and error messages."""
+        if self.command:
+            return " ".join([self.command, *self.args])
+        return str(self.url)
+
+
+class ServerInfo(_Model):
+    """What a server said about itself in the MCP handshake."""
+
+    name: str
+    version: str = ""
+    title: str | None = None
+    protocol_version: str = ""
+    capabilities: dict[str, Any] = Field(default_factory=dict)
+    instructions: str | None = None
+
+
+class ToolAnnotations(_Model):
+    """Hints a server gives about a tool (all optional; MCP says to treat them as untrusted)."""
+
+    title: str | None = None
+    read_only: bool | None = None
+    destructive: bool | None = None
+    idempotent: bool | None = None
+    open_world: bool | None = None
+
+
+class ToolInfo(_Model):
+    """One tool as published by ``tools/list``.
+
+    >>> t = ToolInfo(name="echo", input_schema={"type": "object"})
+    >>> t.cacheable
+    False
+    """
+
+    name: str
+    title: str | None = None
+    description: str = ""
+    input_schema: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
+    output_schema: dict[str, Any] | None = None
+    annotations: ToolAnnotations = Field(default_factory=ToolAnnotations)
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.annotations.title or self.name
+
+    @property
+    def cacheable(self) -> bool:
+        """True when the server says calls have no side effects to repeat (read-only or idempotent)."""
+        return bool(self.annotations.read_only or self.annotations.idempotent)
+
+    def wire(self) -> dict[str, Any]:
+        """The tool as MCP's ``tools/list`` sends it (camelCase keys), e.g. for token counting."""
+        out: dict[str, Any] = {"name": self.name}
+        if self.title:
+            out["title"] = self.title
+        if self.description:
+            out["description"] = self.description
+        out["inputSchema"] = self.input_schema
+        if self.output_schema is not None:
+            out["outputSchema"] = self.output_schema
+        ann = {
+            key: value
+            for key, value in (
+                ("title", self.annotations.title),
+                ("readOnlyHint", self.annotations.read_only),
+                ("destructiveHint", self.annotations.destructive),
+                ("idempotentHint", self.annotations.idempotent),
+                ("openWorldHint", self.annotations.open_world),
+            )
+            if value is not None
+        }
+        if ann:
+            out["annotations"] = ann
+        return out
+
+
+class CallResult(_Model):
+    """The outcome of one ``tools/call``.
+
+    ``structured`` is the tool's structured content when it sent one; ``text`` joins its text blocks.
+    ``value`` is what a binding returns: the structured content, else the text parsed as JSON when it is
+    JSON, else the text.
+    """
+
+    server: str
+    tool: str
+    structured: Any = None
+    text: str = ""
+    content: list[dict[str, Any]] = Field(default_factory=list)
+    is_error: bool = False
+    duration_ms: float = 0.0
+
+    @property
+    def value(self) -> Any:
+        if self.structured is not None:
+            return self.structured
+        try:
+            return json.loads(self.text)
+        except ValueError:
+            return self.text
+
+
+class Introspection(_Model):
+    """What ``introspect`` found on one server: its handshake info and every tool."""
+
+    server_name: str
+    server: ServerInfo
+    tools: list[ToolInfo]
+    duration_ms: float = 0.0
+
+    def tool(self, name: str) -> ToolInfo:
+        for tool in self.tools:
+            if tool.name == name:
+                return tool
+        raise KeyError(name)
+
+
+class ServerEntry(_Model):
+    """One row of the server list."""
+
+    name: str
+    transport: Literal["stdio", "http"]
+    target: str
+    connected: bool
+    source: str | None = None
+
+
+class ServerList(_Model):
+    servers: list[ServerEntry]
+
+
+class ValidationRow(_Model):
+    """Whether one server started, finished the handshake and listed its tools."""
+
+    name: str
+    ok: bool
+    tools: int = 0
+    protocol_version: str = ""
+    error: str = ""
+    duration_ms: float = 0.0
+
+
+class ValidationReport(_Model):
+    rows: list[ValidationRow]
+
+    @property
+    def ok(self) -> bool:
+        return all(row.ok for row in self.rows)
+
+
+class DemoReport(_Model):
+    """What ``mcp-kernel demo`` did, step by step."""
+
+    transport: Literal["stdio", "http"]
+    introspection: Introspection
+    calls: list[CallResult] = Field(default_factory=list)
+    duration_ms: float = 0.0
+
+
+class SearchHit(_Model):
+    """One tool found by ``search``; the fields filled depend on the detail level asked for."""
+
+    server: str
+    tool: str
+    summary: str | None = None
+    input_schema: dict[str, Any] | None = None
+    output_schema: dict[str, Any] | None = None
+    annotations: ToolAnnotations | None = None
+
+
+class SearchResults(_Model):
+    query: str
+    detail: Literal["name", "summary", "full"]
+    hits: list[SearchHit]
+    total: int
+
+
+class LogExcerpt(_Model):
+    """The last lines of one server's stderr log."""
+
+    server: str
+    path: str
+    text: str
+
+
+class KernelspecResult(_Model):
+    """Where the kernelspec was installed or removed."""
+
+    action: Literal["installed", "removed"]
+    name: str
+    path: str
+
+
+class DebugReport(_Model):
+    """Versions, paths and component status for a bug report."""
+
+    python: str
+    platform: str
+    versions: dict[str, str]
+    paths: dict[str, str]
+    status: dict[str, str]
+
+
+class SettingRow(_Model):
+    name: str
+    value: Any
+    source: str
+    help: str = ""
+
+
+class SettingsReport(_Model):
+    """Effective settings with their sources, or the files ``config init`` wrote."""
+
+    file: str
+    rows: list[SettingRow]
+    written: list[str] = Field(default_factory=list)

@@ -1,0 +1,120 @@
+"""The tools of every introspected server, and search over them at three levels of detail.
+
+Progressive disclosure starts here: an agent (or a user) asks for names first, then a one-line summary,
+and reads a full schema only for the tools it is about to use.
+
+>>> from mcp_kernel.models import ServerInfo, ToolInfo
+>>> reg = ToolRegistry()
+>>> reg.register("demo", ServerInfo(name="demo"), [ToolInfo(name="query_sales", description="Query sales rows.")])
+>>> [hit.tool for hit in reg.search("sales").hits]
+['query_sales']
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from .errors import ServerNotFound, ToolNotFound
+from .models import SearchHit, SearchResults, ServerInfo, ToolInfo
+
+__all__ = ["ToolRegistry", "Detail"]
+
+Detail = Literal["name", "summary", "full"]
+DETAILS: tuple[Detail, ...] = ("name", "summary", "full")
+
+
+def summary_line(text: str, limit: int = 120) -> str:
+    """The first sentence (or line) of a description, trimmed to ``limit`` characters."""
+    first = re.split(r"(?<=[.!?])\s|\n", text.strip(), maxsplit=1)[0].strip()
+    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
+
+
+class ToolRegistry:
+    """Servers and their tools, as last introspected."""
+
+    def __init__(self) -> None:
+        self._servers: dict[str, tuple[ServerInfo, list[ToolInfo]]] = {}
+
+    def register(self, server: str, info: ServerInfo, tools: list[ToolInfo]) -> None:
+        """Record (or replace) what ``server`` publishes."""
+        self._servers[server] = (info, list(tools))
+
+    def forget(self, server: str) -> None:
+        self._servers.pop(server, None)
+
+    def servers(self) -> list[str]:
+        return sorted(self._servers)
+
+    def info(self, server: str) -> ServerInfo:
+        return self._entry(server)[0]
+
+    def tools(self, server: str) -> list[ToolInfo]:
+        return list(self._entry(server)[1])
+
+    def tool(self, server: str, name: str) -> ToolInfo:
+        """One tool; ``ToolNotFound`` names the server's tools when it is not there."""
+        for tool in self._entry(server)[1]:
+            if tool.name == name:
+                return tool
+        known = ", ".join(t.name for t in self._entry(server)[1][:20])
+        raise ToolNotFound(f"Server {server!r} has no tool {name!r}. Its tools: {known}.", server=server, tool=name)
+
+    def _entry(self, server: str) -> tuple[ServerInfo, list[ToolInfo]]:
+        try:
+            return self._servers[server]
+        except KeyError:
+            raise ServerNotFound(
+                f"Server {server!r} has not been introspected. Run `introspect {server}` first "
+                f"(introspected: {', '.join(self.servers()) or 'none'}).",
+                server=server,
+            ) from None
+
+    def search(self, query: str, *, detail: Detail = "summary", servers: list[str] | None = None,
+               limit: int = 50) -> SearchResults:
+        """Tools whose name, title or description match every word of ``query``, best first.
+
+        A name match outranks a title match, which outranks a description match. ``detail`` chooses what
+        each hit carries: the name only, plus a one-line summary, or plus the full input/output schemas.
+        """
+        if detail not in DETAILS:
+            raise ValueError(f"detail must be one of {DETAILS}, got {detail!r}")
+        words = [w for w in re.split(r"\W+", query.lower()) if w]
+        scored: list[tuple[int, str, str, ToolInfo]] = []
+        for server in servers or self.servers():
+            for tool in self._entry(server)[1]:
+                score = _score(tool, words)
+                if score > 0:
+                    scored.append((-score, server, tool.name, tool))
+        scored.sort(key=lambda item: item[:3])
+        hits = [
+            SearchHit(
+                server=server,
+                tool=tool.name,
+                summary=summary_line(tool.description) if detail != "name" else None,
+                input_schema=tool.input_schema if detail == "full" else None,
+                output_schema=tool.output_schema if detail == "full" else None,
+                annotations=tool.annotations if detail == "full" else None,
+            )
+            for _, server, _, tool in scored[:limit]
+        ]
+        return SearchResults(query=query, detail=detail, hits=hits, total=len(scored))
+
+
+def _score(tool: ToolInfo, words: list[str]) -> int:
+    if not words:
+        return 1
+    name = tool.name.lower().replace("-", "_")
+    title = (tool.title or tool.annotations.title or "").lower()
+    description = tool.description.lower()
+    total = 0
+    for word in words:
+        if word in name:
+            total += 10
+        elif word in title:
+            total += 5
+        elif word in description:
+            total += 1
+        else:
+            return 0
+    return total

@@ -1,0 +1,102 @@
+"""One background asyncio event loop, shared by everything that talks to MCP servers.
+
+The mcp SDK is anyio-based and its connections must live in one task for their whole life. Jupyter's
+kernel already runs its own loop on the main thread, and nest-asyncio breaks under ``anyio.run``; so
+every connection lives on this loop thread instead, and synchronous callers (magics, the CLI, the
+sandbox bridge) submit coroutines with :func:`run`.
+
+>>> async def answer():
+...     return 42
+>>> run(answer(), timeout=5)
+42
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import concurrent.futures
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+__all__ = ["loop", "run", "submit", "shutdown"]
+
+T = TypeVar("T")
+
+_lock = threading.Lock()
+_loop: asyncio.AbstractEventLoop | None = None
+_thread: threading.Thread | None = None
+
+
+def loop() -> asyncio.AbstractEventLoop:
+    """The background loop, started on first use."""
+    global _loop, _thread
+    with _lock:
+        if _loop is None or _loop.is_closed() or _thread is None or not _thread.is_alive():
+            new_loop = asyncio.new_event_loop()
+            ready = threading.Event()
+
+            def serve() -> None:
+                asyncio.set_event_loop(new_loop)
+                new_loop.call_soon(ready.set)
+                new_loop.run_forever()
+
+            _thread = threading.Thread(target=serve, name="mcp-kernel-loop", daemon=True)
+            _thread.start()
+            ready.wait()
+            _loop = new_loop
+        return _loop
+
+
+def submit(coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+    """Schedule ``coro`` on the loop thread and return a thread-safe future."""
+    return asyncio.run_coroutine_threadsafe(coro, loop())
+
+
+def run(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+    """Run ``coro`` on the loop thread and wait for its result.
+
+    On timeout or interrupt (Ctrl-C, a kernel interrupt) only this coroutine is cancelled: connections
+    owned by other tasks on the loop live on. Raises ``TimeoutError`` after ``timeout`` seconds.
+    """
+    if _thread is not None and threading.current_thread() is _thread:
+        coro.close()
+        raise RuntimeError("runtime.run() called from the loop thread itself; await the coroutine instead")
+    future = submit(coro)
+    try:
+        return future.result(timeout)
+    except concurrent.futures.TimeoutError:
+        future.cancel()
+        raise TimeoutError(f"no answer within {timeout:g} s") from None
+    except BaseException:
+        # KeyboardInterrupt and friends: cancel the coroutine, keep the loop and its connections.
+        future.cancel()
+        raise
+
+
+def shutdown(timeout: float = 5.0) -> None:
+    """Cancel what is still running on the loop and stop its thread (called at interpreter exit)."""
+    global _loop, _thread
+    with _lock:
+        current, thread = _loop, _thread
+        _loop, _thread = None, None
+    if current is None or current.is_closed():
+        return
+
+    async def cancel_all() -> None:
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    try:
+        asyncio.run_coroutine_threadsafe(cancel_all(), current).result(timeout)
+    except (concurrent.futures.TimeoutError, RuntimeError):
+        pass
+    current.call_soon_threadsafe(current.stop)
+    if thread is not None:
+        thread.join(timeout)
+
+
+atexit.register(shutdown)

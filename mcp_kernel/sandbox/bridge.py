@@ -1,0 +1,269 @@
+"""The host side of ``call-tool``: the only way sandboxed code reaches an MCP server.
+
+Every call from the guest passes, in order: the server allowlist, the tool's existence, a size limit on
+the parameters, JSON decoding, validation against the tool's input schema, a per-tool rate limit, then
+either the result cache (tools annotated read-only or idempotent only) or a real call over the pooled
+connection with a timeout. Each call is recorded (server, tool, time, bytes in and out, cached, error).
+
+>>> bridge = Bridge(lookup=registry.tool, call=pool.call_tool, servers=["demo"])   # doctest: +SKIP
+>>> bridge.call_tool("demo", "list_regions", "{}")                                  # doctest: +SKIP
+'[{"region": "APAC", ...}]'
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import blake3
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import MCPKernelError, PolicyViolation, ToolCallError
+from ..models import CallResult, ToolInfo
+
+__all__ = ["Bridge", "CallRecord", "BridgeStats", "ResultCache", "RateLimiter", "canonical_json"]
+
+ToolLookup = Callable[[str, str], ToolInfo]
+ToolCaller = Callable[..., CallResult]
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no spaces, so equal values hash equally."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class CallRecord(BaseModel):
+    """One ``call-tool`` from the sandbox, as the bridge saw it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    server: str
+    tool: str
+    duration_ms: float
+    bytes_in: int
+    bytes_out: int = 0
+    cached: bool = False
+    error: str | None = None
+    result_text: str | None = Field(default=None, exclude=True, repr=False)
+
+
+class BridgeStats(BaseModel):
+    """Counters over every call the bridge has handled."""
+
+    calls: int = 0
+    errors: int = 0
+    cache_hits: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+    latency_p50_ms: float = 0.0
+    latency_p95_ms: float = 0.0
+    cache_entries: int = 0
+    cache_bytes: int = 0
+
+
+class ResultCache:
+    """An LRU of tool results keyed by blake3(server, tool, canonical params), bounded in entries and bytes."""
+
+    def __init__(self, max_entries: int = 1000, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[bytes, str] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(server: str, tool: str, params: Any) -> bytes:
+        return blake3.blake3(canonical_json([server, tool, params]).encode()).digest()
+
+    def get(self, key: bytes) -> str | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: bytes, value: str) -> None:
+        size = len(value)
+        if size > self.max_bytes:
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old)
+            self._items[key] = value
+            self._bytes += size
+            while len(self._items) > self.max_entries or self._bytes > self.max_bytes:
+                _, evicted = self._items.popitem(last=False)
+                self._bytes -= len(evicted)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @property
+    def size_bytes(self) -> int:
+        return self._bytes
+
+
+class RateLimiter:
+    """At most ``per_second`` calls per tool in any one-second window (None: unlimited)."""
+
+    def __init__(self, per_second: float | None) -> None:
+        self.per_second = per_second
+        self._seen: dict[tuple[str, str], deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, server: str, tool: str) -> None:
+        if self.per_second is None:
+            return
+        now = time.monotonic()
+        with self._lock:
+            window = self._seen.setdefault((server, tool), deque())
+            while window and now - window[0] >= 1.0:
+                window.popleft()
+            if len(window) >= self.per_second:
+                raise PolicyViolation(
+                    f"Rate limit: more than {self.per_second:g} calls per second to {server}.{tool}. "
+                    "Batch the work, or raise the limit (--rate-limit)."
+                )
+            window.append(now)
+
+
+class Bridge:
+    """Checks, caches, forwards and records every tool call made from the sandbox."""
+
+    def __init__(
+        self,
+        *,
+        lookup: ToolLookup,
+        call: ToolCaller,
+        servers: Iterable[str] = (),
+        max_param_bytes: int = 1024 * 1024,
+        rate_limit: float | None = 200.0,
+        timeout: float = 30.0,
+        cache: ResultCache | None = None,
+        use_cache: bool = True,
+    ) -> None:
+        self.lookup = lookup
+        self.call = call
+        self.servers = frozenset(servers)
+        self.max_param_bytes = max_param_bytes
+        self.timeout = timeout
+        self.cache = cache if cache is not None else ResultCache()
+        self.use_cache = use_cache
+        self.limiter = RateLimiter(rate_limit)
+        self.records: list[CallRecord] = []
+        self._latencies: deque[float] = deque(maxlen=10_000)
+        self._counters = {"calls": 0, "errors": 0, "cache_hits": 0, "bytes_in": 0, "bytes_out": 0}
+        self._validators: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    # ---- the host function ------------------------------------------------------------------
+    def call_tool(self, server: str, tool: str, params_json: str) -> str:
+        """Run one call from the guest; return the result's JSON or raise an ``MCPKernelError``."""
+        started = time.perf_counter()
+        bytes_in = len(params_json.encode())
+        try:
+            value, cached = self._call(server, tool, params_json, bytes_in)
+        except MCPKernelError as exc:
+            self._record(CallRecord(server=server, tool=tool, duration_ms=_ms(started), bytes_in=bytes_in,
+                                    error=f"{type(exc).__name__}: {exc}"))
+            raise
+        self._record(CallRecord(server=server, tool=tool, duration_ms=_ms(started), bytes_in=bytes_in,
+                                bytes_out=len(value.encode()), cached=cached, result_text=value))
+        return value
+
+    def _call(self, server: str, tool: str, params_json: str, bytes_in: int) -> tuple[str, bool]:
+        if server not in self.servers:
+            allowed = ", ".join(sorted(self.servers)) or "none"
+            raise PolicyViolation(
+                f"Server {server!r} is not allowed in this cell (allowed: {allowed}). "
+                f"Add it with --servers {','.join(sorted({*self.servers, server}))}."
+            )
+        info = self.lookup(server, tool)
+        if bytes_in > self.max_param_bytes:
+            raise PolicyViolation(
+                f"Parameters for {server}.{tool} are {bytes_in:,} bytes; the limit is {self.max_param_bytes:,}. "
+                "Send less per call."
+            )
+        try:
+            params = json.loads(params_json)
+        except json.JSONDecodeError as exc:
+            raise ToolCallError(f"Parameters for {server}.{tool} are not valid JSON: {exc.msg}.",
+                                server=server, tool=tool) from None
+        if not isinstance(params, dict):
+            raise ToolCallError(f"Parameters for {server}.{tool} must be a JSON object.", server=server, tool=tool)
+        self._validate(server, info, params)
+        self.limiter.check(server, tool)
+        key = None
+        if self.use_cache and info.cacheable:
+            key = ResultCache.key(server, tool, params)
+            hit = self.cache.get(key)
+            if hit is not None:
+                return hit, True
+        result = self.call(server, tool, params, timeout=self.timeout)
+        if result.is_error:
+            raise ToolCallError(f"{server}.{tool} failed: {result.text or 'the server reported an error'}",
+                                server=server, tool=tool)
+        value = json.dumps(result.value, ensure_ascii=False)
+        if key is not None:
+            self.cache.put(key, value)
+        return value, False
+
+    def _validate(self, server: str, info: ToolInfo, params: dict[str, Any]) -> None:
+        import jsonschema
+
+        validator = self._validators.get((server, info.name))
+        if validator is None:
+            schema = info.input_schema or {"type": "object"}
+            cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+            try:
+                cls.check_schema(schema)
+            except jsonschema.SchemaError:
+                return  # the server's schema is broken; let the server judge the params itself
+            validator = self._validators[(server, info.name)] = cls(schema)
+        error = jsonschema.exceptions.best_match(validator.iter_errors(params))
+        if error is not None:
+            where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+            raise ToolCallError(f"Parameters for {server}.{info.name} do not match its schema at {where}: "
+                                f"{error.message}", server=server, tool=info.name)
+
+    # ---- records and stats -------------------------------------------------------------------
+    def _record(self, record: CallRecord) -> None:
+        with self._lock:
+            self.records.append(record)
+            c = self._counters
+            c["calls"] += 1
+            c["errors"] += record.error is not None
+            c["cache_hits"] += record.cached
+            c["bytes_in"] += record.bytes_in
+            c["bytes_out"] += record.bytes_out
+            self._latencies.append(record.duration_ms)
+
+    def take_records(self) -> list[CallRecord]:
+        """The records since the last take (one cell's calls)."""
+        with self._lock:
+            records, self.records = self.records, []
+        return records
+
+    def stats(self) -> BridgeStats:
+        with self._lock:
+            latencies = sorted(self._latencies)
+            counters = dict(self._counters)
+        p50 = statistics.median(latencies) if latencies else 0.0
+        p95 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))] if latencies else 0.0
+        return BridgeStats(**counters, latency_p50_ms=p50, latency_p95_ms=p95,
+                           cache_entries=len(self.cache), cache_bytes=self.cache.size_bytes)
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000

@@ -1,0 +1,132 @@
+"""Shared fixtures: real MCP servers (ours and third-party ones from npm), isolated user directories."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mcp_kernel.models import ServerSpec
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVERS = Path(__file__).resolve().parent / "servers"
+NODE_BIN = ROOT / "node_modules" / ".bin"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep logs, config and data of the test run out of the user's real directories."""
+    base = tmp_path_factory.mktemp("user-dirs")
+    saved = {k: os.environ.get(k) for k in ("MCP_KERNEL_LOG_DIR", "MCP_KERNEL_CONFIG_DIR", "MCP_KERNEL_DATA_DIR")}
+    os.environ["MCP_KERNEL_LOG_DIR"] = str(base / "logs")
+    os.environ["MCP_KERNEL_CONFIG_DIR"] = str(base / "config")
+    os.environ["MCP_KERNEL_DATA_DIR"] = str(base / "data")
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def test_server(name: str, *, spec_name: str | None = None) -> ServerSpec:
+    """A spec for one of our own edge-case servers in tests/servers/."""
+    return ServerSpec(name=spec_name or name, command=sys.executable, args=[str(SERVERS / f"{name}.py")])
+
+
+def node_bin(name: str) -> str:
+    """Path of an npm-installed executable; fails with the fix when `npm ci` was not run."""
+    path = NODE_BIN / name
+    if path.exists():
+        return str(path)
+    found = shutil.which(name)
+    if found:
+        return found
+    pytest.fail(f"{name} is not installed: run `npm ci` in {ROOT} (the README's test command does).")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def running(cmd: list[str], port: int, env: dict[str, str] | None = None, timeout: float = 30) -> Iterator[None]:
+    """Run a server process until its TCP port answers; stop it afterwards."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, **(env or {})})
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+            if proc.poll() is not None:
+                raise RuntimeError(f"{cmd} exited with {proc.returncode} before listening on {port}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{cmd} did not listen on {port} within {timeout} s")
+            time.sleep(0.05)
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def demo_http_url() -> Iterator[str]:
+    """The bundled demo server over streamable HTTP on loopback."""
+    from mcp_kernel.demo.tour import demo_http_server
+
+    with demo_http_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def everything_spec() -> ServerSpec:
+    """@modelcontextprotocol/server-everything over stdio."""
+    return ServerSpec(name="everything", command=node_bin("mcp-server-everything"), args=["stdio"])
+
+
+@pytest.fixture(scope="session")
+def everything_http_url() -> Iterator[str]:
+    """@modelcontextprotocol/server-everything in its streamable HTTP mode on loopback."""
+    port = free_port()
+    with running([node_bin("mcp-server-everything"), "streamableHttp"], port, env={"PORT": str(port)}):
+        yield f"http://127.0.0.1:{port}/mcp"
+
+
+@pytest.fixture()
+def filesystem_spec(tmp_path: Path) -> ServerSpec:
+    """@modelcontextprotocol/server-filesystem over stdio, allowed only into a fresh temp directory."""
+    root = tmp_path / "files"
+    root.mkdir()
+    (root / "hello.txt").write_text("hello from mcp-kernel\n")
+    return ServerSpec(name="files", command=node_bin("mcp-server-filesystem"), args=[str(root)])
+
+
+@pytest.fixture(scope="session")
+def kernelspec(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The 'mcp' kernelspec installed into a temp prefix that Jupyter is told to search first."""
+    from mcp_kernel.kernelspec import install
+
+    prefix = tmp_path_factory.mktemp("jupyter-prefix")
+    install(prefix=str(prefix))
+    saved = os.environ.get("JUPYTER_PATH")
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(prefix / "share" / "jupyter"), saved]))
+    yield "mcp"
+    if saved is None:
+        os.environ.pop("JUPYTER_PATH", None)
+    else:
+        os.environ["JUPYTER_PATH"] = saved

@@ -1,0 +1,41 @@
+"""%mcp through a real MCP kernel: messages as Jupyter receives them, errors that keep the kernel alive."""
+
+from __future__ import annotations
+
+import sys
+
+from conftest import KernelDriver
+
+
+def test_add_and_introspect_display_text_and_html(kernel: KernelDriver) -> None:
+    reply = kernel.execute(f"%mcp add demo -- {sys.executable} -m mcp_kernel.demo")
+    assert reply.status == "ok", reply.reply
+    [bundle] = reply.bundles
+    assert set(bundle) == {"text/plain", "text/html"}
+    assert "query_sales" in bundle["text/plain"] and "<details>" in bundle["text/html"]
+
+
+def test_search_and_servers(kernel: KernelDriver) -> None:
+    found = kernel.execute("%mcp search customer --detail summary")
+    assert found.status == "ok"
+    assert "get_customer" in found.bundles[0]["text/plain"]
+    servers = kernel.execute("%mcp servers")
+    assert "demo" in servers.bundles[0]["text/plain"]
+
+
+def test_errors_are_one_line_and_the_kernel_lives(kernel: KernelDriver) -> None:
+    usage = kernel.execute("%mcp frobnicate")
+    assert usage.status == "error"
+    assert "UsageError" in usage.stderr or usage.of("error")
+    missing = kernel.execute("%mcp introspect nowhere")
+    assert missing.status == "error"
+    [error] = missing.of("error")
+    assert error["ename"] == "ServerNotFound"
+    assert len(error["traceback"]) == 1, "an expected failure shows one line, not a host traceback"
+    assert kernel.alive()
+
+
+def test_config_reaches_the_settings(kernel: KernelDriver) -> None:
+    kernel.execute("%config MCPKernel.timeout = 12")
+    reply = kernel.execute("%config MCPKernel.timeout")
+    assert reply.bundles[0]["text/plain"] == "12.0"

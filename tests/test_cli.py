@@ -1,0 +1,193 @@
+"""The `mcp-kernel` command line, run as a real process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mcp_kernel.cli", *args], capture_output=True, text=True,
+                          cwd=cwd or ROOT, timeout=timeout)
+
+
+def test_version() -> None:
+    from mcp_kernel import __version__
+
+    out = cli("--version")
+    assert out.returncode == 0
+    assert out.stdout.strip() == f"mcp-kernel {__version__}"
+
+
+def test_help_lists_every_registry_command() -> None:
+    from mcp_kernel.commands import COMMANDS
+
+    out = cli("--help")
+    assert out.returncode == 0
+    for name, command in COMMANDS.items():
+        if "cli" in command.contexts:
+            assert name in out.stdout
+
+
+def test_introspect_demo_as_table_and_json() -> None:
+    table = cli("introspect", "demo")
+    assert table.returncode == 0, table.stderr
+    assert "query_sales" in table.stdout and "read-only" in table.stdout
+    data = json.loads(cli("introspect", "demo", "--json").stdout)
+    assert data["server"]["name"] == "demo"
+    names = {t["name"] for t in data["tools"]}
+    assert {"query_sales", "list_regions"} <= names
+    assert all(t["output_schema"] for t in data["tools"])
+
+
+def test_server_list_info_validate_with_a_config(tmp_path: Path) -> None:
+    config = tmp_path / "mcp.json"
+    config.write_text(json.dumps({"mcpServers": {
+        "good": {"command": sys.executable, "args": ["-m", "mcp_kernel.demo"]},
+        "broken": {"command": sys.executable, "args": [str(ROOT / "tests/servers/exit_early.py")]},
+    }}))
+    listed = cli("server", "list", "--config", str(config))
+    assert listed.returncode == 0
+    assert "good" in listed.stdout and "broken" in listed.stdout and "demo" in listed.stdout
+    info = json.loads(cli("server", "info", "good", "--config", str(config), "--json").stdout)
+    assert info["args"] == ["-m", "mcp_kernel.demo"]
+    report = cli("server", "validate", "--config", str(config), "--json")
+    assert report.returncode == 1, "a failing server makes validate exit non-zero"
+    rows = {row["name"]: row for row in json.loads(report.stdout)["rows"]}
+    assert rows["good"]["ok"] and rows["good"]["tools"] > 5
+    assert not rows["broken"]["ok"] and "missing API key" in rows["broken"]["error"]
+    ok = cli("server", "validate", "good", "--config", str(config))
+    assert ok.returncode == 0 and "ok" in ok.stdout
+
+
+def test_call_a_tool() -> None:
+    out = cli("call", "demo", "query_sales", '{"region": "EU", "limit": 2}', "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["is_error"] is False
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["introspect", "nosuch"], 1, "Server 'nosuch' is not configured"),
+        (["introspect"], 2, "the following arguments are required: server"),
+        (["frobnicate"], 2, "invalid choice: 'frobnicate'"),
+        (["call", "demo", "list_regions", "{bad json"], 2, "arguments are not valid JSON"),
+        (["call", "demo", "list_regions", "[1]"], 2, "must be a JSON object"),
+        (["server", "info"], 2, "server info needs a server name"),
+        (["introspect", "demo", "--config", "/nonexistent/mcp.json"], 1, "no such file"),
+    ],
+)
+def test_expected_failures_print_one_clear_line_and_no_traceback(args: list[str], code: int, message: str) -> None:
+    out = cli(*args)
+    assert out.returncode == code
+    assert message in out.stderr
+    assert "Traceback" not in out.stderr
+    assert out.stderr.startswith("error: ")
+
+
+def test_a_malformed_config_names_file_server_and_field(tmp_path: Path) -> None:
+    config = tmp_path / "mcp.json"
+    config.write_text(json.dumps({"mcpServers": {"x": {"args": []}}}))
+    out = cli("server", "list", "--config", str(config))
+    assert out.returncode == 1
+    assert str(config) in out.stderr and "server 'x'" in out.stderr and "'command'" in out.stderr
+
+
+def test_a_failing_server_quotes_its_stderr(tmp_path: Path) -> None:
+    config = tmp_path / "mcp.json"
+    config.write_text(json.dumps({"mcpServers": {
+        "broken": {"command": sys.executable, "args": [str(ROOT / "tests/servers/exit_early.py")]}}}))
+    out = cli("introspect", "broken", "--config", str(config))
+    assert out.returncode == 1
+    assert "missing API key" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_demo_runs_the_tour_over_stdio_and_http() -> None:
+    out = cli("demo")
+    assert out.returncode == 0, out.stderr
+    assert "query_sales" in out.stdout and "list_regions: ok" in out.stdout
+    http = cli("demo", "--http")
+    assert http.returncode == 0, http.stderr
+    assert "over http" in http.stdout
+
+
+def test_config_init_set_get_show(tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "MCP_KERNEL_CONFIG_DIR": str(tmp_path / "cfg")}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "mcp_kernel", *args], capture_output=True, text=True,
+                              env=env, cwd=tmp_path, timeout=60)
+
+    init = run("config", "init")
+    assert init.returncode == 0 and "config.toml" in init.stdout and "mcp.json" in init.stdout
+    assert "# timeout = 30.0" in (tmp_path / "cfg" / "config.toml").read_text()
+    assert run("config", "init").stdout.startswith("nothing written")
+    assert run("config", "set", "timeout", "45").returncode == 0
+    got = json.loads(run("config", "get", "timeout", "--json").stdout)
+    assert got["rows"] == [{"name": "timeout", "value": 45.0, "source": str(tmp_path / "cfg" / "config.toml"),
+                            "help": got["rows"][0]["help"]}]
+    assert "# Seconds to wait" in (tmp_path / "cfg" / "config.toml").read_text(), "comments are kept"
+    shown = run("config", "show")
+    assert "memory_mb" in shown.stdout and "default" in shown.stdout
+    bad = run("config", "set", "memory_mb", "lots")
+    assert bad.returncode == 1 and "needs a int" in bad.stderr
+    unknown = run("config", "get", "colour")
+    assert unknown.returncode == 1 and "Unknown setting 'colour'" in unknown.stderr
+    listed = run("server", "list")
+    assert listed.returncode == 0 and "files" in listed.stdout, "init's example mcp.json loads"
+
+
+def test_debug_reports_versions_paths_and_status() -> None:
+    out = cli("debug", "--json")
+    assert out.returncode == 0
+    data = json.loads(out.stdout)
+    assert data["versions"]["mcp"] != "not installed"
+    assert set(data["paths"]) == {"config", "data", "cache", "logs"}
+    assert "sandbox component" in data["status"]
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completions_come_from_the_parser(shell: str) -> None:
+    out = cli("completions", shell)
+    assert out.returncode == 0
+    for name in ("introspect", "search", "server", "completions"):
+        assert name in out.stdout
+    if shell == "bash":
+        check = subprocess.run(["bash", "-n"], input=out.stdout, text=True, capture_output=True)
+        assert check.returncode == 0, check.stderr
+
+
+def test_install_and_uninstall_the_kernelspec(tmp_path: Path) -> None:
+    import os
+
+    prefix = tmp_path / "prefix"
+    out = cli("install", "--prefix", str(prefix))
+    assert out.returncode == 0, out.stderr
+    spec_dir = prefix / "share" / "jupyter" / "kernels" / "mcp"
+    spec = json.loads((spec_dir / "kernel.json").read_text())
+    assert spec["display_name"] == "MCP (Python)"
+    assert spec["argv"][:3] == [sys.executable, "-m", "mcp_kernel.kernel"]
+    assert (spec_dir / "logo-64x64.png").read_bytes()[:4] == b"\x89PNG"
+    env = {**os.environ, "JUPYTER_PATH": str(prefix / "share" / "jupyter")}
+    removed = subprocess.run([sys.executable, "-m", "mcp_kernel", "uninstall"], capture_output=True, text=True,
+                             env=env, timeout=60)
+    assert removed.returncode == 0, removed.stderr
+    assert not spec_dir.exists()
+
+
+def test_the_repo_kernelspec_matches_what_install_writes() -> None:
+    from mcp_kernel.kernelspec import kernel_json
+
+    committed = json.loads((ROOT / "kernelspec" / "mcp" / "kernel.json").read_text())
+    assert committed == kernel_json(python="python")
+    for logo in ("logo-32x32.png", "logo-64x64.png", "logo-svg.svg"):
+        assert (ROOT / "kernelspec" / "mcp" / logo).read_bytes() == (ROOT / "mcp_kernel" / "resources" / logo).read_bytes()

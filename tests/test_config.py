@@ -1,0 +1,122 @@
+"""mcp.json loading: the mcpServers format, ${VAR} expansion, search order and precise errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mcp_kernel.config import ServerConfig, find_config_file, load_config
+from mcp_kernel.errors import ConfigError, ServerNotFound
+
+
+def write(tmp_path: Path, data: object, name: str = "mcp.json") -> Path:
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else json.dumps(data))
+    return path
+
+
+def test_claude_desktop_format_with_stdio_and_http(tmp_path: Path) -> None:
+    path = write(tmp_path, {"mcpServers": {
+        "fs": {"command": "npx", "args": ["-y", "server-filesystem", "/tmp"], "env": {"A": "1"}, "cwd": "/"},
+        "web": {"type": "http", "url": "http://127.0.0.1:9000/mcp", "headers": {"X-Key": "k"}},
+        "web2": {"url": "https://example.invalid/mcp"},
+        "typed": {"type": "stdio", "command": "srv"},
+    }})
+    cfg = ServerConfig.from_file(path)
+    fs = cfg.get("fs")
+    assert (fs.transport, fs.command, fs.args, fs.env, fs.cwd) == (
+        "stdio", "npx", ["-y", "server-filesystem", "/tmp"], {"A": "1"}, "/")
+    web = cfg.get("web")
+    assert (web.transport, web.url, web.headers) == ("http", "http://127.0.0.1:9000/mcp", {"X-Key": "k"})
+    assert cfg.get("web2").transport == "http"
+    assert cfg.get("typed").command == "srv"
+    assert cfg.names() == ["demo", "fs", "typed", "web", "web2"]
+
+
+def test_variables_are_expanded_from_the_environment(tmp_path: Path) -> None:
+    path = write(tmp_path, {"mcpServers": {"s": {
+        "command": "${TOOL_HOME}/bin/srv", "args": ["--token=${TOKEN}", "${MISSING:-fallback}"],
+        "env": {"KEY": "${TOKEN}"}}}})
+    spec = ServerConfig.from_file(path, env={"TOOL_HOME": "/opt/t", "TOKEN": "s3cret"}).get("s")
+    assert spec.command == "/opt/t/bin/srv"
+    assert spec.args == ["--token=s3cret", "fallback"]
+    assert spec.env == {"KEY": "s3cret"}
+
+
+def test_an_unset_variable_names_the_server_field_and_variable(tmp_path: Path) -> None:
+    path = write(tmp_path, {"mcpServers": {"s": {"command": "srv", "env": {"KEY": "${NOPE_NOT_SET}"}}}})
+    with pytest.raises(ConfigError) as err:
+        ServerConfig.from_file(path, env={})
+    assert "server 's'" in str(err.value) and "env.KEY" in str(err.value) and "NOPE_NOT_SET" in str(err.value)
+
+
+def test_arguments_stay_a_list_and_never_reach_a_shell(tmp_path: Path) -> None:
+    hostile = "x; rm -rf / && echo $(whoami)"
+    path = write(tmp_path, {"mcpServers": {"s": {"command": "echo", "args": [hostile]}}})
+    assert ServerConfig.from_file(path).get("s").args == [hostile]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("{not json", "not valid JSON"),
+        ([], "expected a JSON object"),
+        ({"servers": {}}, "no 'mcpServers'"),
+        ({"mcpServers": []}, "'mcpServers' must be an object"),
+        ({"mcpServers": {"s": "python"}}, "server 's': expected an object"),
+        ({"mcpServers": {"s": {"args": []}}}, "server 's': field 'command' is missing"),
+        ({"mcpServers": {"s": {"type": "http"}}}, "server 's': field 'url' is missing"),
+        ({"mcpServers": {"s": {"command": 42}}}, "server 's', field 'command': expected a string"),
+        ({"mcpServers": {"s": {"command": "x", "args": "a b"}}}, "field 'args': expected a list of strings"),
+        ({"mcpServers": {"s": {"command": "x", "args": [1]}}}, "field 'args': expected a list of strings"),
+        ({"mcpServers": {"s": {"command": "x", "env": {"A": 1}}}}, "field 'env': expected an object"),
+        ({"mcpServers": {"s": {"command": "x", "colour": "red"}}}, "unknown field(s) ['colour']"),
+        ({"mcpServers": {"s": {"type": "sse", "url": "http://x"}}}, "SSE servers are not supported"),
+        ({"mcpServers": {"s": {"url": "ftp://x"}}}, "url must start with http"),
+        ({"mcpServers": {"s": {"command": "  "}}}, "must not be empty"),
+    ],
+)
+def test_malformed_files_name_the_file_server_and_field(tmp_path: Path, content: object, expected: str) -> None:
+    path = write(tmp_path, content)
+    with pytest.raises(ConfigError) as err:
+        ServerConfig.from_file(path)
+    assert str(path) in str(err.value)
+    assert expected in str(err.value)
+
+
+def test_a_missing_file_given_explicitly_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such file"):
+        load_config(tmp_path / "absent.json")
+
+
+def test_unknown_server_lists_the_known_ones(tmp_path: Path) -> None:
+    cfg = ServerConfig.from_file(write(tmp_path, {"mcpServers": {"alpha": {"command": "a"}}}))
+    with pytest.raises(ServerNotFound) as err:
+        cfg.get("beta")
+    assert "'beta'" in str(err.value) and "alpha" in str(err.value) and str(tmp_path) in str(err.value)
+
+
+def test_search_order_explicit_then_cwd_then_user_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    user = tmp_path / "user"
+    user.mkdir()
+    monkeypatch.setenv("MCP_KERNEL_CONFIG_DIR", str(user))
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    assert find_config_file() is None
+    assert load_config().servers == {}
+    write(user, {"mcpServers": {"u": {"command": "u"}}})
+    assert find_config_file() == user / "mcp.json"
+    write(work, {"mcpServers": {"w": {"command": "w"}}})
+    assert find_config_file() == work / "mcp.json"
+    assert "w" in load_config().servers
+    explicit = write(tmp_path, {"mcpServers": {"e": {"command": "e"}}}, "other.json")
+    assert list(load_config(explicit).servers) == ["e"]
+
+
+def test_demo_is_built_in_unless_the_file_overrides_it(tmp_path: Path) -> None:
+    assert ServerConfig().get("demo").args == ["-m", "mcp_kernel.demo"]
+    cfg = ServerConfig.from_file(write(tmp_path, {"mcpServers": {"demo": {"command": "mine"}}}))
+    assert cfg.get("demo").command == "mine"
