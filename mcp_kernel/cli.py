@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from .commands import _HelpShown, build_parser
+from .commands import _HelpShown, build_parser, parse
 from .errors import ConfigError, MCPKernelError, UsageError
 
 __all__ = ["main"]
@@ -37,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     parser = build_parser("mcp-kernel", "cli")
     try:
-        args = parser.parse_args(argv)
+        args = parse(parser, argv)
     except _HelpShown as shown:
         if str(shown):
             print(str(shown), file=sys.stderr, end="")

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from realservers import free_port, node_bin, running
 
 from mcp_kernel.models import ServerSpec
-
-ROOT = Path(__file__).resolve().parent.parent
-SERVERS = Path(__file__).resolve().parent / "servers"
-NODE_BIN = ROOT / "node_modules" / ".bin"
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -35,53 +26,6 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
-
-
-def test_server(name: str, *, spec_name: str | None = None) -> ServerSpec:
-    """A spec for one of our own edge-case servers in tests/servers/."""
-    return ServerSpec(name=spec_name or name, command=sys.executable, args=[str(SERVERS / f"{name}.py")])
-
-
-def node_bin(name: str) -> str:
-    """Path of an npm-installed executable; fails with the fix when `npm ci` was not run."""
-    path = NODE_BIN / name
-    if path.exists():
-        return str(path)
-    found = shutil.which(name)
-    if found:
-        return found
-    pytest.fail(f"{name} is not installed: run `npm ci` in {ROOT} (the README's test command does).")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def running(cmd: list[str], port: int, env: dict[str, str] | None = None, timeout: float = 30) -> Iterator[None]:
-    """Run a server process until its TCP port answers; stop it afterwards."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, **(env or {})})
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-            if proc.poll() is not None:
-                raise RuntimeError(f"{cmd} exited with {proc.returncode} before listening on {port}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{cmd} did not listen on {port} within {timeout} s")
-            time.sleep(0.05)
-        yield
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="session")

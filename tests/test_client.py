@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import test_server
+from realservers import our_server
 from mcp_kernel.client import Connection, ConnectionPool
 from mcp_kernel.config import demo_spec
 from mcp_kernel.errors import ServerCrashed, ServerStartError, ServerTimeout, ToolCallError
@@ -75,14 +75,14 @@ def test_one_connection_per_server_is_reused(pool: ConnectionPool) -> None:
 
 # ---- pagination and schemas -------------------------------------------------------------------------
 def test_list_tools_follows_next_cursor_to_the_end(pool: ConnectionPool) -> None:
-    pool.add(test_server("many_tools"))
+    pool.add(our_server("many_tools"))
     tools = pool.list_tools("many_tools")
     assert len(tools) == 250
     assert len({t.name for t in tools}) == 250
 
 
 def test_complex_schemas_arrive_intact(pool: ConnectionPool) -> None:
-    pool.add(test_server("schemas"))
+    pool.add(our_server("schemas"))
     tools = pool.list_tools("schemas")
     text = repr([t.input_schema for t in tools])
     assert "$defs" in text and "$ref" in text and "anyOf" in text and "enum" in text
@@ -104,7 +104,7 @@ def test_a_non_executable_command_is_a_start_error(pool: ConnectionPool, tmp_pat
 
 
 def test_server_exiting_before_handshake_quotes_its_stderr(pool: ConnectionPool) -> None:
-    pool.add(test_server("exit_early"))
+    pool.add(our_server("exit_early"))
     started = time.monotonic()
     with pytest.raises(ServerStartError) as err:
         pool.get("exit_early").connect()
@@ -114,14 +114,14 @@ def test_server_exiting_before_handshake_quotes_its_stderr(pool: ConnectionPool)
 
 
 def test_garbage_on_stdout_before_the_handshake(pool: ConnectionPool) -> None:
-    pool.add(test_server("garbage"))
+    pool.add(our_server("garbage"))
     # The SDK skips lines that are not JSON-RPC; the server must still be usable.
     tools = pool.list_tools("garbage")
     assert tools
 
 
 def test_http_url_with_nothing_listening(pool: ConnectionPool) -> None:
-    from conftest import free_port
+    from realservers import free_port
 
     pool.add(ServerSpec(name="void", url=f"http://127.0.0.1:{free_port()}/mcp"))
     started = time.monotonic()
@@ -131,7 +131,7 @@ def test_http_url_with_nothing_listening(pool: ConnectionPool) -> None:
 
 
 def test_a_hanging_tool_times_out_and_the_next_call_works() -> None:
-    with ConnectionPool([test_server("hang")], timeout=1.0) as pool:
+    with ConnectionPool([our_server("hang")], timeout=1.0) as pool:
         conn = pool.get("hang")
         conn.connect()
         owner = conn._owner
@@ -144,7 +144,7 @@ def test_a_hanging_tool_times_out_and_the_next_call_works() -> None:
 
 
 def test_a_crash_mid_call_quotes_stderr_and_the_next_call_reconnects(pool: ConnectionPool) -> None:
-    pool.add(test_server("crashy"))
+    pool.add(our_server("crashy"))
     pool.get("crashy").connect()
     with pytest.raises(ServerCrashed) as err:
         pool.call_tool("crashy", "crash")

@@ -21,7 +21,7 @@ from ..errors import UsageError
 if TYPE_CHECKING:
     from ..session import Session
 
-__all__ = ["Command", "COMMANDS", "ArgumentParser", "build_parser"]
+__all__ = ["Command", "COMMANDS", "ArgumentParser", "build_parser", "parse"]
 
 Context = Literal["cli", "magic"]
 
@@ -36,6 +36,7 @@ class Command:
     run: Callable[[Session, argparse.Namespace], Any]
     contexts: tuple[Context, ...] = ("cli", "magic")
     json_output: bool = True
+    takes_rest: bool = False  # whether words after `--` belong to it (a server command line)
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -86,3 +87,21 @@ def build_parser(prog: str, context: Context = "cli") -> ArgumentParser:
             sub.add_argument("--json", action="store_true", help="print machine-readable JSON")
         sub.set_defaults(handler=command.run)
     return parser
+
+
+def parse(parser: ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """Parse ``argv``; words after the first ``--`` go to ``args.rest`` (a server's own command line).
+
+    argparse cannot hand ``--`` through a subparser, so it is split off here, once, for the CLI and
+    the magic alike.
+    """
+    rest: list[str] = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, rest = argv[:cut], argv[cut + 1:]
+    args = parser.parse_args(argv)
+    command = COMMANDS.get(getattr(args, "command", None) or "")
+    if rest and (command is None or not command.takes_rest):
+        raise UsageError(f"{parser.prog}: unexpected words after --: {' '.join(rest)}")
+    args.rest = rest
+    return args

@@ -18,7 +18,7 @@ def _configure_add(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", action="append", default=[], metavar="K=V", help="environment variable for a "
                         "stdio server (repeatable)")
     parser.add_argument("--cwd", help="working directory for a stdio server")
-    parser.add_argument("command", nargs="*", help="after --: the command and arguments that start a stdio server")
+    parser.epilog = "After --: the command and arguments that start a stdio server."
 
 
 def _pairs(values: list[str], what: str) -> dict[str, str]:
@@ -32,13 +32,13 @@ def _pairs(values: list[str], what: str) -> dict[str, str]:
 
 
 def _run_add(session: Any, args: argparse.Namespace) -> Any:
-    if bool(args.url) == bool(args.command):
+    if bool(args.url) == bool(args.rest):
         raise UsageError("give either --url URL or -- COMMAND ARGS..., e.g. `%mcp add demo -- python -m "
                          "mcp_kernel.demo` or `%mcp add web --url http://127.0.0.1:8000/mcp`")
     if args.url:
         spec = ServerSpec(name=args.name, url=args.url, headers=_pairs(args.header, "--header"))
     else:
-        spec = ServerSpec(name=args.name, command=args.command[0], args=args.command[1:],
+        spec = ServerSpec(name=args.name, command=args.rest[0], args=args.rest[1:],
                           env=_pairs(args.env, "--env"), cwd=args.cwd)
     session.add_server(spec, replace=True)
     return session.introspect(args.name)
@@ -83,7 +83,7 @@ def _run_logs(session: Any, args: argparse.Namespace) -> Any:
 
 
 ADD = Command("add", "Add a server to this session: NAME -- COMMAND ARGS... or NAME --url URL.",
-              _configure_add, _run_add, contexts=("magic",))
+              _configure_add, _run_add, contexts=("magic",), takes_rest=True)
 LOAD = Command("load", "Add every server of an mcp.json file to this session.", _configure_load, _run_load,
                contexts=("magic",))
 REMOVE = Command("remove", "Stop a server and remove it from this session.", _configure_name, _run_remove,

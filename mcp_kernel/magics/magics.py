@@ -17,7 +17,7 @@ from typing import Any
 from IPython.core.error import UsageError as IPythonUsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
-from ..commands import _HelpShown, build_parser
+from ..commands import _HelpShown, build_parser, parse
 from ..config import MCPKernel
 from ..display import to_json
 from ..errors import UsageError
@@ -56,12 +56,15 @@ class MCPMagics(Magics):
         if not argv or argv[0] in {"help", "-h", "--help"}:
             return self._help()
         try:
-            args = self._parser.parse_args(argv)
+            args = parse(self._parser, argv)
         except _HelpShown:
             return None
         except UsageError as exc:
             raise IPythonUsageError(str(exc)) from None
-        result = args.handler(self.session, args)
+        try:
+            result = args.handler(self.session, args)
+        except UsageError as exc:
+            raise IPythonUsageError(str(exc)) from None
         if getattr(args, "json", False):
             print(to_json(result))
             return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from conftest import KernelDriver
+from kernel_driver import KernelDriver
 
 
 def test_add_and_introspect_display_text_and_html(kernel: KernelDriver) -> None:

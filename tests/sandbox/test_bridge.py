@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import test_server
+from realservers import our_server
 from mcp_kernel.errors import PolicyViolation, ServerCrashed, ServerTimeout, ToolCallError, ToolNotFound
 from mcp_kernel.sandbox.bridge import Bridge, ResultCache
 from mcp_kernel.session import Session
@@ -16,8 +16,8 @@ from mcp_kernel.session import Session
 @pytest.fixture(scope="module")
 def session():
     with Session(timeout=10) as s:
-        s.add_server(test_server("crashy"))
-        s.add_server(test_server("hang"))
+        s.add_server(our_server("crashy"))
+        s.add_server(our_server("hang"))
         yield s
 
 

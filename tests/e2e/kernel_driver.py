@@ -1,0 +1,55 @@
+"""Drive a real kernel through jupyter_client and collect what it sends for each request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Reply:
+    """Everything the kernel sent for one execute request."""
+
+    status: str
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    reply: dict[str, Any] = field(default_factory=dict)
+
+    def of(self, msg_type: str) -> list[dict[str, Any]]:
+        return [m["content"] for m in self.messages if m["msg_type"] == msg_type]
+
+    @property
+    def stdout(self) -> str:
+        return "".join(c["text"] for c in self.of("stream") if c["name"] == "stdout")
+
+    @property
+    def stderr(self) -> str:
+        return "".join(c["text"] for c in self.of("stream") if c["name"] == "stderr")
+
+    @property
+    def bundles(self) -> list[dict[str, Any]]:
+        return [c["data"] for c in self.of("display_data") + self.of("execute_result")]
+
+
+class KernelDriver:
+    def __init__(self, km: Any, kc: Any) -> None:
+        self.km, self.kc = km, kc
+
+    def execute(self, code: str, timeout: float = 120, on_busy: Any = None) -> Reply:
+        msg_id = self.kc.execute(code)
+        messages = []
+        while True:
+            msg = self.kc.get_iopub_msg(timeout=timeout)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                break
+            messages.append(msg)
+            if on_busy is not None and msg["msg_type"] == "execute_input":
+                on_busy()
+        reply = self.kc.get_shell_msg(timeout=timeout)
+        while reply["parent_header"].get("msg_id") != msg_id:
+            reply = self.kc.get_shell_msg(timeout=timeout)
+        return Reply(status=reply["content"]["status"], messages=messages, reply=reply["content"])
+
+    def alive(self) -> bool:
+        return self.km.is_alive() and self.execute("1+1").bundles[0]["text/plain"] == "2"
