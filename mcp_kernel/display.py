@@ -19,7 +19,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .models import CallResult, DebugReport, SettingsReport, DemoReport, Introspection, KernelspecResult, LogExcerpt, SearchResults, ServerList, ToolInfo, ValidationReport
+from .vfs import TreeNode
+from .models import CallResult, FileView, GenerateReport, DebugReport, SettingsReport, DemoReport, Introspection, KernelspecResult, LogExcerpt, SearchResults, ServerList, ToolInfo, ValidationReport
 
 __all__ = ["to_text", "to_json", "to_html", "bundle", "table"]
 
@@ -44,6 +45,7 @@ def _environment() -> Any:
         )
         _env.filters["pretty"] = lambda value: json.dumps(value, indent=2, ensure_ascii=False, default=str)
         _env.filters["summary"] = summary_line
+        _env.filters["filesize"] = filesize
     return _env
 
 
@@ -71,6 +73,19 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     cells = [[str(h) for h in headers], *[["" if c is None else str(c) for c in row] for row in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells)
+
+
+def filesize(size: int) -> str:
+    """Bytes in a short human form.
+
+    >>> filesize(2048)
+    '2.0 KiB'
+    """
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size / 1024 / 1024:.1f} MiB"
 
 
 def to_json(obj: Any) -> str:
@@ -114,7 +129,27 @@ _HTML_TEMPLATES.update({
     ValidationReport: "display/validation.html.j2",
     SearchResults: "display/search.html.j2",
     CallResult: "display/call_result.html.j2",
+    GenerateReport: "display/generate.html.j2",
+    FileView: "display/file.html.j2",
 })
+
+
+_HTML_TEMPLATES[TreeNode] = "display/tree.html.j2"
+
+
+@to_text.register
+def _(obj: TreeNode) -> str:
+    lines: list[str] = []
+
+    def walk(node: TreeNode, prefix: str, last: bool, top: bool) -> None:
+        label = node.name + ("/" if node.kind == "dir" else f"  ({filesize(node.size)})")
+        lines.append(label if top else f"{prefix}{'└── ' if last else '├── '}{label}")
+        child_prefix = "" if top else prefix + ("    " if last else "│   ")
+        for i, child in enumerate(node.children):
+            walk(child, child_prefix, i == len(node.children) - 1, False)
+
+    walk(obj, "", True, True)
+    return "\n".join(lines)
 
 
 @to_text.register
@@ -203,3 +238,18 @@ def _(obj: SettingsReport) -> str:
     if obj.written or not obj.rows:
         return "\n".join(f"wrote {path}" for path in obj.written) or "nothing written (files exist; --force)"
     return table(["setting", "value", "from", "meaning"], [[r.name, r.value, r.source, r.help] for r in obj.rows])
+
+
+@to_text.register
+def _(obj: GenerateReport) -> str:
+    head = (f"generated {obj.tools} tool bindings for {obj.server} ({', '.join(obj.languages)}): "
+            f"{len(obj.files)} files, {filesize(obj.bytes)} in {obj.duration_ms:.1f} ms")
+    extra = [f"written to {obj.out}"] if obj.out else []
+    extra += [f"saved as plugin {obj.plugin}"] if obj.plugin else []
+    return "\n".join([head, *extra, *(f"  /mcp-tools/{f}" for f in obj.files)])
+
+
+@to_text.register
+def _(obj: FileView) -> str:
+    return obj.text
+

@@ -34,6 +34,12 @@ __all__ = [
     "DebugReport",
     "SettingRow",
     "SettingsReport",
+    "ToolTokens",
+    "ServerTokens",
+    "TokenReport",
+    "CellTokens",
+    "GenerateReport",
+    "FileView",
 ]
 
 
@@ -291,3 +297,95 @@ class SettingsReport(_Model):
     file: str
     rows: list[SettingRow]
     written: list[str] = Field(default_factory=list)
+
+
+def _savings(before: int, after: int) -> float:
+    return 0.0 if before <= 0 else round(100.0 * (before - after) / before, 2)
+
+
+class ToolTokens(_Model):
+    """One tool's cost: its definition as ``tools/list`` sends it, and its generated binding."""
+
+    server: str
+    tool: str
+    definition: int
+    binding: int
+
+
+class ServerTokens(_Model):
+    """Up-front versus progressive tokens for one server."""
+
+    server: str
+    tools: int
+    upfront: int
+    listing: int
+    bindings_read: int
+    tools_read: list[str]
+    per_tool: list[ToolTokens]
+
+    @property
+    def progressive(self) -> int:
+        return self.listing + self.bindings_read
+
+    @property
+    def savings_percent(self) -> float:
+        return _savings(self.upfront, self.progressive)
+
+
+class TokenReport(_Model):
+    """Token savings of progressive loading over loading every definition, per server and in total."""
+
+    encoding: str
+    exact: bool
+    servers: list[ServerTokens]
+    task_defined: bool = False
+    duration_ms: float = 0.0
+
+    @property
+    def upfront(self) -> int:
+        return sum(s.upfront for s in self.servers)
+
+    @property
+    def progressive(self) -> int:
+        return sum(s.progressive for s in self.servers)
+
+    @property
+    def savings_percent(self) -> float:
+        return _savings(self.upfront, self.progressive)
+
+
+class CellTokens(_Model):
+    """For one sandboxed cell: raw tool results that stayed inside versus what reached the notebook."""
+
+    encoding: str
+    exact: bool
+    calls: int
+    raw_result_tokens: int
+    raw_result_bytes: int
+    output_tokens: int
+
+    @property
+    def savings_percent(self) -> float:
+        return _savings(self.raw_result_tokens, self.output_tokens)
+
+
+class GenerateReport(_Model):
+    """What ``generate`` wrote for one server."""
+
+    server: str
+    server_id: str
+    tools: int
+    languages: list[str]
+    files: list[str]
+    bytes: int
+    out: str | None = None
+    plugin: str | None = None
+    duration_ms: float = 0.0
+
+
+class FileView(_Model):
+    """One file of the virtual filesystem."""
+
+    path: str
+    text: str
+    size: int

@@ -20,6 +20,8 @@ from .config import MCPKernel, ServerConfig, load_config
 from .errors import MCPKernelError, ServerNotFound
 from .models import (
     CallResult,
+    FileView,
+    GenerateReport,
     Introspection,
     SearchResults,
     ServerEntry,
@@ -30,6 +32,7 @@ from .models import (
     ValidationRow,
 )
 from .registry import Detail, ToolRegistry
+from .vfs import ROOT, TreeNode, VirtualFS, normalize_path
 
 __all__ = ["Session"]
 
@@ -52,6 +55,8 @@ class Session:
         self.pool = ConnectionPool(timeout=timeout or self.settings.timeout,
                                    connect_timeout=connect_timeout or self.settings.connect_timeout)
         self.registry = ToolRegistry()
+        self.vfs = VirtualFS()
+        self._generated: dict[str, tuple[str, ...]] = {}
 
     @property
     def config(self) -> ServerConfig:
@@ -168,6 +173,56 @@ class Session:
                                           protocol_version=report.server.protocol_version,
                                           duration_ms=(time.perf_counter() - started) * 1000))
         return ValidationReport(rows=rows)
+
+    # ---- code generation and the virtual filesystem ----------------------------------------------
+    def generate(self, server: str, *, languages: tuple[str, ...] = ("python",), out: str | None = None,
+                 refresh: bool = False) -> GenerateReport:
+        """Generate bindings, manifest and skill for ``server`` into the VFS (and into ``out`` if given)."""
+        from .codegen import generate, server_id
+
+        started = time.perf_counter()
+        if refresh or server not in self.registry.servers():
+            self.introspect(server, refresh=refresh)
+        info, tools = self.registry.info(server), self.registry.tools(server)
+        files = generate(info, tools, server_name=server, languages=languages)
+        sid = server_id(server)
+        self.vfs.remove_prefix(f"servers/{sid}")
+        self.vfs.remove_prefix(f"skills/{sid}")
+        self.vfs.update(files)
+        self._generated[server] = tuple(languages)
+        written = None
+        if out is not None:
+            written = str(VirtualFS(files).materialize(out))
+        return GenerateReport(
+            server=server, server_id=sid, tools=len(tools), languages=list(languages), files=sorted(files),
+            bytes=sum(len(t.encode()) for t in files.values()), out=written,
+            duration_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    def _ensure_generated(self, path: str) -> str:
+        """Generate on demand the server a path points into; return the normalised path."""
+        from .codegen import server_id
+
+        rel = normalize_path(path)
+        parts = rel.split("/") if rel else []
+        if len(parts) >= 2 and parts[0] in ("servers", "skills") and not self.vfs.exists(rel):
+            for name in self.server_names():
+                if server_id(name) == parts[1] and name not in self._generated:
+                    self.generate(name)
+        elif len(parts) <= 1 and not self.vfs.files:
+            for name in self.server_names():
+                self.generate(name)
+        return rel
+
+    def tree(self, path: str = ROOT, depth: int | None = None) -> TreeNode:
+        """The VFS tree at ``path`` (servers are generated on first visit)."""
+        return self.vfs.tree(self._ensure_generated(path), depth)
+
+    def read(self, path: str) -> FileView:
+        """One file of the VFS."""
+        rel = self._ensure_generated(path)
+        text = self.vfs.read(rel)
+        return FileView(path=f"{ROOT}/{rel}", text=text, size=len(text.encode()))
 
     def close(self) -> None:
         """Stop every server this session started."""

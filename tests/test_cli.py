@@ -191,3 +191,22 @@ def test_the_repo_kernelspec_matches_what_install_writes() -> None:
     assert committed == kernel_json(python="python")
     for logo in ("logo-32x32.png", "logo-64x64.png", "logo-svg.svg"):
         assert (ROOT / "kernelspec" / "mcp" / logo).read_bytes() == (ROOT / "mcp_kernel" / "resources" / logo).read_bytes()
+
+
+def test_generate_vfs_cat_and_search(tmp_path: Path) -> None:
+    out = cli("generate", "demo", "--lang", "python,typescript", "--out", str(tmp_path / "tree"), "--json")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["tools"] >= 8 and "servers/demo/query_sales.ts" in report["files"]
+    assert (tmp_path / "tree" / "servers" / "demo" / "query_sales.py").is_file()
+    tree = cli("vfs", "/mcp-tools/servers/demo")
+    assert tree.returncode == 0 and "query_sales.py" in tree.stdout and "manifest.json" in tree.stdout
+    cat = cli("cat", "/mcp-tools/servers/demo/get_customer.py")
+    assert cat.returncode == 0 and "def get_customer(" in cat.stdout
+    bad = cli("cat", "/mcp-tools/../etc/passwd")
+    assert bad.returncode == 1 and "'..' is not allowed" in bad.stderr
+    missing = cli("cat", "/mcp-tools/servers/demo/nope.py")
+    assert missing.returncode == 1 and "No file" in missing.stderr
+    for detail, expect in (("name", "demo.get_customer"), ("summary", "profile"), ("full", '"customer_id"')):
+        found = cli("search", "customer", "--detail", detail)
+        assert found.returncode == 0 and expect in found.stdout, found.stdout

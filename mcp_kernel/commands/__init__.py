@@ -55,11 +55,11 @@ class _HelpShown(Exception):
 
 
 def _commands() -> dict[str, Command]:
-    from . import call, completions, debug, demo, introspect, kernelspec, search, server, servers, settings
+    from . import call, completions, debug, demo, generate, introspect, kernelspec, search, server, servers, settings
 
     found = [
         servers.ADD, servers.LOAD, servers.REMOVE, servers.SERVERS,
-        introspect.COMMAND, search.COMMAND, call.COMMAND, servers.LOGS, server.COMMAND, demo.COMMAND,
+        introspect.COMMAND, generate.GENERATE, generate.VFS, generate.CAT, search.COMMAND, call.COMMAND, servers.LOGS, server.COMMAND, demo.COMMAND,
         kernelspec.INSTALL, kernelspec.UNINSTALL, settings.COMMAND, debug.COMMAND, completions.COMMAND,
     ]
     return {c.name: c for c in found}

@@ -1,0 +1,257 @@
+"""The progressive virtual filesystem: ``/mcp-tools`` held in memory, browsed a level at a time.
+
+Paths are validated before anything touches a disk: no ``..``, no absolute path outside
+``/mcp-tools``, no NUL or backslash, no empty component, bounded length and depth.
+
+>>> fs = VirtualFS({"servers/demo/query_sales.py": "def query_sales(): ..."})
+>>> [e.name for e in fs.listdir("/mcp-tools/servers")]
+['demo']
+>>> fs.read("/mcp-tools/servers/demo/query_sales.py")[:3]
+'def'
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import secrets
+import shutil
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from .errors import InvalidPath, VFSError
+
+__all__ = ["ROOT", "VirtualFS", "Entry", "Stat", "TreeNode", "normalize_path"]
+
+ROOT = "/mcp-tools"
+MAX_PATH = 4096
+MAX_COMPONENT = 255
+MAX_DEPTH = 16
+
+
+def normalize_path(path: str) -> str:
+    """The path relative to ``/mcp-tools`` ('' for the root), or ``InvalidPath`` naming the rule broken.
+
+    >>> normalize_path("/mcp-tools/servers/demo/")
+    'servers/demo'
+    >>> normalize_path("servers/../../etc/passwd")
+    Traceback (most recent call last):
+    ...
+    mcp_kernel.errors.InvalidPath: Invalid path 'servers/../../etc/passwd': '..' is not allowed.
+    """
+    if not isinstance(path, str):
+        raise InvalidPath(f"Invalid path {path!r}: expected a string.")
+    shown = repr(path) if len(path) <= 120 else repr(path[:117] + "...")
+    if "\0" in path:
+        raise InvalidPath(f"Invalid path {shown}: NUL bytes are not allowed.")
+    if "\\" in path:
+        raise InvalidPath(f"Invalid path {shown}: use '/' as the separator, not '\\'.")
+    if len(path) > MAX_PATH:
+        raise InvalidPath(f"Invalid path {shown}: longer than {MAX_PATH} characters.")
+    rel = path
+    if path.startswith("/"):
+        if path == ROOT or path == ROOT + "/":
+            return ""
+        if not path.startswith(ROOT + "/"):
+            raise InvalidPath(f"Invalid path {shown}: absolute paths must be under {ROOT}.")
+        rel = path[len(ROOT) + 1:]
+    rel = rel.rstrip("/")
+    if rel in ("", "."):
+        return ""
+    parts = rel.split("/")
+    for part in parts:
+        if part == "..":
+            raise InvalidPath(f"Invalid path {shown}: '..' is not allowed.")
+        if part in ("", "."):
+            raise InvalidPath(f"Invalid path {shown}: empty or '.' components are not allowed.")
+        if len(part) > MAX_COMPONENT:
+            raise InvalidPath(f"Invalid path {shown}: a component is longer than {MAX_COMPONENT} characters.")
+    if len(parts) > MAX_DEPTH:
+        raise InvalidPath(f"Invalid path {shown}: deeper than {MAX_DEPTH} levels.")
+    return "/".join(parts)
+
+
+class Entry(BaseModel):
+    """One item of a directory listing."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    kind: Literal["dir", "file"]
+    size: int = 0
+
+
+class Stat(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    kind: Literal["dir", "file"]
+    size: int
+    tokens_estimate: int
+
+
+class TreeNode(BaseModel):
+    """A directory tree for display: ``children`` is empty for files."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    path: str
+    kind: Literal["dir", "file"]
+    size: int = 0
+    children: list[TreeNode] = []
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
+        from .display import bundle
+
+        return bundle(self)
+
+
+class VirtualFS:
+    """Files under ``/mcp-tools``, keyed by their path relative to it."""
+
+    def __init__(self, files: Mapping[str, str] | None = None) -> None:
+        self._files: dict[str, str] = {}
+        if files:
+            self.update(files)
+
+    # ---- changes ---------------------------------------------------------------------------------
+    def add(self, path: str, text: str) -> str:
+        """Add or replace one file; return its normalised path."""
+        rel = normalize_path(path)
+        if not rel:
+            raise InvalidPath(f"Invalid path {path!r}: the root is a directory, not a file.")
+        for existing in self._files:
+            if existing.startswith(rel + "/"):
+                raise VFSError(f"Cannot write file {ROOT}/{rel}: it is a directory.")
+            if rel.startswith(existing + "/"):
+                raise VFSError(f"Cannot write {ROOT}/{rel}: {ROOT}/{existing} is a file.")
+        self._files[rel] = text
+        return rel
+
+    def update(self, files: Mapping[str, str]) -> None:
+        """Add many files (all paths are checked before any is added)."""
+        checked = {normalize_path(p): t for p, t in files.items()}
+        for rel, text in checked.items():
+            self.add(rel, text)
+
+    def remove_prefix(self, prefix: str) -> int:
+        """Remove every file under ``prefix``; return how many."""
+        rel = normalize_path(prefix)
+        doomed = [p for p in self._files if not rel or p == rel or p.startswith(rel + "/")]
+        for path in doomed:
+            del self._files[path]
+        return len(doomed)
+
+    # ---- reading ---------------------------------------------------------------------------------
+    @property
+    def files(self) -> dict[str, str]:
+        """A copy of every file: relative path -> text."""
+        return dict(self._files)
+
+    def _is_dir(self, rel: str) -> bool:
+        return rel == "" or any(p.startswith(rel + "/") for p in self._files)
+
+    def exists(self, path: str) -> bool:
+        rel = normalize_path(path)
+        return rel in self._files or self._is_dir(rel)
+
+    def read(self, path: str) -> str:
+        """The text of one file."""
+        rel = normalize_path(path)
+        if rel in self._files:
+            return self._files[rel]
+        if self._is_dir(rel):
+            raise VFSError(f"{ROOT}/{rel} is a directory; list it with `vfs {ROOT}/{rel}`.")
+        raise VFSError(f"No file {ROOT}/{rel}. List what exists with `vfs {ROOT}/{rel.rsplit('/', 1)[0] if '/' in rel else ''}`.")
+
+    def listdir(self, path: str = ROOT) -> list[Entry]:
+        """The entries directly inside a directory, directories first, then by name."""
+        rel = normalize_path(path)
+        if rel in self._files:
+            raise VFSError(f"{ROOT}/{rel} is a file; read it with `cat {ROOT}/{rel}`.")
+        if not self._is_dir(rel):
+            raise VFSError(f"No directory {ROOT}/{rel}.")
+        prefix = rel + "/" if rel else ""
+        dirs: set[str] = set()
+        files: dict[str, int] = {}
+        for p, text in self._files.items():
+            if not p.startswith(prefix):
+                continue
+            head, sep, _ = p[len(prefix):].partition("/")
+            if sep:
+                dirs.add(head)
+            else:
+                files[head] = len(text.encode())
+        return [Entry(name=d, kind="dir") for d in sorted(dirs)] + [
+            Entry(name=f, kind="file", size=s) for f, s in sorted(files.items())
+        ]
+
+    def stat(self, path: str) -> Stat:
+        """Size in bytes and a token estimate (bytes / 4) of a file, or of everything under a directory."""
+        rel = normalize_path(path)
+        if rel in self._files:
+            size, kind = len(self._files[rel].encode()), "file"
+        elif self._is_dir(rel):
+            prefix = rel + "/" if rel else ""
+            size, kind = sum(len(t.encode()) for p, t in self._files.items() if p.startswith(prefix)), "dir"
+        else:
+            raise VFSError(f"No file or directory {ROOT}/{rel}.")
+        return Stat(path=f"{ROOT}/{rel}".rstrip("/"), kind=kind, size=size, tokens_estimate=math.ceil(size / 4))
+
+    def tree(self, path: str = ROOT, depth: int | None = None) -> TreeNode:
+        """A nested view of a directory, ``depth`` levels deep (all when None)."""
+        rel = normalize_path(path)
+        if rel in self._files:
+            return TreeNode(name=rel.rsplit("/", 1)[-1], path=f"{ROOT}/{rel}", kind="file",
+                            size=len(self._files[rel].encode()))
+        entries = self.listdir(rel)
+        children = []
+        for entry in entries:
+            child = f"{rel}/{entry.name}" if rel else entry.name
+            if entry.kind == "file" or (depth is not None and depth <= 1):
+                children.append(TreeNode(name=entry.name, path=f"{ROOT}/{child}", kind=entry.kind, size=entry.size))
+            else:
+                children.append(self.tree(child, None if depth is None else depth - 1))
+        name = rel.rsplit("/", 1)[-1] if rel else ROOT
+        return TreeNode(name=name, path=f"{ROOT}/{rel}".rstrip("/") or ROOT, kind="dir",
+                        size=sum(c.size for c in children), children=children)
+
+    def walk(self) -> Iterable[tuple[str, str]]:
+        """Every (relative path, text), sorted by path."""
+        return sorted(self._files.items())
+
+    # ---- disk ------------------------------------------------------------------------------------
+    def materialize(self, directory: str | os.PathLike[str]) -> Path:
+        """Write the tree into ``directory`` (replacing what was there) for a read-only sandbox mount.
+
+        The tree is written into a fresh sibling directory and swapped in, so a reader never sees half a
+        tree; nothing is written through a symlink.
+        """
+        target = Path(directory)
+        if target.is_symlink():
+            raise InvalidPath(f"Refusing to write the tree through a symlink: {target}.")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+        staging.mkdir(mode=0o755)
+        try:
+            for rel, text in sorted(self._files.items()):
+                dest = staging.joinpath(*rel.split("/"))
+                dest.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+                fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    fh.write(text)
+            old = None
+            if target.exists():
+                old = target.parent / f".{target.name}.{secrets.token_hex(6)}.old"
+                os.rename(target, old)
+            os.rename(staging, target)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return target

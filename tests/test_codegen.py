@@ -1,0 +1,294 @@
+"""Generated bindings: they compile, import, match their schemas, call real servers, and resist hostile text."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import json
+import re
+import subprocess
+import sys
+import typing
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from realservers import node_bin
+
+from mcp_kernel.codegen import binding_paths, generate, host_runtime, python_identifier, schema_hash, server_id
+from mcp_kernel.errors import CodegenError
+from mcp_kernel.models import ServerInfo, ServerSpec, ToolAnnotations, ToolInfo
+from mcp_kernel.session import Session
+from mcp_kernel.vfs import VirtualFS
+
+sys.path.insert(0, str(Path(__file__).parent / "servers"))
+from schemas import TOOLS as SCHEMA_TOOLS  # noqa: E402
+
+
+def tool_infos(raw: list[dict]) -> list[ToolInfo]:
+    return [ToolInfo(name=t["name"], title=t.get("title"), description=t.get("description", ""),
+                     input_schema=t["inputSchema"], output_schema=t.get("outputSchema")) for t in raw]
+
+
+@pytest.fixture()
+def importer(tmp_path: Path) -> Iterator:
+    """Materialise generated files and import them as the `servers` package, cleaning up afterwards."""
+    added: list[str] = []
+
+    def load(files: dict[str, str], module: str):
+        root = tmp_path / f"tree{len(added)}"
+        VirtualFS(files).materialize(root)
+        sys.path.insert(0, str(root))
+        added.append(str(root))
+        for name in [m for m in sys.modules if m == "servers" or m.startswith("servers.")]:
+            del sys.modules[name]
+        importlib.invalidate_caches()
+        return importlib.import_module(module)
+
+    yield load
+    for path in added:
+        sys.path.remove(path)
+    for name in [m for m in sys.modules if m == "servers" or m.startswith("servers.")]:
+        del sys.modules[name]
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[Session]:
+    with Session() as s:
+        yield s
+
+
+# ---- names ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("get-sum", "get_sum"), ("a.b.c", "a_b_c"), ("2fa", "tool_2fa"), ("class", "class_"), ("list", "list_"),
+     ("type", "type_"), ("", "tool"), ("---", "tool"), ("café au lait", "cafe_au_lait"), ("match", "match_"),
+     ("call_tool", "call_tool_"), ("日本", "tool")],
+)
+def test_python_identifier(name: str, expected: str) -> None:
+    ident = python_identifier(name)
+    assert ident == expected
+    assert ident.isidentifier()
+
+
+def test_server_ids_are_safe_directory_names() -> None:
+    assert server_id("sales-db") == "sales_db"
+    assert server_id("My Server") == "my_server"
+    assert server_id("..") == "server"
+
+
+def test_colliding_tool_names_get_distinct_deterministic_names() -> None:
+    tools = [ToolInfo(name=n) for n in ["get-sum", "get_sum", "get.sum", "GET_SUM"]]
+    paths = binding_paths("s", tools)
+    assert len(set(paths.values())) == 4
+    assert paths == binding_paths("s", list(reversed(tools)))
+    files = generate(ServerInfo(name="s"), tools, server_name="s")
+    assert set(paths.values()) <= set(files)
+
+
+# ---- structure and signatures --------------------------------------------------------------------------
+def test_signatures_match_the_schemas(importer) -> None:
+    files = generate(ServerInfo(name="schemas"), tool_infos(SCHEMA_TOOLS), server_name="schemas")
+    for path, text in files.items():
+        if path.endswith(".py"):
+            compile(text, path, "exec")
+    module = importer(files, "servers.schemas")
+    sig = inspect.signature(module.create_order)
+    params = sig.parameters
+    assert list(params) == ["customer", "items", "ship_to", "priority", "note", "gift"]
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params.values())
+    assert params["customer"].default is inspect.Parameter.empty and params["customer"].annotation is str
+    assert params["priority"].default == "normal"
+    assert typing.get_args(params["priority"].annotation) == ("low", "normal", "high")
+    assert params["gift"].default is False and params["gift"].annotation is bool
+    assert params["note"].default is None
+    items = typing.get_args(params["items"].annotation)[0]
+    assert typing.is_typeddict(items) and items.__required_keys__ == {"sku", "qty"}
+    address = typing.get_args(params["ship_to"].annotation)[0]
+    assert typing.is_typeddict(address) and address.__required_keys__ == {"city"}
+    result = sig.return_annotation
+    assert typing.is_typeddict(result) and result.__required_keys__ == {"tool", "arguments"}
+    lookup = inspect.signature(module.lookup).parameters
+    assert set(typing.get_args(lookup["key"].annotation)) == {int, str}
+    assert lookup["limit"].default == 10.5
+    tree = inspect.signature(module.tree).parameters["root"].annotation
+    assert typing.is_typeddict(tree), "a recursive $ref stops at one level instead of recursing forever"
+    assert "Create an order for a customer." in module.create_order.__doc__
+    assert "customer: Customer id." in module.create_order.__doc__
+
+
+def test_calls_send_the_right_params_and_omit_unset_ones(importer) -> None:
+    files = generate(ServerInfo(name="schemas"), tool_infos(SCHEMA_TOOLS), server_name="schemas")
+    module = importer(files, "servers.schemas")
+    sent = []
+    with host_runtime(lambda server, tool, params: sent.append((server, tool, params)) or {"ok": True}):
+        assert module.create_order(customer="c1", items=[{"sku": "A", "qty": 1}]) == {"ok": True}
+        module.lookup(key=7, tags=["x"])
+    assert sent[0] == ("schemas", "create-order", {"customer": "c1", "items": [{"sku": "A", "qty": 1}],
+                                                   "priority": "normal", "gift": False})
+    assert sent[1] == ("schemas", "lookup", {"key": 7, "limit": 10.5, "tags": ["x"]})
+
+
+def test_a_wrong_call_is_a_type_error_before_anything_is_sent(importer) -> None:
+    files = generate(ServerInfo(name="schemas"), tool_infos(SCHEMA_TOOLS), server_name="schemas")
+    module = importer(files, "servers.schemas")
+    sent = []
+    with host_runtime(lambda *args: sent.append(args)):
+        with pytest.raises(TypeError, match="customer"):
+            module.create_order(items=[])
+        with pytest.raises(TypeError, match="colour"):
+            module.create_order(customer="c", items=[], colour="red")
+        with pytest.raises(TypeError):
+            module.create_order("c", [])  # keyword-only
+    assert sent == []
+
+
+def test_output_is_deterministic() -> None:
+    tools = tool_infos(SCHEMA_TOOLS)
+    first = generate(ServerInfo(name="x"), tools, server_name="x", languages=("python", "typescript"))
+    second = generate(ServerInfo(name="x"), list(reversed(tools)), server_name="x", languages=("python", "typescript"))
+    assert first == second
+
+
+def test_manifest_has_a_schema_hash_per_tool() -> None:
+    tools = tool_infos(SCHEMA_TOOLS)
+    manifest = json.loads(generate(ServerInfo(name="x", version="2"), tools, server_name="x")["servers/x/manifest.json"])
+    assert manifest["server"]["version"] == "2"
+    assert manifest["generator"]["format"] == "1"
+    hashes = {t["name"]: t["schema_hash"] for t in manifest["tools"]}
+    assert hashes == {t.name: schema_hash(t) for t in tools}
+    assert len(set(hashes.values())) == len(tools)
+
+
+def test_skill_has_front_matter_and_groups() -> None:
+    tools = [ToolInfo(name="read-it", description="Read a thing.", annotations=ToolAnnotations(read_only=True)),
+             ToolInfo(name="drop-it", description="Drop a thing.", annotations=ToolAnnotations(destructive=True))]
+    skill = generate(ServerInfo(name="Things"), tools, server_name="my-things")["skills/my_things/SKILL.md"]
+    front, body = skill.split("---\n")[1], skill.split("---\n", 2)[2]
+    fields = dict(line.split(": ", 1) for line in front.strip().splitlines())
+    assert fields["name"] == "my-things"
+    assert json.loads(fields["description"]).startswith("Work with the Things MCP server")
+    assert "## Look things up (read-only)" in body and "## Change things" in body
+    assert "from servers.my_things import read_it" in body
+
+
+def test_unknown_language_and_duplicate_tools_are_codegen_errors() -> None:
+    with pytest.raises(CodegenError, match="cobol"):
+        generate(ServerInfo(name="x"), [], server_name="x", languages=("cobol",))
+    with pytest.raises(CodegenError, match="same name"):
+        generate(ServerInfo(name="x"), [ToolInfo(name="a"), ToolInfo(name="a")], server_name="x")
+
+
+# ---- hostile text ----------------------------------------------------------------------------------------
+HOSTILE = [
+    '"""; import os; os.system("echo pwned") #',
+    "'''; raise SystemExit('pwned') #",
+    "*/ throw new Error('pwned'); /*",
+    "trailing backslash \\",
+    "\\x00 \\N{BULLET} \\u2028 literal escapes",
+    "line\r\nbreak\rcarriage",
+    "nul\0byte",
+    "sep\u2028line\u2029para\x85nel",
+    "${process.exit(1)} `backtick` </script><script>alert(1)</script>",
+    '"',
+    '""',
+    "ends with quote\"",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_descriptions_and_names_stay_inert(text: str, importer) -> None:
+    tool = ToolInfo(
+        name=f"evil{text}", title=text, description=text,
+        input_schema={"type": "object", "properties": {
+            text: {"type": "string", "description": text, "default": text, "enum": [text, "b"]},
+            "other": {"type": "object", "properties": {text: {"type": "integer"}}, "description": text},
+        }, "required": ["other"]},
+        output_schema={"type": "object", "properties": {text: {"type": "string"}}},
+    )
+    files = generate(ServerInfo(name=text, instructions=text), [tool], server_name="evil-srv",
+                     languages=("python", "typescript"))
+    for path, code in files.items():
+        if path.endswith(".py"):
+            tree = ast.parse(code)
+            calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
+            names = {c.func.id for c in calls if isinstance(c.func, ast.Name)}
+            assert names <= {"TypedDict", "call_tool"}, f"{path} calls {names}"
+    module = importer(files, "servers.evil_srv")
+    func = next(getattr(module, n) for n in module.__all__)
+    sent = []
+    with host_runtime(lambda server, tool_name, params: sent.append((server, tool_name, params))):
+        func(other={})
+    assert sent[0][0] == "evil-srv" and sent[0][1] == f"evil{text}"
+    assert sent[0][2]["other"] == {}
+    for segment in re.split(r"[\r\n\u2028\u2029\x85]+", text):
+        assert segment.strip() in func.__doc__, "the description survives, escaped but intact"
+
+
+def test_hostile_typescript_compiles(tmp_path: Path) -> None:
+    tools = [ToolInfo(name=f"t{i}{text}", description=text,
+                      input_schema={"type": "object", "properties": {text: {"type": "string", "enum": [text]}}})
+             for i, text in enumerate(HOSTILE)]
+    files = generate(ServerInfo(name="x"), tools, server_name="x", languages=("typescript",))
+    tsc_check(files, tmp_path)
+
+
+# ---- TypeScript ------------------------------------------------------------------------------------------
+def tsc_check(files: dict[str, str], root: Path) -> None:
+    VirtualFS(files).materialize(root / "tree")
+    (root / "tree" / "tsconfig.json").write_text(json.dumps({
+        "compilerOptions": {"strict": True, "noEmit": True, "target": "es2022", "module": "es2022",
+                            "moduleResolution": "bundler"},
+        "include": ["**/*.ts"],
+    }))
+    out = subprocess.run([node_bin("tsc"), "-p", str(root / "tree")], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_typescript_bindings_type_check_strict(tmp_path: Path) -> None:
+    files = generate(ServerInfo(name="schemas"), tool_infos(SCHEMA_TOOLS), server_name="schemas",
+                     languages=("python", "typescript"))
+    assert "export async function createOrder(params: CreateOrderParams)" in files["servers/schemas/create_order.ts"]
+    tsc_check(files, tmp_path)
+
+
+# ---- against real servers --------------------------------------------------------------------------------
+def test_demo_bindings_call_the_real_server(session: Session, importer, tmp_path: Path) -> None:
+    report = session.introspect("demo")
+    files = generate(report.server, report.tools, server_name="demo", languages=("python", "typescript"))
+    tsc_check(files, tmp_path)
+    module = importer(files, "servers.demo")
+    assert set(module.__all__) == {t.name for t in report.tools}
+    with host_runtime(lambda server, tool, params: session.call(server, tool, params).value):
+        page = module.query_sales(region="EU", limit=3)
+        assert page == session.call("demo", "query_sales", {"region": "EU", "limit": 3}).value
+        assert len(page["rows"]) == 3 and all(r["region"] == "EU" for r in page["rows"])
+        totals = module.aggregate_sales(group_by="region")
+        assert {g["key"] for g in totals["groups"]} == {"EU", "NA", "APAC", "LATAM", "MEA"}
+
+
+def test_everything_and_filesystem_bindings_call_the_real_servers(importer, tmp_path: Path) -> None:
+    root = tmp_path / "files"
+    root.mkdir()
+    (root / "a.txt").write_text("alpha")
+    with Session() as session:
+        session.add_server(ServerSpec(name="everything", command=node_bin("mcp-server-everything"), args=["stdio"]))
+        session.add_server(ServerSpec(name="files", command=node_bin("mcp-server-filesystem"), args=[str(root)]))
+        files: dict[str, str] = {}
+        for name in ("everything", "files"):
+            report = session.introspect(name)
+            files.update(generate(report.server, report.tools, server_name=name, languages=("python", "typescript")))
+        tsc_check(files, tmp_path)
+        everything = importer(files, "servers.everything")
+        fs = importlib.import_module("servers.files")
+        with host_runtime(lambda server, tool, params: session.call(server, tool, params).value):
+            assert everything.echo(message="hi") == "Echo: hi"
+            assert "5" in str(everything.get_sum(a=2, b=3))
+            structured = everything.get_structured_content(location="New York")
+            assert "temperature" in structured
+            listing = fs.list_directory(path=str(root))
+            assert "a.txt" in json.dumps(listing)
+            assert "alpha" in json.dumps(fs.read_text_file(path=str(root / "a.txt")))
+        sig = inspect.signature(everything.get_sum).parameters
+        assert sig["a"].annotation is float and sig["a"].default is inspect.Parameter.empty
