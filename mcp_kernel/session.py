@@ -11,15 +11,20 @@ demo 8
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .client import ConnectionPool
 from .config import MCPKernel, ServerConfig, load_config
-from .errors import MCPKernelError, ServerNotFound
+from .errors import MCPKernelError, SandboxError, ServerNotFound
 from .models import (
     CallResult,
+    ExecutionResult,
+    SessionStats,
     FileView,
     GenerateReport,
     Introspection,
@@ -32,7 +37,11 @@ from .models import (
     ValidationRow,
 )
 from .registry import Detail, ToolRegistry
+from .sandbox.policy import DEFAULT_FUEL, SandboxPolicy
 from .vfs import ROOT, TreeNode, VirtualFS, normalize_path
+
+if TYPE_CHECKING:
+    from .sandbox import Sandbox
 
 __all__ = ["Session"]
 
@@ -57,6 +66,11 @@ class Session:
         self.registry = ToolRegistry()
         self.vfs = VirtualFS()
         self._generated: dict[str, tuple[str, ...]] = {}
+        self._engine: Any = None
+        self._sandbox: Any = None
+        self._bridge: Any = None
+        self._dirs: Path | None = None
+        self.last_execution: ExecutionResult | None = None
 
     @property
     def config(self) -> ServerConfig:
@@ -224,8 +238,104 @@ class Session:
         text = self.vfs.read(rel)
         return FileView(path=f"{ROOT}/{rel}", text=text, size=len(text.encode()))
 
+    # ---- the sandbox -----------------------------------------------------------------------------
+    def policy(self, servers: Sequence[str] | None = None, *, timeout: float | None = None,
+               memory_mb: int | None = None, fuel: int | None = None, cache: bool | None = None,
+               output_limit_kb: int | None = None) -> SandboxPolicy:
+        """The policy for the next cell: the settings, with these overrides.
+
+        ``servers`` defaults to the servers whose bindings were generated in this session.
+        """
+        settings = self.settings
+        return SandboxPolicy(
+            servers=tuple(servers) if servers is not None else tuple(sorted(self._generated)),
+            timeout_s=timeout or settings.cell_timeout,
+            memory_mb=memory_mb or settings.memory_mb,
+            fuel=fuel or settings.fuel or DEFAULT_FUEL,
+            output_limit_bytes=(output_limit_kb or settings.output_limit_kb) * 1024,
+            rate_limit=settings.rate_limit or None,
+            tool_timeout_s=settings.timeout,
+            cache=settings.cache if cache is None else cache,
+        )
+
+    def _session_dirs(self) -> Path:
+        if self._dirs is None:
+            self._dirs = Path(tempfile.mkdtemp(prefix="mcp-kernel-session-"))
+        return self._dirs
+
+    def sandbox(self, on_progress: Callable[[str], None] | None = None) -> Sandbox:
+        """This session's sandbox (one guest instance; the component is built on first use)."""
+        if self._sandbox is None:
+            from .sandbox import Bridge, Engine, Sandbox
+
+            self._engine = Engine(on_progress=on_progress)
+            self._bridge = Bridge(lookup=self.tool_info, call=self.call)
+            root = self._session_dirs()
+            self._sandbox = Sandbox(self._engine, host=self._bridge, tools_dir=self.vfs.sync(root / "mcp-tools"),
+                                    workspace=root / "workspace")
+        elif on_progress is not None:
+            self._engine.on_progress = on_progress
+        return self._sandbox
+
+    def execute(self, code: str, policy: SandboxPolicy | None = None, *,
+                on_progress: Callable[[str], None] | None = None) -> ExecutionResult:
+        """Run ``code`` in the sandbox with ``policy`` (default: :meth:`policy`); tools via the bridge."""
+        from .tokens import sandbox_savings
+
+        policy = policy or self.policy()
+        for server in policy.servers:
+            if server not in self._generated:
+                self.generate(server)
+        sandbox = self.sandbox(on_progress)
+        self.vfs.sync(self._session_dirs() / "mcp-tools")
+        self._bridge.apply(policy)
+        self._bridge.take_records()
+        try:
+            result = sandbox.execute(code, policy)
+        except SandboxError as exc:
+            records = self._bridge.take_records()
+            if isinstance(exc.result, ExecutionResult):
+                exc.result = exc.result.model_copy(update={"calls": records})
+            raise
+        records = self._bridge.take_records()
+        tokens = sandbox_savings([r.result_text or "" for r in records if r.error is None],
+                                 result.stdout + result.stderr, result.value_repr)
+        result = result.model_copy(update={"calls": records, "tokens": tokens})
+        self.last_execution = result
+        return result
+
+    def reset_sandbox(self) -> None:
+        """Start the sandbox session clean (variables and state; workspace files stay)."""
+        if self._sandbox is not None:
+            self._sandbox.reset()
+
+    def stats(self) -> SessionStats:
+        """Bridge, cache and sandbox counters of this session."""
+        from .sandbox import BridgeStats
+
+        bridge = self._bridge.stats() if self._bridge is not None else BridgeStats()
+        sandbox = self._sandbox
+        return SessionStats(
+            bridge=bridge,
+            cells=sandbox.cells if sandbox is not None else 0,
+            servers_connected=sum(1 for n in self.pool.names() if self.pool.get(n).connected),
+            generated=sorted(self._generated),
+            vfs_files=len(self.vfs.files),
+            engine_timings=dict(self._engine.timings) if self._engine is not None else {},
+            storage=_storage(),
+        )
+
     def close(self) -> None:
-        """Stop every server this session started."""
+        """Stop every server this session started, close the sandbox and remove its temp files."""
+        if self._sandbox is not None:
+            self._sandbox.close()
+            self._sandbox = None
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+        if self._dirs is not None:
+            shutil.rmtree(self._dirs, ignore_errors=True)
+            self._dirs = None
         self.pool.close()
 
     def __enter__(self) -> Session:
@@ -233,3 +343,22 @@ class Session:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _du(path: Path) -> tuple[int, int]:
+    files = [p for p in path.rglob("*") if p.is_file() and not p.is_symlink()] if path.is_dir() else []
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+def _storage() -> dict[str, str]:
+    """Sizes of what mcp-kernel keeps on disk."""
+    from .config import cache_dir, data_dir, log_dir
+    from .display import filesize
+
+    out = {}
+    for label, path in (("cache (compiled sandbox component)", cache_dir() / "components"),
+                        ("plugins (saved bindings)", data_dir() / "plugins"),
+                        ("logs (server stderr)", log_dir())):
+        count, size = _du(path)
+        out[label] = f"{count} files, {filesize(size)} in {path}"
+    return out

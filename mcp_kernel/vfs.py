@@ -255,3 +255,40 @@ class VirtualFS:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         return target
+
+    def sync(self, directory: str | os.PathLike[str]) -> Path:
+        """Update ``directory`` in place to hold exactly this tree (for a directory already mounted).
+
+        Unlike :meth:`materialize` the directory itself is kept, so a sandbox that has it open sees the
+        changes. Each file is replaced atomically; files no longer in the tree are removed; nothing is
+        written through a symlink.
+        """
+        target = Path(directory)
+        if target.is_symlink():
+            raise InvalidPath(f"Refusing to write the tree through a symlink: {target}.")
+        target.mkdir(mode=0o755, parents=True, exist_ok=True)
+        wanted = {tuple(rel.split("/")): text for rel, text in self._files.items()}
+        for parts, text in sorted(wanted.items()):
+            dest = target.joinpath(*parts)
+            parent = dest.parent
+            for ancestor in [*reversed(dest.relative_to(target).parents)][1:]:
+                if (target / ancestor).is_symlink():
+                    raise InvalidPath(f"Refusing to write through a symlink: {target / ancestor}.")
+            parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+            try:
+                if not dest.is_symlink() and dest.read_text(encoding="utf-8") == text:
+                    continue
+            except OSError:
+                pass
+            tmp = parent / f".{dest.name}.{secrets.token_hex(4)}.tmp"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, dest)
+        for path in sorted(target.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+            rel = path.relative_to(target).parts
+            if path.is_symlink() or (path.is_file() and rel not in wanted):
+                path.unlink()
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+        return target

@@ -16,7 +16,10 @@ from mcp_kernel.models import ServerSpec
 def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Keep logs, config and data of the test run out of the user's real directories."""
     base = tmp_path_factory.mktemp("user-dirs")
-    saved = {k: os.environ.get(k) for k in ("MCP_KERNEL_LOG_DIR", "MCP_KERNEL_CONFIG_DIR", "MCP_KERNEL_DATA_DIR")}
+    keys = ("MCP_KERNEL_LOG_DIR", "MCP_KERNEL_CONFIG_DIR", "MCP_KERNEL_DATA_DIR", "MCP_KERNEL_CACHE_DIR")
+    saved = {k: os.environ.get(k) for k in keys}
+    # The compiled sandbox component is kept between runs (building it takes ~12 s); everything else is fresh.
+    os.environ["MCP_KERNEL_CACHE_DIR"] = str(Path(__file__).resolve().parent.parent / ".pytest_cache" / "mcp-kernel")
     os.environ["MCP_KERNEL_LOG_DIR"] = str(base / "logs")
     os.environ["MCP_KERNEL_CONFIG_DIR"] = str(base / "config")
     os.environ["MCP_KERNEL_DATA_DIR"] = str(base / "data")

@@ -55,11 +55,12 @@ class _HelpShown(Exception):
 
 
 def _commands() -> dict[str, Command]:
-    from . import call, completions, debug, demo, generate, introspect, kernelspec, search, server, servers, settings
+    from . import call, completions, debug, demo, execute, generate, introspect, kernelspec, search, server, servers, settings
 
     found = [
         servers.ADD, servers.LOAD, servers.REMOVE, servers.SERVERS,
-        introspect.COMMAND, generate.GENERATE, generate.VFS, generate.CAT, search.COMMAND, call.COMMAND, servers.LOGS, server.COMMAND, demo.COMMAND,
+        introspect.COMMAND, generate.GENERATE, generate.VFS, generate.CAT, search.COMMAND, call.COMMAND, servers.LOGS, execute.EXECUTE, execute.POLICY, execute.STATS,
+        execute.RESET, execute.SANDBOX, server.COMMAND, demo.COMMAND,
         kernelspec.INSTALL, kernelspec.UNINSTALL, settings.COMMAND, debug.COMMAND, completions.COMMAND,
     ]
     return {c.name: c for c in found}
@@ -81,7 +82,8 @@ def build_parser(prog: str, context: Context = "cli") -> ArgumentParser:
         if context == "cli":
             sub.add_argument("--config", metavar="FILE", help="mcp.json to read servers from "
                              "(default: ./mcp.json, then the user config dir)")
-            sub.add_argument("--timeout", type=float, default=None, metavar="S",
+            sub.add_argument("--server-timeout" if "--timeout" in sub._option_string_actions else "--timeout",
+                             dest="timeout", type=float, default=None, metavar="S",
                              help="seconds to wait for a server (default 30)")
         if command.json_output:
             sub.add_argument("--json", action="store_true", help="print machine-readable JSON")

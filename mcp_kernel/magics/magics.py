@@ -15,12 +15,12 @@ import shlex
 from typing import Any
 
 from IPython.core.error import UsageError as IPythonUsageError
-from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
 from ..commands import _HelpShown, build_parser, parse
 from ..config import MCPKernel
 from ..display import to_json
-from ..errors import UsageError
+from ..errors import CellError, SandboxError, UsageError
 
 __all__ = ["MCPMagics"]
 
@@ -69,6 +69,52 @@ class MCPMagics(Magics):
             print(to_json(result))
             return None
         return result
+
+    @cell_magic
+    def mcp_execute(self, line: str, cell: str) -> None:
+        """Run the cell in the WebAssembly sandbox: `%%mcp_execute [--servers a,b] [--timeout S] [--memory MB]
+        [--fuel N] [--no-cache]`. Output streams as it is printed; a footer sums up calls, time and tokens."""
+        import sys
+
+        from IPython.display import display
+
+        from ..commands import ArgumentParser
+        from ..commands.execute import add_limit_options, policy_from
+        from ..display import ExecutionFooter
+
+        parser = ArgumentParser(prog="%%mcp_execute", add_help=True)
+        add_limit_options(parser)
+        try:
+            args = parser.parse_args(shlex.split(line))
+            policy = policy_from(self.session, args)
+        except _HelpShown:
+            return None
+        except (UsageError, ValueError) as exc:
+            raise IPythonUsageError(str(exc)) from None
+
+        def stream(name: str, text: str) -> None:
+            target = sys.stdout if name == "stdout" else sys.stderr
+            target.write(text)
+            target.flush()
+
+        sandbox = self.session.sandbox(on_progress=lambda message: print(message, file=sys.stderr, flush=True))
+        sandbox.on_output = stream
+        try:
+            result = self.session.execute(cell, policy)
+        except SandboxError as exc:
+            if exc.result is not None:
+                display(ExecutionFooter(exc.result))
+            raise
+        finally:
+            sandbox.on_output = None
+        if result.error is not None:
+            display(ExecutionFooter(result))
+            raise CellError(f"{result.error.type}: {result.error.message}", traceback=result.error.traceback,
+                            result=result)
+        if result.value_repr is not None:
+            display({"text/plain": result.value_repr}, raw=True)
+        display(ExecutionFooter(result))
+        return None
 
     def _help(self) -> None:
         self._parser.print_help()

@@ -167,6 +167,15 @@ class Bridge:
         self._validators: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
+    def apply(self, policy: Any) -> None:
+        """Take the allowlist and limits of the next cell's ``SandboxPolicy`` (counters and cache stay)."""
+        self.servers = frozenset(policy.servers)
+        self.max_param_bytes = policy.max_param_bytes
+        self.timeout = policy.tool_timeout_s
+        self.use_cache = policy.cache
+        if self.limiter.per_second != policy.rate_limit:
+            self.limiter = RateLimiter(policy.rate_limit)
+
     # ---- the host function ------------------------------------------------------------------
     def call_tool(self, server: str, tool: str, params_json: str) -> str:
         """Run one call from the guest; return the result's JSON or raise an ``MCPKernelError``."""

@@ -1,0 +1,109 @@
+"""``execute FILE|-``, ``policy``, ``stats``, ``reset``, ``sandbox build``: the sandbox from the registry."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError
+from . import Command
+
+
+def add_limit_options(parser: argparse.ArgumentParser) -> None:
+    """The options every sandboxed run takes (shared by `execute` and `%%mcp_execute`)."""
+    parser.add_argument("--servers", help="comma-separated servers the code may call (default: those with "
+                        "generated bindings in this session)")
+    parser.add_argument("--timeout", dest="cell_timeout", type=float, metavar="S", help="wall-clock limit in seconds")
+    parser.add_argument("--memory", type=int, metavar="MB", help="memory limit in MiB")
+    parser.add_argument("--fuel", type=int, metavar="N", help="instruction budget (wasmtime fuel)")
+    parser.add_argument("--no-cache", action="store_true", help="do not reuse cached tool results")
+
+
+def policy_from(session: Any, args: argparse.Namespace) -> Any:
+    servers = None
+    if getattr(args, "servers", None):
+        servers = [s.strip() for s in args.servers.split(",") if s.strip()]
+        unknown = [s for s in servers if s not in session.server_names()]
+        if unknown:
+            raise UsageError(f"--servers names unknown server(s) {unknown}; known: {', '.join(session.server_names())}")
+    return session.policy(servers, timeout=args.cell_timeout, memory_mb=args.memory, fuel=args.fuel,
+                          cache=False if args.no_cache else None)
+
+
+def _configure_execute(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", help="a Python file to run in the sandbox, or - for standard input")
+    add_limit_options(parser)
+
+
+def _run_execute(session: Any, args: argparse.Namespace) -> Any:
+    if args.file == "-":
+        code = sys.stdin.read()
+    else:
+        try:
+            code = Path(args.file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    progress = (lambda message: print(message, file=sys.stderr, flush=True))
+    return session.execute(code, policy_from(session, args), on_progress=progress)
+
+
+def _configure_policy(parser: argparse.ArgumentParser) -> None:
+    add_limit_options(parser)
+
+
+def _run_policy(session: Any, args: argparse.Namespace) -> Any:
+    return policy_from(session, args)
+
+
+def _configure_none(parser: argparse.ArgumentParser) -> None:
+    del parser
+
+
+def _configure_stats(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("category", nargs="?", choices=["session", "cache", "plugins", "logs"],
+                        help="only this part (default: all)")
+
+
+def _run_stats(session: Any, args: argparse.Namespace) -> Any:
+    stats = session.stats()
+    if args.category in ("cache", "plugins", "logs"):
+        return stats.model_copy(update={"storage": {k: v for k, v in stats.storage.items()
+                                                    if k.startswith(args.category)}})
+    if args.category == "session":
+        return stats.model_copy(update={"storage": {}})
+    return stats
+
+
+def _run_reset(session: Any, args: argparse.Namespace) -> Any:
+    session.reset_sandbox()
+    return "The sandbox session was reset: variables and state are gone (workspace files stay)."
+
+
+def _configure_sandbox(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["build", "status"], help="build: build and compile the component now; "
+                        "status: is it cached")
+
+
+def _run_sandbox(session: Any, args: argparse.Namespace) -> Any:
+    from ..sandbox.engine import Engine, cache_status
+
+    if args.action == "build":
+        with Engine(on_progress=lambda m: print(m, file=sys.stderr, flush=True)) as engine:
+            engine.component()
+            timings = ", ".join(f"{k} {v:.2f} s" for k, v in engine.timings.items()) or "already cached"
+        return f"sandbox component ready ({timings}); {cache_status()}"
+    return cache_status()
+
+
+EXECUTE = Command("execute", "Run a Python file in the WebAssembly sandbox, calling the allowed servers' tools.",
+                  _configure_execute, _run_execute, contexts=("cli",))
+POLICY = Command("policy", "Show the sandbox policy a cell gets: servers, limits, grants.", _configure_policy,
+                 _run_policy)
+STATS = Command("stats", "Counters of this session (bridge, cache, sandbox) and the size of the component cache, "
+                "plugin store and logs.", _configure_stats, _run_stats)
+RESET = Command("reset", "Restart the sandbox session (variables and state are lost).", _configure_none, _run_reset,
+                contexts=("magic",), json_output=False)
+SANDBOX = Command("sandbox", "Build the sandbox component now, or show whether it is cached.", _configure_sandbox,
+                  _run_sandbox)

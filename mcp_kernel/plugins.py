@@ -1,0 +1,340 @@
+"""The plugin store: generated bindings saved to disk, verified before they are used again.
+
+Layout (``<store>`` is the user data dir's ``plugins/`` unless told otherwise)::
+
+    <store>/<server_id>/metadata.json      server info, tool count, versions, created time
+    <store>/<server_id>/vfs.json           the generated tree: {path: text}
+    <store>/<server_id>/checksum.blake3    blake3 over the two files above, in that order
+
+``<store>/<server_id>`` is a symlink to a complete, immutable version directory under
+``<store>/.versions/``; a save builds the new version beside the old one, fsyncs it, then swaps the
+link with one atomic ``rename``. A crash at any point leaves the old plugin or the new one, never a mix,
+and two processes saving at once end with one complete plugin. Files are 0o600, directories 0o700.
+
+>>> store = PluginStore("/tmp/plugins")                            # doctest: +SKIP
+>>> store.save(plugin)                                             # doctest: +SKIP
+>>> store.load("demo").files["servers/demo/query_sales.py"][:30]   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import fcntl
+import hmac
+import io
+import json
+import os
+import re
+import secrets
+import shutil
+import tarfile
+import time
+from collections.abc import Iterator
+from importlib import metadata as _metadata
+from pathlib import Path
+from typing import Any
+
+import blake3
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .config import data_dir
+from .errors import InvalidPath, PluginError, PluginIntegrityError
+from .models import ServerInfo
+from .vfs import normalize_path
+
+__all__ = ["FORMAT_VERSION", "Plugin", "PluginMetadata", "PluginStore", "PluginFormatError", "validate_server_id"]
+
+FORMAT_VERSION = 1
+FILES = ("metadata.json", "vfs.json")
+CHECKSUM_FILE = "checksum.blake3"
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+_STALE_TMP_SECONDS = 3600
+
+
+class PluginFormatError(PluginIntegrityError):
+    """A plugin written in a format version this mcp-kernel does not know."""
+
+
+class PluginMetadata(BaseModel):
+    """What ``metadata.json`` holds."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    format_version: int = FORMAT_VERSION
+    server_id: str
+    server: ServerInfo
+    tool_count: int
+    tool_hashes: dict[str, str] = Field(default_factory=dict)
+    generator_version: str
+    mcp_kernel_version: str
+    wasmtime_version: str
+    created: str
+
+
+class Plugin(BaseModel):
+    """A plugin in memory: metadata plus the generated files."""
+
+    model_config = ConfigDict(frozen=True)
+
+    metadata: PluginMetadata
+    files: dict[str, str]
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from .display import bundle
+
+        return bundle(self)
+
+
+def validate_server_id(server_id: str) -> str:
+    """Return ``server_id`` if it is safe as a directory name, else raise ``PluginError``.
+
+    >>> validate_server_id("sales_db")
+    'sales_db'
+    """
+    if not isinstance(server_id, str) or not _ID.match(server_id) or ".." in server_id:
+        shown = repr(server_id)[:80]
+        raise PluginError(
+            f"Invalid plugin id {shown}: use 1-128 letters, digits, '_', '-' or '.', starting with a letter or "
+            "digit, with no '..' or '/'."
+        )
+    return server_id
+
+
+def _version(name: str) -> str:
+    try:
+        return _metadata.version(name)
+    except _metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _digest(parts: dict[str, bytes]) -> str:
+    hasher = blake3.blake3()
+    for name in FILES:
+        data = parts[name]
+        hasher.update(name.encode() + b"\0" + len(data).to_bytes(8, "big") + data)
+    return hasher.hexdigest()
+
+
+def _encode(plugin: Plugin) -> dict[str, bytes]:
+    meta = plugin.metadata.model_dump_json(indent=2).encode()
+    vfs = json.dumps(plugin.files, indent=1, sort_keys=True, ensure_ascii=False).encode()
+    return {"metadata.json": meta, "vfs.json": vfs}
+
+
+def _decode(server_id: str, parts: dict[str, bytes], checksum: bytes) -> Plugin:
+    """Verify ``parts`` against ``checksum`` (constant time), then parse and check every path."""
+    expected = checksum.decode("ascii", errors="replace").strip()
+    if not hmac.compare_digest(_digest(parts).encode(), expected.encode()):
+        raise PluginIntegrityError(f"Plugin {server_id!r}: checksum mismatch; a file was changed or truncated. "
+                                   "Nothing was loaded; generate and save it again.")
+    try:
+        raw_meta = json.loads(parts["metadata.json"])
+    except ValueError:
+        raise PluginIntegrityError(f"Plugin {server_id!r}: metadata.json is not JSON.") from None
+    if not isinstance(raw_meta, dict) or raw_meta.get("format_version") != FORMAT_VERSION:
+        found = raw_meta.get("format_version") if isinstance(raw_meta, dict) else None
+        raise PluginFormatError(f"Plugin {server_id!r}: format version {found!r} is not supported (this mcp-kernel "
+                                f"reads version {FORMAT_VERSION}). Regenerate it with this version.")
+    try:
+        meta = PluginMetadata.model_validate(raw_meta)
+        files = json.loads(parts["vfs.json"])
+    except (ValidationError, ValueError) as exc:
+        raise PluginIntegrityError(f"Plugin {server_id!r}: malformed metadata or vfs.json ({exc}).") from None
+    if meta.server_id != server_id:
+        raise PluginIntegrityError(f"Plugin {server_id!r}: its metadata names {meta.server_id!r}; was it moved or "
+                                   "swapped with another?")
+    if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+        raise PluginIntegrityError(f"Plugin {server_id!r}: vfs.json must map paths to file texts.")
+    for path in files:
+        try:
+            normalize_path(path)
+        except InvalidPath as exc:
+            raise PluginIntegrityError(f"Plugin {server_id!r}: vfs.json holds a path that escapes the tree: {exc}") \
+                from None
+    return Plugin(metadata=meta, files=files)
+
+
+def new_metadata(server_id: str, server: ServerInfo, *, tool_count: int, tool_hashes: dict[str, str],
+                 generator_version: str) -> PluginMetadata:
+    """Metadata for a plugin created now, with this machine's versions."""
+    return PluginMetadata(
+        server_id=validate_server_id(server_id),
+        server=server,
+        tool_count=tool_count,
+        tool_hashes=tool_hashes,
+        generator_version=generator_version,
+        mcp_kernel_version=_version("mcp-kernel"),
+        wasmtime_version=_version("wasmtime"),
+        created=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+    )
+
+
+class PluginStore:
+    """Saved plugins under one directory."""
+
+    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+        self.root = Path(root) if root is not None else data_dir() / "plugins"
+
+    # ---- paths -----------------------------------------------------------------------------------
+    def _versions(self) -> Path:
+        return self.root / ".versions"
+
+    def _link(self, server_id: str) -> Path:
+        return self.root / validate_server_id(server_id)
+
+    def _ensure_root(self) -> None:
+        for path in (self.root, self._versions()):
+            path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(path, 0o700)
+
+    @contextlib.contextmanager
+    def _locked(self, server_id: str) -> Iterator[None]:
+        self._ensure_root()
+        fd = os.open(self._versions() / f"{server_id}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def _resolve(self, server_id: str) -> Path:
+        """The version directory a plugin's link points at, refusing links that leave the store."""
+        link = self._link(server_id)
+        if not link.is_symlink():
+            if link.exists():
+                raise PluginIntegrityError(f"Plugin {server_id!r}: {link} is not a plugin link; remove it by hand.")
+            raise PluginError(f"No plugin {server_id!r} in {self.root}. Save one with "
+                              f"`mcp-kernel generate SERVER --save-plugin` (saved: {', '.join(self.ids()) or 'none'}).")
+        target = (link.parent / os.readlink(link)).resolve()
+        if target.parent != self._versions().resolve():
+            raise PluginIntegrityError(f"Plugin {server_id!r}: its link points outside the store ({target}).")
+        return target
+
+    # ---- operations ------------------------------------------------------------------------------
+    def save(self, plugin: Plugin) -> Path:
+        """Write ``plugin`` atomically; return the plugin's path. Replaces an older one of the same id."""
+        server_id = validate_server_id(plugin.metadata.server_id)
+        for path in plugin.files:
+            normalize_path(path)
+        parts = _encode(plugin)
+        self._ensure_root()
+        tmp = self._versions() / f".tmp-{server_id}-{secrets.token_hex(8)}"
+        tmp.mkdir(mode=0o700)
+        try:
+            for name, data in [*parts.items(), (CHECKSUM_FILE, (_digest(parts) + "\n").encode())]:
+                _write_synced(tmp / name, data)
+            _fsync_dir(tmp)
+            final = self._versions() / f"{server_id}-{time.time_ns()}-{secrets.token_hex(4)}"
+            with self._locked(server_id):
+                os.rename(tmp, final)
+                link_tmp = self.root / f".link-{server_id}-{secrets.token_hex(8)}"
+                os.symlink(os.path.join(".versions", final.name), link_tmp)
+                os.replace(link_tmp, self._link(server_id))
+                _fsync_dir(self.root)
+                self._collect(server_id)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return self._link(server_id)
+
+    def _collect(self, server_id: str) -> None:
+        """Remove this plugin's versions that its link no longer points at, and stale temp dirs (lock held)."""
+        link = self._link(server_id)
+        current = os.path.basename(os.readlink(link)) if link.is_symlink() else None
+        now = time.time()
+        for entry in self._versions().iterdir():
+            name = entry.name
+            if name == current or not entry.is_dir():
+                continue
+            if name.startswith(f"{server_id}-") and name[len(server_id) + 1:].split("-")[0].isdigit():
+                shutil.rmtree(entry, ignore_errors=True)
+            elif name.startswith(f".tmp-{server_id}-") and now - entry.stat().st_mtime > _STALE_TMP_SECONDS:
+                shutil.rmtree(entry, ignore_errors=True)
+
+    def load(self, server_id: str) -> Plugin:
+        """Read and verify a plugin; ``PluginIntegrityError`` (nothing loaded) if anything is off."""
+        directory = self._resolve(server_id)
+        present = sorted(p.name for p in directory.iterdir())
+        expected = sorted([*FILES, CHECKSUM_FILE])
+        if present != expected:
+            missing = sorted(set(expected) - set(present))
+            extra = sorted(set(present) - set(expected))
+            raise PluginIntegrityError(f"Plugin {server_id!r}: files do not match the format "
+                                       f"(missing: {missing or 'none'}, unexpected: {extra or 'none'}).")
+        parts = {}
+        for name in FILES:
+            path = directory / name
+            if path.is_symlink() or not path.is_file():
+                raise PluginIntegrityError(f"Plugin {server_id!r}: {name} is not a regular file.")
+            parts[name] = path.read_bytes()
+        return _decode(server_id, parts, (directory / CHECKSUM_FILE).read_bytes())
+
+    def ids(self) -> list[str]:
+        """Ids of the saved plugins (links only; not verified)."""
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if p.is_symlink() and _ID.match(p.name))
+
+    def remove(self, server_id: str) -> None:
+        """Delete a plugin and its versions."""
+        self._resolve(server_id)
+        with self._locked(server_id):
+            os.unlink(self._link(server_id))
+            self._collect(server_id)
+
+    def export(self, server_id: str, file: str | os.PathLike[str]) -> Path:
+        """Write a verified plugin into one archive file (a tar of its three files)."""
+        self.load(server_id)  # refuse to export something that does not verify
+        directory = self._resolve(server_id)
+        out = Path(file)
+        tmp = out.with_name(f".{out.name}.{secrets.token_hex(4)}.tmp")
+        with tarfile.open(tmp, "w:gz") as tar:
+            for name in [*FILES, CHECKSUM_FILE]:
+                data = (directory / name).read_bytes()
+                info = tarfile.TarInfo(f"{server_id}/{name}")
+                info.size, info.mode, info.mtime = len(data), 0o600, 0
+                tar.addfile(info, io.BytesIO(data))
+        os.replace(tmp, out)
+        return out
+
+    def import_(self, file: str | os.PathLike[str]) -> Plugin:
+        """Verify an exported archive and save its plugin; nothing is written unless it verifies."""
+        try:
+            with tarfile.open(file, "r:*") as tar:
+                members = tar.getmembers()
+                ids = {m.name.split("/", 1)[0] for m in members}
+                if len(ids) != 1:
+                    raise PluginIntegrityError(f"{file}: an archive must hold exactly one plugin.")
+                server_id = validate_server_id(ids.pop())
+                wanted = {f"{server_id}/{n}" for n in [*FILES, CHECKSUM_FILE]}
+                names = {m.name for m in members}
+                if names != wanted or not all(m.isfile() for m in members):
+                    raise PluginIntegrityError(f"{file}: unexpected entries {sorted(names ^ wanted)}.")
+                data = {m.name.split("/", 1)[1]: tar.extractfile(m).read() for m in members}  # type: ignore[union-attr]
+        except (tarfile.TarError, OSError) as exc:
+            raise PluginIntegrityError(f"{file}: not a readable plugin archive ({exc}).") from None
+        plugin = _decode(server_id, {n: data[n] for n in FILES}, data[CHECKSUM_FILE])
+        self.save(plugin)
+        return plugin
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

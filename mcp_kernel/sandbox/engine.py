@@ -1,0 +1,238 @@
+"""The wasmtime engine and the guest component: built once, compiled once, cached, verified.
+
+The guest (CPython plus ``guest/app/mcp_guest.py``) is built into a WebAssembly component with
+componentize-py on first use (~6 s), then compiled by wasmtime (~5 s). Both results are cached under the
+user cache dir: the component by a blake3 of the guest sources and the componentize-py version, the
+compiled form by a blake3 of the component bytes plus the wasmtime version and the engine settings (a
+compiled component only loads into an engine with the same settings). Every cached file has a blake3
+sidecar that is checked before use; a corrupt or foreign entry is rebuilt, never trusted.
+
+>>> with Engine() as engine:                                        # doctest: +SKIP
+...     component = engine.component()
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any
+
+import blake3
+
+from ..config import cache_dir
+from ..errors import SandboxError
+
+__all__ = ["Engine", "ENGINE_SETTINGS", "TICK_SECONDS", "cache_status", "guest_source_hash"]
+
+TICK_SECONDS = 0.01
+# Part of the compiled-cache key: a component compiled under other settings will not load.
+ENGINE_SETTINGS = {"consume_fuel": True, "epoch_interruption": True, "max_wasm_stack": 2 * 1024 * 1024}
+WORLD = "kernel"
+APP_MODULE = "mcp_guest"
+
+Progress = Callable[[str], None]
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "missing"
+
+
+def _guest_files() -> list[tuple[str, bytes]]:
+    root = resources.files("mcp_kernel.sandbox") / "guest"
+    out = []
+    for sub in ("wit", "app"):
+        for entry in sorted((root / sub).iterdir(), key=lambda e: e.name):
+            if entry.is_file() and entry.name.endswith((".wit", ".py")):
+                out.append((f"{sub}/{entry.name}", entry.read_bytes()))
+    return out
+
+
+def guest_source_hash() -> str:
+    """blake3 over the guest's WIT and program, and the componentize-py version that builds them."""
+    hasher = blake3.blake3(f"componentize-py {_version('componentize-py')}\n".encode())
+    for name, data in _guest_files():
+        hasher.update(name.encode() + b"\0" + len(data).to_bytes(8, "big") + data)
+    return hasher.hexdigest()
+
+
+def _settings_key() -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(ENGINE_SETTINGS.items()))
+
+
+def _components_dir(root: Path | None) -> Path:
+    return (root or cache_dir()) / "components"
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _read_verified(path: Path) -> bytes | None:
+    """The file's bytes if its blake3 sidecar matches, else None (missing, truncated, foreign)."""
+    sidecar = path.with_name(path.name + ".blake3")
+    try:
+        data = path.read_bytes()
+        expected = sidecar.read_text().strip()
+    except OSError:
+        return None
+    return data if blake3.blake3(data).hexdigest() == expected else None
+
+
+def _store_verified(path: Path, data: bytes) -> None:
+    """Write ``path`` and its blake3 sidecar; drop older entries of the same kind (stale builds)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_atomic(path, data)
+    _write_atomic(path.with_name(path.name + ".blake3"), (blake3.blake3(data).hexdigest() + "\n").encode())
+    kind = path.name.split("-", 1)[0]
+    for old in path.parent.glob(f"{kind}-*"):
+        if old.name not in (path.name, path.name + ".blake3"):
+            old.unlink(missing_ok=True)
+
+
+def cache_status(root: Path | None = None) -> str:
+    """One line for ``mcp-kernel debug``: whether the component and its compiled form are cached."""
+    directory = _components_dir(root)
+    wasm = directory / f"guest-{guest_source_hash()[:32]}.wasm"
+    if not wasm.exists():
+        return f"not built yet (built on first use, or `mcp-kernel sandbox build`); cache dir {directory}"
+    compiled = list(directory.glob("compiled-*.cwasm"))
+    size = sum(p.stat().st_size for p in compiled)
+    return f"built ({wasm.stat().st_size / 2**20:.1f} MiB component, {len(compiled)} compiled, " \
+           f"{size / 2**20:.1f} MiB) in {directory}"
+
+
+class Engine:
+    """A wasmtime engine configured for the sandbox, its compiled guest component and its epoch ticker."""
+
+    def __init__(self, cache: str | os.PathLike[str] | None = None, *, on_progress: Progress | None = None) -> None:
+        import wasmtime
+
+        config = wasmtime.Config()
+        config.consume_fuel = ENGINE_SETTINGS["consume_fuel"]
+        config.epoch_interruption = ENGINE_SETTINGS["epoch_interruption"]
+        config.max_wasm_stack = ENGINE_SETTINGS["max_wasm_stack"]
+        self.engine = wasmtime.Engine(config)
+        self.cache = Path(cache) if cache is not None else None
+        self.on_progress = on_progress or (lambda message: None)
+        self._component: Any = None
+        self._lock = threading.Lock()
+        self._ticker: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.timings: dict[str, float] = {}
+
+    # ---- the component -----------------------------------------------------------------------------
+    def component(self) -> Any:
+        """The compiled guest component (built and compiled on first use, then from the cache)."""
+        with self._lock:
+            if self._component is None:
+                self._component = self._load()
+            return self._component
+
+    def _load(self) -> Any:
+        from wasmtime import WasmtimeError
+        from wasmtime.component import Component
+
+        directory = _components_dir(self.cache)
+        wasm = self._wasm(directory)
+        key = blake3.blake3(wasm + f"\0wasmtime {_version('wasmtime')}\0{_settings_key()}".encode()).hexdigest()
+        compiled_path = directory / f"compiled-{key[:32]}.cwasm"
+        compiled = _read_verified(compiled_path)
+        if compiled is not None:
+            started = time.perf_counter()
+            try:
+                component = Component.deserialize(self.engine, compiled)
+                self.timings["deserialize_s"] = time.perf_counter() - started
+                return component
+            except WasmtimeError:
+                pass  # verified bytes from another wasmtime build: compile again below
+        self.on_progress("Compiling the sandbox component (first use on this machine, a few seconds)...")
+        started = time.perf_counter()
+        try:
+            component = Component(self.engine, wasm)
+        except WasmtimeError as exc:
+            raise SandboxError(f"wasmtime could not compile the guest component: {exc}") from None
+        self.timings["compile_s"] = time.perf_counter() - started
+        _store_verified(compiled_path, bytes(component.serialize()))
+        return component
+
+    def _wasm(self, directory: Path) -> bytes:
+        path = directory / f"guest-{guest_source_hash()[:32]}.wasm"
+        data = _read_verified(path)
+        if data is not None:
+            return data
+        self.on_progress("Building the sandbox component with componentize-py (first use, about 10 s)...")
+        started = time.perf_counter()
+        data = build_component()
+        self.timings["build_s"] = time.perf_counter() - started
+        _store_verified(path, data)
+        return data
+
+    # ---- the epoch ticker --------------------------------------------------------------------------
+    def ensure_ticker(self) -> None:
+        """Advance the engine's epoch every TICK_SECONDS, so deadlines count wall-clock time."""
+        with self._lock:
+            if self._ticker is not None and self._ticker.is_alive():
+                return
+            self._stop.clear()
+
+            def tick() -> None:
+                while not self._stop.wait(TICK_SECONDS):
+                    self.engine.increment_epoch()
+
+            self._ticker = threading.Thread(target=tick, name="mcp-kernel-epoch", daemon=True)
+            self._ticker.start()
+
+    def interrupt(self, ticks: int) -> None:
+        """Push the epoch past any deadline up to ``ticks`` away, so running guests trap now."""
+        for _ in range(ticks + 1):
+            self.engine.increment_epoch()
+
+    def close(self) -> None:
+        """Stop the ticker (stores using this engine must be closed by their owners first)."""
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join(1)
+            self._ticker = None
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def build_component() -> bytes:
+    """Run componentize-py over the guest sources; return the component's bytes."""
+    with tempfile.TemporaryDirectory(prefix="mcp-kernel-guest-") as tmp:
+        root = Path(tmp)
+        for name, data in _guest_files():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_bytes(data)
+        out = root / "guest.wasm"
+        cmd = [sys.executable, "-c", "import sys, componentize_py; sys.argv[0] = 'componentize-py'; "
+               "sys.exit(componentize_py.script())",
+               "-q", "-d", str(root / "wit"), "-w", WORLD, "componentize", "-p", str(root / "app"), APP_MODULE,
+               "-o", str(out)]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=root)
+        except FileNotFoundError:
+            raise SandboxError("componentize-py is not installed; `pip install componentize-py`.") from None
+        if proc.returncode != 0 or not out.exists():
+            raise SandboxError(f"Building the sandbox component failed:\n{(proc.stderr or proc.stdout)[-3000:]}")
+        return out.read_bytes()

@@ -1,0 +1,58 @@
+"""What one sandboxed cell may do: a frozen value, deny by default.
+
+Nothing is granted unless it is named here: the servers the cell may call, how much memory, time,
+instructions and output it may use, how large and how frequent its tool calls may be. ``%mcp policy``
+shows it.
+
+>>> policy = SandboxPolicy(servers=("demo",), timeout_s=10)
+>>> policy.memory_mb, policy.allows("demo"), policy.allows("files")
+(256, True, False)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+__all__ = ["SandboxPolicy", "DEFAULT_FUEL", "ZONEINFO_DIR"]
+
+# The host's time-zone database, granted read-only at /zoneinfo so `zoneinfo` works in cells.
+ZONEINFO_DIR = Path("/usr/share/zoneinfo")
+
+# About 10^11 wasm instructions: minutes of pure-Python work, far past the default 30 s wall clock, so
+# the wall clock is normally what stops a runaway cell and fuel is the hard backstop.
+DEFAULT_FUEL = 100_000_000_000
+
+
+class SandboxPolicy(BaseModel):
+    """Limits and grants for one cell."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    servers: tuple[str, ...] = Field(default=(), description="servers the cell may call through the bridge")
+    memory_mb: int = Field(default=256, ge=16, le=4096, description="linear memory limit")
+    timeout_s: float = Field(default=30.0, gt=0, le=3600, description="wall-clock limit")
+    fuel: int = Field(default=DEFAULT_FUEL, ge=1_000_000, description="instruction budget")
+    output_limit_bytes: int = Field(default=1 << 20, ge=1024, le=256 << 20, description="stdout+stderr cap")
+    max_param_bytes: int = Field(default=1 << 20, ge=64, description="largest JSON params of one tool call")
+    rate_limit: float | None = Field(default=200.0, gt=0, description="calls per second per tool (None: off)")
+    tool_timeout_s: float = Field(default=30.0, gt=0, description="per tool call")
+    cache: bool = Field(default=True, description="reuse results of read-only/idempotent tools")
+    state_limit_bytes: int = Field(default=1 << 20, ge=1024, description="total size of get/set-state values")
+
+    @field_validator("servers", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(s.strip() for s in value.split(",") if s.strip())
+        return value
+
+    def allows(self, server: str) -> bool:
+        return server in self.servers
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from ..display import bundle
+
+        return bundle(self)

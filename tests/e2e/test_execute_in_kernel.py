@@ -1,0 +1,90 @@
+"""%%mcp_execute through a real MCP kernel: tool calls, state, errors, interrupts, the footer."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from kernel_driver import KernelDriver
+
+
+def test_a_cell_calls_two_tools_and_keeps_state(kernel: KernelDriver) -> None:
+    assert kernel.execute("%mcp generate demo").status == "ok"
+    first = kernel.execute(
+        "%%mcp_execute --servers demo\n"
+        "from servers.demo import query_sales, aggregate_sales\n"
+        "rows = query_sales(region='NA', limit=5000)['rows']\n"
+        "by_cat = aggregate_sales(group_by='category', region='NA')\n"
+        "print('orders', len(rows))\n"
+        "len(by_cat['groups'])")
+    assert first.status == "ok", first.reply
+    assert first.stdout.startswith("orders ")
+    value, footer = first.bundles
+    assert value == {"text/plain": "3"}
+    assert set(footer) == {"text/plain", "text/html"}
+    assert footer["text/plain"].startswith("[2 tool calls") and "stayed in the sandbox" in footer["text/plain"]
+    second = kernel.execute("%%mcp_execute\nlen(rows) > 0")
+    assert second.bundles[0] == {"text/plain": "True"}
+
+
+def test_a_guest_exception_is_one_error_with_the_guest_traceback(kernel: KernelDriver) -> None:
+    reply = kernel.execute("%%mcp_execute\ndef f():\n    return {}['missing']\nf()")
+    assert reply.status == "error"
+    [error] = reply.of("error")
+    assert error["ename"] == "CellError"
+    text = "\n".join(error["traceback"])
+    assert "<cell" in text and "KeyError" in text
+    assert "mcp_kernel" not in text, "no host frames"
+    assert kernel.alive()
+
+
+def test_a_limit_is_a_typed_error_and_the_kernel_lives(kernel: KernelDriver) -> None:
+    reply = kernel.execute("%%mcp_execute --timeout 1\nwhile True: pass")
+    assert reply.status == "error" and reply.of("error")[0]["ename"] == "SandboxTimeout"
+    after = kernel.execute("%%mcp_execute\n'back'")
+    assert after.bundles[0] == {"text/plain": "'back'"}
+    assert "variables were lost" in after.bundles[-1]["text/plain"]
+
+
+def test_interrupt_stops_a_slow_tool_call(kernel: KernelDriver) -> None:
+    kernel.execute("%mcp generate demo")
+
+    def interrupt_soon() -> None:
+        time.sleep(1.0)
+        kernel.km.interrupt_kernel()
+
+    started = time.monotonic()
+    timer = threading.Thread(target=interrupt_soon)
+    reply = kernel.execute("%%mcp_execute --servers demo\nfrom servers.demo import forecast_revenue\n"
+                           "forecast_revenue(months=12)", on_busy=timer.start)
+    elapsed = time.monotonic() - started
+    timer.join()
+    assert reply.status == "error"
+    assert reply.of("error")[0]["ename"] == "KeyboardInterrupt"
+    assert elapsed < 3.2, f"stopped after {elapsed:.1f} s; the tool takes 3.6 s"
+    assert kernel.execute("%%mcp_execute\n1 + 1").bundles[0] == {"text/plain": "2"}
+
+
+def test_interrupt_stops_a_busy_loop(kernel: KernelDriver) -> None:
+    def interrupt_soon() -> None:
+        time.sleep(1.0)
+        kernel.km.interrupt_kernel()
+
+    timer = threading.Thread(target=interrupt_soon)
+    started = time.monotonic()
+    reply = kernel.execute("%%mcp_execute --timeout 60\nwhile True: pass", on_busy=timer.start)
+    timer.join()
+    assert reply.status == "error" and time.monotonic() - started < 3
+    assert kernel.execute("%%mcp_execute\n'ok'").status == "ok"
+
+
+def test_policy_stats_and_reset(kernel: KernelDriver) -> None:
+    policy = kernel.execute("%mcp policy --servers demo --memory 128")
+    text = policy.bundles[0]["text/plain"]
+    assert "128 MiB" in text and "demo" in text
+    kernel.execute("%%mcp_execute\nkeep = 1")
+    stats = kernel.execute("%mcp stats session").bundles[0]["text/plain"]
+    assert "cells run" in stats and "calls" in stats
+    assert kernel.execute("%mcp reset").status == "ok"
+    gone = kernel.execute("%%mcp_execute\n'keep' in globals()")
+    assert gone.bundles[0] == {"text/plain": "False"}

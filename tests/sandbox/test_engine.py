@@ -1,0 +1,55 @@
+"""The component cache: built once, verified on load, rebuilt when corrupt or foreign."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from mcp_kernel.sandbox import Engine, Sandbox
+from mcp_kernel.sandbox.engine import cache_status, guest_source_hash
+
+
+def test_warm_load_uses_the_cache(engine: Engine) -> None:
+    with Engine() as warm:
+        warm.component()
+        assert "deserialize_s" in warm.timings and "compile_s" not in warm.timings and "build_s" not in warm.timings
+
+
+def test_a_corrupt_compiled_entry_is_rebuilt_not_trusted(engine: Engine, tmp_path: Path) -> None:
+    source = Path(engine_cache_dir()) / "components"
+    cache = tmp_path / "cache"
+    shutil.copytree(source, cache / "components")
+    compiled = next((cache / "components").glob("compiled-*.cwasm"))
+    data = bytearray(compiled.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    compiled.write_bytes(bytes(data))
+    with Engine(cache) as eng:
+        eng.component()
+        assert "compile_s" in eng.timings, "a corrupt entry must be compiled again"
+        with Sandbox(eng) as sb:
+            assert sb.execute("1 + 1").value == 2
+    assert compiled.read_bytes() != bytes(data)
+
+
+def test_a_truncated_component_is_rebuilt(engine: Engine, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    shutil.copytree(Path(engine_cache_dir()) / "components", cache / "components")
+    wasm = next((cache / "components").glob("guest-*.wasm"))
+    wasm.write_bytes(wasm.read_bytes()[:1000])
+    for compiled in (cache / "components").glob("compiled-*"):
+        compiled.unlink()
+    with Engine(cache) as eng:
+        eng.component()
+        assert "build_s" in eng.timings
+    assert wasm.stat().st_size > 1_000_000
+
+
+def test_cache_status_and_source_hash(engine: Engine) -> None:
+    assert len(guest_source_hash()) == 64
+    assert cache_status().startswith("built")
+
+
+def engine_cache_dir() -> str:
+    from mcp_kernel.config import cache_dir
+
+    return str(cache_dir())

@@ -1,0 +1,97 @@
+"""Hostile cells: each is contained, raises the right error, and the next cell in the same sandbox works."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from mcp_kernel.errors import FuelExhausted, OutputTooLarge, SandboxOutOfMemory, SandboxTimeout
+from mcp_kernel.sandbox import Sandbox, SandboxPolicy
+
+
+def next_cell_works(sandbox: Sandbox) -> None:
+    assert sandbox.execute("6 * 7").value == 42
+
+
+@pytest.mark.parametrize(
+    ("code", "error_type"),
+    [
+        ("open('/etc/passwd').read()", "FileNotFoundError"),
+        ("open('/proc/self/environ').read()", "FileNotFoundError"),
+        ("import os; os.listdir('/')", "FileNotFoundError"),
+        ("open('/mcp-tools/servers/evil.py', 'w').write('x')", "PermissionError"),
+        ("open('/workspace/../../etc/passwd').read()", None),
+        ("import socket; socket.create_connection(('127.0.0.1', 22), timeout=1)", None),
+        ("import urllib.request; urllib.request.urlopen('http://127.0.0.1:1/')", None),
+        ("import ctypes", "ModuleNotFoundError"),
+        ("import subprocess; subprocess.run(['ls'])", None),
+        ("import os; os.system('ls')", None),
+        ("import os; os.fork()", None),
+    ],
+)
+def test_host_access_is_denied(sandbox: Sandbox, code: str, error_type: str | None) -> None:
+    result = sandbox.execute(code)
+    assert result.error is not None, f"{code!r} should fail, got {result.value_repr!r}"
+    if error_type:
+        assert result.error.type == error_type, result.error
+    next_cell_works(sandbox)
+
+
+def test_the_environment_is_empty(sandbox: Sandbox) -> None:
+    assert sandbox.execute("import os; dict(os.environ)").value == {}
+    assert sandbox.execute("import sys; sys.argv").value in ([], [""])
+
+
+def test_dotdot_cannot_leave_the_workspace(sandbox: Sandbox, tmp_path) -> None:
+    secret = sandbox.workspace.parent / "secret.txt"
+    secret.write_text("host secret")
+    result = sandbox.execute("open('/workspace/../secret.txt').read()")
+    assert result.error is not None and "host secret" not in (result.value_repr or "")
+    next_cell_works(sandbox)
+
+
+def test_an_infinite_loop_times_out(sandbox: Sandbox) -> None:
+    started = time.monotonic()
+    with pytest.raises(SandboxTimeout, match="1 s time limit"):
+        sandbox.execute("while True: pass", SandboxPolicy(timeout_s=1))
+    assert time.monotonic() - started < 5
+    result = sandbox.execute("6 * 7")
+    assert result.value == 42 and result.session_reset and "variables were lost" in result.note
+
+
+def test_fuel_exhaustion(sandbox: Sandbox) -> None:
+    with pytest.raises(FuelExhausted, match="instruction budget"):
+        sandbox.execute("while True: pass", SandboxPolicy(fuel=50_000_000, timeout_s=60))
+    next_cell_works(sandbox)
+
+
+def test_a_memory_bomb_is_stopped(sandbox: Sandbox) -> None:
+    sandbox.execute("kept = 'still here'")
+    with pytest.raises(SandboxOutOfMemory, match="64 MiB"):
+        sandbox.execute("blocks = []\nwhile True: blocks.append(bytearray(8 * 1024 * 1024))",
+                        SandboxPolicy(memory_mb=64))
+    # MemoryError is raised inside the guest, so the instance (and its variables) survive.
+    assert sandbox.execute("del blocks\nkept").value == "still here"
+
+
+def test_deep_recursion(sandbox: Sandbox) -> None:
+    result = sandbox.execute("def f(n):\n    return f(n + 1)\nf(0)")
+    assert result.error is not None and result.error.type == "RecursionError"
+    next_cell_works(sandbox)
+
+
+def test_a_hundred_megabytes_of_output_is_cut_off_early(sandbox: Sandbox) -> None:
+    started = time.monotonic()
+    with pytest.raises(OutputTooLarge) as err:
+        sandbox.execute("line = 'x' * 1023\nfor _ in range(100 * 1024):\n    print(line)",
+                        SandboxPolicy(output_limit_bytes=1 << 20))
+    assert time.monotonic() - started < 10
+    assert 0 < len(err.value.result.stdout) <= 1 << 20
+    next_cell_works(sandbox)
+
+
+def test_sys_exit_is_just_an_error(sandbox: Sandbox) -> None:
+    result = sandbox.execute("import sys; sys.exit(3)")
+    assert result.error is not None and result.error.type == "SystemExit"
+    next_cell_works(sandbox)

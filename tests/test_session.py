@@ -1,0 +1,70 @@
+"""The core Session end to end: generate bindings, run cells in the sandbox against real servers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from realservers import our_server
+
+from mcp_kernel.errors import FuelExhausted, SandboxTimeout
+from mcp_kernel.session import Session
+
+
+@pytest.fixture(scope="module")
+def session():
+    with Session() as s:
+        s.add_server(our_server("crashy"))
+        yield s
+
+
+def test_a_cell_calls_two_demo_tools_and_only_its_output_leaves(session: Session) -> None:
+    result = session.execute(
+        "from servers.demo import query_sales, list_regions\n"
+        "rows = query_sales(region='EU', limit=5000)['rows']\n"
+        "regions = [r['region'] for r in list_regions()['regions']]\n"
+        "print(len(rows), sorted(regions))\n"
+        "round(sum(r['amount'] for r in rows), 2)",
+        session.policy(["demo"]),
+    )
+    direct = session.call("demo", "query_sales", {"region": "EU", "limit": 5000}).value
+    assert result.error is None, result.error
+    assert result.stdout == f"{len(direct['rows'])} ['APAC', 'EU', 'LATAM', 'MEA', 'NA']\n"
+    assert result.value == round(sum(r["amount"] for r in direct["rows"]), 2)
+    assert [c.tool for c in result.calls] == ["query_sales", "list_regions"]
+    raw = result.calls[0].bytes_out
+    assert raw == len(json.dumps(direct, ensure_ascii=False).encode())
+    assert result.tokens.raw_result_tokens > 50 * result.tokens.output_tokens
+    assert result.tokens.savings_percent > 98
+
+
+def test_state_and_cache_across_cells(session: Session) -> None:
+    session.execute("from servers.demo import top_customers\nbest = top_customers(n=3)", session.policy(["demo"]))
+    again = session.execute("[c['customer_id'] for c in best['customers']] == "
+                            "[c['customer_id'] for c in top_customers(n=3)['customers']]", session.policy(["demo"]))
+    assert again.value is True
+    assert [c.cached for c in again.calls] == [True]
+    stats = session.stats()
+    assert stats.bridge.cache_hits >= 1 and stats.cells >= 2 and "demo" in stats.generated
+
+
+def test_default_policy_allows_only_generated_servers(session: Session) -> None:
+    assert "crashy" not in session.policy().servers
+    refused = session.execute("import _mcp_runtime as rt\nrt.call_tool('crashy', 'ok', {})")
+    assert refused.error.type == "ToolCallError" and "not allowed in this cell" in refused.error.message
+
+
+def test_a_crash_during_a_call_is_an_error_in_the_cell_and_the_next_call_works(session: Session) -> None:
+    session.generate("crashy")
+    policy = session.policy(["crashy"])
+    crashed = session.execute("from servers.crashy import crash\ncrash()", policy)
+    assert crashed.error.type == "ToolCallError" and "simulated crash" in crashed.error.message
+    assert session.execute("from servers.crashy import ok\nok()", policy).value == {"result": "fine"}
+
+
+def test_limits_from_the_policy(session: Session) -> None:
+    with pytest.raises(SandboxTimeout):
+        session.execute("while True: pass", session.policy(timeout=0.5))
+    with pytest.raises(FuelExhausted):
+        session.execute("while True: pass", session.policy(fuel=20_000_000))
+    assert session.execute("'alive'").value == "alive"
