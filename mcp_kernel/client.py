@@ -44,6 +44,7 @@ DEFAULT_TIMEOUT = 30.0
 DEFAULT_CONNECT_TIMEOUT = 30.0
 _LOG_TAIL_LINES = 20
 _MAX_PAGES = 1000
+MAX_SSE_EVENT_BYTES = 64 * 1024 * 1024
 # How long the synchronous facade waits beyond a call's own timeout before giving up on the loop.
 _GRACE = 5.0
 
@@ -419,7 +420,9 @@ def _http_transport(url: str, headers: dict[str, str]) -> Any:
     async def transport() -> Any:
         timeout = httpx2.Timeout(30.0, read=300.0)
         async with httpx2.AsyncClient(headers=headers or None, timeout=timeout) as http:
-            async with streamable_http_client(url, http_client=http) as streams:
+            # The SDK's default 1 MiB SSE event cap refuses ordinary large tool results (a few thousand rows
+            # sent as text and as structured content); keep a bound, but a generous one.
+            async with streamable_http_client(url, http_client=http, max_sse_event_size=MAX_SSE_EVENT_BYTES) as streams:
                 yield streams[0], streams[1]
 
     return transport()

@@ -362,6 +362,7 @@ def _tool_model(tool: ToolInfo, func: str, types_py: _Types) -> dict[str, Any]:
         "summary": summary_line(description) or tool.name,
         "summary_doc": _doc(" ".join((summary_line(description) or tool.name).split())),
         "name_doc": _doc(tool.name),
+        "required_keys": tuple(p.key for p in params if p.required),
     }
 
 
@@ -453,7 +454,7 @@ def generate(
         summaries.append({"func": func, "module": func, "summary": model["summary"], "tool": tool})
         if "python" in languages:
             files[f"servers/{sid}/{func}.py"] = _template("python/tool.py.j2").render(
-                tool=view, typeddicts=types_py.typeddicts, server_name=server_name)
+                tool=view, typeddicts=types_py.typeddicts, server_name=server_name, server_name_doc=_doc(server_name))
         if "typescript" in languages:
             files[f"servers/{sid}/{func}.ts"] = _template("typescript/tool.ts.j2").render(
                 tool=_ts_model(tool, func), server_name=server_name)

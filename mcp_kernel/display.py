@@ -21,7 +21,7 @@ from pydantic import BaseModel
 
 from .sandbox.policy import ZONEINFO_DIR
 from .vfs import TreeNode
-from .models import CallResult, ExecutionResult, FileView, GenerateReport, SessionStats, DebugReport, SettingsReport, DemoReport, Introspection, KernelspecResult, LogExcerpt, SearchResults, ServerList, ToolInfo, ValidationReport
+from .models import CallResult, CellTokens, PluginInfo, PluginList, ExecutionResult, TokenReport, FileView, GenerateReport, SessionStats, DebugReport, SettingsReport, DemoReport, Introspection, KernelspecResult, LogExcerpt, SearchResults, ServerList, ToolInfo, ValidationReport
 
 __all__ = ["to_text", "to_json", "to_html", "bundle", "table"]
 
@@ -64,8 +64,20 @@ def _kv_text(title: str, sections: Sections) -> str:
     return "\n".join(lines).strip("\n")
 
 
+def _token_html(obj: TokenReport) -> str:
+    from .tokens import largest_tools
+
+    rows = [(s.server, s.upfront, s.progressive) for s in obj.servers]
+    if len(rows) > 1:
+        rows.append(("total", obj.upfront, obj.progressive))
+    return _environment().get_template("display/tokens.html.j2").render(obj=obj, rows=rows,
+                                                                          largest=largest_tools(obj, 10))
+
+
 def to_html(obj: Any) -> str:
     """Self-contained HTML for a result object (no scripts, no external styles or fonts)."""
+    if isinstance(obj, TokenReport):
+        return _token_html(obj)
     for cls in type(obj).__mro__:
         if cls in _SECTIONS:
             title, sections = _SECTIONS[cls](obj)
@@ -152,6 +164,7 @@ _HTML_TEMPLATES.update({
     SearchResults: "display/search.html.j2",
     CallResult: "display/call_result.html.j2",
     GenerateReport: "display/generate.html.j2",
+    CellTokens: "display/cell_tokens.html.j2",
     FileView: "display/file.html.j2",
 })
 
@@ -210,14 +223,27 @@ def _(obj: CallResult) -> str:
 
 @to_text.register
 def _(obj: DemoReport) -> str:
+    import textwrap as _tw
+
     parts = [
         f"== 1. Introspect the bundled demo server (over {obj.transport})",
         to_text(obj.introspection),
         "",
-        "== 2. Call tools directly",
-        *(to_text(call) for call in obj.calls),
+        "== 2. Generate typed bindings into the progressive file tree",
+        to_text(obj.generated).splitlines()[0],
+        to_text(obj.tree),
         "",
-        f"Done in {obj.duration_ms:.0f} ms.",
+        "== 3. Run code in the WebAssembly sandbox; it calls two tools through the bridge",
+        _tw.indent(obj.code.rstrip(), "    "),
+        "-- output:",
+        to_text(obj.execution),
+        "",
+        "== 4. Tokens: every tool definition up front vs reading only the two bindings used",
+        to_text(obj.tokens).split("\n\nlargest")[0],
+        "",
+        to_text(obj.execution.tokens) if obj.execution and obj.execution.tokens else "",
+        "",
+        f"Done in {obj.duration_ms / 1000:.1f} s.",
     ]
     return "\n".join(parts)
 
@@ -365,3 +391,53 @@ def _register_sandbox() -> None:
 
 
 _register_sandbox()
+
+
+@to_text.register
+def _(obj: TokenReport) -> str:
+    from .tokens import largest_tools
+
+    head = (f"Token savings: {obj.savings_percent}% ({obj.upfront:,} tokens up front -> {obj.progressive:,} "
+            f"progressive), counted with {obj.encoding}")
+    note = ("progressive = file listing + the bindings the task reads" if obj.task_defined
+            else "no task given: progressive = the file listing alone; see per-tool costs")
+    rows = [[s.server, s.tools, f"{s.upfront:,}", f"{s.listing:,}", f"{s.bindings_read:,}", f"{s.progressive:,}",
+             f"{s.savings_percent}%"] for s in obj.servers]
+    if len(obj.servers) > 1:
+        rows.append(["total", sum(s.tools for s in obj.servers), f"{obj.upfront:,}", "", "", f"{obj.progressive:,}",
+                     f"{obj.savings_percent}%"])
+    largest = table(["largest tool definitions", "tokens", "binding tokens"],
+                    [[f"{t.server}.{t.tool}", f"{t.definition:,}", f"{t.binding:,}"] for t in largest_tools(obj, 5)])
+    body = table(["server", "tools", "up front", "listing", "bindings read", "progressive", "saved"], rows)
+    return f"{head}\n{note}\n\n{body}\n\n{largest}"
+
+
+@to_text.register
+def _(obj: CellTokens) -> str:
+    return (f"Stayed in the sandbox: {obj.savings_percent}% - {obj.calls} tool call(s) returned "
+            f"{obj.raw_result_tokens:,} tokens ({filesize(obj.raw_result_bytes)}); the cell printed and returned "
+            f"{obj.output_tokens:,} ({obj.encoding})")
+
+
+def _plugin_sections(obj: PluginInfo) -> tuple[str, Sections]:
+    meta = obj.metadata
+    stale = {None: "unknown (server not checked)", True: "STALE: the live server's schemas changed",
+             False: "up to date with the live server"}[obj.stale]
+    rows = [("server", f"{meta['server_name']} ({meta['server'].get('name')} {meta['server'].get('version')})"),
+            ("tools", meta["tool_count"]), ("files", f"{obj.files}, {filesize(obj.bytes)}"),
+            ("created", meta["created"]), ("mcp-kernel", meta["mcp_kernel_version"]),
+            ("generator", meta["generator_version"]), ("wasmtime", meta["wasmtime_version"]), ("status", stale)]
+    if obj.changed_tools:
+        rows.append(("changed tools", ", ".join(obj.changed_tools)))
+    return f"plugin {meta['server_id']}", [("", rows)]
+
+
+def _plugin_list_sections(obj: PluginList) -> tuple[str, Sections]:
+    rows = [(p.metadata["server_id"], f"{p.metadata['tool_count']} tools, {filesize(p.bytes)}, created "
+             f"{p.metadata['created']}") for p in obj.plugins]
+    rows += [(name, f"BROKEN: {error}") for name, error in obj.broken.items()]
+    return f"plugins in {obj.store}", [("", rows or [("(none)", "save one with generate SERVER --save-plugin")])]
+
+
+_SECTIONS[PluginInfo] = _plugin_sections
+_SECTIONS[PluginList] = _plugin_list_sections

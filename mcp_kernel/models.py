@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 __all__ = [
     "ServerSpec",
@@ -43,6 +43,8 @@ __all__ = [
     "GuestError",
     "ExecutionResult",
     "SessionStats",
+    "PluginInfo",
+    "PluginList",
 ]
 
 
@@ -239,8 +241,17 @@ class DemoReport(_Model):
 
     transport: Literal["stdio", "http"]
     introspection: Introspection
-    calls: list[CallResult] = Field(default_factory=list)
+    generated: Any = None
+    tree: Any = None
+    code: str = ""
+    execution: Any = None
+    tokens: Any = None
     duration_ms: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """False when the sandboxed step failed (the CLI then exits non-zero)."""
+        return self.execution is not None and self.execution.error is None
 
 
 class SearchHit(_Model):
@@ -326,10 +337,12 @@ class ServerTokens(_Model):
     tools_read: list[str]
     per_tool: list[ToolTokens]
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def progressive(self) -> int:
         return self.listing + self.bindings_read
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def savings_percent(self) -> float:
         return _savings(self.upfront, self.progressive)
@@ -344,14 +357,17 @@ class TokenReport(_Model):
     task_defined: bool = False
     duration_ms: float = 0.0
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def upfront(self) -> int:
         return sum(s.upfront for s in self.servers)
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def progressive(self) -> int:
         return sum(s.progressive for s in self.servers)
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def savings_percent(self) -> float:
         return _savings(self.upfront, self.progressive)
@@ -367,6 +383,7 @@ class CellTokens(_Model):
     raw_result_bytes: int
     output_tokens: int
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def savings_percent(self) -> float:
         return _savings(self.raw_result_tokens, self.output_tokens)
@@ -434,3 +451,19 @@ class SessionStats(_Model):
     vfs_files: int
     engine_timings: dict[str, float] = Field(default_factory=dict)
     storage: dict[str, str] = Field(default_factory=dict)
+
+
+class PluginInfo(_Model):
+    """One saved plugin: its metadata, its size, and whether the live server has changed since."""
+
+    metadata: dict[str, Any]
+    files: int
+    bytes: int
+    stale: bool | None = None
+    changed_tools: list[str] = Field(default_factory=list)
+
+
+class PluginList(_Model):
+    store: str
+    plugins: list[PluginInfo]
+    broken: dict[str, str] = Field(default_factory=dict)

@@ -43,7 +43,8 @@ from .errors import InvalidPath, PluginError, PluginIntegrityError
 from .models import ServerInfo
 from .vfs import normalize_path
 
-__all__ = ["FORMAT_VERSION", "Plugin", "PluginMetadata", "PluginStore", "PluginFormatError", "validate_server_id"]
+__all__ = ["FORMAT_VERSION", "Plugin", "PluginMetadata", "PluginStore", "PluginFormatError", "validate_server_id",
+           "new_metadata"]
 
 FORMAT_VERSION = 1
 FILES = ("metadata.json", "vfs.json")
@@ -63,6 +64,7 @@ class PluginMetadata(BaseModel):
 
     format_version: int = FORMAT_VERSION
     server_id: str
+    server_name: str
     server: ServerInfo
     tool_count: int
     tool_hashes: dict[str, str] = Field(default_factory=dict)
@@ -155,11 +157,12 @@ def _decode(server_id: str, parts: dict[str, bytes], checksum: bytes) -> Plugin:
     return Plugin(metadata=meta, files=files)
 
 
-def new_metadata(server_id: str, server: ServerInfo, *, tool_count: int, tool_hashes: dict[str, str],
-                 generator_version: str) -> PluginMetadata:
+def new_metadata(server_id: str, server_name: str, server: ServerInfo, *, tool_count: int,
+                 tool_hashes: dict[str, str], generator_version: str) -> PluginMetadata:
     """Metadata for a plugin created now, with this machine's versions."""
     return PluginMetadata(
         server_id=validate_server_id(server_id),
+        server_name=server_name,
         server=server,
         tool_count=tool_count,
         tool_hashes=tool_hashes,

@@ -20,13 +20,15 @@ from typing import TYPE_CHECKING, Any
 
 from .client import ConnectionPool
 from .config import MCPKernel, ServerConfig, load_config
-from .errors import MCPKernelError, SandboxError, ServerNotFound
+from .errors import MCPKernelError, SandboxError, ServerNotFound, ToolNotFound
 from .models import (
     CallResult,
     ExecutionResult,
     SessionStats,
+    TokenReport,
     FileView,
     GenerateReport,
+    PluginInfo,
     Introspection,
     SearchResults,
     ServerEntry,
@@ -41,6 +43,7 @@ from .sandbox.policy import DEFAULT_FUEL, SandboxPolicy
 from .vfs import ROOT, TreeNode, VirtualFS, normalize_path
 
 if TYPE_CHECKING:
+    from .plugins import PluginStore
     from .sandbox import Sandbox
 
 __all__ = ["Session"]
@@ -71,6 +74,7 @@ class Session:
         self._bridge: Any = None
         self._dirs: Path | None = None
         self.last_execution: ExecutionResult | None = None
+        self._synced_version = -1
 
     @property
     def config(self) -> ServerConfig:
@@ -273,6 +277,7 @@ class Session:
             root = self._session_dirs()
             self._sandbox = Sandbox(self._engine, host=self._bridge, tools_dir=self.vfs.sync(root / "mcp-tools"),
                                     workspace=root / "workspace")
+            self._synced_version = self.vfs.version
         elif on_progress is not None:
             self._engine.on_progress = on_progress
         return self._sandbox
@@ -287,7 +292,9 @@ class Session:
             if server not in self._generated:
                 self.generate(server)
         sandbox = self.sandbox(on_progress)
-        self.vfs.sync(self._session_dirs() / "mcp-tools")
+        if self._synced_version != self.vfs.version:
+            self.vfs.sync(self._session_dirs() / "mcp-tools")
+            self._synced_version = self.vfs.version
         self._bridge.apply(policy)
         self._bridge.take_records()
         try:
@@ -303,6 +310,90 @@ class Session:
         result = result.model_copy(update={"calls": records, "tokens": tokens})
         self.last_execution = result
         return result
+
+    # ---- the plugin store --------------------------------------------------------------------------
+    def plugin_store(self, store: str | None = None) -> PluginStore:
+        from .plugins import PluginStore
+
+        return PluginStore(store) if store else PluginStore()
+
+    def save_plugin(self, server: str, *, store: str | None = None) -> Path:
+        """Save ``server``'s generated bindings (generating them first if needed) in the plugin store."""
+        from .codegen import GENERATOR_VERSION, schema_hash, server_id
+        from .plugins import Plugin, new_metadata
+
+        if server not in self._generated:
+            self.generate(server)
+        sid = server_id(server)
+        files = {p: t for p, t in self.vfs.files.items()
+                 if p.startswith((f"servers/{sid}/", f"skills/{sid}/")) or p in ("servers/__init__.py", "runtime.d.ts")}
+        tools = self.registry.tools(server)
+        meta = new_metadata(sid, server, self.registry.info(server), tool_count=len(tools),
+                            tool_hashes={t.name: schema_hash(t) for t in tools}, generator_version=GENERATOR_VERSION)
+        return self.plugin_store(store).save(Plugin(metadata=meta, files=files))
+
+    def load_plugin(self, server_id: str, *, store: str | None = None) -> PluginInfo:
+        """Mount a saved plugin's bindings into the VFS without introspecting its server."""
+        plugin = self.plugin_store(store).load(server_id)
+        sid = plugin.metadata.server_id
+        self.vfs.remove_prefix(f"servers/{sid}")
+        self.vfs.remove_prefix(f"skills/{sid}")
+        self.vfs.update(plugin.files)
+        languages = ("python", "typescript") if any(p.endswith(".ts") for p in plugin.files) else ("python",)
+        self._generated[plugin.metadata.server_name] = languages
+        return self.plugin_info(server_id, store=store, plugin=plugin, check_live=False)
+
+    def plugin_info(self, server_id: str, *, store: str | None = None, plugin: Any = None,
+                    check_live: bool = True) -> PluginInfo:
+        """A plugin's metadata, and whether the live server's schemas still match (``stale``)."""
+        from .codegen import schema_hash
+
+        plugin = plugin or self.plugin_store(store).load(server_id)
+        meta = plugin.metadata
+        stale: bool | None = None
+        changed: list[str] = []
+        name = meta.server_name
+        if check_live and (name in self.registry.servers() or name in self.server_names()):
+            try:
+                live = {t.name: schema_hash(t) for t in self.tools(name)}
+            except MCPKernelError:
+                live = None
+            if live is not None:
+                changed = sorted(n for n in set(live) | set(meta.tool_hashes) if live.get(n) != meta.tool_hashes.get(n))
+                stale = bool(changed)
+        return PluginInfo(metadata=meta.model_dump(mode="json"), files=len(plugin.files),
+                          bytes=sum(len(t.encode()) for t in plugin.files.values()), stale=stale, changed_tools=changed)
+
+    # ---- token analysis ----------------------------------------------------------------------------
+    def tokens(self, servers: Sequence[str] | None = None, *, tools: Sequence[str] | None = None) -> TokenReport:
+        """Up-front versus progressive tokens for ``servers`` (default: introspected ones, else all known).
+
+        ``tools`` names the tools a task reads (``tool`` or ``server.tool``); without it the report gives
+        each tool's cost and counts the progressive path as the listing alone.
+        """
+        from .codegen import binding_paths, server_id
+        from .tokens import upfront_vs_progressive
+
+        names = list(servers or self.registry.servers() or self.server_names())
+        data = {}
+        for name in names:
+            if name not in self._generated:
+                self.generate(name)
+            sid = server_id(name)
+            files = {p: t for p, t in self.vfs.files.items() if p.startswith((f"servers/{sid}/", f"skills/{sid}/"))}
+            server_tools = self.registry.tools(name)
+            data[name] = (server_tools, files, binding_paths(name, server_tools))
+        read = None
+        if tools is not None:
+            read = {name: set() for name in names}
+            for item in tools:
+                server, _, tool = item.rpartition(".") if "." in item and item.split(".")[0] in names else ("", "", item)
+                owners = [server] if server else [n for n in names if any(t.name == tool for t in data[n][0])]
+                if not owners:
+                    raise ToolNotFound(f"No tool {item!r} in {', '.join(names)}.", tool=item)
+                for owner in owners:
+                    read[owner].add(tool)
+        return upfront_vs_progressive(data, read=read)
 
     def reset_sandbox(self) -> None:
         """Start the sandbox session clean (variables and state; workspace files stay)."""

@@ -115,6 +115,7 @@ class VirtualFS:
 
     def __init__(self, files: Mapping[str, str] | None = None) -> None:
         self._files: dict[str, str] = {}
+        self.version = 0  # bumped on every change, so a synced copy knows when it is current
         if files:
             self.update(files)
 
@@ -130,6 +131,7 @@ class VirtualFS:
             if rel.startswith(existing + "/"):
                 raise VFSError(f"Cannot write {ROOT}/{rel}: {ROOT}/{existing} is a file.")
         self._files[rel] = text
+        self.version += 1
         return rel
 
     def update(self, files: Mapping[str, str]) -> None:
@@ -144,6 +146,7 @@ class VirtualFS:
         doomed = [p for p in self._files if not rel or p == rel or p.startswith(rel + "/")]
         for path in doomed:
             del self._files[path]
+        self.version += bool(doomed)
         return len(doomed)
 
     # ---- reading ---------------------------------------------------------------------------------

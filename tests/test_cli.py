@@ -112,10 +112,12 @@ def test_a_failing_server_quotes_its_stderr(tmp_path: Path) -> None:
 def test_demo_runs_the_tour_over_stdio_and_http() -> None:
     out = cli("demo")
     assert out.returncode == 0, out.stderr
-    assert "query_sales" in out.stdout and "list_regions: ok" in out.stdout
+    for step in ("== 1. Introspect", "== 2. Generate", "== 3. Run code in the WebAssembly sandbox", "== 4. Tokens"):
+        assert step in out.stdout
+    assert "3000 orders" in out.stdout and "2 tool calls" in out.stdout and "stayed in the sandbox" in out.stdout
     http = cli("demo", "--http")
     assert http.returncode == 0, http.stderr
-    assert "over http" in http.stdout
+    assert "over http" in http.stdout and "3000 orders" in http.stdout
 
 
 def test_config_init_set_get_show(tmp_path: Path) -> None:

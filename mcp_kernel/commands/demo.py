@@ -13,10 +13,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(session: Any, args: argparse.Namespace) -> Any:
+    import sys
+
     from ..demo.tour import run_tour
 
-    return run_tour(session, http=args.http)
+    return run_tour(session, http=args.http, on_progress=lambda m: print(m, file=sys.stderr, flush=True))
 
 
-COMMAND = Command("demo", "Run the tour on the bundled demo server: start, introspect, call.", configure, run,
+COMMAND = Command("demo", "Run the main job on the bundled demo server: introspect, generate bindings, run a sandboxed cell, count tokens.", configure, run,
                   contexts=("cli",))

@@ -60,8 +60,21 @@ def demo_http_server(port: int | None = None, *, startup_timeout: float = 20.0) 
             proc.stderr.close()
 
 
-def run_tour(session: Any, *, http: bool = False) -> DemoReport:
-    """Introspect the demo server and call two of its tools; return what happened."""
+TASK = """\
+from servers.demo import query_sales, list_regions
+
+orders = query_sales(limit=5000)["rows"]          # every order stays inside the sandbox
+regions = list_regions()["regions"]
+big = [o for o in orders if o["amount"] >= 5000]
+best = max(regions, key=lambda r: r["revenue"])
+print(f"{len(orders)} orders, {len(big)} of at least 5,000 EUR")
+print(f"best region: {best['region']} with {best['revenue']:,.0f} EUR")
+"""
+TASK_TOOLS = ("query_sales", "list_regions")
+
+
+def run_tour(session: Any, *, http: bool = False, on_progress: Any = None) -> DemoReport:
+    """The main job on the demo server: introspect, generate bindings, run a sandboxed cell, count tokens."""
     started = time.perf_counter()
     with contextlib.ExitStack() as stack:
         name = "demo"
@@ -71,13 +84,18 @@ def run_tour(session: Any, *, http: bool = False) -> DemoReport:
             session.add_server(ServerSpec(name=name, url=url), replace=True)
             stack.callback(session.remove_server, name)
         introspection = session.introspect(name)
-        calls = [
-            session.call(name, "list_regions", {}),
-            session.call(name, "aggregate_sales", {"group_by": "category", "metric": "sum"}),
-        ]
+        generated = session.generate(name)
+        tree = session.tree(f"/mcp-tools/servers/{generated.server_id}")
+        code = TASK.replace("servers.demo", f"servers.{generated.server_id}")
+        execution = session.execute(code, session.policy([name]), on_progress=on_progress)
+        tokens = session.tokens([name], tools=list(TASK_TOOLS))
     return DemoReport(
         transport="http" if http else "stdio",
         introspection=introspection,
-        calls=calls,
+        generated=generated,
+        tree=tree,
+        code=code,
+        execution=execution,
+        tokens=tokens,
         duration_ms=(time.perf_counter() - started) * 1000,
     )

@@ -1,0 +1,123 @@
+"""Sandbox overheads, each against a baseline measured in the same process.
+
+Run: ``python benchmarks/bench_sandbox.py [--cold]``. Goals (from the issue): empty cell <= 1 ms (the Rust
+original reports ~3 ms); guest->host->guest round trip with a cached result <= 50 us; one real call to the
+demo server from a cell vs the same call with the SDK directly, ratio <= 1.2; 1,000 calls from one cell
+vs a direct SDK loop, ratio <= 1.3; first cell in a fresh process with a warm cache <= 150 ms.
+``--cold`` also times a cold build (componentize-py + wasmtime compile) into a temporary cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+from mcp_kernel.sandbox import Engine, Sandbox, SandboxPolicy
+from mcp_kernel.session import Session
+
+
+def median_ms(fn, runs: int) -> float:
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples) * 1000
+
+
+async def sdk_calls(n: int) -> list[float]:
+    """Per-run wall time of n sequential query calls, straight through the SDK (the baseline)."""
+    with tempfile.TemporaryFile("w+") as errlog:
+        params = StdioServerParameters(command=sys.executable, args=["-m", "mcp_kernel.demo"])
+        async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            for _ in range(5):
+                await session.call_tool("get_customer", {"customer_id": "C0001"})
+            out = []
+            for _ in range(7):
+                started = time.perf_counter()
+                for _ in range(n):
+                    await session.call_tool("get_customer", {"customer_id": "C0001"})
+                out.append(time.perf_counter() - started)
+            return out
+
+
+FIRST_CELL = """
+import time
+t0 = time.perf_counter()
+from mcp_kernel.sandbox import Sandbox
+t1 = time.perf_counter()
+with Sandbox() as sb:
+    sb.execute("1 + 1")
+    t2 = time.perf_counter()
+print(f"{(t1 - t0) * 1000:.1f} {(t2 - t1) * 1000:.1f}")
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cold", action="store_true", help="also time a cold build into a temporary cache")
+    args = parser.parse_args()
+
+    with Engine() as engine:
+        engine.component()
+
+        class Cached:
+            def call_tool(self, server: str, tool: str, params_json: str) -> str:
+                return '{"ok": true}'
+
+        with Sandbox(engine, host=Cached()) as sb:
+            sb.execute("import _mcp_runtime as rt")
+            empty = median_ms(lambda: sb.execute(""), 300)
+            n = 2000
+            loop = median_ms(lambda: sb.execute(f"for _ in range({n}): pass"), 20)
+            calls = median_ms(lambda: sb.execute(f"for _ in range({n}): rt.call_tool('s', 't', {{}})"), 20)
+            round_trip_us = (calls - loop) / n * 1000
+        print(f"empty cell, warm session:               {empty:8.3f} ms   (goal <= 1 ms; Rust original ~3 ms)")
+        print(f"guest->host->guest round trip:          {round_trip_us:8.1f} us   (goal <= 50 us)")
+
+    with Session() as session:
+        session.generate("demo")
+        policy = SandboxPolicy(servers=("demo",), cache=False, rate_limit=None)
+        session.execute("from servers.demo import get_customer", policy)
+        one = median_ms(lambda: session.execute("get_customer(customer_id='C0001')", policy), 50)
+        many = median_ms(lambda: session.execute(
+            "for _ in range(1000):\n    get_customer(customer_id='C0001')", policy), 5)
+        cached = SandboxPolicy(servers=("demo",), cache=True, rate_limit=None)
+        session.execute("get_customer(customer_id='C0001')", cached)
+        hit = median_ms(lambda: session.execute(
+            "for _ in range(1000):\n    get_customer(customer_id='C0001')", cached), 10)
+    sdk_one = statistics.median(asyncio.run(sdk_calls(1))) * 1000
+    sdk_many = statistics.median(asyncio.run(sdk_calls(1000))) * 1000
+    print(f"one real call from a cell vs SDK:       {one:8.3f} ms vs {sdk_one:.3f} ms   ratio {one / sdk_one:.2f} (goal <= 1.2)")
+    print(f"1,000 real calls from a cell vs SDK:    {many:8.1f} ms vs {sdk_many:.1f} ms   ratio {many / sdk_many:.2f} (goal <= 1.3)")
+    print(f"1,000 cached calls from a cell:         {hit:8.1f} ms   ({hit:.3f} us per call incl. binding + bridge checks)".replace(
+        f"{hit:.3f} us", f"{hit:.1f} us"))
+
+    runs = []
+    for _ in range(5):
+        out = subprocess.run([sys.executable, "-c", FIRST_CELL], capture_output=True, text=True, check=True)
+        runs.append([float(x) for x in out.stdout.split()])
+    imports = statistics.median(r[0] for r in runs)
+    first = statistics.median(r[1] for r in runs)
+    print(f"first cell, fresh process, warm cache:  {first:8.1f} ms   (goal <= 150 ms; plus {imports:.0f} ms to import)")
+
+    if args.cold:
+        with tempfile.TemporaryDirectory() as tmp:
+            with Engine(tmp) as cold:
+                started = time.perf_counter()
+                cold.component()
+                total = time.perf_counter() - started
+            print(f"cold build:                             {total:8.1f} s    ({', '.join(f'{k} {v:.1f} s' for k, v in cold.timings.items())})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,257 @@
+"""The plugin store: round trips, every tamper case, permissions, crashes mid-save, concurrent saves."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+import pytest
+
+from mcp_kernel.errors import PluginError, PluginIntegrityError
+from mcp_kernel.models import ServerInfo
+from mcp_kernel.plugins import Plugin, PluginFormatError, PluginStore, new_metadata
+
+
+def make_plugin(server_id: str = "demo", marker: str = "v1", files: int = 10, size: int = 200) -> Plugin:
+    content = {f"servers/{server_id}/tool_{i}.py": f"# {marker}\n" + "x" * size for i in range(files)}
+    content[f"servers/{server_id}/manifest.json"] = json.dumps({"marker": marker})
+    meta = new_metadata(server_id, server_id, ServerInfo(name=server_id, version=marker), tool_count=files,
+                        tool_hashes={f"tool_{i}": marker for i in range(files)}, generator_version="1")
+    return Plugin(metadata=meta, files=content)
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> PluginStore:
+    return PluginStore(tmp_path / "plugins")
+
+
+def test_round_trip(store: PluginStore) -> None:
+    plugin = make_plugin()
+    path = store.save(plugin)
+    assert path == store.root / "demo"
+    loaded = store.load("demo")
+    assert loaded.files == plugin.files and loaded.metadata == plugin.metadata
+    assert store.ids() == ["demo"]
+
+
+def test_saving_again_replaces_and_cleans_up(store: PluginStore) -> None:
+    store.save(make_plugin(marker="v1"))
+    store.save(make_plugin(marker="v2"))
+    assert store.load("demo").metadata.server.version == "v2"
+    versions = [p for p in (store.root / ".versions").iterdir() if p.is_dir()]
+    assert len(versions) == 1
+
+
+def test_permissions(store: PluginStore) -> None:
+    store.save(make_plugin())
+    directory = (store.root / "demo").resolve()
+    assert oct(store.root.stat().st_mode & 0o777) == "0o700"
+    assert oct(directory.stat().st_mode & 0o777) == "0o700"
+    for name in ("metadata.json", "vfs.json", "checksum.blake3"):
+        assert oct((directory / name).stat().st_mode & 0o777) == "0o600", name
+
+
+@pytest.mark.parametrize("name", ["metadata.json", "vfs.json", "checksum.blake3"])
+def test_a_flipped_byte_in_any_file_is_refused(store: PluginStore, name: str) -> None:
+    store.save(make_plugin())
+    path = (store.root / "demo").resolve() / name
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.raises(PluginIntegrityError, match="'demo'"):
+        store.load("demo")
+
+
+@pytest.mark.parametrize("name", ["metadata.json", "vfs.json", "checksum.blake3"])
+def test_truncated_or_deleted_files_are_refused(store: PluginStore, name: str) -> None:
+    store.save(make_plugin())
+    path = (store.root / "demo").resolve() / name
+    path.write_bytes(path.read_bytes()[:10])
+    with pytest.raises(PluginIntegrityError):
+        store.load("demo")
+    path.unlink()
+    with pytest.raises(PluginIntegrityError, match="missing"):
+        store.load("demo")
+
+
+def test_an_added_file_is_refused(store: PluginStore) -> None:
+    store.save(make_plugin())
+    ((store.root / "demo").resolve() / "extra.py").write_text("import os")
+    with pytest.raises(PluginIntegrityError, match="unexpected"):
+        store.load("demo")
+
+
+def test_swapped_checksums_between_two_plugins_are_refused(store: PluginStore) -> None:
+    store.save(make_plugin("alpha"))
+    store.save(make_plugin("beta"))
+    a, b = (store.root / "alpha").resolve() / "checksum.blake3", (store.root / "beta").resolve() / "checksum.blake3"
+    a_bytes, b_bytes = a.read_bytes(), b.read_bytes()
+    a.write_bytes(b_bytes)
+    b.write_bytes(a_bytes)
+    for name in ("alpha", "beta"):
+        with pytest.raises(PluginIntegrityError, match="checksum mismatch"):
+            store.load(name)
+
+
+def test_a_whole_plugin_swapped_under_another_name_is_refused(store: PluginStore) -> None:
+    store.save(make_plugin("alpha"))
+    store.save(make_plugin("beta"))
+    alpha_dir = (store.root / "alpha").resolve()
+    beta_dir = (store.root / "beta").resolve()
+    for name in ("metadata.json", "vfs.json", "checksum.blake3"):
+        (beta_dir / name).write_bytes((alpha_dir / name).read_bytes())
+    with pytest.raises(PluginIntegrityError, match="names 'alpha'"):
+        store.load("beta")
+
+
+def test_unknown_format_version_is_refused(store: PluginStore) -> None:
+    store.save(make_plugin())
+    directory = (store.root / "demo").resolve()
+    meta = json.loads((directory / "metadata.json").read_text())
+    meta["format_version"] = 99
+    rewrite(directory, metadata=json.dumps(meta).encode())
+    with pytest.raises(PluginFormatError, match="format version 99"):
+        store.load("demo")
+
+
+def test_a_vfs_path_escaping_the_tree_is_refused(store: PluginStore) -> None:
+    store.save(make_plugin())
+    directory = (store.root / "demo").resolve()
+    rewrite(directory, vfs=json.dumps({"../../etc/cron.d/evil": "x"}).encode())
+    with pytest.raises(PluginIntegrityError, match="escapes the tree"):
+        store.load("demo")
+
+
+def rewrite(directory: Path, *, metadata: bytes | None = None, vfs: bytes | None = None) -> None:
+    """Replace a file and recompute the checksum, as an attacker who knows the format would."""
+    from mcp_kernel.plugins import _digest
+
+    if metadata is not None:
+        (directory / "metadata.json").write_bytes(metadata)
+    if vfs is not None:
+        (directory / "vfs.json").write_bytes(vfs)
+    parts = {n: (directory / n).read_bytes() for n in ("metadata.json", "vfs.json")}
+    (directory / "checksum.blake3").write_text(_digest(parts) + "\n")
+
+
+def test_a_link_pointing_outside_the_store_is_refused(store: PluginStore, tmp_path: Path) -> None:
+    store.save(make_plugin())
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    os.unlink(store.root / "demo")
+    os.symlink(outside, store.root / "demo")
+    with pytest.raises(PluginIntegrityError, match="outside the store"):
+        store.load("demo")
+
+
+@pytest.mark.parametrize("bad", ["../x", "a/b", "", "x" * 300, "a\0b", ".hidden", "..", "-rf"])
+def test_hostile_server_ids_are_refused(store: PluginStore, bad: str) -> None:
+    with pytest.raises(PluginError, match="Invalid plugin id"):
+        store.load(bad)
+    with pytest.raises((PluginError, ValueError)):
+        store.save(make_plugin(bad))
+    assert not any(store.root.parent.glob("x*")) if store.root.exists() else True
+
+
+def test_missing_plugin_says_how_to_make_one(store: PluginStore) -> None:
+    with pytest.raises(PluginError, match="--save-plugin"):
+        store.load("absent")
+
+
+def test_export_and_import_verify(store: PluginStore, tmp_path: Path) -> None:
+    store.save(make_plugin())
+    archive = store.export("demo", tmp_path / "demo.plugin")
+    other = PluginStore(tmp_path / "other")
+    assert other.import_(archive).metadata.server_id == "demo"
+    assert other.load("demo").files == store.load("demo").files
+    tampered = tmp_path / "tampered.plugin"
+    with tarfile.open(archive) as src, tarfile.open(tampered, "w:gz") as dst:
+        for member in src.getmembers():
+            data = src.extractfile(member).read()
+            if member.name.endswith("vfs.json"):
+                data = data.replace(b"x", b"y", 1)
+            member.size = len(data)
+            import io
+
+            dst.addfile(member, io.BytesIO(data))
+    third = PluginStore(tmp_path / "third")
+    with pytest.raises(PluginIntegrityError, match="checksum mismatch"):
+        third.import_(tampered)
+    assert third.ids() == []
+
+
+SAVER = """
+import sys, time
+sys.path.insert(0, {tests!r})
+from test_plugins import make_plugin
+from mcp_kernel.plugins import PluginStore
+store = PluginStore({root!r})
+marker = sys.argv[1]
+n = 0
+while True:
+    store.save(make_plugin(marker=f"{{marker}}-{{n}}", files=200, size=2000))
+    n += 1
+    if len(sys.argv) > 2 and n >= int(sys.argv[2]):
+        break
+"""
+
+
+def saver(root: Path, marker: str, count: int | None = None) -> subprocess.Popen[bytes]:
+    code = SAVER.format(tests=str(Path(__file__).parent), root=str(root))
+    args = [sys.executable, "-c", code, marker] + ([str(count)] if count else [])
+    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def test_a_save_killed_mid_way_leaves_a_loadable_plugin(store: PluginStore) -> None:
+    store.save(make_plugin(marker="original", files=200, size=2000))
+    for delay in (0.35, 0.5, 0.65, 0.8, 1.0):
+        proc = saver(store.root, "killed")
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        loaded = store.load("demo")  # never a mix: old or one complete new version
+        marker = loaded.metadata.server.version
+        assert marker == "original" or marker.startswith("killed-")
+        assert all(text.startswith(f"# {marker}\n") for path, text in loaded.files.items() if path.endswith(".py"))
+
+
+def test_two_processes_saving_at_once_end_with_one_complete_plugin(store: PluginStore) -> None:
+    procs = [saver(store.root, "a", 15), saver(store.root, "b", 15)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err.decode()
+    loaded = store.load("demo")
+    marker = loaded.metadata.server.version
+    assert marker in ("a-14", "b-14")
+    assert all(text.startswith(f"# {marker}\n") for path, text in loaded.files.items() if path.endswith(".py"))
+    assert len([p for p in (store.root / ".versions").iterdir() if p.is_dir()]) == 1
+
+
+def test_generate_save_load_in_a_fresh_session_and_staleness(tmp_path: Path) -> None:
+    from mcp_kernel.session import Session
+
+    with Session() as first:
+        first.generate("demo", languages=("python", "typescript"))
+        first.save_plugin("demo", store=str(tmp_path / "store"))
+    with Session() as fresh:
+        info = fresh.load_plugin("demo", store=str(tmp_path / "store"))
+        assert info.metadata["tool_count"] >= 8
+        assert "demo" not in fresh.registry.servers(), "loading a plugin does not introspect"
+        assert fresh.read("/mcp-tools/servers/demo/query_sales.ts").text.startswith("// Generated")
+        result = fresh.execute("from servers.demo import list_regions\nlen(list_regions()['regions'])",
+                               fresh.policy(["demo"]))
+        assert result.value == 5
+        assert fresh.plugin_info("demo", store=str(tmp_path / "store")).stale is False
+    store = PluginStore(tmp_path / "store")
+    plugin = store.load("demo")
+    changed = dict(plugin.metadata.tool_hashes, query_sales="0" * 64)
+    store.save(Plugin(metadata=plugin.metadata.model_copy(update={"tool_hashes": changed}), files=plugin.files))
+    with Session() as later:
+        info = later.plugin_info("demo", store=str(tmp_path / "store"))
+        assert info.stale is True and info.changed_tools == ["query_sales"]

