@@ -12,30 +12,51 @@ calls those tools inside a WebAssembly sandbox.
 from __future__ import annotations
 
 from importlib import metadata as _metadata
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
-from .client import Connection, ConnectionPool
-from .config import ServerConfig, demo_spec, load_config
 from .errors import *  # noqa: F403 - the error tree is part of the public API
 from .errors import __all__ as _error_names
-from .models import CallResult, ServerInfo, ServerSpec, ToolAnnotations, ToolInfo
 
 try:
     __version__ = _metadata.version("mcp-kernel")
 except _metadata.PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.1.0"
 
+# The rest of the API loads on first use, so `%load_ext mcp_kernel` and `mcp-kernel --help` stay fast.
+_LAZY = {
+    "CallResult": "models", "ServerInfo": "models", "ServerSpec": "models", "ToolAnnotations": "models",
+    "ToolInfo": "models", "ExecutionResult": "models", "Connection": "client", "ConnectionPool": "client",
+    "ServerConfig": "config", "demo_spec": "config", "load_config": "config", "Session": "session",
+    "Sandbox": "sandbox", "SandboxPolicy": "sandbox", "PluginStore": "plugins", "VirtualFS": "vfs",
+    "generate": "codegen",
+}
+
+if _TYPE_CHECKING:
+    from .client import Connection, ConnectionPool
+    from .codegen import generate
+    from .config import ServerConfig, demo_spec, load_config
+    from .models import CallResult, ExecutionResult, ServerInfo, ServerSpec, ToolAnnotations, ToolInfo
+    from .plugins import PluginStore
+    from .sandbox import Sandbox, SandboxPolicy
+    from .session import Session
+    from .vfs import VirtualFS
+
+
+def __getattr__(name: str) -> _Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mcp_kernel' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
     "__version__",
-    "CallResult",
-    "Connection",
-    "ConnectionPool",
-    "ServerConfig",
-    "ServerInfo",
-    "ServerSpec",
-    "ToolAnnotations",
-    "ToolInfo",
-    "demo_spec",
-    "load_config",
+    *sorted(_LAZY),
     "load_ipython_extension",
     "unload_ipython_extension",
     *_error_names,

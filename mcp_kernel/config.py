@@ -26,13 +26,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-from pydantic import ValidationError
+from typing import TYPE_CHECKING
+
 from traitlets import Bool, Float, Int, Unicode
 from traitlets.config import Configurable
 
 from .errors import ConfigError, ServerNotFound
-from .models import ServerSpec
+
+if TYPE_CHECKING:  # pydantic models load on first use, keeping `%load_ext` and `--help` fast
+    from .models import ServerSpec
 
 __all__ = [
     "APP_NAME",
@@ -56,33 +58,39 @@ _HTTP_KEYS = {"type", "url", "headers"}
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
-def _dir(env_var: str, default: str) -> Path:
+def _dir(env_var: str, kind: str) -> Path:
     value = os.environ.get(env_var)
-    return Path(value).expanduser() if value else Path(default)
+    if value:
+        return Path(value).expanduser()
+    import platformdirs
+
+    return Path(getattr(platformdirs, f"user_{kind}_dir")(APP_NAME))
 
 
 def config_dir() -> Path:
     """User config directory (``$MCP_KERNEL_CONFIG_DIR`` overrides it)."""
-    return _dir("MCP_KERNEL_CONFIG_DIR", platformdirs.user_config_dir(APP_NAME))
+    return _dir("MCP_KERNEL_CONFIG_DIR", "config")
 
 
 def data_dir() -> Path:
     """User data directory: plugins and sandbox workspaces (``$MCP_KERNEL_DATA_DIR`` overrides it)."""
-    return _dir("MCP_KERNEL_DATA_DIR", platformdirs.user_data_dir(APP_NAME))
+    return _dir("MCP_KERNEL_DATA_DIR", "data")
 
 
 def cache_dir() -> Path:
     """User cache directory: the compiled sandbox component (``$MCP_KERNEL_CACHE_DIR`` overrides it)."""
-    return _dir("MCP_KERNEL_CACHE_DIR", platformdirs.user_cache_dir(APP_NAME))
+    return _dir("MCP_KERNEL_CACHE_DIR", "cache")
 
 
 def log_dir() -> Path:
     """Where each stdio server's stderr is logged (``$MCP_KERNEL_LOG_DIR`` overrides it)."""
-    return _dir("MCP_KERNEL_LOG_DIR", platformdirs.user_log_dir(APP_NAME))
+    return _dir("MCP_KERNEL_LOG_DIR", "log")
 
 
 def demo_spec(name: str = "demo") -> ServerSpec:
     """The bundled demo server, run with this interpreter; always available as ``demo``."""
+    from .models import ServerSpec
+
     return ServerSpec(name=name, command=sys.executable, args=["-m", "mcp_kernel.demo"])
 
 
@@ -107,6 +115,10 @@ def _need(kind: type, value: Any, where: str, what: str) -> Any:
 
 
 def _parse_server(name: str, entry: Any, source: str, env: Mapping[str, str]) -> ServerSpec:
+    from pydantic import ValidationError
+
+    from .models import ServerSpec
+
     where = f"{source}: server {name!r}"
     if not isinstance(entry, dict):
         raise ConfigError(f"{where}: expected an object with 'command' or 'url', got {type(entry).__name__}.")

@@ -11,6 +11,7 @@ on the way in. The ``mcp`` SDK's own types never leave ``client.py``; they are c
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
@@ -314,7 +315,8 @@ class SettingsReport(_Model):
 
 
 def _savings(before: int, after: int) -> float:
-    return 0.0 if before <= 0 else round(100.0 * (before - after) / before, 2)
+    """Percent saved, rounded down to 0.01 so that 99.999 never shows as 100."""
+    return 0.0 if before <= 0 else math.floor(10000.0 * (before - after) / before) / 100
 
 
 class ToolTokens(_Model):

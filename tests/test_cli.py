@@ -212,3 +212,40 @@ def test_generate_vfs_cat_and_search(tmp_path: Path) -> None:
     for detail, expect in (("name", "demo.get_customer"), ("summary", "profile"), ("full", '"customer_id"')):
         found = cli("search", "customer", "--detail", detail)
         assert found.returncode == 0 and expect in found.stdout, found.stdout
+
+
+def test_execute_a_file_and_stdin_in_the_sandbox(tmp_path: Path) -> None:
+    script = tmp_path / "job.py"
+    script.write_text("from servers.demo import aggregate_sales\n"
+                      "groups = aggregate_sales(group_by='region')['groups']\n"
+                      "print(len(groups))\n")
+    out = cli("execute", str(script), "--servers", "demo", "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["stdout"] == "5\n" and [c["tool"] for c in result["calls"]] == ["aggregate_sales"]
+    piped = subprocess.run([sys.executable, "-m", "mcp_kernel", "execute", "-", "--timeout", "1"], input="while True: pass",
+                           capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert piped.returncode == 1 and "SandboxTimeout" not in piped.stderr and "1 s time limit" in piped.stderr
+    unknown = cli("execute", str(script), "--servers", "nosuch")
+    assert unknown.returncode == 2 and "unknown server(s) ['nosuch']" in unknown.stderr
+
+
+def test_tokens_and_plugins_from_the_command_line(tmp_path: Path) -> None:
+    report = json.loads(cli("tokens", "demo", "--tools", "query_sales,list_regions", "--json").stdout)
+    assert report["task_defined"] and report["upfront"] > report["progressive"] > 0
+    store = str(tmp_path / "store")
+    saved = cli("generate", "demo", "--save-plugin", "--store", store)
+    assert saved.returncode == 0 and "saved as plugin" in saved.stdout
+    listed = cli("plugin", "list", "--store", store)
+    assert "demo" in listed.stdout and "8 tools" in listed.stdout
+    info = cli("plugin", "info", "demo", "--store", store, "--json")
+    assert json.loads(info.stdout)["stale"] is False
+    archive = tmp_path / "demo.plugin"
+    assert cli("plugin", "export", "demo", str(archive), "--store", store).returncode == 0
+    assert cli("plugin", "remove", "demo", "--store", store).returncode == 0
+    assert "demo" not in cli("plugin", "list", "--store", store).stdout.split("\n", 1)[1]
+    assert cli("plugin", "import", str(archive), "--store", store).returncode == 0
+    missing = cli("plugin", "load", "ghost", "--store", store)
+    assert missing.returncode == 1 and "No plugin 'ghost'" in missing.stderr
+    bad = cli("plugin", "info", "../etc", "--store", store)
+    assert bad.returncode == 1 and "Invalid plugin id" in bad.stderr

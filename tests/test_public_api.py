@@ -29,3 +29,15 @@ def test_importing_the_package_does_not_import_the_mcp_sdk() -> None:
     code = "import sys, mcp_kernel, mcp_kernel.cli; print('mcp' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_lazy_names_resolve_to_their_modules() -> None:
+    from mcp_kernel.session import Session
+
+    assert mcp_kernel.Session is Session
+    try:
+        mcp_kernel.NotAThing  # noqa: B018
+    except AttributeError as exc:
+        assert "NotAThing" in str(exc)
+    else:
+        raise AssertionError("unknown names must raise AttributeError")

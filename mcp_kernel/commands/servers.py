@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..config import ServerConfig
 from ..errors import UsageError
-from ..models import LogExcerpt, ServerSpec
 from . import Command
 
 
@@ -32,6 +30,8 @@ def _pairs(values: list[str], what: str) -> dict[str, str]:
 
 
 def _run_add(session: Any, args: argparse.Namespace) -> Any:
+    from ..models import ServerSpec
+
     if bool(args.url) == bool(args.rest):
         raise UsageError("give either --url URL or -- COMMAND ARGS..., e.g. `%mcp add demo -- python -m "
                          "mcp_kernel.demo` or `%mcp add web --url http://127.0.0.1:8000/mcp`")
@@ -49,6 +49,8 @@ def _configure_load(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_load(session: Any, args: argparse.Namespace) -> Any:
+    from ..config import ServerConfig
+
     config = ServerConfig.from_file(args.file)
     for spec in config.servers.values():
         session.add_server(spec, replace=True)
@@ -78,6 +80,8 @@ def _configure_logs(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_logs(session: Any, args: argparse.Namespace) -> Any:
+    from ..models import LogExcerpt
+
     conn = session.connection(args.name)
     return LogExcerpt(server=args.name, path=str(conn.log_path), text=conn.log_tail(args.lines))
 

@@ -19,7 +19,6 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
 from ..commands import _HelpShown, build_parser, parse
 from ..config import MCPKernel
-from ..display import to_json
 from ..errors import CellError, SandboxError, UsageError
 
 __all__ = ["MCPMagics"]
@@ -66,6 +65,8 @@ class MCPMagics(Magics):
         except UsageError as exc:
             raise IPythonUsageError(str(exc)) from None
         if getattr(args, "json", False):
+            from ..display import to_json
+
             print(to_json(result))
             return None
         return result

@@ -88,3 +88,18 @@ def test_policy_stats_and_reset(kernel: KernelDriver) -> None:
     assert kernel.execute("%mcp reset").status == "ok"
     gone = kernel.execute("%%mcp_execute\n'keep' in globals()")
     assert gone.bundles[0] == {"text/plain": "False"}
+
+
+def test_tokens_last_and_plugins_in_the_kernel(kernel: KernelDriver, tmp_path) -> None:
+    kernel.execute("%mcp generate demo")
+    kernel.execute("%%mcp_execute --servers demo\nfrom servers.demo import query_sales\n"
+                   "rows = query_sales(limit=5000)['rows']\nprint(len(rows))")
+    last = kernel.execute("%mcp tokens --last")
+    assert last.status == "ok" and "Stayed in the sandbox: 99." in last.bundles[0]["text/plain"]
+    assert "<svg" in last.bundles[0]["text/html"]
+    report = kernel.execute("%mcp tokens demo --tools query_sales")
+    assert "<svg" in report.bundles[0]["text/html"] and "Token savings" in report.bundles[0]["text/plain"]
+    store = str(tmp_path / "store")
+    assert kernel.execute(f"%mcp generate demo --save-plugin --store {store}").status == "ok"
+    info = kernel.execute(f"%mcp plugin info demo --store {store}")
+    assert "up to date" in info.bundles[0]["text/plain"]
