@@ -2,34 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-
 import jupyter_kernel_test as jkt
-
-from mcp_kernel.kernelspec import install
 
 
 class TestMCPKernel(jkt.KernelTests):
     """Skipped: the 'range' history operation (IPython's history is per session, so ranges are not
     meaningful between test cases) — the same choice IPython's own kernel tests make."""
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        cls._prefix = tempfile.TemporaryDirectory()
-        install(prefix=cls._prefix.name)
-        cls._saved_path = os.environ.get("JUPYTER_PATH")
-        os.environ["JUPYTER_PATH"] = os.path.join(cls._prefix.name, "share", "jupyter")
-        super().setUpClass()
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        super().tearDownClass()
-        if cls._saved_path is None:
-            os.environ.pop("JUPYTER_PATH", None)
-        else:
-            os.environ["JUPYTER_PATH"] = cls._saved_path
-        cls._prefix.cleanup()
 
     kernel_name = "mcp"
     language_name = "python"

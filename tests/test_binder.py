@@ -1,0 +1,37 @@
+"""Binder's files exist and postBuild runs cleanly in a fresh virtual environment."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_binder_files() -> None:
+    assert (ROOT / "binder" / "runtime.txt").read_text().strip() == "python-3.11"
+    assert "." in (ROOT / "binder" / "requirements.txt").read_text().split()
+    assert os.access(ROOT / "binder" / "postBuild", os.X_OK)
+
+
+def test_post_build_in_a_fresh_venv(tmp_path: Path) -> None:
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    bin_dir = env_dir / "bin"
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "VIRTUAL_ENV": str(env_dir),
+           "MCP_KERNEL_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("JUPYTER_PATH", None)
+    env.pop("PYTHONPATH", None)
+    install = subprocess.run([str(bin_dir / "pip"), "install", "-q", "-r", "binder/requirements.txt"], cwd=ROOT,
+                             env=env, capture_output=True, text=True, timeout=900)
+    assert install.returncode == 0, install.stderr[-3000:]
+    post = subprocess.run(["bash", "binder/postBuild"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert post.returncode == 0, post.stdout[-2000:] + post.stderr[-3000:]
+    spec = env_dir / "share" / "jupyter" / "kernels" / "mcp" / "kernel.json"
+    assert spec.exists() and str(bin_dir / "python") in spec.read_text()
+    assert list((tmp_path / "cache" / "components").glob("compiled-*.cwasm"))
+    assert sys.version_info >= (3, 11)
