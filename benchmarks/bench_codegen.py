@@ -7,11 +7,14 @@ Rust original reports 0.19 ms for 10 tools and 0.97 ms for 50.
 
 from __future__ import annotations
 
-import statistics
-import time
+import sys
+from pathlib import Path
 
-from mcp_kernel.codegen import generate
-from mcp_kernel.models import ServerInfo, ToolAnnotations, ToolInfo
+sys.path.insert(0, str(Path(__file__).parent))
+from measure import median_ms as _median_ms  # noqa: E402
+
+from mcp_kernel.codegen import generate  # noqa: E402
+from mcp_kernel.models import ServerInfo, ToolAnnotations, ToolInfo  # noqa: E402
 
 
 def realistic_tool(i: int) -> ToolInfo:
@@ -42,20 +45,14 @@ def realistic_tool(i: int) -> ToolInfo:
     )
 
 
-def median_ms(n_tools: int, runs: int) -> float:
+def generation_ms(n_tools: int, runs: int) -> float:
     tools = [realistic_tool(i) for i in range(n_tools)]
     server = ServerInfo(name="bench", version="1")
-    generate(server, tools, server_name="bench")  # warm: templates compiled once per process
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        generate(server, tools, server_name="bench")
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples) * 1000
+    return _median_ms(lambda: generate(server, tools, server_name="bench"), runs, warmup=1)
 
 
 def main() -> None:
-    results = {n: median_ms(n, runs) for n, runs in ((10, 300), (50, 100), (500, 15))}
+    results = {n: generation_ms(n, runs) for n, runs in ((10, 300), (50, 100), (500, 15))}
     print(f"{'tools':>6} {'median ms':>10} {'ms/tool':>8}")
     for n, ms in results.items():
         print(f"{n:>6} {ms:10.3f} {ms / n:8.4f}")

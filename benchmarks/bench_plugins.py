@@ -16,6 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_codegen import realistic_tool  # noqa: E402
+from measure import median_ms  # noqa: E402
 
 from mcp_kernel.codegen import GENERATOR_VERSION, generate, schema_hash  # noqa: E402
 from mcp_kernel.models import ServerInfo  # noqa: E402
@@ -29,15 +30,6 @@ def plugin_for(n: int) -> Plugin:
     meta = new_metadata(f"bench{n}", f"bench{n}", info, tool_count=n, tool_hashes={t.name: schema_hash(t) for t in tools},
                         generator_version=GENERATOR_VERSION)
     return Plugin(metadata=meta, files=files)
-
-
-def median_ms(fn, runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples) * 1000
 
 
 def main() -> None:

@@ -20,17 +20,10 @@ import time
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
+from measure import median_ms
+
 from mcp_kernel.sandbox import Engine, Sandbox, SandboxPolicy
 from mcp_kernel.session import Session
-
-
-def median_ms(fn, runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples) * 1000
 
 
 async def sdk_calls(n: int) -> list[float]:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
 import socket
-import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,28 +39,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextlib.contextmanager
-def running(cmd: list[str], port: int, env: dict[str, str] | None = None, timeout: float = 30) -> Iterator[None]:
+def running(cmd: list[str], port: int, env: dict[str, str] | None = None, timeout: float = 30) -> Any:
     """Run a server process until its TCP port answers; stop it afterwards."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, **(env or {})})
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-            if proc.poll() is not None:
-                raise RuntimeError(f"{cmd} exited with {proc.returncode} before listening on {port}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{cmd} did not listen on {port} within {timeout} s")
-            time.sleep(0.05)
-        yield
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    from mcp_kernel.demo.tour import listening_process
 
-
+    return listening_process(cmd, port, env=env, startup_timeout=timeout, name=cmd[0])

@@ -15,7 +15,6 @@ import csv
 import functools
 import statistics
 from collections import defaultdict
-from dataclasses import dataclass
 from importlib import resources
 from typing import Annotated, Literal
 
@@ -23,7 +22,7 @@ import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["build_server", "orders"]
 
@@ -38,35 +37,11 @@ READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempot
                             open_world_hint=False)
 
 
-@dataclass(frozen=True)
-class Order:
-    order_id: str
-    date: str
-    customer_id: str
-    customer_name: str
-    email: str
-    region: str
-    country: str
-    product: str
-    category: str
-    quantity: int
-    unit_price: float
-    amount: float
-
-
-@functools.cache
-def orders() -> tuple[Order, ...]:
-    """Every order of the bundled dataset, read once."""
-    text = resources.files("mcp_kernel.demo").joinpath("sales.csv").read_text(encoding="utf-8")
-    rows = csv.DictReader(text.splitlines())
-    return tuple(
-        Order(**{**row, "quantity": int(row["quantity"]), "unit_price": float(row["unit_price"]),
-                 "amount": float(row["amount"])})
-        for row in rows
-    )
-
-
 class SaleRow(BaseModel):
+    """One order of the dataset, as the tools return it."""
+
+    model_config = ConfigDict(frozen=True)
+
     order_id: str
     date: str = Field(description="Order date, ISO 8601 (YYYY-MM-DD).")
     customer_id: str
@@ -79,6 +54,13 @@ class SaleRow(BaseModel):
     quantity: int
     unit_price: float
     amount: float = Field(description="quantity x unit_price, in EUR.")
+
+
+@functools.cache
+def orders() -> tuple[SaleRow, ...]:
+    """Every order of the bundled dataset, read once."""
+    text = resources.files("mcp_kernel.demo").joinpath("sales.csv").read_text(encoding="utf-8")
+    return tuple(SaleRow.model_validate(row) for row in csv.DictReader(text.splitlines()))
 
 
 class SalesPage(BaseModel):
@@ -162,7 +144,7 @@ class Receipt(BaseModel):
 
 def _filter(region: str | None = None, start_date: str | None = None, end_date: str | None = None,
             product: str | None = None, category: str | None = None, min_amount: float | None = None,
-            customer_id: str | None = None) -> list[Order]:
+            customer_id: str | None = None) -> list[SaleRow]:
     out = []
     for o in orders():
         if region and o.region != region:
@@ -190,7 +172,7 @@ def build_server() -> MCPServer:
     @server.tool(title="List regions", annotations=READ_ONLY)
     def list_regions() -> Regions:
         """List the sales regions with their countries, order counts and revenue (EUR)."""
-        by_region: dict[str, list[Order]] = defaultdict(list)
+        by_region: dict[str, list[SaleRow]] = defaultdict(list)
         for o in orders():
             by_region[o.region].append(o)
         return Regions(regions=[
@@ -204,7 +186,7 @@ def build_server() -> MCPServer:
         category: Annotated[Category | None, Field(description="Only products of this category.")] = None,
     ) -> Products:
         """List the products sold, with their category, median unit price and number of orders."""
-        by_product: dict[str, list[Order]] = defaultdict(list)
+        by_product: dict[str, list[SaleRow]] = defaultdict(list)
         for o in orders():
             if category is None or o.category == category:
                 by_product[o.product].append(o)
@@ -235,7 +217,7 @@ def build_server() -> MCPServer:
         """
         matches = _filter(region, start_date, end_date, product, category, min_amount)
         return SalesPage(
-            rows=[SaleRow(**vars(o)) for o in matches[:limit]],
+            rows=list(matches[:limit]),
             total_matches=len(matches),
             total_amount=round(sum(o.amount for o in matches), 2),
         )
@@ -282,7 +264,7 @@ def build_server() -> MCPServer:
         region: Annotated[Region | None, Field(description="Only customers in this region.")] = None,
     ) -> TopCustomers:
         """The customers with the highest revenue, best first."""
-        revenue: dict[str, list[Order]] = defaultdict(list)
+        revenue: dict[str, list[SaleRow]] = defaultdict(list)
         for o in _filter(region=region):
             revenue[o.customer_id].append(o)
         ranked = sorted(revenue.items(), key=lambda kv: (-sum(o.amount for o in kv[1]), kv[0]))[:n]

@@ -10,6 +10,7 @@ True
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from typing import Any
 from ..errors import ServerStartError
 from ..models import DemoReport, ServerSpec
 
-__all__ = ["run_tour", "demo_http_server"]
+__all__ = ["run_tour", "demo_http_server", "listening_process"]
 
 
 def _free_port() -> int:
@@ -30,14 +31,11 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def demo_http_server(port: int | None = None, *, startup_timeout: float = 20.0) -> Iterator[str]:
-    """Run the demo server over streamable HTTP on loopback; yield its URL; stop it on exit."""
-    port = port or _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mcp_kernel.demo", "--http", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+def listening_process(cmd: list[str], port: int, *, env: dict[str, str] | None = None,
+                      startup_timeout: float = 30.0, name: str = "server") -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``cmd`` until it accepts connections on loopback ``port``; stop it on exit."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env=None if env is None else {**os.environ, **env})
     try:
         deadline = time.monotonic() + startup_timeout
         while True:
@@ -45,10 +43,10 @@ def demo_http_server(port: int | None = None, *, startup_timeout: float = 20.0) 
                 break
             if proc.poll() is not None or time.monotonic() > deadline:
                 err = proc.stderr.read().decode(errors="replace") if proc.stderr and proc.poll() is not None else ""
-                raise ServerStartError(f"The demo HTTP server did not start on port {port}.",
-                                       server="demo", log_tail=err[-2000:])
+                raise ServerStartError(f"{name} did not start listening on port {port} ({' '.join(cmd)}).",
+                                       server=name, log_tail=err[-2000:])
             time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}/mcp"
+        yield proc
     finally:
         proc.terminate()
         try:
@@ -58,6 +56,15 @@ def demo_http_server(port: int | None = None, *, startup_timeout: float = 20.0) 
             proc.wait()
         if proc.stderr:
             proc.stderr.close()
+
+
+@contextlib.contextmanager
+def demo_http_server(port: int | None = None, *, startup_timeout: float = 20.0) -> Iterator[str]:
+    """Run the demo server over streamable HTTP on loopback; yield its URL; stop it on exit."""
+    port = port or _free_port()
+    cmd = [sys.executable, "-m", "mcp_kernel.demo", "--http", str(port)]
+    with listening_process(cmd, port, startup_timeout=startup_timeout, name="the demo HTTP server"):
+        yield f"http://127.0.0.1:{port}/mcp"
 
 
 TASK = """\
