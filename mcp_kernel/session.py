@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -75,6 +76,7 @@ class Session:
         self._dirs: Path | None = None
         self.last_execution: ExecutionResult | None = None
         self._synced_version = -1
+        self._sandbox_lock = threading.Lock()
 
     @property
     def config(self) -> ServerConfig:
@@ -269,6 +271,10 @@ class Session:
 
     def sandbox(self, on_progress: Callable[[str], None] | None = None) -> Sandbox:
         """This session's sandbox (one guest instance; the component is built on first use)."""
+        with self._sandbox_lock:
+            return self._get_sandbox(on_progress)
+
+    def _get_sandbox(self, on_progress: Callable[[str], None] | None) -> Sandbox:
         if self._sandbox is None:
             from .sandbox import Bridge, Engine, Sandbox
 
@@ -394,6 +400,25 @@ class Session:
                 for owner in owners:
                     read[owner].add(tool)
         return upfront_vs_progressive(data, read=read)
+
+    def warm_up(self) -> threading.Thread:
+        """Load the sandbox in the background (component from the cache, first instance), so the first
+        sandboxed cell does not wait for it. Does nothing visible if the component is not built yet."""
+        from .sandbox.engine import is_cached
+
+        def load() -> None:
+            try:
+                if is_cached():
+                    self.sandbox().warm_up()
+                from .tokens import tokenizer
+
+                tokenizer()  # the cell footer counts tokens; loading the BPE takes ~0.14 s
+            except Exception:  # noqa: BLE001 - warming is best effort; the first cell reports real errors
+                pass
+
+        thread = threading.Thread(target=load, name="mcp-kernel-warm-up", daemon=True)
+        thread.start()
+        return thread
 
     def reset_sandbox(self) -> None:
         """Start the sandbox session clean (variables and state; workspace files stay)."""

@@ -68,3 +68,12 @@ def test_limits_from_the_policy(session: Session) -> None:
     with pytest.raises(FuelExhausted):
         session.execute("while True: pass", session.policy(fuel=20_000_000))
     assert session.execute("'alive'").value == "alive"
+
+
+def test_warm_up_loads_the_sandbox_in_the_background() -> None:
+    with Session() as fresh:
+        fresh.warm_up().join(60)
+        sandbox = fresh._sandbox
+        assert sandbox is not None and sandbox._store is not None, "instance ready before the first cell"
+        assert fresh.execute("1 + 1").value == 2
+        assert fresh._sandbox is sandbox

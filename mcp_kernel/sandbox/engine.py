@@ -30,7 +30,7 @@ import blake3
 from ..config import cache_dir
 from ..errors import SandboxError
 
-__all__ = ["Engine", "ENGINE_SETTINGS", "TICK_SECONDS", "cache_status", "guest_source_hash"]
+__all__ = ["Engine", "ENGINE_SETTINGS", "TICK_SECONDS", "cache_status", "guest_source_hash", "is_cached"]
 
 TICK_SECONDS = 0.01
 # Part of the compiled-cache key: a component compiled under other settings will not load.
@@ -103,6 +103,11 @@ def _store_verified(path: Path, data: bytes) -> None:
     for old in path.parent.glob(f"{kind}-*"):
         if old.name not in (path.name, path.name + ".blake3"):
             old.unlink(missing_ok=True)
+
+
+def is_cached(root: Path | None = None) -> bool:
+    """Whether the current guest component has been built (so loading it needs no build)."""
+    return (_components_dir(root) / f"guest-{guest_source_hash()[:32]}.wasm").exists()
 
 
 def cache_status(root: Path | None = None) -> str:

@@ -184,6 +184,11 @@ class Sandbox:
         if store is not None:
             store.close()
 
+    def warm_up(self) -> None:
+        """Create the guest instance now instead of at the first cell."""
+        if self._store is None and not self._closed:
+            self._instantiate()
+
     def reset(self) -> None:
         """Start clean: a fresh instance, no variables, empty state (the workspace files stay)."""
         self._drop_instance()
