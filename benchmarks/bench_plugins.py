@@ -8,10 +8,8 @@ same process is reading the same files with no verification (json.loads of the t
 from __future__ import annotations
 
 import json
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
