@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
+from .vfs import TreeNode
+
 __all__ = [
     "ServerSpec",
     "ServerInfo",
@@ -44,6 +46,8 @@ __all__ = [
     "GuestError",
     "ExecutionResult",
     "SessionStats",
+    "CallRecord",
+    "BridgeStats",
     "PluginInfo",
     "PluginList",
 ]
@@ -242,11 +246,11 @@ class DemoReport(_Model):
 
     transport: Literal["stdio", "http"]
     introspection: Introspection
-    generated: Any = None
-    tree: Any = None
+    generated: GenerateReport | None = None
+    tree: TreeNode | None = None
     code: str = ""
-    execution: Any = None
-    tokens: Any = None
+    execution: ExecutionResult | None = None
+    tokens: TokenReport | None = None
     duration_ms: float = 0.0
 
     @property
@@ -413,6 +417,35 @@ class FileView(_Model):
     size: int
 
 
+class CallRecord(BaseModel):
+    """One ``call-tool`` from the sandbox, as the bridge saw it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    server: str
+    tool: str
+    duration_ms: float
+    bytes_in: int
+    bytes_out: int = 0
+    cached: bool = False
+    error: str | None = None
+    result_text: str | None = Field(default=None, exclude=True, repr=False)
+
+
+class BridgeStats(BaseModel):
+    """Counters over every call the bridge has handled."""
+
+    calls: int = 0
+    errors: int = 0
+    cache_hits: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+    latency_p50_ms: float = 0.0
+    latency_p95_ms: float = 0.0
+    cache_entries: int = 0
+    cache_bytes: int = 0
+
+
 class GuestError(_Model):
     """An exception raised by the cell's code inside the sandbox, with the guest's own traceback."""
 
@@ -434,8 +467,8 @@ class ExecutionResult(_Model):
     memory_limit_mb: int = 0
     session_reset: bool = False
     note: str | None = None
-    calls: list[Any] = Field(default_factory=list)
-    tokens: Any = None
+    calls: list[CallRecord] = Field(default_factory=list)
+    tokens: CellTokens | None = None
 
     @property
     def value(self) -> Any:
@@ -446,7 +479,7 @@ class ExecutionResult(_Model):
 class SessionStats(_Model):
     """Counters of one session: the bridge (calls, errors, cache, latency), the sandbox and the tree."""
 
-    bridge: Any
+    bridge: BridgeStats
     cells: int
     servers_connected: int
     generated: list[str]
@@ -469,3 +502,6 @@ class PluginList(_Model):
     store: str
     plugins: list[PluginInfo]
     broken: dict[str, str] = Field(default_factory=dict)
+
+
+DemoReport.model_rebuild()  # its fields name models defined further down

@@ -21,10 +21,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import blake3
-from pydantic import BaseModel, ConfigDict, Field
-
 from ..errors import MCPKernelError, PolicyViolation, ToolCallError
-from ..models import CallResult, ToolInfo
+from ..models import BridgeStats, CallRecord, CallResult, ToolInfo
 
 __all__ = ["Bridge", "CallRecord", "BridgeStats", "ResultCache", "RateLimiter", "canonical_json"]
 
@@ -35,35 +33,6 @@ ToolCaller = Callable[..., CallResult]
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no spaces, so equal values hash equally."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-class CallRecord(BaseModel):
-    """One ``call-tool`` from the sandbox, as the bridge saw it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    server: str
-    tool: str
-    duration_ms: float
-    bytes_in: int
-    bytes_out: int = 0
-    cached: bool = False
-    error: str | None = None
-    result_text: str | None = Field(default=None, exclude=True, repr=False)
-
-
-class BridgeStats(BaseModel):
-    """Counters over every call the bridge has handled."""
-
-    calls: int = 0
-    errors: int = 0
-    cache_hits: int = 0
-    bytes_in: int = 0
-    bytes_out: int = 0
-    latency_p50_ms: float = 0.0
-    latency_p95_ms: float = 0.0
-    cache_entries: int = 0
-    cache_bytes: int = 0
 
 
 class ResultCache:
