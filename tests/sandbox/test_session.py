@@ -91,9 +91,10 @@ def test_tool_calls_reach_the_host_and_errors_come_back_as_tool_call_error(sandb
 def test_output_streams_to_the_host_as_it_is_printed(sandbox: Sandbox) -> None:
     seen: list[tuple[str, str]] = []
     sandbox.on_output = lambda stream, text: seen.append((stream, text))
-    result = sandbox.execute("import sys\nprint('one')\nprint('two', file=sys.stderr)")
-    assert ("stdout", "one") in seen and ("stderr", "two") in seen
-    assert result.stdout == "one\n" and result.stderr == "two\n"
+    result = sandbox.execute("import sys\nprint('one', 1)\nprint('two', file=sys.stderr)\nprint('x', end='')")
+    # Whole lines are sent as they are printed (one host call per line, not per write); the rest at the end.
+    assert seen == [("stdout", "one 1\n"), ("stderr", "two\n"), ("stdout", "x")]
+    assert result.stdout == "one 1\nx" and result.stderr == "two\n"
 
 
 def test_state_survives_cells_and_is_bounded(sandbox: Sandbox) -> None:

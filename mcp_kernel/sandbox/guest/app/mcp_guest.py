@@ -97,7 +97,8 @@ class _Capture(io.TextIOBase):
     def __init__(self, budget, stream=None):
         self.parts = []
         self.budget = budget
-        self.stream = stream  # "stdout"/"stderr": also send each write to the host as it happens
+        self.stream = stream  # "stdout"/"stderr": also send whole lines to the host as they are printed
+        self.pending = []
 
     def writable(self):
         return True
@@ -112,8 +113,15 @@ class _Capture(io.TextIOBase):
         self.budget[0] -= size
         self.parts.append(text)
         if self.stream and text:
-            host.log(self.stream, text)
+            self.pending.append(text)
+            if "\n" in text or sum(len(p) for p in self.pending) > 4096:
+                self.flush()
         return len(text)
+
+    def flush(self):
+        if self.stream and self.pending:
+            host.log(self.stream, "".join(self.pending))
+            self.pending = []
 
     def getvalue(self):
         return "".join(self.parts)
@@ -176,6 +184,8 @@ def _run(code, output_limit, stream=False):
         result["error"] = {"type": type(exc).__name__, "message": str(exc), "traceback": "Traceback (most recent call last):\n" + text}
     finally:
         sys.stdout, sys.stderr = saved
+        out.flush()
+        err.flush()
     result["stdout"], result["stderr"] = out.getvalue(), err.getvalue()
     return result
 
