@@ -254,11 +254,18 @@ class MCPKernel(Configurable):
     cell_timeout = Float(30.0, help="Wall-clock limit of a sandboxed cell, in seconds.").tag(config=True)
     fuel = Int(0, help="Instruction budget (wasmtime fuel) of a sandboxed cell; 0 means the default.").tag(
         config=True)
+    disk_mb = Int(256, help="Most a sandbox session's /workspace may hold, in MiB.").tag(config=True)
     output_limit_kb = Int(1024, help="Most output a sandboxed cell may print, in KiB.").tag(config=True)
     rate_limit = Float(200.0, help="Most calls per second to one tool from the sandbox; 0 means no limit.").tag(
         config=True)
     cache = Bool(True, help="Cache results of read-only or idempotent tools called from the sandbox.").tag(
         config=True)
+    cache_ttl = Float(60.0, help="Seconds a cached tool result is reused before the tool is asked again.").tag(
+        config=True)
+    max_sessions = Int(20, help="Most sandbox sessions alive at once in this process (the longest-idle one is "
+                       "closed to make room).").tag(config=True)
+    session_idle_timeout = Float(3600.0, help="Seconds after which an idle sandbox session is closed; 0 means "
+                                 "never.").tag(config=True)
     config_file = Unicode("", help="mcp.json to read servers from (default: ./mcp.json, then the user dir).").tag(
         config=True)
 

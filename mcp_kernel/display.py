@@ -21,7 +21,7 @@ from pydantic import BaseModel
 
 from .sandbox.policy import ZONEINFO_DIR
 from .vfs import TreeNode
-from .models import CallResult, CellTokens, PluginInfo, PluginList, ExecutionResult, TokenReport, FileView, GenerateReport, SessionStats, DebugReport, SettingsReport, DemoReport, Introspection, KernelspecResult, LogExcerpt, SearchResults, ServerList, ToolInfo, ValidationReport
+from .models import SandboxSessionList, CallResult, CellTokens, PluginInfo, PluginList, ExecutionResult, TokenReport, FileView, GenerateReport, SessionStats, DebugReport, SettingsReport, DemoReport, Introspection, KernelspecResult, LogExcerpt, SearchResults, ServerList, ToolInfo, ValidationReport
 
 __all__ = ["to_text", "to_json", "to_html", "bundle", "table"]
 
@@ -313,8 +313,9 @@ def _policy_sections(obj: Any) -> tuple[str, Sections]:
         ("tool params", f"at most {filesize(obj.max_param_bytes)} per call"),
         ("rate limit", f"{obj.rate_limit:g} calls/s per tool" if obj.rate_limit else "off"),
         ("tool timeout", f"{obj.tool_timeout_s:g} s"),
-        ("result cache", "on (read-only/idempotent tools)" if obj.cache else "off"),
+        ("result cache", f"on (read-only/idempotent tools, reused for {obj.cache_ttl_s:g} s)" if obj.cache else "off"),
         ("state", f"at most {filesize(obj.state_limit_bytes)}"),
+        ("/workspace", f"at most {obj.disk_mb} MiB"),
     ]
     grants = [("network", "none"), ("environment", "empty"), ("/mcp-tools", "generated bindings, read-only"),
               ("/workspace", "this session's scratch directory, read-write"),
@@ -372,8 +373,9 @@ def footer(obj: ExecutionResult) -> str:
 class ExecutionFooter:
     """The compact summary shown under a ``%%mcp_execute`` cell (its output was already streamed)."""
 
-    def __init__(self, result: ExecutionResult) -> None:
-        self.result = result
+    def __init__(self, result: ExecutionResult, *, with_error: bool = False) -> None:
+        # In a notebook the error is raised right after the footer and shown once, by IPython.
+        self.result = result if with_error else result.model_copy(update={"error": None})
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         html = _environment().get_template("display/execution.html.j2").render(obj=self.result)
@@ -441,3 +443,15 @@ def _plugin_list_sections(obj: PluginList) -> tuple[str, Sections]:
 
 _SECTIONS[PluginInfo] = _plugin_sections
 _SECTIONS[PluginList] = _plugin_list_sections
+
+
+def _sandbox_sessions_sections(obj: SandboxSessionList) -> tuple[str, Sections]:
+    rows = [(r.handle, f"{r.cells} cells, idle {r.idle_s:g} s, memory limit {r.memory_limit_mb} MiB"
+             + (", running a cell" if r.busy else "")) for r in obj.sessions]
+    budget = f" of {obj.memory_budget_mb} MiB" if obj.memory_budget_mb else ""
+    title = (f"sandbox sessions: {len(obj.sessions)} of at most {obj.max_sessions}, "
+             f"{obj.memory_reserved_mb} MiB reserved{budget}")
+    return title, [("", rows or [("(none)", "one opens with the first %%mcp_execute cell")])]
+
+
+_SECTIONS[SandboxSessionList] = _sandbox_sessions_sections

@@ -20,8 +20,12 @@ MCPKernelError                  root: catch this to catch everything we raise on
 │   ├── SandboxOutOfMemory      the cell ran past its memory limit
 │   ├── FuelExhausted           the cell ran past its instruction (fuel) budget
 │   ├── OutputTooLarge          the cell printed more than the output cap
+│   ├── WorkspaceFull           the cell wrote more to /workspace than the session's disk limit
 │   ├── PolicyViolation         the cell asked for something its policy does not grant
-│   └── CellError               the cell's own code raised inside the sandbox (guest traceback)
+│   ├── CellError               the cell's own code raised inside the sandbox (guest traceback)
+│   ├── SessionNotFound         no live sandbox session has that handle (closed, expired, or forged)
+│   └── SessionLimit            opening one more sandbox session would pass a limit
+├── Interrupted                 the user (or a caller) stopped the operation; everything else lives on
 └── PluginError                 the plugin store could not save or load a plugin
     └── PluginIntegrityError    a saved plugin failed its checksum or format checks
 ```
@@ -52,8 +56,12 @@ __all__ = [
     "SandboxOutOfMemory",
     "FuelExhausted",
     "OutputTooLarge",
+    "WorkspaceFull",
     "PolicyViolation",
     "CellError",
+    "SessionNotFound",
+    "SessionLimit",
+    "Interrupted",
     "PluginError",
     "PluginIntegrityError",
 ]
@@ -170,6 +178,10 @@ class OutputTooLarge(SandboxError):
     """The cell printed more than the output cap; print a summary instead of raw data."""
 
 
+class WorkspaceFull(SandboxError):
+    """The session's /workspace holds more than its disk limit; the files are kept, the cell is stopped."""
+
+
 class PolicyViolation(SandboxError):
     """The cell asked for something its policy does not grant (a server, a size, a rate)."""
 
@@ -184,6 +196,26 @@ class CellError(SandboxError):
     def _render_traceback_(self) -> list[str]:
         lines = self.guest_traceback.rstrip().splitlines() if self.guest_traceback else []
         return [*lines[:-1], f"\x1b[0;31m{lines[-1]}\x1b[0m" if lines else str(self)]
+
+
+class SessionNotFound(SandboxError):
+    """No live sandbox session has that handle: it was closed, expired when idle, or never existed."""
+
+
+class SessionLimit(SandboxError):
+    """Opening one more sandbox session would pass the limit on live sessions or their total memory."""
+
+
+class Interrupted(MCPKernelError):
+    """The operation was stopped on request (kernel interrupt, Ctrl-C, a caller's cancel).
+
+    In-flight tool calls were cancelled on their servers; the kernel, its servers and other sandbox
+    sessions live on. ``result`` holds what the cell produced before it stopped, when anything is known.
+    """
+
+    def __init__(self, message: str, *, result: object = None) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 class PluginError(MCPKernelError):

@@ -50,6 +50,8 @@ __all__ = [
     "BridgeStats",
     "PluginInfo",
     "PluginList",
+    "SandboxSessionInfo",
+    "SandboxSessionList",
 ]
 
 
@@ -505,3 +507,22 @@ class PluginList(_Model):
 
 
 DemoReport.model_rebuild()  # its fields name models defined further down
+
+
+class SandboxSessionInfo(_Model):
+    """One live sandbox session: its handle, how many cells ran, how long it has been idle."""
+
+    handle: str
+    cells: int
+    idle_s: float
+    memory_limit_mb: int
+    busy: bool = False
+
+
+class SandboxSessionList(_Model):
+    """The live sandbox sessions of this process and the limits they live under."""
+
+    sessions: list[SandboxSessionInfo]
+    max_sessions: int
+    memory_reserved_mb: int
+    memory_budget_mb: int | None = None

@@ -17,10 +17,11 @@ import asyncio
 import atexit
 import concurrent.futures
 import threading
+import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-__all__ = ["loop", "run", "submit", "shutdown"]
+__all__ = ["loop", "run", "submit", "shutdown", "Scope", "ScopeStopped"]
 
 T = TypeVar("T")
 
@@ -73,6 +74,85 @@ def run(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         # KeyboardInterrupt and friends: cancel the coroutine, keep the loop and its connections.
         future.cancel()
         raise
+
+
+class ScopeStopped(Exception):
+    """Raised by :meth:`Scope.run` when the scope was stopped (``reason``) or its deadline passed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Scope:
+    """Coroutines run from synchronous code that another thread can cancel together, under one deadline.
+
+    A sandboxed cell's tool calls run in its scope: an interrupt or the cell's time limit cancels every
+    call in flight (the task is cancelled on the loop, and the SDK tells the server) and refuses new ones.
+
+    >>> scope = Scope(deadline=time.monotonic() + 5)
+    >>> async def answer():
+    ...     return 42
+    >>> scope.run(answer(), timeout=1)
+    42
+    >>> scope.stop("interrupt")
+    >>> scope.run(answer(), timeout=1)  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    ...
+    mcp_kernel.runtime.ScopeStopped: interrupt
+    """
+
+    def __init__(self, deadline: float | None = None) -> None:
+        self.deadline = deadline
+        self.reason: str | None = None
+        self._futures: set[concurrent.futures.Future[Any]] = set()
+        self._lock = threading.Lock()
+
+    def stop(self, reason: str) -> None:
+        """Cancel every coroutine in flight and refuse new ones; the first reason given wins."""
+        with self._lock:
+            if self.reason is None:
+                self.reason = reason
+            futures = list(self._futures)
+        for future in futures:
+            future.cancel()
+
+    def remaining(self) -> float | None:
+        """Seconds left before the deadline (None: no deadline)."""
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
+        """Like :func:`run`, bounded by the deadline too; raises ``ScopeStopped`` when stopped or expired.
+
+        A plain ``timeout`` that ends first raises ``TimeoutError`` as :func:`run` does.
+        """
+        left = self.remaining()
+        expires = left is not None and left <= timeout
+        wait = max(0.0, left) if expires and left is not None else timeout
+        with self._lock:
+            if self.reason is None and expires and wait <= 0:
+                self.reason = "timeout"
+            if self.reason is not None:
+                coro.close()
+                raise ScopeStopped(self.reason)
+            future = submit(coro)
+            self._futures.add(future)
+        try:
+            return future.result(wait)
+        except concurrent.futures.CancelledError:
+            raise ScopeStopped(self.reason or "cancelled") from None
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            if expires:
+                self.stop("timeout")
+                raise ScopeStopped(self.reason or "timeout") from None
+            raise TimeoutError(f"no answer within {timeout:g} s") from None
+        except BaseException:
+            future.cancel()
+            raise
+        finally:
+            with self._lock:
+                self._futures.discard(future)
 
 
 def shutdown(timeout: float = 5.0) -> None:

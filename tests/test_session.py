@@ -73,7 +73,18 @@ def test_limits_from_the_policy(session: Session) -> None:
 def test_warm_up_loads_the_sandbox_in_the_background() -> None:
     with Session() as fresh:
         fresh.warm_up().join(60)
-        sandbox = fresh._sandbox
-        assert sandbox is not None and sandbox._store is not None, "instance ready before the first cell"
+        sandbox = fresh.sandbox()
+        sandbox._owner.submit(lambda: None).result(60)  # the warm-up job ran before this one
+        assert sandbox._instance is not None and sandbox.warm_error is None, "instance ready before the first cell"
         assert fresh.execute("1 + 1").value == 2
-        assert fresh._sandbox is sandbox
+        assert fresh.sandbox() is sandbox
+
+
+def test_the_first_cell_right_after_warm_up_keeps_its_variables() -> None:
+    # The warm-up and the first cell both go through the sandbox's owner, in order: never two stores.
+    for _ in range(20):
+        with Session() as fresh:
+            fresh.warm_up()
+            fresh.execute("first = 7")
+            assert fresh.execute("first * 6").value == 42
+            assert fresh.sandbox().warm_error is None

@@ -60,7 +60,7 @@ def _commands() -> dict[str, Command]:
     found = [
         servers.ADD, servers.LOAD, servers.REMOVE, servers.SERVERS,
         introspect.COMMAND, generate.GENERATE, generate.VFS, generate.CAT, search.COMMAND, tokens.COMMAND, plugin.COMMAND, call.COMMAND, servers.LOGS, execute.EXECUTE, execute.POLICY, execute.STATS,
-        execute.RESET, execute.SANDBOX, server.COMMAND, demo.COMMAND,
+        execute.RESET, execute.SESSION, execute.SANDBOX, server.COMMAND, demo.COMMAND,
         kernelspec.INSTALL, kernelspec.UNINSTALL, settings.COMMAND, debug.COMMAND, completions.COMMAND,
     ]
     return {c.name: c for c in found}

@@ -18,6 +18,7 @@ def add_limit_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", dest="cell_timeout", type=float, metavar="S", help="wall-clock limit in seconds")
     parser.add_argument("--memory", type=int, metavar="MB", help="memory limit in MiB")
     parser.add_argument("--fuel", type=int, metavar="N", help="instruction budget (wasmtime fuel)")
+    parser.add_argument("--disk", type=int, metavar="MB", help="most the session's /workspace may hold, in MiB")
     parser.add_argument("--no-cache", action="store_true", help="do not reuse cached tool results")
 
 
@@ -29,7 +30,7 @@ def policy_from(session: Any, args: argparse.Namespace) -> Any:
         if unknown:
             raise UsageError(f"--servers names unknown server(s) {unknown}; known: {', '.join(session.server_names())}")
     return session.policy(servers, timeout=args.cell_timeout, memory_mb=args.memory, fuel=args.fuel,
-                          cache=False if args.no_cache else None)
+                          cache=False if args.no_cache else None, disk_mb=getattr(args, "disk", None))
 
 
 def _configure_execute(parser: argparse.ArgumentParser) -> None:
@@ -78,7 +79,29 @@ def _run_stats(session: Any, args: argparse.Namespace) -> Any:
 
 def _run_reset(session: Any, args: argparse.Namespace) -> Any:
     session.reset_sandbox()
-    return "The sandbox session was reset: variables and state are gone (workspace files stay)."
+    return "The sandbox session was reset: variables, state and cached tool results are gone (workspace files stay)."
+
+
+def _configure_session(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["new", "list", "use", "close"],
+                        help="new: open a session (and run cells in it); list: the live sessions; use: run cells "
+                        "in NAME; close: close NAME (its variables, state and workspace are gone)")
+    parser.add_argument("name", nargs="?", help="the session's name (new: optional; use/close: required)")
+
+
+def _run_session(session: Any, args: argparse.Namespace) -> Any:
+    if args.action == "list":
+        return session.sandbox_sessions()
+    if args.action == "new":
+        name = session.open_sandbox(args.name)
+        return f"Sandbox session {name!r} is open; cells run in it now (`%mcp session use default` to go back)."
+    if not args.name:
+        raise UsageError(f"session {args.action} needs a NAME; `%mcp session list` shows them.")
+    if args.action == "use":
+        session.use_sandbox(args.name)
+        return f"Cells run in sandbox session {args.name!r} now."
+    session.close_sandbox(args.name)
+    return f"Sandbox session {args.name!r} is closed."
 
 
 def _configure_sandbox(parser: argparse.ArgumentParser) -> None:
@@ -105,5 +128,7 @@ STATS = Command("stats", "Counters of this session (bridge, cache, sandbox) and 
                 "plugin store and logs.", _configure_stats, _run_stats)
 RESET = Command("reset", "Restart the sandbox session (variables and state are lost).", _configure_none, _run_reset,
                 contexts=("magic",), json_output=False)
+SESSION = Command("session", "Sandbox sessions of this kernel: open a new one, list, switch, close.",
+                  _configure_session, _run_session, contexts=("magic",))
 SANDBOX = Command("sandbox", "Build the sandbox component now, or show whether it is cached.", _configure_sandbox,
                   _run_sandbox)

@@ -19,7 +19,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
 from ..commands import _HelpShown, build_parser, parse
 from ..config import MCPKernel
-from ..errors import CellError, SandboxError, UsageError
+from ..errors import CellError, Interrupted, SandboxError, UsageError
 
 __all__ = ["MCPMagics"]
 
@@ -64,6 +64,9 @@ class MCPMagics(Magics):
             result = args.handler(self.session, args)
         except UsageError as exc:
             raise IPythonUsageError(str(exc)) from None
+        except KeyboardInterrupt:
+            # The request in flight was cancelled (runtime.run does it); the servers stay up.
+            raise Interrupted(f"%mcp {argv[0]} was stopped; the request in flight was cancelled.") from None
         if getattr(args, "json", False):
             from ..display import to_json
 
@@ -74,17 +77,15 @@ class MCPMagics(Magics):
     @cell_magic
     def mcp_execute(self, line: str, cell: str) -> None:
         """Run the cell in the WebAssembly sandbox: `%%mcp_execute [--servers a,b] [--timeout S] [--memory MB]
-        [--fuel N] [--no-cache]`. Output streams as it is printed; a footer sums up calls, time and tokens."""
-        import sys
-
-        from IPython.display import display
-
+        [--fuel N] [--no-cache] [--session NAME]`. Output streams as it is printed; a footer sums up calls,
+        time and tokens. The stop button stops the cell (its tool calls are cancelled) and nothing else."""
         from ..commands import ArgumentParser
         from ..commands.execute import add_limit_options, policy_from
-        from ..display import ExecutionFooter
 
         parser = ArgumentParser(prog="%%mcp_execute", add_help=True)
         add_limit_options(parser)
+        parser.add_argument("--session", metavar="NAME", help="run in this sandbox session (see %%mcp session; "
+                            "default: the current one)")
         try:
             args = parser.parse_args(shlex.split(line))
             policy = policy_from(self.session, args)
@@ -92,22 +93,36 @@ class MCPMagics(Magics):
             return None
         except (UsageError, ValueError) as exc:
             raise IPythonUsageError(str(exc)) from None
+        try:
+            self._run_cell(cell, policy, getattr(args, "session", None))
+        except KeyboardInterrupt:
+            # Landed outside the wait on the sandbox (while starting or displaying): stop whatever runs.
+            self.session.interrupt()
+            raise Interrupted("the cell was stopped; the kernel and its servers carry on.") from None
+        return None
+
+    def _run_cell(self, cell: str, policy: Any, sandbox: str | None) -> None:
+        import sys
+
+        from IPython.display import display
+
+        from ..display import ExecutionFooter
 
         def stream(name: str, text: str) -> None:
             target = sys.stdout if name == "stdout" else sys.stderr
             target.write(text)
             target.flush()
 
-        sandbox = self.session.sandbox(on_progress=lambda message: print(message, file=sys.stderr, flush=True))
-        sandbox.on_output = stream
+        def progress(message: str) -> None:
+            # stdout: a first-use build note is news, not an error (stderr shows as a red box in Jupyter)
+            print(message, flush=True)
+
         try:
-            result = self.session.execute(cell, policy)
-        except SandboxError as exc:
+            result = self.session.execute(cell, policy, on_progress=progress, on_output=stream, sandbox=sandbox)
+        except (SandboxError, Interrupted) as exc:
             if exc.result is not None:
                 display(ExecutionFooter(exc.result))
             raise
-        finally:
-            sandbox.on_output = None
         if result.error is not None:
             display(ExecutionFooter(result))
             raise CellError(f"{result.error.type}: {result.error.message}", traceback=result.error.traceback,
@@ -115,7 +130,6 @@ class MCPMagics(Magics):
         if result.value_repr is not None:
             display({"text/plain": result.value_repr}, raw=True)
         display(ExecutionFooter(result))
-        return None
 
     def _help(self) -> None:
         self._parser.print_help()

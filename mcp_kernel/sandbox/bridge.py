@@ -5,7 +5,7 @@ the parameters, JSON decoding, validation against the tool's input schema, a per
 either the result cache (tools annotated read-only or idempotent only) or a real call over the pooled
 connection with a timeout. Each call is recorded (server, tool, time, bytes in and out, cached, error).
 
->>> bridge = Bridge(lookup=registry.tool, call=pool.call_tool, servers=["demo"])   # doctest: +SKIP
+>>> bridge = Bridge(lookup=registry.tool, acall=session.acall, servers=["demo"])   # doctest: +SKIP
 >>> bridge.call_tool("demo", "list_regions", "{}")                                  # doctest: +SKIP
 '[{"region": "APAC", ...}]'
 """
@@ -17,17 +17,22 @@ import statistics
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 import blake3
-from ..errors import MCPKernelError, PolicyViolation, ToolCallError
+
+from ..errors import Interrupted, MCPKernelError, PolicyViolation, SandboxTimeout, ToolCallError
 from ..models import BridgeStats, CallRecord, CallResult, ToolInfo
+from ..runtime import Scope, ScopeStopped
 
 __all__ = ["Bridge", "CallRecord", "BridgeStats", "ResultCache", "RateLimiter", "canonical_json"]
 
 ToolLookup = Callable[[str, str], ToolInfo]
-ToolCaller = Callable[..., CallResult]
+# acall(server, tool, params, timeout) -> a coroutine that makes the real call on the loop thread.
+ToolCaller = Callable[[str, str, dict[str, Any], float], Coroutine[Any, Any, CallResult]]
+# Beyond a call's own timeout (which the connection enforces with a readable error), how long to wait.
+_CALL_GRACE_S = 2.0
 
 
 def canonical_json(value: Any) -> str:
@@ -36,38 +41,55 @@ def canonical_json(value: Any) -> str:
 
 
 class ResultCache:
-    """An LRU of tool results keyed by blake3(server, tool, canonical params), bounded in entries and bytes."""
+    """An LRU of tool results keyed by blake3(server, tool, canonical params), bounded in entries, bytes and age.
 
-    def __init__(self, max_entries: int = 1000, max_bytes: int = 64 * 1024 * 1024) -> None:
+    An entry older than ``max_age_s`` is never served: a read-only tool's answer changes when the world
+    does (an edited file, a new order), so the cache saves repeats within a short while, not forever.
+
+    >>> cache = ResultCache(max_age_s=60)
+    >>> cache.put(b"k", '{"rows": 1}')
+    >>> cache.get(b"k")
+    '{"rows": 1}'
+    """
+
+    def __init__(self, max_entries: int = 1000, max_bytes: int = 64 * 1024 * 1024,
+                 max_age_s: float = 60.0) -> None:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        self._items: OrderedDict[bytes, str] = OrderedDict()
+        self.max_age_s = max_age_s
+        self._items: OrderedDict[bytes, tuple[float, str]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
     @staticmethod
     def key(server: str, tool: str, params: Any) -> bytes:
-        return blake3.blake3(canonical_json([server, tool, params]).encode()).digest()
+        return blake3.blake3(canonical_json([server, tool, params]).encode("utf-8", "replace")).digest()
 
     def get(self, key: bytes) -> str | None:
         with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
+            item = self._items.get(key)
+            if item is None:
+                return None
+            stored, value = item
+            if time.monotonic() - stored > self.max_age_s:
+                del self._items[key]
+                self._bytes -= len(value)
+                return None
+            self._items.move_to_end(key)
             return value
 
     def put(self, key: bytes, value: str) -> None:
         size = len(value)
-        if size > self.max_bytes:
+        if size > self.max_bytes or self.max_age_s <= 0:
             return
         with self._lock:
             old = self._items.pop(key, None)
             if old is not None:
-                self._bytes -= len(old)
-            self._items[key] = value
+                self._bytes -= len(old[1])
+            self._items[key] = (time.monotonic(), value)
             self._bytes += size
             while len(self._items) > self.max_entries or self._bytes > self.max_bytes:
-                _, evicted = self._items.popitem(last=False)
+                _, (_, evicted) = self._items.popitem(last=False)
                 self._bytes -= len(evicted)
 
     def clear(self) -> None:
@@ -114,7 +136,7 @@ class Bridge:
         self,
         *,
         lookup: ToolLookup,
-        call: ToolCaller,
+        acall: ToolCaller,
         servers: Iterable[str] = (),
         max_param_bytes: int = 1024 * 1024,
         rate_limit: float | None = 200.0,
@@ -123,7 +145,7 @@ class Bridge:
         use_cache: bool = True,
     ) -> None:
         self.lookup = lookup
-        self.call = call
+        self.acall = acall
         self.servers = frozenset(servers)
         self.max_param_bytes = max_param_bytes
         self.timeout = timeout
@@ -142,16 +164,21 @@ class Bridge:
         self.max_param_bytes = policy.max_param_bytes
         self.timeout = policy.tool_timeout_s
         self.use_cache = policy.cache
+        self.cache.max_age_s = policy.cache_ttl_s
         if self.limiter.per_second != policy.rate_limit:
             self.limiter = RateLimiter(policy.rate_limit)
 
     # ---- the host function ------------------------------------------------------------------
-    def call_tool(self, server: str, tool: str, params_json: str) -> str:
-        """Run one call from the guest; return the result's JSON or raise an ``MCPKernelError``."""
+    def call_tool(self, server: str, tool: str, params_json: str, scope: Scope | None = None) -> str:
+        """Run one call from the guest; return the result's JSON or raise an ``MCPKernelError``.
+
+        ``scope`` is the cell's: stopping it cancels the call on the server and raises ``Interrupted``
+        (or ``SandboxTimeout`` when the cell's deadline passed).
+        """
         started = time.perf_counter()
-        bytes_in = len(params_json.encode())
+        bytes_in = len(params_json.encode("utf-8", "replace"))
         try:
-            value, cached = self._call(server, tool, params_json, bytes_in)
+            value, cached = self._call(server, tool, params_json, bytes_in, scope or Scope())
         except MCPKernelError as exc:
             self._record(CallRecord(server=server, tool=tool, duration_ms=_ms(started), bytes_in=bytes_in,
                                     error=f"{type(exc).__name__}: {exc}"))
@@ -160,7 +187,7 @@ class Bridge:
                                 bytes_out=len(value.encode()), cached=cached, result_text=value))
         return value
 
-    def _call(self, server: str, tool: str, params_json: str, bytes_in: int) -> tuple[str, bool]:
+    def _call(self, server: str, tool: str, params_json: str, bytes_in: int, scope: Scope) -> tuple[str, bool]:
         if server not in self.servers:
             allowed = ", ".join(sorted(self.servers)) or "none"
             raise PolicyViolation(
@@ -188,11 +215,25 @@ class Bridge:
             hit = self.cache.get(key)
             if hit is not None:
                 return hit, True
-        result = self.call(server, tool, params, timeout=self.timeout)
+        try:
+            result = scope.run(self.acall(server, tool, params, self.timeout), self.timeout + _CALL_GRACE_S)
+        except ScopeStopped as stop:
+            if stop.reason == "timeout":
+                raise SandboxTimeout(f"the cell's time limit passed during {server}.{tool}; the call was "
+                                     "cancelled.") from None
+            raise Interrupted(f"{server}.{tool} was cancelled ({stop.reason}).") from None
+        except TimeoutError:
+            raise ToolCallError(f"{server}.{tool} did not answer within {self.timeout:g} s.", server=server,
+                                tool=tool) from None
         if result.is_error:
             raise ToolCallError(f"{server}.{tool} failed: {result.text or 'the server reported an error'}",
                                 server=server, tool=tool)
         value = json.dumps(result.value, ensure_ascii=False)
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate from the server: escape it, the guest stays up
+                value = json.dumps(result.value, ensure_ascii=True)
         if key is not None:
             self.cache.put(key, value)
         return value, False
@@ -200,16 +241,24 @@ class Bridge:
     def _validate(self, server: str, info: ToolInfo, params: dict[str, Any]) -> None:
         import jsonschema
 
-        validator = self._validators.get((server, info.name))
+        key = (server, info.name)
+        if key in self._validators and self._validators[key] is None:
+            return  # a schema found broken earlier: the server judges the params itself
+        validator = self._validators.get(key)
         if validator is None:
             schema = info.input_schema or {"type": "object"}
             cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
             try:
                 cls.check_schema(schema)
             except jsonschema.SchemaError:
+                self._validators[key] = None
                 return  # the server's schema is broken; let the server judge the params itself
             validator = self._validators[(server, info.name)] = cls(schema)
-        error = jsonschema.exceptions.best_match(validator.iter_errors(params))
+        try:
+            error = jsonschema.exceptions.best_match(validator.iter_errors(params))
+        except Exception:  # noqa: BLE001 - e.g. a dangling $ref: the schema, not the call, is broken
+            self._validators[(server, info.name)] = None
+            return
         if error is not None:
             where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
             raise ToolCallError(f"Parameters for {server}.{info.name} do not match its schema at {where}: "

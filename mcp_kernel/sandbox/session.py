@@ -1,13 +1,14 @@
-"""One sandbox session: a long-lived guest instance that runs cells like a notebook.
+"""One sandbox session: a long-lived guest that runs cells like a notebook, owned by one thread.
 
-Variables, imports and functions defined in one cell are there in the next. A cell that hits a limit
-raises a typed error (:class:`~mcp_kernel.errors.SandboxTimeout`, ``SandboxOutOfMemory``,
-``FuelExhausted``, ``OutputTooLarge``) and the host carries on; when the limit trapped the instance, the
-next cell gets a fresh one and its result says the session's variables were lost.
+Variables, imports and functions defined in one cell are there in the next. Every use of the session's
+wasmtime store happens on its :class:`~mcp_kernel.sandbox.owner.Owner` thread; callers on any thread
+(the kernel's main thread, ``serve``'s handlers, a warm-up thread) submit work and wait.
 
-Isolation is WASI's, deny by default: no network, no environment, no arguments, no host files except the
-generated tree at ``/mcp-tools`` (read-only), the session's ``/workspace`` (read-write) and the host's
-time-zone database at ``/zoneinfo`` (read-only, when present).
+Stopping a cell — an interrupt, its time limit, its output cap — is a request to the owner, never a
+touch of the store from outside: the cell's tool calls in flight are cancelled (the server is told), new
+ones are refused, the guest gets ``KeyboardInterrupt`` where it waits on the host, and if it does not
+unwind within a moment the epoch callback traps it. A trapped instance is closed and rebuilt by the
+owner, and the next cell is told that the variables were lost.
 
 >>> with Sandbox(host=bridge, tools_dir=tree) as sandbox:          # doctest: +SKIP
 ...     sandbox.execute("x = 21")
@@ -18,38 +19,58 @@ time-zone database at ``/zoneinfo`` (read-only, when present).
 from __future__ import annotations
 
 import atexit
+import concurrent.futures
 import json
+import logging
 import os
 import shutil
 import tempfile
-import threading
 import time
 import weakref
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import (
     FuelExhausted,
+    Interrupted,
     MCPKernelError,
     OutputTooLarge,
     SandboxError,
+    WorkspaceFull,
     SandboxOutOfMemory,
     SandboxTimeout,
 )
 from ..models import ExecutionResult, GuestError
-from .engine import TICK_SECONDS, Engine
-from .policy import ZONEINFO_DIR, SandboxPolicy
+from ..runtime import Scope
+from .engine import Engine
+from .instance import GuestInstance
+from .owner import Owner
+from .policy import SandboxPolicy
 
-__all__ = ["Sandbox", "HostHandler", "StateStore"]
+__all__ = ["Sandbox", "HostHandler", "StateStore", "OutputCallback"]
 
+log = logging.getLogger(__name__)
+
+OutputCallback = Callable[[str, str], None]
 _LIVE: weakref.WeakSet[Sandbox] = weakref.WeakSet()
+# How long a stopped guest may take to unwind (it gets KeyboardInterrupt from a waiting tool call)
+# before the epoch callback traps it; and how long a caller waits for the owner after an interrupt.
+UNWIND_GRACE_S = 0.25
+RETURN_GRACE_S = 1.5
+_MAX_LOG_LINE = 10_000
+# How often (in epoch ticks of 10 ms) a running cell's workspace is measured against its disk limit.
+_DISK_CHECK_TICKS = 10
+_MAX_ERROR_TEXT = 20_000
 
 
 class HostHandler(Protocol):
-    """What the guest's ``call-tool`` reaches: the bridge, or anything with this method."""
+    """What the guest's ``call-tool`` reaches: the bridge, or anything with this method.
 
-    def call_tool(self, server: str, tool: str, params_json: str) -> str: ...
+    ``scope`` bounds the call: stopping the cell stops it (see :class:`~mcp_kernel.runtime.Scope`).
+    """
+
+    def call_tool(self, server: str, tool: str, params_json: str, scope: Scope | None = None) -> str: ...
 
 
 class StateStore:
@@ -75,16 +96,36 @@ class StateStore:
 
 
 class _NoTools:
-    def call_tool(self, server: str, tool: str, params_json: str) -> str:
+    def call_tool(self, server: str, tool: str, params_json: str, scope: Scope | None = None) -> str:
         raise SandboxError("This sandbox has no tool bridge: no server was granted to it.")
 
 
-def _err(exc: BaseException) -> Any:
-    from wasmtime.component import Variant
+class _Job:
+    """One cell on its way through the owner: its limits, its output so far, and why it was stopped."""
 
-    if isinstance(exc, MCPKernelError):
-        return Variant("err", f"{type(exc).__name__}: {exc}")
-    return Variant("err", f"internal error in the host: {type(exc).__name__}: {exc}")
+    def __init__(self, code: str, policy: SandboxPolicy, on_output: OutputCallback | None) -> None:
+        self.code, self.policy, self.on_output = code, policy, on_output
+        self.created = time.monotonic()
+        self.started = 0.0
+        self.scope = Scope()
+        self.stop_reason: str | None = None
+        self.stopped_at = 0.0
+        self.out: dict[str, list[str]] = {"stdout": [], "stderr": []}
+        self.out_bytes = 0
+        self.logs: list[tuple[str, str]] = []
+        self.ticks = 0
+
+    def begin(self) -> None:
+        self.started = time.monotonic()
+        self.scope.deadline = self.started + self.policy.timeout_s
+
+    def stop(self, reason: str) -> None:
+        if self.stop_reason is None:
+            self.stop_reason, self.stopped_at = reason, time.monotonic()
+        self.scope.stop(self.stop_reason)
+
+    def elapsed(self) -> float:
+        return time.monotonic() - (self.started or self.created)
 
 
 class Sandbox:
@@ -98,156 +139,229 @@ class Sandbox:
         tools_dir: str | os.PathLike[str] | None = None,
         workspace: str | os.PathLike[str] | None = None,
         policy: SandboxPolicy | None = None,
+        name: str = "sandbox",
+        remove_workspace: bool = False,
     ) -> None:
         self._own_engine = engine is None
         self.engine = engine or Engine()
-        self.host = host or _NoTools()
+        self.host: HostHandler = host or _NoTools()
+        self.name = name
         self.tools_dir = Path(tools_dir) if tools_dir is not None else None
-        self._tmp_workspace = workspace is None
+        self._tmp_workspace = workspace is None or remove_workspace
         self.workspace = Path(workspace) if workspace is not None else Path(tempfile.mkdtemp(prefix="mcp-ws-"))
         self.workspace.mkdir(parents=True, exist_ok=True)
         self.policy = policy or SandboxPolicy()
         self.state = StateStore(self.policy.state_limit_bytes)
         self.logs: list[tuple[str, str]] = []
-        self.on_output: Callable[[str, str], None] | None = None
-        self._store: Any = None
-        self._run: Any = None
+        self.last_used = time.monotonic()
+        self.warm_error: BaseException | None = None
+        self._owner = Owner(name)
+        self._instance: GuestInstance | None = None  # owner thread only
+        self._linker: Any = None  # owner thread only
+        self._job: _Job | None = None
         self._lost_state = False
         self._cells = 0
         self._closed = False
         _LIVE.add(self)
 
-    # ---- instance lifecycle ------------------------------------------------------------------------
-    def _linker(self) -> Any:
-        from wasmtime.component import Linker, Variant
+    # ---- the host imports (called by the guest, on the owner thread) -----------------------------------
+    def call_tool(self, server: str, tool: str, params_json: str) -> Any:
+        from wasmtime.component import Variant
 
-        linker = Linker(self.engine.engine)
-        linker.add_wasip2()
+        job = self._job
+        if job is None or job.stop_reason is not None:
+            return Variant("err", _stopped_message(job))
+        try:
+            return Variant("ok", self.host.call_tool(server, tool, params_json, job.scope))
+        except BaseException as exc:  # noqa: BLE001 - a host function must never raise into the guest
+            if job.stop_reason is not None:
+                return Variant("err", _stopped_message(job))
+            if isinstance(exc, MCPKernelError):
+                return Variant("err", f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_TEXT])
+            log.exception("host error in call-tool %s.%s", server, tool)
+            return Variant("err", f"internal error in the host: {type(exc).__name__}: {exc}"[:_MAX_ERROR_TEXT])
 
-        def call_tool(store: Any, server: str, tool: str, params_json: str) -> Any:
-            try:
-                return Variant("ok", self.host.call_tool(server, tool, params_json))
-            except BaseException as exc:  # noqa: BLE001 - a host function must never raise into the guest
-                return _err(exc)
-
-        def log(store: Any, level: str, message: str) -> None:
-            if level in ("stdout", "stderr") and self.on_output is not None:
+    def log(self, level: str, message: str) -> None:
+        job = self._job
+        if job is None or job.stop_reason is not None:
+            return
+        size = len(message.encode("utf-8", "replace"))
+        if job.out_bytes + size > job.policy.output_limit_bytes:
+            # The cap is the host's: a cell that rewrote its own budget in the guest still ends here.
+            job.stop("output")
+            return
+        job.out_bytes += size
+        if level in ("stdout", "stderr"):
+            job.out[level].append(message)
+            if job.on_output is not None:
                 try:
-                    self.on_output(level, message)
+                    job.on_output(level, message)
                 except Exception:  # noqa: BLE001 - a failing display must not break the cell
-                    pass
-                return
-            self.logs.append((level[:20], message[:10_000]))
-            del self.logs[:-1000]
+                    log.debug("output callback failed", exc_info=True)
+            return
+        job.logs.append((level[:20], message[:_MAX_LOG_LINE]))
 
-        def get_state(store: Any, key: str) -> str | None:
-            return self.state.get(key)
+    def get_state(self, key: str) -> str | None:
+        return self.state.get(key)
 
-        def set_state(store: Any, key: str, value_json: str) -> str | None:
-            # result<_, string> has cases that differ in type, so wasmtime-py takes them untagged:
-            # None is `ok`, a string is `err`.
-            try:
-                self.state.set(key, value_json)
-            except (SandboxError, ValueError) as exc:
-                return str(exc)
-            return None
+    def set_state(self, key: str, value_json: str) -> str | None:
+        # result<_, string> has cases that differ in type, so wasmtime-py takes them untagged:
+        # None is `ok`, a string is `err`.
+        try:
+            self.state.set(key, value_json)
+        except (SandboxError, ValueError) as exc:
+            return str(exc)
+        return None
 
-        with linker.root() as root, root.add_instance("mcp:sandbox/host") as host:
-            host.add_func("call-tool", call_tool)
-            host.add_func("log", log)
-            host.add_func("get-state", get_state)
-            host.add_func("set-state", set_state)
-        return linker
+    def on_epoch(self) -> bool:
+        """Called by wasmtime every tick while the guest runs: go on (True) or trap now (False)."""
+        job = self._job
+        if job is None:
+            return True
+        now = time.monotonic()
+        if job.stop_reason is None and job.scope.deadline is not None and now >= job.scope.deadline:
+            job.stop("timeout")
+        job.ticks += 1
+        if job.stop_reason is None and job.ticks % _DISK_CHECK_TICKS == 0 and self._over_disk(job.policy):
+            job.stop("disk")
+        if job.stop_reason is None:
+            return True
+        return job.stop_reason not in ("output", "close", "disk") and now - job.stopped_at < UNWIND_GRACE_S
 
-    def _instantiate(self) -> None:
-        import wasmtime
+    def _over_disk(self, policy: SandboxPolicy) -> bool:
+        return workspace_bytes(self.workspace, stop_above=policy.disk_mb << 20) > policy.disk_mb << 20
 
-        component = self.engine.component()
-        wasi = wasmtime.WasiConfig()  # no env, no args, no network, no inherited stdio
-        if self.tools_dir is not None and self.tools_dir.is_dir():
-            wasi.preopen_dir(str(self.tools_dir), "/mcp-tools", fs_mutable=False)
-        wasi.preopen_dir(str(self.workspace), "/workspace", fs_mutable=True)
-        if ZONEINFO_DIR.is_dir():
-            wasi.preopen_dir(str(ZONEINFO_DIR), "/zoneinfo", fs_mutable=False)
-        store = wasmtime.Store(self.engine.engine)
-        store.set_wasi(wasi)
-        store.set_limits(memory_size=self.policy.memory_mb * 1024 * 1024)
-        store.set_fuel(self.policy.fuel)
-        store.set_epoch_deadline(1 << 40)
-        if not hasattr(self, "_linker_obj"):
-            self._linker_obj = self._linker()
-        instance = self._linker_obj.instantiate(store, component)
-        self._store, self._run = store, instance.get_func(store, "run-cell")
+    # ---- the instance (owner thread) -------------------------------------------------------------------
+    def _ensure_instance(self) -> GuestInstance:
+        self._owner.check()
+        if self._instance is None:
+            if self._linker is None:
+                from .instance import _linker
+
+                self._linker = _linker(self.engine, self)
+            self.workspace.mkdir(parents=True, exist_ok=True)  # recreated if someone removed it
+            self._instance = GuestInstance(self.engine, self, workspace=self.workspace, tools_dir=self.tools_dir,
+                                           memory_bytes=self.policy.memory_mb << 20, linker=self._linker)
+        return self._instance
 
     def _drop_instance(self) -> None:
-        store, self._store, self._run = self._store, None, None
-        if store is not None:
-            store.close()
+        self._owner.check()
+        instance, self._instance = self._instance, None
+        if instance is not None:
+            instance.close()
 
-    def warm_up(self) -> None:
-        """Create the guest instance now instead of at the first cell."""
-        if self._store is None and not self._closed:
-            self._instantiate()
+    def _warm(self) -> None:
+        if not self._closed:
+            self._ensure_instance()
+
+    def warm_up(self) -> concurrent.futures.Future[None]:
+        """Create the guest instance now, on the owner thread, instead of at the first cell.
+
+        A failure is kept in ``warm_error`` and reported by the next cell, never swallowed.
+        """
+        future = self._owner.submit(self._warm)
+
+        def keep(done: concurrent.futures.Future[None]) -> None:
+            if not done.cancelled() and done.exception() is not None:
+                self.warm_error = done.exception()
+                log.warning("sandbox warm-up failed: %s", self.warm_error)
+
+        future.add_done_callback(keep)
+        return future
 
     def reset(self) -> None:
         """Start clean: a fresh instance, no variables, empty state (the workspace files stay)."""
-        self._drop_instance()
-        self.state.clear()
-        self._lost_state = False
+        def job() -> None:
+            self._drop_instance()
+            self.state.clear()
+            self._lost_state = False
+
+        _wait(self._owner.submit(job))
 
     # ---- running -----------------------------------------------------------------------------------
-    def execute(self, code: str, policy: SandboxPolicy | None = None) -> ExecutionResult:
-        """Run ``code`` as the next cell; raise a ``SandboxError`` subclass if it breaks a limit."""
+    def execute(self, code: str, policy: SandboxPolicy | None = None, *,
+                on_output: OutputCallback | None = None) -> ExecutionResult:
+        """Run ``code`` as the next cell; raise a ``SandboxError`` subclass if it breaks a limit.
+
+        Safe from any thread; cells of one session run one at a time, in order. ``KeyboardInterrupt``
+        while waiting stops the cell and raises :class:`~mcp_kernel.errors.Interrupted` within seconds.
+        """
         if self._closed:
-            raise SandboxError("This sandbox is closed; create a new one.")
-        policy = policy or self.policy
-        reset_note = None
-        if self._store is None:
-            if self._lost_state:
-                reset_note = "The previous cell hit a limit and the sandbox was restarted: variables were lost."
-            self._instantiate()
-            self._lost_state = False
-        started = time.perf_counter()
-        store, run = self._store, self._run
-        store.set_limits(memory_size=policy.memory_mb * 1024 * 1024)
-        store.set_fuel(policy.fuel)
-        ticks = max(1, int(policy.timeout_s / TICK_SECONDS))
-        self.engine.ensure_ticker()
-        store.set_epoch_deadline(ticks)
-        request = json.dumps({"code": code, "output_limit": policy.output_limit_bytes,
-                              "stream": self.on_output is not None})
-        outcome: dict[str, Any] = {}
-
-        def target() -> None:
-            try:
-                outcome["text"] = run(store, request)
-            except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
-                outcome["error"] = exc
-
-        worker = threading.Thread(target=target, name="mcp-kernel-cell", daemon=True)
-        worker.start()
+            raise SandboxError(f"Sandbox session {self.name!r} is closed; open a new one.")
+        job = _Job(code, policy or self.policy, on_output)
+        self.last_used = time.monotonic()
+        future = self._owner.submit(lambda: self._run_job(job))
         try:
-            while worker.is_alive():
-                worker.join(0.05)
+            return _wait(future)
         except KeyboardInterrupt:
-            self.engine.interrupt(ticks)
-            worker.join(5)
-            self._after_trap()
-            raise
+            self.stop(job, "interrupt")
+            try:
+                return _wait(future, RETURN_GRACE_S)
+            except (KeyboardInterrupt, concurrent.futures.TimeoutError):
+                raise Interrupted(f"the cell was stopped after {job.elapsed():.1f} s; it is still unwinding in "
+                                  "the background and the next cell waits for it.") from None
+        finally:
+            self.last_used = time.monotonic()
+
+    def stop(self, job: _Job | None = None, reason: str = "interrupt") -> None:
+        """Stop ``job`` (default: the running cell) from any thread; its tool calls are cancelled."""
+        job = job or self._job
+        if job is not None:
+            job.stop(reason)
+
+    def interrupt(self) -> None:
+        """Stop the running cell, as a kernel interrupt does."""
+        self.stop(None, "interrupt")
+
+    def _run_job(self, job: _Job) -> ExecutionResult:
+        if job.stop_reason is not None or self._closed:
+            raise _stopped_error(self.name, job, None)
+        if self.warm_error is not None:
+            error, self.warm_error = self.warm_error, None
+            self._emit(job, "stderr", f"[sandbox warm-up had failed: {type(error).__name__}: {error}; "
+                                      "starting it now]\n")
+        note = None
+        if self._instance is None and self._lost_state:
+            note = "The previous cell hit a limit and the sandbox was restarted: variables were lost."
+        if self._over_disk(job.policy):
+            raise WorkspaceFull(f"/workspace of sandbox session {self.name!r} holds more than its "
+                                f"{job.policy.disk_mb} MiB limit. Delete files there (from a cell) or raise the "
+                                "limit with --disk.")
+        instance = self._ensure_instance()
+        self._lost_state = False
+        if job.stop_reason is not None:
+            raise _stopped_error(self.name, job, None)
+        job.begin()  # the time limit counts the cell's own run, not building or starting the sandbox
+        self.engine.ensure_ticker()
+        policy = job.policy
+        request = json.dumps({"code": job.code, "output_limit": policy.output_limit_bytes}, ensure_ascii=True)
+        self._job = job
+        try:
+            text = instance.run(request, memory_bytes=policy.memory_mb << 20, fuel=policy.fuel)
+        except Exception as exc:  # noqa: BLE001 - a trap: classified below by what the host knows
+            fuel_left = _safe(instance.fuel_left, 1)
+            self._job = None
+            self._drop_instance()
+            self._lost_state = True
+            self._cells += 1
+            raise _trap_error(self.name, job, exc, fuel_left) from None
+        finally:
+            self._job = None
         self._cells += 1
-        fuel_used = policy.fuel - store.get_fuel() if "error" not in outcome else policy.fuel
-        duration = (time.perf_counter() - started) * 1000
-        if "error" in outcome:
-            self._after_trap()
-            raise self._trap_error(outcome["error"], policy, duration)
-        data = json.loads(outcome["text"])
+        fuel_used = policy.fuel - _safe(instance.fuel_left, 0)
+        data = json.loads(text)
         error = data.get("error")
         result = ExecutionResult(
-            stdout=data["stdout"], stderr=data["stderr"], value_repr=data.get("value_repr"),
-            value_json=data.get("value_json"), error=GuestError(**error) if error else None,
-            duration_ms=duration, fuel_used=fuel_used, memory_limit_mb=policy.memory_mb,
-            session_reset=reset_note is not None, note=reset_note,
+            stdout="".join(job.out["stdout"]), stderr="".join(job.out["stderr"]),
+            value_repr=data.get("value_repr"), value_json=data.get("value_json"),
+            error=GuestError(**{k: str(v)[:_MAX_ERROR_TEXT * 5] for k, v in error.items()}) if error else None,
+            duration_ms=job.elapsed() * 1000, fuel_used=fuel_used, memory_limit_mb=policy.memory_mb,
+            session_reset=note is not None, note=note,
         )
+        self.logs.extend(job.logs)
+        del self.logs[:-1000]
+        if job.stop_reason is not None:
+            raise _stopped_error(self.name, job, result)
         if data.get("truncated"):
             raise OutputTooLarge(f"The cell printed more than {policy.output_limit_bytes:,} bytes and was stopped. "
                                  "Print a summary instead of raw data.", result=result)
@@ -256,45 +370,47 @@ class Sandbox:
                                      "Raise it with --memory, or process the data in chunks.", result=result)
         return result
 
-    def _after_trap(self) -> None:
-        self._drop_instance()
-        self._lost_state = True
-
-    def _trap_error(self, exc: BaseException, policy: SandboxPolicy, duration_ms: float) -> SandboxError:
-        message = str(exc)
-        lowered = message.lower()
-        if "fuel" in lowered:
-            return FuelExhausted(f"The cell used its whole instruction budget ({policy.fuel:,} fuel) and was "
-                                 "stopped; the session was restarted. Raise it with --fuel.")
-        if "interrupt" in lowered or "epoch" in lowered:
-            return SandboxTimeout(f"The cell ran past its {policy.timeout_s:g} s time limit (or was interrupted) "
-                                  f"and was stopped after {duration_ms / 1000:.1f} s; the session was restarted. "
-                                  "Raise the limit with --timeout.")
-        if "memory" in lowered or "allocation" in lowered:
-            return SandboxOutOfMemory(f"The cell ran past its {policy.memory_mb} MiB memory limit and was stopped; "
-                                      "the session was restarted.")
-        if "stack" in lowered:
-            return SandboxError("The cell overflowed the sandbox's call stack (too deep recursion in native code) "
-                                "and was stopped; the session was restarted.")
-        return SandboxError(f"The sandbox stopped the cell: {message.splitlines()[0] if message else type(exc).__name__}"
-                            "; the session was restarted.")
+    def _emit(self, job: _Job, stream: str, text: str) -> None:
+        job.out[stream].append(text)
+        if job.on_output is not None:
+            try:
+                job.on_output(stream, text)
+            except Exception:  # noqa: BLE001
+                log.debug("output callback failed", exc_info=True)
 
     @property
     def cells(self) -> int:
         """How many cells ran in this sandbox."""
         return self._cells
 
+    @property
+    def busy(self) -> bool:
+        """Whether a cell is running now."""
+        return self._job is not None
+
     # ---- closing -----------------------------------------------------------------------------------
-    def close(self) -> None:
-        """Close the store (before interpreter exit: an open store panics the runtime) and temp files."""
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop any running cell, close the store on its owner thread, remove temp files."""
         if self._closed:
             return
         self._closed = True
-        self._drop_instance()
+        self.stop(None, "close")
+
+        def last() -> None:
+            self._drop_instance()
+
+        ended = self._owner.close(last, timeout)
+        if not ended:
+            log.warning("sandbox %r: owner still busy after %.0f s; it closes the store when it ends",
+                        self.name, timeout)
         if self._own_engine:
             self.engine.close()
         if self._tmp_workspace:
             shutil.rmtree(self.workspace, ignore_errors=True)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     def __enter__(self) -> Sandbox:
         return self
@@ -303,7 +419,106 @@ class Sandbox:
         self.close()
 
 
+def _stopped_error(name: str, job: _Job, result: ExecutionResult | None) -> MCPKernelError:
+    """The error for a cell the host stopped (the guest unwound, or never started)."""
+    kept = "" if result is None else " Variables are kept."
+    policy = job.policy
+    if job.stop_reason == "timeout":
+        return SandboxTimeout(f"The cell ran past its {policy.timeout_s:g} s time limit and was stopped; its "
+                              f"tool calls in flight were cancelled.{kept} Raise the limit with --timeout.",
+                              result=result)
+    if job.stop_reason == "output":
+        return OutputTooLarge(f"The cell sent more than {policy.output_limit_bytes:,} bytes of output and was "
+                              "stopped. Print a summary instead of raw data.", result=result)
+    if job.stop_reason == "disk":
+        return WorkspaceFull(f"The cell wrote more than {policy.disk_mb} MiB to /workspace and was stopped; the "
+                             "files are kept. Delete some (from a cell) or raise the limit with --disk.",
+                             result=result)
+    if job.stop_reason == "close":
+        return SandboxError(f"Sandbox session {name!r} was closed while the cell ran.", result=result)
+    return Interrupted(f"the cell was stopped after {job.elapsed():.1f} s; tool calls in flight were "
+                       f"cancelled.{kept}", result=result)
+
+
+def _trap_error(name: str, job: _Job, exc: BaseException, fuel_left: int) -> MCPKernelError:
+    # wasmtime-py exposes trap codes only for core-module traps (Trap.trap_code), not for errors from
+    # component calls; so the host classifies by what it knows itself: why it stopped the guest,
+    # and how much fuel is left.
+    policy = job.policy
+    restarted = " The session was restarted: variables were lost."
+    if job.stop_reason is not None:
+        error = _stopped_error(name, job, None)
+        return type(error)(f"{str(error).rstrip('.')}.{restarted}")
+    if fuel_left == 0:
+        return FuelExhausted(f"The cell used its whole instruction budget ({policy.fuel:,} fuel) and was "
+                             f"stopped.{restarted} Raise it with --fuel.")
+    cause = _trap_cause(exc)
+    if "stack" in cause:
+        return SandboxError(f"The cell overflowed the sandbox's call stack (too deep recursion in native "
+                            f"code) and was stopped.{restarted}")
+    if "memory" in cause or "allocation" in cause:
+        return SandboxOutOfMemory(f"The cell ran past its {policy.memory_mb} MiB memory limit and was "
+                                  f"stopped.{restarted}")
+    return SandboxError(f"The sandbox stopped the cell: {cause or type(exc).__name__}.{restarted}")
+
+
+def workspace_bytes(path: Path, stop_above: int | None = None) -> int:
+    """Bytes held by the files under ``path`` (symlinks not followed); stops counting past ``stop_above``."""
+    total = 0
+    pending = [path]
+    while pending:
+        try:
+            entries = list(os.scandir(pending.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(Path(entry.path))
+                else:
+                    total += entry.stat(follow_symlinks=False).st_size
+            except OSError:
+                continue
+        if stop_above is not None and total > stop_above:
+            break
+    return total
+
+
+def _wait(future: concurrent.futures.Future[Any], timeout: float | None = None) -> Any:
+    """Wait for ``future`` in short slices, so a KeyboardInterrupt lands promptly in the waiting thread."""
+    end = None if timeout is None else time.monotonic() + timeout
+    while True:
+        slice_ = 0.05 if end is None else max(0.0, min(0.05, end - time.monotonic()))
+        try:
+            return future.result(slice_)
+        except concurrent.futures.TimeoutError:
+            if end is not None and time.monotonic() >= end:
+                raise
+
+
+def _safe(fn: Callable[[], int], default: int) -> int:
+    try:
+        return fn()
+    except Exception:  # noqa: BLE001 - a store in a bad state reports nothing
+        return default
+
+
+def _trap_cause(exc: BaseException) -> str:
+    """The ``Caused by`` part of a wasmtime error (after the wasm backtrace), lower-cased."""
+    text = str(exc)
+    return text.rsplit("Caused by:", 1)[-1].strip().lower() if "Caused by:" in text else text.splitlines()[0].lower()
+
+
+def _stopped_message(job: _Job | None) -> str:
+    reason = job.stop_reason if job is not None else "close"
+    if reason == "timeout":
+        return "SandboxTimeout: the cell's time limit passed; its tool calls were cancelled."
+    if reason == "interrupt":
+        return "Interrupted: the cell was interrupted; its tool calls were cancelled."
+    return f"SandboxError: the cell was stopped ({reason})."
+
+
 @atexit.register
 def _close_all() -> None:
     for sandbox in list(_LIVE):
-        sandbox.close()
+        sandbox.close(timeout=2)

@@ -17,7 +17,7 @@ class EchoHost:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, dict]] = []
 
-    def call_tool(self, server: str, tool: str, params_json: str) -> str:
+    def call_tool(self, server: str, tool: str, params_json: str, scope: object = None) -> str:
         params = json.loads(params_json)
         self.calls.append((server, tool, params))
         if tool == "refuse":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 
@@ -23,7 +24,7 @@ def session():
 
 def make_bridge(session: Session, **kwargs) -> Bridge:
     kwargs.setdefault("servers", ["demo"])
-    return Bridge(lookup=session.tool_info, call=session.call, **kwargs)
+    return Bridge(lookup=session.tool_info, acall=session.acall, **kwargs)
 
 
 def test_a_real_call_returns_the_tool_value_as_json(session: Session) -> None:
@@ -145,3 +146,32 @@ def test_stats_count_calls_errors_and_latency(session: Session) -> None:
     stats = bridge.stats()
     assert (stats.calls, stats.errors) == (2, 1)
     assert stats.latency_p50_ms > 0
+
+
+def test_cached_results_expire() -> None:
+    cache = ResultCache(max_age_s=0.2)
+    cache.put(b"k", "old")
+    assert cache.get(b"k") == "old"
+    time.sleep(0.3)
+    assert cache.get(b"k") is None and len(cache) == 0 and cache.size_bytes == 0
+
+
+@pytest.mark.npm
+def test_an_edited_file_is_read_again_after_reset_or_expiry(filesystem_spec) -> None:
+    from mcp_kernel.config import MCPKernel
+
+    path = Path(filesystem_spec.args[0]) / "hello.txt"
+    with Session(settings=MCPKernel(cache_ttl=1.0)) as s:
+        s.add_server(filesystem_spec)
+        s.generate("files")
+        read = f"from servers.files import read_text_file\nread_text_file(path={str(path)!r})"
+        assert "hello from mcp-kernel" in str(s.execute(read).value)
+        path.write_text("edited once\n")
+        cached = s.execute(read)
+        assert "hello from" in str(cached.value) and cached.calls[0].cached
+        s.reset_sandbox()
+        assert "edited once" in str(s.execute(read).value), "reset clears the result cache"
+        path.write_text("edited twice\n")
+        time.sleep(1.2)
+        again = s.execute(read)
+        assert "edited twice" in str(again.value) and not again.calls[0].cached

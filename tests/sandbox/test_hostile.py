@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from mcp_kernel.errors import FuelExhausted, OutputTooLarge, SandboxOutOfMemory, SandboxTimeout
+from mcp_kernel.errors import FuelExhausted, OutputTooLarge, SandboxOutOfMemory, SandboxTimeout, WorkspaceFull
 from mcp_kernel.sandbox import Sandbox, SandboxPolicy
 
 
@@ -94,4 +94,57 @@ def test_a_hundred_megabytes_of_output_is_cut_off_early(sandbox: Sandbox) -> Non
 def test_sys_exit_is_just_an_error(sandbox: Sandbox) -> None:
     result = sandbox.execute("import sys; sys.exit(3)")
     assert result.error is not None and result.error.type == "SystemExit"
+    next_cell_works(sandbox)
+
+
+def test_the_output_cap_is_counted_on_the_host(sandbox: Sandbox) -> None:
+    # The guest's own budget is plain Python the cell can rewrite; the host counts every byte anyway.
+    hostile = ("import sys\n"
+               "sys.stdout.budget[0] = 10**12\n"
+               "for _ in range(200):\n"
+               "    sys.stdout.write('x' * 100_000 + '\\n')\n")
+    seen: list[int] = []
+    with pytest.raises(OutputTooLarge):
+        sandbox.execute(hostile, SandboxPolicy(output_limit_bytes=64 * 1024), on_output=lambda s, t: seen.append(len(t)))
+    assert sum(seen) <= 64 * 1024
+    raw_log = "import _mcp_runtime as rt\nfor _ in range(300):\n    rt.log('stdout', 'y' * 100_000)\n"
+    seen.clear()
+    with pytest.raises(OutputTooLarge):
+        sandbox.execute(raw_log, SandboxPolicy(output_limit_bytes=64 * 1024), on_output=lambda s, t: seen.append(len(t)))
+    assert sum(seen) <= 64 * 1024, "the raw host import is capped too"
+    next_cell_works(sandbox)
+
+
+def test_a_huge_exception_message_is_bounded(sandbox: Sandbox) -> None:
+    result = sandbox.execute("raise ValueError('z' * 5_000_000)")
+    assert result.error is not None and result.error.type == "ValueError"
+    assert len(result.error.message) < 20_000 and len(result.error.traceback) < 60_000
+    next_cell_works(sandbox)
+
+
+@pytest.mark.parametrize("code", ["print('\\ud800')", "import _mcp_runtime as rt\nrt.log('info', '\\udfff')",
+                                  "import _mcp_runtime as rt\nrt.set_state('\\ud800', 1)",
+                                  "raise ValueError('\\ud800')", "'\\ud800'",
+                                  "from _mcp_runtime import call_tool\ncall_tool('fake', 'echo', {'s': '\\ud800'})"])
+def test_lone_surrogates_never_kill_the_guest(sandbox: Sandbox, code: str) -> None:
+    sandbox.execute("survivor = 41")
+    result = sandbox.execute(code)
+    assert not result.session_reset
+    assert sandbox.execute("survivor + 1").value == 42
+    text = result.stdout + (result.value_repr or "") + (result.error.message if result.error else "")
+    text.encode("utf-8")  # printable on a UTF-8 terminal: no lone surrogate reached the host
+
+
+def test_the_workspace_has_a_disk_limit(sandbox: Sandbox) -> None:
+    sandbox.execute("kept = 1")
+    started = time.monotonic()
+    with pytest.raises(WorkspaceFull, match="more than 8 MiB"):
+        sandbox.execute("chunk = b'x' * (1 << 20)\nwith open('/workspace/big.bin', 'wb') as f:\n"
+                        "    while True:\n        f.write(chunk)", SandboxPolicy(disk_mb=8, timeout_s=60))
+    assert time.monotonic() - started < 10
+    size = (sandbox.workspace / "big.bin").stat().st_size
+    assert size < 200 << 20, "stopped soon after the limit, not at the time limit"
+    with pytest.raises(WorkspaceFull, match="holds more than"):
+        sandbox.execute("1", SandboxPolicy(disk_mb=8))
+    (sandbox.workspace / "big.bin").unlink()
     next_cell_works(sandbox)

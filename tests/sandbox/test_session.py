@@ -13,7 +13,10 @@ def test_stdout_value_and_persistent_variables(sandbox: Sandbox) -> None:
     assert first.stdout == "hello\n" and first.value_repr is None and first.error is None
     second = sandbox.execute("def double(n):\n    return n * 2\ndouble(x)")
     assert second.value_repr == "42" and second.value == 42
-    assert sandbox.execute("import math\nresult = math.sqrt(16)").value == 4.0
+    assert sandbox.execute("import math\nresult = math.sqrt(16)").value is None, "an assignment has no value"
+    assert sandbox.execute("result").value == 4.0
+    # A later cell whose text mentions `result` but ends in an assignment must not return the old global.
+    assert sandbox.execute("other = 1  # result is not shown").value_repr is None
     assert sandbox.execute("double(math.floor(2.5))").value == 4
     assert second.fuel_used > 0 and second.duration_ms > 0
 
@@ -82,7 +85,7 @@ def test_tool_calls_reach_the_host_and_errors_come_back_as_tool_call_error(sandb
     refused = sandbox.execute(
         "from _mcp_runtime import call_tool, ToolCallError\n"
         "try:\n    call_tool('fake', 'refuse', {'why': 'policy'})\nexcept ToolCallError as e:\n    msg = str(e)\nmsg")
-    assert refused.value == "ToolCallError: fake.refuse refused: policy"
+    assert refused.value == "fake.refuse refused: policy", "the type name is not repeated in the message"
     crashed = sandbox.execute("from _mcp_runtime import call_tool\ncall_tool('fake', 'explode', {})")
     assert crashed.error.type == "ToolCallError"
     assert "internal error in the host: RuntimeError: host bug" in crashed.error.message
@@ -90,8 +93,8 @@ def test_tool_calls_reach_the_host_and_errors_come_back_as_tool_call_error(sandb
 
 def test_output_streams_to_the_host_as_it_is_printed(sandbox: Sandbox) -> None:
     seen: list[tuple[str, str]] = []
-    sandbox.on_output = lambda stream, text: seen.append((stream, text))
-    result = sandbox.execute("import sys\nprint('one', 1)\nprint('two', file=sys.stderr)\nprint('x', end='')")
+    result = sandbox.execute("import sys\nprint('one', 1)\nprint('two', file=sys.stderr)\nprint('x', end='')",
+                             on_output=lambda stream, text: seen.append((stream, text)))
     # Whole lines are sent as they are printed (one host call per line, not per write); the rest at the end.
     assert seen == [("stdout", "one 1\n"), ("stderr", "two\n"), ("stdout", "x")]
     assert result.stdout == "one 1\nx" and result.stderr == "two\n"

@@ -1,7 +1,8 @@
 """The program inside the sandbox: CPython (built into a component by componentize-py) running cells.
 
 ``run-cell`` takes a JSON request ``{"code": ..., "output_limit": bytes}`` and answers with JSON
-``{"stdout", "stderr", "value_repr", "value_json", "error", "truncated"}``. Cells share one globals dict,
+``{"value_repr", "value_json", "error", "truncated"}``; what the cell prints goes to the host as it is
+printed (the ``log`` import with level ``stdout``/``stderr``), where it is kept and capped. Cells share one globals dict,
 so state persists across cells like a notebook. Tools are reached only through the host import
 ``call-tool``, wrapped here as the ``_mcp_runtime`` module that generated bindings import.
 
@@ -51,39 +52,67 @@ class ToolCallError(Exception):
     """A tool call the host refused or the server failed; the message says which and why."""
 
 
-ToolCallError.__module__ = "_mcp_runtime"
+class CellTimeout(BaseException):
+    """The cell's time limit passed while it waited on the host (not catchable by `except Exception`)."""
+
+
+ToolCallError.__module__ = CellTimeout.__module__ = "_mcp_runtime"
+
+
+def _text(value):
+    """``value`` as a string the host can take: lone surrogates become backslash escapes, never a crash."""
+    text = str(value)
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def _raise_from_host(message):
+    # The host names why it refused: a stopped cell unwinds with a BaseException, a failed call raises
+    # ToolCallError that user code may catch.
+    if message.startswith("Interrupted: "):
+        raise KeyboardInterrupt(message[len("Interrupted: "):])
+    if message.startswith("SandboxTimeout: "):
+        raise CellTimeout(message[len("SandboxTimeout: "):])
+    if message.startswith("ToolCallError: "):
+        message = message[len("ToolCallError: "):]
+    raise ToolCallError(message)
 
 
 def call_tool(server, tool, params=None):
     """Call ``tool`` on ``server`` through the host bridge; return the tool's value."""
     try:
-        text = host.call_tool(str(server), str(tool), json.dumps(params or {}))
+        text = host.call_tool(_text(server), _text(tool), json.dumps(params or {}))
     except Err as exc:
-        raise ToolCallError(exc.value) from None
+        _raise_from_host(exc.value)
     return json.loads(text)
 
 
 def get_state(key, default=None):
     """A value saved with ``set_state`` in this session (also in earlier cells), or ``default``."""
-    text = host.get_state(str(key))
+    text = host.get_state(_text(key))
     return default if text is None else json.loads(text)
 
 
 def set_state(key, value):
     """Save a JSON-serialisable value for later cells of this session."""
     try:
-        host.set_state(str(key), json.dumps(value))
+        host.set_state(_text(key), json.dumps(value))
     except Err as exc:
         raise ValueError(exc.value) from None
 
 
 def log(level, message):
     """Send a log line to the host."""
-    host.log(str(level), str(message))
+    host.log(_text(level), _text(message))
 
 
 _runtime = types.ModuleType("_mcp_runtime", "The sandbox side of generated MCP tool bindings.")
-for _fn in (call_tool, get_state, set_state, log, ToolCallError):
+for _fn in (call_tool, get_state, set_state, log, ToolCallError, CellTimeout):
     setattr(_runtime, _fn.__name__, _fn)
 sys.modules["_mcp_runtime"] = _runtime
 
@@ -94,41 +123,44 @@ class _OutputLimit(BaseException):
 
 
 class _Capture(io.TextIOBase):
-    def __init__(self, budget, stream=None):
-        self.parts = []
+    """stdout/stderr of a cell: sent to the host a line (or 4 KiB) at a time; the host keeps and caps it."""
+
+    def __init__(self, budget, stream):
         self.budget = budget
-        self.stream = stream  # "stdout"/"stderr": also send whole lines to the host as they are printed
+        self.stream = stream
         self.pending = []
+        self.pending_size = 0
 
     def writable(self):
         return True
 
     def write(self, text):
-        text = str(text)
-        size = len(text.encode("utf-8", "replace"))
+        text = _text(text)
+        size = len(text.encode("utf-8"))
         if size > self.budget[0]:
-            self.parts.append(text.encode("utf-8", "replace")[: max(self.budget[0], 0)].decode("utf-8", "ignore"))
+            self.pending.append(text.encode("utf-8")[: max(self.budget[0], 0)].decode("utf-8", "ignore"))
             self.budget[0] = 0
+            self.flush()
             raise _OutputLimit()
         self.budget[0] -= size
-        self.parts.append(text)
-        if self.stream and text:
+        if text:
             self.pending.append(text)
-            if "\n" in text or sum(len(p) for p in self.pending) > 4096:
+            self.pending_size += size
+            if "\n" in text or self.pending_size > 4096:
                 self.flush()
         return len(text)
 
     def flush(self):
-        if self.stream and self.pending:
+        if self.pending:
             host.log(self.stream, "".join(self.pending))
             self.pending = []
-
-    def getvalue(self):
-        return "".join(self.parts)
+            self.pending_size = 0
 
 
 _GLOBALS = {"__name__": "__main__", "__builtins__": __builtins__}
 _CELL = [0]
+_MAX_MESSAGE = 10_000
+_MAX_TRACEBACK = 50_000
 
 
 def _setup_paths():
@@ -154,39 +186,53 @@ def _value_json(value):
     return text if len(text) <= 1_000_000 else None
 
 
-def _run(code, output_limit, stream=False):
+def _error(exc):
+    """Type, message and the cell's part of the traceback (frames before the first cell frame are ours)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    first = next((i for i, f in enumerate(frames) if f.filename.startswith("<cell")), len(frames))
+    lines = traceback.format_list(frames[first:]) + traceback.format_exception_only(type(exc), exc)
+    text = "".join(lines)
+    if len(text) > _MAX_TRACEBACK:
+        text = text[:_MAX_TRACEBACK // 2] + "\n[... traceback shortened ...]\n" + text[-_MAX_TRACEBACK // 2:]
+    head = "Traceback (most recent call last):\n" if first < len(frames) else ""
+    message = _text(exc)
+    if len(message) > _MAX_MESSAGE:
+        message = message[:_MAX_MESSAGE] + f" [... {len(message) - _MAX_MESSAGE:,} more characters]"
+    if not message and isinstance(exc, MemoryError):
+        message = "out of memory"
+    return {"type": type(exc).__name__, "message": message, "traceback": _text(head + text)}
+
+
+def _run(code, output_limit):
     _CELL[0] += 1
     filename = f"<cell {_CELL[0]}>"
     linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
     budget = [output_limit]
-    out = _Capture(budget, "stdout" if stream else None)
-    err = _Capture(budget, "stderr" if stream else None)
-    result = {"stdout": "", "stderr": "", "value_repr": None, "value_json": None, "error": None, "truncated": False}
+    out = _Capture(budget, "stdout")
+    err = _Capture(budget, "stderr")
+    result = {"value_repr": None, "value_json": None, "error": None, "truncated": False}
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = out, err
     try:
         tree = ast.parse(code, filename, "exec")
         last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
         exec(compile(tree, filename, "exec"), _GLOBALS)
-        if last is not None:
-            value = eval(compile(ast.Expression(last.value), filename, "eval"), _GLOBALS)
-        else:
-            value = _GLOBALS.get("result") if "result" in _GLOBALS and "result" in code else None
+        # A cell's value is its last expression, as in IPython: an assignment has none.
+        value = eval(compile(ast.Expression(last.value), filename, "eval"), _GLOBALS) if last is not None else None
         if value is not None:
-            result["value_repr"] = repr(value)[:100_000]
+            result["value_repr"] = _text(repr(value)[:100_000])
             result["value_json"] = _value_json(value)
     except _OutputLimit:
         result["truncated"] = True
     except BaseException as exc:  # noqa: BLE001 - every failure of user code is reported, never raised
-        frames = traceback.extract_tb(exc.__traceback__)
-        user = [f for f in frames if f.filename.startswith("<cell") or not f.filename.endswith("mcp_guest.py")]
-        text = "".join(traceback.format_list(user) + traceback.format_exception_only(type(exc), exc))
-        result["error"] = {"type": type(exc).__name__, "message": str(exc), "traceback": "Traceback (most recent call last):\n" + text}
+        result["error"] = _error(exc)
     finally:
         sys.stdout, sys.stderr = saved
-        out.flush()
-        err.flush()
-    result["stdout"], result["stderr"] = out.getvalue(), err.getvalue()
+        try:
+            out.flush()
+            err.flush()
+        except BaseException:  # noqa: BLE001 - the host already stopped taking output
+            pass
     return result
 
 
@@ -195,8 +241,8 @@ class WitWorld(wit_world.WitWorld):
         request = json.loads(code)
         _setup_paths()
         try:
-            response = _run(request["code"], int(request.get("output_limit", 1 << 20)), bool(request.get("stream")))
+            response = _run(request["code"], int(request.get("output_limit", 1 << 20)))
         except MemoryError:
-            response = {"stdout": "", "stderr": "", "value_repr": None, "value_json": None, "truncated": False,
+            response = {"value_repr": None, "value_json": None, "truncated": False,
                         "error": {"type": "MemoryError", "message": "out of memory", "traceback": ""}}
         return json.dumps(response)

@@ -1,0 +1,158 @@
+"""The bindings tree: generated code per server in the virtual filesystem, synced to disk for the sandbox.
+
+>>> bindings = Bindings(servers)                                   # doctest: +SKIP
+>>> bindings.generate("demo").files[:2]                            # doctest: +SKIP
+['servers/__init__.py', 'servers/demo/__init__.py']
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import MCPKernelError
+from .models import FileView, GenerateReport, PluginInfo
+from .servers import Servers
+from .vfs import ROOT, TreeNode, VirtualFS, normalize_path
+
+if TYPE_CHECKING:
+    from .plugins import PluginStore
+
+__all__ = ["Bindings"]
+
+
+class Bindings:
+    """Generated bindings of the servers in ``servers``: the VFS, which servers have bindings, plugins."""
+
+    def __init__(self, servers: Servers) -> None:
+        self.servers = servers
+        self.vfs = VirtualFS()
+        self.generated: dict[str, tuple[str, ...]] = {}
+        self._synced: dict[Path, int] = {}
+        self._lock = threading.Lock()
+
+    def generate(self, server: str, *, languages: tuple[str, ...] = ("python",), out: str | None = None,
+                 refresh: bool = False) -> GenerateReport:
+        """Generate bindings, manifest and skill for ``server`` into the VFS (and into ``out`` if given)."""
+        from .codegen import generate, server_id
+
+        started = time.perf_counter()
+        registry = self.servers.registry
+        if refresh or server not in registry.servers():
+            self.servers.introspect(server, refresh=refresh)
+        info, tools = registry.info(server), registry.tools(server)
+        files = generate(info, tools, server_name=server, languages=languages)
+        sid = server_id(server)
+        with self._lock:
+            self.vfs.remove_prefix(f"servers/{sid}")
+            self.vfs.remove_prefix(f"skills/{sid}")
+            self.vfs.update(files)
+            self.generated[server] = tuple(languages)
+        written = str(VirtualFS(files).materialize(out)) if out is not None else None
+        return GenerateReport(
+            server=server, server_id=sid, tools=len(tools), languages=list(languages), files=sorted(files),
+            bytes=sum(len(t.encode()) for t in files.values()), out=written,
+            duration_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    def ensure(self, servers: tuple[str, ...] | list[str]) -> None:
+        """Generate bindings for each of ``servers`` that has none yet."""
+        for server in servers:
+            if server not in self.generated:
+                self.generate(server)
+
+    def sync(self, directory: Path) -> Path:
+        """Write the tree to ``directory`` if it changed since the last sync there (the sandbox's /mcp-tools)."""
+        with self._lock:
+            if self._synced.get(directory) != self.vfs.version or not directory.exists():
+                self.vfs.sync(directory)
+                self._synced[directory] = self.vfs.version
+        return directory
+
+    def _ensure_path(self, path: str) -> str:
+        """Generate on demand the server a path points into; return the normalised path."""
+        from .codegen import server_id
+
+        rel = normalize_path(path)
+        parts = rel.split("/") if rel else []
+        if len(parts) >= 2 and parts[0] in ("servers", "skills") and not self.vfs.exists(rel):
+            for name in self.servers.names():
+                if server_id(name) == parts[1] and name not in self.generated:
+                    self.generate(name)
+        elif len(parts) <= 1 and not self.vfs.files:
+            for name in self.servers.names():
+                self.generate(name)
+        return rel
+
+    def tree(self, path: str = ROOT, depth: int | None = None) -> TreeNode:
+        """The VFS tree at ``path`` (servers are generated on first visit)."""
+        return self.vfs.tree(self._ensure_path(path), depth)
+
+    def read(self, path: str) -> FileView:
+        """One file of the VFS."""
+        rel = self._ensure_path(path)
+        text = self.vfs.read(rel)
+        return FileView(path=f"{ROOT}/{rel}", text=text, size=len(text.encode()))
+
+    def server_files(self, server: str) -> dict[str, str]:
+        """The generated files of one server (bindings and skill)."""
+        from .codegen import server_id
+
+        sid = server_id(server)
+        return {p: t for p, t in self.vfs.files.items() if p.startswith((f"servers/{sid}/", f"skills/{sid}/"))}
+
+    # ---- the plugin store --------------------------------------------------------------------------
+    def plugin_store(self, store: str | None = None) -> PluginStore:
+        from .plugins import PluginStore
+
+        return PluginStore(store) if store else PluginStore()
+
+    def save_plugin(self, server: str, *, store: str | None = None) -> Path:
+        """Save ``server``'s generated bindings (generating them first if needed) in the plugin store."""
+        from .codegen import GENERATOR_VERSION, schema_hash, server_id
+        from .plugins import Plugin, new_metadata
+
+        self.ensure([server])
+        sid = server_id(server)
+        files = {p: t for p, t in self.vfs.files.items()
+                 if p.startswith((f"servers/{sid}/", f"skills/{sid}/")) or p in ("servers/__init__.py", "runtime.d.ts")}
+        registry = self.servers.registry
+        tools = registry.tools(server)
+        meta = new_metadata(sid, server, registry.info(server), tool_count=len(tools),
+                            tool_hashes={t.name: schema_hash(t) for t in tools}, generator_version=GENERATOR_VERSION)
+        return self.plugin_store(store).save(Plugin(metadata=meta, files=files))
+
+    def load_plugin(self, server_id: str, *, store: str | None = None) -> PluginInfo:
+        """Mount a saved plugin's bindings into the VFS without introspecting its server."""
+        plugin = self.plugin_store(store).load(server_id)
+        sid = plugin.metadata.server_id
+        with self._lock:
+            self.vfs.remove_prefix(f"servers/{sid}")
+            self.vfs.remove_prefix(f"skills/{sid}")
+            self.vfs.update(plugin.files)
+            languages = ("python", "typescript") if any(p.endswith(".ts") for p in plugin.files) else ("python",)
+            self.generated[plugin.metadata.server_name] = languages
+        return self.plugin_info(server_id, store=store, plugin=plugin, check_live=False)
+
+    def plugin_info(self, server_id: str, *, store: str | None = None, plugin: Any = None,
+                    check_live: bool = True) -> PluginInfo:
+        """A plugin's metadata, and whether the live server's schemas still match (``stale``)."""
+        from .codegen import schema_hash
+
+        plugin = plugin or self.plugin_store(store).load(server_id)
+        meta = plugin.metadata
+        stale: bool | None = None
+        changed: list[str] = []
+        name = meta.server_name
+        if check_live and (name in self.servers.registry.servers() or name in self.servers.names()):
+            try:
+                live = {t.name: schema_hash(t) for t in self.servers.tools(name)}
+            except MCPKernelError:
+                live = None
+            if live is not None:
+                changed = sorted(n for n in set(live) | set(meta.tool_hashes) if live.get(n) != meta.tool_hashes.get(n))
+                stale = bool(changed)
+        return PluginInfo(metadata=meta.model_dump(mode="json"), files=len(plugin.files),
+                          bytes=sum(len(t.encode()) for t in plugin.files.values()), stale=stale, changed_tools=changed)

@@ -1,0 +1,207 @@
+"""The live sandbox sessions of one process: open, get, close, with limits, idle expiry and memory accounting.
+
+The kernel keeps one session per notebook by default (``%mcp session new|list|close`` for more);
+``mcp-kernel serve`` keeps one per agent session, reached through an unguessable handle. Each session has
+its own guest instance (its own owner thread and store), its own workspace and its own bridge records;
+they share the engine, the compiled component and the read-only bindings tree.
+
+Memory is accounted by what each session may use: its memory limit. Opening a session that would pass
+``max_sessions`` or ``memory_budget_mb`` first closes the longest-idle session that is not running a cell
+(when ``evict`` is on), else raises :class:`~mcp_kernel.errors.SessionLimit`.
+
+>>> sessions = SandboxSessions(lambda handle: Sandbox(name=handle), max_sessions=4)   # doctest: +SKIP
+>>> handle = sessions.open()                                                          # doctest: +SKIP
+>>> sessions.get(handle).execute("1 + 1").value                                       # doctest: +SKIP
+2
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable
+
+from ..errors import SessionLimit, SessionNotFound
+from ..models import SandboxSessionInfo, SandboxSessionList
+from .session import Sandbox
+
+__all__ = ["SandboxSessions", "DEFAULT_HANDLE"]
+
+DEFAULT_HANDLE = "default"
+
+
+class SandboxSessions:
+    """Sandbox sessions by handle; thread-safe. ``factory(handle)`` builds a new :class:`Sandbox`."""
+
+    def __init__(
+        self,
+        factory: Callable[[str], Sandbox],
+        *,
+        max_sessions: int = 20,
+        idle_timeout_s: float | None = 3600.0,
+        memory_budget_mb: int | None = None,
+        evict: bool = True,
+    ) -> None:
+        self.factory = factory
+        self.max_sessions = max_sessions
+        self.idle_timeout_s = idle_timeout_s
+        self.memory_budget_mb = memory_budget_mb
+        self.evict = evict
+        self._sessions: dict[str, Sandbox] = {}
+        self._opened: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    # ---- open / get / close ----------------------------------------------------------------------
+    def open(self, handle: str | None = None) -> str:
+        """Start a session and return its handle (a new unguessable one unless ``handle`` is given)."""
+        handle = handle or secrets.token_urlsafe(18)
+        self.expire()
+        with self._lock:
+            if handle in self._sessions:
+                raise SessionLimit(f"A sandbox session named {handle!r} is already open; pick another name or "
+                                   "close it first.")
+            victims = self._make_room_locked()
+            self._opened[handle] = time.monotonic()
+            self._sessions[handle] = placeholder = _Opening()
+        for victim in victims:
+            victim.close()
+        try:
+            sandbox = self.factory(handle)
+        except BaseException:
+            with self._lock:
+                self._sessions.pop(handle, None)
+                self._opened.pop(handle, None)
+            raise
+        with self._lock:
+            if self._sessions.get(handle) is placeholder:
+                self._sessions[handle] = sandbox
+                return handle
+        sandbox.close()  # closed while it was being built
+        raise SessionNotFound(f"Sandbox session {handle!r} was closed while it opened.")
+
+    def get(self, handle: str) -> Sandbox:
+        """The live session for ``handle``; raises ``SessionNotFound`` for a closed, expired or forged one."""
+        self.expire()
+        with self._lock:
+            sandbox = self._sessions.get(handle)
+        if sandbox is None or isinstance(sandbox, _Opening) or sandbox.closed:
+            raise SessionNotFound(f"No live sandbox session {_show(handle)}: it was closed, expired after "
+                                  f"{self.idle_timeout_s or 0:g} s idle, or never existed. Open a new one.")
+        sandbox.last_used = time.monotonic()
+        return sandbox
+
+    def get_or_open(self, handle: str) -> Sandbox:
+        """The session named ``handle``, opened if it is not live (the kernel's default session)."""
+        try:
+            return self.get(handle)
+        except SessionNotFound:
+            try:
+                self.open(handle)
+            except SessionLimit:
+                pass  # opened by another thread meanwhile
+            return self.get(handle)
+
+    def close(self, handle: str) -> None:
+        """Close one session: its cell is stopped, its store closed, its memory freed."""
+        with self._lock:
+            sandbox = self._sessions.pop(handle, None)
+            self._opened.pop(handle, None)
+        if sandbox is None:
+            raise SessionNotFound(f"No live sandbox session {_show(handle)} to close.")
+        if not isinstance(sandbox, _Opening):
+            sandbox.close()
+
+    def close_all(self) -> None:
+        with self._lock:
+            sandboxes = list(self._sessions.values())
+            self._sessions.clear()
+            self._opened.clear()
+        for sandbox in sandboxes:
+            if not isinstance(sandbox, _Opening):
+                sandbox.close()
+
+    # ---- limits ----------------------------------------------------------------------------------
+    def expire(self) -> list[str]:
+        """Close sessions idle for longer than ``idle_timeout_s``; return their handles."""
+        if self.idle_timeout_s is None:
+            return []
+        now = time.monotonic()
+        with self._lock:
+            old = [h for h, s in self._sessions.items()
+                   if not isinstance(s, _Opening) and not s.busy and now - s.last_used > self.idle_timeout_s]
+            victims = [self._sessions.pop(h) for h in old]
+            for h in old:
+                self._opened.pop(h, None)
+        for sandbox in victims:
+            sandbox.close()
+        return old
+
+    def memory_reserved_mb(self) -> int:
+        """The memory the live sessions may use together (the sum of their limits)."""
+        with self._lock:
+            return sum(s.policy.memory_mb for s in self._sessions.values() if not isinstance(s, _Opening))
+
+    def _make_room_locked(self) -> list[Sandbox]:
+        victims = []
+        while self._over_limit_locked():
+            idle = sorted((s for s in self._sessions.values() if not isinstance(s, _Opening) and not s.busy),
+                          key=lambda s: s.last_used)
+            if not self.evict or not idle:
+                raise SessionLimit(
+                    f"{len(self._sessions)} sandbox sessions are open (limit {self.max_sessions}"
+                    + (f", memory budget {self.memory_budget_mb} MiB" if self.memory_budget_mb else "")
+                    + "); close one first (`%mcp session close NAME`) or raise the limit.")
+            victim = idle[0]
+            for handle, sandbox in list(self._sessions.items()):
+                if sandbox is victim:
+                    del self._sessions[handle]
+                    self._opened.pop(handle, None)
+            victims.append(victim)
+        return victims
+
+    def _over_limit_locked(self) -> bool:
+        if len(self._sessions) + 1 > self.max_sessions:
+            return True
+        if self.memory_budget_mb is None:
+            return False
+        reserved = sum(s.policy.memory_mb for s in self._sessions.values() if not isinstance(s, _Opening))
+        return bool(self._sessions) and reserved + _default_memory_mb() > self.memory_budget_mb
+
+    # ---- views -----------------------------------------------------------------------------------
+    def handles(self) -> list[str]:
+        with self._lock:
+            return [h for h, s in self._sessions.items() if not isinstance(s, _Opening)]
+
+    def __contains__(self, handle: object) -> bool:
+        with self._lock:
+            return handle in self._sessions
+
+    def __len__(self) -> int:
+        return len(self.handles())
+
+    def info(self) -> SandboxSessionList:
+        """One row per live session: cells run, idle time, memory limit, whether a cell is running."""
+        now = time.monotonic()
+        with self._lock:
+            items = [(h, s) for h, s in self._sessions.items() if not isinstance(s, _Opening)]
+        rows = [SandboxSessionInfo(handle=h, cells=s.cells, idle_s=round(now - s.last_used, 1),
+                                   memory_limit_mb=s.policy.memory_mb, busy=s.busy) for h, s in items]
+        return SandboxSessionList(sessions=rows, max_sessions=self.max_sessions,
+                                  memory_reserved_mb=sum(r.memory_limit_mb for r in rows),
+                                  memory_budget_mb=self.memory_budget_mb)
+
+
+class _Opening:
+    """Holds a handle's place while its sandbox is built (outside the lock)."""
+
+
+def _default_memory_mb() -> int:
+    from .policy import SandboxPolicy
+
+    return SandboxPolicy().memory_mb
+
+
+def _show(handle: str) -> str:
+    """A handle as shown in errors: short, so a forged value is not echoed at length."""
+    return repr(handle if len(handle) <= 40 else handle[:37] + "...")

@@ -1,0 +1,155 @@
+"""The servers a user works with: configured and added ones, their pooled connections and their tools.
+
+>>> servers = Servers()                                            # doctest: +SKIP
+>>> servers.introspect("demo").server.name                         # doctest: +SKIP
+'mcp-kernel-demo'
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Coroutine, Iterable
+from typing import Any
+
+from .client import Connection, ConnectionPool
+from .config import MCPKernel, ServerConfig, load_config
+from .errors import MCPKernelError, ServerNotFound
+from .models import (
+    CallResult,
+    Introspection,
+    SearchResults,
+    ServerEntry,
+    ServerList,
+    ServerSpec,
+    ToolInfo,
+    ValidationReport,
+    ValidationRow,
+)
+from .registry import Detail, ToolRegistry
+
+__all__ = ["Servers"]
+
+
+class Servers:
+    """Servers from a config plus any added at run time, one pooled connection each, and their tools."""
+
+    def __init__(self, settings: MCPKernel, *, config: ServerConfig | None = None, config_file: str | None = None,
+                 timeout: float | None = None, connect_timeout: float | None = None) -> None:
+        self.settings = settings
+        self._config = config
+        self._config_file = config_file or settings.config_file or None
+        self.pool = ConnectionPool(timeout=timeout or settings.timeout,
+                                   connect_timeout=connect_timeout or settings.connect_timeout)
+        self.registry = ToolRegistry()
+
+    @property
+    def config(self) -> ServerConfig:
+        """The servers of the config file, read on first use (so a broken file only hurts what needs it)."""
+        if self._config is None:
+            self._config = load_config(self._config_file)
+        return self._config
+
+    def add(self, spec: ServerSpec, *, replace: bool = False) -> ServerSpec:
+        """Make ``spec`` available under its name (started on first use)."""
+        self.pool.add(spec, replace=replace)
+        return spec
+
+    def remove(self, name: str) -> None:
+        self.pool.remove(name)
+        self.registry.forget(name)
+
+    def spec(self, name: str) -> ServerSpec:
+        """The spec of an added or configured server."""
+        if name in self.pool:
+            return self.pool.get(name).spec
+        return self.config.get(name)
+
+    def names(self) -> list[str]:
+        """Added and configured servers (the demo server included)."""
+        return sorted({*self.pool.names(), *self.config.names()})
+
+    def connection(self, name: str) -> Connection:
+        """The pooled connection for ``name``, registering a configured server on first use."""
+        if name not in self.pool:
+            self.pool.add(self.config.get(name))
+        return self.pool.get(name)
+
+    def listing(self) -> ServerList:
+        """Every known server with its transport and whether it is connected now."""
+        entries = []
+        for name in self.names():
+            spec = self.spec(name)
+            conn = self.pool.get(name) if name in self.pool else None
+            entries.append(ServerEntry(
+                name=name, transport=spec.transport, target=spec.describe(), connected=bool(conn and conn.connected),
+                source="session" if name in self.pool and name not in self.config.servers else (
+                    self.config.source if name in self.config.servers else "built-in"),
+            ))
+        return ServerList(servers=entries)
+
+    def introspect(self, name: str, *, refresh: bool = False) -> Introspection:
+        """Connect to ``name`` and return its handshake info and every tool it publishes."""
+        conn = self.connection(name)
+        started = time.perf_counter()
+        info = conn.connect()
+        tools = conn.list_tools(refresh=refresh)
+        self.registry.register(name, info, tools)
+        return Introspection(server_name=name, server=info, tools=tools,
+                             duration_ms=(time.perf_counter() - started) * 1000)
+
+    def ensure(self, name: str) -> None:
+        """Introspect ``name`` unless its tools are known."""
+        if name not in self.registry.servers():
+            self.introspect(name)
+
+    def tools(self, server: str) -> list[ToolInfo]:
+        """The tools of ``server``, introspecting it first if needed."""
+        self.ensure(server)
+        return self.registry.tools(server)
+
+    def tool_info(self, server: str, tool: str) -> ToolInfo:
+        """One tool's definition, introspecting its server first if needed."""
+        self.ensure(server)
+        return self.registry.tool(server, tool)
+
+    def search(self, query: str, *, detail: Detail = "summary", servers: list[str] | None = None) -> SearchResults:
+        """Find tools by name, title or description across introspected servers (or ``servers``)."""
+        for name in servers or []:
+            self.ensure(name)
+        if not self.registry.servers():
+            raise ServerNotFound("No server has been introspected yet. Run `introspect SERVER` first, "
+                                 "or pass --server NAME.")
+        return self.registry.search(query, detail=detail, servers=servers)
+
+    def call(self, server: str, tool: str, arguments: dict[str, Any] | None = None, **kwargs: Any) -> CallResult:
+        """Call one tool directly (outside the sandbox)."""
+        return self.connection(server).call_tool(tool, arguments, **kwargs)
+
+    def acall(self, server: str, tool: str, arguments: dict[str, Any], timeout: float) -> Coroutine[Any, Any, CallResult]:
+        """The coroutine of one call, to run on the loop thread (the sandbox bridge's way in)."""
+        return self.connection(server).acall_tool(tool, arguments, timeout=timeout)
+
+    def validate(self, names: Iterable[str] | None = None) -> ValidationReport:
+        """Start each server, do the handshake and list its tools; report what failed and why."""
+        rows = []
+        for name in list(names) if names is not None else self.names():
+            started = time.perf_counter()
+            try:
+                report = self.introspect(name, refresh=True)
+            except ServerNotFound:
+                raise
+            except MCPKernelError as exc:
+                rows.append(ValidationRow(name=name, ok=False, error=f"{type(exc).__name__}: {exc}",
+                                          duration_ms=(time.perf_counter() - started) * 1000))
+            else:
+                rows.append(ValidationRow(name=name, ok=True, tools=len(report.tools),
+                                          protocol_version=report.server.protocol_version,
+                                          duration_ms=(time.perf_counter() - started) * 1000))
+        return ValidationReport(rows=rows)
+
+    def connected_count(self) -> int:
+        return sum(1 for n in self.pool.names() if self.pool.get(n).connected)
+
+    def close(self) -> None:
+        """Stop every server started here."""
+        self.pool.close()

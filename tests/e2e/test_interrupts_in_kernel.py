@@ -1,0 +1,114 @@
+"""The stop button in a real kernel (jupyter_client): during sandbox start-up, a busy loop, a 10 s tool call.
+
+Each interrupt must return within 2 s as one readable `Interrupted` error, the kernel must stay alive
+(checked again after the interrupted call would have ended), and the next cell must work.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from jupyter_client.manager import start_new_kernel
+from kernel_driver import KernelDriver, Reply
+
+SLOW_SERVER = Path(__file__).resolve().parents[1] / "servers" / "slow.py"
+
+
+def interrupted_after(kernel: KernelDriver, code: str, delay: float = 1.0) -> tuple[Reply, float]:
+    """Run ``code``, interrupt it ``delay`` s after it started; return the reply and the seconds it took
+    from the interrupt to the reply."""
+    sent: list[float] = []
+
+    def interrupt_soon() -> None:
+        time.sleep(delay)
+        sent.append(time.monotonic())
+        kernel.km.interrupt_kernel()
+
+    timer = threading.Thread(target=interrupt_soon)
+    reply = kernel.execute(code, on_busy=timer.start, timeout=60)
+    timer.join()
+    return reply, time.monotonic() - sent[0]
+
+
+def assert_one_line_interrupt(reply: Reply) -> None:
+    assert reply.status == "error"
+    [error] = reply.of("error")
+    assert error["ename"] == "Interrupted", error
+    assert len(error["traceback"]) == 1, "one readable line, no host traceback"
+    assert "Traceback" not in reply.stderr
+
+
+@pytest.fixture(scope="module")
+def slow_kernel(kernel: KernelDriver) -> KernelDriver:
+    assert kernel.execute(f"%mcp add slow -- {sys.executable} {SLOW_SERVER}").status == "ok"
+    assert kernel.execute("%mcp generate slow").status == "ok"
+    return kernel
+
+
+def test_interrupt_during_a_ten_second_tool_call(slow_kernel: KernelDriver) -> None:
+    kernel = slow_kernel
+    kernel.execute("%%mcp_execute --servers slow\nkept = 'still here'")
+    reply, took = interrupted_after(kernel, "%%mcp_execute --servers slow --timeout 60\n"
+                                            "from servers.slow import sleep\nsleep(seconds=10, tag='stop-button')")
+    assert_one_line_interrupt(reply)
+    assert took < 2.0, f"returned {took:.1f} s after the interrupt"
+    assert kernel.alive()
+    time.sleep(11 - took)  # past the moment the cancelled call would have ended
+    assert kernel.alive(), "the kernel is still alive well after the interrupted call"
+    seen = kernel.execute("%mcp call slow cancellations --json")
+    assert "stop-button" in seen.stdout, "the server saw notifications/cancelled"
+    after = kernel.execute("%%mcp_execute --servers slow\nkept")
+    assert after.status == "ok" and after.bundles[0] == {"text/plain": "'still here'"}
+
+
+def test_interrupt_during_a_busy_loop(slow_kernel: KernelDriver) -> None:
+    reply, took = interrupted_after(slow_kernel, "%%mcp_execute --timeout 60\nwhile True: pass")
+    assert_one_line_interrupt(reply)
+    assert took < 2.0
+    assert slow_kernel.execute("%%mcp_execute\n'next'").bundles[0] == {"text/plain": "'next'"}
+
+
+@pytest.fixture()
+def cold_kernel(kernelspec: str, tmp_path: Path) -> Iterator[KernelDriver]:
+    """A kernel whose sandbox must still be compiled: only the component is cached, not its compiled form."""
+    source = Path(os.environ["MCP_KERNEL_CACHE_DIR"]) / "components"
+    cache = tmp_path / "cache"
+    (cache / "components").mkdir(parents=True)
+    for path in source.glob("guest-*"):
+        shutil.copy(path, cache / "components" / path.name)
+    env = {**os.environ, "MCP_KERNEL_CACHE_DIR": str(cache)}
+    km, kc = start_new_kernel(kernel_name=kernelspec, startup_timeout=60, env=env)
+    try:
+        yield KernelDriver(km, kc)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def test_interrupt_while_the_sandbox_starts(cold_kernel: KernelDriver) -> None:
+    reply, took = interrupted_after(cold_kernel, "%%mcp_execute\nx = 1", delay=0.5)
+    assert_one_line_interrupt(reply)
+    assert took < 2.0
+    assert cold_kernel.alive(), "plain cells run while the sandbox finishes starting in the background"
+    after = cold_kernel.execute("%%mcp_execute\n'started'", timeout=180)
+    assert after.status == "ok", after.reply
+    assert after.bundles[0] == {"text/plain": "'started'"}
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_the_first_cell_right_after_start_keeps_its_variables(kernelspec: str, attempt: int) -> None:
+    km, kc = start_new_kernel(kernel_name=kernelspec, startup_timeout=60)
+    try:
+        kernel = KernelDriver(km, kc)
+        assert kernel.execute("%%mcp_execute\nfirst = 7").status == "ok"
+        assert kernel.execute("%%mcp_execute\nfirst * 6").bundles[0] == {"text/plain": "42"}
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)

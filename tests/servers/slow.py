@@ -1,0 +1,33 @@
+"""A server with a slow tool that records every cancellation it receives (`notifications/cancelled`)."""
+
+import time
+
+import anyio
+from mcp.server.mcpserver import MCPServer
+
+server = MCPServer(name="slow")
+CANCELLED: list[dict] = []
+FINISHED: list[float] = []
+
+
+@server.tool()
+async def sleep(seconds: float, tag: str = "") -> dict:
+    """Sleep for `seconds`, then answer; a cancelled call is recorded with its tag."""
+    started = time.monotonic()
+    try:
+        await anyio.sleep(seconds)
+    except anyio.get_cancelled_exc_class():
+        CANCELLED.append({"tag": tag, "after_s": round(time.monotonic() - started, 2)})
+        raise
+    FINISHED.append(seconds)
+    return {"slept": seconds, "tag": tag}
+
+
+@server.tool()
+def cancellations() -> list[dict]:
+    """The calls that were cancelled so far, oldest first."""
+    return list(CANCELLED)
+
+
+if __name__ == "__main__":
+    server.run("stdio")
