@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
+import os
+import secrets
+import signal
 import shutil
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -43,6 +45,10 @@ __all__ = ["Connection", "ConnectionPool", "DEFAULT_TIMEOUT", "DEFAULT_CONNECT_T
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_CONNECT_TIMEOUT = 30.0
 _LOG_TAIL_LINES = 20
+_LOG_TAIL_BYTES = 16 * 1024  # what is read of a server's stderr to quote it: its end, never the whole file
+_LOG_LINE_CHARS = 300
+_LOG_MAX_BYTES = 8 * 1024 * 1024  # a server's log is cut back to its last MiB past this size
+_LOG_KEEP_BYTES = 1024 * 1024
 _MAX_PAGES = 1000
 MAX_SSE_EVENT_BYTES = 64 * 1024 * 1024
 # How long the synchronous facade waits beyond a call's own timeout before giving up on the loop.
@@ -95,12 +101,15 @@ def _describe(exc: BaseException) -> str:
 
 
 def _is_closed(exc: BaseException) -> bool:
+    """Whether the transport is gone: the SDK's CONNECTION_CLOSED code, or a closed/broken stream or pipe."""
+    import anyio
     from mcp import MCPError
+    from mcp.types import CONNECTION_CLOSED
 
     return any(
-        isinstance(e, MCPError) and "closed" in e.message.lower()
-        or isinstance(e, (BrokenPipeError, ConnectionError, EOFError))
-        or type(e).__name__ in {"ClosedResourceError", "BrokenResourceError", "EndOfStream"}
+        isinstance(e, MCPError) and e.code == CONNECTION_CLOSED
+        or isinstance(e, (BrokenPipeError, ConnectionError, EOFError, anyio.ClosedResourceError,
+                          anyio.BrokenResourceError, anyio.EndOfStream))
         for e in _leaf_errors(exc)
     )
 
@@ -131,6 +140,11 @@ class Connection:
         self._closing: asyncio.Event | None = None
         self._log_offset = 0
         self._errlog: IO[str] | None = None
+        # Marks the server's process in its environment, so its process group can be found and stopped
+        # whole at close (the SDK kills the group only when the server itself does not exit in time).
+        self._tag = secrets.token_hex(8)
+        self._pgid: int | None = None
+        self._requests = 0
         self._tools: list[ToolInfo] | None = None
         self._connect_lock: asyncio.Lock | None = None
 
@@ -141,13 +155,38 @@ class Connection:
         return self._session is not None and self._owner is not None and not self._owner.done()
 
     def log_tail(self, lines: int = _LOG_TAIL_LINES) -> str:
-        """The last lines this server wrote to stderr since it was last started ('' for HTTP)."""
+        """The last lines this server wrote to stderr since it was last started ('' for HTTP).
+
+        Bounded whatever the server wrote: the end of the file only, each line shortened.
+        """
         try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as fh:
-                fh.seek(self._log_offset)
-                return "".join(deque(fh, maxlen=lines)).rstrip()
+            with open(self.log_path, "rb") as fh:
+                end = fh.seek(0, os.SEEK_END)
+                start = max(min(self._log_offset, end), end - _LOG_TAIL_BYTES)
+                fh.seek(start)
+                data = fh.read(end - start)
         except OSError:
             return ""
+        tail = data.decode("utf-8", "replace").splitlines()[-lines:]
+        return "\n".join(line if len(line) <= _LOG_LINE_CHARS else
+                         f"{line[:_LOG_LINE_CHARS]} [... {len(line) - _LOG_LINE_CHARS:,} more characters]"
+                         for line in tail).rstrip()
+
+    def _bound_log(self) -> None:
+        """Cut the log back to its last MiB once it passes 8 MiB (the server appends, so it writes on)."""
+        try:
+            size = self.log_path.stat().st_size
+            if size <= _LOG_MAX_BYTES:
+                return
+            with open(self.log_path, "r+b") as fh:
+                fh.seek(size - _LOG_KEEP_BYTES)
+                kept = fh.read()
+                fh.seek(0)
+                fh.truncate()
+                fh.write(f"--- [log cut to its last {_LOG_KEEP_BYTES // 1024} KiB]\n".encode() + kept)
+            self._log_offset = 0
+        except OSError:
+            pass
 
     # ---- async API (run on the loop) ---------------------------------------------------------
     async def aconnect(self) -> ServerInfo:
@@ -183,6 +222,7 @@ class Connection:
         self._session = session
         self.info = _server_info(init)
         self._tools = None
+        self._pgid = _find_tagged_child(self._tag) if self.spec.transport == "stdio" else None
         return self.info
 
     def _where(self) -> str:
@@ -195,6 +235,7 @@ class Connection:
         if self._errlog is None or self._errlog.closed:
             self._errlog = open(self.log_path, "a", encoding="utf-8", errors="replace")  # noqa: SIM115 - kept open
         stamp = _dt.datetime.now().isoformat(timespec="seconds")
+        self._bound_log()
         self._errlog.write(f"--- {stamp} starting: {self.spec.describe()}\n")
         self._errlog.flush()
         self._log_offset = self._errlog.tell()
@@ -224,9 +265,9 @@ class Connection:
             from mcp import StdioServerParameters
             from mcp.client.stdio import stdio_client
 
-            params = StdioServerParameters(
-                command=self.spec.command or "", args=self.spec.args, env=self.spec.env or None, cwd=self.spec.cwd
-            )
+            env = {**(self.spec.env or {}), _TAG_VARIABLE: self._tag}
+            params = StdioServerParameters(command=self.spec.command or "", args=self.spec.args, env=env,
+                                           cwd=self.spec.cwd)
             return stdio_client(params, errlog=self._errlog)
         return _http_transport(str(self.spec.url), self.spec.headers)
 
@@ -264,6 +305,9 @@ class Connection:
             await asyncio.gather(owner, return_exceptions=True)
         except BaseException:  # noqa: BLE001 - the owner already reported its failure
             pass
+        pgid, self._pgid = self._pgid, None
+        if pgid is not None:
+            await _stop_group(pgid)
 
     async def aclose(self) -> None:
         """Stop the server (or end the HTTP session) and release the log file."""
@@ -333,9 +377,13 @@ class Connection:
             await self.aconnect()
             session = self._session
         assert session is not None
+        self._requests += 1
+        if self._requests % 50 == 0:
+            self._bound_log()
         try:
             return await asyncio.wait_for(send(session), timeout)
         except TimeoutError:
+            self._bound_log()
             raise ServerTimeout(
                 f"Server {self.spec.name!r} did not answer {what} within {timeout:g} s. The connection is kept; "
                 "raise the timeout if the tool is slow.",
@@ -346,6 +394,7 @@ class Connection:
                 raise
             if _is_closed(exc) or not self.connected:
                 await asyncio.sleep(0.05)  # let the dying process flush its stderr into the log
+                self._bound_log()
                 tail = self.log_tail()
                 await self._astop()
                 raise ServerCrashed(
@@ -355,7 +404,9 @@ class Connection:
                     log_tail=tail,
                 ) from None
             if isinstance(exc, MCPError):
-                if "unknown tool" in exc.message.lower() or "not found" in exc.message.lower():
+                from mcp.types import INVALID_PARAMS, METHOD_NOT_FOUND
+
+                if exc.code in (INVALID_PARAMS, METHOD_NOT_FOUND):
                     raise ToolCallError(
                         f"Server {self.spec.name!r} refused {what}: {exc.message}", server=self.spec.name
                     ) from None
@@ -406,8 +457,55 @@ def _run(coro: Any, timeout: float, server: str) -> Any:
         raise ServerTimeout(f"Server {server!r} did not answer within {timeout:g} s.", server=server) from None
 
 
+_TAG_VARIABLE = "MCP_KERNEL_SERVER_TAG"
+
+
+def _find_tagged_child(tag: str) -> int | None:
+    """The pid of our child process started with ``tag`` in its environment (a process group leader)."""
+    import psutil
+
+    for child in psutil.Process().children():
+        try:
+            if child.environ().get(_TAG_VARIABLE) == tag:
+                return int(child.pid)
+        except (psutil.Error, OSError):
+            continue
+    return None
+
+
+async def _stop_group(pgid: int, grace: float = 2.0) -> None:
+    """SIGTERM what is left of a server's process group (its own children), SIGKILL it after ``grace``."""
+    if not hasattr(os, "killpg"):
+        return
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 0.0)):
+        try:
+            os.killpg(pgid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+            if not _group_alive(pgid):
+                return
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether a process of group ``pgid`` still runs (zombies waiting for a reaper do not count)."""
+    import psutil
+
+    for proc in psutil.process_iter():
+        try:
+            if os.getpgid(proc.pid) == pgid and proc.status() != psutil.STATUS_ZOMBIE:
+                return True
+        except (psutil.Error, OSError):
+            continue
+    return False
+
+
 def _is_connect_error(exc: BaseException) -> bool:
-    return type(exc).__name__ in {"ConnectError", "ConnectTimeout"} or isinstance(exc, ConnectionRefusedError)
+    import httpx2
+
+    return isinstance(exc, (httpx2.ConnectError, httpx2.ConnectTimeout, ConnectionRefusedError))
 
 
 def _http_transport(url: str, headers: dict[str, str]) -> Any:

@@ -209,3 +209,26 @@ def test_server_filesystem(pool: ConnectionPool, filesystem_spec: ServerSpec) ->
     assert "hello from mcp-kernel" in str(text.value)
     refused = pool.call_tool("files", "read_text_file", {"path": "/etc/passwd"})
     assert refused.is_error
+
+
+def test_a_servers_own_children_are_stopped_with_it() -> None:
+    import psutil
+
+    pool = ConnectionPool([our_server("spawner")])
+    child = pool.call_tool("spawner", "child_pid").value["result"]
+    assert psutil.Process(child).status() != psutil.STATUS_ZOMBIE
+    pool.close()
+    try:
+        assert psutil.Process(child).status() == psutil.STATUS_ZOMBIE, "stopped, waiting only for a reaper"
+    except psutil.NoSuchProcess:
+        pass
+
+
+def test_a_flood_on_stderr_is_quoted_briefly_and_the_log_is_bounded(tmp_path) -> None:
+    with ConnectionPool([our_server("crashy")], logs=tmp_path) as pool:
+        with pytest.raises(ServerCrashed) as caught:
+            pool.call_tool("crashy", "shout_and_crash", {"megabytes": 20})
+        assert len(str(caught.value)) < 5_000, "the quote is bounded"
+        assert "more characters" in str(caught.value)
+        assert (tmp_path / "crashy.log").stat().st_size <= 9 << 20, "the log was cut back"
+        assert pool.call_tool("crashy", "ok").value == {"result": "fine"}

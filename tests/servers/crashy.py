@@ -16,6 +16,14 @@ def crash() -> str:
 
 
 @server.tool()
+def shout_and_crash(megabytes: int = 20) -> str:
+    """Write one line of `megabytes` MB to stderr, then exit mid-call."""
+    sys.stderr.write("x" * (megabytes << 20) + "\n")
+    sys.stderr.flush()
+    os._exit(4)
+
+
+@server.tool()
 def ok() -> str:
     """Answer normally."""
     return "fine"
