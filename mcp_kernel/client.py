@@ -145,6 +145,7 @@ class Connection:
         self._tag = secrets.token_hex(8)
         self._pgid: int | None = None
         self._requests = 0
+        self._garbled: set[asyncio.Future[str]] = set()
         self._tools: list[ToolInfo] | None = None
         self._connect_lock: asyncio.Lock | None = None
 
@@ -245,7 +246,8 @@ class Connection:
         from mcp import ClientSession
 
         try:
-            async with self._transport() as (read, write), ClientSession(read, write) as session:
+            async with self._transport() as (read, write), \
+                    ClientSession(read, write, message_handler=self._on_message) as session:
                 init = await session.initialize()
                 if not ready.done():
                     ready.set_result((session, init))
@@ -369,6 +371,16 @@ class Connection:
             duration_ms=(time.perf_counter() - started) * 1000,
         )
 
+    async def _on_message(self, message: Any) -> None:
+        """Server notifications and transport faults. A garbled JSON-RPC reply fails the requests in flight
+        at once (which one it answered cannot be known), instead of leaving them to time out; other stray
+        stdout lines are ignored, as the SDK does."""
+        if isinstance(message, Exception) and _looks_like_reply(message):
+            text = _describe(message).splitlines()[0][:300]
+            for waiter in list(self._garbled):
+                if not waiter.done():
+                    waiter.set_result(text)
+
     async def _request(self, send: Callable[[ClientSession], Any], what: str, timeout: float) -> Any:
         from mcp import MCPError
 
@@ -380,8 +392,10 @@ class Connection:
         self._requests += 1
         if self._requests % 50 == 0:
             self._bound_log()
+        garbled: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._garbled.add(garbled)
         try:
-            return await asyncio.wait_for(send(session), timeout)
+            return await asyncio.wait_for(_first(send(session), garbled, self.spec.name, what), timeout)
         except TimeoutError:
             self._bound_log()
             raise ServerTimeout(
@@ -389,9 +403,15 @@ class Connection:
                 "raise the timeout if the tool is slow.",
                 server=self.spec.name,
             ) from None
+        except ServerError:
+            raise
         except BaseException as exc:
             if isinstance(exc, asyncio.CancelledError):
                 raise
+            if _is_schema_error(exc):
+                raise ServerError(f"Server {self.spec.name!r} answered {what} with a reply that does not follow the "
+                                  f"MCP schema ({_first_schema_error(exc)}). The server is broken; report it.",
+                                  server=self.spec.name) from None
             if _is_closed(exc) or not self.connected:
                 await asyncio.sleep(0.05)  # let the dying process flush its stderr into the log
                 self._bound_log()
@@ -414,6 +434,9 @@ class Connection:
                                   server=self.spec.name) from None
             raise ServerError(f"Server {self.spec.name!r}: {what} failed: {_describe(exc)}",
                               server=self.spec.name) from exc
+        finally:
+            self._garbled.discard(garbled)
+            garbled.cancel()
 
     # ---- sync facade (any thread but the loop's) ---------------------------------------------
     def connect(self) -> ServerInfo:
@@ -455,6 +478,48 @@ def _run(coro: Any, timeout: float, server: str) -> Any:
         return runtime.run(coro, timeout)
     except TimeoutError:
         raise ServerTimeout(f"Server {server!r} did not answer within {timeout:g} s.", server=server) from None
+
+
+async def _first(request: Any, garbled: asyncio.Future[str], server: str, what: str) -> Any:
+    """The request's answer, unless a garbled reply arrives first (then a ``ServerError`` at once)."""
+    task = asyncio.ensure_future(request)
+    try:
+        await asyncio.wait({task, garbled}, return_when=asyncio.FIRST_COMPLETED)
+    except BaseException:
+        task.cancel()
+        raise
+    if task.done():
+        return task.result()
+    task.cancel()
+    raise ServerError(f"Server {server!r} sent a reply to {what} that is not valid JSON-RPC, so mcp-kernel cannot "
+                      f"read it ({garbled.result()}). The server is broken; see its log or report it.",
+                      server=server)
+
+
+def _is_schema_error(exc: BaseException) -> bool:
+    import pydantic
+
+    return any(isinstance(e, pydantic.ValidationError) for e in _leaf_errors(exc))
+
+
+def _first_schema_error(exc: BaseException) -> str:
+    import pydantic
+
+    for leaf in _leaf_errors(exc):
+        if isinstance(leaf, pydantic.ValidationError) and leaf.errors():
+            first = leaf.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ())) or "(top level)"
+            return f"{leaf.title} at {where}: {first.get('msg', '')}"
+    return _describe(exc)[:300]
+
+
+def _looks_like_reply(exc: Exception) -> bool:
+    """A parse failure of a line that was meant as a JSON-RPC message (not a stray print on stdout)."""
+    import pydantic
+
+    if not isinstance(exc, pydantic.ValidationError):
+        return False
+    return any('"jsonrpc"' in str(e.get("input", "")) for e in exc.errors())
 
 
 _TAG_VARIABLE = "MCP_KERNEL_SERVER_TAG"

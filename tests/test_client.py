@@ -10,7 +10,7 @@ import pytest
 from realservers import our_server
 from mcp_kernel.client import Connection, ConnectionPool
 from mcp_kernel.config import demo_spec
-from mcp_kernel.errors import ServerCrashed, ServerStartError, ServerTimeout, ToolCallError
+from mcp_kernel.errors import ServerCrashed, ServerError, ServerStartError, ServerTimeout, ToolCallError
 from mcp_kernel.models import ServerSpec
 
 
@@ -232,3 +232,14 @@ def test_a_flood_on_stderr_is_quoted_briefly_and_the_log_is_bounded(tmp_path) ->
         assert "more characters" in str(caught.value)
         assert (tmp_path / "crashy.log").stat().st_size <= 9 << 20, "the log was cut back"
         assert pool.call_tool("crashy", "ok").value == {"result": "fine"}
+
+
+@pytest.mark.parametrize(("tool", "message"), [("bad_shape", "does not follow the MCP schema"),
+                                               ("not_json", "not valid JSON-RPC")])
+def test_a_reply_that_cannot_be_read_is_reported_at_once(tool: str, message: str) -> None:
+    with ConnectionPool([our_server("malformed")], timeout=60) as pool:
+        started = time.monotonic()
+        with pytest.raises(ServerError, match=message) as caught:
+            pool.call_tool("malformed", tool)
+        assert time.monotonic() - started < 10, "not after the 60 s timeout"
+        assert "did not answer" not in str(caught.value)
