@@ -28,7 +28,7 @@ from typing import Any
 
 from typing import TYPE_CHECKING
 
-from traitlets import Bool, Float, Int, Unicode
+from traitlets import Bool, Dict, Float, Int, Unicode
 from traitlets.config import Configurable
 
 from .errors import ConfigError, ServerNotFound
@@ -262,6 +262,9 @@ class MCPKernel(Configurable):
         config=True)
     cache_ttl = Float(60.0, help="Seconds a cached tool result is reused before the tool is asked again.").tag(
         config=True)
+    tokenize_pii = Bool(False, help="Replace personal data (e-mails, phones, cards, IBANs, IPs) in what leaves "
+                        "the sandbox with placeholders; tools get the real values back.").tag(config=True)
+    pii_patterns = Dict(help="More kinds of personal data to replace: {NAME: regex}.").tag(config=True)
     max_sessions = Int(20, help="Most sandbox sessions alive at once in this process (the longest-idle one is "
                        "closed to make room).").tag(config=True)
     session_idle_timeout = Float(3600.0, help="Seconds after which an idle sandbox session is closed; 0 means "

@@ -316,6 +316,7 @@ def _policy_sections(obj: Any) -> tuple[str, Sections]:
         ("result cache", f"on (read-only/idempotent tools, reused for {obj.cache_ttl_s:g} s)" if obj.cache else "off"),
         ("state", f"at most {filesize(obj.state_limit_bytes)}"),
         ("/workspace", f"at most {obj.disk_mb} MiB"),
+        ("personal data", "replaced by placeholders on the way out" if obj.tokenize_pii else "passed as is"),
     ]
     grants = [("network", "none"), ("environment", "empty"), ("/mcp-tools", "generated bindings, read-only"),
               ("/workspace", "this session's scratch directory, read-write"),
@@ -364,6 +365,8 @@ def footer(obj: ExecutionResult) -> str:
     if obj.calls:
         calls += f" ({cached} cached" + (f", {failed} failed" if failed else "") + ")"
     text = f"[{calls} · {obj.duration_ms:.1f} ms · {obj.fuel_used:,} fuel · {obj.memory_limit_mb} MiB limit"
+    if obj.pii_replaced is not None:
+        text += f" · {obj.pii_replaced} personal values replaced"
     if obj.tokens is not None and obj.tokens.calls:
         text += (f" · {obj.tokens.raw_result_tokens:,} result tokens stayed in the sandbox, "
                  f"{obj.tokens.output_tokens:,} reached the notebook ({obj.tokens.savings_percent}% saved)")

@@ -471,6 +471,7 @@ class ExecutionResult(_Model):
     note: str | None = None
     calls: list[CallRecord] = Field(default_factory=list)
     tokens: CellTokens | None = None
+    pii_replaced: int | None = Field(default=None, description="values replaced by placeholders (None: off)")
 
     @property
     def value(self) -> Any:

@@ -186,7 +186,8 @@ class Session:
     # ---- sandbox sessions --------------------------------------------------------------------------
     def policy(self, servers: Sequence[str] | None = None, *, timeout: float | None = None,
                memory_mb: int | None = None, fuel: int | None = None, cache: bool | None = None,
-               output_limit_kb: int | None = None, disk_mb: int | None = None) -> SandboxPolicy:
+               output_limit_kb: int | None = None, disk_mb: int | None = None,
+               tokenize_pii: bool | None = None) -> SandboxPolicy:
         """The policy for the next cell: the settings, with these overrides.
 
         ``servers`` defaults to the servers whose bindings were generated in this session.
@@ -203,6 +204,7 @@ class Session:
             cache=settings.cache if cache is None else cache,
             cache_ttl_s=settings.cache_ttl,
             disk_mb=disk_mb or settings.disk_mb,
+            tokenize_pii=settings.tokenize_pii if tokenize_pii is None else tokenize_pii,
         )
 
     def engine(self) -> Engine:
@@ -291,19 +293,37 @@ class Session:
         bridge = cast("Bridge", box.host)
         bridge.apply(policy)
         bridge.take_records()
+        pii = self._pii(bridge) if policy.tokenize_pii else None
+        if pii is not None and on_output is not None:
+            show = on_output
+            on_output = lambda stream, text: show(stream, pii.tokenize(text)[0])  # noqa: E731
         try:
             result = box.execute(code, policy, on_output=on_output)
         except (SandboxError, Interrupted) as exc:
             records = bridge.take_records()
             if isinstance(exc.result, ExecutionResult):
                 exc.result = exc.result.model_copy(update={"calls": records})
+                if pii is not None:
+                    exc.result = _tokenized(exc.result, pii)
+            if pii is not None:
+                exc.args = (pii.tokenize(str(exc))[0],)
             raise
         records = bridge.take_records()
         tokens = sandbox_savings([r.result_text or "" for r in records if r.error is None],
                                  result.stdout + result.stderr, result.value_repr)
         result = result.model_copy(update={"calls": records, "tokens": tokens})
+        if pii is not None:
+            result = _tokenized(result, pii)
         self.last_execution = result
         return result
+
+    def _pii(self, bridge: Bridge) -> Any:
+        """The sandbox session's placeholders for personal data (made on first use, kept in host memory)."""
+        if bridge.pii is None:
+            from .pii import PIITokenizer
+
+            bridge.pii = PIITokenizer(self.settings.pii_patterns)
+        return bridge.pii
 
     def reset_sandbox(self) -> None:
         """Start the current sandbox session clean: variables, state and cached tool results (workspace files stay)."""
@@ -400,6 +420,27 @@ class Session:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _tokenized(result: ExecutionResult, pii: Any) -> ExecutionResult:
+    """``result`` with personal data replaced in everything that leaves the sandbox; counts the values."""
+    import json
+
+    stdout, a = pii.tokenize(result.stdout)
+    stderr, b = pii.tokenize(result.stderr)
+    value_repr, c = pii.tokenize(result.value_repr) if result.value_repr is not None else (None, 0)
+    value_json, d = None, 0
+    if result.value_json is not None:
+        value, d = pii.tokenize_value(json.loads(result.value_json))
+        value_json = json.dumps(value)
+    error, e = result.error, 0
+    if error is not None:
+        message, e1 = pii.tokenize(error.message)
+        traceback, e2 = pii.tokenize(error.traceback)
+        error, e = error.model_copy(update={"message": message, "traceback": traceback}), e1 + e2
+    return result.model_copy(update={"stdout": stdout, "stderr": stderr, "value_repr": value_repr,
+                                     "value_json": value_json, "error": error,
+                                     "pii_replaced": a + b + c + d + e})
 
 
 def _mkdir(path: Path) -> Path:

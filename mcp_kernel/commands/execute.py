@@ -20,6 +20,9 @@ def add_limit_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fuel", type=int, metavar="N", help="instruction budget (wasmtime fuel)")
     parser.add_argument("--disk", type=int, metavar="MB", help="most the session's /workspace may hold, in MiB")
     parser.add_argument("--no-cache", action="store_true", help="do not reuse cached tool results")
+    parser.add_argument("--tokenize-pii", action="store_true", default=None,
+                        help="replace e-mails, phones, cards, IBANs and IPs in what leaves the sandbox with "
+                        "placeholders (tools get the real values back)")
 
 
 def policy_from(session: Any, args: argparse.Namespace) -> Any:
@@ -30,7 +33,8 @@ def policy_from(session: Any, args: argparse.Namespace) -> Any:
         if unknown:
             raise UsageError(f"--servers names unknown server(s) {unknown}; known: {', '.join(session.server_names())}")
     return session.policy(servers, timeout=args.cell_timeout, memory_mb=args.memory, fuel=args.fuel,
-                          cache=False if args.no_cache else None, disk_mb=getattr(args, "disk", None))
+                          cache=False if args.no_cache else None, disk_mb=getattr(args, "disk", None),
+                          tokenize_pii=getattr(args, "tokenize_pii", None))
 
 
 def _configure_execute(parser: argparse.ArgumentParser) -> None:

@@ -95,6 +95,7 @@ class Customer(BaseModel):
     customer_id: str
     name: str
     email: str
+    phone: str
     region: str
     country: str
     orders: int
@@ -140,6 +141,16 @@ class Forecast(BaseModel):
 
 class Receipt(BaseModel):
     sent: bool
+
+
+# Fictional numbers in ranges kept for drama and tests, one format per region (what PII tokenizing meets).
+_PHONE_FORMATS = {"EU": "+44 20 7946 0{:03d}", "NA": "+1 415-555-0{:03d}", "APAC": "+61 2 5550 {:04d}",
+                  "LATAM": "+55 11 2345-{:04d}", "MEA": "+27 21 555 0{:03d}"}
+
+
+def phone_of(customer_id: str, region: str) -> str:
+    """The (fictional) phone number of a customer."""
+    return _PHONE_FORMATS.get(region, "+44 20 7946 0{:03d}").format(int(customer_id[1:]) % 1000)
 
 
 def _filter(region: str | None = None, start_date: str | None = None, end_date: str | None = None,
@@ -235,7 +246,8 @@ def build_server() -> MCPServer:
             counts[o.product] += o.quantity
         first = rows[0]
         return Customer(
-            customer_id=customer_id, name=first.customer_name, email=first.email, region=first.region,
+            customer_id=customer_id, name=first.customer_name, email=first.email,
+            phone=phone_of(customer_id, first.region), region=first.region,
             country=first.country, orders=len(rows), revenue=round(sum(o.amount for o in rows), 2),
             first_order=min(o.date for o in rows), last_order=max(o.date for o in rows),
             favourite_product=max(sorted(counts), key=counts.__getitem__),

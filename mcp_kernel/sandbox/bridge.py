@@ -153,6 +153,9 @@ class Bridge:
         self.use_cache = use_cache
         self.limiter = RateLimiter(rate_limit)
         self.records: list[CallRecord] = []
+        # Placeholders for personal data in this session (see pii.py): restored in params before a call.
+        self.pii: Any = None
+        self.restore_pii = False
         self._latencies: deque[float] = deque(maxlen=10_000)
         self._counters = {"calls": 0, "errors": 0, "cache_hits": 0, "bytes_in": 0, "bytes_out": 0}
         self._validators: dict[tuple[str, str], Any] = {}
@@ -164,6 +167,7 @@ class Bridge:
         self.max_param_bytes = policy.max_param_bytes
         self.timeout = policy.tool_timeout_s
         self.use_cache = policy.cache
+        self.restore_pii = policy.tokenize_pii
         self.cache.max_age_s = policy.cache_ttl_s
         if self.limiter.per_second != policy.rate_limit:
             self.limiter = RateLimiter(policy.rate_limit)
@@ -207,6 +211,8 @@ class Bridge:
                                 server=server, tool=tool) from None
         if not isinstance(params, dict):
             raise ToolCallError(f"Parameters for {server}.{tool} must be a JSON object.", server=server, tool=tool)
+        if self.restore_pii and self.pii is not None:
+            params = self.pii.restore(params)
         self._validate(server, info, params)
         self.limiter.check(server, tool)
         key = None

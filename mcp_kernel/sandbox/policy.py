@@ -42,6 +42,7 @@ class SandboxPolicy(BaseModel):
     cache: bool = Field(default=True, description="reuse results of read-only/idempotent tools")
     cache_ttl_s: float = Field(default=60.0, ge=0, le=86400, description="how long a cached result is reused")
     disk_mb: int = Field(default=256, ge=1, le=1 << 20, description="most the session's /workspace may hold")
+    tokenize_pii: bool = Field(default=False, description="replace personal data in what leaves the sandbox")
     state_limit_bytes: int = Field(default=1 << 20, ge=1024, description="total size of get/set-state values")
 
     @field_validator("servers", mode="before")

@@ -1,0 +1,66 @@
+"""Personal data kept out of what leaves the sandbox, and restored for the tools that need it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from realservers import our_server
+
+from mcp_kernel.pii import PIITokenizer
+from mcp_kernel.session import Session
+
+TEXT = ("ana@example.com paid with 4111 1111 1111 1111 (again: 4111-1111-1111-1111); IBAN DE89 3704 0044 0532 "
+        "0130 00; from 192.168.1.20 and 2001:db8::1; phones +49 30 901820, (415) 555-2671, +81 3-1234-5678")
+
+
+def test_each_kind_is_found_and_validated() -> None:
+    pii = PIITokenizer()
+    out, count = pii.tokenize(TEXT)
+    assert out == ("<EMAIL_1> paid with <CARD_1> (again: <CARD_1>); IBAN <IBAN_1>; from <IP_1> and <IP_2>; "
+                   "phones <PHONE_1>, <PHONE_2>, <PHONE_3>")
+    assert count == 9
+    for value in ("ana@example.com", "4111", "DE89", "192.168", "2001:db8", "901820", "555-2671", "1234-5678"):
+        assert value not in out
+
+
+@pytest.mark.parametrize("text", ["order 2025-03-14, qty 12345, total 1234567890123 (fails Luhn)",
+                                  "DE89 3704 0044 0532 0130 01 (bad checksum)", "version 1.2.3.4.5", "999.1.1.1"])
+def test_look_alikes_that_fail_their_checks_are_left(text: str) -> None:
+    assert PIITokenizer().tokenize(text) == (text, 0)
+
+
+def test_placeholders_are_stable_and_restored() -> None:
+    pii = PIITokenizer({"EMPLOYEE": r"EMP-\d{6}"})
+    first, _ = pii.tokenize("EMP-123456 wrote to bob@example.org")
+    again, _ = pii.tokenize("bob@example.org and EMP-123456")
+    assert first == "<EMPLOYEE_1> wrote to <EMAIL_1>" and again == "<EMAIL_1> and <EMPLOYEE_1>"
+    assert pii.restore({"to": ["<EMAIL_1>"], "note": "<EMAIL_9> unknown"}) == {
+        "to": ["bob@example.org"], "note": "<EMAIL_9> unknown"}
+    value, count = pii.tokenize_value({"phone": 14155552671, "rows": [{"mail": "bob@example.org"}], "n": 3})
+    assert value == {"phone": "<PHONE_1>", "rows": [{"mail": "<EMAIL_1>"}], "n": 3} and count == 2
+
+
+def test_a_cell_never_shows_personal_data_and_tools_get_it_back() -> None:
+    with Session() as session:
+        session.add_server(our_server("mailer"))
+        session.generate("demo")
+        session.generate("mailer")
+        policy = session.policy(["demo", "mailer"], tokenize_pii=True)
+        streamed: list[str] = []
+        shown = session.execute("from servers.demo import get_customer\n"
+                                "c = get_customer(customer_id='C0024')\n"
+                                "print(c['email'], c['phone'])\n"
+                                "c", policy, on_output=lambda stream, text: streamed.append(text))
+        real = session.call("demo", "get_customer", {"customer_id": "C0024"}).value
+        everything = json.dumps(shown.model_dump()) + "".join(streamed)
+        assert real["email"] not in everything and real["phone"] not in everything
+        assert shown.stdout == "<EMAIL_1> <PHONE_1>\n" and shown.value["email"] == "<EMAIL_1>"
+        assert shown.pii_replaced == 6
+        sent = session.execute("from servers.mailer import send_email\n"
+                               "send_email(to='<EMAIL_1>', subject='Your order')", policy)
+        assert sent.value == {"sent": True, "to": "<EMAIL_1>"}, "the answer is tokenized again on the way out"
+        outbox = session.call("mailer", "outbox").value["result"]
+        assert outbox[-1]["to"] == real["email"], "the server received the real address"
+        failed = session.execute("raise ValueError('no mail for ' + c['email'])", policy)
+        assert real["email"] not in failed.error.message and "<EMAIL_1>" in failed.error.message
