@@ -245,12 +245,14 @@ class Session:
         return Sandbox(self.engine(), host=bridge, tools_dir=tools, workspace=workspace, name=handle,
                        remove_workspace=True)
 
-    def sandbox(self, on_progress: Callable[[str], None] | None = None, *, name: str | None = None) -> Sandbox:
-        """A sandbox session by name (default: the current one, opened on first use)."""
+    def sandbox(self, on_progress: Callable[[str], None] | None = None, *, name: str | None = None,
+                open_missing: bool = True) -> Sandbox:
+        """A sandbox session by name (default: the current one, opened on first use unless not ``open_missing``)."""
         engine = self.engine()
         if on_progress is not None:
             engine.on_progress = on_progress
-        return self.sandboxes.get_or_open(name or self.current_sandbox)
+        name = name or self.current_sandbox
+        return self.sandboxes.get_or_open(name) if open_missing else self.sandboxes.get(name)
 
     def open_sandbox(self, name: str | None = None, *, use: bool = True) -> str:
         """Open a new sandbox session (named, or with a new handle); make it the current one if ``use``."""
@@ -278,7 +280,7 @@ class Session:
     def execute(self, code: str, policy: SandboxPolicy | None = None, *,
                 on_progress: Callable[[str], None] | None = None,
                 on_output: Callable[[str, str], None] | None = None,
-                sandbox: str | None = None) -> ExecutionResult:
+                sandbox: str | None = None, open_missing: bool = True) -> ExecutionResult:
         """Run ``code`` in a sandbox session with ``policy`` (default: :meth:`policy`); tools via the bridge.
 
         ``sandbox`` names the session (default: the current one); ``on_output(stream, text)`` receives
@@ -288,7 +290,7 @@ class Session:
 
         policy = policy or self.policy()
         self.bindings.ensure(policy.servers)
-        box = self.sandbox(on_progress, name=sandbox)
+        box = self.sandbox(on_progress, name=sandbox, open_missing=open_missing)
         self.bindings.sync(self._session_dirs() / "mcp-tools")
         bridge = cast("Bridge", box.host)
         bridge.apply(policy)

@@ -1,0 +1,32 @@
+"""``serve``: the servers of mcp.json, as one code-mode MCP server for any agent (search, read, execute)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..errors import UsageError
+from . import Command
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--servers", help="comma-separated servers to offer (default: every configured one)")
+    parser.add_argument("--http", metavar="HOST:PORT", help="serve streamable HTTP on HOST:PORT instead of stdio")
+    parser.add_argument("--tokenize-pii", action="store_true",
+                        help="replace e-mails, phones, cards, IBANs and IPs in what execute returns with "
+                        "placeholders; tools get the real values back")
+
+
+def run(session: Any, args: argparse.Namespace) -> Any:
+    from ..serve import serve
+
+    servers = [s.strip() for s in args.servers.split(",") if s.strip()] if args.servers else None
+    unknown = [s for s in servers or [] if s not in session.server_names()]
+    if unknown:
+        raise UsageError(f"--servers names unknown server(s) {unknown}; known: {', '.join(session.server_names())}")
+    serve(session, servers=servers, http=args.http, tokenize_pii=args.tokenize_pii)
+    return ""
+
+
+COMMAND = Command("serve", "Offer the configured servers to any agent as one MCP server: search_tools, read, "
+                  "execute (Python in the sandbox).", configure, run, contexts=("cli",), json_output=False)

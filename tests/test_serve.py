@@ -1,0 +1,185 @@
+"""`mcp-kernel serve` as a subprocess, driven by the mcp SDK's client over stdio and streamable HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from realservers import SERVERS, free_port, node_bin, running
+
+from mcp_kernel.tokens import tokenizer
+
+pytestmark = pytest.mark.npm
+
+
+@pytest.fixture()
+def workplace(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """An mcp.json with demo, server-filesystem on a temp dir, the mailer, and one server that cannot start."""
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "targets.csv").write_text("region,target\nEU,100000\nNA,120000\n")
+    outbox = tmp_path / "outbox.jsonl"
+    config = tmp_path / "mcp.json"
+    config.write_text(json.dumps({"mcpServers": {
+        "files": {"command": node_bin("mcp-server-filesystem"), "args": [str(files)]},
+        "mailer": {"command": sys.executable, "args": [str(SERVERS / "mailer.py")],
+                   "env": {"MAILER_OUTBOX": str(outbox)}},
+        "broken": {"command": str(tmp_path / "no-such-server")},
+    }}))
+    settings_dir = tmp_path / "settings"
+    settings_dir.mkdir()
+    (settings_dir / "config.toml").write_text("[MCPKernel]\nsession_idle_timeout = 2.0\n")
+    env = {**os.environ, "MCP_KERNEL_CONFIG_DIR": str(settings_dir)}
+    yield {"config": str(config), "files": files, "outbox": outbox, "env": env}
+
+
+def serve_argv(place: dict[str, Any], *extra: str) -> list[str]:
+    return [sys.executable, "-m", "mcp_kernel.cli", "serve", "--config", place["config"], *extra]
+
+
+@asynccontextmanager
+async def stdio_client(place: dict[str, Any], *extra: str) -> Any:
+    from mcp import Client, StdioServerParameters
+
+    argv = serve_argv(place, *extra)
+    params = StdioServerParameters(command=argv[0], args=argv[1:], env=place["env"])
+    async with Client(params) as client:
+        yield client
+
+
+def text(result: Any) -> str:
+    return "\n".join(block.text for block in result.content if block.type == "text")
+
+
+AGGREGATE = """
+from servers.demo import aggregate_sales
+from servers.files import read_text_file
+import csv, io
+targets = {r['region']: float(r['target']) for r in csv.DictReader(io.StringIO(read_text_file(path=TARGETS)['content']))}
+revenue = {g['key']: g['value'] for g in aggregate_sales(group_by='region')['groups']}
+for region in sorted(targets):
+    print(region, round(revenue[region] / targets[region], 2))
+"""
+
+
+async def agent_session(client: Any, place: dict[str, Any]) -> None:
+    """What a model does: search, read one binding, run code over two servers, continue with the handle."""
+    found = text(await client.call_tool("search_tools", {"query": "aggregate"}))
+    assert "demo.aggregate_sales" in found
+    listing = text(await client.call_tool("read", {"path": "/mcp-tools/servers"}))
+    assert "demo/" in listing and "files/" in listing and "unavailable: broken" in listing
+    binding = text(await client.call_tool("read", {"path": "/mcp-tools/servers/demo/aggregate_sales.py"}))
+    assert "def aggregate_sales(" in binding
+    code = AGGREGATE.replace("TARGETS", repr(str(place["files"] / "targets.csv")))
+    first = await client.call_tool("execute", {"code": code})
+    assert not first.is_error, text(first)
+    lines = text(first).splitlines()
+    assert [line.split()[0] for line in lines] == ["EU", "NA"] and all(float(line.split()[1]) > 0 for line in lines)
+    handle = first.structured_content["session"]
+    assert {c["tool"] for c in first.structured_content["calls"]} == {"demo.aggregate_sales", "files.read_text_file"}
+    second = await client.call_tool("execute", {"code": "sorted(targets)", "session": handle})
+    assert text(second) == "['EU', 'NA']"
+
+
+def test_an_agent_session_over_stdio(workplace: dict[str, Any]) -> None:
+    async def main() -> None:
+        async with stdio_client(workplace) as client:
+            tools = await client.list_tools()
+            assert [t.name for t in tools.tools] == ["search_tools", "read", "execute"]
+            listing = json.dumps([t.model_dump(by_alias=True, exclude_none=True, mode="json") for t in tools.tools])
+            assert tokenizer().count(listing) < 600, "the whole tools/list stays small"
+            await agent_session(client, workplace)
+            resource = await client.read_resource("mcp-tools://servers/demo/query_sales.py")
+            assert "def query_sales(" in resource.contents[0].text
+
+    asyncio.run(main())
+
+
+def test_an_agent_session_over_streamable_http(workplace: dict[str, Any]) -> None:
+    from mcp import Client
+
+    port = free_port()
+
+    async def main() -> None:
+        async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+            await agent_session(client, workplace)
+
+    with running(serve_argv(workplace, "--http", f"127.0.0.1:{port}"), port, env=workplace["env"], timeout=60):
+        asyncio.run(main())
+
+
+def test_handles_isolate_clients_and_expire(workplace: dict[str, Any]) -> None:
+    async def main() -> None:
+        async with stdio_client(workplace) as one, stdio_client(workplace) as two:
+            a = await one.call_tool("execute", {"code": "secret = 'one'; open('mine.txt', 'w').write('x')"})
+            b = await two.call_tool("execute", {"code": "'secret' in globals(), __import__('os').listdir('.')"})
+            assert text(b) == "(False, [])"
+            handle = a.structured_content["session"]
+            forged = await one.call_tool("execute", {"code": "1", "session": handle[:-2] + "xx"})
+            assert forged.is_error and "SessionNotFound" in text(forged)
+            await asyncio.sleep(2.5)  # idle past session_idle_timeout
+            expired = await one.call_tool("execute", {"code": "secret", "session": handle})
+            assert expired.is_error and "expired" in text(expired)
+            assert text(await one.call_tool("execute", {"code": "6 * 7"})) == "42"
+
+    asyncio.run(main())
+
+
+HOSTILE = [
+    ("open('/etc/passwd').read()", "FileNotFoundError"),
+    ("import socket; socket.create_connection(('127.0.0.1', 22), timeout=1)", "gaierror"),
+    ("import subprocess; subprocess.run(['ls'])", "Traceback"),
+    ("while True: pass", "SandboxTimeout"),
+    ("blocks = []\nwhile True: blocks.append(bytearray(8 << 20))", "SandboxOutOfMemory"),
+    ("print('x' * (2 << 20))", "OutputTooLarge"),
+    ("from _mcp_runtime import call_tool\ncall_tool('broken', 'x', {})", "not allowed"),
+]
+
+
+def test_hostile_code_is_refused_and_serve_keeps_serving(workplace: dict[str, Any]) -> None:
+    async def main() -> None:
+        async with stdio_client(workplace, "--servers", "demo") as client:
+            for code, expected in HOSTILE:
+                result = await client.call_tool("execute", {"code": code, "timeout": 2})
+                assert result.is_error and expected in text(result), (code, text(result))
+                assert text(await client.call_tool("execute", {"code": "6 * 7"})) == "42"
+            long = await client.call_tool("execute", {"code": "print('y' * 50_000)"})
+            assert "[output truncated" in text(long) and len(text(long)) < 21_000
+
+    asyncio.run(main())
+
+
+def test_personal_data_never_reaches_the_client(workplace: dict[str, Any]) -> None:
+    async def main() -> None:
+        async with stdio_client(workplace, "--servers", "demo,mailer", "--tokenize-pii") as client:
+            shown = await client.call_tool("execute", {"code": (
+                "from servers.demo import get_customer\n"
+                "c = get_customer(customer_id='C0024')\n"
+                "print(c['name'], c['email'], c['phone'])\nc")})
+            handle = shown.structured_content["session"]
+            again = await client.call_tool("execute", {"session": handle, "code": (
+                "from servers.mailer import send_email\n"
+                "print(c['email'])\n"
+                "send_email(to=c['email'], subject='Your order')")})
+            sms = await client.call_tool("execute", {"session": handle, "code": (
+                "from servers.mailer import send_sms\nsend_sms(phone='<PHONE_1>', text='hi')")})
+            return shown, again, sms
+
+    shown, again, sms = asyncio.run(main())
+    from mcp_kernel.demo.server import orders, phone_of
+
+    row = next(o for o in orders() if o.customer_id == "C0024")
+    seen = json.dumps([r.model_dump(mode="json") for r in (shown, again, sms)])
+    assert row.email not in seen and phone_of("C0024", row.region) not in seen
+    assert "<EMAIL_1>" in text(shown) and "<PHONE_1>" in text(shown) and row.customer_name in text(shown)
+    assert text(again).splitlines()[0] == "<EMAIL_1>", "the same value, the same placeholder"
+    assert shown.structured_content["pii_replaced"] >= 2
+    sent = [json.loads(line) for line in workplace["outbox"].read_text().splitlines()]
+    assert [m["to"] for m in sent] == [row.email, phone_of("C0024", row.region)], "servers got the real values"
