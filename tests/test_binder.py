@@ -8,6 +8,8 @@ import sys
 import venv
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -17,6 +19,7 @@ def test_binder_files() -> None:
     assert os.access(ROOT / "binder" / "postBuild", os.X_OK)
 
 
+@pytest.mark.timeout(1200)  # a whole pip install: ~30 s idle, past 300 s on a 2-core machine under load
 def test_post_build_in_a_fresh_venv(tmp_path: Path) -> None:
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)

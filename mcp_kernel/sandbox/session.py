@@ -25,6 +25,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
 import weakref
 from collections.abc import Callable
@@ -59,6 +60,10 @@ _LIVE: weakref.WeakSet[Sandbox] = weakref.WeakSet()
 UNWIND_GRACE_S = 0.25
 RETURN_GRACE_S = 1.5
 _MAX_LOG_LINE = 10_000
+# Concurrent tool calls (asyncio.gather in a cell): at most this many in flight per cell, per server.
+MAX_CALLS_IN_FLIGHT = 256
+PER_SERVER_CONCURRENCY = 32
+_FOREVER_MS = 0xFFFFFFFF
 # How often (in epoch ticks of 10 ms) a running cell's workspace is measured against its disk limit.
 _DISK_CHECK_TICKS = 10
 _MAX_ERROR_TEXT = 20_000
@@ -108,12 +113,14 @@ class _Job:
         self.created = time.monotonic()
         self.started = 0.0
         self.scope = Scope()
+        self.stopped_event = threading.Event()
         self.stop_reason: str | None = None
         self.stopped_at = 0.0
         self.out: dict[str, list[str]] = {"stdout": [], "stderr": []}
         self.out_bytes = 0
         self.logs: list[tuple[str, str]] = []
         self.ticks = 0
+        self.calls: dict[int, concurrent.futures.Future[str]] = {}
 
     def begin(self) -> None:
         self.started = time.monotonic()
@@ -123,6 +130,7 @@ class _Job:
         if self.stop_reason is None:
             self.stop_reason, self.stopped_at = reason, time.monotonic()
         self.scope.stop(self.stop_reason)
+        self.stopped_event.set()
 
     def elapsed(self) -> float:
         return time.monotonic() - (self.started or self.created)
@@ -159,6 +167,10 @@ class Sandbox:
         self._instance: GuestInstance | None = None  # owner thread only
         self._linker: Any = None  # owner thread only
         self._job: _Job | None = None
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._slots: dict[str, threading.Semaphore] = {}
+        self._slots_lock = threading.Lock()
+        self._call_ids = 0
         self._lost_state = False
         self._cells = 0
         self._closed = False
@@ -180,6 +192,67 @@ class Sandbox:
                 return Variant("err", f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_TEXT])
             log.exception("host error in call-tool %s.%s", server, tool)
             return Variant("err", f"internal error in the host: {type(exc).__name__}: {exc}"[:_MAX_ERROR_TEXT])
+
+    def start_call(self, server: str, tool: str, params_json: str) -> int | str:
+        """Start a tool call that runs while the guest goes on (its event loop awaits it); its id.
+
+        ``result<u64, string>`` has cases of different types, so wasmtime-py takes them untagged: an int
+        is ``ok`` (the id), a string is ``err``.
+        """
+        job = self._job
+        if job is None or job.stop_reason is not None:
+            return _stopped_message(job)
+        if len(job.calls) >= MAX_CALLS_IN_FLIGHT:
+            return (f"PolicyViolation: at most {MAX_CALLS_IN_FLIGHT} tool calls may be in flight at once in a "
+                    "cell; await some before starting more.")
+        self._call_ids += 1
+        job.calls[self._call_ids] = self._executor().submit(self._concurrent_call, job, server, tool, params_json)
+        return self._call_ids
+
+    def _concurrent_call(self, job: _Job, server: str, tool: str, params_json: str) -> str:
+        with self._slots_for(server):
+            if job.stop_reason is not None:
+                raise Interrupted(_stopped_message(job))
+            return self.host.call_tool(server, tool, params_json, job.scope)
+
+    def _slots_for(self, server: str) -> threading.Semaphore:
+        with self._slots_lock:
+            return self._slots.setdefault(server, threading.Semaphore(PER_SERVER_CONCURRENCY))
+
+    def _executor(self) -> concurrent.futures.ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=32,
+                                                               thread_name_prefix=f"mcp-kernel-calls:{self.name}")
+        return self._pool
+
+    def wait_calls(self, ids: list[int], timeout_ms: int) -> str:
+        """Block (the owner thread, not wasm) until one of ``ids`` finishes, ``timeout_ms`` pass or the cell
+        is stopped; answer ``{"done": [[id, ok, text], ...], "stopped": reason or null}``."""
+        job = self._job
+        if job is None:
+            return json.dumps({"done": [], "stopped": "close"})
+        end = None if timeout_ms == _FOREVER_MS else time.monotonic() + timeout_ms / 1000
+        futures = {i: job.calls[i] for i in ids if i in job.calls}
+        while True:
+            deadline = job.scope.deadline
+            if job.stop_reason is None and deadline is not None and time.monotonic() >= deadline:
+                job.stop("timeout")
+            done = [(i, f) for i, f in futures.items() if f.done()]
+            if done or job.stop_reason is not None:
+                answers = []
+                for call_id, future in done:
+                    job.calls.pop(call_id, None)
+                    answers.append([call_id, *_outcome(future)])
+                return json.dumps({"done": answers, "stopped": job.stop_reason}, ensure_ascii=True)
+            left = None if end is None else end - time.monotonic()
+            if left is not None and left <= 0:
+                return json.dumps({"done": [], "stopped": None})
+            slice_ = 0.05 if left is None else min(0.05, left)
+            if futures:
+                concurrent.futures.wait(list(futures.values()), timeout=slice_,
+                                        return_when=concurrent.futures.FIRST_COMPLETED)
+            else:
+                job.stopped_event.wait(slice_)
 
     def log(self, level: str, message: str) -> None:
         job = self._job
@@ -347,6 +420,8 @@ class Sandbox:
             raise _trap_error(self.name, job, exc, fuel_left) from None
         finally:
             self._job = None
+            if job.calls:  # started but never awaited: cancel them with the cell
+                job.scope.stop(job.stop_reason or "the cell ended")
         self._cells += 1
         fuel_used = policy.fuel - _safe(instance.fuel_left, 0)
         data = json.loads(text)
@@ -403,6 +478,8 @@ class Sandbox:
         if not ended:
             log.warning("sandbox %r: owner still busy after %.0f s; it closes the store when it ends",
                         self.name, timeout)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
         if self._own_engine:
             self.engine.close()
         if self._tmp_workspace:
@@ -507,6 +584,17 @@ def _trap_cause(exc: BaseException) -> str:
     """The ``Caused by`` part of a wasmtime error (after the wasm backtrace), lower-cased."""
     text = str(exc)
     return text.rsplit("Caused by:", 1)[-1].strip().lower() if "Caused by:" in text else text.splitlines()[0].lower()
+
+
+def _outcome(future: concurrent.futures.Future[str]) -> tuple[bool, str]:
+    """(ok, text) of a finished concurrent call: its JSON, or an error line as call-tool would give."""
+    try:
+        return True, future.result()
+    except MCPKernelError as exc:
+        return False, f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_TEXT]
+    except BaseException as exc:  # noqa: BLE001 - reported to the guest, never raised into it
+        log.exception("host error in a concurrent tool call")
+        return False, f"internal error in the host: {type(exc).__name__}: {exc}"[:_MAX_ERROR_TEXT]
 
 
 def _stopped_message(job: _Job | None) -> str:

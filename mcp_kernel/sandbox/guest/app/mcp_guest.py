@@ -92,6 +92,117 @@ def call_tool(server, tool, params=None):
     return json.loads(text)
 
 
+# ---- asyncio without sockets: an event loop whose "selector" waits on the host's tool calls ---------------
+import asyncio  # noqa: E402
+import asyncio.base_events  # noqa: E402
+import time as _time  # noqa: E402
+
+
+class _HostSelector:
+    """What the loop waits on: the host's tool calls in flight (there are no sockets or pipes in here)."""
+
+    def __init__(self, loop):
+        self.loop = loop
+
+    def select(self, timeout):
+        pending = self.loop._calls
+        if not pending and timeout is None:
+            return []  # nothing to wait for: the loop is about to find out
+        return _wait_host(list(pending), timeout)
+
+    def close(self):
+        pass
+
+
+def _wait_host(ids, timeout):
+    """Wait on the host for calls ``ids`` (or just ``timeout`` seconds); an interrupt there raises here."""
+    millis = 0xFFFFFFFF if timeout is None else max(0, min(int(timeout * 1000), 0xFFFFFFFE))
+    answer = json.loads(host.wait_calls(ids, millis))
+    if answer.get("stopped"):
+        _raise_from_host(("SandboxTimeout: " if answer["stopped"] == "timeout" else "Interrupted: ")
+                         + "the cell was stopped while it waited.")
+    return answer["done"]
+
+
+def _sleep(seconds):
+    """time.sleep that the host can cut short: an interrupt or the time limit stops a sleeping cell too."""
+    seconds = float(seconds)
+    if seconds < 0:
+        raise ValueError("sleep length must be non-negative")
+    end = _time.monotonic() + seconds
+    while True:
+        left = end - _time.monotonic()
+        if left <= 0:
+            return
+        _wait_host([], min(left, 3600))
+
+
+_time.sleep = _sleep
+
+
+class HostEventLoop(asyncio.base_events.BaseEventLoop):
+    """An asyncio loop for the sandbox: timers and tasks as usual, I/O = tool calls run by the host."""
+
+    def __init__(self):
+        super().__init__()
+        self._selector = _HostSelector(self)
+        self._calls = {}
+
+    def _process_events(self, event_list):
+        for call_id, ok, text in event_list:
+            future = self._calls.pop(call_id, None)
+            if future is None or future.done():
+                continue
+            if ok:
+                future.set_result(json.loads(text))
+            else:
+                try:
+                    _raise_from_host(text)
+                except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
+                    future.set_exception(exc)
+
+    def _write_to_self(self):
+        pass  # one thread: nothing to wake up from outside
+
+    def call_tool(self, server, tool, params):
+        """Start a tool call on the host; a future of its value."""
+        future = self.create_future()
+        try:
+            call_id = host.start_call(_text(server), _text(tool), json.dumps(params or {}))
+        except Err as exc:
+            try:
+                _raise_from_host(exc.value)
+            except BaseException as err:  # noqa: BLE001
+                future.set_exception(err)
+            return future
+        self._calls[call_id] = future
+        return future
+
+
+class _HostLoopPolicy(asyncio.DefaultEventLoopPolicy):
+    def new_event_loop(self):
+        return HostEventLoop()
+
+
+def _install_loop_policy():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        asyncio.set_event_loop_policy(_HostLoopPolicy())
+
+
+_install_loop_policy()
+
+
+async def call_tool_async(server, tool, params=None):
+    """Call ``tool`` on ``server`` without blocking the event loop: calls gathered together run at once."""
+    loop = asyncio.get_running_loop()
+    if not isinstance(loop, HostEventLoop):
+        return call_tool(server, tool, params)
+    return await loop.call_tool(server, tool, params)
+
+
 def get_state(key, default=None):
     """A value saved with ``set_state`` in this session (also in earlier cells), or ``default``."""
     text = host.get_state(_text(key))
@@ -112,7 +223,7 @@ def log(level, message):
 
 
 _runtime = types.ModuleType("_mcp_runtime", "The sandbox side of generated MCP tool bindings.")
-for _fn in (call_tool, get_state, set_state, log, ToolCallError, CellTimeout):
+for _fn in (call_tool, call_tool_async, get_state, set_state, log, ToolCallError, CellTimeout, HostEventLoop):
     setattr(_runtime, _fn.__name__, _fn)
 sys.modules["_mcp_runtime"] = _runtime
 
@@ -203,6 +314,21 @@ def _error(exc):
     return {"type": type(exc).__name__, "message": message, "traceback": _text(head + text)}
 
 
+_CO_COROUTINE = 0x0080
+
+
+def _run_code(code):
+    """Evaluate a compiled cell (or its last expression); a top-level ``await`` runs on a fresh loop."""
+    result = eval(code, _GLOBALS)
+    if code.co_flags & _CO_COROUTINE:
+        loop = HostEventLoop()
+        try:
+            result = loop.run_until_complete(result)
+        finally:
+            loop.close()
+    return result
+
+
 def _run(code, output_limit):
     _CELL[0] += 1
     filename = f"<cell {_CELL[0]}>"
@@ -216,9 +342,13 @@ def _run(code, output_limit):
     try:
         tree = ast.parse(code, filename, "exec")
         last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-        exec(compile(tree, filename, "exec"), _GLOBALS)
+        # Top-level await works as in IPython: such a cell runs on the sandbox's event loop.
+        _run_code(compile(tree, filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT))
         # A cell's value is its last expression, as in IPython: an assignment has none.
-        value = eval(compile(ast.Expression(last.value), filename, "eval"), _GLOBALS) if last is not None else None
+        value = None
+        if last is not None:
+            value = _run_code(compile(ast.Expression(last.value), filename, "eval",
+                                      flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT))
         if value is not None:
             result["value_repr"] = _text(repr(value)[:100_000])
             result["value_json"] = _value_json(value)

@@ -1,0 +1,89 @@
+"""asyncio inside the sandbox: an event loop without sockets whose I/O is the host's tool calls.
+
+Gathered calls run concurrently on the host (bounded per server), each through the bridge's checks;
+top-level await works as in IPython; an interrupt cancels every call in flight.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from realservers import our_server
+
+from mcp_kernel.errors import Interrupted
+from mcp_kernel.session import Session
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[Session]:
+    with Session(timeout=30) as s:
+        s.add_server(our_server("slow"))
+        s.generate("slow")
+        s.execute("import asyncio\nfrom _mcp_runtime import call_tool_async, ToolCallError",
+                  s.policy(["slow", "demo"]))
+        yield s
+
+
+def run(session: Session, code: str, **limits):
+    result = session.execute(code, session.policy(["slow", "demo"], cache=False, **limits))
+    assert result.error is None, result.error
+    return result
+
+
+def test_asyncio_run_and_async_functions(session: Session) -> None:
+    result = run(session, "async def one(tag):\n"
+                          "    return (await call_tool_async('slow', 'sleep', {'seconds': 0.01, 'tag': tag}))['tag']\n"
+                          "asyncio.run(one('a'))")
+    assert result.value == "a"
+
+
+def test_top_level_await(session: Session) -> None:
+    result = run(session, "await asyncio.sleep(0.01)\n"
+                          "x = await call_tool_async('slow', 'sleep', {'seconds': 0.01, 'tag': 'top'})\n"
+                          "x['tag']")
+    assert result.value == "top"
+    assert run(session, "await call_tool_async('slow', 'sleep', {'seconds': 0, 'tag': 'last'})").value["tag"] == "last"
+
+
+def test_gather_returns_results_in_order_and_runs_calls_together(session: Session) -> None:
+    result = run(session, "res = await asyncio.gather(*[call_tool_async('slow', 'sleep', "
+                          "{'seconds': 0.2, 'tag': str(i)}) for i in range(10)])\n[r['tag'] for r in res]")
+    assert result.value == [str(i) for i in range(10)]
+    assert len(result.calls) == 10 and all(c.error is None for c in result.calls)
+    overlapping = sum(c.duration_ms for c in result.calls) / result.duration_ms
+    assert overlapping > 2, "the calls were in flight at the same time, not one after another"
+
+
+def test_an_error_in_one_gathered_call_is_that_calls_error(session: Session) -> None:
+    result = run(session, "out = await asyncio.gather(call_tool_async('slow', 'sleep', {'seconds': 0.01}),\n"
+                          "    call_tool_async('slow', 'no_such_tool', {}),\n"
+                          "    call_tool_async('files', 'read', {}), return_exceptions=True)\n"
+                          "[type(o).__name__ if isinstance(o, BaseException) else 'ok' for o in out], str(out[2])")
+    kinds, refused = result.value
+    assert kinds == ["ok", "ToolCallError", "ToolCallError"]
+    assert "not allowed in this cell" in refused, "the allowlist applies to each concurrent call"
+
+
+def test_interrupting_gathered_calls_cancels_them_all(session: Session) -> None:
+    threading.Timer(0.5, session.interrupt).start()
+    with pytest.raises(Interrupted):
+        session.execute("await asyncio.gather(*[call_tool_async('slow', 'sleep', {'seconds': 30, "
+                        "'tag': f'gather-{i}'}) for i in range(4)])", session.policy(["slow"]))
+    time.sleep(0.3)
+    cancelled = {c["tag"] for c in session.call("slow", "cancellations").value["result"]}
+    assert {f"gather-{i}" for i in range(4)} <= cancelled
+    assert run(session, "1 + 1").value == 2
+
+
+def test_sleep_is_interruptible_and_bounded_by_the_time_limit(session: Session) -> None:
+    from mcp_kernel.errors import SandboxTimeout
+
+    threading.Timer(0.5, session.interrupt).start()
+    with pytest.raises(Interrupted, match="Variables are kept"):
+        session.execute("import time\ntime.sleep(60)", session.policy())
+    with pytest.raises(SandboxTimeout):
+        session.execute("await asyncio.sleep(60)", session.policy(timeout=1))
+    assert run(session, "'awake'").value == "awake"
