@@ -54,12 +54,9 @@ __all__ = [
 
 
 class _Model(BaseModel):
+    """Base of the result models. How they look lives in :mod:`mcp_kernel.display`, never here."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        from .display import bundle
-
-        return bundle(self)
 
 
 class ServerSpec(_Model):

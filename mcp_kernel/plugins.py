@@ -33,7 +33,6 @@ import time
 from collections.abc import Iterator
 from importlib import metadata as _metadata
 from pathlib import Path
-from typing import Any
 
 import blake3
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -81,11 +80,6 @@ class Plugin(BaseModel):
 
     metadata: PluginMetadata
     files: dict[str, str]
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        from .display import bundle
-
-        return bundle(self)
 
 
 def validate_server_id(server_id: str) -> str:

@@ -104,11 +104,6 @@ class TreeNode(BaseModel):
     size: int = 0
     children: list[TreeNode] = []
 
-    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
-        from .display import bundle
-
-        return bundle(self)
-
 
 class VirtualFS:
     """Files under ``/mcp-tools``, keyed by their path relative to it."""

@@ -91,7 +91,6 @@ def test_bundle_has_exactly_text_and_html(obj: object) -> None:
     data = bundle(obj)
     assert set(data) == {"text/plain", "text/html"}
     assert data["text/plain"] == to_text(obj)
-    assert obj._repr_mimebundle_() == data  # type: ignore[attr-defined]
 
 
 def test_introspection_html_shows_schemas_in_details_and_hints_as_badges() -> None:
