@@ -68,6 +68,11 @@ class _Model(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    @property
+    def exit_code(self) -> int:
+        """What ``mcp-kernel`` exits with after printing this result: 0, unless the result is a failure."""
+        return 0
+
 
 REDACTED = "<redacted>"
 
@@ -218,6 +223,11 @@ class CallResult(_Model):
     duration_ms: float = 0.0
 
     @property
+    def exit_code(self) -> int:
+        """1 when the tool answered with an error result (``isError``)."""
+        return 1 if self.is_error else 0
+
+    @property
     def value(self) -> Any:
         if self.structured is not None:
             return self.structured
@@ -274,6 +284,11 @@ class ValidationReport(_Model):
     def ok(self) -> bool:
         return all(row.ok for row in self.rows)
 
+    @property
+    def exit_code(self) -> int:
+        """1 when any server failed to start, handshake or list its tools."""
+        return 0 if self.ok else 1
+
 
 class DemoReport(_Model):
     """What ``mcp-kernel demo`` did, step by step."""
@@ -291,6 +306,10 @@ class DemoReport(_Model):
     def ok(self) -> bool:
         """False when the sandboxed step failed (the CLI then exits non-zero)."""
         return self.execution is not None and self.execution.error is None
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
 
 
 class SearchHit(_Model):
@@ -503,6 +522,11 @@ class ExecutionResult(_Model):
     note: str | None = None
     calls: list[CallRecord] = Field(default_factory=list)
     tokens: CellTokens | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """1 when the cell's code raised inside the sandbox."""
+        return 1 if self.error is not None else 0
 
     @property
     def value(self) -> Any:
