@@ -1,7 +1,7 @@
 """Set up the whole test run (tests/ and the nbval notebooks): isolated user dirs and the 'mcp' kernelspec.
 
 Everything a run writes (logs, config, data, the kernelspec) goes to a temp dir; only the compiled
-sandbox component is kept between runs, under .pytest_cache, because building it takes ~12 s.
+sandbox component is kept between runs, under .pytest_cache, because building it takes from 20 s to a couple of minutes.
 """
 
 from __future__ import annotations

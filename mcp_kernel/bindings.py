@@ -112,12 +112,12 @@ class Bindings:
     def save_plugin(self, server: str, *, store: str | None = None) -> Path:
         """Save ``server``'s generated bindings (generating them first if needed) in the plugin store."""
         from .codegen import GENERATOR_VERSION, schema_hash, server_id
-        from .plugins import Plugin, new_metadata
+        from .plugins import SHARED_FILES, Plugin, new_metadata
 
         self.ensure([server])
         sid = server_id(server)
         files = {p: t for p, t in self.vfs.files.items()
-                 if p.startswith((f"servers/{sid}/", f"skills/{sid}/")) or p in ("servers/__init__.py", "runtime.d.ts")}
+                 if p.startswith((f"servers/{sid}/", f"skills/{sid}/")) or p in SHARED_FILES}
         registry = self.servers.registry
         tools = registry.tools(server)
         meta = new_metadata(sid, server, registry.info(server), tool_count=len(tools),

@@ -29,6 +29,14 @@ def _version() -> str:
         return "0.1.0"
 
 
+def exit_code(result: object) -> int:
+    """The exit code a printed result asks for: every result model says it (``exit_code``: 1 for a failing
+    cell, an ``isError`` tool result, a failed validation); anything else (text, a policy, a tree) is 0."""
+    from .models import _Model
+
+    return result.exit_code if isinstance(result, _Model) else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -64,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         output = to_json(result) if getattr(args, "json", False) else to_text(result)
         if output:
             print(output)
-        return int(getattr(result, "exit_code", 0) or (0 if getattr(result, "ok", True) else 1))
+        return exit_code(result)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -227,7 +227,7 @@ class Connection:
         return self.info
 
     def _where(self) -> str:
-        return "stdout" if self.spec.transport == "stdio" else str(self.spec.url)
+        return "stdout" if self.spec.transport == "stdio" else self.spec.describe()
 
     def _open_log(self) -> None:
         if self.spec.transport != "stdio":
@@ -281,7 +281,7 @@ class Connection:
             what = "is not executable" if found else "was not found on PATH"
             message = f"Server {name!r}: command {spec.command!r} {what}. Install it or fix 'command' in mcp.json."
         elif spec.transport == "http" and any(_is_connect_error(e) for e in leaves):
-            message = f"Server {name!r}: nothing answered at {spec.url}. Start the server or fix its 'url'."
+            message = f"Server {name!r}: nothing answered at {spec.describe()}. Start the server or fix its 'url'."
         else:
             cause = f" ({_describe(exc)})" if exc is not None else ""
             message = (

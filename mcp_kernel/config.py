@@ -7,8 +7,10 @@
         "web":  {"type": "http", "url": "http://127.0.0.1:8000/mcp", "headers": {"Authorization": "Bearer ${TOKEN:-}"}}
     }}
 
-``${VAR}`` (and ``${VAR:-default}``) are expanded from the environment in every string. Commands are
-kept as argument lists and never pass through a shell.
+``${VAR}`` (and ``${VAR:-default}``) are expanded from the environment in a server's strings when that
+server is first used, so an unset variable stops only the server that needs it. Header and ``env`` values
+never reach an output (see :class:`~mcp_kernel.models.ServerSpec`). Commands are kept as argument lists
+and never pass through a shell.
 
 >>> cfg = ServerConfig.from_dict({"mcpServers": {"d": {"command": "python", "args": ["-V"]}}}, source="x")
 >>> cfg.get("d").describe()
@@ -21,7 +23,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,7 @@ __all__ = [
     "APP_NAME",
     "MCPKernel",
     "ServerConfig",
+    "check_server_ids",
     "demo_spec",
     "find_config_file",
     "load_config",
@@ -47,6 +50,7 @@ __all__ = [
     "config_dir",
     "data_dir",
     "log_dir",
+    "replace_file",
 ]
 
 APP_NAME = "mcp-kernel"
@@ -106,26 +110,32 @@ def _expand(value: str, where: str, env: Mapping[str, str]) -> str:
     return _VAR.sub(repl, value)
 
 
+def _shown(value: Any) -> str:
+    """A short, safe rendering of a bad value for an error message (deeply nested values included)."""
+    import reprlib
+
+    shown = reprlib.Repr()
+    shown.maxlevel, shown.maxstring, shown.maxother = 3, 60, 60
+    return shown.repr(value)
+
+
 def _need(kind: type, value: Any, where: str, what: str) -> Any:
     if not isinstance(value, kind) or (kind is list and not all(isinstance(v, str) for v in value)):
-        raise ConfigError(f"{where}: expected {what}, got {json.dumps(value)[:80]}.")
+        raise ConfigError(f"{where}: expected {what}, got {_shown(value)}.")
     if kind is dict and not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
         raise ConfigError(f"{where}: expected {what} (string keys and string values).")
     return value
 
 
-def _parse_server(name: str, entry: Any, source: str, env: Mapping[str, str]) -> ServerSpec:
-    from pydantic import ValidationError
-
-    from .models import ServerSpec
-
+def _declare_server(name: str, entry: Any, source: str) -> dict[str, Any]:
+    """Check one ``mcpServers`` entry's shape; return its fields as written (``${VAR}`` not expanded yet)."""
     where = f"{source}: server {name!r}"
     if not isinstance(entry, dict):
         raise ConfigError(f"{where}: expected an object with 'command' or 'url', got {type(entry).__name__}.")
     kind = entry.get("type")
     if kind is not None and kind not in _TRANSPORT_TYPES:
         hint = " (SSE servers are not supported: use streamable HTTP)" if kind == "sse" else ""
-        raise ConfigError(f"{where}: field 'type' must be one of {sorted(_TRANSPORT_TYPES)}, got {kind!r}{hint}.")
+        raise ConfigError(f"{where}: field 'type' must be one of {sorted(_TRANSPORT_TYPES)}, got {_shown(kind)}{hint}.")
     transport = _TRANSPORT_TYPES.get(kind or "", "http" if "url" in entry else "stdio")
     allowed = _STDIO_KEYS if transport == "stdio" else _HTTP_KEYS
     unknown = sorted(set(entry) - allowed)
@@ -135,29 +145,83 @@ def _parse_server(name: str, entry: Any, source: str, env: Mapping[str, str]) ->
     if transport == "stdio":
         if "command" not in entry:
             raise ConfigError(f"{where}: field 'command' is missing (or give 'url' for an HTTP server).")
-        command = _need(str, entry["command"], f"{where}, field 'command'", "a string")
-        if not command.strip():
+        fields["command"] = _need(str, entry["command"], f"{where}, field 'command'", "a string")
+        if not fields["command"].strip():
             raise ConfigError(f"{where}, field 'command': must not be empty.")
-        fields["command"] = _expand(command, f"{where}, field 'command'", env)
-        args = _need(list, entry.get("args", []), f"{where}, field 'args'", "a list of strings")
-        fields["args"] = [_expand(a, f"{where}, field 'args'", env) for a in args]
-        server_env = _need(dict, entry.get("env", {}), f"{where}, field 'env'", "an object of strings")
-        fields["env"] = {k: _expand(v, f"{where}, field 'env.{k}'", env) for k, v in server_env.items()}
+        fields["args"] = _need(list, entry.get("args", []), f"{where}, field 'args'", "a list of strings")
+        fields["env"] = _need(dict, entry.get("env", {}), f"{where}, field 'env'", "an object of strings")
         if entry.get("cwd") is not None:
-            cwd = _need(str, entry["cwd"], f"{where}, field 'cwd'", "a string")
-            fields["cwd"] = _expand(cwd, f"{where}, field 'cwd'", env)
+            fields["cwd"] = _need(str, entry["cwd"], f"{where}, field 'cwd'", "a string")
     else:
         if "url" not in entry:
             raise ConfigError(f"{where}: field 'url' is missing.")
-        url = _need(str, entry["url"], f"{where}, field 'url'", "a string")
-        fields["url"] = _expand(url, f"{where}, field 'url'", env)
-        headers = _need(dict, entry.get("headers", {}), f"{where}, field 'headers'", "an object of strings")
-        fields["headers"] = {k: _expand(v, f"{where}, field 'headers.{k}'", env) for k, v in headers.items()}
+        fields["url"] = _need(str, entry["url"], f"{where}, field 'url'", "a string")
+        fields["headers"] = _need(dict, entry.get("headers", {}), f"{where}, field 'headers'", "an object of strings")
+    return fields
+
+
+def _expand_server(written: dict[str, Any], source: str, env: Mapping[str, str]) -> ServerSpec:
+    """The spec of one declared server with ``${VAR}`` expanded; a missing variable names it and the server."""
+    from pydantic import ValidationError
+
+    from .models import ServerSpec
+
+    where = f"{source}: server {written['name']!r}"
+    fields: dict[str, Any] = {}
+    for key, value in written.items():
+        if key == "name":
+            fields[key] = value
+        elif isinstance(value, str):
+            fields[key] = _expand(value, f"{where}, field {key!r}", env)
+        elif isinstance(value, list):
+            fields[key] = [_expand(v, f"{where}, field {key!r}", env) for v in value]
+        else:
+            fields[key] = {k: _expand(v, f"{where}, field '{key}.{k}'", env) for k, v in value.items()}
     try:
-        return ServerSpec(**fields)
+        spec = ServerSpec(**fields)
     except ValidationError as exc:
         problems = "; ".join(err["msg"] for err in exc.errors())
         raise ConfigError(f"{where}: {problems}.") from None
+    return spec.as_written(written)
+
+
+class _ExpandedOnUse(Mapping[str, "ServerSpec"]):
+    """Declared servers by name; each one's ``${VAR}`` are expanded when it is first looked up, so an unset
+    variable only stops the server that uses it."""
+
+    def __init__(self, declared: dict[str, dict[str, Any]], source: str, env: Mapping[str, str]) -> None:
+        self._declared, self._source, self._env = declared, source, env
+        self._specs: dict[str, ServerSpec] = {}
+
+    def __getitem__(self, name: str) -> ServerSpec:
+        if name not in self._specs:
+            self._specs[name] = _expand_server(self._declared[name], self._source, self._env)
+        return self._specs[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._declared)
+
+    def __len__(self) -> int:
+        return len(self._declared)
+
+    def declared(self, name: str) -> ServerSpec:
+        """The spec as written, variables not expanded and not validated: for listing, never for starting."""
+        from .models import ServerSpec
+
+        return ServerSpec.model_construct(**self._declared[name]).as_written(self._declared[name])
+
+
+def check_server_ids(names: Iterable[str], where: str) -> None:
+    """Refuse names that map to one bindings directory (``sales-db`` and ``sales_db`` -> ``servers/sales_db``)."""
+    from .codegen import server_id
+
+    seen: dict[str, str] = {}
+    for name in names:
+        sid = server_id(name)
+        if sid in seen and seen[sid] != name:
+            raise ConfigError(f"{where}: servers {seen[sid]!r} and {name!r} would share one bindings directory "
+                              f"(servers/{sid}); rename one of them.")
+        seen.setdefault(sid, name)
 
 
 @dataclass(frozen=True)
@@ -165,14 +229,15 @@ class ServerConfig:
     """The servers a config file declares, by name, plus the file they came from.
 
     The bundled demo server is always available as ``demo`` unless the file defines its own ``demo``.
+    ``${VAR}`` in a server's fields are expanded when that server is first used.
     """
 
-    servers: dict[str, ServerSpec] = field(default_factory=dict)
+    servers: Mapping[str, ServerSpec] = field(default_factory=dict)
     source: str | None = None
 
     @classmethod
     def from_dict(cls, data: Any, *, source: str, env: Mapping[str, str] | None = None) -> ServerConfig:
-        """Parse an already-decoded ``mcp.json`` document."""
+        """Parse an already-decoded ``mcp.json`` document (every entry's shape is checked now)."""
         env = os.environ if env is None else env
         if not isinstance(data, dict):
             raise ConfigError(f"{source}: expected a JSON object with an 'mcpServers' object at the top.")
@@ -181,12 +246,13 @@ class ServerConfig:
             raise ConfigError(f"{source}: no 'mcpServers' object found (the Claude Desktop / Claude Code format).")
         if not isinstance(servers, dict):
             raise ConfigError(f"{source}: 'mcpServers' must be an object mapping names to servers.")
-        specs = {}
+        declared = {}
         for name, entry in servers.items():
             if not name.strip():
                 raise ConfigError(f"{source}: a server has an empty name.")
-            specs[name] = _parse_server(name, entry, source, env)
-        return cls(servers=specs, source=source)
+            declared[name] = _declare_server(name, entry, source)
+        check_server_ids(["demo", *declared] if "demo" not in declared else declared, source)
+        return cls(servers=_ExpandedOnUse(declared, source, env), source=source)
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], *, env: Mapping[str, str] | None = None) -> ServerConfig:
@@ -202,6 +268,8 @@ class ServerConfig:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.") from None
+        except RecursionError:
+            raise ConfigError(f"{path}: nested too deeply to read; an mcp.json needs only a few levels.") from None
         return cls.from_dict(data, source=str(path), env=env)
 
     def names(self) -> list[str]:
@@ -209,7 +277,7 @@ class ServerConfig:
         return sorted({*self.servers, "demo"})
 
     def get(self, name: str) -> ServerSpec:
-        """The spec of server ``name``; raises ``ServerNotFound`` listing the known names."""
+        """The spec of server ``name``, variables expanded; raises ``ServerNotFound`` listing the known names."""
         if name in self.servers:
             return self.servers[name]
         if name == "demo":
@@ -220,6 +288,12 @@ class ServerConfig:
             "Add it to mcp.json or pass --config FILE.",
             server=name,
         )
+
+    def declared(self, name: str) -> ServerSpec:
+        """Server ``name`` as written in the file (``${VAR}`` unexpanded): enough to list it, never to start it."""
+        if isinstance(self.servers, _ExpandedOnUse) and name in self.servers:
+            return self.servers.declared(name)
+        return self.get(name)
 
 
 def find_config_file(explicit: str | os.PathLike[str] | None = None) -> Path | None:
@@ -285,16 +359,13 @@ def _trait_names() -> list[str]:
     return sorted(MCPKernel.class_trait_names(config=True))
 
 
-def read_settings_file(path: Path | None = None) -> dict[str, Any]:
-    """The ``[MCPKernel]`` values of the settings file, checked against the traits ({} when absent)."""
+def _settings_in(text: str, path: Path) -> dict[str, Any]:
+    """The ``[MCPKernel]`` table of a settings text, checked against the traits' names."""
     import tomllib
 
-    path = path or settings_file()
-    if not path.is_file():
-        return {}
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as exc:
+        data = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}). Fix it, or recreate it with `mcp-kernel config init "
                           "--force`.") from None
     section = data.get("MCPKernel", {})
@@ -306,16 +377,33 @@ def read_settings_file(path: Path | None = None) -> dict[str, Any]:
     return section
 
 
+def read_settings_file(path: Path | None = None) -> dict[str, Any]:
+    """The ``[MCPKernel]`` values of the settings file, checked against the traits ({} when absent)."""
+    path = path or settings_file()
+    if not path.is_file():
+        return {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc}). Fix it, or recreate it with `mcp-kernel config init "
+                          "--force`.") from None
+    return _settings_in(text, path)
+
+
 def load_settings(settings: MCPKernel | None = None, path: Path | None = None) -> MCPKernel:
     """Apply the settings file to ``settings`` (a new ``MCPKernel`` by default) and return it."""
+    path = path or settings_file()
+    return _apply(read_settings_file(path), settings if settings is not None else MCPKernel(), path)
+
+
+def _apply(values: dict[str, Any], settings: MCPKernel, path: Path) -> MCPKernel:
     from traitlets import TraitError
 
-    settings = settings if settings is not None else MCPKernel()
-    for name, value in read_settings_file(path).items():
+    for name, value in values.items():
         try:
             setattr(settings, name, value)
         except TraitError as exc:
-            raise ConfigError(f"{path or settings_file()}: setting {name!r}: {exc}") from None
+            raise ConfigError(f"{path}: setting {name!r}: {exc}") from None
     return settings
 
 
@@ -345,25 +433,44 @@ def coerce_setting(name: str, text: str) -> Any:
 
 
 def write_setting(name: str, value: Any, path: Path | None = None) -> Path:
-    """Set one value in the settings file, keeping its comments; create the file when missing."""
+    """Set one value in the ``[MCPKernel]`` table of the settings file, keeping its comments and other tables.
+
+    The new text is checked (TOML, names, values) before it atomically replaces the file; a file that is
+    already broken is refused, not rewritten.
+    """
+    import tomlkit
+
     path = path or settings_file()
-    literal = json.dumps(value) if not isinstance(value, bool) else ("true" if value else "false")
-    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else ["[MCPKernel]"]
-    pattern = re.compile(rf"^\s*#?\s*{re.escape(name)}\s*=")
-    for i, line in enumerate(lines):
-        if pattern.match(line):
-            lines[i] = f"{name} = {literal}"
-            break
-    else:
-        if "[MCPKernel]" not in (line.strip() for line in lines):
-            lines.append("[MCPKernel]")
-        lines.append(f"{name} = {literal}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    read_settings_file(path)  # refuse to leave a file we cannot read back
+    text = ""
+    if path.is_file():
+        text = path.read_text(encoding="utf-8")
+        _settings_in(text, path)
+    document = tomlkit.parse(text)
+    if "MCPKernel" not in document:
+        document["MCPKernel"] = tomlkit.table()
+    document["MCPKernel"][name] = value  # type: ignore[index]
+    new_text = tomlkit.dumps(document)
+    _apply(_settings_in(new_text, path), MCPKernel(), path)
+    replace_file(path, new_text)
     return path
+
+
+def replace_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically: a reader sees the old file or the new one, never half of it."""
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def starter_settings() -> str:

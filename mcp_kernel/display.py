@@ -1,7 +1,11 @@
-"""How result objects look: readable text for terminals (and ``text/plain``).
+"""How result objects look: readable text for terminals (and ``text/plain``) and HTML for notebooks.
 
 Every command returns a value (a pydantic model from :mod:`mcp_kernel.models`); the CLI prints
-:func:`to_text` of it, ``--json`` prints :func:`to_json`, and the notebook shows its mime bundle.
+:func:`to_text` of it, ``--json`` prints :func:`to_json`, and the notebook shows :func:`bundle` of it.
+
+The data never depends on this module: models carry no display code. Instead this module keeps one
+registry, type -> :class:`Renderer`, filled by the ``@renders(...)`` declarations below, and
+:func:`register_formatters` hands it to IPython (``for_type``), which is how notebooks find it.
 
 >>> from mcp_kernel.models import ValidationReport, ValidationRow
 >>> print(to_text(ValidationReport(rows=[ValidationRow(name="demo", ok=True, tools=8)])))
@@ -13,20 +17,54 @@ from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Sequence
-from functools import singledispatch
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from .models import SandboxSessionList, CallResult, CellTokens, DebugReport, DemoReport, ExecutionResult, FileView, GenerateReport, Introspection, KernelspecResult, LogExcerpt, PluginInfo, PluginList, SearchResults, ServerList, SessionStats, SettingsReport, TokenReport, ToolInfo, ValidationReport
 from .sandbox.policy import ZONEINFO_DIR
 from .vfs import TreeNode
-from .models import SandboxSessionList, CallResult, CellTokens, PluginInfo, PluginList, ExecutionResult, TokenReport, FileView, GenerateReport, SessionStats, DebugReport, SettingsReport, DemoReport, Introspection, KernelspecResult, LogExcerpt, SearchResults, ServerList, ToolInfo, ValidationReport
 
-__all__ = ["to_text", "to_json", "to_html", "bundle", "table"]
+__all__ = ["to_text", "to_json", "to_html", "bundle", "table", "renders", "register_formatters"]
 
-_HTML_TEMPLATES: dict[type, str] = {}
 _env: Any = None
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Renderer:
+    """How one type looks: ``text`` for terminals, ``html`` for notebooks (None: the text in a ``<pre>``)."""
+
+    text: Callable[[Any], str]
+    html: Callable[[Any], str] | None = None
+
+
+_RENDERERS: dict[type, Renderer] = {}
+
+
+def renders(cls: type, html: str | Callable[[Any], str] | None = None
+            ) -> Callable[[Callable[[T], str]], Callable[[T], str]]:
+    """Register the decorated function as the text of ``cls``; ``html`` is a template name or a function."""
+
+    def register(text: Callable[[T], str]) -> Callable[[T], str]:
+        render_html = _template_renderer(html) if isinstance(html, str) else html
+        _RENDERERS[cls] = Renderer(text=text, html=render_html)
+        return text
+
+    return register
+
+
+def _template_renderer(name: str) -> Callable[[Any], str]:
+    return lambda obj: _environment().get_template(name).render(obj=obj)
+
+
+def _renderer(obj: Any) -> Renderer | None:
+    for cls in type(obj).__mro__:
+        if cls in _RENDERERS:
+            return _RENDERERS[cls]
+    return None
 
 
 def _environment() -> Any:
@@ -51,7 +89,14 @@ def _environment() -> Any:
 
 
 Sections = list[tuple[str, list[tuple[str, Any]]]]
-_SECTIONS: dict[type, Any] = {}
+
+
+def _sections(cls: type, sections: Callable[[Any], tuple[str, Sections]]) -> None:
+    """Register a type shown as titled key/value tables (text and HTML from one function)."""
+    _RENDERERS[cls] = Renderer(
+        text=lambda obj: _kv_text(*sections(obj)),
+        html=lambda obj: _kv_html(*sections(obj)),
+    )
 
 
 def _kv_text(title: str, sections: Sections) -> str:
@@ -62,6 +107,10 @@ def _kv_text(title: str, sections: Sections) -> str:
         width = max((len(k) for k, _ in rows), default=0)
         lines += [f"  {k.ljust(width)}  {v}" for k, v in rows]
     return "\n".join(lines).strip("\n")
+
+
+def _kv_html(title: str, sections: Sections) -> str:
+    return _environment().get_template("display/kv.html.j2").render(title=title, sections=sections)
 
 
 def _token_html(obj: TokenReport) -> str:
@@ -75,23 +124,30 @@ def _token_html(obj: TokenReport) -> str:
 
 
 def to_html(obj: Any) -> str:
-    """Self-contained HTML for a result object (no scripts, no external styles or fonts)."""
-    if isinstance(obj, TokenReport):
-        return _token_html(obj)
-    for cls in type(obj).__mro__:
-        if cls in _SECTIONS:
-            title, sections = _SECTIONS[cls](obj)
-            return _environment().get_template("display/kv.html.j2").render(title=title, sections=sections)
-    for cls in type(obj).__mro__:
-        name = _HTML_TEMPLATES.get(cls)
-        if name is not None:
-            return _environment().get_template(name).render(obj=obj)
+    """Self-contained HTML for a result object (no scripts, no stylesheets: inline styles only)."""
+    renderer = _renderer(obj)
+    if renderer is not None and renderer.html is not None:
+        return renderer.html(obj)
     return _environment().get_template("display/text.html.j2").render(text=to_text(obj), title=None)
 
 
 def bundle(obj: Any) -> dict[str, str]:
     """The notebook mime bundle: ``text/plain`` and ``text/html`` only (a JSON entry would hide the HTML)."""
     return {"text/plain": to_text(obj), "text/html": to_html(obj)}
+
+
+def register_formatters(shell: Any) -> None:
+    """Teach an IPython shell to display every registered type (and any other result model) as a bundle.
+
+    Called when the extension loads (``%load_ext mcp_kernel``, or the MCP kernel at start).
+    """
+    from .models import _Model
+    from .plugins import Plugin
+    from .sandbox.policy import SandboxPolicy
+
+    formatter = shell.display_formatter.mimebundle_formatter
+    for cls in {*_RENDERERS, _Model, Plugin, SandboxPolicy}:
+        formatter.for_type(cls, bundle)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -126,12 +182,11 @@ def to_json(obj: Any) -> str:
     return json.dumps(obj, indent=2, default=str)
 
 
-@singledispatch
 def to_text(obj: Any) -> str:
     """Readable text for a result object."""
-    for cls in type(obj).__mro__:
-        if cls in _SECTIONS:
-            return _kv_text(*_SECTIONS[cls](obj))
+    renderer = _renderer(obj)
+    if renderer is not None:
+        return renderer.text(obj)
     if isinstance(obj, str):
         return obj
     if isinstance(obj, BaseModel):
@@ -157,22 +212,7 @@ def _one_line(text: str, width: int = 60) -> str:
     return textwrap.shorten(first, width, placeholder="…") if first else ""
 
 
-_HTML_TEMPLATES.update({
-    Introspection: "display/introspection.html.j2",
-    ServerList: "display/server_list.html.j2",
-    ValidationReport: "display/validation.html.j2",
-    SearchResults: "display/search.html.j2",
-    CallResult: "display/call_result.html.j2",
-    GenerateReport: "display/generate.html.j2",
-    CellTokens: "display/cell_tokens.html.j2",
-    FileView: "display/file.html.j2",
-})
-
-
-_HTML_TEMPLATES[TreeNode] = "display/tree.html.j2"
-
-
-@to_text.register
+@renders(TreeNode, html="display/tree.html.j2")
 def _(obj: TreeNode) -> str:
     lines: list[str] = []
 
@@ -187,7 +227,7 @@ def _(obj: TreeNode) -> str:
     return "\n".join(lines)
 
 
-@to_text.register
+@renders(Introspection, html="display/introspection.html.j2")
 def _(obj: Introspection) -> str:
     info = obj.server
     head = [
@@ -201,27 +241,27 @@ def _(obj: Introspection) -> str:
     return "\n".join(head) + "\n\n" + table(["tool", "params", "output", "hints", "description"], rows)
 
 
-@to_text.register
+@renders(ServerList, html="display/server_list.html.j2")
 def _(obj: ServerList) -> str:
     rows = [[s.name, s.transport, "yes" if s.connected else "no", s.source or "", s.target] for s in obj.servers]
     return table(["server", "transport", "connected", "from", "command / url"], rows)
 
 
-@to_text.register
+@renders(ValidationReport, html="display/validation.html.j2")
 def _(obj: ValidationReport) -> str:
     rows = [[r.name, "ok" if r.ok else "FAIL", r.tools if r.ok else "", r.protocol_version,
              f"{r.duration_ms:.0f} ms", r.error.splitlines()[0] if r.error else ""] for r in obj.rows]
     return table(["server", "ok", "tools", "protocol", "time", "error"], rows)
 
 
-@to_text.register
+@renders(CallResult, html="display/call_result.html.j2")
 def _(obj: CallResult) -> str:
     body = json.dumps(obj.structured, indent=2) if obj.structured is not None else obj.text
     status = "error" if obj.is_error else "ok"
     return f"{obj.server}.{obj.tool}: {status} in {obj.duration_ms:.0f} ms\n{body}"
 
 
-@to_text.register
+@renders(DemoReport)
 def _(obj: DemoReport) -> str:
     import textwrap as _tw
 
@@ -248,7 +288,7 @@ def _(obj: DemoReport) -> str:
     return "\n".join(parts)
 
 
-@to_text.register
+@renders(SearchResults, html="display/search.html.j2")
 def _(obj: SearchResults) -> str:
     head = f"{obj.total} tool(s) match {obj.query!r}" + (f" (showing {len(obj.hits)})" if obj.total > len(obj.hits) else "")
     if obj.detail == "name":
@@ -262,12 +302,12 @@ def _(obj: SearchResults) -> str:
     return "\n".join(blocks)
 
 
-@to_text.register
+@renders(LogExcerpt)
 def _(obj: LogExcerpt) -> str:
     return f"{obj.server}: {obj.path}\n{obj.text or '(empty)'}"
 
 
-@to_text.register
+@renders(KernelspecResult)
 def _(obj: KernelspecResult) -> str:
     return f"{obj.action} kernelspec {obj.name!r} at {obj.path}"
 
@@ -278,17 +318,17 @@ def _debug_sections(obj: DebugReport) -> tuple[str, Sections]:
                                 ("status", list(obj.status.items()))]
 
 
-_SECTIONS[DebugReport] = _debug_sections
+_sections(DebugReport, _debug_sections)
 
 
-@to_text.register
+@renders(SettingsReport)
 def _(obj: SettingsReport) -> str:
     if obj.written or not obj.rows:
         return "\n".join(f"wrote {path}" for path in obj.written) or "nothing written (files exist; --force)"
     return table(["setting", "value", "from", "meaning"], [[r.name, r.value, r.source, r.help] for r in obj.rows])
 
 
-@to_text.register
+@renders(GenerateReport, html="display/generate.html.j2")
 def _(obj: GenerateReport) -> str:
     head = (f"generated {obj.tools} tool bindings for {obj.server} ({', '.join(obj.languages)}): "
             f"{len(obj.files)} files, {filesize(obj.bytes)} in {obj.duration_ms:.1f} ms")
@@ -297,7 +337,7 @@ def _(obj: GenerateReport) -> str:
     return "\n".join([head, *extra, *(f"  /mcp-tools/{f}" for f in obj.files)])
 
 
-@to_text.register
+@renders(FileView, html="display/file.html.j2")
 def _(obj: FileView) -> str:
     return obj.text
 
@@ -341,6 +381,7 @@ def _stats_sections(obj: Any) -> tuple[str, Sections]:
     return "mcp-kernel stats", sections
 
 
+@renders(ExecutionResult, html="display/execution.html.j2")
 def _execution_text(obj: ExecutionResult) -> str:
     parts = []
     if obj.note:
@@ -389,16 +430,14 @@ class ExecutionFooter:
 def _register_sandbox() -> None:
     from .sandbox.policy import SandboxPolicy
 
-    _SECTIONS[SandboxPolicy] = _policy_sections
-    _SECTIONS[SessionStats] = _stats_sections
-    _HTML_TEMPLATES[ExecutionResult] = "display/execution.html.j2"
-    to_text.register(ExecutionResult, _execution_text)
+    _sections(SandboxPolicy, _policy_sections)
+    _sections(SessionStats, _stats_sections)
 
 
 _register_sandbox()
 
 
-@to_text.register
+@renders(TokenReport, html=_token_html)
 def _(obj: TokenReport) -> str:
     from .tokens import largest_tools
 
@@ -417,7 +456,7 @@ def _(obj: TokenReport) -> str:
     return f"{head}\n{note}\n\n{body}\n\n{largest}"
 
 
-@to_text.register
+@renders(CellTokens, html="display/cell_tokens.html.j2")
 def _(obj: CellTokens) -> str:
     return (f"Stayed in the sandbox: {obj.savings_percent}% - {obj.calls} tool call(s) returned "
             f"{obj.raw_result_tokens:,} tokens ({filesize(obj.raw_result_bytes)}); the cell printed and returned "
@@ -444,8 +483,8 @@ def _plugin_list_sections(obj: PluginList) -> tuple[str, Sections]:
     return f"plugins in {obj.store}", [("", rows or [("(none)", "save one with generate SERVER --save-plugin")])]
 
 
-_SECTIONS[PluginInfo] = _plugin_sections
-_SECTIONS[PluginList] = _plugin_list_sections
+_sections(PluginInfo, _plugin_sections)
+_sections(PluginList, _plugin_list_sections)
 
 
 def _sandbox_sessions_sections(obj: SandboxSessionList) -> tuple[str, Sections]:
@@ -457,4 +496,4 @@ def _sandbox_sessions_sections(obj: SandboxSessionList) -> tuple[str, Sections]:
     return title, [("", rows or [("(none)", "one opens with the first %%mcp_execute cell")])]
 
 
-_SECTIONS[SandboxSessionList] = _sandbox_sessions_sections
+_sections(SandboxSessionList, _sandbox_sessions_sections)

@@ -27,6 +27,9 @@ def load(shell: Any, settings: MCPKernel | None = None) -> Any:
         shell.configurables.append(settings)  # so `%config MCPKernel.timeout = 60` reaches it
     magics = MCPMagics(shell, settings)
     shell.register_magics(magics)
+    from .display import register_formatters
+
+    register_formatters(shell)  # results display as tables in notebooks; models carry no display code
     _LOADED[id(shell)] = magics
     return magics
 

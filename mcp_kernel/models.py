@@ -12,9 +12,19 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
+    computed_field,
+    model_serializer,
+    model_validator,
+)
 
 from .vfs import TreeNode
 
@@ -56,19 +66,30 @@ __all__ = [
 
 
 class _Model(BaseModel):
+    """Base of the result models. How they look lives in :mod:`mcp_kernel.display`, never here."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        from .display import bundle
+    @property
+    def exit_code(self) -> int:
+        """What ``mcp-kernel`` exits with after printing this result: 0, unless the result is a failure."""
+        return 0
 
-        return bundle(self)
+
+REDACTED = "<redacted>"
 
 
 class ServerSpec(_Model):
     """How to reach one MCP server: a command to run (stdio) or a URL (streamable HTTP).
 
+    Header and environment values are secrets: every rendering of a spec (``repr``, ``model_dump``,
+    JSON, ``describe()``) shows them as ``<redacted>`` and shows the other fields as written in mcp.json,
+    ``${VAR}`` unexpanded; only the attributes hold the values a connection uses.
+
     >>> ServerSpec(name="web", url="http://127.0.0.1:8000/mcp").transport
     'http'
+    >>> ServerSpec(name="web", url="http://h/mcp", headers={"Authorization": "Bearer s3cret"})
+    ServerSpec(name='web', command=None, args=[], env={}, cwd=None, url='http://h/mcp', headers={'Authorization': '<redacted>'})
     """
 
     name: str = Field(min_length=1)
@@ -78,6 +99,7 @@ class ServerSpec(_Model):
     cwd: str | None = None
     url: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)
+    _written: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _one_transport(self) -> ServerSpec:
@@ -87,15 +109,32 @@ class ServerSpec(_Model):
             raise ValueError(f"url must start with http:// or https://, got {self.url!r}")
         return self
 
+    def as_written(self, fields: dict[str, Any]) -> ServerSpec:
+        """Remember the fields as written in mcp.json (before ``${VAR}`` expansion) for every rendering."""
+        self._written = {k: v for k, v in fields.items() if k in ("command", "args", "cwd", "url")}
+        return self
+
+    @model_serializer(mode="wrap")
+    def _redacted(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)
+        data.update({k: v for k, v in self._written.items() if k in data})
+        for secret in ("env", "headers"):
+            data[secret] = {key: REDACTED for key in data.get(secret) or {}}
+        return data
+
+    def __repr_args__(self) -> Iterator[tuple[str, Any]]:
+        yield from self.model_dump().items()
+
     @property
     def transport(self) -> Literal["stdio", "http"]:
         return "stdio" if self.command else "http"
 
     def describe(self) -> str:
-        """One line naming the command or URL, for tables and error messages."""
+        """One line naming the command or URL as written (``${VAR}`` unexpanded), for tables and messages."""
+        shown = self.model_dump()
         if self.command:
-            return " ".join([self.command, *self.args])
-        return str(self.url)
+            return " ".join([shown["command"], *shown["args"]])
+        return str(shown["url"])
 
 
 class ServerInfo(_Model):
@@ -186,6 +225,11 @@ class CallResult(_Model):
     duration_ms: float = 0.0
 
     @property
+    def exit_code(self) -> int:
+        """1 when the tool answered with an error result (``isError``)."""
+        return 1 if self.is_error else 0
+
+    @property
     def value(self) -> Any:
         if self.structured is not None:
             return self.structured
@@ -242,6 +286,11 @@ class ValidationReport(_Model):
     def ok(self) -> bool:
         return all(row.ok for row in self.rows)
 
+    @property
+    def exit_code(self) -> int:
+        """1 when any server failed to start, handshake or list its tools."""
+        return 0 if self.ok else 1
+
 
 class DemoReport(_Model):
     """What ``mcp-kernel demo`` did, step by step."""
@@ -259,6 +308,10 @@ class DemoReport(_Model):
     def ok(self) -> bool:
         """False when the sandboxed step failed (the CLI then exits non-zero)."""
         return self.execution is not None and self.execution.error is None
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
 
 
 class SearchHit(_Model):
@@ -472,6 +525,11 @@ class ExecutionResult(_Model):
     calls: list[CallRecord] = Field(default_factory=list)
     tokens: CellTokens | None = None
     pii_replaced: int | None = Field(default=None, description="values replaced by placeholders (None: off)")
+
+    @property
+    def exit_code(self) -> int:
+        """1 when the cell's code raised inside the sandbox."""
+        return 1 if self.error is not None else 0
 
     @property
     def value(self) -> Any:

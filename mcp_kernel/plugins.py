@@ -1,4 +1,4 @@
-"""The plugin store: generated bindings saved to disk, verified before they are used again.
+"""The plugin store: generated bindings saved to disk, integrity-checked before they are used again.
 
 Layout (``<store>`` is the user data dir's ``plugins/`` unless told otherwise)::
 
@@ -10,6 +10,12 @@ Layout (``<store>`` is the user data dir's ``plugins/`` unless told otherwise)::
 ``<store>/.versions/``; a save builds the new version beside the old one, fsyncs it, then swaps the
 link with one atomic ``rename``. A crash at any point leaves the old plugin or the new one, never a mix,
 and two processes saving at once end with one complete plugin. Files are 0o600, directories 0o700.
+
+The blake3 checksum is an *integrity check*: it catches a changed, truncated or swapped file, not a
+forged plugin (plugins are not signed). What a plugin can do is bounded instead: every path lies under
+``servers/<its id>/`` or ``skills/<its id>/`` (plus :data:`SHARED_FILES`), so it cannot replace another
+server's bindings, and sizes are capped while reading (:data:`MAX_BYTES`), so an archive cannot exhaust
+memory.
 
 >>> store = PluginStore("/tmp/plugins")                            # doctest: +SKIP
 >>> store.save(plugin)                                             # doctest: +SKIP
@@ -30,10 +36,11 @@ import secrets
 import shutil
 import tarfile
 import time
+import zlib
 from collections.abc import Iterator
 from importlib import metadata as _metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import blake3
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -43,14 +50,19 @@ from .errors import InvalidPath, PluginError, PluginIntegrityError
 from .models import ServerInfo
 from .vfs import normalize_path
 
-__all__ = ["FORMAT_VERSION", "Plugin", "PluginMetadata", "PluginStore", "PluginFormatError", "validate_server_id",
-           "new_metadata"]
+__all__ = ["FORMAT_VERSION", "MAX_BYTES", "SHARED_FILES", "Plugin", "PluginMetadata", "PluginStore", "PluginFormatError",
+           "validate_server_id", "new_metadata", "plugin_paths"]
 
 FORMAT_VERSION = 1
 FILES = ("metadata.json", "vfs.json")
 CHECKSUM_FILE = "checksum.blake3"
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _STALE_TMP_SECONDS = 3600
+# Files every server's bindings share, which a plugin may carry besides its own tree.
+SHARED_FILES = ("servers/__init__.py", "runtime.d.ts")
+# The most each file of a plugin may hold, checked before and while reading (a generated tree of a few
+# hundred tools is a few MiB; a compressed archive can claim gigabytes).
+MAX_BYTES = {"metadata.json": 1 << 20, "vfs.json": 64 << 20, CHECKSUM_FILE: 1 << 10}
 
 
 class PluginFormatError(PluginIntegrityError):
@@ -81,11 +93,6 @@ class Plugin(BaseModel):
 
     metadata: PluginMetadata
     files: dict[str, str]
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        from .display import bundle
-
-        return bundle(self)
 
 
 def validate_server_id(server_id: str) -> str:
@@ -125,7 +132,7 @@ def _encode(plugin: Plugin) -> dict[str, bytes]:
 
 
 def _decode(server_id: str, parts: dict[str, bytes], checksum: bytes) -> Plugin:
-    """Verify ``parts`` against ``checksum`` (constant time), then parse and check every path."""
+    """Check ``parts`` against ``checksum`` (constant time), then parse them and check every path."""
     expected = checksum.decode("ascii", errors="replace").strip()
     if not hmac.compare_digest(_digest(parts).encode(), expected.encode()):
         raise PluginIntegrityError(f"Plugin {server_id!r}: checksum mismatch; a file was changed or truncated. "
@@ -148,13 +155,29 @@ def _decode(server_id: str, parts: dict[str, bytes], checksum: bytes) -> Plugin:
                                    "swapped with another?")
     if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
         raise PluginIntegrityError(f"Plugin {server_id!r}: vfs.json must map paths to file texts.")
+    return Plugin(metadata=meta, files=plugin_paths(server_id, files))
+
+
+def plugin_paths(server_id: str, files: dict[str, str]) -> dict[str, str]:
+    """``files`` if every path stays in the plugin's own tree (``servers/<id>/``, ``skills/<id>/``) or is one of
+    :data:`SHARED_FILES`; else ``PluginIntegrityError`` naming the first path that does not.
+
+    >>> plugin_paths("demo", {"servers/other/a.py": ""})
+    Traceback (most recent call last):
+    ...
+    mcp_kernel.errors.PluginIntegrityError: Plugin 'demo': path 'servers/other/a.py' lies outside its own tree (servers/demo/, skills/demo/); a plugin cannot change another server's bindings.
+    """
+    own = (f"servers/{server_id}/", f"skills/{server_id}/")
     for path in files:
         try:
-            normalize_path(path)
+            rel = normalize_path(path)
         except InvalidPath as exc:
             raise PluginIntegrityError(f"Plugin {server_id!r}: vfs.json holds a path that escapes the tree: {exc}") \
                 from None
-    return Plugin(metadata=meta, files=files)
+        if not rel.startswith(own) and rel not in SHARED_FILES:
+            raise PluginIntegrityError(f"Plugin {server_id!r}: path {path[:200]!r} lies outside its own tree "
+                                       f"({', '.join(own)}); a plugin cannot change another server's bindings.")
+    return files
 
 
 def new_metadata(server_id: str, server_name: str, server: ServerInfo, *, tool_count: int,
@@ -219,9 +242,12 @@ class PluginStore:
     def save(self, plugin: Plugin) -> Path:
         """Write ``plugin`` atomically; return the plugin's path. Replaces an older one of the same id."""
         server_id = validate_server_id(plugin.metadata.server_id)
-        for path in plugin.files:
-            normalize_path(path)
+        plugin_paths(server_id, plugin.files)
         parts = _encode(plugin)
+        for name, data in parts.items():
+            if len(data) > MAX_BYTES[name]:
+                raise PluginError(f"Plugin {server_id!r}: {name} would be {len(data):,} bytes, more than the "
+                                  f"{MAX_BYTES[name]:,} a plugin may hold.")
         self._ensure_root()
         tmp = self._versions() / f".tmp-{server_id}-{secrets.token_hex(8)}"
         tmp.mkdir(mode=0o700)
@@ -257,7 +283,7 @@ class PluginStore:
                 shutil.rmtree(entry, ignore_errors=True)
 
     def load(self, server_id: str) -> Plugin:
-        """Read and verify a plugin; ``PluginIntegrityError`` (nothing loaded) if anything is off."""
+        """Read and integrity-check a plugin; ``PluginIntegrityError`` (nothing loaded) if anything is off."""
         directory = self._resolve(server_id)
         present = sorted(p.name for p in directory.iterdir())
         expected = sorted([*FILES, CHECKSUM_FILE])
@@ -267,15 +293,16 @@ class PluginStore:
             raise PluginIntegrityError(f"Plugin {server_id!r}: files do not match the format "
                                        f"(missing: {missing or 'none'}, unexpected: {extra or 'none'}).")
         parts = {}
-        for name in FILES:
+        for name in [*FILES, CHECKSUM_FILE]:
             path = directory / name
             if path.is_symlink() or not path.is_file():
                 raise PluginIntegrityError(f"Plugin {server_id!r}: {name} is not a regular file.")
-            parts[name] = path.read_bytes()
-        return _decode(server_id, parts, (directory / CHECKSUM_FILE).read_bytes())
+            with path.open("rb") as fh:
+                parts[name] = _read_at_most(fh, name, f"Plugin {server_id!r}")
+        return _decode(server_id, {n: parts[n] for n in FILES}, parts[CHECKSUM_FILE])
 
     def ids(self) -> list[str]:
-        """Ids of the saved plugins (links only; not verified)."""
+        """Ids of the saved plugins (links only; not checked)."""
         if not self.root.is_dir():
             return []
         return sorted(p.name for p in self.root.iterdir() if p.is_symlink() and _ID.match(p.name))
@@ -288,8 +315,8 @@ class PluginStore:
             self._collect(server_id)
 
     def export(self, server_id: str, file: str | os.PathLike[str]) -> Path:
-        """Write a verified plugin into one archive file (a tar of its three files)."""
-        self.load(server_id)  # refuse to export something that does not verify
+        """Write a plugin that passes its integrity check into one archive file (a tar of its three files)."""
+        self.load(server_id)  # refuse to export a plugin that fails its integrity check
         directory = self._resolve(server_id)
         out = Path(file)
         tmp = out.with_name(f".{out.name}.{secrets.token_hex(4)}.tmp")
@@ -303,24 +330,76 @@ class PluginStore:
         return out
 
     def import_(self, file: str | os.PathLike[str]) -> Plugin:
-        """Verify an exported archive and save its plugin; nothing is written unless it verifies."""
+        """Integrity-check an exported archive and save its plugin; nothing is written unless it passes.
+
+        The archive is read as a stream with every size bounded (:data:`MAX_BYTES`, three members), so a
+        small file that claims gigabytes is refused after reading at most what a plugin may hold.
+        """
+        data: dict[str, bytes] = {}
+        server_id = None
         try:
-            with tarfile.open(file, "r:*") as tar:
-                members = tar.getmembers()
-                ids = {m.name.split("/", 1)[0] for m in members}
-                if len(ids) != 1:
-                    raise PluginIntegrityError(f"{file}: an archive must hold exactly one plugin.")
-                server_id = validate_server_id(ids.pop())
-                wanted = {f"{server_id}/{n}" for n in [*FILES, CHECKSUM_FILE]}
-                names = {m.name for m in members}
-                if names != wanted or not all(m.isfile() for m in members):
-                    raise PluginIntegrityError(f"{file}: unexpected entries {sorted(names ^ wanted)}.")
-                data = {m.name.split("/", 1)[1]: tar.extractfile(m).read() for m in members}  # type: ignore[union-attr]
-        except (tarfile.TarError, OSError) as exc:
+            with open(file, "rb") as raw, _Bounded(_decompressed(raw), sum(MAX_BYTES.values()) + (64 << 10),
+                                                  str(file)) as stream, tarfile.open(fileobj=stream, mode="r|") as tar:
+                for member in tar:
+                    head, _, name = member.name.partition("/")
+                    server_id = validate_server_id(head) if server_id is None else server_id
+                    if head != server_id or name not in MAX_BYTES or name in data or not member.isfile():
+                        raise PluginIntegrityError(f"{file}: unexpected entry {member.name[:200]!r}; an archive holds "
+                                                   f"one plugin's {', '.join(MAX_BYTES)}.")
+                    if member.size > MAX_BYTES[name]:
+                        raise PluginIntegrityError(f"{file}: {member.name[:200]} is {member.size:,} bytes, more than "
+                                                   f"the {MAX_BYTES[name]:,} a plugin's {name} may hold.")
+                    data[name] = _read_at_most(tar.extractfile(member), name, str(file))  # type: ignore[arg-type]
+        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
             raise PluginIntegrityError(f"{file}: not a readable plugin archive ({exc}).") from None
+        missing = sorted(set(MAX_BYTES) - set(data))
+        if server_id is None or missing:
+            raise PluginIntegrityError(f"{file}: not a complete plugin archive (missing: {', '.join(missing)}).")
         plugin = _decode(server_id, {n: data[n] for n in FILES}, data[CHECKSUM_FILE])
         self.save(plugin)
         return plugin
+
+
+def _read_at_most(fh: BinaryIO, name: str, what: str) -> bytes:
+    """Read one plugin file, refusing it once it passes its size bound (without reading further)."""
+    data = fh.read(MAX_BYTES[name] + 1)
+    if len(data) > MAX_BYTES[name]:
+        raise PluginIntegrityError(f"{what}: {name} holds more than the {MAX_BYTES[name]:,} bytes a plugin may hold.")
+    return data
+
+
+def _decompressed(raw: BinaryIO) -> BinaryIO:
+    """The archive's bytes: gunzipped when it is gzip (``plugin export`` writes .tar.gz), else as they are."""
+    import gzip
+
+    magic = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
+    return gzip.GzipFile(fileobj=raw) if magic == b"\x1f\x8b" else raw  # type: ignore[return-value]
+
+
+class _Bounded(io.RawIOBase):
+    """A read-only stream that fails once more than ``limit`` bytes were read through it: tarfile keeps
+    headers (pax, long names) in memory, so the bound must hold below it."""
+
+    def __init__(self, inner: BinaryIO, limit: int, what: str) -> None:
+        self._inner, self._left, self._what = inner, limit, what
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._inner.read(min(len(buffer), self._left + 1))
+        if len(data) > self._left:
+            raise PluginIntegrityError(f"{self._what}: the archive unpacks to more than a plugin may hold; refused.")
+        self._left -= len(data)
+        buffer[:len(data)] = data
+        return len(data)
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            size = self._left + 1
+        buffer = bytearray(size)
+        n = self.readinto(buffer)
+        return bytes(buffer[:n])
 
 
 def _write_synced(path: Path, data: bytes) -> None:

@@ -51,6 +51,9 @@ class Servers:
 
     def add(self, spec: ServerSpec, *, replace: bool = False) -> ServerSpec:
         """Make ``spec`` available under its name (started on first use)."""
+        from .config import check_server_ids
+
+        check_server_ids([*(n for n in self.names() if n != spec.name), spec.name], "add")
         self.pool.add(spec, replace=replace)
         return spec
 
@@ -78,7 +81,8 @@ class Servers:
         """Every known server with its transport and whether it is connected now."""
         entries = []
         for name in self.names():
-            spec = self.spec(name)
+            # Not started yet: the spec as written, so an unset ${VAR} of one server does not break the list.
+            spec = self.pool.get(name).spec if name in self.pool else self.config.declared(name)
             conn = self.pool.get(name) if name in self.pool else None
             entries.append(ServerEntry(
                 name=name, transport=spec.transport, target=spec.describe(), connected=bool(conn and conn.connected),

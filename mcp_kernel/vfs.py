@@ -12,10 +12,10 @@ Paths are validated before anything touches a disk: no ``..``, no absolute path 
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import secrets
-import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Literal
@@ -103,11 +103,6 @@ class TreeNode(BaseModel):
     kind: Literal["dir", "file"]
     size: int = 0
     children: list[TreeNode] = []
-
-    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
-        from .display import bundle
-
-        return bundle(self)
 
 
 class VirtualFS:
@@ -229,65 +224,44 @@ class VirtualFS:
 
     # ---- disk ------------------------------------------------------------------------------------
     def materialize(self, directory: str | os.PathLike[str]) -> Path:
-        """Write the tree into ``directory`` (replacing what was there) for a read-only sandbox mount.
+        """Write the tree into ``directory`` (``generate --out``), never deleting what mcp-kernel did not write.
 
-        The tree is written into a fresh sibling directory and swapped in, so a reader never sees half a
-        tree; nothing is written through a symlink.
+        ``directory`` must be new, empty, or one an earlier call wrote: a marker file there lists the files
+        it wrote. Those are replaced (each atomically) or removed when no longer in the tree; anything else
+        in the directory is left alone. A non-empty directory without the marker is refused.
         """
         target = Path(directory)
         if target.is_symlink():
             raise InvalidPath(f"Refusing to write the tree through a symlink: {target}.")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
-        staging.mkdir(mode=0o755)
-        try:
-            for rel, text in sorted(self._files.items()):
-                dest = staging.joinpath(*rel.split("/"))
-                dest.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
-                fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(text)
-            old = None
-            if target.exists():
-                old = target.parent / f".{target.name}.{secrets.token_hex(6)}.old"
-                os.rename(target, old)
-            os.rename(staging, target)
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+        if target.exists() and not target.is_dir():
+            raise VFSError(f"Cannot write the tree into {target}: it is a file. Choose a new or empty directory.")
+        previous = _written_before(target)
+        target.mkdir(mode=0o755, parents=True, exist_ok=True)
+        wanted = {tuple(rel.split("/")): text for rel, text in self._files.items()}
+        _write_files(target, wanted)
+        for parts in sorted(previous - set(wanted), key=len, reverse=True):
+            stale = target.joinpath(*parts)
+            if stale.is_file() and not stale.is_symlink():
+                stale.unlink()
+            for parent in stale.relative_to(target).parents:
+                if parent.parts and (target / parent).is_dir() and not any((target / parent).iterdir()):
+                    (target / parent).rmdir()
+        marker = {"written_by": "mcp-kernel generate --out", "files": sorted("/".join(p) for p in wanted)}
+        _write_files(target, {(MARKER,): json.dumps(marker, indent=1) + "\n"})
         return target
 
     def sync(self, directory: str | os.PathLike[str]) -> Path:
         """Update ``directory`` in place to hold exactly this tree (for a directory already mounted).
 
-        Unlike :meth:`materialize` the directory itself is kept, so a sandbox that has it open sees the
-        changes. Each file is replaced atomically; files no longer in the tree are removed; nothing is
-        written through a symlink.
+        The directory is the session's own: the sandbox has it open and sees the changes. Each file is
+        replaced atomically; files no longer in the tree are removed; nothing is written through a symlink.
         """
         target = Path(directory)
         if target.is_symlink():
             raise InvalidPath(f"Refusing to write the tree through a symlink: {target}.")
         target.mkdir(mode=0o755, parents=True, exist_ok=True)
         wanted = {tuple(rel.split("/")): text for rel, text in self._files.items()}
-        for parts, text in sorted(wanted.items()):
-            dest = target.joinpath(*parts)
-            parent = dest.parent
-            for ancestor in [*reversed(dest.relative_to(target).parents)][1:]:
-                if (target / ancestor).is_symlink():
-                    raise InvalidPath(f"Refusing to write through a symlink: {target / ancestor}.")
-            parent.mkdir(mode=0o755, parents=True, exist_ok=True)
-            try:
-                if not dest.is_symlink() and dest.read_text(encoding="utf-8") == text:
-                    continue
-            except OSError:
-                pass
-            tmp = parent / f".{dest.name}.{secrets.token_hex(4)}.tmp"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(tmp, dest)
+        _write_files(target, wanted)
         for path in sorted(target.rglob("*"), key=lambda p: len(p.parts), reverse=True):
             rel = path.relative_to(target).parts
             if path.is_symlink() or (path.is_file() and rel not in wanted):
@@ -295,3 +269,44 @@ class VirtualFS:
             elif path.is_dir() and not any(path.iterdir()):
                 path.rmdir()
         return target
+
+
+MARKER = ".mcp-kernel-tree.json"
+
+
+def _written_before(target: Path) -> set[tuple[str, ...]]:
+    """The files an earlier ``materialize`` wrote into ``target``; refuses a foreign, non-empty directory."""
+    if not target.is_dir() or not any(target.iterdir()):
+        return set()
+    marker = target / MARKER
+    if not marker.is_file() or marker.is_symlink():
+        raise VFSError(f"Refusing to write the tree into {target}: it is not empty and mcp-kernel did not write it "
+                       f"(no {MARKER}). Nothing was changed; choose a new or empty directory.")
+    try:
+        listed = json.loads(marker.read_text(encoding="utf-8"))["files"]
+        return {tuple(normalize_path(path).split("/")) for path in listed}
+    except (OSError, ValueError, KeyError, TypeError, InvalidPath) as exc:
+        raise VFSError(f"Refusing to write the tree into {target}: its {MARKER} is unreadable ({exc}). Nothing was "
+                       "changed; choose a new or empty directory.") from None
+
+
+def _write_files(target: Path, files: Mapping[tuple[str, ...], str]) -> None:
+    """Write each file under ``target`` atomically (temp file + rename), skipping unchanged ones, never
+    through a symlink."""
+    for parts, text in sorted(files.items()):
+        dest = target.joinpath(*parts)
+        parent = dest.parent
+        for ancestor in [*reversed(dest.relative_to(target).parents)][1:]:
+            if (target / ancestor).is_symlink():
+                raise InvalidPath(f"Refusing to write through a symlink: {target / ancestor}.")
+        parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        try:
+            if not dest.is_symlink() and dest.read_text(encoding="utf-8") == text:
+                continue
+        except OSError:
+            pass
+        tmp = parent / f".{dest.name}.{secrets.token_hex(4)}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, dest)

@@ -48,7 +48,7 @@ def test_variables_are_expanded_from_the_environment(tmp_path: Path) -> None:
 def test_an_unset_variable_names_the_server_field_and_variable(tmp_path: Path) -> None:
     path = write(tmp_path, {"mcpServers": {"s": {"command": "srv", "env": {"KEY": "${NOPE_NOT_SET}"}}}})
     with pytest.raises(ConfigError) as err:
-        ServerConfig.from_file(path, env={})
+        ServerConfig.from_file(path, env={}).get("s")
     assert "server 's'" in str(err.value) and "env.KEY" in str(err.value) and "NOPE_NOT_SET" in str(err.value)
 
 
@@ -81,7 +81,7 @@ def test_arguments_stay_a_list_and_never_reach_a_shell(tmp_path: Path) -> None:
 def test_malformed_files_name_the_file_server_and_field(tmp_path: Path, content: object, expected: str) -> None:
     path = write(tmp_path, content)
     with pytest.raises(ConfigError) as err:
-        ServerConfig.from_file(path)
+        ServerConfig.from_file(path).get("s")  # a shape error at load, a value error when the server is used
     assert str(path) in str(err.value)
     assert expected in str(err.value)
 
@@ -120,3 +120,71 @@ def test_demo_is_built_in_unless_the_file_overrides_it(tmp_path: Path) -> None:
     assert ServerConfig().get("demo").args == ["-m", "mcp_kernel.demo"]
     cfg = ServerConfig.from_file(write(tmp_path, {"mcpServers": {"demo": {"command": "mine"}}}))
     assert cfg.get("demo").command == "mine"
+
+
+def test_deeply_nested_json_is_a_config_error_not_a_recursion_error(tmp_path: Path) -> None:
+    deep = '{"mcpServers": {"s": {"command": "x", "args": ' + "[" * 100_000 + "]" * 100_000 + "}}}"
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        ServerConfig.from_file(write(tmp_path, deep))
+    shallow_enough = {"mcpServers": {"s": {"command": "x", "args": [[[[[["a"]]]]]]}}}
+    with pytest.raises(ConfigError, match="expected a list of strings"):
+        ServerConfig.from_file(write(tmp_path, shallow_enough, "other.json"))
+
+
+@pytest.mark.parametrize("names", [("sales-db", "sales_db"), ("Sales", "sales"), ("Demo",)])
+def test_names_that_share_a_bindings_directory_are_refused_at_load(tmp_path: Path, names: tuple[str, ...]) -> None:
+    path = write(tmp_path, {"mcpServers": {name: {"command": "srv"} for name in names}})
+    with pytest.raises(ConfigError) as err:
+        ServerConfig.from_file(path)
+    shown = [*names, "demo"] if names == ("Demo",) else names
+    assert all(repr(name) in str(err.value) for name in shown) and "bindings directory" in str(err.value)
+
+
+def test_add_refuses_a_name_that_shares_a_bindings_directory(tmp_path: Path) -> None:
+    import sys
+
+    from mcp_kernel.commands import build_parser, parse
+    from mcp_kernel.session import Session
+
+    path = write(tmp_path, {"mcpServers": {"sales-db": {"command": sys.executable, "args": ["-m", "mcp_kernel.demo"]}}})
+    parser = build_parser("%mcp", "magic")
+    with Session(config_file=str(path)) as session:
+        args = parse(parser, ["add", "sales_db", "--", sys.executable, "-m", "mcp_kernel.demo"])
+        with pytest.raises(ConfigError, match="'sales-db' and 'sales_db'"):
+            args.handler(session, args)
+        assert "sales_db" not in session.server_names()
+
+
+def settings_path(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return path
+
+
+def test_config_set_edits_only_the_mcpkernel_table_and_keeps_comments(tmp_path: Path) -> None:
+    import tomllib
+
+    from mcp_kernel.config import write_setting
+
+    path = settings_path(tmp_path, "# my settings\n[Other]\ntimeout = 5  # not ours\n\n[MCPKernel]\n"
+                                   "# Seconds to wait\n# timeout = 30.0\nmemory_mb = 512\n")
+    write_setting("timeout", 60.0, path)
+    text = path.read_text()
+    data = tomllib.loads(text)
+    assert data["Other"] == {"timeout": 5}, "another table's key of the same name is left alone"
+    assert data["MCPKernel"] == {"memory_mb": 512, "timeout": 60.0}
+    assert "# my settings" in text and "# not ours" in text and "# Seconds to wait" in text
+    fresh = tmp_path / "fresh" / "config.toml"
+    write_setting("cache", False, fresh)
+    assert tomllib.loads(fresh.read_text()) == {"MCPKernel": {"cache": False}}
+
+
+@pytest.mark.parametrize("text", ["[MCPKernel]\ntimeout = \n", "[MCPKernel]\ncolour = 'red'\n", "MCPKernel = 3\n"])
+def test_config_set_refuses_a_broken_file_and_leaves_it_as_it_was(tmp_path: Path, text: str) -> None:
+    from mcp_kernel.config import write_setting
+
+    path = settings_path(tmp_path, text)
+    with pytest.raises(ConfigError, match=str(path)):
+        write_setting("timeout", 60.0, path)
+    assert path.read_text() == text
+    assert [p.name for p in tmp_path.iterdir()] == ["config.toml"], "no temp file is left behind"

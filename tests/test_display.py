@@ -91,7 +91,6 @@ def test_bundle_has_exactly_text_and_html(obj: object) -> None:
     data = bundle(obj)
     assert set(data) == {"text/plain", "text/html"}
     assert data["text/plain"] == to_text(obj)
-    assert obj._repr_mimebundle_() == data  # type: ignore[attr-defined]
 
 
 def test_introspection_html_shows_schemas_in_details_and_hints_as_badges() -> None:
@@ -106,3 +105,119 @@ def test_text_table_lists_tools() -> None:
     text = to_text(Introspection(server_name="demo", server=ServerInfo(name="demo", version="1"),
                                  tools=[ToolInfo(name="a", description="Does A.")]))
     assert "demo: demo 1" in text and "Does A." in text
+
+
+# ---- readable untrusted: inline styles JupyterLab's sanitizer keeps -----------------------------------
+# JupyterLab renders the outputs of an untrusted notebook (any notebook someone else saved) through its
+# sanitizer (@jupyterlab/apputils Sanitizer): <style> and <svg> are removed, and each inline declaration is
+# kept only if its property is allowed and its value matches that property's pattern. Below, for each
+# property the templates use, a pattern no looser than JupyterLab's; tests/test_jupyterlab_render.py checks
+# the outcome in a real JupyterLab.
+import re  # noqa: E402
+
+LENGTH = r"(0|[0-9]*\.?[0-9]+(px|em|rem|ex|pt|%))"
+COLOR = r"(#[0-9a-f]{3,8}|rgba?\(\s*\d{1,3}\s*,\s*\d{1,3}\s*,\s*\d{1,3}\s*(,\s*(0|1|0?\.[0-9]+)\s*)?\)|[a-z]+)"
+KEPT_STYLES = {
+    "line-height": r"normal|[0-9.]+",
+    "margin": rf"{LENGTH}(\s+{LENGTH}){{0,3}}",
+    "margin-left": LENGTH,
+    "padding": rf"{LENGTH}(\s+{LENGTH}){{0,3}}",
+    "font-size": LENGTH,
+    "font-weight": r"normal|bold|[1-9]00",
+    "font-family": r"[a-z -]+(,\s*[a-z -]+)*",
+    "opacity": r"0?\.[0-9]+|0|1",
+    "border-collapse": r"collapse|separate",
+    "text-align": r"left|right|center|justify",
+    "vertical-align": r"baseline|top|middle|bottom",
+    "border-bottom": rf"{LENGTH}\s+solid\s+{COLOR}",
+    "border": rf"{LENGTH}\s+solid\s+{COLOR}",
+    "border-radius": LENGTH,
+    "white-space": r"normal|pre|nowrap|pre-wrap|pre-line",
+    "overflow-wrap": r"normal|break-word",
+    "background-color": COLOR,
+    "color": COLOR,
+    "cursor": r"pointer|default",
+    "display": r"inline|block|inline-block",
+}
+
+
+class StyleAudit(HTMLParser):
+    """Collects what a sanitizer would drop: style/svg elements, class attributes, inline declarations."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.problems: list[str] = []
+        self.styled = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in {"style", "svg", "script", "link"}:
+            self.problems.append(f"<{tag}> (JupyterLab removes it from untrusted outputs)")
+        for name, value in attrs:
+            if name == "class":
+                self.problems.append(f"<{tag} class={value!r}> (no stylesheet styles it when untrusted)")
+            if name == "style":
+                self.styled += 1
+                for declaration in filter(None, (d.strip() for d in (value or "").split(";"))):
+                    prop, _, val = (p.strip().lower() for p in declaration.partition(":"))
+                    pattern = KEPT_STYLES.get(prop)
+                    if pattern is None or not re.fullmatch(pattern, val):
+                        self.problems.append(f"<{tag} style> {prop}: {val} (not kept by the sanitizer)")
+
+
+def samples() -> list[object]:
+    """One realistic instance of every type the display registry renders (plus the cell footer)."""
+    from mcp_kernel.display import ExecutionFooter
+    from mcp_kernel.models import (BridgeStats, CallRecord, DebugReport, DemoReport, ExecutionResult, FileView,
+                                   GenerateReport,
+                                   GuestError, KernelspecResult, PluginInfo, PluginList, SessionStats, SettingRow,
+                                   SettingsReport)
+    from mcp_kernel.sandbox.policy import SandboxPolicy
+    from mcp_kernel.vfs import VirtualFS
+
+    execution = ExecutionResult(stdout="3000 orders\n", error=GuestError(type="ValueError", message="bad",
+                                traceback="Traceback...\nValueError: bad"), note="session was reset",
+                                calls=[CallRecord(server="demo", tool="q", duration_ms=1.0, bytes_in=10, error="x")])
+    meta = {"server_id": "demo", "server_name": "demo", "server": {"name": "demo", "version": "1"}, "tool_count": 8,
+            "created": "2026-01-01T00:00:00+00:00", "mcp_kernel_version": "0.1.0", "generator_version": "1",
+            "wasmtime_version": "50.0.1"}
+    info = PluginInfo(metadata=meta, files=3, bytes=100, stale=True, changed_tools=["q"])
+    return [
+        *OBJECTS,
+        Introspection(server_name="demo", server=ServerInfo(name="demo"), tools=[hostile_tool(), ToolInfo(
+            name="q", annotations=ToolAnnotations(read_only=True, idempotent=True, open_world=True))]),
+        ValidationReport(rows=[ValidationRow(name="demo", ok=True, tools=8)]),
+        VirtualFS({"servers/demo/a.py": "x = 1", "skills/demo/SKILL.md": "# demo"}).tree(),
+        execution, ExecutionFooter(execution),
+        GenerateReport(server="demo", server_id="demo", tools=1, languages=["python"], files=["servers/demo/a.py"],
+                       bytes=5, out="/tmp/tree", plugin="demo"),
+        FileView(path="/mcp-tools/servers/demo/a.py", text=HOSTILE, size=5),
+        SandboxPolicy(servers=("demo",)),
+        SessionStats(bridge=BridgeStats(), cells=1, servers_connected=1, generated=["demo"], vfs_files=3,
+                     storage={"cache": "1 file"}),
+        info, PluginList(store="/tmp/store", plugins=[info], broken={"x": "checksum mismatch"}),
+        DebugReport(python="3.11", platform="linux", versions={"mcp": "2.3"}, paths={"config": "/c"},
+                    status={"tokenizer": "ok"}),
+        SettingsReport(file="/c/config.toml", rows=[SettingRow(name="timeout", value=30.0, source="default")]),
+        KernelspecResult(action="installed", name="mcp", path="/k"),
+        DemoReport(transport="stdio", introspection=OBJECTS[0], code="print(1)", execution=execution),
+    ]
+
+
+# The token charts are being converted to inline-styled bars on another branch; they pass once it lands.
+TOKEN_TYPES = {"TokenReport", "CellTokens"}
+
+
+def test_every_rendered_type_has_a_sample() -> None:
+    from mcp_kernel.display import _RENDERERS
+
+    covered = {type(obj) for obj in samples()}
+    assert {cls.__name__ for cls in _RENDERERS if cls not in covered} <= TOKEN_TYPES
+
+
+@pytest.mark.parametrize("obj", samples(), ids=lambda o: type(o).__name__)
+def test_html_is_readable_in_an_untrusted_notebook(obj: object) -> None:
+    html = to_html(obj) if type(obj).__name__ != "ExecutionFooter" else obj._repr_mimebundle_()["text/html"]
+    audit = StyleAudit()
+    audit.feed(html)
+    assert not audit.problems, audit.problems[:5]
+    assert audit.styled, "the look comes from inline styles"

@@ -35,3 +35,36 @@ def test_architecture_names_real_modules() -> None:
     text = (ROOT / "docs" / "architecture.md").read_text()
     for module in re.findall(r"\b([a-z_]+\.py)\b", text):
         assert list((ROOT / "mcp_kernel").rglob(module)), f"architecture.md names {module}, which does not exist"
+
+
+def test_readme_and_architecture_name_exactly_the_one_context_commands() -> None:
+    for context in ("magic", "cli"):
+        names = [name for name, command in COMMANDS.items() if command.contexts == (context,)]
+        listed = ", ".join(f"`{n}`" for n in names[:-1]) + f" and `{names[-1]}`"
+        for page in (ROOT / "README.md", ROOT / "docs" / "architecture.md"):
+            assert listed in " ".join(page.read_text().split()), f"{page.name} must say {context}-only: {listed}"
+    assert "Every `%mcp` command is also" not in (ROOT / "README.md").read_text()
+
+
+def test_no_doc_promises_a_build_time_it_does_not_keep() -> None:
+    for page in (ROOT / "README.md", ROOT / "docs" / "guide.md"):
+        text = page.read_text()
+        assert not re.search(r"about \d+ s", text), f"{page.name} promises a build time"
+        assert "up to a couple of minutes" in " ".join(text.split())
+
+
+def test_architecture_names_real_functions_and_figures() -> None:
+    import importlib
+
+    from mcp_kernel.sandbox.engine import TICK_SECONDS
+
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    homes = {"Session": "session", "Bridge": "sandbox.bridge", "Sandbox": "sandbox.session",
+             "ConnectionPool": "client", "Connection": "client", "ServerSpec": "models", "MCPKernel": "config"}
+    for owner, attr in re.findall(r"`([A-Z][A-Za-z]+)\.([a-z_]+)`", text):
+        cls = getattr(importlib.import_module(f"mcp_kernel.{homes[owner]}"), owner)
+        assert hasattr(cls, attr), f"architecture.md names {owner}.{attr}, which does not exist"
+    for name in re.findall(r"`([a-z_]+)`", text):
+        if name in {"to_text", "to_html", "bundle", "renders", "register_formatters"}:
+            assert hasattr(importlib.import_module("mcp_kernel.display"), name)
+    assert "every 10 ms" in text and TICK_SECONDS == 0.01

@@ -255,3 +255,102 @@ def test_generate_save_load_in_a_fresh_session_and_staleness(tmp_path: Path) -> 
     with Session() as later:
         info = later.plugin_info("demo", store=str(tmp_path / "store"))
         assert info.stale is True and info.changed_tools == ["query_sales"]
+
+
+def bomb(path: Path, kind: str, size: int = 512 << 20) -> Path:
+    """A small .tar.gz claiming `size` bytes: a huge vfs.json, or a huge pax header tarfile would buffer."""
+    import zlib
+
+    if kind == "pax header":
+        head = tarfile.TarInfo("././@PaxHeader")
+        head.type = tarfile.XHDTYPE
+    else:
+        head = tarfile.TarInfo("demo/vfs.json")
+    head.size = size
+    gz = zlib.compressobj(1, zlib.DEFLATED, 31)
+    chunk = bytes(1 << 20)
+    with path.open("wb") as out:
+        out.write(gz.compress(head.tobuf(format=tarfile.USTAR_FORMAT)))
+        for _ in range(size // len(chunk)):
+            out.write(gz.compress(chunk))
+        out.write(gz.compress(bytes(1024)) + gz.flush())
+    return path
+
+
+# Peak memory from VmHWM: ru_maxrss would count the parent's pages a forked child starts with.
+IMPORT_AND_MEASURE = """
+import re, sys
+from mcp_kernel.errors import PluginIntegrityError
+from mcp_kernel.plugins import PluginStore
+try:
+    PluginStore(sys.argv[2]).import_(sys.argv[1])
+except PluginIntegrityError as exc:
+    print("refused:", exc)
+status = open("/proc/self/status").read()
+print("peak MiB:", int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1)) // 1024)
+"""
+
+
+@pytest.mark.parametrize("kind", ["huge file", "pax header"])
+def test_an_archive_that_unpacks_to_gigabytes_is_refused_in_bounded_memory(tmp_path: Path, kind: str) -> None:
+    archive = bomb(tmp_path / "bomb.plugin", kind)
+    assert archive.stat().st_size < 4 << 20, "the archive itself is small"
+    out = subprocess.run([sys.executable, "-c", IMPORT_AND_MEASURE, str(archive), str(tmp_path / "store")],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "refused:" in out.stdout and "may hold" in out.stdout, out.stdout
+    peak = int(out.stdout.rsplit("peak MiB:", 1)[1])
+    assert peak < 256, f"reading a refused 512 MiB archive peaked at {peak} MiB"
+    assert not (tmp_path / "store" / "demo").exists()
+
+
+def test_an_archive_with_more_members_than_a_plugin_is_refused(store: PluginStore, tmp_path: Path) -> None:
+    import io
+
+    store.save(make_plugin())
+    archive = store.export("demo", tmp_path / "demo.plugin")
+    crowded = tmp_path / "crowded.plugin"
+    with tarfile.open(archive) as src, tarfile.open(crowded, "w:gz") as dst:
+        for member in src.getmembers():
+            dst.addfile(member, src.extractfile(member))
+        for i in range(1000):
+            extra = tarfile.TarInfo(f"demo/extra-{i}")
+            dst.addfile(extra, io.BytesIO(b""))
+    with pytest.raises(PluginIntegrityError, match="unexpected entry 'demo/extra-0'"):
+        PluginStore(tmp_path / "other").import_(crowded)
+
+
+def test_a_plugin_cannot_replace_another_servers_bindings(store: PluginStore, tmp_path: Path) -> None:
+    store.save(make_plugin("other", marker="theirs"))
+    store.save(make_plugin("demo"))
+    directory = (store.root / "demo").resolve()
+    hijack = {"servers/demo/x.py": "", "servers/other/tool_0.py": "# mine now", "skills/other/SKILL.md": "mine"}
+    rewrite(directory, vfs=json.dumps(hijack).encode())
+    with pytest.raises(PluginIntegrityError, match="'servers/other/tool_0.py' lies outside its own tree"):
+        store.load("demo")
+    archive = tmp_path / "hijack.plugin"
+    with tarfile.open(archive, "w:gz") as tar:
+        for name in ("metadata.json", "vfs.json", "checksum.blake3"):
+            tar.add(directory / name, arcname=f"demo/{name}")
+    target = PluginStore(tmp_path / "target")
+    target.save(make_plugin("other", marker="theirs"))
+    with pytest.raises(PluginIntegrityError, match="outside its own tree"):
+        target.import_(archive)
+    assert target.ids() == ["other"] and target.load("other").files == store.load("other").files
+    with pytest.raises(PluginIntegrityError, match="outside its own tree"):
+        store.save(Plugin(metadata=make_plugin("demo").metadata, files=hijack))
+    shared = {"servers/__init__.py": "", "runtime.d.ts": "", "servers/demo/a.py": "", "skills/demo/SKILL.md": ""}
+    store.save(Plugin(metadata=make_plugin("demo").metadata, files=shared))
+    assert store.load("demo").files == shared
+
+
+def test_plugins_promise_an_integrity_check_not_authenticity() -> None:
+    from mcp_kernel.commands import COMMANDS
+
+    root = Path(__file__).resolve().parent.parent
+    texts = {"plugin --help": COMMANDS["plugin"].help, "guide": (root / "docs" / "guide.md").read_text(),
+             "plugins.py": (root / "mcp_kernel" / "plugins.py").read_text()}
+    for where, text in texts.items():
+        assert "integrity" in text, where
+        assert not [w for w in ("verified", "verifies", "authenticated", "trusted", "tamper-proof") if w in text.lower()], where
+    assert "not signed" in texts["guide"]

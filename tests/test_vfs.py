@@ -97,6 +97,38 @@ def test_materialize_writes_the_tree_and_replaces_the_old_one(fs: VirtualFS, tmp
     assert not (target / "servers" / "demo").exists()
     assert (target / "servers" / "x" / "b.py").read_text() == "b"
     assert [p.name for p in tmp_path.iterdir()] == ["tree"], "no staging directories are left behind"
+    assert not [p for p in target.rglob("*.tmp")], "no temp files are left behind"
+
+
+def test_materialize_never_deletes_what_it_did_not_write(fs: VirtualFS, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / "src").mkdir(parents=True)
+    (project / "notes.txt").write_text("mine")
+    with pytest.raises(VFSError, match="not empty and mcp-kernel did not write it"):
+        fs.materialize(project)
+    assert sorted(p.name for p in project.rglob("*")) == ["notes.txt", "src"], "nothing was changed"
+    target = tmp_path / "tree"
+    fs.materialize(target)
+    (target / "servers" / "mine.txt").write_text("added by hand")
+    VirtualFS({"servers/x/b.py": "b"}).materialize(target)
+    assert (target / "servers" / "mine.txt").read_text() == "added by hand", "a file added by hand stays"
+    assert not (target / "servers" / "demo").exists(), "files an earlier run wrote and the tree dropped go"
+
+
+def test_generate_out_refuses_a_directory_it_did_not_write(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "thesis.tex").write_text("years of work")
+    out = subprocess.run([sys.executable, "-m", "mcp_kernel", "generate", "demo", "--out", str(home)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1 and "mcp-kernel did not write it" in out.stderr, out.stderr
+    assert [p.name for p in home.iterdir()] == ["thesis.tex"] and (home / "thesis.tex").read_text() == "years of work"
+    helped = subprocess.run([sys.executable, "-m", "mcp_kernel", "generate", "--help"], capture_output=True,
+                            text=True, timeout=60)
+    assert "nothing else in it is touched" in " ".join(helped.stdout.split())
 
 
 def test_materialize_refuses_a_symlinked_target(fs: VirtualFS, tmp_path: Path) -> None:

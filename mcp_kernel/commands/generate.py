@@ -12,7 +12,9 @@ from . import Command
 def _configure_generate(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("server", help="server name")
     parser.add_argument("--lang", default="python", help="comma-separated: python,typescript (default python)")
-    parser.add_argument("--out", metavar="DIR", help="also write the tree into DIR")
+    parser.add_argument("--out", metavar="DIR", help="also write the tree into DIR: a new or empty directory, or "
+                        "one an earlier --out wrote (its files are updated; nothing else in it is touched); a "
+                        "non-empty directory mcp-kernel did not write is refused")
     parser.add_argument("--refresh", action="store_true", help="introspect the server again first")
     parser.add_argument("--save-plugin", action="store_true", help="save the bindings in the plugin store")
     parser.add_argument("--store", metavar="DIR", help="plugin store directory (default: the user data dir)")

@@ -1,4 +1,4 @@
-"""``plugin list|info|load|remove|export|import``: saved bindings, verified before use."""
+"""``plugin list|info|load|remove|export|import``: saved bindings, integrity-checked before use."""
 
 from __future__ import annotations
 
@@ -50,5 +50,6 @@ def run(session: Any, args: argparse.Namespace) -> Any:
     return f"imported plugin {plugin.metadata.server_id!r} ({len(plugin.files)} files) into {store.root}"
 
 
-COMMAND = Command("plugin", "Save, list, inspect, load, export and import generated bindings (verified by blake3).",
+COMMAND = Command("plugin", "List, inspect, load, remove, export and import saved bindings (a blake3 integrity "
+                  "check, not a signature).",
                   configure, run)

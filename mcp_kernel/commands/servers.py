@@ -29,9 +29,17 @@ def _pairs(values: list[str], what: str) -> dict[str, str]:
     return out
 
 
+def _refuse_shared_bindings(session: Any, names: list[str], where: str) -> None:
+    """Names that sanitise to one bindings directory would overwrite each other's bindings: refuse them."""
+    from ..config import check_server_ids
+
+    check_server_ids([*session.server_names(), *names], where)
+
+
 def _run_add(session: Any, args: argparse.Namespace) -> Any:
     from ..models import ServerSpec
 
+    _refuse_shared_bindings(session, [args.name], "add")
     if bool(args.url) == bool(args.rest):
         raise UsageError("give either --url URL or -- COMMAND ARGS..., e.g. `%mcp add demo -- python -m "
                          "mcp_kernel.demo` or `%mcp add web --url http://127.0.0.1:8000/mcp`")
@@ -52,6 +60,7 @@ def _run_load(session: Any, args: argparse.Namespace) -> Any:
     from ..config import ServerConfig
 
     config = ServerConfig.from_file(args.file)
+    _refuse_shared_bindings(session, list(config.servers), str(args.file))
     for spec in config.servers.values():
         session.add_server(spec, replace=True)
     return session.servers()

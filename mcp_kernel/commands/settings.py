@@ -27,8 +27,7 @@ def run(session: Any, args: argparse.Namespace) -> Any:
                            (config.config_dir() / config.CONFIG_FILENAME, config.starter_mcp_json())):
             if path.exists() and not args.force:
                 continue
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            config.replace_file(path, text)
             written.append(str(path))
         return SettingsReport(file=str(config.settings_file()), rows=[], written=written)
     if args.action == "set":

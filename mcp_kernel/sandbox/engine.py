@@ -166,13 +166,16 @@ class Engine:
                 return component
             except WasmtimeError:
                 pass  # verified bytes from another wasmtime build: compile again below
-        self.on_progress("Compiling the sandbox component (first use on this machine, a few seconds)...")
+        self.on_progress("Compiling the sandbox component (first use on this machine; up to a minute)...")
         started = time.perf_counter()
         try:
             component = Component(self.engine, wasm)
         except WasmtimeError as exc:
             raise SandboxError(f"wasmtime could not compile the guest component: {exc}") from None
         self.timings["compile_s"] = time.perf_counter() - started
+        self.on_progress(f"Sandbox component ready: compiled in {self.timings['compile_s']:.1f} s"
+                         + (f" after a {self.timings['build_s']:.1f} s build" if "build_s" in self.timings else "")
+                         + "; cached for next time.")
         _store_verified(compiled_path, bytes(component.serialize()))
         return component
 
@@ -181,7 +184,8 @@ class Engine:
         data = _read_verified(path)
         if data is not None:
             return data
-        self.on_progress("Building the sandbox component with componentize-py (first use, about 10 s)...")
+        self.on_progress("Building the sandbox component with componentize-py (first use on this machine; up to a "
+                         "couple of minutes)...")
         started = time.perf_counter()
         data = build_component()
         self.timings["build_s"] = time.perf_counter() - started

@@ -54,8 +54,3 @@ class SandboxPolicy(BaseModel):
 
     def allows(self, server: str) -> bool:
         return server in self.servers
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        from ..display import bundle
-
-        return bundle(self)

@@ -1,0 +1,46 @@
+"""README's promise, with real processes: success exits 0, an expected failure 1, a usage error 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mcp_kernel", *args], input=stdin, capture_output=True, text=True,
+                          cwd=ROOT, timeout=300)
+
+
+def test_a_cell_that_raises_exits_1_and_shows_its_traceback(tmp_path: Path) -> None:
+    job = tmp_path / "job.py"
+    job.write_text("print('before')\nraise ValueError('no such region')\n")
+    out = run("execute", str(job))
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "before" in out.stdout and "ValueError: no such region" in out.stdout
+    fine = run("execute", "-", stdin="print(6 * 7)\n")
+    assert fine.returncode == 0 and "42" in fine.stdout
+
+
+def test_a_tool_error_result_exits_1_and_a_good_call_0() -> None:
+    failed = run("call", "demo", "get_customer", '{"customer_id": "nobody"}')
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "No customer with id 'nobody'" in failed.stdout
+    assert run("call", "demo", "get_customer", '{"customer_id": "nobody"}', "--json").returncode == 1
+    assert run("call", "demo", "list_regions").returncode == 0
+
+
+@pytest.mark.parametrize("args", [["introspect"], ["frobnicate"], ["call", "demo", "list_regions", "[1]"],
+                                  ["execute", "-", "--memory", "lots"]], ids=" ".join)
+def test_usage_errors_exit_2(args: list[str]) -> None:
+    out = run(*args)
+    assert out.returncode == 2 and out.stderr.startswith("error: "), out.stderr
+
+
+def test_expected_failures_exit_1() -> None:
+    out = run("introspect", "nosuch")
+    assert out.returncode == 1 and out.stderr.startswith("error: ") and "Traceback" not in out.stderr
