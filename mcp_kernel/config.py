@@ -201,6 +201,9 @@ class _ExpandedOnUse(Mapping[str, "ServerSpec"]):
     def __iter__(self) -> Iterator[str]:
         return iter(self._declared)
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._declared  # Mapping's own would look the server up, and so expand it
+
     def __len__(self) -> int:
         return len(self._declared)
 

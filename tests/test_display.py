@@ -169,8 +169,8 @@ def samples() -> list[object]:
     from mcp_kernel.display import ExecutionFooter
     from mcp_kernel.models import (BridgeStats, CallRecord, DebugReport, DemoReport, ExecutionResult, FileView,
                                    GenerateReport,
-                                   GuestError, KernelspecResult, PluginInfo, PluginList, SessionStats, SettingRow,
-                                   SettingsReport)
+                                   GuestError, KernelspecResult, PluginInfo, PluginList, SandboxSessionInfo,
+                                   SandboxSessionList, SessionStats, SettingRow, SettingsReport)
     from mcp_kernel.sandbox.policy import SandboxPolicy
     from mcp_kernel.vfs import VirtualFS
 
@@ -199,6 +199,8 @@ def samples() -> list[object]:
                     status={"tokenizer": "ok"}),
         SettingsReport(file="/c/config.toml", rows=[SettingRow(name="timeout", value=30.0, source="default")]),
         KernelspecResult(action="installed", name="mcp", path="/k"),
+        SandboxSessionList(sessions=[SandboxSessionInfo(handle="default", cells=3, idle_s=1.5, memory_limit_mb=256,
+                                                        busy=True)], max_sessions=20, memory_reserved_mb=256),
         DemoReport(transport="stdio", introspection=OBJECTS[0], code="print(1)", execution=execution),
     ]
 

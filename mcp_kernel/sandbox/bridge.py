@@ -160,6 +160,7 @@ class Bridge:
         self._counters = {"calls": 0, "errors": 0, "cache_hits": 0, "bytes_in": 0, "bytes_out": 0}
         self._validators: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
+        _warm_jsonschema()
 
     def apply(self, policy: Any) -> None:
         """Take the allowlist and limits of the next cell's ``SandboxPolicy`` (counters and cache stay)."""
@@ -296,6 +297,16 @@ class Bridge:
         p95 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))] if latencies else 0.0
         return BridgeStats(**counters, latency_p50_ms=p50, latency_p95_ms=p95,
                            cache_entries=len(self.cache), cache_bytes=self.cache.size_bytes)
+
+
+def _warm_jsonschema() -> None:
+    """Import jsonschema in the background: it takes ~1.6 s (its format checkers build a grammar at import),
+    which the first tool call of a cell would otherwise wait for."""
+    import sys
+
+    if "jsonschema" not in sys.modules:
+        threading.Thread(target=lambda: __import__("jsonschema"), name="mcp-kernel-warm-jsonschema",
+                         daemon=True).start()
 
 
 def _ms(started: float) -> float:

@@ -21,8 +21,10 @@ from kernel_driver import KernelDriver, Reply
 SLOW_SERVER = Path(__file__).resolve().parents[1] / "servers" / "slow.py"
 
 
-def interrupted_after(kernel: KernelDriver, code: str, delay: float = 1.0) -> tuple[Reply, float]:
-    """Run ``code``, interrupt it ``delay`` s after it started; return the reply and the seconds it took
+def interrupted_after(kernel: KernelDriver, code: str, delay: float = 1.0, after_output: str | None = None
+                      ) -> tuple[Reply, float]:
+    """Run ``code``, interrupt it ``delay`` s after it started (or after it printed ``after_output``, so the
+    interrupt lands where the test means it to even on a loaded machine); return the reply and the seconds
     from the interrupt to the reply."""
     sent: list[float] = []
 
@@ -32,7 +34,13 @@ def interrupted_after(kernel: KernelDriver, code: str, delay: float = 1.0) -> tu
         kernel.km.interrupt_kernel()
 
     timer = threading.Thread(target=interrupt_soon)
-    reply = kernel.execute(code, on_busy=timer.start, timeout=60)
+
+    def on_message(msg: dict) -> None:
+        if (after_output is not None and not timer.is_alive() and not sent and msg["msg_type"] == "stream"
+                and after_output in msg["content"]["text"]):
+            timer.start()
+
+    reply = kernel.execute(code, on_busy=None if after_output else timer.start, on_message=on_message, timeout=60)
     timer.join()
     return reply, time.monotonic() - sent[0]
 
@@ -56,7 +64,8 @@ def test_interrupt_during_a_ten_second_tool_call(slow_kernel: KernelDriver) -> N
     kernel = slow_kernel
     kernel.execute("%%mcp_execute --servers slow\nkept = 'still here'")
     reply, took = interrupted_after(kernel, "%%mcp_execute --servers slow --timeout 60\n"
-                                            "from servers.slow import sleep\nsleep(seconds=10, tag='stop-button')")
+                                            "from servers.slow import sleep\nprint('calling')\n"
+                                            "sleep(seconds=10, tag='stop-button')", delay=0.5, after_output="calling")
     assert_one_line_interrupt(reply)
     assert took < 2.0, f"returned {took:.1f} s after the interrupt"
     assert kernel.alive()
