@@ -38,7 +38,7 @@ from .errors import (
 from .models import CallResult, ServerInfo, ServerSpec, ToolAnnotations, ToolInfo
 
 if TYPE_CHECKING:  # the SDK costs ~0.35 s to import; only pay for it when a server is used
-    from mcp import ClientSession
+    from mcp import Client
 
 __all__ = ["Connection", "ConnectionPool", "DEFAULT_TIMEOUT", "DEFAULT_CONNECT_TIMEOUT"]
 
@@ -75,17 +75,26 @@ def _tool_info(tool: Any) -> ToolInfo:
     )
 
 
-def _server_info(init: Any) -> ServerInfo:
-    impl = init.server_info
-    caps = init.capabilities.model_dump(mode="json", exclude_none=True, by_alias=True) if init.capabilities else {}
+def _server_info(client: Any, fallback_name: str) -> ServerInfo:
+    """What the negotiated connection knows of the server (2026-era servers may not name themselves)."""
+    impl = client.server_info
+    caps = client.server_capabilities
     return ServerInfo(
-        name=impl.name,
-        version=impl.version or "",
+        name=impl.name if impl is not None else fallback_name,
+        version=(impl.version or "") if impl is not None else "",
         title=getattr(impl, "title", None),
-        protocol_version=str(init.protocol_version),
-        capabilities=caps,
-        instructions=init.instructions,
+        protocol_version=str(client.protocol_version),
+        capabilities=caps.model_dump(mode="json", exclude_none=True, by_alias=True) if caps else {},
+        instructions=client.instructions,
     )
+
+
+def _client_info() -> Any:
+    from mcp.types import Implementation
+
+    from . import __version__
+
+    return Implementation(name="mcp-kernel", version=__version__)
 
 
 def _leaf_errors(exc: BaseException) -> list[BaseException]:
@@ -135,7 +144,7 @@ class Connection:
         self.connect_timeout = connect_timeout
         self.log_path = (logs or log_dir()) / f"{_safe_filename(spec.name)}.log"
         self.info: ServerInfo | None = None
-        self._session: ClientSession | None = None
+        self._session: Client | None = None
         self._owner: asyncio.Task[None] | None = None
         self._closing: asyncio.Event | None = None
         self._log_offset = 0
@@ -148,6 +157,9 @@ class Connection:
         self._garbled: set[asyncio.Future[str]] = set()
         self._tools: list[ToolInfo] | None = None
         self._connect_lock: asyncio.Lock | None = None
+        # What roots/list answers. Empty by default on purpose: a server such as server-filesystem replaces
+        # the directories it was started with by any non-empty roots a client sends.
+        self.roots: list[Path] = []
 
     # ---- state -------------------------------------------------------------------------------
     @property
@@ -202,12 +214,12 @@ class Connection:
 
     async def _astart(self) -> ServerInfo:
         loop = asyncio.get_running_loop()
-        ready: asyncio.Future[tuple[Any, Any]] = loop.create_future()
+        ready: asyncio.Future[Client] = loop.create_future()
         self._closing = asyncio.Event()
         self._open_log()
         self._owner = loop.create_task(self._own(ready, self._closing), name=f"mcp-server:{self.spec.name}")
         try:
-            session, init = await asyncio.wait_for(asyncio.shield(ready), self.connect_timeout)
+            session = await asyncio.wait_for(asyncio.shield(ready), self.connect_timeout)
         except TimeoutError:
             await self._astop()
             raise ServerStartError(
@@ -221,7 +233,7 @@ class Connection:
             await asyncio.sleep(0.05)  # let the dying process flush stderr so its last words are quoted
             raise ServerStartError(str(exc), server=self.spec.name, log_tail=self.log_tail()) from None
         self._session = session
-        self.info = _server_info(init)
+        self.info = _server_info(session, self.spec.name)
         self._tools = None
         self._pgid = _find_tagged_child(self._tag) if self.spec.transport == "stdio" else None
         return self.info
@@ -241,16 +253,31 @@ class Connection:
         self._errlog.flush()
         self._log_offset = self._errlog.tell()
 
-    async def _own(self, ready: asyncio.Future[tuple[Any, Any]], closing: asyncio.Event) -> None:
-        """The task that owns the transport and session for their whole life."""
-        from mcp import ClientSession
+    async def _own(self, ready: asyncio.Future[Client], closing: asyncio.Event) -> None:
+        """The task that owns the transport and the negotiated client for their whole life.
 
+        ``mode="auto"`` asks ``server/discover`` at 2026-07-28 first and falls back to the ``initialize``
+        handshake (2025-11-25 and older) for servers that only speak those. Declaring elicitation,
+        sampling and roots callbacks makes servers publish the tools that need them.
+        """
+        from mcp import Client
+
+        client = Client(
+            self._transport(),
+            mode="auto",
+            cache=None,  # tools are cached here, per connection, until a refresh or a reconnect
+            client_info=_client_info(),
+            message_handler=self._on_message,
+            elicitation_callback=self._on_elicit,
+            sampling_callback=self._on_sampling,
+            list_roots_callback=self._on_roots,
+            logging_callback=self._on_log,
+            log_level="info",
+        )
         try:
-            async with self._transport() as (read, write), \
-                    ClientSession(read, write, message_handler=self._on_message) as session:
-                init = await session.initialize()
+            async with client:
                 if not ready.done():
-                    ready.set_result((session, init))
+                    ready.set_result(client)
                 await closing.wait()
         except BaseException as exc:  # noqa: BLE001 - reported to whoever waits for the handshake
             if not ready.done():
@@ -324,11 +351,8 @@ class Connection:
         await self.aconnect()
         tools: list[ToolInfo] = []
         cursor: str | None = None
-        from mcp.types import PaginatedRequestParams
-
         for _ in range(_MAX_PAGES):
-            params = PaginatedRequestParams(cursor=cursor) if cursor else None
-            page = await self._request(lambda s, p=params: s.list_tools(params=p), "tools/list", self.timeout)
+            page = await self._request(lambda s, c=cursor: s.list_tools(cursor=c), "tools/list", self.timeout)
             tools.extend(_tool_info(t) for t in page.tools)
             cursor = page.next_cursor
             if not cursor:
@@ -371,6 +395,47 @@ class Connection:
             duration_ms=(time.perf_counter() - started) * 1000,
         )
 
+    # ---- what a server asks of the client -------------------------------------------------------
+    async def _on_elicit(self, context: Any, params: Any) -> Any:
+        """A server asks for input: nobody can answer here yet, so decline and say why in the log."""
+        from mcp.types import ElicitResult
+
+        self._note(f"declined an elicitation ({getattr(params, 'message', '')!r}): no person is attached "
+                   "to answer it")
+        return ElicitResult(action="decline")
+
+    async def _on_sampling(self, context: Any, params: Any) -> Any:
+        """A server asks the client's model to write: mcp-kernel has none, so refuse plainly."""
+        from mcp.types import INVALID_REQUEST, ErrorData
+
+        self._note("refused a sampling request: mcp-kernel has no language model to sample from")
+        return ErrorData(code=INVALID_REQUEST, message="mcp-kernel has no language model: sampling is not "
+                         "available from this client. Call the tool from an agent that has one.")
+
+    async def _on_roots(self, context: Any) -> Any:
+        """The directories the server may work in (``roots``; none unless set, so servers keep their own)."""
+        from mcp.types import ListRootsResult, Root
+
+        return ListRootsResult(roots=[Root(uri=path.resolve().as_uri(), name=path.name or str(path))
+                                      for path in self.roots])
+
+    async def _on_log(self, params: Any) -> None:
+        """A ``notifications/message`` from the server: kept in its log, read with ``%mcp logs``."""
+        data = params.data if isinstance(params.data, str) else _json_line(params.data)
+        logger = f" {params.logger}" if params.logger else ""
+        self._note(f"[{params.level}{logger}] {data}")
+
+    def _note(self, line: str) -> None:
+        """Append one line to the server's log (the file its stderr goes to), opening it for HTTP servers."""
+        try:
+            if self._errlog is None or self._errlog.closed:
+                self.log_path.parent.mkdir(parents=True, exist_ok=True)
+                self._errlog = open(self.log_path, "a", encoding="utf-8", errors="replace")  # noqa: SIM115 - kept open
+            self._errlog.write(f"mcp-kernel: {line[:2000]}\n")
+            self._errlog.flush()
+        except (OSError, ValueError):
+            pass
+
     async def _on_message(self, message: Any) -> None:
         """Server notifications and transport faults. A garbled JSON-RPC reply fails the requests in flight
         at once (which one it answered cannot be known), instead of leaving them to time out; other stray
@@ -381,7 +446,7 @@ class Connection:
                 if not waiter.done():
                     waiter.set_result(text)
 
-    async def _request(self, send: Callable[[ClientSession], Any], what: str, timeout: float) -> Any:
+    async def _request(self, send: Callable[[Client], Any], what: str, timeout: float) -> Any:
         from mcp import MCPError
 
         session = self._session
@@ -589,6 +654,15 @@ def _http_transport(url: str, headers: dict[str, str]) -> Any:
                 yield streams[0], streams[1]
 
     return transport()
+
+
+def _json_line(data: Any) -> str:
+    import json
+
+    try:
+        return json.dumps(data, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return repr(data)
 
 
 def _safe_filename(name: str) -> str:
