@@ -34,13 +34,45 @@ from .errors import (
     ServerStartError,
     ServerTimeout,
     ToolCallError,
+    UsageError,
 )
-from .models import CallResult, ServerInfo, ServerSpec, ToolAnnotations, ToolInfo
+from .models import (
+    CallResult,
+    PromptArgumentInfo,
+    PromptInfo,
+    PromptList,
+    PromptMessageView,
+    PromptView,
+    ResourceContent,
+    ResourceInfo,
+    ResourceList,
+    ResourceRead,
+    ResourceTemplateInfo,
+    ServerInfo,
+    ServerSpec,
+    ToolAnnotations,
+    ToolInfo,
+)
 
 if TYPE_CHECKING:  # the SDK costs ~0.35 s to import; only pay for it when a server is used
     from mcp import Client
 
-__all__ = ["Connection", "ConnectionPool", "DEFAULT_TIMEOUT", "DEFAULT_CONNECT_TIMEOUT"]
+__all__ = ["Connection", "ConnectionPool", "ResourceNotFound", "PromptNotFound", "PromptArgumentMissing",
+           "DEFAULT_TIMEOUT", "DEFAULT_CONNECT_TIMEOUT"]
+
+
+# These belong in errors.py's tree (ServerError / UsageError branches); kept here until it grows them.
+class ResourceNotFound(ServerError):
+    """The server publishes no resource at that URI, and no template matches it."""
+
+
+class PromptNotFound(ServerError):
+    """The server publishes no prompt of that name."""
+
+
+class PromptArgumentMissing(UsageError):
+    """A prompt was asked for without one of its required arguments."""
+
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_CONNECT_TIMEOUT = 30.0
@@ -73,6 +105,62 @@ def _tool_info(tool: Any) -> ToolInfo:
             open_world=getattr(ann, "open_world_hint", None),
         ),
     )
+
+
+def _resource_info(r: Any) -> ResourceInfo:
+    return ResourceInfo(uri=str(r.uri), name=r.name or "", title=r.title, description=r.description or "",
+                        mime_type=r.mime_type, size=r.size)
+
+
+def _template_info(t: Any) -> ResourceTemplateInfo:
+    return ResourceTemplateInfo(uri_template=str(t.uri_template), name=t.name or "", title=t.title,
+                                description=t.description or "", mime_type=t.mime_type)
+
+
+def _resource_content(c: Any) -> ResourceContent:
+    import base64
+    import binascii
+
+    blob = getattr(c, "blob", None)
+    if blob is not None:
+        try:
+            size = len(base64.b64decode(blob, validate=False))
+        except (binascii.Error, ValueError):
+            size = len(blob) * 3 // 4
+        return ResourceContent(uri=str(c.uri), mime_type=c.mime_type, blob=blob, size=size)
+    text = getattr(c, "text", "") or ""
+    return ResourceContent(uri=str(c.uri), mime_type=c.mime_type, text=text, size=len(text.encode()))
+
+
+def _prompt_info(p: Any) -> PromptInfo:
+    return PromptInfo(name=p.name, title=p.title, description=p.description or "",
+                      arguments=[PromptArgumentInfo(name=a.name, description=a.description or "",
+                                                    required=bool(a.required)) for a in p.arguments or []])
+
+
+def _prompt_message(m: Any) -> PromptMessageView:
+    content = m.content
+    kind = getattr(content, "type", "text")
+    if kind == "text":
+        return PromptMessageView(role=m.role, text=content.text)
+    if kind == "resource":
+        inner = content.resource
+        text = getattr(inner, "text", None)
+        return PromptMessageView(role=m.role, kind="resource",
+                                 text=text if text is not None else f"[resource {inner.uri}, {inner.mime_type or 'binary'}]")
+    if kind == "resource_link":
+        return PromptMessageView(role=m.role, kind=kind, text=f"[link to {content.uri}]")
+    mime = getattr(content, "mime_type", None) or kind
+    return PromptMessageView(role=m.role, kind=kind, text=f"[{kind}, {mime}]")
+
+
+def _template_matches(template: str, uri: str) -> bool:
+    """Whether ``uri`` fits an RFC 6570 level-1 template such as ``note://shelf/{name}``."""
+    import re
+
+    pattern = "".join("[^/]+" if part.startswith("{") else re.escape(part)
+                      for part in re.split(r"(\{[^}]*\})", template) if part)
+    return re.fullmatch(pattern, uri) is not None
 
 
 def _server_info(client: Any, fallback_name: str) -> ServerInfo:
@@ -395,6 +483,89 @@ class Connection:
             duration_ms=(time.perf_counter() - started) * 1000,
         )
 
+    async def _apaginate(self, fetch: Callable[[Client, str | None], Any], items: str, what: str) -> list[Any]:
+        """Every item of a paginated list request, following ``next_cursor`` to the last page."""
+        await self.aconnect()
+        found: list[Any] = []
+        cursor: str | None = None
+        for _ in range(_MAX_PAGES):
+            page = await self._request(lambda s, c=cursor: fetch(s, c), what, self.timeout)
+            found.extend(getattr(page, items))
+            cursor = page.next_cursor
+            if not cursor:
+                return found
+        raise ServerError(f"Server {self.spec.name!r} returned more than {_MAX_PAGES} pages of {what}.")
+
+    def _offers(self, capability: str) -> bool:
+        return self.info is not None and capability in self.info.capabilities
+
+    async def alist_resources(self) -> ResourceList:
+        """Every resource and resource template the server publishes (empty when it has none)."""
+        await self.aconnect()
+        if not self._offers("resources"):
+            return ResourceList(server=self.spec.name)
+        resources = await self._apaginate(lambda s, c: s.list_resources(cursor=c), "resources", "resources/list")
+        templates = await self._apaginate(lambda s, c: s.list_resource_templates(cursor=c), "resource_templates",
+                                          "resources/templates/list")
+        return ResourceList(server=self.spec.name, resources=[_resource_info(r) for r in resources],
+                            templates=[_template_info(t) for t in templates])
+
+    async def aread_resource(self, uri: str, *, timeout: float | None = None) -> ResourceRead:
+        """Read one resource by URI: its text parts and its blobs (base64, with their decoded size).
+
+        An unknown URI raises :class:`ResourceNotFound` listing what the server does publish.
+        """
+        await self.aconnect()
+        started = time.perf_counter()
+        try:
+            result = await self._request(lambda s: s.read_resource(uri), f"resources/read {uri!r}",
+                                         self.timeout if timeout is None else timeout)
+        except (ServerTimeout, ServerCrashed):
+            raise
+        except (ServerError, ToolCallError) as exc:
+            listing = await self.alist_resources() if self._offers("resources") else ResourceList(server=self.spec.name)
+            known = {r.uri for r in listing.resources}
+            if uri not in known and not any(_template_matches(t.uri_template, uri) for t in listing.templates):
+                shown = ", ".join(sorted(known)[:8]) + (" ..." if len(known) > 8 else "")
+                raise ResourceNotFound(
+                    f"Server {self.spec.name!r} has no resource {uri!r} ({exc}). "
+                    + (f"It publishes: {shown}. " if known else "It publishes no resources. ")
+                    + f"List them with `%mcp resources {self.spec.name}`.",
+                    server=self.spec.name,
+                ) from None
+            raise
+        return ResourceRead(server=self.spec.name, uri=uri, contents=[_resource_content(c) for c in result.contents],
+                            duration_ms=(time.perf_counter() - started) * 1000)
+
+    async def alist_prompts(self) -> PromptList:
+        """Every prompt the server publishes (empty when it has none)."""
+        await self.aconnect()
+        if not self._offers("prompts"):
+            return PromptList(server=self.spec.name)
+        prompts = await self._apaginate(lambda s, c: s.list_prompts(cursor=c), "prompts", "prompts/list")
+        return PromptList(server=self.spec.name, prompts=[_prompt_info(p) for p in prompts])
+
+    async def aget_prompt(self, name: str, arguments: dict[str, str] | None = None) -> PromptView:
+        """One prompt filled in with ``arguments``; a missing required argument raises before anything is sent."""
+        arguments = {k: str(v) for k, v in (arguments or {}).items()}
+        listing = await self.alist_prompts()
+        prompt = next((p for p in listing.prompts if p.name == name), None)
+        if prompt is None:
+            names = ", ".join(p.name for p in listing.prompts) or "none"
+            raise PromptNotFound(f"Server {self.spec.name!r} has no prompt {name!r}. Its prompts: {names}. "
+                                 f"List them with `%mcp prompts {self.spec.name}`.", server=self.spec.name)
+        missing = [a.name for a in prompt.arguments if a.required and a.name not in arguments]
+        if missing:
+            usage = " ".join(f"{a.name}=..." for a in prompt.arguments if a.required)
+            raise PromptArgumentMissing(
+                f"Prompt {name!r} of server {self.spec.name!r} needs the argument"
+                f"{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}. "
+                f"Give it as `%mcp prompt {self.spec.name} {name} {usage}`.")
+        result = await self._request(lambda s: s.get_prompt(name, arguments), f"prompts/get {name!r}", self.timeout)
+        return PromptView(server=self.spec.name, prompt=name, arguments=arguments,
+                          description=result.description or prompt.description,
+                          messages=[_prompt_message(m) for m in result.messages])
+
     # ---- what a server asks of the client -------------------------------------------------------
     async def _on_elicit(self, context: Any, params: Any) -> Any:
         """A server asks for input: nobody can answer here yet, so decline and say why in the log."""
@@ -523,6 +694,22 @@ class Connection:
         """Call ``tool`` with ``arguments``; see :meth:`acall_tool`."""
         wait = self.connect_timeout + (self.timeout if timeout is None else timeout) + _GRACE
         return _run(self.acall_tool(tool, arguments, timeout=timeout, progress=progress), wait, self.spec.name)
+
+    def list_resources(self) -> ResourceList:
+        """Every resource and resource template; see :meth:`alist_resources`."""
+        return _run(self.alist_resources(), self.connect_timeout + 2 * self.timeout + _GRACE, self.spec.name)
+
+    def read_resource(self, uri: str, *, timeout: float | None = None) -> ResourceRead:
+        """Read one resource; see :meth:`aread_resource`."""
+        wait = self.connect_timeout + 3 * (self.timeout if timeout is None else timeout) + _GRACE
+        return _run(self.aread_resource(uri, timeout=timeout), wait, self.spec.name)
+
+    def list_prompts(self) -> PromptList:
+        return _run(self.alist_prompts(), self.connect_timeout + self.timeout + _GRACE, self.spec.name)
+
+    def get_prompt(self, name: str, arguments: dict[str, str] | None = None) -> PromptView:
+        """One prompt filled in; see :meth:`aget_prompt`."""
+        return _run(self.aget_prompt(name, arguments), self.connect_timeout + 2 * self.timeout + _GRACE, self.spec.name)
 
     def close(self) -> None:
         """Stop the server; safe to call twice."""
