@@ -89,3 +89,25 @@ def test_resource_html_is_escaped_and_readable_untrusted(pool: ConnectionPool) -
         audit = StyleAudit()
         audit.feed(html)
         assert not audit.problems, audit.problems[:5]
+
+
+def test_sandboxed_code_reads_resources_through_the_bridge() -> None:
+    with Session() as session:
+        session.add_server(our_server("library"))
+        session.introspect("library")
+        code = ("from _mcp_runtime import read_resource\n"
+                "parts = read_resource('library', 'note://catalog')\n"
+                "import json\n"
+                "print(json.loads(parts[0]['text'])['books'][0]['title'], parts[0]['mime_type'])\n"
+                "print(read_resource('library', 'image://pixel')[0]['size'])")
+        result = session.execute(code, session.policy(["library"]))
+        assert result.error is None, result.error
+        assert result.stdout == "Dune application/json\n70\n"
+        assert any(c.tool == "resources/read" for c in result.calls)
+        unknown = session.execute("from _mcp_runtime import read_resource\nread_resource('library', 'note://x')",
+                                  session.policy(["library"]))
+        assert unknown.error is not None and "ResourceNotFound" in unknown.error.message
+        assert "note://welcome" in unknown.error.message
+        refused = session.execute("from _mcp_runtime import read_resource\nread_resource('library', 'note://welcome')",
+                                  session.policy([]))
+        assert refused.error is not None and "not allowed" in refused.error.message
