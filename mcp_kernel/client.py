@@ -34,13 +34,45 @@ from .errors import (
     ServerStartError,
     ServerTimeout,
     ToolCallError,
+    UsageError,
 )
-from .models import CallResult, ServerInfo, ServerSpec, ToolAnnotations, ToolInfo
+from .models import (
+    CallResult,
+    PromptArgumentInfo,
+    PromptInfo,
+    PromptList,
+    PromptMessageView,
+    PromptView,
+    ResourceContent,
+    ResourceInfo,
+    ResourceList,
+    ResourceRead,
+    ResourceTemplateInfo,
+    ServerInfo,
+    ServerSpec,
+    ToolAnnotations,
+    ToolInfo,
+)
 
 if TYPE_CHECKING:  # the SDK costs ~0.35 s to import; only pay for it when a server is used
-    from mcp import ClientSession
+    from mcp import Client
 
-__all__ = ["Connection", "ConnectionPool", "DEFAULT_TIMEOUT", "DEFAULT_CONNECT_TIMEOUT"]
+__all__ = ["Connection", "ConnectionPool", "ResourceNotFound", "PromptNotFound", "PromptArgumentMissing",
+           "DEFAULT_TIMEOUT", "DEFAULT_CONNECT_TIMEOUT"]
+
+
+# These belong in errors.py's tree (ServerError / UsageError branches); kept here until it grows them.
+class ResourceNotFound(ServerError):
+    """The server publishes no resource at that URI, and no template matches it."""
+
+
+class PromptNotFound(ServerError):
+    """The server publishes no prompt of that name."""
+
+
+class PromptArgumentMissing(UsageError):
+    """A prompt was asked for without one of its required arguments."""
+
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_CONNECT_TIMEOUT = 30.0
@@ -75,17 +107,82 @@ def _tool_info(tool: Any) -> ToolInfo:
     )
 
 
-def _server_info(init: Any) -> ServerInfo:
-    impl = init.server_info
-    caps = init.capabilities.model_dump(mode="json", exclude_none=True, by_alias=True) if init.capabilities else {}
+def _resource_info(r: Any) -> ResourceInfo:
+    return ResourceInfo(uri=str(r.uri), name=r.name or "", title=r.title, description=r.description or "",
+                        mime_type=r.mime_type, size=r.size)
+
+
+def _template_info(t: Any) -> ResourceTemplateInfo:
+    return ResourceTemplateInfo(uri_template=str(t.uri_template), name=t.name or "", title=t.title,
+                                description=t.description or "", mime_type=t.mime_type)
+
+
+def _resource_content(c: Any) -> ResourceContent:
+    import base64
+    import binascii
+
+    blob = getattr(c, "blob", None)
+    if blob is not None:
+        try:
+            size = len(base64.b64decode(blob, validate=False))
+        except (binascii.Error, ValueError):
+            size = len(blob) * 3 // 4
+        return ResourceContent(uri=str(c.uri), mime_type=c.mime_type, blob=blob, size=size)
+    text = getattr(c, "text", "") or ""
+    return ResourceContent(uri=str(c.uri), mime_type=c.mime_type, text=text, size=len(text.encode()))
+
+
+def _prompt_info(p: Any) -> PromptInfo:
+    return PromptInfo(name=p.name, title=p.title, description=p.description or "",
+                      arguments=[PromptArgumentInfo(name=a.name, description=a.description or "",
+                                                    required=bool(a.required)) for a in p.arguments or []])
+
+
+def _prompt_message(m: Any) -> PromptMessageView:
+    content = m.content
+    kind = getattr(content, "type", "text")
+    if kind == "text":
+        return PromptMessageView(role=m.role, text=content.text)
+    if kind == "resource":
+        inner = content.resource
+        text = getattr(inner, "text", None)
+        return PromptMessageView(role=m.role, kind="resource",
+                                 text=text if text is not None else f"[resource {inner.uri}, {inner.mime_type or 'binary'}]")
+    if kind == "resource_link":
+        return PromptMessageView(role=m.role, kind=kind, text=f"[link to {content.uri}]")
+    mime = getattr(content, "mime_type", None) or kind
+    return PromptMessageView(role=m.role, kind=kind, text=f"[{kind}, {mime}]")
+
+
+def _template_matches(template: str, uri: str) -> bool:
+    """Whether ``uri`` fits an RFC 6570 level-1 template such as ``note://shelf/{name}``."""
+    import re
+
+    pattern = "".join("[^/]+" if part.startswith("{") else re.escape(part)
+                      for part in re.split(r"(\{[^}]*\})", template) if part)
+    return re.fullmatch(pattern, uri) is not None
+
+
+def _server_info(client: Any, fallback_name: str) -> ServerInfo:
+    """What the negotiated connection knows of the server (2026-era servers may not name themselves)."""
+    impl = client.server_info
+    caps = client.server_capabilities
     return ServerInfo(
-        name=impl.name,
-        version=impl.version or "",
+        name=impl.name if impl is not None else fallback_name,
+        version=(impl.version or "") if impl is not None else "",
         title=getattr(impl, "title", None),
-        protocol_version=str(init.protocol_version),
-        capabilities=caps,
-        instructions=init.instructions,
+        protocol_version=str(client.protocol_version),
+        capabilities=caps.model_dump(mode="json", exclude_none=True, by_alias=True) if caps else {},
+        instructions=client.instructions,
     )
+
+
+def _client_info() -> Any:
+    from mcp.types import Implementation
+
+    from . import __version__
+
+    return Implementation(name="mcp-kernel", version=__version__)
 
 
 def _leaf_errors(exc: BaseException) -> list[BaseException]:
@@ -135,7 +232,7 @@ class Connection:
         self.connect_timeout = connect_timeout
         self.log_path = (logs or log_dir()) / f"{_safe_filename(spec.name)}.log"
         self.info: ServerInfo | None = None
-        self._session: ClientSession | None = None
+        self._session: Client | None = None
         self._owner: asyncio.Task[None] | None = None
         self._closing: asyncio.Event | None = None
         self._log_offset = 0
@@ -148,6 +245,9 @@ class Connection:
         self._garbled: set[asyncio.Future[str]] = set()
         self._tools: list[ToolInfo] | None = None
         self._connect_lock: asyncio.Lock | None = None
+        # What roots/list answers. Empty by default on purpose: a server such as server-filesystem replaces
+        # the directories it was started with by any non-empty roots a client sends.
+        self.roots: list[Path] = []
 
     # ---- state -------------------------------------------------------------------------------
     @property
@@ -202,12 +302,12 @@ class Connection:
 
     async def _astart(self) -> ServerInfo:
         loop = asyncio.get_running_loop()
-        ready: asyncio.Future[tuple[Any, Any]] = loop.create_future()
+        ready: asyncio.Future[Client] = loop.create_future()
         self._closing = asyncio.Event()
         self._open_log()
         self._owner = loop.create_task(self._own(ready, self._closing), name=f"mcp-server:{self.spec.name}")
         try:
-            session, init = await asyncio.wait_for(asyncio.shield(ready), self.connect_timeout)
+            session = await asyncio.wait_for(asyncio.shield(ready), self.connect_timeout)
         except TimeoutError:
             await self._astop()
             raise ServerStartError(
@@ -221,7 +321,7 @@ class Connection:
             await asyncio.sleep(0.05)  # let the dying process flush stderr so its last words are quoted
             raise ServerStartError(str(exc), server=self.spec.name, log_tail=self.log_tail()) from None
         self._session = session
-        self.info = _server_info(init)
+        self.info = _server_info(session, self.spec.name)
         self._tools = None
         self._pgid = _find_tagged_child(self._tag) if self.spec.transport == "stdio" else None
         return self.info
@@ -241,16 +341,31 @@ class Connection:
         self._errlog.flush()
         self._log_offset = self._errlog.tell()
 
-    async def _own(self, ready: asyncio.Future[tuple[Any, Any]], closing: asyncio.Event) -> None:
-        """The task that owns the transport and session for their whole life."""
-        from mcp import ClientSession
+    async def _own(self, ready: asyncio.Future[Client], closing: asyncio.Event) -> None:
+        """The task that owns the transport and the negotiated client for their whole life.
 
+        ``mode="auto"`` asks ``server/discover`` at 2026-07-28 first and falls back to the ``initialize``
+        handshake (2025-11-25 and older) for servers that only speak those. Declaring elicitation,
+        sampling and roots callbacks makes servers publish the tools that need them.
+        """
+        from mcp import Client
+
+        client = Client(
+            self._transport(),
+            mode="auto",
+            cache=None,  # tools are cached here, per connection, until a refresh or a reconnect
+            client_info=_client_info(),
+            message_handler=self._on_message,
+            elicitation_callback=self._on_elicit,
+            sampling_callback=self._on_sampling,
+            list_roots_callback=self._on_roots,
+            logging_callback=self._on_log,
+            log_level="info",
+        )
         try:
-            async with self._transport() as (read, write), \
-                    ClientSession(read, write, message_handler=self._on_message) as session:
-                init = await session.initialize()
+            async with client:
                 if not ready.done():
-                    ready.set_result((session, init))
+                    ready.set_result(client)
                 await closing.wait()
         except BaseException as exc:  # noqa: BLE001 - reported to whoever waits for the handshake
             if not ready.done():
@@ -324,11 +439,8 @@ class Connection:
         await self.aconnect()
         tools: list[ToolInfo] = []
         cursor: str | None = None
-        from mcp.types import PaginatedRequestParams
-
         for _ in range(_MAX_PAGES):
-            params = PaginatedRequestParams(cursor=cursor) if cursor else None
-            page = await self._request(lambda s, p=params: s.list_tools(params=p), "tools/list", self.timeout)
+            page = await self._request(lambda s, c=cursor: s.list_tools(cursor=c), "tools/list", self.timeout)
             tools.extend(_tool_info(t) for t in page.tools)
             cursor = page.next_cursor
             if not cursor:
@@ -371,6 +483,130 @@ class Connection:
             duration_ms=(time.perf_counter() - started) * 1000,
         )
 
+    async def _apaginate(self, fetch: Callable[[Client, str | None], Any], items: str, what: str) -> list[Any]:
+        """Every item of a paginated list request, following ``next_cursor`` to the last page."""
+        await self.aconnect()
+        found: list[Any] = []
+        cursor: str | None = None
+        for _ in range(_MAX_PAGES):
+            page = await self._request(lambda s, c=cursor: fetch(s, c), what, self.timeout)
+            found.extend(getattr(page, items))
+            cursor = page.next_cursor
+            if not cursor:
+                return found
+        raise ServerError(f"Server {self.spec.name!r} returned more than {_MAX_PAGES} pages of {what}.")
+
+    def _offers(self, capability: str) -> bool:
+        return self.info is not None and capability in self.info.capabilities
+
+    async def alist_resources(self) -> ResourceList:
+        """Every resource and resource template the server publishes (empty when it has none)."""
+        await self.aconnect()
+        if not self._offers("resources"):
+            return ResourceList(server=self.spec.name)
+        resources = await self._apaginate(lambda s, c: s.list_resources(cursor=c), "resources", "resources/list")
+        templates = await self._apaginate(lambda s, c: s.list_resource_templates(cursor=c), "resource_templates",
+                                          "resources/templates/list")
+        return ResourceList(server=self.spec.name, resources=[_resource_info(r) for r in resources],
+                            templates=[_template_info(t) for t in templates])
+
+    async def aread_resource(self, uri: str, *, timeout: float | None = None) -> ResourceRead:
+        """Read one resource by URI: its text parts and its blobs (base64, with their decoded size).
+
+        An unknown URI raises :class:`ResourceNotFound` listing what the server does publish.
+        """
+        await self.aconnect()
+        started = time.perf_counter()
+        try:
+            result = await self._request(lambda s: s.read_resource(uri), f"resources/read {uri!r}",
+                                         self.timeout if timeout is None else timeout)
+        except (ServerTimeout, ServerCrashed):
+            raise
+        except (ServerError, ToolCallError) as exc:
+            listing = await self.alist_resources() if self._offers("resources") else ResourceList(server=self.spec.name)
+            known = {r.uri for r in listing.resources}
+            if uri not in known and not any(_template_matches(t.uri_template, uri) for t in listing.templates):
+                shown = ", ".join(sorted(known)[:8]) + (" ..." if len(known) > 8 else "")
+                raise ResourceNotFound(
+                    f"Server {self.spec.name!r} has no resource {uri!r} ({exc}). "
+                    + (f"It publishes: {shown}. " if known else "It publishes no resources. ")
+                    + f"List them with `%mcp resources {self.spec.name}`.",
+                    server=self.spec.name,
+                ) from None
+            raise
+        return ResourceRead(server=self.spec.name, uri=uri, contents=[_resource_content(c) for c in result.contents],
+                            duration_ms=(time.perf_counter() - started) * 1000)
+
+    async def alist_prompts(self) -> PromptList:
+        """Every prompt the server publishes (empty when it has none)."""
+        await self.aconnect()
+        if not self._offers("prompts"):
+            return PromptList(server=self.spec.name)
+        prompts = await self._apaginate(lambda s, c: s.list_prompts(cursor=c), "prompts", "prompts/list")
+        return PromptList(server=self.spec.name, prompts=[_prompt_info(p) for p in prompts])
+
+    async def aget_prompt(self, name: str, arguments: dict[str, str] | None = None) -> PromptView:
+        """One prompt filled in with ``arguments``; a missing required argument raises before anything is sent."""
+        arguments = {k: str(v) for k, v in (arguments or {}).items()}
+        listing = await self.alist_prompts()
+        prompt = next((p for p in listing.prompts if p.name == name), None)
+        if prompt is None:
+            names = ", ".join(p.name for p in listing.prompts) or "none"
+            raise PromptNotFound(f"Server {self.spec.name!r} has no prompt {name!r}. Its prompts: {names}. "
+                                 f"List them with `%mcp prompts {self.spec.name}`.", server=self.spec.name)
+        missing = [a.name for a in prompt.arguments if a.required and a.name not in arguments]
+        if missing:
+            usage = " ".join(f"{a.name}=..." for a in prompt.arguments if a.required)
+            raise PromptArgumentMissing(
+                f"Prompt {name!r} of server {self.spec.name!r} needs the argument"
+                f"{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}. "
+                f"Give it as `%mcp prompt {self.spec.name} {name} {usage}`.")
+        result = await self._request(lambda s: s.get_prompt(name, arguments), f"prompts/get {name!r}", self.timeout)
+        return PromptView(server=self.spec.name, prompt=name, arguments=arguments,
+                          description=result.description or prompt.description,
+                          messages=[_prompt_message(m) for m in result.messages])
+
+    # ---- what a server asks of the client -------------------------------------------------------
+    async def _on_elicit(self, context: Any, params: Any) -> Any:
+        """A server asks for input: nobody can answer here yet, so decline and say why in the log."""
+        from mcp.types import ElicitResult
+
+        self._note(f"declined an elicitation ({getattr(params, 'message', '')!r}): no person is attached "
+                   "to answer it")
+        return ElicitResult(action="decline")
+
+    async def _on_sampling(self, context: Any, params: Any) -> Any:
+        """A server asks the client's model to write: mcp-kernel has none, so refuse plainly."""
+        from mcp.types import INVALID_REQUEST, ErrorData
+
+        self._note("refused a sampling request: mcp-kernel has no language model to sample from")
+        return ErrorData(code=INVALID_REQUEST, message="mcp-kernel has no language model: sampling is not "
+                         "available from this client. Call the tool from an agent that has one.")
+
+    async def _on_roots(self, context: Any) -> Any:
+        """The directories the server may work in (``roots``; none unless set, so servers keep their own)."""
+        from mcp.types import ListRootsResult, Root
+
+        return ListRootsResult(roots=[Root(uri=path.resolve().as_uri(), name=path.name or str(path))
+                                      for path in self.roots])
+
+    async def _on_log(self, params: Any) -> None:
+        """A ``notifications/message`` from the server: kept in its log, read with ``%mcp logs``."""
+        data = params.data if isinstance(params.data, str) else _json_line(params.data)
+        logger = f" {params.logger}" if params.logger else ""
+        self._note(f"[{params.level}{logger}] {data}")
+
+    def _note(self, line: str) -> None:
+        """Append one line to the server's log (the file its stderr goes to), opening it for HTTP servers."""
+        try:
+            if self._errlog is None or self._errlog.closed:
+                self.log_path.parent.mkdir(parents=True, exist_ok=True)
+                self._errlog = open(self.log_path, "a", encoding="utf-8", errors="replace")  # noqa: SIM115 - kept open
+            self._errlog.write(f"mcp-kernel: {line[:2000]}\n")
+            self._errlog.flush()
+        except (OSError, ValueError):
+            pass
+
     async def _on_message(self, message: Any) -> None:
         """Server notifications and transport faults. A garbled JSON-RPC reply fails the requests in flight
         at once (which one it answered cannot be known), instead of leaving them to time out; other stray
@@ -381,7 +617,7 @@ class Connection:
                 if not waiter.done():
                     waiter.set_result(text)
 
-    async def _request(self, send: Callable[[ClientSession], Any], what: str, timeout: float) -> Any:
+    async def _request(self, send: Callable[[Client], Any], what: str, timeout: float) -> Any:
         from mcp import MCPError
 
         session = self._session
@@ -458,6 +694,22 @@ class Connection:
         """Call ``tool`` with ``arguments``; see :meth:`acall_tool`."""
         wait = self.connect_timeout + (self.timeout if timeout is None else timeout) + _GRACE
         return _run(self.acall_tool(tool, arguments, timeout=timeout, progress=progress), wait, self.spec.name)
+
+    def list_resources(self) -> ResourceList:
+        """Every resource and resource template; see :meth:`alist_resources`."""
+        return _run(self.alist_resources(), self.connect_timeout + 2 * self.timeout + _GRACE, self.spec.name)
+
+    def read_resource(self, uri: str, *, timeout: float | None = None) -> ResourceRead:
+        """Read one resource; see :meth:`aread_resource`."""
+        wait = self.connect_timeout + 3 * (self.timeout if timeout is None else timeout) + _GRACE
+        return _run(self.aread_resource(uri, timeout=timeout), wait, self.spec.name)
+
+    def list_prompts(self) -> PromptList:
+        return _run(self.alist_prompts(), self.connect_timeout + self.timeout + _GRACE, self.spec.name)
+
+    def get_prompt(self, name: str, arguments: dict[str, str] | None = None) -> PromptView:
+        """One prompt filled in; see :meth:`aget_prompt`."""
+        return _run(self.aget_prompt(name, arguments), self.connect_timeout + 2 * self.timeout + _GRACE, self.spec.name)
 
     def close(self) -> None:
         """Stop the server; safe to call twice."""
@@ -589,6 +841,15 @@ def _http_transport(url: str, headers: dict[str, str]) -> Any:
                 yield streams[0], streams[1]
 
     return transport()
+
+
+def _json_line(data: Any) -> str:
+    import json
+
+    try:
+        return json.dumps(data, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return repr(data)
 
 
 def _safe_filename(name: str) -> str:

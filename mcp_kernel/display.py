@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from .models import SandboxSessionList, CallResult, CellTokens, DebugReport, DemoReport, ExecutionResult, FileView, GenerateReport, Introspection, KernelspecResult, LogExcerpt, PluginInfo, PluginList, SearchResults, ServerList, SessionStats, SettingsReport, TokenReport, ToolInfo, ValidationReport
+from .models import SandboxSessionList, CallResult, CellTokens, DebugReport, DemoReport, ExecutionResult, FileView, GenerateReport, Introspection, KernelspecResult, LogExcerpt, PluginInfo, PluginList, PromptList, PromptView, ResourceList, ResourceRead, SearchResults, ServerList, SessionStats, SettingsReport, TokenReport, ToolInfo, ValidationReport
 from .sandbox.policy import ZONEINFO_DIR
 from .vfs import TreeNode
 
@@ -497,3 +497,56 @@ def _sandbox_sessions_sections(obj: SandboxSessionList) -> tuple[str, Sections]:
 
 
 _sections(SandboxSessionList, _sandbox_sessions_sections)
+
+
+# ---- resources and prompts --------------------------------------------------------------------------------
+@renders(ResourceList, html="display/resources.html.j2")
+def _(obj: ResourceList) -> str:
+    if not obj.resources and not obj.templates:
+        return f"{obj.server}: no resources"
+    lines = [f"{obj.server}: {len(obj.resources)} resources, {len(obj.templates)} templates"]
+    if obj.resources:
+        lines += ["", table(["uri", "name", "type", "description"],
+                            [[r.uri, r.name, r.mime_type or "", _one_line(r.description)] for r in obj.resources])]
+    if obj.templates:
+        lines += ["", table(["template", "name", "type", "description"],
+                            [[t.uri_template, t.name, t.mime_type or "", _one_line(t.description)]
+                             for t in obj.templates])]
+    return "\n".join(lines)
+
+
+def content_body(content: Any) -> str:
+    """How one resource part reads: pretty JSON, the text, or a blob's size and type."""
+    if content.is_binary:
+        return f"[binary: {filesize(content.size)}, {content.mime_type or 'unknown type'}]"
+    parsed = content.parsed
+    if parsed is not None and isinstance(parsed, (dict, list)):
+        return json.dumps(parsed, indent=2, ensure_ascii=False)
+    return content.text or ""
+
+
+@renders(ResourceRead, html="display/resource.html.j2")
+def _(obj: ResourceRead) -> str:
+    parts = [f"{obj.server} {obj.uri}: {len(obj.contents)} part{'s' if len(obj.contents) != 1 else ''} "
+             f"in {obj.duration_ms:.0f} ms"]
+    for content in obj.contents:
+        head = f"--- {content.uri} ({content.mime_type or 'no type'}, {filesize(content.size)})"
+        parts += [head, content_body(content)]
+    return "\n".join(parts)
+
+
+@renders(PromptList, html="display/prompts.html.j2")
+def _(obj: PromptList) -> str:
+    if not obj.prompts:
+        return f"{obj.server}: no prompts"
+    rows = [[p.name, " ".join(f"{a.name}{'' if a.required else '?'}" for a in p.arguments), _one_line(p.description)]
+            for p in obj.prompts]
+    return f"{obj.server}: {len(obj.prompts)} prompts (? = optional)\n" + table(["prompt", "arguments", "description"], rows)
+
+
+@renders(PromptView, html="display/prompt.html.j2")
+def _(obj: PromptView) -> str:
+    lines = [f"{obj.server}.{obj.prompt}" + (f": {obj.description}" if obj.description else "")]
+    for message in obj.messages:
+        lines += ["", f"[{message.role}]", textwrap.indent(message.text, "  ")]
+    return "\n".join(lines)

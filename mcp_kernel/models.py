@@ -62,6 +62,16 @@ __all__ = [
     "PluginList",
     "SandboxSessionInfo",
     "SandboxSessionList",
+    "ResourceInfo",
+    "ResourceTemplateInfo",
+    "ResourceList",
+    "ResourceContent",
+    "ResourceRead",
+    "PromptArgumentInfo",
+    "PromptInfo",
+    "PromptList",
+    "PromptMessageView",
+    "PromptView",
 ]
 
 
@@ -585,3 +595,119 @@ class SandboxSessionList(_Model):
     max_sessions: int
     memory_reserved_mb: int
     memory_budget_mb: int | None = None
+
+
+# ---- resources and prompts ----------------------------------------------------------------------------------
+class ResourceInfo(_Model):
+    """One resource as published by ``resources/list``."""
+
+    uri: str
+    name: str = ""
+    title: str | None = None
+    description: str = ""
+    mime_type: str | None = None
+    size: int | None = None
+
+
+class ResourceTemplateInfo(_Model):
+    """One parameterised resource (``resources/templates/list``), e.g. ``note://shelf/{name}``."""
+
+    uri_template: str
+    name: str = ""
+    title: str | None = None
+    description: str = ""
+    mime_type: str | None = None
+
+
+class ResourceList(_Model):
+    """Every resource and resource template of one server."""
+
+    server: str
+    resources: list[ResourceInfo] = Field(default_factory=list)
+    templates: list[ResourceTemplateInfo] = Field(default_factory=list)
+
+
+class ResourceContent(_Model):
+    """One part of a read resource: ``text``, or ``blob`` (base64) with its decoded ``size``.
+
+    >>> ResourceContent(uri="image://x", mime_type="image/png", blob="AAEC", size=3).is_binary
+    True
+    """
+
+    uri: str
+    mime_type: str | None = None
+    text: str | None = None
+    blob: str | None = None
+    size: int = 0
+
+    @property
+    def is_binary(self) -> bool:
+        return self.blob is not None
+
+    @property
+    def parsed(self) -> Any:
+        """The text parsed as JSON when it is JSON (whatever the declared type), else None."""
+        if self.text is None:
+            return None
+        try:
+            return json.loads(self.text)
+        except ValueError:
+            return None
+
+    def data(self) -> bytes:
+        """The content's bytes (a blob decoded, or the text as UTF-8)."""
+        import base64
+
+        return base64.b64decode(self.blob) if self.blob is not None else (self.text or "").encode()
+
+
+class ResourceRead(_Model):
+    """The outcome of one ``resources/read``."""
+
+    server: str
+    uri: str
+    contents: list[ResourceContent] = Field(default_factory=list)
+    duration_ms: float = 0.0
+
+    @property
+    def text(self) -> str:
+        """Every text part, joined (blobs left out)."""
+        return "\n".join(c.text for c in self.contents if c.text is not None)
+
+
+class PromptArgumentInfo(_Model):
+    name: str
+    description: str = ""
+    required: bool = False
+
+
+class PromptInfo(_Model):
+    """One prompt as published by ``prompts/list``."""
+
+    name: str
+    title: str | None = None
+    description: str = ""
+    arguments: list[PromptArgumentInfo] = Field(default_factory=list)
+
+
+class PromptList(_Model):
+    server: str
+    prompts: list[PromptInfo] = Field(default_factory=list)
+
+
+class PromptMessageView(_Model):
+    """One turn of a prompt: who speaks and what (text, or a short note for images, audio, resources)."""
+
+    role: str
+    text: str
+    kind: str = "text"
+
+
+class PromptView(_Model):
+    """The outcome of one ``prompts/get``: a conversation to hand to a model."""
+
+    server: str
+    prompt: str
+    arguments: dict[str, str] = Field(default_factory=dict)
+    description: str = ""
+    messages: list[PromptMessageView] = Field(default_factory=list)

@@ -17,6 +17,10 @@ from .errors import MCPKernelError, ServerNotFound
 from .models import (
     CallResult,
     Introspection,
+    PromptList,
+    PromptView,
+    ResourceList,
+    ResourceRead,
     SearchResults,
     ServerEntry,
     ServerList,
@@ -132,6 +136,26 @@ class Servers:
     def acall(self, server: str, tool: str, arguments: dict[str, Any], timeout: float) -> Coroutine[Any, Any, CallResult]:
         """The coroutine of one call, to run on the loop thread (the sandbox bridge's way in)."""
         return self.connection(server).acall_tool(tool, arguments, timeout=timeout)
+
+    def resources(self, server: str) -> ResourceList:
+        """The resources and resource templates ``server`` publishes."""
+        return self.connection(server).list_resources()
+
+    def read_resource(self, server: str, uri: str, *, timeout: float | None = None) -> ResourceRead:
+        """Read one resource of ``server`` by URI."""
+        return self.connection(server).read_resource(uri, timeout=timeout)
+
+    def aread_resource(self, server: str, uri: str, timeout: float) -> Coroutine[Any, Any, ResourceRead]:
+        """The coroutine of one read, to run on the loop thread (the sandbox bridge's way in)."""
+        return self.connection(server).aread_resource(uri, timeout=timeout)
+
+    def prompts(self, server: str) -> PromptList:
+        """The prompts ``server`` publishes."""
+        return self.connection(server).list_prompts()
+
+    def prompt(self, server: str, name: str, arguments: dict[str, str] | None = None) -> PromptView:
+        """One prompt of ``server`` filled in with ``arguments``."""
+        return self.connection(server).get_prompt(name, arguments)
 
     def validate(self, names: Iterable[str] | None = None) -> ValidationReport:
         """Start each server, do the handshake and list its tools; report what failed and why."""

@@ -32,6 +32,10 @@ from .models import (
     GenerateReport,
     Introspection,
     PluginInfo,
+    PromptList,
+    PromptView,
+    ResourceList,
+    ResourceRead,
     SandboxSessionList,
     SearchResults,
     ServerList,
@@ -149,6 +153,26 @@ class Session:
     def acall(self, server: str, tool: str, arguments: dict[str, Any], timeout: float) -> Any:
         """The coroutine of one tool call, to run on the loop thread (what the sandbox bridge uses)."""
         return self._servers.acall(server, tool, arguments, timeout)
+
+    def resources(self, server: str) -> ResourceList:
+        """The resources and resource templates ``server`` publishes."""
+        return self._servers.resources(server)
+
+    def read_resource(self, server: str, uri: str, *, timeout: float | None = None) -> ResourceRead:
+        """Read one resource of ``server`` by URI (text, or blobs with their size and type)."""
+        return self._servers.read_resource(server, uri, timeout=timeout)
+
+    def aread_resource(self, server: str, uri: str, timeout: float) -> Any:
+        """The coroutine of one read, for the sandbox bridge."""
+        return self._servers.aread_resource(server, uri, timeout)
+
+    def prompts(self, server: str) -> PromptList:
+        """The prompts ``server`` publishes, with their arguments."""
+        return self._servers.prompts(server)
+
+    def prompt(self, server: str, name: str, arguments: dict[str, str] | None = None) -> PromptView:
+        """Prompt ``name`` of ``server`` filled in with ``arguments``: a conversation."""
+        return self._servers.prompt(server, name, arguments)
 
     def validate(self, names: Iterable[str] | None = None) -> ValidationReport:
         """Start each server, do the handshake and list its tools; report what failed and why."""

@@ -243,3 +243,41 @@ def test_a_reply_that_cannot_be_read_is_reported_at_once(tool: str, message: str
             pool.call_tool("malformed", tool)
         assert time.monotonic() - started < 10, "not after the 60 s timeout"
         assert "did not answer" not in str(caught.value)
+
+
+# ---- both protocol eras, one client ---------------------------------------------------------------------
+def test_a_2026_server_is_reached_without_a_handshake_and_a_2025_one_with_it(
+        pool: ConnectionPool, everything_spec: ServerSpec) -> None:
+    pool.add(our_server("library"))
+    pool.add(everything_spec)
+    assert pool.get("library").connect().protocol_version == "2026-07-28"
+    legacy = pool.get("everything").connect()
+    assert legacy.protocol_version == "2025-11-25"
+    assert legacy.name == "mcp-servers/everything"
+    assert pool.call_tool("library", "whoami").value["protocol"] == "2026-07-28"
+    assert pool.call_tool("everything", "echo", {"message": "old era"}).text == "Echo: old era"
+
+
+def test_the_client_names_itself_and_declares_what_it_can_answer(pool: ConnectionPool) -> None:
+    from mcp_kernel import __version__
+
+    pool.add(our_server("library"))
+    seen = pool.call_tool("library", "whoami").value
+    assert seen["client"] == "mcp-kernel" and seen["version"] == __version__
+    assert {"elicitation", "sampling", "roots"} <= set(seen["capabilities"])
+
+
+def test_server_everything_lists_the_tools_that_need_client_capabilities(
+        pool: ConnectionPool, everything_spec: ServerSpec) -> None:
+    pool.add(everything_spec)
+    names = {t.name for t in pool.list_tools("everything")}
+    # 13 without client capabilities; these four appear once elicitation, sampling and roots are declared.
+    assert {"trigger-elicitation-request", "trigger-sampling-request", "get-roots-list"} <= names
+    assert len(names) == 17
+
+
+def test_a_sampling_request_is_refused_with_the_reason(pool: ConnectionPool, everything_spec: ServerSpec) -> None:
+    pool.add(everything_spec)
+    result = pool.call_tool("everything", "trigger-sampling-request", {"prompt": "hello"})
+    assert result.is_error or "no language model" in result.text
+    assert "no language model" in (result.text + pool.get("everything").log_tail(50))

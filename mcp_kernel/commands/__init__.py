@@ -55,11 +55,12 @@ class _HelpShown(Exception):
 
 
 def _commands() -> dict[str, Command]:
-    from . import call, completions, debug, demo, execute, generate, introspect, kernelspec, plugin, search, serve, server, servers, settings, tokens
+    from . import call, completions, debug, demo, execute, generate, introspect, kernelspec, plugin, resources, search, serve, server, servers, settings, tokens
 
     found = [
         servers.ADD, servers.LOAD, servers.REMOVE, servers.SERVERS,
-        introspect.COMMAND, generate.GENERATE, generate.VFS, generate.CAT, search.COMMAND, tokens.COMMAND, plugin.COMMAND, call.COMMAND, servers.LOGS, execute.EXECUTE, execute.POLICY, execute.STATS,
+        introspect.COMMAND, generate.GENERATE, generate.VFS, generate.CAT, search.COMMAND, tokens.COMMAND, plugin.COMMAND, call.COMMAND,
+        resources.RESOURCES, resources.READ, resources.PROMPTS, resources.PROMPT, servers.LOGS, execute.EXECUTE, execute.POLICY, execute.STATS,
         execute.RESET, execute.SESSION, execute.SANDBOX, server.COMMAND, demo.COMMAND, serve.COMMAND,
         kernelspec.INSTALL, kernelspec.UNINSTALL, settings.COMMAND, debug.COMMAND, completions.COMMAND,
     ]

@@ -143,9 +143,14 @@ class Bridge:
         timeout: float = 30.0,
         cache: ResultCache | None = None,
         use_cache: bool = True,
+        aread: Callable[[str, str, float], Any] | None = None,
+        max_resource_bytes: int = 8 * 1024 * 1024,
     ) -> None:
         self.lookup = lookup
         self.acall = acall
+        # How resources are read: given, or the read of the object whose ``acall`` this is (a Session).
+        self.aread = aread or getattr(getattr(acall, "__self__", None), "aread_resource", None)
+        self.max_resource_bytes = max_resource_bytes
         self.servers = frozenset(servers)
         self.max_param_bytes = max_param_bytes
         self.timeout = timeout
@@ -244,6 +249,44 @@ class Bridge:
         if key is not None:
             self.cache.put(key, value)
         return value, False
+
+    def read_resource(self, server: str, uri: str, scope: Scope | None = None) -> str:
+        """Read one resource for the guest: the allowlist, a size limit and the cell's scope, as for tools.
+
+        Recorded like a call, with the tool named ``resources/read``. Returns the parts as JSON.
+        """
+        started = time.perf_counter()
+        what = "resources/read"
+        try:
+            if server not in self.servers:
+                allowed = ", ".join(sorted(self.servers)) or "none"
+                raise PolicyViolation(f"Server {server!r} is not allowed in this cell (allowed: {allowed}). "
+                                      f"Add it with --servers {','.join(sorted({*self.servers, server}))}.")
+            if self.aread is None:
+                raise ToolCallError("This sandbox's host cannot read resources.", server=server, tool=what)
+            self.limiter.check(server, what)
+            try:
+                read = (scope or Scope()).run(self.aread(server, uri, self.timeout), self.timeout + _CALL_GRACE_S)
+            except ScopeStopped as stop:
+                if stop.reason == "timeout":
+                    raise SandboxTimeout(f"the cell's time limit passed while reading {uri!r} of {server}; "
+                                         "the read was cancelled.") from None
+                raise Interrupted(f"reading {uri!r} of {server} was cancelled ({stop.reason}).") from None
+            except TimeoutError:
+                raise ToolCallError(f"{server} did not answer the read of {uri!r} within {self.timeout:g} s.",
+                                    server=server, tool=what) from None
+            value = json.dumps([c.model_dump(exclude_none=True) for c in read.contents], ensure_ascii=False)
+            if len(value.encode("utf-8", "replace")) > self.max_resource_bytes:
+                raise PolicyViolation(f"Resource {uri!r} of {server} is {len(value):,} bytes; the limit for a "
+                                      f"sandboxed read is {self.max_resource_bytes:,}. Read it outside the sandbox "
+                                      f"with `%mcp read {server} {uri}`.")
+        except MCPKernelError as exc:
+            self._record(CallRecord(server=server, tool=what, duration_ms=_ms(started), bytes_in=len(uri),
+                                    error=f"{type(exc).__name__}: {exc}"))
+            raise
+        self._record(CallRecord(server=server, tool=what, duration_ms=_ms(started), bytes_in=len(uri),
+                                bytes_out=len(value.encode("utf-8", "replace")), result_text=value))
+        return value
 
     def _validate(self, server: str, info: ToolInfo, params: dict[str, Any]) -> None:
         import jsonschema

@@ -193,6 +193,26 @@ class Sandbox:
             log.exception("host error in call-tool %s.%s", server, tool)
             return Variant("err", f"internal error in the host: {type(exc).__name__}: {exc}"[:_MAX_ERROR_TEXT])
 
+    def read_resource(self, server: str, uri: str) -> Any:
+        """The guest's ``read-resource``: through the host's bridge when it can read resources."""
+        from wasmtime.component import Variant
+
+        job = self._job
+        if job is None or job.stop_reason is not None:
+            return Variant("err", _stopped_message(job))
+        reader = getattr(self.host, "read_resource", None)
+        if reader is None:
+            return Variant("err", "SandboxError: this sandbox's host cannot read resources.")
+        try:
+            return Variant("ok", reader(server, uri, job.scope))
+        except BaseException as exc:  # noqa: BLE001 - a host function must never raise into the guest
+            if job.stop_reason is not None:
+                return Variant("err", _stopped_message(job))
+            if isinstance(exc, MCPKernelError):
+                return Variant("err", f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_TEXT])
+            log.exception("host error in read-resource %s %s", server, uri)
+            return Variant("err", f"internal error in the host: {type(exc).__name__}: {exc}"[:_MAX_ERROR_TEXT])
+
     def start_call(self, server: str, tool: str, params_json: str) -> int | str:
         """Start a tool call that runs while the guest goes on (its event loop awaits it); its id.
 

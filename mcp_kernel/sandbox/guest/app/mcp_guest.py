@@ -92,6 +92,16 @@ def call_tool(server, tool, params=None):
     return json.loads(text)
 
 
+def read_resource(server, uri):
+    """Read resource ``uri`` of ``server`` through the host bridge: a list of parts, each a dict with
+    ``uri``, ``mime_type``, ``size`` and ``text`` (or ``blob``, base64)."""
+    try:
+        text = host.read_resource(_text(server), _text(uri))
+    except Err as exc:
+        _raise_from_host(exc.value)
+    return json.loads(text)
+
+
 # ---- asyncio without sockets: an event loop whose "selector" waits on the host's tool calls ---------------
 import asyncio  # noqa: E402
 import asyncio.base_events  # noqa: E402
@@ -223,7 +233,7 @@ def log(level, message):
 
 
 _runtime = types.ModuleType("_mcp_runtime", "The sandbox side of generated MCP tool bindings.")
-for _fn in (call_tool, call_tool_async, get_state, set_state, log, ToolCallError, CellTimeout, HostEventLoop):
+for _fn in (call_tool, call_tool_async, read_resource, get_state, set_state, log, ToolCallError, CellTimeout, HostEventLoop):
     setattr(_runtime, _fn.__name__, _fn)
 sys.modules["_mcp_runtime"] = _runtime
 

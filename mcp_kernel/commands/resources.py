@@ -1,0 +1,68 @@
+"""``resources``, ``read``, ``prompts`` and ``prompt``: what a server offers besides tools."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..errors import UsageError
+from . import Command
+
+
+def _configure_resources(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("server", help="server name")
+
+
+def _run_resources(session: Any, args: argparse.Namespace) -> Any:
+    return session.resources(args.server)
+
+
+def _configure_read(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("server", help="server name")
+    parser.add_argument("uri", help="the resource's URI, as `resources SERVER` lists it (or one a template fits)")
+
+
+def _run_read(session: Any, args: argparse.Namespace) -> Any:
+    return session.read_resource(args.server, args.uri)
+
+
+def _configure_prompts(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("server", help="server name")
+
+
+def _run_prompts(session: Any, args: argparse.Namespace) -> Any:
+    return session.prompts(args.server)
+
+
+def _configure_prompt(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("server", help="server name")
+    parser.add_argument("prompt", help="prompt name")
+    parser.add_argument("arguments", nargs="*", metavar="KEY=VALUE", help="the prompt's arguments")
+
+
+def _run_prompt(session: Any, args: argparse.Namespace) -> Any:
+    return session.prompt(args.server, args.prompt, parse_pairs(args.arguments))
+
+
+def parse_pairs(words: list[str]) -> dict[str, str]:
+    """``["city=Paris", "state=Île de France"]`` -> a dict; a word without ``=`` is a usage error.
+
+    >>> parse_pairs(["a=1", "b=x=y"])
+    {'a': '1', 'b': 'x=y'}
+    """
+    pairs: dict[str, str] = {}
+    for word in words:
+        key, sep, value = word.partition("=")
+        if not sep or not key:
+            raise UsageError(f"prompt arguments are KEY=VALUE words; got {word!r}")
+        pairs[key] = value
+    return pairs
+
+
+RESOURCES = Command("resources", "List a server's resources and resource templates.", _configure_resources,
+                    _run_resources)
+READ = Command("read", "Read one resource of a server by URI (text, JSON, or a blob's size and type).",
+               _configure_read, _run_read)
+PROMPTS = Command("prompts", "List a server's prompts and their arguments.", _configure_prompts, _run_prompts)
+PROMPT = Command("prompt", "Get one prompt filled in with KEY=VALUE arguments, shown as a conversation.",
+                 _configure_prompt, _run_prompt)
