@@ -28,13 +28,15 @@ from typing import IO, TYPE_CHECKING, Any
 from . import runtime
 from .config import log_dir
 from .errors import (
+    PromptArgumentMissing,
+    PromptNotFound,
+    ResourceNotFound,
     ServerCrashed,
     ServerError,
     ServerNotFound,
     ServerStartError,
     ServerTimeout,
     ToolCallError,
-    UsageError,
 )
 from .models import (
     CallResult,
@@ -62,18 +64,6 @@ __all__ = ["Connection", "ConnectionPool", "ResourceNotFound", "PromptNotFound",
 
 
 # These belong in errors.py's tree (ServerError / UsageError branches); kept here until it grows them.
-class ResourceNotFound(ServerError):
-    """The server publishes no resource at that URI, and no template matches it."""
-
-
-class PromptNotFound(ServerError):
-    """The server publishes no prompt of that name."""
-
-
-class PromptArgumentMissing(UsageError):
-    """A prompt was asked for without one of its required arguments."""
-
-
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_CONNECT_TIMEOUT = 30.0
 _LOG_TAIL_LINES = 20

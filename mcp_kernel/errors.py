@@ -4,11 +4,14 @@
 MCPKernelError                  root: catch this to catch everything we raise on purpose
 ├── ConfigError                 a settings or mcp.json problem (names file, server and field)
 ├── UsageError                  a command line or magic line that does not parse
+│   └── PromptArgumentMissing   a prompt asked for without one of its required arguments
 ├── ServerError                 an MCP server could not be reached or misbehaved
 │   ├── ServerNotFound          no server of that name is configured or connected
 │   ├── ServerStartError        the server did not start or died before the handshake
 │   ├── ServerTimeout           the server did not answer within the timeout
-│   └── ServerCrashed           the server died while a call was in flight
+│   ├── ServerCrashed           the server died while a call was in flight
+│   ├── ResourceNotFound        the server publishes no resource at that URI (and no template matches it)
+│   └── PromptNotFound          the server publishes no prompt of that name
 ├── ToolError                   a problem with one tool
 │   ├── ToolNotFound            the server publishes no tool of that name
 │   └── ToolCallError           the server answered the call with an error result
@@ -45,6 +48,9 @@ __all__ = [
     "ServerStartError",
     "ServerTimeout",
     "ServerCrashed",
+    "ResourceNotFound",
+    "PromptNotFound",
+    "PromptArgumentMissing",
     "ToolError",
     "ToolNotFound",
     "ToolCallError",
@@ -120,6 +126,18 @@ class ServerTimeout(ServerError):
 
 class ServerCrashed(ServerError):
     """The server died while a call was in flight; the next call starts it again."""
+
+
+class ResourceNotFound(ServerError):
+    """The server publishes no resource at that URI, and no template matches it."""
+
+
+class PromptNotFound(ServerError):
+    """The server publishes no prompt of that name."""
+
+
+class PromptArgumentMissing(UsageError):
+    """A prompt was asked for without one of its required arguments."""
 
 
 class ToolError(MCPKernelError):

@@ -262,7 +262,7 @@ class Session:
         from .sandbox import Bridge, Sandbox
 
         root = self._session_dirs()
-        bridge = Bridge(lookup=self.tool_info, acall=self.acall)
+        bridge = Bridge(lookup=self.tool_info, acall=self.acall, aread=self.aread_resource)
         tools = self.bindings.sync(root / "mcp-tools")
         # A directory of its own even when a handle is reused after a close (the old one is being removed).
         workspace = Path(tempfile.mkdtemp(prefix=f"{handle[:20]}-", dir=_mkdir(root / "workspaces")))

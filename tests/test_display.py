@@ -169,7 +169,9 @@ def samples() -> list[object]:
     from mcp_kernel.display import ExecutionFooter
     from mcp_kernel.models import (BridgeStats, CallRecord, DebugReport, DemoReport, ExecutionResult, FileView,
                                    GenerateReport,
-                                   GuestError, KernelspecResult, PluginInfo, PluginList, SandboxSessionInfo,
+                                   GuestError, KernelspecResult, PluginInfo, PluginList, PromptArgumentInfo,
+                                   PromptInfo, PromptList, PromptMessageView, PromptView, ResourceContent,
+                                   ResourceInfo, ResourceList, ResourceRead, ResourceTemplateInfo, SandboxSessionInfo,
                                    SandboxSessionList, SessionStats, SettingRow, SettingsReport)
     from mcp_kernel.sandbox.policy import SandboxPolicy
     from mcp_kernel.vfs import VirtualFS
@@ -199,6 +201,13 @@ def samples() -> list[object]:
                     status={"tokenizer": "ok"}),
         SettingsReport(file="/c/config.toml", rows=[SettingRow(name="timeout", value=30.0, source="default")]),
         KernelspecResult(action="installed", name="mcp", path="/k"),
+        ResourceList(server="demo", resources=[ResourceInfo(uri="note://" + HOSTILE, name=HOSTILE, mime_type="text/plain")],
+                     templates=[ResourceTemplateInfo(uri_template="note://{name}", description=HOSTILE)]),
+        ResourceRead(server="demo", uri="note://a", contents=[ResourceContent(uri="note://a", text=HOSTILE)]),
+        PromptList(server="demo", prompts=[PromptInfo(name="p", description=HOSTILE,
+                                                      arguments=[PromptArgumentInfo(name="city", required=True)])]),
+        PromptView(server="demo", prompt="p", arguments={"city": "Paris"},
+                   messages=[PromptMessageView(role="user", text=HOSTILE)]),
         SandboxSessionList(sessions=[SandboxSessionInfo(handle="default", cells=3, idle_s=1.5, memory_limit_mb=256,
                                                         busy=True)], max_sessions=20, memory_reserved_mb=256),
         DemoReport(transport="stdio", introspection=OBJECTS[0], code="print(1)", execution=execution),

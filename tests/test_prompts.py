@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from realservers import our_server
-from mcp_kernel.client import ConnectionPool, PromptArgumentMissing, PromptNotFound
+from mcp_kernel.client import ConnectionPool
+from mcp_kernel.errors import PromptArgumentMissing, PromptNotFound
 from mcp_kernel.display import to_html, to_text
 from mcp_kernel.errors import UsageError
 from mcp_kernel.models import ServerSpec

@@ -149,7 +149,7 @@ class Bridge:
         self.lookup = lookup
         self.acall = acall
         # How resources are read: given, or the read of the object whose ``acall`` this is (a Session).
-        self.aread = aread or getattr(getattr(acall, "__self__", None), "aread_resource", None)
+        self.aread = aread
         self.max_resource_bytes = max_resource_bytes
         self.servers = frozenset(servers)
         self.max_param_bytes = max_param_bytes
