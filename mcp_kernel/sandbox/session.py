@@ -177,21 +177,20 @@ class Sandbox:
         _LIVE.add(self)
 
     # ---- the host imports (called by the guest, on the owner thread) -----------------------------------
-    def call_tool(self, server: str, tool: str, params_json: str) -> Any:
-        from wasmtime.component import Variant
-
+    def call_tool(self, server: str, tool: str, params_json: str) -> str:
+        """The ``call-tool`` import: ``"+"`` and the result's JSON, or ``"-"`` and why it failed."""
         job = self._job
         if job is None or job.stop_reason is not None:
-            return Variant("err", _stopped_message(job))
+            return "-" + _stopped_message(job)
         try:
-            return Variant("ok", self.host.call_tool(server, tool, params_json, job.scope))
+            return "+" + self.host.call_tool(server, tool, params_json, job.scope)
         except BaseException as exc:  # noqa: BLE001 - a host function must never raise into the guest
             if job.stop_reason is not None:
-                return Variant("err", _stopped_message(job))
+                return "-" + _stopped_message(job)
             if isinstance(exc, MCPKernelError):
-                return Variant("err", f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_TEXT])
+                return "-" + f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_TEXT]
             log.exception("host error in call-tool %s.%s", server, tool)
-            return Variant("err", f"internal error in the host: {type(exc).__name__}: {exc}"[:_MAX_ERROR_TEXT])
+            return "-" + f"internal error in the host: {type(exc).__name__}: {exc}"[:_MAX_ERROR_TEXT]
 
     def read_resource(self, server: str, uri: str) -> Any:
         """The guest's ``read-resource``: through the host's bridge when it can read resources."""

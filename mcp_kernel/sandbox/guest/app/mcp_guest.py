@@ -83,13 +83,15 @@ def _raise_from_host(message):
     raise ToolCallError(message)
 
 
+_DECODE = json.JSONDecoder().raw_decode
+
+
 def call_tool(server, tool, params=None):
     """Call ``tool`` on ``server`` through the host bridge; return the tool's value."""
-    try:
-        text = host.call_tool(_text(server), _text(tool), json.dumps(params or {}))
-    except Err as exc:
-        _raise_from_host(exc.value)
-    return json.loads(text)
+    text = host.call_tool(_text(server), _text(tool), json.dumps(params or {}))
+    if text[:1] != "+":
+        _raise_from_host(text[1:])
+    return _DECODE(text, 1)[0]  # parsed in place: a large result is not copied first
 
 
 def read_resource(server, uri):
