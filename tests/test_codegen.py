@@ -155,10 +155,13 @@ def test_manifest_has_a_schema_hash_per_tool() -> None:
     tools = tool_infos(SCHEMA_TOOLS)
     manifest = json.loads(generate(ServerInfo(name="x", version="2"), tools, server_name="x")["servers/x/manifest.json"])
     assert manifest["server"]["version"] == "2"
-    assert manifest["generator"]["format"] == "1"
+    assert manifest["generator"]["format"] == "2"
     hashes = {t["name"]: t["schema_hash"] for t in manifest["tools"]}
     assert hashes == {t.name: schema_hash(t) for t in tools}
     assert len(set(hashes.values())) == len(tools)
+    # every fact of the schemas stays reachable, however lean the bindings are
+    assert {t["name"]: (t["input_schema"], t["output_schema"]) for t in manifest["tools"]} == {
+        t.name: (t.input_schema, t.output_schema) for t in tools}
 
 
 def test_skill_has_front_matter_and_groups() -> None:
@@ -210,11 +213,11 @@ def test_hostile_descriptions_and_names_stay_inert(text: str, importer) -> None:
     files = generate(ServerInfo(name=text, instructions=text), [tool], server_name="evil-srv",
                      languages=("python", "typescript"))
     for path, code in files.items():
-        if path.endswith(".py"):
+        if path.endswith((".py", ".pyi")):
             tree = ast.parse(code)
             calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
             names = {c.func.id for c in calls if isinstance(c.func, ast.Name)}
-            assert names <= {"TypedDict", "call_tool"}, f"{path} calls {names}"
+            assert names <= {"TypedDict", "call_tool", "call", "locals"}, f"{path} calls {names}"
     module = importer(files, "servers.evil_srv")
     func = next(getattr(module, n) for n in module.__all__)
     sent = []
