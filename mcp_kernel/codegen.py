@@ -51,7 +51,7 @@ import threading
 import types
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import blake3
@@ -254,6 +254,7 @@ class _Interned:
         self.ids: dict[_Struct, int] = {}
         self.structs: list[_Struct] = []
         self.plans: dict[bytes, _Plan] = {}
+        self.servers: dict[tuple[Any, ...], tuple[list[_Plan], dict[str, str]]] = {}
         self.lock = threading.Lock()
 
     def intern(self, struct: _Struct) -> int:
@@ -394,12 +395,15 @@ def _ts(root: dict[str, Any], schema: Any, active: set[str], depth: int = 0) -> 
         if isinstance(props, dict) and props:
             required = schema.get("required")
             required = set(required) if isinstance(required, list) else set()
-            members = [f"{json.dumps(str(k))}{'' if k in required else '?'}: {_ts(root, v, active, depth + 1)};"
+            members = [f"{_json_str(str(k))}{'' if k in required else '?'}: {_ts(root, v, active, depth + 1)};"
                        for k, v in props.items()]
             return "{ " + " ".join(members) + " }"
         extra = schema.get("additionalProperties")
         return f"Record<string, {_ts(root, extra, active, depth + 1) if isinstance(extra, dict) else 'unknown'}>"
     return "unknown"
+
+
+_json_str = json.encoder.encode_basestring_ascii  # json.dumps(a str), without the encoder's set-up per call
 
 
 def _is_literal(value: Any) -> bool:
@@ -458,9 +462,9 @@ class _Plan:
     summary: str  # first sentence, one line, unescaped
     call_extra: str  # ", {'class_': 'class'}, ('key',)" when names differ or a required parameter may be None
     uses: tuple[_Use, ...]
-    manifest: dict[str, Any]
-    ts_params: str
-    ts_result: str | None
+    refs: tuple[int, ...]  # the named types the signature itself mentions, in order
+    manifest: tuple[str, str]  # the tool's manifest line before and after its "files" entry
+    rendered: dict[Any, Any] = field(default_factory=dict)  # views and texts, keyed by what else they depend on
 
 
 def _plan(table: _Interned, tool: ToolInfo, func: str) -> _Plan:
@@ -500,24 +504,36 @@ def _plan(table: _Interned, tool: ToolInfo, func: str) -> _Plan:
     if renames or keep:
         call_extra = f", {renames!r}" if renames else ", None"
         call_extra += f", {keep!r}" if keep else ""
-    ts_params = _ts(schema, schema, set())
-    if not ts_params.startswith("{"):
-        ts_params = "{ }" if ts_params in ("unknown", "Record<string, unknown>") else "{ [key: string]: unknown }"
-    ts_result = None
-    if isinstance(tool.output_schema, dict) and tool.output_schema:
-        ts_result = _ts(tool.output_schema, tool.output_schema, set())
-    manifest = {
-        "name": tool.name,
-        "title": tool.title,
-        "description": tool.description,
-        "annotations": tool.annotations.model_dump(mode="json", exclude_none=True),
-        "input_schema": tool.input_schema,
-        "output_schema": tool.output_schema,
-        "schema_hash": schema_hash(tool),
-    }
+    # The manifest line is json.dumps(entry, sort_keys=True) with "files" (which depends on the server's id)
+    # spliced in between "description" and "input_schema", where sorting puts it.
+    before = json.dumps({"annotations": tool.annotations.model_dump(mode="json", exclude_none=True),
+                         "description": tool.description}, sort_keys=True, ensure_ascii=False)[:-1]
+    after = json.dumps({"input_schema": tool.input_schema, "name": tool.name, "output_schema": tool.output_schema,
+                        "schema_hash": schema_hash(tool), "title": tool.title}, sort_keys=True, ensure_ascii=False)[1:]
+    refs = tuple(_dedupe([sid for text in [*(p.type for p in params), returns] for sid in _refs(text)]))
     return _Plan(tool=tool, func=func, params=tuple(params), returns=returns, docstring=docstring,
                  summary=" ".join(summary_line(description).split()) or tool.name, call_extra=call_extra,
-                 uses=tuple(conv.uses), manifest=manifest, ts_params=ts_params, ts_result=ts_result)
+                 uses=tuple(conv.uses), refs=refs, manifest=(before, after))
+
+
+def _ts_view(plan: _Plan) -> dict[str, Any]:
+    """What the TypeScript template needs for one tool (made on first use: most callers want Python only)."""
+    view = plan.rendered.get("ts")
+    if view is None:
+        tool = plan.tool
+        schema = tool.input_schema if isinstance(tool.input_schema, dict) else {}
+        params = _ts(schema, schema, set())
+        if not params.startswith("{"):
+            params = "{ }" if params in ("unknown", "Record<string, unknown>") else "{ [key: string]: unknown }"
+        result = None
+        if isinstance(tool.output_schema, dict) and tool.output_schema:
+            result = _ts(tool.output_schema, tool.output_schema, set())
+        view = plan.rendered["ts"] = {
+            "name": tool.name, "params_type": _camel(plan.func) + "Params", "result_type": _camel(plan.func) + "Result",
+            "params_ts": params, "result_ts": result, "ts_func": _ts_identifier(plan.func),
+            "any_required": any(q.required for q in plan.params),
+            "tsdoc": _tsdoc(inspect.cleandoc(tool.description or tool.display_title))}
+    return view
 
 
 def _key(tool: ToolInfo, func: str) -> bytes | None:
@@ -532,6 +548,7 @@ def _key(tool: ToolInfo, func: str) -> bytes | None:
 
 _TABLE = _Interned()
 _MAX_PLANS = 20_000
+_MAX_SERVERS = 64
 
 
 def clear_cache() -> None:
@@ -566,6 +583,7 @@ class _Server:
 
     names: dict[int, str]  # id -> a name, or a literal's inline text
     declared: list[int]  # ids declared in _types.py, in dependency order
+    declared_set: set[int] = field(default_factory=set)
 
 
 def _name_types(table: _Interned, plans: Sequence[_Plan]) -> _Server:
@@ -596,7 +614,7 @@ def _name_types(table: _Interned, plans: Sequence[_Plan]) -> _Server:
         taken.add(name)
         names[sid] = name
         declared.append(sid)
-    return _Server(names=names, declared=declared)
+    return _Server(names=names, declared=declared, declared_set=set(declared))
 
 
 def _type_name(struct: _Struct, users: list[tuple[_Use, str]]) -> str:
@@ -658,9 +676,18 @@ class _View:
     types: str  # names imported from _types, or ""
 
 
-def _view(plan: _Plan, server: _Server) -> _View:
+def _view(plan: _Plan, server: _Server) -> tuple[Any, _View]:
+    """What the templates need for one tool, and the key it is cached under in its plan."""
+    key = tuple((sid, server.names[sid], sid in server.declared_set) for sid in plan.refs)
+    view = plan.rendered.get(key)
+    if view is None:
+        view = plan.rendered[key] = _new_view(plan, server)
+    return key, view
+
+
+def _new_view(plan: _Plan, server: _Server) -> _View:
     names = server.names
-    declared = set(server.declared)
+    declared = server.declared_set
     params = [f"{p.ident}: {_sub(p.type, names)}" + ("" if p.required else f" = {p.default or 'None'}")
               for p in plan.params]
     returns = _sub(plan.returns, names)
@@ -744,6 +771,18 @@ def _static(name: str) -> str:
     return _template(name).render()
 
 
+def _cached_renders(name: str, plans: Sequence[_Plan], keyed: Sequence[tuple[Any, _View]], server_name: str
+                    ) -> list[tuple[_Plan, _View, str]]:
+    """Each tool's binding: from its plan's cache, else rendered (all misses in one template call)."""
+    texts: list[str | None] = [p.rendered.get((name, key, server_name)) for p, (key, _) in zip(plans, keyed, strict=True)]
+    missing = [i for i, text in enumerate(texts) if text is None]
+    if missing:
+        rendered = _render_each(name, [keyed[i][1] for i in missing], server_name=server_name)
+        for i, text in zip(missing, rendered, strict=True):
+            texts[i] = plans[i].rendered[(name, keyed[i][0], server_name)] = text
+    return [(p, v, t) for p, (_, v), t in zip(plans, keyed, texts, strict=True) if t is not None]
+
+
 def _render_each(name: str, views: Sequence[Any], **context: Any) -> list[str]:
     """Render ``name`` once for every view in one pass (one template call per server, not per tool)."""
     if not views:
@@ -760,16 +799,21 @@ def binding_paths(server_name: str, tools: Sequence[ToolInfo]) -> dict[str, str]
     return {t.name: f"servers/{sid}/{f}.py" for t, f in zip(ordered, funcs, strict=True)}
 
 
-def _prepare(tools: Sequence[ToolInfo], server_name: str) -> tuple[_Interned, list[_Plan], _Server, list[_View]]:
+def _ordered_plans(tools: Sequence[ToolInfo], server_name: str) -> tuple[_Interned, list[_Plan]]:
     if len({t.name for t in tools}) != len(tools):
         raise CodegenError(f"Server {server_name!r} publishes two tools with the same name; cannot generate.")
     table = _TABLE
     ordered = sorted(tools, key=lambda t: t.name)
     funcs = _unique([python_identifier(t.name) for t in ordered])
     try:
-        plans = _plans(table, ordered, funcs)
+        return table, _plans(table, ordered, funcs)
     except CodegenError as exc:
         raise CodegenError(f"{exc} (server {server_name!r})") from None
+
+
+def _prepare(tools: Sequence[ToolInfo], server_name: str
+             ) -> tuple[_Interned, list[_Plan], _Server, list[tuple[Any, _View]]]:
+    table, plans = _ordered_plans(tools, server_name)
     server = _name_types(table, plans)
     return table, plans, server, [_view(p, server) for p in plans]
 
@@ -783,7 +827,7 @@ def index_lines(server_name: str, tools: Sequence[ToolInfo]) -> dict[str, str]:
     {'echo': 'def echo(*, text: str) -> Any: \"\"\"Say it back.\"\"\"'}
     """
     _, plans, _, views = _prepare(tools, server_name)
-    return {p.tool.name: _index_line(v) for p, v in zip(plans, views, strict=True)}
+    return {p.tool.name: _index_line(v) for p, (_, v) in zip(plans, views, strict=True)}
 
 
 def _index_line(view: _View) -> str:
@@ -801,12 +845,28 @@ def generate(
     unknown = sorted(set(languages) - set(LANGUAGES))
     if unknown:
         raise CodegenError(f"Unknown language(s) {unknown}; choose from {', '.join(LANGUAGES)}.")
-    table, plans, names, views = _prepare(tools, server_name)
+    table, plans = _ordered_plans(tools, server_name)
+    # The same server with the same tools (the same cached plans) and options gives the same files.
+    key = (server_name, tuple(sorted(set(languages))), server.model_dump_json(), tuple(map(id, plans)))
+    cached = table.servers.get(key)
+    if cached is not None:
+        return dict(cached[1])
+    files = _generate(server, table, plans, server_name, languages)
+    if len(table.servers) >= _MAX_SERVERS:
+        table.servers.pop(next(iter(table.servers)))
+    table.servers[key] = (plans, files)  # the plans stay alive with the entry, so their ids stay theirs
+    return dict(files)
+
+
+def _generate(server: ServerInfo, table: _Interned, plans: list[_Plan], server_name: str,
+              languages: Sequence[str]) -> dict[str, str]:
+    names = _name_types(table, plans)
+    keyed = [_view(p, names) for p in plans]
+    views = [v for _, v in keyed]
     sid = server_id(server_name)
     files: dict[str, str] = {}
     if "python" in languages:
-        for view, text in zip(views, _render_each("python/tool.py.j2", views, server_name=server_name),
-                              strict=True):
+        for plan, view, text in _cached_renders("python/tool.py.j2", plans, keyed, server_name):
             files[f"servers/{sid}/{view.func}.py"] = text
         files["_mcp_runtime.pyi"] = _static("python/runtime.pyi.j2")
         files[SHARED_PATHS[0]] = _static("python/servers.py.j2")
@@ -822,11 +882,7 @@ def generate(
             files[f"servers/{sid}/_types.py"] = _template("python/types.py.j2").render(
                 declarations=_declarations(table, names), server_name_doc=_doc(server_name))
     if "typescript" in languages:
-        ts_views = [{"name": p.tool.name, "params_type": _camel(p.func) + "Params",
-                     "result_type": _camel(p.func) + "Result", "params_ts": p.ts_params, "result_ts": p.ts_result,
-                     "ts_func": _ts_identifier(p.func), "any_required": any(q.required for q in p.params),
-                     "tsdoc": _tsdoc(inspect.cleandoc(p.tool.description or p.tool.display_title))}
-                    for p in plans]
+        ts_views = [_ts_view(p) for p in plans]
         for plan, text in zip(plans, _render_each("typescript/tool.ts.j2", ts_views, server_name=server_name),
                               strict=True):
             files[f"servers/{sid}/{plan.func}.ts"] = text
@@ -856,12 +912,12 @@ def _manifest(server: ServerInfo, plans: Sequence[_Plan], server_name: str, sid:
         "generator": {"name": "mcp-kernel", "version": _package_version(), "format": GENERATOR_VERSION},
         "languages": langs,
     }
-    # One tool per line: readable, diff-friendly, and cheap to produce with the C JSON encoder.
+    # One tool per line: readable, diff-friendly, and cheap: the JSON of each tool is made once per plan.
     lines = []
     for plan in plans:
-        entry = dict(plan.manifest)
-        entry["files"] = {lang: f"servers/{sid}/{plan.func}.{'py' if lang == 'python' else 'ts'}" for lang in langs}
-        lines.append(json.dumps(entry, sort_keys=True, ensure_ascii=False))
+        paths = ", ".join(f'"{lang}": "servers/{sid}/{plan.func}.{"py" if lang == "python" else "ts"}"'
+                          for lang in langs)  # identifiers and fixed words: nothing to escape
+        lines.append(f'{plan.manifest[0]}, "files": {{{paths}}}, {plan.manifest[1]}')
     head = json.dumps(data, sort_keys=True, ensure_ascii=False)[:-1]
     return f'{head}, "tools": [\n' + ",\n".join(lines) + "\n]}\n"
 
