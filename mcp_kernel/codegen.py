@@ -47,6 +47,7 @@ import marshal
 import math
 import re
 import sys
+import textwrap
 import threading
 import types
 import unicodedata
@@ -81,6 +82,7 @@ _TS_SCALARS = {"string": "string", "integer": "number", "number": "number", "boo
 _PY_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,), "number": (int, float),
                                           "boolean": (bool,)}
 _INLINE_SIGNATURE = 120  # a def line up to this many characters stays on one line; longer ones are wrapped
+_DOC_WIDTH = 116  # docstring lines stay within about this many columns
 _LEAD_CHARS = 160  # a docstring keeps the description's first sentences up to about this length
 _MAX_DOC = 400  # no single sentence or argument description longer than this lands in a binding
 
@@ -213,6 +215,13 @@ def lead(text: str, limit: int = _LEAD_CHARS) -> str:
 
 def _words(text: str) -> set[str]:
     return set(_WORD.findall(_CAMEL_BOUNDARY.sub(" ", text).lower()))
+
+
+def _lines(text: str, width: int) -> list[str]:
+    """``text`` (one line) broken at spaces into lines of about ``width`` characters."""
+    if len(text) <= width:
+        return [text]
+    return textwrap.wrap(text, max(width, 40), break_long_words=False, break_on_hyphens=False) or [text]
 
 
 def _informative(description: str, key: str, known: set[str]) -> bool:
@@ -490,12 +499,13 @@ def _plan(table: _Interned, tool: ToolInfo, func: str) -> _Plan:
         described = prop.get("description") or prop.get("title") or ""
         described = " ".join(described.split()) if isinstance(described, str) else ""
         if described and _informative(described, str(key), known):
-            args_doc.append(f"        {ident}: {_doc(_clip(described))}\n")
+            args_doc.append(f"        {ident}: " + "\n            ".join(_doc(line) for line in _lines(
+                _clip(described), _DOC_WIDTH - len(ident) - 10)) + "\n")
     returns = "Any"
     if tool.output_schema:
         conv.root = tool.output_schema  # $refs in the output schema resolve against it
         returns = conv.py(tool.output_schema, "result")
-    docstring = _doc(first)
+    docstring = "\n    ".join(_doc(line) for line in _lines(first, _DOC_WIDTH - 4))
     if args_doc:
         docstring += "\n\n    Args:\n" + "".join(args_doc) + "    "
     renames = {p.ident: p.key for p in params if p.ident != p.key}
