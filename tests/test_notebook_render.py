@@ -24,7 +24,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 EXPECTED = {
     "01-getting-started": ['class="mcpk"', "<table", "<details", "query_sales"],
     "02-sandboxed-execution": ["stayed in the sandbox", "SandboxTimeout", "<table"],
-    "03-token-savings": ["<svg", "Token savings", "Stayed in the sandbox"],
+    "03-token-savings": ["title=\"search path:", "Token savings", "Stayed in the sandbox"],
     "04-plugins-and-skills": ["plugins in", "name: demo", "export async function getCustomer"],
 }
 
