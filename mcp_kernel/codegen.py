@@ -4,8 +4,8 @@ For one server this produces, as ``{vfs path: text}``::
 
     _mcp_runtime.pyi                         declares the runtime for type checkers (the sandbox provides it)
     servers/__init__.py
-    servers/_call.py                         call(): the one helper every binding's body calls
     servers/<server_id>/__init__.py          re-exports every tool function
+    servers/<server_id>/_call.py             call(): the one helper every binding's body calls
     servers/<server_id>/__init__.pyi         the index: one line per tool (typed signature, first sentence)
     servers/<server_id>/<tool>.py            one typed, keyword-only function per tool; its body is one call
     servers/<server_id>/_types.py            result and nested argument types, declared once per server
@@ -66,7 +66,7 @@ __all__ = ["GENERATOR_VERSION", "generate", "python_identifier", "server_id", "h
            "binding_paths", "index_lines", "clear_cache", "LANGUAGES", "SHARED_PATHS"]
 
 GENERATOR_VERSION = "2"
-SHARED_PATHS = ("servers/__init__.py", "servers/_call.py")  # written by every server's generation, identical
+SHARED_PATHS = ("servers/__init__.py",)  # written by every server's generation, identical
 LANGUAGES = ("python", "typescript")
 RUNTIME_MODULE = "_mcp_runtime"
 
@@ -225,9 +225,9 @@ def _lines(text: str, width: int) -> list[str]:
 
 
 def _informative(description: str, key: str, known: set[str]) -> bool:
-    """Whether a parameter's description says anything its name and the tool's first sentences (``known``
-    words) do not: ``path: The path.`` does not, nor ``region: Only orders from this region.`` on a tool
-    that queries orders."""
+    """Whether a parameter's description says anything that its name, the tool's other parameters and its
+    first sentences (``known`` words) do not: ``path: The path.`` does not, nor ``region: Only orders from
+    this region.`` on a tool that queries orders."""
     named = _words(key)
     return any(w not in named and w not in known and w not in _FILLER for w in _WORD.findall(description.lower()))
 
@@ -485,7 +485,7 @@ def _plan(table: _Interned, tool: ToolInfo, func: str) -> _Plan:
     conv = _Converter(table, schema)
     description = inspect.cleandoc(tool.description) if tool.description else tool.display_title
     first = lead(description)
-    known = _words(first) | _words(tool.name)
+    known = _words(first) | _words(tool.name) | {w for k in keys for w in _words(str(k))}
     params = []
     args_doc = []
     for key, ident in zip(keys, idents, strict=True):
@@ -880,7 +880,8 @@ def _generate(server: ServerInfo, table: _Interned, plans: list[_Plan], server_n
             files[f"servers/{sid}/{view.func}.py"] = text
         files["_mcp_runtime.pyi"] = _static("python/runtime.pyi.j2")
         files[SHARED_PATHS[0]] = _static("python/servers.py.j2")
-        files[SHARED_PATHS[1]] = _static("python/call.py.j2")
+        # per server, not shared: a server's directory (and a plugin saved from it) then stands on its own
+        files[f"servers/{sid}/_call.py"] = _static("python/call.py.j2")
         files[f"servers/{sid}/__init__.py"] = _template("python/package.py.j2").render(
             views=views, server_name_doc=_doc(server_name))
         typing_names = sorted({n for v in views for n in v.typing.split(", ") if n})
