@@ -579,8 +579,6 @@ def _plans(table: _Interned, tools: Sequence[ToolInfo], funcs: Sequence[str]) ->
                 except RecursionError:
                     raise CodegenError(f"Tool {tool.name!r} has a schema too deep to generate.") from None
                 if key is not None:
-                    if len(table.plans) >= _MAX_PLANS:
-                        table.plans.pop(next(iter(table.plans)))
                     table.plans[key] = plan
         out.append(plan)
     return out
@@ -812,6 +810,8 @@ def binding_paths(server_name: str, tools: Sequence[ToolInfo]) -> dict[str, str]
 def _ordered_plans(tools: Sequence[ToolInfo], server_name: str) -> tuple[_Interned, list[_Plan]]:
     if len({t.name for t in tools}) != len(tools):
         raise CodegenError(f"Server {server_name!r} publishes two tools with the same name; cannot generate.")
+    if len(_TABLE.plans) > _MAX_PLANS:
+        clear_cache()  # start over rather than evict: plans, their interned types and servers go together
     table = _TABLE
     ordered = sorted(tools, key=lambda t: t.name)
     funcs = _unique([python_identifier(t.name) for t in ordered])

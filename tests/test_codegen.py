@@ -306,7 +306,7 @@ def test_a_binding_is_the_interface_and_one_call() -> None:
         [definition] = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
         docstring, body = definition.body
         assert isinstance(docstring, ast.Expr) and isinstance(body, ast.Return)
-        assert ast.unparse(body.value).startswith(f"call('schemas', ") and ast.unparse(body.value).endswith("locals())")
+        assert ast.unparse(body.value).startswith("call('schemas', ") and ast.unparse(body.value).endswith("locals())")
         assert all(isinstance(n, (ast.ImportFrom, ast.FunctionDef)) for n in tree.body)
     text = files["servers/schemas/create_order.py"]
     assert "(no description)" not in text and "ship_to:" not in text.split('"""')[1], "undocumented Args are left out"
