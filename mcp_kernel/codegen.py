@@ -263,6 +263,7 @@ class _Interned:
         self.ids: dict[_Struct, int] = {}
         self.structs: list[_Struct] = []
         self.plans: dict[bytes, _Plan] = {}
+        self.converted: dict[tuple[bytes, str], tuple[str, tuple[_Use, ...]]] = {}
         self.servers: dict[tuple[Any, ...], tuple[list[_Plan], dict[str, str]]] = {}
         self.lock = threading.Lock()
 
@@ -296,6 +297,28 @@ class _Converter:
             self._seen.add(sid)
             self.uses.append(_Use(sid, local, anchored))
         return f"\0{sid}\0"
+
+    def top(self, schema: Any, local: str) -> str:
+        """``py`` for a parameter or a result, cached across tools by the schema's serialised form (schemas
+        repeat: the same ``path`` string, the same result object), unless it holds a $ref into its root."""
+        try:
+            raw = marshal.dumps(schema)
+        except ValueError:
+            return self.py(schema, local)
+        if b"$ref" in raw:
+            return self.py(schema, local)
+        found = self.table.converted.get((raw, local))
+        if found is None:
+            start = len(self.uses)
+            text = self.py(schema, local)
+            found = self.table.converted[(raw, local)] = (text, tuple(self.uses[start:]))
+            return text
+        text, uses = found
+        for use in uses:
+            if use.id not in self._seen:
+                self._seen.add(use.id)
+                self.uses.append(use)
+        return text
 
     def py(self, schema: Any, local: str, anchored: bool = False) -> str:
         if not isinstance(schema, dict):
@@ -490,7 +513,7 @@ def _plan(table: _Interned, tool: ToolInfo, func: str) -> _Plan:
     args_doc = []
     for key, ident in zip(keys, idents, strict=True):
         prop = props[key] if isinstance(props[key], dict) else {}
-        ptype = conv.py(prop, str(key))
+        ptype = conv.top(prop, str(key))
         is_required = key in required
         default = None if is_required else _default(prop)
         if not is_required and default is None and ptype != "Any" and "None" not in ptype.split(" | "):
@@ -504,7 +527,7 @@ def _plan(table: _Interned, tool: ToolInfo, func: str) -> _Plan:
     returns = "Any"
     if tool.output_schema:
         conv.root = tool.output_schema  # $refs in the output schema resolve against it
-        returns = conv.py(tool.output_schema, "result")
+        returns = conv.top(tool.output_schema, "result")
     docstring = "\n    ".join(_doc(line) for line in _lines(first, _DOC_WIDTH - 4))
     if args_doc:
         docstring += "\n\n    Args:\n" + "".join(args_doc) + "    "
