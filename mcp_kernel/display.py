@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from .models import SandboxSessionList, CallResult, CellTokens, DebugReport, DemoReport, ExecutionResult, FileView, GenerateReport, Introspection, KernelspecResult, LogExcerpt, PluginInfo, PluginList, PromptList, PromptView, ResourceList, ResourceRead, SearchResults, ServerList, SessionStats, SettingsReport, TokenReport, ToolInfo, ValidationReport
+from .models import SandboxSessionList, CallResult, CellTokens, ServerTokens, DebugReport, DemoReport, ExecutionResult, FileView, GenerateReport, Introspection, KernelspecResult, LogExcerpt, PluginInfo, PluginList, PromptList, PromptView, ResourceList, ResourceRead, SearchResults, ServerList, SessionStats, SettingsReport, TokenReport, ToolInfo, ValidationReport
 from .sandbox.policy import ZONEINFO_DIR
 from .vfs import TreeNode
 
@@ -116,11 +116,11 @@ def _kv_html(title: str, sections: Sections) -> str:
 def _token_html(obj: TokenReport) -> str:
     from .tokens import largest_tools
 
-    rows = [(s.server, s.upfront, s.progressive) for s in obj.servers]
-    if len(rows) > 1:
-        rows.append(("total", obj.upfront, obj.progressive))
-    return _environment().get_template("display/tokens.html.j2").render(obj=obj, rows=rows,
-                                                                          largest=largest_tools(obj, 10))
+    bars = [(label, s.upfront, s.progressive, s.search_path) if s is not None
+            else (label, obj.upfront, obj.progressive, obj.search_path) for label, s in _token_rows(obj)]
+    top = max([v for b in bars for v in b[1:]] + [1])
+    return _environment().get_template("display/tokens.html.j2").render(
+        obj=obj, rows=_token_rows(obj), bars=bars, top=top, largest=largest_tools(obj, 10))
 
 
 def to_html(obj: Any) -> str:
@@ -295,6 +295,13 @@ def _(obj: SearchResults) -> str:
         return "\n".join([head, *(f"{h.server}.{h.tool}" for h in obj.hits)])
     if obj.detail == "summary":
         return head + "\n" + table(["server", "tool", "summary"], [[h.server, h.tool, h.summary] for h in obj.hits])
+    if obj.detail == "signature":
+        from .registry import search_answer
+
+        found: dict[str, list[str]] = {}
+        for h in obj.hits:
+            found.setdefault(h.server, []).append(h.signature or h.tool)
+        return "\n".join([head, *search_answer(obj.query, found)[1].values()])
     blocks = [head]
     for h in obj.hits:
         blocks.append(f"\n{h.server}.{h.tool}: {h.summary}\n  input:  {json.dumps(h.input_schema)}"
@@ -437,22 +444,44 @@ def _register_sandbox() -> None:
 _register_sandbox()
 
 
+def _token_rows(obj: TokenReport) -> list[tuple[str, ServerTokens | None]]:
+    rows: list[tuple[str, ServerTokens | None]] = [(s.server, s) for s in obj.servers]
+    return rows + [("total", None)] if len(obj.servers) > 1 or obj.listing_head or obj.search_head else rows
+
+
 @renders(TokenReport, html=_token_html)
 def _(obj: TokenReport) -> str:
     from .tokens import largest_tools
 
-    head = (f"Token savings: {obj.savings_percent}% ({obj.upfront:,} tokens up front -> {obj.progressive:,} "
-            f"progressive), counted with {obj.encoding}")
-    note = ("progressive = file listing + the bindings the task reads" if obj.task_defined
-            else "no task given: progressive = the file listing alone; see per-tool costs")
-    rows = [[s.server, s.tools, f"{s.upfront:,}", f"{s.listing:,}", f"{s.bindings_read:,}", f"{s.progressive:,}",
-             f"{s.savings_percent}%"] for s in obj.servers]
-    if len(obj.servers) > 1:
-        rows.append(["total", sum(s.tools for s in obj.servers), f"{obj.upfront:,}", "", "", f"{obj.progressive:,}",
-                     f"{obj.savings_percent}%"])
-    largest = table(["largest tool definitions", "tokens", "binding tokens"],
-                    [[f"{t.server}.{t.tool}", f"{t.definition:,}", f"{t.binding:,}"] for t in largest_tools(obj, 5)])
-    body = table(["server", "tools", "up front", "listing", "bindings read", "progressive", "saved"], rows)
+    if obj.task_defined:
+        head = (f"Token savings: listing path {obj.savings_percent}%, search path {obj.search_savings_percent}% "
+                f"({obj.upfront:,} tokens up front -> {obj.progressive:,} listing path, {obj.search_path:,} search "
+                f"path), counted with {obj.encoding}")
+        note = ("up front = every tool definition (tools/list); listing path = listing servers/ and each used "
+                "server's directory + the bindings read;\nsearch path = one search answer at signature detail + "
+                "the same bindings")
+    else:
+        head = (f"Token savings: {obj.savings_percent}% ({obj.upfront:,} tokens up front -> {obj.progressive:,} "
+                f"listing every directory), counted with {obj.encoding}")
+        note = "no task given: nothing read but the listings; see per-tool costs"
+    rows = []
+    for label, s in _token_rows(obj):
+        if s is None:
+            cells = [label, sum(x.tools for x in obj.servers), f"{obj.upfront:,}",
+                     f"{obj.listing_head + sum(x.listing for x in obj.servers):,}",
+                     f"{obj.search_head + sum(x.search for x in obj.servers):,}",
+                     f"{sum(x.bindings_read for x in obj.servers):,}", f"{obj.progressive:,}", f"{obj.search_path:,}",
+                     f"{obj.savings_percent}%", f"{obj.search_savings_percent}%"]
+        else:
+            cells = [label, s.tools, f"{s.upfront:,}", f"{s.listing:,}", f"{s.search:,}", f"{s.bindings_read:,}",
+                     f"{s.progressive:,}", f"{s.search_path:,}", f"{s.savings_percent}%", f"{s.search_savings_percent}%"]
+        rows.append(cells if obj.task_defined else [*cells[:4], cells[6], cells[8]])
+    headers = ["server", "tools", "up front", "listing", "search", "bindings read", "listing path", "search path",
+               "saved (listing)", "saved (search)"]
+    body = table(headers if obj.task_defined else [*headers[:4], headers[6], headers[8]], rows)
+    largest = table(["largest tool definitions", "tokens", "binding tokens", "signature tokens"],
+                    [[f"{t.server}.{t.tool}", f"{t.definition:,}", f"{t.binding:,}", f"{t.signature:,}"]
+                     for t in largest_tools(obj, 5)])
     return f"{head}\n{note}\n\n{body}\n\n{largest}"
 
 

@@ -330,6 +330,7 @@ class SearchHit(_Model):
     server: str
     tool: str
     summary: str | None = None
+    signature: str | None = None
     input_schema: dict[str, Any] | None = None
     output_schema: dict[str, Any] | None = None
     annotations: ToolAnnotations | None = None
@@ -337,7 +338,7 @@ class SearchHit(_Model):
 
 class SearchResults(_Model):
     query: str
-    detail: Literal["name", "summary", "full"]
+    detail: Literal["name", "summary", "signature", "full"]
     hits: list[SearchHit]
     total: int
 
@@ -389,21 +390,29 @@ def _savings(before: int, after: int) -> float:
 
 
 class ToolTokens(_Model):
-    """One tool's cost: its definition as ``tools/list`` sends it, and its generated binding."""
+    """One tool's cost: its definition as ``tools/list`` sends it, its generated binding, and its index line
+    (what ``search --detail signature`` answers for it)."""
 
     server: str
     tool: str
     definition: int
     binding: int
+    signature: int = 0
 
 
 class ServerTokens(_Model):
-    """Up-front versus progressive tokens for one server."""
+    """Up front versus the listing path and the search path, for one server.
+
+    listing path = the listing of the server's directory (0 when the task reads nothing from it) + the
+    bindings the task reads; search path = this server's part of one search answer at signature detail
+    + the same bindings.
+    """
 
     server: str
     tools: int
     upfront: int
     listing: int
+    search: int = 0
     bindings_read: int
     tools_read: list[str]
     per_tool: list[ToolTokens]
@@ -411,21 +420,41 @@ class ServerTokens(_Model):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def progressive(self) -> int:
+        """The listing path."""
         return self.listing + self.bindings_read
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def savings_percent(self) -> float:
+        """Saved on the listing path."""
         return _savings(self.upfront, self.progressive)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def search_path(self) -> int:
+        return self.search + self.bindings_read
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def search_savings_percent(self) -> float:
+        return _savings(self.upfront, self.search_path)
 
 
 class TokenReport(_Model):
-    """Token savings of progressive loading over loading every definition, per server and in total."""
+    """Token savings of the two progressive paths over loading every definition, per server and in total.
+
+    ``progressive`` and ``savings_percent`` are the listing path, whose total includes the listing of
+    ``servers/`` (``listing_head``); ``search_path`` and ``search_savings_percent`` the search path, whose
+    total includes the answer's head line (``search_head``). Without a task (``task_defined`` False)
+    nothing is read: the listing path is every listing and the search path is empty.
+    """
 
     encoding: str
     exact: bool
     servers: list[ServerTokens]
     task_defined: bool = False
+    listing_head: int = 0
+    search_head: int = 0
     duration_ms: float = 0.0
 
     @computed_field  # type: ignore[prop-decorator]
@@ -436,12 +465,22 @@ class TokenReport(_Model):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def progressive(self) -> int:
-        return sum(s.progressive for s in self.servers)
+        return self.listing_head + sum(s.progressive for s in self.servers)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def savings_percent(self) -> float:
         return _savings(self.upfront, self.progressive)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def search_path(self) -> int:
+        return self.search_head + sum(s.search_path for s in self.servers)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def search_savings_percent(self) -> float:
+        return _savings(self.upfront, self.search_path)
 
 
 class CellTokens(_Model):

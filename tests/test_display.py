@@ -164,6 +164,21 @@ class StyleAudit(HTMLParser):
                         self.problems.append(f"<{tag} style> {prop}: {val} (not kept by the sanitizer)")
 
 
+def _token_report() -> object:
+    from mcp_kernel.codegen import binding_paths, generate
+    from mcp_kernel.tokens import upfront_vs_progressive
+
+    evil = ToolInfo(name="evil", description=HOSTILE, input_schema={"type": "object"})
+    files = generate(ServerInfo(name="x"), [evil], server_name="demo")
+    return upfront_vs_progressive({"demo": ([evil], files, binding_paths("demo", [evil]))}, read={"demo": ["evil"]})
+
+
+def _cell_tokens() -> object:
+    from mcp_kernel.tokens import sandbox_savings
+
+    return sandbox_savings(["[1, 2, 3]" * 100], "three")
+
+
 def samples() -> list[object]:
     """One realistic instance of every type the display registry renders (plus the cell footer)."""
     from mcp_kernel.display import ExecutionFooter
@@ -208,14 +223,14 @@ def samples() -> list[object]:
                                                       arguments=[PromptArgumentInfo(name="city", required=True)])]),
         PromptView(server="demo", prompt="p", arguments={"city": "Paris"},
                    messages=[PromptMessageView(role="user", text=HOSTILE)]),
+        _token_report(), _cell_tokens(),
         SandboxSessionList(sessions=[SandboxSessionInfo(handle="default", cells=3, idle_s=1.5, memory_limit_mb=256,
                                                         busy=True)], max_sessions=20, memory_reserved_mb=256),
         DemoReport(transport="stdio", introspection=OBJECTS[0], code="print(1)", execution=execution),
     ]
 
 
-# The token charts are being converted to inline-styled bars on another branch; they pass once it lands.
-TOKEN_TYPES = {"TokenReport", "CellTokens"}
+TOKEN_TYPES: set[str] = set()  # every type has a sample now, the token charts included
 
 
 def test_every_rendered_type_has_a_sample() -> None:

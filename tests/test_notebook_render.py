@@ -26,7 +26,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 EXPECTED = {
     "01-getting-started": ['style="display: inline-block', "<table", "<details", "query_sales"],
     "02-sandboxed-execution": ["stayed in the sandbox", "SandboxTimeout", "<table"],
-    "03-token-savings": ["Token savings", "Stayed in the sandbox"],
+    "03-token-savings": ["title=\"search path:", "Token savings", "Stayed in the sandbox"],
     "04-plugins-and-skills": ["plugins in", "name: demo", "export async function getCustomer"],
     "05-serve-for-agents": ["tokens for the whole tools/list", "def aggregate_sales(", "values replaced", "saved:"],
 }

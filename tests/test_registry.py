@@ -65,3 +65,29 @@ def test_search_over_the_real_demo_server() -> None:
         names = [h.tool for h in results.hits]
         assert "get_customer" in names and "top_customers" in names
         assert all(h.summary for h in results.hits)
+
+
+def test_signature_detail_gives_the_index_line_of_each_hit() -> None:
+    from mcp_kernel.codegen import generate, index_lines
+
+    reg = make_registry()
+    hits = reg.search("sales", detail="signature").hits
+    lines = index_lines("shop", reg.tools("shop"))
+    assert [h.signature for h in hits] == [lines[h.tool] for h in hits]
+    assert hits[0].signature == "def query_sales(*, region: str | None = None) -> Any: \"\"\"Query sales rows.\"\"\""
+    assert all(h.summary is None and h.input_schema is None for h in hits)
+    index = generate(reg.info("shop"), reg.tools("shop"), server_name="shop")["servers/shop/__init__.pyi"]
+    assert all(h.signature in index.splitlines() for h in hits)
+    full = reg.search("query", detail="full").hits[0]
+    assert full.signature == lines["query_sales"] and full.summary and full.input_schema
+
+
+def test_signature_detail_over_the_real_demo_server_prints_one_line_per_tool() -> None:
+    from mcp_kernel.display import to_text
+
+    with Session() as session:
+        results = session.search("sales", detail="signature", servers=["demo"])
+        text = to_text(results).splitlines()
+        assert text[0] == f"{results.total} tool(s) match 'sales'" and text[1] == "servers.demo:"
+        assert text[2:] == [h.signature for h in results.hits]
+        assert any(line.startswith("def query_sales(*, region: Region | None = None,") for line in text)

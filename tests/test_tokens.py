@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
 import pytest
 import tiktoken
+from realservers import our_server
 
-from mcp_kernel.codegen import binding_paths, generate
+from mcp_kernel.codegen import SHARED_PATHS, binding_paths, generate
 from mcp_kernel.display import to_html
 from mcp_kernel.models import ServerInfo, ToolInfo
 from mcp_kernel.session import Session
-from mcp_kernel.tokens import ENCODING, largest_tools, sandbox_savings, tokenizer, tools_list_json, upfront_vs_progressive
+from mcp_kernel.registry import search_answer
+from mcp_kernel.tokens import (ENCODING, largest_tools, listing_text, sandbox_savings, tokenizer, tools_list_json,
+                               upfront_vs_progressive)
 
 
 @pytest.fixture(scope="module")
 def session():
     with Session() as s:
+        s.add_server(our_server("crashy"))
         yield s
 
 
@@ -34,18 +39,47 @@ def test_the_upfront_figure_is_the_count_of_the_serialized_tool_list(session: Se
     report = session.tokens(["demo"], tools=["query_sales", "list_regions"])
     tools = session.registry.tools("demo")
     [row] = report.servers
-    assert row.upfront == tokenizer().count(tools_list_json(tools))
+    count = tokenizer().count
+    assert row.upfront == count(tools_list_json(tools))
     files = session.vfs.files
     paths = binding_paths("demo", tools)
-    expected = tokenizer().count(files[paths["query_sales"]]) + tokenizer().count(files[paths["list_regions"]])
+    expected = count(files[paths["query_sales"]]) + count(files[paths["list_regions"]])
     assert row.bindings_read == expected
+    assert row.listing == count(listing_text(files, "servers/demo"))
+    assert report.listing_head == count(listing_text({*files, *SHARED_PATHS}, "servers"))
     assert row.progressive == row.listing + row.bindings_read < row.upfront
-    assert report.savings_percent == int(10000 * (row.upfront - row.progressive) / row.upfront) / 100
+    assert report.progressive == report.listing_head + row.progressive
+    assert report.savings_percent == int(10000 * (report.upfront - report.progressive) / report.upfront) / 100
+
+
+def test_the_search_path_reads_one_signature_answer_and_the_same_bindings(session: Session) -> None:
+    report = session.tokens(["demo"], tools=["query_sales", "list_regions"])
+    [row] = report.servers
+    found = session.search("sales regions", detail="signature", servers=["demo"])
+    lines = {h.tool: h.signature for h in session.search("", detail="signature", servers=["demo"]).hits}
+    assert set(lines) == {t.name for t in session.registry.tools("demo")}
+    # the same lines the index file holds, one per tool
+    index = session.vfs.files["servers/demo/__init__.pyi"].splitlines()
+    assert all(line in index for line in lines.values())
+    head, blocks = search_answer("list_regions query_sales", {"demo": [lines["list_regions"], lines["query_sales"]]})
+    assert row.search == tokenizer().count(blocks["demo"]) and report.search_head == tokenizer().count(head)
+    assert row.search_path == row.search + row.bindings_read
+    assert report.search_path == report.search_head + row.search_path
+    assert found.hits and all(h.signature in index for h in found.hits)
+
+
+def test_a_server_the_task_does_not_touch_costs_only_its_name(session: Session) -> None:
+    report = session.tokens(["demo", "crashy"], tools=["demo.query_sales"])
+    crashy = next(s for s in report.servers if s.server == "crashy")
+    assert (crashy.listing, crashy.search, crashy.bindings_read, crashy.tools_read) == (0, 0, 0, [])
+    assert "crashy" in listing_text({*session.vfs.files, *SHARED_PATHS}, "servers").split("\n")
 
 
 def test_without_a_task_the_report_gives_per_tool_costs(session: Session) -> None:
     report = session.tokens(["demo"])
     assert not report.task_defined and report.servers[0].bindings_read == 0
+    assert report.servers[0].listing > 0 and report.search_path == report.servers[0].search == 0
+    assert all(t.binding > 0 and 0 < t.signature < t.definition for t in report.servers[0].per_tool)
     biggest = largest_tools(report, 3)
     assert biggest[0].definition >= biggest[1].definition >= biggest[2].definition
     assert {t.tool for t in report.servers[0].per_tool} == {t.name for t in session.registry.tools("demo")}
@@ -79,7 +113,15 @@ def test_html_escapes_hostile_descriptions_and_has_a_chart() -> None:
     files = generate(ServerInfo(name="x"), [evil], server_name="x<b>")
     report = upfront_vs_progressive({"x<b>": ([evil], files, binding_paths("x<b>", [evil]))}, read={"x<b>": ["evil"]})
     html = to_html(report)
-    assert "<svg" in html and "<script>" not in html and "x&lt;b&gt;" in html
+    assert "<script>" not in html and "x&lt;b&gt;" in html
+    # bars are divs with inline widths: no <style> or <svg>, which JupyterLab strips from untrusted output
+    assert "<svg" not in html and "<style" not in html
+    # one server and the total (which adds the listing of servers/ and the search answer's head line)
+    assert len(re.findall(r'title="(?:up front|listing path|search path): [0-9,]+ tokens"', html)) == 6
+    # text bars (block characters), at most 40 long: JupyterLab's sanitizer drops width and background
+    assert all(1 <= len(bar) <= 40 for bar in re.findall("█+", html)) and "width:" not in html
+    cell = to_html(sandbox_savings(["[1, 2, 3]"], "three"))
+    assert "<svg" not in cell and "<style" not in cell and "█" * 40 in cell
 
 
 def test_the_fallback_is_labelled_as_an_estimate() -> None:

@@ -1,4 +1,4 @@
-"""``search QUERY [--detail name|summary|full] [--server S]``: find tools without loading every schema."""
+"""``search QUERY [--detail name|summary|signature|full] [--server S]``: find tools without loading every schema."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from . import Command
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("query", help="words to find in tool names, titles and descriptions")
-    parser.add_argument("--detail", choices=["name", "summary", "full"], default="summary",
-                        help="name: names only; summary: plus one line; full: plus schemas (default summary)")
+    parser.add_argument("--detail", choices=["name", "summary", "signature", "full"], default="summary",
+                        help="name: names only; summary: plus one line; signature: the typed signature and first "
+                             "sentence, as the server's index has it; full: plus schemas (default summary)")
     parser.add_argument("--server", action="append", dest="servers", metavar="NAME",
                         help="search this server (repeatable; default: every introspected server, or every "
                              "configured one when none is)")

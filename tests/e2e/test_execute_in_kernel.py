@@ -96,9 +96,9 @@ def test_tokens_last_and_plugins_in_the_kernel(kernel: KernelDriver, tmp_path) -
                    "rows = query_sales(limit=5000)['rows']\nprint(len(rows))")
     last = kernel.execute("%mcp tokens --last")
     assert last.status == "ok" and "Stayed in the sandbox: 99." in last.bundles[0]["text/plain"]
-    assert "<svg" in last.bundles[0]["text/html"]
+    assert 'title="raw tool results:' in last.bundles[0]["text/html"]
     report = kernel.execute("%mcp tokens demo --tools query_sales")
-    assert "<svg" in report.bundles[0]["text/html"] and "Token savings" in report.bundles[0]["text/plain"]
+    assert 'title="search path:' in report.bundles[0]["text/html"] and "Token savings" in report.bundles[0]["text/plain"]
     store = str(tmp_path / "store")
     assert kernel.execute(f"%mcp generate demo --save-plugin --store {store}").status == "ok"
     info = kernel.execute(f"%mcp plugin info demo --store {store}")

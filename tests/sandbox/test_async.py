@@ -87,3 +87,10 @@ def test_sleep_is_interruptible_and_bounded_by_the_time_limit(session: Session) 
     with pytest.raises(SandboxTimeout):
         session.execute("await asyncio.sleep(60)", session.policy(timeout=1))
     assert run(session, "'awake'").value == "awake"
+
+
+def test_bindings_have_an_awaitable_form(session: Session) -> None:
+    result = run(session, "from servers.slow import sleep, aio\n"
+                          "out = await asyncio.gather(*(aio(sleep)(seconds=0.05, tag=str(i)) for i in range(5)))\n"
+                          "[o['tag'] for o in out], sleep(seconds=0, tag='sync')['tag']")
+    assert result.value == [["0", "1", "2", "3", "4"], "sync"]
