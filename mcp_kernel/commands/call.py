@@ -23,7 +23,11 @@ def run(session: Any, args: argparse.Namespace) -> Any:
         raise UsageError(f"arguments are not valid JSON ({exc.msg} at column {exc.colno}): {args.arguments}") from None
     if not isinstance(arguments, dict):
         raise UsageError(f"arguments must be a JSON object, like '{{\"region\": \"EU\"}}', not {args.arguments}")
-    return session.call(args.server, args.tool, arguments)
+    from ..elicitation import attached, current, terminal_asker
+
+    asker = current() or terminal_asker()  # the magic attaches the kernel's; the CLI asks on its terminal
+    with attached(asker):
+        return session.call(args.server, args.tool, arguments)
 
 
 COMMAND = Command("call", "Call one tool directly with JSON arguments and show its result.", configure, run)
