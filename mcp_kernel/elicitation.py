@@ -263,6 +263,11 @@ class Asker:
         self._queue.put((question, reply))
         return await asyncio.wrap_future(reply)
 
+    def post(self, work: Callable[[], None]) -> None:
+        """Run ``work`` on the serving thread (progress shown where the call's output goes), or at once when
+        called from that thread."""
+        self._queue.put(work)
+
     def answer(self, question: Question) -> Answer:
         declined = self.declines(question)
         if declined is not None:
@@ -291,7 +296,11 @@ class Asker:
                 future.cancel()
                 raise TimeoutError(f"no answer within {timeout:g} s") from None
             if item is done:
+                self._drain()
                 return future.result()
+            if callable(item):
+                item()
+                continue
             question, reply = item
             if reply.cancelled():
                 continue
@@ -305,6 +314,17 @@ class Asker:
                 deadline += time.monotonic() - started
             if not reply.done():
                 reply.set_result(answer)
+
+
+    def _drain(self) -> None:
+        """Run what was posted before the call finished (the last progress update)."""
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if callable(item):
+                item()
 
 
 _current: contextvars.ContextVar[Asker | None] = contextvars.ContextVar("mcp_kernel_asker", default=None)
