@@ -381,6 +381,8 @@ class Connection:
             params = StdioServerParameters(command=self.spec.command or "", args=self.spec.args, env=env,
                                            cwd=self.spec.cwd)
             return stdio_client(params, errlog=self._errlog)
+        if self.spec.sse:
+            return _sse_transport(str(self.spec.url), self.spec.headers)
         return _http_transport(str(self.spec.url), self.spec.headers)
 
     def _start_error(self, exc: BaseException | None) -> ServerStartError:
@@ -900,6 +902,20 @@ def _http_transport(url: str, headers: dict[str, str]) -> Any:
             # sent as text and as structured content); keep a bound, but a generous one.
             async with streamable_http_client(url, http_client=http, max_sse_event_size=MAX_SSE_EVENT_BYTES) as streams:
                 yield streams[0], streams[1]
+
+    return transport()
+
+
+def _sse_transport(url: str, headers: dict[str, str]) -> Any:
+    """The legacy HTTP+SSE transport (a GET event stream plus POSTs to the endpoint it names)."""
+    import contextlib
+
+    from mcp.client.sse import sse_client
+
+    @contextlib.asynccontextmanager
+    async def transport() -> Any:
+        async with sse_client(url, headers=headers or None, timeout=30.0, sse_read_timeout=300.0) as streams:
+            yield streams[0], streams[1]
 
     return transport()
 
