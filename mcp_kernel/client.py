@@ -14,6 +14,7 @@ server again on the next call after it crashed.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as _dt
 import os
 import secrets
@@ -234,6 +235,9 @@ class Connection:
         self._requests = 0
         self._garbled: set[asyncio.Future[str]] = set()
         self._tools: list[ToolInfo] | None = None
+        self._askers: list[Any] = []  # the askers of calls in flight (legacy elicitation reaches them)
+        self._human_seconds = 0.0  # time people spent answering questions (not held against timeouts)
+        self._asking = 0  # questions out to a person right now
         self._connect_lock: asyncio.Lock | None = None
         # What roots/list answers. Empty by default on purpose: a server such as server-filesystem replaces
         # the directories it was started with by any non-empty roots a client sends.
@@ -295,7 +299,8 @@ class Connection:
         ready: asyncio.Future[Client] = loop.create_future()
         self._closing = asyncio.Event()
         self._open_log()
-        self._owner = loop.create_task(self._own(ready, self._closing), name=f"mcp-server:{self.spec.name}")
+        self._owner = loop.create_task(self._own(ready, self._closing), name=f"mcp-server:{self.spec.name}",
+                                       context=contextvars.Context())
         try:
             session = await asyncio.wait_for(asyncio.shield(ready), self.connect_timeout)
         except TimeoutError:
@@ -376,6 +381,8 @@ class Connection:
             params = StdioServerParameters(command=self.spec.command or "", args=self.spec.args, env=env,
                                            cwd=self.spec.cwd)
             return stdio_client(params, errlog=self._errlog)
+        if self.spec.sse:
+            return _sse_transport(str(self.spec.url), self.spec.headers)
         return _http_transport(str(self.spec.url), self.spec.headers)
 
     def _start_error(self, exc: BaseException | None) -> ServerStartError:
@@ -456,12 +463,21 @@ class Connection:
             if progress is not None:
                 progress(value, total, message)
 
+        from .elicitation import current
+
+        asker = current()
+        if asker is not None:
+            self._askers.append(asker)
         started = time.perf_counter()
-        result = await self._request(
-            lambda s: s.call_tool(tool, arguments or {}, progress_callback=on_progress if progress else None),
-            f"tools/call {tool!r}",
-            timeout,
-        )
+        try:
+            result = await self._request(
+                lambda s: s.call_tool(tool, arguments or {}, progress_callback=on_progress if progress else None),
+                f"tools/call {tool!r}",
+                timeout,
+            )
+        finally:
+            if asker is not None:
+                self._askers.remove(asker)
         text = "\n".join(block.text for block in result.content if getattr(block, "type", None) == "text")
         return CallResult(
             server=self.spec.name,
@@ -558,12 +574,35 @@ class Connection:
 
     # ---- what a server asks of the client -------------------------------------------------------
     async def _on_elicit(self, context: Any, params: Any) -> Any:
-        """A server asks for input: nobody can answer here yet, so decline and say why in the log."""
+        """A server asks for input (an ``input_required`` round or a legacy ``elicitation/create``).
+
+        The question goes to the person behind the call that caused it: the asker attached to this request
+        (2026 era: the callback runs in the request's own task), else the one of the call in flight (legacy
+        era: the callback runs in the connection's reader). With none (a sandboxed cell, a call made by code)
+        it is declined, and the reason kept in the server's log.
+        """
         from mcp.types import ElicitResult
 
-        self._note(f"declined an elicitation ({getattr(params, 'message', '')!r}): no person is attached "
-                   "to answer it")
-        return ElicitResult(action="decline")
+        from .elicitation import Question, current
+
+        url = getattr(params, "url", None)
+        question = Question(server=self.spec.name, message=getattr(params, "message", "") or "",
+                            schema=getattr(params, "requested_schema", None) or {}, url=str(url) if url else None,
+                            elicitation_id=getattr(params, "elicitation_id", None))
+        asker = current() or (self._askers[-1] if self._askers else None)
+        if asker is None:
+            self._note(f"declined an elicitation ({question.message!r}): no person is attached to answer it "
+                       "(a sandboxed cell or a call made by code cannot ask; use `%mcp call` or `mcp-kernel call`)")
+            return ElicitResult(action="decline")
+        self._asking += 1
+        started = time.monotonic()
+        try:
+            answer = await asker.ask_async(question)
+        finally:
+            self._asking -= 1
+            self._human_seconds += time.monotonic() - started
+        self._note(f"elicitation {question.message!r}: {answer.action}")
+        return ElicitResult(action=answer.action, content=answer.content if answer.action == "accept" else None)
 
     async def _on_sampling(self, context: Any, params: Any) -> Any:
         """A server asks the client's model to write: mcp-kernel has none, so refuse plainly."""
@@ -621,7 +660,7 @@ class Connection:
         garbled: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._garbled.add(garbled)
         try:
-            return await asyncio.wait_for(_first(send(session), garbled, self.spec.name, what), timeout)
+            return await self._within(_first(send(session), garbled, self.spec.name, what), timeout)
         except TimeoutError:
             self._bound_log()
             raise ServerTimeout(
@@ -663,6 +702,28 @@ class Connection:
         finally:
             self._garbled.discard(garbled)
             garbled.cancel()
+
+    async def _within(self, coro: Any, timeout: float) -> Any:
+        """``coro``'s result within ``timeout`` seconds, not counting the time a person spent answering."""
+        task = asyncio.ensure_future(coro)
+        deadline = time.monotonic() + timeout
+        human = self._human_seconds
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=max(0.0, deadline - time.monotonic()))
+                if done:
+                    return task.result()
+                if self._asking or self._human_seconds > human:
+                    # A person is (or was) answering a server's question: their time does not count.
+                    deadline = time.monotonic() + max(self._human_seconds - human, 1.0)
+                    human = self._human_seconds
+                    continue
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                raise TimeoutError
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
 
     # ---- sync facade (any thread but the loop's) ---------------------------------------------
     def connect(self) -> ServerInfo:
@@ -716,8 +777,20 @@ class Connection:
 
 
 def _run(coro: Any, timeout: float, server: str) -> Any:
+    """Run ``coro`` on the loop; a calling thread with an asker attached answers the server's questions
+    while it waits (only it may read from the person)."""
+    from .elicitation import current
+
+    asker = current()
     try:
-        return runtime.run(coro, timeout)
+        if asker is None:
+            return runtime.run(coro, timeout)
+        future = runtime.submit(coro)
+        try:
+            return asker.serve(future, timeout)
+        except BaseException:
+            future.cancel()
+            raise
     except TimeoutError:
         raise ServerTimeout(f"Server {server!r} did not answer within {timeout:g} s.", server=server) from None
 
@@ -829,6 +902,20 @@ def _http_transport(url: str, headers: dict[str, str]) -> Any:
             # sent as text and as structured content); keep a bound, but a generous one.
             async with streamable_http_client(url, http_client=http, max_sse_event_size=MAX_SSE_EVENT_BYTES) as streams:
                 yield streams[0], streams[1]
+
+    return transport()
+
+
+def _sse_transport(url: str, headers: dict[str, str]) -> Any:
+    """The legacy HTTP+SSE transport (a GET event stream plus POSTs to the endpoint it names)."""
+    import contextlib
+
+    from mcp.client.sse import sse_client
+
+    @contextlib.asynccontextmanager
+    async def transport() -> Any:
+        async with sse_client(url, headers=headers or None, timeout=30.0, sse_read_timeout=300.0) as streams:
+            yield streams[0], streams[1]
 
     return transport()
 

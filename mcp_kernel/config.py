@@ -56,7 +56,8 @@ __all__ = [
 APP_NAME = "mcp-kernel"
 CONFIG_FILENAME = "mcp.json"
 
-_TRANSPORT_TYPES = {"stdio": "stdio", "http": "http", "streamable-http": "http", "streamable_http": "http"}
+_TRANSPORT_TYPES = {"stdio": "stdio", "http": "http", "streamable-http": "http", "streamable_http": "http",
+                    "sse": "http"}
 _STDIO_KEYS = {"type", "command", "args", "env", "cwd"}
 _HTTP_KEYS = {"type", "url", "headers"}
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -134,8 +135,7 @@ def _declare_server(name: str, entry: Any, source: str) -> dict[str, Any]:
         raise ConfigError(f"{where}: expected an object with 'command' or 'url', got {type(entry).__name__}.")
     kind = entry.get("type")
     if kind is not None and kind not in _TRANSPORT_TYPES:
-        hint = " (SSE servers are not supported: use streamable HTTP)" if kind == "sse" else ""
-        raise ConfigError(f"{where}: field 'type' must be one of {sorted(_TRANSPORT_TYPES)}, got {_shown(kind)}{hint}.")
+        raise ConfigError(f"{where}: field 'type' must be one of {sorted(_TRANSPORT_TYPES)}, got {_shown(kind)}.")
     transport = _TRANSPORT_TYPES.get(kind or "", "http" if "url" in entry else "stdio")
     allowed = _STDIO_KEYS if transport == "stdio" else _HTTP_KEYS
     unknown = sorted(set(entry) - allowed)
@@ -157,6 +157,8 @@ def _declare_server(name: str, entry: Any, source: str) -> dict[str, Any]:
             raise ConfigError(f"{where}: field 'url' is missing.")
         fields["url"] = _need(str, entry["url"], f"{where}, field 'url'", "a string")
         fields["headers"] = _need(dict, entry.get("headers", {}), f"{where}, field 'headers'", "an object of strings")
+        if kind == "sse":
+            fields["sse"] = True  # the legacy HTTP+SSE transport of 2024-11-05 servers
     return fields
 
 
@@ -169,7 +171,7 @@ def _expand_server(written: dict[str, Any], source: str, env: Mapping[str, str])
     where = f"{source}: server {written['name']!r}"
     fields: dict[str, Any] = {}
     for key, value in written.items():
-        if key == "name":
+        if key == "name" or isinstance(value, bool):
             fields[key] = value
         elif isinstance(value, str):
             fields[key] = _expand(value, f"{where}, field {key!r}", env)

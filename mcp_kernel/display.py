@@ -579,3 +579,21 @@ def _(obj: PromptView) -> str:
     for message in obj.messages:
         lines += ["", f"[{message.role}]", textwrap.indent(message.text, "  ")]
     return "\n".join(lines)
+
+
+def progress_bundle(server: str, tool: str, value: float, total: float | None, message: str | None) -> dict[str, str]:
+    """A display bundle for a tool call's progress, updated in place in a notebook (inline styles only)."""
+    from html import escape
+
+    if total:
+        share = max(0.0, min(1.0, value / total))
+        amount = f"{value:g}/{total:g} ({share:.0%})"
+        bar = (f'<progress value="{value:g}" max="{total:g}" style="width:12em;vertical-align:middle;'
+               f'margin-right:0.5em"></progress>')
+    else:
+        amount, bar = f"{value:g}", ""
+    note = f" - {message}" if message else ""
+    plain = f"{server}.{tool}: {amount}{note}"
+    html = (f'<div style="font-family:monospace;font-size:0.9em;color:#444">{bar}'
+            f"<b>{escape(server)}.{escape(tool)}</b> {escape(amount)}{escape(note)}</div>")
+    return {"text/plain": plain, "text/html": html}

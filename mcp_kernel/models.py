@@ -109,6 +109,9 @@ class ServerSpec(_Model):
     cwd: str | None = None
     url: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)
+    # The legacy HTTP+SSE transport (``"type": "sse"`` in mcp.json) instead of streamable HTTP; kept out of
+    # renderings so that existing dumps are unchanged.
+    sse: bool = Field(default=False, exclude=True, repr=False)
     _written: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")

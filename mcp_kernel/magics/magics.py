@@ -60,8 +60,11 @@ class MCPMagics(Magics):
             return None
         except UsageError as exc:
             raise IPythonUsageError(str(exc)) from None
+        from ..elicitation import attached, kernel_asker
+
         try:
-            result = args.handler(self.session, args)
+            with attached(kernel_asker()):  # a server's questions are put to the person at this frontend
+                result = args.handler(self.session, args)
         except UsageError as exc:
             raise IPythonUsageError(str(exc)) from None
         except KeyboardInterrupt:

@@ -1,0 +1,396 @@
+"""Questions a server asks a person (MCP elicitation), and who answers them.
+
+A server asks in one of two ways: the 2026-07-28 era answers a request with ``input_required`` and the SDK
+retries it with the answers; older servers send an ``elicitation/create`` request of their own. Both reach
+:class:`~mcp_kernel.client.Connection` on the loop thread, which hands a :class:`Question` to the
+:class:`Asker` of the call that caused it. The asker is served on the thread that waits for that call (the
+magic's, or the CLI's), because only that thread may read from the person: IPython's ``input()`` goes to
+the frontend through Jupyter's stdin channel, the CLI reads the terminal.
+
+A form is asked one field at a time, following the requested JSON schema (types, enums, defaults,
+required); a URL question shows the link and waits for the person to confirm. With nobody to ask (a pipe,
+``CI`` set, a frontend that allows no input, a sandboxed cell) the question is declined and the reason said.
+
+>>> answers = iter(["y", "Ann", "2", ""])
+>>> q = Question(server="library", message="Who?", schema={"type": "object", "required": ["name", "nights"],
+...     "properties": {"name": {"type": "string"}, "nights": {"type": "integer", "minimum": 1},
+...                    "breakfast": {"type": "boolean", "default": False}}})
+>>> ask_form(q, lambda prompt: next(answers), lambda text: None)
+Answer(action='accept', content={'name': 'Ann', 'nights': 2, 'breakfast': False})
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import contextvars
+import os
+import queue
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = ["Question", "Answer", "Asker", "ask_form", "ask_url", "attached", "current", "terminal_asker",
+           "kernel_asker", "declining"]
+
+Action = Literal["accept", "decline", "cancel"]
+Read = Callable[[str], str]
+Write = Callable[[str], None]
+
+_DECLINE_WORDS = {"d", "decline", "no", "n", "!decline"}
+_CANCEL_WORDS = {"c", "cancel", "!cancel"}
+
+
+@dataclass(frozen=True)
+class Question:
+    """What a server asks: a form (``schema``) or a link to open (``url``)."""
+
+    server: str
+    message: str
+    schema: dict[str, Any] = field(default_factory=dict)
+    url: str | None = None
+    elicitation_id: str | None = None
+
+    @property
+    def mode(self) -> Literal["form", "url"]:
+        return "url" if self.url else "form"
+
+
+@dataclass(frozen=True)
+class Answer:
+    action: Action
+    content: dict[str, Any] | None = None
+
+
+class NobodyToAsk(Exception):
+    """Raised by a reader that finds no person behind it (the reason is the message)."""
+
+
+class _Abort(Exception):
+    def __init__(self, action: Action) -> None:
+        self.action = action
+
+
+# ---- asking one field at a time --------------------------------------------------------------------------
+def _choices(prop: dict[str, Any]) -> list[tuple[Any, str]] | None:
+    """(value, label) pairs of an enum field: ``enum`` (+ legacy ``enumNames``) or titled ``oneOf``/``anyOf``."""
+    if "enum" in prop:
+        names = prop.get("enumNames") or []
+        return [(v, str(names[i]) if i < len(names) else str(v)) for i, v in enumerate(prop["enum"])]
+    options = prop.get("oneOf") or prop.get("anyOf")
+    if options and all(isinstance(o, dict) and "const" in o for o in options):
+        return [(o["const"], str(o.get("title", o["const"]))) for o in options]
+    return None
+
+
+def _describe_field(name: str, prop: dict[str, Any], required: bool) -> str:
+    kind = prop.get("type", "string")
+    bits: list[str] = []
+    if kind == "array":
+        items = prop.get("items") or {}
+        bits.append("several, comma-separated")
+        choices = _choices(items)
+    else:
+        choices = _choices(prop)
+        bits.append({"integer": "whole number", "number": "number", "boolean": "yes/no"}.get(kind, "text")
+                    if choices is None else "pick one")
+    for key, text in (("minimum", "≥"), ("maximum", "≤"), ("minLength", "length ≥"), ("maxLength", "length ≤")):
+        if key in prop:
+            bits.append(f"{text}{prop[key]}")
+    if prop.get("format"):
+        bits.append(str(prop["format"]))
+    if "default" in prop:
+        default = prop["default"]
+        bits.append(f"default {('yes' if default else 'no') if isinstance(default, bool) else default}")
+    elif required:
+        bits.append("required")
+    title = prop.get("title") or name
+    if prop.get("description") and prop["description"] != title:
+        title = f"{title} - {prop['description']}"
+    head = f"{title} ({name}: {', '.join(bits)})"
+    if choices:
+        head += "".join(f"\n    {i}. {label}" for i, (_, label) in enumerate(choices, 1))
+    return head
+
+
+def _pick(text: str, choices: list[tuple[Any, str]]) -> Any:
+    if text.isdigit() and 1 <= int(text) <= len(choices):
+        return choices[int(text) - 1][0]
+    for value, label in choices:
+        if text in (str(value), label):
+            return value
+    raise ValueError(f"choose one of 1-{len(choices)} or a listed value")
+
+
+def _convert(text: str, prop: dict[str, Any]) -> Any:
+    kind = prop.get("type", "string")
+    if kind == "array":
+        items = prop.get("items") or {}
+        values = [part.strip() for part in text.split(",") if part.strip()]
+        choices = _choices(items)
+        out = [_pick(v, choices) if choices else _convert(v, items) for v in values]
+        if "minItems" in prop and len(out) < prop["minItems"]:
+            raise ValueError(f"give at least {prop['minItems']}")
+        if "maxItems" in prop and len(out) > prop["maxItems"]:
+            raise ValueError(f"give at most {prop['maxItems']}")
+        return out
+    choices = _choices(prop)
+    if choices:
+        return _pick(text, choices)
+    if kind == "boolean":
+        low = text.lower()
+        if low in {"y", "yes", "true", "1"}:
+            return True
+        if low in {"n", "no", "false", "0"}:
+            return False
+        raise ValueError("answer yes or no")
+    if kind in {"integer", "number"}:
+        try:
+            value: float | int = int(text) if kind == "integer" else float(text)
+        except ValueError:
+            raise ValueError(f"give a {'whole ' if kind == 'integer' else ''}number") from None
+        if "minimum" in prop and value < prop["minimum"]:
+            raise ValueError(f"must be at least {prop['minimum']}")
+        if "maximum" in prop and value > prop["maximum"]:
+            raise ValueError(f"must be at most {prop['maximum']}")
+        return value
+    if "minLength" in prop and len(text) < prop["minLength"]:
+        raise ValueError(f"needs at least {prop['minLength']} characters")
+    if "maxLength" in prop and len(text) > prop["maxLength"]:
+        raise ValueError(f"allows at most {prop['maxLength']} characters")
+    return text
+
+
+def _read(read: Read, prompt: str) -> str:
+    text = read(prompt).strip()
+    if text.lower() in {"!decline"}:
+        raise _Abort("decline")
+    if text.lower() in {"!cancel"}:
+        raise _Abort("cancel")
+    return text
+
+
+def _start(question: Question, read: Read, write: Write, what: str) -> None:
+    write(f"Server {question.server!r} asks: {question.message}\n")
+    choice = read(f"{what} [y]es / [d]ecline / [c]ancel (default yes): ").strip().lower()
+    if choice in _DECLINE_WORDS:
+        raise _Abort("decline")
+    if choice in _CANCEL_WORDS:
+        raise _Abort("cancel")
+
+
+def ask_form(question: Question, read: Read, write: Write, *, attempts: int = 5) -> Answer:
+    """Ask for each field of ``question.schema`` in turn; ``!decline`` or ``!cancel`` at any prompt ends it.
+
+    An empty answer keeps the default, skips an optional field, and asks again for a required one.
+    """
+    try:
+        _start(question, read, write, "Answer?")
+        schema = question.schema or {}
+        required = set(schema.get("required") or [])
+        props: dict[str, Any] = schema.get("properties") or {}
+        if props:
+            write("  (an empty answer keeps the default; type !decline or !cancel to stop)\n")
+        content: dict[str, Any] = {}
+        for name, prop in props.items():
+            prop = prop if isinstance(prop, dict) else {}
+            write(_describe_field(name, prop, name in required) + "\n")
+            for _ in range(attempts):
+                text = _read(read, f"  {name}: ")
+                if not text:
+                    if "default" in prop:
+                        content[name] = prop["default"]
+                        break
+                    if name not in required:
+                        break
+                    write(f"  {name} is required.\n")
+                    continue
+                try:
+                    content[name] = _convert(text, prop)
+                    break
+                except ValueError as exc:
+                    write(f"  {exc}; try again.\n")
+            else:
+                write(f"  No valid answer for {name}: the question is cancelled.\n")
+                return Answer("cancel")
+        return Answer("accept", content)
+    except _Abort as stop:
+        return Answer(stop.action)
+
+
+def ask_url(question: Question, read: Read, write: Write) -> Answer:
+    """Show the link and wait for the person to say they are done with it (or decline, or cancel)."""
+    write(f"Server {question.server!r} asks you to open a link: {question.message}\n  {question.url}\n")
+    try:
+        _start(question, read, write, "Open it, then confirm here:")
+    except _Abort as stop:
+        return Answer(stop.action)
+    return Answer("accept")
+
+
+def ask(question: Question, read: Read, write: Write) -> Answer:
+    return ask_url(question, read, write) if question.url else ask_form(question, read, write)
+
+
+# ---- who answers -------------------------------------------------------------------------------------------
+class Asker:
+    """Answers questions on the thread that created it, while that thread waits for its call.
+
+    ``ask_async`` (loop thread) queues a question; :meth:`serve` (the waiting thread) answers the queue
+    until the call's future is done. ``reason`` set means nobody can answer: every question is declined.
+    """
+
+    def __init__(self, read: Read | None = None, write: Write | None = None, *, reason: str | None = None) -> None:
+        self.read = read
+        self.write = write or _to_stderr
+        self.reason = reason
+        self.human_seconds = 0.0  # time spent waiting for the person (not counted against call timeouts)
+        self._queue: queue.Queue[Any] = queue.Queue()
+
+    def declines(self, question: Question) -> Answer | None:
+        if self.reason is None and self.read is not None:
+            return None
+        self.write(f"mcp-kernel: declined the question of server {question.server!r} ({question.message!r}): "
+                   f"{self.reason or 'nobody can answer here'}.\n")
+        return Answer("decline")
+
+    async def ask_async(self, question: Question) -> Answer:
+        import asyncio
+
+        reply: concurrent.futures.Future[Answer] = concurrent.futures.Future()
+        self._queue.put((question, reply))
+        return await asyncio.wrap_future(reply)
+
+    def post(self, work: Callable[[], None]) -> None:
+        """Run ``work`` on the serving thread (progress shown where the call's output goes), or at once when
+        called from that thread."""
+        self._queue.put(work)
+
+    def answer(self, question: Question) -> Answer:
+        declined = self.declines(question)
+        if declined is not None:
+            return declined
+        assert self.read is not None
+        started = time.monotonic()
+        try:
+            return ask(question, self.read, self.write)
+        except NobodyToAsk as exc:
+            self.reason = str(exc)
+            declined = self.declines(question)
+            assert declined is not None
+            return declined
+        finally:
+            self.human_seconds += time.monotonic() - started
+
+    def serve(self, future: concurrent.futures.Future[Any], timeout: float) -> Any:
+        """Wait for ``future``, answering questions meanwhile; time spent on them extends ``timeout``."""
+        done = object()
+        future.add_done_callback(lambda _: self._queue.put(done))
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                future.cancel()
+                raise TimeoutError(f"no answer within {timeout:g} s") from None
+            if item is done:
+                self._drain()
+                return future.result()
+            if callable(item):
+                item()
+                continue
+            question, reply = item
+            if reply.cancelled():
+                continue
+            started = time.monotonic()
+            try:
+                answer = self.answer(question)
+            except BaseException:
+                reply.cancel()
+                raise
+            finally:
+                deadline += time.monotonic() - started
+            if not reply.done():
+                reply.set_result(answer)
+
+
+    def _drain(self) -> None:
+        """Run what was posted before the call finished (the last progress update)."""
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if callable(item):
+                item()
+
+
+_current: contextvars.ContextVar[Asker | None] = contextvars.ContextVar("mcp_kernel_asker", default=None)
+
+
+def current() -> Asker | None:
+    """The asker of the call being made in this context (None: nobody attached, e.g. a sandboxed cell)."""
+    return _current.get()
+
+
+@contextlib.contextmanager
+def attached(asker: Asker) -> Iterator[Asker]:
+    """Route the questions of calls made inside the block to ``asker``."""
+    token = _current.set(asker)
+    try:
+        yield asker
+    finally:
+        _current.reset(token)
+
+
+def declining(reason: str) -> Asker:
+    return Asker(reason=reason)
+
+
+def _ci_reason() -> str | None:
+    value = os.environ.get("CI", "")
+    return "CI is set, so no person is assumed to be there" if value and value.lower() not in {"0", "false"} else None
+
+
+def terminal_asker() -> Asker:
+    """The CLI's: reads the terminal when stdin is one, declines otherwise (a pipe, CI)."""
+    reason = _ci_reason()
+    if reason is None and not (sys.stdin is not None and sys.stdin.isatty()):
+        reason = "stdin is not a terminal (a pipe or a file), so nobody can be asked"
+
+    def read(prompt: str) -> str:
+        sys.stderr.write(prompt)
+        sys.stderr.flush()
+        line = sys.stdin.readline()
+        return line.rstrip("\n") if line else "!cancel"  # end of input: cancel
+
+    return Asker(read, reason=reason)
+
+
+def kernel_asker() -> Asker:
+    """The kernel's: IPython's ``input()`` reaches the frontend through Jupyter's stdin channel when the
+    running cell allows it; a frontend that does not (or ``CI`` set) gets a decline and the reason."""
+    import builtins
+
+    from IPython.core.error import StdinNotImplementedError
+
+    def read(prompt: str) -> str:
+        try:
+            return builtins.input(prompt)
+        except StdinNotImplementedError:
+            raise NobodyToAsk("this frontend does not allow input (stdin) for the running cell") from None
+        except EOFError:
+            return "!cancel"
+
+    return Asker(read, _print, reason=_ci_reason())
+
+
+def _to_stderr(text: str) -> None:
+    sys.stderr.write(text)
+    sys.stderr.flush()
+
+
+def _print(text: str) -> None:
+    print(text, end="", flush=True)

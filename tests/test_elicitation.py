@@ -1,0 +1,196 @@
+"""Servers asking a person (elicitation), in both protocol eras, answered, declined and cancelled.
+
+The 2026-07-28 form comes from our ``library``/``asker`` servers (``input_required`` rounds); the legacy
+``elicitation/create`` request from server-everything (a 2025-11-25 server). The CLI is driven on a pipe
+and on a pseudo-terminal; the kernel in ``tests/e2e/test_elicitation_in_kernel.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from realservers import SERVERS, our_server
+from mcp_kernel.client import ConnectionPool
+from mcp_kernel.elicitation import Asker, Question, ask_form, ask_url, attached
+from mcp_kernel.models import ServerSpec
+
+
+@pytest.fixture()
+def pool() -> Iterator[ConnectionPool]:
+    with ConnectionPool(timeout=20, connect_timeout=20) as p:
+        yield p
+
+
+def scripted(*answers: str) -> tuple[Asker, list[str]]:
+    """An asker that types ``answers`` in turn and keeps every prompt and line it was shown."""
+    shown: list[str] = []
+    replies = iter(answers)
+
+    def read(prompt: str) -> str:
+        shown.append(prompt)
+        return next(replies)
+
+    return Asker(read, shown.append), shown
+
+
+# ---- the form, one field at a time --------------------------------------------------------------------
+SCHEMA = {"type": "object", "required": ["name", "colour"], "properties": {
+    "name": {"type": "string", "minLength": 2},
+    "colour": {"type": "string", "enum": ["red", "green"]},
+    "nights": {"type": "integer", "minimum": 1, "default": 1},
+    "breakfast": {"type": "boolean"},
+    "tags": {"type": "array", "items": {"type": "string", "oneOf": [{"const": "a", "title": "Alpha"},
+                                                                    {"const": "b", "title": "Beta"}]}},
+}}
+
+
+def test_a_form_follows_the_schema_and_asks_again_on_a_bad_answer() -> None:
+    replies = iter(["", "", "A", "Ann", "3", "blue", "green", "zero", "", "maybe", "y", "1, Beta"])
+    shown: list[str] = []
+    answer = ask_form(Question("s", "Hi?", SCHEMA), lambda p: next(replies), shown.append)
+    assert answer.action == "accept"
+    assert answer.content == {"name": "Ann", "colour": "green", "nights": 1, "breakfast": True, "tags": ["a", "b"]}
+    text = "".join(shown)
+    assert "name is required" in text and "at least 2 characters" in text and "answer yes or no" in text
+    assert "1. red" in text and "2. Beta" in text and "default 1" in text
+
+
+@pytest.mark.parametrize(("answers", "action"), [(["d"], "decline"), (["c"], "cancel"),
+                                                 (["", "Ann", "!cancel"], "cancel"),
+                                                 (["y", "!decline"], "decline")])
+def test_a_form_can_be_declined_or_cancelled_at_any_prompt(answers: list[str], action: str) -> None:
+    replies = iter(answers)
+    answer = ask_form(Question("s", "Hi?", SCHEMA), lambda p: next(replies), lambda t: None)
+    assert answer.action == action and answer.content is None
+
+
+def test_a_link_is_shown_and_confirmed() -> None:
+    shown: list[str] = []
+    question = Question("s", "Sign in", url="https://example.org/x")
+    assert ask_url(question, lambda p: "", shown.append).action == "accept"
+    assert "https://example.org/x" in "".join(shown)
+    assert ask_url(question, lambda p: "d", shown.append).action == "decline"
+
+
+# ---- 2026 era: input_required ------------------------------------------------------------------------------
+def test_a_2026_server_gets_the_persons_answer(pool: ConnectionPool) -> None:
+    pool.add(our_server("library"))
+    asker, shown = scripted("y", "Ann", "3", "yes")
+    with attached(asker):
+        result = pool.call_tool("library", "book")
+    assert pool.get("library").info.protocol_version == "2026-07-28"
+    assert result.value == {"action": "accept", "booking": {"name": "Ann", "nights": 3, "breakfast": True}}
+    assert "Who is booking" in "".join(shown)
+
+
+@pytest.mark.parametrize(("answers", "action"), [(["d"], "decline"), (["c"], "cancel"), (["y", "!cancel"], "cancel")])
+def test_a_2026_server_hears_a_decline_or_a_cancel(pool: ConnectionPool, answers: list[str], action: str) -> None:
+    pool.add(our_server("library"))
+    asker, _ = scripted(*answers)
+    with attached(asker):
+        assert pool.call_tool("library", "book").value == {"action": action}
+
+
+def test_an_enum_with_a_default_from_a_2026_server(pool: ConnectionPool) -> None:
+    pool.add(our_server("asker"))
+    asker, shown = scripted("", "3", "")
+    with attached(asker):
+        assert pool.call_tool("asker", "paint").value == {"action": "accept", "colour": "blue", "shade": 0.5}
+    assert "3. blue" in "".join(shown)
+
+
+def test_with_nobody_attached_the_question_is_declined_and_the_log_says_why(pool: ConnectionPool) -> None:
+    pool.add(our_server("library"))
+    assert pool.call_tool("library", "book").value == {"action": "decline"}
+    assert "no person is attached" in pool.get("library").log_tail()
+
+
+def test_an_asker_that_cannot_ask_declines_and_says_why(pool: ConnectionPool) -> None:
+    pool.add(our_server("library"))
+    shown: list[str] = []
+    with attached(Asker(None, shown.append, reason="CI is set")):
+        assert pool.call_tool("library", "book").value == {"action": "decline"}
+    assert "declined" in "".join(shown) and "CI is set" in "".join(shown)
+
+
+# ---- legacy era: elicitation/create --------------------------------------------------------------------------
+def test_a_legacy_servers_request_is_answered(pool: ConnectionPool, everything_spec: ServerSpec) -> None:
+    pool.add(everything_spec)
+    shown: list[str] = []
+
+    def read(prompt: str) -> str:
+        shown.append(prompt)
+        field = prompt.strip().rstrip(":")
+        return {"name": "Ada Lovelace", "check": "yes", "integer": "7"}.get(field, "")
+
+    with attached(Asker(read, shown.append)):
+        result = pool.call_tool("everything", "trigger-elicitation-request", {})
+    assert pool.get("everything").info.protocol_version == "2025-11-25"
+    assert '"action": "accept"' in result.text and "Ada Lovelace" in result.text and '"integer": 7' in result.text
+
+
+def test_a_legacy_servers_request_is_declined(pool: ConnectionPool, everything_spec: ServerSpec) -> None:
+    pool.add(everything_spec)
+    asker, _ = scripted("decline")
+    with attached(asker):
+        result = pool.call_tool("everything", "trigger-elicitation-request", {})
+    assert '"action": "decline"' in result.text
+
+
+# ---- the CLI ----------------------------------------------------------------------------------------------------
+@pytest.fixture()
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "mcp.json"
+    path.write_text(json.dumps({"mcpServers": {"library": {"command": sys.executable,
+                                                           "args": [str(SERVERS / "library.py")]}}}))
+    return path
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    return {**env, **extra}
+
+
+def test_the_cli_on_a_pipe_declines_and_says_why(config: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "mcp_kernel", "call", "library", "book", "--config", str(config)],
+                          input="", capture_output=True, text=True, env=cli_env(), timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert '"decline"' in done.stdout
+    assert "stdin is not a terminal" in done.stderr
+
+
+def test_the_cli_with_ci_set_declines_and_says_why(config: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "mcp_kernel", "call", "library", "book", "--config", str(config)],
+                          input="", capture_output=True, text=True, env=cli_env(CI="true"), timeout=120)
+    assert '"decline"' in done.stdout and "CI is set" in done.stderr
+
+
+def test_the_cli_on_a_terminal_asks_field_by_field(config: Path) -> None:
+    primary, secondary = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "mcp_kernel", "call", "library", "book", "--config", str(config)],
+                            stdin=secondary, stdout=subprocess.PIPE, stderr=secondary, env=cli_env(), text=True)
+    os.close(secondary)
+    seen = b""
+    try:
+        for answer, after in (("y", b"(default yes): "), ("Bo", b"name: "), ("2", b"nights: "), ("", b"breakfast: ")):
+            while not seen.endswith(after):
+                chunk = os.read(primary, 1024)
+                assert chunk, seen
+                seen += chunk.replace(b"\r\n", b"\n")
+            os.write(primary, answer.encode() + b"\n")
+            seen = b""
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        os.close(primary)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    assert '"name": "Bo"' in out and '"nights": 2' in out
