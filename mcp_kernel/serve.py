@@ -68,6 +68,9 @@ class CodeMode:
         results = self.session.search(query, detail=detail, servers=self.live)  # type: ignore[arg-type]
         lines = []
         for hit in results.hits[:limit]:
+            if hit.signature and detail == "signature":
+                lines.append(f"{hit.server}: {hit.signature}")
+                continue
             line = f"{hit.server}.{hit.tool}"
             if hit.summary:
                 line += f": {hit.summary}"
@@ -174,8 +177,8 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
     @server.tool(annotations=read_only, structured_output=False)
     async def search_tools(
         query: Annotated[str, Field(description="words to look for in tool names and descriptions")],
-        detail: Annotated[Literal["name", "summary", "full"], Field(
-            description="name: names only; summary: + first sentence; full: + input schema")] = "summary",
+        detail: Annotated[Literal["name", "signature", "full"], Field(
+            description="name; signature: typed call + first sentence; full: + JSON schemas")] = "signature",
         limit: Annotated[int, Field(ge=1, le=200)] = 20,
     ) -> str:
         """Find tools across the connected MCP servers."""

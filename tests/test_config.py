@@ -73,7 +73,7 @@ def test_arguments_stay_a_list_and_never_reach_a_shell(tmp_path: Path) -> None:
         ({"mcpServers": {"s": {"command": "x", "args": [1]}}}, "field 'args': expected a list of strings"),
         ({"mcpServers": {"s": {"command": "x", "env": {"A": 1}}}}, "field 'env': expected an object"),
         ({"mcpServers": {"s": {"command": "x", "colour": "red"}}}, "unknown field(s) ['colour']"),
-        ({"mcpServers": {"s": {"type": "sse", "url": "http://x"}}}, "SSE servers are not supported"),
+        ({"mcpServers": {"s": {"type": "carrier-pigeon", "url": "http://x"}}}, "field 'type' must be one of"),
         ({"mcpServers": {"s": {"url": "ftp://x"}}}, "url must start with http"),
         ({"mcpServers": {"s": {"command": "  "}}}, "must not be empty"),
     ],
