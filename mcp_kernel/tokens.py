@@ -154,14 +154,28 @@ def upfront_vs_progressive(
                        duration_ms=(time.perf_counter() - started) * 1000)
 
 
+# Past this many bytes of tool results in one cell, they are counted by an estimate (labelled so): exact
+# counting of 10 MB took 8-18 s, longer than the cell itself.
+EXACT_RESULT_BYTES = 1 << 20
+
+
 def sandbox_savings(results: Iterable[str], printed: str, value: str | None = None) -> CellTokens:
-    """Tokens of the raw tool results a cell received versus what it printed and returned."""
+    """Tokens of the raw tool results a cell received versus what it printed and returned.
+
+    Results past ``EXACT_RESULT_BYTES`` in all are counted by an estimate, and the figure says so.
+    """
     counter = tokenizer()
     texts = list(results)
-    raw = sum(counter.count(t) for t in texts)
-    shown = counter.count(printed) + (counter.count(value) if value else 0)
-    return CellTokens(encoding=counter.label, exact=counter.exact, calls=len(texts), raw_result_tokens=raw,
-                      raw_result_bytes=sum(len(t.encode()) for t in texts), output_tokens=shown)
+    size = sum(len(t.encode("utf-8", "replace")) for t in texts)
+    if size > EXACT_RESULT_BYTES:
+        raw = math.ceil(size / 4)
+        label, exact = f"{counter.label}; results of {size:,} bytes estimated as bytes / 4", False
+    else:
+        raw = sum(counter.count(t) for t in texts)
+        label, exact = counter.label, counter.exact
+    shown = counter.count(printed[:EXACT_RESULT_BYTES]) + (counter.count(value[:EXACT_RESULT_BYTES]) if value else 0)
+    return CellTokens(encoding=label, exact=exact, calls=len(texts), raw_result_tokens=raw,
+                      raw_result_bytes=size, output_tokens=shown)
 
 
 def largest_tools(report: TokenReport, n: int = 10) -> list[ToolTokens]:

@@ -131,3 +131,12 @@ def test_the_fallback_is_labelled_as_an_estimate() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     exact, count, label = out.stdout.strip().split(" ", 2)
     assert exact == "False" and count == "2" and label.startswith("estimate")
+
+
+def test_large_results_are_counted_by_a_labelled_estimate() -> None:
+    big = '{"rows": "' + "x" * (3 << 20) + '"}'
+    cell = sandbox_savings([big], "done")
+    assert not cell.exact and "estimated" in cell.encoding
+    assert cell.raw_result_tokens == -(-len(big) // 4) and cell.raw_result_bytes == len(big)
+    small = sandbox_savings(['{"rows": 1}'], "done")
+    assert small.exact and "estimated" not in small.encoding
