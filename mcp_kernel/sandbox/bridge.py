@@ -227,16 +227,8 @@ class Bridge:
             hit = self.cache.get(key)
             if hit is not None:
                 return hit, True
-        try:
-            result = scope.run(self.acall(server, tool, params, self.timeout), self.timeout + _CALL_GRACE_S)
-        except ScopeStopped as stop:
-            if stop.reason == "timeout":
-                raise SandboxTimeout(f"the cell's time limit passed during {server}.{tool}; the call was "
-                                     "cancelled.") from None
-            raise Interrupted(f"{server}.{tool} was cancelled ({stop.reason}).") from None
-        except TimeoutError:
-            raise ToolCallError(f"{server}.{tool} did not answer within {self.timeout:g} s.", server=server,
-                                tool=tool) from None
+        result = self._in_scope(scope, self.acall(server, tool, params, self.timeout), f"{server}.{tool}",
+                                server, tool)
         if result.is_error:
             raise ToolCallError(f"{server}.{tool} failed: {result.text or 'the server reported an error'}",
                                 server=server, tool=tool)
@@ -249,6 +241,17 @@ class Bridge:
         if key is not None:
             self.cache.put(key, value)
         return value, False
+
+    def _in_scope(self, scope: Scope, request: Any, what: str, server: str, tool: str) -> Any:
+        """Run one request in the cell's scope: its stop and deadline cancel it, its own timeout bounds it."""
+        try:
+            return scope.run(request, self.timeout + _CALL_GRACE_S)
+        except ScopeStopped as stop:
+            if stop.reason == "timeout":
+                raise SandboxTimeout(f"the cell's time limit passed during {what}; it was cancelled.") from None
+            raise Interrupted(f"{what} was cancelled ({stop.reason}).") from None
+        except TimeoutError:
+            raise ToolCallError(f"{what} got no answer within {self.timeout:g} s.", server=server, tool=tool) from None
 
     def read_resource(self, server: str, uri: str, scope: Scope | None = None) -> str:
         """Read one resource for the guest: the allowlist, a size limit and the cell's scope, as for tools.
@@ -265,16 +268,8 @@ class Bridge:
             if self.aread is None:
                 raise ToolCallError("This sandbox's host cannot read resources.", server=server, tool=what)
             self.limiter.check(server, what)
-            try:
-                read = (scope or Scope()).run(self.aread(server, uri, self.timeout), self.timeout + _CALL_GRACE_S)
-            except ScopeStopped as stop:
-                if stop.reason == "timeout":
-                    raise SandboxTimeout(f"the cell's time limit passed while reading {uri!r} of {server}; "
-                                         "the read was cancelled.") from None
-                raise Interrupted(f"reading {uri!r} of {server} was cancelled ({stop.reason}).") from None
-            except TimeoutError:
-                raise ToolCallError(f"{server} did not answer the read of {uri!r} within {self.timeout:g} s.",
-                                    server=server, tool=what) from None
+            read = self._in_scope(scope or Scope(), self.aread(server, uri, self.timeout),
+                                  f"the read of {uri!r} of {server}", server, what)
             value = json.dumps([c.model_dump(exclude_none=True) for c in read.contents], ensure_ascii=False)
             if len(value.encode("utf-8", "replace")) > self.max_resource_bytes:
                 raise PolicyViolation(f"Resource {uri!r} of {server} is {len(value):,} bytes; the limit for a "
