@@ -31,6 +31,8 @@ class Bindings:
         self.vfs = VirtualFS()
         self.generated: dict[str, tuple[str, ...]] = {}
         self._synced: dict[Path, int] = {}
+        self.generations: dict[str, int] = {}  # server id -> how many times its bindings were generated
+        self._seen_changes: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def generate(self, server: str, *, languages: tuple[str, ...] = ("python",), out: str | None = None,
@@ -50,6 +52,7 @@ class Bindings:
             self.vfs.remove_prefix(f"skills/{sid}")
             self.vfs.update(files)
             self.generated[server] = tuple(languages)
+            self.generations[sid] = self.generations.get(sid, 0) + 1
         written = str(VirtualFS(files).materialize(out)) if out is not None else None
         return GenerateReport(
             server=server, server_id=sid, tools=len(tools), languages=list(languages), files=sorted(files),
@@ -62,6 +65,16 @@ class Bindings:
         for server in servers:
             if server not in self.generated:
                 self.generate(server)
+
+    def refresh_changed(self, servers: tuple[str, ...] | list[str]) -> None:
+        """Regenerate the bindings of each server that said its tools changed since they were generated."""
+        for server in servers:
+            if server not in self.servers.pool:
+                continue
+            changes = self.servers.pool.get(server).list_changes
+            if changes != self._seen_changes.get(server, 0):
+                self._seen_changes[server] = changes
+                self.generate(server, languages=self.generated.get(server, ("python",)), refresh=True)
 
     def sync(self, directory: Path) -> Path:
         """Write the tree to ``directory`` if it changed since the last sync there (the sandbox's /mcp-tools)."""

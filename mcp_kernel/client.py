@@ -233,6 +233,7 @@ class Connection:
         self._tag = secrets.token_hex(8)
         self._pgid: int | None = None
         self._requests = 0
+        self.list_changes = 0  # counts the server's "my tools/resources/prompts changed" events
         self._garbled: set[asyncio.Future[str]] = set()
         self._tools: list[ToolInfo] | None = None
         self._askers: list[Any] = []  # the askers of calls in flight (legacy elicitation reaches them)
@@ -361,7 +362,12 @@ class Connection:
             async with client:
                 if not ready.done():
                     ready.set_result(client)
-                await closing.wait()
+                listener = asyncio.ensure_future(self._listen(client))
+                try:
+                    await closing.wait()
+                finally:
+                    listener.cancel()
+                    await asyncio.gather(listener, return_exceptions=True)
         except BaseException as exc:  # noqa: BLE001 - reported to whoever waits for the handshake
             if not ready.done():
                 ready.set_exception(self._start_error(exc))
@@ -636,10 +642,36 @@ class Connection:
         except (OSError, ValueError):
             pass
 
+    async def _listen(self, client: Any) -> None:
+        """Follow the server's list changes (2026-07-28: ``subscriptions/listen``); older servers send
+        ``notifications/*/list_changed`` instead, which :meth:`_on_message` sees."""
+        from mcp.client.subscriptions import ListenNotSupportedError
+
+        try:
+            async with client.listen(tools_list_changed=True, resources_list_changed=True,
+                                     prompts_list_changed=True) as subscription:
+                async for _event in subscription:
+                    self._lists_changed()
+        except ListenNotSupportedError:
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - a server that does not offer listen: no change events, no harm
+            return
+
+    def _lists_changed(self) -> None:
+        self._tools = None
+        self.list_changes += 1
+
     async def _on_message(self, message: Any) -> None:
         """Server notifications and transport faults. A garbled JSON-RPC reply fails the requests in flight
         at once (which one it answered cannot be known), instead of leaving them to time out; other stray
-        stdout lines are ignored, as the SDK does."""
+        stdout lines are ignored, as the SDK does. A list-changed notification (older servers) marks the
+        lists stale."""
+        method = getattr(message, "method", None) or getattr(getattr(message, "root", None), "method", None)
+        if isinstance(method, str) and method.endswith("/list_changed"):
+            self._lists_changed()
+            return
         if isinstance(message, Exception) and _looks_like_reply(message):
             text = _describe(message).splitlines()[0][:300]
             for waiter in list(self._garbled):

@@ -314,8 +314,12 @@ class Session:
 
         policy = policy or self.policy()
         self.bindings.ensure(policy.servers)
+        self.bindings.refresh_changed(policy.servers)
         box = self.sandbox(on_progress, name=sandbox, open_missing=open_missing)
         self.bindings.sync(self._session_dirs() / "mcp-tools")
+        # Modules of bindings regenerated since this session's last cell are imported afresh.
+        fresh = {sid: n for sid, n in self.bindings.generations.items() if box.binding_generations.get(sid) != n}
+        box.binding_generations.update(fresh)
         bridge = cast("Bridge", box.host)
         bridge.apply(policy)
         bridge.take_records()
@@ -324,7 +328,7 @@ class Session:
             show = on_output
             on_output = lambda stream, text: show(stream, pii.tokenize(text)[0])  # noqa: E731
         try:
-            result = box.execute(code, policy, on_output=on_output)
+            result = box.execute(code, policy, on_output=on_output, reload=sorted(fresh))
         except (SandboxError, Interrupted) as exc:
             records = bridge.take_records()
             if isinstance(exc.result, ExecutionResult):

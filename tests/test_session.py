@@ -88,3 +88,22 @@ def test_the_first_cell_right_after_warm_up_keeps_its_variables() -> None:
             fresh.execute("first = 7")
             assert fresh.execute("first * 6").value == 42
             assert fresh.sandbox().warm_error is None
+
+
+def test_a_tool_added_at_run_time_shows_up_in_the_sandbox_on_the_next_cell() -> None:
+    import time
+
+    with Session() as s:
+        s.add_server(our_server("dyn"))
+        policy = s.policy(["dyn"])
+        first = s.execute("from servers.dyn import grow\ngrow(name='fresh')", policy)
+        assert first.value == {"result": "added fresh"}
+        connection = s.connection("dyn")
+        for _ in range(100):  # the change event travels on its own stream; wait for it, not for a time
+            if connection.list_changes:
+                break
+            time.sleep(0.05)
+        assert connection.list_changes, "the client heard that the server's tools changed"
+        second = s.execute("from servers.dyn import fresh\nfresh()", policy)
+        assert second.value == {"result": "I am fresh"}
+        assert "fresh" in {t.name for t in s.tools("dyn")}

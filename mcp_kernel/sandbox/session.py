@@ -108,8 +108,10 @@ class _NoTools:
 class _Job:
     """One cell on its way through the owner: its limits, its output so far, and why it was stopped."""
 
-    def __init__(self, code: str, policy: SandboxPolicy, on_output: OutputCallback | None) -> None:
+    def __init__(self, code: str, policy: SandboxPolicy, on_output: OutputCallback | None,
+                 reload: list[str] | None = None) -> None:
         self.code, self.policy, self.on_output = code, policy, on_output
+        self.reload = reload or []
         self.created = time.monotonic()
         self.started = 0.0
         self.scope = Scope()
@@ -162,6 +164,7 @@ class Sandbox:
         self.state = StateStore(self.policy.state_limit_bytes)
         self.logs: list[tuple[str, str]] = []
         self.last_used = time.monotonic()
+        self.binding_generations: dict[str, int] = {}  # kept by the session: what the guest has imported
         self.warm_error: BaseException | None = None
         self._owner = Owner(name)
         self._instance: GuestInstance | None = None  # owner thread only
@@ -372,7 +375,7 @@ class Sandbox:
 
     # ---- running -----------------------------------------------------------------------------------
     def execute(self, code: str, policy: SandboxPolicy | None = None, *,
-                on_output: OutputCallback | None = None) -> ExecutionResult:
+                on_output: OutputCallback | None = None, reload: list[str] | None = None) -> ExecutionResult:
         """Run ``code`` as the next cell; raise a ``SandboxError`` subclass if it breaks a limit.
 
         Safe from any thread; cells of one session run one at a time, in order. ``KeyboardInterrupt``
@@ -380,7 +383,7 @@ class Sandbox:
         """
         if self._closed:
             raise SandboxError(f"Sandbox session {self.name!r} is closed; open a new one.")
-        job = _Job(code, policy or self.policy, on_output)
+        job = _Job(code, policy or self.policy, on_output, reload)
         self.last_used = time.monotonic()
         future = self._owner.submit(lambda: self._run_job(job))
         try:
@@ -426,7 +429,8 @@ class Sandbox:
         job.begin()  # the time limit counts the cell's own run, not building or starting the sandbox
         self.engine.ensure_ticker()
         policy = job.policy
-        request = json.dumps({"code": job.code, "output_limit": policy.output_limit_bytes}, ensure_ascii=True)
+        request = json.dumps({"code": job.code, "output_limit": policy.output_limit_bytes, "reload": job.reload},
+                             ensure_ascii=True)
         self._job = job
         try:
             text = instance.run(request, memory_bytes=policy.memory_mb << 20, fuel=policy.fuel)

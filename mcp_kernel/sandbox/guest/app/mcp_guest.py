@@ -301,6 +301,19 @@ def _setup_paths():
         zoneinfo.reset_tzpath(["/zoneinfo"])
 
 
+def _forget_bindings(server_ids):
+    """Drop imported binding modules of servers whose bindings were regenerated (new or changed tools)."""
+    for sid in server_ids:
+        prefix = f"servers.{sid}"
+        for name in [n for n in sys.modules if n == prefix or n.startswith(prefix + ".")]:
+            del sys.modules[name]
+        parent = sys.modules.get("servers")
+        if parent is not None and hasattr(parent, sid):
+            delattr(parent, sid)
+    if server_ids:
+        sys.modules.pop("servers", None)  # its __init__ lists the servers, which may have changed too
+
+
 def _value_json(value):
     try:
         text = json.dumps(value)
@@ -382,6 +395,7 @@ class WitWorld(wit_world.WitWorld):
     def run_cell(self, code: str) -> str:
         request = json.loads(code)
         _setup_paths()
+        _forget_bindings(request.get("reload") or [])
         try:
             response = _run(request["code"], int(request.get("output_limit", 1 << 20)))
         except MemoryError:
