@@ -28,6 +28,7 @@ EXPECTED = {
     "02-sandboxed-execution": ["stayed in the sandbox", "SandboxTimeout", "<table"],
     "03-token-savings": ["title=\"search path:", "Token savings", "Stayed in the sandbox"],
     "04-plugins-and-skills": ["plugins in", "name: demo", "export async function getCustomer"],
+    "06-resources-prompts-progress": ["sales://regions/{region}", "analyze_region", "3/3", "# Demo sales data"],
     "05-serve-for-agents": ["tokens for the whole tools/list", "def aggregate_sales(", "values replaced", "saved:"],
 }
 

@@ -317,4 +317,45 @@ def build_server() -> MCPServer:
         """Send a sales report by e-mail. Disabled in the demo: it always answers with an error result."""
         raise ToolError(f"Outbound e-mail is disabled in the demo server; nothing was sent to {email}.")
 
+    _add_resources_and_prompts(server)
     return server
+
+
+SCHEMA_TEXT = """# Demo sales data: one row per order (3,000 orders in 2025, all fictional)
+
+order_id       O00001 ... O03000
+date           order date, YYYY-MM-DD
+customer_id    C0001 ... C0240 (get_customer for a profile)
+customer_name  the customer's company
+email          the customer's contact address
+region         EU, NA, APAC, LATAM, MEA (list_regions)
+country        the customer's country
+product        what was sold (list_products)
+category       Software, Cloud or Services
+quantity       units ordered
+unit_price     EUR per unit
+amount         quantity x unit_price, EUR
+"""
+
+
+def _add_resources_and_prompts(server: MCPServer) -> None:
+    """A schema document, a per-region summary template and an analyst prompt: the rest of MCP, small."""
+
+    @server.resource("sales://schema", name="schema", title="Columns of the sales data", mime_type="text/markdown")
+    def schema() -> str:
+        return SCHEMA_TEXT
+
+    @server.resource("sales://regions/{region}", name="region", title="One region's totals",
+                     mime_type="application/json")
+    def region_totals(region: str) -> dict[str, object]:
+        rows = [o for o in orders() if o.region == region.upper()]
+        if not rows:
+            raise ToolError(f"No region {region!r}; regions are EU, NA, APAC, LATAM, MEA.")
+        return {"region": region.upper(), "orders": len(rows), "revenue": round(sum(o.amount for o in rows), 2)}
+
+    @server.prompt(name="analyze_region", title="Analyse one region")
+    def analyze_region(region: str, focus: str = "revenue") -> str:
+        """Ask for an analysis of one region's sales."""
+        return (f"Using the demo sales tools, analyse the {region} region with a focus on {focus}: first call "
+                f"list_regions, then aggregate_sales grouped by month for region {region}, and summarise the trend "
+                "in three sentences.")
