@@ -121,3 +121,21 @@ def test_the_first_cell_right_after_start_keeps_its_variables(kernelspec: str, a
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def test_interrupt_during_a_gather_of_calls(slow_kernel: KernelDriver) -> None:
+    reply, took = interrupted_after(slow_kernel, "%%mcp_execute --servers slow --timeout 60\n"
+                                                 "import asyncio\nfrom servers.slow import sleep, aio\nprint('calling')\n"
+                                                 "await asyncio.gather(*(aio(sleep)(seconds=10, tag=f'gather-{i}') "
+                                                 "for i in range(4)))", delay=0.5, after_output="calling")
+    assert_one_line_interrupt(reply)
+    assert took < 2.0
+    assert slow_kernel.alive()
+    seen = ""
+    for _ in range(40):  # the cancellations reach the server on their own; wait for them, not for a time
+        seen = slow_kernel.execute("%mcp call slow cancellations --json").stdout
+        if all(f"gather-{i}" in seen for i in range(4)):
+            break
+        time.sleep(0.1)
+    assert all(f"gather-{i}" in seen for i in range(4)), "every gathered call was cancelled on the server"
+    assert slow_kernel.execute("%%mcp_execute\n'next'").bundles[0] == {"text/plain": "'next'"}
