@@ -72,7 +72,7 @@ for region in sorted(targets):
 async def agent_session(client: Any, place: dict[str, Any]) -> None:
     """What a model does: search, read one binding, run code over two servers, continue with the handle."""
     found = text(await client.call_tool("search_tools", {"query": "aggregate"}))
-    assert "demo.aggregate_sales" in found
+    assert "demo: def aggregate_sales(" in found, found
     listing = text(await client.call_tool("read", {"path": "/mcp-tools/servers"}))
     assert "demo/" in listing and "files/" in listing and "unavailable: broken" in listing
     binding = text(await client.call_tool("read", {"path": "/mcp-tools/servers/demo/aggregate_sales.py"}))
