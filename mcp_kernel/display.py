@@ -254,11 +254,47 @@ def _(obj: ValidationReport) -> str:
     return table(["server", "ok", "tools", "protocol", "time", "error"], rows)
 
 
-@renders(CallResult, html="display/call_result.html.j2")
+def records_of(value: Any) -> tuple[str, list[str], list[list[str]]] | None:
+    """A result that is rows (a list of flat objects, alone or as an object's one list field) as a table:
+    (the field's name, the columns, the cells); None when it is not table-shaped."""
+    name, rows = "", value
+    if isinstance(value, dict):
+        lists = [(k, v) for k, v in value.items() if isinstance(v, list)]
+        if len(lists) != 1 or any(not isinstance(v, (str, int, float, bool, type(None))) for k, v in value.items()
+                                  if k != lists[0][0]):
+            return None
+        name, rows = lists[0]
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
+        return None
+    columns: list[str] = []
+    for row in rows:
+        columns += [k for k in row if k not in columns]
+    def cell(v: Any) -> str:
+        if isinstance(v, list) and all(isinstance(x, (str, int, float)) for x in v):
+            return ", ".join(str(x) for x in v)
+        return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+    if any(isinstance(r.get(c), dict) for r in rows for c in columns) or len(columns) > 12:
+        return None
+    return name, columns, [[cell(r.get(c, "")) for c in columns] for r in rows]
+
+
+def _call_html(obj: CallResult) -> str:
+    shaped = records_of(obj.structured) if obj.structured is not None and not obj.is_error else None
+    return _environment().get_template("display/call_result.html.j2").render(obj=obj, shaped=shaped)
+
+
+@renders(CallResult, html=_call_html)
 def _(obj: CallResult) -> str:
-    body = json.dumps(obj.structured, indent=2) if obj.structured is not None else obj.text
     status = "error" if obj.is_error else "ok"
-    return f"{obj.server}.{obj.tool}: {status} in {obj.duration_ms:.0f} ms\n{body}"
+    head = f"{obj.server}.{obj.tool}: {status} in {obj.duration_ms:.0f} ms"
+    shaped = records_of(obj.structured) if obj.structured is not None and not obj.is_error else None
+    if shaped is not None:
+        name, columns, cells = shaped
+        rest = {k: v for k, v in obj.structured.items() if k != name} if isinstance(obj.structured, dict) else {}
+        extra = "".join(f"\n{k}: {v}" for k, v in rest.items())
+        return f"{head}\n{name + ': ' if name else ''}{len(cells)} rows{extra}\n{table(columns, cells)}"
+    body = json.dumps(obj.structured, indent=2) if obj.structured is not None else obj.text
+    return f"{head}\n{body}"
 
 
 @renders(DemoReport)

@@ -247,3 +247,14 @@ def test_html_is_readable_in_an_untrusted_notebook(obj: object) -> None:
     audit.feed(html)
     assert not audit.problems, audit.problems[:5]
     assert audit.styled, "the look comes from inline styles"
+
+
+def test_a_result_made_of_rows_is_shown_as_a_table() -> None:
+    rows = CallResult(server="demo", tool="list_regions", structured={"regions": [
+        {"region": "EU", "countries": ["France", "Spain"], "orders": 3}, {"region": HOSTILE, "orders": 4}]})
+    text = to_text(rows)
+    assert "regions: 2 rows" in text and "France, Spain" in text and '"regions"' not in text
+    html = to_html(rows)
+    assert "<table" in html and "<script>" not in html and "as JSON" in html
+    nested = CallResult(server="demo", tool="t", structured={"a": {"b": 1}})
+    assert to_text(nested).endswith('{\n  "a": {\n    "b": 1\n  }\n}')
