@@ -133,9 +133,10 @@ class Servers:
         """Call one tool directly (outside the sandbox)."""
         return self.connection(server).call_tool(tool, arguments, **kwargs)
 
-    def acall(self, server: str, tool: str, arguments: dict[str, Any], timeout: float) -> Coroutine[Any, Any, CallResult]:
+    def acall(self, server: str, tool: str, arguments: dict[str, Any], timeout: float,
+              progress: Any = None) -> Coroutine[Any, Any, CallResult]:
         """The coroutine of one call, to run on the loop thread (the sandbox bridge's way in)."""
-        return self.connection(server).acall_tool(tool, arguments, timeout=timeout)
+        return self.connection(server).acall_tool(tool, arguments, timeout=timeout, progress=progress)
 
     def resources(self, server: str) -> ResourceList:
         """The resources and resource templates ``server`` publishes."""

@@ -150,9 +150,9 @@ class Session:
         """Call one tool directly (outside the sandbox)."""
         return self._servers.call(server, tool, arguments, **kwargs)
 
-    def acall(self, server: str, tool: str, arguments: dict[str, Any], timeout: float) -> Any:
+    def acall(self, server: str, tool: str, arguments: dict[str, Any], timeout: float, progress: Any = None) -> Any:
         """The coroutine of one tool call, to run on the loop thread (what the sandbox bridge uses)."""
-        return self._servers.acall(server, tool, arguments, timeout)
+        return self._servers.acall(server, tool, arguments, timeout, progress)
 
     def resources(self, server: str) -> ResourceList:
         """The resources and resource templates ``server`` publishes."""
@@ -304,11 +304,14 @@ class Session:
     def execute(self, code: str, policy: SandboxPolicy | None = None, *,
                 on_progress: Callable[[str], None] | None = None,
                 on_output: Callable[[str, str], None] | None = None,
-                sandbox: str | None = None, open_missing: bool = True) -> ExecutionResult:
+                sandbox: str | None = None, open_missing: bool = True,
+                on_tool_progress: Callable[[str, str, float, float | None, str | None], None] | None = None,
+                ) -> ExecutionResult:
         """Run ``code`` in a sandbox session with ``policy`` (default: :meth:`policy`); tools via the bridge.
 
         ``sandbox`` names the session (default: the current one); ``on_output(stream, text)`` receives
-        output as it is printed.
+        output as it is printed; ``on_tool_progress(server, tool, value, total, message)`` the progress its
+        tool calls report (called on the loop thread).
         """
         from .tokens import sandbox_savings
 
@@ -322,6 +325,7 @@ class Session:
         box.binding_generations.update(fresh)
         bridge = cast("Bridge", box.host)
         bridge.apply(policy)
+        bridge.on_progress = on_tool_progress  # progress of this cell's tool calls (server, tool, value, total, note)
         bridge.take_records()
         pii = self._pii(bridge) if policy.tokenize_pii else None
         if pii is not None and on_output is not None:

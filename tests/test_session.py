@@ -107,3 +107,14 @@ def test_a_tool_added_at_run_time_shows_up_in_the_sandbox_on_the_next_cell() -> 
         second = s.execute("from servers.dyn import fresh\nfresh()", policy)
         assert second.value == {"result": "I am fresh"}
         assert "fresh" in {t.name for t in s.tools("dyn")}
+
+
+def test_progress_of_a_sandboxed_tool_call_reaches_the_caller() -> None:
+    seen: list[tuple[str, str, float, float | None, str | None]] = []
+    with Session() as s:
+        s.generate("demo")
+        result = s.execute("from servers.demo import forecast_revenue\nlen(forecast_revenue(months=3)['forecast'])",
+                           s.policy(["demo"]), on_tool_progress=lambda *update: seen.append(update))
+    assert result.value == 3
+    assert [(srv, tool, value, total) for srv, tool, value, total, _ in seen] == [
+        ("demo", "forecast_revenue", float(i), 3.0) for i in (1, 2, 3)]

@@ -121,7 +121,8 @@ class MCPMagics(Magics):
             print(message, flush=True)
 
         try:
-            result = self.session.execute(cell, policy, on_progress=progress, on_output=stream, sandbox=sandbox)
+            result = self.session.execute(cell, policy, on_progress=progress, on_output=stream, sandbox=sandbox,
+                                          on_tool_progress=_ToolProgress())
         except (SandboxError, Interrupted) as exc:
             if exc.result is not None:
                 display(ExecutionFooter(exc.result))
@@ -142,3 +143,22 @@ class MCPMagics(Magics):
         if self._session is not None:
             self._session.close()
             self._session = None
+
+
+class _ToolProgress:
+    """Progress of the tool calls a sandboxed cell makes: one display per call, updated in place."""
+
+    def __init__(self) -> None:
+        self.handles: dict[tuple[str, str], Any] = {}
+
+    def __call__(self, server: str, tool: str, value: float, total: float | None, message: str | None) -> None:
+        from IPython.display import display
+
+        from ..display import progress_bundle
+
+        bundle = progress_bundle(server, tool, value, total, message)
+        handle = self.handles.get((server, tool))
+        if handle is None:
+            self.handles[(server, tool)] = display(bundle, raw=True, display_id=True)
+        else:
+            handle.update(bundle, raw=True)

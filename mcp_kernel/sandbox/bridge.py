@@ -29,8 +29,8 @@ from ..runtime import Scope, ScopeStopped
 __all__ = ["Bridge", "CallRecord", "BridgeStats", "ResultCache", "RateLimiter", "canonical_json"]
 
 ToolLookup = Callable[[str, str], ToolInfo]
-# acall(server, tool, params, timeout) -> a coroutine that makes the real call on the loop thread.
-ToolCaller = Callable[[str, str, dict[str, Any], float], Coroutine[Any, Any, CallResult]]
+# acall(server, tool, params, timeout, progress) -> a coroutine that makes the real call on the loop thread.
+ToolCaller = Callable[[str, str, dict[str, Any], float, Any], Coroutine[Any, Any, CallResult]]
 # Beyond a call's own timeout (which the connection enforces with a readable error), how long to wait.
 _CALL_GRACE_S = 2.0
 
@@ -160,6 +160,7 @@ class Bridge:
         self.records: list[CallRecord] = []
         # Placeholders for personal data in this session (see pii.py): restored in params before a call.
         self.pii: Any = None
+        self.on_progress: Callable[[str, str, float, float | None, str | None], None] | None = None
         self.restore_pii = False
         self._latencies: deque[float] = deque(maxlen=10_000)
         self._counters = {"calls": 0, "errors": 0, "cache_hits": 0, "bytes_in": 0, "bytes_out": 0}
@@ -227,7 +228,10 @@ class Bridge:
             hit = self.cache.get(key)
             if hit is not None:
                 return hit, True
-        result = self._in_scope(scope, self.acall(server, tool, params, self.timeout), f"{server}.{tool}",
+        sink = self.on_progress
+        progress = None if sink is None else (lambda value, total, message: _report(sink, server, tool, value,
+                                                                                     total, message))
+        result = self._in_scope(scope, self.acall(server, tool, params, self.timeout, progress), f"{server}.{tool}",
                                 server, tool)
         if result.is_error:
             raise ToolCallError(f"{server}.{tool} failed: {result.text or 'the server reported an error'}",
@@ -335,6 +339,14 @@ class Bridge:
         p95 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))] if latencies else 0.0
         return BridgeStats(**counters, latency_p50_ms=p50, latency_p95_ms=p95,
                            cache_entries=len(self.cache), cache_bytes=self.cache.size_bytes)
+
+
+def _report(sink: Callable[..., None], server: str, tool: str, value: float, total: float | None,
+            message: str | None) -> None:
+    try:
+        sink(server, tool, value, total, message)
+    except Exception:  # noqa: BLE001 - showing progress must never fail the call
+        pass
 
 
 def _warm_jsonschema() -> None:
