@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
+from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
@@ -100,8 +101,12 @@ class CodeMode:
             lines += [f"  (unavailable: {name}: {why})" for name, why in self.failed.items()]
         return "\n".join(lines)
 
-    def execute(self, code: str, handle: str | None, timeout: float | None) -> tuple[str, dict[str, Any], bool]:
-        """Run ``code``; return (text for the model, structured content, is_error)."""
+    def execute(self, code: str, handle: str | None, timeout: float | None,
+                progress: Any = None) -> tuple[str, dict[str, Any], bool]:
+        """Run ``code``; return (text for the model, structured content, is_error).
+
+        ``progress(server, tool, value, total, message)`` receives the progress the code's tool calls report.
+        """
         sandboxes = self.session.sandboxes
         if handle:
             sandboxes.get(handle)  # a forged or expired handle is refused here, never opened
@@ -109,7 +114,8 @@ class CodeMode:
             handle = sandboxes.open()
         policy = self.session.policy(self.live, timeout=timeout, tokenize_pii=self.tokenize_pii)
         try:
-            result = self.session.execute(code, policy, sandbox=handle, open_missing=False)
+            result = self.session.execute(code, policy, sandbox=handle, open_missing=False,
+                                          on_tool_progress=progress)
         except (SandboxError, Interrupted) as exc:
             partial = exc.result if isinstance(exc.result, ExecutionResult) else None
             text = self._text(partial) if partial is not None else ""
@@ -203,10 +209,23 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
         code: Annotated[str, Field(description="Python 3 to run; `from servers.<server> import <tool>`")],
         session: Annotated[str | None, Field(description="handle from an earlier execute, to keep state")] = None,
         timeout: Annotated[float | None, Field(gt=0, le=600, description="seconds (default 30)")] = None,
+        ctx: Context | None = None,
     ) -> CallToolResult:
         """Run Python in a sandbox whose code calls the MCP tools; returns what it printed or returned."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        steps = [0]
+
+        def relay(server: str, tool: str, value: float, total: float | None, message: str | None) -> None:
+            # The tools' progress flows back on this request: one increasing step per update.
+            steps[0] += 1
+            amount = f"{value:g}/{total:g}" if total else f"{value:g}"
+            note = f"{server}.{tool}: {amount}" + (f" - {message}" if message else "")
+            asyncio.run_coroutine_threadsafe(ctx.report_progress(steps[0], None, note), loop)
+
         def run() -> tuple[str, dict[str, Any], bool]:
-            return mode.execute(code, session, timeout)
+            return mode.execute(code, session, timeout, relay)
 
         try:
             text, structured, failed = await anyio.to_thread.run_sync(run, abandon_on_cancel=True)

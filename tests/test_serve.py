@@ -183,3 +183,21 @@ def test_personal_data_never_reaches_the_client(workplace: dict[str, Any]) -> No
     assert shown.structured_content["pii_replaced"] >= 2
     sent = [json.loads(line) for line in workplace["outbox"].read_text().splitlines()]
     assert [m["to"] for m in sent] == [row.email, phone_of("C0024", row.region)], "servers got the real values"
+
+
+def test_progress_of_the_codes_tool_calls_flows_back_on_the_request(workplace: dict[str, Any]) -> None:
+    seen: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(value: float, total: float | None, message: str | None) -> None:
+        seen.append((value, total, message))
+
+    async def main() -> Any:
+        async with stdio_client(workplace, "--servers", "demo") as client:
+            return await client.call_tool("execute", {"code": "from servers.demo import forecast_revenue\n"
+                                                               "len(forecast_revenue(months=2)['forecast'])"},
+                                          progress_callback=on_progress)
+
+    result = asyncio.run(main())
+    assert text(result) == "2"
+    assert [v for v, _, _ in seen] == [1.0, 2.0]
+    assert seen[-1][2] == "demo.forecast_revenue: 2/2 - month 2 of 2"
