@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
@@ -28,21 +29,26 @@ from mcp_kernel.sandbox import Engine, Sandbox, SandboxPolicy
 from mcp_kernel.session import Session
 
 
+async def _timed_calls(call: Any, n: int) -> list[float]:
+    """Per-run wall time of n sequential get_customer calls through ``call`` (after 5 untimed ones)."""
+    for _ in range(5):
+        await call("get_customer", {"customer_id": "C0001"})
+    out = []
+    for _ in range(7):
+        started = time.perf_counter()
+        for _ in range(n):
+            await call("get_customer", {"customer_id": "C0001"})
+        out.append(time.perf_counter() - started)
+    return out
+
+
 async def sdk_calls(n: int) -> list[float]:
-    """Per-run wall time of n sequential query calls, straight through the SDK (the baseline)."""
+    """The baseline: the SDK's ClientSession after the initialize handshake."""
     with tempfile.TemporaryFile("w+") as errlog:
         params = StdioServerParameters(command=sys.executable, args=["-m", "mcp_kernel.demo"])
         async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(read, write) as session:
             await session.initialize()
-            for _ in range(5):
-                await session.call_tool("get_customer", {"customer_id": "C0001"})
-            out = []
-            for _ in range(7):
-                started = time.perf_counter()
-                for _ in range(n):
-                    await session.call_tool("get_customer", {"customer_id": "C0001"})
-                out.append(time.perf_counter() - started)
-            return out
+            return await _timed_calls(session.call_tool, n)
 
 
 async def client_calls(n: int) -> list[float]:
@@ -51,15 +57,7 @@ async def client_calls(n: int) -> list[float]:
 
     params = StdioServerParameters(command=sys.executable, args=["-m", "mcp_kernel.demo"])
     async with Client(params) as client:
-        for _ in range(5):
-            await client.call_tool("get_customer", {"customer_id": "C0001"})
-        out = []
-        for _ in range(7):
-            started = time.perf_counter()
-            for _ in range(n):
-                await client.call_tool("get_customer", {"customer_id": "C0001"})
-            out.append(time.perf_counter() - started)
-        return out
+        return await _timed_calls(client.call_tool, n)
 
 
 FIRST_CELL = """

@@ -77,11 +77,9 @@ class Session:
         connect_timeout: float | None = None,
     ) -> None:
         self.settings = settings if settings is not None else MCPKernel()
-        if timeout is not None:
-            self.settings.timeout = timeout
-        if connect_timeout is not None:
-            self.settings.connect_timeout = connect_timeout
-        self._servers = Servers(self.settings, config=config, config_file=config_file)
+        # The timeouts given here are this session's connections' own; the caller's settings are not changed.
+        self._servers = Servers(self.settings, config=config, config_file=config_file, timeout=timeout,
+                                connect_timeout=connect_timeout)
         self.bindings = Bindings(self._servers)
         self.last_execution: ExecutionResult | None = None
         self.current_sandbox = "default"

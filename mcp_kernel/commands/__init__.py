@@ -21,7 +21,7 @@ from ..errors import UsageError
 if TYPE_CHECKING:
     from ..session import Session
 
-__all__ = ["Command", "COMMANDS", "ArgumentParser", "build_parser", "parse"]
+__all__ = ["Command", "COMMANDS", "ArgumentParser", "build_parser", "parse", "parse_pairs"]
 
 Context = Literal["cli", "magic"]
 
@@ -52,6 +52,21 @@ class ArgumentParser(argparse.ArgumentParser):
 
 class _HelpShown(Exception):
     """Raised after argparse printed help; callers treat it as a normal, empty result."""
+
+
+def parse_pairs(words: list[str], what: str) -> dict[str, str]:
+    """``KEY=VALUE`` words as a dict (``--header``, ``--env``, prompt arguments); anything else is a usage error.
+
+    >>> parse_pairs(["a=1", "b=x=y"], "--env")
+    {'a': '1', 'b': 'x=y'}
+    """
+    pairs: dict[str, str] = {}
+    for word in words:
+        key, sep, value = word.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{what} must look like KEY=VALUE, got {word!r}")
+        pairs[key] = value
+    return pairs
 
 
 def _commands() -> dict[str, Command]:
@@ -108,3 +123,4 @@ def parse(parser: ArgumentParser, argv: list[str]) -> argparse.Namespace:
         raise UsageError(f"{parser.prog}: unexpected words after --: {' '.join(rest)}")
     args.rest = rest
     return args
+

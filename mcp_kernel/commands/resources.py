@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..errors import UsageError
-from . import Command
+from . import Command, parse_pairs
 
 
 def _configure_resources(parser: argparse.ArgumentParser) -> None:
@@ -41,22 +40,7 @@ def _configure_prompt(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_prompt(session: Any, args: argparse.Namespace) -> Any:
-    return session.prompt(args.server, args.prompt, parse_pairs(args.arguments))
-
-
-def parse_pairs(words: list[str]) -> dict[str, str]:
-    """``["city=Paris", "state=Île de France"]`` -> a dict; a word without ``=`` is a usage error.
-
-    >>> parse_pairs(["a=1", "b=x=y"])
-    {'a': '1', 'b': 'x=y'}
-    """
-    pairs: dict[str, str] = {}
-    for word in words:
-        key, sep, value = word.partition("=")
-        if not sep or not key:
-            raise UsageError(f"prompt arguments are KEY=VALUE words; got {word!r}")
-        pairs[key] = value
-    return pairs
+    return session.prompt(args.server, args.prompt, parse_pairs(args.arguments, "prompt arguments"))
 
 
 RESOURCES = Command("resources", "List a server's resources and resource templates.", _configure_resources,

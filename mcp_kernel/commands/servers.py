@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from ..errors import UsageError
-from . import Command
+from . import Command, parse_pairs
 
 
 def _configure_add(parser: argparse.ArgumentParser) -> None:
@@ -17,16 +17,6 @@ def _configure_add(parser: argparse.ArgumentParser) -> None:
                         "stdio server (repeatable)")
     parser.add_argument("--cwd", help="working directory for a stdio server")
     parser.epilog = "After --: the command and arguments that start a stdio server."
-
-
-def _pairs(values: list[str], what: str) -> dict[str, str]:
-    out = {}
-    for value in values:
-        key, sep, val = value.partition("=")
-        if not sep or not key:
-            raise UsageError(f"{what} must look like KEY=VALUE, got {value!r}")
-        out[key] = val
-    return out
 
 
 def _refuse_shared_bindings(session: Any, names: list[str], where: str) -> None:
@@ -44,10 +34,10 @@ def _run_add(session: Any, args: argparse.Namespace) -> Any:
         raise UsageError("give either --url URL or -- COMMAND ARGS..., e.g. `%mcp add demo -- python -m "
                          "mcp_kernel.demo` or `%mcp add web --url http://127.0.0.1:8000/mcp`")
     if args.url:
-        spec = ServerSpec(name=args.name, url=args.url, headers=_pairs(args.header, "--header"))
+        spec = ServerSpec(name=args.name, url=args.url, headers=parse_pairs(args.header, "--header"))
     else:
         spec = ServerSpec(name=args.name, command=args.rest[0], args=args.rest[1:],
-                          env=_pairs(args.env, "--env"), cwd=args.cwd)
+                          env=parse_pairs(args.env, "--env"), cwd=args.cwd)
     session.add_server(spec, replace=True)
     return session.introspect(args.name)
 

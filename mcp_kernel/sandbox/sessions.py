@@ -140,7 +140,10 @@ class SandboxSessions:
     def memory_reserved_mb(self) -> int:
         """The memory the live sessions may use together (the sum of their limits)."""
         with self._lock:
-            return sum(s.policy.memory_mb for s in self._sessions.values() if not isinstance(s, _Opening))
+            return self._reserved_locked()
+
+    def _reserved_locked(self) -> int:
+        return sum(s.policy.memory_mb for s in self._sessions.values() if not isinstance(s, _Opening))
 
     def _make_room_locked(self) -> list[Sandbox]:
         victims = []
@@ -165,8 +168,7 @@ class SandboxSessions:
             return True
         if self.memory_budget_mb is None:
             return False
-        reserved = sum(s.policy.memory_mb for s in self._sessions.values() if not isinstance(s, _Opening))
-        return bool(self._sessions) and reserved + _default_memory_mb() > self.memory_budget_mb
+        return bool(self._sessions) and self._reserved_locked() + _default_memory_mb() > self.memory_budget_mb
 
     # ---- views -----------------------------------------------------------------------------------
     def handles(self) -> list[str]:
