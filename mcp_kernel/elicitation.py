@@ -298,23 +298,42 @@ class Asker:
             if item is done:
                 self._drain()
                 return future.result()
-            if callable(item):
-                item()
-                continue
-            question, reply = item
-            if reply.cancelled():
-                continue
-            started = time.monotonic()
-            try:
-                answer = self.answer(question)
-            except BaseException:
-                reply.cancel()
-                raise
-            finally:
-                deadline += time.monotonic() - started
-            if not reply.done():
-                reply.set_result(answer)
+            deadline += self._handle(item)
 
+    def serve_pending(self, scope: Any = None) -> None:
+        """Answer what is queued now, without waiting (a sandboxed cell's waiting thread calls it between
+        slices). The time a person spends is held off ``scope`` (a :class:`~mcp_kernel.runtime.Scope`)."""
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            self._handle(item, scope)
+
+    def _handle(self, item: Any, scope: Any = None) -> float:
+        """Run posted work or answer one question; return the seconds a person spent on it."""
+        if callable(item):
+            item()
+            return 0.0
+        question, reply = item
+        if reply.cancelled():
+            return 0.0
+        started = time.monotonic()
+        if scope is not None:
+            scope.asking += 1
+        try:
+            answer = self.answer(question)
+        except BaseException:
+            reply.cancel()
+            raise
+        finally:
+            spent = time.monotonic() - started
+            if scope is not None:
+                scope.asking -= 1
+                scope.hold(spent)
+        if not reply.done():
+            reply.set_result(answer)
+        return spent
 
     def _drain(self) -> None:
         """Run what was posted before the call finished (the last progress update)."""
