@@ -44,7 +44,8 @@ class Servers:
                  timeout: float | None = None, connect_timeout: float | None = None) -> None:
         self.settings = settings
         if isinstance(config, (str, os.PathLike)):  # Session("mcp.json") reads that file (on first use)
-            config, config_file = None, os.fspath(config)
+            config_file = str(os.fspath(config))
+            config = None
         self._config = config
         self._config_file = config_file or settings.config_file or None
         self.pool = ConnectionPool(timeout=timeout or settings.timeout,
