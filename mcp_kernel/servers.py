@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import os
+
 import time
 from collections.abc import Coroutine, Iterable
 from typing import Any
@@ -37,9 +39,13 @@ __all__ = ["Servers"]
 class Servers:
     """Servers from a config plus any added at run time, one pooled connection each, and their tools."""
 
-    def __init__(self, settings: MCPKernel, *, config: ServerConfig | None = None, config_file: str | None = None,
+    def __init__(self, settings: MCPKernel, *, config: ServerConfig | str | os.PathLike[str] | None = None,
+                 config_file: str | None = None,
                  timeout: float | None = None, connect_timeout: float | None = None) -> None:
         self.settings = settings
+        if isinstance(config, (str, os.PathLike)):  # Session("mcp.json") reads that file (on first use)
+            config_file = str(os.fspath(config))
+            config = None
         self._config = config
         self._config_file = config_file or settings.config_file or None
         self.pool = ConnectionPool(timeout=timeout or settings.timeout,

@@ -14,6 +14,7 @@ demo 8
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -51,6 +52,7 @@ from .servers import Servers
 from .vfs import ROOT, TreeNode
 
 if TYPE_CHECKING:
+    from .elicitation import Asker
     from .plugins import PluginStore
     from .sandbox import Bridge, Engine, Sandbox
     from .sandbox.sessions import SandboxSessions
@@ -69,7 +71,7 @@ class Session:
 
     def __init__(
         self,
-        config: ServerConfig | None = None,
+        config: ServerConfig | str | os.PathLike[str] | None = None,
         *,
         settings: MCPKernel | None = None,
         config_file: str | None = None,
@@ -304,12 +306,13 @@ class Session:
                 on_output: Callable[[str, str], None] | None = None,
                 sandbox: str | None = None, open_missing: bool = True,
                 on_tool_progress: Callable[[str, str, float, float | None, str | None], None] | None = None,
-                ) -> ExecutionResult:
+                asker: Asker | None = None) -> ExecutionResult:
         """Run ``code`` in a sandbox session with ``policy`` (default: :meth:`policy`); tools via the bridge.
 
         ``sandbox`` names the session (default: the current one); ``on_output(stream, text)`` receives
         output as it is printed; ``on_tool_progress(server, tool, value, total, message)`` the progress its
-        tool calls report (called on the loop thread).
+        tool calls report (called on the loop thread); ``asker`` answers the questions servers ask during
+        the code's tool calls (default: none, they are declined), on the calling thread.
         """
         from .tokens import sandbox_savings
 
@@ -324,13 +327,14 @@ class Session:
         bridge = cast("Bridge", box.host)
         bridge.apply(policy)
         bridge.on_progress = on_tool_progress  # progress of this cell's tool calls (server, tool, value, total, note)
+        bridge.asker = asker
         bridge.take_records()
         pii = self._pii(bridge) if policy.tokenize_pii else None
         if pii is not None and on_output is not None:
             show = on_output
             on_output = lambda stream, text: show(stream, pii.tokenize(text)[0])  # noqa: E731
         try:
-            result = box.execute(code, policy, on_output=on_output, reload=sorted(fresh))
+            result = box.execute(code, policy, on_output=on_output, reload=sorted(fresh), asker=asker)
         except (SandboxError, Interrupted) as exc:
             records = bridge.take_records()
             if isinstance(exc.result, ExecutionResult):
