@@ -32,18 +32,17 @@ CLIENT_METADATA_URL = "https://conformance-test.local/client-metadata.json"
 
 
 def oauth_block(scenario: str, context: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, str]]:
-    """The mcp.json ``oauth`` block a user would write for this scenario, and the variables it names."""
+    """The mcp.json ``oauth`` block a user would write for this scenario, and the variables it names.
+
+    The secret is given as ``${VAR}``, as in a real mcp.json, never as the value.
+    """
     if not scenario.startswith("auth/"):
         return None, {}
-    if "client_secret" in context and "client-credentials" in scenario:
-        return ({"grant": "client_credentials", "clientId": context["client_id"],
-                 "clientSecret": "${CONFORMANCE_CLIENT_SECRET}"},
-                {"CONFORMANCE_CLIENT_SECRET": context["client_secret"]})
-    if "client_secret" in context:  # a client registered beforehand
-        return ({"grant": "authorization_code", "clientId": context["client_id"],
-                 "clientSecret": "${CONFORMANCE_CLIENT_SECRET}"},
-                {"CONFORMANCE_CLIENT_SECRET": context["client_secret"]})
-    return {"grant": "authorization_code", "clientMetadataUrl": CLIENT_METADATA_URL}, {}
+    if "client_id" not in context:  # the client registers itself, or names its metadata document
+        return {"grant": "authorization_code", "clientMetadataUrl": CLIENT_METADATA_URL}, {}
+    grant = "client_credentials" if scenario == "auth/client-credentials-basic" else "authorization_code"
+    return ({"grant": grant, "clientId": context["client_id"], "clientSecret": "${CONFORMANCE_CLIENT_SECRET}"},
+            {"CONFORMANCE_CLIENT_SECRET": context["client_secret"]})
 
 
 class HeadlessSignIn:

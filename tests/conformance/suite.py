@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import os
 import re
 import subprocess
 import sys
@@ -78,9 +79,9 @@ def missing() -> str | None:
     return f"{', '.join(absent)} not installed: run `npm ci` in {ROOT}" if absent else None
 
 
-def _suite(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+def _suite(*args: str, timeout: float, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(NODE), str(SUITE), *args], capture_output=True, text=True, timeout=timeout,
-                          cwd=ROOT, check=False)
+                          cwd=ROOT, check=False, env=None if env is None else {**os.environ, **env})
 
 
 def version() -> str:
@@ -127,8 +128,10 @@ def run_client(scenario: str, out_dir: Path, *, timeout_s: float = 60, command: 
     """Run one client scenario against ``command`` (default: ``tests/conformance/client.py``); results go
     under ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    # A data dir of its own: no sign-in is helped by a token another scenario's server issued.
     proc = _suite("client", "--scenario", scenario, "--command", command or client_command(), "--timeout",
-                  str(int(timeout_s * 1000)), "-o", str(out_dir), timeout=timeout_s + 60)
+                  str(int(timeout_s * 1000)), "-o", str(out_dir), timeout=timeout_s + 60,
+                  env={"MCP_KERNEL_DATA_DIR": str(out_dir / "data")})
     found = sorted(out_dir.rglob("checks.json"))
     return _outcome(scenario, found[-1] if found else None, proc.stdout + proc.stderr)
 
