@@ -94,13 +94,15 @@ def test_expected_toml_names_every_scenario_of_the_installed_suite(kind: suite.K
 
 def test_docs_conformance_md_agrees_with_expected_toml() -> None:
     """docs/conformance.md is written from a run by tests/conformance/report.py; its rows must say what
-    expected.toml says (status, and for a pass its checks), so neither drifts from the other."""
-    rows = re.findall(r"^\| (client|server) \| `([^`]+)` \| ([\w-]+) \| ([^|]+?) \|", suite.DOC.read_text(), flags=re.M)
-    found = {(kind, name): (status, checks) for kind, name, status, checks in rows}
-    wanted = {(kind, e.scenario): (e.status, f"{e.checks}/{e.checks}" if e.status == "pass" else None)
+    expected.toml says (status, reason and note, and for a pass all its checks), so neither drifts."""
+    rows = re.findall(r"^\| (client|server) \| `([^`]+)` \| ([\w-]+) \| ([^|]+?) \| ?([^|]*?) ?\|$",
+                      suite.DOC.read_text(), flags=re.M)
+    found = {(kind, name): (status, checks, words) for kind, name, status, checks, words in rows}
+    wanted = {(kind, e.scenario): (e.status, f"{e.checks}/{e.checks}" if e.status == "pass" else None, e.words)
               for kind in EXPECTED for e in EXPECTED[kind].values()}
-    assert sorted(found) == sorted(wanted), "re-run `python tests/conformance/report.py`"
-    for key, (status, checks) in wanted.items():
+    assert sorted(found) == sorted(wanted), "run `python tests/conformance/report.py`"
+    for key, (status, checks, words) in wanted.items():
         assert found[key][0] == status, f"{key}: the doc says {found[key][0]}, expected.toml {status}"
+        assert found[key][2] == words, f"{key}: the doc's reason is not expected.toml's; run the report"
         if checks is not None:
             assert found[key][1] == checks, f"{key}: the doc says {found[key][1]} checks, expected.toml {checks}"

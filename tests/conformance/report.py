@@ -51,8 +51,7 @@ Client scenarios: {client_pass} of {client_total} pass ({client_wall:.0f} s). Se
 
 def row(expectation: suite.Expectation, outcome: suite.Outcome | None) -> str:
     result = "not run" if outcome is None else outcome.summary()
-    words = " ".join(f"{expectation.reason} {expectation.note}".split())
-    return f"| {expectation.kind} | `{expectation.scenario}` | {expectation.status} | {result} | {words} |\n"
+    return f"| {expectation.kind} | `{expectation.scenario}` | {expectation.status} | {result} | {expectation.words} |\n"
 
 
 def main() -> None:

@@ -48,6 +48,11 @@ class Expectation:
     note: str = ""
     alone: bool = False  # the suite judges timing: run with no other scenario at the same time
 
+    @property
+    def words(self) -> str:
+        """The reason and the note, on one line (a cell of docs/conformance.md)."""
+        return " ".join(f"{self.reason} {self.note}".split())
+
 
 @dataclass(frozen=True)
 class Outcome:
