@@ -33,8 +33,8 @@ def installed() -> None:
 def client_outcomes(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
                     ) -> Iterator[dict[str, concurrent.futures.Future[suite.Outcome]]]:
     """The selected client scenarios, started at the first test that needs one."""
-    names = [item.callspec.params["scenario"] for item in request.session.items
-             if getattr(item, "originalname", "") == "test_client_scenario"]
+    names = [str(item.callspec.params["scenario"]) for item in request.session.items
+             if isinstance(item, pytest.Function) and item.originalname == "test_client_scenario"]
     run = [n for n in names if EXPECTED["client"][n].status != "excluded"]
     with concurrent.futures.ThreadPoolExecutor(suite.WORKERS) as pool:
         yield suite.start_clients(run, tmp_path_factory.mktemp("conformance-client"), pool)

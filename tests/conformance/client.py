@@ -38,6 +38,9 @@ def oauth_block(scenario: str, context: dict[str, Any]) -> tuple[dict[str, Any] 
     """
     if not scenario.startswith("auth/"):
         return None, {}
+    if "private_key_pem" in context or "idp_id_token" in context:
+        sys.exit(f"{scenario}: the mcp.json oauth block has no place for a private key or an identity provider's "
+                 "token; excluded in tests/conformance/expected.toml")
     if "client_id" not in context:  # the client registers itself, or names its metadata document
         return {"grant": "authorization_code", "clientMetadataUrl": CLIENT_METADATA_URL}, {}
     grant = "client_credentials" if scenario == "auth/client-credentials-basic" else "authorization_code"
