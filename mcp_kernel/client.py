@@ -24,11 +24,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from . import runtime
 from .config import log_dir
 from .errors import (
+    CompletionNotOffered,
     PromptArgumentMissing,
     PromptNotFound,
     ResourceNotFound,
@@ -41,6 +42,7 @@ from .errors import (
 )
 from .models import (
     CallResult,
+    Completion,
     PromptArgumentInfo,
     PromptInfo,
     PromptList,
@@ -578,6 +580,25 @@ class Connection:
                           description=result.description or prompt.description,
                           messages=[_prompt_message(m) for m in result.messages])
 
+    async def acomplete(self, ref: Literal["prompt", "resource"], name: str, argument: str, value: str = "",
+                        context: dict[str, str] | None = None) -> Completion:
+        """Values the server suggests for ``argument`` of prompt (or resource template) ``name``, given what
+        was typed so far (``value``) and the arguments already chosen (``context``)."""
+        from mcp.types import PromptReference, ResourceTemplateReference
+
+        await self.aconnect()
+        if not self._offers("completions"):
+            raise CompletionNotOffered(f"Server {self.spec.name!r} does not suggest argument values (it declares no "
+                                       "`completions` capability); type the value in full.", server=self.spec.name)
+        target: Any = (PromptReference(type="ref/prompt", name=name) if ref == "prompt"
+                       else ResourceTemplateReference(type="ref/resource", uri=name))
+        result = await self._request(
+            lambda s: s.complete(target, {"name": argument, "value": value}, context or None),
+            f"completion/complete for {argument!r} of {name!r}", self.timeout)
+        found = result.completion
+        return Completion(server=self.spec.name, ref=ref, name=name, argument=argument, value=value,
+                          values=list(found.values), total=found.total, has_more=bool(found.has_more))
+
     # ---- what a server asks of the client -------------------------------------------------------
     async def _on_elicit(self, context: Any, params: Any) -> Any:
         """A server asks for input (an ``input_required`` round or a legacy ``elicitation/create``).
@@ -793,6 +814,12 @@ class Connection:
     def get_prompt(self, name: str, arguments: dict[str, str] | None = None) -> PromptView:
         """One prompt filled in; see :meth:`aget_prompt`."""
         return _run(self.aget_prompt(name, arguments), self.connect_timeout + 2 * self.timeout + _GRACE, self.spec.name)
+
+    def complete(self, ref: Literal["prompt", "resource"], name: str, argument: str, value: str = "",
+                 context: dict[str, str] | None = None) -> Completion:
+        """Suggested values for one argument; see :meth:`acomplete`."""
+        return _run(self.acomplete(ref, name, argument, value, context),
+                    self.connect_timeout + self.timeout + _GRACE, self.spec.name)
 
     def close(self) -> None:
         """Stop the server; safe to call twice."""
