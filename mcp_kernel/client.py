@@ -245,6 +245,7 @@ class Connection:
         # What roots/list answers. Empty by default on purpose: a server such as server-filesystem replaces
         # the directories it was started with by any non-empty roots a client sends.
         self.roots: list[Path] = []
+        self._tools_expire: float | None = None  # when the tool list's ttlMs passes (None: no expiry)
 
     # ---- state -------------------------------------------------------------------------------
     @property
@@ -438,22 +439,38 @@ class Connection:
             self._errlog.close()
 
     async def alist_tools(self, *, refresh: bool = False) -> list[ToolInfo]:
-        """Every tool the server publishes, following ``next_cursor`` to the last page."""
-        if self._tools is not None and not refresh and self.connected:
+        """Every tool the server publishes, following ``next_cursor`` to the last page.
+
+        Kept until the server says its tools changed, or until the ``ttlMs`` it gave with the list passes
+        (a list found different then counts as a change, so bindings are regenerated).
+        """
+        if self._tools is not None and not refresh and self.connected and not self.tools_expired:
             return self._tools
         await self.aconnect()
         tools: list[ToolInfo] = []
         cursor: str | None = None
+        ttl_ms: int | None = None
         for _ in range(_MAX_PAGES):
-            page = await self._request(lambda s, c=cursor: s.list_tools(cursor=c), "tools/list", self.timeout)
+            page = await self._request(lambda s, c=cursor: s.list_tools(cursor=c, cache_mode="refresh"),
+                                       "tools/list", self.timeout)
             tools.extend(_tool_info(t) for t in page.tools)
+            ttl_ms = page.ttl_ms if ttl_ms is None else min(ttl_ms, page.ttl_ms or ttl_ms)
             cursor = page.next_cursor
             if not cursor:
                 break
         else:
             raise ServerError(f"Server {self.spec.name!r} returned more than {_MAX_PAGES} pages of tools.")
+        if self.tools_expired and self._tools is not None and self._tools != tools:
+            self.list_changes += 1
+        # A positive ttlMs bounds how long the list is trusted; 0 or none: until the server says it changed.
+        self._tools_expire = time.monotonic() + ttl_ms / 1000 if ttl_ms else None
         self._tools = tools
         return tools
+
+    @property
+    def tools_expired(self) -> bool:
+        """Whether the ``ttlMs`` the server gave with its tool list has passed."""
+        return self._tools_expire is not None and time.monotonic() >= self._tools_expire
 
     async def acall_tool(
         self,

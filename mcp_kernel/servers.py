@@ -113,8 +113,8 @@ class Servers:
                              duration_ms=(time.perf_counter() - started) * 1000)
 
     def ensure(self, name: str) -> None:
-        """Introspect ``name`` unless its tools are known."""
-        if name not in self.registry.servers():
+        """Introspect ``name`` unless its tools are known and still fresh (within the server's ``ttlMs``)."""
+        if name not in self.registry.servers() or (name in self.pool and self.pool.get(name).tools_expired):
             self.introspect(name)
 
     def tools(self, server: str) -> list[ToolInfo]:
