@@ -71,6 +71,7 @@ class Bindings:
         for server in servers:
             if server not in self.servers.pool:
                 continue
+            self.servers.ensure(server)  # a tool list past its ttlMs is listed again (a difference is a change)
             changes = self.servers.pool.get(server).list_changes
             if changes != self._seen_changes.get(server, 0):
                 self._seen_changes[server] = changes

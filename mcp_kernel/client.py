@@ -24,11 +24,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from . import runtime
 from .config import log_dir
 from .errors import (
+    CompletionNotOffered,
     PromptArgumentMissing,
     PromptNotFound,
     ResourceNotFound,
@@ -41,6 +42,7 @@ from .errors import (
 )
 from .models import (
     CallResult,
+    Completion,
     PromptArgumentInfo,
     PromptInfo,
     PromptList,
@@ -243,6 +245,7 @@ class Connection:
         # What roots/list answers. Empty by default on purpose: a server such as server-filesystem replaces
         # the directories it was started with by any non-empty roots a client sends.
         self.roots: list[Path] = []
+        self._tools_expire: float | None = None  # when the tool list's ttlMs passes (None: no expiry)
 
     # ---- state -------------------------------------------------------------------------------
     @property
@@ -436,22 +439,38 @@ class Connection:
             self._errlog.close()
 
     async def alist_tools(self, *, refresh: bool = False) -> list[ToolInfo]:
-        """Every tool the server publishes, following ``next_cursor`` to the last page."""
-        if self._tools is not None and not refresh and self.connected:
+        """Every tool the server publishes, following ``next_cursor`` to the last page.
+
+        Kept until the server says its tools changed, or until the ``ttlMs`` it gave with the list passes
+        (a list found different then counts as a change, so bindings are regenerated).
+        """
+        if self._tools is not None and not refresh and self.connected and not self.tools_expired:
             return self._tools
         await self.aconnect()
         tools: list[ToolInfo] = []
         cursor: str | None = None
+        ttl_ms: int | None = None
         for _ in range(_MAX_PAGES):
-            page = await self._request(lambda s, c=cursor: s.list_tools(cursor=c), "tools/list", self.timeout)
+            page = await self._request(lambda s, c=cursor: s.list_tools(cursor=c, cache_mode="refresh"),
+                                       "tools/list", self.timeout)
             tools.extend(_tool_info(t) for t in page.tools)
+            ttl_ms = page.ttl_ms if ttl_ms is None else min(ttl_ms, page.ttl_ms or ttl_ms)
             cursor = page.next_cursor
             if not cursor:
                 break
         else:
             raise ServerError(f"Server {self.spec.name!r} returned more than {_MAX_PAGES} pages of tools.")
+        if self.tools_expired and self._tools is not None and self._tools != tools:
+            self.list_changes += 1
+        # A positive ttlMs bounds how long the list is trusted; 0 or none: until the server says it changed.
+        self._tools_expire = time.monotonic() + ttl_ms / 1000 if ttl_ms else None
         self._tools = tools
         return tools
+
+    @property
+    def tools_expired(self) -> bool:
+        """Whether the ``ttlMs`` the server gave with its tool list has passed."""
+        return self._tools_expire is not None and time.monotonic() >= self._tools_expire
 
     async def acall_tool(
         self,
@@ -577,6 +596,25 @@ class Connection:
         return PromptView(server=self.spec.name, prompt=name, arguments=arguments,
                           description=result.description or prompt.description,
                           messages=[_prompt_message(m) for m in result.messages])
+
+    async def acomplete(self, ref: Literal["prompt", "resource"], name: str, argument: str, value: str = "",
+                        context: dict[str, str] | None = None) -> Completion:
+        """Values the server suggests for ``argument`` of prompt (or resource template) ``name``, given what
+        was typed so far (``value``) and the arguments already chosen (``context``)."""
+        from mcp.types import PromptReference, ResourceTemplateReference
+
+        await self.aconnect()
+        if not self._offers("completions"):
+            raise CompletionNotOffered(f"Server {self.spec.name!r} does not suggest argument values (it declares no "
+                                       "`completions` capability); type the value in full.", server=self.spec.name)
+        target: Any = (PromptReference(type="ref/prompt", name=name) if ref == "prompt"
+                       else ResourceTemplateReference(type="ref/resource", uri=name))
+        result = await self._request(
+            lambda s: s.complete(target, {"name": argument, "value": value}, context or None),
+            f"completion/complete for {argument!r} of {name!r}", self.timeout)
+        found = result.completion
+        return Completion(server=self.spec.name, ref=ref, name=name, argument=argument, value=value,
+                          values=list(found.values), total=found.total, has_more=bool(found.has_more))
 
     # ---- what a server asks of the client -------------------------------------------------------
     async def _on_elicit(self, context: Any, params: Any) -> Any:
@@ -793,6 +831,12 @@ class Connection:
     def get_prompt(self, name: str, arguments: dict[str, str] | None = None) -> PromptView:
         """One prompt filled in; see :meth:`aget_prompt`."""
         return _run(self.aget_prompt(name, arguments), self.connect_timeout + 2 * self.timeout + _GRACE, self.spec.name)
+
+    def complete(self, ref: Literal["prompt", "resource"], name: str, argument: str, value: str = "",
+                 context: dict[str, str] | None = None) -> Completion:
+        """Suggested values for one argument; see :meth:`acomplete`."""
+        return _run(self.acomplete(ref, name, argument, value, context),
+                    self.connect_timeout + self.timeout + _GRACE, self.spec.name)
 
     def close(self) -> None:
         """Stop the server; safe to call twice."""

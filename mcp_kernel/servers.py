@@ -11,13 +11,14 @@ import os
 
 import time
 from collections.abc import Coroutine, Iterable
-from typing import Any
+from typing import Any, Literal
 
 from .client import Connection, ConnectionPool
 from .config import MCPKernel, ServerConfig, load_config
 from .errors import MCPKernelError, ServerNotFound
 from .models import (
     CallResult,
+    Completion,
     Introspection,
     PromptList,
     PromptView,
@@ -112,8 +113,8 @@ class Servers:
                              duration_ms=(time.perf_counter() - started) * 1000)
 
     def ensure(self, name: str) -> None:
-        """Introspect ``name`` unless its tools are known."""
-        if name not in self.registry.servers():
+        """Introspect ``name`` unless its tools are known and still fresh (within the server's ``ttlMs``)."""
+        if name not in self.registry.servers() or (name in self.pool and self.pool.get(name).tools_expired):
             self.introspect(name)
 
     def tools(self, server: str) -> list[ToolInfo]:
@@ -163,6 +164,11 @@ class Servers:
     def prompt(self, server: str, name: str, arguments: dict[str, str] | None = None) -> PromptView:
         """One prompt of ``server`` filled in with ``arguments``."""
         return self.connection(server).get_prompt(name, arguments)
+
+    def complete(self, server: str, ref: Literal["prompt", "resource"], name: str, argument: str, value: str = "",
+                 context: dict[str, str] | None = None) -> Completion:
+        """Values ``server`` suggests for ``argument`` of a prompt or resource template."""
+        return self.connection(server).complete(ref, name, argument, value, context)
 
     def validate(self, names: Iterable[str] | None = None) -> ValidationReport:
         """Start each server, do the handshake and list its tools; report what failed and why."""

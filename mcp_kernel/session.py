@@ -21,13 +21,14 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from .bindings import Bindings
 from .config import MCPKernel, ServerConfig
 from .errors import Interrupted, SandboxError, ToolNotFound, UsageError
 from .models import (
     CallResult,
+    Completion,
     ExecutionResult,
     FileView,
     GenerateReport,
@@ -173,6 +174,12 @@ class Session:
     def prompt(self, server: str, name: str, arguments: dict[str, str] | None = None) -> PromptView:
         """Prompt ``name`` of ``server`` filled in with ``arguments``: a conversation."""
         return self._servers.prompt(server, name, arguments)
+
+    def complete(self, server: str, ref: Literal["prompt", "resource"], name: str, argument: str, value: str = "",
+                 context: dict[str, str] | None = None) -> Completion:
+        """Values ``server`` suggests for ``argument`` of prompt (or resource template) ``name``, starting
+        with ``value``, given the ``context`` arguments already chosen (``completion/complete``)."""
+        return self._servers.complete(server, ref, name, argument, value, context)
 
     def validate(self, names: Iterable[str] | None = None) -> ValidationReport:
         """Start each server, do the handshake and list its tools; report what failed and why."""

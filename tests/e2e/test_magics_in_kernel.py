@@ -39,3 +39,22 @@ def test_config_reaches_the_settings(kernel: KernelDriver) -> None:
     kernel.execute("%config MCPKernel.timeout = 12")
     reply = kernel.execute("%config MCPKernel.timeout")
     assert reply.bundles[0]["text/plain"] == "12.0"
+
+
+def test_tab_completes_mcp_lines_with_what_the_server_suggests(kernel: KernelDriver) -> None:
+    """Jupyter's complete_request: tool names, prompt arguments and a server's completion/complete values."""
+    kc = kernel.kc
+
+    def complete(line: str) -> list[str]:
+        msg_id = kc.complete(line, len(line))
+        while True:
+            reply = kc.get_shell_msg(timeout=60)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        content = reply["content"]
+        assert content["status"] == "ok" and content["cursor_end"] == len(line)
+        return [line[: content["cursor_start"]] + m for m in content["matches"]]
+
+    assert complete("%mcp call demo query_") == ["%mcp call demo query_sales"]
+    assert complete("%mcp prompt demo analyze_region region=A") == ["%mcp prompt demo analyze_region region=APAC"]
+    assert kernel.alive()
