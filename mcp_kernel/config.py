@@ -111,6 +111,16 @@ def _expand(value: str, where: str, env: Mapping[str, str]) -> str:
     return _VAR.sub(repl, value)
 
 
+def expand_env(value: str, where: str, env: Mapping[str, str] | None = None) -> str:
+    """``${VAR}`` and ``${VAR:-default}`` in ``value`` expanded as Claude Code does; an unset variable is a
+    ``ConfigError`` naming ``where``.
+
+    >>> expand_env("Bearer ${TOKEN:-none}", "demo.headers", {})
+    'Bearer none'
+    """
+    return _expand(value, where, os.environ if env is None else env)
+
+
 def _shown(value: Any) -> str:
     """A short, safe rendering of a bad value for an error message (deeply nested values included)."""
     import reprlib

@@ -16,12 +16,14 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import functools
+import hmac
 import logging
 import queue
 import secrets
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
@@ -30,6 +32,7 @@ from pydantic import Field
 
 from .elicitation import Answer, Question, Relay
 from .errors import (
+    ConfigError,
     Interrupted,
     MCPKernelError,
     SandboxError,
@@ -56,9 +59,10 @@ class Run:
     """One ``execute`` on its worker thread: its sandbox handle, and events for the request waiting on it —
     ``("question", question, reply)`` when a server asks, then ``("done", outcome)`` or ``("failed", exc)``."""
 
-    def __init__(self, handle: str) -> None:
+    def __init__(self, handle: str, caller: str | None = None) -> None:
         self.id = secrets.token_urlsafe(24)
         self.handle = handle
+        self.caller = caller
         self.events: queue.Queue[tuple[Any, ...]] = queue.Queue()
         self.pending: dict[str, tuple[Question, concurrent.futures.Future[Answer]]] = {}
         self.expiry: threading.Timer | None = None
@@ -137,22 +141,23 @@ class CodeMode:
             lines += [f"  (unavailable: {name}: {why})" for name, why in self.failed.items()]
         return "\n".join(lines)
 
-    def open(self, handle: str | None) -> str:
-        """``handle`` checked (a forged or expired one is refused here, never opened), or a new session's."""
+    def open(self, handle: str | None, caller: str | None = None) -> str:
+        """``handle`` checked (a forged or expired one, or one another ``caller`` opened, is refused here and
+        never opened), or a new session's, bound to ``caller`` (who HTTP auth says is calling, if anyone)."""
         sandboxes = self.session.sandboxes
         if handle:
-            sandboxes.get(handle)
+            sandboxes.get(handle, owner=caller)
             return handle
-        return sandboxes.open()
+        return sandboxes.open(owner=caller)
 
     def execute(self, code: str, handle: str | None, timeout: float | None,
-                progress: Any = None, asker: Any = None) -> tuple[str, dict[str, Any], bool]:
+                progress: Any = None, asker: Any = None, caller: str | None = None) -> tuple[str, dict[str, Any], bool]:
         """Run ``code``; return (text for the model, structured content, is_error).
 
         ``progress(server, tool, value, total, message)`` receives the progress the code's tool calls report;
         ``asker`` answers the questions their servers ask (default: declined).
         """
-        handle = self.open(handle)
+        handle = self.open(handle, caller)
         policy = self.session.policy(self.live, timeout=timeout, tokenize_pii=self.tokenize_pii)
         try:
             result = self.session.execute(code, policy, sandbox=handle, open_missing=False,
@@ -169,13 +174,14 @@ class CodeMode:
         return text, self._structured(handle, result), result.error is not None
 
     # ---- runs that wait for the agent's answers (input_required) ----------------------------------------
-    def start(self, code: str, handle: str | None, timeout: float | None) -> Run:
+    def start(self, code: str, handle: str | None, timeout: float | None, caller: str | None = None) -> Run:
         """Start ``code`` on a worker thread; its servers' questions and its outcome arrive as ``run`` events."""
-        run = Run(self.open(handle))
+        run = Run(self.open(handle, caller), caller)
 
         def work() -> None:
             try:
-                run.events.put(("done", self.execute(code, run.handle, timeout, run.progress, Relay(run.ask))))
+                run.events.put(("done", self.execute(code, run.handle, timeout, run.progress, Relay(run.ask),
+                                                     caller)))
             except BaseException as exc:  # noqa: BLE001 - handed to the request that waits for it
                 run.events.put(("failed", exc))
 
@@ -207,10 +213,14 @@ class CodeMode:
         run.expiry.start()
         return InputRequiredResult(input_requests=requests, request_state=run.id)
 
-    def resume(self, state: str, responses: dict[str, Any]) -> Run:
+    def resume(self, state: str, responses: dict[str, Any], caller: str | None = None) -> Run:
         """The run waiting under ``state``, given the agent's ``responses`` (unanswered questions: cancelled)."""
         with self._lock:
-            run = self._waiting.pop(state, None)
+            run = self._waiting.get(state)
+            if run is not None and run.caller == caller:
+                del self._waiting[state]
+            else:
+                run = None
         if run is None:
             raise SessionNotFound("These answers belong to no waiting execute: it was answered already, or "
                                   f"nobody answered within {self.answer_timeout:g} s and it went on without "
@@ -266,9 +276,51 @@ class CodeMode:
         return f"No MCP server is available ({reasons}). Check the servers in mcp.json."
 
 
+class CallerTokens:
+    """Bearer tokens that name their callers (``{caller: token}``): the SDK's token verifier for ``serve
+    --http --callers FILE``. Each agent gets its own token; sandbox handles are bound to the caller.
+
+    >>> import asyncio
+    >>> asyncio.run(CallerTokens({"alice": "s3cret-a"}).verify_token("s3cret-a")).client_id
+    'alice'
+    """
+
+    def __init__(self, callers: Mapping[str, str]) -> None:
+        self.callers = dict(callers)
+
+    async def verify_token(self, token: str) -> Any:
+        from mcp.server.auth.provider import AccessToken
+
+        for caller, expected in self.callers.items():
+            if hmac.compare_digest(token.encode(), expected.encode()):
+                return AccessToken(token=token, client_id=caller, scopes=[])
+        return None
+
+
+def read_callers(path: str) -> dict[str, str]:
+    """``{caller: token}`` from a JSON file; ``${VAR}`` in a token expands from the environment."""
+    import json
+
+    from .config import expand_env
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"--callers {path}: cannot read a JSON object of caller -> token ({exc}).") from None
+    if not isinstance(data, dict) or not data or not all(isinstance(k, str) and isinstance(v, str) and v
+                                                         for k, v in data.items()):
+        raise ConfigError(f"--callers {path}: give a JSON object mapping each caller's name to its bearer "
+                          'token, e.g. {"claude-desktop": "${DESKTOP_TOKEN}"}.')
+    return {caller: expand_env(token, f"--callers {path}: {caller}") for caller, token in data.items()}
+
+
 def build_server(session: Session, *, servers: Sequence[str] | None = None, tokenize_pii: bool = False,
-                 prepare: bool = True) -> Any:
-    """The MCP server (the SDK's ``MCPServer``) with ``search_tools``, ``read`` and ``execute``."""
+                 prepare: bool = True, callers: Mapping[str, str] | None = None, url: str | None = None) -> Any:
+    """The MCP server (the SDK's ``MCPServer``) with ``search_tools``, ``read`` and ``execute``.
+
+    With ``callers`` (``{name: bearer token}``) and the ``url`` it is reached at, every HTTP request must
+    carry one of the tokens, and each sandbox handle works only for the caller that opened it.
+    """
     import anyio
     from mcp.server.mcpserver import MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
@@ -278,7 +330,16 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
         mode.prepare()
     from . import __version__
 
-    server = MCPServer(name="mcp-kernel", version=__version__, instructions=INSTRUCTIONS)
+    auth: dict[str, Any] = {}
+    if callers:
+        from mcp.server.auth.settings import AuthSettings
+        from pydantic import AnyHttpUrl
+
+        base = (url or "http://127.0.0.1").rstrip("/")
+        auth = {"auth": AuthSettings(issuer_url=AnyHttpUrl(base), resource_server_url=AnyHttpUrl(f"{base}/mcp"),
+                                     validate_token_resource=False),
+                "token_verifier": CallerTokens(callers)}
+    server = MCPServer(name="mcp-kernel", version=__version__, instructions=INSTRUCTIONS, **auth)
     read_only = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True,
                                 open_world_hint=False)
 
@@ -333,11 +394,12 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
             if ctx is not None:
                 asyncio.run_coroutine_threadsafe(ctx.report_progress(steps[0], None, note), loop)
 
+        caller = _caller()
         try:
             if ctx is not None and ctx.request_state:  # the agent's answers to the questions of a waiting run
-                run = mode.resume(ctx.request_state, dict(ctx.input_responses or {}))
+                run = mode.resume(ctx.request_state, dict(ctx.input_responses or {}), caller)
             else:
-                run = await anyio.to_thread.run_sync(mode.start, code, session, timeout)
+                run = await anyio.to_thread.run_sync(mode.start, code, session, timeout, caller)
         except MCPKernelError as exc:
             return refuse(exc)
         run.report = relay
@@ -347,7 +409,7 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
             except anyio.get_cancelled_exc_class():
                 # The client gave up: stop the cell and its tool calls, not the session.
                 with contextlib.suppress(SessionNotFound):
-                    mode.session.sandboxes.get(run.handle).interrupt()
+                    mode.session.sandboxes.get(run.handle, owner=caller).interrupt()
                 raise
             if event[0] == "failed":
                 if isinstance(event[1], MCPKernelError):
@@ -386,6 +448,14 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
     return server
 
 
+def _caller() -> str | None:
+    """Who HTTP auth says is calling (the bearer token's client), or None without auth (stdio, open HTTP)."""
+    from mcp.server.auth.middleware.auth_context import get_access_token
+
+    token = get_access_token()
+    return None if token is None else token.client_id
+
+
 def _cannot_relay(ctx: Context | None) -> str | None:
     """Why the agent's client cannot be asked (None: it can)."""
     if ctx is None:
@@ -413,18 +483,25 @@ async def _ask_legacy(ctx: Context, question: Question) -> Answer:
 
 
 def serve(session: Session, *, servers: Sequence[str] | None = None, http: str | None = None,
-          tokenize_pii: bool = False) -> None:
+          tokenize_pii: bool = False, callers: Mapping[str, str] | None = None) -> None:
     """Run the code-mode server on stdio (default) or streamable HTTP (``http="HOST:PORT"``) until stopped.
 
-    On stdio, stdout is the protocol: everything else (progress, warnings) goes to stderr.
+    On stdio, stdout is the protocol: everything else (progress, warnings) goes to stderr. ``callers``
+    (HTTP only) requires a bearer token per caller; see :func:`build_server`.
     """
+    if callers and http is None:
+        raise UsageError("--callers needs --http: on stdio the one caller is the process that started serve.")
+    host = port = ""
+    if http is not None:
+        host, _, port = http.rpartition(":")
+        if not port.isdigit():
+            raise UsageError(f"--http takes HOST:PORT or PORT, got {http!r}")
+        host = host or "127.0.0.1"
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="mcp-kernel serve: %(message)s")
     session.engine().on_progress = functools.partial(print, file=sys.stderr, flush=True)
-    server = build_server(session, servers=servers, tokenize_pii=tokenize_pii)
+    server = build_server(session, servers=servers, tokenize_pii=tokenize_pii, callers=callers,
+                          url=f"http://{host}:{port}" if http is not None else None)
     if http is None:
         server.run("stdio")
         return
-    host, _, port = http.rpartition(":")
-    if not port.isdigit():
-        raise UsageError(f"--http takes HOST:PORT or PORT, got {http!r}")
-    server.run("streamable-http", host=host or "127.0.0.1", port=int(port))
+    server.run("streamable-http", host=host, port=int(port))

@@ -133,6 +133,49 @@ def test_handles_isolate_clients_and_expire(workplace: dict[str, Any]) -> None:
     asyncio.run(main())
 
 
+def test_over_http_each_caller_has_a_token_and_only_its_own_handles(workplace: dict[str, Any],
+                                                                       tmp_path: Path) -> None:
+    """`serve --http --callers FILE`: a request without a known bearer token is refused (401); a handle opened
+    by one caller is, for another, the same `SessionNotFound` as a forged one; its owner keeps using it."""
+    import httpx2
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    callers = tmp_path / "callers.json"
+    callers.write_text(json.dumps({"alice": "${ALICE_TOKEN}", "bob": "b0b-token-0123456789"}))
+    env = {**workplace["env"], "ALICE_TOKEN": "al1ce-token-0123456789"}
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+
+    @asynccontextmanager
+    async def as_caller(token: str | None) -> Any:
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        async with httpx2.AsyncClient(headers=headers, timeout=60) as http, \
+                Client(streamable_http_client(url, http_client=http)) as client:
+            yield client
+
+    async def main() -> None:
+        async with as_caller("al1ce-token-0123456789") as alice, as_caller("b0b-token-0123456789") as bob:
+            opened = await alice.call_tool("execute", {"code": "x = 'alice'"})
+            handle = opened.structured_content["session"]
+            stolen = await bob.call_tool("execute", {"code": "x", "session": handle})
+            assert stolen.is_error and "SessionNotFound" in text(stolen), text(stolen)
+            forged = await bob.call_tool("execute", {"code": "x", "session": handle[:-2] + "zz"})
+            assert text(forged).replace(handle[:-2] + "zz", "H") == text(stolen).replace(handle, "H")
+            assert text(await alice.call_tool("execute", {"code": "x", "session": handle})) == "'alice'"
+        ping = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+        for token in (None, "not-a-known-token"):
+            headers = {"Accept": "application/json, text/event-stream",
+                       **({"Authorization": f"Bearer {token}"} if token else {})}
+            async with httpx2.AsyncClient(timeout=60) as http:
+                refused = await http.post(url, json=ping, headers=headers)
+            assert refused.status_code == 401 and "Bearer" in refused.headers.get("www-authenticate", "")
+
+    with running(serve_argv(workplace, "--http", f"127.0.0.1:{port}", "--callers", str(callers)), port, env=env,
+                 timeout=60):
+        asyncio.run(main())
+
+
 HOSTILE = [
     ("open('/etc/passwd').read()", "FileNotFoundError"),
     ("import socket; socket.create_connection(('127.0.0.1', 22), timeout=1)", "gaierror"),
