@@ -1108,9 +1108,11 @@ class ConnectionPool:
         timeout: float = DEFAULT_TIMEOUT,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         logs: Path | None = None,
+        roots: Iterable[str | Path] = (),
     ) -> None:
         self.timeout = timeout
         self.connect_timeout = connect_timeout
+        self.roots = [Path(r).expanduser() for r in roots]  # what roots/list answers, for every connection
         self._logs = logs
         self._lock = threading.Lock()
         self._connections: dict[str, Connection] = {}
@@ -1129,6 +1131,7 @@ class ConnectionPool:
                     server=spec.name,
                 )
             conn = Connection(spec, timeout=self.timeout, connect_timeout=self.connect_timeout, logs=self._logs)
+            conn.roots = list(self.roots)
             self._connections[spec.name] = conn
         if old is not None:
             old.close()

@@ -50,7 +50,7 @@ class Servers:
         self._config = config
         self._config_file = config_file or settings.config_file or None
         self.pool = ConnectionPool(timeout=timeout or settings.timeout,
-                                   connect_timeout=connect_timeout or settings.connect_timeout)
+                                   connect_timeout=connect_timeout or settings.connect_timeout, roots=settings.roots)
         self.registry = ToolRegistry()
 
     @property
