@@ -8,16 +8,18 @@ For one server this produces, as ``{vfs path: text}``::
     servers/<server_id>/_call.py             call(): the one helper every binding's body calls
     servers/<server_id>/__init__.pyi         the index: one line per tool (typed signature, first sentence)
     servers/<server_id>/<tool>.py            one typed, keyword-only function per tool; its body is one call
-    servers/<server_id>/_types.py            result and nested argument types, declared once per server
+    servers/<server_id>/_types.py            result and nested argument types, declared once per server, and
+                                             call(): what every binding star-imports
     servers/<server_id>/<tool>.ts            TypeScript binding (with languages=("python", "typescript"))
     runtime.d.ts                             declares callTool() for the TypeScript bindings
     servers/<server_id>/manifest.json        server info, every tool's full schemas and their blake3 hash
     skills/<server_id>/SKILL.md              a Claude Code skill for the server
 
 A binding is what a model reads before it calls a tool, so it carries the interface and nothing else: the
-signature, the first sentences of the description, the ``Args`` that say more than their name, and one line
-of body, ``return call(server, tool, locals())``. Types shared by several tools (a result shape, an enum)
-are declared once in ``_types.py``; the complete schemas stay in the manifest.
+signature, the first sentences of the description, the ``Args`` that say more than their name, one import
+line (``from ._types import *``) and one line of body, ``return call(server, tool, locals())``. Types
+shared by several tools (a result shape, an enum) are declared once in ``_types.py``; the complete schemas
+stay in the manifest.
 
 Every binding reaches one host entry point, ``_mcp_runtime.call_tool(server, tool, params)``: the sandbox
 guest provides that module, and on the host :func:`host_runtime` does. Schema text is untrusted: it only
@@ -912,9 +914,10 @@ def _generate(server: ServerInfo, table: _Interned, plans: list[_Plan], server_n
             lines=[_index_line(v) for v in views], typing=", ".join(typing_names),
             types=", ".join(sorted({n for v in views for n in v.types.split(", ") if n})),
             server_name_doc=_doc(server_name))
-        if names.declared:
-            files[f"servers/{sid}/_types.py"] = _template("python/types.py.j2").render(
-                declarations=_declarations(table, names), server_name_doc=_doc(server_name))
+        declarations = _declarations(table, names)
+        files[f"servers/{sid}/_types.py"] = _template("python/types.py.j2").render(
+            declarations=declarations, exports=repr(["Any", "Literal", "call", *(d.name for d in declarations)]),
+            server_name_doc=_doc(server_name))
     if "typescript" in languages:
         ts_views = [_ts_view(p) for p in plans]
         for plan, text in zip(plans, _render_each("typescript/tool.ts.j2", ts_views, server_name=server_name),
