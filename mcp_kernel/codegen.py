@@ -13,6 +13,7 @@ For one server this produces, as ``{vfs path: text}``::
     servers/<server_id>/<tool>.ts            TypeScript binding (with languages=("python", "typescript"))
     runtime.d.ts                             declares callTool() for the TypeScript bindings
     servers/<server_id>/manifest.json        server info, every tool's full schemas and their blake3 hash
+    servers/<server_id>/RESOURCES.md         one line per resource and template (by :func:`resource_index`)
     skills/<server_id>/SKILL.md              a Claude Code skill for the server
 
 A binding is what a model reads before it calls a tool, so it carries the interface and nothing else: the
@@ -61,11 +62,11 @@ import blake3
 import jinja2
 
 from .errors import CodegenError, ToolCallError
-from .models import ServerInfo, ToolInfo
+from .models import ResourceList, ServerInfo, ToolInfo
 from .registry import summary_line
 
 __all__ = ["GENERATOR_VERSION", "generate", "python_identifier", "server_id", "host_runtime", "schema_hash",
-           "binding_paths", "index_lines", "clear_cache", "LANGUAGES", "SHARED_PATHS"]
+           "binding_paths", "index_lines", "resource_index", "clear_cache", "LANGUAGES", "SHARED_PATHS"]
 
 GENERATOR_VERSION = "2"
 SHARED_PATHS = ("servers/__init__.py",)  # written by every server's generation, identical
@@ -989,6 +990,38 @@ def _skill(server: ServerInfo, plans: Sequence[_Plan], server_name: str, sid: st
         groups=groups,
         example={"func": example["func"] if example else "tool", "call": call},
     )
+
+
+def resource_index(server_name: str, listing: ResourceList) -> dict[str, str]:
+    """``servers/<id>/RESOURCES.md``: one line per resource and resource template (uri, name, MIME type,
+    first sentence), or nothing for a server that publishes none. Every fact stays in ``%mcp resources``.
+
+    >>> from mcp_kernel.models import ResourceInfo
+    >>> print(resource_index("demo", ResourceList(server="demo", resources=[ResourceInfo(uri="sales://schema",
+    ...     name="schema", mime_type="text/markdown", description="Columns of the sales data. One a line.")]))
+    ...     ["servers/demo/RESOURCES.md"].splitlines()[-1])
+    - `sales://schema` schema (text/markdown): Columns of the sales data.
+    """
+    entries = [(r.uri, r.name, r.mime_type, r.description or r.title or "") for r in listing.resources]
+    entries += [(t.uri_template, t.name, t.mime_type, t.description or t.title or "") for t in listing.templates]
+    if not entries:
+        return {}
+    lines = []
+    for uri, name, mime, text in entries:
+        line = f"- `{_md_inline(uri).replace('`', '%60')}`"
+        if name and name not in uri:  # a name the uri already says (``.../features.md``) is left out
+            line += f" {_md_inline(name)}"
+        if mime:
+            line += f" ({_md_inline(mime)})"
+        first = _md_inline(summary_line(text))
+        lines.append(f"{line}: {first}" if first else line)
+    text = _template("resources/RESOURCES.md.j2").render(server_name=server_name, lines=lines)
+    return {f"servers/{server_id(server_name)}/RESOURCES.md": text}
+
+
+def _md_inline(text: str) -> str:
+    """Untrusted text on one Markdown line."""
+    return " ".join(_md(text).split())
 
 
 # ---- the host side of _mcp_runtime ---------------------------------------------------------------------------
