@@ -182,7 +182,12 @@ def _canonical(value: Any) -> str:
 
 def schema_hash(tool: ToolInfo) -> str:
     """blake3 of a tool's canonical input and output schemas: changes when the contract changes."""
-    return blake3.blake3(_canonical([tool.input_schema, tool.output_schema]).encode()).hexdigest()
+    return _hash(_canonical(tool.input_schema), _canonical(tool.output_schema))
+
+
+def _hash(input_json: str, output_json: str) -> str:
+    """:func:`schema_hash` from the two schemas already in canonical form (``_canonical([a, b])``)."""
+    return blake3.blake3(f"[{input_json},{output_json}]".encode()).hexdigest()
 
 
 # ---- the words a binding keeps ------------------------------------------------------------------------------
@@ -540,12 +545,14 @@ def _plan(table: _Interned, tool: ToolInfo, func: str) -> _Plan:
     if renames or keep:
         call_extra = f", {renames!r}" if renames else ", None"
         call_extra += f", {keep!r}" if keep else ""
-    # The manifest line is json.dumps(entry, sort_keys=True) with "files" (which depends on the server's id)
-    # spliced in between "description" and "input_schema", where sorting puts it.
+    # The manifest line is the tool's entry with sorted keys and "files" (which depends on the server's id)
+    # spliced in between "description" and "input_schema", where sorting puts it. The schemas are written
+    # in their canonical form, the one serialisation that their hash is also made from.
     before = json.dumps({"annotations": tool.annotations.model_dump(mode="json", exclude_none=True),
                          "description": tool.description}, sort_keys=True, ensure_ascii=False)[:-1]
-    after = json.dumps({"input_schema": tool.input_schema, "name": tool.name, "output_schema": tool.output_schema,
-                        "schema_hash": schema_hash(tool), "title": tool.title}, sort_keys=True, ensure_ascii=False)[1:]
+    inputs, outputs = _canonical(tool.input_schema), _canonical(tool.output_schema)
+    after = (f'"input_schema": {inputs}, "name": {json.dumps(tool.name, ensure_ascii=False)}, "output_schema": '
+             f'{outputs}, "schema_hash": "{_hash(inputs, outputs)}", "title": {json.dumps(tool.title, ensure_ascii=False)}}}')
     refs = tuple(_dedupe([sid for text in [*(p.type for p in params), returns] for sid in _refs(text)]))
     return _Plan(tool=tool, func=func, params=tuple(params), returns=returns, docstring=docstring,
                  summary=" ".join(summary_line(description).split()) or tool.name, call_extra=call_extra,
