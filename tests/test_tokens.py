@@ -159,3 +159,19 @@ def test_resources_are_one_index_in_the_tree_and_their_reads_stay_in_the_sandbox
         [read] = result.calls
         assert read.tool == "resources/read" and result.tokens.calls == 1
         assert result.tokens.raw_result_tokens == tokenizer().count(read.result_text) > result.tokens.output_tokens
+
+
+def test_a_task_reading_two_of_a_hundred_realistic_tools_saves_98_percent_on_the_search_path() -> None:
+    """Issue #16's bar, on benchmarks/bench_tokens.py's tools (counts are exact, so this is no timing test)."""
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    try:
+        from bench_codegen import realistic_tool
+    finally:
+        sys.path.pop(0)
+    tools = [realistic_tool(i) for i in range(100)]
+    files = generate(ServerInfo(name="bench"), tools, server_name="bench")
+    report = upfront_vs_progressive({"bench": (tools, files, binding_paths("bench", tools))},
+                                    read={"bench": [tools[0].name, tools[1].name]})
+    assert report.search_savings_percent >= 98 and report.savings_percent >= 97
