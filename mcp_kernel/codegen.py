@@ -799,23 +799,48 @@ def _declarations(table: _Interned, server: _Server) -> list[_TypeDecl]:
 
 
 # ---- jinja2 -------------------------------------------------------------------------------------------------
+_OPTIONS: dict[str, Any] = {
+    "autoescape": False,  # code, not HTML: every untrusted value goes through an explicit filter below
+    "undefined": jinja2.StrictUndefined,
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+    "keep_trailing_newline": True,
+    "auto_reload": False,
+}
+
+
+class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """Templates compiled once and kept in the user cache directory, so a new process (every CLI command)
+    skips parsing and compiling them; jinja2 compiles a template again when its source changed."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):  # a full or read-only cache: compiled again next time
+            super().dump_bytecode(bucket)
+
+
+def _compiled_templates() -> jinja2.BytecodeCache | None:
+    from .config import cache_dir
+
+    # compiled code depends on the jinja2 version and the options too, which the cache's own keys do not hold
+    tag = blake3.blake3(repr([jinja2.__version__, sorted(_OPTIONS.items())]).encode()).hexdigest()[:12]
+    directory = cache_dir() / f"templates-{tag}"
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return _CompiledTemplates(str(directory))
+
+
+@functools.cache
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("mcp_kernel", "templates"),
-        autoescape=False,  # code, not HTML: every untrusted value goes through an explicit filter below
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        auto_reload=False,
-    )
+    env = jinja2.Environment(loader=jinja2.PackageLoader("mcp_kernel", "templates"),
+                             bytecode_cache=_compiled_templates(), **_OPTIONS)
     env.filters["pystr"] = repr
     env.filters["json"] = lambda value: json.dumps(value, ensure_ascii=False)
     env.filters["md"] = _md
     return env
 
 
-_ENV = _environment()
 _TEMPLATES: dict[str, jinja2.Template] = {}
 _SEPARATOR = "\0"  # between the bindings one render produces; escaped wherever schema text can reach
 
@@ -823,7 +848,7 @@ _SEPARATOR = "\0"  # between the bindings one render produces; escaped wherever 
 def _template(name: str) -> jinja2.Template:
     template = _TEMPLATES.get(name)
     if template is None:
-        template = _TEMPLATES[name] = _ENV.get_template(name)
+        template = _TEMPLATES[name] = _environment().get_template(name)
     return template
 
 

@@ -6,6 +6,7 @@ import ast
 import importlib
 import inspect
 import json
+import os
 import re
 import subprocess
 import sys
@@ -427,3 +428,27 @@ def test_hostile_resource_text_stays_on_its_line_and_inert() -> None:
     [line] = [line for line in text.splitlines() if line.startswith("- ")]
     assert "<" not in text and "```" not in text and "# injected" in line and "`b" not in line
     assert len(text.splitlines()) == 4, "head, blank, help line and the one resource line"
+
+
+def test_compiled_templates_are_kept_between_processes(tmp_path: Path) -> None:
+    """A new process (every CLI command) loads the templates jinja2 compiled before instead of compiling
+    them again; the files are the same, and a cache directory that cannot be written is no error."""
+    script = ("import json, sys; from mcp_kernel.codegen import generate; from mcp_kernel.models import ServerInfo, "
+              "ToolInfo; print(json.dumps(generate(ServerInfo(name='s'), [ToolInfo(name='t', description='Do it.')], "
+              "server_name='s', languages=('python', 'typescript'))))")
+
+    def run(cache: Path) -> dict[str, str]:
+        env = {**os.environ, "MCP_KERNEL_CACHE_DIR": str(cache)}
+        done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    first = run(tmp_path / "cache")
+    [compiled] = (tmp_path / "cache").glob("templates-*")
+    written = {p.name: p.stat().st_mtime_ns for p in compiled.iterdir()}
+    assert len(written) >= 8, "every template the run used is kept"
+    assert run(tmp_path / "cache") == first
+    assert {p.name: p.stat().st_mtime_ns for p in compiled.iterdir()} == written, "loaded, not compiled again"
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache directory should be")
+    assert run(blocked) == first
