@@ -30,7 +30,7 @@ from typing import Any
 
 from typing import TYPE_CHECKING
 
-from traitlets import Bool, Dict, Float, Int, Unicode
+from traitlets import Bool, Dict, Float, Int, List, Unicode
 from traitlets.config import Configurable
 
 from .errors import ConfigError, ServerNotFound
@@ -358,6 +358,9 @@ class MCPKernel(Configurable):
                        "closed to make room).").tag(config=True)
     session_idle_timeout = Float(3600.0, help="Seconds after which an idle sandbox session is closed; 0 means "
                                  "never.").tag(config=True)
+    roots = List(Unicode(), help="Directories offered to servers that ask for roots (roots/list); empty by default "
+                 "because some servers (server-filesystem) replace their own directories with any roots sent.").tag(
+        config=True)
     config_file = Unicode("", help="mcp.json to read servers from (default: ./mcp.json, then the user dir).").tag(
         config=True)
 

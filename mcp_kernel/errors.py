@@ -12,7 +12,7 @@ MCPKernelError                  root: catch this to catch everything we raise on
 │   ├── ServerCrashed           the server died while a call was in flight
 │   ├── ResourceNotFound        the server publishes no resource at that URI (and no template matches it)
 │   ├── PromptNotFound          the server publishes no prompt of that name
-│   └── CompletionNotOffered    the server does not suggest argument values (no completions capability)
+│   └── CapabilityNotOffered    the server does not offer that (completions, resource subscriptions)
 ├── ToolError                   a problem with one tool
 │   ├── ToolNotFound            the server publishes no tool of that name
 │   └── ToolCallError           the server answered the call with an error result
@@ -51,7 +51,7 @@ __all__ = [
     "ServerCrashed",
     "ResourceNotFound",
     "PromptNotFound",
-    "CompletionNotOffered",
+    "CapabilityNotOffered",
     "PromptArgumentMissing",
     "ToolError",
     "ToolNotFound",
@@ -138,8 +138,8 @@ class PromptNotFound(ServerError):
     """The server publishes no prompt of that name."""
 
 
-class CompletionNotOffered(ServerError):
-    """The server does not offer ``completion/complete`` (no ``completions`` capability)."""
+class CapabilityNotOffered(ServerError):
+    """The server does not offer what was asked (``completions``, ``resources.subscribe``)."""
 
 
 class PromptArgumentMissing(UsageError):

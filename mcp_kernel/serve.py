@@ -13,12 +13,12 @@ too (``mcp-tools://servers/<server>/<tool>.py``).
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import contextlib
 import functools
 import hmac
 import logging
-import queue
 import secrets
 import sys
 import threading
@@ -56,20 +56,26 @@ ANSWER_TIMEOUT_S = 600.0  # how long a run waits for the agent to answer its ser
 
 
 class Run:
-    """One ``execute`` on its worker thread: its sandbox handle, and events for the request waiting on it —
-    ``("question", question, reply)`` when a server asks, then ``("done", outcome)`` or ``("failed", exc)``."""
+    """One ``execute`` on a worker thread: its sandbox handle, and events for the request waiting on it on the
+    server's loop — ``("question", question, reply)`` when a server asks, then ``("done", outcome)`` or
+    ``("failed", exc)``."""
 
-    def __init__(self, handle: str, caller: str | None = None) -> None:
+    def __init__(self, caller: str | None, loop: asyncio.AbstractEventLoop) -> None:
         self.id = secrets.token_urlsafe(24)
-        self.handle = handle
+        self.handle: str | None = None  # known once the session is open
         self.caller = caller
-        self.events: queue.Queue[tuple[Any, ...]] = queue.Queue()
+        self.loop = loop
+        self.events: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
         self.pending: dict[str, tuple[Question, concurrent.futures.Future[Answer]]] = {}
         self.expiry: threading.Timer | None = None
         self.report: Any = None  # progress(server, tool, value, total, message) of the request waiting now
 
+    def put(self, *event: Any) -> None:
+        """Hand an event to the loop (from any thread)."""
+        self.loop.call_soon_threadsafe(self.events.put_nowait, event)
+
     def ask(self, question: Question, reply: concurrent.futures.Future[Answer]) -> None:
-        self.events.put(("question", question, reply))
+        self.put("question", question, reply)
 
     def progress(self, server: str, tool: str, value: float, total: float | None, message: str | None) -> None:
         if self.report is not None:
@@ -88,6 +94,7 @@ class CodeMode:
         self.answer_timeout = answer_timeout
         self.failed: dict[str, str] = {}
         self._waiting: dict[str, Run] = {}  # runs waiting for the agent's answers, by request state
+        self._workers = concurrent.futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="mcp-kernel-execute")
         self._lock = threading.Lock()
 
     def prepare(self) -> None:
@@ -175,17 +182,18 @@ class CodeMode:
 
     # ---- runs that wait for the agent's answers (input_required) ----------------------------------------
     def start(self, code: str, handle: str | None, timeout: float | None, caller: str | None = None) -> Run:
-        """Start ``code`` on a worker thread; its servers' questions and its outcome arrive as ``run`` events."""
-        run = Run(self.open(handle, caller), caller)
+        """Start ``code`` on a worker thread (called on the server's loop); the session it runs in, its servers'
+        questions and its outcome arrive as ``run`` events."""
+        run = Run(caller, asyncio.get_running_loop())
 
         def work() -> None:
             try:
-                run.events.put(("done", self.execute(code, run.handle, timeout, run.progress, Relay(run.ask),
-                                                     caller)))
+                run.handle = self.open(handle, caller)
+                run.put("done", self.execute(code, run.handle, timeout, run.progress, Relay(run.ask), caller))
             except BaseException as exc:  # noqa: BLE001 - handed to the request that waits for it
-                run.events.put(("failed", exc))
+                run.put("failed", exc)
 
-        threading.Thread(target=work, name=f"mcp-kernel-execute-{run.handle[:8]}", daemon=True).start()
+        self._workers.submit(work)
         return run
 
     def park(self, run: Run, questions: list[tuple[Question, concurrent.futures.Future[Answer]]]) -> Any:
@@ -381,8 +389,6 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
         ctx: Context | None = None,
     ) -> CallToolResult:
         """Run Python in a sandbox whose code calls the MCP tools; returns what it printed or returned."""
-        import asyncio
-
         loop = asyncio.get_running_loop()
         steps = [0]
 
@@ -399,17 +405,18 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
             if ctx is not None and ctx.request_state:  # the agent's answers to the questions of a waiting run
                 run = mode.resume(ctx.request_state, dict(ctx.input_responses or {}), caller)
             else:
-                run = await anyio.to_thread.run_sync(mode.start, code, session, timeout, caller)
+                run = mode.start(code, session, timeout, caller)
         except MCPKernelError as exc:
             return refuse(exc)
         run.report = relay
         while True:
             try:
-                event = await anyio.to_thread.run_sync(run.events.get, abandon_on_cancel=True)
+                event = await run.events.get()
             except anyio.get_cancelled_exc_class():
                 # The client gave up: stop the cell and its tool calls, not the session.
-                with contextlib.suppress(SessionNotFound):
-                    mode.session.sandboxes.get(run.handle, owner=caller).interrupt()
+                if run.handle is not None:
+                    with contextlib.suppress(SessionNotFound):
+                        mode.session.sandboxes.get(run.handle, owner=caller).interrupt()
                 raise
             if event[0] == "failed":
                 if isinstance(event[1], MCPKernelError):
@@ -423,7 +430,7 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
             while not run.events.empty():  # calls gathered by the code may ask at once: one round for all
                 more = run.events.get_nowait()
                 if more[0] != "question":
-                    run.events.put(more)
+                    run.events.put_nowait(more)
                     break
                 questions.append((more[1], more[2]))
             why = _cannot_relay(ctx)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 import time
-from collections.abc import Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, Literal
 
 from .client import Connection, ConnectionPool
@@ -50,7 +50,7 @@ class Servers:
         self._config = config
         self._config_file = config_file or settings.config_file or None
         self.pool = ConnectionPool(timeout=timeout or settings.timeout,
-                                   connect_timeout=connect_timeout or settings.connect_timeout)
+                                   connect_timeout=connect_timeout or settings.connect_timeout, roots=settings.roots)
         self.registry = ToolRegistry()
 
     @property
@@ -156,6 +156,10 @@ class Servers:
     def aread_resource(self, server: str, uri: str, timeout: float) -> Coroutine[Any, Any, ResourceRead]:
         """The coroutine of one read, to run on the loop thread (the sandbox bridge's way in)."""
         return self.connection(server).aread_resource(uri, timeout=timeout)
+
+    def watch(self, server: str, uri: str, on_update: Callable[[str], None]) -> Callable[[], None]:
+        """Follow updates of one resource of ``server``; returns the function that stops."""
+        return self.connection(server).watch(uri, on_update)
 
     def prompts(self, server: str) -> PromptList:
         """The prompts ``server`` publishes."""

@@ -89,6 +89,7 @@ class Session:
         self._engine: Engine | None = None
         self._sandboxes: SandboxSessions | None = None
         self._dirs: Path | None = None
+        self._watches: dict[tuple[str, str], list[Callable[[], None]]] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -166,6 +167,29 @@ class Session:
     def aread_resource(self, server: str, uri: str, timeout: float) -> Any:
         """The coroutine of one read, for the sandbox bridge."""
         return self._servers.aread_resource(server, uri, timeout)
+
+    def watch(self, server: str, uri: str, on_update: Callable[[str], None]) -> Callable[[], None]:
+        """Call ``on_update(uri)`` each time ``server`` says the resource at ``uri`` changed (on the loop thread:
+        hand the work to another thread, e.g. to read it again); returns the function that stops.
+
+        >>> stop = session.watch("board", "board://notices", print)     # doctest: +SKIP
+        """
+        stop = self._servers.watch(server, uri, on_update)
+        with self._lock:
+            self._watches.setdefault((server, uri), []).append(stop)
+        return stop
+
+    def watched(self, server: str, uri: str) -> bool:
+        """Whether something in this session follows that resource (see :meth:`watch`)."""
+        return bool(self._watches.get((server, uri)))
+
+    def unwatch(self, server: str, uri: str) -> int:
+        """Stop every watch of that resource made through this session; return how many there were."""
+        with self._lock:
+            stops = self._watches.pop((server, uri), [])
+        for stop in stops:
+            stop()
+        return len(stops)
 
     def prompts(self, server: str) -> PromptList:
         """The prompts ``server`` publishes, with their arguments."""

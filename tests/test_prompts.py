@@ -110,7 +110,7 @@ def test_the_cli_shows_what_a_server_suggests_for_an_argument() -> None:
 
 
 def test_a_server_without_completions_says_so(pool: ConnectionPool) -> None:
-    from mcp_kernel.errors import CompletionNotOffered
+    from mcp_kernel.errors import CapabilityNotOffered
 
-    with pytest.raises(CompletionNotOffered, match="declares no `completions` capability"):
+    with pytest.raises(CapabilityNotOffered, match="declares no `completions` capability"):
         pool.get("library").complete("prompt", "summarize", "style", "l")

@@ -143,3 +143,15 @@ def test_progress_of_a_sandboxed_tool_call_reaches_the_caller() -> None:
     assert result.value == 3
     assert [(srv, tool, value, total) for srv, tool, value, total, _ in seen] == [
         ("demo", "forecast_revenue", float(i), 3.0) for i in (1, 2, 3)]
+
+
+def test_roots_are_none_unless_the_settings_name_some(tmp_path) -> None:
+    """roots/list answers with `MCPKernel.roots` (empty by default, so servers keep their own directories)."""
+    from mcp_kernel.config import MCPKernel
+
+    with Session() as plain:
+        plain.add_server(our_server("library"))
+        assert plain.call("library", "show_roots").value == {"result": []}
+    with Session(settings=MCPKernel(roots=[str(tmp_path)])) as rooted:
+        rooted.add_server(our_server("library"))
+        assert rooted.call("library", "show_roots").value == {"result": [tmp_path.resolve().as_uri()]}
