@@ -14,6 +14,7 @@ server again on the next call after it crashed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import datetime as _dt
 import os
@@ -22,13 +23,14 @@ import signal
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from . import runtime
 from .config import log_dir
 from .errors import (
+    AuthRequired,
     PromptArgumentMissing,
     PromptNotFound,
     ResourceNotFound,
@@ -59,6 +61,9 @@ from .models import (
 
 if TYPE_CHECKING:  # the SDK costs ~0.35 s to import; only pay for it when a server is used
     from mcp import Client
+
+    from .auth import SignIn, SignInMode
+    from .elicitation import Asker
 
 __all__ = ["Connection", "ConnectionPool", "ResourceNotFound", "PromptNotFound", "PromptArgumentMissing",
            "DEFAULT_TIMEOUT", "DEFAULT_CONNECT_TIMEOUT"]
@@ -217,11 +222,18 @@ class Connection:
         timeout: float = DEFAULT_TIMEOUT,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         logs: Path | None = None,
+        sign_in: SignIn | None = None,
+        sign_in_mode: SignInMode = "auto",
     ) -> None:
         self.spec = spec
+        self.sign_in = sign_in  # None: the person at the caller's frontend signs in (see auth.person_sign_in)
+        self.sign_in_mode = sign_in_mode
+        self._denied: int | None = None  # the last 401/403 an HTTP server answered, to name AuthRequired
+        self._auth_failure: Exception | None = None  # why the last sign-in failed (the transport only logs it)
+        self._connect_asker: Asker | None = None
         self.timeout = timeout
         self.connect_timeout = connect_timeout
-        self.log_path = (logs or log_dir()) / f"{_safe_filename(spec.name)}.log"
+        self.log_path = (logs or log_dir()) / f"{safe_filename(spec.name)}.log"
         self.info: ServerInfo | None = None
         self._session: Client | None = None
         self._owner: asyncio.Task[None] | None = None
@@ -292,6 +304,9 @@ class Connection:
         async with self._connect_lock:
             if self.connected and self.info is not None:
                 return self.info
+            from .elicitation import current
+
+            self._connect_asker = current()  # who signs in, should the server ask for it
             await self._astop()
             return await self._astart()
 
@@ -302,8 +317,10 @@ class Connection:
         self._open_log()
         self._owner = loop.create_task(self._own(ready, self._closing), name=f"mcp-server:{self.spec.name}",
                                        context=contextvars.Context())
+        self._denied = None
         try:
-            session = await asyncio.wait_for(asyncio.shield(ready), self.connect_timeout)
+            # Not counting the time a person spends signing in (an OAuth server asks during the handshake).
+            session = await self._within(asyncio.shield(ready), self.connect_timeout)
         except TimeoutError:
             await self._astop()
             raise ServerStartError(
@@ -387,9 +404,49 @@ class Connection:
             params = StdioServerParameters(command=self.spec.command or "", args=self.spec.args, env=env,
                                            cwd=self.spec.cwd)
             return stdio_client(params, errlog=self._errlog)
+        from .auth import http_auth
+
+        self._auth_failure = None
+        auth = http_auth(self.spec, self._sign_in_for, failed=self._auth_failed) if self.spec.oauth else None
         if self.spec.sse:
-            return _sse_transport(str(self.spec.url), self.spec.headers)
-        return _http_transport(str(self.spec.url), self.spec.headers)
+            return _sse_transport(str(self.spec.url), self.spec.headers, auth, self._on_response)
+        return _http_transport(str(self.spec.url), self.spec.headers, auth, self._on_response)
+
+    def _auth_failed(self, exc: Exception) -> None:
+        self._auth_failure = exc
+
+    async def _on_response(self, response: Any) -> None:
+        if response.status_code in (401, 403):
+            self._denied = response.status_code
+
+    def _person(self) -> Asker | None:
+        """Who answers for this connection now: the asker of a call in flight, else the one that connected."""
+        from .elicitation import current
+
+        return current() or (self._askers[-1] if self._askers else self._connect_asker)
+
+    def _sign_in_for(self, port: int) -> SignIn:
+        from .auth import person_sign_in
+
+        inner = self.sign_in or person_sign_in(self.spec.name, port, self.sign_in_mode, self._person)
+        return _Attended(self, inner)
+
+    @contextlib.asynccontextmanager
+    async def _people_time(self) -> AsyncIterator[None]:
+        """A person is answering (a question, a sign-in): the time does not count against timeouts, here or
+        on the thread that waits for the call."""
+        asker = self._person()
+        self._asking += 1
+        if asker is not None:
+            asker.busy += 1
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self._asking -= 1
+            if asker is not None:
+                asker.busy -= 1
+            self._human_seconds += time.monotonic() - started
 
     def _start_error(self, exc: BaseException | None) -> ServerStartError:
         name, spec = self.spec.name, self.spec
@@ -400,6 +457,8 @@ class Connection:
             message = f"Server {name!r}: command {spec.command!r} {what}. Install it or fix 'command' in mcp.json."
         elif spec.transport == "http" and any(_is_connect_error(e) for e in leaves):
             message = f"Server {name!r}: nothing answered at {spec.describe()}. Start the server or fix its 'url'."
+        elif (denied := self._auth_error(exc)) is not None:
+            return denied
         else:
             cause = f" ({_describe(exc)})" if exc is not None else ""
             message = (
@@ -407,6 +466,24 @@ class Connection:
                 f"Command: {spec.describe()}. See `mcp-kernel server validate {name}` or its log at {self.log_path}."
             )
         return ServerStartError(message, server=name)
+
+    def _auth_error(self, exc: BaseException | None) -> AuthRequired | None:
+        """The sign-in problem behind a failure, if there is one: a 401/403 with no ``oauth`` configured, or
+        an OAuth flow that failed (the SDK's message names the step; it carries no token)."""
+        from mcp.client.auth import OAuthFlowError
+
+        name = self.spec.name
+        if exc is not None and isinstance(exc, AuthRequired):
+            return exc
+        for leaf in [*(_leaf_errors(exc) if exc is not None else []), *filter(None, [self._auth_failure])]:
+            if isinstance(leaf, AuthRequired):
+                return leaf
+            if isinstance(leaf, OAuthFlowError):
+                return AuthRequired(f"Signing in to server {name!r} failed: {leaf}. Check its oauth block in "
+                                    f"mcp.json, then run `%mcp auth login {name}` to try again.", server=name)
+        if self._denied is not None and self.spec.oauth is None:
+            return AuthRequired.for_server(name, self._denied)
+        return None
 
     async def _astop(self) -> None:
         owner, closing, live = self._owner, self._closing, self._session is not None
@@ -600,13 +677,8 @@ class Connection:
             self._note(f"declined an elicitation ({question.message!r}): no person is attached to answer it "
                        "(a sandboxed cell or a call made by code cannot ask; use `%mcp call` or `mcp-kernel call`)")
             return ElicitResult(action="decline")
-        self._asking += 1
-        started = time.monotonic()
-        try:
+        async with self._people_time():
             answer = await asker.ask_async(question)
-        finally:
-            self._asking -= 1
-            self._human_seconds += time.monotonic() - started
         self._note(f"elicitation {question.message!r}: {answer.action}")
         return ElicitResult(action=answer.action, content=answer.content if answer.action == "accept" else None)
 
@@ -808,6 +880,22 @@ class Connection:
         return f"<Connection {self.spec.name!r} {self.spec.transport} {state}>"
 
 
+class _Attended:
+    """A :class:`~mcp_kernel.auth.SignIn` whose time is a person's: not held against the connection's
+    timeouts, nor against the waiting caller's."""
+
+    def __init__(self, conn: Connection, inner: SignIn) -> None:
+        self.conn, self.inner = conn, inner
+
+    async def redirect(self, url: str) -> None:
+        async with self.conn._people_time():
+            await self.inner.redirect(url)
+
+    async def callback(self) -> tuple[str, str | None]:
+        async with self.conn._people_time():
+            return await self.inner.callback()
+
+
 def _run(coro: Any, timeout: float, server: str) -> Any:
     """Run ``coro`` on the loop; a calling thread with an asker attached answers the server's questions
     while it waits (only it may read from the person)."""
@@ -920,16 +1008,18 @@ def _is_connect_error(exc: BaseException) -> bool:
     return isinstance(exc, (httpx2.ConnectError, httpx2.ConnectTimeout, ConnectionRefusedError))
 
 
-def _http_transport(url: str, headers: dict[str, str]) -> Any:
-    import contextlib
+Hook = Callable[[Any], Awaitable[None]]
 
+
+def _http_transport(url: str, headers: dict[str, str], auth: Any, on_response: Hook) -> Any:
     import httpx2
     from mcp.client.streamable_http import streamable_http_client
 
     @contextlib.asynccontextmanager
     async def transport() -> Any:
         timeout = httpx2.Timeout(30.0, read=300.0)
-        async with httpx2.AsyncClient(headers=headers or None, timeout=timeout) as http:
+        async with httpx2.AsyncClient(headers=headers or None, timeout=timeout, auth=auth,
+                                      event_hooks={"response": [on_response]}) as http:
             # The SDK's default 1 MiB SSE event cap refuses ordinary large tool results (a few thousand rows
             # sent as text and as structured content); keep a bound, but a generous one.
             async with streamable_http_client(url, http_client=http, max_sse_event_size=MAX_SSE_EVENT_BYTES) as streams:
@@ -938,15 +1028,18 @@ def _http_transport(url: str, headers: dict[str, str]) -> Any:
     return transport()
 
 
-def _sse_transport(url: str, headers: dict[str, str]) -> Any:
+def _sse_transport(url: str, headers: dict[str, str], auth: Any, on_response: Hook) -> Any:
     """The legacy HTTP+SSE transport (a GET event stream plus POSTs to the endpoint it names)."""
-    import contextlib
-
+    import httpx2
     from mcp.client.sse import sse_client
+
+    def client(headers: dict[str, str] | None = None, timeout: Any = None, auth: Any = None) -> Any:
+        return httpx2.AsyncClient(headers=headers, timeout=timeout, auth=auth, event_hooks={"response": [on_response]})
 
     @contextlib.asynccontextmanager
     async def transport() -> Any:
-        async with sse_client(url, headers=headers or None, timeout=30.0, sse_read_timeout=300.0) as streams:
+        async with sse_client(url, headers=headers or None, timeout=30.0, sse_read_timeout=300.0, auth=auth,
+                              httpx_client_factory=client) as streams:
             yield streams[0], streams[1]
 
     return transport()
@@ -961,7 +1054,7 @@ def _json_line(data: Any) -> str:
         return repr(data)
 
 
-def _safe_filename(name: str) -> str:
+def safe_filename(name: str) -> str:
     cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip(".")
     return cleaned[:100] or "server"
 
@@ -981,10 +1074,13 @@ class ConnectionPool:
         timeout: float = DEFAULT_TIMEOUT,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         logs: Path | None = None,
+        sign_in: SignIn | None = None,
+        sign_in_mode: SignInMode = "auto",
     ) -> None:
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self._logs = logs
+        self.sign_in, self.sign_in_mode = sign_in, sign_in_mode
         self._lock = threading.Lock()
         self._connections: dict[str, Connection] = {}
         for spec in specs:
@@ -1001,7 +1097,8 @@ class ConnectionPool:
                     f"Server {spec.name!r} is already added with a different command or URL. Remove it first.",
                     server=spec.name,
                 )
-            conn = Connection(spec, timeout=self.timeout, connect_timeout=self.connect_timeout, logs=self._logs)
+            conn = Connection(spec, timeout=self.timeout, connect_timeout=self.connect_timeout, logs=self._logs,
+                              sign_in=self.sign_in, sign_in_mode=self.sign_in_mode)
             self._connections[spec.name] = conn
         if old is not None:
             old.close()

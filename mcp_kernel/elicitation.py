@@ -30,11 +30,12 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 __all__ = ["Question", "Answer", "Asker", "ask_form", "ask_url", "attached", "current", "terminal_asker",
            "kernel_asker", "declining"]
 
+T = TypeVar("T")
 Action = Literal["accept", "decline", "cancel"]
 Read = Callable[[str], str]
 Write = Callable[[str], None]
@@ -247,6 +248,7 @@ class Asker:
         self.write = write or _to_stderr
         self.reason = reason
         self.human_seconds = 0.0  # time spent waiting for the person (not counted against call timeouts)
+        self.busy = 0  # > 0 while the call waits on the person elsewhere (a browser sign-in): no timeout runs
         self._queue: queue.Queue[Any] = queue.Queue()
 
     def declines(self, question: Question) -> Answer | None:
@@ -257,10 +259,15 @@ class Asker:
         return Answer("decline")
 
     async def ask_async(self, question: Question) -> Answer:
+        return await self.call_async(lambda: self.answer(question))
+
+    async def call_async(self, work: Callable[[], T]) -> T:
+        """Run ``work`` on the serving thread (it may read from the person, or display) and return its result;
+        the time it takes is the person's, not held against the call's timeout."""
         import asyncio
 
-        reply: concurrent.futures.Future[Answer] = concurrent.futures.Future()
-        self._queue.put((question, reply))
+        reply: concurrent.futures.Future[T] = concurrent.futures.Future()
+        self._queue.put((work, reply))
         return await asyncio.wrap_future(reply)
 
     def post(self, work: Callable[[], None]) -> None:
@@ -290,26 +297,38 @@ class Asker:
         future.add_done_callback(lambda _: self._queue.put(done))
         deadline = time.monotonic() + timeout
         while True:
+            waited = time.monotonic()
             try:
-                item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                # In slices, so that time the call spends waiting on the person (``busy``) is given back.
+                item = self._queue.get(timeout=max(0.0, min(deadline - waited, 0.5)))
             except queue.Empty:
+                item = None
+            if self.busy:
+                deadline += time.monotonic() - waited
+            if item is None:
+                if time.monotonic() < deadline:
+                    continue
                 future.cancel()
-                raise TimeoutError(f"no answer within {timeout:g} s") from None
+                raise TimeoutError(f"no answer within {timeout:g} s")
             if item is done:
                 self._drain()
                 return future.result()
             if callable(item):
                 item()
                 continue
-            question, reply = item
+            work, reply = item
             if reply.cancelled():
                 continue
             started = time.monotonic()
             try:
-                answer = self.answer(question)
-            except BaseException:
+                answer = work()
+            except (KeyboardInterrupt, SystemExit):
                 reply.cancel()
                 raise
+            except BaseException as exc:  # noqa: BLE001 - the waiting coroutine raises it
+                if not reply.done():
+                    reply.set_exception(exc)
+                continue
             finally:
                 deadline += time.monotonic() - started
             if not reply.done():

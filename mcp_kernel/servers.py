@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Coroutine, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .client import Connection, ConnectionPool
 from .config import MCPKernel, ServerConfig, load_config
@@ -31,6 +31,9 @@ from .models import (
 )
 from .registry import Detail, ToolRegistry
 
+if TYPE_CHECKING:
+    from .auth import SignIn
+
 __all__ = ["Servers"]
 
 
@@ -38,12 +41,14 @@ class Servers:
     """Servers from a config plus any added at run time, one pooled connection each, and their tools."""
 
     def __init__(self, settings: MCPKernel, *, config: ServerConfig | None = None, config_file: str | None = None,
-                 timeout: float | None = None, connect_timeout: float | None = None) -> None:
+                 timeout: float | None = None, connect_timeout: float | None = None,
+                 sign_in: SignIn | None = None) -> None:
         self.settings = settings
         self._config = config
         self._config_file = config_file or settings.config_file or None
         self.pool = ConnectionPool(timeout=timeout or settings.timeout,
-                                   connect_timeout=connect_timeout or settings.connect_timeout)
+                                   connect_timeout=connect_timeout or settings.connect_timeout,
+                                   sign_in=sign_in, sign_in_mode=settings.sign_in)
         self.registry = ToolRegistry()
 
     @property

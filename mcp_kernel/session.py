@@ -51,6 +51,7 @@ from .servers import Servers
 from .vfs import ROOT, TreeNode
 
 if TYPE_CHECKING:
+    from .auth import SignIn
     from .plugins import PluginStore
     from .sandbox import Bridge, Engine, Sandbox
     from .sandbox.sessions import SandboxSessions
@@ -75,11 +76,13 @@ class Session:
         config_file: str | None = None,
         timeout: float | None = None,
         connect_timeout: float | None = None,
+        sign_in: SignIn | None = None,
     ) -> None:
         self.settings = settings if settings is not None else MCPKernel()
         # The timeouts given here are this session's connections' own; the caller's settings are not changed.
+        # ``sign_in`` replaces the person's sign-in (link + browser) for servers that need OAuth.
         self._servers = Servers(self.settings, config=config, config_file=config_file, timeout=timeout,
-                                connect_timeout=connect_timeout)
+                                connect_timeout=connect_timeout, sign_in=sign_in)
         self.bindings = Bindings(self._servers)
         self.last_execution: ExecutionResult | None = None
         self.current_sandbox = "default"
