@@ -228,6 +228,12 @@ class TokenStore:
                 "expires_at": tokens.get("expires_at"), "refreshable": bool(tokens.get("refresh_token")),
                 "client_id": (data.get("client") or {}).get("client_id")}
 
+    def forget_tokens(self) -> None:
+        """Drop the tokens, keep the client registration (the next sign-in reuses it)."""
+        data = self._read()
+        if data.pop("tokens", None) is not None:
+            self._write(data)
+
     def clear(self) -> bool:
         """Forget this server's tokens and registration; True if there were any."""
         existed = self.path.exists()

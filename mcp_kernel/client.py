@@ -473,12 +473,10 @@ class Connection:
         from mcp.client.auth import OAuthFlowError
 
         name = self.spec.name
-        if exc is not None and isinstance(exc, AuthRequired):
-            return exc
         for leaf in [*(_leaf_errors(exc) if exc is not None else []), *filter(None, [self._auth_failure])]:
-            if isinstance(leaf, AuthRequired):
+            if isinstance(leaf, AuthRequired) and leaf.server is not None:
                 return leaf
-            if isinstance(leaf, OAuthFlowError):
+            if isinstance(leaf, (OAuthFlowError, AuthRequired)):
                 return AuthRequired(f"Signing in to server {name!r} failed: {leaf}. Check its oauth block in "
                                     f"mcp.json, then run `%mcp auth login {name}` to try again.", server=name)
         if self._denied is not None and self.spec.oauth is None:

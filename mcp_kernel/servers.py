@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Coroutine, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .client import Connection, ConnectionPool
 from .config import MCPKernel, ServerConfig, load_config
 from .errors import MCPKernelError, ServerNotFound
 from .models import (
+    AuthStatus,
     CallResult,
     Introspection,
     PromptList,
@@ -180,6 +181,46 @@ class Servers:
                                           protocol_version=report.server.protocol_version,
                                           duration_ms=(time.perf_counter() - started) * 1000))
         return ValidationReport(rows=rows)
+
+    # ---- sign-in (see auth.py) ------------------------------------------------------------------------------
+    def _token_store(self, name: str) -> tuple[ServerSpec, Any]:
+        from .auth import TokenStore
+
+        spec = self.spec(name)
+        if spec.oauth is None or spec.url is None:
+            return spec, None
+        return spec, TokenStore(spec.name, spec.url)
+
+    def auth_status(self, name: str, action: Literal["status", "login", "logout"] = "status") -> AuthStatus:
+        """Whether a sign-in to ``name`` is stored (never the tokens themselves)."""
+        spec, store = self._token_store(name)
+        if store is None:
+            return AuthStatus(server=name, configured=False, signed_in=False, action=action)
+        return AuthStatus(server=name, configured=True, action=action, grant=spec.oauth.grant if spec.oauth else None,
+                          token_file=str(store.path), **store.status())
+
+    def auth_login(self, name: str) -> AuthStatus:
+        """Sign in to ``name`` now, afresh (its stored tokens are dropped first; the registration is kept)."""
+        from .errors import ConfigError
+
+        spec, store = self._token_store(name)
+        if store is None:
+            raise ConfigError(f"Server {name!r} has no oauth block in mcp.json, so there is nothing to sign in to. "
+                              f'Add "oauth": {{}} to its entry (see `mcp-kernel server info {name}`).')
+        store.forget_tokens()
+        conn = self.connection(name)
+        conn.close()  # the next connection starts without the tokens it held
+        conn.connect()
+        return self.auth_status(name, "login")
+
+    def auth_logout(self, name: str) -> AuthStatus:
+        """Forget the sign-in to ``name`` (tokens and registration) and end its connection."""
+        spec, store = self._token_store(name)
+        if name in self.pool:
+            self.pool.get(name).close()
+        if store is not None:
+            store.clear()
+        return self.auth_status(name, "logout")
 
     def connected_count(self) -> int:
         return sum(1 for n in self.pool.names() if self.pool.get(n).connected)

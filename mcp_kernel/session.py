@@ -26,6 +26,7 @@ from .bindings import Bindings
 from .config import MCPKernel, ServerConfig
 from .errors import Interrupted, SandboxError, ToolNotFound, UsageError
 from .models import (
+    AuthStatus,
     CallResult,
     ExecutionResult,
     FileView,
@@ -132,6 +133,18 @@ class Session:
     def servers(self) -> ServerList:
         """Every known server with its transport and whether it is connected now."""
         return self._servers.listing()
+
+    def auth_status(self, name: str) -> AuthStatus:
+        """Whether a sign-in to ``name`` is stored: scopes, expiry, the token file (never a token)."""
+        return self._servers.auth_status(name)
+
+    def auth_login(self, name: str) -> AuthStatus:
+        """Sign in to ``name`` now (a link to open, then the browser's redirect or a pasted address)."""
+        return self._servers.auth_login(name)
+
+    def auth_logout(self, name: str) -> AuthStatus:
+        """Forget the sign-in to ``name``: its token file is removed and its connection ended."""
+        return self._servers.auth_logout(name)
 
     def introspect(self, name: str, *, refresh: bool = False) -> Introspection:
         """Connect to ``name`` and return its handshake info and every tool it publishes."""
