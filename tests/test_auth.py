@@ -21,7 +21,7 @@ from realservers import SERVERS, free_port, running
 from mcp_kernel.auth import TokenStore, code_from_redirect
 from mcp_kernel.config import ServerConfig
 from mcp_kernel.elicitation import Asker, attached
-from mcp_kernel.errors import AuthRequired, ConfigError, UsageError
+from mcp_kernel.errors import AuthRequired, UsageError
 from mcp_kernel.session import Session
 
 CLIENT_ID, CLIENT_SECRET = "kernel-app", "canary-client-secret-5b1e"
@@ -174,6 +174,22 @@ def test_the_person_signs_in_through_the_local_callback(server_url: str) -> None
     assert len(shown) == 1 and "needs you to sign in" in shown[0]
 
 
+def test_the_time_a_person_takes_to_sign_in_does_not_count_against_the_connect_timeout(server_url: str) -> None:
+    import time
+
+    def write(text: str) -> None:
+        url = text.split("Open this link:")[1].strip()
+
+        def slow_person() -> None:
+            time.sleep(3)  # longer than the whole connect timeout below
+            httpx2.get(url, follow_redirects=True, timeout=30)
+
+        threading.Thread(target=slow_person, daemon=True).start()
+
+    with Session(config(server_url, {}), connect_timeout=1.5) as session, attached(Asker(lambda p: "", write)):
+        assert session.auth_login("sec").signed_in
+
+
 def test_the_person_pastes_the_address_when_the_callback_cannot_be_reached(server_url: str) -> None:
     from mcp_kernel.config import MCPKernel
 
@@ -206,10 +222,3 @@ def test_tokens_saved_for_another_url_are_not_handed_out(tmp_path: Path) -> None
     asyncio.run(store.set_tokens(OAuthToken(access_token="tok", expires_in=60)))
     assert asyncio.run(store.get_tokens()).access_token == "tok"
     assert asyncio.run(TokenStore("sec", "http://two/mcp", directory=tmp_path).get_tokens()) is None
-
-
-def test_the_oauth_block_rejects_unknown_keys_naming_them(server_url: str) -> None:
-    with pytest.raises(ConfigError, match=r"field 'oauth': unknown key\(s\) \['redirectUri'\]"):
-        config(server_url, {"redirectUri": "x"})
-    with pytest.raises(ConfigError, match="client_credentials grant needs 'clientId' and 'clientSecret'"):
-        config(server_url, {"grant": "client_credentials"}).get("sec")
