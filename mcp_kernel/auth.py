@@ -311,6 +311,8 @@ def http_auth(spec: ServerSpec, sign_in: Callable[[int], SignIn], *, store: Toke
                     if failed is not None:
                         failed(exc)
                     raise
+                finally:
+                    await flow.aclose()  # here, in the task that holds the flow's lock
 
             async def _initialize(self) -> None:
                 await super()._initialize()

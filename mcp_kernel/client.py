@@ -779,6 +779,10 @@ class Connection:
                 raise ServerError(f"Server {self.spec.name!r} answered {what} with a reply that does not follow the "
                                   f"MCP schema ({_first_schema_error(exc)}). The server is broken; report it.",
                                   server=self.spec.name) from None
+            denied = self._auth_error(exc) if self.spec.transport == "http" else None
+            if denied is not None:  # a sign-in that failed, or a 401/403 with no oauth configured
+                await self._astop()
+                raise denied from None
             if _is_closed(exc) or not self.connected:
                 await asyncio.sleep(0.05)  # let the dying process flush its stderr into the log
                 self._bound_log()

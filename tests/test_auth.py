@@ -119,6 +119,15 @@ def test_logout_removes_the_token_file_and_login_signs_in_afresh(server_url: str
         assert whoami(session)["client_id"]
 
 
+def test_a_403_insufficient_scope_steps_up_to_the_wider_scope(server_url: str) -> None:
+    browser = Browser()
+    with Session(config(server_url, {}), sign_in=browser) as session:
+        assert whoami(session)["scopes"] == ["read"]
+        report = session.call("sec", "admin_report").value
+    assert sorted(report["scopes"]) == ["admin", "read"]
+    assert len(browser.opened) == 2 and "scope=read+admin" in browser.opened[1]
+
+
 def test_a_401_without_oauth_is_auth_required_showing_the_block_to_add(server_url: str) -> None:
     with Session(config(server_url)) as session, pytest.raises(AuthRequired) as caught:
         whoami(session)
@@ -154,7 +163,18 @@ def test_a_failed_sign_in_says_which_server_and_what_to_do(server_url: str) -> N
 
     with Session(config(server_url, {}), sign_in=Refused()) as session, pytest.raises(AuthRequired) as caught:
         whoami(session)
+    assert "Signing in to server 'sec' failed" in str(caught.value)
     assert "refused the sign-in: access_denied" in str(caught.value)
+
+    class RefusesMore(Browser):  # signs in, then refuses the wider scope asked for in the middle of a session
+        async def callback(self) -> tuple[str, str | None]:
+            return code_from_redirect(self.location if len(self.opened) == 1 else
+                                      self.location.split("?")[0] + "?error=access_denied")
+
+    with Session(config(server_url, {}), sign_in=RefusesMore()) as session:
+        assert whoami(session)["scopes"] == ["read"]
+        with pytest.raises(AuthRequired, match="Signing in to server 'sec' failed.*access_denied"):
+            session.call("sec", "admin_report")
 
 
 def test_the_person_signs_in_through_the_local_callback(server_url: str) -> None:

@@ -11,7 +11,8 @@ and, for machines, the client-credentials grant for the pre-registered client. S
 - ``OAUTH_NO_DCR=1``: no dynamic registration, so only the pre-registered client can sign in.
 
 The tool ``whoami`` reports what the server knows of the caller: its client, scopes, how many tokens were
-issued and refreshed, and the ``clientInfo`` the client introduced itself with.
+issued and refreshed, and the ``clientInfo`` the client introduced itself with; ``admin_report`` needs the
+``admin`` scope, which the client gets by stepping up after a 403.
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ class AutoApprove:
         return self.clients.get(client_id)
 
     async def register_client(self, client_info: OAuthClientInformationFull) -> None:
-        self.clients[client_info.client_id or ""] = client_info
+        # Registered for every scope this server has, so a later step-up to "admin" may be granted.
+        self.clients[client_info.client_id or ""] = client_info.model_copy(update={"scope": "read admin"})
 
     async def authorize(self, client: OAuthClientInformationFull, params: AuthorizationParams) -> str:
         code = secrets.token_urlsafe(16)
@@ -132,21 +134,68 @@ def whoami(ctx: Context) -> dict:
             "client_name": info.name if info else None, "client_version": info.version if info else None, **counts}
 
 
+@server.tool()
+def admin_report() -> dict:
+    """Needs the ``admin`` scope: a token without it is answered 403 ``insufficient_scope`` (step-up)."""
+    token = get_access_token()
+    return {"scopes": token.scopes if token else []}
+
+
+def step_up(app: Any) -> Any:
+    """Calls of ``admin_report`` with a token lacking ``admin`` get 403 insufficient_scope (the SDK's bearer
+    middleware checks one set of scopes for the whole endpoint, not per tool)."""
+
+    async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] != "/mcp" or scope["method"] != "POST":
+            return await app(scope, receive, send)
+        body = await _body(receive)
+        if b'"admin_report"' in body:
+            bearer = dict(scope["headers"]).get(b"authorization", b"").decode().removeprefix("Bearer ")
+            token = provider.access.get(bearer)
+            if token is not None and "admin" not in token.scopes:
+                challenge = (f'Bearer error="insufficient_scope", scope="read admin", '
+                             f'resource_metadata="{BASE}/.well-known/oauth-protected-resource/mcp"')
+                response = JSONResponse({"error": "insufficient_scope"}, status_code=403,
+                                        headers={"WWW-Authenticate": challenge})
+                return await response(scope, receive, send)
+        return await app(scope, _replay(body, receive), send)
+
+    return wrapped
+
+
+def _replay(body: bytes, receive: Any) -> Any:
+    """A ``receive`` that gives the body already read, then whatever comes next (a disconnect)."""
+    sent = False
+
+    async def again() -> Any:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return again
+
+
+async def _body(receive: Any) -> bytes:
+    body, more = b"", True
+    while more:
+        message = await receive()
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+    return body
+
+
 def client_credentials(app: Any) -> Any:
     """The client-credentials grant (RFC 6749 §4.4), which the SDK's token endpoint does not offer."""
 
     async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["path"] != "/token" or scope["method"] != "POST":
             return await app(scope, receive, send)
-        body, more = b"", True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
+        body = await _body(receive)
         form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
         if form.get("grant_type") != "client_credentials":
-            replay = iter([{"type": "http.request", "body": body, "more_body": False}])
-            return await app(scope, lambda: _next(replay), send)
+            return await app(scope, _replay(body, receive), send)
         client = provider.clients.get(form.get("client_id", ""))
         if client is None or not secrets.compare_digest(client.client_secret or "", form.get("client_secret", "")):
             return await JSONResponse({"error": "invalid_client"}, status_code=401)(scope, receive, send)
@@ -157,11 +206,7 @@ def client_credentials(app: Any) -> Any:
     return wrapped
 
 
-async def _next(replay: Any) -> Any:
-    return next(replay)
-
-
 if __name__ == "__main__":
     import uvicorn
 
-    uvicorn.run(client_credentials(server.streamable_http_app()), host="127.0.0.1", port=PORT, log_level="warning")
+    uvicorn.run(client_credentials(step_up(server.streamable_http_app())), host="127.0.0.1", port=PORT, log_level="warning")
