@@ -80,7 +80,8 @@ def code_from_redirect(address: str) -> tuple[str, str | None]:
     if "code" not in query:
         raise UsageError("That address has no 'code' parameter. Paste the whole address the browser ended on "
                          "after you signed in (it starts with http://127.0.0.1).")
-    return query["code"][0], (query.get("state") or [None])[0]
+    states = query.get("state")
+    return query["code"][0], states[0] if states else None
 
 
 _PAGE = ("<!doctype html><meta charset=utf-8><title>mcp-kernel</title><body style='font-family:sans-serif'>"
@@ -274,6 +275,7 @@ def http_auth(spec: ServerSpec, sign_in: Callable[[int], SignIn], *, store: Toke
     from mcp.client.auth.oauth2 import OAuthClientProvider, OAuthContext
     from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata
     from mcp.shared.exceptions import MCPDeprecationWarning
+    from pydantic import AnyUrl
 
     from . import __version__
 
@@ -335,14 +337,14 @@ def http_auth(spec: ServerSpec, sign_in: Callable[[int], SignIn], *, store: Toke
 
     port = redirect_port(spec, store)
     redirect_uri = f"http://127.0.0.1:{port}/callback"
-    method = "client_secret_post" if oauth.client_secret else "none"
-    metadata = OAuthClientMetadata(redirect_uris=[redirect_uri], client_name=f"mcp-kernel {__version__}",
+    method: Literal["client_secret_post", "none"] = "client_secret_post" if oauth.client_secret else "none"
+    metadata = OAuthClientMetadata(redirect_uris=[AnyUrl(redirect_uri)], client_name=f"mcp-kernel {__version__}",
                                    grant_types=["authorization_code", "refresh_token"],
                                    token_endpoint_auth_method=method, scope=oauth.scope)
     registered = None
     if oauth.client_id:
         registered = OAuthClientInformationFull(client_id=oauth.client_id, client_secret=oauth.client_secret,
-                                                redirect_uris=[redirect_uri], token_endpoint_auth_method=method,
+                                                redirect_uris=[AnyUrl(redirect_uri)], token_endpoint_auth_method=method,
                                                 grant_types=["authorization_code", "refresh_token"],
                                                 scope=oauth.scope)
     chosen: list[SignIn] = []

@@ -312,7 +312,7 @@ class Connection:
 
     async def _astart(self) -> ServerInfo:
         loop = asyncio.get_running_loop()
-        ready: asyncio.Future[Client] = loop.create_future()
+        ready: asyncio.Future[Client] = loop.create_future()  # or the start's error
         self._closing = asyncio.Event()
         self._open_log()
         self._owner = loop.create_task(self._own(ready, self._closing), name=f"mcp-server:{self.spec.name}",
@@ -329,6 +329,9 @@ class Connection:
                 server=self.spec.name,
                 log_tail=self.log_tail(),
             ) from None
+        except AuthRequired:
+            await self._astop()
+            raise
         except ServerStartError as exc:
             await self._astop()
             await asyncio.sleep(0.05)  # let the dying process flush stderr so its last words are quoted
@@ -448,7 +451,7 @@ class Connection:
                 asker.busy -= 1
             self._human_seconds += time.monotonic() - started
 
-    def _start_error(self, exc: BaseException | None) -> ServerStartError:
+    def _start_error(self, exc: BaseException | None) -> ServerStartError | AuthRequired:
         name, spec = self.spec.name, self.spec
         leaves = _leaf_errors(exc) if exc is not None else []
         if any(isinstance(e, FileNotFoundError) for e in leaves) and spec.transport == "stdio":

@@ -142,9 +142,9 @@ class OAuthSettings(BaseModel):
 class ServerSpec(_Model):
     """How to reach one MCP server: a command to run (stdio) or a URL (streamable HTTP).
 
-    Header and environment values are secrets: every rendering of a spec (``repr``, ``model_dump``,
-    JSON, ``describe()``) shows them as ``<redacted>`` and shows the other fields as written in mcp.json,
-    ``${VAR}`` unexpanded; only the attributes hold the values a connection uses.
+    Header and environment values, and the ``oauth`` block's client secret, are secrets: every rendering of a
+    spec (``repr``, ``model_dump``, JSON, ``describe()``) shows them as ``<redacted>`` and shows the other
+    fields as written in mcp.json, ``${VAR}`` unexpanded; only the attributes hold the values a connection uses.
 
     >>> ServerSpec(name="web", url="http://127.0.0.1:8000/mcp").transport
     'http'

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Coroutine, Iterable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from .client import Connection, ConnectionPool
 from .config import MCPKernel, ServerConfig, load_config
@@ -33,7 +33,7 @@ from .models import (
 from .registry import Detail, ToolRegistry
 
 if TYPE_CHECKING:
-    from .auth import SignIn
+    from .auth import SignIn, SignInMode
 
 __all__ = ["Servers"]
 
@@ -49,7 +49,7 @@ class Servers:
         self._config_file = config_file or settings.config_file or None
         self.pool = ConnectionPool(timeout=timeout or settings.timeout,
                                    connect_timeout=connect_timeout or settings.connect_timeout,
-                                   sign_in=sign_in, sign_in_mode=settings.sign_in)
+                                   sign_in=sign_in, sign_in_mode=cast("SignInMode", settings.sign_in))
         self.registry = ToolRegistry()
 
     @property
