@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from .elicitation import Asker
 
 __all__ = ["SignIn", "LocalCallbackSignIn", "PasteSignIn", "TokenStore", "SignInMode", "http_auth", "redirect_port",
-           "code_from_redirect", "person_sign_in", "SIGN_IN_TIMEOUT"]
+           "code_from_redirect", "Redirect", "person_sign_in", "SIGN_IN_TIMEOUT"]
 
 SignInMode = Literal["auto", "local", "paste"]
 SIGN_IN_TIMEOUT = 600.0  # how long a sign-in waits for the browser (or the paste) before giving up
@@ -56,7 +56,8 @@ Read = Callable[[str], Awaitable[str]]  # (prompt): one line from the person
 
 @runtime_checkable
 class SignIn(Protocol):
-    """Sends the person to the authorization page and brings back the redirect's ``code`` and ``state``.
+    """Sends the person to the authorization page and brings back the redirect's ``code`` and ``state``
+    (and, as a third item, its ``iss`` when there is one: :func:`code_from_redirect` reads all three).
 
     A headless caller (a test, the conformance wrapper) can pass its own, e.g. one that GETs the URL and
     reads ``code``/``state`` from the ``Location`` it is redirected to.
@@ -67,11 +68,17 @@ class SignIn(Protocol):
     async def callback(self) -> tuple[str, str | None]: ...
 
 
-def code_from_redirect(address: str) -> tuple[str, str | None]:
-    """``(code, state)`` from the address the authorization server redirected to.
+Redirect = tuple[str, str | None] | tuple[str, str | None, str | None]  # code, state[, iss (RFC 9207)]
+
+
+def code_from_redirect(address: str) -> Redirect:
+    """``(code, state)`` from the address the authorization server redirected to, plus ``iss`` when the
+    server named itself there (RFC 9207; the SDK checks it, and refuses its absence where it was promised).
 
     >>> code_from_redirect("http://127.0.0.1:8765/callback?code=abc&state=xyz")
     ('abc', 'xyz')
+    >>> code_from_redirect("http://127.0.0.1:8765/callback?code=abc&state=xyz&iss=https%3A%2F%2Fas.example")
+    ('abc', 'xyz', 'https://as.example')
     """
     query = parse_qs(urlsplit(address.strip()).query)
     if "error" in query:
@@ -81,7 +88,8 @@ def code_from_redirect(address: str) -> tuple[str, str | None]:
         raise UsageError("That address has no 'code' parameter. Paste the whole address the browser ended on "
                          "after you signed in (it starts with http://127.0.0.1).")
     states = query.get("state")
-    return query["code"][0], states[0] if states else None
+    found = query["code"][0], states[0] if states else None
+    return (*found, query["iss"][0]) if "iss" in query else found
 
 
 _PAGE = ("<!doctype html><meta charset=utf-8><title>mcp-kernel</title><body style='font-family:sans-serif'>"
@@ -104,7 +112,7 @@ class LocalCallbackSignIn:
         self._listener = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
         await self.show(self.server, url)
 
-    async def callback(self) -> tuple[str, str | None]:
+    async def callback(self) -> Redirect:  # type: ignore[override]
         assert self._result is not None, "redirect() first"
         try:
             address = await asyncio.wait_for(self._result, self.timeout)
@@ -155,7 +163,7 @@ class PasteSignIn:
     async def redirect(self, url: str) -> None:
         await self.show(self.server, url)
 
-    async def callback(self) -> tuple[str, str | None]:
+    async def callback(self) -> Redirect:  # type: ignore[override]
         address = await self.read("After signing in, the browser goes to a page that does not load (http://127.0.0.1"
                                   "...). Paste that page's whole address here: ")
         return code_from_redirect(address)
@@ -354,8 +362,8 @@ def http_auth(spec: ServerSpec, sign_in: Callable[[int], SignIn], *, store: Toke
         await chosen[0].redirect(url)
 
     async def callback() -> Any:
-        code, state = await chosen[0].callback()
-        return AuthorizationCodeResult(code=code, state=state)
+        code, state, *iss = await chosen[0].callback()  # a third item, when given, is the redirect's iss
+        return AuthorizationCodeResult(code=code, state=state, iss=iss[0] if iss else None)
 
     return restored(OAuthClientProvider)(
         spec.url, metadata, store, redirect_handler=redirect, callback_handler=callback,

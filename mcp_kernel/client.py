@@ -896,7 +896,7 @@ class _Attended:
         async with self.conn._people_time():
             await self.inner.redirect(url)
 
-    async def callback(self) -> tuple[str, str | None]:
+    async def callback(self) -> Any:
         async with self.conn._people_time():
             return await self.inner.callback()
 

@@ -18,7 +18,7 @@ import httpx2
 import pytest
 
 from realservers import SERVERS, free_port, running
-from mcp_kernel.auth import TokenStore, code_from_redirect
+from mcp_kernel.auth import Redirect, TokenStore, code_from_redirect
 from mcp_kernel.config import ServerConfig
 from mcp_kernel.elicitation import Asker, attached
 from mcp_kernel.errors import AuthRequired, UsageError
@@ -58,7 +58,7 @@ class Browser:
         async with httpx2.AsyncClient() as http:
             self.location = (await http.get(url)).headers["location"]
 
-    async def callback(self) -> tuple[str, str | None]:
+    async def callback(self) -> Redirect:
         return code_from_redirect(self.location)
 
 
@@ -158,7 +158,7 @@ def test_the_client_credentials_grant_needs_no_person(server_url: str) -> None:
 
 def test_a_failed_sign_in_says_which_server_and_what_to_do(server_url: str) -> None:
     class Refused(Browser):
-        async def callback(self) -> tuple[str, str | None]:
+        async def callback(self) -> Redirect:
             return code_from_redirect(self.location.split("?")[0] + "?error=access_denied")
 
     with Session(config(server_url, {}), sign_in=Refused()) as session, pytest.raises(AuthRequired) as caught:
@@ -167,7 +167,7 @@ def test_a_failed_sign_in_says_which_server_and_what_to_do(server_url: str) -> N
     assert "refused the sign-in: access_denied" in str(caught.value)
 
     class RefusesMore(Browser):  # signs in, then refuses the wider scope asked for in the middle of a session
-        async def callback(self) -> tuple[str, str | None]:
+        async def callback(self) -> Redirect:
             return code_from_redirect(self.location if len(self.opened) == 1 else
                                       self.location.split("?")[0] + "?error=access_denied")
 
@@ -223,6 +223,18 @@ def test_the_person_pastes_the_address_when_the_callback_cannot_be_reached(serve
     with Session(config(server_url, {}), settings=MCPKernel(sign_in="paste")) as session, attached(asker):
         assert whoami(session)["client_id"]
     assert len(links) == 1
+
+
+def test_a_redirect_naming_another_issuer_is_refused(tmp_path: Path) -> None:
+    """RFC 9207: the ``iss`` of the redirect reaches the SDK's check (the test server names itself in every
+    redirect, so the other tests show the matching case)."""
+    port = free_port()
+    with running([sys.executable, str(SERVERS / "oauth_server.py"), str(port)], port,
+                 env={"OAUTH_ISS": "https://mix-up.example"}):
+        url = f"http://127.0.0.1:{port}/mcp"
+        with Session(config(url, {}), sign_in=Browser()) as session, pytest.raises(AuthRequired) as caught:
+            whoami(session)
+    assert "iss mismatch: https://mix-up.example" in str(caught.value)
 
 
 def test_code_from_redirect_reads_code_state_and_errors() -> None:

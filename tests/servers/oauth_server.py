@@ -8,7 +8,8 @@ and, for machines, the client-credentials grant for the pre-registered client. S
 - ``OAUTH_TTL``: seconds an access token lives (default 3600);
 - ``OAUTH_CLIENT_ID`` / ``OAUTH_CLIENT_SECRET``: a pre-registered confidential client (also the
   client-credentials client);
-- ``OAUTH_NO_DCR=1``: no dynamic registration, so only the pre-registered client can sign in.
+- ``OAUTH_NO_DCR=1``: no dynamic registration, so only the pre-registered client can sign in;
+- ``OAUTH_ISS``: the ``iss`` put in redirects (RFC 9207; default: this server's own issuer).
 
 The tool ``whoami`` reports what the server knows of the caller: its client, scopes, how many tokens were
 issued and refreshed, and the ``clientInfo`` the client introduced itself with; ``admin_report`` needs the
@@ -73,7 +74,9 @@ class AutoApprove:
             code=code, scopes=params.scopes or ["read"], expires_at=time.time() + 300, client_id=client.client_id or "",
             code_challenge=params.code_challenge, redirect_uri=params.redirect_uri,
             redirect_uri_provided_explicitly=params.redirect_uri_provided_explicitly, resource=params.resource)
-        return construct_redirect_uri(str(params.redirect_uri), code=code, state=params.state)
+        # RFC 9207: the server names itself in the redirect (OAUTH_ISS: as another issuer, for the refusal test).
+        return construct_redirect_uri(str(params.redirect_uri), code=code, state=params.state,
+                                      iss=os.environ.get("OAUTH_ISS", BASE))
 
     async def load_authorization_code(self, client: OAuthClientInformationFull, code: str) -> AuthorizationCode | None:
         return self.codes.get(code)
