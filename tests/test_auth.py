@@ -254,3 +254,32 @@ def test_tokens_saved_for_another_url_are_not_handed_out(tmp_path: Path) -> None
     asyncio.run(store.set_tokens(OAuthToken(access_token="tok", expires_in=60)))
     assert asyncio.run(store.get_tokens()).access_token == "tok"
     assert asyncio.run(TokenStore("sec", "http://two/mcp", directory=tmp_path).get_tokens()) is None
+
+
+def test_the_cli_signs_in_shows_the_status_and_signs_out(server_url: str, tmp_path: Path, data_dir: Path) -> None:
+    """``mcp-kernel auth login`` prints the link on stderr and catches the browser's redirect itself."""
+    import os
+    import subprocess
+
+    (tmp_path / "mcp.json").write_text(json.dumps({"mcpServers": {"sec": {"url": server_url, "oauth": {}}}}))
+    env = {**os.environ, "MCP_KERNEL_DATA_DIR": str(data_dir)}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "mcp_kernel", "auth", *args, "sec", "--config", "mcp.json"],
+                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+
+    login = subprocess.Popen([sys.executable, "-m", "mcp_kernel", "auth", "login", "sec", "--config", "mcp.json"],
+                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert login.stderr is not None
+    for line in login.stderr:
+        if line.strip().startswith("http"):
+            httpx2.get(line.strip(), follow_redirects=True, timeout=30)  # the browser
+            break
+    out, err = login.communicate(timeout=120)
+    assert login.returncode == 0, err
+    assert "signed in to 'sec'" in out and "yes" in out
+    status = json.loads(cli("status", "--json").stdout)
+    assert status["signed_in"] and status["scope"] == "read"
+    assert "access_token" not in json.dumps(status)
+    assert "signed out of 'sec'" in cli("logout").stdout and not (data_dir / "oauth" / "sec.json").exists()
+    assert not json.loads(cli("status", "--json").stdout)["signed_in"]
