@@ -1,4 +1,5 @@
-"""Connections to MCP servers over stdio and streamable HTTP: the only module that imports ``mcp``.
+"""Connections to MCP servers over stdio and streamable HTTP: with :mod:`mcp_kernel.auth` (sign-in), the only
+module that imports the ``mcp`` SDK's client.
 
 A :class:`Connection` is owned by one long-lived task on the background loop (:mod:`mcp_kernel.runtime`);
 callers on any thread use its synchronous methods, or ``await`` the ``a*`` ones from the loop itself.
