@@ -373,13 +373,15 @@ def http_auth(spec: ServerSpec, sign_in: Callable[[int], SignIn], *, store: Toke
 def person_sign_in(server: str, port: int, mode: SignInMode, person: Callable[[], Asker | None]) -> SignIn:
     """The sign-in of the person at the caller's frontend: the link shown where the call's output goes (a
     clickable link in a notebook), then the loopback callback, or the pasted address (``mode="paste"``;
-    ``"auto"`` pastes on JupyterHub or when the callback port is taken)."""
+    ``"auto"`` pastes on JupyterHub or when the callback port is taken). With no person attached to the
+    call, :class:`AuthRequired` says to run ``auth login`` first."""
 
     async def show(server: str, url: str) -> None:
         asker = person()
-        if asker is None:
-            _to_stderr(_link_text(server, url))
-            return
+        if asker is None:  # code calling on its own (a sandboxed cell, a script): nobody would see the link
+            raise AuthRequired(f"Server {server!r} needs you to sign in, and this call has nobody to show the link "
+                               f"to. Run `%mcp auth login {server}` (or `mcp-kernel auth login {server}`), then "
+                               "call again.", server=server)
         await asker.call_async(lambda: _show_link(server, url, asker.write))
 
     async def read(prompt: str) -> str:
@@ -423,10 +425,3 @@ def _show_link(server: str, url: str, write: Callable[[str], None]) -> None:
     from .models import SignInLink
 
     display(bundle(SignInLink(server=server, url=url)), raw=True)
-
-
-def _to_stderr(text: str) -> None:
-    import sys
-
-    sys.stderr.write(text)
-    sys.stderr.flush()

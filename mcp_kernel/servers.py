@@ -207,10 +207,13 @@ class Servers:
         if store is None:
             raise ConfigError(f"Server {name!r} has no oauth block in mcp.json, so there is nothing to sign in to. "
                               f'Add "oauth": {{}} to its entry (see `mcp-kernel server info {name}`).')
+        from .elicitation import attached, current, terminal_asker
+
         store.forget_tokens()
         conn = self.connection(name)
         conn.close()  # the next connection starts without the tokens it held
-        conn.connect()
+        with attached(current() or terminal_asker()):  # the magic attaches the kernel's; else the terminal's
+            conn.connect()
         return self.auth_status(name, "login")
 
     def auth_logout(self, name: str) -> AuthStatus:

@@ -194,6 +194,13 @@ def test_the_person_signs_in_through_the_local_callback(server_url: str) -> None
     assert len(shown) == 1 and "needs you to sign in" in shown[0]
 
 
+def test_a_call_with_nobody_to_show_the_link_to_says_to_sign_in_first(server_url: str) -> None:
+    """Code calling on its own (a sandboxed cell, a script) cannot sign in: it is told how, at once."""
+    with Session(config(server_url, {})) as session, pytest.raises(AuthRequired) as caught:
+        whoami(session)
+    assert "nobody to show the link to" in str(caught.value) and "auth login sec" in str(caught.value)
+
+
 def test_the_time_a_person_takes_to_sign_in_does_not_count_against_the_connect_timeout(server_url: str) -> None:
     import time
 

@@ -20,10 +20,7 @@ def run(session: Any, args: argparse.Namespace) -> Any:
         return session.auth_status(args.server)
     if args.action == "logout":
         return session.auth_logout(args.server)
-    from ..elicitation import attached, current, terminal_asker
-
-    with attached(current() or terminal_asker()):  # the magic attaches the kernel's; the CLI asks on its terminal
-        return session.auth_login(args.server)
+    return session.auth_login(args.server)
 
 
 COMMAND = Command("auth", "Sign in to a server that needs OAuth, show the stored sign-in, or sign out.",
