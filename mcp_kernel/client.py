@@ -1,4 +1,5 @@
-"""Connections to MCP servers over stdio and streamable HTTP: the only module that imports ``mcp``.
+"""Connections to MCP servers over stdio and streamable HTTP: with :mod:`mcp_kernel.auth` (sign-in), the only
+module that imports the ``mcp`` SDK's client.
 
 A :class:`Connection` is owned by one long-lived task on the background loop (:mod:`mcp_kernel.runtime`);
 callers on any thread use its synchronous methods, or ``await`` the ``a*`` ones from the loop itself.
@@ -23,7 +24,7 @@ import signal
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 
@@ -31,6 +32,7 @@ from . import runtime
 from .config import log_dir
 from .errors import (
     CapabilityNotOffered,
+    AuthRequired,
     PromptArgumentMissing,
     PromptNotFound,
     ResourceNotFound,
@@ -62,6 +64,9 @@ from .models import (
 
 if TYPE_CHECKING:  # the SDK costs ~0.35 s to import; only pay for it when a server is used
     from mcp import Client
+
+    from .auth import SignIn, SignInMode
+    from .elicitation import Asker
 
 __all__ = ["Connection", "ConnectionPool", "ResourceNotFound", "PromptNotFound", "PromptArgumentMissing",
            "DEFAULT_TIMEOUT", "DEFAULT_CONNECT_TIMEOUT"]
@@ -220,11 +225,18 @@ class Connection:
         timeout: float = DEFAULT_TIMEOUT,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         logs: Path | None = None,
+        sign_in: SignIn | None = None,
+        sign_in_mode: SignInMode = "auto",
     ) -> None:
         self.spec = spec
+        self.sign_in = sign_in  # None: the person at the caller's frontend signs in (see auth.person_sign_in)
+        self.sign_in_mode = sign_in_mode
+        self._denied: int | None = None  # the last 401/403 an HTTP server answered, to name AuthRequired
+        self._auth_failure: Exception | None = None  # why the last sign-in failed (the transport only logs it)
+        self._connect_asker: Asker | None = None
         self.timeout = timeout
         self.connect_timeout = connect_timeout
-        self.log_path = (logs or log_dir()) / f"{_safe_filename(spec.name)}.log"
+        self.log_path = (logs or log_dir()) / f"{safe_filename(spec.name)}.log"
         self.info: ServerInfo | None = None
         self._session: Client | None = None
         self._owner: asyncio.Task[None] | None = None
@@ -299,18 +311,23 @@ class Connection:
         async with self._connect_lock:
             if self.connected and self.info is not None:
                 return self.info
+            from .elicitation import current
+
+            self._connect_asker = current()  # who signs in, should the server ask for it
             await self._astop()
             return await self._astart()
 
     async def _astart(self) -> ServerInfo:
         loop = asyncio.get_running_loop()
-        ready: asyncio.Future[Client] = loop.create_future()
+        ready: asyncio.Future[Client] = loop.create_future()  # or the start's error
         self._closing = asyncio.Event()
         self._open_log()
         self._owner = loop.create_task(self._own(ready, self._closing), name=f"mcp-server:{self.spec.name}",
                                        context=contextvars.Context())
+        self._denied = None
         try:
-            session = await asyncio.wait_for(asyncio.shield(ready), self.connect_timeout)
+            # Not counting the time a person spends signing in (an OAuth server asks during the handshake).
+            session = await self._within(asyncio.shield(ready), self.connect_timeout)
         except TimeoutError:
             await self._astop()
             raise ServerStartError(
@@ -319,6 +336,9 @@ class Connection:
                 server=self.spec.name,
                 log_tail=self.log_tail(),
             ) from None
+        except AuthRequired:
+            await self._astop()
+            raise
         except ServerStartError as exc:
             await self._astop()
             await asyncio.sleep(0.05)  # let the dying process flush stderr so its last words are quoted
@@ -394,11 +414,51 @@ class Connection:
             params = StdioServerParameters(command=self.spec.command or "", args=self.spec.args, env=env,
                                            cwd=self.spec.cwd)
             return stdio_client(params, errlog=self._errlog)
-        if self.spec.sse:
-            return _sse_transport(str(self.spec.url), self.spec.headers)
-        return _http_transport(str(self.spec.url), self.spec.headers)
+        from .auth import http_auth
 
-    def _start_error(self, exc: BaseException | None) -> ServerStartError:
+        self._auth_failure = None
+        auth = http_auth(self.spec, self._sign_in_for, failed=self._auth_failed) if self.spec.oauth else None
+        if self.spec.sse:
+            return _sse_transport(str(self.spec.url), self.spec.headers, auth, self._on_response)
+        return _http_transport(str(self.spec.url), self.spec.headers, auth, self._on_response)
+
+    def _auth_failed(self, exc: Exception) -> None:
+        self._auth_failure = exc
+
+    async def _on_response(self, response: Any) -> None:
+        if response.status_code in (401, 403):
+            self._denied = response.status_code
+
+    def _person(self) -> Asker | None:
+        """Who answers for this connection now: the asker of a call in flight, else the one that connected."""
+        from .elicitation import current
+
+        return current() or (self._askers[-1] if self._askers else self._connect_asker)
+
+    def _sign_in_for(self, port: int) -> SignIn:
+        from .auth import person_sign_in
+
+        inner = self.sign_in or person_sign_in(self.spec.name, port, self.sign_in_mode, self._person)
+        return _Attended(self, inner)
+
+    @contextlib.asynccontextmanager
+    async def _people_time(self) -> AsyncIterator[None]:
+        """A person is answering (a question, a sign-in): the time does not count against timeouts, here or
+        on the thread that waits for the call."""
+        asker = self._person()
+        self._asking += 1
+        if asker is not None:
+            asker.busy += 1
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self._asking -= 1
+            if asker is not None:
+                asker.busy -= 1
+            self._human_seconds += time.monotonic() - started
+
+    def _start_error(self, exc: BaseException | None) -> ServerStartError | AuthRequired:
         name, spec = self.spec.name, self.spec
         leaves = _leaf_errors(exc) if exc is not None else []
         if any(isinstance(e, FileNotFoundError) for e in leaves) and spec.transport == "stdio":
@@ -407,6 +467,8 @@ class Connection:
             message = f"Server {name!r}: command {spec.command!r} {what}. Install it or fix 'command' in mcp.json."
         elif spec.transport == "http" and any(_is_connect_error(e) for e in leaves):
             message = f"Server {name!r}: nothing answered at {spec.describe()}. Start the server or fix its 'url'."
+        elif (denied := self._auth_error(exc)) is not None:
+            return denied
         else:
             cause = f" ({_describe(exc)})" if exc is not None else ""
             message = (
@@ -414,6 +476,22 @@ class Connection:
                 f"Command: {spec.describe()}. See `mcp-kernel server validate {name}` or its log at {self.log_path}."
             )
         return ServerStartError(message, server=name)
+
+    def _auth_error(self, exc: BaseException | None) -> AuthRequired | None:
+        """The sign-in problem behind a failure, if there is one: a 401/403 with no ``oauth`` configured, or
+        an OAuth flow that failed (the SDK's message names the step; it carries no token)."""
+        from mcp.client.auth import OAuthFlowError
+
+        name = self.spec.name
+        for leaf in [*(_leaf_errors(exc) if exc is not None else []), *filter(None, [self._auth_failure])]:
+            if isinstance(leaf, AuthRequired) and leaf.server is not None:
+                return leaf
+            if isinstance(leaf, (OAuthFlowError, AuthRequired)):
+                return AuthRequired(f"Signing in to server {name!r} failed: {leaf}. Check its oauth block in "
+                                    f"mcp.json, then run `%mcp auth login {name}` to try again.", server=name)
+        if self._denied is not None and self.spec.oauth is None:
+            return AuthRequired.for_server(name, self._denied)
+        return None
 
     async def _astop(self) -> None:
         owner, closing, live = self._owner, self._closing, self._session is not None
@@ -712,13 +790,8 @@ class Connection:
             self._note(f"declined an elicitation ({question.message!r}): no person is attached to answer it "
                        "(a sandboxed cell or a call made by code cannot ask; use `%mcp call` or `mcp-kernel call`)")
             return ElicitResult(action="decline")
-        self._asking += 1
-        started = time.monotonic()
-        try:
+        async with self._people_time():
             answer = await asker.ask_async(question)
-        finally:
-            self._asking -= 1
-            self._human_seconds += time.monotonic() - started
         self._note(f"elicitation {question.message!r}: {answer.action}")
         return ElicitResult(action=answer.action, content=answer.content if answer.action == "accept" else None)
 
@@ -826,6 +899,10 @@ class Connection:
                 raise ServerError(f"Server {self.spec.name!r} answered {what} with a reply that does not follow the "
                                   f"MCP schema ({_first_schema_error(exc)}). The server is broken; report it.",
                                   server=self.spec.name) from None
+            denied = self._auth_error(exc) if self.spec.transport == "http" else None
+            if denied is not None:  # a sign-in that failed, or a 401/403 with no oauth configured
+                await self._astop()
+                raise denied from None
             if _is_closed(exc) or not self.connected:
                 await asyncio.sleep(0.05)  # let the dying process flush its stderr into the log
                 self._bound_log()
@@ -933,6 +1010,22 @@ class Connection:
     def __repr__(self) -> str:
         state = "connected" if self.connected else "idle"
         return f"<Connection {self.spec.name!r} {self.spec.transport} {state}>"
+
+
+class _Attended:
+    """A :class:`~mcp_kernel.auth.SignIn` whose time is a person's: not held against the connection's
+    timeouts, nor against the waiting caller's."""
+
+    def __init__(self, conn: Connection, inner: SignIn) -> None:
+        self.conn, self.inner = conn, inner
+
+    async def redirect(self, url: str) -> None:
+        async with self.conn._people_time():
+            await self.inner.redirect(url)
+
+    async def callback(self) -> Any:
+        async with self.conn._people_time():
+            return await self.inner.callback()
 
 
 def _run(coro: Any, timeout: float, server: str) -> Any:
@@ -1047,16 +1140,18 @@ def _is_connect_error(exc: BaseException) -> bool:
     return isinstance(exc, (httpx2.ConnectError, httpx2.ConnectTimeout, ConnectionRefusedError))
 
 
-def _http_transport(url: str, headers: dict[str, str]) -> Any:
-    import contextlib
+Hook = Callable[[Any], Awaitable[None]]
 
+
+def _http_transport(url: str, headers: dict[str, str], auth: Any, on_response: Hook) -> Any:
     import httpx2
     from mcp.client.streamable_http import streamable_http_client
 
     @contextlib.asynccontextmanager
     async def transport() -> Any:
         timeout = httpx2.Timeout(30.0, read=300.0)
-        async with httpx2.AsyncClient(headers=headers or None, timeout=timeout) as http:
+        async with httpx2.AsyncClient(headers=headers or None, timeout=timeout, auth=auth,
+                                      event_hooks={"response": [on_response]}) as http:
             # The SDK's default 1 MiB SSE event cap refuses ordinary large tool results (a few thousand rows
             # sent as text and as structured content); keep a bound, but a generous one.
             async with streamable_http_client(url, http_client=http, max_sse_event_size=MAX_SSE_EVENT_BYTES) as streams:
@@ -1065,15 +1160,18 @@ def _http_transport(url: str, headers: dict[str, str]) -> Any:
     return transport()
 
 
-def _sse_transport(url: str, headers: dict[str, str]) -> Any:
+def _sse_transport(url: str, headers: dict[str, str], auth: Any, on_response: Hook) -> Any:
     """The legacy HTTP+SSE transport (a GET event stream plus POSTs to the endpoint it names)."""
-    import contextlib
-
+    import httpx2
     from mcp.client.sse import sse_client
+
+    def client(headers: dict[str, str] | None = None, timeout: Any = None, auth: Any = None) -> Any:
+        return httpx2.AsyncClient(headers=headers, timeout=timeout, auth=auth, event_hooks={"response": [on_response]})
 
     @contextlib.asynccontextmanager
     async def transport() -> Any:
-        async with sse_client(url, headers=headers or None, timeout=30.0, sse_read_timeout=300.0) as streams:
+        async with sse_client(url, headers=headers or None, timeout=30.0, sse_read_timeout=300.0, auth=auth,
+                              httpx_client_factory=client) as streams:
             yield streams[0], streams[1]
 
     return transport()
@@ -1088,7 +1186,7 @@ def _json_line(data: Any) -> str:
         return repr(data)
 
 
-def _safe_filename(name: str) -> str:
+def safe_filename(name: str) -> str:
     cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip(".")
     return cleaned[:100] or "server"
 
@@ -1109,11 +1207,14 @@ class ConnectionPool:
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         logs: Path | None = None,
         roots: Iterable[str | Path] = (),
+        sign_in: SignIn | None = None,
+        sign_in_mode: SignInMode = "auto",
     ) -> None:
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self.roots = [Path(r).expanduser() for r in roots]  # what roots/list answers, for every connection
         self._logs = logs
+        self.sign_in, self.sign_in_mode = sign_in, sign_in_mode
         self._lock = threading.Lock()
         self._connections: dict[str, Connection] = {}
         for spec in specs:
@@ -1130,7 +1231,8 @@ class ConnectionPool:
                     f"Server {spec.name!r} is already added with a different command or URL. Remove it first.",
                     server=spec.name,
                 )
-            conn = Connection(spec, timeout=self.timeout, connect_timeout=self.connect_timeout, logs=self._logs)
+            conn = Connection(spec, timeout=self.timeout, connect_timeout=self.connect_timeout, logs=self._logs,
+                              sign_in=self.sign_in, sign_in_mode=self.sign_in_mode)
             conn.roots = list(self.roots)
             self._connections[spec.name] = conn
         if old is not None:

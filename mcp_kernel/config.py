@@ -30,7 +30,7 @@ from typing import Any
 
 from typing import TYPE_CHECKING
 
-from traitlets import Bool, Dict, Float, Int, List, Unicode
+from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode
 from traitlets.config import Configurable
 
 from .errors import ConfigError, ServerNotFound
@@ -59,7 +59,11 @@ CONFIG_FILENAME = "mcp.json"
 _TRANSPORT_TYPES = {"stdio": "stdio", "http": "http", "streamable-http": "http", "streamable_http": "http",
                     "sse": "http"}
 _STDIO_KEYS = {"type", "command", "args", "env", "cwd"}
-_HTTP_KEYS = {"type", "url", "headers"}
+_HTTP_KEYS = {"type", "url", "headers", "oauth"}
+# The ``oauth`` block as Claude Code writes it; the value each key must hold.
+_OAUTH_KEYS = {"clientId": (str, "a string"), "clientSecret": (str, "a string"), "scopes": (list, "a list of strings"),
+               "callbackPort": (int, "a port number"), "clientMetadataUrl": (str, "a string"),
+               "grant": (str, "'authorization_code' or 'client_credentials'")}
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -167,9 +171,28 @@ def _declare_server(name: str, entry: Any, source: str) -> dict[str, Any]:
             raise ConfigError(f"{where}: field 'url' is missing.")
         fields["url"] = _need(str, entry["url"], f"{where}, field 'url'", "a string")
         fields["headers"] = _need(dict, entry.get("headers", {}), f"{where}, field 'headers'", "an object of strings")
+        if "oauth" in entry:
+            fields["oauth"] = _declare_oauth(entry["oauth"], where)
         if kind == "sse":
             fields["sse"] = True  # the legacy HTTP+SSE transport of 2024-11-05 servers
     return fields
+
+
+def _declare_oauth(block: Any, where: str) -> dict[str, Any]:
+    """Check an ``oauth`` block's keys and value types (``${VAR}`` in its strings are expanded on use)."""
+    if not isinstance(block, dict):
+        raise ConfigError(f"{where}, field 'oauth': expected an object such as {{\"clientId\": \"...\", \"scopes\": [\"...\"]}}, "
+                          f"got {_shown(block)}.")
+    unknown = sorted(set(block) - set(_OAUTH_KEYS))
+    if unknown:
+        raise ConfigError(f"{where}, field 'oauth': unknown key(s) {unknown}; allowed: {sorted(_OAUTH_KEYS)}.")
+    for key, value in block.items():
+        kind, what = _OAUTH_KEYS[key]
+        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ConfigError(f"{where}, field 'oauth.{key}': expected {what}, got {_shown(value)}.")
+        if kind is not int:
+            _need(kind, value, f"{where}, field 'oauth.{key}'", what)
+    return dict(block)
 
 
 def _expand_server(written: dict[str, Any], source: str, env: Mapping[str, str]) -> ServerSpec:
@@ -188,11 +211,14 @@ def _expand_server(written: dict[str, Any], source: str, env: Mapping[str, str])
         elif isinstance(value, list):
             fields[key] = [_expand(v, f"{where}, field {key!r}", env) for v in value]
         else:
-            fields[key] = {k: _expand(v, f"{where}, field '{key}.{k}'", env) for k, v in value.items()}
+            fields[key] = {k: _expand(v, f"{where}, field '{key}.{k}'", env) if isinstance(v, str) else
+                           [_expand(item, f"{where}, field '{key}.{k}'", env) for item in v] if isinstance(v, list)
+                           else v for k, v in value.items()}
     try:
         spec = ServerSpec(**fields)
     except ValidationError as exc:
-        problems = "; ".join(err["msg"] for err in exc.errors())
+        problems = "; ".join(f"oauth.{err['loc'][1]}: {err['msg']}" if err["loc"][:1] == ("oauth",) and len(err["loc"]) > 1
+                             else err["msg"] for err in exc.errors())
         raise ConfigError(f"{where}: {problems}.") from None
     return spec.as_written(written)
 
@@ -223,7 +249,12 @@ class _ExpandedOnUse(Mapping[str, "ServerSpec"]):
         """The spec as written, variables not expanded and not validated: for listing, never for starting."""
         from .models import ServerSpec
 
-        return ServerSpec.model_construct(**self._declared[name]).as_written(self._declared[name])
+        from .models import OAuthSettings
+
+        fields = dict(self._declared[name])
+        if "oauth" in fields:
+            fields["oauth"] = OAuthSettings.model_construct(**fields["oauth"])
+        return ServerSpec.model_construct(**fields).as_written(self._declared[name])
 
 
 def check_server_ids(names: Iterable[str], where: str) -> None:
@@ -360,6 +391,10 @@ class MCPKernel(Configurable):
                                  "never.").tag(config=True)
     roots = List(Unicode(), help="Directories offered to servers that ask for roots (roots/list); empty by default "
                  "because some servers (server-filesystem) replace their own directories with any roots sent.").tag(
+        config=True)
+    sign_in = Enum(["auto", "local", "paste"], "auto", help="How to sign in to servers that need OAuth: 'local' "
+                   "catches the browser's redirect on this machine, 'paste' asks for the address the browser ended "
+                   "on (a remote kernel, JupyterHub); 'auto' pastes on JupyterHub or when the port is taken.").tag(
         config=True)
     config_file = Unicode("", help="mcp.json to read servers from (default: ./mcp.json, then the user dir).").tag(
         config=True)

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from .models import SandboxSessionList, CallResult, Completion, CellTokens, ServerTokens, DebugReport, DemoReport, ExecutionResult, FileView, GenerateReport, Introspection, KernelspecResult, LogExcerpt, PluginInfo, PluginList, PromptList, PromptView, ResourceList, ResourceRead, SearchResults, ServerList, SessionStats, SettingsReport, TokenReport, ToolInfo, ValidationReport
+from .models import AuthStatus, SignInLink, SandboxSessionList, CallResult, Completion, CellTokens, ServerTokens, DebugReport, DemoReport, ExecutionResult, FileView, GenerateReport, Introspection, KernelspecResult, LogExcerpt, PluginInfo, PluginList, PromptList, PromptView, ResourceList, ResourceRead, SearchResults, ServerList, SessionStats, SettingsReport, TokenReport, ToolInfo, ValidationReport
 from .sandbox.policy import ZONEINFO_DIR
 from .vfs import TreeNode
 
@@ -239,6 +239,28 @@ def _(obj: Introspection) -> str:
     rows = [[t.name, _params(t.input_schema), "yes" if t.output_schema else "", _flags(t), _one_line(t.description)]
             for t in obj.tools]
     return "\n".join(head) + "\n\n" + table(["tool", "params", "output", "hints", "description"], rows)
+
+
+@renders(SignInLink, html="display/sign_in.html.j2")
+def _(obj: SignInLink) -> str:
+    return f"Server {obj.server!r} needs you to sign in. Open this link:\n  {obj.url}"
+
+
+def _auth_sections(obj: AuthStatus) -> tuple[str, Sections]:
+    import datetime as dt
+
+    done = {"login": "signed in to", "logout": "signed out of", "status": "sign-in of"}[obj.action]
+    if not obj.configured:
+        return f"{done} {obj.server!r}", [("", [("oauth", "not configured (no oauth block in mcp.json)")])]
+    expires = (dt.datetime.fromtimestamp(obj.expires_at).isoformat(timespec="seconds")
+               if obj.expires_at is not None else "")
+    rows = [("signed in", "yes" if obj.signed_in else "no"), ("grant", obj.grant or ""), ("scope", obj.scope or ""),
+            ("token expires", expires), ("refreshable", "yes" if obj.refreshable else "no"),
+            ("client id", obj.client_id or ""), ("token file", obj.token_file or "")]
+    return f"{done} {obj.server!r}", [("", [(k, v) for k, v in rows if v != ""])]
+
+
+_sections(AuthStatus, _auth_sections)
 
 
 @renders(ServerList, html="display/server_list.html.j2")

@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 __all__ = [
     "Answer",
@@ -47,6 +47,7 @@ __all__ = [
     "terminal_asker",
 ]
 
+T = TypeVar("T")
 Action = Literal["accept", "decline", "cancel"]
 Read = Callable[[str], str]
 Write = Callable[[str], None]
@@ -259,7 +260,9 @@ class Asker:
         self.write = write or _to_stderr
         self.reason = reason
         self.human_seconds = 0.0  # time spent waiting for the person (not counted against call timeouts)
+        self.busy = 0  # > 0 while the call waits on the person elsewhere (a browser sign-in): no timeout runs
         self._queue: queue.Queue[Any] = queue.Queue()
+        self._pending_at: float | None = None  # the last serve_pending
 
     def declines(self, question: Question) -> Answer | None:
         if self.reason is None and self.read is not None:
@@ -269,10 +272,15 @@ class Asker:
         return Answer("decline")
 
     async def ask_async(self, question: Question) -> Answer:
+        return await self.call_async(lambda: self.answer(question))
+
+    async def call_async(self, work: Callable[[], T]) -> T:
+        """Run ``work`` on the serving thread (it may read from the person, or display) and return its result;
+        the time it takes is the person's, not held against the call's timeout."""
         import asyncio
 
-        reply: concurrent.futures.Future[Answer] = concurrent.futures.Future()
-        self._queue.put((question, reply))
+        reply: concurrent.futures.Future[T] = concurrent.futures.Future()
+        self._queue.put((work, reply))
         return await asyncio.wrap_future(reply)
 
     def post(self, work: Callable[[], None]) -> None:
@@ -302,11 +310,19 @@ class Asker:
         future.add_done_callback(lambda _: self._queue.put(done))
         deadline = time.monotonic() + timeout
         while True:
+            waited = time.monotonic()
             try:
-                item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                # In slices, so that time the call spends waiting on the person (``busy``) is given back.
+                item = self._queue.get(timeout=max(0.0, min(deadline - waited, 0.5)))
             except queue.Empty:
+                item = None
+            if self.busy:
+                deadline += time.monotonic() - waited
+            if item is None:
+                if time.monotonic() < deadline:
+                    continue
                 future.cancel()
-                raise TimeoutError(f"no answer within {timeout:g} s") from None
+                raise TimeoutError(f"no answer within {timeout:g} s")
             if item is done:
                 self._drain()
                 return future.result()
@@ -314,7 +330,12 @@ class Asker:
 
     def serve_pending(self, scope: Any = None) -> None:
         """Answer what is queued now, without waiting (a sandboxed cell's waiting thread calls it between
-        slices). The time a person spends is held off ``scope`` (a :class:`~mcp_kernel.runtime.Scope`)."""
+        slices). The time a person spends is held off ``scope`` (a :class:`~mcp_kernel.runtime.Scope`), and
+        so is the time the call waits on them elsewhere (``busy``: a sign-in in the browser)."""
+        now = time.monotonic()
+        if scope is not None and self.busy and self._pending_at is not None:
+            scope.hold(now - self._pending_at)
+        self._pending_at = now
         while True:
             try:
                 item = self._queue.get_nowait()
@@ -323,29 +344,33 @@ class Asker:
             self._handle(item, scope)
 
     def _handle(self, item: Any, scope: Any = None) -> float:
-        """Run posted work or answer one question; return the seconds a person spent on it."""
+        """Run posted work, or one piece of work for a waiting coroutine (a question to answer, a link to
+        show); return the seconds it took, which were the person's."""
         if callable(item):
             item()
             return 0.0
-        question, reply = item
+        work, reply = item
         if reply.cancelled():
             return 0.0
         started = time.monotonic()
         if scope is not None:
             scope.asking += 1
         try:
-            answer = self.answer(question)
-        except BaseException:
+            answer = work()
+        except (KeyboardInterrupt, SystemExit):
             reply.cancel()
             raise
+        except BaseException as exc:  # noqa: BLE001 - the waiting coroutine raises it
+            if not reply.done():
+                reply.set_exception(exc)
+            return time.monotonic() - started
         finally:
-            spent = time.monotonic() - started
             if scope is not None:
                 scope.asking -= 1
-                scope.hold(spent)
+                scope.hold(time.monotonic() - started)
         if not reply.done():
             reply.set_result(answer)
-        return spent
+        return time.monotonic() - started
 
     def _drain(self) -> None:
         """Run what was posted before the call finished (the last progress update)."""
@@ -371,8 +396,12 @@ class Relay:
     Answer(action='decline', content=None)
     """
 
+    read = None  # nothing is read from a person here (see call_async)
+    reason = "questions go to the agent's client, and nobody at this process can sign in or paste"
+
     def __init__(self, on_question: Callable[[Question, concurrent.futures.Future[Answer]], None]) -> None:
         self.on_question = on_question
+        self.busy = 0
         self._open: dict[concurrent.futures.Future[Answer], float] = {}
         self._spent = 0.0  # seconds answered questions were open, not yet held off the cell's clock
         self._lock = threading.Lock()
@@ -386,6 +415,14 @@ class Relay:
         reply.add_done_callback(self._closed)
         self.on_question(question, reply)
         return await asyncio.wrap_future(reply)
+
+    async def call_async(self, work: Callable[[], T]) -> T:
+        """Work that needs a person at this process (a sign-in link to open): there is none."""
+        raise NobodyToAsk(f"{self.reason}; sign in first with `mcp-kernel auth login SERVER`")
+
+    @staticmethod
+    def write(text: str) -> None:
+        _to_stderr(text)
 
     def _closed(self, reply: concurrent.futures.Future[Answer]) -> None:
         with self._lock:

@@ -10,6 +10,7 @@ MCPKernelError                  root: catch this to catch everything we raise on
 │   ├── ServerStartError        the server did not start or died before the handshake
 │   ├── ServerTimeout           the server did not answer within the timeout
 │   ├── ServerCrashed           the server died while a call was in flight
+│   ├── AuthRequired            the server wants sign-in (HTTP 401/403) and none is configured, or it failed
 │   ├── ResourceNotFound        the server publishes no resource at that URI (and no template matches it)
 │   ├── PromptNotFound          the server publishes no prompt of that name
 │   └── CapabilityNotOffered    the server does not offer that (completions, resource subscriptions)
@@ -49,6 +50,7 @@ __all__ = [
     "ServerStartError",
     "ServerTimeout",
     "ServerCrashed",
+    "AuthRequired",
     "ResourceNotFound",
     "PromptNotFound",
     "CapabilityNotOffered",
@@ -128,6 +130,26 @@ class ServerTimeout(ServerError):
 
 class ServerCrashed(ServerError):
     """The server died while a call was in flight; the next call starts it again."""
+
+
+class AuthRequired(ServerError):
+    """The server answered 401/403: it needs sign-in and mcp.json has no ``oauth`` block for it (or sign-in
+    failed). The message shows the block to add.
+
+    >>> str(AuthRequired.for_server("web", 401))[:52]
+    "Server 'web' needs sign-in (it answered HTTP 401 Una"
+    """
+
+    @classmethod
+    def for_server(cls, server: str, status: int) -> AuthRequired:
+        reason = {401: "401 Unauthorized", 403: "403 Forbidden"}.get(status, str(status))
+        return cls(
+            f"Server {server!r} needs sign-in (it answered HTTP {reason}). Add an oauth block to its entry in "
+            f'mcp.json: "oauth": {{}} lets mcp-kernel register itself; with a pre-registered client write '
+            f'"oauth": {{"clientId": "...", "clientSecret": "${{SECRET_VAR}}", "scopes": ["..."]}}. '
+            f"Then run `%mcp auth login {server}` (or `mcp-kernel auth login {server}`).",
+            server=server,
+        )
 
 
 class ResourceNotFound(ServerError):

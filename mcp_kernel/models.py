@@ -29,6 +29,7 @@ from pydantic import (
 from .vfs import TreeNode
 
 __all__ = [
+    "OAuthSettings",
     "ServerSpec",
     "ServerInfo",
     "ToolAnnotations",
@@ -36,6 +37,8 @@ __all__ = [
     "CallResult",
     "Introspection",
     "ServerEntry",
+    "SignInLink",
+    "AuthStatus",
     "ServerList",
     "ValidationRow",
     "ValidationReport",
@@ -75,6 +78,11 @@ __all__ = [
 ]
 
 
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(word.title() for word in rest)
+
+
 class _Model(BaseModel):
     """Base of the result models. How they look lives in :mod:`mcp_kernel.display`, never here."""
 
@@ -89,12 +97,54 @@ class _Model(BaseModel):
 REDACTED = "<redacted>"
 
 
+class OAuthSettings(BaseModel):
+    """How to sign in to a remote server: the ``oauth`` block of an mcp.json entry (Claude Code's spelling).
+
+    Every key is optional: with none, the client registers itself (a client ID metadata document or dynamic
+    registration) and asks for the scopes the server names. The secret never appears in a rendering.
+
+    >>> OAuthSettings.model_validate({"clientId": "abc", "clientSecret": "s3cret", "scopes": ["read"]})
+    OAuthSettings(client_id='abc', client_secret='<redacted>', scopes=['read'], callback_port=None, client_metadata_url=None, grant='authorization_code')
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, alias_generator=_camel)
+
+    client_id: str | None = None
+    client_secret: str | None = None
+    scopes: list[str] = Field(default_factory=list)
+    callback_port: int | None = Field(default=None, ge=1, le=65535)
+    client_metadata_url: str | None = None
+    grant: Literal["authorization_code", "client_credentials"] = "authorization_code"
+
+    @model_validator(mode="after")
+    def _grant_needs(self) -> OAuthSettings:
+        if self.grant == "client_credentials" and not (self.client_id and self.client_secret):
+            raise ValueError("the client_credentials grant needs 'clientId' and 'clientSecret' in the oauth block")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _redacted(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)
+        for key in ("client_secret", "clientSecret"):
+            if data.get(key) is not None:
+                data[key] = REDACTED
+        return data
+
+    def __repr_args__(self) -> Iterator[tuple[str, Any]]:
+        yield from self.model_dump().items()
+
+    @property
+    def scope(self) -> str | None:
+        """The scopes as OAuth writes them (space-separated), or None to let the server choose."""
+        return " ".join(self.scopes) or None
+
+
 class ServerSpec(_Model):
     """How to reach one MCP server: a command to run (stdio) or a URL (streamable HTTP).
 
-    Header and environment values are secrets: every rendering of a spec (``repr``, ``model_dump``,
-    JSON, ``describe()``) shows them as ``<redacted>`` and shows the other fields as written in mcp.json,
-    ``${VAR}`` unexpanded; only the attributes hold the values a connection uses.
+    Header and environment values, and the ``oauth`` block's client secret, are secrets: every rendering of a
+    spec (``repr``, ``model_dump``, JSON, ``describe()``) shows them as ``<redacted>`` and shows the other
+    fields as written in mcp.json, ``${VAR}`` unexpanded; only the attributes hold the values a connection uses.
 
     >>> ServerSpec(name="web", url="http://127.0.0.1:8000/mcp").transport
     'http'
@@ -109,6 +159,7 @@ class ServerSpec(_Model):
     cwd: str | None = None
     url: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)
+    oauth: OAuthSettings | None = None
     # The legacy HTTP+SSE transport (``"type": "sse"`` in mcp.json) instead of streamable HTTP; kept out of
     # renderings so that existing dumps are unchanged.
     sse: bool = Field(default=False, exclude=True, repr=False)
@@ -120,6 +171,8 @@ class ServerSpec(_Model):
             raise ValueError("give either 'command' (stdio) or 'url' (streamable HTTP), not both or neither")
         if self.url and not self.url.startswith(("http://", "https://")):
             raise ValueError(f"url must start with http:// or https://, got {self.url!r}")
+        if self.oauth is not None and not self.url:
+            raise ValueError("'oauth' applies to servers reached by 'url' only")
         return self
 
     def as_written(self, fields: dict[str, Any]) -> ServerSpec:
@@ -133,6 +186,8 @@ class ServerSpec(_Model):
         data.update({k: v for k, v in self._written.items() if k in data})
         for secret in ("env", "headers"):
             data[secret] = {key: REDACTED for key in data.get(secret) or {}}
+        if data.get("oauth") is None:
+            data.pop("oauth", None)  # shown only where configured, so other servers' renderings are unchanged
         return data
 
     def __repr_args__(self) -> Iterator[tuple[str, Any]]:
@@ -279,6 +334,32 @@ class ServerEntry(_Model):
 
 class ServerList(_Model):
     servers: list[ServerEntry]
+
+
+class SignInLink(_Model):
+    """The link a person opens to sign in to a server (shown clickable in a notebook)."""
+
+    server: str
+    url: str
+
+
+class AuthStatus(_Model):
+    """Whether mcp-kernel holds a sign-in for a server; never the tokens themselves.
+
+    >>> AuthStatus(server="web", configured=True, signed_in=False).exit_code
+    0
+    """
+
+    server: str
+    configured: bool  # whether mcp.json has an oauth block for it
+    signed_in: bool
+    action: Literal["status", "login", "logout"] = "status"
+    grant: str | None = None
+    scope: str | None = None
+    expires_at: float | None = None  # when the access token runs out (it is refreshed before then)
+    refreshable: bool = False
+    client_id: str | None = None
+    token_file: str | None = None
 
 
 class ValidationRow(_Model):

@@ -11,12 +11,13 @@ import os
 
 import time
 from collections.abc import Callable, Coroutine, Iterable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from .client import Connection, ConnectionPool
 from .config import MCPKernel, ServerConfig, load_config
 from .errors import MCPKernelError, ServerNotFound
 from .models import (
+    AuthStatus,
     CallResult,
     Completion,
     Introspection,
@@ -34,6 +35,9 @@ from .models import (
 )
 from .registry import Detail, ToolRegistry
 
+if TYPE_CHECKING:
+    from .auth import SignIn, SignInMode
+
 __all__ = ["Servers"]
 
 
@@ -42,7 +46,8 @@ class Servers:
 
     def __init__(self, settings: MCPKernel, *, config: ServerConfig | str | os.PathLike[str] | None = None,
                  config_file: str | None = None,
-                 timeout: float | None = None, connect_timeout: float | None = None) -> None:
+                 timeout: float | None = None, connect_timeout: float | None = None,
+                 sign_in: SignIn | None = None) -> None:
         self.settings = settings
         if isinstance(config, (str, os.PathLike)):  # Session("mcp.json") reads that file (on first use)
             config_file = str(os.fspath(config))
@@ -50,7 +55,8 @@ class Servers:
         self._config = config
         self._config_file = config_file or settings.config_file or None
         self.pool = ConnectionPool(timeout=timeout or settings.timeout,
-                                   connect_timeout=connect_timeout or settings.connect_timeout, roots=settings.roots)
+                                   connect_timeout=connect_timeout or settings.connect_timeout, roots=settings.roots,
+                                   sign_in=sign_in, sign_in_mode=cast("SignInMode", settings.sign_in))
         self.registry = ToolRegistry()
 
     @property
@@ -191,6 +197,49 @@ class Servers:
                                           protocol_version=report.server.protocol_version,
                                           duration_ms=(time.perf_counter() - started) * 1000))
         return ValidationReport(rows=rows)
+
+    # ---- sign-in (see auth.py) ------------------------------------------------------------------------------
+    def _token_store(self, name: str) -> tuple[ServerSpec, Any]:
+        from .auth import TokenStore
+
+        spec = self.spec(name)
+        if spec.oauth is None or spec.url is None:
+            return spec, None
+        return spec, TokenStore(spec.name, spec.url)
+
+    def auth_status(self, name: str, action: Literal["status", "login", "logout"] = "status") -> AuthStatus:
+        """Whether a sign-in to ``name`` is stored (never the tokens themselves)."""
+        spec, store = self._token_store(name)
+        if store is None:
+            return AuthStatus(server=name, configured=False, signed_in=False, action=action)
+        return AuthStatus(server=name, configured=True, action=action, grant=spec.oauth.grant if spec.oauth else None,
+                          token_file=str(store.path), **store.status())
+
+    def auth_login(self, name: str) -> AuthStatus:
+        """Sign in to ``name`` now, afresh (its stored tokens are dropped first; the registration is kept)."""
+        from .errors import ConfigError
+
+        spec, store = self._token_store(name)
+        if store is None:
+            raise ConfigError(f"Server {name!r} has no oauth block in mcp.json, so there is nothing to sign in to. "
+                              f'Add "oauth": {{}} to its entry (see `mcp-kernel server info {name}`).')
+        from .elicitation import attached, current, terminal_asker
+
+        store.forget_tokens()
+        conn = self.connection(name)
+        conn.close()  # the next connection starts without the tokens it held
+        with attached(current() or terminal_asker()):  # the magic attaches the kernel's; else the terminal's
+            conn.connect()
+        return self.auth_status(name, "login")
+
+    def auth_logout(self, name: str) -> AuthStatus:
+        """Forget the sign-in to ``name`` (tokens and registration) and end its connection."""
+        spec, store = self._token_store(name)
+        if name in self.pool:
+            self.pool.get(name).close()
+        if store is not None:
+            store.clear()
+        return self.auth_status(name, "logout")
 
     def connected_count(self) -> int:
         return sum(1 for n in self.pool.names() if self.pool.get(n).connected)

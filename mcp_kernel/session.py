@@ -27,6 +27,7 @@ from .bindings import Bindings
 from .config import MCPKernel, ServerConfig
 from .errors import Interrupted, SandboxError, ToolNotFound, UsageError
 from .models import (
+    AuthStatus,
     CallResult,
     Completion,
     ExecutionResult,
@@ -53,6 +54,7 @@ from .servers import Servers
 from .vfs import ROOT, TreeNode
 
 if TYPE_CHECKING:
+    from .auth import SignIn
     from .elicitation import Asker
     from .plugins import PluginStore
     from .sandbox import Bridge, Engine, Sandbox
@@ -78,11 +80,13 @@ class Session:
         config_file: str | None = None,
         timeout: float | None = None,
         connect_timeout: float | None = None,
+        sign_in: SignIn | None = None,
     ) -> None:
         self.settings = settings if settings is not None else MCPKernel()
         # The timeouts given here are this session's connections' own; the caller's settings are not changed.
+        # ``sign_in`` replaces the person's sign-in (link + browser) for servers that need OAuth.
         self._servers = Servers(self.settings, config=config, config_file=config_file, timeout=timeout,
-                                connect_timeout=connect_timeout)
+                                connect_timeout=connect_timeout, sign_in=sign_in)
         self.bindings = Bindings(self._servers)
         self.last_execution: ExecutionResult | None = None
         self.current_sandbox = "default"
@@ -133,6 +137,18 @@ class Session:
     def servers(self) -> ServerList:
         """Every known server with its transport and whether it is connected now."""
         return self._servers.listing()
+
+    def auth_status(self, name: str) -> AuthStatus:
+        """Whether a sign-in to ``name`` is stored: scopes, expiry, the token file (never a token)."""
+        return self._servers.auth_status(name)
+
+    def auth_login(self, name: str) -> AuthStatus:
+        """Sign in to ``name`` now (a link to open, then the browser's redirect or a pasted address)."""
+        return self._servers.auth_login(name)
+
+    def auth_logout(self, name: str) -> AuthStatus:
+        """Forget the sign-in to ``name``: its token file is removed and its connection ended."""
+        return self._servers.auth_logout(name)
 
     def introspect(self, name: str, *, refresh: bool = False) -> Introspection:
         """Connect to ``name`` and return its handshake info and every tool it publishes."""

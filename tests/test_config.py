@@ -188,3 +188,27 @@ def test_config_set_refuses_a_broken_file_and_leaves_it_as_it_was(tmp_path: Path
         write_setting("timeout", 60.0, path)
     assert path.read_text() == text
     assert [p.name for p in tmp_path.iterdir()] == ["config.toml"], "no temp file is left behind"
+
+
+def test_the_oauth_block_is_read_as_claude_code_writes_it_and_unknown_keys_are_named() -> None:
+    def spec(oauth: object, env: dict[str, str] | None = None) -> object:
+        data = {"mcpServers": {"web": {"type": "http", "url": "https://h/mcp", "oauth": oauth}}}
+        return ServerConfig.from_dict(data, source="mcp.json", env=env or {}).get("web")
+
+    got = spec({"clientId": "app", "clientSecret": "${APP_SECRET}", "scopes": ["read", "write"], "callbackPort": 8765,
+                "clientMetadataUrl": "https://app.example/client.json"}, {"APP_SECRET": "s3cret-value"})
+    assert got.oauth.client_secret == "s3cret-value" and got.oauth.scope == "read write"
+    assert got.oauth.callback_port == 8765 and got.oauth.grant == "authorization_code"
+    assert "s3cret-value" not in repr(got) + got.model_dump_json()
+    with pytest.raises(ConfigError, match=r"server 'web', field 'oauth': unknown key\(s\) \['redirectUri'\]"):
+        spec({"redirectUri": "x"})
+    with pytest.raises(ConfigError, match=r"field 'oauth.callbackPort': expected a port number"):
+        spec({"callbackPort": "8765"})
+    with pytest.raises(ConfigError, match="oauth.grant: Input should be 'authorization_code' or 'client_credentials'"):
+        spec({"grant": "password"})
+    with pytest.raises(ConfigError, match="client_credentials grant needs 'clientId' and 'clientSecret'"):
+        spec({"grant": "client_credentials"})
+    with pytest.raises(ConfigError, match=r"APP_SECRET\} is not set"):
+        spec({"clientSecret": "${APP_SECRET}"})
+    with pytest.raises(ConfigError, match=r"unknown field\(s\) \['oauth'\] for a stdio server"):
+        ServerConfig.from_dict({"mcpServers": {"s": {"command": "x", "oauth": {}}}}, source="mcp.json")

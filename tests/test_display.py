@@ -182,12 +182,12 @@ def _cell_tokens() -> object:
 def samples() -> list[object]:
     """One realistic instance of every type the display registry renders (plus the cell footer)."""
     from mcp_kernel.display import ExecutionFooter
-    from mcp_kernel.models import (BridgeStats, CallRecord, DebugReport, DemoReport, ExecutionResult, FileView,
+    from mcp_kernel.models import (AuthStatus, BridgeStats, CallRecord, DebugReport, DemoReport, ExecutionResult, FileView,
                                    GenerateReport,
                                    GuestError, KernelspecResult, PluginInfo, PluginList, PromptArgumentInfo,
                                    PromptInfo, PromptList, PromptMessageView, PromptView, ResourceContent,
                                    ResourceInfo, ResourceList, ResourceRead, ResourceTemplateInfo, SandboxSessionInfo,
-                                   SandboxSessionList, SessionStats, SettingRow, SettingsReport)
+                                   SandboxSessionList, SessionStats, SettingRow, SettingsReport, SignInLink)
     from mcp_kernel.sandbox.policy import SandboxPolicy
     from mcp_kernel.vfs import VirtualFS
 
@@ -227,6 +227,10 @@ def samples() -> list[object]:
         SandboxSessionList(sessions=[SandboxSessionInfo(handle="default", cells=3, idle_s=1.5, memory_limit_mb=256,
                                                         busy=True)], max_sessions=20, memory_reserved_mb=256),
         DemoReport(transport="stdio", introspection=OBJECTS[0], code="print(1)", execution=execution),
+        SignInLink(server=HOSTILE, url="https://auth.example/authorize?state=" + HOSTILE),
+        AuthStatus(server="web", configured=True, signed_in=True, action="login", grant="authorization_code",
+                   scope="read", expires_at=1.8e9, refreshable=True, client_id=HOSTILE, token_file="/d/oauth/web.json"),
+        AuthStatus(server="plain", configured=False, signed_in=False),
     ]
 
 

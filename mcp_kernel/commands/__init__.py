@@ -70,12 +70,12 @@ def parse_pairs(words: list[str], what: str) -> dict[str, str]:
 
 
 def _commands() -> dict[str, Command]:
-    from . import call, completions, debug, demo, execute, generate, introspect, kernelspec, plugin, resources, search, serve, server, servers, settings, tokens
+    from . import auth, call, completions, debug, demo, execute, generate, introspect, kernelspec, plugin, resources, search, serve, server, servers, settings, tokens
 
     found = [
         servers.ADD, servers.LOAD, servers.REMOVE, servers.SERVERS,
         introspect.COMMAND, generate.GENERATE, generate.VFS, generate.CAT, search.COMMAND, tokens.COMMAND, plugin.COMMAND, call.COMMAND,
-        resources.RESOURCES, resources.READ, resources.PROMPTS, resources.PROMPT, resources.COMPLETE, resources.WATCH, servers.LOGS, execute.EXECUTE, execute.POLICY, execute.STATS,
+        resources.RESOURCES, resources.READ, resources.PROMPTS, resources.PROMPT, resources.COMPLETE, resources.WATCH, servers.LOGS, auth.COMMAND, execute.EXECUTE, execute.POLICY, execute.STATS,
         execute.RESET, execute.SESSION, execute.SANDBOX, server.COMMAND, demo.COMMAND, serve.COMMAND,
         kernelspec.INSTALL, kernelspec.UNINSTALL, settings.COMMAND, debug.COMMAND, completions.COMMAND,
     ]

@@ -1,0 +1,292 @@
+"""Signing in to a real OAuth-protected MCP server (tests/servers/oauth_server.py, the SDK's server-side auth).
+
+The test plays the browser: it GETs the authorization URL, and the server (which approves at once) redirects
+to the client's callback with a code.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+
+from realservers import SERVERS, free_port, running
+from mcp_kernel.auth import Redirect, TokenStore, code_from_redirect
+from mcp_kernel.config import ServerConfig
+from mcp_kernel.elicitation import Asker, attached
+from mcp_kernel.errors import AuthRequired, UsageError
+from mcp_kernel.session import Session
+
+CLIENT_ID, CLIENT_SECRET = "kernel-app", "canary-client-secret-5b1e"
+
+
+@pytest.fixture(scope="module")
+def callback_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def server_url(callback_port: int) -> Iterator[str]:
+    port = free_port()
+    env = {"OAUTH_CLIENT_ID": CLIENT_ID, "OAUTH_CLIENT_SECRET": CLIENT_SECRET, "OAUTH_PORTS": str(callback_port)}
+    with running([sys.executable, str(SERVERS / "oauth_server.py"), str(port)], port, env=env):
+        yield f"http://127.0.0.1:{port}/mcp"
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("MCP_KERNEL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MCP_KERNEL_LOG_DIR", str(tmp_path / "logs"))
+    return tmp_path / "data"
+
+
+class Browser:
+    """A headless sign-in: GETs the authorization URL and reads code and state from the redirect."""
+
+    def __init__(self) -> None:
+        self.opened: list[str] = []
+
+    async def redirect(self, url: str) -> None:
+        self.opened.append(url)
+        async with httpx2.AsyncClient() as http:
+            self.location = (await http.get(url)).headers["location"]
+
+    async def callback(self) -> Redirect:
+        return code_from_redirect(self.location)
+
+
+def config(url: str, oauth: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> ServerConfig:
+    entry: dict[str, Any] = {"url": url}
+    if oauth is not None:
+        entry["oauth"] = oauth
+    return ServerConfig.from_dict({"mcpServers": {"sec": entry}}, source="mcp.json", env=env or {})
+
+
+def whoami(session: Session) -> dict[str, Any]:
+    return session.call("sec", "whoami").value
+
+
+def test_sign_in_then_the_token_is_kept_0o600_and_reused(server_url: str, data_dir: Path) -> None:
+    browser = Browser()
+    with Session(config(server_url, {}), sign_in=browser) as session:
+        me = whoami(session)
+    assert len(browser.opened) == 1 and "code_challenge=" in browser.opened[0]  # PKCE
+    assert me["scopes"] == ["read"] and me["client_id"]  # registered itself (dynamic registration)
+    assert (me["client_name"], me["client_version"]) == ("mcp-kernel", __import__("mcp_kernel").__version__)
+    token_file = data_dir / "oauth" / "sec.json"
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(token_file.parent.stat().st_mode) == 0o700
+    issued = me["issued"]
+    again = Browser()
+    with Session(config(server_url, {}), sign_in=again) as session:  # a new process would do the same
+        assert whoami(session)["issued"] == issued
+        status = session.auth_status("sec")
+    assert again.opened == [] and status.signed_in and status.scope == "read" and status.refreshable
+    assert "at-" not in status.model_dump_json()  # the status never carries a token
+
+
+def test_an_expired_token_is_refreshed_not_signed_in_again(server_url: str, data_dir: Path) -> None:
+    with Session(config(server_url, {}), sign_in=Browser()) as session:
+        first = whoami(session)
+    token_file = data_dir / "oauth" / "sec.json"
+    saved = json.loads(token_file.read_text())
+    old_access = saved["tokens"]["access_token"]
+    saved["tokens"]["expires_at"] = 0  # as if the kernel had been off for longer than the token lives
+    token_file.write_text(json.dumps(saved))
+    browser = Browser()
+    with Session(config(server_url, {}), sign_in=browser) as session:
+        after = whoami(session)
+    assert browser.opened == [] and after["refreshed"] == first["refreshed"] + 1
+    assert json.loads(token_file.read_text())["tokens"]["access_token"] != old_access
+
+
+def test_logout_removes_the_token_file_and_login_signs_in_afresh(server_url: str, data_dir: Path) -> None:
+    browser = Browser()
+    with Session(config(server_url, {}), sign_in=browser) as session:
+        whoami(session)
+        assert (data_dir / "oauth" / "sec.json").exists()
+        out = session.auth_logout("sec")
+        assert not out.signed_in and not (data_dir / "oauth" / "sec.json").exists()
+        login = session.auth_login("sec")
+        assert login.signed_in and len(browser.opened) == 2
+        assert whoami(session)["client_id"]
+
+
+def test_a_403_insufficient_scope_steps_up_to_the_wider_scope(server_url: str) -> None:
+    browser = Browser()
+    with Session(config(server_url, {}), sign_in=browser) as session:
+        assert whoami(session)["scopes"] == ["read"]
+        report = session.call("sec", "admin_report").value
+    assert sorted(report["scopes"]) == ["admin", "read"]
+    assert len(browser.opened) == 2 and "scope=read+admin" in browser.opened[1]
+
+
+def test_a_401_without_oauth_is_auth_required_showing_the_block_to_add(server_url: str) -> None:
+    with Session(config(server_url)) as session, pytest.raises(AuthRequired) as caught:
+        whoami(session)
+    message = str(caught.value)
+    assert "needs sign-in" in message and "401" in message and '"oauth": {}' in message
+    assert "auth login sec" in message
+
+
+def test_a_pre_registered_client_with_its_secret_from_the_environment(server_url: str, callback_port: int) -> None:
+    oauth = {"clientId": CLIENT_ID, "clientSecret": "${APP_SECRET}", "callbackPort": callback_port}
+    browser = Browser()
+    with Session(config(server_url, oauth, {"APP_SECRET": CLIENT_SECRET}), sign_in=browser) as session:
+        me = whoami(session)
+        shown = repr(session.spec("sec")) + session.spec("sec").model_dump_json()
+    assert me["client_id"] == CLIENT_ID
+    assert f"client_id={CLIENT_ID}" in browser.opened[0]
+    assert f"redirect_uri=http%3A%2F%2F127.0.0.1%3A{callback_port}%2Fcallback" in browser.opened[0]
+    assert CLIENT_SECRET not in shown and "<redacted>" in shown
+
+
+def test_the_client_credentials_grant_needs_no_person(server_url: str) -> None:
+    oauth = {"clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET, "grant": "client_credentials"}
+    browser = Browser()
+    with Session(config(server_url, oauth), sign_in=browser) as session:
+        me = whoami(session)
+    assert me["client_id"] == CLIENT_ID and me["client_credentials"] >= 1 and browser.opened == []
+
+
+def test_a_failed_sign_in_says_which_server_and_what_to_do(server_url: str) -> None:
+    class Refused(Browser):
+        async def callback(self) -> Redirect:
+            return code_from_redirect(self.location.split("?")[0] + "?error=access_denied")
+
+    with Session(config(server_url, {}), sign_in=Refused()) as session, pytest.raises(AuthRequired) as caught:
+        whoami(session)
+    assert "Signing in to server 'sec' failed" in str(caught.value)
+    assert "refused the sign-in: access_denied" in str(caught.value)
+
+    class RefusesMore(Browser):  # signs in, then refuses the wider scope asked for in the middle of a session
+        async def callback(self) -> Redirect:
+            return code_from_redirect(self.location if len(self.opened) == 1 else
+                                      self.location.split("?")[0] + "?error=access_denied")
+
+    with Session(config(server_url, {}), sign_in=RefusesMore()) as session:
+        assert whoami(session)["scopes"] == ["read"]
+        with pytest.raises(AuthRequired, match="Signing in to server 'sec' failed.*access_denied"):
+            session.call("sec", "admin_report")
+
+
+def test_the_person_signs_in_through_the_local_callback(server_url: str) -> None:
+    """No sign-in given: the link goes to the person (here a writer that plays the browser in a thread),
+    and the loopback server catches the redirect."""
+    shown: list[str] = []
+
+    def write(text: str) -> None:
+        shown.append(text)
+        url = text.split("Open this link:")[1].strip()
+        # The browser: the server approves at once and redirects to the loopback callback, which answers.
+        threading.Thread(target=lambda: httpx2.get(url, follow_redirects=True, timeout=30), daemon=True).start()
+
+    with Session(config(server_url, {})) as session, attached(Asker(lambda prompt: "", write)):
+        assert session.auth_login("sec").signed_in
+        assert whoami(session)["client_id"]
+    assert len(shown) == 1 and "needs you to sign in" in shown[0]
+
+
+def test_a_call_with_nobody_to_show_the_link_to_says_to_sign_in_first(server_url: str) -> None:
+    """Code calling on its own (a sandboxed cell, a script) cannot sign in: it is told how, at once."""
+    with Session(config(server_url, {})) as session, pytest.raises(AuthRequired) as caught:
+        whoami(session)
+    assert "nobody to show the link to" in str(caught.value) and "auth login sec" in str(caught.value)
+
+
+def test_the_time_a_person_takes_to_sign_in_does_not_count_against_the_connect_timeout(server_url: str) -> None:
+    import time
+
+    def write(text: str) -> None:
+        url = text.split("Open this link:")[1].strip()
+
+        def slow_person() -> None:
+            time.sleep(3)  # longer than the whole connect timeout below
+            httpx2.get(url, follow_redirects=True, timeout=30)
+
+        threading.Thread(target=slow_person, daemon=True).start()
+
+    with Session(config(server_url, {}), connect_timeout=1.5) as session, attached(Asker(lambda p: "", write)):
+        assert session.auth_login("sec").signed_in
+
+
+def test_the_person_pastes_the_address_when_the_callback_cannot_be_reached(server_url: str) -> None:
+    from mcp_kernel.config import MCPKernel
+
+    links: list[str] = []
+
+    def paste(prompt: str) -> str:
+        assert "Paste" in prompt
+        return httpx2.get(links[0], timeout=30).headers["location"]  # the browser ends on a page that fails
+
+    asker = Asker(paste, lambda text: links.append(text.split("Open this link:")[1].strip()))
+    with Session(config(server_url, {}), settings=MCPKernel(sign_in="paste")) as session, attached(asker):
+        assert whoami(session)["client_id"]
+    assert len(links) == 1
+
+
+def test_a_redirect_naming_another_issuer_is_refused(tmp_path: Path) -> None:
+    """RFC 9207: the ``iss`` of the redirect reaches the SDK's check (the test server names itself in every
+    redirect, so the other tests show the matching case)."""
+    port = free_port()
+    with running([sys.executable, str(SERVERS / "oauth_server.py"), str(port)], port,
+                 env={"OAUTH_ISS": "https://mix-up.example"}):
+        url = f"http://127.0.0.1:{port}/mcp"
+        with Session(config(url, {}), sign_in=Browser()) as session, pytest.raises(AuthRequired) as caught:
+            whoami(session)
+    assert "iss mismatch: https://mix-up.example" in str(caught.value)
+
+
+def test_code_from_redirect_reads_code_state_and_errors() -> None:
+    assert code_from_redirect(" http://127.0.0.1:1/callback?state=s&code=c \n") == ("c", "s")
+    with pytest.raises(UsageError, match="no 'code'"):
+        code_from_redirect("http://127.0.0.1:1/callback")
+    with pytest.raises(AuthRequired, match="denied by policy"):
+        code_from_redirect("http://127.0.0.1:1/callback?error=access_denied&error_description=denied+by+policy")
+
+
+def test_tokens_saved_for_another_url_are_not_handed_out(tmp_path: Path) -> None:
+    import asyncio
+
+    from mcp.shared.auth import OAuthToken
+
+    store = TokenStore("sec", "http://one/mcp", directory=tmp_path)
+    asyncio.run(store.set_tokens(OAuthToken(access_token="tok", expires_in=60)))
+    assert asyncio.run(store.get_tokens()).access_token == "tok"
+    assert asyncio.run(TokenStore("sec", "http://two/mcp", directory=tmp_path).get_tokens()) is None
+
+
+def test_the_cli_signs_in_shows_the_status_and_signs_out(server_url: str, tmp_path: Path, data_dir: Path) -> None:
+    """``mcp-kernel auth login`` prints the link on stderr and catches the browser's redirect itself."""
+    import os
+    import subprocess
+
+    (tmp_path / "mcp.json").write_text(json.dumps({"mcpServers": {"sec": {"url": server_url, "oauth": {}}}}))
+    env = {**os.environ, "MCP_KERNEL_DATA_DIR": str(data_dir)}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "mcp_kernel", "auth", *args, "sec", "--config", "mcp.json"],
+                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+
+    login = subprocess.Popen([sys.executable, "-m", "mcp_kernel", "auth", "login", "sec", "--config", "mcp.json"],
+                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert login.stderr is not None
+    for line in login.stderr:
+        if line.strip().startswith("http"):
+            httpx2.get(line.strip(), follow_redirects=True, timeout=30)  # the browser
+            break
+    out, err = login.communicate(timeout=120)
+    assert login.returncode == 0, err
+    assert "signed in to 'sec'" in out and "yes" in out
+    status = json.loads(cli("status", "--json").stdout)
+    assert status["signed_in"] and status["scope"] == "read"
+    assert "access_token" not in json.dumps(status)
+    assert "signed out of 'sec'" in cli("logout").stdout and not (data_dir / "oauth" / "sec.json").exists()
+    assert not json.loads(cli("status", "--json").stdout)["signed_in"]
