@@ -19,9 +19,9 @@ import json
 import os
 import sys
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from mcp_kernel import ServerConfig, Session
+from mcp_kernel.auth import Redirect, code_from_redirect
 from mcp_kernel.elicitation import Asker, attached
 
 # The one argument the suite's tools need; every other tool it offers takes none.
@@ -51,12 +51,12 @@ def oauth_block(scenario: str, context: dict[str, Any]) -> tuple[dict[str, Any] 
 class HeadlessSignIn:
     """Signs in without a browser: the suite's authorization server redirects at once with a code.
 
-    ``redirect`` GETs the authorization URL without following the redirect and keeps the code and state
-    from its ``Location``; ``callback`` returns them.
+    ``redirect`` GETs the authorization URL without following the redirect and reads the code, state (and
+    ``iss``) from its ``Location``; ``callback`` returns them.
     """
 
     def __init__(self) -> None:
-        self._answer: tuple[str, str | None] | None = None
+        self._answer: Redirect | None = None
 
     async def redirect(self, url: str) -> None:
         import httpx2
@@ -66,12 +66,9 @@ class HeadlessSignIn:
         location = response.headers.get("location")
         if location is None:
             raise RuntimeError(f"the authorization endpoint answered {response.status_code} without a redirect")
-        query = parse_qs(urlsplit(location).query)
-        if "code" not in query:
-            raise RuntimeError(f"the authorization redirect carries no code: {location}")
-        self._answer = (query["code"][0], query.get("state", [None])[0])
+        self._answer = code_from_redirect(location)
 
-    async def callback(self) -> tuple[str, str | None]:
+    async def callback(self) -> Redirect:
         if self._answer is None:
             raise RuntimeError("callback() before redirect()")
         return self._answer
