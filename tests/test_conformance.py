@@ -2,8 +2,8 @@
 
 Every scenario is held to its entry in ``tests/conformance/expected.toml``. A ``pass`` must report exactly
 its number of checks, all passed, counted from the suite's ``checks.json``: the suite's exit code is 0 and
-it prints "Passed 0/0 ... PASSED" when the client never ran. Any other status must still fail, so that a
-fix (or the OAuth branch landing) makes the entry, and docs/conformance.md, be updated.
+it prints "Passed 0/0 ... PASSED" when the client never ran. A ``fail`` must still fail, so that a fix
+makes the entry, and docs/conformance.md, be updated.
 """
 
 from __future__ import annotations

@@ -26,8 +26,9 @@ runs the same scenarios in CI and holds each to its entry in
 [`tests/conformance/expected.toml`](../tests/conformance/expected.toml).
 
 - **client** scenarios run [`tests/conformance/client.py`](../tests/conformance/client.py), which goes only through mcp-kernel's public API: an
-  mcp.json entry for the suite's test server (with an `oauth` block for the auth scenarios), a `Session`,
-  its tool listing, a call of every tool listed. A question from the server (elicitation) is answered
+  mcp.json entry for the suite's test server (with an `oauth` block for the auth scenarios, signed in
+  headlessly: the authorization URL is fetched and the code read from its redirect), a `Session`, its tool
+  listing, a call of every tool listed. A question from the server (elicitation) is answered
   through the elicitation hook by an asker that accepts every default.
 - **server** scenarios run against `mcp-kernel serve --http` over an empty mcp.json. serve's tools are
   `search_tools`, `read` and `execute` by design; scenarios that call the suite's own test tools, resources
@@ -37,9 +38,7 @@ Checks count as the suite counts them (passed / passed + failed; informational o
 expected status:
 
 - `pass`: every check passes, and as many as listed (a client that never ran reports 0/0, which fails);
-- `fail`: a server scenario serve does not pass, for the reason given;
-- `after-oauth`: an auth scenario that needs OAuth in mcp-kernel (issue 19, items 1-3); the client already
-  writes the `oauth` block for it;
+- `fail`: a scenario mcp-kernel does not pass, for the reason given;
 - `excluded`: not run, for the reason given.
 
 Client scenarios: {client_pass} of {client_total} pass ({client_wall:.0f} s). Server scenarios: {server_pass} of
