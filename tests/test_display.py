@@ -185,7 +185,7 @@ def samples() -> list[object]:
     from mcp_kernel.models import (AuthStatus, BridgeStats, CallRecord, DebugReport, DemoReport, ExecutionResult, FileView,
                                    GenerateReport,
                                    GuestError, KernelspecResult, PluginInfo, PluginList, PromptArgumentInfo,
-                                   PromptInfo, PromptList, PromptMessageView, PromptView, ResourceContent,
+                                   Completion, PromptInfo, PromptList, PromptMessageView, PromptView, ResourceContent,
                                    ResourceInfo, ResourceList, ResourceRead, ResourceTemplateInfo, SandboxSessionInfo,
                                    SandboxSessionList, SessionStats, SettingRow, SettingsReport, SignInLink)
     from mcp_kernel.sandbox.policy import SandboxPolicy
@@ -223,6 +223,8 @@ def samples() -> list[object]:
                                                       arguments=[PromptArgumentInfo(name="city", required=True)])]),
         PromptView(server="demo", prompt="p", arguments={"city": "Paris"},
                    messages=[PromptMessageView(role="user", text=HOSTILE)]),
+        Completion(server="demo", ref="prompt", name="p", argument="city", value="Pa", values=[HOSTILE, "Paris"],
+                   has_more=True),
         _token_report(), _cell_tokens(),
         SandboxSessionList(sessions=[SandboxSessionInfo(handle="default", cells=3, idle_s=1.5, memory_limit_mb=256,
                                                         busy=True)], max_sessions=20, memory_reserved_mb=256),
