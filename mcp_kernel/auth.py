@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from .elicitation import Asker
 
 __all__ = ["SignIn", "LocalCallbackSignIn", "PasteSignIn", "TokenStore", "SignInMode", "http_auth", "redirect_port",
-           "code_from_redirect", "Redirect", "person_sign_in", "SIGN_IN_TIMEOUT"]
+           "code_from_redirect", "Redirect", "person_sign_in", "secret_method", "SIGN_IN_TIMEOUT"]
 
 SignInMode = Literal["auto", "local", "paste"]
 SIGN_IN_TIMEOUT = 600.0  # how long a sign-in waits for the browser (or the paste) before giving up
@@ -291,6 +291,7 @@ def http_auth(spec: ServerSpec, sign_in: Callable[[int], SignIn], *, store: Toke
     if oauth is None or spec.url is None:
         return None
     store = store or TokenStore(spec.name, spec.url)
+    configured_secret = oauth.client_secret
 
     @dataclasses.dataclass
     class Context(OAuthContext):
@@ -298,6 +299,16 @@ def http_auth(spec: ServerSpec, sign_in: Callable[[int], SignIn], *, store: Toke
             super().update_token_expiry(token)
             if self.token_expiry_time is not None and token.expires_in:
                 self.token_expiry_time -= min(_REFRESH_EARLY, int(token.expires_in) / 5)
+
+        def prepare_token_auth(self, data: dict[str, str], headers: dict[str, str] | None = None,
+                               ) -> tuple[dict[str, str], dict[str, str]]:
+            info = self.client_info
+            if info is not None and configured_secret and info.client_secret == configured_secret:
+                # mcp.json's secret goes the way this authorization server takes it (its metadata is known now)
+                method = secret_method(self.oauth_metadata)
+                if info.token_endpoint_auth_method != method:
+                    self.client_info = info.model_copy(update={"token_endpoint_auth_method": method})
+            return super().prepare_token_auth(data, headers)
 
     def restored(base: type) -> type:
         class Provider(base):  # type: ignore[misc, valid-type]
@@ -368,6 +379,24 @@ def http_auth(spec: ServerSpec, sign_in: Callable[[int], SignIn], *, store: Toke
     return restored(OAuthClientProvider)(
         spec.url, metadata, store, redirect_handler=redirect, callback_handler=callback,
         client_metadata_url=oauth.client_metadata_url, registered=registered)
+
+
+def secret_method(metadata: Any) -> Literal["client_secret_post", "client_secret_basic"]:
+    """How a configured client secret goes to the token endpoint: in the form (``client_secret_post``) when the
+    authorization server lists it, else HTTP Basic, which is also RFC 8414's default when it lists none.
+
+    >>> from mcp.shared.auth import OAuthMetadata
+    >>> as_meta = dict(issuer="https://as.example", authorization_endpoint="https://as.example/authorize",
+    ...                token_endpoint="https://as.example/token")
+    >>> secret_method(OAuthMetadata(**as_meta, token_endpoint_auth_methods_supported=["client_secret_basic"]))
+    'client_secret_basic'
+    >>> secret_method(OAuthMetadata(**as_meta)), secret_method(None)
+    ('client_secret_basic', 'client_secret_post')
+    """
+    if metadata is None:  # not discovered (the 2025-03-26 fallback endpoints): keep to the form
+        return "client_secret_post"
+    supported = metadata.token_endpoint_auth_methods_supported or ["client_secret_basic"]
+    return "client_secret_post" if "client_secret_post" in supported else "client_secret_basic"
 
 
 def person_sign_in(server: str, port: int, mode: SignInMode, person: Callable[[], Asker | None]) -> SignIn:

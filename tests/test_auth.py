@@ -18,7 +18,7 @@ import httpx2
 import pytest
 
 from realservers import SERVERS, free_port, running
-from mcp_kernel.auth import Redirect, TokenStore, code_from_redirect
+from mcp_kernel.auth import Redirect, TokenStore, code_from_redirect, secret_method
 from mcp_kernel.config import ServerConfig
 from mcp_kernel.elicitation import Asker, attached
 from mcp_kernel.errors import AuthRequired, UsageError
@@ -250,6 +250,22 @@ def test_code_from_redirect_reads_code_state_and_errors() -> None:
         code_from_redirect("http://127.0.0.1:1/callback")
     with pytest.raises(AuthRequired, match="denied by policy"):
         code_from_redirect("http://127.0.0.1:1/callback?error=access_denied&error_description=denied+by+policy")
+
+
+def test_a_configured_secret_goes_the_way_the_authorization_server_lists() -> None:
+    """mcp.json's client secret is sent in the form where the server takes that, else by HTTP Basic (RFC 8414's
+    default); the conformance suite's pre-registration and client-credentials servers take only Basic."""
+    from mcp.shared.auth import OAuthMetadata
+
+    def listing(*methods: str) -> OAuthMetadata:
+        return OAuthMetadata(issuer="https://as.example", authorization_endpoint="https://as.example/authorize",
+                             token_endpoint="https://as.example/token",
+                             token_endpoint_auth_methods_supported=list(methods) or None)
+
+    assert secret_method(listing("client_secret_basic")) == "client_secret_basic"
+    assert secret_method(listing()) == "client_secret_basic"
+    assert secret_method(listing("client_secret_post", "client_secret_basic")) == "client_secret_post"
+    assert secret_method(None) == "client_secret_post"
 
 
 def test_tokens_saved_for_another_url_are_not_handed_out(tmp_path: Path) -> None:
