@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -23,7 +24,6 @@ import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -54,8 +54,8 @@ def _ensure_peers_env() -> None:
 if __name__ == "__main__":
     _ensure_peers_env()
 
-from mcp import ClientSession, StdioServerParameters  # noqa: E402
-from mcp.client.stdio import stdio_client  # noqa: E402
+from mcp import ClientSession  # noqa: E402
+from measure import demo_sdk, interleaved  # noqa: E402
 
 from mcp_kernel.sandbox import SandboxPolicy  # noqa: E402
 from mcp_kernel.session import Session  # noqa: E402
@@ -126,12 +126,9 @@ class Parties:
         return took
 
     async def interleaved(self, n: int, rounds: int) -> dict[str, float]:
-        """Median ms of ``rounds`` runs of n calls each, the three taking turns so load hits all alike."""
-        times: dict[str, list[float]] = {"direct": [], "ours": [], "peer": []}
-        for _ in range(rounds):
-            for name in times:
-                times[name].append(await getattr(self, name)(n))
-        return {name: statistics.median(v) * 1000 for name, v in times.items()}
+        """Median ms of ``rounds`` runs of n calls each, the three taking turns."""
+        return await interleaved({name: functools.partial(getattr(self, name), n)
+                                  for name in ("direct", "ours", "peer")}, rounds)
 
 
 OURS_FIRST = """
@@ -219,13 +216,10 @@ async def run(args: argparse.Namespace) -> None:
           f"mcp {_version('mcp')}; mcp-kernel {_version('mcp-kernel')}\n")
     ours_first = first_run(OURS_FIRST)
     peer_first = first_run(PEER_FIRST)
-    params = StdioServerParameters(command=sys.executable, args=["-m", "mcp_kernel.demo"])
     backend = fastmcp.Client(StdioTransport(command=sys.executable, args=["-m", "mcp_kernel.demo"]))
-    with tempfile.TemporaryFile("w+") as errlog, Session() as session:
+    with Session() as session:
         session.generate("demo")
-        async with (stdio_client(params, errlog=errlog) as (read, write), ClientSession(read, write) as sdk,
-                    backend):
-            await sdk.initialize()
+        async with demo_sdk() as sdk, backend:
             # A connected client is reused by the proxy (one demo server, as for the others); FastMCP warns
             # that this mixes request contexts, which one benchmark client does not mind.
             logging.getLogger("fastmcp").setLevel(logging.ERROR)
