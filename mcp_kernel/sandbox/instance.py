@@ -83,7 +83,8 @@ def _string_func_callbacks() -> tuple[Any, Any]:
             value = _STRING_FUNCS[data](*texts)
             if not nresults:
                 return 0
-            out = value.encode()  # type: ignore[union-attr]
+            # A lone surrogate (from a server's text, say) becomes its escape, never a trap.
+            out = value.encode("utf-8", "backslashreplace")  # type: ignore[union-attr]
             result = results[0]
             result.kind = string_kind
             new_vec(byref(result.of.string), len(out))
