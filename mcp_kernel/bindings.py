@@ -37,8 +37,9 @@ class Bindings:
 
     def generate(self, server: str, *, languages: tuple[str, ...] = ("python",), out: str | None = None,
                  refresh: bool = False) -> GenerateReport:
-        """Generate bindings, manifest and skill for ``server`` into the VFS (and into ``out`` if given)."""
-        from .codegen import generate, server_id
+        """Generate bindings, manifest, skill and resource index for ``server`` into the VFS (and into ``out``
+        if given)."""
+        from .codegen import generate, resource_index, server_id
 
         started = time.perf_counter()
         registry = self.servers.registry
@@ -46,6 +47,10 @@ class Bindings:
             self.servers.introspect(server, refresh=refresh)
         info, tools = registry.info(server), registry.tools(server)
         files = generate(info, tools, server_name=server, languages=languages)
+        try:
+            files.update(resource_index(server, self.servers.resources(server)))
+        except MCPKernelError:
+            pass  # the tools are usable without the index; `%mcp resources` shows the server's error
         sid = server_id(server)
         with self._lock:
             self.vfs.remove_prefix(f"servers/{sid}")
@@ -71,6 +76,7 @@ class Bindings:
         for server in servers:
             if server not in self.servers.pool:
                 continue
+            self.servers.ensure(server)  # a tool list past its ttlMs is listed again (a difference is a change)
             changes = self.servers.pool.get(server).list_changes
             if changes != self._seen_changes.get(server, 0):
                 self._seen_changes[server] = changes

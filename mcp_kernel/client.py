@@ -14,6 +14,7 @@ server again on the next call after it crashed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import datetime as _dt
 import os
@@ -24,11 +25,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from . import runtime
 from .config import log_dir
 from .errors import (
+    CapabilityNotOffered,
     PromptArgumentMissing,
     PromptNotFound,
     ResourceNotFound,
@@ -41,6 +43,7 @@ from .errors import (
 )
 from .models import (
     CallResult,
+    Completion,
     PromptArgumentInfo,
     PromptInfo,
     PromptList,
@@ -243,6 +246,10 @@ class Connection:
         # What roots/list answers. Empty by default on purpose: a server such as server-filesystem replaces
         # the directories it was started with by any non-empty roots a client sends.
         self.roots: list[Path] = []
+        self._tools_expire: float | None = None  # when the tool list's ttlMs passes (None: no expiry)
+        self._watchers: dict[str, list[Callable[[str], None]]] = {}  # resource URI -> who wants its updates
+        self._watches: dict[str, asyncio.Task[None]] = {}  # resource URI -> the task following it
+        self._subscribed: set[str] = set()  # URIs followed by resources/subscribe (older servers)
 
     # ---- state -------------------------------------------------------------------------------
     @property
@@ -436,22 +443,38 @@ class Connection:
             self._errlog.close()
 
     async def alist_tools(self, *, refresh: bool = False) -> list[ToolInfo]:
-        """Every tool the server publishes, following ``next_cursor`` to the last page."""
-        if self._tools is not None and not refresh and self.connected:
+        """Every tool the server publishes, following ``next_cursor`` to the last page.
+
+        Kept until the server says its tools changed, or until the ``ttlMs`` it gave with the list passes
+        (a list found different then counts as a change, so bindings are regenerated).
+        """
+        if self._tools is not None and not refresh and self.connected and not self.tools_expired:
             return self._tools
         await self.aconnect()
         tools: list[ToolInfo] = []
         cursor: str | None = None
+        ttl_ms: int | None = None
         for _ in range(_MAX_PAGES):
-            page = await self._request(lambda s, c=cursor: s.list_tools(cursor=c), "tools/list", self.timeout)
+            page = await self._request(lambda s, c=cursor: s.list_tools(cursor=c, cache_mode="refresh"),
+                                       "tools/list", self.timeout)
             tools.extend(_tool_info(t) for t in page.tools)
+            ttl_ms = page.ttl_ms if ttl_ms is None else min(ttl_ms, page.ttl_ms or ttl_ms)
             cursor = page.next_cursor
             if not cursor:
                 break
         else:
             raise ServerError(f"Server {self.spec.name!r} returned more than {_MAX_PAGES} pages of tools.")
+        if self.tools_expired and self._tools is not None and self._tools != tools:
+            self.list_changes += 1
+        # A positive ttlMs bounds how long the list is trusted; 0 or none: until the server says it changed.
+        self._tools_expire = time.monotonic() + ttl_ms / 1000 if ttl_ms else None
         self._tools = tools
         return tools
+
+    @property
+    def tools_expired(self) -> bool:
+        """Whether the ``ttlMs`` the server gave with its tool list has passed."""
+        return self._tools_expire is not None and time.monotonic() >= self._tools_expire
 
     async def acall_tool(
         self,
@@ -549,6 +572,76 @@ class Connection:
         return ResourceRead(server=self.spec.name, uri=uri, contents=[_resource_content(c) for c in result.contents],
                             duration_ms=(time.perf_counter() - started) * 1000)
 
+    async def awatch(self, uri: str, on_update: Callable[[str], None]) -> Callable[[], None]:
+        """Call ``on_update(uri)`` (on the loop thread; keep it short) each time the server says the resource
+        at ``uri`` changed; the returned function stops watching. 2026-07-28 servers are followed with
+        ``subscriptions/listen``, older ones with ``resources/subscribe`` and their update notifications."""
+        await self.aconnect()
+        resources = (self.info.capabilities.get("resources") if self.info else None) or {}
+        if not resources.get("subscribe"):
+            raise CapabilityNotOffered(f"Server {self.spec.name!r} does not offer resource subscriptions (no "
+                                       "`resources.subscribe` capability); read the resource again instead.",
+                                       server=self.spec.name)
+        watchers = self._watchers.setdefault(uri, [])
+        watchers.append(on_update)
+        if len(watchers) == 1:
+            self._watches[uri] = asyncio.ensure_future(self._follow(uri))
+        loop = asyncio.get_running_loop()
+
+        def stop() -> None:
+            loop.call_soon_threadsafe(self._unwatch, uri, on_update)
+
+        return stop
+
+    def _unwatch(self, uri: str, on_update: Callable[[str], None]) -> None:
+        watchers = self._watchers.get(uri, [])
+        if on_update in watchers:
+            watchers.remove(on_update)
+        if not watchers:
+            self._watchers.pop(uri, None)
+            task = self._watches.pop(uri, None)
+            if task is not None:
+                task.cancel()
+
+    async def _follow(self, uri: str) -> None:
+        from mcp.client.subscriptions import ListenNotSupportedError, ResourceUpdated
+
+        client = self._session
+        if client is None:
+            return
+        try:
+            async with client.listen(resource_subscriptions=[uri]) as subscription:
+                async for event in subscription:
+                    if isinstance(event, ResourceUpdated):
+                        self._resource_updated(event.uri)
+        except ListenNotSupportedError:
+            import warnings
+
+            from mcp.shared.exceptions import MCPDeprecationWarning
+
+            # Deprecated at 2026-07-28, and the way to follow a resource of a server that speaks an older one.
+            warnings.filterwarnings("ignore", "resources/(un)?subscribe is removed", MCPDeprecationWarning)
+            try:
+                self._subscribed.add(uri)
+                await client.subscribe_resource(uri)  # updates arrive as notifications (see _on_message)
+                await asyncio.Event().wait()
+            finally:
+                self._subscribed.discard(uri)
+                if self._session is client:
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(client.unsubscribe_resource(uri), 5)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the stream ended or failed: say so in the server's log
+            self._note(f"stopped following {uri}: {type(exc).__name__}: {exc}")
+
+    def _resource_updated(self, uri: str) -> None:
+        for on_update in list(self._watchers.get(uri, [])):
+            try:
+                on_update(uri)
+            except Exception as exc:  # noqa: BLE001 - a watcher's bug must not stop the connection
+                self._note(f"a watcher of {uri} failed: {type(exc).__name__}: {exc}")
+
     async def alist_prompts(self) -> PromptList:
         """Every prompt the server publishes (empty when it has none)."""
         await self.aconnect()
@@ -577,6 +670,25 @@ class Connection:
         return PromptView(server=self.spec.name, prompt=name, arguments=arguments,
                           description=result.description or prompt.description,
                           messages=[_prompt_message(m) for m in result.messages])
+
+    async def acomplete(self, ref: Literal["prompt", "resource"], name: str, argument: str, value: str = "",
+                        context: dict[str, str] | None = None) -> Completion:
+        """Values the server suggests for ``argument`` of prompt (or resource template) ``name``, given what
+        was typed so far (``value``) and the arguments already chosen (``context``)."""
+        from mcp.types import PromptReference, ResourceTemplateReference
+
+        await self.aconnect()
+        if not self._offers("completions"):
+            raise CapabilityNotOffered(f"Server {self.spec.name!r} does not suggest argument values (it declares no "
+                                       "`completions` capability); type the value in full.", server=self.spec.name)
+        target: Any = (PromptReference(type="ref/prompt", name=name) if ref == "prompt"
+                       else ResourceTemplateReference(type="ref/resource", uri=name))
+        result = await self._request(
+            lambda s: s.complete(target, {"name": argument, "value": value}, context or None),
+            f"completion/complete for {argument!r} of {name!r}", self.timeout)
+        found = result.completion
+        return Completion(server=self.spec.name, ref=ref, name=name, argument=argument, value=value,
+                          values=list(found.values), total=found.total, has_more=bool(found.has_more))
 
     # ---- what a server asks of the client -------------------------------------------------------
     async def _on_elicit(self, context: Any, params: Any) -> Any:
@@ -671,6 +783,11 @@ class Connection:
         method = getattr(message, "method", None) or getattr(getattr(message, "root", None), "method", None)
         if isinstance(method, str) and method.endswith("/list_changed"):
             self._lists_changed()
+            return
+        if method == "notifications/resources/updated":  # older servers; listen streams bring their own
+            params = getattr(message, "params", None) or getattr(getattr(message, "root", None), "params", None)
+            if params is not None and str(params.uri) in self._subscribed:
+                self._resource_updated(str(params.uri))
             return
         if isinstance(message, Exception) and _looks_like_reply(message):
             text = _describe(message).splitlines()[0][:300]
@@ -803,6 +920,16 @@ class Connection:
     def get_prompt(self, name: str, arguments: dict[str, str] | None = None) -> PromptView:
         """One prompt filled in; see :meth:`aget_prompt`."""
         return _run(self.aget_prompt(name, arguments), self.connect_timeout + 2 * self.timeout + _GRACE, self.spec.name)
+
+    def watch(self, uri: str, on_update: Callable[[str], None]) -> Callable[[], None]:
+        """Follow updates of one resource; see :meth:`awatch`."""
+        return _run(self.awatch(uri, on_update), self.connect_timeout + _GRACE, self.spec.name)
+
+    def complete(self, ref: Literal["prompt", "resource"], name: str, argument: str, value: str = "",
+                 context: dict[str, str] | None = None) -> Completion:
+        """Suggested values for one argument; see :meth:`acomplete`."""
+        return _run(self.acomplete(ref, name, argument, value, context),
+                    self.connect_timeout + self.timeout + _GRACE, self.spec.name)
 
     def close(self) -> None:
         """Stop the server; safe to call twice."""
@@ -975,9 +1102,11 @@ class ConnectionPool:
         timeout: float = DEFAULT_TIMEOUT,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         logs: Path | None = None,
+        roots: Iterable[str | Path] = (),
     ) -> None:
         self.timeout = timeout
         self.connect_timeout = connect_timeout
+        self.roots = [Path(r).expanduser() for r in roots]  # what roots/list answers, for every connection
         self._logs = logs
         self._lock = threading.Lock()
         self._connections: dict[str, Connection] = {}
@@ -996,6 +1125,7 @@ class ConnectionPool:
                     server=spec.name,
                 )
             conn = Connection(spec, timeout=self.timeout, connect_timeout=self.connect_timeout, logs=self._logs)
+            conn.roots = list(self.roots)
             self._connections[spec.name] = conn
         if old is not None:
             old.close()

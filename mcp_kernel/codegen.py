@@ -8,16 +8,19 @@ For one server this produces, as ``{vfs path: text}``::
     servers/<server_id>/_call.py             call(): the one helper every binding's body calls
     servers/<server_id>/__init__.pyi         the index: one line per tool (typed signature, first sentence)
     servers/<server_id>/<tool>.py            one typed, keyword-only function per tool; its body is one call
-    servers/<server_id>/_types.py            result and nested argument types, declared once per server
+    servers/<server_id>/_types.py            result and nested argument types, declared once per server, and
+                                             call(): what every binding star-imports
     servers/<server_id>/<tool>.ts            TypeScript binding (with languages=("python", "typescript"))
     runtime.d.ts                             declares callTool() for the TypeScript bindings
     servers/<server_id>/manifest.json        server info, every tool's full schemas and their blake3 hash
+    servers/<server_id>/RESOURCES.md         one line per resource and template (by :func:`resource_index`)
     skills/<server_id>/SKILL.md              a Claude Code skill for the server
 
 A binding is what a model reads before it calls a tool, so it carries the interface and nothing else: the
-signature, the first sentences of the description, the ``Args`` that say more than their name, and one line
-of body, ``return call(server, tool, locals())``. Types shared by several tools (a result shape, an enum)
-are declared once in ``_types.py``; the complete schemas stay in the manifest.
+signature, the first sentences of the description, the ``Args`` that say more than their name, one import
+line (``from ._types import *``) and one line of body, ``return call(server, tool, locals())``. Types
+shared by several tools (a result shape, an enum) are declared once in ``_types.py``; the complete schemas
+stay in the manifest.
 
 Every binding reaches one host entry point, ``_mcp_runtime.call_tool(server, tool, params)``: the sandbox
 guest provides that module, and on the host :func:`host_runtime` does. Schema text is untrusted: it only
@@ -47,7 +50,6 @@ import marshal
 import math
 import re
 import sys
-import textwrap
 import threading
 import types
 import unicodedata
@@ -59,11 +61,11 @@ import blake3
 import jinja2
 
 from .errors import CodegenError, ToolCallError
-from .models import ServerInfo, ToolInfo
+from .models import ResourceList, ServerInfo, ToolInfo
 from .registry import summary_line
 
 __all__ = ["GENERATOR_VERSION", "generate", "python_identifier", "server_id", "host_runtime", "schema_hash",
-           "binding_paths", "index_lines", "clear_cache", "LANGUAGES", "SHARED_PATHS"]
+           "binding_paths", "index_lines", "resource_index", "clear_cache", "LANGUAGES", "SHARED_PATHS"]
 
 GENERATOR_VERSION = "2"
 SHARED_PATHS = ("servers/__init__.py",)  # written by every server's generation, identical
@@ -173,13 +175,19 @@ def _md(text: str) -> str:
     return text.replace("\0", "").replace("<", "&lt;").replace("```", "'''").strip()
 
 
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+# Encoders made once: json.dumps with any non-default option builds a new encoder on every call.
+_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+_sorted_json = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
 
 
 def schema_hash(tool: ToolInfo) -> str:
     """blake3 of a tool's canonical input and output schemas: changes when the contract changes."""
-    return blake3.blake3(_canonical([tool.input_schema, tool.output_schema]).encode()).hexdigest()
+    return _hash(_canonical(tool.input_schema), _canonical(tool.output_schema))
+
+
+def _hash(input_json: str, output_json: str) -> str:
+    """:func:`schema_hash` from the two schemas already in canonical form (``_canonical([a, b])``)."""
+    return blake3.blake3(f"[{input_json},{output_json}]".encode()).hexdigest()
 
 
 # ---- the words a binding keeps ------------------------------------------------------------------------------
@@ -218,18 +226,33 @@ def _words(text: str) -> set[str]:
 
 
 def _lines(text: str, width: int) -> list[str]:
-    """``text`` (one line) broken at spaces into lines of about ``width`` characters."""
+    """``text`` (one line, single-spaced) broken at spaces into lines of at most ``width`` characters (at
+    least 40; a longer word stands alone): what ``textwrap.wrap(text, width, break_long_words=False,
+    break_on_hyphens=False)`` gives for such text, at a quarter of its cost.
+
+    >>> _lines("aaa bbb ccc", 7)
+    ['aaa bbb ccc']
+    """
     if len(text) <= width:
         return [text]
-    return textwrap.wrap(text, max(width, 40), break_long_words=False, break_on_hyphens=False) or [text]
+    width = max(width, 40)
+    words = text.split(" ")
+    lines, line = [], words[0]
+    for word in words[1:]:
+        if len(line) + 1 + len(word) <= width:
+            line += " " + word
+        else:
+            lines.append(line)
+            line = word
+    lines.append(line)
+    return lines
 
 
-def _informative(description: str, key: str, known: set[str]) -> bool:
-    """Whether a parameter's description says anything that its name, the tool's other parameters and its
-    first sentences (``known`` words) do not: ``path: The path.`` does not, nor ``region: Only orders from
+def _informative(description: str, known: set[str]) -> bool:
+    """Whether a parameter's description says anything that the tool's parameter names and its first
+    sentences (``known`` words) do not: ``path: The path.`` does not, nor ``region: Only orders from
     this region.`` on a tool that queries orders."""
-    named = _words(key)
-    return any(w not in named and w not in known and w not in _FILLER for w in _WORD.findall(description.lower()))
+    return any(w not in known and w not in _FILLER for w in _WORD.findall(description.lower()))
 
 
 # ---- schemas -> types -------------------------------------------------------------------------------------
@@ -264,6 +287,7 @@ class _Interned:
         self.structs: list[_Struct] = []
         self.plans: dict[bytes, _Plan] = {}
         self.converted: dict[tuple[bytes, str], tuple[str, tuple[_Use, ...]]] = {}
+        self.annotations: dict[tuple[Any, ...], str] = {}  # annotations -> their JSON (tools share a few sets)
         self.servers: dict[tuple[Any, ...], tuple[list[_Plan], dict[str, str]]] = {}
         self.lock = threading.Lock()
 
@@ -521,7 +545,7 @@ def _plan(table: _Interned, tool: ToolInfo, func: str) -> _Plan:
         params.append(_Param(str(key), ident, ptype, is_required, default))
         described = prop.get("description") or prop.get("title") or ""
         described = " ".join(described.split()) if isinstance(described, str) else ""
-        if described and _informative(described, str(key), known):
+        if described and _informative(described, known):
             args_doc.append(f"        {ident}: " + "\n            ".join(_doc(line) for line in _lines(
                 _clip(described), _DOC_WIDTH - len(ident) - 10)) + "\n")
     returns = "Any"
@@ -537,12 +561,18 @@ def _plan(table: _Interned, tool: ToolInfo, func: str) -> _Plan:
     if renames or keep:
         call_extra = f", {renames!r}" if renames else ", None"
         call_extra += f", {keep!r}" if keep else ""
-    # The manifest line is json.dumps(entry, sort_keys=True) with "files" (which depends on the server's id)
-    # spliced in between "description" and "input_schema", where sorting puts it.
-    before = json.dumps({"annotations": tool.annotations.model_dump(mode="json", exclude_none=True),
-                         "description": tool.description}, sort_keys=True, ensure_ascii=False)[:-1]
-    after = json.dumps({"input_schema": tool.input_schema, "name": tool.name, "output_schema": tool.output_schema,
-                        "schema_hash": schema_hash(tool), "title": tool.title}, sort_keys=True, ensure_ascii=False)[1:]
+    # The manifest line is the tool's entry with sorted keys and "files" (which depends on the server's id)
+    # spliced in between "description" and "input_schema", where sorting puts it. The schemas are written
+    # in their canonical form, the one serialisation that their hash is also made from.
+    ann = tool.annotations
+    ann_key = (ann.title, ann.read_only, ann.destructive, ann.idempotent, ann.open_world)
+    ann_json = table.annotations.get(ann_key)
+    if ann_json is None:
+        ann_json = table.annotations[ann_key] = _sorted_json(ann.model_dump(mode="json", exclude_none=True))
+    before = f'{{"annotations": {ann_json}, "description": {_sorted_json(tool.description)}'
+    inputs, outputs = _canonical(tool.input_schema), _canonical(tool.output_schema)
+    after = (f'"input_schema": {inputs}, "name": {_sorted_json(tool.name)}, "output_schema": {outputs}, '
+             f'"schema_hash": "{_hash(inputs, outputs)}", "title": {_sorted_json(tool.title)}}}')
     refs = tuple(_dedupe([sid for text in [*(p.type for p in params), returns] for sid in _refs(text)]))
     return _Plan(tool=tool, func=func, params=tuple(params), returns=returns, docstring=docstring,
                  summary=" ".join(summary_line(description).split()) or tool.name, call_extra=call_extra,
@@ -769,23 +799,48 @@ def _declarations(table: _Interned, server: _Server) -> list[_TypeDecl]:
 
 
 # ---- jinja2 -------------------------------------------------------------------------------------------------
+_OPTIONS: dict[str, Any] = {
+    "autoescape": False,  # code, not HTML: every untrusted value goes through an explicit filter below
+    "undefined": jinja2.StrictUndefined,
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+    "keep_trailing_newline": True,
+    "auto_reload": False,
+}
+
+
+class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """Templates compiled once and kept in the user cache directory, so a new process (every CLI command)
+    skips parsing and compiling them; jinja2 compiles a template again when its source changed."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):  # a full or read-only cache: compiled again next time
+            super().dump_bytecode(bucket)
+
+
+def _compiled_templates() -> jinja2.BytecodeCache | None:
+    from .config import cache_dir
+
+    # compiled code depends on the jinja2 version and the options too, which the cache's own keys do not hold
+    tag = blake3.blake3(repr([jinja2.__version__, sorted(_OPTIONS.items())]).encode()).hexdigest()[:12]
+    directory = cache_dir() / f"templates-{tag}"
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return _CompiledTemplates(str(directory))
+
+
+@functools.cache
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("mcp_kernel", "templates"),
-        autoescape=False,  # code, not HTML: every untrusted value goes through an explicit filter below
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        auto_reload=False,
-    )
+    env = jinja2.Environment(loader=jinja2.PackageLoader("mcp_kernel", "templates"),
+                             bytecode_cache=_compiled_templates(), **_OPTIONS)
     env.filters["pystr"] = repr
     env.filters["json"] = lambda value: json.dumps(value, ensure_ascii=False)
     env.filters["md"] = _md
     return env
 
 
-_ENV = _environment()
 _TEMPLATES: dict[str, jinja2.Template] = {}
 _SEPARATOR = "\0"  # between the bindings one render produces; escaped wherever schema text can reach
 
@@ -793,7 +848,7 @@ _SEPARATOR = "\0"  # between the bindings one render produces; escaped wherever 
 def _template(name: str) -> jinja2.Template:
     template = _TEMPLATES.get(name)
     if template is None:
-        template = _TEMPLATES[name] = _ENV.get_template(name)
+        template = _TEMPLATES[name] = _environment().get_template(name)
     return template
 
 
@@ -912,9 +967,10 @@ def _generate(server: ServerInfo, table: _Interned, plans: list[_Plan], server_n
             lines=[_index_line(v) for v in views], typing=", ".join(typing_names),
             types=", ".join(sorted({n for v in views for n in v.types.split(", ") if n})),
             server_name_doc=_doc(server_name))
-        if names.declared:
-            files[f"servers/{sid}/_types.py"] = _template("python/types.py.j2").render(
-                declarations=_declarations(table, names), server_name_doc=_doc(server_name))
+        declarations = _declarations(table, names)
+        files[f"servers/{sid}/_types.py"] = _template("python/types.py.j2").render(
+            declarations=declarations, exports=repr(["Any", "Literal", "call", *(d.name for d in declarations)]),
+            server_name_doc=_doc(server_name))
     if "typescript" in languages:
         ts_views = [_ts_view(p) for p in plans]
         for plan, text in zip(plans, _render_each("typescript/tool.ts.j2", ts_views, server_name=server_name),
@@ -986,6 +1042,38 @@ def _skill(server: ServerInfo, plans: Sequence[_Plan], server_name: str, sid: st
         groups=groups,
         example={"func": example["func"] if example else "tool", "call": call},
     )
+
+
+def resource_index(server_name: str, listing: ResourceList) -> dict[str, str]:
+    """``servers/<id>/RESOURCES.md``: one line per resource and resource template (uri, name, MIME type,
+    first sentence), or nothing for a server that publishes none. Every fact stays in ``%mcp resources``.
+
+    >>> from mcp_kernel.models import ResourceInfo
+    >>> print(resource_index("demo", ResourceList(server="demo", resources=[ResourceInfo(uri="sales://schema",
+    ...     name="schema", mime_type="text/markdown", description="Columns of the sales data. One a line.")]))
+    ...     ["servers/demo/RESOURCES.md"].splitlines()[-1])
+    - `sales://schema` (text/markdown): Columns of the sales data.
+    """
+    entries = [(r.uri, r.name, r.mime_type, r.description or r.title or "") for r in listing.resources]
+    entries += [(t.uri_template, t.name, t.mime_type, t.description or t.title or "") for t in listing.templates]
+    if not entries:
+        return {}
+    lines = []
+    for uri, name, mime, text in entries:
+        line = f"- `{_md_inline(uri).replace('`', '%60')}`"
+        if name and name not in uri:  # a name the uri already says (``.../features.md``) is left out
+            line += f" {_md_inline(name)}"
+        if mime:
+            line += f" ({_md_inline(mime)})"
+        first = _md_inline(summary_line(text))
+        lines.append(f"{line}: {first}" if first else line)
+    text = _template("resources/RESOURCES.md.j2").render(server_name=server_name, lines=lines)
+    return {f"servers/{server_id(server_name)}/RESOURCES.md": text}
+
+
+def _md_inline(text: str) -> str:
+    """Untrusted text on one Markdown line."""
+    return " ".join(_md(text).split())
 
 
 # ---- the host side of _mcp_runtime ---------------------------------------------------------------------------

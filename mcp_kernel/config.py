@@ -30,7 +30,7 @@ from typing import Any
 
 from typing import TYPE_CHECKING
 
-from traitlets import Bool, Dict, Float, Int, Unicode
+from traitlets import Bool, Dict, Float, Int, List, Unicode
 from traitlets.config import Configurable
 
 from .errors import ConfigError, ServerNotFound
@@ -109,6 +109,16 @@ def _expand(value: str, where: str, env: Mapping[str, str]) -> str:
         raise ConfigError(f"{where}: environment variable ${{{var}}} is not set. Set it, or write ${{{var}:-default}}.")
 
     return _VAR.sub(repl, value)
+
+
+def expand_env(value: str, where: str, env: Mapping[str, str] | None = None) -> str:
+    """``${VAR}`` and ``${VAR:-default}`` in ``value`` expanded as Claude Code does; an unset variable is a
+    ``ConfigError`` naming ``where``.
+
+    >>> expand_env("Bearer ${TOKEN:-none}", "demo.headers", {})
+    'Bearer none'
+    """
+    return _expand(value, where, os.environ if env is None else env)
 
 
 def _shown(value: Any) -> str:
@@ -348,6 +358,9 @@ class MCPKernel(Configurable):
                        "closed to make room).").tag(config=True)
     session_idle_timeout = Float(3600.0, help="Seconds after which an idle sandbox session is closed; 0 means "
                                  "never.").tag(config=True)
+    roots = List(Unicode(), help="Directories offered to servers that ask for roots (roots/list); empty by default "
+                 "because some servers (server-filesystem) replace their own directories with any roots sent.").tag(
+        config=True)
     config_file = Unicode("", help="mcp.json to read servers from (default: ./mcp.json, then the user dir).").tag(
         config=True)
 

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from .models import SandboxSessionList, CallResult, CellTokens, ServerTokens, DebugReport, DemoReport, ExecutionResult, FileView, GenerateReport, Introspection, KernelspecResult, LogExcerpt, PluginInfo, PluginList, PromptList, PromptView, ResourceList, ResourceRead, SearchResults, ServerList, SessionStats, SettingsReport, TokenReport, ToolInfo, ValidationReport
+from .models import SandboxSessionList, CallResult, Completion, CellTokens, ServerTokens, DebugReport, DemoReport, ExecutionResult, FileView, GenerateReport, Introspection, KernelspecResult, LogExcerpt, PluginInfo, PluginList, PromptList, PromptView, ResourceList, ResourceRead, SearchResults, ServerList, SessionStats, SettingsReport, TokenReport, ToolInfo, ValidationReport
 from .sandbox.policy import ZONEINFO_DIR
 from .vfs import TreeNode
 
@@ -607,6 +607,15 @@ def _(obj: PromptList) -> str:
     rows = [[p.name, " ".join(f"{a.name}{'' if a.required else '?'}" for a in p.arguments), _one_line(p.description)]
             for p in obj.prompts]
     return f"{obj.server}: {len(obj.prompts)} prompts (? = optional)\n" + table(["prompt", "arguments", "description"], rows)
+
+
+@renders(Completion)
+def _(obj: Completion) -> str:
+    head = f"{obj.server} {obj.name} {obj.argument}" + (f"={obj.value!r}" if obj.value else "")
+    if not obj.values:
+        return f"{head}: no suggestions"
+    more = " (more: type more of the value)" if obj.has_more else ""
+    return f"{head}: {len(obj.values)} suggestion(s){more}\n" + "\n".join(f"  {v}" for v in obj.values)
 
 
 @renders(PromptView, html="display/prompt.html.j2")

@@ -27,13 +27,25 @@ import contextvars
 import os
 import queue
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Question", "Answer", "Asker", "ask_form", "ask_url", "attached", "current", "terminal_asker",
-           "kernel_asker", "declining"]
+__all__ = [
+    "Answer",
+    "Asker",
+    "Question",
+    "Relay",
+    "ask_form",
+    "ask_url",
+    "attached",
+    "current",
+    "declining",
+    "kernel_asker",
+    "terminal_asker",
+]
 
 Action = Literal["accept", "decline", "cancel"]
 Read = Callable[[str], str]
@@ -298,23 +310,42 @@ class Asker:
             if item is done:
                 self._drain()
                 return future.result()
-            if callable(item):
-                item()
-                continue
-            question, reply = item
-            if reply.cancelled():
-                continue
-            started = time.monotonic()
-            try:
-                answer = self.answer(question)
-            except BaseException:
-                reply.cancel()
-                raise
-            finally:
-                deadline += time.monotonic() - started
-            if not reply.done():
-                reply.set_result(answer)
+            deadline += self._handle(item)
 
+    def serve_pending(self, scope: Any = None) -> None:
+        """Answer what is queued now, without waiting (a sandboxed cell's waiting thread calls it between
+        slices). The time a person spends is held off ``scope`` (a :class:`~mcp_kernel.runtime.Scope`)."""
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            self._handle(item, scope)
+
+    def _handle(self, item: Any, scope: Any = None) -> float:
+        """Run posted work or answer one question; return the seconds a person spent on it."""
+        if callable(item):
+            item()
+            return 0.0
+        question, reply = item
+        if reply.cancelled():
+            return 0.0
+        started = time.monotonic()
+        if scope is not None:
+            scope.asking += 1
+        try:
+            answer = self.answer(question)
+        except BaseException:
+            reply.cancel()
+            raise
+        finally:
+            spent = time.monotonic() - started
+            if scope is not None:
+                scope.asking -= 1
+                scope.hold(spent)
+        if not reply.done():
+            reply.set_result(answer)
+        return spent
 
     def _drain(self) -> None:
         """Run what was posted before the call finished (the last progress update)."""
@@ -325,6 +356,49 @@ class Asker:
                 return
             if callable(item):
                 item()
+
+
+class Relay:
+    """Hands each question on instead of asking here: ``mcp-kernel serve`` passes them to the agent's client.
+
+    ``on_question(question, reply)`` is called on the loop thread; whoever answers sets ``reply`` (a
+    ``concurrent.futures.Future[Answer]``), from any thread. A sandboxed cell's waiting thread calls
+    :meth:`serve_pending` between slices, which keeps the cell's clock still while questions are open.
+
+    >>> seen = []
+    >>> relay = Relay(lambda question, reply: (seen.append(question.message), reply.set_result(Answer("decline"))))
+    >>> import asyncio; asyncio.run(relay.ask_async(Question("library", "Who?")))
+    Answer(action='decline', content=None)
+    """
+
+    def __init__(self, on_question: Callable[[Question, concurrent.futures.Future[Answer]], None]) -> None:
+        self.on_question = on_question
+        self._open: dict[concurrent.futures.Future[Answer], float] = {}
+        self._spent = 0.0  # seconds answered questions were open, not yet held off the cell's clock
+        self._lock = threading.Lock()
+
+    async def ask_async(self, question: Question) -> Answer:
+        import asyncio
+
+        reply: concurrent.futures.Future[Answer] = concurrent.futures.Future()
+        with self._lock:
+            self._open[reply] = time.monotonic()
+        reply.add_done_callback(self._closed)
+        self.on_question(question, reply)
+        return await asyncio.wrap_future(reply)
+
+    def _closed(self, reply: concurrent.futures.Future[Answer]) -> None:
+        with self._lock:
+            self._spent += time.monotonic() - self._open.pop(reply, time.monotonic())
+
+    def serve_pending(self, scope: Any = None) -> None:
+        if scope is None:
+            return
+        with self._lock:
+            spent, self._spent = self._spent, 0.0
+            scope.asking = len(self._open)
+        if spent:
+            scope.hold(spent)
 
 
 _current: contextvars.ContextVar[Asker | None] = contextvars.ContextVar("mcp_kernel_asker", default=None)

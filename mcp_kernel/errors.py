@@ -11,7 +11,8 @@ MCPKernelError                  root: catch this to catch everything we raise on
 │   ├── ServerTimeout           the server did not answer within the timeout
 │   ├── ServerCrashed           the server died while a call was in flight
 │   ├── ResourceNotFound        the server publishes no resource at that URI (and no template matches it)
-│   └── PromptNotFound          the server publishes no prompt of that name
+│   ├── PromptNotFound          the server publishes no prompt of that name
+│   └── CapabilityNotOffered    the server does not offer that (completions, resource subscriptions)
 ├── ToolError                   a problem with one tool
 │   ├── ToolNotFound            the server publishes no tool of that name
 │   └── ToolCallError           the server answered the call with an error result
@@ -50,6 +51,7 @@ __all__ = [
     "ServerCrashed",
     "ResourceNotFound",
     "PromptNotFound",
+    "CapabilityNotOffered",
     "PromptArgumentMissing",
     "ToolError",
     "ToolNotFound",
@@ -134,6 +136,10 @@ class ResourceNotFound(ServerError):
 
 class PromptNotFound(ServerError):
     """The server publishes no prompt of that name."""
+
+
+class CapabilityNotOffered(ServerError):
+    """The server does not offer what was asked (``completions``, ``resources.subscribe``)."""
 
 
 class PromptArgumentMissing(UsageError):

@@ -30,6 +30,9 @@ def load(shell: Any, settings: MCPKernel | None = None) -> Any:
     from .display import register_formatters
 
     register_formatters(shell)  # results display as tables in notebooks; models carry no display code
+    from .magics.completion import matcher
+
+    shell.Completer.custom_matchers.append(matcher(lambda: magics.session))  # Tab on %mcp lines
     _LOADED[id(shell)] = magics
     return magics
 

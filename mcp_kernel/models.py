@@ -737,6 +737,23 @@ class PromptList(_Model):
     prompts: list[PromptInfo] = Field(default_factory=list)
 
 
+class Completion(_Model):
+    """Values a server suggests for one argument of a prompt or resource template (``completion/complete``).
+
+    >>> Completion(server="demo", ref="prompt", name="analyze_region", argument="region", values=["EU"])
+    Completion(server='demo', ref='prompt', name='analyze_region', argument='region', value='', values=['EU'], total=None, has_more=False)
+    """
+
+    server: str
+    ref: Literal["prompt", "resource"]
+    name: str
+    argument: str
+    value: str = ""
+    values: list[str] = Field(default_factory=list)
+    total: int | None = None
+    has_more: bool = False
+
+
 class PromptMessageView(_Model):
     """One turn of a prompt: who speaks and what (text, or a short note for images, audio, resources)."""
 

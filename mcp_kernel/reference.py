@@ -62,7 +62,7 @@ def render_reference() -> str:
         "Runs the cell in the WebAssembly sandbox; output streams as it is printed, the final expression's value",
         "is displayed, and a footer sums up tool calls, time, fuel and the tokens that stayed in the sandbox.",
         "",
-        "    %%mcp_execute [--servers a,b] [--timeout S] [--memory MB] [--fuel N] [--no-cache]",
+        "    %%mcp_execute [--servers a,b] [--timeout S] [--memory MB] [--fuel N] [--no-cache] [--interactive]",
         "",
     ]
     return "\n".join(out)

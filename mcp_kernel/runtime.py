@@ -111,6 +111,8 @@ class Scope:
     def __init__(self, deadline: float | None = None) -> None:
         self.deadline = deadline
         self.reason: str | None = None
+        self.asking = 0  # questions out to a person right now: their time is not held against the calls
+        self.held = 0.0  # seconds people spent answering, added to the deadline and to each call's timeout
         self._futures: set[concurrent.futures.Future[Any]] = set()
         self._lock = threading.Lock()
 
@@ -122,6 +124,13 @@ class Scope:
             futures = list(self._futures)
         for future in futures:
             future.cancel()
+
+    def hold(self, seconds: float) -> None:
+        """Move the deadline (and the timeouts of calls in flight) by the ``seconds`` a person spent answering."""
+        with self._lock:
+            self.held += seconds
+            if self.deadline is not None:
+                self.deadline += seconds
 
     def remaining(self) -> float | None:
         """Seconds left before the deadline (None: no deadline)."""
@@ -143,8 +152,16 @@ class Scope:
                 raise ScopeStopped(self.reason)
             future = submit(coro)
             self._futures.add(future)
+        held = self.held
         try:
-            return future.result(wait)
+            while True:
+                try:
+                    return future.result(wait)
+                except concurrent.futures.TimeoutError:
+                    if not (self.asking or self.held > held):
+                        raise
+                    # A person is (or was) answering the call's question: their time does not count.
+                    wait, held = max(self.held - held, 1.0), self.held
         except concurrent.futures.CancelledError:
             raise ScopeStopped(self.reason or "cancelled") from None
         except concurrent.futures.TimeoutError:

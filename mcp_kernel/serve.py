@@ -13,21 +13,36 @@ too (``mcp-tools://servers/<server>/<tool>.py``).
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import contextlib
 import functools
+import hmac
 import logging
+import secrets
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
-from .errors import Interrupted, MCPKernelError, SandboxError, SessionNotFound, UsageError
+from .elicitation import Answer, Question, Relay
+from .errors import (
+    ConfigError,
+    Interrupted,
+    MCPKernelError,
+    SandboxError,
+    SessionNotFound,
+    UsageError,
+)
 from .models import ExecutionResult
 from .session import Session
 
-__all__ = ["build_server", "serve", "CodeMode"]
+__all__ = ["CodeMode", "build_server", "serve"]
 
 log = logging.getLogger(__name__)
 
@@ -37,18 +52,50 @@ as typed functions. Filter and aggregate inside the code; only what it prints or
 Pass the returned session handle to execute again to keep variables and files."""
 
 MAX_TEXT_CHARS = 20_000
+ANSWER_TIMEOUT_S = 600.0  # how long a run waits for the agent to answer its servers' questions
+
+
+class Run:
+    """One ``execute`` on a worker thread: its sandbox handle, and events for the request waiting on it on the
+    server's loop — ``("question", question, reply)`` when a server asks, then ``("done", outcome)`` or
+    ``("failed", exc)``."""
+
+    def __init__(self, caller: str | None, loop: asyncio.AbstractEventLoop) -> None:
+        self.id = secrets.token_urlsafe(24)
+        self.handle: str | None = None  # known once the session is open
+        self.caller = caller
+        self.loop = loop
+        self.events: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
+        self.pending: dict[str, tuple[Question, concurrent.futures.Future[Answer]]] = {}
+        self.expiry: threading.Timer | None = None
+        self.report: Any = None  # progress(server, tool, value, total, message) of the request waiting now
+
+    def put(self, *event: Any) -> None:
+        """Hand an event to the loop (from any thread)."""
+        self.loop.call_soon_threadsafe(self.events.put_nowait, event)
+
+    def ask(self, question: Question, reply: concurrent.futures.Future[Answer]) -> None:
+        self.put("question", question, reply)
+
+    def progress(self, server: str, tool: str, value: float, total: float | None, message: str | None) -> None:
+        if self.report is not None:
+            self.report(server, tool, value, total, message)
 
 
 class CodeMode:
     """The work behind the three tools, over one core :class:`~mcp_kernel.session.Session` (thread-safe)."""
 
     def __init__(self, session: Session, *, servers: Sequence[str] | None = None, tokenize_pii: bool = False,
-                 max_text_chars: int = MAX_TEXT_CHARS) -> None:
+                 max_text_chars: int = MAX_TEXT_CHARS, answer_timeout: float = ANSWER_TIMEOUT_S) -> None:
         self.session = session
         self.servers = list(servers) if servers else session.server_names()
         self.tokenize_pii = tokenize_pii
         self.max_text_chars = max_text_chars
+        self.answer_timeout = answer_timeout
         self.failed: dict[str, str] = {}
+        self._waiting: dict[str, Run] = {}  # runs waiting for the agent's answers, by request state
+        self._workers = concurrent.futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="mcp-kernel-execute")
+        self._lock = threading.Lock()
 
     def prepare(self) -> None:
         """Introspect and generate every server once; a server that fails is reported, the rest served."""
@@ -101,21 +148,27 @@ class CodeMode:
             lines += [f"  (unavailable: {name}: {why})" for name, why in self.failed.items()]
         return "\n".join(lines)
 
-    def execute(self, code: str, handle: str | None, timeout: float | None,
-                progress: Any = None) -> tuple[str, dict[str, Any], bool]:
-        """Run ``code``; return (text for the model, structured content, is_error).
-
-        ``progress(server, tool, value, total, message)`` receives the progress the code's tool calls report.
-        """
+    def open(self, handle: str | None, caller: str | None = None) -> str:
+        """``handle`` checked (a forged or expired one, or one another ``caller`` opened, is refused here and
+        never opened), or a new session's, bound to ``caller`` (who HTTP auth says is calling, if anyone)."""
         sandboxes = self.session.sandboxes
         if handle:
-            sandboxes.get(handle)  # a forged or expired handle is refused here, never opened
-        else:
-            handle = sandboxes.open()
+            sandboxes.get(handle, owner=caller)
+            return handle
+        return sandboxes.open(owner=caller)
+
+    def execute(self, code: str, handle: str | None, timeout: float | None,
+                progress: Any = None, asker: Any = None, caller: str | None = None) -> tuple[str, dict[str, Any], bool]:
+        """Run ``code``; return (text for the model, structured content, is_error).
+
+        ``progress(server, tool, value, total, message)`` receives the progress the code's tool calls report;
+        ``asker`` answers the questions their servers ask (default: declined).
+        """
+        handle = self.open(handle, caller)
         policy = self.session.policy(self.live, timeout=timeout, tokenize_pii=self.tokenize_pii)
         try:
             result = self.session.execute(code, policy, sandbox=handle, open_missing=False,
-                                          on_tool_progress=progress)
+                                          on_tool_progress=progress, asker=asker)
         except (SandboxError, Interrupted) as exc:
             partial = exc.result if isinstance(exc.result, ExecutionResult) else None
             text = self._text(partial) if partial is not None else ""
@@ -126,6 +179,79 @@ class CodeMode:
             text = (text + "\n" if text else "") + (result.error.traceback or
                                                     f"{result.error.type}: {result.error.message}")
         return text, self._structured(handle, result), result.error is not None
+
+    # ---- runs that wait for the agent's answers (input_required) ----------------------------------------
+    def start(self, code: str, handle: str | None, timeout: float | None, caller: str | None = None) -> Run:
+        """Start ``code`` on a worker thread (called on the server's loop); the session it runs in, its servers'
+        questions and its outcome arrive as ``run`` events."""
+        run = Run(caller, asyncio.get_running_loop())
+
+        def work() -> None:
+            try:
+                run.handle = self.open(handle, caller)
+                run.put("done", self.execute(code, run.handle, timeout, run.progress, Relay(run.ask), caller))
+            except BaseException as exc:  # noqa: BLE001 - handed to the request that waits for it
+                run.put("failed", exc)
+
+        self._workers.submit(work)
+        return run
+
+    def park(self, run: Run, questions: list[tuple[Question, concurrent.futures.Future[Answer]]]) -> Any:
+        """Keep ``run`` waiting for the answers to ``questions``; the ``input_required`` result asking for them."""
+        from mcp.types import (
+            ElicitRequest,
+            ElicitRequestFormParams,
+            ElicitRequestURLParams,
+            InputRequiredResult,
+        )
+
+        run.pending = {f"q{i}": pair for i, pair in enumerate(questions, 1)}
+        requests: dict[str, Any] = {}
+        for key, (question, _) in run.pending.items():
+            params: Any = (ElicitRequestURLParams(message=question.message, url=question.url,
+                                                  elicitation_id=question.elicitation_id or key)
+                           if question.url else
+                           ElicitRequestFormParams(message=question.message, requested_schema=question.schema
+                                                   or {"type": "object", "properties": {}}))
+            requests[key] = ElicitRequest(params=params)
+        with self._lock:
+            self._waiting[run.id] = run
+        run.expiry = threading.Timer(self.answer_timeout, self._expire, args=(run.id,))
+        run.expiry.daemon = True
+        run.expiry.start()
+        return InputRequiredResult(input_requests=requests, request_state=run.id)
+
+    def resume(self, state: str, responses: dict[str, Any], caller: str | None = None) -> Run:
+        """The run waiting under ``state``, given the agent's ``responses`` (unanswered questions: cancelled)."""
+        with self._lock:
+            run = self._waiting.get(state)
+            if run is not None and run.caller == caller:
+                del self._waiting[state]
+            else:
+                run = None
+        if run is None:
+            raise SessionNotFound("These answers belong to no waiting execute: it was answered already, or "
+                                  f"nobody answered within {self.answer_timeout:g} s and it went on without "
+                                  "them. Run the code again.")
+        if run.expiry is not None:
+            run.expiry.cancel()
+        for key, (_, reply) in run.pending.items():
+            response = responses.get(key)
+            action = getattr(response, "action", "cancel")
+            answer = {"accept": Answer("accept", getattr(response, "content", None)),
+                      "decline": Answer("decline")}.get(action, Answer("cancel"))
+            if not reply.done():
+                reply.set_result(answer)
+        run.pending = {}
+        return run
+
+    def _expire(self, state: str) -> None:
+        with self._lock:
+            run = self._waiting.pop(state, None)
+        if run is not None:
+            for _, reply in run.pending.values():
+                if not reply.done():
+                    reply.set_result(Answer("cancel"))
 
     def _text(self, result: ExecutionResult) -> str:
         parts = [p for p in (result.note, result.stdout.rstrip("\n"), result.stderr.rstrip("\n")) if p]
@@ -158,9 +284,51 @@ class CodeMode:
         return f"No MCP server is available ({reasons}). Check the servers in mcp.json."
 
 
+class CallerTokens:
+    """Bearer tokens that name their callers (``{caller: token}``): the SDK's token verifier for ``serve
+    --http --callers FILE``. Each agent gets its own token; sandbox handles are bound to the caller.
+
+    >>> import asyncio
+    >>> asyncio.run(CallerTokens({"alice": "s3cret-a"}).verify_token("s3cret-a")).client_id
+    'alice'
+    """
+
+    def __init__(self, callers: Mapping[str, str]) -> None:
+        self.callers = dict(callers)
+
+    async def verify_token(self, token: str) -> Any:
+        from mcp.server.auth.provider import AccessToken
+
+        for caller, expected in self.callers.items():
+            if hmac.compare_digest(token.encode(), expected.encode()):
+                return AccessToken(token=token, client_id=caller, scopes=[])
+        return None
+
+
+def read_callers(path: str) -> dict[str, str]:
+    """``{caller: token}`` from a JSON file; ``${VAR}`` in a token expands from the environment."""
+    import json
+
+    from .config import expand_env
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"--callers {path}: cannot read a JSON object of caller -> token ({exc}).") from None
+    if not isinstance(data, dict) or not data or not all(isinstance(k, str) and isinstance(v, str) and v
+                                                         for k, v in data.items()):
+        raise ConfigError(f"--callers {path}: give a JSON object mapping each caller's name to its bearer "
+                          'token, e.g. {"claude-desktop": "${DESKTOP_TOKEN}"}.')
+    return {caller: expand_env(token, f"--callers {path}: {caller}") for caller, token in data.items()}
+
+
 def build_server(session: Session, *, servers: Sequence[str] | None = None, tokenize_pii: bool = False,
-                 prepare: bool = True) -> Any:
-    """The MCP server (the SDK's ``MCPServer``) with ``search_tools``, ``read`` and ``execute``."""
+                 prepare: bool = True, callers: Mapping[str, str] | None = None, url: str | None = None) -> Any:
+    """The MCP server (the SDK's ``MCPServer``) with ``search_tools``, ``read`` and ``execute``.
+
+    With ``callers`` (``{name: bearer token}``) and the ``url`` it is reached at, every HTTP request must
+    carry one of the tokens, and each sandbox handle works only for the caller that opened it.
+    """
     import anyio
     from mcp.server.mcpserver import MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
@@ -170,7 +338,16 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
         mode.prepare()
     from . import __version__
 
-    server = MCPServer(name="mcp-kernel", version=__version__, instructions=INSTRUCTIONS)
+    auth: dict[str, Any] = {}
+    if callers:
+        from mcp.server.auth.settings import AuthSettings
+        from pydantic import AnyHttpUrl
+
+        base = (url or "http://127.0.0.1").rstrip("/")
+        auth = {"auth": AuthSettings(issuer_url=AnyHttpUrl(base), resource_server_url=AnyHttpUrl(f"{base}/mcp"),
+                                     validate_token_resource=False),
+                "token_verifier": CallerTokens(callers)}
+    server = MCPServer(name="mcp-kernel", version=__version__, instructions=INSTRUCTIONS, **auth)
     read_only = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True,
                                 open_world_hint=False)
 
@@ -212,8 +389,6 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
         ctx: Context | None = None,
     ) -> CallToolResult:
         """Run Python in a sandbox whose code calls the MCP tools; returns what it printed or returned."""
-        import asyncio
-
         loop = asyncio.get_running_loop()
         steps = [0]
 
@@ -222,24 +397,54 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
             steps[0] += 1
             amount = f"{value:g}/{total:g}" if total else f"{value:g}"
             note = f"{server}.{tool}: {amount}" + (f" - {message}" if message else "")
-            asyncio.run_coroutine_threadsafe(ctx.report_progress(steps[0], None, note), loop)
+            if ctx is not None:
+                asyncio.run_coroutine_threadsafe(ctx.report_progress(steps[0], None, note), loop)
 
-        def run() -> tuple[str, dict[str, Any], bool]:
-            return mode.execute(code, session, timeout, relay)
-
+        caller = _caller()
         try:
-            text, structured, failed = await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
-        except anyio.get_cancelled_exc_class():
-            if session:  # the client gave up: stop the cell and its tool calls, not the session
-                try:
-                    mode.session.sandboxes.get(session).interrupt()
-                except SessionNotFound:
-                    pass
-            raise
+            if ctx is not None and ctx.request_state:  # the agent's answers to the questions of a waiting run
+                run = mode.resume(ctx.request_state, dict(ctx.input_responses or {}), caller)
+            else:
+                run = mode.start(code, session, timeout, caller)
         except MCPKernelError as exc:
             return refuse(exc)
-        return CallToolResult(content=[TextContent(type="text", text=text or "(no output)")],
-                              structured_content=structured, is_error=failed)
+        run.report = relay
+        while True:
+            try:
+                event = await run.events.get()
+            except anyio.get_cancelled_exc_class():
+                # The client gave up: stop the cell and its tool calls, not the session.
+                if run.handle is not None:
+                    with contextlib.suppress(SessionNotFound):
+                        mode.session.sandboxes.get(run.handle, owner=caller).interrupt()
+                raise
+            if event[0] == "failed":
+                if isinstance(event[1], MCPKernelError):
+                    return refuse(event[1])
+                raise event[1]
+            if event[0] == "done":
+                text, structured, failed = event[1]
+                return CallToolResult(content=[TextContent(type="text", text=text or "(no output)")],
+                                      structured_content=structured, is_error=failed)
+            questions = [(event[1], event[2])]
+            while not run.events.empty():  # calls gathered by the code may ask at once: one round for all
+                more = run.events.get_nowait()
+                if more[0] != "question":
+                    run.events.put_nowait(more)
+                    break
+                questions.append((more[1], more[2]))
+            why = _cannot_relay(ctx)
+            if why is not None:
+                for question, reply in questions:
+                    log.warning("declined %s's question %r: %s", question.server, question.message, why)
+                    reply.set_result(Answer("decline"))
+                continue
+            assert ctx is not None
+            if (ctx.protocol_version or "") >= "2026-07-28":
+                run.report = None
+                return mode.park(run, questions)  # the client retries with the answers (input_required)
+            for question, reply in questions:  # an older client: ask it mid-call, as servers then did
+                reply.set_result(await _ask_legacy(ctx, question))
 
     @server.resource("mcp-tools://{+path}", name="mcp-tools", description="the generated tool tree",
                      mime_type="text/plain")
@@ -250,19 +455,60 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
     return server
 
 
+def _caller() -> str | None:
+    """Who HTTP auth says is calling (the bearer token's client), or None without auth (stdio, open HTTP)."""
+    from mcp.server.auth.middleware.auth_context import get_access_token
+
+    token = get_access_token()
+    return None if token is None else token.client_id
+
+
+def _cannot_relay(ctx: Context | None) -> str | None:
+    """Why the agent's client cannot be asked (None: it can)."""
+    if ctx is None:
+        return "no client request to relay it on"
+    caps = ctx.client_capabilities
+    if caps is None or caps.elicitation is None:
+        return "the agent's client did not declare the elicitation capability"
+    return None
+
+
+async def _ask_legacy(ctx: Context, question: Question) -> Answer:
+    """Ask a 2025-era client mid-call with an ``elicitation/create`` request of our own."""
+    session = ctx.request_context.session
+    try:
+        if question.url:
+            result = await session.elicit_url(question.message, question.url, question.elicitation_id or "q",
+                                              related_request_id=ctx.request_id)
+        else:
+            result = await session.elicit_form(question.message, question.schema or {"type": "object",
+                                               "properties": {}}, related_request_id=ctx.request_id)
+    except Exception as exc:  # noqa: BLE001 - the client could not be asked: the server hears a cancel
+        log.warning("could not relay %s's question to the client: %s", question.server, exc)
+        return Answer("cancel")
+    return Answer(result.action, result.content if result.action == "accept" else None)
+
+
 def serve(session: Session, *, servers: Sequence[str] | None = None, http: str | None = None,
-          tokenize_pii: bool = False) -> None:
+          tokenize_pii: bool = False, callers: Mapping[str, str] | None = None) -> None:
     """Run the code-mode server on stdio (default) or streamable HTTP (``http="HOST:PORT"``) until stopped.
 
-    On stdio, stdout is the protocol: everything else (progress, warnings) goes to stderr.
+    On stdio, stdout is the protocol: everything else (progress, warnings) goes to stderr. ``callers``
+    (HTTP only) requires a bearer token per caller; see :func:`build_server`.
     """
+    if callers and http is None:
+        raise UsageError("--callers needs --http: on stdio the one caller is the process that started serve.")
+    host = port = ""
+    if http is not None:
+        host, _, port = http.rpartition(":")
+        if not port.isdigit():
+            raise UsageError(f"--http takes HOST:PORT or PORT, got {http!r}")
+        host = host or "127.0.0.1"
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="mcp-kernel serve: %(message)s")
     session.engine().on_progress = functools.partial(print, file=sys.stderr, flush=True)
-    server = build_server(session, servers=servers, tokenize_pii=tokenize_pii)
+    server = build_server(session, servers=servers, tokenize_pii=tokenize_pii, callers=callers,
+                          url=f"http://{host}:{port}" if http is not None else None)
     if http is None:
         server.run("stdio")
         return
-    host, _, port = http.rpartition(":")
-    if not port.isdigit():
-        raise UsageError(f"--http takes HOST:PORT or PORT, got {http!r}")
-    server.run("streamable-http", host=host or "127.0.0.1", port=int(port))
+    server.run("streamable-http", host=host, port=int(port))

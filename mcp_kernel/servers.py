@@ -7,15 +7,18 @@
 
 from __future__ import annotations
 
+import os
+
 import time
-from collections.abc import Coroutine, Iterable
-from typing import Any
+from collections.abc import Callable, Coroutine, Iterable
+from typing import Any, Literal
 
 from .client import Connection, ConnectionPool
 from .config import MCPKernel, ServerConfig, load_config
 from .errors import MCPKernelError, ServerNotFound
 from .models import (
     CallResult,
+    Completion,
     Introspection,
     PromptList,
     PromptView,
@@ -37,13 +40,17 @@ __all__ = ["Servers"]
 class Servers:
     """Servers from a config plus any added at run time, one pooled connection each, and their tools."""
 
-    def __init__(self, settings: MCPKernel, *, config: ServerConfig | None = None, config_file: str | None = None,
+    def __init__(self, settings: MCPKernel, *, config: ServerConfig | str | os.PathLike[str] | None = None,
+                 config_file: str | None = None,
                  timeout: float | None = None, connect_timeout: float | None = None) -> None:
         self.settings = settings
+        if isinstance(config, (str, os.PathLike)):  # Session("mcp.json") reads that file (on first use)
+            config_file = str(os.fspath(config))
+            config = None
         self._config = config
         self._config_file = config_file or settings.config_file or None
         self.pool = ConnectionPool(timeout=timeout or settings.timeout,
-                                   connect_timeout=connect_timeout or settings.connect_timeout)
+                                   connect_timeout=connect_timeout or settings.connect_timeout, roots=settings.roots)
         self.registry = ToolRegistry()
 
     @property
@@ -106,8 +113,8 @@ class Servers:
                              duration_ms=(time.perf_counter() - started) * 1000)
 
     def ensure(self, name: str) -> None:
-        """Introspect ``name`` unless its tools are known."""
-        if name not in self.registry.servers():
+        """Introspect ``name`` unless its tools are known and still fresh (within the server's ``ttlMs``)."""
+        if name not in self.registry.servers() or (name in self.pool and self.pool.get(name).tools_expired):
             self.introspect(name)
 
     def tools(self, server: str) -> list[ToolInfo]:
@@ -150,6 +157,10 @@ class Servers:
         """The coroutine of one read, to run on the loop thread (the sandbox bridge's way in)."""
         return self.connection(server).aread_resource(uri, timeout=timeout)
 
+    def watch(self, server: str, uri: str, on_update: Callable[[str], None]) -> Callable[[], None]:
+        """Follow updates of one resource of ``server``; returns the function that stops."""
+        return self.connection(server).watch(uri, on_update)
+
     def prompts(self, server: str) -> PromptList:
         """The prompts ``server`` publishes."""
         return self.connection(server).list_prompts()
@@ -157,6 +168,11 @@ class Servers:
     def prompt(self, server: str, name: str, arguments: dict[str, str] | None = None) -> PromptView:
         """One prompt of ``server`` filled in with ``arguments``."""
         return self.connection(server).get_prompt(name, arguments)
+
+    def complete(self, server: str, ref: Literal["prompt", "resource"], name: str, argument: str, value: str = "",
+                 context: dict[str, str] | None = None) -> Completion:
+        """Values ``server`` suggests for ``argument`` of a prompt or resource template."""
+        return self.connection(server).complete(ref, name, argument, value, context)
 
     def validate(self, names: Iterable[str] | None = None) -> ValidationReport:
         """Start each server, do the handshake and list its tools; report what failed and why."""

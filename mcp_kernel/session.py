@@ -14,19 +14,21 @@ demo 8
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from .bindings import Bindings
 from .config import MCPKernel, ServerConfig
 from .errors import Interrupted, SandboxError, ToolNotFound, UsageError
 from .models import (
     CallResult,
+    Completion,
     ExecutionResult,
     FileView,
     GenerateReport,
@@ -51,6 +53,7 @@ from .servers import Servers
 from .vfs import ROOT, TreeNode
 
 if TYPE_CHECKING:
+    from .elicitation import Asker
     from .plugins import PluginStore
     from .sandbox import Bridge, Engine, Sandbox
     from .sandbox.sessions import SandboxSessions
@@ -69,7 +72,7 @@ class Session:
 
     def __init__(
         self,
-        config: ServerConfig | None = None,
+        config: ServerConfig | str | os.PathLike[str] | None = None,
         *,
         settings: MCPKernel | None = None,
         config_file: str | None = None,
@@ -86,6 +89,7 @@ class Session:
         self._engine: Engine | None = None
         self._sandboxes: SandboxSessions | None = None
         self._dirs: Path | None = None
+        self._watches: dict[tuple[str, str], list[Callable[[], None]]] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -164,6 +168,29 @@ class Session:
         """The coroutine of one read, for the sandbox bridge."""
         return self._servers.aread_resource(server, uri, timeout)
 
+    def watch(self, server: str, uri: str, on_update: Callable[[str], None]) -> Callable[[], None]:
+        """Call ``on_update(uri)`` each time ``server`` says the resource at ``uri`` changed (on the loop thread:
+        hand the work to another thread, e.g. to read it again); returns the function that stops.
+
+        >>> stop = session.watch("board", "board://notices", print)     # doctest: +SKIP
+        """
+        stop = self._servers.watch(server, uri, on_update)
+        with self._lock:
+            self._watches.setdefault((server, uri), []).append(stop)
+        return stop
+
+    def watched(self, server: str, uri: str) -> bool:
+        """Whether something in this session follows that resource (see :meth:`watch`)."""
+        return bool(self._watches.get((server, uri)))
+
+    def unwatch(self, server: str, uri: str) -> int:
+        """Stop every watch of that resource made through this session; return how many there were."""
+        with self._lock:
+            stops = self._watches.pop((server, uri), [])
+        for stop in stops:
+            stop()
+        return len(stops)
+
     def prompts(self, server: str) -> PromptList:
         """The prompts ``server`` publishes, with their arguments."""
         return self._servers.prompts(server)
@@ -171,6 +198,12 @@ class Session:
     def prompt(self, server: str, name: str, arguments: dict[str, str] | None = None) -> PromptView:
         """Prompt ``name`` of ``server`` filled in with ``arguments``: a conversation."""
         return self._servers.prompt(server, name, arguments)
+
+    def complete(self, server: str, ref: Literal["prompt", "resource"], name: str, argument: str, value: str = "",
+                 context: dict[str, str] | None = None) -> Completion:
+        """Values ``server`` suggests for ``argument`` of prompt (or resource template) ``name``, starting
+        with ``value``, given the ``context`` arguments already chosen (``completion/complete``)."""
+        return self._servers.complete(server, ref, name, argument, value, context)
 
     def validate(self, names: Iterable[str] | None = None) -> ValidationReport:
         """Start each server, do the handshake and list its tools; report what failed and why."""
@@ -304,12 +337,13 @@ class Session:
                 on_output: Callable[[str, str], None] | None = None,
                 sandbox: str | None = None, open_missing: bool = True,
                 on_tool_progress: Callable[[str, str, float, float | None, str | None], None] | None = None,
-                ) -> ExecutionResult:
+                asker: Asker | None = None) -> ExecutionResult:
         """Run ``code`` in a sandbox session with ``policy`` (default: :meth:`policy`); tools via the bridge.
 
         ``sandbox`` names the session (default: the current one); ``on_output(stream, text)`` receives
         output as it is printed; ``on_tool_progress(server, tool, value, total, message)`` the progress its
-        tool calls report (called on the loop thread).
+        tool calls report (called on the loop thread); ``asker`` answers the questions servers ask during
+        the code's tool calls (default: none, they are declined), on the calling thread.
         """
         from .tokens import sandbox_savings
 
@@ -324,13 +358,14 @@ class Session:
         bridge = cast("Bridge", box.host)
         bridge.apply(policy)
         bridge.on_progress = on_tool_progress  # progress of this cell's tool calls (server, tool, value, total, note)
+        bridge.asker = asker
         bridge.take_records()
         pii = self._pii(bridge) if policy.tokenize_pii else None
         if pii is not None and on_output is not None:
             show = on_output
             on_output = lambda stream, text: show(stream, pii.tokenize(text)[0])  # noqa: E731
         try:
-            result = box.execute(code, policy, on_output=on_output, reload=sorted(fresh))
+            result = box.execute(code, policy, on_output=on_output, reload=sorted(fresh), asker=asker)
         except (SandboxError, Interrupted) as exc:
             records = bridge.take_records()
             if isinstance(exc.result, ExecutionResult):

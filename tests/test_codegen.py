@@ -6,6 +6,7 @@ import ast
 import importlib
 import inspect
 import json
+import os
 import re
 import subprocess
 import sys
@@ -17,9 +18,10 @@ import pytest
 from realservers import node_bin
 
 from mcp_kernel.codegen import (binding_paths, clear_cache, generate, host_runtime, index_lines, python_identifier,
-                                schema_hash, server_id)
+                                resource_index, schema_hash, server_id)
 from mcp_kernel.errors import CodegenError
-from mcp_kernel.models import ServerInfo, ServerSpec, ToolAnnotations, ToolInfo
+from mcp_kernel.models import (ResourceInfo, ResourceList, ResourceTemplateInfo, ServerInfo, ServerSpec, ToolAnnotations,
+                               ToolInfo)
 from mcp_kernel.session import Session
 from mcp_kernel.vfs import VirtualFS
 
@@ -308,6 +310,8 @@ def test_a_binding_is_the_interface_and_one_call() -> None:
         docstring, body = definition.body
         assert isinstance(docstring, ast.Expr) and isinstance(body, ast.Return)
         assert ast.unparse(body.value).startswith("call('schemas', ") and ast.unparse(body.value).endswith("locals())")
+        [imported] = [n for n in tree.body if isinstance(n, ast.ImportFrom)]
+        assert ast.unparse(imported) == "from ._types import *", "one import: the server's types and call()"
         assert all(isinstance(n, (ast.ImportFrom, ast.FunctionDef)) for n in tree.body)
     text = files["servers/schemas/create_order.py"]
     assert "(no description)" not in text and "ship_to:" not in text.split('"""')[1], "undocumented Args are left out"
@@ -373,9 +377,78 @@ def test_output_is_byte_identical_cold_and_warm() -> None:
     assert generate(ServerInfo(name="x"), tools, server_name="x", languages=("python", "typescript")) == cold
 
 
+def test_docstring_lines_break_as_textwrap_does() -> None:
+    """Bindings wrap long sentences with a greedy loop of their own (a quarter of textwrap's cost); the lines
+    must be the ones textwrap gives, so output stays byte-identical to what it was."""
+    import random
+    import textwrap
+
+    from mcp_kernel.codegen import _lines
+
+    rng = random.Random(16)
+    for _ in range(3000):
+        text = " ".join("".join(rng.choice("ab-é…") for _ in range(rng.choice([1, 3, 8, 45, 130])))
+                        for _ in range(rng.randint(1, 30)))
+        width = rng.randint(20, 130)
+        expected = [text] if len(text) <= width else textwrap.wrap(
+            text, max(width, 40), break_long_words=False, break_on_hyphens=False)
+        assert _lines(text, width) == expected, (text, width)
+
+
 def test_schema_defaults_that_do_not_fit_the_type_are_left_to_the_server(importer) -> None:
     tool = ToolInfo(name="t", input_schema={"type": "object", "properties": {
         "n": {"type": "integer", "default": "ten"}, "m": {"type": "string", "enum": ["a", "b"], "default": "c"},
         "x": {"type": "number", "default": float("nan")}, "flag": {"type": "integer", "default": True}}})
     module = importer(generate(ServerInfo(name="s"), [tool], server_name="s"), "servers.s")
     assert all(p.default is None for p in inspect.signature(module.t).parameters.values())
+
+
+# ---- the resource index ---------------------------------------------------------------------------------------
+def test_the_resource_index_has_one_line_per_resource_and_template() -> None:
+    listing = ResourceList(server="lib", resources=[
+        ResourceInfo(uri="note://welcome", name="welcome", mime_type="text/plain",
+                     description="A plain-text note.\nSecond line with more."),
+        ResourceInfo(uri="docs://a.md", name="Guide", title="The guide")],
+        templates=[ResourceTemplateInfo(uri_template="note://shelf/{name}", name="shelf", description="One shelf.")])
+    [(path, text)] = resource_index("my-lib", listing).items()
+    assert path == "servers/my_lib/RESOURCES.md"
+    lines = [line for line in text.splitlines() if line.startswith("- ")]
+    assert lines == ["- `note://welcome` (text/plain): A plain-text note.",
+                     "- `docs://a.md` Guide: The guide",
+                     "- `note://shelf/{name}`: One shelf."], "a name the uri already says is left out"
+    assert "read_resource('my-lib', uri)" in text
+    assert resource_index("lib", ResourceList(server="lib")) == {}, "no resources, no file"
+
+
+def test_hostile_resource_text_stays_on_its_line_and_inert() -> None:
+    listing = ResourceList(server="x", resources=[ResourceInfo(
+        uri="x://a`b\n# injected", name="<script>alert(1)</script>", mime_type="text/plain\n- fake",
+        description="```\n<img src=x onerror=alert(1)>")])
+    text = resource_index("x", listing)["servers/x/RESOURCES.md"]
+    [line] = [line for line in text.splitlines() if line.startswith("- ")]
+    assert "<" not in text and "```" not in text and "# injected" in line and "`b" not in line
+    assert len(text.splitlines()) == 4, "head, blank, help line and the one resource line"
+
+
+def test_compiled_templates_are_kept_between_processes(tmp_path: Path) -> None:
+    """A new process (every CLI command) loads the templates jinja2 compiled before instead of compiling
+    them again; the files are the same, and a cache directory that cannot be written is no error."""
+    script = ("import json, sys; from mcp_kernel.codegen import generate; from mcp_kernel.models import ServerInfo, "
+              "ToolInfo; print(json.dumps(generate(ServerInfo(name='s'), [ToolInfo(name='t', description='Do it.')], "
+              "server_name='s', languages=('python', 'typescript'))))")
+
+    def run(cache: Path) -> dict[str, str]:
+        env = {**os.environ, "MCP_KERNEL_CACHE_DIR": str(cache)}
+        done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    first = run(tmp_path / "cache")
+    [compiled] = (tmp_path / "cache").glob("templates-*")
+    written = {p.name: p.stat().st_mtime_ns for p in compiled.iterdir()}
+    assert len(written) >= 8, "every template the run used is kept"
+    assert run(tmp_path / "cache") == first
+    assert {p.name: p.stat().st_mtime_ns for p in compiled.iterdir()} == written, "loaded, not compiled again"
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache directory should be")
+    assert run(blocked) == first

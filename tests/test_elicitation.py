@@ -194,3 +194,47 @@ def test_the_cli_on_a_terminal_asks_field_by_field(config: Path) -> None:
             proc.kill()
     assert proc.returncode == 0
     assert '"name": "Bo"' in out and '"nights": 2' in out
+
+
+# ---- questions during sandboxed code ------------------------------------------------------------------
+BOOK_TWICE = "from servers.library import book\nfirst = book()\nsecond = book()\nprint(first, second)"
+
+
+@pytest.fixture()
+def library_session(tmp_path: Path) -> Iterator[object]:
+    from mcp_kernel.session import Session
+
+    config = tmp_path / "mcp.json"
+    spec = our_server("library")
+    config.write_text(json.dumps({"mcpServers": {"library": {"command": spec.command, "args": spec.args}}}))
+    with Session(config=config) as s:
+        yield s
+
+
+def test_sandboxed_code_asks_the_person_given_an_asker(library_session: object) -> None:
+    asker, shown = scripted("y", "Ann", "3", "n", "c")
+    result = library_session.execute(BOOK_TWICE, library_session.policy(["library"]), asker=asker)
+    assert result.stdout.strip() == ("{'action': 'accept', 'booking': {'name': 'Ann', 'nights': 3, 'breakfast': "
+                                     "False}} {'action': 'cancel'}")
+    assert any("Who is booking" in line for line in shown)
+
+
+def test_the_time_a_person_takes_is_not_held_against_the_cell(library_session: object) -> None:
+    import time
+
+    replies = iter(["y", "Bo", "1", ""])
+
+    def slow_person(prompt: str) -> str:
+        time.sleep(0.6)  # four answers: 2.4 s, more than the cell's 1.5 s limit
+        return next(replies)
+
+    policy = library_session.policy(["library"], timeout=1.5)
+    result = library_session.execute("from servers.library import book\nprint(book())", policy,
+                                     asker=Asker(slow_person, lambda text: None))
+    assert "'name': 'Bo'" in result.stdout
+
+
+def test_sandboxed_code_without_an_asker_gets_a_decline(library_session: object) -> None:
+    result = library_session.execute("from servers.library import book\nprint(book())", library_session.policy(["library"]))
+    assert result.stdout.strip() == "{'action': 'decline'}"
+    assert "no person is attached" in library_session.connection("library").log_tail()

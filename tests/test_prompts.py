@@ -90,3 +90,27 @@ def test_prompt_html_is_escaped_and_readable_untrusted(pool: ConnectionPool) -> 
         audit = StyleAudit()
         audit.feed(html)
         assert not audit.problems, audit.problems[:5]
+
+
+# ---- completion/complete ----------------------------------------------------------------------------------
+def test_the_cli_shows_what_a_server_suggests_for_an_argument() -> None:
+    import json
+    import subprocess
+    import sys
+
+    def complete(*words: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "mcp_kernel", "complete", *words], capture_output=True,
+                              text=True, timeout=120)
+
+    prompt = complete("demo", "analyze_region", "region=e", "--json")
+    assert prompt.returncode == 0, prompt.stderr
+    assert json.loads(prompt.stdout)["values"] == ["EU"]
+    template = complete("demo", "sales://regions/{region}", "region")
+    assert template.returncode == 0 and template.stdout.split()[-5:] == ["EU", "NA", "APAC", "LATAM", "MEA"]
+
+
+def test_a_server_without_completions_says_so(pool: ConnectionPool) -> None:
+    from mcp_kernel.errors import CapabilityNotOffered
+
+    with pytest.raises(CapabilityNotOffered, match="declares no `completions` capability"):
+        pool.get("library").complete("prompt", "summarize", "style", "l")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from realservers import our_server
@@ -112,3 +116,76 @@ def test_sandboxed_code_reads_resources_through_the_bridge() -> None:
         refused = session.execute("from _mcp_runtime import read_resource\nread_resource('library', 'note://welcome')",
                                   session.policy([]))
         assert refused.error is not None and "not allowed" in refused.error.message
+
+
+# ---- following a resource's updates ------------------------------------------------------------------------
+def wait_for(condition: Any, what: str) -> None:
+    """Wait for an event that travels on its own stream (bounded, never a timing assertion)."""
+    import time
+
+    for _ in range(400):
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"never happened: {what}")
+
+
+def test_a_watch_hears_each_update_until_stopped() -> None:
+    """Our board server (2026-07-28: `subscriptions/listen`) says when a tool changed its resource."""
+    with ConnectionPool([our_server("board")], timeout=20, connect_timeout=20) as pool:
+        board = pool.get("board")
+        heard: list[str] = []
+        stop = board.watch("board://notices", heard.append)
+        board.call_tool("post", {"text": "fire drill at 3"})
+        wait_for(lambda: heard, "the first update")
+        assert heard == ["board://notices"]
+        assert board.read_resource("board://notices").contents[0].text == "fire drill at 3"
+        stop()
+        board.call_tool("post", {"text": "cake in the kitchen"})
+        marker: list[str] = []
+        second = board.watch("board://notices", marker.append)  # a later watch hears the next update...
+        board.call_tool("post", {"text": "last one"})
+        wait_for(lambda: marker, "the later watch's update")
+        assert heard == ["board://notices"], "...and the stopped one hears nothing more"
+        second()
+
+
+def test_an_older_server_is_followed_with_resources_subscribe(everything_spec: ServerSpec) -> None:
+    """server-everything speaks 2025-11-25: resources/subscribe, then notifications/resources/updated."""
+    with ConnectionPool([everything_spec], timeout=30, connect_timeout=30) as pool:
+        everything = pool.get("everything")
+        uri = everything.list_resources().resources[0].uri
+        heard: list[str] = []
+        stop = everything.watch(uri, heard.append)
+        everything.call_tool("toggle-subscriber-updates", {})  # it then announces updates every 5 s
+        wait_for(lambda: heard, "an update from server-everything")
+        assert set(heard) == {uri}
+        stop()
+
+
+def test_a_server_without_subscriptions_says_so() -> None:
+    from mcp_kernel.errors import CapabilityNotOffered
+
+    with ConnectionPool([our_server("many_tools")], timeout=20, connect_timeout=20) as pool:  # tools only
+        with pytest.raises(CapabilityNotOffered, match="resources.subscribe"):
+            pool.get("many_tools").watch("note://anything", print)
+
+
+def test_the_cli_prints_the_resource_again_at_each_update(tmp_path: Path) -> None:
+    """`mcp-kernel watch --count 2` on a board that pins a notice by itself every 0.3 s."""
+    import os
+    import subprocess
+    import sys
+
+    config = tmp_path / "mcp.json"
+    spec = our_server("board")
+    config.write_text(json.dumps({"mcpServers": {"board": {"command": spec.command, "args": spec.args,
+                                                           "env": {"BOARD_TICK": "0.3"}}}}))
+    done = subprocess.run([sys.executable, "-m", "mcp_kernel", "watch", "board", "board://notices", "--count", "2",
+                           "--config", str(config)], capture_output=True, text=True, timeout=120,
+                          env={**os.environ})
+    assert done.returncode == 0, done.stderr
+    shown = done.stdout.split("--- updated (")
+    assert len(shown) == 3, done.stdout
+    assert shown[1].startswith("1)") and "tick" in shown[1]
+    assert shown[2].startswith("2)") and shown[2].count("tick") > shown[1].count("tick")

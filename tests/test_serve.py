@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -132,6 +133,49 @@ def test_handles_isolate_clients_and_expire(workplace: dict[str, Any]) -> None:
     asyncio.run(main())
 
 
+def test_over_http_each_caller_has_a_token_and_only_its_own_handles(workplace: dict[str, Any],
+                                                                       tmp_path: Path) -> None:
+    """`serve --http --callers FILE`: a request without a known bearer token is refused (401); a handle opened
+    by one caller is, for another, the same `SessionNotFound` as a forged one; its owner keeps using it."""
+    import httpx2
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    callers = tmp_path / "callers.json"
+    callers.write_text(json.dumps({"alice": "${ALICE_TOKEN}", "bob": "b0b-token-0123456789"}))
+    env = {**workplace["env"], "ALICE_TOKEN": "al1ce-token-0123456789"}
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+
+    @asynccontextmanager
+    async def as_caller(token: str | None) -> Any:
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        async with httpx2.AsyncClient(headers=headers, timeout=60) as http, \
+                Client(streamable_http_client(url, http_client=http)) as client:
+            yield client
+
+    async def main() -> None:
+        async with as_caller("al1ce-token-0123456789") as alice, as_caller("b0b-token-0123456789") as bob:
+            opened = await alice.call_tool("execute", {"code": "x = 'alice'"})
+            handle = opened.structured_content["session"]
+            stolen = await bob.call_tool("execute", {"code": "x", "session": handle})
+            assert stolen.is_error and "SessionNotFound" in text(stolen), text(stolen)
+            forged = await bob.call_tool("execute", {"code": "x", "session": handle[:-2] + "zz"})
+            assert text(forged).replace(handle[:-2] + "zz", "H") == text(stolen).replace(handle, "H")
+            assert text(await alice.call_tool("execute", {"code": "x", "session": handle})) == "'alice'"
+        ping = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+        for token in (None, "not-a-known-token"):
+            headers = {"Accept": "application/json, text/event-stream",
+                       **({"Authorization": f"Bearer {token}"} if token else {})}
+            async with httpx2.AsyncClient(timeout=60) as http:
+                refused = await http.post(url, json=ping, headers=headers)
+            assert refused.status_code == 401 and "Bearer" in refused.headers.get("www-authenticate", "")
+
+    with running(serve_argv(workplace, "--http", f"127.0.0.1:{port}", "--callers", str(callers)), port, env=env,
+                 timeout=60):
+        asyncio.run(main())
+
+
 HOSTILE = [
     ("open('/etc/passwd').read()", "FileNotFoundError"),
     ("import socket; socket.create_connection(('127.0.0.1', 22), timeout=1)", "gaierror"),
@@ -201,3 +245,97 @@ def test_progress_of_the_codes_tool_calls_flows_back_on_the_request(workplace: d
     assert text(result) == "2"
     assert [v for v, _, _ in seen] == [1.0, 2.0]
     assert seen[-1][2] == "demo.forecast_revenue: 2/2 - month 2 of 2"
+
+
+# ---- questions of the upstream servers, relayed to the agent's client -----------------------------------
+@pytest.fixture()
+def library_place(tmp_path: Path) -> dict[str, Any]:
+    config = tmp_path / "mcp.json"
+    config.write_text(json.dumps({"mcpServers": {"library": {"command": sys.executable,
+                                                             "args": [str(SERVERS / "library.py")]}}}))
+    return {"config": str(config), "env": dict(os.environ)}
+
+
+BOOK = "from servers.library import book\nfirst = book()\nprint(first)\nprint(book())"
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+def test_questions_of_the_codes_servers_reach_the_agents_client(library_place: dict[str, Any], mode: str) -> None:
+    """2026-07-28 clients get `input_required` from execute and retry with the answers; older clients get an
+    `elicitation/create` request during the call. Either way the code goes on with what the agent answered."""
+    from mcp import Client, StdioServerParameters
+    from mcp.types import ElicitResult
+
+    asked: list[str] = []
+
+    async def answer(context: Any, params: Any) -> ElicitResult:
+        asked.append(params.message)
+        if len(asked) == 1:
+            assert set(params.requested_schema["properties"]) == {"name", "nights", "breakfast"}
+            return ElicitResult(action="accept", content={"name": "Agent", "nights": 2, "breakfast": True})
+        return ElicitResult(action="decline")
+
+    async def main() -> tuple[Any, Any]:
+        argv = serve_argv(library_place)
+        params = StdioServerParameters(command=argv[0], args=argv[1:], env=library_place["env"])
+        async with Client(params, mode=mode, elicitation_callback=answer) as client:
+            assert (client.protocol_version >= "2026-07-28") == (mode == "auto")
+            first = await client.call_tool("execute", {"code": BOOK})
+            handle = first.structured_content["session"]
+            again = await client.call_tool("execute", {"code": "first['booking']['name']", "session": handle})
+            return first, again
+
+    first, again = asyncio.run(main())
+    assert not first.is_error, text(first)
+    assert text(first).splitlines() == [
+        "{'action': 'accept', 'booking': {'name': 'Agent', 'nights': 2, 'breakfast': True}}",
+        "{'action': 'decline'}"]
+    assert asked == ["Who is booking, and for how long?"] * 2
+    assert text(again) == "'Agent'", "the run that waited for answers kept its session's variables"
+
+
+def test_a_client_without_elicitation_gets_a_decline(library_place: dict[str, Any]) -> None:
+    async def main() -> Any:
+        async with stdio_client(library_place) as client:
+            return await client.call_tool("execute", {"code": BOOK})
+
+    result = asyncio.run(main())
+    assert text(result).splitlines() == ["{'action': 'decline'}"] * 2
+
+
+def test_answers_that_come_too_late_are_refused_and_the_code_went_on(library_place: dict[str, Any]) -> None:
+    """An agent that never answers does not hold the sandbox: past the wait the question is cancelled, the
+    code finishes, and answers sent afterwards get a clear error (driven by hand, in-process)."""
+    from mcp import Client
+    from mcp.types import ElicitResult, InputRequiredResult
+
+    from mcp_kernel.serve import build_server
+    from mcp_kernel.session import Session
+
+    async def unused(context: Any, params: Any) -> ElicitResult:
+        raise AssertionError("this test answers by hand")
+
+    async def main(server: Any) -> tuple[Any, Any]:
+        async with Client(server, elicitation_callback=unused) as client:
+            asked = await client.session.call_tool("execute", {"code": "from servers.library import book\n"
+                                                   "print(book())"}, allow_input_required=True)
+            assert isinstance(asked, InputRequiredResult) and list(asked.input_requests) == ["q1"]
+            await asyncio.sleep(1.5)  # longer than the 0.5 s the server waits for answers
+            late = await client.session.call_tool(
+                "execute", {"code": "from servers.library import book\nprint(book())"},
+                input_responses={"q1": ElicitResult(action="accept", content={"name": "Late", "nights": 1})},
+                request_state=asked.request_state, allow_input_required=True)
+            return asked, late
+
+    with Session(library_place["config"]) as session:
+        server = build_server(session)
+        server.code_mode.answer_timeout = 0.5
+        _, late = asyncio.run(main(server))
+        assert late.is_error and "belong to no waiting execute" in text(late)
+        [handle] = session.sandboxes.handles()
+        box = session.sandboxes.get(handle)
+        for _ in range(200):  # the cancelled question lets the code finish: the session is free again
+            if not box.busy:
+                break
+            time.sleep(0.05)
+        assert not box.busy and box.cells == 1

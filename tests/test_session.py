@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
-from realservers import our_server
+from realservers import SERVERS, our_server
 
 from mcp_kernel.errors import FuelExhausted, SandboxTimeout
 from mcp_kernel.session import Session
@@ -109,6 +110,30 @@ def test_a_tool_added_at_run_time_shows_up_in_the_sandbox_on_the_next_cell() -> 
         assert "fresh" in {t.name for t in s.tools("dyn")}
 
 
+def test_a_tool_list_is_trusted_for_its_ttl_then_listed_again() -> None:
+    """A server that adds tools without saying so, but marks its list fresh for ``ttlMs``: within that time
+    no re-listing (the new tool is unknown); once it has passed, the next cell lists again and sees it."""
+    import time
+
+    from mcp_kernel.models import ServerSpec
+
+    def quiet(name: str, ttl_ms: int) -> ServerSpec:
+        return ServerSpec(name=name, command=sys.executable, args=[str(SERVERS / "dyn.py"), "--quiet", str(ttl_ms)])
+
+    with Session() as s:
+        s.add_server(quiet("slowly", 600_000))
+        s.add_server(quiet("briskly", 300))
+        for name in ("slowly", "briskly"):
+            grown = s.execute(f"from servers.{name} import grow\ngrow(name='late')", s.policy([name]))
+            assert grown.value == {"result": "added late"}
+        time.sleep(0.5)  # past the 300 ms of `briskly`, far within the ten minutes of `slowly`
+        seen = s.execute("from servers.briskly import late\nlate()", s.policy(["briskly"]))
+        assert seen.value == {"result": "I am late"}
+        assert s.connection("briskly").list_changes == 1
+        assert "late" not in {t.name for t in s.tools("slowly")}
+        assert s.connection("slowly").list_changes == 0
+
+
 def test_progress_of_a_sandboxed_tool_call_reaches_the_caller() -> None:
     seen: list[tuple[str, str, float, float | None, str | None]] = []
     with Session() as s:
@@ -118,3 +143,15 @@ def test_progress_of_a_sandboxed_tool_call_reaches_the_caller() -> None:
     assert result.value == 3
     assert [(srv, tool, value, total) for srv, tool, value, total, _ in seen] == [
         ("demo", "forecast_revenue", float(i), 3.0) for i in (1, 2, 3)]
+
+
+def test_roots_are_none_unless_the_settings_name_some(tmp_path) -> None:
+    """roots/list answers with `MCPKernel.roots` (empty by default, so servers keep their own directories)."""
+    from mcp_kernel.config import MCPKernel
+
+    with Session() as plain:
+        plain.add_server(our_server("library"))
+        assert plain.call("library", "show_roots").value == {"result": []}
+    with Session(settings=MCPKernel(roots=[str(tmp_path)])) as rooted:
+        rooted.add_server(our_server("library"))
+        assert rooted.call("library", "show_roots").value == {"result": [tmp_path.resolve().as_uri()]}

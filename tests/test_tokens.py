@@ -140,3 +140,38 @@ def test_large_results_are_counted_by_a_labelled_estimate() -> None:
     assert cell.raw_result_tokens == -(-len(big) // 4) and cell.raw_result_bytes == len(big)
     small = sandbox_savings(['{"rows": 1}'], "done")
     assert small.exact and "estimated" not in small.encoding
+
+
+def test_resources_are_one_index_in_the_tree_and_their_reads_stay_in_the_sandbox() -> None:
+    with Session() as s:
+        s.add_server(our_server("library"))
+        index = s.bindings.read("servers/library/RESOURCES.md").text
+        assert [line.split("`")[1] for line in index.splitlines() if line.startswith("- ")] == [
+            "note://welcome", "note://catalog", "image://pixel", "note://shelf/{name}"]
+        report = s.tokens(["library"], tools=["book"])
+        [row] = report.servers
+        files = s.bindings.server_files("library")
+        assert row.listing == tokenizer().count(listing_text(files, "servers/library")) and "RESOURCES.md" in \
+            listing_text(files, "servers/library")
+        result = s.execute("from _mcp_runtime import read_resource\n"
+                           "print(len(read_resource('library', 'note://catalog')[0]['text']))", s.policy(["library"]))
+        assert result.error is None, result.error
+        [read] = result.calls
+        assert read.tool == "resources/read" and result.tokens.calls == 1
+        assert result.tokens.raw_result_tokens == tokenizer().count(read.result_text) > result.tokens.output_tokens
+
+
+def test_a_task_reading_two_of_a_hundred_realistic_tools_saves_98_percent_on_the_search_path() -> None:
+    """Issue #16's bar, on benchmarks/bench_tokens.py's tools (counts are exact, so this is no timing test)."""
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    try:
+        from bench_codegen import realistic_tool
+    finally:
+        sys.path.pop(0)
+    tools = [realistic_tool(i) for i in range(100)]
+    files = generate(ServerInfo(name="bench"), tools, server_name="bench")
+    report = upfront_vs_progressive({"bench": (tools, files, binding_paths("bench", tools))},
+                                    read={"bench": [tools[0].name, tools[1].name]})
+    assert report.search_savings_percent >= 98 and report.savings_percent >= 97

@@ -75,7 +75,7 @@ def _commands() -> dict[str, Command]:
     found = [
         servers.ADD, servers.LOAD, servers.REMOVE, servers.SERVERS,
         introspect.COMMAND, generate.GENERATE, generate.VFS, generate.CAT, search.COMMAND, tokens.COMMAND, plugin.COMMAND, call.COMMAND,
-        resources.RESOURCES, resources.READ, resources.PROMPTS, resources.PROMPT, servers.LOGS, execute.EXECUTE, execute.POLICY, execute.STATS,
+        resources.RESOURCES, resources.READ, resources.PROMPTS, resources.PROMPT, resources.COMPLETE, resources.WATCH, servers.LOGS, execute.EXECUTE, execute.POLICY, execute.STATS,
         execute.RESET, execute.SESSION, execute.SANDBOX, server.COMMAND, demo.COMMAND, serve.COMMAND,
         kernelspec.INSTALL, kernelspec.UNINSTALL, settings.COMMAND, debug.COMMAND, completions.COMMAND,
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import UsageError
@@ -25,6 +26,22 @@ def add_limit_options(parser: argparse.ArgumentParser) -> None:
                         "placeholders (tools get the real values back)")
 
 
+def add_interactive_option(parser: argparse.ArgumentParser, where: str) -> None:
+    parser.add_argument("--interactive", action="store_true",
+                        help=f"put the questions servers ask during the code's tool calls to you ({where}); "
+                        "without it they are declined")
+
+
+def asker_for(interactive: bool, person: Callable[[], Any], rerun: str) -> Any:
+    """Who answers servers' questions during sandboxed code: ``person()`` when ``interactive``, else nobody
+    (each question is declined with a note that says how to answer instead)."""
+    from ..elicitation import declining
+
+    if interactive:
+        return person()
+    return declining(f"sandboxed code asks nobody unless it runs with {rerun}")
+
+
 def policy_from(session: Any, args: argparse.Namespace) -> Any:
     servers = None
     if getattr(args, "servers", None):
@@ -40,6 +57,7 @@ def policy_from(session: Any, args: argparse.Namespace) -> Any:
 def _configure_execute(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="a Python file to run in the sandbox, or - for standard input")
     add_limit_options(parser)
+    add_interactive_option(parser, "on this terminal")
 
 
 def _run_execute(session: Any, args: argparse.Namespace) -> Any:
@@ -50,8 +68,11 @@ def _run_execute(session: Any, args: argparse.Namespace) -> Any:
             code = Path(args.file).read_text(encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    from ..elicitation import terminal_asker
+
     progress = (lambda message: print(message, file=sys.stderr, flush=True))
-    return session.execute(code, policy_from(session, args), on_progress=progress)
+    asker = asker_for(args.interactive, terminal_asker, "`mcp-kernel execute --interactive` on a terminal")
+    return session.execute(code, policy_from(session, args), on_progress=progress, asker=asker)
 
 
 def _configure_policy(parser: argparse.ArgumentParser) -> None:

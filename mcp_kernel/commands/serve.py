@@ -12,6 +12,9 @@ from . import Command
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--servers", help="comma-separated servers to offer (default: every configured one)")
     parser.add_argument("--http", metavar="HOST:PORT", help="serve streamable HTTP on HOST:PORT instead of stdio")
+    parser.add_argument("--callers", metavar="FILE",
+                        help="with --http: a JSON object of caller name -> bearer token (${VAR} allowed); every "
+                        "request needs one, and sandbox handles work only for the caller that opened them")
     parser.add_argument("--tokenize-pii", action="store_true",
                         help="replace e-mails, phones, cards, IBANs and IPs in what execute returns with "
                         "placeholders; tools get the real values back")
@@ -24,7 +27,10 @@ def run(session: Any, args: argparse.Namespace) -> Any:
     unknown = [s for s in servers or [] if s not in session.server_names()]
     if unknown:
         raise UsageError(f"--servers names unknown server(s) {unknown}; known: {', '.join(session.server_names())}")
-    serve(session, servers=servers, http=args.http, tokenize_pii=args.tokenize_pii)
+    from ..serve import read_callers
+
+    callers = read_callers(args.callers) if args.callers else None
+    serve(session, servers=servers, http=args.http, tokenize_pii=args.tokenize_pii, callers=callers)
     return ""
 
 

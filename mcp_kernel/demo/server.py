@@ -16,12 +16,12 @@ import functools
 import statistics
 from collections import defaultdict
 from importlib import resources
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import ToolAnnotations
+from mcp.types import Completion, CompletionArgument, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["build_server", "orders"]
@@ -359,3 +359,14 @@ def _add_resources_and_prompts(server: MCPServer) -> None:
         return (f"Using the demo sales tools, analyse the {region} region with a focus on {focus}: first call "
                 f"list_regions, then aggregate_sales grouped by month for region {region}, and summarise the trend "
                 "in three sentences.")
+
+    focuses = ("revenue", "orders", "customers", "products", "seasonality")
+
+    @server.completion()
+    async def suggest(ref: object, argument: CompletionArgument, context: object) -> Completion | None:
+        """Suggest regions (the prompt's and the template's ``region``) and the prompt's ``focus``."""
+        choices = {"region": get_args(Region), "focus": focuses}.get(argument.name)
+        if choices is None:
+            return None
+        typed = argument.value.lower()
+        return Completion(values=[c for c in choices if c.lower().startswith(typed)])

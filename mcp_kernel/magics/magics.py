@@ -80,13 +80,14 @@ class MCPMagics(Magics):
     @cell_magic
     def mcp_execute(self, line: str, cell: str) -> None:
         """Run the cell in the WebAssembly sandbox: `%%mcp_execute [--servers a,b] [--timeout S] [--memory MB]
-        [--fuel N] [--no-cache] [--session NAME]`. Output streams as it is printed; a footer sums up calls,
+        [--fuel N] [--no-cache] [--session NAME] [--interactive]`. Output streams as it is printed; a footer sums up calls,
         time and tokens. The stop button stops the cell (its tool calls are cancelled) and nothing else."""
         from ..commands import ArgumentParser
-        from ..commands.execute import add_limit_options, policy_from
+        from ..commands.execute import add_interactive_option, add_limit_options, policy_from
 
         parser = ArgumentParser(prog="%%mcp_execute", add_help=True)
         add_limit_options(parser)
+        add_interactive_option(parser, "at this frontend, one field at a time")
         parser.add_argument("--session", metavar="NAME", help="run in this sandbox session (see %%mcp session; "
                             "default: the current one)")
         try:
@@ -97,19 +98,21 @@ class MCPMagics(Magics):
         except (UsageError, ValueError) as exc:
             raise IPythonUsageError(str(exc)) from None
         try:
-            self._run_cell(cell, policy, getattr(args, "session", None))
+            self._run_cell(cell, policy, getattr(args, "session", None), args.interactive)
         except KeyboardInterrupt:
             # Landed outside the wait on the sandbox (while starting or displaying): stop whatever runs.
             self.session.interrupt()
             raise Interrupted("the cell was stopped; the kernel and its servers carry on.") from None
         return None
 
-    def _run_cell(self, cell: str, policy: Any, sandbox: str | None) -> None:
+    def _run_cell(self, cell: str, policy: Any, sandbox: str | None, interactive: bool) -> None:
         import sys
 
         from IPython.display import display
 
+        from ..commands.execute import asker_for
         from ..display import ExecutionFooter
+        from ..elicitation import kernel_asker
 
         def stream(name: str, text: str) -> None:
             target = sys.stdout if name == "stdout" else sys.stderr
@@ -122,7 +125,8 @@ class MCPMagics(Magics):
 
         try:
             result = self.session.execute(cell, policy, on_progress=progress, on_output=stream, sandbox=sandbox,
-                                          on_tool_progress=_ToolProgress())
+                                          on_tool_progress=_ToolProgress(),
+                                          asker=asker_for(interactive, kernel_asker, "`%%mcp_execute --interactive`"))
         except (SandboxError, Interrupted) as exc:
             if exc.result is not None:
                 display(ExecutionFooter(exc.result))

@@ -162,6 +162,8 @@ class Bridge:
         self.pii: Any = None
         self.on_progress: Callable[[str, str, float, float | None, str | None], None] | None = None
         self.restore_pii = False
+        # Who answers the questions servers ask during this cell's calls (None: they are declined).
+        self.asker: Any = None
         self._latencies: deque[float] = deque(maxlen=10_000)
         self._counters = {"calls": 0, "errors": 0, "cache_hits": 0, "bytes_in": 0, "bytes_out": 0}
         self._validators: dict[tuple[str, str], Any] = {}
@@ -248,6 +250,8 @@ class Bridge:
 
     def _in_scope(self, scope: Scope, request: Any, what: str, server: str, tool: str) -> Any:
         """Run one request in the cell's scope: its stop and deadline cancel it, its own timeout bounds it."""
+        if self.asker is not None:
+            request = _asked(self.asker, request)
         try:
             return scope.run(request, self.timeout + _CALL_GRACE_S)
         except ScopeStopped as stop:
@@ -338,6 +342,14 @@ class Bridge:
         p95 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))] if latencies else 0.0
         return BridgeStats(**counters, latency_p50_ms=p50, latency_p95_ms=p95,
                            cache_entries=len(self.cache), cache_bytes=self.cache.size_bytes)
+
+
+async def _asked(asker: Any, request: Any) -> Any:
+    """``request`` with ``asker`` attached: the server's questions during it go to that person."""
+    from ..elicitation import attached
+
+    with attached(asker):
+        return await request
 
 
 def _report(sink: Callable[..., None], server: str, tool: str, value: float, total: float | None,

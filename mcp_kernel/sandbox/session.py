@@ -375,19 +375,23 @@ class Sandbox:
 
     # ---- running -----------------------------------------------------------------------------------
     def execute(self, code: str, policy: SandboxPolicy | None = None, *,
-                on_output: OutputCallback | None = None, reload: list[str] | None = None) -> ExecutionResult:
+                on_output: OutputCallback | None = None, reload: list[str] | None = None,
+                asker: Any = None) -> ExecutionResult:
         """Run ``code`` as the next cell; raise a ``SandboxError`` subclass if it breaks a limit.
 
         Safe from any thread; cells of one session run one at a time, in order. ``KeyboardInterrupt``
         while waiting stops the cell and raises :class:`~mcp_kernel.errors.Interrupted` within seconds.
+        ``asker`` (an :class:`~mcp_kernel.elicitation.Asker`) answers, on this thread, the questions servers
+        ask during the cell's tool calls; the time a person takes is not held against the cell's limit.
         """
         if self._closed:
             raise SandboxError(f"Sandbox session {self.name!r} is closed; open a new one.")
         job = _Job(code, policy or self.policy, on_output, reload)
         self.last_used = time.monotonic()
         future = self._owner.submit(lambda: self._run_job(job))
+        serve = None if asker is None else (lambda: asker.serve_pending(job.scope))
         try:
-            return _wait(future)
+            return _wait(future, serve=serve)
         except KeyboardInterrupt:
             self.stop(job, "interrupt")
             try:
@@ -584,8 +588,10 @@ def workspace_bytes(path: Path, stop_above: int | None = None) -> int:
     return total
 
 
-def _wait(future: concurrent.futures.Future[Any], timeout: float | None = None) -> Any:
-    """Wait for ``future`` in short slices, so a KeyboardInterrupt lands promptly in the waiting thread."""
+def _wait(future: concurrent.futures.Future[Any], timeout: float | None = None, *,
+          serve: Callable[[], None] | None = None) -> Any:
+    """Wait for ``future`` in short slices, so a KeyboardInterrupt lands promptly in the waiting thread;
+    ``serve`` runs between slices (questions for the person at this thread)."""
     end = None if timeout is None else time.monotonic() + timeout
     while True:
         slice_ = 0.05 if end is None else max(0.0, min(0.05, end - time.monotonic()))
@@ -594,6 +600,8 @@ def _wait(future: concurrent.futures.Future[Any], timeout: float | None = None) 
         except concurrent.futures.TimeoutError:
             if end is not None and time.monotonic() >= end:
                 raise
+            if serve is not None:
+                serve()
 
 
 def _safe(fn: Callable[[], int], default: int) -> int:

@@ -29,6 +29,7 @@ from .session import Sandbox
 __all__ = ["SandboxSessions", "DEFAULT_HANDLE"]
 
 DEFAULT_HANDLE = "default"
+ANY_OWNER = object()  # SandboxSessions.get without an owner check (the host's own use)
 
 
 class SandboxSessions:
@@ -50,11 +51,13 @@ class SandboxSessions:
         self.evict = evict
         self._sessions: dict[str, Sandbox] = {}
         self._opened: dict[str, float] = {}
+        self._owners: dict[str, str | None] = {}  # who opened each session (serve's authenticated caller)
         self._lock = threading.Lock()
 
     # ---- open / get / close ----------------------------------------------------------------------
-    def open(self, handle: str | None = None) -> str:
-        """Start a session and return its handle (a new unguessable one unless ``handle`` is given)."""
+    def open(self, handle: str | None = None, owner: str | None = None) -> str:
+        """Start a session and return its handle (a new unguessable one unless ``handle`` is given); only
+        ``owner`` (an authenticated caller, when there is one) may use it afterwards."""
         handle = handle or secrets.token_urlsafe(18)
         self.expire()
         with self._lock:
@@ -63,6 +66,7 @@ class SandboxSessions:
                                    "close it first.")
             victims = self._make_room_locked()
             self._opened[handle] = time.monotonic()
+            self._owners[handle] = owner
             self._sessions[handle] = placeholder = _Opening()
         for victim in victims:
             victim.close()
@@ -72,6 +76,7 @@ class SandboxSessions:
             with self._lock:
                 self._sessions.pop(handle, None)
                 self._opened.pop(handle, None)
+                self._owners.pop(handle, None)
             raise
         with self._lock:
             if self._sessions.get(handle) is placeholder:
@@ -80,12 +85,15 @@ class SandboxSessions:
         sandbox.close()  # closed while it was being built
         raise SessionNotFound(f"Sandbox session {handle!r} was closed while it opened.")
 
-    def get(self, handle: str) -> Sandbox:
-        """The live session for ``handle``; raises ``SessionNotFound`` for a closed, expired or forged one."""
+    def get(self, handle: str, owner: str | None | object = ANY_OWNER) -> Sandbox:
+        """The live session for ``handle``; raises ``SessionNotFound`` for a closed, expired or forged one,
+        and, when ``owner`` is given, for one that another owner opened (the message does not tell these
+        apart)."""
         self.expire()
         with self._lock:
             sandbox = self._sessions.get(handle)
-        if sandbox is None or isinstance(sandbox, _Opening) or sandbox.closed:
+            theirs = owner is not ANY_OWNER and self._owners.get(handle) != owner
+        if sandbox is None or isinstance(sandbox, _Opening) or sandbox.closed or theirs:
             raise SessionNotFound(f"No live sandbox session {_show(handle)}: it was closed, expired after "
                                   f"{self.idle_timeout_s or 0:g} s idle, or never existed. Open a new one.")
         sandbox.last_used = time.monotonic()
@@ -107,6 +115,7 @@ class SandboxSessions:
         with self._lock:
             sandbox = self._sessions.pop(handle, None)
             self._opened.pop(handle, None)
+            self._owners.pop(handle, None)
         if sandbox is None:
             raise SessionNotFound(f"No live sandbox session {_show(handle)} to close.")
         if not isinstance(sandbox, _Opening):
@@ -117,6 +126,7 @@ class SandboxSessions:
             sandboxes = list(self._sessions.values())
             self._sessions.clear()
             self._opened.clear()
+            self._owners.clear()
         for sandbox in sandboxes:
             if not isinstance(sandbox, _Opening):
                 sandbox.close()
@@ -133,6 +143,7 @@ class SandboxSessions:
             victims = [self._sessions.pop(h) for h in old]
             for h in old:
                 self._opened.pop(h, None)
+                self._owners.pop(h, None)
         for sandbox in victims:
             sandbox.close()
         return old
@@ -160,6 +171,7 @@ class SandboxSessions:
                 if sandbox is victim:
                     del self._sessions[handle]
                     self._opened.pop(handle, None)
+                    self._owners.pop(handle, None)
             victims.append(victim)
         return victims
 

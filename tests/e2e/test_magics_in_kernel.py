@@ -39,3 +39,50 @@ def test_config_reaches_the_settings(kernel: KernelDriver) -> None:
     kernel.execute("%config MCPKernel.timeout = 12")
     reply = kernel.execute("%config MCPKernel.timeout")
     assert reply.bundles[0]["text/plain"] == "12.0"
+
+
+def test_tab_completes_mcp_lines_with_what_the_server_suggests(kernel: KernelDriver) -> None:
+    """Jupyter's complete_request: tool names, prompt arguments and a server's completion/complete values."""
+    kc = kernel.kc
+
+    def complete(line: str) -> list[str]:
+        msg_id = kc.complete(line, len(line))
+        while True:
+            reply = kc.get_shell_msg(timeout=60)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        content = reply["content"]
+        assert content["status"] == "ok" and content["cursor_end"] == len(line)
+        return [line[: content["cursor_start"]] + m for m in content["matches"]]
+
+    assert complete("%mcp call demo query_") == ["%mcp call demo query_sales"]
+    assert complete("%mcp prompt demo analyze_region region=A") == ["%mcp prompt demo analyze_region region=APAC"]
+    assert kernel.alive()
+
+
+def test_a_watched_resource_is_redrawn_in_place(kernel: KernelDriver) -> None:
+    """`%mcp watch` shows the resource once, then updates that display each time the server says it changed."""
+    from queue import Empty
+
+    from realservers import SERVERS
+
+    added = kernel.execute(f"%mcp add board --env BOARD_TICK=0.3 -- {sys.executable} {SERVERS / 'board.py'}")
+    assert added.status == "ok", added.reply
+    shown = kernel.execute("%mcp watch board board://notices")
+    assert shown.status == "ok", shown.reply
+    [first] = [m for m in shown.messages if m["msg_type"] == "display_data"]
+    display_id = first["content"]["transient"]["display_id"]
+    redrawn: list[str] = []
+    for _ in range(600):
+        try:
+            msg = kernel.kc.get_iopub_msg(timeout=0.1)
+        except Empty:
+            continue
+        if msg["msg_type"] == "update_display_data" and msg["content"]["transient"]["display_id"] == display_id:
+            redrawn.append(msg["content"]["data"]["text/plain"])
+            if len(redrawn) == 2:
+                break
+    assert len(redrawn) == 2 and "tick" in redrawn[1], redrawn
+    stopped = kernel.execute("%mcp watch board board://notices --stop")
+    assert "Stopped watching" in stopped.bundles[0]["text/plain"]
+    assert kernel.alive()

@@ -1,0 +1,130 @@
+"""Tab completion of ``%mcp`` lines in the kernel: commands, servers, tools, prompts, resource URIs, and the
+values a server suggests for a prompt's or template's arguments (``completion/complete``).
+
+The kernel's IPython completer calls :func:`matcher` for lines that start with ``%mcp``. A failure (a server that will not start, one that offers no completions) completes nothing and
+never raises into the frontend.
+
+>>> candidates(["pro"], lambda *a: [])
+['prompt', 'prompts']
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..errors import MCPKernelError
+
+__all__ = ["candidates", "complete_line", "matcher"]
+
+# Commands whose first positional argument is a server name.
+_SERVER_FIRST = {"call", "introspect", "generate", "resources", "read", "prompts", "prompt", "complete", "logs",
+                 "remove", "tokens", "server"}
+
+Lookup = Callable[..., list[str]]
+
+
+def complete_line(session: Any, line: str) -> list[str]:
+    """Full completions for the last word of ``line`` (text up to the cursor, ``%mcp ...``)."""
+    body = line.split(None, 1)[1] if len(line.split(None, 1)) > 1 else ""
+    if line.endswith((" ", "\t")):
+        body += " "
+    try:
+        words = shlex.split(body) if body.strip() else []
+    except ValueError:  # an open quote: complete nothing rather than guess
+        return []
+    if not body or body[-1].isspace():
+        words.append("")
+    return candidates(words, _Lookup(session))
+
+
+def candidates(words: Sequence[str], lookup: Lookup) -> list[str]:
+    """What the last of ``words`` (the one being typed) can become, given the words before it."""
+    from ..commands import COMMANDS
+
+    *done, current = words
+    if not done:
+        names = sorted(n for n, c in COMMANDS.items() if "magic" in c.contexts)
+        return [n for n in names if n.startswith(current)]
+    command, args = done[0], [w for w in done[1:] if not w.startswith("-")]
+    if current.startswith("-") or command not in _SERVER_FIRST:
+        return []
+    if not args:
+        return [s for s in lookup("servers") if s.startswith(current)]
+    server = args[0]
+    try:
+        options = _second_and_later(command, server, args[1:], current, lookup)
+    except MCPKernelError:
+        return []
+    return [o for o in options if o.startswith(current)]
+
+
+def _second_and_later(command: str, server: str, rest: list[str], current: str, lookup: Lookup) -> list[str]:
+    if command == "call" and not rest:
+        return lookup("tools", server)
+    if command == "read" and not rest:
+        return lookup("uris", server)
+    if command in ("prompt", "complete") and not rest:
+        return lookup("prompts", server) + (lookup("templates", server) if command == "complete" else [])
+    if command == "prompt" and rest:
+        name, chosen = rest[0], dict(w.partition("=")[::2] for w in rest[1:] if "=" in w)
+        key, eq, typed = current.partition("=")
+        if not eq:
+            return [f"{a}=" for a in lookup("arguments", server, name) if a not in chosen]
+        return [f"{key}={v}" for v in lookup("values", server, name, key, typed, chosen)]
+    return []
+
+
+class _Lookup:
+    """Answers ``candidates``' questions from a :class:`~mcp_kernel.session.Session`."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    def __call__(self, what: str, *args: Any) -> list[str]:
+        return list(getattr(self, what)(*args))
+
+    def servers(self) -> list[str]:
+        return list(self.session.server_names())
+
+    def tools(self, server: str) -> list[str]:
+        return [t.name for t in self.session.tools(server)]
+
+    def uris(self, server: str) -> list[str]:
+        listing = self.session.resources(server)
+        return [r.uri for r in listing.resources]
+
+    def templates(self, server: str) -> list[str]:
+        return [t.uri_template for t in self.session.resources(server).templates]
+
+    def prompts(self, server: str) -> list[str]:
+        return [p.name for p in self.session.prompts(server).prompts]
+
+    def arguments(self, server: str, prompt: str) -> list[str]:
+        found = next((p for p in self.session.prompts(server).prompts if p.name == prompt), None)
+        return [a.name for a in found.arguments] if found else []
+
+    def values(self, server: str, prompt: str, argument: str, typed: str, chosen: dict[str, str]) -> list[str]:
+        return self.session.complete(server, "prompt", prompt, argument, typed, chosen or None).values
+
+
+def matcher(session_of: Callable[[], Any]) -> Any:
+    """An IPython completion matcher (API v2) for ``%mcp`` lines: it offers the completed current word and
+    hides every other matcher's guesses (Jedi's Python names mean nothing there)."""
+    from IPython.core.completer import SimpleCompletion, context_matcher
+
+    @context_matcher()
+    def mcp_matcher(context: Any) -> dict[str, Any]:
+        line = context.text_until_cursor.split("\n")[-1]
+        if not line.lstrip().startswith("%mcp ") or line.lstrip().startswith("%mcp_"):
+            return {"completions": [], "suppress": False}
+        current = "" if line[-1].isspace() else line.split()[-1]
+        try:
+            found = complete_line(session_of(), line.lstrip())
+        except Exception:  # noqa: BLE001 - tab completion never raises into the frontend
+            found = []
+        return {"completions": [SimpleCompletion(text=f, type="mcp") for f in found],
+                "matched_fragment": current, "suppress": True, "ordered": True}
+
+    return mcp_matcher
