@@ -126,6 +126,19 @@ def test_a_module_written_in_the_workspace_imports_in_the_next_cell(sandbox: San
     assert sandbox.execute("import helper\nhelper.ANSWER").value == 42
 
 
+def test_a_closed_sandbox_is_freed(engine) -> None:
+    import gc
+    import weakref
+
+    sandbox = Sandbox(engine)
+    sandbox.execute("1")
+    ref = weakref.ref(sandbox)
+    sandbox.close()
+    del sandbox
+    gc.collect()
+    assert ref() is None, "a closed sandbox is still held (by its linker's host functions?)"
+
+
 def test_a_closed_sandbox_refuses_work(engine) -> None:
     sb = Sandbox(engine)
     sb.execute("1")
