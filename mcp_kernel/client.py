@@ -882,7 +882,7 @@ class Connection:
         garbled: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._garbled.add(garbled)
         try:
-            return await self._within(_first(send(session), garbled, self.spec.name, what), timeout)
+            return await self._within(send(session), timeout, garbled, what)
         except TimeoutError:
             self._bound_log()
             raise ServerTimeout(
@@ -929,16 +929,26 @@ class Connection:
             self._garbled.discard(garbled)
             garbled.cancel()
 
-    async def _within(self, coro: Any, timeout: float) -> Any:
-        """``coro``'s result within ``timeout`` seconds, not counting the time a person spent answering."""
+    async def _within(self, coro: Any, timeout: float, garbled: asyncio.Future[str], what: str) -> Any:
+        """``coro``'s result within ``timeout`` seconds, not counting the time a person spent answering;
+        a ``ServerError`` at once if a garbled reply arrives first.
+
+        One task and one wait per request: this is every tool call's path.
+        """
         task = asyncio.ensure_future(coro)
         deadline = time.monotonic() + timeout
         human = self._human_seconds
         try:
             while True:
-                done, _ = await asyncio.wait({task}, timeout=max(0.0, deadline - time.monotonic()))
-                if done:
+                done, _ = await asyncio.wait((task, garbled), timeout=max(0.0, deadline - time.monotonic()),
+                                             return_when=asyncio.FIRST_COMPLETED)
+                if task in done:
                     return task.result()
+                if done:
+                    task.cancel()
+                    raise ServerError(f"Server {self.spec.name!r} sent a reply to {what} that is not valid JSON-RPC, "
+                                      f"so mcp-kernel cannot read it ({garbled.result()}). The server is broken; see "
+                                      "its log or report it.", server=self.spec.name)
                 if self._asking or self._human_seconds > human:
                     # A person is (or was) answering a server's question: their time does not count.
                     deadline = time.monotonic() + max(self._human_seconds - human, 1.0)
@@ -1045,22 +1055,6 @@ def _run(coro: Any, timeout: float, server: str) -> Any:
             raise
     except TimeoutError:
         raise ServerTimeout(f"Server {server!r} did not answer within {timeout:g} s.", server=server) from None
-
-
-async def _first(request: Any, garbled: asyncio.Future[str], server: str, what: str) -> Any:
-    """The request's answer, unless a garbled reply arrives first (then a ``ServerError`` at once)."""
-    task = asyncio.ensure_future(request)
-    try:
-        await asyncio.wait({task, garbled}, return_when=asyncio.FIRST_COMPLETED)
-    except BaseException:
-        task.cancel()
-        raise
-    if task.done():
-        return task.result()
-    task.cancel()
-    raise ServerError(f"Server {server!r} sent a reply to {what} that is not valid JSON-RPC, so mcp-kernel cannot "
-                      f"read it ({garbled.result()}). The server is broken; see its log or report it.",
-                      server=server)
 
 
 def _is_schema_error(exc: BaseException) -> bool:

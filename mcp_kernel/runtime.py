@@ -13,13 +13,15 @@ sandbox bridge) submit coroutines with :func:`run`.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import concurrent.futures
 import threading
 import time
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:  # imported where a loop is first needed: a sandbox without tool calls never loads asyncio
+    import asyncio
 
 __all__ = ["loop", "run", "submit", "shutdown", "Scope", "ScopeStopped"]
 
@@ -32,6 +34,8 @@ _thread: threading.Thread | None = None
 
 def loop() -> asyncio.AbstractEventLoop:
     """The background loop, started on first use."""
+    import asyncio
+
     global _loop, _thread
     with _lock:
         if _loop is None or _loop.is_closed() or _thread is None or not _thread.is_alive():
@@ -52,6 +56,8 @@ def loop() -> asyncio.AbstractEventLoop:
 
 def submit(coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
     """Schedule ``coro`` on the loop thread and return a thread-safe future."""
+    import asyncio
+
     return asyncio.run_coroutine_threadsafe(coro, loop())
 
 
@@ -180,6 +186,7 @@ def shutdown(timeout: float = 5.0) -> None:
         _loop, _thread = None, None
     if current is None or current.is_closed():
         return
+    import asyncio
 
     async def cancel_all() -> None:
         tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]

@@ -292,25 +292,24 @@ class Bridge:
         return value
 
     def _validate(self, server: str, info: ToolInfo, params: dict[str, Any]) -> None:
+        key = (server, info.name)
+        if key not in self._validators:
+            self._validators[key] = _compile_schema(info.input_schema or {"type": "object"})
+        checks = self._validators[key]
+        if checks is None:
+            return  # a schema found broken: the server judges the params itself
+        fast, full = checks
+        try:
+            if fast is not None and fast.is_valid(params):
+                return
+        except Exception:  # noqa: BLE001 - the compiled check gave up: the full one decides below
+            pass
         import jsonschema
 
-        key = (server, info.name)
-        if key in self._validators and self._validators[key] is None:
-            return  # a schema found broken earlier: the server judges the params itself
-        validator = self._validators.get(key)
-        if validator is None:
-            schema = info.input_schema or {"type": "object"}
-            cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-            try:
-                cls.check_schema(schema)
-            except jsonschema.SchemaError:
-                self._validators[key] = None
-                return  # the server's schema is broken; let the server judge the params itself
-            validator = self._validators[(server, info.name)] = cls(schema)
         try:
-            error = jsonschema.exceptions.best_match(validator.iter_errors(params))
+            error = jsonschema.exceptions.best_match(full.iter_errors(params))
         except Exception:  # noqa: BLE001 - e.g. a dangling $ref: the schema, not the call, is broken
-            self._validators[(server, info.name)] = None
+            self._validators[key] = None
             return
         if error is not None:
             where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
@@ -359,6 +358,28 @@ def _report(sink: Callable[..., None], server: str, tool: str, value: float, tot
         sink(server, tool, value, total, message)
     except Exception:  # noqa: BLE001 - showing progress must never fail the call
         pass
+
+
+def _compile_schema(schema: dict[str, Any]) -> tuple[Any, Any] | None:
+    """A tool's input schema compiled once: (jsonschema-rs validator or None, jsonschema validator); None if
+    the schema itself is broken.
+
+    Every call is checked by the compiled Rust validator (~2 us, never fetching a remote ``$ref``);
+    only params it rejects go through the Python validator, whose best match names what is wrong.
+    """
+    import jsonschema
+    import jsonschema_rs
+
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    try:
+        cls.check_schema(schema)
+    except jsonschema.SchemaError:
+        return None
+    try:
+        fast = jsonschema_rs.validator_for(schema, offline=True)
+    except Exception:  # noqa: BLE001 - something only the Python validator takes: it checks every call
+        fast = None
+    return fast, cls(schema)
 
 
 def _warm_jsonschema() -> None:

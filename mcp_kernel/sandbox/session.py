@@ -500,6 +500,9 @@ class Sandbox:
 
         def last() -> None:
             self._drop_instance()
+            # The linker's host functions hold this sandbox (through wasmtime's registry of them): dropping
+            # the linker releases them, so a closed sandbox is freed.
+            self._linker = None
 
         ended = self._owner.close(last, timeout)
         if not ended:

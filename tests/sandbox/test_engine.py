@@ -15,6 +15,18 @@ def test_warm_load_uses_the_cache(engine: Engine) -> None:
         assert "deserialize_s" in warm.timings and "compile_s" not in warm.timings and "build_s" not in warm.timings
 
 
+def test_a_warm_start_needs_only_the_compiled_form(engine: Engine, tmp_path: Path) -> None:
+    components = tmp_path / "cache" / "components"
+    components.mkdir(parents=True)
+    for compiled in (Path(engine_cache_dir()) / "components").glob("compiled-*"):
+        shutil.copy(compiled, components / compiled.name)
+    with Engine(tmp_path / "cache") as eng:
+        eng.component()
+        assert "deserialize_s" in eng.timings and "build_s" not in eng.timings, "the component is not needed"
+        with Sandbox(eng) as sb:
+            assert sb.execute("1 + 1").value == 2
+
+
 def test_a_corrupt_compiled_entry_is_rebuilt_not_trusted(engine: Engine, tmp_path: Path) -> None:
     source = Path(engine_cache_dir()) / "components"
     cache = tmp_path / "cache"

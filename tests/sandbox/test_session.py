@@ -114,6 +114,31 @@ def test_the_workspace_is_writable_and_kept_between_cells(sandbox: Sandbox) -> N
     assert (sandbox.workspace / "notes.txt").read_text() == "kept"
 
 
+def test_each_cell_starts_in_the_workspace_with_the_tree_importable(sandbox: Sandbox) -> None:
+    sandbox.execute("import os, sys\nos.chdir('/mcp-tools')\nsys.path.remove('/mcp-tools')")
+    assert sandbox.execute("os.getcwd(), '/mcp-tools' in sys.path").value == ["/workspace", True]
+    assert sandbox.execute("from servers.fake import echo\necho(n=1)['params']").value == {"n": 1}
+
+
+def test_a_module_written_in_the_workspace_imports_in_the_next_cell(sandbox: Sandbox) -> None:
+    sandbox.execute("import sys\nsys.path.insert(0, '/workspace')")
+    sandbox.execute("open('/workspace/helper.py', 'w').write('ANSWER = 42')")
+    assert sandbox.execute("import helper\nhelper.ANSWER").value == 42
+
+
+def test_a_closed_sandbox_is_freed(engine) -> None:
+    import gc
+    import weakref
+
+    sandbox = Sandbox(engine)
+    sandbox.execute("1")
+    ref = weakref.ref(sandbox)
+    sandbox.close()
+    del sandbox
+    gc.collect()
+    assert ref() is None, "a closed sandbox is still held (by its linker's host functions?)"
+
+
 def test_a_closed_sandbox_refuses_work(engine) -> None:
     sb = Sandbox(engine)
     sb.execute("1")

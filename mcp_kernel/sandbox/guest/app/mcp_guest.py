@@ -286,16 +286,33 @@ _MAX_MESSAGE = 10_000
 _MAX_TRACEBACK = 50_000
 
 
-def _setup_paths():
-    if os.path.isdir("/mcp-tools") and "/mcp-tools" not in sys.path:
+_GRANTED = {}  # which preopened directories this instance has: fixed for its life, so asked once
+
+
+def _granted(path):
+    if path not in _GRANTED:
+        _GRANTED[path] = os.path.isdir(path)
+    return _GRANTED[path]
+
+
+def _setup_paths(reloaded):
+    """Before each cell: the tree importable, /workspace the working directory, the time-zone database.
+
+    Each WASI file-system question is a host call (~70 us), so only what a cell can have changed is
+    checked again: ``sys.path``, the working directory (kept in the guest's libc) and the import caches
+    when bindings were regenerated.
+    """
+    first = not _GRANTED
+    if _granted("/mcp-tools") and "/mcp-tools" not in sys.path:
         sys.path.insert(0, "/mcp-tools")
-    importlib.invalidate_caches()  # bindings generated since the last cell must be importable
-    if os.path.isdir("/workspace"):
+    if first or reloaded:
+        importlib.invalidate_caches()  # bindings generated since the last cell must be importable
+    if _granted("/workspace") and os.getcwd() != "/workspace":
         try:
             os.chdir("/workspace")
         except OSError:
             pass
-    if os.path.isdir("/zoneinfo"):
+    if _granted("/zoneinfo"):
         import zoneinfo
 
         zoneinfo.reset_tzpath(["/zoneinfo"])
@@ -365,15 +382,22 @@ def _run(code, output_limit):
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = out, err
     try:
-        tree = ast.parse(code, filename, "exec")
-        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
         # Top-level await works as in IPython: such a cell runs on the sandbox's event loop.
-        _run_code(compile(tree, filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT))
-        # A cell's value is its last expression, as in IPython: an assignment has none.
-        value = None
-        if last is not None:
-            value = _run_code(compile(ast.Expression(last.value), filename, "eval",
-                                      flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT))
+        try:  # a cell that is one expression (a single call, most often) compiles once, without an AST
+            whole = compile(code, filename, "eval", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+        except SyntaxError:
+            whole = None
+        if whole is not None:
+            value = _run_code(whole)
+        else:
+            tree = ast.parse(code, filename, "exec")
+            last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+            _run_code(compile(tree, filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT))
+            # A cell's value is its last expression, as in IPython: an assignment has none.
+            value = None
+            if last is not None:
+                value = _run_code(compile(ast.Expression(last.value), filename, "eval",
+                                          flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT))
         if value is not None:
             result["value_repr"] = _text(repr(value)[:100_000])
             result["value_json"] = _value_json(value)
@@ -394,8 +418,9 @@ def _run(code, output_limit):
 class WitWorld(wit_world.WitWorld):
     def run_cell(self, code: str) -> str:
         request = json.loads(code)
-        _setup_paths()
-        _forget_bindings(request.get("reload") or [])
+        reloaded = request.get("reload") or []
+        _setup_paths(reloaded)
+        _forget_bindings(reloaded)
         try:
             response = _run(request["code"], int(request.get("output_limit", 1 << 20)))
         except MemoryError:
