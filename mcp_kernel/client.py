@@ -929,22 +929,24 @@ class Connection:
             self._garbled.discard(garbled)
             garbled.cancel()
 
-    async def _within(self, coro: Any, timeout: float, garbled: asyncio.Future[str], what: str) -> Any:
-        """``coro``'s result within ``timeout`` seconds, not counting the time a person spent answering;
-        a ``ServerError`` at once if a garbled reply arrives first.
+    async def _within(self, coro: Any, timeout: float, garbled: asyncio.Future[str] | None = None,
+                      what: str = "") -> Any:
+        """``coro``'s result within ``timeout`` seconds, not counting the time a person spent answering
+        (a question, a sign-in); a ``ServerError`` at once if a ``garbled`` reply arrives first.
 
         One task and one wait per request: this is every tool call's path.
         """
         task = asyncio.ensure_future(coro)
+        waiters = (task,) if garbled is None else (task, garbled)
         deadline = time.monotonic() + timeout
         human = self._human_seconds
         try:
             while True:
-                done, _ = await asyncio.wait((task, garbled), timeout=max(0.0, deadline - time.monotonic()),
+                done, _ = await asyncio.wait(waiters, timeout=max(0.0, deadline - time.monotonic()),
                                              return_when=asyncio.FIRST_COMPLETED)
                 if task in done:
                     return task.result()
-                if done:
+                if done and garbled is not None:
                     task.cancel()
                     raise ServerError(f"Server {self.spec.name!r} sent a reply to {what} that is not valid JSON-RPC, "
                                       f"so mcp-kernel cannot read it ({garbled.result()}). The server is broken; see "
