@@ -130,7 +130,10 @@ class Browser:
         return result["result"].get("value")
 
     def close(self) -> None:
-        self.ws.close()
+        async def close_socket() -> None:  # on its own loop: this thread need not have a current one
+            self.ws.close()
+
+        self.loop.run_until_complete(close_socket())
         self.loop.close()
         self.proc.terminate()
         try:
