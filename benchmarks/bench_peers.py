@@ -55,7 +55,7 @@ if __name__ == "__main__":
     _ensure_peers_env()
 
 from mcp import ClientSession  # noqa: E402
-from measure import demo_sdk, interleaved  # noqa: E402
+from measure import FIRST_CELL, demo_sdk, interleaved  # noqa: E402
 
 from mcp_kernel.sandbox import SandboxPolicy  # noqa: E402
 from mcp_kernel.session import Session  # noqa: E402
@@ -131,17 +131,6 @@ class Parties:
                                   for name in ("direct", "ours", "peer")}, rounds)
 
 
-OURS_FIRST = """
-import time
-t0 = time.perf_counter()
-from mcp_kernel.sandbox import Sandbox
-t1 = time.perf_counter()
-with Sandbox() as sb:
-    sb.execute("1 + 1")
-    t2 = time.perf_counter()
-print(f"{(t1 - t0) * 1000:.1f} {(t2 - t1) * 1000:.1f}")
-"""
-
 PEER_FIRST = """
 import asyncio, os, sys, time
 t0 = time.perf_counter()
@@ -214,7 +203,7 @@ async def run(args: argparse.Namespace) -> None:
     print(f"machine: {machine()}")
     print(f"peer: fastmcp {fastmcp.__version__} CodeMode on pydantic-monty {_version('pydantic-monty')}; "
           f"mcp {_version('mcp')}; mcp-kernel {_version('mcp-kernel')}\n")
-    ours_first = first_run(OURS_FIRST)
+    ours_first = first_run(FIRST_CELL)
     peer_first = first_run(PEER_FIRST)
     backend = fastmcp.Client(StdioTransport(command=sys.executable, args=["-m", "mcp_kernel.demo"]))
     with Session() as session:

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from measure import DEMO, demo_sdk, interleaved, median_ms
+from measure import DEMO, FIRST_CELL, demo_sdk, interleaved, median_ms
 
 from mcp_kernel.sandbox import Engine, Sandbox, SandboxPolicy
 from mcp_kernel.session import Session
@@ -53,18 +53,6 @@ async def real_calls(session: Session, policy: SandboxPolicy) -> tuple[dict[str,
 
         await interleaved(parties(5), 2)  # warm: connections, validators, imports
         return await interleaved(parties(1), 50), await interleaved(parties(1000), 5)
-
-
-FIRST_CELL = """
-import time
-t0 = time.perf_counter()
-from mcp_kernel.sandbox import Sandbox
-t1 = time.perf_counter()
-with Sandbox() as sb:
-    sb.execute("1 + 1")
-    t2 = time.perf_counter()
-print(f"{(t1 - t0) * 1000:.1f} {(t2 - t1) * 1000:.1f}")
-"""
 
 
 SLOW_SERVER = Path(__file__).resolve().parent.parent / "tests" / "servers" / "slow.py"

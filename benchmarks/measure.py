@@ -16,6 +16,18 @@ from mcp.client.stdio import stdio_client
 
 DEMO = StdioServerParameters(command=sys.executable, args=["-m", "mcp_kernel.demo"])
 
+# Run with `python -c` in a fresh process: prints the import time and the first cell's time, in ms.
+FIRST_CELL = """
+import time
+t0 = time.perf_counter()
+from mcp_kernel.sandbox import Sandbox
+t1 = time.perf_counter()
+with Sandbox() as sb:
+    sb.execute("1 + 1")
+    t2 = time.perf_counter()
+print(f"{(t1 - t0) * 1000:.1f} {(t2 - t1) * 1000:.1f}")
+"""
+
 
 def median_ms(fn: Callable[[], Any], runs: int, warmup: int = 0) -> float:
     """Median wall time of ``fn()`` over ``runs`` calls, after ``warmup`` untimed ones.
