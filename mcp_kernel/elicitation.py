@@ -355,22 +355,26 @@ class Asker:
         started = time.monotonic()
         if scope is not None:
             scope.asking += 1
+        answer: Any = None
+        failure: BaseException | None = None
         try:
             answer = work()
         except (KeyboardInterrupt, SystemExit):
             reply.cancel()
             raise
         except BaseException as exc:  # noqa: BLE001 - the waiting coroutine raises it
-            if not reply.done():
-                reply.set_exception(exc)
-            return time.monotonic() - started
+            failure = exc
         finally:
+            took = time.monotonic() - started
             if scope is not None:
                 scope.asking -= 1
-                scope.hold(time.monotonic() - started)
+                scope.hold(took)
         if not reply.done():
-            reply.set_result(answer)
-        return time.monotonic() - started
+            if failure is not None:
+                reply.set_exception(failure)
+            else:
+                reply.set_result(answer)
+        return took
 
     def _drain(self) -> None:
         """Run what was posted before the call finished (the last progress update)."""

@@ -15,6 +15,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -96,7 +97,8 @@ class Browser:
                                       "--disable-background-networking", "--disable-component-update", "--disable-sync",
                                       "--remote-debugging-port=0", f"--user-data-dir={profile}",
                                       "--window-size=1400,3000", "about:blank"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)  # its renderer and zygote children go with it
         port_file = profile / "DevToolsActivePort"
         port = wait_for("chromium's debugging port", lambda: port_file.is_file() and port_file.read_text().split()[:1])
         pages = wait_for("a page target", lambda: [t for t in get(f"http://127.0.0.1:{port[0]}/json/list") or []
@@ -135,11 +137,16 @@ class Browser:
 
         self.loop.run_until_complete(close_socket())
         self.loop.close()
-        self.proc.terminate()
-        try:
+        try:  # the whole group: Chromium's renderer and zygote children can outlive the browser process
+            os.killpg(self.proc.pid, signal.SIGTERM)
             self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # whatever is left of the group
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
 
 
 # Runs in the page: what the sanitized outputs look like once rendered.
