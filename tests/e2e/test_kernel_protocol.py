@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jupyter_kernel_test as jkt
+from jupyter_kernel_test.msgspec_v5 import validate_message
 
 
 class TestMCPKernel(jkt.KernelTests):
@@ -28,3 +31,26 @@ class TestMCPKernel(jkt.KernelTests):
     supported_history_operations = ("tail", "search")
     code_inspect_sample = "zip"
     code_clear_output = "from IPython.display import clear_output; clear_output()"
+
+    def execute_helper(self, code: str, timeout: int = 60, silent: bool = False, store_history: bool = True,
+                       stop_on_error: bool = True) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The library's checks with patient waits: it gives iopub 0.1 s per message once the reply has come,
+        which a loaded 2-core machine can miss (seen: test_clear_output failing with Empty)."""
+        msg_id = self.kc.execute(code=code, silent=silent, store_history=store_history, stop_on_error=stop_on_error)
+        reply = self.get_non_kernel_info_reply(timeout=timeout)
+        assert reply is not None
+        validate_message(reply, "execute_reply", msg_id)
+        busy = self.kc.get_iopub_msg(timeout=timeout)
+        validate_message(busy, "status", msg_id)
+        self.assertEqual(busy["content"]["execution_state"], "busy")
+        outputs: list[dict[str, Any]] = []
+        while True:
+            msg = self.kc.get_iopub_msg(timeout=timeout)
+            validate_message(msg, msg["msg_type"], msg_id)
+            if msg["msg_type"] == "status":
+                self.assertEqual(msg["content"]["execution_state"], "idle")
+                return reply, outputs
+            if msg["msg_type"] == "execute_input":
+                self.assertEqual(msg["content"]["code"], code)
+            else:
+                outputs.append(msg)
