@@ -21,6 +21,7 @@ from typing import Any
 
 from mcp.server.session import ServerSession
 from mcp.types import (
+    LoggingLevel,
     LoggingMessageNotification,
     LoggingMessageNotificationParams,
     ResourceUpdatedNotification,
@@ -31,15 +32,15 @@ __all__ = ["LEVELS", "Audience"]
 
 log = logging.getLogger(__name__)
 
-LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
-DEFAULT_LEVEL = "warning"  # what a client hears before it sets a level
+LEVELS: tuple[LoggingLevel, ...] = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
+DEFAULT_LEVEL: LoggingLevel = "warning"  # what a client hears before it sets a level
 STDIO = "stdio"  # the one connection of `serve` on stdio
 
 
 @dataclass
 class _Client:
     session: ServerSession  # the latest request's proxy: its standalone channel reaches the connection
-    level: str = DEFAULT_LEVEL
+    level: LoggingLevel = DEFAULT_LEVEL
     uris: set[str] = field(default_factory=set)
 
 
@@ -73,11 +74,11 @@ class Audience:
         client.session = session
         self._clients.move_to_end(key)
 
-    def set_level(self, key: str | None, level: str) -> None:
+    def set_level(self, key: str | None, level: LoggingLevel) -> None:
         if key is not None and key in self._clients:
             self._clients[key].level = level
 
-    def wants(self, key: str | None, level: str) -> bool:
+    def wants(self, key: str | None, level: LoggingLevel) -> bool:
         """Whether the connection ``key`` hears records at ``level``."""
         client = self._clients.get(key) if key is not None else None
         return LEVELS.index(level) >= LEVELS.index(client.level if client else DEFAULT_LEVEL)
@@ -94,10 +95,15 @@ class Audience:
         """Every URI some 2025-era client subscribed to."""
         return {uri for client in self._clients.values() for uri in client.uris}
 
-    async def log(self, level: str, message: str) -> None:
-        """Send serve's own log record to every connection that hears ``level``."""
-        note = LoggingMessageNotification(params=LoggingMessageNotificationParams(level=level, data=message,
+    @staticmethod
+    def record(level: LoggingLevel, message: str) -> LoggingMessageNotification:
+        """serve's log record as the notification that carries it."""
+        return LoggingMessageNotification(params=LoggingMessageNotificationParams(level=level, data=message,
                                                                                  logger="mcp-kernel"))
+
+    async def log(self, level: LoggingLevel, message: str) -> None:
+        """Send serve's own log record to every connection that hears ``level``."""
+        note = self.record(level, message)
         for key, client in list(self._clients.items()):
             if self.wants(key, level):
                 await self._send(key, client, note)

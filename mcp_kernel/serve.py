@@ -36,6 +36,7 @@ from mcp.types import (
     INVALID_PARAMS,
     CallToolResult,
     Completion,
+    LoggingLevel,
     PromptReference,
     ResourceTemplateReference,
     TextContent,
@@ -600,11 +601,10 @@ async def _watch_tree(mode: CodeMode, audience: Audience, interval: float = WATC
             await audience.updated(uri)
 
 
-async def _log_request(ctx: Context | None, audience: Audience, level: str, message: str) -> None:
+async def _log_request(ctx: Context | None, audience: Audience, level: LoggingLevel, message: str) -> None:
     """Send serve's log record on the request's own stream: to a 2025 client if it hears ``level`` (its
     ``logging/setLevel``), to a 2026 client if this request asked for ``level`` or lower (its ``_meta``)."""
     from mcp.server.connection import allowed_log_levels
-    from mcp.types import LoggingMessageNotification, LoggingMessageNotificationParams
     from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
     if ctx is None:
@@ -615,10 +615,8 @@ async def _log_request(ctx: Context | None, audience: Audience, level: str, mess
             return
     elif not audience.wants(Audience.key(context.request), level):
         return
-    note = LoggingMessageNotification(params=LoggingMessageNotificationParams(level=level, data=message,
-                                                                             logger="mcp-kernel"))
     with contextlib.suppress(Exception):  # a client that went away misses the record
-        await context.session.send_notification(note, related_request_id=ctx.request_id)
+        await context.session.send_notification(audience.record(level, message), related_request_id=ctx.request_id)
 
 
 def _caller() -> str | None:

@@ -248,12 +248,17 @@ def test_progress_of_the_codes_tool_calls_flows_back_on_the_request(workplace: d
 
 
 # ---- questions of the upstream servers, relayed to the agent's client -----------------------------------
+def one_server_place(tmp_path: Path, name: str) -> dict[str, Any]:
+    """An mcp.json with one of tests/servers, by its file name."""
+    config = tmp_path / "mcp.json"
+    config.write_text(json.dumps({"mcpServers": {name: {"command": sys.executable,
+                                                        "args": [str(SERVERS / f"{name}.py")]}}}))
+    return {"config": str(config), "env": dict(os.environ)}
+
+
 @pytest.fixture()
 def library_place(tmp_path: Path) -> dict[str, Any]:
-    config = tmp_path / "mcp.json"
-    config.write_text(json.dumps({"mcpServers": {"library": {"command": sys.executable,
-                                                             "args": [str(SERVERS / "library.py")]}}}))
-    return {"config": str(config), "env": dict(os.environ)}
+    return one_server_place(tmp_path, "library")
 
 
 BOOK = "from servers.library import book\nfirst = book()\nprint(first)\nprint(book())"
@@ -345,10 +350,7 @@ def test_answers_that_come_too_late_are_refused_and_the_code_went_on(library_pla
 @pytest.fixture()
 def dyn_place(tmp_path: Path) -> dict[str, Any]:
     """One server that adds tools when asked (and says its tools changed)."""
-    config = tmp_path / "mcp.json"
-    config.write_text(json.dumps({"mcpServers": {"dyn": {"command": sys.executable,
-                                                         "args": [str(SERVERS / "dyn.py")]}}}))
-    return {"config": str(config), "env": dict(os.environ)}
+    return one_server_place(tmp_path, "dyn")
 
 
 GROW = "from servers.dyn import grow\ngrow(name='fresh')"
