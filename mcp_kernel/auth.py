@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 from urllib.parse import parse_qs, urlsplit
 
 from .config import data_dir
-from .errors import AuthRequired, UsageError
+from .errors import AuthRequired, ConfigError, UsageError
 from .models import ServerSpec
 
 if TYPE_CHECKING:
@@ -279,7 +279,10 @@ def http_auth(spec: ServerSpec, sign_in: Callable[[int], SignIn], *, store: Toke
     it is only called when the person has to sign in. ``failed`` hears of a flow that failed (the transport
     only logs it, so the connection could not otherwise say why the handshake stopped).
     """
-    from mcp.client.auth.extensions.client_credentials import ClientCredentialsOAuthProvider
+    from mcp.client.auth.extensions.client_credentials import (
+        ClientCredentialsOAuthProvider,
+        PrivateKeyJWTOAuthProvider,
+    )
     from mcp.client.auth.oauth2 import OAuthClientProvider, OAuthContext
     from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata
     from mcp.shared.exceptions import MCPDeprecationWarning
@@ -349,6 +352,10 @@ def http_auth(spec: ServerSpec, sign_in: Callable[[int], SignIn], *, store: Toke
             # Without `issuer` the SDK warns once per provider; mcp.json has no place for one (Claude Code's
             # format), so the authorization server the MCP server names is used, as the SDK does today.
             warnings.simplefilter("ignore", MCPDeprecationWarning)
+            if oauth.private_key:
+                return restored(PrivateKeyJWTOAuthProvider)(
+                    server_url=spec.url, storage=store, client_id=oauth.client_id or "", scope=oauth.scope,
+                    assertion_provider=signed_assertions(spec.name, oauth.client_id or "", oauth.private_key))
             return restored(ClientCredentialsOAuthProvider)(
                 server_url=spec.url, storage=store, client_id=oauth.client_id or "",
                 client_secret=oauth.client_secret or "", token_endpoint_auth_method="client_secret_post",
@@ -379,6 +386,47 @@ def http_auth(spec: ServerSpec, sign_in: Callable[[int], SignIn], *, store: Toke
     return restored(OAuthClientProvider)(
         spec.url, metadata, store, redirect_handler=redirect, callback_handler=callback,
         client_metadata_url=oauth.client_metadata_url, registered=registered)
+
+
+def signing_key(private_key: str, where: str) -> tuple[str, str]:
+    """The PEM text of ``private_key`` (PEM text or the path of a PEM file) and the JWT algorithm its type
+    signs with: RS256 (RSA), ES256/384/512 (EC), EdDSA (Ed25519). Errors say ``where`` the key was given and
+    what is wrong with it, never what it holds.
+    """
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    pem = private_key
+    if not pem.lstrip().startswith("-----BEGIN"):
+        try:
+            pem = Path(pem).expanduser().read_text(encoding="utf-8")
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{where}: neither PEM text nor a readable PEM file ({type(exc).__name__}). Give "
+                              "the key as ${VAR} holding the PEM, or the path of a .pem file.") from None
+    try:
+        key = load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError) as exc:
+        kind = "it is encrypted; give an unencrypted key" if isinstance(exc, TypeError) else "not a PEM private key"
+        raise ConfigError(f"{where}: cannot load the key ({kind}).") from None
+    curves = {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512"}
+    if isinstance(key, rsa.RSAPrivateKey):
+        return pem, "RS256"
+    if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name in curves:
+        return pem, curves[key.curve.name]
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return pem, "EdDSA"
+    raise ConfigError(f"{where}: a {type(key).__name__} cannot sign a client assertion; use an RSA, EC "
+                      "(P-256/384/521) or Ed25519 key.")
+
+
+def signed_assertions(server: str, client_id: str, private_key: str) -> Callable[[str], Awaitable[str]]:
+    """The SDK's JWT client assertions (RFC 7523) for ``client_id``, signed with ``private_key`` (see
+    :func:`signing_key`): what ``PrivateKeyJWTOAuthProvider`` sends the token endpoint."""
+    from mcp.client.auth.extensions.client_credentials import SignedJWTParameters
+
+    pem, algorithm = signing_key(private_key, f"server {server!r}, field 'oauth.privateKey'")
+    return SignedJWTParameters(issuer=client_id, subject=client_id, signing_key=pem,
+                               signing_algorithm=algorithm).create_assertion_provider()
 
 
 def secret_method(metadata: Any) -> Literal["client_secret_post", "client_secret_basic"]:

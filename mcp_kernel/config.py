@@ -63,6 +63,7 @@ _HTTP_KEYS = {"type", "url", "headers", "oauth"}
 # The ``oauth`` block as Claude Code writes it; the value each key must hold.
 _OAUTH_KEYS = {"clientId": (str, "a string"), "clientSecret": (str, "a string"), "scopes": (list, "a list of strings"),
                "callbackPort": (int, "a port number"), "clientMetadataUrl": (str, "a string"),
+               "privateKey": (str, "a PEM private key, a path to a PEM file, or ${VAR}"),
                "grant": (str, "'authorization_code' or 'client_credentials'")}
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -220,6 +221,10 @@ def _expand_server(written: dict[str, Any], source: str, env: Mapping[str, str])
         problems = "; ".join(f"oauth.{err['loc'][1]}: {err['msg']}" if err["loc"][:1] == ("oauth",) and len(err["loc"]) > 1
                              else err["msg"] for err in exc.errors())
         raise ConfigError(f"{where}: {problems}.") from None
+    if spec.oauth is not None and spec.oauth.private_key:
+        from .auth import signing_key
+
+        signing_key(spec.oauth.private_key, f"{where}, field 'oauth.privateKey'")  # a bad key fails here, named
     return spec.as_written(written)
 
 

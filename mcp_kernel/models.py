@@ -104,7 +104,7 @@ class OAuthSettings(BaseModel):
     registration) and asks for the scopes the server names. The secret never appears in a rendering.
 
     >>> OAuthSettings.model_validate({"clientId": "abc", "clientSecret": "s3cret", "scopes": ["read"]})
-    OAuthSettings(client_id='abc', client_secret='<redacted>', scopes=['read'], callback_port=None, client_metadata_url=None, grant='authorization_code')
+    OAuthSettings(client_id='abc', client_secret='<redacted>', scopes=['read'], callback_port=None, client_metadata_url=None, grant='authorization_code', private_key=None)
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, alias_generator=_camel)
@@ -115,17 +115,23 @@ class OAuthSettings(BaseModel):
     callback_port: int | None = Field(default=None, ge=1, le=65535)
     client_metadata_url: str | None = None
     grant: Literal["authorization_code", "client_credentials"] = "authorization_code"
+    private_key: str | None = None  # client_credentials signed with a key (private_key_jwt): PEM, or a PEM file
 
     @model_validator(mode="after")
     def _grant_needs(self) -> OAuthSettings:
-        if self.grant == "client_credentials" and not (self.client_id and self.client_secret):
-            raise ValueError("the client_credentials grant needs 'clientId' and 'clientSecret' in the oauth block")
+        if self.grant == "client_credentials" and not (self.client_id and bool(self.client_secret) !=
+                                                       bool(self.private_key)):
+            raise ValueError("the client_credentials grant needs 'clientId' and one of 'clientSecret' or "
+                             "'privateKey' in the oauth block")
+        if self.private_key and self.grant != "client_credentials":
+            raise ValueError("'privateKey' signs the client_credentials grant: add \"grant\": "
+                             "\"client_credentials\" to the oauth block")
         return self
 
     @model_serializer(mode="wrap")
     def _redacted(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data = handler(self)
-        for key in ("client_secret", "clientSecret"):
+        for key in ("client_secret", "clientSecret", "private_key", "privateKey"):
             if data.get(key) is not None:
                 data[key] = REDACTED
         return data

@@ -5,7 +5,10 @@ Three tools front every configured server: ``search_tools`` (find tools without 
 WebAssembly sandbox session whose code reaches the servers only through the bridge). Sandbox state
 persists across ``execute`` calls through a server-minted handle passed back as the ``session``
 argument (the protocol has no sessions of its own since 2026-07-28). The tree is offered as resources
-too (``mcp-tools://servers/<server>/<tool>.py``).
+too (``mcp-tools://servers/<server>/<tool>.py``): their paths complete (``completion/complete``), a client
+can subscribe to any of them and hears when a server's tools change what it reads, and serve sends its
+own log records (runs, servers whose tools changed) at the level the client set (see audience.py). Over
+HTTP, event streams can be resumed after a drop (see eventstore.py).
 
 >>> server = build_server(Session(), servers=["demo"])              # doctest: +SKIP
 >>> server.run("stdio")                                             # doctest: +SKIP
@@ -22,14 +25,26 @@ import logging
 import secrets
 import sys
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.shared.exceptions import MCPError
+from mcp.types import (
+    INVALID_PARAMS,
+    CallToolResult,
+    Completion,
+    LoggingLevel,
+    PromptReference,
+    ResourceTemplateReference,
+    TextContent,
+    ToolAnnotations,
+)
 from pydantic import Field
 
+from .audience import Audience
 from .elicitation import Answer, Question, Relay
 from .errors import (
     ConfigError,
@@ -52,6 +67,10 @@ as typed functions. Filter and aggregate inside the code; only what it prints or
 Pass the returned session handle to execute again to keep variables and files."""
 
 MAX_TEXT_CHARS = 20_000
+TEMPLATE = "mcp-tools://{+path}"  # the tree as resources
+MAX_COMPLETIONS = 100  # the protocol's cap on completion values
+WATCH_INTERVAL_S = 1.0  # how often serve looks for servers whose tools changed
+RETRY_MS = 1000  # the reconnection delay serve's event streams suggest (SSE `retry`)
 ANSWER_TIMEOUT_S = 600.0  # how long a run waits for the agent to answer its servers' questions
 
 
@@ -93,6 +112,8 @@ class CodeMode:
         self.max_text_chars = max_text_chars
         self.answer_timeout = answer_timeout
         self.failed: dict[str, str] = {}
+        self._seen_changes: dict[str, int] = {}  # each server's list changes the tree reflects
+        self._snapshot: dict[str, int] = {}  # the tree's files (path -> hash of the text) last reported
         self._waiting: dict[str, Run] = {}  # runs waiting for the agent's answers, by request state
         self._workers = concurrent.futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="mcp-kernel-execute")
         self._lock = threading.Lock()
@@ -105,6 +126,8 @@ class CodeMode:
             except MCPKernelError as exc:
                 self.failed[name] = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
                 log.warning("server %s is not available: %s", name, exc)
+        self._seen_changes = self._list_changes()
+        self._snapshot = self._files()
 
     @property
     def live(self) -> list[str]:
@@ -147,6 +170,45 @@ class CodeMode:
         if self.failed and node.path.rstrip("/").endswith("/servers"):
             lines += [f"  (unavailable: {name}: {why})" for name, why in self.failed.items()]
         return "\n".join(lines)
+
+    def complete(self, prefix: str) -> list[str]:
+        """Tree paths (after ``mcp-tools://``) that extend ``prefix`` by one step: a directory (ending in
+        ``/``) or a file.
+
+        >>> mode.complete("servers/de")                                 # doctest: +SKIP
+        ['servers/demo/']
+        """
+        found = set()
+        for path in self.session.vfs.files:
+            if path.startswith(prefix):
+                head, slash, _ = path[len(prefix):].partition("/")
+                found.add(prefix + head + slash)
+        return sorted(found)
+
+    def changes(self) -> tuple[list[str], list[str]]:
+        """Regenerate the servers that said their tools changed; return them and the tree URIs whose content
+        changed since the last call (a changed file, and each directory above it, whose listing changed)."""
+        changes = self._list_changes()
+        moved = [name for name, count in changes.items() if count != self._seen_changes.get(name, 0)]
+        self._seen_changes = changes
+        if moved:
+            self.session.bindings.refresh_changed(moved)
+        files = self._files()
+        differ = {p for p in files.keys() | self._snapshot.keys() if files.get(p) != self._snapshot.get(p)}
+        self._snapshot = files
+        uris = set()
+        for path in differ:
+            parts = path.split("/")
+            uris.add("mcp-tools://" + path)
+            uris.update("mcp-tools://" + "/".join(parts[:i]) for i in range(1, len(parts)))
+        return moved, sorted(uris)
+
+    def _list_changes(self) -> dict[str, int]:
+        pool = self.session.pool
+        return {name: pool.get(name).list_changes for name in self.live if name in pool}
+
+    def _files(self) -> dict[str, int]:
+        return {path: hash(text) for path, text in dict(self.session.vfs.files).items()}
 
     def open(self, handle: str | None, caller: str | None = None) -> str:
         """``handle`` checked (a forged or expired one, or one another ``caller`` opened, is refused here and
@@ -347,7 +409,21 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
         auth = {"auth": AuthSettings(issuer_url=AnyHttpUrl(base), resource_server_url=AnyHttpUrl(f"{base}/mcp"),
                                      validate_token_resource=False),
                 "token_verifier": CallerTokens(callers)}
-    server = MCPServer(name="mcp-kernel", version=__version__, instructions=INSTRUCTIONS, **auth)
+    from mcp.server.subscriptions import InMemorySubscriptionBus
+
+    bus = InMemorySubscriptionBus()
+    audience = Audience(bus)
+
+    @contextlib.asynccontextmanager
+    async def watching(_: Any) -> Any:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(_watch_tree, mode, audience)
+            yield None
+            tasks.cancel_scope.cancel()
+
+    server = MCPServer(name="mcp-kernel", version=__version__, instructions=INSTRUCTIONS, subscriptions=bus,
+                       lifespan=watching, **auth)
+    _serve_notices(server, mode, audience)
     read_only = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True,
                                 open_world_hint=False)
 
@@ -401,6 +477,8 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
                 asyncio.run_coroutine_threadsafe(ctx.report_progress(steps[0], None, note), loop)
 
         caller = _caller()
+        started = time.perf_counter()
+        await _log_request(ctx, audience, "debug", "run started")
         try:
             if ctx is not None and ctx.request_state:  # the agent's answers to the questions of a waiting run
                 run = mode.resume(ctx.request_state, dict(ctx.input_responses or {}), caller)
@@ -419,11 +497,16 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
                         mode.session.sandboxes.get(run.handle, owner=caller).interrupt()
                 raise
             if event[0] == "failed":
+                await _log_request(ctx, audience, "error", f"run refused: {type(event[1]).__name__}: {event[1]}")
                 if isinstance(event[1], MCPKernelError):
                     return refuse(event[1])
                 raise event[1]
             if event[0] == "done":
                 text, structured, failed = event[1]
+                calls = len(structured.get("calls", []))
+                await _log_request(ctx, audience, "warning" if failed else "info",
+                                   f"run {'failed' if failed else 'finished'} in "
+                                   f"{(time.perf_counter() - started) * 1000:.0f} ms, {calls} tool call(s)")
                 return CallToolResult(content=[TextContent(type="text", text=text or "(no output)")],
                                       structured_content=structured, is_error=failed)
             questions = [(event[1], event[2])]
@@ -446,13 +529,94 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
             for question, reply in questions:  # an older client: ask it mid-call, as servers then did
                 reply.set_result(await _ask_legacy(ctx, question))
 
-    @server.resource("mcp-tools://{+path}", name="mcp-tools", description="the generated tool tree",
-                     mime_type="text/plain")
+    @server.resource(TEMPLATE, name="mcp-tools", description="the generated tool tree", mime_type="text/plain")
     def tree_file(path: str) -> str:
         return mode.read("/mcp-tools/" + path)
 
+    @server.completion()
+    async def complete(ref: Any, argument: Any, context: Any) -> Completion:
+        """The ``path`` of the tree template, one step at a time, from the tree as it is now."""
+        if not (isinstance(ref, ResourceTemplateReference) and ref.uri == TEMPLATE and argument.name == "path"):
+            what = f"prompt {ref.name!r}" if isinstance(ref, PromptReference) else f"template {ref.uri!r}"
+            raise MCPError(INVALID_PARAMS, f"serve has no {what} with an argument {argument.name!r} to complete: "
+                           f"it completes the `path` of its resource template {TEMPLATE} (and has no prompts).")
+        values = await anyio.to_thread.run_sync(mode.complete, argument.value)
+        return Completion(values=values[:MAX_COMPLETIONS], total=len(values),
+                          has_more=len(values) > MAX_COMPLETIONS)
+
     server.code_mode = mode  # type: ignore[attr-defined]
     return server
+
+
+def _serve_notices(server: Any, mode: CodeMode, audience: Audience) -> None:
+    """``logging/setLevel`` and ``resources/(un)subscribe`` for 2025-era clients, and the middleware that
+    remembers their connections (the SDK's ``MCPServer`` has no decorator for these methods)."""
+    from mcp.types import EmptyResult, SetLevelRequestParams, SubscribeRequestParams, UnsubscribeRequestParams
+    from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+    async def remember(ctx: Any, call_next: Any) -> Any:
+        if ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS:
+            audience.seen(Audience.key(ctx.request), ctx.session)
+        return await call_next(ctx)
+
+    async def set_level(ctx: Any, params: SetLevelRequestParams) -> EmptyResult:
+        audience.set_level(Audience.key(ctx.request), params.level)
+        return EmptyResult()
+
+    def tree_uri(uri: str) -> str:
+        if not uri.startswith("mcp-tools://"):
+            raise MCPError(INVALID_PARAMS, f"serve's resources are its tool tree ({TEMPLATE}); {uri!r} is not "
+                           "one of them. Subscribe to e.g. mcp-tools://servers/<server>/<tool>.py.")
+        return uri
+
+    async def subscribe(ctx: Any, params: SubscribeRequestParams) -> EmptyResult:
+        audience.subscribe(Audience.key(ctx.request), tree_uri(str(params.uri)))
+        return EmptyResult()
+
+    async def unsubscribe(ctx: Any, params: UnsubscribeRequestParams) -> EmptyResult:
+        audience.unsubscribe(Audience.key(ctx.request), tree_uri(str(params.uri)))
+        return EmptyResult()
+
+    server.middleware.append(remember)
+    lowlevel = server._lowlevel_server  # noqa: SLF001 - where the SDK keeps its method table
+    lowlevel.add_request_handler("logging/setLevel", SetLevelRequestParams, set_level)
+    lowlevel.add_request_handler("resources/subscribe", SubscribeRequestParams, subscribe)
+    lowlevel.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, unsubscribe)
+
+
+async def _watch_tree(mode: CodeMode, audience: Audience, interval: float = WATCH_INTERVAL_S) -> None:
+    """Follow the servers' tool changes into the tree: regenerate, log it, tell the subscribers."""
+    import anyio
+
+    while True:
+        await anyio.sleep(interval)
+        try:
+            moved, uris = await anyio.to_thread.run_sync(mode.changes)
+        except MCPKernelError as exc:
+            await audience.log("error", f"could not follow a server's tool changes: {exc}")
+            continue
+        for name in moved:
+            await audience.log("notice", f"server {name} changed its tools; its bindings were regenerated")
+        for uri in uris:
+            await audience.updated(uri)
+
+
+async def _log_request(ctx: Context | None, audience: Audience, level: LoggingLevel, message: str) -> None:
+    """Send serve's log record on the request's own stream: to a 2025 client if it hears ``level`` (its
+    ``logging/setLevel``), to a 2026 client if this request asked for ``level`` or lower (its ``_meta``)."""
+    from mcp.server.connection import allowed_log_levels
+    from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+    if ctx is None:
+        return
+    context = ctx.request_context
+    if context.protocol_version in MODERN_PROTOCOL_VERSIONS:
+        if level not in allowed_log_levels(context.protocol_version, context.meta):
+            return
+    elif not audience.wants(Audience.key(context.request), level):
+        return
+    with contextlib.suppress(Exception):  # a client that went away misses the record
+        await context.session.send_notification(audience.record(level, message), related_request_id=ctx.request_id)
 
 
 def _caller() -> str | None:
@@ -511,4 +675,6 @@ def serve(session: Session, *, servers: Sequence[str] | None = None, http: str |
     if http is None:
         server.run("stdio")
         return
-    server.run("streamable-http", host=host, port=int(port))
+    from .eventstore import ReplayStore
+
+    server.run("streamable-http", host=host, port=int(port), event_store=ReplayStore(), retry_interval=RETRY_MS)

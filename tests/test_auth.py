@@ -306,3 +306,52 @@ def test_the_cli_signs_in_shows_the_status_and_signs_out(server_url: str, tmp_pa
     assert "access_token" not in json.dumps(status)
     assert "signed out of 'sec'" in cli("logout").stdout and not (data_dir / "oauth" / "sec.json").exists()
     assert not json.loads(cli("status", "--json").stdout)["signed_in"]
+
+
+# ---- client_credentials signed with a private key (private_key_jwt, SEP-1046) ------------------------------
+def pem_key(kind: str) -> tuple[str, Any]:
+    """A fresh private key as PEM text, and its public key."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    key = ec.generate_private_key(ec.SECP256R1()) if kind == "ec" else rsa.generate_private_key(65537, 2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    return pem, key.public_key()
+
+
+@pytest.mark.parametrize(("kind", "algorithm"), [("ec", "ES256"), ("rsa", "RS256")])
+def test_a_private_key_signs_the_client_assertion_with_the_algorithm_its_type_says(
+        kind: str, algorithm: str, tmp_path: Path) -> None:
+    import asyncio
+
+    import jwt
+
+    from mcp_kernel.auth import signed_assertions
+
+    pem, public = pem_key(kind)
+    (tmp_path / "key.pem").write_text(pem)
+    for given in (pem, str(tmp_path / "key.pem")):  # the PEM itself (from ${VAR}) or a file holding it
+        assertion = asyncio.run(signed_assertions("sec", CLIENT_ID, given)("https://as.example"))
+        assert jwt.get_unverified_header(assertion)["alg"] == algorithm
+        claims = jwt.decode(assertion, public, algorithms=[algorithm], audience="https://as.example")
+        assert claims["iss"] == claims["sub"] == CLIENT_ID
+
+
+def test_a_private_key_never_shows_and_a_bad_one_says_which_server_without_showing_it(tmp_path: Path) -> None:
+    from mcp_kernel.errors import ConfigError
+
+    pem, _ = pem_key("ec")
+    body = pem.splitlines()[1]  # the key material
+    oauth = {"clientId": CLIENT_ID, "privateKey": "${APP_KEY}", "grant": "client_credentials"}
+    spec = config("http://127.0.0.1:9/mcp", oauth, {"APP_KEY": pem}).get("sec")
+    shown = repr(spec) + spec.model_dump_json() + repr(spec.oauth)
+    assert spec.oauth.private_key == pem and body not in shown and "<redacted>" in shown
+    broken = pem.replace(body, body[::-1])
+    with pytest.raises(ConfigError, match=r"server 'sec', field 'oauth.privateKey': cannot load") as caught:
+        config("http://127.0.0.1:9/mcp", oauth, {"APP_KEY": broken}).get("sec")
+    assert body[::-1] not in str(caught.value)
+    with pytest.raises(ConfigError, match="add \"grant\": \"client_credentials\""):
+        config("http://127.0.0.1:9/mcp", {"clientId": CLIENT_ID, "privateKey": pem}).get("sec")
+    with pytest.raises(ConfigError, match="one of 'clientSecret' or 'privateKey'"):
+        config("http://127.0.0.1:9/mcp", {**oauth, "clientSecret": "s"}, {"APP_KEY": pem}).get("sec")

@@ -248,12 +248,17 @@ def test_progress_of_the_codes_tool_calls_flows_back_on_the_request(workplace: d
 
 
 # ---- questions of the upstream servers, relayed to the agent's client -----------------------------------
+def one_server_place(tmp_path: Path, name: str) -> dict[str, Any]:
+    """An mcp.json with one of tests/servers, by its file name."""
+    config = tmp_path / "mcp.json"
+    config.write_text(json.dumps({"mcpServers": {name: {"command": sys.executable,
+                                                        "args": [str(SERVERS / f"{name}.py")]}}}))
+    return {"config": str(config), "env": dict(os.environ)}
+
+
 @pytest.fixture()
 def library_place(tmp_path: Path) -> dict[str, Any]:
-    config = tmp_path / "mcp.json"
-    config.write_text(json.dumps({"mcpServers": {"library": {"command": sys.executable,
-                                                             "args": [str(SERVERS / "library.py")]}}}))
-    return {"config": str(config), "env": dict(os.environ)}
+    return one_server_place(tmp_path, "library")
 
 
 BOOK = "from servers.library import book\nfirst = book()\nprint(first)\nprint(book())"
@@ -339,3 +344,146 @@ def test_answers_that_come_too_late_are_refused_and_the_code_went_on(library_pla
                 break
             time.sleep(0.05)
         assert not box.busy and box.cells == 1
+
+
+# ---- serve's own notices: log records, completion and subscriptions of the tree ----------------------------
+@pytest.fixture()
+def dyn_place(tmp_path: Path) -> dict[str, Any]:
+    """One server that adds tools when asked (and says its tools changed)."""
+    return one_server_place(tmp_path, "dyn")
+
+
+GROW = "from servers.dyn import grow\ngrow(name='fresh')"
+FRESH = "mcp-tools://servers/dyn/fresh.py"
+
+
+@pytest.mark.filterwarnings("ignore:.*2026-07-28")  # the 2025 methods, used on purpose
+def test_a_2025_client_sets_a_level_subscribes_and_hears_the_tree_change(dyn_place: dict[str, Any]) -> None:
+    """logging/setLevel filters serve's records; a subscription to a file that does not exist yet and to its
+    directory both hear resources/updated once the server adds the tool; the path completes one step."""
+    from mcp import Client, StdioServerParameters
+    from mcp.types import ResourceTemplateReference
+
+    records: list[tuple[str, str]] = []
+    updated: list[str] = []
+
+    async def on_log(params: Any) -> None:
+        records.append((params.level, params.data))
+
+    async def on_message(message: Any) -> None:
+        if getattr(message, "method", None) == "notifications/resources/updated":
+            updated.append(str(message.params.uri))
+
+    async def main() -> None:
+        argv = serve_argv(dyn_place)
+        params = StdioServerParameters(command=argv[0], args=argv[1:], env=dyn_place["env"])
+        async with Client(params, mode="legacy", logging_callback=on_log, message_handler=on_message) as client:
+            caps = client.server_capabilities
+            assert caps.logging is not None and caps.completions is not None and caps.resources.subscribe
+            await client.call_tool("execute", {"code": "1"})
+            assert records == [], "before any setLevel a client hears warnings and worse only"
+            await client.set_logging_level("info")
+            await client.subscribe_resource(FRESH)
+            await client.subscribe_resource("mcp-tools://servers/dyn")
+            with pytest.raises(Exception, match="tool tree"):
+                await client.subscribe_resource("test://elsewhere")
+            assert not (await client.call_tool("execute", {"code": GROW})).is_error
+            for _ in range(100):  # serve looks for changed tools every second
+                if {FRESH, "mcp-tools://servers/dyn"} <= set(updated):
+                    break
+                await asyncio.sleep(0.1)
+            assert {FRESH, "mcp-tools://servers/dyn"} <= set(updated), updated
+            assert "def fresh(" in (await client.read_resource(FRESH)).contents[0].text
+            ref = ResourceTemplateReference(uri="mcp-tools://{+path}")
+            assert (await client.complete(ref, {"name": "path", "value": "servers/dy"})).completion.values == [
+                "servers/dyn/"]
+            found = (await client.complete(ref, {"name": "path", "value": "servers/dyn/f"})).completion.values
+            assert found == ["servers/dyn/fresh.py"]
+            await client.unsubscribe_resource(FRESH)
+
+    asyncio.run(main())
+    messages = [data for _, data in records]
+    assert any(m.startswith("run finished in ") and m.endswith("1 tool call(s)") for m in messages), records
+    assert ("notice", "server dyn changed its tools; its bindings were regenerated") in records
+    assert all(level != "debug" for level, _ in records)
+
+
+def test_a_2026_client_asks_for_records_per_request_and_listens_for_updates(dyn_place: dict[str, Any]) -> None:
+    """At 2026-07-28 there is no setLevel or resources/subscribe: the records ride the request that asked
+    for them (its _meta), and updates reach a subscriptions/listen stream."""
+    from mcp import Client, StdioServerParameters
+
+    records: list[tuple[str, str]] = []
+
+    async def on_log(params: Any) -> None:
+        records.append((params.level, params.data))
+
+    async def main() -> list[Any]:
+        argv = serve_argv(dyn_place)
+        params = StdioServerParameters(command=argv[0], args=argv[1:], env=dyn_place["env"])
+        async with Client(params, logging_callback=on_log, log_level="debug") as client:
+            assert client.protocol_version >= "2026-07-28"
+            events = []
+            async with client.listen(resource_subscriptions=[FRESH]) as subscription:
+                assert not (await client.call_tool("execute", {"code": GROW})).is_error
+                with anyio_timeout(10):
+                    async for event in subscription:
+                        events.append(event)
+                        break
+            return events
+
+    events = asyncio.run(main())
+    assert [str(e.uri) for e in events] == [FRESH]
+    assert [level for level, _ in records] == ["debug", "info"] and records[0][1] == "run started", records
+
+
+def anyio_timeout(seconds: float) -> Any:
+    import anyio
+
+    return anyio.fail_after(seconds)
+
+
+# ---- resumable event streams over HTTP (SEP-1699) ----------------------------------------------------------
+def sse_events(lines: Iterator[str]) -> Iterator[dict[str, str]]:
+    """Server-sent events, parsed from response lines."""
+    event: dict[str, str] = {}
+    for line in lines:
+        if not line:
+            if event:
+                yield event
+            event = {}
+            continue
+        name, _, value = line.partition(":")
+        event[name] = event.get(name, "") + value.removeprefix(" ")
+
+
+def test_a_dropped_execute_stream_is_resumed_with_last_event_id(dyn_place: dict[str, Any]) -> None:
+    """Each POST stream opens with a priming event (an id, empty data, a retry hint); a client that drops it
+    mid-run reconnects with Last-Event-ID and still gets the run's result."""
+    import httpx
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    head = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json",
+            "MCP-Protocol-Version": "2025-11-25"}
+
+    def rpc(method: str, params: dict[str, Any], id_: int | None = None) -> dict[str, Any]:
+        return {"jsonrpc": "2.0", "method": method, "params": params, **({"id": id_} if id_ is not None else {})}
+
+    with running(serve_argv(dyn_place, "--http", f"127.0.0.1:{port}"), port, env=dyn_place["env"], timeout=60), \
+            httpx.Client(timeout=30) as http:
+        init = http.post(url, headers=head, json=rpc("initialize", {
+            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}, 1))
+        head["Mcp-Session-Id"] = init.headers["mcp-session-id"]
+        http.post(url, headers=head, json=rpc("notifications/initialized", {}))
+        call = rpc("tools/call", {"name": "execute", "arguments": {"code": "import time\ntime.sleep(2)\n'woke'"}}, 2)
+        with http.stream("POST", url, headers=head, json=call) as stream:
+            priming = next(sse_events(stream.iter_lines()))
+        assert priming.get("data") == "" and priming["retry"] == "1000" and priming["id"], priming
+        resumed = {**head, "Accept": "text/event-stream", "Last-Event-ID": priming["id"]}
+        with http.stream("GET", url, headers=resumed) as stream:
+            for event in sse_events(stream.iter_lines()):
+                message = json.loads(event["data"]) if event.get("data") else {}
+                if message.get("id") == 2:
+                    break
+    assert message["result"]["content"][0]["text"] == "'woke'", message

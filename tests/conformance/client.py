@@ -34,13 +34,17 @@ CLIENT_METADATA_URL = "https://conformance-test.local/client-metadata.json"
 def oauth_block(scenario: str, context: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, str]]:
     """The mcp.json ``oauth`` block a user would write for this scenario, and the variables it names.
 
-    The secret is given as ``${VAR}``, as in a real mcp.json, never as the value.
+    The secret (a client secret or a private key) is given as ``${VAR}``, as in a real mcp.json, never as the
+    value.
     """
     if not scenario.startswith("auth/"):
         return None, {}
-    if "private_key_pem" in context or "idp_id_token" in context:
-        sys.exit(f"{scenario}: the mcp.json oauth block has no place for a private key or an identity provider's "
-                 "token; excluded in tests/conformance/expected.toml")
+    if "idp_id_token" in context:
+        sys.exit(f"{scenario}: the mcp.json oauth block has no place for an identity provider's token; excluded "
+                 "in tests/conformance/expected.toml")
+    if "private_key_pem" in context:  # client_credentials signed with a key (private_key_jwt)
+        return ({"grant": "client_credentials", "clientId": context["client_id"],
+                 "privateKey": "${CONFORMANCE_PRIVATE_KEY}"}, {"CONFORMANCE_PRIVATE_KEY": context["private_key_pem"]})
     if "client_id" not in context:  # the client registers itself, or names its metadata document
         return {"grant": "authorization_code", "clientMetadataUrl": CLIENT_METADATA_URL}, {}
     grant = "client_credentials" if scenario == "auth/client-credentials-basic" else "authorization_code"
