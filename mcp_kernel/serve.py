@@ -523,7 +523,7 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
                     reply.set_result(Answer("decline"))
                 continue
             assert ctx is not None
-            if (ctx.protocol_version or "") >= "2026-07-28":
+            if _stateless(ctx.protocol_version):
                 run.report = None
                 return mode.park(run, questions)  # the client retries with the answers (input_required)
             for question, reply in questions:  # an older client: ask it mid-call, as servers then did
@@ -548,14 +548,26 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
     return server
 
 
+def _stateless(protocol_version: str | None) -> bool:
+    """Whether a request speaks the stateless era (2026-07-28 on: no handshake, answers by retry, per-request
+    log levels), as the SDK counts its versions."""
+    from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+    return protocol_version in MODERN_PROTOCOL_VERSIONS
+
+
 def _serve_notices(server: Any, mode: CodeMode, audience: Audience) -> None:
     """``logging/setLevel`` and ``resources/(un)subscribe`` for 2025-era clients, and the middleware that
     remembers their connections (the SDK's ``MCPServer`` has no decorator for these methods)."""
-    from mcp.types import EmptyResult, SetLevelRequestParams, SubscribeRequestParams, UnsubscribeRequestParams
-    from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+    from mcp.types import (
+        EmptyResult,
+        SetLevelRequestParams,
+        SubscribeRequestParams,
+        UnsubscribeRequestParams,
+    )
 
     async def remember(ctx: Any, call_next: Any) -> Any:
-        if ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS:
+        if not _stateless(ctx.protocol_version):
             audience.seen(Audience.key(ctx.request), ctx.session)
         return await call_next(ctx)
 
@@ -578,7 +590,7 @@ def _serve_notices(server: Any, mode: CodeMode, audience: Audience) -> None:
         return EmptyResult()
 
     server.middleware.append(remember)
-    lowlevel = server._lowlevel_server  # noqa: SLF001 - where the SDK keeps its method table
+    lowlevel = server._lowlevel_server  # private: where the SDK keeps its method table (no public decorator)
     lowlevel.add_request_handler("logging/setLevel", SetLevelRequestParams, set_level)
     lowlevel.add_request_handler("resources/subscribe", SubscribeRequestParams, subscribe)
     lowlevel.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, unsubscribe)
@@ -605,12 +617,11 @@ async def _log_request(ctx: Context | None, audience: Audience, level: LoggingLe
     """Send serve's log record on the request's own stream: to a 2025 client if it hears ``level`` (its
     ``logging/setLevel``), to a 2026 client if this request asked for ``level`` or lower (its ``_meta``)."""
     from mcp.server.connection import allowed_log_levels
-    from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
     if ctx is None:
         return
     context = ctx.request_context
-    if context.protocol_version in MODERN_PROTOCOL_VERSIONS:
+    if _stateless(context.protocol_version):
         if level not in allowed_log_levels(context.protocol_version, context.meta):
             return
     elif not audience.wants(Audience.key(context.request), level):

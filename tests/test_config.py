@@ -206,7 +206,7 @@ def test_the_oauth_block_is_read_as_claude_code_writes_it_and_unknown_keys_are_n
         spec({"callbackPort": "8765"})
     with pytest.raises(ConfigError, match="oauth.grant: Input should be 'authorization_code' or 'client_credentials'"):
         spec({"grant": "password"})
-    with pytest.raises(ConfigError, match="client_credentials grant needs 'clientId' and 'clientSecret'"):
+    with pytest.raises(ConfigError, match="client_credentials grant needs 'clientId' and one of 'clientSecret' or 'privateKey'"):
         spec({"grant": "client_credentials"})
     with pytest.raises(ConfigError, match=r"APP_SECRET\} is not set"):
         spec({"clientSecret": "${APP_SECRET}"})
