@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -31,10 +32,17 @@ def test_post_build_in_a_fresh_venv(tmp_path: Path) -> None:
     install = subprocess.run([str(bin_dir / "pip"), "install", "-q", "-r", "binder/requirements.txt"], cwd=ROOT,
                              env=env, capture_output=True, text=True, timeout=900)
     assert install.returncode == 0, install.stderr[-3000:]
+    # The guest component this run's conftest built from the same sources (building it again costs 35-60 s;
+    # tests/sandbox/test_engine.py covers the build): postBuild still compiles it for this machine.
+    components = tmp_path / "cache" / "components"
+    components.mkdir(parents=True)
+    for built in (Path(os.environ["MCP_KERNEL_CACHE_DIR"]) / "components").glob("guest-*"):
+        shutil.copy2(built, components / built.name)
     post = subprocess.run(["bash", "binder/postBuild"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=900)
     assert post.returncode == 0, post.stdout[-2000:] + post.stderr[-3000:]
     spec = env_dir / "share" / "jupyter" / "kernels" / "mcp" / "kernel.json"
     assert spec.exists() and str(bin_dir / "python") in spec.read_text()
-    assert list((tmp_path / "cache" / "components").glob("compiled-*.cwasm"))
+    assert "compiled in" in post.stdout + post.stderr, "postBuild must compile the component for this machine"
+    assert list(components.glob("compiled-*.cwasm"))
     assert sys.version_info >= (3, 11)
