@@ -137,13 +137,13 @@ class Browser:
 
         self.loop.run_until_complete(close_socket())
         self.loop.close()
-        try:  # the whole group: Chromium's renderer and zygote children can outlive the browser process
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=30)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            pass
+        self.proc.terminate()  # the browser process alone ends quickly (the whole group on SIGTERM took 30 s)
         try:
-            os.killpg(self.proc.pid, signal.SIGKILL)  # whatever is left of the group
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+        try:  # then what is left of its group: renderer and zygote children can outlive it
+            os.killpg(self.proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
         self.proc.wait()
