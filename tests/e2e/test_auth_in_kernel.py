@@ -13,14 +13,13 @@ import os
 import stat
 import sys
 from collections.abc import Iterator
-from pathlib import Path
+from queue import Empty
 from typing import Any
 
 import httpx2
 import pytest
 from jupyter_client.manager import start_new_kernel
 from kernel_driver import KernelDriver, Reply
-
 from realservers import SERVERS, free_port, running
 
 CLIENT_ID = "machine-app"
@@ -138,3 +137,69 @@ def test_no_secret_reaches_an_output_a_log_or_an_error(world: dict[str, Any]) ->
     for secret in [*world["tokens"], CANARY_SECRET, CANARY_HEADER]:
         assert secret not in sent, secret[:6]
         assert secret not in written, secret[:6]
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory, kernelspec: str) -> Iterator[dict[str, Any]]:
+    """A kernel as JupyterHub starts one (``JUPYTERHUB_API_URL`` set): the browser is elsewhere."""
+    home = tmp_path_factory.mktemp("auth-hub")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    (home / "mcp.json").write_text(json.dumps({"mcpServers": {"sec": {"url": url, "oauth": {}}}}))
+    kernel_env = {k: v for k, v in os.environ.items() if k != "CI"}
+    kernel_env.update(MCP_KERNEL_DATA_DIR=str(home / "data"), MCP_KERNEL_LOG_DIR=str(home / "logs"),
+                      JUPYTERHUB_API_URL="http://127.0.0.1:1/hub/api")
+    with running([sys.executable, str(SERVERS / "oauth_server.py"), str(port)], port), \
+            open(home / "kernel.log", "w") as kernel_log:
+        km, kc = start_new_kernel(kernel_name=kernelspec, startup_timeout=60, env=kernel_env, cwd=str(home),
+                                  stdout=kernel_log, stderr=kernel_log)
+        try:
+            yield {"home": home, "kc": kc}
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
+
+
+def test_on_jupyterhub_the_person_pastes_the_address_through_stdin(hub: dict[str, Any]) -> None:
+    """``sign_in="auto"`` (the default) on JupyterHub: the link is shown, then the kernel asks on the stdin
+    channel for the address the browser ended on; the pasted address signs in and the call goes on."""
+    kc = hub["kc"]
+    msg_id = kc.execute("%mcp call sec whoami --json", allow_stdin=True)
+    links: list[str] = []
+    prompts: list[str] = []
+    out: list[str] = []
+    reply: dict[str, Any] | None = None
+    while reply is None:
+        try:
+            msg = kc.get_iopub_msg(timeout=0.2)
+            if msg["parent_header"].get("msg_id") == msg_id:
+                if msg["msg_type"] == "display_data" and "Open this link:" in msg["content"]["data"]["text/plain"]:
+                    links.append(msg["content"]["data"]["text/plain"].split("Open this link:")[1].strip())
+                if msg["msg_type"] == "stream":
+                    out.append(msg["content"]["text"])
+        except Empty:
+            pass
+        try:
+            request = kc.get_stdin_msg(timeout=0.05)
+        except Empty:
+            request = None
+        if request is not None and request["msg_type"] == "input_request":
+            prompts.append(request["content"]["prompt"])
+            assert links, "the link comes before the question"
+            # The person's browser, elsewhere: it follows the link and ends on a loopback page that does not load.
+            kc.input(httpx2.get(links[-1], timeout=30).headers["location"])
+        try:
+            shell = kc.get_shell_msg(timeout=0.05)
+        except Empty:
+            continue
+        if shell["parent_header"].get("msg_id") == msg_id:
+            reply = shell["content"]
+    assert reply["status"] == "ok", reply
+    assert len(links) == 1 and len(prompts) == 1 and "Paste that page's whole address" in prompts[0]
+    while not out or not out[-1].rstrip().endswith("}"):  # the stream may trail the reply
+        msg = kc.get_iopub_msg(timeout=30)
+        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "stream":
+            out.append(msg["content"]["text"])
+    assert json.loads(json.loads("".join(out))["text"])["scopes"] == ["read"]
+    token_file = hub["home"] / "data" / "oauth" / "sec.json"
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
