@@ -22,13 +22,13 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from importlib import metadata, resources
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import blake3
 
-from ..config import cache_dir
+from ..paths import cache_dir
 from ..errors import SandboxError
 
 __all__ = ["Engine", "ENGINE_SETTINGS", "TICK_SECONDS", "cache_status", "guest_source_hash", "is_cached"]
@@ -43,6 +43,8 @@ Progress = Callable[[str], None]
 
 
 def _version(name: str) -> str:
+    from importlib import metadata  # here, not at import: it costs ~50 ms
+
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
