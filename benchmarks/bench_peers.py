@@ -54,7 +54,7 @@ if __name__ == "__main__":
     _ensure_peers_env()
 
 from mcp import ClientSession  # noqa: E402
-from measure import FIRST_CELL, demo_sdk, first_run, interleaved  # noqa: E402
+from measure import FIRST_CELL, demo_sdk, fresh_runs, interleaved  # noqa: E402
 
 from mcp_kernel.sandbox import SandboxPolicy  # noqa: E402
 from mcp_kernel.session import Session  # noqa: E402
@@ -191,8 +191,8 @@ async def run(args: argparse.Namespace) -> None:
     print(f"machine: {machine()}")
     print(f"peer: fastmcp {fastmcp.__version__} CodeMode on pydantic-monty {_version('pydantic-monty')}; "
           f"mcp {_version('mcp')}; mcp-kernel {_version('mcp-kernel')}\n")
-    ours_first = first_run(FIRST_CELL)[:2]
-    peer_first = first_run(PEER_FIRST)
+    first = fresh_runs({"ours": FIRST_CELL, "peer": PEER_FIRST})
+    ours_first, peer_first = first["ours"][:2], first["peer"]
     backend = fastmcp.Client(StdioTransport(command=sys.executable, args=["-m", "mcp_kernel.demo"]))
     with Session() as session:
         session.generate("demo")

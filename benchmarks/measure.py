@@ -32,21 +32,23 @@ print(f"{(t1 - t0) * 1000:.1f} {(t2 - t1) * 1000:.1f} {(c1 - c0) * 1000:.1f} {(c
 """
 
 
-def first_run(script: str, runs: int = 5) -> list[float]:
-    """Median of each number ``script`` prints, over ``runs`` fresh processes (after one untimed run).
+def fresh_runs(scripts: Mapping[str, str], runs: int = 5) -> dict[str, list[float]]:
+    """For each named script, the median of each number it prints, over ``runs`` fresh processes per script,
+    the scripts taking turns (after one untimed round).
 
     Bytecode is written and used (``PYTHONDONTWRITEBYTECODE`` dropped), as in any installed package: without
     it every process compiles mcp_kernel's sources again, ~50 ms that no user pays.
     """
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    samples = []
+    samples: dict[str, list[list[float]]] = {name: [] for name in scripts}
     for i in range(runs + 1):
-        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
-        if out.returncode != 0:
-            raise RuntimeError(f"first-run script failed ({out.returncode}): {out.stderr[-2000:]}")
-        if i:
-            samples.append([float(x) for x in out.stdout.split()])
-    return [statistics.median(column) for column in zip(*samples)]
+        for name, script in scripts.items():
+            out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+            if out.returncode != 0:
+                raise RuntimeError(f"{name} script failed ({out.returncode}): {out.stderr[-2000:]}")
+            if i:
+                samples[name].append([float(x) for x in out.stdout.split()])
+    return {name: [statistics.median(column) for column in zip(*rows)] for name, rows in samples.items()}
 
 
 def median_ms(fn: Callable[[], Any], runs: int, warmup: int = 0) -> float:
