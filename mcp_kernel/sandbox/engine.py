@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
 import sys
 import tempfile
 import threading
@@ -240,6 +239,8 @@ class Engine:
 
 def build_component() -> bytes:
     """Run componentize-py over the guest sources; return the component's bytes."""
+    import subprocess  # here: only a build needs it, not each import of the sandbox
+
     with tempfile.TemporaryDirectory(prefix="mcp-kernel-guest-") as tmp:
         root = Path(tmp)
         for name, data in _guest_files():
