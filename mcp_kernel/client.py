@@ -936,6 +936,7 @@ class Connection:
         loop = asyncio.get_running_loop()
         why: list[str] = []  # who cancelled: "" for the timer, else the garbled reply's text
         human = self._human_seconds
+        timer: asyncio.TimerHandle
 
         def expire() -> None:
             nonlocal human, timer
