@@ -1,9 +1,10 @@
 """list_tools and call_tool latency through mcp-kernel's client vs the raw mcp SDK, in one process.
 
-Run: ``python benchmarks/bench_client.py [--n 300]``. Both sides talk to the bundled demo server over
-stdio and over streamable HTTP; the baseline drives the SDK's ClientSession directly with asyncio, ours
+Run: ``python benchmarks/bench_client.py [--n 300] [--fresh 5]``. Both sides talk to the bundled demo server
+over stdio and over streamable HTTP; the baseline drives the SDK's ClientSession directly with asyncio, ours
 goes through ConnectionPool's synchronous facade (a hop onto the background loop thread and back).
-Goal: ratio <= 1.1.
+Goal: ratio <= 1.1. Then connect + introspect of the demo server in fresh processes, ours (``Session.introspect``)
+against the SDK's connect + initialize + ``list_tools``, taking turns; goal: ratio <= 1.2.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
+from measure import fresh_runs
 
 from mcp_kernel.client import ConnectionPool
 from mcp_kernel.config import demo_spec
@@ -82,9 +84,40 @@ def ours_bench(spec: ServerSpec, n: int) -> dict[str, float]:
         }
 
 
+# Fresh processes: each prints its imports' ms, then its connect + tool list's ms (the SDK's modules imported
+# first on both sides: our connection imports them on first use, and they cost the same to both).
+SDK_CONNECT = """
+import time
+t0 = time.perf_counter()
+import asyncio, sys, tempfile
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+t1 = time.perf_counter()
+async def main():
+    with tempfile.TemporaryFile("w+") as errlog:
+        params = StdioServerParameters(command=sys.executable, args=["-m", "mcp_kernel.demo"])
+        async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            await session.list_tools()
+            print(f"{(t1 - t0) * 1000:.1f} {(time.perf_counter() - t1) * 1000:.1f}")
+asyncio.run(main())
+"""
+OURS_CONNECT = """
+import time
+t0 = time.perf_counter()
+import mcp, mcp.client.stdio
+from mcp_kernel.session import Session
+t1 = time.perf_counter()
+with Session() as session:
+    session.introspect("demo")
+    print(f"{(t1 - t0) * 1000:.1f} {(time.perf_counter() - t1) * 1000:.1f}")
+"""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=300, help="timed runs per operation")
+    parser.add_argument("--fresh", type=int, default=5, help="fresh processes per side for connect + introspect")
     args = parser.parse_args()
     print(f"{'transport':10} {'operation':11} {'sdk ms':>8} {'ours ms':>8} {'ratio':>6}")
     with demo_http_server() as url:
@@ -94,6 +127,11 @@ def main() -> None:
             ours = ours_bench(spec, args.n)
             for op in ("list_tools", "call_tool"):
                 print(f"{transport:10} {op:11} {sdk[op]:8.3f} {ours[op]:8.3f} {ours[op] / sdk[op]:6.2f}")
+    fresh = fresh_runs({"sdk": SDK_CONNECT, "ours": OURS_CONNECT}, args.fresh)
+    sdk_ms, ours_ms = fresh["sdk"][1], fresh["ours"][1]
+    print(f"connect + introspect, fresh process: ours {ours_ms:.0f} ms vs SDK {sdk_ms:.0f} ms, ratio "
+          f"{ours_ms / sdk_ms:.2f} (goal <= 1.2; median of {args.fresh}, taking turns; imports before it: ours "
+          f"{fresh['ours'][0]:.0f} ms, SDK {fresh['sdk'][0]:.0f} ms)")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ import json
 import logging
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import time
@@ -55,7 +54,7 @@ if __name__ == "__main__":
     _ensure_peers_env()
 
 from mcp import ClientSession  # noqa: E402
-from measure import FIRST_CELL, demo_sdk, interleaved  # noqa: E402
+from measure import FIRST_CELL, demo_sdk, fresh_runs, interleaved  # noqa: E402
 
 from mcp_kernel.sandbox import SandboxPolicy  # noqa: E402
 from mcp_kernel.session import Session  # noqa: E402
@@ -147,17 +146,6 @@ os._exit(0)  # pydantic-monty 1.4.0 often aborts in interpreter teardown (SIGABR
 """
 
 
-def first_run(script: str, runs: int = 5) -> tuple[float, float]:
-    """Median (import ms, first result ms) of ``script`` in fresh processes."""
-    samples = []
-    for _ in range(runs):
-        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
-        if out.returncode != 0:
-            raise RuntimeError(f"first-run script failed ({out.returncode}): {out.stderr[-2000:]}")
-        samples.append([float(x) for x in out.stdout.split()])
-    return statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)
-
-
 async def tokens_ours(session: Session) -> dict[str, int]:
     from mcp import Client
 
@@ -203,8 +191,8 @@ async def run(args: argparse.Namespace) -> None:
     print(f"machine: {machine()}")
     print(f"peer: fastmcp {fastmcp.__version__} CodeMode on pydantic-monty {_version('pydantic-monty')}; "
           f"mcp {_version('mcp')}; mcp-kernel {_version('mcp-kernel')}\n")
-    ours_first = first_run(FIRST_CELL)
-    peer_first = first_run(PEER_FIRST)
+    first = fresh_runs({"ours": FIRST_CELL, "peer": PEER_FIRST})
+    ours_first, peer_first = first["ours"][:2], first["peer"]
     backend = fastmcp.Client(StdioTransport(command=sys.executable, args=["-m", "mcp_kernel.demo"]))
     with Session() as session:
         session.generate("demo")
@@ -226,8 +214,8 @@ async def run(args: argparse.Namespace) -> None:
     report(one, many, ours_first, peer_first, tokens, args)
 
 
-def report(one: dict[str, float], many: dict[str, float], ours_first: tuple[float, float],
-           peer_first: tuple[float, float], tokens: dict[str, dict[str, int]], args: argparse.Namespace) -> None:
+def report(one: dict[str, float], many: dict[str, float], ours_first: list[float],
+           peer_first: list[float], tokens: dict[str, dict[str, int]], args: argparse.Namespace) -> None:
     def row(label: str, m: dict[str, float], unit: str = "ms") -> None:
         print(f"{label:<34}{m['direct']:>10.2f} {unit}{m['ours']:>10.2f} {unit} ({m['ours'] / m['direct']:.2f}x)"
               f"{m['peer']:>10.2f} {unit} ({m['peer'] / m['direct']:.2f}x)   ours/peer {m['ours'] / m['peer']:.2f}")

@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from measure import DEMO, FIRST_CELL, demo_sdk, interleaved, median_ms
+from measure import DEMO, FIRST_CELL, demo_sdk, fresh_runs, interleaved, median_ms
 
 from mcp_kernel.sandbox import Engine, Sandbox, SandboxPolicy
 from mcp_kernel.session import Session
@@ -36,20 +34,23 @@ async def _timed(call: Any, n: int) -> float:
 
 async def real_calls(session: Session, policy: SandboxPolicy) -> tuple[dict[str, float], dict[str, float]]:
     """One call and 1,000 calls: a cell, the SDK's ClientSession and its mcp.Client (what our client
-    runs), taking turns. Median ms of each."""
+    runs), taking turns; with one call also an empty cell (``None``), the fixed cost of any cell. Median ms
+    of each."""
     from mcp import Client
 
-    def cell(n: int) -> Any:
+    def cell(code: str) -> Any:
         async def run() -> float:  # blocks this loop for the cell; the SDK's connections idle meanwhile
             started = time.perf_counter()
-            session.execute("get_customer(customer_id='C0001')" if n == 1 else
-                            f"for _ in range({n}):\n    get_customer(customer_id='C0001')", policy)
+            session.execute(code, policy)
             return time.perf_counter() - started
         return run
 
     async with demo_sdk() as sdk, Client(DEMO) as client:
         def parties(n: int) -> dict[str, Any]:
-            return {"cell": cell(n), "sdk": lambda: _timed(sdk.call_tool, n), "client": lambda: _timed(client.call_tool, n)}
+            code = ("get_customer(customer_id='C0001')" if n == 1 else
+                    f"for _ in range({n}):\n    get_customer(customer_id='C0001')")
+            return {"cell": cell(code), "sdk": lambda: _timed(sdk.call_tool, n),
+                    "client": lambda: _timed(client.call_tool, n), **({"empty": cell("None")} if n == 1 else {})}
 
         await interleaved(parties(5), 2)  # warm: connections, validators, imports
         return await interleaved(parties(1), 50), await interleaved(parties(1000), 5)
@@ -135,16 +136,14 @@ def main() -> None:
           f"ratio {many['cell'] / many['sdk']:.2f} (goal <= 1.15; interleaved, median of 5)")
     print(f"  the same against mcp.Client (what our client runs): one {one['cell'] / one['client']:.2f}x "
           f"({one['client']:.3f} ms), 1,000 {many['cell'] / many['client']:.2f}x ({many['client']:.1f} ms)")
+    print(f"  an empty cell in the same turns: {one['empty']:.3f} ms; the per-call part of a cell: "
+          f"{many['cell'] - many['client']:.0f} us more than mcp.Client's call")  # ms per 1,000 = us per call
     print(f"1,000 cached calls from a cell:         {hit:8.1f} ms   ({hit:.1f} us per call incl. binding + bridge "
           "checks)")
 
-    runs = []
-    for _ in range(5):
-        out = subprocess.run([sys.executable, "-c", FIRST_CELL], capture_output=True, text=True, check=True)
-        runs.append([float(x) for x in out.stdout.split()])
-    imports = statistics.median(r[0] for r in runs)
-    first = statistics.median(r[1] for r in runs)
-    print(f"first cell, fresh process, warm cache:  {first:8.1f} ms   (goal <= 150 ms; plus {imports:.0f} ms to import)")
+    imports, first, imports_cpu, first_cpu = fresh_runs({"ours": FIRST_CELL})["ours"]
+    print(f"first cell, fresh process, warm cache:  {first:8.1f} ms   (goal <= 150 ms; CPU {first_cpu:.0f} ms)")
+    print(f"imports of the sandbox path:            {imports:8.1f} ms   (goal <= 150 ms; CPU {imports_cpu:.0f} ms)")
 
     gathered_and_sessions()
 

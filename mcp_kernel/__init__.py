@@ -11,17 +11,11 @@ calls those tools inside a WebAssembly sandbox.
 
 from __future__ import annotations
 
-from importlib import metadata as _metadata
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
 from .errors import *  # noqa: F403 - the error tree is part of the public API
 from .errors import __all__ as _error_names
-
-try:
-    __version__ = _metadata.version("mcp-kernel")
-except _metadata.PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0.1.0"
 
 # The rest of the API loads on first use, so `%load_ext mcp_kernel` and `mcp-kernel --help` stay fast.
 _LAZY = {
@@ -43,7 +37,19 @@ if _TYPE_CHECKING:
     from .vfs import VirtualFS
 
 
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("mcp-kernel")
+    except metadata.PackageNotFoundError:  # running from a source tree that was not installed
+        return "0.1.0"
+
+
 def __getattr__(name: str) -> _Any:
+    if name == "__version__":  # looked up on first use: importlib.metadata costs ~50 ms of every import
+        globals()[name] = value = _version()
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'mcp_kernel' has no attribute {name!r}")

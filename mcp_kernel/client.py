@@ -249,7 +249,7 @@ class Connection:
         self._pgid: int | None = None
         self._requests = 0
         self.list_changes = 0  # counts the server's "my tools/resources/prompts changed" events
-        self._garbled: set[asyncio.Future[str]] = set()
+        self._garbled: set[Callable[[str], None]] = set()  # told of a reply that is not JSON-RPC
         self._tools: list[ToolInfo] | None = None
         self._askers: list[Any] = []  # the askers of calls in flight (legacy elicitation reaches them)
         self._human_seconds = 0.0  # time people spent answering questions (not held against timeouts)
@@ -864,9 +864,8 @@ class Connection:
             return
         if isinstance(message, Exception) and _looks_like_reply(message):
             text = _describe(message).splitlines()[0][:300]
-            for waiter in list(self._garbled):
-                if not waiter.done():
-                    waiter.set_result(text)
+            for tell in list(self._garbled):
+                tell(text)
 
     async def _request(self, send: Callable[[Client], Any], what: str, timeout: float) -> Any:
         from mcp import MCPError
@@ -879,10 +878,8 @@ class Connection:
         self._requests += 1
         if self._requests % 50 == 0:
             self._bound_log()
-        garbled: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._garbled.add(garbled)
         try:
-            return await self._within(send(session), timeout, garbled, what)
+            return await self._within(send(session), timeout, what)
         except TimeoutError:
             self._bound_log()
             raise ServerTimeout(
@@ -925,43 +922,58 @@ class Connection:
                                   server=self.spec.name) from None
             raise ServerError(f"Server {self.spec.name!r}: {what} failed: {_describe(exc)}",
                               server=self.spec.name) from exc
-        finally:
-            self._garbled.discard(garbled)
-            garbled.cancel()
 
-    async def _within(self, coro: Any, timeout: float, garbled: asyncio.Future[str] | None = None,
-                      what: str = "") -> Any:
+    async def _within(self, coro: Any, timeout: float, what: str | None = None) -> Any:
         """``coro``'s result within ``timeout`` seconds, not counting the time a person spent answering
-        (a question, a sign-in); a ``ServerError`` at once if a ``garbled`` reply arrives first.
+        (a question, a sign-in); with ``what`` (a request), a ``ServerError`` at once if a reply arrives that
+        is not JSON-RPC.
 
-        One task and one wait per request: this is every tool call's path.
+        ``coro`` runs in the calling task, which a timer (or the garbled reply) cancels, as ``asyncio.timeout``
+        does: no second task and no wait per request, since this is every tool call's path.
         """
-        task = asyncio.ensure_future(coro)
-        waiters = (task,) if garbled is None else (task, garbled)
-        deadline = time.monotonic() + timeout
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        why: list[str] = []  # who cancelled: "" for the timer, else the garbled reply's text
         human = self._human_seconds
-        try:
-            while True:
-                done, _ = await asyncio.wait(waiters, timeout=max(0.0, deadline - time.monotonic()),
-                                             return_when=asyncio.FIRST_COMPLETED)
-                if task in done:
-                    return task.result()
-                if done and garbled is not None:
-                    task.cancel()
-                    raise ServerError(f"Server {self.spec.name!r} sent a reply to {what} that is not valid JSON-RPC, "
-                                      f"so mcp-kernel cannot read it ({garbled.result()}). The server is broken; see "
-                                      "its log or report it.", server=self.spec.name)
-                if self._asking or self._human_seconds > human:
-                    # A person is (or was) answering a server's question: their time does not count.
-                    deadline = time.monotonic() + max(self._human_seconds - human, 1.0)
-                    human = self._human_seconds
-                    continue
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-                raise TimeoutError
-        except asyncio.CancelledError:
+        timer: asyncio.TimerHandle
+
+        def expire() -> None:
+            nonlocal human, timer
+            if why:  # the garbled reply came first
+                return
+            if self._asking or self._human_seconds > human:
+                # A person is (or was) answering a server's question: their time does not count.
+                timer = loop.call_later(max(self._human_seconds - human, 1.0), expire)
+                human = self._human_seconds
+                return
+            why.append("")
             task.cancel()
-            raise
+
+        def garbled(text: str) -> None:
+            if not why and not task.done():
+                why.append(text)
+                task.cancel()
+
+        timer = loop.call_later(timeout, expire)
+        if what is not None:
+            self._garbled.add(garbled)
+        try:
+            value = await coro
+        except asyncio.CancelledError:
+            if not why or task.uncancel() > 0:  # cancelled from outside (an interrupt, a stopped cell)
+                raise
+            if why[0]:
+                raise ServerError(f"Server {self.spec.name!r} sent a reply to {what} that is not valid JSON-RPC, so "
+                                  f"mcp-kernel cannot read it ({why[0]}). The server is broken; see its log or "
+                                  "report it.", server=self.spec.name) from None
+            raise TimeoutError from None
+        finally:
+            timer.cancel()
+            self._garbled.discard(garbled)
+        if why:  # the coroutine finished despite the cancel: take the request back
+            task.uncancel()
+        return value
 
     # ---- sync facade (any thread but the loop's) ---------------------------------------------
     def connect(self) -> ServerInfo:

@@ -34,6 +34,7 @@ from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode
 from traitlets.config import Configurable
 
 from .errors import ConfigError, ServerNotFound
+from .paths import APP_NAME, cache_dir, config_dir, data_dir, log_dir
 
 if TYPE_CHECKING:  # pydantic models load on first use, keeping `%load_ext` and `--help` fast
     from .models import ServerSpec
@@ -53,7 +54,6 @@ __all__ = [
     "replace_file",
 ]
 
-APP_NAME = "mcp-kernel"
 CONFIG_FILENAME = "mcp.json"
 
 _TRANSPORT_TYPES = {"stdio": "stdio", "http": "http", "streamable-http": "http", "streamable_http": "http",
@@ -66,35 +66,6 @@ _OAUTH_KEYS = {"clientId": (str, "a string"), "clientSecret": (str, "a string"),
                "privateKey": (str, "a PEM private key, a path to a PEM file, or ${VAR}"),
                "grant": (str, "'authorization_code' or 'client_credentials'")}
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-
-
-def _dir(env_var: str, kind: str) -> Path:
-    value = os.environ.get(env_var)
-    if value:
-        return Path(value).expanduser()
-    import platformdirs
-
-    return Path(getattr(platformdirs, f"user_{kind}_dir")(APP_NAME))
-
-
-def config_dir() -> Path:
-    """User config directory (``$MCP_KERNEL_CONFIG_DIR`` overrides it)."""
-    return _dir("MCP_KERNEL_CONFIG_DIR", "config")
-
-
-def data_dir() -> Path:
-    """User data directory: plugins and sandbox workspaces (``$MCP_KERNEL_DATA_DIR`` overrides it)."""
-    return _dir("MCP_KERNEL_DATA_DIR", "data")
-
-
-def cache_dir() -> Path:
-    """User cache directory: the compiled sandbox component (``$MCP_KERNEL_CACHE_DIR`` overrides it)."""
-    return _dir("MCP_KERNEL_CACHE_DIR", "cache")
-
-
-def log_dir() -> Path:
-    """Where each stdio server's stderr is logged (``$MCP_KERNEL_LOG_DIR`` overrides it)."""
-    return _dir("MCP_KERNEL_LOG_DIR", "log")
 
 
 def demo_spec(name: str = "demo") -> ServerSpec:

@@ -17,6 +17,7 @@ import atexit
 import concurrent.futures
 import threading
 import time
+from _thread import allocate_lock
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -61,6 +62,64 @@ def submit(coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
     return asyncio.run_coroutine_threadsafe(coro, loop())
 
 
+class _Call:
+    """One coroutine run as a task on the loop for a thread that waits for it: started by one
+    ``call_soon_threadsafe``, its end signalled by releasing a bare lock.
+
+    Every tool call from the sandbox goes through here, so it is kept to the two thread wake-ups a hand-off
+    needs (the loop's self-pipe, the waiter's lock); ``run_coroutine_threadsafe`` adds a
+    ``concurrent.futures.Future`` with its Condition and a chained callback on top.
+    """
+
+    __slots__ = ("_loop", "_done", "_task", "_cancelled")
+
+    def __init__(self, coro: Coroutine[Any, Any, Any]) -> None:
+        self._loop = loop()
+        self._done = allocate_lock()
+        self._done.acquire()
+        self._task: asyncio.Task[Any] | None = None
+        self._cancelled = False
+        self._loop.call_soon_threadsafe(self._start, coro)
+
+    def _start(self, coro: Coroutine[Any, Any, Any]) -> None:  # on the loop thread
+        if self._cancelled:
+            coro.close()
+            self._done.release()
+            return
+        self._task = self._loop.create_task(coro)
+        self._task.add_done_callback(self._finished)
+
+    def _finished(self, _task: Any) -> None:
+        self._done.release()
+
+    def _cancel_task(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    def cancel(self) -> None:
+        """Cancel the task (from any thread); its waiter gets ``CancelledError``."""
+        self._cancelled = True
+        try:
+            self._loop.call_soon_threadsafe(self._cancel_task)
+        except RuntimeError:  # the loop is closed: nothing runs any more
+            pass
+
+    def result(self, timeout: float | None) -> Any:
+        """The coroutine's value (or its exception) once it ended; ``TimeoutError`` if that takes longer than
+        ``timeout`` seconds; ``concurrent.futures.CancelledError`` if it was cancelled."""
+        import asyncio
+
+        if not self._done.acquire(timeout=-1 if timeout is None else max(0.0, timeout)):
+            raise TimeoutError
+        self._done.release()  # ended for good: later waits return at once
+        if self._task is None:
+            raise concurrent.futures.CancelledError
+        try:
+            return self._task.result()
+        except asyncio.CancelledError:
+            raise concurrent.futures.CancelledError from None
+
+
 def run(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
     """Run ``coro`` on the loop thread and wait for its result.
 
@@ -70,15 +129,15 @@ def run(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
     if _thread is not None and threading.current_thread() is _thread:
         coro.close()
         raise RuntimeError("runtime.run() called from the loop thread itself; await the coroutine instead")
-    future = submit(coro)
+    call = _Call(coro)
     try:
-        return future.result(timeout)
-    except concurrent.futures.TimeoutError:
-        future.cancel()
+        return call.result(timeout)  # type: ignore[no-any-return]
+    except TimeoutError:
+        call.cancel()
         raise TimeoutError(f"no answer within {timeout:g} s") from None
     except BaseException:
         # KeyboardInterrupt and friends: cancel the coroutine, keep the loop and its connections.
-        future.cancel()
+        call.cancel()
         raise
 
 
@@ -113,7 +172,7 @@ class Scope:
         self.reason: str | None = None
         self.asking = 0  # questions out to a person right now: their time is not held against the calls
         self.held = 0.0  # seconds people spent answering, added to the deadline and to each call's timeout
-        self._futures: set[concurrent.futures.Future[Any]] = set()
+        self._calls: set[_Call] = set()
         self._lock = threading.Lock()
 
     def stop(self, reason: str) -> None:
@@ -121,9 +180,9 @@ class Scope:
         with self._lock:
             if self.reason is None:
                 self.reason = reason
-            futures = list(self._futures)
-        for future in futures:
-            future.cancel()
+            calls = list(self._calls)
+        for call in calls:
+            call.cancel()
 
     def hold(self, seconds: float) -> None:
         """Move the deadline (and the timeouts of calls in flight) by the ``seconds`` a person spent answering."""
@@ -150,32 +209,32 @@ class Scope:
             if self.reason is not None:
                 coro.close()
                 raise ScopeStopped(self.reason)
-            future = submit(coro)
-            self._futures.add(future)
+            call = _Call(coro)
+            self._calls.add(call)
         held = self.held
         try:
             while True:
                 try:
-                    return future.result(wait)
-                except concurrent.futures.TimeoutError:
+                    return call.result(wait)  # type: ignore[no-any-return]
+                except TimeoutError:
                     if not (self.asking or self.held > held):
                         raise
                     # A person is (or was) answering the call's question: their time does not count.
                     wait, held = max(self.held - held, 1.0), self.held
         except concurrent.futures.CancelledError:
             raise ScopeStopped(self.reason or "cancelled") from None
-        except concurrent.futures.TimeoutError:
-            future.cancel()
+        except TimeoutError:
+            call.cancel()
             if expires:
                 self.stop("timeout")
                 raise ScopeStopped(self.reason or "timeout") from None
             raise TimeoutError(f"no answer within {timeout:g} s") from None
         except BaseException:
-            future.cancel()
+            call.cancel()
             raise
         finally:
             with self._lock:
-                self._futures.discard(future)
+                self._calls.discard(call)
 
 
 def shutdown(timeout: float = 5.0) -> None:

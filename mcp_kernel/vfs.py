@@ -77,7 +77,7 @@ def normalize_path(path: str) -> str:
 class Entry(BaseModel):
     """One item of a directory listing."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: str
     kind: Literal["dir", "file"]
@@ -85,7 +85,7 @@ class Entry(BaseModel):
 
 
 class Stat(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     path: str
     kind: Literal["dir", "file"]
@@ -96,7 +96,7 @@ class Stat(BaseModel):
 class TreeNode(BaseModel):
     """A directory tree for display: ``children`` is empty for files."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: str
     path: str

@@ -13,7 +13,6 @@ connection with a timeout. Each call is recorded (server, tool, time, bytes in a
 from __future__ import annotations
 
 import json
-import statistics
 import threading
 import time
 from collections import OrderedDict, deque
@@ -338,6 +337,8 @@ class Bridge:
         with self._lock:
             latencies = sorted(self._latencies)
             counters = dict(self._counters)
+        import statistics  # here: it is not needed on a call's path
+
         p50 = statistics.median(latencies) if latencies else 0.0
         p95 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))] if latencies else 0.0
         return BridgeStats(**counters, latency_p50_ms=p50, latency_p95_ms=p95,

@@ -16,19 +16,18 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable
-from importlib import metadata, resources
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import blake3
 
-from ..config import cache_dir
+from ..paths import cache_dir
 from ..errors import SandboxError
 
 __all__ = ["Engine", "ENGINE_SETTINGS", "TICK_SECONDS", "cache_status", "guest_source_hash", "is_cached"]
@@ -43,6 +42,8 @@ Progress = Callable[[str], None]
 
 
 def _version(name: str) -> str:
+    from importlib import metadata  # here, not at import: it costs ~50 ms
+
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
@@ -238,6 +239,8 @@ class Engine:
 
 def build_component() -> bytes:
     """Run componentize-py over the guest sources; return the component's bytes."""
+    import subprocess  # here: only a build needs it, not each import of the sandbox
+
     with tempfile.TemporaryDirectory(prefix="mcp-kernel-guest-") as tmp:
         root = Path(tmp)
         for name, data in _guest_files():

@@ -29,7 +29,7 @@ DEFAULT_FUEL = 100_000_000_000
 class SandboxPolicy(BaseModel):
     """Limits and grants for one cell."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)  # built on first use, not import
 
     servers: tuple[str, ...] = Field(default=(), description="servers the cell may call through the bridge")
     memory_mb: int = Field(default=256, ge=16, le=4096, description="linear memory limit")
