@@ -6,6 +6,7 @@ Each interrupt must return within 2 s as one readable `Interrupted` error, the k
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -127,15 +128,20 @@ def test_interrupt_during_a_gather_of_calls(slow_kernel: KernelDriver) -> None:
     reply, took = interrupted_after(slow_kernel, "%%mcp_execute --servers slow --timeout 60\n"
                                                  "import asyncio\nfrom servers.slow import sleep, aio\nprint('calling')\n"
                                                  "await asyncio.gather(*(aio(sleep)(seconds=10, tag=f'gather-{i}') "
-                                                 "for i in range(4)))", delay=0.5, after_output="calling")
+                                                 "for i in range(4)))", delay=1.0, after_output="calling")
     assert_one_line_interrupt(reply)
     assert took < 2.0
     assert slow_kernel.alive()
+    # On a loaded machine the interrupt can land before all four calls left; those are never sent. Every
+    # call that reached the server must be cancelled there.
+    started = [t for t in json.loads(slow_kernel.execute("%mcp call slow calls_started --json").stdout)["structured"]
+               ["result"] if t.startswith("gather-")]
+    assert started, "the interrupt landed while calls were in flight"
     seen = ""
     for _ in range(40):  # the cancellations reach the server on their own; wait for them, not for a time
         seen = slow_kernel.execute("%mcp call slow cancellations --json").stdout
-        if all(f"gather-{i}" in seen for i in range(4)):
+        if all(tag in seen for tag in started):
             break
         time.sleep(0.1)
-    assert all(f"gather-{i}" in seen for i in range(4)), "every gathered call was cancelled on the server"
+    assert all(tag in seen for tag in started), f"every gathered call in flight was cancelled: {started} in {seen}"
     assert slow_kernel.execute("%%mcp_execute\n'next'").bundles[0] == {"text/plain": "'next'"}

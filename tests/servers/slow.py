@@ -6,6 +6,7 @@ import anyio
 from mcp.server.mcpserver import MCPServer
 
 server = MCPServer(name="slow")
+STARTED: list[str] = []
 CANCELLED: list[dict] = []
 FINISHED: list[float] = []
 
@@ -14,6 +15,7 @@ FINISHED: list[float] = []
 async def sleep(seconds: float, tag: str = "") -> dict:
     """Sleep for `seconds`, then answer; a cancelled call is recorded with its tag."""
     started = time.monotonic()
+    STARTED.append(tag)
     try:
         await anyio.sleep(seconds)
     except anyio.get_cancelled_exc_class():
@@ -27,6 +29,12 @@ async def sleep(seconds: float, tag: str = "") -> dict:
 def cancellations() -> list[dict]:
     """The calls that were cancelled so far, oldest first."""
     return list(CANCELLED)
+
+
+@server.tool()
+def calls_started() -> list[str]:
+    """The tags of every call of `sleep` that started so far, oldest first."""
+    return list(STARTED)
 
 
 if __name__ == "__main__":
