@@ -37,18 +37,11 @@ if _TYPE_CHECKING:
     from .vfs import VirtualFS
 
 
-def _version() -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version("mcp-kernel")
-    except metadata.PackageNotFoundError:  # running from a source tree that was not installed
-        return "0.1.0"
-
-
 def __getattr__(name: str) -> _Any:
     if name == "__version__":  # looked up on first use: importlib.metadata costs ~50 ms of every import
-        globals()[name] = value = _version()
+        from .versions import installed
+
+        globals()[name] = value = installed("mcp-kernel", "0.1.0")  # 0.1.0: a source tree not installed
         return value
     module = _LAZY.get(name)
     if module is None:

@@ -20,15 +20,6 @@ from .errors import ConfigError, MCPKernelError, UsageError
 __all__ = ["main"]
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("mcp-kernel")
-    except PackageNotFoundError:
-        return "0.1.0"
-
-
 def exit_code(result: object) -> int:
     """The exit code a printed result asks for: every result model says it (``exit_code``: 1 for a failing
     cell, an ``isError`` tool result, a failed validation); anything else (text, a policy, a tree) is 0."""
@@ -41,7 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] in (["--version"], ["-V"]):
-        print(f"mcp-kernel {_version()}")
+        from . import __version__
+
+        print(f"mcp-kernel {__version__}")
         return 0
     parser = build_parser("mcp-kernel", "cli")
     try:

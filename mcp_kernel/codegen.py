@@ -982,24 +982,16 @@ def _generate(server: ServerInfo, table: _Interned, plans: list[_Plan], server_n
     return dict(sorted(files.items()))
 
 
-@functools.cache
-def _package_version() -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version("mcp-kernel")
-    except metadata.PackageNotFoundError:
-        return "0.1.0"
-
-
 def _manifest(server: ServerInfo, plans: Sequence[_Plan], server_name: str, sid: str,
               languages: Sequence[str]) -> str:
+    from . import __version__
+
     langs = sorted(languages)
     data = {
         "server_id": sid,
         "server_name": server_name,
         "server": server.model_dump(mode="json"),
-        "generator": {"name": "mcp-kernel", "version": _package_version(), "format": GENERATOR_VERSION},
+        "generator": {"name": "mcp-kernel", "version": __version__, "format": GENERATOR_VERSION},
         "languages": langs,
     }
     # One tool per line: readable, diff-friendly, and cheap: the JSON of each tool is made once per plan.

