@@ -54,3 +54,19 @@ class SandboxPolicy(BaseModel):
 
     def allows(self, server: str) -> bool:
         return server in self.servers
+
+    @classmethod
+    def default(cls) -> SandboxPolicy:
+        """The policy with every default: one shared value, built without validation (the defaults are
+        valid), so a process that only runs default cells never builds the model's validator (~80 ms).
+
+        >>> SandboxPolicy.default() == SandboxPolicy()
+        True
+        """
+        global _DEFAULT
+        if _DEFAULT is None:
+            _DEFAULT = cls.model_construct()
+        return _DEFAULT
+
+
+_DEFAULT: SandboxPolicy | None = None

@@ -160,7 +160,7 @@ class Sandbox:
         self._tmp_workspace = workspace is None or remove_workspace
         self.workspace = Path(workspace) if workspace is not None else Path(tempfile.mkdtemp(prefix="mcp-ws-"))
         self.workspace.mkdir(parents=True, exist_ok=True)
-        self.policy = policy or SandboxPolicy()
+        self.policy = policy or SandboxPolicy.default()
         self.state = StateStore(self.policy.state_limit_bytes)
         self.logs: list[tuple[str, str]] = []
         self.last_used = time.monotonic()
@@ -451,12 +451,20 @@ class Sandbox:
                 job.scope.stop(job.stop_reason or "the cell ended")
         self._cells += 1
         fuel_used = policy.fuel - _safe(instance.fuel_left, 0)
-        data = json.loads(text)
-        error = data.get("error")
-        result = ExecutionResult(
+        data = _answer(text)
+        if data is None:  # the cell broke the runtime inside the guest: the next cell starts afresh
+            self._drop_instance()
+            self._lost_state = True
+            raise SandboxError(f"Sandbox session {self.name!r}: the cell broke the sandbox's own code (its answer "
+                               "was not what the runtime sends; did the cell replace a module the runtime uses?). "
+                               "The sandbox was restarted: variables were lost; run the cells again.")
+        error = data["error"]
+        # Built without validation: every field is the host's own or was checked by _answer (and the first
+        # cell of a process does not pay for building the model's validator).
+        result = ExecutionResult.model_construct(
             stdout="".join(job.out["stdout"]), stderr="".join(job.out["stderr"]),
-            value_repr=data.get("value_repr"), value_json=data.get("value_json"),
-            error=GuestError(**{k: str(v)[:_MAX_ERROR_TEXT * 5] for k, v in error.items()}) if error else None,
+            value_repr=data["value_repr"], value_json=data["value_json"],
+            error=GuestError.model_construct(**error) if error else None,
             duration_ms=job.elapsed() * 1000, fuel_used=fuel_used, memory_limit_mb=policy.memory_mb,
             session_reset=note is not None, note=note,
         )
@@ -464,7 +472,7 @@ class Sandbox:
         del self.logs[:-1000]
         if job.stop_reason is not None:
             raise _stopped_error(self.name, job, result)
-        if data.get("truncated"):
+        if data["truncated"]:
             raise OutputTooLarge(f"The cell printed more than {policy.output_limit_bytes:,} bytes and was stopped. "
                                  "Print a summary instead of raw data.", result=result)
         if error and error["type"] == "MemoryError":
@@ -524,6 +532,29 @@ class Sandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _answer(text: str) -> dict[str, Any] | None:
+    """The guest's answer to a cell with each field of the type the host expects (None: it is no answer).
+
+    >>> _answer('{"value_repr": "2", "value_json": "2", "error": null, "truncated": false}')["value_repr"]
+    '2'
+    """
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    texts = {key: data.get(key) for key in ("value_repr", "value_json")}
+    if any(value is not None and not isinstance(value, str) for value in texts.values()):
+        return None
+    error = data.get("error")
+    if error is not None:
+        if not isinstance(error, dict) or not isinstance(error.get("type"), str):
+            return None
+        error = {key: str(error.get(key, ""))[:_MAX_ERROR_TEXT * 5] for key in ("type", "message", "traceback")}
+    return {**texts, "error": error, "truncated": data.get("truncated") is True}
 
 
 def _stopped_error(name: str, job: _Job, result: ExecutionResult | None) -> MCPKernelError:

@@ -213,7 +213,7 @@ class _Opening:
 def _default_memory_mb() -> int:
     from .policy import SandboxPolicy
 
-    return SandboxPolicy().memory_mb
+    return SandboxPolicy.default().memory_mb
 
 
 def _show(handle: str) -> str:

@@ -43,6 +43,28 @@ def test_a_corrupt_compiled_entry_is_rebuilt_not_trusted(engine: Engine, tmp_pat
     assert compiled.read_bytes() != bytes(data)
 
 
+def test_a_file_checked_once_is_trusted_only_while_unchanged(engine: Engine, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    shutil.copytree(Path(engine_cache_dir()) / "components", cache / "components")
+    compiled = next((cache / "components").glob("compiled-*.cwasm"))
+    with Engine(cache) as eng:
+        eng.component()
+        assert "compile_s" not in eng.timings
+    stamp = compiled.with_name(compiled.name + ".checked")
+    digest = compiled.with_name(compiled.name + ".blake3").read_text().strip()
+    assert stamp.read_text().startswith(f"{digest} {compiled.stat().st_size} ")  # hashed once, then recorded
+    with Engine(cache) as eng:  # unchanged: loaded on the stamp
+        eng.component()
+        assert "compile_s" not in eng.timings
+    data = bytearray(compiled.read_bytes())
+    data[len(data) // 3] ^= 0xFF
+    with open(compiled, "r+b") as fh:  # rewritten in place: same size and inode, a new modification time
+        fh.write(bytes(data))
+    with Engine(cache) as eng:
+        eng.component()
+        assert "compile_s" in eng.timings, "a file changed after its check must be hashed again"
+
+
 def test_a_truncated_component_is_rebuilt(engine: Engine, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     shutil.copytree(Path(engine_cache_dir()) / "components", cache / "components")

@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from mcp_kernel.errors import FuelExhausted, OutputTooLarge, SandboxOutOfMemory, SandboxTimeout, WorkspaceFull
+from mcp_kernel.errors import (FuelExhausted, OutputTooLarge, SandboxError, SandboxOutOfMemory, SandboxTimeout,
+                               WorkspaceFull)
 from mcp_kernel.sandbox import Sandbox, SandboxPolicy
 
 
@@ -147,4 +148,23 @@ def test_the_workspace_has_a_disk_limit(sandbox: Sandbox) -> None:
     with pytest.raises(WorkspaceFull, match="holds more than"):
         sandbox.execute("1", SandboxPolicy(disk_mb=8))
     (sandbox.workspace / "big.bin").unlink()
+    next_cell_works(sandbox)
+
+
+def test_replacing_json_in_a_cell_leaves_the_runtime_working(sandbox: Sandbox) -> None:
+    sandbox.execute("import json\njson.dumps = lambda *a, **k: 'garbage'\njson.loads = lambda *a, **k: None\nkept = 41")
+    result = sandbox.execute("kept + 1")
+    assert result.value == 42 and not result.session_reset
+    assert sandbox.execute("print(json.dumps({}))").stdout == "garbage\n"  # the cell's own json is its own
+
+
+def test_a_cell_that_breaks_the_runtime_gets_a_typed_error_and_a_fresh_sandbox(sandbox: Sandbox) -> None:
+    # The runtime's module is reachable from a cell; replacing its JSON encoder garbles every answer,
+    # starting with this cell's own.
+    sandbox.execute("kept = 1")
+    with pytest.raises(SandboxError, match="broke the sandbox's own code.*variables were lost"):
+        sandbox.execute("import sys\nguest = next(m for m in sys.modules.values() if hasattr(m, '_run') and "
+                        "hasattr(m, 'WitWorld'))\nguest._dumps = lambda *a, **k: 'garbage'")
+    after = sandbox.execute("'kept' in globals()")
+    assert after.value is False and after.session_reset and "variables were lost" in after.note
     next_cell_works(sandbox)

@@ -84,11 +84,13 @@ def _raise_from_host(message):
 
 
 _DECODE = json.JSONDecoder().raw_decode
+# The runtime's own JSON functions: a cell that replaces json.dumps or json.loads changes its own, not these.
+_dumps, _loads = json.dumps, json.loads
 
 
 def call_tool(server, tool, params=None):
     """Call ``tool`` on ``server`` through the host bridge; return the tool's value."""
-    text = host.call_tool(_text(server), _text(tool), json.dumps(params or {}))
+    text = host.call_tool(_text(server), _text(tool), _dumps(params or {}))
     if text[:1] != "+":
         _raise_from_host(text[1:])
     return _DECODE(text, 1)[0]  # parsed in place: a large result is not copied first
@@ -101,7 +103,7 @@ def read_resource(server, uri):
         text = host.read_resource(_text(server), _text(uri))
     except Err as exc:
         _raise_from_host(exc.value)
-    return json.loads(text)
+    return _loads(text)
 
 
 # ---- asyncio without sockets: an event loop whose "selector" waits on the host's tool calls ---------------
@@ -129,7 +131,7 @@ class _HostSelector:
 def _wait_host(ids, timeout):
     """Wait on the host for calls ``ids`` (or just ``timeout`` seconds); an interrupt there raises here."""
     millis = 0xFFFFFFFF if timeout is None else max(0, min(int(timeout * 1000), 0xFFFFFFFE))
-    answer = json.loads(host.wait_calls(ids, millis))
+    answer = _loads(host.wait_calls(ids, millis))
     if answer.get("stopped"):
         _raise_from_host(("SandboxTimeout: " if answer["stopped"] == "timeout" else "Interrupted: ")
                          + "the cell was stopped while it waited.")
@@ -166,7 +168,7 @@ class HostEventLoop(asyncio.base_events.BaseEventLoop):
             if future is None or future.done():
                 continue
             if ok:
-                future.set_result(json.loads(text))
+                future.set_result(_loads(text))
             else:
                 try:
                     _raise_from_host(text)
@@ -180,7 +182,7 @@ class HostEventLoop(asyncio.base_events.BaseEventLoop):
         """Start a tool call on the host; a future of its value."""
         future = self.create_future()
         try:
-            call_id = host.start_call(_text(server), _text(tool), json.dumps(params or {}))
+            call_id = host.start_call(_text(server), _text(tool), _dumps(params or {}))
         except Err as exc:
             try:
                 _raise_from_host(exc.value)
@@ -218,13 +220,13 @@ async def call_tool_async(server, tool, params=None):
 def get_state(key, default=None):
     """A value saved with ``set_state`` in this session (also in earlier cells), or ``default``."""
     text = host.get_state(_text(key))
-    return default if text is None else json.loads(text)
+    return default if text is None else _loads(text)
 
 
 def set_state(key, value):
     """Save a JSON-serialisable value for later cells of this session."""
     try:
-        host.set_state(_text(key), json.dumps(value))
+        host.set_state(_text(key), _dumps(value))
     except Err as exc:
         raise ValueError(exc.value) from None
 
@@ -333,7 +335,7 @@ def _forget_bindings(server_ids):
 
 def _value_json(value):
     try:
-        text = json.dumps(value)
+        text = _dumps(value)
     except (TypeError, ValueError, RecursionError):
         return None
     return text if len(text) <= 1_000_000 else None
@@ -417,7 +419,7 @@ def _run(code, output_limit):
 
 class WitWorld(wit_world.WitWorld):
     def run_cell(self, code: str) -> str:
-        request = json.loads(code)
+        request = _loads(code)
         reloaded = request.get("reload") or []
         _setup_paths(reloaded)
         _forget_bindings(reloaded)
@@ -426,4 +428,4 @@ class WitWorld(wit_world.WitWorld):
         except MemoryError:
             response = {"value_repr": None, "value_json": None, "truncated": False,
                         "error": {"type": "MemoryError", "message": "out of memory", "traceback": ""}}
-        return json.dumps(response)
+        return _dumps(response)
