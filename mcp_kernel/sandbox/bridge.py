@@ -192,10 +192,10 @@ class Bridge:
         try:
             value, cached = self._call(server, tool, params_json, bytes_in, scope or Scope())
         except MCPKernelError as exc:
-            self._record(CallRecord.model_construct(server=server, tool=tool, duration_ms=_ms(started), bytes_in=bytes_in,
+            self._record(CallRecord(server=server, tool=tool, duration_ms=_ms(started), bytes_in=bytes_in,
                                     error=f"{type(exc).__name__}: {exc}"))
             raise
-        self._record(CallRecord.model_construct(server=server, tool=tool, duration_ms=_ms(started), bytes_in=bytes_in,
+        self._record(CallRecord(server=server, tool=tool, duration_ms=_ms(started), bytes_in=bytes_in,
                                 bytes_out=len(value.encode()), cached=cached, result_text=value))
         return value
 
@@ -283,10 +283,10 @@ class Bridge:
                                       f"sandboxed read is {self.max_resource_bytes:,}. Read it outside the sandbox "
                                       f"with `%mcp read {server} {uri}`.")
         except MCPKernelError as exc:
-            self._record(CallRecord.model_construct(server=server, tool=what, duration_ms=_ms(started), bytes_in=len(uri),
+            self._record(CallRecord(server=server, tool=what, duration_ms=_ms(started), bytes_in=len(uri),
                                     error=f"{type(exc).__name__}: {exc}"))
             raise
-        self._record(CallRecord.model_construct(server=server, tool=what, duration_ms=_ms(started), bytes_in=len(uri),
+        self._record(CallRecord(server=server, tool=what, duration_ms=_ms(started), bytes_in=len(uri),
                                 bytes_out=len(value.encode("utf-8", "replace")), result_text=value))
         return value
 
@@ -317,7 +317,6 @@ class Bridge:
 
     # ---- records and stats -------------------------------------------------------------------
     def _record(self, record: CallRecord) -> None:
-        """Keep one call's record (built with ``model_construct``: every field is the host's own, typed)."""
         with self._lock:
             self.records.append(record)
             c = self._counters
