@@ -134,7 +134,7 @@ def main() -> None:
           f"ratio {one['cell'] / one['sdk']:.2f} (goal <= 1.2; interleaved, median of 50)")
     print(f"1,000 real calls from a cell vs SDK:    {many['cell']:8.1f} ms vs {many['sdk']:.1f} ms   "
           f"ratio {many['cell'] / many['sdk']:.2f} (goal <= 1.15; interleaved, median of 5)")
-    print(f"  the SDK's ClientSession speaks 2025-11-25; mcp.Client and our client speak 2026-07-28 with the demo "
+    print("  the SDK's ClientSession speaks 2025-11-25; mcp.Client and our client speak 2026-07-28 with the demo "
           "server, where the SDK's own call costs more")
     print(f"  the same against mcp.Client (what our client runs): one {one['cell'] / one['client']:.2f}x "
           f"({one['client']:.3f} ms), 1,000 {many['cell'] / many['client']:.2f}x ({many['client']:.1f} ms)")
