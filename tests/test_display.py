@@ -164,6 +164,16 @@ class StyleAudit(HTMLParser):
                         self.problems.append(f"<{tag} style> {prop}: {val} (not kept by the sanitizer)")
 
 
+def assert_safe_html(obj: object) -> None:
+    """``obj``'s HTML is well formed, has no script, and keeps its look in an untrusted notebook."""
+    html = to_html(obj)
+    check_html(html)
+    assert "<script>" not in html
+    audit = StyleAudit()
+    audit.feed(html)
+    assert not audit.problems, audit.problems[:5]
+
+
 def _token_report() -> object:
     from mcp_kernel.codegen import binding_paths, generate
     from mcp_kernel.tokens import upfront_vs_progressive

@@ -11,10 +11,10 @@ import pytest
 from realservers import our_server
 from mcp_kernel.client import ConnectionPool
 from mcp_kernel.errors import ResourceNotFound
-from mcp_kernel.display import to_html, to_text
+from mcp_kernel.display import to_text
 from mcp_kernel.models import ServerSpec
 from mcp_kernel.session import Session
-from test_display import HOSTILE, StyleAudit, check_html
+from test_display import HOSTILE, assert_safe_html
 
 
 @pytest.fixture()
@@ -88,12 +88,7 @@ def test_resource_html_is_escaped_and_readable_untrusted(pool: ConnectionPool) -
         ResourceRead(server=HOSTILE, uri=HOSTILE, contents=[ResourceContent(uri=HOSTILE, text=HOSTILE)]),
     ]
     for obj in objects:
-        html = to_html(obj)
-        check_html(html)
-        assert "<script>" not in html
-        audit = StyleAudit()
-        audit.feed(html)
-        assert not audit.problems, audit.problems[:5]
+        assert_safe_html(obj)
 
 
 def test_sandboxed_code_reads_resources_through_the_bridge() -> None:
