@@ -168,3 +168,20 @@ def test_a_cell_that_breaks_the_runtime_gets_a_typed_error_and_a_fresh_sandbox(s
     after = sandbox.execute("'kept' in globals()")
     assert after.value is False and after.session_reset and "variables were lost" in after.note
     next_cell_works(sandbox)
+
+
+def test_a_million_deep_recursion_is_a_recursion_error_not_a_lost_session(sandbox: Sandbox) -> None:
+    # Reading every frame of its traceback outlasted the time limit, and freeing the frames at once
+    # overflowed the sandbox's stack; now the traceback keeps its edges and the frames are freed in order.
+    sandbox.execute("kept = 41")
+    result = sandbox.execute("import sys\nsys.setrecursionlimit(10**6)\ndef f(n): return f(n + 1)\nf(0)",
+                             SandboxPolicy(timeout_s=120))
+    assert result.error is not None and result.error.type == "RecursionError"
+    assert "more frames ...]" in result.error.traceback and len(result.error.traceback) < 50_000
+    assert not result.session_reset and sandbox.execute("kept + 1").value == 42
+    sandbox.execute("sys.setrecursionlimit(1000)")
+
+
+def test_removing_the_runtime_module_does_not_break_bindings(sandbox: Sandbox) -> None:
+    sandbox.execute("import sys\nsys.modules['_mcp_runtime'] = None")
+    assert sandbox.execute("import _mcp_runtime\n_mcp_runtime.call_tool.__name__").value == "call_tool"

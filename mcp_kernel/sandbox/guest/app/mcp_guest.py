@@ -341,11 +341,45 @@ def _value_json(value):
     return text if len(text) <= 1_000_000 else None
 
 
+_EDGE_FRAMES = 100  # a traceback deeper than twice this keeps its first and last frames
+
+
+def _release(exc):
+    """Free a deep traceback newest frame first: freed at once, its million frames would be released
+    recursively in C and overflow the sandbox's stack."""
+    nodes, tb = [], exc.__traceback__
+    while tb is not None:
+        nodes.append(tb)
+        tb = tb.tb_next
+    exc.__traceback__ = None
+    for node in nodes:
+        node.tb_next = None
+    del node  # the newest frame must go first: each frame links to its caller's
+    nodes.clear()  # from the end: each frame is freed before the caller frame it links to
+
+
 def _error(exc):
-    """Type, message and the cell's part of the traceback (frames before the first cell frame are ours)."""
-    frames = traceback.extract_tb(exc.__traceback__)
+    """Type, message and the cell's part of the traceback (frames before the first cell frame are ours).
+
+    A deep traceback (recursion under a raised recursion limit reaches a million frames) keeps its first and
+    last ``_EDGE_FRAMES`` frames: reading every frame's source line took longer than a cell's time limit.
+    """
+    depth, tb = 0, exc.__traceback__
+    while tb is not None:
+        depth, tb = depth + 1, tb.tb_next
+    frames = traceback.extract_tb(exc.__traceback__, limit=_EDGE_FRAMES if depth > 2 * _EDGE_FRAMES else None)
     first = next((i for i, f in enumerate(frames) if f.filename.startswith("<cell")), len(frames))
-    lines = traceback.format_list(frames[first:]) + traceback.format_exception_only(type(exc), exc)
+    lines = traceback.format_list(frames[first:])
+    if depth > 2 * _EDGE_FRAMES:
+        lines.append(f"  [... {depth - 2 * _EDGE_FRAMES:,} more frames ...]\n")
+        tail = exc.__traceback__
+        for _ in range(depth - _EDGE_FRAMES):
+            tail = tail.tb_next
+        lines += traceback.format_list(traceback.extract_tb(tail))
+        del tail  # a reference into the chain would keep the older frames linked for a recursive release
+    lines += traceback.format_exception_only(type(exc), exc)
+    if depth > 2 * _EDGE_FRAMES:
+        _release(exc)
     text = "".join(lines)
     if len(text) > _MAX_TRACEBACK:
         text = text[:_MAX_TRACEBACK // 2] + "\n[... traceback shortened ...]\n" + text[-_MAX_TRACEBACK // 2:]
@@ -420,6 +454,7 @@ def _run(code, output_limit):
 class WitWorld(wit_world.WitWorld):
     def run_cell(self, code: str) -> str:
         request = _loads(code)
+        sys.modules["_mcp_runtime"] = _runtime  # bindings import it: a cell that removed it does not break them
         reloaded = request.get("reload") or []
         _setup_paths(reloaded)
         _forget_bindings(reloaded)
