@@ -280,6 +280,8 @@ class Sandbox:
         job = self._job
         if job is None or job.stop_reason is not None:
             return
+        if level not in ("stdout", "stderr"):
+            message = message[:_MAX_LOG_LINE]  # a log line is kept short: only what is kept counts
         size = len(message.encode("utf-8", "replace"))
         if job.out_bytes + size > job.policy.output_limit_bytes:
             # The cap is the host's: a cell that rewrote its own budget in the guest still ends here.
@@ -294,7 +296,7 @@ class Sandbox:
                 except Exception:  # noqa: BLE001 - a failing display must not break the cell
                     log.debug("output callback failed", exc_info=True)
             return
-        job.logs.append((level[:20], message[:_MAX_LOG_LINE]))
+        job.logs.append((level[:20], message))
 
     def get_state(self, key: str) -> str | None:
         return self.state.get(key)

@@ -185,3 +185,20 @@ def test_a_million_deep_recursion_is_a_recursion_error_not_a_lost_session(sandbo
 def test_removing_the_runtime_module_does_not_break_bindings(sandbox: Sandbox) -> None:
     sandbox.execute("import sys\nsys.modules['_mcp_runtime'] = None")
     assert sandbox.execute("import _mcp_runtime\n_mcp_runtime.call_tool.__name__").value == "call_tool"
+
+
+def test_a_huge_log_line_is_shortened_not_a_stopped_cell(sandbox: Sandbox) -> None:
+    sandbox.execute("kept = 41")
+    result = sandbox.execute("import _mcp_runtime as rt\nrt.log('info', 'y' * 10**7)\n'done'")
+    assert result.value == "done" and not result.session_reset
+    level, line = sandbox.logs[-1]
+    assert level == "info" and 0 < len(line) <= 10_000
+    assert sandbox.execute("kept + 1").value == 42
+
+
+@pytest.mark.parametrize("code", ["rt.call_tool(None, 'echo', {})", "rt.call_tool('fake', 3, {})",
+                                  "import asyncio\nasync def go():\n    return await rt.call_tool_async(b'x', 'y')\n"
+                                  "asyncio.run(go())"])
+def test_tool_names_must_be_strings(sandbox: Sandbox, code: str) -> None:
+    result = sandbox.execute("import _mcp_runtime as rt\n" + code)
+    assert result.error is not None and result.error.type == "TypeError" and "names (str)" in result.error.message

@@ -88,9 +88,16 @@ _DECODE = json.JSONDecoder().raw_decode
 _dumps, _loads = json.dumps, json.loads
 
 
+def _names(server, tool):
+    if not isinstance(server, str) or not isinstance(tool, str):
+        raise TypeError(f"server and tool are names (str), not {type(server).__name__} and {type(tool).__name__}")
+    return _text(server), _text(tool)
+
+
 def call_tool(server, tool, params=None):
     """Call ``tool`` on ``server`` through the host bridge; return the tool's value."""
-    text = host.call_tool(_text(server), _text(tool), _dumps(params or {}))
+    server, tool = _names(server, tool)
+    text = host.call_tool(server, tool, _dumps(params or {}))
     if text[:1] != "+":
         _raise_from_host(text[1:])
     return _DECODE(text, 1)[0]  # parsed in place: a large result is not copied first
@@ -181,8 +188,9 @@ class HostEventLoop(asyncio.base_events.BaseEventLoop):
     def call_tool(self, server, tool, params):
         """Start a tool call on the host; a future of its value."""
         future = self.create_future()
+        server, tool = _names(server, tool)
         try:
-            call_id = host.start_call(_text(server), _text(tool), _dumps(params or {}))
+            call_id = host.start_call(server, tool, _dumps(params or {}))
         except Err as exc:
             try:
                 _raise_from_host(exc.value)
