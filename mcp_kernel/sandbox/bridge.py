@@ -156,7 +156,8 @@ class Bridge:
         self.cache = cache if cache is not None else ResultCache()
         self.use_cache = use_cache
         self.limiter = RateLimiter(rate_limit)
-        self.records: list[CallRecord] = []
+        self.records: list[tuple[int, CallRecord]] = []  # (the cell a call started in, its record)
+        self._cell = 0  # advanced by each take_records(): a call started before it belongs to an ended cell
         # Placeholders for personal data in this session (see pii.py): restored in params before a call.
         self.pii: Any = None
         self.on_progress: Callable[[str, str, float, float | None, str | None], None] | None = None
@@ -187,16 +188,16 @@ class Bridge:
         ``scope`` is the cell's: stopping it cancels the call on the server and raises ``Interrupted``
         (or ``SandboxTimeout`` when the cell's deadline passed).
         """
-        started = time.perf_counter()
+        started, cell = time.perf_counter(), self._cell
         bytes_in = len(params_json.encode("utf-8", "replace"))
         try:
             value, cached = self._call(server, tool, params_json, bytes_in, scope or Scope())
         except MCPKernelError as exc:
-            self._record(CallRecord(server=server, tool=tool, duration_ms=_ms(started), bytes_in=bytes_in,
-                                    error=f"{type(exc).__name__}: {exc}"))
+            self._record(cell, CallRecord(server=server, tool=tool, duration_ms=_ms(started), bytes_in=bytes_in,
+                                          error=f"{type(exc).__name__}: {exc}"))
             raise
-        self._record(CallRecord(server=server, tool=tool, duration_ms=_ms(started), bytes_in=bytes_in,
-                                bytes_out=len(value.encode()), cached=cached, result_text=value))
+        self._record(cell, CallRecord(server=server, tool=tool, duration_ms=_ms(started), bytes_in=bytes_in,
+                                      bytes_out=len(value.encode()), cached=cached, result_text=value))
         return value
 
     def _call(self, server: str, tool: str, params_json: str, bytes_in: int, scope: Scope) -> tuple[str, bool]:
@@ -265,7 +266,7 @@ class Bridge:
 
         Recorded like a call, with the tool named ``resources/read``. Returns the parts as JSON.
         """
-        started = time.perf_counter()
+        started, cell = time.perf_counter(), self._cell
         what = "resources/read"
         try:
             if server not in self.servers:
@@ -283,11 +284,11 @@ class Bridge:
                                       f"sandboxed read is {self.max_resource_bytes:,}. Read it outside the sandbox "
                                       f"with `%mcp read {server} {uri}`.")
         except MCPKernelError as exc:
-            self._record(CallRecord(server=server, tool=what, duration_ms=_ms(started), bytes_in=len(uri),
-                                    error=f"{type(exc).__name__}: {exc}"))
+            self._record(cell, CallRecord(server=server, tool=what, duration_ms=_ms(started), bytes_in=len(uri),
+                                          error=f"{type(exc).__name__}: {exc}"))
             raise
-        self._record(CallRecord(server=server, tool=what, duration_ms=_ms(started), bytes_in=len(uri),
-                                bytes_out=len(value.encode("utf-8", "replace")), result_text=value))
+        self._record(cell, CallRecord(server=server, tool=what, duration_ms=_ms(started), bytes_in=len(uri),
+                                      bytes_out=len(value.encode("utf-8", "replace")), result_text=value))
         return value
 
     def _validate(self, server: str, info: ToolInfo, params: dict[str, Any]) -> None:
@@ -316,9 +317,9 @@ class Bridge:
                                 f"{error.message}", server=server, tool=info.name)
 
     # ---- records and stats -------------------------------------------------------------------
-    def _record(self, record: CallRecord) -> None:
+    def _record(self, cell: int, record: CallRecord) -> None:
         with self._lock:
-            self.records.append(record)
+            self.records.append((cell, record))
             c = self._counters
             c["calls"] += 1
             c["errors"] += record.error is not None
@@ -328,9 +329,14 @@ class Bridge:
             self._latencies.append(record.duration_ms)
 
     def take_records(self) -> list[CallRecord]:
-        """The records since the last take (one cell's calls)."""
+        """The records of the calls started since the last take (one cell's calls).
+
+        A call an earlier cell left in flight (cancelled as that cell ended) may finish later: its record
+        is dropped here rather than counted in the cell that happens to run then.
+        """
         with self._lock:
-            records, self.records = self.records, []
+            cell, self._cell = self._cell, self._cell + 1
+            records, self.records = [r for c, r in self.records if c == cell], []
         return records
 
     def stats(self) -> BridgeStats:

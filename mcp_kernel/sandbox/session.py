@@ -60,7 +60,8 @@ _LIVE: weakref.WeakSet[Sandbox] = weakref.WeakSet()
 UNWIND_GRACE_S = 0.25
 RETURN_GRACE_S = 1.5
 _MAX_LOG_LINE = 10_000
-# Concurrent tool calls (asyncio.gather in a cell): at most this many in flight per cell, per server.
+# Concurrent tool calls (asyncio.gather in a cell): at most this many in flight per cell (the guest queues
+# more), and per server at once.
 MAX_CALLS_IN_FLIGHT = 256
 PER_SERVER_CONCURRENCY = 32
 _FOREVER_MS = 0xFFFFFFFF
@@ -435,8 +436,8 @@ class Sandbox:
         job.begin()  # the time limit counts the cell's own run, not building or starting the sandbox
         self.engine.ensure_ticker()
         policy = job.policy
-        request = json.dumps({"code": job.code, "output_limit": policy.output_limit_bytes, "reload": job.reload},
-                             ensure_ascii=True)
+        request = json.dumps({"code": job.code, "output_limit": policy.output_limit_bytes, "reload": job.reload,
+                              "max_calls": MAX_CALLS_IN_FLIGHT}, ensure_ascii=True)
         self._job = job
         try:
             text = instance.run(request, memory_bytes=policy.memory_mb << 20, fuel=policy.fuel)

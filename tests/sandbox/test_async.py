@@ -57,6 +57,19 @@ def test_gather_returns_results_in_order_and_runs_calls_together(session: Sessio
     assert overlapping > 2, "the calls were in flight at the same time, not one after another"
 
 
+def test_a_gather_over_more_calls_than_may_fly_at_once_runs_them_all(session: Session) -> None:
+    from mcp_kernel.sandbox.session import MAX_CALLS_IN_FLIGHT
+
+    n = MAX_CALLS_IN_FLIGHT + 44  # the guest queues what the host would refuse, and starts it as calls end
+    unlimited = session.policy(["slow"], cache=False).model_copy(update={"rate_limit": None})
+    result = session.execute(f"res = await asyncio.gather(*[call_tool_async('slow', 'sleep', "
+                             f"{{'seconds': 0.001, 'tag': str(i)}}) for i in range({n})])\n[r['tag'] for r in res]",
+                             unlimited)
+    assert result.error is None, result.error
+    assert result.value == [str(i) for i in range(n)]
+    assert len(result.calls) == n and all(c.error is None for c in result.calls)
+
+
 def test_an_error_in_one_gathered_call_is_that_calls_error(session: Session) -> None:
     result = run(session, "out = await asyncio.gather(call_tool_async('slow', 'sleep', {'seconds': 0.01}),\n"
                           "    call_tool_async('slow', 'no_such_tool', {}),\n"
@@ -94,3 +107,22 @@ def test_bindings_have_an_awaitable_form(session: Session) -> None:
                           "out = await asyncio.gather(*(aio(sleep)(seconds=0.05, tag=str(i)) for i in range(5)))\n"
                           "[o['tag'] for o in out], sleep(seconds=0, tag='sync')['tag']")
     assert result.value == [["0", "1", "2", "3", "4"], "sync"]
+
+
+def test_a_call_an_ended_cell_left_in_flight_is_not_counted_in_a_later_cell(session: Session) -> None:
+    from mcp_kernel.sandbox.bridge import Bridge
+
+    run(session, "None")
+    bridge = session.sandbox().host
+    assert isinstance(bridge, Bridge)
+    left = threading.Thread(target=bridge.call_tool, args=("slow", "sleep", '{"seconds": 1.5, "tag": "left"}'))
+    left.start()  # a call of the cell that just ran, still in flight
+    deadline = time.monotonic() + 60
+    while "left" not in session.call("slow", "calls_started").value["result"]:
+        assert time.monotonic() < deadline, "the call never reached the server"
+        time.sleep(0.05)
+    bridge.take_records()  # the next cell begins
+    left.join()
+    assert bridge.take_records() == [], "the earlier cell's call is not this cell's"
+    result = run(session, "await call_tool_async('slow', 'sleep', {'seconds': 0.01, 'tag': 'mine'})")
+    assert [c.tool for c in result.calls] == ["sleep"]

@@ -11,6 +11,7 @@ then), so the standard library is imported broadly below, once, at build time.
 """
 
 import ast
+import collections
 import importlib
 import io
 import json
@@ -119,6 +120,9 @@ import asyncio.base_events  # noqa: E402
 import time as _time  # noqa: E402
 
 
+_MAX_CALLS = [256]  # calls in flight at once, as the host allows (each cell's request says)
+
+
 class _HostSelector:
     """What the loop waits on: the host's tool calls in flight (there are no sockets or pipes in here)."""
 
@@ -168,6 +172,7 @@ class HostEventLoop(asyncio.base_events.BaseEventLoop):
         super().__init__()
         self._selector = _HostSelector(self)
         self._calls = {}
+        self._queued = collections.deque()  # calls past the host's in-flight limit, started as others end
 
     def _process_events(self, event_list):
         for call_id, ok, text in event_list:
@@ -181,14 +186,26 @@ class HostEventLoop(asyncio.base_events.BaseEventLoop):
                     _raise_from_host(text)
                 except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
                     future.set_exception(exc)
+        while self._queued and len(self._calls) < _MAX_CALLS[0]:
+            server, tool, params, future = self._queued.popleft()
+            if not future.done():  # a queued call its task gave up on is never sent
+                self._start_call(server, tool, params, future)
 
     def _write_to_self(self):
         pass  # one thread: nothing to wake up from outside
 
     def call_tool(self, server, tool, params):
-        """Start a tool call on the host; a future of its value."""
+        """Start a tool call on the host (or queue it while the host's limit of calls in flight is reached,
+        so a gather over more calls than that still runs them all); a future of its value."""
         future = self.create_future()
         server, tool = _names(server, tool)
+        if len(self._calls) >= _MAX_CALLS[0]:
+            self._queued.append((server, tool, params, future))
+        else:
+            self._start_call(server, tool, params, future)
+        return future
+
+    def _start_call(self, server, tool, params, future):
         try:
             call_id = host.start_call(server, tool, _dumps(params or {}))
         except Err as exc:
@@ -196,9 +213,8 @@ class HostEventLoop(asyncio.base_events.BaseEventLoop):
                 _raise_from_host(exc.value)
             except BaseException as err:  # noqa: BLE001
                 future.set_exception(err)
-            return future
+            return
         self._calls[call_id] = future
-        return future
 
 
 class _HostLoopPolicy(asyncio.DefaultEventLoopPolicy):
@@ -464,6 +480,7 @@ class WitWorld(wit_world.WitWorld):
         request = _loads(code)
         sys.modules["_mcp_runtime"] = _runtime  # bindings import it: a cell that removed it does not break them
         reloaded = request.get("reload") or []
+        _MAX_CALLS[0] = int(request.get("max_calls", _MAX_CALLS[0]))
         _setup_paths(reloaded)
         _forget_bindings(reloaded)
         try:
