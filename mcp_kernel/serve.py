@@ -676,8 +676,8 @@ def serve(session: Session, *, servers: Sequence[str] | None = None, http: str |
     host = port = ""
     if http is not None:
         host, _, port = http.rpartition(":")
-        if not port.isdigit():
-            raise UsageError(f"--http takes HOST:PORT or PORT, got {http!r}")
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise UsageError(f"--http takes HOST:PORT or PORT (a port from 1 to 65535), got {http!r}")
         host = host or "127.0.0.1"
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="mcp-kernel serve: %(message)s")
     session.engine().on_progress = functools.partial(print, file=sys.stderr, flush=True)

@@ -82,6 +82,9 @@ def test_call_a_tool() -> None:
         (["call", "demo", "list_regions", "[1]"], 2, "must be a JSON object"),
         (["server", "info"], 2, "server info needs a server name"),
         (["introspect", "demo", "--config", "/nonexistent/mcp.json"], 1, "no such file"),
+        (["introspect", "demo", "--timeout", "-1"], 2, "--timeout: expected a number of seconds above 0"),
+        (["execute", "-", "--timeout", "nan"], 2, "--timeout: expected a number of seconds above 0"),
+        (["serve", "--http", "127.0.0.1:99999"], 2, "a port from 1 to 65535"),
     ],
 )
 def test_expected_failures_print_one_clear_line_and_no_traceback(args: list[str], code: int, message: str) -> None:

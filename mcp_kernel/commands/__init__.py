@@ -69,6 +69,21 @@ def parse_pairs(words: list[str], what: str) -> dict[str, str]:
     return pairs
 
 
+def seconds(text: str) -> float:
+    """An argparse type: a number of seconds above 0 (``--timeout -1`` is refused, not a broken wait).
+
+    >>> seconds("2.5")
+    2.5
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, got {text!r}")
+    return value
+
+
 def _commands() -> dict[str, Command]:
     from . import auth, call, completions, debug, demo, execute, generate, introspect, kernelspec, plugin, resources, search, serve, server, servers, settings, tokens
 
@@ -99,7 +114,7 @@ def build_parser(prog: str, context: Context = "cli") -> ArgumentParser:
             sub.add_argument("--config", metavar="FILE", help="mcp.json to read servers from "
                              "(default: ./mcp.json, then the user config dir)")
             sub.add_argument("--server-timeout" if "--timeout" in sub._option_string_actions else "--timeout",
-                             dest="timeout", type=float, default=None, metavar="S",
+                             dest="timeout", type=seconds, default=None, metavar="S",
                              help="seconds to wait for a server (default 30)")
         if command.json_output:
             sub.add_argument("--json", action="store_true", help="print machine-readable JSON")

@@ -9,14 +9,14 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import UsageError
-from . import Command
+from . import Command, seconds
 
 
 def add_limit_options(parser: argparse.ArgumentParser) -> None:
     """The options every sandboxed run takes (shared by `execute` and `%%mcp_execute`)."""
     parser.add_argument("--servers", help="comma-separated servers the code may call (default: those with "
                         "generated bindings in this session)")
-    parser.add_argument("--timeout", dest="cell_timeout", type=float, metavar="S", help="wall-clock limit in seconds")
+    parser.add_argument("--timeout", dest="cell_timeout", type=seconds, metavar="S", help="wall-clock limit in seconds")
     parser.add_argument("--memory", type=int, metavar="MB", help="memory limit in MiB")
     parser.add_argument("--fuel", type=int, metavar="N", help="instruction budget (wasmtime fuel)")
     parser.add_argument("--disk", type=int, metavar="MB", help="most the session's /workspace may hold, in MiB")
