@@ -264,7 +264,7 @@ class Session:
         ``servers`` defaults to the servers whose bindings were generated in this session.
         """
         settings = self.settings
-        return SandboxPolicy(
+        return SandboxPolicy.from_limits(
             servers=tuple(servers) if servers is not None else tuple(sorted(self.bindings.generated)),
             timeout_s=timeout or settings.cell_timeout,
             memory_mb=memory_mb or settings.memory_mb,

@@ -212,3 +212,32 @@ def test_the_oauth_block_is_read_as_claude_code_writes_it_and_unknown_keys_are_n
         spec({"clientSecret": "${APP_SECRET}"})
     with pytest.raises(ConfigError, match=r"unknown field\(s\) \['oauth'\] for a stdio server"):
         ServerConfig.from_dict({"mcpServers": {"s": {"command": "x", "oauth": {}}}}, source="mcp.json")
+
+
+@pytest.mark.parametrize(("name", "text", "message"), [
+    ("timeout", "-3", "should not be less than 0.001"), ("memory_mb", "8", "should not be less than 16"),
+    ("cell_timeout", "7200", "should not be greater than 3600"), ("timeout", "abc", "needs a float"),
+])
+def test_a_setting_out_of_its_range_is_refused_by_name(name: str, text: str, message: str) -> None:
+    from mcp_kernel.config import coerce_setting
+
+    with pytest.raises(ConfigError, match=f"Setting '{name}'.*{message}"):
+        coerce_setting(name, text)
+    assert coerce_setting("memory_mb", "512") == 512
+
+
+def test_a_settings_file_with_a_value_out_of_range_names_file_and_setting(tmp_path: Path) -> None:
+    from mcp_kernel.config import load_settings
+
+    path = settings_path(tmp_path, "[MCPKernel]\nmemory_mb = 1\n")
+    with pytest.raises(ConfigError, match=f"{path}: setting 'memory_mb'"):
+        load_settings(path=path)
+
+
+def test_sandbox_limits_given_by_a_person_are_one_usage_error() -> None:
+    from mcp_kernel.errors import UsageError
+    from mcp_kernel.session import Session
+
+    with Session() as session, pytest.raises(UsageError, match=r"memory_mb must be greater than or equal to 16 "
+                                                               r"\(got -5\)"):
+        session.policy(memory_mb=-5)

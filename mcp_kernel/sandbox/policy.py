@@ -56,6 +56,26 @@ class SandboxPolicy(BaseModel):
         return server in self.servers
 
     @classmethod
+    def from_limits(cls, **fields: Any) -> SandboxPolicy:
+        """A policy from limits a person gave (options, settings); each bad one is named in one
+        ``UsageError`` with what it takes, instead of pydantic's report.
+
+        >>> SandboxPolicy.from_limits(memory_mb=-5)
+        Traceback (most recent call last):
+        mcp_kernel.errors.UsageError: Invalid sandbox limit: memory_mb must be greater than or equal to 16 (got -5).
+        """
+        from pydantic import ValidationError
+
+        from ..errors import UsageError
+
+        try:
+            return cls(**fields)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))} {e['msg'][0].lower()}{e['msg'][1:]} "
+                                 f"(got {e['input']!r})" for e in exc.errors())
+            raise UsageError(f"Invalid sandbox limit: {problems.replace(' input should be', ' must be')}.") from None
+
+    @classmethod
     def default(cls) -> SandboxPolicy:
         """The policy with every default: one shared value, built without validation (the defaults are
         valid), so a process that only runs default cells never builds the model's validator (~80 ms).
