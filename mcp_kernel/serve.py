@@ -398,6 +398,7 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
     mode = CodeMode(session, servers=servers, tokenize_pii=tokenize_pii)
     if prepare:
         mode.prepare()
+        session.warm_up(instance=False)  # wasmtime, the component and the tokenizer, while the agent searches
     from . import __version__
 
     auth: dict[str, Any] = {}

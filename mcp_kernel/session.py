@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from .bindings import Bindings
 from .config import MCPKernel, ServerConfig
-from .errors import Interrupted, SandboxError, ToolNotFound, UsageError
+from .errors import Interrupted, MCPKernelError, SandboxError, ToolNotFound, UsageError
 from .models import (
     AuthStatus,
     CallResult,
@@ -420,22 +420,35 @@ class Session:
         if self._sandboxes is not None and self.current_sandbox in self._sandboxes:
             self._sandboxes.get(self.current_sandbox).interrupt()
 
-    def warm_up(self) -> threading.Thread:
-        """Load the sandbox in the background (through its owner), so the first cell does not wait for it.
+    def warm_up(self, instance: bool = True) -> threading.Thread:
+        """Load the sandbox in the background, so the first cell does not wait for it: the current sandbox
+        session's instance (through its owner), or with ``instance=False`` only what every sandbox session
+        shares (wasmtime and the compiled component; serve, whose sessions open per agent, does this).
 
-        Does nothing visible if the component is not built yet; a failure is shown by the first cell.
+        Tokens and JSON Schema checks are loaded too. Does nothing visible if the component is not built yet;
+        a failure is shown by the first cell.
         """
         from .sandbox.engine import is_cached
 
-        if is_cached():
+        cached = is_cached()
+        if cached and instance:
             self.sandbox().warm_up()
 
-        def load_tokenizer() -> None:
+        def load() -> None:
             from .tokens import tokenizer
 
-            tokenizer()  # the cell footer counts tokens; loading the BPE takes ~0.14 s
+            if cached and not instance:
+                try:
+                    self.engine().component()
+                except MCPKernelError:  # shown by the first cell, which loads it again
+                    pass
+            tokenizer()  # the cell footer counts tokens; loading the BPE takes ~0.14-0.6 s
+            # The first call of a tool with an output schema imports jsonschema (the SDK checks results
+            # with it; so does the bridge for refused params): ~2 s where Jupyter's extras install
+            # rfc3987-syntax, whose grammar is built at import.
+            import jsonschema  # noqa: F401
 
-        thread = threading.Thread(target=load_tokenizer, name="mcp-kernel-warm-up", daemon=True)
+        thread = threading.Thread(target=load, name="mcp-kernel-warm-up", daemon=True)
         thread.start()
         return thread
 

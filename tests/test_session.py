@@ -81,6 +81,19 @@ def test_warm_up_loads_the_sandbox_in_the_background() -> None:
         assert fresh.sandbox() is sandbox
 
 
+def test_warm_up_without_an_instance_loads_what_every_sandbox_shares() -> None:
+    # serve's way (its sandboxes open per agent): in a fresh process, so nothing was loaded before.
+    import subprocess
+
+    script = ("import sys\nfrom mcp_kernel.session import Session\nwith Session() as s:\n"
+              "    s.warm_up(instance=False).join(120)\n"
+              "    print('jsonschema' in sys.modules, 'deserialize_s' in s.engine().timings or "
+              "'compile_s' in s.engine().timings, s._sandboxes is None or not s._sandboxes.info().sessions)")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["True", "True", "True"], "JSON Schema and the component loaded, no sandbox opened"
+
+
 def test_the_first_cell_right_after_warm_up_keeps_its_variables() -> None:
     # The warm-up and the first cell both go through the sandbox's owner, in order: never two stores.
     for _ in range(20):
