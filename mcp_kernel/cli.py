@@ -30,6 +30,7 @@ def exit_code(result: object) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the process exit code."""
+    _without_iri_syntax()
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] in (["--version"], ["-V"]):
         from . import __version__
@@ -84,6 +85,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if session is not None:
             session.close()
+
+
+def _without_iri_syntax() -> None:
+    """Keep jsonschema from loading rfc3987-syntax in this process.
+
+    jsonschema checks the ``iri`` formats with rfc3987-syntax when it is installed (Jupyter's extras install
+    it), and that package builds a grammar when imported: 2.9 s for ``import jsonschema`` on this project's
+    machine instead of 0.2 s, paid by every command that calls a tool, since the SDK checks a tool's result
+    with jsonschema. Nothing in mcp-kernel's own process asserts formats (neither the SDK's validators nor the
+    bridge's), and no user code runs in it (cells run in the sandbox), so the command line does without it.
+    A notebook kernel, where user code may check formats, keeps it.
+    """
+    sys.modules.setdefault("rfc3987_syntax", None)  # None: `import rfc3987_syntax` fails, as if absent
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -252,3 +252,14 @@ def test_tokens_and_plugins_from_the_command_line(tmp_path: Path) -> None:
     assert missing.returncode == 1 and "No plugin 'ghost'" in missing.stderr
     bad = cli("plugin", "info", "../etc", "--store", store)
     assert bad.returncode == 1 and "Invalid plugin id" in bad.stderr
+
+
+def test_the_command_line_skips_the_iri_grammar_and_a_notebook_kernel_keeps_it() -> None:
+    # rfc3987-syntax builds a grammar when jsonschema imports it (~2.5 s); only our own process goes without.
+    cli_run = ("import sys\nfrom mcp_kernel.cli import main\nrc = main(['call', 'demo', 'list_regions'])\n"
+               "print(rc, sys.modules.get('rfc3987_syntax', 'absent'))")
+    out = subprocess.run([sys.executable, "-c", cli_run], capture_output=True, text=True, cwd=ROOT, timeout=180)
+    assert out.stdout.split()[-2:] == ["0", "None"], out.stdout[-500:] + out.stderr[-2000:]
+    library = "import sys, jsonschema\nimport mcp_kernel.session\nprint(sys.modules.get('rfc3987_syntax', 'absent'))"
+    out = subprocess.run([sys.executable, "-c", library], capture_output=True, text=True, cwd=ROOT, timeout=180)
+    assert out.returncode == 0 and out.stdout.strip() != "None", "importing mcp-kernel blocks nothing"
