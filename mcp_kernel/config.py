@@ -34,6 +34,7 @@ from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode
 from traitlets.config import Configurable
 
 from .errors import ConfigError, ServerNotFound
+from .limits import CACHE_TTL_MAX_S, CELL_TIMEOUT_MAX_S, DISK_MB, MEMORY_MB, OUTPUT_LIMIT_KIB
 from .paths import APP_NAME, cache_dir, config_dir, data_dir, log_dir
 
 if TYPE_CHECKING:  # pydantic models load on first use, keeping `%load_ext` and `--help` fast
@@ -343,28 +344,33 @@ class MCPKernel(Configurable):
     60.0
     """
 
-    timeout = Float(30.0, min=0.001, help="Seconds to wait for one MCP request (and per sandboxed tool call).").tag(config=True)
-    connect_timeout = Float(30.0, min=0.001, help="Seconds to wait for a server to start and finish the handshake.").tag(
+    timeout = Float(30.0, min=0.001, help="Seconds to wait for one MCP request (and per sandboxed tool call)."
+                    ).tag(config=True)
+    connect_timeout = Float(30.0, min=0.001, help="Seconds to wait for a server to start and finish the "
+                            "handshake.").tag(config=True)
+    memory_mb = Int(256, min=MEMORY_MB[0], max=MEMORY_MB[1], help="Memory limit of a sandboxed cell, in MiB.").tag(
         config=True)
-    memory_mb = Int(256, min=16, max=4096, help="Memory limit of a sandboxed cell, in MiB.").tag(config=True)
-    cell_timeout = Float(30.0, min=0.001, max=3600, help="Wall-clock limit of a sandboxed cell, in seconds.").tag(config=True)
+    cell_timeout = Float(30.0, min=0.001, max=CELL_TIMEOUT_MAX_S, help="Wall-clock limit of a sandboxed cell, in "
+                         "seconds.").tag(config=True)
     fuel = Int(0, min=0, help="Instruction budget (wasmtime fuel) of a sandboxed cell; 0 means the default.").tag(
         config=True)
-    disk_mb = Int(256, min=1, max=1 << 20, help="Most a sandbox session's /workspace may hold, in MiB.").tag(config=True)
-    output_limit_kb = Int(1024, min=1, max=256 * 1024, help="Most output a sandboxed cell may print, in KiB.").tag(config=True)
-    rate_limit = Float(200.0, min=0, help="Most calls per second to one tool from the sandbox; 0 means no limit.").tag(
-        config=True)
+    disk_mb = Int(256, min=DISK_MB[0], max=DISK_MB[1], help="Most a sandbox session's /workspace may hold, in MiB."
+                  ).tag(config=True)
+    output_limit_kb = Int(1024, min=OUTPUT_LIMIT_KIB[0], max=OUTPUT_LIMIT_KIB[1], help="Most output a sandboxed "
+                          "cell may print, in KiB.").tag(config=True)
+    rate_limit = Float(200.0, min=0, help="Most calls per second to one tool from the sandbox; 0 means no limit."
+                       ).tag(config=True)
     cache = Bool(True, help="Cache results of read-only or idempotent tools called from the sandbox.").tag(
         config=True)
-    cache_ttl = Float(60.0, min=0, max=86400, help="Seconds a cached tool result is reused before the tool is asked again.").tag(
-        config=True)
+    cache_ttl = Float(60.0, min=0, max=CACHE_TTL_MAX_S, help="Seconds a cached tool result is reused before the "
+                      "tool is asked again.").tag(config=True)
     tokenize_pii = Bool(False, help="Replace personal data (e-mails, phones, cards, IBANs, IPs) in what leaves "
                         "the sandbox with placeholders; tools get the real values back.").tag(config=True)
     pii_patterns = Dict(help="More kinds of personal data to replace: {NAME: regex}.").tag(config=True)
-    max_sessions = Int(20, min=1, help="Most sandbox sessions alive at once in this process (the longest-idle one is "
-                       "closed to make room).").tag(config=True)
-    session_idle_timeout = Float(3600.0, min=0, help="Seconds after which an idle sandbox session is closed; 0 means "
-                                 "never.").tag(config=True)
+    max_sessions = Int(20, min=1, help="Most sandbox sessions alive at once in this process (the longest-idle one "
+                       "is closed to make room).").tag(config=True)
+    session_idle_timeout = Float(3600.0, min=0, help="Seconds after which an idle sandbox session is closed; 0 "
+                                 "means never.").tag(config=True)
     roots = List(Unicode(), help="Directories offered to servers that ask for roots (roots/list); empty by default "
                  "because some servers (server-filesystem) replace their own directories with any roots sent.").tag(
         config=True)

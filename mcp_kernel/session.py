@@ -443,9 +443,8 @@ class Session:
                 except MCPKernelError:  # shown by the first cell, which loads it again
                     pass
             tokenizer()  # the cell footer counts tokens; loading the BPE takes ~0.14-0.6 s
-            # The first call of a tool with an output schema imports jsonschema (the SDK checks results
-            # with it; so does the bridge for refused params): ~2 s where Jupyter's extras install
-            # rfc3987-syntax, whose grammar is built at import.
+            # In this thread, not another: the thread returned has loaded everything (see
+            # sandbox.bridge._warm_jsonschema for why the first tool call would wait for it).
             import jsonschema  # noqa: F401
 
         thread = threading.Thread(target=load, name="mcp-kernel-warm-up", daemon=True)

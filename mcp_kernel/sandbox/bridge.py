@@ -390,8 +390,9 @@ def _compile_schema(schema: dict[str, Any]) -> tuple[Any, Any] | None:
 
 
 def _warm_jsonschema() -> None:
-    """Import jsonschema in the background: it takes ~1.6 s (its format checkers build a grammar at import),
-    which the first tool call of a cell would otherwise wait for."""
+    """Import jsonschema in the background: the first tool call would otherwise wait for it (the SDK checks
+    a tool's result with it, the bridge refused params). It takes ~2 s where Jupyter's extras install
+    rfc3987-syntax, whose grammar jsonschema's format checkers build at import."""
     import sys
 
     if "jsonschema" not in sys.modules:

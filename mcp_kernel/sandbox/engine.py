@@ -179,7 +179,8 @@ class Engine:
         directory = _components_dir(self.cache)
         # Keyed by what the component is built from, so a cached compiled form loads without reading the
         # 30 MB component at all; only the compiled file is checked (mapped, hashed on every core).
-        key = blake3.blake3(f"{guest_source_hash()}\0wasmtime {installed('wasmtime', 'missing')}\0{_settings_key()}".encode())
+        wasmtime_version = installed("wasmtime", "missing")
+        key = blake3.blake3(f"{guest_source_hash()}\0wasmtime {wasmtime_version}\0{_settings_key()}".encode())
         compiled_path = directory / f"compiled-{key.hexdigest()[:32]}.cwasm"
         if _verified(compiled_path):
             started = time.perf_counter()

@@ -16,6 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..limits import CACHE_TTL_MAX_S, CELL_TIMEOUT_MAX_S, DISK_MB, MEMORY_MB, OUTPUT_LIMIT_KIB
+
 __all__ = ["SandboxPolicy", "DEFAULT_FUEL", "ZONEINFO_DIR"]
 
 # The host's time-zone database, granted read-only at /zoneinfo so `zoneinfo` works in cells.
@@ -32,16 +34,19 @@ class SandboxPolicy(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)  # built on first use, not import
 
     servers: tuple[str, ...] = Field(default=(), description="servers the cell may call through the bridge")
-    memory_mb: int = Field(default=256, ge=16, le=4096, description="linear memory limit")
-    timeout_s: float = Field(default=30.0, gt=0, le=3600, description="wall-clock limit")
+    memory_mb: int = Field(default=256, ge=MEMORY_MB[0], le=MEMORY_MB[1], description="linear memory limit")
+    timeout_s: float = Field(default=30.0, gt=0, le=CELL_TIMEOUT_MAX_S, description="wall-clock limit")
     fuel: int = Field(default=DEFAULT_FUEL, ge=1_000_000, description="instruction budget")
-    output_limit_bytes: int = Field(default=1 << 20, ge=1024, le=256 << 20, description="stdout+stderr cap")
+    output_limit_bytes: int = Field(default=1 << 20, ge=OUTPUT_LIMIT_KIB[0] << 10, le=OUTPUT_LIMIT_KIB[1] << 10,
+                                    description="stdout+stderr cap")
     max_param_bytes: int = Field(default=1 << 20, ge=64, description="largest JSON params of one tool call")
     rate_limit: float | None = Field(default=200.0, gt=0, description="calls per second per tool (None: off)")
     tool_timeout_s: float = Field(default=30.0, gt=0, description="per tool call")
     cache: bool = Field(default=True, description="reuse results of read-only/idempotent tools")
-    cache_ttl_s: float = Field(default=60.0, ge=0, le=86400, description="how long a cached result is reused")
-    disk_mb: int = Field(default=256, ge=1, le=1 << 20, description="most the session's /workspace may hold")
+    cache_ttl_s: float = Field(default=60.0, ge=0, le=CACHE_TTL_MAX_S,
+                               description="how long a cached result is reused")
+    disk_mb: int = Field(default=256, ge=DISK_MB[0], le=DISK_MB[1],
+                         description="most the session's /workspace may hold")
     tokenize_pii: bool = Field(default=False, description="replace personal data in what leaves the sandbox")
     state_limit_bytes: int = Field(default=1 << 20, ge=1024, description="total size of get/set-state values")
 
@@ -71,9 +76,9 @@ class SandboxPolicy(BaseModel):
         try:
             return cls(**fields)
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))} {e['msg'][0].lower()}{e['msg'][1:]} "
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))} {e['msg'].replace('Input should be', 'must be')} "
                                  f"(got {e['input']!r})" for e in exc.errors())
-            raise UsageError(f"Invalid sandbox limit: {problems.replace(' input should be', ' must be')}.") from None
+            raise UsageError(f"Invalid sandbox limit: {problems}.") from None
 
     @classmethod
     def default(cls) -> SandboxPolicy:
