@@ -400,6 +400,15 @@ class Session:
         self.last_execution = result
         return result
 
+    def placeholders(self, sandbox: str) -> Any:
+        """The :class:`~mcp_kernel.pii.PIITokenizer` of sandbox session ``sandbox``: one per session, so a value
+        has the same placeholder in its cells' output and in everything serve sends about them.
+
+        >>> session.placeholders(handle).tokenize("ana@example.com")     # doctest: +SKIP
+        ('<EMAIL_1>', 1)
+        """
+        return self._pii(cast("Bridge", self.sandboxes.get(sandbox).host))
+
     def _pii(self, bridge: Bridge) -> Any:
         """The sandbox session's placeholders for personal data (made on first use, kept in host memory)."""
         if bridge.pii is None:
@@ -521,6 +530,8 @@ def _tokenized(result: ExecutionResult, pii: Any) -> ExecutionResult:
     """``result`` with personal data replaced in everything that leaves the sandbox; counts the values."""
     import json
 
+    from .masking import Mask
+
     stdout, a = pii.tokenize(result.stdout)
     stderr, b = pii.tokenize(result.stderr)
     value_repr, c = pii.tokenize(result.value_repr) if result.value_repr is not None else (None, 0)
@@ -533,8 +544,10 @@ def _tokenized(result: ExecutionResult, pii: Any) -> ExecutionResult:
         message, e1 = pii.tokenize(error.message)
         traceback, e2 = pii.tokenize(error.traceback)
         error, e = error.model_copy(update={"message": message, "traceback": traceback}), e1 + e2
+    mask = Mask(pii)  # the calls' errors quote what servers said (their own error text, a schema error)
     return result.model_copy(update={"stdout": stdout, "stderr": stderr, "value_repr": value_repr,
-                                     "value_json": value_json, "error": error,
+                                     "value_json": value_json, "error": error, "calls": mask(result.calls),
+                                     "note": mask(result.note),
                                      "pii_replaced": a + b + c + d + e})
 
 
