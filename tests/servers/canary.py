@@ -41,6 +41,13 @@ def unlock(email: str) -> dict:
     raise ToolError(f"customer {email} is locked; refunds go to {IBAN}")
 
 
+@server.tool()
+def notify(email: Annotated[str, Field(pattern=r"^[^@<>\s]+@[^@<>\s]+$")]) -> dict:
+    """Notify one address (its schema's pattern fits a real address, not a placeholder)."""
+    _received("notify", email)
+    return {"notified": email}
+
+
 class Statement(BaseModel):
     to: str = Field(default=EMAIL, title=f"Recipient ({EMAIL})", description=f"where the statement for {IBAN} goes")
 
