@@ -373,13 +373,19 @@ class Session:
         box.binding_generations.update(fresh)
         bridge = cast("Bridge", box.host)
         bridge.apply(policy)
-        bridge.on_progress = on_tool_progress  # progress of this cell's tool calls (server, tool, value, total, note)
-        bridge.asker = asker
-        bridge.take_records()
         pii = self._pii(bridge) if policy.tokenize_pii else None
         if pii is not None and on_output is not None:
             show = on_output
             on_output = lambda stream, text: show(stream, pii.tokenize(text)[0])  # noqa: E731
+        if pii is not None and on_tool_progress is not None:  # a tool's progress note quotes what it works on
+            from .masking import Mask
+
+            report, mask = on_tool_progress, Mask(pii)
+            on_tool_progress = lambda server, tool, value, total, note: report(  # noqa: E731
+                server, tool, value, total, mask(note))
+        bridge.on_progress = on_tool_progress  # progress of this cell's tool calls (server, tool, value, total, note)
+        bridge.asker = asker
+        bridge.take_records()
         try:
             result = box.execute(code, policy, on_output=on_output, reload=sorted(fresh), asker=asker)
         except (SandboxError, Interrupted) as exc:

@@ -117,5 +117,10 @@ def test_placeholders_are_restored_after_validation_and_errors_quote_them(tmp_pa
         assert "customer <EMAIL_1> is locked; refunds go to <IBAN_1>" in refused.calls[0].error
         assert "<EMAIL_1> is locked" in refused.error.message
         assert notified.error is None and notified.value == {"notified": "<EMAIL_1>"}
+        notes: list[str | None] = []
+        session.execute("from servers.canary import send_statement\nsend_statement()", policy,
+                        on_tool_progress=lambda server, tool, value, total, note: notes.append(note))
+        assert notes == ["writing the statement of <IBAN_1>", "sent to None"], "the kernel's progress, masked"
     got = [json.loads(line) for line in received.read_text().splitlines()]
-    assert got == [{"tool": "lookup", "got": 7}, {"tool": "unlock", "got": CANARY}, {"tool": "notify", "got": CANARY}]
+    assert got == [{"tool": "lookup", "got": 7}, {"tool": "unlock", "got": CANARY}, {"tool": "notify", "got": CANARY},
+                   {"tool": "send_statement", "got": None}]
