@@ -54,7 +54,9 @@ from .errors import (
     SessionNotFound,
     UsageError,
 )
+from .masking import Mask
 from .models import ExecutionResult
+from .pii import PIITokenizer
 from .session import Session
 
 __all__ = ["CodeMode", "build_server", "serve"]
@@ -88,13 +90,23 @@ class Run:
         self.pending: dict[str, tuple[Question, concurrent.futures.Future[Answer]]] = {}
         self.expiry: threading.Timer | None = None
         self.report: Any = None  # progress(server, tool, value, total, message) of the request waiting now
+        self.mask = Mask()  # its session's, once open: what the run sends the agent passes it (see masking.py)
 
     def put(self, *event: Any) -> None:
         """Hand an event to the loop (from any thread)."""
         self.loop.call_soon_threadsafe(self.events.put_nowait, event)
 
     def ask(self, question: Question, reply: concurrent.futures.Future[Answer]) -> None:
-        self.put("question", question, reply)
+        """Hand the agent ``question`` masked; its answer reaches the server with the placeholders restored."""
+        asked: concurrent.futures.Future[Answer] = concurrent.futures.Future()
+
+        def back(done: concurrent.futures.Future[Answer]) -> None:
+            answer = done.result() if not done.cancelled() and done.exception() is None else Answer("cancel")
+            with contextlib.suppress(concurrent.futures.InvalidStateError):
+                reply.set_result(Answer(answer.action, self.mask.restore(answer.content)))
+
+        asked.add_done_callback(back)
+        self.put("question", self.mask(question), asked)
 
     def progress(self, server: str, tool: str, value: float, total: float | None, message: str | None) -> None:
         if self.report is not None:
@@ -116,6 +128,9 @@ class CodeMode:
         self._snapshot: dict[str, int] = {}  # the tree's files (path -> hash of the text) last reported
         self._waiting: dict[str, Run] = {}  # runs waiting for the agent's answers, by request state
         self._workers = concurrent.futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="mcp-kernel-execute")
+        # Text that belongs to no sandbox session (a refusal before one opened) is masked too, with placeholders
+        # nothing restores.
+        self._spare = Mask(PIITokenizer(session.settings.pii_patterns) if tokenize_pii else None)
         self._lock = threading.Lock()
 
     def prepare(self) -> None:
@@ -210,6 +225,16 @@ class CodeMode:
     def _files(self) -> dict[str, int]:
         return {path: hash(text) for path, text in dict(self.session.vfs.files).items()}
 
+    def mask(self, handle: str | None) -> Mask:
+        """What serve sends about sandbox session ``handle`` passes this: with ``tokenize_pii``, the session's own
+        tokenizer, so a value has one placeholder in the cell's output and in serve's messages about it."""
+        if not self.tokenize_pii:
+            return Mask()
+        if handle is not None:
+            with contextlib.suppress(SessionNotFound):
+                return Mask(self.session.placeholders(handle))
+        return self._spare
+
     def open(self, handle: str | None, caller: str | None = None) -> str:
         """``handle`` checked (a forged or expired one, or one another ``caller`` opened, is refused here and
         never opened), or a new session's, bound to ``caller`` (who HTTP auth says is calling, if anyone)."""
@@ -247,10 +272,12 @@ class CodeMode:
         """Start ``code`` on a worker thread (called on the server's loop); the session it runs in, its servers'
         questions and its outcome arrive as ``run`` events."""
         run = Run(caller, asyncio.get_running_loop())
+        run.mask = self.mask(None)  # until its session is open
 
         def work() -> None:
             try:
                 run.handle = self.open(handle, caller)
+                run.mask = self.mask(run.handle)
                 run.put("done", self.execute(code, run.handle, timeout, run.progress, Relay(run.ask), caller))
             except BaseException as exc:  # noqa: BLE001 - handed to the request that waits for it
                 run.put("failed", exc)
@@ -428,8 +455,9 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
     read_only = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True,
                                 open_world_hint=False)
 
-    def refuse(exc: MCPKernelError) -> CallToolResult:
-        return CallToolResult(content=[TextContent(type="text", text=f"{type(exc).__name__}: {exc}")], is_error=True)
+    def refuse(exc: MCPKernelError, mask: Mask) -> CallToolResult:
+        return mask(CallToolResult(content=[TextContent(type="text", text=f"{type(exc).__name__}: {exc}")],
+                                   is_error=True))
 
     def fail(exc: MCPKernelError) -> ToolError:
         return ToolError(f"{type(exc).__name__}: {exc}")
@@ -473,20 +501,20 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
             # The tools' progress flows back on this request: one increasing step per update.
             steps[0] += 1
             amount = f"{value:g}/{total:g}" if total else f"{value:g}"
-            note = f"{server}.{tool}: {amount}" + (f" - {message}" if message else "")
+            note = run.mask(f"{server}.{tool}: {amount}" + (f" - {message}" if message else ""))
             if ctx is not None:
                 asyncio.run_coroutine_threadsafe(ctx.report_progress(steps[0], None, note), loop)
 
         caller = _caller()
         started = time.perf_counter()
-        await _log_request(ctx, audience, "debug", "run started")
+        await _log_request(ctx, audience, "debug", "run started", mask=mode.mask(None))
         try:
             if ctx is not None and ctx.request_state:  # the agent's answers to the questions of a waiting run
                 run = mode.resume(ctx.request_state, dict(ctx.input_responses or {}), caller)
             else:
                 run = mode.start(code, session, timeout, caller)
         except MCPKernelError as exc:
-            return refuse(exc)
+            return refuse(exc, mode.mask(None))
         run.report = relay
         while True:
             try:
@@ -498,18 +526,24 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
                         mode.session.sandboxes.get(run.handle, owner=caller).interrupt()
                 raise
             if event[0] == "failed":
-                await _log_request(ctx, audience, "error", f"run refused: {type(event[1]).__name__}: {event[1]}")
+                await _log_request(ctx, audience, "error", f"run refused: {type(event[1]).__name__}: {event[1]}",
+                                   mask=run.mask)
                 if isinstance(event[1], MCPKernelError):
-                    return refuse(event[1])
+                    return refuse(event[1], run.mask)
                 raise event[1]
             if event[0] == "done":
                 text, structured, failed = event[1]
                 calls = len(structured.get("calls", []))
                 await _log_request(ctx, audience, "warning" if failed else "info",
                                    f"run {'failed' if failed else 'finished'} in "
-                                   f"{(time.perf_counter() - started) * 1000:.0f} ms, {calls} tool call(s)")
-                return CallToolResult(content=[TextContent(type="text", text=text or "(no output)")],
-                                      structured_content=structured, is_error=failed)
+                                   f"{(time.perf_counter() - started) * 1000:.0f} ms, {calls} tool call(s)",
+                                   mask=run.mask)
+                result = run.mask(CallToolResult(content=[TextContent(type="text", text=text or "(no output)")],
+                                                 structured_content=structured, is_error=failed))
+                # The handle is the agent's key back, not data: kept exactly as minted.
+                assert result.structured_content is not None
+                result.structured_content["session"] = structured["session"]
+                return result
             questions = [(event[1], event[2])]
             while not run.events.empty():  # calls gathered by the code may ask at once: one round for all
                 more = run.events.get_nowait()
@@ -606,7 +640,7 @@ async def _watch_tree(mode: CodeMode, audience: Audience, interval: float = WATC
         try:
             moved, uris = await anyio.to_thread.run_sync(mode.changes)
         except MCPKernelError as exc:
-            await audience.log("error", f"could not follow a server's tool changes: {exc}")
+            await audience.log("error", mode.mask(None)(f"could not follow a server's tool changes: {exc}"))
             continue
         for name in moved:
             await audience.log("notice", f"server {name} changed its tools; its bindings were regenerated")
@@ -614,9 +648,11 @@ async def _watch_tree(mode: CodeMode, audience: Audience, interval: float = WATC
             await audience.updated(uri)
 
 
-async def _log_request(ctx: Context | None, audience: Audience, level: LoggingLevel, message: str) -> None:
+async def _log_request(ctx: Context | None, audience: Audience, level: LoggingLevel, message: str, *,
+                       mask: Mask) -> None:
     """Send serve's log record on the request's own stream: to a 2025 client if it hears ``level`` (its
-    ``logging/setLevel``), to a 2026 client if this request asked for ``level`` or lower (its ``_meta``)."""
+    ``logging/setLevel``), to a 2026 client if this request asked for ``level`` or lower (its ``_meta``).
+    The record passes ``mask``, the one of the run it tells about."""
     from mcp.server.connection import allowed_log_levels
 
     if ctx is None:
@@ -628,7 +664,8 @@ async def _log_request(ctx: Context | None, audience: Audience, level: LoggingLe
     elif not audience.wants(Audience.key(context.request), level):
         return
     with contextlib.suppress(Exception):  # a client that went away misses the record
-        await context.session.send_notification(audience.record(level, message), related_request_id=ctx.request_id)
+        await context.session.send_notification(mask(audience.record(level, message)),
+                                                related_request_id=ctx.request_id)
 
 
 def _caller() -> str | None:

@@ -373,13 +373,19 @@ class Session:
         box.binding_generations.update(fresh)
         bridge = cast("Bridge", box.host)
         bridge.apply(policy)
-        bridge.on_progress = on_tool_progress  # progress of this cell's tool calls (server, tool, value, total, note)
-        bridge.asker = asker
-        bridge.take_records()
         pii = self._pii(bridge) if policy.tokenize_pii else None
         if pii is not None and on_output is not None:
             show = on_output
             on_output = lambda stream, text: show(stream, pii.tokenize(text)[0])  # noqa: E731
+        if pii is not None and on_tool_progress is not None:  # a tool's progress note quotes what it works on
+            from .masking import Mask
+
+            report, mask = on_tool_progress, Mask(pii)
+            on_tool_progress = lambda server, tool, value, total, note: report(  # noqa: E731
+                server, tool, value, total, mask(note))
+        bridge.on_progress = on_tool_progress  # progress of this cell's tool calls (server, tool, value, total, note)
+        bridge.asker = asker
+        bridge.take_records()
         try:
             result = box.execute(code, policy, on_output=on_output, reload=sorted(fresh), asker=asker)
         except (SandboxError, Interrupted) as exc:
@@ -399,6 +405,15 @@ class Session:
             result = _tokenized(result, pii)
         self.last_execution = result
         return result
+
+    def placeholders(self, sandbox: str) -> Any:
+        """The :class:`~mcp_kernel.pii.PIITokenizer` of sandbox session ``sandbox``: one per session, so a value
+        has the same placeholder in its cells' output and in everything serve sends about them.
+
+        >>> session.placeholders(handle).tokenize("ana@example.com")     # doctest: +SKIP
+        ('<EMAIL_1>', 1)
+        """
+        return self._pii(cast("Bridge", self.sandboxes.get(sandbox).host))
 
     def _pii(self, bridge: Bridge) -> Any:
         """The sandbox session's placeholders for personal data (made on first use, kept in host memory)."""
@@ -521,6 +536,8 @@ def _tokenized(result: ExecutionResult, pii: Any) -> ExecutionResult:
     """``result`` with personal data replaced in everything that leaves the sandbox; counts the values."""
     import json
 
+    from .masking import Mask
+
     stdout, a = pii.tokenize(result.stdout)
     stderr, b = pii.tokenize(result.stderr)
     value_repr, c = pii.tokenize(result.value_repr) if result.value_repr is not None else (None, 0)
@@ -533,8 +550,10 @@ def _tokenized(result: ExecutionResult, pii: Any) -> ExecutionResult:
         message, e1 = pii.tokenize(error.message)
         traceback, e2 = pii.tokenize(error.traceback)
         error, e = error.model_copy(update={"message": message, "traceback": traceback}), e1 + e2
+    mask = Mask(pii)  # the calls' errors quote what servers said (their own error text, a schema error)
     return result.model_copy(update={"stdout": stdout, "stderr": stderr, "value_repr": value_repr,
-                                     "value_json": value_json, "error": error,
+                                     "value_json": value_json, "error": error, "calls": mask(result.calls),
+                                     "note": mask(result.note),
                                      "pii_replaced": a + b + c + d + e})
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from realservers import our_server
@@ -64,3 +65,62 @@ def test_a_cell_never_shows_personal_data_and_tools_get_it_back() -> None:
         assert outbox[-1]["to"] == real["email"], "the server received the real address"
         failed = session.execute("raise ValueError('no mail for ' + c['email'])", policy)
         assert real["email"] not in failed.error.message and "<EMAIL_1>" in failed.error.message
+
+
+# ---- one masking point (masking.py) --------------------------------------------------------------------
+CANARY = "bob.hidden@example.org"
+
+
+def test_a_mask_covers_whole_messages_and_keeps_their_types() -> None:
+    from mcp.types import CallToolResult, LoggingMessageNotification, LoggingMessageNotificationParams, TextContent
+
+    from mcp_kernel.elicitation import Question
+    from mcp_kernel.masking import Mask
+
+    mask = Mask(PIITokenizer())
+    result = mask(CallToolResult(content=[TextContent(type="text", text=f"to {CANARY}")], is_error=True,
+                                 structured_content={"calls": [{"error": f"{CANARY} is locked", "ms": 2.5}],
+                                                     CANARY: {"phone": 14155552671, "n": 3}}))
+    assert isinstance(result, CallToolResult) and result.content[0].text == "to <EMAIL_1>"
+    assert result.structured_content == {"calls": [{"error": "<EMAIL_1> is locked", "ms": 2.5}],
+                                         "<EMAIL_1>": {"phone": "<PHONE_1>", "n": 3}}, "keys and numbers too"
+    assert "meta" not in result.model_fields_set, "fields left unset stay unset"
+    record = mask(LoggingMessageNotification(params=LoggingMessageNotificationParams(level="info", data=CANARY)))
+    assert record.params.data == "<EMAIL_1>"
+    question = mask(Question(server="s", message=f"Mail {CANARY}?", url=f"https://example.org/?to={CANARY}",
+                             schema={"properties": {"to": {"title": CANARY, "default": CANARY, "minLength": 3}}}))
+    assert question == Question(server="s", message="Mail <EMAIL_1>?", url="https://example.org/?to=<EMAIL_1>",
+                                schema={"properties": {"to": {"title": "<EMAIL_1>", "default": "<EMAIL_1>",
+                                                              "minLength": 3}}})
+    assert mask.restore({"to": "<EMAIL_1>"}) == {"to": CANARY}
+    assert Mask()(f"to {CANARY}") == f"to {CANARY}", "no tokenizer: nothing replaced"
+
+
+def test_placeholders_are_restored_after_validation_and_errors_quote_them(tmp_path: Path) -> None:
+    """The kernel's and the CLI's cells: a schema error and a tool's own error quote the placeholder, never the
+    value; a placeholder the schema's pattern refuses still reaches the tool as the real, valid value."""
+    received = tmp_path / "received.jsonl"
+    with Session() as session:
+        session.add_server(our_server("canary").model_copy(update={"env": {"CANARY_RECEIVED": str(received)}}))
+        session.generate("canary")
+        policy = session.policy(["canary"], tokenize_pii=True)
+        shown = session.execute("from servers.canary import lookup\nprint(lookup(customer_id=7)['email'])", policy)
+        assert shown.stdout == "<EMAIL_1>\n"
+        cells = [session.execute(code, policy) for code in (
+            "from servers.canary import lookup\nlookup(customer_id='<EMAIL_1>')",
+            "from servers.canary import unlock\nunlock(email='<EMAIL_1>')",
+            "from servers.canary import notify\nnotify(email='<EMAIL_1>')")]
+        everything = json.dumps([cell.model_dump() for cell in cells])
+        assert CANARY not in everything and "DE89" not in everything
+        schema, refused, notified = cells
+        assert "'<EMAIL_1>' is not of type 'integer'" in schema.calls[0].error
+        assert "customer <EMAIL_1> is locked; refunds go to <IBAN_1>" in refused.calls[0].error
+        assert "<EMAIL_1> is locked" in refused.error.message
+        assert notified.error is None and notified.value == {"notified": "<EMAIL_1>"}
+        notes: list[str | None] = []
+        session.execute("from servers.canary import send_statement\nsend_statement()", policy,
+                        on_tool_progress=lambda server, tool, value, total, note: notes.append(note))
+        assert notes == ["writing the statement of <IBAN_1>", "sent to None"], "the kernel's progress, masked"
+    got = [json.loads(line) for line in received.read_text().splitlines()]
+    assert got == [{"tool": "lookup", "got": 7}, {"tool": "unlock", "got": CANARY}, {"tool": "notify", "got": CANARY},
+                   {"tool": "send_statement", "got": None}]

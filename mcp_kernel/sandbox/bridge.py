@@ -1,9 +1,10 @@
 """The host side of ``call-tool``: the only way sandboxed code reaches an MCP server.
 
 Every call from the guest passes, in order: the server allowlist, the tool's existence, a size limit on
-the parameters, JSON decoding, validation against the tool's input schema, a per-tool rate limit, then
-either the result cache (tools annotated read-only or idempotent only) or a real call over the pooled
-connection with a timeout. Each call is recorded (server, tool, time, bytes in and out, cached, error).
+the parameters, JSON decoding, validation against the tool's input schema (then, with ``tokenize_pii``,
+placeholders restored to the values they hide), a per-tool rate limit, then either the result cache (tools
+annotated read-only or idempotent only) or a real call over the pooled connection with a timeout. Each call
+is recorded (server, tool, time, bytes in and out, cached, error).
 
 >>> bridge = Bridge(lookup=registry.tool, acall=session.acall, servers=["demo"])   # doctest: +SKIP
 >>> bridge.call_tool("demo", "list_regions", "{}")                                  # doctest: +SKIP
@@ -17,7 +18,7 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Coroutine, Iterable
-from typing import Any
+from typing import Any, cast
 
 import blake3
 
@@ -158,7 +159,7 @@ class Bridge:
         self.limiter = RateLimiter(rate_limit)
         self.records: list[tuple[int, CallRecord]] = []  # (the cell a call started in, its record)
         self._cell = 0  # advanced by each take_records(): a call started before it belongs to an ended cell
-        # Placeholders for personal data in this session (see pii.py): restored in params before a call.
+        # Placeholders for personal data in this session (see pii.py): restored in params once they are valid.
         self.pii: Any = None
         self.on_progress: Callable[[str, str, float, float | None, str | None], None] | None = None
         self.restore_pii = False
@@ -220,9 +221,7 @@ class Bridge:
                                 server=server, tool=tool) from None
         if not isinstance(params, dict):
             raise ToolCallError(f"Parameters for {server}.{tool} must be a JSON object.", server=server, tool=tool)
-        if self.restore_pii and self.pii is not None:
-            params = self.pii.restore(params)
-        self._validate(server, info, params)
+        params = self._checked(server, info, params)
         self.limiter.check(server, tool)
         key = None
         if self.use_cache and info.cacheable:
@@ -290,6 +289,31 @@ class Bridge:
         self._record(cell, CallRecord(server=server, tool=what, duration_ms=_ms(started), bytes_in=len(uri),
                                       bytes_out=len(value.encode("utf-8", "replace")), result_text=value))
         return value
+
+    def _checked(self, server: str, info: ToolInfo, params: dict[str, Any]) -> dict[str, Any]:
+        """``params`` validated, then with placeholders restored (see pii.py).
+
+        The code, and so the agent, knows only placeholders: an error built from the restored params would
+        quote the real value. So the placeholder form is judged first and only it is ever quoted; when it
+        fails but the real values pass (a schema whose pattern a placeholder cannot match), the call goes on.
+        """
+        if not (self.restore_pii and self.pii is not None):
+            self._validate(server, info, params)
+            return params
+        real = self.pii.restore(params)
+        try:
+            self._validate(server, info, params)
+        except ToolCallError:
+            if real == params or not self._valid(server, info, real):
+                raise
+        return cast("dict[str, Any]", real)
+
+    def _valid(self, server: str, info: ToolInfo, params: dict[str, Any]) -> bool:
+        try:
+            self._validate(server, info, params)
+        except ToolCallError:
+            return False
+        return True
 
     def _validate(self, server: str, info: ToolInfo, params: dict[str, Any]) -> None:
         key = (server, info.name)
