@@ -106,31 +106,30 @@ class MCPMagics(Magics):
         return None
 
     def _run_cell(self, cell: str, policy: Any, sandbox: str | None, interactive: bool) -> None:
-        import sys
-
         from IPython.display import display
 
         from ..commands.execute import asker_for
         from ..display import ExecutionFooter
         from ..elicitation import kernel_asker
-
-        def stream(name: str, text: str) -> None:
-            target = sys.stdout if name == "stdout" else sys.stderr
-            target.write(text)
-            target.flush()
+        from ..errors import OutputTooLarge
+        from .output import CellOutput
 
         def progress(message: str) -> None:
             # stdout: a first-use build note is news, not an error (stderr shows as a red box in Jupyter)
             print(message, flush=True)
 
+        output = CellOutput()  # a head streamed, then a bounded tail: a print loop cannot flood the page
         try:
-            result = self.session.execute(cell, policy, on_progress=progress, on_output=stream, sandbox=sandbox,
+            result = self.session.execute(cell, policy, on_progress=progress, on_output=output, sandbox=sandbox,
                                           on_tool_progress=_ToolProgress(),
                                           asker=asker_for(interactive, kernel_asker, "`%%mcp_execute --interactive`"))
         except (SandboxError, Interrupted) as exc:
+            output.close("the cell was stopped at its output limit" if isinstance(exc, OutputTooLarge) else
+                         f"the cell was stopped ({type(exc).__name__})")
             if exc.result is not None:
                 display(ExecutionFooter(exc.result))
             raise
+        output.close()
         if result.error is not None:
             display(ExecutionFooter(result))
             raise CellError(f"{result.error.type}: {result.error.message}", traceback=result.error.traceback,

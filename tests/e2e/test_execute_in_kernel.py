@@ -103,3 +103,31 @@ def test_tokens_last_and_plugins_in_the_kernel(kernel: KernelDriver, tmp_path) -
     assert kernel.execute(f"%mcp generate demo --save-plugin --store {store}").status == "ok"
     info = kernel.execute(f"%mcp plugin info demo --store {store}")
     assert "up to date" in info.bundles[0]["text/plain"]
+
+
+def test_a_cell_that_prints_a_flood_sends_a_bounded_number_of_messages(kernel: KernelDriver) -> None:
+    """100,000 prints (past the 1 MiB output limit): the head streams, then one display shows how much was
+    left out and the last lines; the kernel sends a few hundred messages, not one per print."""
+    reply = kernel.execute("%%mcp_execute\nfor i in range(100_000):\n    print('line', i)")
+    assert reply.status == "error" and reply.of("error")[0]["ename"] == "OutputTooLarge"
+    assert len(reply.messages) < 300, f"{len(reply.messages)} iopub messages"
+    assert reply.stdout.startswith("line 0\nline 1\n") and reply.stdout.count("\n") == 200
+    views = [c["data"]["text/plain"] for c in reply.of("display_data") + reply.of("update_display_data")
+             if c["data"].get("text/plain", "").startswith("[...")]
+    head, *tail = views[-1].splitlines()  # the view as it was left: updated in place
+    assert len(views) < 20
+    assert "more lines not shown" in head and "stopped at its output limit" in head, head
+    assert 20 <= len(tail) <= 21 and tail[0].startswith("line 9"), tail  # + the line the limit cut
+    assert kernel.execute("%%mcp_execute\nprint('next')").stdout == "next\n"
+
+
+def test_output_of_a_short_cell_streams_whole_and_in_order(kernel: KernelDriver) -> None:
+    reply = kernel.execute("%%mcp_execute\nimport sys\nfor i in range(150):\n    print(i)\n"
+                           "print('to stderr', file=sys.stderr)\nprint('end')")
+    assert reply.status == "ok", reply.reply
+    assert reply.stdout == "".join(f"{i}\n" for i in range(150)) + "end\n"
+    assert reply.stderr == "to stderr\n"
+    kinds = [(m["content"]["name"], m["content"]["text"]) for m in reply.messages if m["msg_type"] == "stream"]
+    err_at = next(i for i, (name, _) in enumerate(kinds) if name == "stderr")
+    assert "149\n" in "".join(t for n, t in kinds[:err_at] if n == "stdout"), "stderr came after the lines before it"
+    assert not any(b["text/plain"].startswith("[...") for b in reply.bundles)

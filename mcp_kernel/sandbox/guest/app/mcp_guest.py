@@ -98,6 +98,7 @@ def _names(server, tool):
 def call_tool(server, tool, params=None):
     """Call ``tool`` on ``server`` through the host bridge; return the tool's value."""
     server, tool = _names(server, tool)
+    _flush_output()
     text = host.call_tool(server, tool, _dumps(params or {}))
     if text[:1] != "+":
         _raise_from_host(text[1:])
@@ -107,6 +108,7 @@ def call_tool(server, tool, params=None):
 def read_resource(server, uri):
     """Read resource ``uri`` of ``server`` through the host bridge: a list of parts, each a dict with
     ``uri``, ``mime_type``, ``size`` and ``text`` (or ``blob``, base64)."""
+    _flush_output()
     try:
         text = host.read_resource(_text(server), _text(uri))
     except Err as exc:
@@ -142,6 +144,7 @@ class _HostSelector:
 def _wait_host(ids, timeout):
     """Wait on the host for calls ``ids`` (or just ``timeout`` seconds); an interrupt there raises here."""
     millis = 0xFFFFFFFF if timeout is None else max(0, min(int(timeout * 1000), 0xFFFFFFFE))
+    _flush_output()
     answer = _loads(host.wait_calls(ids, millis))
     if answer.get("stopped"):
         _raise_from_host(("SandboxTimeout: " if answer["stopped"] == "timeout" else "Interrupted: ")
@@ -271,12 +274,23 @@ class _OutputLimit(BaseException):
     """Raised inside the cell when it prints past the limit; not catchable by `except Exception`."""
 
 
-class _Capture(io.TextIOBase):
-    """stdout/stderr of a cell: sent to the host a line (or 4 KiB) at a time; the host keeps and caps it."""
+_FLUSH_AFTER_S = 0.05  # a burst of prints reaches the host in a few large pieces, a lone line at once
+_FLUSH_BYTES = 8192
 
-    def __init__(self, budget, stream):
+
+class _Capture(io.TextIOBase):
+    """stdout/stderr of a cell, sent to the host in pieces; the host keeps and caps it.
+
+    A line goes at once when nothing went for ``_FLUSH_AFTER_S``; lines printed faster wait for that time or
+    ``_FLUSH_BYTES``, so a loop of 100,000 prints makes ~150 host calls, not 100,000 (each one a message to
+    the notebook). What waits is sent before the cell blocks on the host (a tool call, a sleep) and at its end.
+    """
+
+    def __init__(self, budget, stream, last):
         self.budget = budget
         self.stream = stream
+        self.last = last  # [monotonic time of the last piece sent], shared by stdout and stderr
+        self.other = None  # the other stream: what it holds goes first, so the two keep their order
         self.pending = []
         self.pending_size = 0
 
@@ -286,6 +300,8 @@ class _Capture(io.TextIOBase):
     def write(self, text):
         text = _text(text)
         size = len(text.encode("utf-8"))
+        if self.other is not None and self.other.pending:
+            self.other.flush()
         if size > self.budget[0]:
             self.pending.append(text.encode("utf-8")[: max(self.budget[0], 0)].decode("utf-8", "ignore"))
             self.budget[0] = 0
@@ -295,7 +311,8 @@ class _Capture(io.TextIOBase):
         if text:
             self.pending.append(text)
             self.pending_size += size
-            if "\n" in text or self.pending_size > 4096:
+            if self.pending_size > _FLUSH_BYTES or ("\n" in text and
+                                                    _time.monotonic() - self.last[0] >= _FLUSH_AFTER_S):
                 self.flush()
         return len(text)
 
@@ -304,6 +321,14 @@ class _Capture(io.TextIOBase):
             host.log(self.stream, "".join(self.pending))
             self.pending = []
             self.pending_size = 0
+            self.last[0] = _time.monotonic()
+
+
+def _flush_output():
+    """Send the output a cell printed before it blocks on the host, so it shows while the cell waits."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, _Capture) and stream.pending:
+            stream.flush()
 
 
 _GLOBALS = {"__name__": "__main__", "__builtins__": __builtins__}
@@ -435,9 +460,10 @@ def _run(code, output_limit):
     _CELL[0] += 1
     filename = f"<cell {_CELL[0]}>"
     linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
-    budget = [output_limit]
-    out = _Capture(budget, "stdout")
-    err = _Capture(budget, "stderr")
+    budget, last = [output_limit], [0.0]
+    out = _Capture(budget, "stdout", last)
+    err = _Capture(budget, "stderr", last)
+    out.other, err.other = err, out
     result = {"value_repr": None, "value_json": None, "error": None, "truncated": False}
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = out, err

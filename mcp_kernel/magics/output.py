@@ -1,0 +1,117 @@
+"""What a sandboxed cell prints, shown in a notebook without flooding it: the head as it comes, then a tail.
+
+The first ``head_lines`` lines (at most ``head_chars`` characters) stream to the cell's stdout and stderr
+as in plain Python; ipykernel gathers what is written between its flushes into one message, so nothing here
+flushes. Past the head, output is not streamed any more: one display below it shows how much was left out
+and the last ``tail_lines`` lines, updated in place at most every ``refresh_s`` seconds, so a loop of
+100,000 prints costs the page a few dozen messages instead of 100,000. The whole text stays in the cell's
+result (``stdout`` / ``stderr``).
+
+>>> view = CellOutput(head_lines=2, tail_lines=1)                 # doctest: +SKIP
+>>> for i in range(5): view("stdout", f"line {i}\\n")             # doctest: +SKIP
+>>> view.close()                                                    # doctest: +SKIP
+line 0
+line 1
+[... 2 more lines not shown (21 characters past the first 2 lines); the last 1:]
+line 4
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections import deque
+from typing import Any
+
+__all__ = ["CellOutput"]
+
+
+class CellOutput:
+    """The output callback of one ``%%mcp_execute`` cell (``view(stream, text)``); ``close()`` when it ends."""
+
+    def __init__(self, *, head_lines: int = 200, head_chars: int = 20_000, tail_lines: int = 20,
+                 refresh_s: float = 0.5) -> None:
+        self.head_lines, self.head_chars = head_lines, head_chars
+        self.refresh_s = refresh_s
+        self.lines = 0  # lines streamed in the head
+        self.chars = 0
+        self.hidden_lines = 0  # past the head: counted, the last ones kept
+        self.hidden_chars = 0
+        self.tail: deque[str] = deque(maxlen=tail_lines)
+        self.partial = ""  # a tail line not ended yet
+        self.stop_note: str | None = None
+        self._handle: Any = None
+        self._shown_at = 0.0
+        self._lock = threading.Lock()  # the sandbox's owner thread writes; the cell's thread closes
+
+    @property
+    def cut(self) -> bool:
+        """Whether output went past the head."""
+        return self._handle is not None or self.hidden_chars > 0
+
+    def __call__(self, stream: str, text: str) -> None:
+        with self._lock:
+            if not self.cut:
+                text = self._stream(stream, text)
+                if not text:
+                    return
+            self._hide(text)
+            now = time.monotonic()
+            if self._handle is None or now - self._shown_at >= self.refresh_s:
+                self._show(now)
+
+    def close(self, stop_note: str | None = None) -> None:
+        """The cell ended: the tail shown as it finally is (with ``stop_note`` when a limit stopped it)."""
+        with self._lock:
+            self.stop_note = stop_note
+            if self.cut:
+                self._show(time.monotonic())
+
+    def _stream(self, stream: str, text: str) -> str:
+        """Write what fits in the head to ``stream``; return the rest."""
+        room_chars = self.head_chars - self.chars
+        head, rest = text[:room_chars], text[room_chars:]
+        lines = head.count("\n")
+        if self.lines + lines > self.head_lines:
+            keep = self.head_lines - self.lines
+            at = 0
+            for _ in range(keep):
+                at = head.index("\n", at) + 1
+            head, rest = head[:at], head[at:] + rest
+            lines = keep
+        if head:
+            (sys.stdout if stream == "stdout" else sys.stderr).write(head)
+            self.lines += lines
+            self.chars += len(head)
+        return rest
+
+    def _hide(self, text: str) -> None:
+        self.hidden_chars += len(text)
+        pieces = (self.partial + text).split("\n")
+        self.partial = pieces.pop()
+        self.hidden_lines += len(pieces)
+        self.tail.extend(pieces)
+
+    def text(self) -> str:
+        """The display past the head: how much was left out, then the last lines."""
+        tail = list(self.tail) + ([self.partial] if self.partial else [])
+        left_out = self.hidden_lines - len(self.tail)
+        head = (f"[... {left_out:,} more line{'' if left_out == 1 else 's'} not shown "
+                f"({self.hidden_chars:,} characters past the first {self.lines:,} lines)")
+        if self.stop_note:
+            head += f"; {self.stop_note}"
+        head += f"; the last {len(tail)}:]" if tail else "]"
+        return "\n".join([head, *tail])
+
+    def _show(self, now: float) -> None:
+        from IPython.display import display
+
+        sys.stdout.flush()  # the head first, then the view below it
+        sys.stderr.flush()
+        bundle = {"text/plain": self.text()}
+        if self._handle is None:
+            self._handle = display(bundle, raw=True, display_id=True)
+        else:
+            self._handle.update(bundle, raw=True)
+        self._shown_at = now
