@@ -49,7 +49,7 @@ from .models import (
     ValidationReport,
 )
 from .registry import Detail
-from .sandbox.policy import DEFAULT_FUEL, SandboxPolicy
+from .sandbox.policy import SandboxPolicy
 from .servers import Servers
 from .vfs import ROOT, TreeNode
 
@@ -268,7 +268,7 @@ class Session:
             servers=tuple(servers) if servers is not None else tuple(sorted(self.bindings.generated)),
             timeout_s=timeout or settings.cell_timeout,
             memory_mb=memory_mb or settings.memory_mb,
-            fuel=fuel or settings.fuel or DEFAULT_FUEL,
+            fuel=fuel or settings.fuel or None,  # None: what the time limit buys
             output_limit_bytes=(output_limit_kb or settings.output_limit_kb) * 1024,
             rate_limit=settings.rate_limit or None,
             tool_timeout_s=settings.timeout,

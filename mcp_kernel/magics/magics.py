@@ -67,6 +67,9 @@ class MCPMagics(Magics):
                 result = args.handler(self.session, args)
         except UsageError as exc:
             raise IPythonUsageError(str(exc)) from None
+        except SandboxError as exc:
+            exc.worded_for("notebook")  # `%mcp session new` past the cap: advice in notebook words
+            raise
         except KeyboardInterrupt:
             # The request in flight was cancelled (runtime.run does it); the servers stay up.
             raise Interrupted(f"%mcp {argv[0]} was stopped; the request in flight was cancelled.") from None
@@ -128,6 +131,8 @@ class MCPMagics(Magics):
                                           on_tool_progress=_ToolProgress(),
                                           asker=asker_for(interactive, kernel_asker, "`%%mcp_execute --interactive`"))
         except (SandboxError, Interrupted) as exc:
+            if isinstance(exc, SandboxError):
+                exc.worded_for("notebook")  # a limit's advice names %%mcp_execute's options
             if exc.result is not None:
                 display(ExecutionFooter(exc.result))
             raise
