@@ -294,9 +294,14 @@ class Session:
             if self._sandboxes is None:
                 from .sandbox.sessions import SandboxSessions
 
-                idle = self.settings.session_idle_timeout
-                self._sandboxes = SandboxSessions(self._new_sandbox, max_sessions=self.settings.max_sessions,
-                                                  idle_timeout_s=idle or None)
+                settings = self.settings
+                self._sandboxes = SandboxSessions(
+                    self._new_sandbox, max_sessions=settings.max_sessions,
+                    idle_timeout_s=settings.session_idle_timeout or None,
+                    memory_budget_mb=settings.memory_budget_mb or None,
+                    per_caller_sessions=settings.max_sessions_per_caller,
+                    per_caller_memory_mb=settings.memory_budget_per_caller_mb or None,
+                    per_caller_executes=settings.max_executes_per_caller)
             return self._sandboxes
 
     def _session_dirs(self) -> Path:
