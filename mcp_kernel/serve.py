@@ -54,7 +54,6 @@ from .errors import (
     SessionNotFound,
     UsageError,
 )
-from .limits import MEMORY_MB
 from .models import ExecutionResult
 from .session import Session
 
@@ -513,7 +512,7 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
         session: Annotated[str | None, Field(description="handle from an earlier execute, to keep state")] = None,
         timeout: float | None = None,  # annotated below: the descriptions quote this server's limits
         memory_mb: int | None = None,
-        close: Annotated[bool, Field(description="close the session afterwards")] = False,
+        close: Annotated[bool, Field(description="then close the session")] = False,
         ctx: Context | None = None,
     ) -> CallToolResult:
         """Run Python in a sandbox whose code calls the MCP tools; returns what it printed or returned."""
@@ -583,10 +582,10 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
 
     # Objects, not strings (this module's annotations are postponed), so the SDK need not evaluate them.
     execute.__annotations__.update(
-        timeout=Annotated[float | None, Field(gt=0, description=f"seconds (default {settings.cell_timeout:g}, at "
-                                              f"most {mode.max_timeout:g}); more time buys more CPU")],
-        memory_mb=Annotated[int | None, Field(ge=MEMORY_MB[0], description=f"MiB (default {settings.memory_mb}, "
-                                              f"at most {mode.max_memory_mb})")])
+        timeout=Annotated[float, Field(gt=0, description=f"seconds (default {settings.cell_timeout:g}, max "
+                                              f"{mode.max_timeout:g})")],
+        memory_mb=Annotated[int, Field(description=f"MiB (default {settings.memory_mb}, max "
+                                              f"{mode.max_memory_mb})")])
     server.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False,
                                             open_world_hint=True))(execute)
 
