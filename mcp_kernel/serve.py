@@ -265,6 +265,7 @@ class CodeMode:
     def _run(self, code: str, handle: str, timeout: float | None, memory_mb: int | None, progress: Any,
              asker: Any) -> tuple[str, dict[str, Any], bool]:
         policy = self.session.policy(self.live, timeout=timeout, memory_mb=memory_mb, tokenize_pii=self.tokenize_pii)
+        self.session.sandboxes.admit(handle, policy.memory_mb)
         try:
             result = self.session.execute(code, policy, sandbox=handle, open_missing=False,
                                           on_tool_progress=progress, asker=asker)

@@ -165,6 +165,9 @@ class Sandbox:
         self.state = StateStore(self.policy.state_limit_bytes)
         self.logs: list[tuple[str, str]] = []
         self.last_used = time.monotonic()
+        # The largest memory limit a cell of this session was given: wasm memory never shrinks, so this is
+        # what the session may hold from now on (SandboxSessions accounts for it).
+        self.memory_limit_mb = self.policy.memory_mb
         self.binding_generations: dict[str, int] = {}  # kept by the session: what the guest has imported
         self.warm_error: BaseException | None = None
         self._owner = Owner(name)
@@ -433,6 +436,7 @@ class Sandbox:
         if job.stop_reason is not None:
             raise _stopped_error(self.name, job, None)
         job.begin()  # the time limit counts the cell's own run, not building or starting the sandbox
+        self.memory_limit_mb = max(self.memory_limit_mb, job.policy.memory_mb)
         self.engine.ensure_ticker()
         policy = job.policy
         request = json.dumps({"code": job.code, "output_limit": policy.output_limit_bytes, "reload": job.reload,

@@ -169,7 +169,7 @@ class SandboxSessions:
         """Memory limits of the live sessions (of ``handles`` only, when given); one still opening counts at the
         default, so two opening at once cannot both squeeze under a budget."""
         chosen = self._sessions.values() if handles is None else [self._sessions[h] for h in handles]
-        return sum(_default_memory_mb() if isinstance(s, _Opening) else s.policy.memory_mb for s in chosen)
+        return sum(_default_memory_mb() if isinstance(s, _Opening) else s.memory_limit_mb for s in chosen)
 
     def _make_room_locked(self, owner: str | None) -> list[Sandbox]:
         """Close ``owner``'s own idle sessions, oldest first, until one more fits; never another caller's."""
@@ -221,6 +221,25 @@ class SandboxSessions:
                 + (f", memory budget {self.memory_budget_mb} MiB" if self.memory_budget_mb else "")
                 + (") and each is running code." if self.evict else ")."))
 
+    def admit(self, handle: str, memory_mb: int) -> None:
+        """Check that a cell of ``handle`` with a ``memory_mb`` limit keeps its owner and the process within their
+        memory budgets (a raised limit stays reserved: wasm memory never shrinks); else ``SessionLimit``."""
+        with self._lock:
+            sandbox = self._sessions.get(handle)
+            if sandbox is None or isinstance(sandbox, _Opening):
+                return  # get() reports it
+            owner = self._owners.get(handle)
+            more = max(0, memory_mb - sandbox.memory_limit_mb)
+            mine = [h for h in self._sessions if self._owners.get(h) == owner]
+            if owner is not None and self.per_caller_memory_mb is not None \
+                    and self._reserved_locked(mine) + more > self.per_caller_memory_mb:
+                raise SessionLimit(f"A {memory_mb} MiB memory limit would take your sessions past the "
+                                   f"{self.per_caller_memory_mb} MiB one caller may reserve (they reserve "
+                                   f"{self._reserved_locked(mine)} MiB now).", limit="sessions")
+            if self.memory_budget_mb is not None and self._reserved_locked() + more > self.memory_budget_mb:
+                raise SessionLimit(f"A {memory_mb} MiB memory limit would take the sandbox sessions of all callers "
+                                   f"past their {self.memory_budget_mb} MiB budget.", limit="sessions")
+
     @contextlib.contextmanager
     def executing(self, owner: str | None) -> Iterator[None]:
         """Count one running cell of ``owner`` for as long as the block lasts; past ``per_caller_executes`` it
@@ -261,7 +280,7 @@ class SandboxSessions:
         with self._lock:
             items = [(h, s) for h, s in self._sessions.items() if not isinstance(s, _Opening)]
         rows = [SandboxSessionInfo(handle=h, cells=s.cells, idle_s=round(now - s.last_used, 1),
-                                   memory_limit_mb=s.policy.memory_mb, busy=s.busy) for h, s in items]
+                                   memory_limit_mb=s.memory_limit_mb, busy=s.busy) for h, s in items]
         return SandboxSessionList(sessions=rows, max_sessions=self.max_sessions,
                                   memory_reserved_mb=sum(r.memory_limit_mb for r in rows),
                                   memory_budget_mb=self.memory_budget_mb)

@@ -179,3 +179,19 @@ def test_a_caller_runs_at_most_its_share_of_executes_at_once(fair: SandboxSessio
             assert fair.get(fair.open(owner="bob"), owner="bob").execute("3").value == 3
     with fair.executing("alice"):  # her slots came back
         assert fair.get(handle, owner="alice").execute("4").value == 4
+
+
+def test_a_raised_memory_limit_counts_against_the_callers_budget(engine: Engine, tmp_path: Path) -> None:
+    pool = SandboxSessions(lambda h: Sandbox(engine, workspace=tmp_path / h, name=h, remove_workspace=True),
+                           idle_timeout_s=None, per_caller_memory_mb=600)
+    try:
+        mine = pool.open(owner="alice")
+        pool.admit(mine, 400)
+        pool.get(mine, owner="alice").execute("1", SandboxPolicy(memory_mb=400))
+        assert pool.memory_reserved_mb() == 400, "wasm memory never shrinks: the raised limit stays reserved"
+        with pytest.raises(SessionLimit, match="past the 600 MiB one caller may reserve"):
+            pool.admit(mine, 700)
+        theirs = pool.open(owner="bob")  # bob has his own budget
+        pool.admit(theirs, 512)
+    finally:
+        pool.close_all()
