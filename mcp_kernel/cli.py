@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from .commands import _HelpShown, build_parser, parse
-from .errors import ConfigError, MCPKernelError, UsageError
+from .errors import ConfigError, MCPKernelError, SandboxError, UsageError
 
 __all__ = ["main"]
 
@@ -71,6 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except (MCPKernelError, ConfigError) as exc:
+        if isinstance(exc, SandboxError):
+            exc.worded_for("cli")  # a limit's advice names this command's flags
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -367,8 +367,21 @@ class MCPKernel(Configurable):
     tokenize_pii = Bool(False, help="Replace personal data (e-mails, phones, cards, IBANs, IPs) in what leaves "
                         "the sandbox with placeholders; tools get the real values back.").tag(config=True)
     pii_patterns = Dict(help="More kinds of personal data to replace: {NAME: regex}.").tag(config=True)
-    max_sessions = Int(20, min=1, help="Most sandbox sessions alive at once in this process (the longest-idle one "
-                       "is closed to make room).").tag(config=True)
+    max_sessions = Int(20, min=1, help="Most sandbox sessions alive at once in this process, for all callers together "
+                       "(a caller's own longest-idle one is closed to make room; another caller's never is).").tag(
+        config=True)
+    max_sessions_per_caller = Int(8, min=1, help="Most sandbox sessions one authenticated caller of serve may keep "
+                                  "(its own longest-idle one is closed to make room).").tag(config=True)
+    memory_budget_mb = Int(0, min=0, help="Most memory (sum of the sessions' limits, MiB) the sandbox sessions of "
+                           "this process may reserve; 0 means no budget beyond max_sessions.").tag(config=True)
+    memory_budget_per_caller_mb = Int(2048, min=0, help="Most memory (MiB) the sandbox sessions of one "
+                                      "authenticated caller of serve may reserve; 0 means no budget.").tag(config=True)
+    max_executes_per_caller = Int(4, min=1, help="Most executes one caller of serve may run at once; the next is "
+                                  "refused at once, and other callers are never held up.").tag(config=True)
+    serve_max_timeout = Float(600.0, min=0.001, max=CELL_TIMEOUT_MAX_S, help="Largest `timeout` (seconds) an agent "
+                              "may give serve's execute (serve --max-timeout).").tag(config=True)
+    serve_max_memory_mb = Int(1024, min=MEMORY_MB[0], max=MEMORY_MB[1], help="Largest `memory_mb` an agent may give "
+                              "serve's execute (serve --max-memory).").tag(config=True)
     session_idle_timeout = Float(3600.0, min=0, help="Seconds after which an idle sandbox session is closed; 0 "
                                  "means never.").tag(config=True)
     roots = List(Unicode(), help="Directories offered to servers that ask for roots (roots/list); empty by default "

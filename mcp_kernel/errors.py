@@ -29,7 +29,8 @@ MCPKernelError                  root: catch this to catch everything we raise on
 │   ├── PolicyViolation         the cell asked for something its policy does not grant
 │   ├── CellError               the cell's own code raised inside the sandbox (guest traceback)
 │   ├── SessionNotFound         no live sandbox session has that handle (closed, expired, or forged)
-│   └── SessionLimit            opening one more sandbox session would pass a limit
+│   ├── SessionLimit            opening one more sandbox session would pass a limit
+│   └── ExecuteLimit            the caller already runs as many cells at once as it may
 ├── Interrupted                 the user (or a caller) stopped the operation; everything else lives on
 └── PluginError                 the plugin store could not save or load a plugin
     └── PluginIntegrityError    a saved plugin failed its checksum or format checks
@@ -71,6 +72,7 @@ __all__ = [
     "CellError",
     "SessionNotFound",
     "SessionLimit",
+    "ExecuteLimit",
     "Interrupted",
     "PluginError",
     "PluginIntegrityError",
@@ -200,24 +202,53 @@ class InvalidPath(VFSError):
 class SandboxError(MCPKernelError):
     """The WebAssembly sandbox stopped a cell; the host process carries on.
 
-    ``result`` holds what the cell produced before it was stopped, when anything is known.
+    ``result`` holds what the cell produced before it was stopped, when anything is known. ``limit`` names
+    the limit that stopped it ("timeout", "memory", "fuel", "disk", "sessions", "executes"), when one did:
+    the message then ends with how to raise it, in the words of the surface showing it (an ``execute``
+    argument for serve, a flag for the CLI, an option in a notebook), from one table in
+    :mod:`mcp_kernel.limits`.
+
+    >>> str(FuelExhausted("The cell used its budget.", limit="fuel").worded_for("cli"))
+    'The cell used its budget. Raise it with --timeout S (the budget grows with the time limit) or --fuel N.'
     """
 
-    def __init__(self, message: str, *, result: object = None) -> None:
+    def __init__(self, message: str, *, result: object = None, limit: str | None = None) -> None:
         super().__init__(message)
         self.result = result
+        self.limit = limit
+        self.surface = "python"
+        self.bounds: dict[str, object] = {}
+
+    @property
+    def reason(self) -> str:
+        """What happened, without the advice."""
+        return super().__str__()
+
+    def __str__(self) -> str:
+        if self.limit is None:
+            return self.reason
+        from .limits import advice
+
+        hint = advice(self.limit, self.surface, self.bounds)
+        return f"{self.reason} {hint}" if hint else self.reason
+
+    def worded_for(self, surface: str, **bounds: object) -> SandboxError:
+        """This error, its advice worded for ``surface`` ("serve", "cli", "notebook", "python"); ``bounds``
+        are the surface's own maxima the advice quotes (serve's ``max_timeout``, ``max_memory_mb``)."""
+        self.surface, self.bounds = surface, bounds
+        return self
 
 
 class SandboxTimeout(SandboxError):
-    """The cell ran past its wall-clock limit (raise it with ``--timeout``)."""
+    """The cell ran past its wall-clock limit (``limit="timeout"``)."""
 
 
 class SandboxOutOfMemory(SandboxError):
-    """The cell ran past its memory limit (raise it with ``--memory``)."""
+    """The cell ran past its memory limit (``limit="memory"``)."""
 
 
 class FuelExhausted(SandboxError):
-    """The cell ran past its instruction budget (raise it with ``--fuel``)."""
+    """The cell ran past its instruction budget (``limit="fuel"``), which grows with its time limit."""
 
 
 class OutputTooLarge(SandboxError):
@@ -249,7 +280,12 @@ class SessionNotFound(SandboxError):
 
 
 class SessionLimit(SandboxError):
-    """Opening one more sandbox session would pass the limit on live sessions or their total memory."""
+    """Opening one more sandbox session would pass a limit on live sessions or their total memory: the
+    caller's own (its idle sessions were closed first, oldest first, and none was left) or the process's."""
+
+
+class ExecuteLimit(SandboxError):
+    """The caller already runs as many cells at once as one caller may; others' runs are not held up."""
 
 
 class Interrupted(MCPKernelError):

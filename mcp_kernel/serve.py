@@ -117,8 +117,12 @@ class CodeMode:
     """The work behind the three tools, over one core :class:`~mcp_kernel.session.Session` (thread-safe)."""
 
     def __init__(self, session: Session, *, servers: Sequence[str] | None = None, tokenize_pii: bool = False,
-                 max_text_chars: int = MAX_TEXT_CHARS, answer_timeout: float = ANSWER_TIMEOUT_S) -> None:
+                 max_text_chars: int = MAX_TEXT_CHARS, answer_timeout: float = ANSWER_TIMEOUT_S,
+                 max_timeout: float | None = None, max_memory_mb: int | None = None) -> None:
         self.session = session
+        # The most an agent may raise a cell's limits to (serve --max-timeout / --max-memory, or settings).
+        self.max_timeout = max_timeout or session.settings.serve_max_timeout
+        self.max_memory_mb = max_memory_mb or session.settings.serve_max_memory_mb
         self.servers = list(servers) if servers else session.server_names()
         self.tokenize_pii = tokenize_pii
         self.max_text_chars = max_text_chars
@@ -245,18 +249,54 @@ class CodeMode:
         return sandboxes.open(owner=caller)
 
     def execute(self, code: str, handle: str | None, timeout: float | None,
-                progress: Any = None, asker: Any = None, caller: str | None = None) -> tuple[str, dict[str, Any], bool]:
+                progress: Any = None, asker: Any = None, caller: str | None = None, *,
+                memory_mb: int | None = None, close: bool = False) -> tuple[str, dict[str, Any], bool]:
         """Run ``code``; return (text for the model, structured content, is_error).
 
         ``progress(server, tool, value, total, message)`` receives the progress the code's tool calls report;
-        ``asker`` answers the questions their servers ask (default: declined).
+        ``asker`` answers the questions their servers ask (default: declined). ``timeout`` and ``memory_mb``
+        raise the cell's limits up to this server's maxima (fuel follows the timeout); ``close`` closes the
+        session afterwards. Limits refuse with a ``SandboxError`` whose advice names these arguments.
         """
-        handle = self.open(handle, caller)
-        policy = self.session.policy(self.live, timeout=timeout, tokenize_pii=self.tokenize_pii)
+        self.check_limits(timeout, memory_mb)
+        try:
+            with self.session.sandboxes.executing(caller):
+                return self._execute(code, self.open(handle, caller), timeout, memory_mb, progress, asker, close)
+        except SandboxError as exc:  # refused before it ran (too many sessions or executes)
+            raise self._worded(exc) from None
+
+    def check_limits(self, timeout: float | None, memory_mb: int | None) -> None:
+        """Refuse limits above this server's maxima, naming them."""
+        if timeout is not None and timeout > self.max_timeout:
+            raise UsageError(f"timeout={timeout:g} is above this server's maximum of {self.max_timeout:g} s (set by "
+                             "its operator); pass at most that, or split the work over several executes.")
+        if memory_mb is not None and memory_mb > self.max_memory_mb:
+            raise UsageError(f"memory_mb={memory_mb} is above this server's maximum of {self.max_memory_mb} MiB (set "
+                             "by its operator); pass at most that, or process the data in chunks.")
+
+    def _worded(self, exc: SandboxError) -> SandboxError:
+        return exc.worded_for("serve", max_timeout=self.max_timeout, max_memory_mb=self.max_memory_mb)
+
+    def _execute(self, code: str, handle: str, timeout: float | None, memory_mb: int | None, progress: Any,
+                 asker: Any, close: bool) -> tuple[str, dict[str, Any], bool]:
+        try:
+            text, structured, failed = self._run(code, handle, timeout, memory_mb, progress, asker)
+        finally:
+            if close:
+                with contextlib.suppress(SessionNotFound):
+                    self.session.sandboxes.close(handle)
+        return text, {**structured, "closed": True} if close else structured, failed
+
+    def _run(self, code: str, handle: str, timeout: float | None, memory_mb: int | None, progress: Any,
+             asker: Any) -> tuple[str, dict[str, Any], bool]:
+        policy = self.session.policy(self.live, timeout=timeout, memory_mb=memory_mb, tokenize_pii=self.tokenize_pii)
+        self.session.sandboxes.admit(handle, policy.memory_mb)
         try:
             result = self.session.execute(code, policy, sandbox=handle, open_missing=False,
                                           on_tool_progress=progress, asker=asker)
         except (SandboxError, Interrupted) as exc:
+            if isinstance(exc, SandboxError):
+                self._worded(exc)
             partial = exc.result if isinstance(exc.result, ExecutionResult) else None
             text = self._text(partial) if partial is not None else ""
             text = (text + "\n" if text else "") + f"{type(exc).__name__}: {exc}"
@@ -268,17 +308,24 @@ class CodeMode:
         return text, self._structured(handle, result), result.error is not None
 
     # ---- runs that wait for the agent's answers (input_required) ----------------------------------------
-    def start(self, code: str, handle: str | None, timeout: float | None, caller: str | None = None) -> Run:
+    def start(self, code: str, handle: str | None, timeout: float | None, caller: str | None = None, *,
+              memory_mb: int | None = None, close: bool = False) -> Run:
         """Start ``code`` on a worker thread (called on the server's loop); the session it runs in, its servers'
-        questions and its outcome arrive as ``run`` events."""
+        questions and its outcome arrive as ``run`` events. Limits above the maxima are refused here, at once."""
+        self.check_limits(timeout, memory_mb)
         run = Run(caller, asyncio.get_running_loop())
         run.mask = self.mask(None)  # until its session is open
 
         def work() -> None:
             try:
-                run.handle = self.open(handle, caller)
-                run.mask = self.mask(run.handle)
-                run.put("done", self.execute(code, run.handle, timeout, run.progress, Relay(run.ask), caller))
+                # The caller's running executes are counted from here, so a refused one opens no session.
+                with self.session.sandboxes.executing(caller):
+                    run.handle = self.open(handle, caller)
+                    run.mask = self.mask(run.handle)
+                    outcome = self._execute(code, run.handle, timeout, memory_mb, run.progress, Relay(run.ask), close)
+                run.put("done", outcome)  # its slot is free before the agent hears, so it can send the next
+            except SandboxError as exc:
+                run.put("failed", self._worded(exc))
             except BaseException as exc:  # noqa: BLE001 - handed to the request that waits for it
                 run.put("failed", exc)
 
@@ -412,17 +459,21 @@ def read_callers(path: str) -> dict[str, str]:
 
 
 def build_server(session: Session, *, servers: Sequence[str] | None = None, tokenize_pii: bool = False,
-                 prepare: bool = True, callers: Mapping[str, str] | None = None, url: str | None = None) -> Any:
+                 prepare: bool = True, callers: Mapping[str, str] | None = None, url: str | None = None,
+                 max_timeout: float | None = None, max_memory_mb: int | None = None) -> Any:
     """The MCP server (the SDK's ``MCPServer``) with ``search_tools``, ``read`` and ``execute``.
 
     With ``callers`` (``{name: bearer token}``) and the ``url`` it is reached at, every HTTP request must
     carry one of the tokens, and each sandbox handle works only for the caller that opened it.
+    ``max_timeout`` and ``max_memory_mb`` bound what an agent may ask ``execute`` for (default: settings).
     """
     import anyio
     from mcp.server.mcpserver import MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
 
-    mode = CodeMode(session, servers=servers, tokenize_pii=tokenize_pii)
+    mode = CodeMode(session, servers=servers, tokenize_pii=tokenize_pii, max_timeout=max_timeout,
+                    max_memory_mb=max_memory_mb)
+    settings = session.settings
     if prepare:
         mode.prepare()
         session.warm_up(instance=False)  # wasmtime, the component and the tokenizer, while the agent searches
@@ -485,12 +536,12 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
         except MCPKernelError as exc:
             raise fail(exc) from None
 
-    @server.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False,
-                                             open_world_hint=True))
     async def execute(
         code: Annotated[str, Field(description="Python 3 to run; `from servers.<server> import <tool>`")],
         session: Annotated[str | None, Field(description="handle from an earlier execute, to keep state")] = None,
-        timeout: Annotated[float | None, Field(gt=0, le=600, description="seconds (default 30)")] = None,
+        timeout: float | None = None,  # annotated below: the descriptions quote this server's limits
+        memory_mb: int | None = None,
+        close: Annotated[bool, Field(description="then close the session")] = False,
         ctx: Context | None = None,
     ) -> CallToolResult:
         """Run Python in a sandbox whose code calls the MCP tools; returns what it printed or returned."""
@@ -512,7 +563,7 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
             if ctx is not None and ctx.request_state:  # the agent's answers to the questions of a waiting run
                 run = mode.resume(ctx.request_state, dict(ctx.input_responses or {}), caller)
             else:
-                run = mode.start(code, session, timeout, caller)
+                run = mode.start(code, session, timeout, caller, memory_mb=memory_mb, close=close)
         except MCPKernelError as exc:
             return refuse(exc, mode.mask(None))
         run.report = relay
@@ -563,6 +614,15 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
                 return mode.park(run, questions)  # the client retries with the answers (input_required)
             for question, reply in questions:  # an older client: ask it mid-call, as servers then did
                 reply.set_result(await _ask_legacy(ctx, question))
+
+    # Objects, not strings (this module's annotations are postponed), so the SDK need not evaluate them.
+    execute.__annotations__.update(
+        timeout=Annotated[float, Field(gt=0, description=f"seconds (default {settings.cell_timeout:g}, max "
+                                              f"{mode.max_timeout:g})")],
+        memory_mb=Annotated[int, Field(description=f"MiB (default {settings.memory_mb}, max "
+                                              f"{mode.max_memory_mb})")])
+    server.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False,
+                                            open_world_hint=True))(execute)
 
     @server.resource(TEMPLATE, name="mcp-tools", description="the generated tool tree", mime_type="text/plain")
     def tree_file(path: str) -> str:
@@ -703,7 +763,8 @@ async def _ask_legacy(ctx: Context, question: Question) -> Answer:
 
 
 def serve(session: Session, *, servers: Sequence[str] | None = None, http: str | None = None,
-          tokenize_pii: bool = False, callers: Mapping[str, str] | None = None) -> None:
+          tokenize_pii: bool = False, callers: Mapping[str, str] | None = None, max_timeout: float | None = None,
+          max_memory_mb: int | None = None) -> None:
     """Run the code-mode server on stdio (default) or streamable HTTP (``http="HOST:PORT"``) until stopped.
 
     On stdio, stdout is the protocol: everything else (progress, warnings) goes to stderr. ``callers``
@@ -720,7 +781,8 @@ def serve(session: Session, *, servers: Sequence[str] | None = None, http: str |
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="mcp-kernel serve: %(message)s")
     session.engine().on_progress = functools.partial(print, file=sys.stderr, flush=True)
     server = build_server(session, servers=servers, tokenize_pii=tokenize_pii, callers=callers,
-                          url=f"http://{host}:{port}" if http is not None else None)
+                          url=f"http://{host}:{port}" if http is not None else None, max_timeout=max_timeout,
+                          max_memory_mb=max_memory_mb)
     if http is None:
         server.run("stdio")
         return

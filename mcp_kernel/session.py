@@ -49,7 +49,7 @@ from .models import (
     ValidationReport,
 )
 from .registry import Detail
-from .sandbox.policy import DEFAULT_FUEL, SandboxPolicy
+from .sandbox.policy import SandboxPolicy
 from .servers import Servers
 from .vfs import ROOT, TreeNode
 
@@ -268,7 +268,7 @@ class Session:
             servers=tuple(servers) if servers is not None else tuple(sorted(self.bindings.generated)),
             timeout_s=timeout or settings.cell_timeout,
             memory_mb=memory_mb or settings.memory_mb,
-            fuel=fuel or settings.fuel or DEFAULT_FUEL,
+            fuel=fuel or settings.fuel or None,  # None: what the time limit buys
             output_limit_bytes=(output_limit_kb or settings.output_limit_kb) * 1024,
             rate_limit=settings.rate_limit or None,
             tool_timeout_s=settings.timeout,
@@ -294,9 +294,14 @@ class Session:
             if self._sandboxes is None:
                 from .sandbox.sessions import SandboxSessions
 
-                idle = self.settings.session_idle_timeout
-                self._sandboxes = SandboxSessions(self._new_sandbox, max_sessions=self.settings.max_sessions,
-                                                  idle_timeout_s=idle or None)
+                settings = self.settings
+                self._sandboxes = SandboxSessions(
+                    self._new_sandbox, max_sessions=settings.max_sessions,
+                    idle_timeout_s=settings.session_idle_timeout or None,
+                    memory_budget_mb=settings.memory_budget_mb or None,
+                    per_caller_sessions=settings.max_sessions_per_caller,
+                    per_caller_memory_mb=settings.memory_budget_per_caller_mb or None,
+                    per_caller_executes=settings.max_executes_per_caller)
             return self._sandboxes
 
     def _session_dirs(self) -> Path:

@@ -6,7 +6,8 @@ import argparse
 from typing import Any
 
 from ..errors import UsageError
-from . import Command
+from ..limits import CELL_TIMEOUT_MAX_S, MEMORY_MB
+from . import Command, seconds
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -18,6 +19,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tokenize-pii", action="store_true",
                         help="replace e-mails, phones, cards, IBANs and IPs in what execute returns with "
                         "placeholders; tools get the real values back")
+    parser.add_argument("--max-timeout", type=seconds, metavar="S",
+                        help="largest timeout an agent may give execute (default: the serve_max_timeout setting, 600)")
+    parser.add_argument("--max-memory", type=int, metavar="MB",
+                        help="largest memory_mb an agent may give execute (default: the serve_max_memory_mb "
+                        "setting, 1024)")
 
 
 def run(session: Any, args: argparse.Namespace) -> Any:
@@ -30,7 +36,12 @@ def run(session: Any, args: argparse.Namespace) -> Any:
     from ..serve import read_callers
 
     callers = read_callers(args.callers) if args.callers else None
-    serve(session, servers=servers, http=args.http, tokenize_pii=args.tokenize_pii, callers=callers)
+    if args.max_timeout is not None and args.max_timeout > CELL_TIMEOUT_MAX_S:
+        raise UsageError(f"--max-timeout takes at most {CELL_TIMEOUT_MAX_S} seconds, got {args.max_timeout:g}")
+    if args.max_memory is not None and not MEMORY_MB[0] <= args.max_memory <= MEMORY_MB[1]:
+        raise UsageError(f"--max-memory takes {MEMORY_MB[0]} to {MEMORY_MB[1]} MiB, got {args.max_memory}")
+    serve(session, servers=servers, http=args.http, tokenize_pii=args.tokenize_pii, callers=callers,
+          max_timeout=args.max_timeout, max_memory_mb=args.max_memory)
     return ""
 
 

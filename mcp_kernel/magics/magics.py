@@ -67,6 +67,9 @@ class MCPMagics(Magics):
                 result = args.handler(self.session, args)
         except UsageError as exc:
             raise IPythonUsageError(str(exc)) from None
+        except SandboxError as exc:
+            exc.worded_for("notebook")  # `%mcp session new` past the cap: advice in notebook words
+            raise
         except KeyboardInterrupt:
             # The request in flight was cancelled (runtime.run does it); the servers stay up.
             raise Interrupted(f"%mcp {argv[0]} was stopped; the request in flight was cancelled.") from None
@@ -126,6 +129,8 @@ class MCPMagics(Magics):
         except (SandboxError, Interrupted) as exc:
             output.close("the cell was stopped at its output limit" if isinstance(exc, OutputTooLarge) else
                          f"the cell was stopped ({type(exc).__name__})")
+            if isinstance(exc, SandboxError):
+                exc.worded_for("notebook")  # a limit's advice names %%mcp_execute's options
             if exc.result is not None:
                 display(ExecutionFooter(exc.result))
             raise

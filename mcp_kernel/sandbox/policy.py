@@ -7,6 +7,8 @@ shows it.
 >>> policy = SandboxPolicy(servers=("demo",), timeout_s=10)
 >>> policy.memory_mb, policy.allows("demo"), policy.allows("files")
 (256, True, False)
+>>> SandboxPolicy(timeout_s=120).fuel > SandboxPolicy(timeout_s=30).fuel   # fuel grows with the time limit
+True
 """
 
 from __future__ import annotations
@@ -14,18 +16,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..limits import CACHE_TTL_MAX_S, CELL_TIMEOUT_MAX_S, DISK_MB, MEMORY_MB, OUTPUT_LIMIT_KIB
+from ..limits import CACHE_TTL_MAX_S, CELL_TIMEOUT_MAX_S, DISK_MB, MEMORY_MB, OUTPUT_LIMIT_KIB, fuel_for
 
 __all__ = ["SandboxPolicy", "DEFAULT_FUEL", "ZONEINFO_DIR"]
 
 # The host's time-zone database, granted read-only at /zoneinfo so `zoneinfo` works in cells.
 ZONEINFO_DIR = Path("/usr/share/zoneinfo")
 
-# About 10^11 wasm instructions: minutes of pure-Python work, far past the default 30 s wall clock, so
-# the wall clock is normally what stops a runaway cell and fuel is the hard backstop.
-DEFAULT_FUEL = 100_000_000_000
+# The budget of a cell with the default 30 s time limit; a policy without an explicit fuel gets the budget
+# of its own time limit (see limits.fuel_for), so the wall clock stops a runaway cell, fuel is the backstop.
+DEFAULT_TIMEOUT_S = 30.0
+DEFAULT_FUEL = fuel_for(DEFAULT_TIMEOUT_S)
 
 
 class SandboxPolicy(BaseModel):
@@ -35,8 +38,9 @@ class SandboxPolicy(BaseModel):
 
     servers: tuple[str, ...] = Field(default=(), description="servers the cell may call through the bridge")
     memory_mb: int = Field(default=256, ge=MEMORY_MB[0], le=MEMORY_MB[1], description="linear memory limit")
-    timeout_s: float = Field(default=30.0, gt=0, le=CELL_TIMEOUT_MAX_S, description="wall-clock limit")
-    fuel: int = Field(default=DEFAULT_FUEL, ge=1_000_000, description="instruction budget")
+    timeout_s: float = Field(default=DEFAULT_TIMEOUT_S, gt=0, le=CELL_TIMEOUT_MAX_S, description="wall-clock limit")
+    fuel: int = Field(default=DEFAULT_FUEL, ge=1_000_000,
+                      description="instruction budget (default: what the time limit buys)")
     output_limit_bytes: int = Field(default=1 << 20, ge=OUTPUT_LIMIT_KIB[0] << 10, le=OUTPUT_LIMIT_KIB[1] << 10,
                                     description="stdout+stderr cap")
     max_param_bytes: int = Field(default=1 << 20, ge=64, description="largest JSON params of one tool call")
@@ -56,6 +60,13 @@ class SandboxPolicy(BaseModel):
         if isinstance(value, str):
             return tuple(s.strip() for s in value.split(",") if s.strip())
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fuel_from_timeout(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("fuel") is None and isinstance(data.get("timeout_s"), (int, float)):
+            return {**data, "fuel": fuel_for(max(data["timeout_s"], 0.001))}
+        return data
 
     def allows(self, server: str) -> bool:
         return server in self.servers

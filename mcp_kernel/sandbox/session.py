@@ -165,6 +165,9 @@ class Sandbox:
         self.state = StateStore(self.policy.state_limit_bytes)
         self.logs: list[tuple[str, str]] = []
         self.last_used = time.monotonic()
+        # The largest memory limit a cell of this session was given: wasm memory never shrinks, so this is
+        # what the session may hold from now on (SandboxSessions accounts for it).
+        self.memory_limit_mb = self.policy.memory_mb
         self.binding_generations: dict[str, int] = {}  # kept by the session: what the guest has imported
         self.warm_error: BaseException | None = None
         self._owner = Owner(name)
@@ -427,13 +430,13 @@ class Sandbox:
             note = "The previous cell hit a limit and the sandbox was restarted: variables were lost."
         if self._over_disk(job.policy):
             raise WorkspaceFull(f"/workspace of sandbox session {self.name!r} holds more than its "
-                                f"{job.policy.disk_mb} MiB limit. Delete files there (from a cell) or raise the "
-                                "limit with --disk.")
+                                f"{job.policy.disk_mb} MiB limit.", limit="disk")
         instance = self._ensure_instance()
         self._lost_state = False
         if job.stop_reason is not None:
             raise _stopped_error(self.name, job, None)
         job.begin()  # the time limit counts the cell's own run, not building or starting the sandbox
+        self.memory_limit_mb = max(self.memory_limit_mb, job.policy.memory_mb)
         self.engine.ensure_ticker()
         policy = job.policy
         request = json.dumps({"code": job.code, "output_limit": policy.output_limit_bytes, "reload": job.reload,
@@ -480,8 +483,8 @@ class Sandbox:
             raise OutputTooLarge(f"The cell printed more than {policy.output_limit_bytes:,} bytes and was stopped. "
                                  "Print a summary instead of raw data.", result=result)
         if error and error["type"] == "MemoryError":
-            raise SandboxOutOfMemory(f"The cell ran out of its {policy.memory_mb} MiB memory limit (MemoryError). "
-                                     "Raise it with --memory, or process the data in chunks.", result=result)
+            raise SandboxOutOfMemory(f"The cell ran out of its {policy.memory_mb} MiB memory limit (MemoryError).",
+                                     result=result, limit="memory")
         return result
 
     def _emit(self, job: _Job, stream: str, text: str) -> None:
@@ -567,15 +570,13 @@ def _stopped_error(name: str, job: _Job, result: ExecutionResult | None) -> MCPK
     policy = job.policy
     if job.stop_reason == "timeout":
         return SandboxTimeout(f"The cell ran past its {policy.timeout_s:g} s time limit and was stopped; its "
-                              f"tool calls in flight were cancelled.{kept} Raise the limit with --timeout.",
-                              result=result)
+                              f"tool calls in flight were cancelled.{kept}", result=result, limit="timeout")
     if job.stop_reason == "output":
         return OutputTooLarge(f"The cell sent more than {policy.output_limit_bytes:,} bytes of output and was "
                               "stopped. Print a summary instead of raw data.", result=result)
     if job.stop_reason == "disk":
         return WorkspaceFull(f"The cell wrote more than {policy.disk_mb} MiB to /workspace and was stopped; the "
-                             "files are kept. Delete some (from a cell) or raise the limit with --disk.",
-                             result=result)
+                             "files are kept.", result=result, limit="disk")
     if job.stop_reason == "close":
         return SandboxError(f"Sandbox session {name!r} was closed while the cell ran.", result=result)
     return Interrupted(f"the cell was stopped after {job.elapsed():.1f} s; tool calls in flight were "
@@ -590,17 +591,19 @@ def _trap_error(name: str, job: _Job, exc: BaseException, fuel_left: int) -> MCP
     restarted = " The session was restarted: variables were lost."
     if job.stop_reason is not None:
         error = _stopped_error(name, job, None)
+        if isinstance(error, SandboxError):
+            return type(error)(f"{error.reason.rstrip('.')}.{restarted}", limit=error.limit)
         return type(error)(f"{str(error).rstrip('.')}.{restarted}")
     if fuel_left == 0:
         return FuelExhausted(f"The cell used its whole instruction budget ({policy.fuel:,} fuel) and was "
-                             f"stopped.{restarted} Raise it with --fuel.")
+                             f"stopped.{restarted}", limit="fuel")
     cause = _trap_cause(exc)
     if "stack" in cause:
         return SandboxError(f"The cell overflowed the sandbox's call stack (too deep recursion in native "
                             f"code) and was stopped.{restarted}")
     if "memory" in cause or "allocation" in cause:
         return SandboxOutOfMemory(f"The cell ran past its {policy.memory_mb} MiB memory limit and was "
-                                  f"stopped.{restarted}")
+                                  f"stopped.{restarted}", limit="memory")
     return SandboxError(f"The sandbox stopped the cell: {cause or type(exc).__name__}.{restarted}")
 
 

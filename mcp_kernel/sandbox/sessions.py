@@ -5,9 +5,13 @@ The kernel keeps one session per notebook by default (``%mcp session new|list|cl
 its own guest instance (its own owner thread and store), its own workspace and its own bridge records;
 they share the engine, the compiled component and the read-only bindings tree.
 
-Memory is accounted by what each session may use: its memory limit. Opening a session that would pass
-``max_sessions`` or ``memory_budget_mb`` first closes the longest-idle session that is not running a cell
-(when ``evict`` is on), else raises :class:`~mcp_kernel.errors.SessionLimit`.
+Memory is accounted by what each session may use: its memory limit. Limits are per caller (the session's
+owner: serve's authenticated caller) under a global ceiling: ``per_caller_sessions`` and
+``per_caller_memory_mb`` for each caller, ``max_sessions`` and ``memory_budget_mb`` for the process, and
+``per_caller_executes`` cells running at once. Opening a session that would pass one first closes the
+caller's own longest-idle session that is not running a cell (when ``evict`` is on), never another
+caller's; when the caller has none left it gets :class:`~mcp_kernel.errors.SessionLimit`. Owner ``None``
+(the kernel, or serve without authentication) is one caller whose limits are the global ones.
 
 >>> sessions = SandboxSessions(lambda handle: Sandbox(name=handle), max_sessions=4)   # doctest: +SKIP
 >>> handle = sessions.open()                                                          # doctest: +SKIP
@@ -20,9 +24,10 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 
-from ..errors import SessionLimit, SessionNotFound
+from ..errors import ExecuteLimit, SessionLimit, SessionNotFound
 from ..models import SandboxSessionInfo, SandboxSessionList
 from .session import Sandbox
 
@@ -43,12 +48,19 @@ class SandboxSessions:
         idle_timeout_s: float | None = 3600.0,
         memory_budget_mb: int | None = None,
         evict: bool = True,
+        per_caller_sessions: int | None = None,
+        per_caller_memory_mb: int | None = None,
+        per_caller_executes: int | None = None,
     ) -> None:
         self.factory = factory
         self.max_sessions = max_sessions
         self.idle_timeout_s = idle_timeout_s
         self.memory_budget_mb = memory_budget_mb
         self.evict = evict
+        self.per_caller_sessions = per_caller_sessions
+        self.per_caller_memory_mb = per_caller_memory_mb
+        self.per_caller_executes = per_caller_executes
+        self._running: dict[str | None, int] = {}  # cells running (or waiting for answers) per caller
         self._sessions: dict[str, Sandbox] = {}
         self._opened: dict[str, float] = {}
         self._owners: dict[str, str | None] = {}  # who opened each session (serve's authenticated caller)
@@ -64,7 +76,7 @@ class SandboxSessions:
             if handle in self._sessions:
                 raise SessionLimit(f"A sandbox session named {handle!r} is already open; pick another name or "
                                    "close it first.")
-            victims = self._make_room_locked()
+            victims = self._make_room_locked(owner)
             self._opened[handle] = time.monotonic()
             self._owners[handle] = owner
             self._sessions[handle] = placeholder = _Opening()
@@ -153,19 +165,20 @@ class SandboxSessions:
         with self._lock:
             return self._reserved_locked()
 
-    def _reserved_locked(self) -> int:
-        return sum(s.policy.memory_mb for s in self._sessions.values() if not isinstance(s, _Opening))
+    def _reserved_locked(self, handles: list[str] | None = None) -> int:
+        """Memory limits of the live sessions (of ``handles`` only, when given); one still opening counts at the
+        default, so two opening at once cannot both squeeze under a budget."""
+        chosen = self._sessions.values() if handles is None else [self._sessions[h] for h in handles]
+        return sum(_default_memory_mb() if isinstance(s, _Opening) else s.memory_limit_mb for s in chosen)
 
-    def _make_room_locked(self) -> list[Sandbox]:
+    def _make_room_locked(self, owner: str | None) -> list[Sandbox]:
+        """Close ``owner``'s own idle sessions, oldest first, until one more fits; never another caller's."""
         victims = []
-        while self._over_limit_locked():
-            idle = sorted((s for s in self._sessions.values() if not isinstance(s, _Opening) and not s.busy),
-                          key=lambda s: s.last_used)
+        while (limit := self._limit_passed_locked(owner)) is not None:
+            idle = sorted((s for h, s in self._sessions.items() if self._owners.get(h) == owner
+                           and not isinstance(s, _Opening) and not s.busy), key=lambda s: s.last_used)
             if not self.evict or not idle:
-                raise SessionLimit(
-                    f"{len(self._sessions)} sandbox sessions are open (limit {self.max_sessions}"
-                    + (f", memory budget {self.memory_budget_mb} MiB" if self.memory_budget_mb else "")
-                    + "); close one first (`%mcp session close NAME`) or raise the limit.")
+                raise SessionLimit(self._refusal_locked(owner, limit), limit="sessions")
             victim = idle[0]
             for handle, sandbox in list(self._sessions.items()):
                 if sandbox is victim:
@@ -175,12 +188,79 @@ class SandboxSessions:
             victims.append(victim)
         return victims
 
-    def _over_limit_locked(self) -> bool:
+    def _limit_passed_locked(self, owner: str | None) -> str | None:
+        """Which limit one more session of ``owner`` would pass: "caller", "global" or None."""
+        new_mb = _default_memory_mb()
+        if owner is not None:
+            mine = [h for h in self._sessions if self._owners.get(h) == owner]
+            if self.per_caller_sessions is not None and len(mine) + 1 > self.per_caller_sessions:
+                return "caller"
+            if (self.per_caller_memory_mb is not None and mine
+                    and self._reserved_locked(mine) + new_mb > self.per_caller_memory_mb):
+                return "caller"
         if len(self._sessions) + 1 > self.max_sessions:
-            return True
-        if self.memory_budget_mb is None:
-            return False
-        return bool(self._sessions) and self._reserved_locked() + _default_memory_mb() > self.memory_budget_mb
+            return "global"
+        if (self.memory_budget_mb is not None and self._sessions
+                and self._reserved_locked() + new_mb > self.memory_budget_mb):
+            return "global"
+        return None
+
+    def _refusal_locked(self, owner: str | None, limit: str) -> str:
+        mine = sum(1 for h in self._sessions if self._owners.get(h) == owner)
+        if owner is not None and limit == "caller":
+            budget = f" or {self.per_caller_memory_mb} MiB" if self.per_caller_memory_mb is not None else ""
+            return (f"Too many sandbox sessions: you have {mine} open, the most one caller may have "
+                    f"({self.per_caller_sessions} sessions{budget}), and each is running code.")
+        if owner is not None:
+            # The ceiling of the whole process: refused, since making room would close someone else's work.
+            return (f"The server holds its most sandbox sessions for all callers ({self.max_sessions}"
+                    + (f", {self.memory_budget_mb} MiB" if self.memory_budget_mb is not None else "")
+                    + f"); none of your {mine} is idle to make room, and others' sessions are never closed for "
+                    "you. Try again later.")
+        return (f"{len(self._sessions)} sandbox sessions are open (limit {self.max_sessions}"
+                + (f", memory budget {self.memory_budget_mb} MiB" if self.memory_budget_mb else "")
+                + (") and each is running code." if self.evict else ")."))
+
+    def admit(self, handle: str, memory_mb: int) -> None:
+        """Check that a cell of ``handle`` with a ``memory_mb`` limit keeps its owner and the process within their
+        memory budgets (a raised limit stays reserved: wasm memory never shrinks); else ``SessionLimit``."""
+        with self._lock:
+            sandbox = self._sessions.get(handle)
+            if sandbox is None or isinstance(sandbox, _Opening):
+                return  # get() reports it
+            owner = self._owners.get(handle)
+            more = max(0, memory_mb - sandbox.memory_limit_mb)
+            mine = [h for h in self._sessions if self._owners.get(h) == owner]
+            if owner is not None and self.per_caller_memory_mb is not None \
+                    and self._reserved_locked(mine) + more > self.per_caller_memory_mb:
+                raise SessionLimit(f"A {memory_mb} MiB memory limit would take your sessions past the "
+                                   f"{self.per_caller_memory_mb} MiB one caller may reserve (they reserve "
+                                   f"{self._reserved_locked(mine)} MiB now).", limit="sessions")
+            if self.memory_budget_mb is not None and self._reserved_locked() + more > self.memory_budget_mb:
+                raise SessionLimit(f"A {memory_mb} MiB memory limit would take the sandbox sessions of all callers "
+                                   f"past their {self.memory_budget_mb} MiB budget.", limit="sessions")
+
+    @contextlib.contextmanager
+    def executing(self, owner: str | None) -> Iterator[None]:
+        """Count one running cell of ``owner`` for as long as the block lasts; past ``per_caller_executes`` it
+        raises :class:`~mcp_kernel.errors.ExecuteLimit` at once (others' cells are never held up).
+
+        >>> with sessions.executing("alice"):                           # doctest: +SKIP
+        ...     sessions.get(handle, owner="alice").execute("1")
+        """
+        with self._lock:
+            running = self._running.get(owner, 0)
+            if self.per_caller_executes is not None and running >= self.per_caller_executes:
+                raise ExecuteLimit(f"You are already running {running} executes at once, the most one caller may.",
+                                   limit="executes")
+            self._running[owner] = running + 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running[owner] -= 1
+                if not self._running[owner]:
+                    del self._running[owner]
 
     # ---- views -----------------------------------------------------------------------------------
     def handles(self) -> list[str]:
@@ -200,7 +280,7 @@ class SandboxSessions:
         with self._lock:
             items = [(h, s) for h, s in self._sessions.items() if not isinstance(s, _Opening)]
         rows = [SandboxSessionInfo(handle=h, cells=s.cells, idle_s=round(now - s.last_used, 1),
-                                   memory_limit_mb=s.policy.memory_mb, busy=s.busy) for h, s in items]
+                                   memory_limit_mb=s.memory_limit_mb, busy=s.busy) for h, s in items]
         return SandboxSessionList(sessions=rows, max_sessions=self.max_sessions,
                                   memory_reserved_mb=sum(r.memory_limit_mb for r in rows),
                                   memory_budget_mb=self.memory_budget_mb)
