@@ -55,6 +55,18 @@ def test_default_policy_allows_only_generated_servers(session: Session) -> None:
     assert refused.error.type == "ToolCallError" and "not allowed in this cell" in refused.error.message
 
 
+def test_a_loop_of_1000_calls_under_the_default_policy_is_paced_not_failed(session: Session) -> None:
+    """The default rate limit (200 calls a second per tool) makes call 201 wait for its slot."""
+    policy = session.policy(["demo"])
+    assert policy.rate_limit == 200
+    result = session.execute(
+        "from servers.demo import get_customer\n"
+        "orders = [get_customer(customer_id='C%04d' % (1 + i % 240))['orders'] for i in range(1000)]\n"
+        "len(orders)", policy.model_copy(update={"cache": False}))
+    assert result.error is None, result.error
+    assert result.value == 1000 and len(result.calls) == 1000
+
+
 def test_a_crash_during_a_call_is_an_error_in_the_cell_and_the_next_call_works(session: Session) -> None:
     session.generate("crashy")
     policy = session.policy(["crashy"])

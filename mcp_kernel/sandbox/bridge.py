@@ -13,6 +13,8 @@ is recorded (server, tool, time, bytes in and out, cached, error).
 
 from __future__ import annotations
 
+import asyncio
+import bisect
 import json
 import threading
 import time
@@ -106,27 +108,32 @@ class ResultCache:
 
 
 class RateLimiter:
-    """At most ``per_second`` calls per tool in any one-second window (None: unlimited)."""
+    """At most ``per_second`` calls per tool in any one-second window (None: unlimited): a call past it is
+    given the next free slot and waits for it, so a loop of 1,000 calls is paced, not failed.
+
+    >>> limiter = RateLimiter(2)
+    >>> [round(limiter.reserve("demo", "t", now=10.0), 1) for _ in range(3)]
+    [0.0, 0.0, 1.0]
+    """
 
     def __init__(self, per_second: float | None) -> None:
         self.per_second = per_second
-        self._seen: dict[tuple[str, str], deque[float]] = {}
+        self._slots: dict[tuple[str, str], list[float]] = {}  # each tool's slots of the last second, and later
         self._lock = threading.Lock()
 
-    def check(self, server: str, tool: str) -> None:
+    def reserve(self, server: str, tool: str, now: float | None = None) -> float:
+        """Take the next free slot for a call of ``server``.``tool``; the seconds to wait for it (0: go now)."""
         if self.per_second is None:
-            return
-        now = time.monotonic()
+            return 0.0
+        now = time.monotonic() if now is None else now
+        limit = max(1, int(self.per_second))
+        span = limit / self.per_second  # 1 s; longer for a rate under one call a second
         with self._lock:
-            window = self._seen.setdefault((server, tool), deque())
-            while window and now - window[0] >= 1.0:
-                window.popleft()
-            if len(window) >= self.per_second:
-                raise PolicyViolation(
-                    f"Rate limit: more than {self.per_second:g} calls per second to {server}.{tool}. "
-                    "Batch the work, or raise the limit (--rate-limit)."
-                )
-            window.append(now)
+            slots = self._slots.setdefault((server, tool), [])
+            del slots[:bisect.bisect_right(slots, now - span)]  # out of every window from now on
+            at = now if len(slots) < limit else max(now, slots[-limit] + span)
+            bisect.insort(slots, at)
+        return at - now
 
 
 class Bridge:
@@ -222,13 +229,13 @@ class Bridge:
         if not isinstance(params, dict):
             raise ToolCallError(f"Parameters for {server}.{tool} must be a JSON object.", server=server, tool=tool)
         params = self._checked(server, info, params)
-        self.limiter.check(server, tool)
         key = None
         if self.use_cache and info.cacheable:
             key = ResultCache.key(server, tool, params)
             hit = self.cache.get(key)
             if hit is not None:
                 return hit, True
+        self._pace(scope, server, tool)  # only calls that reach the server
         sink = self.on_progress
         progress = None if sink is None else (lambda value, total, message: _report(sink, server, tool, value,
                                                                                      total, message))
@@ -246,6 +253,13 @@ class Bridge:
         if key is not None:
             self.cache.put(key, value)
         return value, False
+
+    def _pace(self, scope: Scope, server: str, tool: str) -> None:
+        """Wait for the call's slot under the rate limit, in the cell's scope (a stop or the time limit ends it)."""
+        wait = self.limiter.reserve(server, tool)
+        if wait > 0:
+            self._in_scope(scope, asyncio.sleep(wait), f"a wait of {wait:.2f} s for {server}.{tool}'s rate limit",
+                           server, tool)
 
     def _in_scope(self, scope: Scope, request: Any, what: str, server: str, tool: str) -> Any:
         """Run one request in the cell's scope: its stop and deadline cancel it, its own timeout bounds it."""
@@ -274,7 +288,7 @@ class Bridge:
                                       f"Add it with --servers {','.join(sorted({*self.servers, server}))}.")
             if self.aread is None:
                 raise ToolCallError("This sandbox's host cannot read resources.", server=server, tool=what)
-            self.limiter.check(server, what)
+            self._pace(scope or Scope(), server, what)
             read = self._in_scope(scope or Scope(), self.aread(server, uri, self.timeout),
                                   f"the read of {uri!r} of {server}", server, what)
             value = json.dumps([c.model_dump(exclude_none=True) for c in read.contents], ensure_ascii=False)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from realservers import our_server
-from mcp_kernel.errors import PolicyViolation, ServerCrashed, ServerTimeout, ToolCallError, ToolNotFound
+from mcp_kernel.errors import Interrupted, PolicyViolation, ServerCrashed, ServerTimeout, ToolCallError, ToolNotFound
 from mcp_kernel.sandbox.bridge import Bridge, ResultCache
 from mcp_kernel.session import Session
 
@@ -113,13 +113,37 @@ def test_lru_cache_is_bounded_in_entries_and_bytes() -> None:
     assert cache.get(b"huge") is None
 
 
-def test_a_burst_past_the_rate_limit_is_refused(session: Session) -> None:
+def test_a_burst_past_the_rate_limit_waits_for_its_slot(session: Session) -> None:
     bridge = make_bridge(session, rate_limit=5, use_cache=False)
-    for _ in range(5):
+    started = time.monotonic()
+    for _ in range(6):
         bridge.call_tool("demo", "list_regions", "{}")
-    with pytest.raises(PolicyViolation, match="Rate limit"):
-        bridge.call_tool("demo", "list_regions", "{}")
-    bridge.call_tool("demo", "list_products", "{}")  # the limit is per tool
+    assert time.monotonic() - started >= 1.0, "the sixth call waited for the window to move"
+    assert bridge.limiter.reserve("demo", "list_products") == 0, "the limit is per tool"
+
+
+def test_a_paced_call_is_stopped_by_the_cells_scope(session: Session) -> None:
+    from mcp_kernel.runtime import Scope
+
+    bridge = make_bridge(session, rate_limit=1, use_cache=False)
+    bridge.call_tool("demo", "list_regions", "{}")
+    scope = Scope()
+    scope.stop("interrupt")
+    with pytest.raises(Interrupted, match="rate limit"):
+        bridge.call_tool("demo", "list_regions", "{}", scope)
+
+
+def test_the_limiter_spaces_slots_a_window_apart() -> None:
+    from mcp_kernel.sandbox.bridge import RateLimiter
+
+    limiter = RateLimiter(2)
+    waits = [limiter.reserve("s", "t", now=100.0) for _ in range(5)]
+    assert waits == [0.0, 0.0, 1.0, 1.0, 2.0]
+    assert limiter.reserve("s", "t", now=103.5) == 0.0, "past slots leave the window"
+    assert RateLimiter(0.5).reserve("s", "t", now=0.0) == 0.0
+    slow = RateLimiter(0.5)
+    slow.reserve("s", "t", now=0.0)
+    assert slow.reserve("s", "t", now=0.0) == 2.0, "half a call a second: one every 2 s"
 
 
 def test_a_hanging_tool_times_out_and_the_next_call_works(session: Session) -> None:
