@@ -88,3 +88,19 @@ def test_the_shared_store_refuses_to_be_used_as_one_connection() -> None:
         asyncio.run(ReplayStore().store_event("a", note(1)))
     with pytest.raises(RuntimeError, match="connection"):
         asyncio.run(ReplayStore().replay_events_after("x", print))  # type: ignore[arg-type]
+
+
+def test_each_session_the_sdk_opens_gets_its_own_view_and_a_changed_sdk_fails_loudly() -> None:
+    """The one reach into the SDK's internals (StreamableHTTPSessionManager._admit_session)."""
+    from mcp.server.mcpserver import MCPServer
+
+    store = ReplayStore()
+    server = MCPServer(name="t")
+    server.streamable_http_app(event_store=store)
+    store.attach(server.session_manager)
+    one, two = server.session_manager._admit_session(None), server.session_manager._admit_session(None)
+    views = [one._event_store, two._event_store]
+    assert all(isinstance(v, Connection) and v.store is store for v in views) and views[0] is not views[1]
+    assert server.session_manager.event_store is store
+    with pytest.raises(RuntimeError, match="_admit_session"):
+        store.attach(object())
