@@ -7,8 +7,13 @@ Two eras. A 2025 client (the initialize handshake) sets a level with ``logging/s
 it asks for log records on each request (``_meta``) and follows resources through ``subscriptions/listen``,
 which the SDK's subscription bus serves — serve publishes every update there too.
 
+A connection is known by its HTTP session id *and* the caller (bearer token's client) that uses it, so a
+request that names someone else's session id changes nothing of theirs; each caller keeps at most
+``per_caller`` connections here (its own least recent are forgotten first) under a ceiling of
+``max_clients``.
+
 >>> audience = Audience(bus=None)
->>> audience.wants("stdio", "info")         # a client that set no level hears warnings and worse
+>>> audience.wants(STDIO, "info")           # a client that set no level hears warnings and worse
 False
 """
 
@@ -34,7 +39,8 @@ log = logging.getLogger(__name__)
 
 LEVELS: tuple[LoggingLevel, ...] = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
 DEFAULT_LEVEL: LoggingLevel = "warning"  # what a client hears before it sets a level
-STDIO = "stdio"  # the one connection of `serve` on stdio
+Key = tuple[str | None, str]  # (the caller, or None without auth; the connection)
+STDIO: Key = (None, "stdio")  # the one connection of `serve` on stdio
 
 
 @dataclass
@@ -45,49 +51,56 @@ class _Client:
 
 
 class Audience:
-    """The 2025-era clients connected now, by connection (the HTTP session id, or ``stdio``); at most
-    ``max_clients`` are remembered (the least recently heard from are forgotten first)."""
+    """The 2025-era clients connected now, by caller and connection (the HTTP session id, or ``stdio``)."""
 
-    def __init__(self, bus: Any, *, max_clients: int = 1000) -> None:
+    def __init__(self, bus: Any, *, max_clients: int = 1000, per_caller: int = 100) -> None:
         self.bus = bus
         self.max_clients = max_clients
-        self._clients: OrderedDict[str, _Client] = OrderedDict()
+        self.per_caller = per_caller
+        self._clients: OrderedDict[Key, _Client] = OrderedDict()  # least recently heard from first
 
     @staticmethod
-    def key(request: Any) -> str | None:
-        """Which connection a request came on: its HTTP session id, ``stdio`` without HTTP, or None (a
-        stateless request, which has no connection to send notices on later)."""
+    def key(request: Any) -> Key | None:
+        """Which connection a request came on: (its caller, its HTTP session id), :data:`STDIO` without
+        HTTP, or None (a stateless request, which has no connection to send notices on later)."""
+        from mcp.server.auth.middleware.auth_context import get_access_token
+
         headers = getattr(request, "headers", None)
         if headers is None:
             return STDIO
-        return headers.get("mcp-session-id")
+        session_id = headers.get("mcp-session-id")
+        token = get_access_token()
+        return None if session_id is None else (None if token is None else token.client_id, session_id)
 
-    def seen(self, key: str | None, session: ServerSession) -> None:
+    def seen(self, key: Key | None, session: ServerSession) -> None:
         """Remember the connection ``key`` (called for every 2025-era request)."""
         if key is None:
             return
         client = self._clients.get(key)
         if client is None:
+            mine = [k for k in self._clients if k[0] == key[0]]  # least recent first
+            while mine and (len(mine) >= self.per_caller or len(self._clients) >= self.max_clients):
+                del self._clients[mine.pop(0)]
+            if len(self._clients) >= self.max_clients:
+                return  # full of other callers' connections: this one hears no notices for now
             client = self._clients[key] = _Client(session)
-            while len(self._clients) > self.max_clients:
-                self._clients.popitem(last=False)
         client.session = session
         self._clients.move_to_end(key)
 
-    def set_level(self, key: str | None, level: LoggingLevel) -> None:
+    def set_level(self, key: Key | None, level: LoggingLevel) -> None:
         if key is not None and key in self._clients:
             self._clients[key].level = level
 
-    def wants(self, key: str | None, level: LoggingLevel) -> bool:
+    def wants(self, key: Key | None, level: LoggingLevel) -> bool:
         """Whether the connection ``key`` hears records at ``level``."""
         client = self._clients.get(key) if key is not None else None
         return LEVELS.index(level) >= LEVELS.index(client.level if client else DEFAULT_LEVEL)
 
-    def subscribe(self, key: str | None, uri: str) -> None:
+    def subscribe(self, key: Key | None, uri: str) -> None:
         if key is not None and key in self._clients:
             self._clients[key].uris.add(uri)
 
-    def unsubscribe(self, key: str | None, uri: str) -> None:
+    def unsubscribe(self, key: Key | None, uri: str) -> None:
         if key is not None and key in self._clients:
             self._clients[key].uris.discard(uri)
 
@@ -119,7 +132,7 @@ class Audience:
         if self.bus is not None:
             await self.bus.publish(ResourceUpdated(uri=uri))
 
-    async def _send(self, key: str, client: _Client, note: Any) -> None:
+    async def _send(self, key: Key, client: _Client, note: Any) -> None:
         try:
             await client.session.send_notification(note)
         except Exception as exc:  # noqa: BLE001 - a client gone (or without a stream open) misses the notice

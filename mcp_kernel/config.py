@@ -384,6 +384,10 @@ class MCPKernel(Configurable):
                               "serve's execute (serve --max-memory).").tag(config=True)
     session_idle_timeout = Float(3600.0, min=0, help="Seconds after which an idle sandbox session is closed; 0 "
                                  "means never.").tag(config=True)
+    http_header_timeout = Float(10.0, min=0.1, max=600, help="`serve --http`: seconds a connection has to send a "
+                                "complete request head before it is closed.").tag(config=True)
+    http_max_connections = Int(100, min=1, max=100_000, help="`serve --http`: most connections served at once "
+                               "(open event streams count); beyond that, 503.").tag(config=True)
     roots = List(Unicode(), help="Directories offered to servers that ask for roots (roots/list); empty by default "
                  "because some servers (server-filesystem) replace their own directories with any roots sent.").tag(
         config=True)

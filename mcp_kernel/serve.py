@@ -20,14 +20,12 @@ import asyncio
 import concurrent.futures
 import contextlib
 import functools
-import hmac
 import logging
 import secrets
 import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
@@ -47,13 +45,13 @@ from pydantic import Field
 from .audience import Audience
 from .elicitation import Answer, Question, Relay
 from .errors import (
-    ConfigError,
     Interrupted,
     MCPKernelError,
     SandboxError,
     SessionNotFound,
     UsageError,
 )
+from .callers import CallerTokens, read_callers  # noqa: F401 - where they lived before callers.py
 from .masking import Mask
 from .models import ExecutionResult
 from .pii import PIITokenizer
@@ -420,51 +418,11 @@ class CodeMode:
         return f"No MCP server is available ({reasons}). Check the servers in mcp.json."
 
 
-class CallerTokens:
-    """Bearer tokens that name their callers (``{caller: token}``): the SDK's token verifier for ``serve
-    --http --callers FILE``. Each agent gets its own token; sandbox handles are bound to the caller.
-
-    >>> import asyncio
-    >>> asyncio.run(CallerTokens({"alice": "s3cret-a"}).verify_token("s3cret-a")).client_id
-    'alice'
-    """
-
-    def __init__(self, callers: Mapping[str, str]) -> None:
-        self.callers = dict(callers)
-
-    async def verify_token(self, token: str) -> Any:
-        from mcp.server.auth.provider import AccessToken
-
-        for caller, expected in self.callers.items():
-            if hmac.compare_digest(token.encode(), expected.encode()):
-                return AccessToken(token=token, client_id=caller, scopes=[])
-        return None
-
-
-def read_callers(path: str) -> dict[str, str]:
-    """``{caller: token}`` from a JSON file; ``${VAR}`` in a token expands from the environment."""
-    import json
-
-    from .config import expand_env
-
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"--callers {path}: cannot read a JSON object of caller -> token ({exc}).") from None
-    if not isinstance(data, dict) or not data or not all(isinstance(k, str) and isinstance(v, str) and v
-                                                         for k, v in data.items()):
-        raise ConfigError(f"--callers {path}: give a JSON object mapping each caller's name to its bearer "
-                          'token, e.g. {"claude-desktop": "${DESKTOP_TOKEN}"}.')
-    return {caller: expand_env(token, f"--callers {path}: {caller}") for caller, token in data.items()}
-
-
 def build_server(session: Session, *, servers: Sequence[str] | None = None, tokenize_pii: bool = False,
-                 prepare: bool = True, callers: Mapping[str, str] | None = None, url: str | None = None,
-                 max_timeout: float | None = None, max_memory_mb: int | None = None) -> Any:
+                 prepare: bool = True, max_timeout: float | None = None, max_memory_mb: int | None = None) -> Any:
     """The MCP server (the SDK's ``MCPServer``) with ``search_tools``, ``read`` and ``execute``.
 
-    With ``callers`` (``{name: bearer token}``) and the ``url`` it is reached at, every HTTP request must
-    carry one of the tokens, and each sandbox handle works only for the caller that opened it.
+    Over HTTP with callers (see callers.py), each sandbox handle works only for the caller that opened it.
     ``max_timeout`` and ``max_memory_mb`` bound what an agent may ask ``execute`` for (default: settings).
     """
     import anyio
@@ -479,15 +437,6 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
         session.warm_up(instance=False)  # wasmtime, the component and the tokenizer, while the agent searches
     from . import __version__
 
-    auth: dict[str, Any] = {}
-    if callers:
-        from mcp.server.auth.settings import AuthSettings
-        from pydantic import AnyHttpUrl
-
-        base = (url or "http://127.0.0.1").rstrip("/")
-        auth = {"auth": AuthSettings(issuer_url=AnyHttpUrl(base), resource_server_url=AnyHttpUrl(f"{base}/mcp"),
-                                     validate_token_resource=False),
-                "token_verifier": CallerTokens(callers)}
     from mcp.server.subscriptions import InMemorySubscriptionBus
 
     bus = InMemorySubscriptionBus()
@@ -501,7 +450,7 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
             tasks.cancel_scope.cancel()
 
     server = MCPServer(name="mcp-kernel", version=__version__, instructions=INSTRUCTIONS, subscriptions=bus,
-                       lifespan=watching, **auth)
+                       lifespan=watching)
     _serve_notices(server, mode, audience)
     read_only = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True,
                                 open_world_hint=False)
@@ -768,7 +717,7 @@ def serve(session: Session, *, servers: Sequence[str] | None = None, http: str |
     """Run the code-mode server on stdio (default) or streamable HTTP (``http="HOST:PORT"``) until stopped.
 
     On stdio, stdout is the protocol: everything else (progress, warnings) goes to stderr. ``callers``
-    (HTTP only) requires a bearer token per caller; see :func:`build_server`.
+    (HTTP only, ``{name: bearer token}``, see callers.py) requires one of the tokens on every request.
     """
     if callers and http is None:
         raise UsageError("--callers needs --http: on stdio the one caller is the process that started serve.")
@@ -780,12 +729,22 @@ def serve(session: Session, *, servers: Sequence[str] | None = None, http: str |
         host = host or "127.0.0.1"
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="mcp-kernel serve: %(message)s")
     session.engine().on_progress = functools.partial(print, file=sys.stderr, flush=True)
-    server = build_server(session, servers=servers, tokenize_pii=tokenize_pii, callers=callers,
-                          url=f"http://{host}:{port}" if http is not None else None, max_timeout=max_timeout,
+    server = build_server(session, servers=servers, tokenize_pii=tokenize_pii, max_timeout=max_timeout,
                           max_memory_mb=max_memory_mb)
     if http is None:
         server.run("stdio")
         return
+    import uvicorn
+
+    from .endpoint import PATH, endpoint_config, http_app
     from .eventstore import ReplayStore
 
-    server.run("streamable-http", host=host, port=int(port), event_store=ReplayStore(), retry_interval=RETRY_MS)
+    app = http_app(server, event_store=ReplayStore(), retry_interval=RETRY_MS, callers=dict(callers or {}))
+    settings = session.settings
+    config = endpoint_config(app, host=host, port=int(port), header_timeout=settings.http_header_timeout,
+                             max_connections=settings.http_max_connections)
+    shown = f"[{host}]" if ":" in host else host
+    how = (f"; each caller sends its own token from {len(callers)} in --callers as 'Authorization: Bearer <token>'"
+           if callers else "; no --callers, so anyone who reaches it may call")
+    print(f"mcp-kernel serve: MCP endpoint http://{shown}:{port}{PATH}{how}", file=sys.stderr, flush=True)
+    uvicorn.Server(config).run()

@@ -142,8 +142,9 @@ def test_over_http_each_caller_has_a_token_and_only_its_own_handles(workplace: d
     from mcp.client.streamable_http import streamable_http_client
 
     callers = tmp_path / "callers.json"
-    callers.write_text(json.dumps({"alice": "${ALICE_TOKEN}", "bob": "b0b-token-0123456789"}))
-    env = {**workplace["env"], "ALICE_TOKEN": "al1ce-token-0123456789"}
+    alice_token, bob_token = "al1ce-token-" + "0123456789" * 3, "b0b-token-" + "0123456789" * 3  # >= 32 chars
+    callers.write_text(json.dumps({"alice": "${ALICE_TOKEN}", "bob": bob_token}))
+    env = {**workplace["env"], "ALICE_TOKEN": alice_token}
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
 
@@ -155,7 +156,7 @@ def test_over_http_each_caller_has_a_token_and_only_its_own_handles(workplace: d
             yield client
 
     async def main() -> None:
-        async with as_caller("al1ce-token-0123456789") as alice, as_caller("b0b-token-0123456789") as bob:
+        async with as_caller(alice_token) as alice, as_caller(bob_token) as bob:
             opened = await alice.call_tool("execute", {"code": "x = 'alice'"})
             handle = opened.structured_content["session"]
             stolen = await bob.call_tool("execute", {"code": "x", "session": handle})
