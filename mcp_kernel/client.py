@@ -799,8 +799,12 @@ class Connection:
             return ElicitResult(action="decline")
         async with self._people_time():
             answer = await asker.ask_async(question)
-        self._note(f"elicitation {question.message!r}: {answer.action}")
-        return ElicitResult(action=answer.action, content=answer.content if answer.action == "accept" else None)
+        self._note(f"elicitation {question.message!r}: {answer.action}"
+                   + (f" ({answer.reason})" if answer.reason else ""))
+        # ElicitResult has no field for a reason: it goes in _meta, under our prefix, for the server's log.
+        meta = {"mcp-kernel/reason": answer.reason} if answer.reason else None
+        return ElicitResult(action=answer.action, content=answer.content if answer.action == "accept" else None,
+                            _meta=meta)
 
     async def _on_sampling(self, context: Any, params: Any) -> Any:
         """A server asks the client's model to write: mcp-kernel has none, so refuse plainly."""
