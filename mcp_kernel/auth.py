@@ -520,7 +520,9 @@ def _port_free(port: int) -> bool:
 
 
 def _link_text(server: str, url: str) -> str:
-    return f"Server {server!r} needs you to sign in. Open this link:\n  {url}\n"
+    from .terminal import printable  # the link comes from the server's metadata
+
+    return printable(f"Server {server!r} needs you to sign in. Open this link:\n  {url}\n")
 
 
 def _show_link(server: str, url: str, write: Callable[[str], None]) -> None:

@@ -33,6 +33,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
+from .terminal import printable
+
 __all__ = [
     "Answer",
     "Asker",
@@ -343,8 +345,8 @@ class Asker:
     def declines(self, question: Question) -> Answer | None:
         if self.reason is None and self.read is not None:
             return None
-        self.write(f"mcp-kernel: declined the question of server {question.server!r} ({question.message!r}): "
-                   f"{self.reason or 'nobody can answer here'}.\n")
+        self.write(printable(f"mcp-kernel: declined the question of server {question.server!r} "
+                             f"({question.message!r}): {self.reason or 'nobody can answer here'}.\n"))
         return Answer("decline")
 
     async def ask_async(self, question: Question) -> Answer:
@@ -371,7 +373,10 @@ class Asker:
         assert self.read is not None
         started = time.monotonic()
         try:
-            return ask(question, self.read, self.write, self.read_secret)
+            # What the server wrote reaches the person's terminal: shown, never obeyed (see terminal.py).
+            read, secret, write = self.read, self.read_secret, self.write
+            return ask(question, lambda prompt: read(printable(prompt)), lambda text: write(printable(text)),
+                       (lambda prompt: secret(printable(prompt))) if secret is not None else None)
         except NobodyToAsk as exc:
             self.reason = str(exc)
             declined = self.declines(question)

@@ -51,6 +51,8 @@ for line in sys.stdin:
                                "inputSchema": {"type": "object"}}]})
     elif method == "resources/list":
         reply(rid, {"resources": [{"uri": "file:///x", "name": "x" + ESCAPES, "description": "d" + ESCAPES}]})
+    elif method == "resources/templates/list":
+        reply(rid, {"resourceTemplates": []})
     elif method == "tools/call":
         answer = ask(request["params"].get("arguments") or {})
         reply(rid, {"content": [{"type": "text", "text": json.dumps(answer)}]})
