@@ -43,7 +43,8 @@ if TYPE_CHECKING:
     from .elicitation import Asker
 
 __all__ = ["SignIn", "LocalCallbackSignIn", "PasteSignIn", "TokenStore", "SignInMode", "http_auth", "redirect_port",
-           "code_from_redirect", "Redirect", "person_sign_in", "secret_method", "SIGN_IN_TIMEOUT"]
+           "code_from_redirect", "Redirect", "person_sign_in", "secret_method", "SIGN_IN_TIMEOUT",
+           "check_token_directory"]
 
 SignInMode = Literal["auto", "local", "paste"]
 SIGN_IN_TIMEOUT = 600.0  # how long a sign-in waits for the browser (or the paste) before giving up
@@ -181,6 +182,7 @@ class TokenStore:
 
         self.server, self.url = server, url
         self.path = (directory or data_dir() / "oauth") / f"{safe_filename(server)}.json"
+        check_token_directory(self.path.parent)
 
     def _read(self) -> dict[str, Any]:
         try:
@@ -256,6 +258,39 @@ class TokenStore:
             if port:
                 return port
         return None
+
+
+def check_token_directory(directory: Path) -> None:
+    """Refuse a token directory that others could read or swap: tokens are only as private as their directory.
+
+    One that does not exist yet is fine (it is created 0o700); one that exists must be a real directory (not a
+    symlink), owned by this user, with no group or other access. Raises :class:`ConfigError` saying what to do.
+
+    >>> check_token_directory(Path("/nonexistent/mcp-kernel/oauth"))
+    """
+    import stat
+
+    try:
+        info = directory.lstat()
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(info.st_mode):
+        raise ConfigError(f"The token directory {directory} is a symlink, so its tokens could be written where "
+                          "someone else reads them. Remove the link (and sign in again), or point "
+                          "MCP_KERNEL_DATA_DIR at a private directory.")
+    if not stat.S_ISDIR(info.st_mode):
+        raise ConfigError(f"The token directory {directory} is not a directory. Move it away and sign in again.")
+    if os.name == "nt":  # owners and modes are ACLs there, which this check does not read
+        return
+    if info.st_uid != os.getuid():
+        raise ConfigError(f"The token directory {directory} belongs to another user (uid {info.st_uid}), who could "
+                          "read your tokens. Remove it (and sign in again), or point MCP_KERNEL_DATA_DIR at a "
+                          "directory of your own.")
+    mode = stat.S_IMODE(info.st_mode)
+    if mode & 0o077:
+        raise ConfigError(f"The token directory {directory} is open to other users (mode {mode:o}). Make it "
+                          f"private with `chmod 700 {directory}` (and sign in again if others could have read "
+                          "the tokens in it).")
 
 
 def redirect_port(spec: ServerSpec, store: TokenStore) -> int:
@@ -485,7 +520,9 @@ def _port_free(port: int) -> bool:
 
 
 def _link_text(server: str, url: str) -> str:
-    return f"Server {server!r} needs you to sign in. Open this link:\n  {url}\n"
+    from .terminal import printable  # the link comes from the server's metadata
+
+    return printable(f"Server {server!r} needs you to sign in. Open this link:\n  {url}\n")
 
 
 def _show_link(server: str, url: str, write: Callable[[str], None]) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from .commands import _HelpShown, build_parser, parse
 from .errors import ConfigError, MCPKernelError, SandboxError, UsageError
+from .terminal import printable
 
 __all__ = ["main"]
 
@@ -45,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(str(shown), file=sys.stderr, end="")
         return 0
     except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return 2
     if not getattr(args, "command", None):
         parser.print_help()
@@ -68,12 +69,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(output)
         return exit_code(result)
     except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return 2
     except (MCPKernelError, ConfigError) as exc:
         if isinstance(exc, SandboxError):
             exc.worded_for("cli")  # a limit's advice names this command's flags
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

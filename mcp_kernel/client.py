@@ -32,6 +32,7 @@ from . import runtime
 from .config import log_dir
 from .errors import (
     CapabilityNotOffered,
+    ConfigError,
     AuthRequired,
     PromptArgumentMissing,
     PromptNotFound,
@@ -373,8 +374,14 @@ class Connection:
         """
         from mcp import Client
 
+        try:
+            transport = self._transport()
+        except ConfigError as exc:  # a token directory refused as unsafe: said as it is, not as a slow handshake
+            if not ready.done():
+                ready.set_exception(exc)
+            return
         client = Client(
-            self._transport(),
+            transport,
             mode="auto",
             cache=None,  # tools are cached here, per connection, until a refresh or a reconnect
             client_info=_client_info(),
@@ -792,8 +799,12 @@ class Connection:
             return ElicitResult(action="decline")
         async with self._people_time():
             answer = await asker.ask_async(question)
-        self._note(f"elicitation {question.message!r}: {answer.action}")
-        return ElicitResult(action=answer.action, content=answer.content if answer.action == "accept" else None)
+        self._note(f"elicitation {question.message!r}: {answer.action}"
+                   + (f" ({answer.reason})" if answer.reason else ""))
+        # ElicitResult has no field for a reason: it goes in _meta, under our prefix, for the server's log.
+        meta = {"mcp-kernel/reason": answer.reason} if answer.reason else None
+        return ElicitResult(action=answer.action, content=answer.content if answer.action == "accept" else None,
+                            _meta=meta)
 
     async def _on_sampling(self, context: Any, params: Any) -> Any:
         """A server asks the client's model to write: mcp-kernel has none, so refuse plainly."""
@@ -1195,8 +1206,21 @@ def _json_line(data: Any) -> str:
 
 
 def safe_filename(name: str) -> str:
+    """A file name for server ``name`` (its log, its token file); different names never share one.
+
+    A name that is already safe is kept (existing files keep their names); one that had to change gets a
+    short hash of the original, so ``team/a`` and ``team_a`` keep their tokens apart.
+
+    >>> safe_filename("team_a"), safe_filename("team/a")
+    ('team_a', 'team_a-65f838a2')
+    """
+    import hashlib
+
     cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip(".")
-    return cleaned[:100] or "server"
+    cleaned = cleaned[:100] or "server"
+    if cleaned == name:
+        return name
+    return f"{cleaned[:91]}-{hashlib.sha256(name.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
 
 
 class ConnectionPool:

@@ -20,6 +20,7 @@ and never pass through a shell.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sys
@@ -30,7 +31,7 @@ from typing import Any
 
 from typing import TYPE_CHECKING
 
-from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode
+from traitlets import Bool, Dict, Enum, Float, Int, List, TraitError, Unicode
 from traitlets.config import Configurable
 
 from .errors import ConfigError, ServerNotFound
@@ -335,6 +336,21 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> ServerConfig:
     return ServerConfig() if path is None else ServerConfig.from_file(path)
 
 
+class FiniteFloat(Float):
+    """A float setting that refuses NaN and the infinities, which pass every ``min``/``max`` check (a NaN
+    compares false with anything) and then break each use: ``timeout = nan`` stalls every call.
+
+    >>> MCPKernel(timeout=float("nan"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    traitlets.traitlets.TraitError: ... needs a finite number, not nan
+    """
+
+    def validate(self, obj: Any, value: Any) -> float:
+        if isinstance(value, float) and not math.isfinite(value):  # before the range: -inf is not "too small"
+            raise TraitError(f"The '{self.name}' trait of {type(obj).__name__} needs a finite number, not {value}")
+        return float(super().validate(obj, value))
+
+
 class MCPKernel(Configurable):
     """Settings of mcp-kernel, as traitlets: ``%config MCPKernel.timeout = 60`` changes one in a notebook.
 
@@ -344,26 +360,26 @@ class MCPKernel(Configurable):
     60.0
     """
 
-    timeout = Float(30.0, min=0.001, help="Seconds to wait for one MCP request (and per sandboxed tool call)."
-                    ).tag(config=True)
-    connect_timeout = Float(30.0, min=0.001, help="Seconds to wait for a server to start and finish the "
-                            "handshake.").tag(config=True)
+    timeout = FiniteFloat(30.0, min=0.001, help="Seconds to wait for one MCP request (and per sandboxed tool "
+                          "call).").tag(config=True)
+    connect_timeout = FiniteFloat(30.0, min=0.001, help="Seconds to wait for a server to start and finish the "
+                                  "handshake.").tag(config=True)
     memory_mb = Int(256, min=MEMORY_MB[0], max=MEMORY_MB[1], help="Memory limit of a sandboxed cell, in MiB.").tag(
         config=True)
-    cell_timeout = Float(30.0, min=0.001, max=CELL_TIMEOUT_MAX_S, help="Wall-clock limit of a sandboxed cell, in "
-                         "seconds.").tag(config=True)
+    cell_timeout = FiniteFloat(30.0, min=0.001, max=CELL_TIMEOUT_MAX_S, help="Wall-clock limit of a sandboxed "
+                               "cell, in seconds.").tag(config=True)
     fuel = Int(0, min=0, help="Instruction budget (wasmtime fuel) of a sandboxed cell; 0 means the default.").tag(
         config=True)
     disk_mb = Int(256, min=DISK_MB[0], max=DISK_MB[1], help="Most a sandbox session's /workspace may hold, in MiB."
                   ).tag(config=True)
     output_limit_kb = Int(1024, min=OUTPUT_LIMIT_KIB[0], max=OUTPUT_LIMIT_KIB[1], help="Most output a sandboxed "
                           "cell may print, in KiB.").tag(config=True)
-    rate_limit = Float(200.0, min=0, help="Most calls per second to one tool from the sandbox; 0 means no limit."
-                       ).tag(config=True)
+    rate_limit = FiniteFloat(200.0, min=0, help="Most calls per second to one tool from the sandbox; 0 means no "
+                             "limit.").tag(config=True)
     cache = Bool(True, help="Cache results of read-only or idempotent tools called from the sandbox.").tag(
         config=True)
-    cache_ttl = Float(60.0, min=0, max=CACHE_TTL_MAX_S, help="Seconds a cached tool result is reused before the "
-                      "tool is asked again.").tag(config=True)
+    cache_ttl = FiniteFloat(60.0, min=0, max=CACHE_TTL_MAX_S, help="Seconds a cached tool result is reused "
+                            "before the tool is asked again.").tag(config=True)
     tokenize_pii = Bool(False, help="Replace personal data (e-mails, phones, cards, IBANs, IPs) in what leaves "
                         "the sandbox with placeholders; tools get the real values back.").tag(config=True)
     pii_patterns = Dict(help="More kinds of personal data to replace: {NAME: regex}.").tag(config=True)
@@ -378,13 +394,13 @@ class MCPKernel(Configurable):
                                       "authenticated caller of serve may reserve; 0 means no budget.").tag(config=True)
     max_executes_per_caller = Int(4, min=1, help="Most executes one caller of serve may run at once; the next is "
                                   "refused at once, and other callers are never held up.").tag(config=True)
-    serve_max_timeout = Float(600.0, min=0.001, max=CELL_TIMEOUT_MAX_S, help="Largest `timeout` (seconds) an agent "
+    serve_max_timeout = FiniteFloat(600.0, min=0.001, max=CELL_TIMEOUT_MAX_S, help="Largest `timeout` (seconds) an agent "
                               "may give serve's execute (serve --max-timeout).").tag(config=True)
     serve_max_memory_mb = Int(1024, min=MEMORY_MB[0], max=MEMORY_MB[1], help="Largest `memory_mb` an agent may give "
                               "serve's execute (serve --max-memory).").tag(config=True)
-    session_idle_timeout = Float(3600.0, min=0, help="Seconds after which an idle sandbox session is closed; 0 "
+    session_idle_timeout = FiniteFloat(3600.0, min=0, help="Seconds after which an idle sandbox session is closed; 0 "
                                  "means never.").tag(config=True)
-    http_header_timeout = Float(10.0, min=0.1, max=600, help="`serve --http`: seconds a connection has to send a "
+    http_header_timeout = FiniteFloat(10.0, min=0.1, max=600, help="`serve --http`: seconds a connection has to send a "
                                 "complete request head before it is closed.").tag(config=True)
     http_max_connections = Int(100, min=1, max=100_000, help="`serve --http`: most connections served at once "
                                "(open event streams count); beyond that, 503.").tag(config=True)
@@ -479,7 +495,8 @@ def coerce_setting(name: str, text: str) -> Any:
         else:
             value = text
     except ValueError:
-        raise ConfigError(f"Setting {name!r} needs a {type(trait).__name__.lower()}, got {text!r}.") from None
+        kind = "float" if isinstance(trait, Float) else type(trait).__name__.lower()  # not "finitefloat"
+        raise ConfigError(f"Setting {name!r} needs a {kind}, got {text!r}.") from None
     try:
         MCPKernel(**{name: value})
     except TraitError as exc:  # out of the setting's range, e.g. a timeout of -3 s

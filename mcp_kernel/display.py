@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from .models import AuthStatus, SignInLink, SandboxSessionList, CallResult, Completion, CellTokens, ServerTokens, DebugReport, DemoReport, ExecutionResult, FileView, GenerateReport, Introspection, KernelspecResult, LogExcerpt, PluginInfo, PluginList, PromptList, PromptView, ResourceList, ResourceRead, SearchResults, ServerList, SessionStats, SettingsReport, TokenReport, ToolInfo, ValidationReport
 from .sandbox.policy import ZONEINFO_DIR
+from .terminal import printable
 from .vfs import TreeNode
 
 __all__ = ["to_text", "to_json", "to_html", "bundle", "table", "renders", "register_formatters"]
@@ -183,12 +184,12 @@ def to_json(obj: Any) -> str:
 
 
 def to_text(obj: Any) -> str:
-    """Readable text for a result object."""
+    """Readable text for a result object; control characters from servers shown as escapes, not obeyed."""
     renderer = _renderer(obj)
     if renderer is not None:
-        return renderer.text(obj)
+        return printable(renderer.text(obj))
     if isinstance(obj, str):
-        return obj
+        return printable(obj)
     if isinstance(obj, BaseModel):
         return obj.model_dump_json(indent=2)
     return json.dumps(obj, indent=2, default=str)
@@ -489,7 +490,7 @@ class ExecutionFooter:
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         html = _environment().get_template("display/execution.html.j2").render(obj=self.result)
         note = f"{self.result.note}\n" if self.result.note else ""
-        return {"text/plain": note + footer(self.result), "text/html": html}
+        return {"text/plain": printable(note + footer(self.result)), "text/html": html}
 
 
 def _register_sandbox() -> None:
@@ -660,7 +661,7 @@ def progress_bundle(server: str, tool: str, value: float, total: float | None, m
     else:
         amount, bar = f"{value:g}", ""
     note = f" - {message}" if message else ""
-    plain = f"{server}.{tool}: {amount}{note}"
+    plain = printable(f"{server}.{tool}: {amount}{note}")
     html = (f'<div style="font-family:monospace;font-size:0.9em;color:#444">{bar}'
             f"<b>{escape(server)}.{escape(tool)}</b> {escape(amount)}{escape(note)}</div>")
     return {"text/plain": plain, "text/html": html}

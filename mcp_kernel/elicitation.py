@@ -33,6 +33,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
+from .terminal import printable
+
 __all__ = [
     "Answer",
     "Asker",
@@ -75,6 +77,7 @@ class Question:
 class Answer:
     action: Action
     content: dict[str, Any] | None = None
+    reason: str | None = field(default=None, repr=False)  # why it was declined without asking, for the server
 
 
 class NobodyToAsk(Exception):
@@ -84,6 +87,67 @@ class NobodyToAsk(Exception):
 class _Abort(Exception):
     def __init__(self, action: Action) -> None:
         self.action = action
+
+
+# ---- the schema, read defensively -------------------------------------------------------------------------
+_KINDS = {"string", "number", "integer", "boolean", "array"}
+_NUMBERS = ("minimum", "maximum")
+_COUNTS = ("minLength", "maxLength", "minItems", "maxItems")
+
+
+def _field_problem(name: str, prop: Any) -> tuple[dict[str, Any], str | None]:
+    """One field, normalised (``type: [T, "null"]`` is an optional T), or why it cannot be asked."""
+    if not isinstance(prop, dict):
+        return {}, f"field {name!r} is {type(prop).__name__}, not an object"
+    kind = prop.get("type", "string")
+    if isinstance(kind, list):  # JSON Schema's "T or null": asked as T, and an empty answer leaves it out
+        kinds = [k for k in kind if k != "null"]
+        if len(kinds) != 1 or len(kind) != len(kinds) + 1:
+            return prop, f"field {name!r} has type {kind!r}; only one type, or one type and null, can be asked"
+        prop, kind = {**prop, "type": kinds[0]}, kinds[0]
+    if not isinstance(kind, str) or kind not in _KINDS:
+        return prop, f"field {name!r} has type {kind!r}, not one of {sorted(_KINDS)}"
+    for key in ("enum", "enumNames", "oneOf", "anyOf"):
+        if key in prop and not isinstance(prop[key], list):
+            return prop, f"field {name!r}: {key} is {type(prop[key]).__name__}, not a list"
+    for key in _NUMBERS + _COUNTS:
+        if key in prop and (isinstance(prop[key], bool) or not isinstance(prop[key], (int, float))
+                            or (key in _COUNTS and not isinstance(prop[key], int))):
+            return prop, f"field {name!r}: {key} is {prop[key]!r}, not a number"
+    if "default" in prop and not isinstance(prop["default"], (str, int, float, bool, list, type(None))):
+        return prop, f"field {name!r}: its default is {type(prop['default']).__name__}, not a value a form holds"
+    if kind == "array":
+        items = prop.get("items", {})
+        items, problem = _field_problem(f"{name}[]", items)
+        if problem is not None:
+            return prop, problem
+        prop = {**prop, "items": items}
+    return prop, None
+
+
+def readable_schema(schema: Any) -> tuple[dict[str, Any], str | None]:
+    """The form's schema with each field checked and normalised, or why it cannot be asked (a server's
+    malformed schema is declined with that reason, never answered with a crash).
+
+    >>> readable_schema({"properties": {"a": {"type": ["string", "null"]}}})[0]["properties"]
+    {'a': {'type': 'string'}}
+    >>> readable_schema({"properties": {"a": {"enum": 5}}})[1]
+    "field 'a': enum is int, not a list"
+    """
+    if not isinstance(schema, dict):
+        return {}, f"the schema is {type(schema).__name__}, not an object"
+    props = schema.get("properties", {})
+    if not isinstance(props, dict):
+        return schema, f"properties is {type(props).__name__}, not an object"
+    required = schema.get("required", [])
+    if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+        return schema, "required is not a list of field names"
+    fields: dict[str, Any] = {}
+    for name, prop in props.items():
+        fields[name], problem = _field_problem(name, prop)
+        if problem is not None:
+            return schema, problem
+    return {**schema, "properties": fields, "required": required}, None
 
 
 # ---- asking one field at a time --------------------------------------------------------------------------
@@ -194,24 +258,34 @@ def _start(question: Question, read: Read, write: Write, what: str) -> None:
         raise _Abort("cancel")
 
 
-def ask_form(question: Question, read: Read, write: Write, *, attempts: int = 5) -> Answer:
+def ask_form(question: Question, read: Read, write: Write, *, attempts: int = 5,
+             read_secret: Read | None = None) -> Answer:
     """Ask for each field of ``question.schema`` in turn; ``!decline`` or ``!cancel`` at any prompt ends it.
 
-    An empty answer keeps the default, skips an optional field, and asks again for a required one.
+    An empty answer keeps the default, skips an optional field, and asks again for a required one. A field
+    with ``format: password`` is read with ``read_secret`` (no echo) after a warning that a server asks for
+    a secret.
     """
+    schema, problem = readable_schema(question.schema or {})
+    if problem is not None:
+        write(f"Server {question.server!r} asked: {question.message}\n  mcp-kernel declined it for you: its "
+              f"form cannot be read ({problem}).\n")
+        return Answer("decline", reason=f"mcp-kernel could not read the requested schema: {problem}")
     try:
         _start(question, read, write, "Answer?")
-        schema = question.schema or {}
-        required = set(schema.get("required") or [])
-        props: dict[str, Any] = schema.get("properties") or {}
+        required = set(schema["required"])
+        props: dict[str, Any] = schema["properties"]
         if props:
             write("  (an empty answer keeps the default; type !decline or !cancel to stop)\n")
         content: dict[str, Any] = {}
         for name, prop in props.items():
-            prop = prop if isinstance(prop, dict) else {}
             write(_describe_field(name, prop, name in required) + "\n")
+            secret = prop.get("format") == "password"
+            if secret:
+                write(f"  Warning: server {question.server!r} asks for a secret (a password). It will see what you "
+                      "type; answer only if you trust it (!decline otherwise). Your typing is not shown.\n")
             for _ in range(attempts):
-                text = _read(read, f"  {name}: ")
+                text = _read((read_secret or read) if secret else read, f"  {name}: ")
                 if not text:
                     if "default" in prop:
                         content[name] = prop["default"]
@@ -243,8 +317,10 @@ def ask_url(question: Question, read: Read, write: Write) -> Answer:
     return Answer("accept")
 
 
-def ask(question: Question, read: Read, write: Write) -> Answer:
-    return ask_url(question, read, write) if question.url else ask_form(question, read, write)
+def ask(question: Question, read: Read, write: Write, read_secret: Read | None = None) -> Answer:
+    if question.url:
+        return ask_url(question, read, write)
+    return ask_form(question, read, write, read_secret=read_secret)
 
 
 # ---- who answers -------------------------------------------------------------------------------------------
@@ -255,8 +331,10 @@ class Asker:
     until the call's future is done. ``reason`` set means nobody can answer: every question is declined.
     """
 
-    def __init__(self, read: Read | None = None, write: Write | None = None, *, reason: str | None = None) -> None:
+    def __init__(self, read: Read | None = None, write: Write | None = None, *, reason: str | None = None,
+                 read_secret: Read | None = None) -> None:
         self.read = read
+        self.read_secret = read_secret  # for a password field: reads without echo (None: ``read``)
         self.write = write or _to_stderr
         self.reason = reason
         self.human_seconds = 0.0  # time spent waiting for the person (not counted against call timeouts)
@@ -267,8 +345,8 @@ class Asker:
     def declines(self, question: Question) -> Answer | None:
         if self.reason is None and self.read is not None:
             return None
-        self.write(f"mcp-kernel: declined the question of server {question.server!r} ({question.message!r}): "
-                   f"{self.reason or 'nobody can answer here'}.\n")
+        self.write(printable(f"mcp-kernel: declined the question of server {question.server!r} "
+                             f"({question.message!r}): {self.reason or 'nobody can answer here'}.\n"))
         return Answer("decline")
 
     async def ask_async(self, question: Question) -> Answer:
@@ -295,7 +373,10 @@ class Asker:
         assert self.read is not None
         started = time.monotonic()
         try:
-            return ask(question, self.read, self.write)
+            # What the server wrote reaches the person's terminal: shown, never obeyed (see terminal.py).
+            read, secret, write = self.read, self.read_secret, self.write
+            return ask(question, lambda prompt: read(printable(prompt)), lambda text: write(printable(text)),
+                       (lambda prompt: secret(printable(prompt))) if secret is not None else None)
         except NobodyToAsk as exc:
             self.reason = str(exc)
             declined = self.declines(question)
@@ -481,7 +562,33 @@ def terminal_asker() -> Asker:
         line = sys.stdin.readline()
         return line.rstrip("\n") if line else "!cancel"  # end of input: cancel
 
-    return Asker(read, reason=reason)
+    def read_secret(prompt: str) -> str:
+        sys.stderr.write(prompt)
+        sys.stderr.flush()
+        line = _read_without_echo(sys.stdin)
+        sys.stderr.write("\n")  # the person's Enter was not echoed either
+        return line.rstrip("\n") if line else "!cancel"
+
+    return Asker(read, reason=reason, read_secret=read_secret)
+
+
+def _read_without_echo(stream: Any) -> str:
+    """One line from a terminal with echo off (``getpass`` would open /dev/tty, not the stdin we were given)."""
+    try:
+        import termios
+    except ImportError:  # Windows: getpass reads the console without echo
+        import getpass
+
+        return getpass.getpass("") + "\n"
+    fd = stream.fileno()
+    before = termios.tcgetattr(fd)
+    quiet = list(before)
+    quiet[3] &= ~termios.ECHO
+    termios.tcsetattr(fd, termios.TCSAFLUSH, quiet)
+    try:
+        return stream.readline()
+    finally:
+        termios.tcsetattr(fd, termios.TCSAFLUSH, before)
 
 
 def kernel_asker() -> Asker:
@@ -499,7 +606,17 @@ def kernel_asker() -> Asker:
         except EOFError:
             return "!cancel"
 
-    return Asker(read, _print, reason=_ci_reason())
+    def read_secret(prompt: str) -> str:
+        import getpass  # ipykernel routes getpass to the frontend's password input while a cell runs
+
+        try:
+            return getpass.getpass(prompt)
+        except StdinNotImplementedError:
+            raise NobodyToAsk("this frontend does not allow input (stdin) for the running cell") from None
+        except EOFError:
+            return "!cancel"
+
+    return Asker(read, _print, reason=_ci_reason(), read_secret=read_secret)
 
 
 def _to_stderr(text: str) -> None:

@@ -355,3 +355,60 @@ def test_a_private_key_never_shows_and_a_bad_one_says_which_server_without_showi
         config("http://127.0.0.1:9/mcp", {"clientId": CLIENT_ID, "privateKey": pem}).get("sec")
     with pytest.raises(ConfigError, match="one of 'clientSecret' or 'privateKey'"):
         config("http://127.0.0.1:9/mcp", {**oauth, "clientSecret": "s"}, {"APP_KEY": pem}).get("sec")
+
+
+# ---- where tokens live: a private directory, one file per server ------------------------------------------
+@pytest.mark.parametrize("mode", [0o777, 0o750, 0o705])
+def test_a_token_directory_open_to_others_is_refused_with_what_to_do(server_url: str, data_dir: Path,
+                                                                      mode: int) -> None:
+    from mcp_kernel.errors import ConfigError
+
+    (data_dir / "oauth").mkdir(parents=True)
+    (data_dir / "oauth").chmod(mode)
+    browser = Browser()
+    with Session(config(server_url, {}), sign_in=browser) as session, \
+            pytest.raises(ConfigError, match=rf"open to other users \(mode {mode:o}\).*chmod 700"):
+        whoami(session)
+    assert browser.opened == [] and not list((data_dir / "oauth").iterdir())  # nothing signed in, nothing written
+
+
+def test_a_token_directory_that_is_a_symlink_is_refused(tmp_path: Path, data_dir: Path) -> None:
+    from mcp_kernel.errors import ConfigError
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    data_dir.mkdir()
+    (data_dir / "oauth").symlink_to(elsewhere)
+    with pytest.raises(ConfigError, match="is a symlink"):
+        TokenStore("sec", "http://one/mcp")
+    with pytest.raises(ConfigError, match="is a symlink"):
+        Session(config("http://127.0.0.1:9/mcp", {})).auth_status("sec")
+
+
+def test_a_token_directory_of_another_user_is_refused(tmp_path: Path) -> None:
+    from mcp_kernel.auth import check_token_directory
+    from mcp_kernel.errors import ConfigError
+
+    import os
+
+    theirs = Path("/")  # owned by root: another user's, unless this test runs as root
+    if os.getuid() == 0:
+        theirs = tmp_path / "theirs"
+        theirs.mkdir(mode=0o700)
+        os.chown(theirs, 65534, 65534)  # nobody's
+    with pytest.raises(ConfigError, match="belongs to another user"):
+        check_token_directory(theirs)
+    check_token_directory(tmp_path / "not-yet")  # created 0o700 when first needed
+
+
+def test_servers_whose_names_sanitise_alike_keep_separate_token_files(tmp_path: Path) -> None:
+    import asyncio
+
+    from mcp.shared.auth import OAuthToken
+
+    stores = [TokenStore(name, "http://one/mcp", directory=tmp_path) for name in ("team/a", "team_a", "team:a")]
+    assert len({s.path for s in stores}) == 3
+    assert stores[1].path.name == "team_a.json"  # a name that was already safe keeps its existing file
+    for i, store in enumerate(stores):
+        asyncio.run(store.set_tokens(OAuthToken(access_token=f"tok-{i}", expires_in=60)))
+    assert [asyncio.run(s.get_tokens()).access_token for s in stores] == ["tok-0", "tok-1", "tok-2"]

@@ -217,6 +217,8 @@ def test_the_oauth_block_is_read_as_claude_code_writes_it_and_unknown_keys_are_n
 @pytest.mark.parametrize(("name", "text", "message"), [
     ("timeout", "-3", "should not be less than 0.001"), ("memory_mb", "8", "should not be less than 16"),
     ("cell_timeout", "7200", "should not be greater than 3600"), ("timeout", "abc", "needs a float"),
+    ("timeout", "nan", "needs a finite number, not nan"), ("connect_timeout", "inf", "needs a finite number"),
+    ("rate_limit", "-inf", "needs a finite number"), ("session_idle_timeout", "NaN", "needs a finite number"),
 ])
 def test_a_setting_out_of_its_range_is_refused_by_name(name: str, text: str, message: str) -> None:
     from mcp_kernel.config import coerce_setting
@@ -232,6 +234,24 @@ def test_a_settings_file_with_a_value_out_of_range_names_file_and_setting(tmp_pa
     path = settings_path(tmp_path, "[MCPKernel]\nmemory_mb = 1\n")
     with pytest.raises(ConfigError, match=f"{path}: setting 'memory_mb'"):
         load_settings(path=path)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_a_settings_file_with_nan_or_infinity_names_file_and_setting(tmp_path: Path, value: str) -> None:
+    from mcp_kernel.config import load_settings
+
+    path = settings_path(tmp_path, f"[MCPKernel]\ntimeout = {value}\n")  # TOML has nan and inf literals
+    with pytest.raises(ConfigError, match=f"{path}: setting 'timeout'.*finite number"):
+        load_settings(path=path)
+
+
+def test_config_set_refuses_nan_and_leaves_the_file_alone(tmp_path: Path) -> None:
+    from mcp_kernel.config import write_setting
+
+    path = settings_path(tmp_path, "[MCPKernel]\ntimeout = 5.0\n")
+    with pytest.raises(ConfigError, match="setting 'timeout'.*finite number"):
+        write_setting("timeout", float("nan"), path)
+    assert path.read_text() == "[MCPKernel]\ntimeout = 5.0\n"
 
 
 def test_sandbox_limits_given_by_a_person_are_one_usage_error() -> None:

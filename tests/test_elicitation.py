@@ -238,3 +238,99 @@ def test_sandboxed_code_without_an_asker_gets_a_decline(library_session: object)
     result = library_session.execute("from servers.library import book\nprint(book())", library_session.policy(["library"]))
     assert result.stdout.strip() == "{'action': 'decline'}"
     assert "no person is attached" in library_session.connection("library").log_tail()
+
+
+# ---- a hostile server's questions ------------------------------------------------------------------------
+@pytest.mark.parametrize(("schema", "problem"), [
+    ({"type": "object", "properties": {"a": {"type": "string", "enum": 5}}}, "enum is int, not a list"),
+    ({"type": "object", "properties": {"a": {"type": ["string", "integer"]}}}, "only one type, or one type and null"),
+    ({"type": "object", "properties": {"a": "text"}}, "field 'a' is str, not an object"),
+    ({"type": "object", "properties": {"a": {"type": "integer", "minimum": "low"}}}, "minimum is 'low'"),
+    ({"type": "object", "properties": {"a": {"type": "array", "items": {"enum": {}}}}}, "enum is dict"),
+])
+def test_a_malformed_schema_is_declined_with_the_reason_told_to_both(pool: ConnectionPool, schema: dict,
+                                                                     problem: str) -> None:
+    pool.add(our_server("hostile"))
+    asker, shown = scripted("y", "Ann", "Ann")
+    with attached(asker):
+        answer = json.loads(pool.call_tool("hostile", "ask", {"message": "Hi?", "schema": schema}).text)
+    assert answer["action"] == "decline"  # not an error from a crash in the client
+    assert problem in answer["_meta"]["mcp-kernel/reason"]
+    assert "declined it for you" in "".join(shown) and problem in "".join(shown)
+    assert not [p for p in shown if p.strip().endswith(":")]  # nothing was asked
+
+
+@pytest.mark.parametrize(("schema", "problem"), [
+    ({"properties": ["a"]}, "properties is list"), ({"properties": {"a": {"type": {"no": 1}}}}, "has type {'no': 1}"),
+    ({"required": "a", "properties": {"a": {}}}, "required is not a list"), ("form", "the schema is str"),
+    ({"properties": {"a": {"default": {"x": 1}}}}, "its default is dict"),
+])
+def test_schemas_the_sdk_already_refuses_are_declined_here_too(schema: object, problem: str) -> None:
+    """(The SDK answers these with -32602 before asking us; a question from elsewhere still gets a decline.)"""
+    shown: list[str] = []
+    answer = ask_form(Question("s", "Hi?", schema), lambda p: "y", shown.append)  # type: ignore[arg-type]
+    assert answer.action == "decline" and problem in (answer.reason or "") and problem in "".join(shown)
+
+
+def test_a_string_or_null_field_is_asked_as_an_optional_string(pool: ConnectionPool) -> None:
+    pool.add(our_server("hostile"))
+    schema = {"type": "object", "properties": {"nick": {"type": ["string", "null"]}, "age": {"type": ["null", "integer"]}}}
+    asker, _ = scripted("y", "Al", "")
+    with attached(asker):
+        answer = json.loads(pool.call_tool("hostile", "ask", {"message": "Hi?", "schema": schema}).text)
+    assert answer == {"action": "accept", "content": {"nick": "Al"}}
+
+
+PASSWORD = {"type": "object", "required": ["user", "password"],
+            "properties": {"user": {"type": "string"}, "password": {"type": "string", "format": "password"}}}
+
+
+def test_a_password_field_is_read_as_a_secret_after_a_warning() -> None:
+    secrets_read: list[str] = []
+
+    def read_secret(prompt: str) -> str:
+        secrets_read.append(prompt)
+        return "hunter2"
+
+    replies = iter(["y", "ann"])
+    shown: list[str] = []
+    answer = ask_form(Question("mailer", "Log in", PASSWORD), lambda p: next(replies), shown.append,
+                      read_secret=read_secret)
+    assert answer.content == {"user": "ann", "password": "hunter2"}
+    assert secrets_read == ["  password: "]  # only the password went through the secret reader
+    assert "server 'mailer' asks for a secret" in "".join(shown)
+
+
+def test_the_cli_reads_a_password_without_echo(tmp_path: Path) -> None:
+    config = tmp_path / "mcp.json"
+    config.write_text(json.dumps({"mcpServers": {"hostile": {"command": sys.executable,
+                                                             "args": [str(SERVERS / "hostile.py")]}}}))
+    arguments = json.dumps({"message": "Log in", "schema": PASSWORD})
+    primary, secondary = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "mcp_kernel", "call", "hostile", "ask", arguments, "--config",
+                             str(config)], stdin=secondary, stdout=subprocess.PIPE, stderr=secondary, env=cli_env(),
+                            text=True)
+    os.close(secondary)
+    seen, everything = b"", b""
+    try:
+        for answer, after in (("y", b"(default yes): "), ("ann", b"user: "), ("hunter2", b"password: ")):
+            while not seen.endswith(after):
+                chunk = os.read(primary, 1024)
+                assert chunk, seen
+                seen += chunk.replace(b"\r\n", b"\n")
+            everything += seen
+            os.write(primary, answer.encode() + b"\n")
+            seen = b""
+        out, _ = proc.communicate(timeout=120)
+        try:
+            everything += os.read(primary, 65536)
+        except OSError:
+            pass
+    finally:
+        os.close(primary)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    assert '"password": "hunter2"' in out  # the server got it
+    assert b"ann" in everything and b"hunter2" not in everything  # typed, echoed; typed, not echoed
+    assert b"asks for a secret" in everything

@@ -136,6 +136,33 @@ def test_lone_surrogates_never_kill_the_guest(sandbox: Sandbox, code: str) -> No
     text.encode("utf-8")  # printable on a UTF-8 terminal: no lone surrogate reached the host
 
 
+RAW = "import wit_world.imports.host as h\n"
+
+
+@pytest.mark.parametrize("code", [RAW + "h.call_tool('\\ud800', 'x', '{}')", RAW + "h.log('info', '\\udfff')",
+                                  RAW + "h.get_state('\\ud800')", RAW + "h.set_state('k', '\\ud800')",
+                                  RAW + "h.start_call('fake', 'echo', '{\"s\": \"\\ud800\"}')",
+                                  RAW + "h.read_resource('fake', '\\ud800')",
+                                  RAW + "h.call_tool(1, 'x', '{}')", RAW + "h.log(None, 'x')",
+                                  RAW + "h.wait_calls('ab', 5)", RAW + "h.wait_calls([-1], 5)",
+                                  RAW + "h.wait_calls([1], -5)", RAW + "h.get_state(b'x')",
+                                  "import componentize_py_runtime as r\nr.call_import(0, ['\\ud800', 'x', '{}'])",
+                                  RAW + "import importlib\nh.log = None\nimportlib.reload(h)"])
+def test_the_raw_host_imports_never_kill_the_guest(sandbox: Sandbox, code: str) -> None:
+    """Cells reach the generated imports too: a value they cannot lower is an error in the cell, not a trap."""
+    sandbox.execute("survivor = 41")
+    result = sandbox.execute(code)
+    assert not result.session_reset
+    assert sandbox.execute("survivor + 1").value == 42
+    assert sandbox.execute(RAW + "h.log('stdout', 'still here\\n')").stdout == "still here\n"
+
+
+def test_a_raw_call_with_a_surrogate_reaches_the_host_cleaned(sandbox: Sandbox, host: object) -> None:
+    result = sandbox.execute(RAW + "h.call_tool('fake', 'echo', '{\"s\": \"\\ud800\"}')")
+    assert result.error is None, result.error
+    assert host.calls[-1][:2] == ("fake", "echo")  # type: ignore[attr-defined]
+
+
 def test_the_workspace_has_a_disk_limit(sandbox: Sandbox) -> None:
     sandbox.execute("kept = 1")
     started = time.monotonic()

@@ -72,6 +72,78 @@ def _text(value):
     return text
 
 
+# ---- the host imports, guarded -----------------------------------------------------------------------------
+# componentize-py lowers each argument of a host import in Rust, and a value it cannot lower (a lone
+# surrogate, an int where a string goes, a negative id) panics there: a wasm trap that ends the instance and
+# every variable of the session. Cells can reach the raw imports (``import wit_world.imports.host``), so
+# the guard sits in that module itself: each function checks and cleans its arguments, then calls the
+# generated one, which reaches the runtime's ``call_import`` through a private namespace. The public
+# ``componentize_py_runtime.call_import`` is replaced by one that refuses (it would need the same checks
+# per import index).
+# Argument kinds per import, as in world.wit (the build fails when an import is missing here).
+_U32, _U64 = (1 << 32) - 1, (1 << 64) - 1
+_HOST_ARGS = {
+    "call_tool": ("str", "str", "str"), "start_call": ("str", "str", "str"), "wait_calls": ("u64 list", "u32"),
+    "read_resource": ("str", "str"), "log": ("str", "str"), "get_state": ("str",), "set_state": ("str", "str"),
+}
+
+
+def _host_arg(function, position, kind, value):
+    if kind == "str":
+        if not isinstance(value, str):
+            raise TypeError(f"{function}() argument {position} must be str, not {type(value).__name__}")
+        return _text(value)
+    top = _U32 if kind == "u32" else _U64
+    values = value if kind == "u64 list" else [value]
+    if kind == "u64 list" and not isinstance(value, (list, tuple)):
+        raise TypeError(f"{function}() argument {position} must be a list of ints, not {type(value).__name__}")
+    for item in values:
+        if type(item) is not int:  # noqa: E721 - bool and int subclasses do not lower either
+            raise TypeError(f"{function}() argument {position} needs ints, not {type(item).__name__}")
+        if not 0 <= item <= top:
+            raise ValueError(f"{function}() argument {position}: {item} is outside 0..{top}")
+    return list(value) if kind == "u64 list" else value
+
+
+def _guarded(name, raw):
+    kinds = _HOST_ARGS[name]
+
+    def guarded(*args):
+        if len(args) != len(kinds):
+            raise TypeError(f"{name}() takes {len(kinds)} arguments ({len(args)} given)")
+        return raw(*[_host_arg(name, i + 1, kind, a) for i, (kind, a) in enumerate(zip(kinds, args))])
+
+    guarded.__name__ = guarded.__qualname__ = name
+    guarded.__doc__ = raw.__doc__
+    return guarded
+
+
+def _refuse_call_import(*args, **kwargs):
+    raise TypeError("componentize_py_runtime.call_import is not for cells: call the functions of "
+                    "wit_world.imports.host (or _mcp_runtime) instead")
+
+
+def _guard_host():
+    """Put the guarded imports into ``wit_world.imports.host`` (again before each cell: a cell may undo it)."""
+    for name, guarded in _GUARDED.items():
+        setattr(host, name, guarded)
+    componentize_py_runtime.call_import = _refuse_call_import
+
+
+import componentize_py_runtime  # noqa: E402
+
+_PRIVATE_RUNTIME = types.SimpleNamespace(call_import=componentize_py_runtime.call_import)
+_HOST_RAW = {}
+for _name, _function in list(vars(host).items()):
+    if isinstance(_function, types.FunctionType) and _function.__module__ == host.__name__:
+        if _name not in _HOST_ARGS:
+            raise RuntimeError(f"host import {_name!r} has no entry in _HOST_ARGS (mcp_guest.py)")
+        _private = dict(vars(host), componentize_py_runtime=_PRIVATE_RUNTIME)
+        _HOST_RAW[_name] = types.FunctionType(_function.__code__, _private, _name, _function.__defaults__)
+_GUARDED = {name: _guarded(name, raw) for name, raw in _HOST_RAW.items()}
+_guard_host()
+
+
 def _raise_from_host(message):
     # The host names why it refused: a stopped cell unwinds with a BaseException, a failed call raises
     # ToolCallError that user code may catch.
@@ -505,6 +577,7 @@ class WitWorld(wit_world.WitWorld):
     def run_cell(self, code: str) -> str:
         request = _loads(code)
         sys.modules["_mcp_runtime"] = _runtime  # bindings import it: a cell that removed it does not break them
+        _guard_host()
         reloaded = request.get("reload") or []
         _MAX_CALLS[0] = int(request.get("max_calls", _MAX_CALLS[0]))
         _setup_paths(reloaded)
