@@ -563,32 +563,36 @@ def terminal_asker() -> Asker:
         return line.rstrip("\n") if line else "!cancel"  # end of input: cancel
 
     def read_secret(prompt: str) -> str:
-        sys.stderr.write(prompt)
-        sys.stderr.flush()
-        line = _read_without_echo(sys.stdin)
+        line = _read_without_echo(sys.stdin, prompt)
         sys.stderr.write("\n")  # the person's Enter was not echoed either
         return line.rstrip("\n") if line else "!cancel"
 
     return Asker(read, reason=reason, read_secret=read_secret)
 
 
-def _read_without_echo(stream: Any) -> str:
-    """One line from a terminal with echo off (``getpass`` would open /dev/tty, not the stdin we were given)."""
+def _read_without_echo(stream: Any, prompt: str) -> str:
+    """One line from a terminal with echo off (``getpass`` would open /dev/tty, not the stdin we were given).
+
+    Echo goes off before the prompt shows, and without discarding pending input (TCSANOW, not TCSAFLUSH):
+    what is typed as soon as the prompt appears is read, and never echoed.
+    """
     try:
         import termios
     except ImportError:  # Windows: getpass reads the console without echo
         import getpass
 
-        return getpass.getpass("") + "\n"
+        return getpass.getpass(prompt) + "\n"
     fd = stream.fileno()
     before = termios.tcgetattr(fd)
     quiet = list(before)
     quiet[3] &= ~termios.ECHO
-    termios.tcsetattr(fd, termios.TCSAFLUSH, quiet)
+    termios.tcsetattr(fd, termios.TCSANOW, quiet)
     try:
+        sys.stderr.write(prompt)
+        sys.stderr.flush()
         return stream.readline()
     finally:
-        termios.tcsetattr(fd, termios.TCSAFLUSH, before)
+        termios.tcsetattr(fd, termios.TCSANOW, before)
 
 
 def kernel_asker() -> Asker:
