@@ -81,13 +81,21 @@ def test_an_error_in_one_gathered_call_is_that_calls_error(session: Session) -> 
 
 
 def test_interrupting_gathered_calls_cancels_them_all(session: Session) -> None:
-    threading.Timer(0.5, session.interrupt).start()
+    tags = {f"gather-{i}" for i in range(4)}
+
+    def interrupt_once_all_started() -> None:  # not at a fixed time: on a loaded machine they start later
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not tags <= set(session.call("slow", "calls_started").value["result"]):
+            time.sleep(0.05)
+        session.interrupt()
+
+    threading.Thread(target=interrupt_once_all_started, daemon=True).start()
     with pytest.raises(Interrupted):
         session.execute("await asyncio.gather(*[call_tool_async('slow', 'sleep', {'seconds': 30, "
                         "'tag': f'gather-{i}'}) for i in range(4)])", session.policy(["slow"]))
     time.sleep(0.3)
     cancelled = {c["tag"] for c in session.call("slow", "cancellations").value["result"]}
-    assert {f"gather-{i}" for i in range(4)} <= cancelled
+    assert tags <= cancelled
     assert run(session, "1 + 1").value == 2
 
 

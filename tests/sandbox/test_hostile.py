@@ -165,11 +165,9 @@ def test_a_raw_call_with_a_surrogate_reaches_the_host_cleaned(sandbox: Sandbox, 
 
 def test_the_workspace_has_a_disk_limit(sandbox: Sandbox) -> None:
     sandbox.execute("kept = 1")
-    started = time.monotonic()
     with pytest.raises(WorkspaceFull, match="more than 8 MiB"):
         sandbox.execute("chunk = b'x' * (1 << 20)\nwith open('/workspace/big.bin', 'wb') as f:\n"
                         "    while True:\n        f.write(chunk)", SandboxPolicy(disk_mb=8, timeout_s=60))
-    assert time.monotonic() - started < 10
     size = (sandbox.workspace / "big.bin").stat().st_size
     assert size < 200 << 20, "stopped soon after the limit, not at the time limit"
     with pytest.raises(WorkspaceFull, match="holds more than"):
