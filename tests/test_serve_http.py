@@ -153,3 +153,53 @@ def test_read_callers_is_still_importable_from_serve() -> None:
 
     assert callable(read_callers) and CallerTokens({}).callers == {}
 
+
+
+def test_one_caller_cannot_close_or_crowd_out_anothers_sessions(place: dict[str, Any], tmp_path: Path) -> None:
+    """Two sessions per caller, three in all: a caller past its two closes its own oldest, never another's;
+    when the server is full, a caller with no session of its own is refused and nobody's session is closed."""
+    import asyncio
+    from contextlib import AsyncExitStack
+
+    import httpx2
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    carol_token = "carol-" + "c3" * 20
+    callers = tmp_path / "three.json"
+    callers.write_text(json.dumps({"alice": ALICE, "bob": BOB, "carol": carol_token}))
+    settings = Path(place["env"]["MCP_KERNEL_CONFIG_DIR"]) / "config.toml"
+    settings.write_text("[MCPKernel]\nmax_sessions = 3\nmax_sessions_per_caller = 2\n")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+
+    async def main() -> None:
+        async with AsyncExitStack() as stack:
+            async def connect(token: str) -> Any:
+                http = await stack.enter_async_context(httpx2.AsyncClient(
+                    headers={"Authorization": f"Bearer {token}"}, timeout=60))
+                return await stack.enter_async_context(Client(streamable_http_client(url, http_client=http)))
+
+            alice, bob, carol = await connect(ALICE), await connect(BOB), await connect(carol_token)
+
+            async def run(client: Any, code: str, handle: str | None = None) -> tuple[str, str | None]:
+                result = await client.call_tool("execute", {"code": code, **({"session": handle} if handle else {})})
+                text = "\n".join(b.text for b in result.content if b.type == "text")
+                return text, (result.structured_content or {}).get("session")
+
+            _, b1 = await run(bob, "mine = 'b1'")
+            _, a1 = await run(alice, "mine = 'a1'")
+            _, a2 = await run(alice, "mine = 'a2'")
+            _, a3 = await run(alice, "mine = 'a3'")  # alice's third: her own oldest (a1) is closed
+            assert "SessionNotFound" in (await run(alice, "mine", a1))[0]
+            assert (await run(bob, "mine", b1))[0] == "'b1'", "bob's session was not touched"
+            _, b2 = await run(bob, "mine = 'b2'")  # the server is full: bob's own idle b1 makes room
+            assert "SessionNotFound" in (await run(bob, "mine", b1))[0]
+            refused, handle = await run(carol, "'carol'")  # full, and carol has nothing of her own to close
+            assert "SessionLimit" in refused and "never closed" in refused, refused
+            for client, handle, value in ((alice, a2, "'a2'"), (alice, a3, "'a3'"), (bob, b2, "'b2'")):
+                assert (await run(client, "mine", handle))[0] == value
+
+    with running(serve_argv(place, "--http", f"127.0.0.1:{port}", "--callers", str(callers)), port,
+                 env=place["env"], timeout=60):
+        asyncio.run(main())
