@@ -12,7 +12,7 @@ result (``stdout`` / ``stderr``).
 >>> view.close()                                                    # doctest: +SKIP
 line 0
 line 1
-[... 2 more lines not shown (21 characters past the first 2 lines); the last 1:]
+[... the output goes on for 21 more characters (3 lines); the last 1 line:]
 line 4
 """
 
@@ -31,15 +31,17 @@ class CellOutput:
     """The output callback of one ``%%mcp_execute`` cell (``view(stream, text)``); ``close()`` when it ends."""
 
     def __init__(self, *, head_lines: int = 200, head_chars: int = 20_000, tail_lines: int = 20,
-                 refresh_s: float = 0.5) -> None:
+                 tail_line_chars: int = 1_000, refresh_s: float = 0.5) -> None:
         self.head_lines, self.head_chars = head_lines, head_chars
+        self.tail_line_chars = tail_line_chars  # one 5 MB line is shown as its end, not whole
         self.refresh_s = refresh_s
         self.lines = 0  # lines streamed in the head
         self.chars = 0
         self.hidden_lines = 0  # past the head: counted, the last ones kept
         self.hidden_chars = 0
         self.tail: deque[str] = deque(maxlen=tail_lines)
-        self.partial = ""  # a tail line not ended yet
+        self.partial = ""  # the end of a tail line not ended yet (at most tail_line_chars)
+        self.partial_len = 0  # its whole length
         self.stop_note: str | None = None
         self._handle: Any = None
         self._shown_at = 0.0
@@ -88,20 +90,31 @@ class CellOutput:
 
     def _hide(self, text: str) -> None:
         self.hidden_chars += len(text)
-        pieces = (self.partial + text).split("\n")
-        self.partial = pieces.pop()
-        self.hidden_lines += len(pieces)
-        self.tail.extend(pieces)
+        pieces = text.split("\n")
+        if len(pieces) > 1:  # the line in progress ends here
+            self.tail.append(self._short(self.partial + pieces[0], self.partial_len + len(pieces[0])))
+            self.hidden_lines += len(pieces) - 1
+            self.tail.extend(self._short(p, len(p)) for p in pieces[1:-1][-(self.tail.maxlen or 0):])
+            self.partial, self.partial_len = "", 0
+        self.partial_len += len(pieces[-1])
+        self.partial = (self.partial + pieces[-1])[-self.tail_line_chars:]
+
+    def _short(self, end: str, length: int) -> str:
+        """A line shown by its last ``tail_line_chars`` characters (``end``) and its whole ``length``."""
+        if length <= self.tail_line_chars:
+            return end
+        return f"[... {length - self.tail_line_chars:,} characters] " + end[-self.tail_line_chars:]
 
     def text(self) -> str:
         """The display past the head: how much was left out, then the last lines."""
-        tail = list(self.tail) + ([self.partial] if self.partial else [])
-        left_out = self.hidden_lines - len(self.tail)
-        head = (f"[... {left_out:,} more line{'' if left_out == 1 else 's'} not shown "
-                f"({self.hidden_chars:,} characters past the first {self.lines:,} lines)")
+        tail = list(self.tail) + ([self._short(self.partial, self.partial_len)] if self.partial_len else [])
+        lines = self.hidden_lines + (1 if self.partial_len else 0)
+        head = f"[... the output goes on for {self.hidden_chars:,} more characters"
+        if lines > 1:
+            head += f" ({lines:,} lines)"
         if self.stop_note:
             head += f"; {self.stop_note}"
-        head += f"; the last {len(tail)}:]" if tail else "]"
+        head += f"; the last {len(tail)} line{'' if len(tail) == 1 else 's'}:]" if tail else "]"
         return "\n".join([head, *tail])
 
     def _show(self, now: float) -> None:

@@ -116,7 +116,7 @@ def test_a_cell_that_prints_a_flood_sends_a_bounded_number_of_messages(kernel: K
              if c["data"].get("text/plain", "").startswith("[...")]
     head, *tail = views[-1].splitlines()  # the view as it was left: updated in place
     assert len(views) < 20
-    assert "more lines not shown" in head and "stopped at its output limit" in head, head
+    assert "lines); the cell was stopped at its output limit" in head, head
     assert 20 <= len(tail) <= 21 and tail[0].startswith("line 9"), tail  # + the line the limit cut
     assert kernel.execute("%%mcp_execute\nprint('next')").stdout == "next\n"
 
@@ -131,3 +131,15 @@ def test_output_of_a_short_cell_streams_whole_and_in_order(kernel: KernelDriver)
     err_at = next(i for i, (name, _) in enumerate(kinds) if name == "stderr")
     assert "149\n" in "".join(t for n, t in kinds[:err_at] if n == "stdout"), "stderr came after the lines before it"
     assert not any(b["text/plain"].startswith("[...") for b in reply.bundles)
+
+
+def test_one_huge_line_shows_its_start_and_end_and_why_it_stopped(kernel: KernelDriver) -> None:
+    reply = kernel.execute("%%mcp_execute\nprint('x' * 5_000_000)")
+    assert reply.status == "error" and reply.of("error")[0]["ename"] == "OutputTooLarge"
+    assert len(reply.stdout) == 20_000, "the head: the first 20,000 characters"
+    views = [c["data"]["text/plain"] for c in reply.of("display_data") + reply.of("update_display_data")
+             if c["data"].get("text/plain", "").startswith("[...")]
+    head, last = views[-1].splitlines()
+    assert "the cell was stopped at its output limit" in head, head
+    assert last.startswith("[... ") and len(last) < 1_100, "the line's end, not the megabyte"
+    assert sum(len(str(m["content"])) for m in reply.messages) < 100_000
