@@ -402,7 +402,7 @@ class MCPKernel(Configurable):
                                  "means never.").tag(config=True)
     http_header_timeout = FiniteFloat(10.0, min=0.1, max=600, help="`serve --http`: seconds a connection has to send a "
                                 "complete request head before it is closed.").tag(config=True)
-    http_max_connections = Int(100, min=1, max=100_000, help="`serve --http`: most connections served at once "
+    http_max_connections = Int(1000, min=1, max=100_000, help="`serve --http`: most connections served at once "
                                "(open event streams count); beyond that, 503.").tag(config=True)
     roots = List(Unicode(), help="Directories offered to servers that ask for roots (roots/list); empty by default "
                  "because some servers (server-filesystem) replace their own directories with any roots sent.").tag(
