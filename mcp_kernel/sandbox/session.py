@@ -632,7 +632,8 @@ def _coming_back(info: SnapshotInfo) -> str:
 def _stop_kind(error: MCPKernelError, job: _Job) -> str:
     if job.stop_reason is not None:
         return job.stop_reason
-    return {FuelExhausted: "fuel", SandboxOutOfMemory: "memory"}.get(type(error), "trap")
+    kinds: dict[type[MCPKernelError], str] = {FuelExhausted: "fuel", SandboxOutOfMemory: "memory"}
+    return kinds.get(type(error), "trap")
 
 
 def _partial(job: _Job, fuel_used: int, stopped: str) -> ExecutionResult:
