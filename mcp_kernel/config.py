@@ -372,6 +372,8 @@ class MCPKernel(Configurable):
         config=True)
     disk_mb = Int(256, min=DISK_MB[0], max=DISK_MB[1], help="Most a sandbox session's /workspace may hold, in MiB."
                   ).tag(config=True)
+    snapshot_limit_mb = Int(64, min=0, max=4096, help="Most the variables kept after each sandboxed cell that "
+                            "ended well may hold, in MiB (they come back after a trap); 0 keeps none.").tag(config=True)
     output_limit_kb = Int(1024, min=OUTPUT_LIMIT_KIB[0], max=OUTPUT_LIMIT_KIB[1], help="Most output a sandboxed "
                           "cell may print, in KiB.").tag(config=True)
     rate_limit = FiniteFloat(200.0, min=0, help="Most calls per second to one tool from the sandbox; 0 means no "

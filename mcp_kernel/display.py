@@ -471,7 +471,12 @@ def footer(obj: ExecutionResult) -> str:
     calls = f"{len(obj.calls)} tool call{'' if len(obj.calls) == 1 else 's'}"
     if obj.calls:
         calls += f" ({cached} cached" + (f", {failed} failed" if failed else "") + ")"
-    text = f"[{calls} · {obj.duration_ms:.1f} ms · {obj.fuel_used:,} fuel · {obj.memory_limit_mb} MiB limit"
+    text = f"[{calls} · {obj.duration_ms:.1f} ms"
+    if obj.stopped:  # what a stopped cell finished: calls done, time, the last call it made
+        text = f"[stopped ({obj.stopped}) after {text[1:]}"
+        if obj.calls:
+            text += f" · last call {obj.calls[-1].server}.{obj.calls[-1].tool}"
+    text += f" · {obj.fuel_used:,} fuel · {obj.memory_limit_mb} MiB limit"
     if obj.pii_replaced is not None:
         text += f" · {obj.pii_replaced} personal values replaced"
     if obj.tokens is not None and obj.tokens.calls:

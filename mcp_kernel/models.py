@@ -669,6 +669,8 @@ class ExecutionResult(_Model):
     calls: list[CallRecord] = Field(default_factory=list)
     tokens: CellTokens | None = None
     pii_replaced: int | None = Field(default=None, description="values replaced by placeholders (None: off)")
+    stopped: str | None = Field(default=None, description="why the host stopped the cell before it ended "
+                                "(interrupt, timeout, fuel, memory, output, disk, trap), if it did")
 
     @property
     def exit_code(self) -> int:

@@ -276,6 +276,7 @@ class Session:
             cache_ttl_s=settings.cache_ttl,
             disk_mb=disk_mb or settings.disk_mb,
             tokenize_pii=settings.tokenize_pii if tokenize_pii is None else tokenize_pii,
+            snapshot_limit_bytes=settings.snapshot_limit_mb << 20,
         )
 
     def engine(self) -> Engine:

@@ -53,6 +53,8 @@ class SandboxPolicy(BaseModel):
                          description="most the session's /workspace may hold")
     tokenize_pii: bool = Field(default=False, description="replace personal data in what leaves the sandbox")
     state_limit_bytes: int = Field(default=1 << 20, ge=1024, description="total size of get/set-state values")
+    snapshot_limit_bytes: int = Field(default=64 << 20, ge=0, description="most the variables kept after each "
+                                      "good cell (restored after a trap) may hold; 0: none are kept")
 
     @field_validator("servers", mode="before")
     @classmethod

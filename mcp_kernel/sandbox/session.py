@@ -6,9 +6,10 @@ wasmtime store happens on its :class:`~mcp_kernel.sandbox.owner.Owner` thread; c
 
 Stopping a cell — an interrupt, its time limit, its output cap — is a request to the owner, never a
 touch of the store from outside: the cell's tool calls in flight are cancelled (the server is told), new
-ones are refused, the guest gets ``KeyboardInterrupt`` where it waits on the host, and if it does not
-unwind within a moment the epoch callback traps it. A trapped instance is closed and rebuilt by the
-owner, and the next cell is told that the variables were lost.
+ones are refused, the guest gets ``KeyboardInterrupt`` where it reaches the host (a tool call, a sleep,
+its output), and if it does not unwind within a moment the epoch callback traps it. A trapped instance
+is closed and rebuilt by the owner with the variables of the last cell that ended well (its
+:class:`~mcp_kernel.sandbox.snapshot.Snapshot`); the next cell is told which came back and which not.
 
 >>> with Sandbox(host=bridge, tools_dir=tree) as sandbox:          # doctest: +SKIP
 ...     sandbox.execute("x = 21")
@@ -48,6 +49,7 @@ from .engine import Engine
 from .instance import GuestInstance
 from .owner import Owner
 from .policy import SandboxPolicy
+from .snapshot import Snapshot, SnapshotInfo, SnapshotUpdate
 
 __all__ = ["Sandbox", "HostHandler", "StateStore", "OutputCallback"]
 
@@ -124,6 +126,7 @@ class _Job:
         self.logs: list[tuple[str, str]] = []
         self.ticks = 0
         self.calls: dict[int, concurrent.futures.Future[str]] = {}
+        self.snapshot: SnapshotUpdate | None = None  # applied only if the cell's instance survives it
 
     def begin(self) -> None:
         self.started = time.monotonic()
@@ -163,6 +166,7 @@ class Sandbox:
         self.workspace.mkdir(parents=True, exist_ok=True)
         self.policy = policy or SandboxPolicy.default()
         self.state = StateStore(self.policy.state_limit_bytes)
+        self.snapshot = Snapshot(self.policy.snapshot_limit_bytes)
         self.logs: list[tuple[str, str]] = []
         self.last_used = time.monotonic()
         # The largest memory limit a cell of this session was given: wasm memory never shrinks, so this is
@@ -280,17 +284,22 @@ class Sandbox:
             else:
                 job.stopped_event.wait(slice_)
 
-    def log(self, level: str, message: str) -> None:
+    def log(self, level: str, message: str) -> str:
+        """The ``log`` import: ``""``, or why the cell was stopped (the guest raises KeyboardInterrupt there)."""
         job = self._job
-        if job is None or job.stop_reason is not None:
-            return
+        if job is None:
+            return ""
+        if job.stop_reason is None and job.scope.deadline is not None and time.monotonic() >= job.scope.deadline:
+            job.stop("timeout")  # a printing loop meets its time limit here, inside Python, keeping its variables
+        if job.stop_reason is not None:
+            return job.stop_reason if job.stop_reason in ("interrupt", "timeout") else ""
         if level not in ("stdout", "stderr"):
             message = message[:_MAX_LOG_LINE]  # a log line is kept short: only what is kept counts
         size = len(message.encode("utf-8", "replace"))
         if job.out_bytes + size > job.policy.output_limit_bytes:
             # The cap is the host's: a cell that rewrote its own budget in the guest still ends here.
             job.stop("output")
-            return
+            return ""
         job.out_bytes += size
         if level in ("stdout", "stderr"):
             job.out[level].append(message)
@@ -299,8 +308,9 @@ class Sandbox:
                     job.on_output(level, message)
                 except Exception:  # noqa: BLE001 - a failing display must not break the cell
                     log.debug("output callback failed", exc_info=True)
-            return
+            return ""
         job.logs.append((level[:20], message))
+        return ""
 
     def get_state(self, key: str) -> str | None:
         return self.state.get(key)
@@ -313,6 +323,17 @@ class Sandbox:
         except (SandboxError, ValueError) as exc:
             return str(exc)
         return None
+
+    def keep_snapshot(self, update_json: str) -> str:
+        """The ``keep-snapshot`` import: stage the cell's changed variables; ``""``, or why they were not taken."""
+        job = self._job
+        if job is None or job.stop_reason is not None:
+            return "the cell was stopped"
+        try:
+            job.snapshot = self.snapshot.parse(update_json)
+        except SandboxError as exc:
+            return str(exc) or "refused"
+        return ""
 
     def on_epoch(self) -> bool:
         """Called by wasmtime every tick while the guest runs: go on (True) or trap now (False)."""
@@ -375,6 +396,7 @@ class Sandbox:
         def job() -> None:
             self._drop_instance()
             self.state.clear()
+            self.snapshot.clear()
             self._lost_state = False
 
         _wait(self._owner.submit(job))
@@ -425,9 +447,7 @@ class Sandbox:
             error, self.warm_error = self.warm_error, None
             self._emit(job, "stderr", f"[sandbox warm-up had failed: {type(error).__name__}: {error}; "
                                       "starting it now]\n")
-        note = None
-        if self._instance is None and self._lost_state:
-            note = "The previous cell hit a limit and the sandbox was restarted: variables were lost."
+        restarted = self._instance is None and self._lost_state
         if self._over_disk(job.policy):
             raise WorkspaceFull(f"/workspace of sandbox session {self.name!r} holds more than its "
                                 f"{job.policy.disk_mb} MiB limit.", limit="disk")
@@ -439,8 +459,12 @@ class Sandbox:
         self.memory_limit_mb = max(self.memory_limit_mb, job.policy.memory_mb)
         self.engine.ensure_ticker()
         policy = job.policy
-        request = json.dumps({"code": job.code, "output_limit": policy.output_limit_bytes, "reload": job.reload,
-                              "max_calls": MAX_CALLS_IN_FLIGHT}, ensure_ascii=True)
+        fields: dict[str, Any] = {"code": job.code, "output_limit": policy.output_limit_bytes, "reload": job.reload,
+                                  "max_calls": MAX_CALLS_IN_FLIGHT, "snapshot_limit": policy.snapshot_limit_bytes}
+        self.snapshot.limit_bytes = policy.snapshot_limit_bytes
+        if restarted and self.snapshot:
+            fields["restore"] = self.snapshot.restore_request()
+        request = json.dumps(fields, ensure_ascii=True)
         self._job = job
         try:
             text = instance.run(request, memory_bytes=policy.memory_mb << 20, fuel=policy.fuel)
@@ -450,7 +474,9 @@ class Sandbox:
             self._drop_instance()
             self._lost_state = True
             self._cells += 1
-            raise _trap_error(self.name, job, exc, fuel_left) from None
+            error = _trap_error(self.name, job, exc, fuel_left, self.snapshot.info())
+            error.result = _partial(job, policy.fuel - fuel_left, _stop_kind(error, job))  # type: ignore[attr-defined]
+            raise error from None
         finally:
             self._job = None
             if job.calls:  # started but never awaited: cancel them with the cell
@@ -463,7 +489,13 @@ class Sandbox:
             self._lost_state = True
             raise SandboxError(f"Sandbox session {self.name!r}: the cell broke the sandbox's own code (its answer "
                                "was not what the runtime sends; did the cell replace a module the runtime uses?). "
-                               "The sandbox was restarted: variables were lost; run the cells again.")
+                               f"The sandbox was restarted; {_coming_back(self.snapshot.info())}")
+        note = None
+        if restarted:
+            info = self.snapshot.restored(data["restored"], data["not_restored"])
+            note = f"The previous cell hit a limit and the sandbox was restarted: {info.describe()}."
+        if job.snapshot is not None and job.stop_reason is None:
+            self.snapshot.apply(job.snapshot)
         error = data["error"]
         # Built without validation: every field is the host's own or was checked by _answer, and the first
         # cell of a process does not pay ~70 ms for building the model's validator. Every field is given:
@@ -474,6 +506,7 @@ class Sandbox:
             error=GuestError.model_construct(**error) if error else None,
             duration_ms=job.elapsed() * 1000, fuel_used=fuel_used, memory_limit_mb=policy.memory_mb,
             session_reset=note is not None, note=note, calls=[], tokens=None, pii_replaced=None,
+            stopped=job.stop_reason,
         )
         self.logs.extend(job.logs)
         del self.logs[:-1000]
@@ -561,7 +594,11 @@ def _answer(text: str) -> dict[str, Any] | None:
         if not isinstance(error, dict) or not isinstance(error.get("type"), str):
             return None
         error = {key: str(error.get(key, ""))[:_MAX_ERROR_TEXT * 5] for key in ("type", "message", "traceback")}
-    return {**texts, "error": error, "truncated": data.get("truncated") is True}
+    restored, failed = data.get("restored") or [], data.get("not_restored") or {}
+    if not isinstance(restored, list) or not isinstance(failed, dict):
+        return None
+    return {**texts, "error": error, "truncated": data.get("truncated") is True,
+            "restored": [str(name) for name in restored], "not_restored": {str(k): str(v) for k, v in failed.items()}}
 
 
 def _stopped_error(name: str, job: _Job, result: ExecutionResult | None) -> MCPKernelError:
@@ -583,12 +620,37 @@ def _stopped_error(name: str, job: _Job, result: ExecutionResult | None) -> MCPK
                        f"cancelled.{kept}", result=result)
 
 
-def _trap_error(name: str, job: _Job, exc: BaseException, fuel_left: int) -> MCPKernelError:
+def _coming_back(info: SnapshotInfo) -> str:
+    if not info.kept and not info.not_kept:
+        return "no variables had been kept."
+    text = f"the next cell gets back the variables of the last cell that ended well ({', '.join(info.kept) or 'none'})"
+    if info.not_kept:
+        text += "; could not be kept: " + ", ".join(sorted(info.not_kept))
+    return text + "."
+
+
+def _stop_kind(error: MCPKernelError, job: _Job) -> str:
+    if job.stop_reason is not None:
+        return job.stop_reason
+    kinds: dict[type[MCPKernelError], str] = {FuelExhausted: "fuel", SandboxOutOfMemory: "memory"}
+    return kinds.get(type(error), "trap")
+
+
+def _partial(job: _Job, fuel_used: int, stopped: str) -> ExecutionResult:
+    """What a trapped cell had done when it stopped: its output, time and fuel (the session adds its calls)."""
+    return ExecutionResult.model_construct(
+        stdout="".join(job.out["stdout"]), stderr="".join(job.out["stderr"]), value_repr=None, value_json=None,
+        error=None, duration_ms=job.elapsed() * 1000, fuel_used=max(fuel_used, 0),
+        memory_limit_mb=job.policy.memory_mb, session_reset=True, note=None, calls=[], tokens=None,
+        pii_replaced=None, stopped=stopped)
+
+
+def _trap_error(name: str, job: _Job, exc: BaseException, fuel_left: int, kept: SnapshotInfo) -> MCPKernelError:
     # wasmtime-py exposes trap codes only for core-module traps (Trap.trap_code), not for errors from
     # component calls; so the host classifies by what it knows itself: why it stopped the guest,
     # and how much fuel is left.
     policy = job.policy
-    restarted = " The session was restarted: variables were lost."
+    restarted = f" The sandbox was restarted; {_coming_back(kept)}"
     if job.stop_reason is not None:
         error = _stopped_error(name, job, None)
         if isinstance(error, SandboxError):

@@ -43,7 +43,7 @@ def test_a_limit_is_a_typed_error_and_the_kernel_lives(kernel: KernelDriver) -> 
     assert reply.status == "error" and reply.of("error")[0]["ename"] == "SandboxTimeout"
     after = kernel.execute("%%mcp_execute\n'back'")
     assert after.bundles[0] == {"text/plain": "'back'"}
-    assert "variables were lost" in after.bundles[-1]["text/plain"]
+    assert "the sandbox was restarted" in after.bundles[-1]["text/plain"]
 
 
 def test_interrupt_stops_a_slow_tool_call(kernel: KernelDriver) -> None:

@@ -81,11 +81,54 @@ def test_interrupt_during_a_ten_second_tool_call(slow_kernel: KernelDriver) -> N
     assert after.status == "ok" and after.bundles[0] == {"text/plain": "'still here'"}
 
 
-def test_interrupt_during_a_busy_loop(slow_kernel: KernelDriver) -> None:
-    reply, took = interrupted_after(slow_kernel, "%%mcp_execute --timeout 60\nwhile True: pass")
+def test_interrupt_during_a_busy_loop_keeps_the_earlier_cells_variables(slow_kernel: KernelDriver) -> None:
+    assert slow_kernel.execute("%%mcp_execute\nx = 'from an earlier cell'").status == "ok"
+    reply, took = interrupted_after(slow_kernel, "%%mcp_execute --timeout 60\nprint('looping')\nwhile True: pass",
+                                    delay=0.5, after_output="looping")
     assert_one_line_interrupt(reply)
     assert took < PROMPT, f"returned {took:.1f} s after the interrupt"
-    assert slow_kernel.execute("%%mcp_execute\n'next'").bundles[0] == {"text/plain": "'next'"}
+    assert reply.bundles[-1]["text/plain"].startswith("[stopped (interrupt) after 0 tool calls · ")
+    after = slow_kernel.execute("%%mcp_execute\nx")
+    assert after.bundles[0] == {"text/plain": "'from an earlier cell'"}
+    assert "x came back" in after.bundles[-1]["text/plain"], "the note says what came back"
+
+
+def test_interrupt_during_a_loop_of_tool_calls_keeps_variables_and_says_how_far_it_got(
+        slow_kernel: KernelDriver) -> None:
+    assert slow_kernel.execute("%%mcp_execute\nx = 'kept'").status == "ok"
+    reply, took = interrupted_after(slow_kernel, "%%mcp_execute --servers slow --timeout 60\n"
+                                                 "from servers.slow import sleep\nprint('calling')\n"
+                                                 "for i in range(1000):\n    sleep(seconds=0.05, tag=f'loop-{i}')",
+                                    delay=1.0, after_output="calling")
+    assert_one_line_interrupt(reply)
+    assert took < PROMPT, f"returned {took:.1f} s after the interrupt"
+    footer = reply.bundles[-1]["text/plain"]
+    assert footer.startswith("[stopped (interrupt) after "), footer
+    done = int(footer.split(" after ")[1].split(" tool call")[0])
+    assert done >= 1 and " ms · last call slow.sleep · " in footer, footer
+    # KeyboardInterrupt was raised inside the cell: nothing was restarted, its own progress is there too.
+    after = slow_kernel.execute("%%mcp_execute\nx, i >= 0")
+    assert after.bundles[0] == {"text/plain": "('kept', True)"}
+    assert "restarted" not in after.bundles[-1]["text/plain"]
+
+
+def test_a_cell_past_its_time_limit_keeps_the_earlier_cells_variables(slow_kernel: KernelDriver) -> None:
+    assert slow_kernel.execute("%%mcp_execute\nx = 'before the limit'").status == "ok"
+    reply = slow_kernel.execute("%%mcp_execute --timeout 1\nwhile True: pass")
+    assert reply.status == "error" and reply.of("error")[0]["ename"] == "SandboxTimeout"
+    assert reply.bundles[-1]["text/plain"].startswith("[stopped (timeout) after 0 tool calls · ")
+    assert slow_kernel.execute("%%mcp_execute\nx").bundles[0] == {"text/plain": "'before the limit'"}
+
+
+def test_a_fuel_trap_brings_back_the_last_good_cell_and_names_what_was_not_kept(slow_kernel: KernelDriver) -> None:
+    assert slow_kernel.execute("%%mcp_execute\nx = 41\nrows = (r for r in range(3))").status == "ok"
+    reply = slow_kernel.execute("%%mcp_execute --fuel 20000000 --timeout 60\nwhile True: x += 1")
+    assert reply.status == "error" and reply.of("error")[0]["ename"] == "FuelExhausted"
+    assert "could not be kept: rows" in "\n".join(reply.of("error")[0]["traceback"])
+    assert reply.bundles[-1]["text/plain"].startswith("[stopped (fuel) after 0 tool calls · ")
+    after = slow_kernel.execute("%%mcp_execute\nx + 1")
+    assert after.bundles[0] == {"text/plain": "42"}
+    assert "could not be kept: rows (not picklable: generator)" in after.bundles[-1]["text/plain"]
 
 
 @pytest.fixture()

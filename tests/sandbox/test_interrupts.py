@@ -70,22 +70,38 @@ def test_a_cell_that_swallows_the_interrupt_is_trapped_anyway(session: Session) 
             "        pass\n")
     later(0.5, session.interrupt)
     started = time.monotonic()
-    with pytest.raises(Interrupted, match="variables were lost"):
+    with pytest.raises(Interrupted, match="restarted; the next cell gets back the variables"):
         session.execute(code, session.policy(["slow"]))
     assert time.monotonic() - started < 2.5
-    after = session.execute("'fresh'")
-    assert after.value == "fresh" and after.session_reset
-    session.execute("from servers.slow import sleep", session.policy(["slow"]))
+    after = session.execute("'fresh', kept", session.policy(["slow"]))
+    assert after.value == ["fresh", "yes"] and after.session_reset, "the last good cell's variables came back"
+    assert "kept" in after.note and "sleep" in after.note
 
 
-def test_interrupting_a_busy_loop(session: Session) -> None:
+def test_interrupting_a_busy_loop_keeps_the_last_good_cells_variables(session: Session) -> None:
+    session.execute("x = 42")
     later(0.5, session.interrupt)
     started = time.monotonic()
-    with pytest.raises(Interrupted):
-        session.execute("while True: pass", session.policy(timeout=60))
+    with pytest.raises(Interrupted) as caught:
+        session.execute("x = 'changed by the stopped cell'\nwhile True: pass", session.policy(timeout=60))
     assert time.monotonic() - started < 2.5
-    assert session.execute("'alive'").value == "alive"
-    session.execute("from servers.slow import sleep", session.policy(["slow"]))
+    assert caught.value.result.stopped == "interrupt"
+    after = session.execute("x", session.policy(["slow"]))
+    assert after.value == 42 and after.session_reset and "x" in after.note
+    assert session.execute("sleep(seconds=0.01, tag='back')", session.policy(["slow"])).value["slept"] == 0.01
+
+
+def test_interrupting_a_printing_loop_raises_keyboard_interrupt_inside_the_cell(session: Session) -> None:
+    # Each output write reaches the host, which answers with the stop: Python's KeyboardInterrupt, not a trap.
+    later(0.5, session.interrupt)
+    with pytest.raises(Interrupted, match="Variables are kept") as caught:
+        session.execute("seen = []\ntry:\n    while True:\n        print('.')\n"
+                        "except Exception:\n    seen.append('swallowed')\n"
+                        "except KeyboardInterrupt:\n    seen.append('KeyboardInterrupt')\n    raise",
+                        session.policy(timeout=60))
+    assert caught.value.result.error.type == "KeyboardInterrupt"
+    after = session.execute("seen")
+    assert after.value == ["KeyboardInterrupt"] and not after.session_reset
 
 
 def test_the_time_limit_covers_tool_calls(session: Session) -> None:
@@ -96,6 +112,15 @@ def test_the_time_limit_covers_tool_calls(session: Session) -> None:
     assert time.monotonic() - started < 3
     assert "deadline" in cancelled_tags(session)
     assert session.execute("before").value == 1, "a call cut by the deadline unwinds; variables stay"
+
+
+def test_a_busy_loop_past_its_time_limit_keeps_the_last_good_cells_variables(session: Session) -> None:
+    session.execute("before = 'kept'")
+    with pytest.raises(SandboxTimeout, match="next cell gets back the variables.*before") as caught:
+        session.execute("while True: pass", session.policy(timeout=1))
+    assert caught.value.result.stopped == "timeout" and caught.value.result.duration_ms >= 1000
+    after = session.execute("before", session.policy(["slow"]))
+    assert after.value == "kept" and after.session_reset
 
 
 def test_the_session_settings_reach_the_sandbox() -> None:

@@ -85,6 +85,7 @@ _U32, _U64 = (1 << 32) - 1, (1 << 64) - 1
 _HOST_ARGS = {
     "call_tool": ("str", "str", "str"), "start_call": ("str", "str", "str"), "wait_calls": ("u64 list", "u32"),
     "read_resource": ("str", "str"), "log": ("str", "str"), "get_state": ("str",), "set_state": ("str", "str"),
+    "keep_snapshot": ("str",),
 }
 
 
@@ -144,12 +145,17 @@ _GUARDED = {name: _guarded(name, raw) for name, raw in _HOST_RAW.items()}
 _guard_host()
 
 
+_STOPPED = [False]  # the host stopped this cell: it unwinds, and its variables are not snapshotted
+
+
 def _raise_from_host(message):
     # The host names why it refused: a stopped cell unwinds with a BaseException, a failed call raises
     # ToolCallError that user code may catch.
     if message.startswith("Interrupted: "):
+        _STOPPED[0] = True
         raise KeyboardInterrupt(message[len("Interrupted: "):])
     if message.startswith("SandboxTimeout: "):
+        _STOPPED[0] = True
         raise CellTimeout(message[len("SandboxTimeout: "):])
     if message.startswith("ToolCallError: "):
         message = message[len("ToolCallError: "):]
@@ -330,9 +336,17 @@ def set_state(key, value):
         raise ValueError(exc.value) from None
 
 
+def _check_stop(answer):
+    """Raise the host's stop where the guest reached it (an output write): KeyboardInterrupt, as in Python."""
+    if answer == "interrupt":
+        _raise_from_host("Interrupted: the cell was interrupted.")
+    if answer == "timeout":
+        _raise_from_host("SandboxTimeout: the cell's time limit passed.")
+
+
 def log(level, message):
     """Send a log line to the host."""
-    host.log(_text(level), _text(message))
+    _check_stop(host.log(_text(level), _text(message)))
 
 
 _runtime = types.ModuleType("_mcp_runtime", "The sandbox side of generated MCP tool bindings.")
@@ -390,10 +404,11 @@ class _Capture(io.TextIOBase):
 
     def flush(self):
         if self.pending:
-            host.log(self.stream, "".join(self.pending))
+            answer = host.log(self.stream, "".join(self.pending))
             self.pending = []
             self.pending_size = 0
             self.last[0] = _time.monotonic()
+            _check_stop(answer)  # a stop lands here as KeyboardInterrupt: a printing loop keeps its variables
 
 
 def _flush_output():
@@ -516,8 +531,9 @@ def _error(exc):
 _CO_COROUTINE = 0x0080
 
 
-def _run_code(code):
+def _run_code(code, codes):
     """Evaluate a compiled cell (or its last expression); a top-level ``await`` runs on a fresh loop."""
+    codes.append(code)  # the names it uses decide what the next snapshot pickles again
     result = eval(code, _GLOBALS)
     if code.co_flags & _CO_COROUTINE:
         loop = HostEventLoop()
@@ -528,7 +544,7 @@ def _run_code(code):
     return result
 
 
-def _run(code, output_limit):
+def _run(code, output_limit, codes):
     _CELL[0] += 1
     filename = f"<cell {_CELL[0]}>"
     linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
@@ -546,16 +562,16 @@ def _run(code, output_limit):
         except SyntaxError:
             whole = None
         if whole is not None:
-            value = _run_code(whole)
+            value = _run_code(whole, codes)
         else:
             tree = ast.parse(code, filename, "exec")
             last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-            _run_code(compile(tree, filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT))
+            _run_code(compile(tree, filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT), codes)
             # A cell's value is its last expression, as in IPython: an assignment has none.
             value = None
             if last is not None:
                 value = _run_code(compile(ast.Expression(last.value), filename, "eval",
-                                          flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT))
+                                          flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT), codes)
         if value is not None:
             result["value_repr"] = _text(repr(value)[:100_000])
             result["value_json"] = _value_json(value)
@@ -573,6 +589,133 @@ def _run(code, output_limit):
     return result
 
 
+# ---- snapshots: the variables of the last cell that ended well, kept by the host --------------------------
+# A trap (fuel, memory, a stop in pure Python) ends the instance; the next one gets these back. Each name is
+# pickled on its own, so one that cannot be kept is named and the rest are kept. Only what may have changed
+# is pickled again: a name bound to another object, or a name the cell's code (or a cell-defined function
+# it calls) uses; a value changed only through another name is pickled again when its own name is used.
+import base64  # noqa: E402
+import marshal  # noqa: E402
+import pickle  # noqa: E402
+
+_KEPT = {}  # name -> (id of the object the host holds, pickled size)
+_NOT_KEPT = {}  # name -> id of the object that could not be kept (not tried again until it changes or is used)
+_DIRTY = set()  # names used since the last snapshot the host took
+_IMMUTABLE = (int, float, complex, str, bytes, bool, type(None), frozenset, range)
+
+
+def _used_names(codes):
+    """Global names the code objects (and the cell-defined functions they name) use."""
+    names, seen, pending = set(), set(), list(codes)
+    while pending:
+        code = pending.pop()
+        if id(code) in seen:
+            continue
+        seen.add(id(code))
+        for name in code.co_names:
+            names.add(name)
+            value = _GLOBALS.get(name)
+            if isinstance(value, types.FunctionType) and value.__globals__ is _GLOBALS:
+                pending.append(value.__code__)
+        pending.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+    return names
+
+
+def _encode(value):
+    """(kind, bytes) of a value to keep, or raise why it cannot be kept."""
+    if isinstance(value, types.ModuleType):
+        if sys.modules.get(value.__name__) is not value:
+            raise TypeError("a module that cannot be imported again")
+        return "module", value.__name__.encode()
+    if isinstance(value, types.FunctionType) and value.__globals__ is _GLOBALS:
+        # A function defined in a cell: pickle can only name it, so its code is kept (marshal) instead.
+        if value.__closure__:
+            raise TypeError("a function with a closure")
+        extra = pickle.dumps((value.__name__, value.__qualname__, value.__defaults__, value.__kwdefaults__,
+                              value.__doc__), protocol=5)
+        return "function", len(extra).to_bytes(8, "big") + extra + marshal.dumps(value.__code__)
+    return "pickle", pickle.dumps(value, protocol=5)
+
+
+def _decode(kind, data):
+    if kind == "module":
+        return importlib.import_module(data.decode())
+    if kind == "function":
+        size = int.from_bytes(data[:8], "big")
+        name, qualname, defaults, kwdefaults, doc = pickle.loads(data[8:8 + size])
+        function = types.FunctionType(marshal.loads(data[8 + size:]), _GLOBALS, name, defaults)
+        function.__qualname__, function.__kwdefaults__, function.__doc__ = qualname, kwdefaults, doc
+        return function
+    return pickle.loads(data)
+
+
+def _why_not(value, exc):
+    if isinstance(exc, MemoryError):
+        return "too large to pickle"
+    if isinstance(exc, (pickle.PicklingError, TypeError, AttributeError)):
+        return f"not picklable: {type(value).__name__}"
+    return _text(f"could not be pickled ({type(exc).__name__}: {exc})")[:200]
+
+
+def _snapshot(limit, codes):
+    """Send the host what changed since its last snapshot; on success remember what it holds."""
+    _DIRTY.update(_used_names(codes))
+    names = {name: value for name, value in _GLOBALS.items() if not name.startswith("__")}
+    update = {"set": {}, "drop": [n for n in list(_KEPT) + list(_NOT_KEPT) if n not in names], "skip": {}}
+    kept = {n: k for n, k in _KEPT.items() if n in names}
+    not_kept = {n: i for n, i in _NOT_KEPT.items() if n in names}
+    total = sum(size for _, size in kept.values())
+    for name, value in names.items():
+        dirty = name in _DIRTY and not isinstance(value, _IMMUTABLE)
+        if not dirty and (kept.get(name, (None,))[0] == id(value) or not_kept.get(name) == id(value)):
+            continue
+        try:
+            kind, data = _encode(value)
+        except BaseException as exc:  # noqa: BLE001 - a value's own __reduce__ may raise anything
+            if isinstance(exc, (KeyboardInterrupt, CellTimeout)):
+                return
+            reason = _why_not(value, exc)
+        else:
+            old = kept.pop(name, (None, 0))[1]
+            if total - old + len(data) > limit:
+                total -= old
+                reason = f"too large to keep ({len(data):,} bytes; snapshots hold {limit:,})"
+            else:
+                total += len(data) - old
+                update["set"][name] = [kind, base64.b64encode(data).decode("ascii")]
+                kept[name] = (id(value), len(data))
+                not_kept.pop(name, None)
+                continue
+        kept.pop(name, None)
+        update["skip"][name] = reason
+        not_kept[name] = id(value)
+    if update["set"] or update["drop"] or update["skip"]:
+        if host.keep_snapshot(_dumps(update)):
+            return  # the host did not take it: next time, these names are tried again
+    _KEPT.clear()
+    _KEPT.update(kept)
+    _NOT_KEPT.clear()
+    _NOT_KEPT.update(not_kept)
+    _DIRTY.clear()
+
+
+def _restore(entries):
+    """Put a snapshot's values back into a fresh instance: the names restored, and why others were not."""
+    restored, failed = [], {}
+    order = {"module": 0, "function": 1}
+    for name, (kind, text) in sorted(entries.items(), key=lambda item: order.get(item[1][0], 2)):
+        data = base64.b64decode(text)
+        try:
+            value = _decode(kind, data)
+        except BaseException as exc:  # noqa: BLE001 - unpickling runs the value's own code
+            failed[name] = _text(f"could not be restored ({type(exc).__name__}: {exc})")[:200]
+            continue
+        _GLOBALS[name] = value
+        _KEPT[name] = (id(value), len(data))
+        restored.append(name)
+    return restored, failed
+
+
 class WitWorld(wit_world.WitWorld):
     def run_cell(self, code: str) -> str:
         request = _loads(code)
@@ -582,9 +725,23 @@ class WitWorld(wit_world.WitWorld):
         _MAX_CALLS[0] = int(request.get("max_calls", _MAX_CALLS[0]))
         _setup_paths(reloaded)
         _forget_bindings(reloaded)
+        restored = failed = None
+        if request.get("restore"):
+            restored, failed = _restore(request.pop("restore"))
+        _STOPPED[0] = False
+        codes = []
         try:
-            response = _run(request["code"], int(request.get("output_limit", 1 << 20)))
+            response = _run(request["code"], int(request.get("output_limit", 1 << 20)), codes)
         except MemoryError:
             response = {"value_repr": None, "value_json": None, "truncated": False,
                         "error": {"type": "MemoryError", "message": "out of memory", "traceback": ""}}
+        limit = int(request.get("snapshot_limit", 0))
+        if limit > 0 and not _STOPPED[0]:
+            try:
+                _snapshot(limit, codes)
+            except MemoryError:
+                pass  # the last snapshot stays; the names are tried again after the next cell
+        codes.clear()
+        if restored is not None:
+            response["restored"], response["not_restored"] = restored, failed
         return _dumps(response)
