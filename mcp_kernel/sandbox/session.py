@@ -113,6 +113,7 @@ class _Job:
                  reload: list[str] | None = None) -> None:
         self.code, self.policy, self.on_output = code, policy, on_output
         self.reload = reload or []
+        self.name: str | None = None
         self.created = time.monotonic()
         self.started = 0.0
         self.scope = Scope()
@@ -382,7 +383,7 @@ class Sandbox:
     # ---- running -----------------------------------------------------------------------------------
     def execute(self, code: str, policy: SandboxPolicy | None = None, *,
                 on_output: OutputCallback | None = None, reload: list[str] | None = None,
-                asker: Any = None) -> ExecutionResult:
+                asker: Any = None, cell_name: str | None = None) -> ExecutionResult:
         """Run ``code`` as the next cell; raise a ``SandboxError`` subclass if it breaks a limit.
 
         Safe from any thread; cells of one session run one at a time, in order. ``KeyboardInterrupt``
@@ -393,6 +394,7 @@ class Sandbox:
         if self._closed:
             raise SandboxError(f"Sandbox session {self.name!r} is closed; open a new one.")
         job = _Job(code, policy or self.policy, on_output, reload)
+        job.name = cell_name  # tracebacks say `<cell [9]>` as the notebook numbers it
         self.last_used = time.monotonic()
         future = self._owner.submit(lambda: self._run_job(job))
         serve = None if asker is None else (lambda: asker.serve_pending(job.scope))
@@ -440,7 +442,7 @@ class Sandbox:
         self.engine.ensure_ticker()
         policy = job.policy
         request = json.dumps({"code": job.code, "output_limit": policy.output_limit_bytes, "reload": job.reload,
-                              "max_calls": MAX_CALLS_IN_FLIGHT}, ensure_ascii=True)
+                              "max_calls": MAX_CALLS_IN_FLIGHT, "name": job.name}, ensure_ascii=True)
         self._job = job
         try:
             text = instance.run(request, memory_bytes=policy.memory_mb << 20, fuel=policy.fuel)
