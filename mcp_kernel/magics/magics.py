@@ -165,7 +165,11 @@ class MCPMagics(Magics):
 
     def _cell_name(self) -> str | None:
         """The cell's number as the notebook shows it (``[9]``), so the sandbox's tracebacks name it so."""
-        count = getattr(self.shell, "execution_count", None)
+        # IPython 9 counts the next cell up before this one runs (its displayhook's prompt_count is this
+        # cell's number); IPython 8 counts up afterwards and has no prompt_count.
+        count = getattr(getattr(self.shell, "displayhook", None), "prompt_count", None)
+        if not isinstance(count, int):
+            count = getattr(self.shell, "execution_count", None)
         return f"[{count}]" if isinstance(count, int) else None
 
     def _help(self) -> Any:
