@@ -23,12 +23,14 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from .models import AuthStatus, SignInLink, SandboxSessionList, CallResult, Completion, CellTokens, ServerTokens, DebugReport, DemoReport, ExecutionResult, FileView, GenerateReport, Introspection, KernelspecResult, LogExcerpt, PluginInfo, PluginList, PromptList, PromptView, ResourceList, ResourceRead, SearchResults, ServerList, SessionStats, SettingsReport, TokenReport, ToolInfo, ValidationReport
+from .models import CommandList, Notice, AuthStatus, SignInLink, SandboxSessionList, CallResult, Completion, CellTokens, ServerTokens, DebugReport, DemoReport, ExecutionResult, FileView, GenerateReport, Introspection, KernelspecResult, LogExcerpt, PluginInfo, PluginList, PromptList, PromptView, ResourceList, ResourceRead, SearchResults, ServerList, SessionStats, SettingsReport, TokenReport, ToolInfo, ValidationReport
+from .records import Records, records_of
 from .sandbox.policy import ZONEINFO_DIR
 from .terminal import printable
 from .vfs import TreeNode
 
-__all__ = ["to_text", "to_json", "to_html", "bundle", "table", "renders", "register_formatters"]
+__all__ = ["to_text", "to_json", "to_html", "bundle", "table", "records_text", "renders", "register_formatters",
+           "CellValue", "ExecutionFooter"]
 
 _env: Any = None
 T = TypeVar("T")
@@ -86,6 +88,7 @@ def _environment() -> Any:
         _env.filters["pretty"] = lambda value: json.dumps(value, indent=2, ensure_ascii=False, default=str)
         _env.filters["summary"] = summary_line
         _env.filters["filesize"] = filesize
+        _env.filters["preview"] = preview
     return _env
 
 
@@ -151,8 +154,8 @@ def register_formatters(shell: Any) -> None:
         formatter.for_type(cls, bundle)
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A plain left-aligned text table.
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], right: Sequence[bool] = ()) -> str:
+    """A plain text table, left-aligned but for the columns marked in ``right`` (numbers).
 
     >>> print(table(["a", "b"], [[1, "xy"]]))
     a  b
@@ -160,7 +163,9 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """
     cells = [[str(h) for h in headers], *[["" if c is None else str(c) for c in row] for row in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells)
+    flags = [*right, *[False] * len(headers)]
+    return "\n".join("  ".join(c.rjust(w) if flags[i] else c.ljust(w)
+                               for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip() for row in cells)
 
 
 def filesize(size: int) -> str:
@@ -277,45 +282,44 @@ def _(obj: ValidationReport) -> str:
     return table(["server", "ok", "tools", "protocol", "time", "error"], rows)
 
 
-def records_of(value: Any) -> tuple[str, list[str], list[list[str]]] | None:
-    """A result that is rows (a list of flat objects, alone or as an object's one list field) as a table:
-    (the field's name, the columns, the cells); None when it is not table-shaped."""
-    name, rows = "", value
-    if isinstance(value, dict):
-        lists = [(k, v) for k, v in value.items() if isinstance(v, list)]
-        if len(lists) != 1 or any(not isinstance(v, (str, int, float, bool, type(None))) for k, v in value.items()
-                                  if k != lists[0][0]):
-            return None
-        name, rows = lists[0]
-    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
-        return None
-    columns: list[str] = []
-    for row in rows:
-        columns += [k for k in row if k not in columns]
-    def cell(v: Any) -> str:
-        if isinstance(v, list) and all(isinstance(x, (str, int, float)) for x in v):
-            return ", ".join(str(x) for x in v)
-        return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
-    if any(isinstance(r.get(c), dict) for r in rows for c in columns) or len(columns) > 12:
-        return None
-    return name, columns, [[cell(r.get(c, "")) for c in columns] for r in rows]
+def records_text(shaped: Records, rest: dict[str, Any] | None = None) -> str:
+    """A table-shaped value as text: its size, any fields beside the rows, then the head of the table.
+
+    >>> print(records_text(records_of([{"a": 1}, {"a": 20}])))
+    2 rows × 1 column
+     a
+     1
+    20
+    """
+    size = (f"{shaped.count:,} row{'' if shaped.count == 1 else 's'} × {len(shaped.columns)} "
+            f"column{'' if len(shaped.columns) == 1 else 's'}")
+    extra = "".join(f"\n{k}: {v}" for k, v in (rest or {}).items())
+    more = shaped.count - min(shaped.count, TEXT_ROWS)
+    tail = f"\n… {more:,} more row{'' if more == 1 else 's'}" if more else ""
+    return (f"{shaped.name + ': ' if shaped.name else ''}{size}{extra}\n"
+            f"{table(shaped.columns, shaped.head(TEXT_ROWS), right=shaped.numeric)}{tail}")
+
+
+TEXT_ROWS = 30  # a terminal shows this many rows of a table-shaped value
+
+
+def _call_shape(obj: CallResult) -> Records | None:
+    return records_of(obj.structured) if obj.structured is not None and not obj.is_error else None
 
 
 def _call_html(obj: CallResult) -> str:
-    shaped = records_of(obj.structured) if obj.structured is not None and not obj.is_error else None
-    return _environment().get_template("display/call_result.html.j2").render(obj=obj, shaped=shaped)
+    return _environment().get_template("display/call_result.html.j2").render(obj=obj, shaped=_call_shape(obj))
 
 
 @renders(CallResult, html=_call_html)
 def _(obj: CallResult) -> str:
     status = "error" if obj.is_error else "ok"
     head = f"{obj.server}.{obj.tool}: {status} in {obj.duration_ms:.0f} ms"
-    shaped = records_of(obj.structured) if obj.structured is not None and not obj.is_error else None
+    shaped = _call_shape(obj)
     if shaped is not None:
-        name, columns, cells = shaped
-        rest = {k: v for k, v in obj.structured.items() if k != name} if isinstance(obj.structured, dict) else {}
-        extra = "".join(f"\n{k}: {v}" for k, v in rest.items())
-        return f"{head}\n{name + ': ' if name else ''}{len(cells)} rows{extra}\n{table(columns, cells)}"
+        rest = ({k: v for k, v in obj.structured.items() if k != shaped.name}
+                if isinstance(obj.structured, dict) and shaped.name else {})
+        return f"{head}\n{records_text(shaped, rest)}"
     body = json.dumps(obj.structured, indent=2) if obj.structured is not None else obj.text
     return f"{head}\n{body}"
 
@@ -447,7 +451,12 @@ def _stats_sections(obj: Any) -> tuple[str, Sections]:
     return "mcp-kernel stats", sections
 
 
-@renders(ExecutionResult, html="display/execution.html.j2")
+def _execution_html(obj: ExecutionResult, handover: str | None = None) -> str:
+    return _environment().get_template("display/execution.html.j2").render(
+        obj=obj, shown=obj.calls[:CALL_ROWS], unlisted=max(0, len(obj.calls) - CALL_ROWS), handover=handover)
+
+
+@renders(ExecutionResult, html=_execution_html)
 def _execution_text(obj: ExecutionResult) -> str:
     parts = []
     if obj.note:
@@ -485,17 +494,72 @@ def footer(obj: ExecutionResult) -> str:
     return text + "]"
 
 
-class ExecutionFooter:
-    """The compact summary shown under a ``%%mcp_execute`` cell (its output was already streamed)."""
+CALL_ROWS = 100  # calls listed under a cell; a loop of 1,000 calls lists its first ones and counts the rest
+PREVIEW_CHARS = 120
 
-    def __init__(self, result: ExecutionResult, *, with_error: bool = False) -> None:
+
+def preview(text: str | None, width: int = PREVIEW_CHARS) -> str:
+    """A call's arguments or result on one bounded line (cut after masking, so no half value slips out).
+
+    >>> preview('{"region": "EU",\\n "limit": 5}')
+    '{"region": "EU", "limit": 5}'
+    """
+    if not text:
+        return ""
+    flat = " ".join(text[:width * 4].split())
+    return flat if len(flat) <= width else flat[:width - 1] + "…"
+
+
+class ExecutionFooter:
+    """The compact summary shown under a ``%%mcp_execute`` cell (its output was already streamed).
+
+    ``handover`` is the line about a value brought into the notebook (``--out``), if any.
+    """
+
+    def __init__(self, result: ExecutionResult, *, with_error: bool = False, handover: str | None = None) -> None:
         # In a notebook the error is raised right after the footer and shown once, by IPython.
         self.result = result if with_error else result.model_copy(update={"error": None})
+        self.handover = handover
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        html = _environment().get_template("display/execution.html.j2").render(obj=self.result)
+        html = _execution_html(self.result, self.handover)
         note = f"{self.result.note}\n" if self.result.note else ""
-        return {"text/plain": printable(note + footer(self.result)), "text/html": html}
+        extra = f"\n[{self.handover}]" if self.handover else ""
+        return {"text/plain": printable(note + footer(self.result) + extra), "text/html": html}
+
+
+class CellValue:
+    """A sandboxed cell's value: a bounded table when it is records or columns, else its repr.
+
+    >>> from mcp_kernel.models import ExecutionResult
+    >>> v = CellValue(ExecutionResult(value_json='{"n": [1, 2]}', value_repr="{'n': [1, 2]}"))
+    >>> print(v._repr_mimebundle_()["text/plain"])
+    2 rows × 1 column
+    n
+    1
+    2
+    """
+
+    def __init__(self, result: ExecutionResult) -> None:
+        self.result = result
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        shaped = records_of(self.result.value) if self.result.value_json is not None else None
+        if shaped is None:  # plain text, as IPython shows a value: no HTML to replace the familiar repr
+            return {"text/plain": printable(self.result.value_repr or "")}
+        html = _environment().get_template("display/cell_value.html.j2").render(shaped=shaped)
+        return {"text/plain": printable(records_text(shaped)), "text/html": html}
+
+
+@renders(Notice, html="display/notice.html.j2")
+def _(obj: Notice) -> str:
+    return obj.text
+
+
+@renders(CommandList, html="display/commands.html.j2")
+def _(obj: CommandList) -> str:
+    body = table(["command", "what it does"], [[f"{obj.prog} {c.name}", c.summary] for c in obj.commands])
+    return body + (f"\n\n{obj.hint}" if obj.hint else "")
 
 
 def _register_sandbox() -> None:

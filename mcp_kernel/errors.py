@@ -31,6 +31,7 @@ MCPKernelError                  root: catch this to catch everything we raise on
 │   ├── SessionNotFound         no live sandbox session has that handle (closed, expired, or forged)
 │   ├── SessionLimit            opening one more sandbox session would pass a limit
 │   └── ExecuteLimit            the caller already runs as many cells at once as it may
+├── HandoverError               a cell's value cannot be brought into the notebook's Python (--out)
 ├── Interrupted                 the user (or a caller) stopped the operation; everything else lives on
 └── PluginError                 the plugin store could not save or load a plugin
     └── PluginIntegrityError    a saved plugin failed its checksum or format checks
@@ -73,6 +74,7 @@ __all__ = [
     "SessionNotFound",
     "SessionLimit",
     "ExecuteLimit",
+    "HandoverError",
     "Interrupted",
     "PluginError",
     "PluginIntegrityError",
@@ -286,6 +288,11 @@ class SessionLimit(SandboxError):
 
 class ExecuteLimit(SandboxError):
     """The caller already runs as many cells at once as one caller may; others' runs are not held up."""
+
+
+class HandoverError(MCPKernelError):
+    """A cell's value cannot be brought into the notebook's Python (``%%mcp_execute --out``): it is not JSON
+    (only its repr left the sandbox), or the form asked for needs a package that is not installed."""
 
 
 class Interrupted(MCPKernelError):

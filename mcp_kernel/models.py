@@ -75,6 +75,9 @@ __all__ = [
     "PromptList",
     "PromptMessageView",
     "PromptView",
+    "Notice",
+    "CommandSummary",
+    "CommandList",
 ]
 
 
@@ -614,8 +617,32 @@ class FileView(_Model):
     size: int
 
 
+class Notice(_Model):
+    """A command's one-sentence answer (``plugin export``, ``reset``), shown as the sentence, not a quoted repr."""
+
+    text: str
+
+
+class CommandSummary(_Model):
+    """One command of the registry and the first sentence of its help."""
+
+    name: str
+    summary: str
+
+
+class CommandList(_Model):
+    """The commands available in one place (``%mcp`` or ``mcp-kernel``): what ``%mcp help`` shows."""
+
+    prog: str
+    commands: list[CommandSummary]
+    hint: str = ""
+
+
 class CallRecord(BaseModel):
-    """One ``call-tool`` from the sandbox, as the bridge saw it."""
+    """One ``call-tool`` from the sandbox, as the bridge saw it.
+
+    ``arguments`` is the parameters' JSON as the code sent it; the result's text stays out of dumps.
+    """
 
     model_config = ConfigDict(frozen=True, defer_build=True)
 
@@ -623,6 +650,7 @@ class CallRecord(BaseModel):
     tool: str
     duration_ms: float
     bytes_in: int
+    arguments: str | None = None
     bytes_out: int = 0
     cached: bool = False
     error: str | None = None

@@ -359,8 +359,11 @@ class Session:
                 on_output: Callable[[str, str], None] | None = None,
                 sandbox: str | None = None, open_missing: bool = True,
                 on_tool_progress: Callable[[str, str, float, float | None, str | None], None] | None = None,
-                asker: Asker | None = None) -> ExecutionResult:
+                asker: Asker | None = None, cell_name: str | None = None) -> ExecutionResult:
         """Run ``code`` in a sandbox session with ``policy`` (default: :meth:`policy`); tools via the bridge.
+
+        ``cell_name`` is how tracebacks name the cell (``[9]`` as the notebook numbers it; default: the
+        sandbox's own count).
 
         ``sandbox`` names the session (default: the current one); ``on_output(stream, text)`` receives
         output as it is printed; ``on_tool_progress(server, tool, value, total, message)`` the progress its
@@ -393,7 +396,8 @@ class Session:
         bridge.asker = asker
         bridge.take_records()
         try:
-            result = box.execute(code, policy, on_output=on_output, reload=sorted(fresh), asker=asker)
+            result = box.execute(code, policy, on_output=on_output, reload=sorted(fresh), asker=asker,
+                                 cell_name=cell_name)
         except (SandboxError, Interrupted) as exc:
             records = bridge.take_records()
             if isinstance(exc.result, ExecutionResult):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from html.parser import HTMLParser
 
 import pytest
@@ -189,10 +190,16 @@ def _cell_tokens() -> object:
     return sandbox_savings(["[1, 2, 3]" * 100], "three")
 
 
+def _customers(n: int) -> list[dict[str, object]]:
+    return [{"id": f"c{i}", "name": f"Customer {i}", "email": f"c{i}@example.com", "spent": 1000.5 * i,
+             "orders": i * 1000} for i in range(n)]
+
+
 def samples() -> list[object]:
     """One realistic instance of every type the display registry renders (plus the cell footer)."""
-    from mcp_kernel.display import ExecutionFooter
-    from mcp_kernel.models import (AuthStatus, BridgeStats, CallRecord, DebugReport, DemoReport, ExecutionResult, FileView,
+    from mcp_kernel.commands import command_list
+    from mcp_kernel.display import CellValue, ExecutionFooter
+    from mcp_kernel.models import (AuthStatus, Notice, BridgeStats, CallRecord, DebugReport, DemoReport, ExecutionResult, FileView,
                                    GenerateReport,
                                    GuestError, KernelspecResult, PluginInfo, PluginList, PromptArgumentInfo,
                                    Completion, PromptInfo, PromptList, PromptMessageView, PromptView, ResourceContent,
@@ -243,6 +250,12 @@ def samples() -> list[object]:
         AuthStatus(server="web", configured=True, signed_in=True, action="login", grant="authorization_code",
                    scope="read", expires_at=1.8e9, refreshable=True, client_id=HOSTILE, token_file="/d/oauth/web.json"),
         AuthStatus(server="plain", configured=False, signed_in=False),
+        Notice(text="exported plugin 'demo' to " + HOSTILE),
+        command_list("%mcp", "magic"),
+        ExecutionFooter(ExecutionResult(calls=[CallRecord(server="demo", tool="q", duration_ms=1.0, bytes_in=10,
+                                                          arguments='{"q": "' + HOSTILE + '"}', result_text=HOSTILE)]),
+                        handover="df ← list of 2 items, 20 B crossed the sandbox boundary"),
+        CellValue(ExecutionResult(value_json=json.dumps(_customers(30)), value_repr="[...]")),
     ]
 
 
@@ -258,7 +271,8 @@ def test_every_rendered_type_has_a_sample() -> None:
 
 @pytest.mark.parametrize("obj", samples(), ids=lambda o: type(o).__name__)
 def test_html_is_readable_in_an_untrusted_notebook(obj: object) -> None:
-    html = to_html(obj) if type(obj).__name__ != "ExecutionFooter" else obj._repr_mimebundle_()["text/html"]
+    display_object = type(obj).__name__ in {"ExecutionFooter", "CellValue"}
+    html = obj._repr_mimebundle_()["text/html"] if display_object else to_html(obj)  # type: ignore[attr-defined]
     audit = StyleAudit()
     audit.feed(html)
     assert not audit.problems, audit.problems[:5]
@@ -274,3 +288,53 @@ def test_a_result_made_of_rows_is_shown_as_a_table() -> None:
     assert "<table" in html and "<script>" not in html and "as JSON" in html
     nested = CallResult(server="demo", tool="t", structured={"a": {"b": 1}})
     assert to_text(nested).endswith('{\n  "a": {\n    "b": 1\n  }\n}')
+
+
+def test_a_cell_value_of_records_is_a_bounded_table_with_numbers_right_aligned() -> None:
+    from mcp_kernel.display import CellValue
+    from mcp_kernel.models import ExecutionResult
+    from mcp_kernel.records import HEAD_ROWS, MAX_ROWS
+
+    rows = _customers(MAX_ROWS + 7)
+    data = CellValue(ExecutionResult(value_json=json.dumps(rows), value_repr=repr(rows)))._repr_mimebundle_()
+    html, text = data["text/html"], data["text/plain"]
+    check_html(html)
+    assert f"{MAX_ROWS + 7:,} rows × 5 columns" in html and f"{MAX_ROWS + 7:,} rows × 5 columns" in text
+    head, _, rest = html.partition("<details>")
+    assert head.count("<tr>") == HEAD_ROWS + 1, "the head rows and the header, at once"
+    assert f"{MAX_ROWS - HEAD_ROWS} more rows</summary>" in rest, "the rest up to the cap one click away"
+    assert "7 more rows not shown" in html and "--out NAME" in html
+    assert f"Customer {MAX_ROWS - 1}<" in html and f"Customer {MAX_ROWS}<" not in html
+    assert '<td style="text-align: right; vertical-align: top; padding: 3px 10px 3px 0; border-bottom: 1px solid ' \
+           'rgba(128,128,128,0.3)">2,001.00</td>' in html, "numbers formatted and right-aligned"
+    assert "Customer 2" in text and "2,001.00" in text and "more rows" in text
+    line = next(x for x in text.splitlines() if "Customer 2 " in x)
+    assert line.endswith("2,001.00   2,000"), "numbers right-aligned in text too"
+
+
+def test_a_cell_value_of_columns_is_a_table_and_other_values_stay_their_repr() -> None:
+    from mcp_kernel.display import CellValue
+    from mcp_kernel.models import ExecutionResult
+
+    columns = {"region": ["EU", "US"], "total": [1234, 5.5]}
+    data = CellValue(ExecutionResult(value_json=json.dumps(columns), value_repr=repr(columns)))._repr_mimebundle_()
+    assert "2 rows × 2 columns" in data["text/plain"] and "1,234.00" in data["text/html"]
+    for value in ([1, 2, 3], {"a": {"b": 1}}, "text", {"a": [1, 2], "b": [1]}):
+        plain = CellValue(ExecutionResult(value_json=json.dumps(value), value_repr=repr(value)))._repr_mimebundle_()
+        assert plain == {"text/plain": repr(value)}
+    assert CellValue(ExecutionResult(value_repr="<object>"))._repr_mimebundle_() == {"text/plain": "<object>"}
+
+
+def test_the_calls_section_shows_arguments_and_a_bounded_result_preview() -> None:
+    from mcp_kernel.display import CALL_ROWS, PREVIEW_CHARS, ExecutionFooter
+    from mcp_kernel.models import CallRecord, ExecutionResult
+
+    calls = [CallRecord(server="demo", tool="get_customer", duration_ms=2.0, bytes_in=20,
+                        arguments=json.dumps({"customer_id": f"c{i}"}), result_text=json.dumps({"name": "x" * 5000}))
+             for i in range(CALL_ROWS + 5)]
+    calls.append(CallRecord(server="demo", tool="t", duration_ms=1.0, bytes_in=2, arguments="{}", error="ToolCallError: no"))
+    html = ExecutionFooter(ExecutionResult(calls=calls))._repr_mimebundle_()["text/html"]
+    check_html(html)
+    assert "{&#34;customer_id&#34;: &#34;c0&#34;}" in html, "what was asked"
+    assert "{&#34;name&#34;: &#34;xxx" in html and "x" * PREVIEW_CHARS not in html, "what came back, bounded"
+    assert "c99" in html and "c100&#34;" not in html and "6 more calls not listed" in html

@@ -106,6 +106,11 @@ def test_placeholders_are_restored_after_validation_and_errors_quote_them(tmp_pa
         policy = session.policy(["canary"], tokenize_pii=True)
         shown = session.execute("from servers.canary import lookup\nprint(lookup(customer_id=7)['email'])", policy)
         assert shown.stdout == "<EMAIL_1>\n"
+        from mcp_kernel.display import ExecutionFooter
+
+        footer = ExecutionFooter(shown)._repr_mimebundle_()["text/html"]
+        assert "{&#34;customer_id&#34;: 7}" in footer and "&lt;EMAIL_1&gt;" in footer, "arguments and a result preview"
+        assert CANARY not in footer and CANARY not in (shown.calls[0].arguments or ""), "masked in the calls section"
         cells = [session.execute(code, policy) for code in (
             "from servers.canary import lookup\nlookup(customer_id='<EMAIL_1>')",
             "from servers.canary import unlock\nunlock(email='<EMAIL_1>')",

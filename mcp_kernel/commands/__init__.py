@@ -21,7 +21,7 @@ from ..errors import UsageError
 if TYPE_CHECKING:
     from ..session import Session
 
-__all__ = ["Command", "COMMANDS", "ArgumentParser", "build_parser", "parse", "parse_pairs"]
+__all__ = ["Command", "COMMANDS", "ArgumentParser", "build_parser", "command_list", "parse", "parse_pairs"]
 
 Context = Literal["cli", "magic"]
 
@@ -120,6 +120,26 @@ def build_parser(prog: str, context: Context = "cli") -> ArgumentParser:
             sub.add_argument("--json", action="store_true", help="print machine-readable JSON")
         sub.set_defaults(handler=command.run)
     return parser
+
+
+def command_list(prog: str, context: Context = "cli") -> Any:
+    """The commands of ``context`` with the first sentence of their help (what ``%mcp help`` shows).
+
+    >>> command_list("%mcp", "magic").commands[0].name
+    'add'
+    """
+    import re
+
+    from ..models import CommandList, CommandSummary
+
+    def first_sentence(text: str) -> str:
+        return re.split(r"(?<=[a-z)])\.\s", " ".join(text.split()), maxsplit=1)[0].rstrip(".")
+
+    rows = [CommandSummary(name=c.name, summary=first_sentence(c.help)) for c in COMMANDS.values()
+            if context in c.contexts]
+    hint = (f"`{prog} COMMAND -h` explains one command; `%%mcp_execute -h` the sandboxed cell's options."
+            if context == "magic" else f"`{prog} COMMAND -h` explains one command.")
+    return CommandList(prog=prog, commands=rows, hint=hint)
 
 
 def parse(parser: ArgumentParser, argv: list[str]) -> argparse.Namespace:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import UsageError
+from ..models import Notice
 from . import Command, seconds
 
 
@@ -104,7 +105,8 @@ def _run_stats(session: Any, args: argparse.Namespace) -> Any:
 
 def _run_reset(session: Any, args: argparse.Namespace) -> Any:
     session.reset_sandbox()
-    return "The sandbox session was reset: variables, state and cached tool results are gone (workspace files stay)."
+    return Notice(text="The sandbox session was reset: variables, state and cached tool results are gone "
+                  "(workspace files stay).")
 
 
 def _configure_session(parser: argparse.ArgumentParser) -> None:
@@ -119,14 +121,15 @@ def _run_session(session: Any, args: argparse.Namespace) -> Any:
         return session.sandbox_sessions()
     if args.action == "new":
         name = session.open_sandbox(args.name)
-        return f"Sandbox session {name!r} is open; cells run in it now (`%mcp session use default` to go back)."
+        return Notice(text=f"Sandbox session {name!r} is open; cells run in it now (`%mcp session use default` to "
+                      "go back).")
     if not args.name:
         raise UsageError(f"session {args.action} needs a NAME; `%mcp session list` shows them.")
     if args.action == "use":
         session.use_sandbox(args.name)
-        return f"Cells run in sandbox session {args.name!r} now."
+        return Notice(text=f"Cells run in sandbox session {args.name!r} now.")
     session.close_sandbox(args.name)
-    return f"Sandbox session {args.name!r} is closed."
+    return Notice(text=f"Sandbox session {args.name!r} is closed.")
 
 
 def _configure_sandbox(parser: argparse.ArgumentParser) -> None:
@@ -141,8 +144,8 @@ def _run_sandbox(session: Any, args: argparse.Namespace) -> Any:
         with Engine(on_progress=lambda m: print(m, file=sys.stderr, flush=True)) as engine:
             engine.component()
             timings = ", ".join(f"{k} {v:.2f} s" for k, v in engine.timings.items()) or "already cached"
-        return f"sandbox component ready ({timings}); {cache_status()}"
-    return cache_status()
+        return Notice(text=f"sandbox component ready ({timings}); {cache_status()}")
+    return Notice(text=cache_status())
 
 
 EXECUTE = Command("execute", "Run a Python file in the WebAssembly sandbox, calling the allowed servers' tools.",

@@ -20,7 +20,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(session: Any, args: argparse.Namespace) -> Any:
-    from ..models import PluginList
+    from ..models import Notice, PluginList
 
     store = session.plugin_store(args.store)
     if args.action in NEEDS_NAME and not args.target:
@@ -39,15 +39,15 @@ def run(session: Any, args: argparse.Namespace) -> Any:
         return session.load_plugin(args.target, store=args.store)
     if args.action == "remove":
         store.remove(args.target)
-        return f"removed plugin {args.target!r} from {store.root}"
+        return Notice(text=f"removed plugin {args.target!r} from {store.root}")
     if args.action == "export":
         if not args.file:
             raise UsageError("plugin export needs a file: plugin export SERVER FILE")
-        return f"exported plugin {args.target!r} to {store.export(args.target, args.file)}"
+        return Notice(text=f"exported plugin {args.target!r} to {store.export(args.target, args.file)}")
     if not args.target:
         raise UsageError("plugin import needs an archive: plugin import FILE")
     plugin = store.import_(args.target)
-    return f"imported plugin {plugin.metadata.server_id!r} ({len(plugin.files)} files) into {store.root}"
+    return Notice(text=f"imported plugin {plugin.metadata.server_id!r} ({len(plugin.files)} files) into {store.root}")
 
 
 COMMAND = Command("plugin", "List, inspect, load, remove, export and import saved bindings (a blake3 integrity "

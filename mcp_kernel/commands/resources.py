@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from ..errors import UsageError
+from ..models import Notice
 from . import Command, parse_pairs
 
 
@@ -78,7 +79,7 @@ def _run_watch(session: Any, args: argparse.Namespace) -> Any:
     if args.stop:
         if not session.unwatch(args.server, args.uri):
             raise UsageError(f"{args.uri} of {args.server} is not being watched here.")
-        return f"Stopped watching {args.uri} of {args.server}."
+        return Notice(text=f"Stopped watching {args.uri} of {args.server}.")
     if get_ipython is not None and get_ipython() is not None:
         return _watch_in_notebook(session, args)
     updates: queue.Queue[str] = queue.Queue()

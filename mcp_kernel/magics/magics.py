@@ -52,7 +52,7 @@ class MCPMagics(Magics):
             argv = shlex.split(line)
         except ValueError as exc:
             raise IPythonUsageError(f"%mcp: cannot split the line ({exc}); check the quotes.") from None
-        if not argv or argv[0] in {"help", "-h", "--help"}:
+        if not argv or argv[0] in {"help", "-h", "--help"}:  # a table of the commands; `%mcp CMD -h` for one
             return self._help()
         try:
             args = parse(self._parser, argv)
@@ -83,36 +83,47 @@ class MCPMagics(Magics):
     @cell_magic
     def mcp_execute(self, line: str, cell: str) -> None:
         """Run the cell in the WebAssembly sandbox: `%%mcp_execute [--servers a,b] [--timeout S] [--memory MB]
-        [--fuel N] [--no-cache] [--session NAME] [--interactive]`. Output streams as it is printed; a footer sums up calls,
-        time and tokens. The stop button stops the cell (its tool calls are cancelled) and nothing else."""
+        [--fuel N] [--no-cache] [--session NAME] [--interactive] [--out NAME [--as dataframe]]`. Output streams as
+        it is printed; a value of records shows as a table; a footer sums up calls, time and tokens. The stop button stops the cell (its tool calls are cancelled) and nothing else."""
         from ..commands import ArgumentParser
         from ..commands.execute import add_interactive_option, add_limit_options, policy_from
+        from ..handover import FORMS, check_form
 
         parser = ArgumentParser(prog="%%mcp_execute", add_help=True)
         add_limit_options(parser)
         add_interactive_option(parser, "at this frontend, one field at a time")
         parser.add_argument("--session", metavar="NAME", help="run in this sandbox session (see %%mcp session; "
                             "default: the current one)")
+        parser.add_argument("--out", metavar="NAME", help="put the cell's value (its last expression) into this "
+                            "notebook's Python as NAME (plain Python, from JSON)")
+        parser.add_argument("--as", dest="form", choices=FORMS, default="python",
+                            help="with --out: python (default) or dataframe (a pandas DataFrame; needs pandas)")
         try:
             args = parser.parse_args(shlex.split(line))
             policy = policy_from(self.session, args)
+            if args.out:
+                check_form(args.out, args.form)
+            elif args.form != "python":
+                raise UsageError("--as needs --out NAME: the variable the value goes into.")
         except _HelpShown:
             return None
         except (UsageError, ValueError) as exc:
             raise IPythonUsageError(str(exc)) from None
         try:
-            self._run_cell(cell, policy, getattr(args, "session", None), args.interactive)
+            self._run_cell(cell, policy, getattr(args, "session", None), args.interactive, args.out, args.form)
         except KeyboardInterrupt:
             # Landed outside the wait on the sandbox (while starting or displaying): stop whatever runs.
             self.session.interrupt()
             raise Interrupted("the cell was stopped; the kernel and its servers carry on.") from None
         return None
 
-    def _run_cell(self, cell: str, policy: Any, sandbox: str | None, interactive: bool) -> None:
+    def _run_cell(self, cell: str, policy: Any, sandbox: str | None, interactive: bool, out: str | None = None,
+                  form: Any = "python") -> None:
         from IPython.display import display
 
         from ..commands.execute import asker_for
-        from ..display import ExecutionFooter
+        from ..display import CellValue, ExecutionFooter
+        from ..handover import hand_over
         from ..elicitation import kernel_asker
         from ..errors import OutputTooLarge
         from .output import CellOutput
@@ -124,7 +135,7 @@ class MCPMagics(Magics):
         output = CellOutput()  # a head streamed, then a bounded tail: a print loop cannot flood the page
         try:
             result = self.session.execute(cell, policy, on_progress=progress, on_output=output, sandbox=sandbox,
-                                          on_tool_progress=_ToolProgress(),
+                                          on_tool_progress=_ToolProgress(), cell_name=self._cell_name(),
                                           asker=asker_for(interactive, kernel_asker, "`%%mcp_execute --interactive`"))
         except (SandboxError, Interrupted) as exc:
             output.close("the cell was stopped at its output limit" if isinstance(exc, OutputTooLarge) else
@@ -140,11 +151,31 @@ class MCPMagics(Magics):
             raise CellError(f"{result.error.type}: {result.error.message}", traceback=result.error.traceback,
                             result=result)
         if result.value_repr is not None:
-            display({"text/plain": result.value_repr}, raw=True)
-        display(ExecutionFooter(result))
+            display(CellValue(result))
+        if out is None:
+            display(ExecutionFooter(result))
+            return
+        try:
+            handover = hand_over(result, out, form)
+        except Exception:
+            display(ExecutionFooter(result))
+            raise
+        self.shell.user_ns[out] = handover.value
+        display(ExecutionFooter(result, handover=handover.describe()))
 
-    def _help(self) -> None:
-        self._parser.print_help()
+    def _cell_name(self) -> str | None:
+        """The cell's number as the notebook shows it (``[9]``), so the sandbox's tracebacks name it so."""
+        # IPython 9 counts the next cell up before this one runs (its displayhook's prompt_count is this
+        # cell's number); IPython 8 counts up afterwards and has no prompt_count.
+        count = getattr(getattr(self.shell, "displayhook", None), "prompt_count", None)
+        if not isinstance(count, int):
+            count = getattr(self.shell, "execution_count", None)
+        return f"[{count}]" if isinstance(count, int) else None
+
+    def _help(self) -> Any:
+        from ..commands import command_list
+
+        return command_list("%mcp", "magic")
 
     def close(self) -> None:
         """Stop every server this shell started."""

@@ -202,10 +202,12 @@ class Bridge:
             value, cached = self._call(server, tool, params_json, bytes_in, scope or Scope())
         except MCPKernelError as exc:
             self._record(cell, CallRecord(server=server, tool=tool, duration_ms=_ms(started), bytes_in=bytes_in,
-                                          error=f"{type(exc).__name__}: {exc}"))
+                                          arguments=params_json, error=f"{type(exc).__name__}: {exc}"))
             raise
+        # The arguments are kept whole: a preview cut here could split a personal value the mask then misses.
         self._record(cell, CallRecord(server=server, tool=tool, duration_ms=_ms(started), bytes_in=bytes_in,
-                                      bytes_out=len(value.encode()), cached=cached, result_text=value))
+                                      arguments=params_json, bytes_out=len(value.encode()), cached=cached,
+                                      result_text=value))
         return value
 
     def _call(self, server: str, tool: str, params_json: str, bytes_in: int, scope: Scope) -> tuple[str, bool]:
@@ -298,10 +300,10 @@ class Bridge:
                                       f"with `%mcp read {server} {uri}`.")
         except MCPKernelError as exc:
             self._record(cell, CallRecord(server=server, tool=what, duration_ms=_ms(started), bytes_in=len(uri),
-                                          error=f"{type(exc).__name__}: {exc}"))
+                                          arguments=json.dumps({"uri": uri}), error=f"{type(exc).__name__}: {exc}"))
             raise
         self._record(cell, CallRecord(server=server, tool=what, duration_ms=_ms(started), bytes_in=len(uri),
-                                      bytes_out=len(value.encode("utf-8", "replace")), result_text=value))
+                                      arguments=json.dumps({"uri": uri}), bytes_out=len(value.encode("utf-8", "replace")), result_text=value))
         return value
 
     def _checked(self, server: str, info: ToolInfo, params: dict[str, Any]) -> dict[str, Any]:

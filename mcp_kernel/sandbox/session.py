@@ -115,6 +115,7 @@ class _Job:
                  reload: list[str] | None = None) -> None:
         self.code, self.policy, self.on_output = code, policy, on_output
         self.reload = reload or []
+        self.name: str | None = None
         self.created = time.monotonic()
         self.started = 0.0
         self.scope = Scope()
@@ -404,7 +405,7 @@ class Sandbox:
     # ---- running -----------------------------------------------------------------------------------
     def execute(self, code: str, policy: SandboxPolicy | None = None, *,
                 on_output: OutputCallback | None = None, reload: list[str] | None = None,
-                asker: Any = None) -> ExecutionResult:
+                asker: Any = None, cell_name: str | None = None) -> ExecutionResult:
         """Run ``code`` as the next cell; raise a ``SandboxError`` subclass if it breaks a limit.
 
         Safe from any thread; cells of one session run one at a time, in order. ``KeyboardInterrupt``
@@ -415,6 +416,7 @@ class Sandbox:
         if self._closed:
             raise SandboxError(f"Sandbox session {self.name!r} is closed; open a new one.")
         job = _Job(code, policy or self.policy, on_output, reload)
+        job.name = cell_name  # tracebacks say `<cell [9]>` as the notebook numbers it
         self.last_used = time.monotonic()
         future = self._owner.submit(lambda: self._run_job(job))
         serve = None if asker is None else (lambda: asker.serve_pending(job.scope))
@@ -460,7 +462,8 @@ class Sandbox:
         self.engine.ensure_ticker()
         policy = job.policy
         fields: dict[str, Any] = {"code": job.code, "output_limit": policy.output_limit_bytes, "reload": job.reload,
-                                  "max_calls": MAX_CALLS_IN_FLIGHT, "snapshot_limit": policy.snapshot_limit_bytes}
+                                  "max_calls": MAX_CALLS_IN_FLIGHT, "snapshot_limit": policy.snapshot_limit_bytes,
+                                  "name": job.name}
         self.snapshot.limit_bytes = policy.snapshot_limit_bytes
         if restarted and self.snapshot:
             fields["restore"] = self.snapshot.restore_request()

@@ -84,9 +84,30 @@ def test_a_failing_server_does_not_break_the_shell(shell: InteractiveShell) -> N
 
 
 def test_help_and_config(shell: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:
-    shell.run_line_magic("mcp", "help")
-    out = capsys.readouterr().out
-    for name in ("add", "introspect", "search", "call", "servers"):
-        assert name in out
+    from mcp_kernel.display import to_html, to_text
+
+    shown = shell.run_line_magic("mcp", "help")
+    text, html = to_text(shown), to_html(shown)
+    for name, summary in (("add", "Add a server to this session"), ("introspect", "List a server's tools"),
+                          ("search", "Find tools"), ("call", "Call one tool"), ("servers", "The servers of")):
+        assert f"%mcp {name}" in text and summary in text, "a table of commands with one-line descriptions"
+        assert f"%mcp {name}</code>" in html and summary.replace("'", "&#39;") in html
+    assert "usage:" not in text and "positional arguments" not in text, "not argparse's raw help"
     shell.run_line_magic("config", "MCPKernel.timeout = 61")
     assert shell.run_line_magic("config", "MCPKernel.timeout") == 61
+
+
+def test_plugin_export_answers_with_a_sentence_not_a_quoted_repr(shell: InteractiveShell, tmp_path: Path) -> None:
+    from mcp_kernel.models import Notice
+
+    store, archive = tmp_path / "store", tmp_path / "demo.plugin"
+    shell.run_line_magic("mcp", f"add pdemo -- {sys.executable} -m mcp_kernel.demo")
+    try:
+        shell.run_line_magic("mcp", f"generate pdemo --save-plugin --store {store}")
+        answer = shell.run_line_magic("mcp", f"plugin export pdemo {archive} --store {store}")
+    finally:
+        shell.run_line_magic("mcp", "remove pdemo")
+    assert isinstance(answer, Notice) and archive.exists()
+    shown, _ = shell.display_formatter.format(answer)
+    assert shown["text/plain"] == f"exported plugin 'pdemo' to {archive}", "the sentence, without quotes"
+    assert f"exported plugin &#39;pdemo&#39; to {archive}" in shown["text/html"]

@@ -1,6 +1,6 @@
 """The program inside the sandbox: CPython (built into a component by componentize-py) running cells.
 
-``run-cell`` takes a JSON request ``{"code": ..., "output_limit": bytes}`` and answers with JSON
+``run-cell`` takes a JSON request ``{"code": ..., "output_limit": bytes, "name": "[9]"}`` and answers with JSON
 ``{"value_repr", "value_json", "error", "truncated"}``; what the cell prints goes to the host as it is
 printed (the ``log`` import with level ``stdout``/``stderr``), where it is kept and capped. Cells share one globals dict,
 so state persists across cells like a notebook. Tools are reached only through the host import
@@ -544,9 +544,13 @@ def _run_code(code, codes):
     return result
 
 
-def _run(code, output_limit, codes):
+def _run(code, output_limit, codes, name=None):
     _CELL[0] += 1
+    # The host may name the cell as its notebook does ("[9]"); a name seen before (a cell run twice in one
+    # notebook cell) gets the count too, so the source lines of the earlier one stay in linecache.
     filename = f"<cell {_CELL[0]}>"
+    if isinstance(name, str) and name and len(name) <= 40 and name.isprintable() and ">" not in name:
+        filename = f"<cell {name}>" if f"<cell {name}>" not in linecache.cache else f"<cell {name} #{_CELL[0]}>"
     linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
     budget, last = [output_limit], [0.0]
     out = _Capture(budget, "stdout", last)
@@ -731,7 +735,7 @@ class WitWorld(wit_world.WitWorld):
         _STOPPED[0] = False
         codes = []
         try:
-            response = _run(request["code"], int(request.get("output_limit", 1 << 20)), codes)
+            response = _run(request["code"], int(request.get("output_limit", 1 << 20)), codes, request.get("name"))
         except MemoryError:
             response = {"value_repr": None, "value_json": None, "truncated": False,
                         "error": {"type": "MemoryError", "message": "out of memory", "traceback": ""}}
