@@ -116,17 +116,19 @@ class MCPMagics(Magics):
         from ..elicitation import kernel_asker
         from ..errors import OutputTooLarge
         from .output import CellOutput
-
-        def progress(message: str) -> None:
-            # stdout: a first-use build note is news, not an error (stderr shows as a red box in Jupyter)
-            print(message, flush=True)
+        from .progress import BuildProgress, CellStatus
 
         output = CellOutput()  # a head streamed, then a bounded tail: a print loop cannot flood the page
+        build = BuildProgress()  # the first build on a machine: a bar, emptied when the component is ready
+        status = CellStatus()  # "N calls · elapsed" while the cell runs; the footer replaces it
         try:
-            result = self.session.execute(cell, policy, on_progress=progress, on_output=output, sandbox=sandbox,
+            result = self.session.execute(cell, policy, on_progress=build, on_output=output, sandbox=sandbox,
                                           on_tool_progress=_ToolProgress(),
+                                          on_call=lambda record: status.call(f"{record.server}.{record.tool}"),
                                           asker=asker_for(interactive, kernel_asker, "`%%mcp_execute --interactive`"))
         except (SandboxError, Interrupted) as exc:
+            build.close()
+            status.close()
             output.close("the cell was stopped at its output limit" if isinstance(exc, OutputTooLarge) else
                          f"the cell was stopped ({type(exc).__name__})")
             if isinstance(exc, SandboxError):
@@ -134,6 +136,12 @@ class MCPMagics(Magics):
             if exc.result is not None:
                 display(ExecutionFooter(exc.result))
             raise
+        except BaseException:
+            build.close()
+            status.close()
+            raise
+        build.close()
+        status.close()
         output.close()
         if result.error is not None:
             display(ExecutionFooter(result))
