@@ -375,7 +375,8 @@ def _(obj: LogExcerpt) -> str:
 
 @renders(KernelspecResult)
 def _(obj: KernelspecResult) -> str:
-    return f"{obj.action} kernelspec {obj.name!r} at {obj.path}"
+    line = f"{obj.action} kernelspec {obj.name!r} at {obj.path}"
+    return line + (f"\nsandbox component: {obj.sandbox}" if obj.sandbox else "")
 
 
 def _debug_sections(obj: DebugReport) -> tuple[str, Sections]:

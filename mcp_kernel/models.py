@@ -450,6 +450,7 @@ class KernelspecResult(_Model):
     action: Literal["installed", "removed"]
     name: str
     path: str
+    sandbox: str | None = None  # what `install` did about the sandbox component (built, already built, skipped)
 
 
 class DebugReport(_Model):
