@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from .models import AuthStatus, SignInLink, SandboxSessionList, CallResult, Completion, CellTokens, ServerTokens, DebugReport, DemoReport, ExecutionResult, FileView, GenerateReport, Introspection, KernelspecResult, LogExcerpt, PluginInfo, PluginList, PromptList, PromptView, ResourceList, ResourceRead, SearchResults, ServerList, SessionStats, SettingsReport, TokenReport, ToolInfo, ValidationReport
+from .models import AuthStatus, SignInLink, SandboxSessionList, CallResult, Completion, CellTokens, ServerTokens, DebugReport, DemoReport, ExecutionResult, FileView, GenerateReport, Introspection, KernelspecResult, LogExcerpt, ServerAdded, PluginInfo, PluginList, PromptList, PromptView, ResourceList, ResourceRead, SearchResults, ServerList, SessionStats, SettingsReport, TokenReport, ToolInfo, ValidationReport
 from .sandbox.policy import ZONEINFO_DIR
 from .terminal import printable
 from .vfs import TreeNode
@@ -371,6 +371,15 @@ def _(obj: SearchResults) -> str:
 @renders(LogExcerpt)
 def _(obj: LogExcerpt) -> str:
     return f"{obj.server}: {obj.path}\n{obj.text or '(empty)'}"
+
+
+@renders(ServerAdded, "display/server_added.html.j2")
+def _(obj: ServerAdded) -> str:
+    names = ", ".join(obj.tools[:8]) + (f", … ({len(obj.tools) - 8} more)" if len(obj.tools) > 8 else "")
+    plural = "" if len(obj.tools) == 1 else "s"
+    return (f"added {obj.server_name}: {obj.server.name} {obj.server.version}".rstrip()
+            + f" - {len(obj.tools)} tool{plural}" + (f": {names}" if names else "")
+            + f"\n`%mcp introspect {obj.server_name}` shows their parameters and schemas")
 
 
 @renders(KernelspecResult)

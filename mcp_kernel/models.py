@@ -75,6 +75,7 @@ __all__ = [
     "PromptList",
     "PromptMessageView",
     "PromptView",
+    "ServerAdded",
 ]
 
 
@@ -329,6 +330,15 @@ class Introspection(_Model):
             if tool.name == name:
                 return tool
         raise KeyError(name)
+
+
+class ServerAdded(_Model):
+    """What ``add`` says: the server answered, with how many tools (``introspect`` shows them in full)."""
+
+    server_name: str
+    server: ServerInfo
+    tools: list[str]
+    duration_ms: float = 0.0
 
 
 class ServerEntry(_Model):

@@ -39,7 +39,15 @@ def _run_add(session: Any, args: argparse.Namespace) -> Any:
         spec = ServerSpec(name=args.name, command=args.rest[0], args=args.rest[1:],
                           env=parse_pairs(args.env, "--env"), cwd=args.cwd)
     session.add_server(spec, replace=True)
-    return session.introspect(args.name)
+    return added(session.introspect(args.name))
+
+
+def added(found: Any) -> Any:
+    """The short answer to ``add``: a notebook that adds three servers should not show three tool tables."""
+    from ..models import ServerAdded
+
+    return ServerAdded(server_name=found.server_name, server=found.server, tools=[t.name for t in found.tools],
+                       duration_ms=found.duration_ms)
 
 
 def _configure_load(parser: argparse.ArgumentParser) -> None:
