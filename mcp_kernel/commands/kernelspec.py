@@ -15,7 +15,7 @@ def _configure_install(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--prefix", metavar="P", help="install under prefix P")
     parser.add_argument("--no-build", dest="build", action="store_false",
                         help="do not build the sandbox component now (the first sandboxed cell then builds it, "
-                        "about 40 s once per machine)")
+                        "40-110 s once per machine)")
 
 
 def _run_install(session: Any, args: argparse.Namespace) -> Any:
@@ -29,7 +29,7 @@ def _run_install(session: Any, args: argparse.Namespace) -> Any:
 
 def build_sandbox() -> str:
     """Build and compile the sandbox component if it is not cached, so no first cell pays for it; say how long
-    it took. Steps are printed to stderr as they start (a cold build takes about 40 s)."""
+    it took. Steps are printed to stderr as they start (a cold build takes 40-110 s)."""
     import sys
 
     from ..sandbox.engine import Engine

@@ -251,7 +251,7 @@ class Engine:
                 pass  # verified bytes from another wasmtime build: compile again below
         wasm = self._wasm(directory)
         self._step("compile", "Compiling the sandbox component (first use on this machine; about "
-                   f"{EXPECTED_SECONDS['compile']:.0f} s)...")
+                   f"{EXPECTED_SECONDS['compile']:.0f} s or more on a busy machine)...")
         started = time.perf_counter()
         try:
             component = Component(self.engine, wasm)
@@ -277,7 +277,7 @@ class Engine:
         if data is not None:
             return data
         self._step("build", "Building the sandbox component with componentize-py (first use on this machine; about "
-                   f"{sum(EXPECTED_SECONDS.values()):.0f} s with the compile)...")
+                   f"{sum(EXPECTED_SECONDS.values()):.0f} s or more with the compile)...")
         started = time.perf_counter()
         data = build_component()
         self.timings["build_s"] = time.perf_counter() - started
