@@ -32,6 +32,18 @@ def add_interactive_option(parser: argparse.ArgumentParser, where: str) -> None:
                         "without it they are declined")
 
 
+def cell_parser() -> argparse.ArgumentParser:
+    """The options of ``%%mcp_execute`` (for the magic and its tab completion)."""
+    from . import ArgumentParser
+
+    parser = ArgumentParser(prog="%%mcp_execute", add_help=True)
+    add_limit_options(parser)
+    add_interactive_option(parser, "at this frontend, one field at a time")
+    parser.add_argument("--session", metavar="NAME", help="run in this sandbox session (see %%mcp session; "
+                        "default: the current one)")
+    return parser
+
+
 def asker_for(interactive: bool, person: Callable[[], Any], rerun: str) -> Any:
     """Who answers servers' questions during sandboxed code: ``person()`` when ``interactive``, else nobody
     (each question is declined with a note that says how to answer instead)."""

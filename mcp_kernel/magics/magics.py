@@ -85,14 +85,9 @@ class MCPMagics(Magics):
         """Run the cell in the WebAssembly sandbox: `%%mcp_execute [--servers a,b] [--timeout S] [--memory MB]
         [--fuel N] [--no-cache] [--session NAME] [--interactive]`. Output streams as it is printed; a footer sums up calls,
         time and tokens. The stop button stops the cell (its tool calls are cancelled) and nothing else."""
-        from ..commands import ArgumentParser
-        from ..commands.execute import add_interactive_option, add_limit_options, policy_from
+        from ..commands.execute import cell_parser, policy_from
 
-        parser = ArgumentParser(prog="%%mcp_execute", add_help=True)
-        add_limit_options(parser)
-        add_interactive_option(parser, "at this frontend, one field at a time")
-        parser.add_argument("--session", metavar="NAME", help="run in this sandbox session (see %%mcp session; "
-                            "default: the current one)")
+        parser = cell_parser()
         try:
             args = parser.parse_args(shlex.split(line))
             policy = policy_from(self.session, args)
