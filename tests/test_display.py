@@ -197,7 +197,8 @@ def samples() -> list[object]:
                                    GuestError, KernelspecResult, PluginInfo, PluginList, PromptArgumentInfo,
                                    Completion, PromptInfo, PromptList, PromptMessageView, PromptView, ResourceContent,
                                    ResourceInfo, ResourceList, ResourceRead, ResourceTemplateInfo, SandboxSessionInfo,
-                                   SandboxSessionList, SessionStats, SettingRow, SettingsReport, SignInLink)
+                                   SandboxSessionList, ServerAdded, SessionStats, SettingRow, SettingsReport,
+                                   SignInLink)
     from mcp_kernel.sandbox.policy import SandboxPolicy
     from mcp_kernel.vfs import VirtualFS
 
@@ -225,7 +226,8 @@ def samples() -> list[object]:
         DebugReport(python="3.11", platform="linux", versions={"mcp": "2.3"}, paths={"config": "/c"},
                     status={"tokenizer": "ok"}),
         SettingsReport(file="/c/config.toml", rows=[SettingRow(name="timeout", value=30.0, source="default")]),
-        KernelspecResult(action="installed", name="mcp", path="/k"),
+        KernelspecResult(action="installed", name="mcp", path="/k", sandbox="built in 40.1 s"),
+        ServerAdded(server_name=HOSTILE, server=ServerInfo(name=HOSTILE, version="1"), tools=[HOSTILE] * 10),
         ResourceList(server="demo", resources=[ResourceInfo(uri="note://" + HOSTILE, name=HOSTILE, mime_type="text/plain")],
                      templates=[ResourceTemplateInfo(uri_template="note://{name}", description=HOSTILE)]),
         ResourceRead(server="demo", uri="note://a", contents=[ResourceContent(uri="note://a", text=HOSTILE)]),
