@@ -276,3 +276,14 @@ def test_a_result_made_of_rows_is_shown_as_a_table() -> None:
     assert "<table" in html and "<script>" not in html and "as JSON" in html
     nested = CallResult(server="demo", tool="t", structured={"a": {"b": 1}})
     assert to_text(nested).endswith('{\n  "a": {\n    "b": 1\n  }\n}')
+
+
+def test_the_restart_note_is_readable_on_dark_themes() -> None:
+    # Red text on JupyterLab's dark background measured 3.4:1; the note keeps the theme's text colour on a red tint.
+    from mcp_kernel.display import ExecutionFooter
+    from mcp_kernel.models import ExecutionResult
+
+    html = ExecutionFooter(ExecutionResult(note="The session was restarted: variables were lost."))._repr_mimebundle_()
+    note = re.search(r'<div style="([^"]*)">The session was restarted', html["text/html"])
+    assert note is not None and "color:" not in note.group(1).replace("background-color:", "")
+    assert "border: 1px solid #d93025" in note.group(1)
