@@ -133,7 +133,10 @@ def to_html(obj: Any) -> str:
 
 
 def bundle(obj: Any) -> dict[str, str]:
-    """The notebook mime bundle: ``text/plain`` and ``text/html`` only (a JSON entry would hide the HTML)."""
+    """The notebook mime bundle: ``text/plain`` and ``text/html`` only (a JSON entry would hide the HTML);
+    a Markdown file is ``text/markdown`` instead of HTML, so the frontend renders it (and sanitises it)."""
+    if isinstance(obj, FileView) and obj.path.lower().endswith((".md", ".markdown")):
+        return {"text/plain": to_text(obj), "text/markdown": obj.text}
     return {"text/plain": to_text(obj), "text/html": to_html(obj)}
 
 

@@ -287,3 +287,13 @@ def test_the_restart_note_is_readable_on_dark_themes() -> None:
     note = re.search(r'<div style="([^"]*)">The session was restarted', html["text/html"])
     assert note is not None and "color:" not in note.group(1).replace("background-color:", "")
     assert "border: 1px solid #d93025" in note.group(1)
+
+
+def test_files_keep_their_lines_and_markdown_is_rendered() -> None:
+    from mcp_kernel.display import bundle
+    from mcp_kernel.models import FileView
+
+    ts = bundle(FileView(path="/mcp-tools/servers/demo/get_customer.ts", text="export function getCustomer() {}", size=32))
+    assert "white-space: pre;" in ts["text/html"] and "break-word" not in ts["text/html"]  # no mid-word wraps
+    skill = bundle(FileView(path="/mcp-tools/skills/demo/SKILL.md", text="# Demo\n\n- query", size=16))
+    assert skill == {"text/plain": "# Demo\n\n- query", "text/markdown": "# Demo\n\n- query"}
