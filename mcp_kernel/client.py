@@ -185,6 +185,36 @@ def _client_info() -> Any:
     return Implementation(name="mcp-kernel", version=__version__)
 
 
+def missing_command(command: str, cwd: str | None = None) -> str:
+    """Why ``command`` could not start, and the one step that fixes it.
+
+    A path (``../node_modules/.bin/x``) is looked for where the server starts (``cwd``, else here), not on
+    PATH; one under ``node_modules`` comes from ``npm ci`` in the folder with the ``package.json``; ``npx``
+    and ``node`` come with Node.js.
+
+    >>> missing_command("npx")
+    "command 'npx' was not found on PATH. Install Node.js (it brings node, npm and npx), then run the cell again."
+    """
+    if os.sep in command or (os.altsep and os.altsep in command):
+        base = Path(cwd) if cwd else Path.cwd()
+        path = (base / command).resolve() if not Path(command).is_absolute() else Path(command)
+        if path.exists():
+            return f"command {command!r} ({path}) is not executable. Fix its permissions or 'command' in mcp.json."
+        where = f"{path} does not exist" + ("" if Path(command).is_absolute() else f" (relative to {base})")
+        if "node_modules" in Path(command).parts:
+            root = path.parents[len(path.parts) - 1 - path.parts.index("node_modules")]
+            hint = f"Run `npm ci` in {root} (it installs what package.json lists), or start the server with `npx -y`."
+        else:
+            hint = "Install it, or give a path that exists (relative paths count from the kernel's folder)."
+        return f"command {command!r}: {where}. {hint}"
+    if shutil.which(command):
+        return f"command {command!r} is not executable. Install it again or fix 'command' in mcp.json."
+    if command in ("npx", "node", "npm"):
+        return (f"command {command!r} was not found on PATH. Install Node.js (it brings node, npm and npx), then "
+                "run the cell again.")
+    return f"command {command!r} was not found on PATH. Install it or fix 'command' in mcp.json."
+
+
 def _leaf_errors(exc: BaseException) -> list[BaseException]:
     """Flatten anyio's exception groups to the errors that actually happened."""
     if isinstance(exc, BaseExceptionGroup):
@@ -469,9 +499,7 @@ class Connection:
         name, spec = self.spec.name, self.spec
         leaves = _leaf_errors(exc) if exc is not None else []
         if any(isinstance(e, FileNotFoundError) for e in leaves) and spec.transport == "stdio":
-            found = shutil.which(spec.command or "")
-            what = "is not executable" if found else "was not found on PATH"
-            message = f"Server {name!r}: command {spec.command!r} {what}. Install it or fix 'command' in mcp.json."
+            message = f"Server {name!r}: {missing_command(spec.command or '', spec.cwd)}"
         elif spec.transport == "http" and any(_is_connect_error(e) for e in leaves):
             message = f"Server {name!r}: nothing answered at {spec.describe()}. Start the server or fix its 'url'."
         elif (denied := self._auth_error(exc)) is not None:

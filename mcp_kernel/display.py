@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from .models import CommandList, Notice, AuthStatus, SignInLink, SandboxSessionList, CallResult, Completion, CellTokens, ServerTokens, DebugReport, DemoReport, ExecutionResult, FileView, GenerateReport, Introspection, KernelspecResult, LogExcerpt, PluginInfo, PluginList, PromptList, PromptView, ResourceList, ResourceRead, SearchResults, ServerList, SessionStats, SettingsReport, TokenReport, ToolInfo, ValidationReport
+from .models import CommandList, Notice, AuthStatus, SignInLink, SandboxSessionList, CallResult, Completion, CellTokens, ServerTokens, DebugReport, DemoReport, ExecutionResult, FileView, GenerateReport, Introspection, KernelspecResult, LogExcerpt, ServerAdded, PluginInfo, PluginList, PromptList, PromptView, ResourceList, ResourceRead, SearchResults, ServerList, SessionStats, SettingsReport, TokenReport, ToolInfo, ValidationReport
 from .records import Records, records_of
 from .sandbox.policy import ZONEINFO_DIR
 from .terminal import printable
@@ -136,7 +136,10 @@ def to_html(obj: Any) -> str:
 
 
 def bundle(obj: Any) -> dict[str, str]:
-    """The notebook mime bundle: ``text/plain`` and ``text/html`` only (a JSON entry would hide the HTML)."""
+    """The notebook mime bundle: ``text/plain`` and ``text/html`` only (a JSON entry would hide the HTML);
+    a Markdown file is ``text/markdown`` instead of HTML, so the frontend renders it (and sanitises it)."""
+    if isinstance(obj, FileView) and obj.path.lower().endswith((".md", ".markdown")):
+        return {"text/plain": to_text(obj), "text/markdown": obj.text}
     return {"text/plain": to_text(obj), "text/html": to_html(obj)}
 
 
@@ -377,9 +380,19 @@ def _(obj: LogExcerpt) -> str:
     return f"{obj.server}: {obj.path}\n{obj.text or '(empty)'}"
 
 
+@renders(ServerAdded, "display/server_added.html.j2")
+def _(obj: ServerAdded) -> str:
+    names = ", ".join(obj.tools[:8]) + (f", … ({len(obj.tools) - 8} more)" if len(obj.tools) > 8 else "")
+    plural = "" if len(obj.tools) == 1 else "s"
+    return (f"added {obj.server_name}: {obj.server.name} {obj.server.version}".rstrip()
+            + f" - {len(obj.tools)} tool{plural}" + (f": {names}" if names else "")
+            + f"\n`%mcp introspect {obj.server_name}` shows their parameters and schemas")
+
+
 @renders(KernelspecResult)
 def _(obj: KernelspecResult) -> str:
-    return f"{obj.action} kernelspec {obj.name!r} at {obj.path}"
+    line = f"{obj.action} kernelspec {obj.name!r} at {obj.path}"
+    return line + (f"\nsandbox component: {obj.sandbox}" if obj.sandbox else "")
 
 
 def _debug_sections(obj: DebugReport) -> tuple[str, Sections]:

@@ -78,6 +78,7 @@ __all__ = [
     "Notice",
     "CommandSummary",
     "CommandList",
+    "ServerAdded",
 ]
 
 
@@ -334,6 +335,15 @@ class Introspection(_Model):
         raise KeyError(name)
 
 
+class ServerAdded(_Model):
+    """What ``add`` says: the server answered, with how many tools (``introspect`` shows them in full)."""
+
+    server_name: str
+    server: ServerInfo
+    tools: list[str]
+    duration_ms: float = 0.0
+
+
 class ServerEntry(_Model):
     """One row of the server list."""
 
@@ -453,6 +463,7 @@ class KernelspecResult(_Model):
     action: Literal["installed", "removed"]
     name: str
     path: str
+    sandbox: str | None = None  # what `install` did about the sandbox component (built, already built, skipped)
 
 
 class DebugReport(_Model):

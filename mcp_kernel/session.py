@@ -28,6 +28,7 @@ from .config import MCPKernel, ServerConfig
 from .errors import Interrupted, MCPKernelError, SandboxError, ToolNotFound, UsageError
 from .models import (
     AuthStatus,
+    CallRecord,
     CallResult,
     Completion,
     ExecutionResult,
@@ -359,7 +360,8 @@ class Session:
                 on_output: Callable[[str, str], None] | None = None,
                 sandbox: str | None = None, open_missing: bool = True,
                 on_tool_progress: Callable[[str, str, float, float | None, str | None], None] | None = None,
-                asker: Asker | None = None, cell_name: str | None = None) -> ExecutionResult:
+                asker: Asker | None = None, cell_name: str | None = None,
+                on_call: Callable[[CallRecord], None] | None = None) -> ExecutionResult:
         """Run ``code`` in a sandbox session with ``policy`` (default: :meth:`policy`); tools via the bridge.
 
         ``cell_name`` is how tracebacks name the cell (``[9]`` as the notebook numbers it; default: the
@@ -368,7 +370,8 @@ class Session:
         ``sandbox`` names the session (default: the current one); ``on_output(stream, text)`` receives
         output as it is printed; ``on_tool_progress(server, tool, value, total, message)`` the progress its
         tool calls report (called on the loop thread); ``asker`` answers the questions servers ask during
-        the code's tool calls (default: none, they are declined), on the calling thread.
+        the code's tool calls (default: none, they are declined), on the calling thread; ``on_call(record)``
+        each call's record as it ends (on the guest's thread; for a live count).
         """
         from .tokens import sandbox_savings
 
@@ -394,6 +397,7 @@ class Session:
                 server, tool, value, total, mask(note))
         bridge.on_progress = on_tool_progress  # progress of this cell's tool calls (server, tool, value, total, note)
         bridge.asker = asker
+        bridge.on_call = on_call
         bridge.take_records()
         try:
             result = box.execute(code, policy, on_output=on_output, reload=sorted(fresh), asker=asker,

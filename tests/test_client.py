@@ -95,6 +95,26 @@ def test_unknown_command_is_a_start_error(pool: ConnectionPool) -> None:
         pool.get("nope").connect()
 
 
+def test_a_missing_relative_path_is_not_looked_for_on_path_and_names_npm_ci(pool: ConnectionPool, tmp_path) -> None:
+    # What tutorial 3 said to a newcomer who had not run `npm ci`: "not found on PATH" for a relative path.
+    (tmp_path / "notebooks").mkdir()
+    pool.add(ServerSpec(name="everything", command="../node_modules/.bin/mcp-server-everything",
+                        cwd=str(tmp_path / "notebooks")))
+    with pytest.raises(ServerStartError) as caught:
+        pool.get("everything").connect()
+    message = str(caught.value)
+    assert "PATH" not in message
+    assert f"{tmp_path}/node_modules/.bin/mcp-server-everything does not exist" in message
+    assert f"Run `npm ci` in {tmp_path}" in message
+
+
+def test_a_missing_npx_says_to_install_node(monkeypatch, tmp_path) -> None:
+    from mcp_kernel.client import missing_command
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # a machine without Node
+    assert "Install Node.js" in missing_command("npx")
+
+
 def test_a_non_executable_command_is_a_start_error(pool: ConnectionPool, tmp_path) -> None:
     script = tmp_path / "srv.sh"
     script.write_text("#!/bin/sh\necho hi\n")

@@ -204,7 +204,8 @@ def samples() -> list[object]:
                                    GuestError, KernelspecResult, PluginInfo, PluginList, PromptArgumentInfo,
                                    Completion, PromptInfo, PromptList, PromptMessageView, PromptView, ResourceContent,
                                    ResourceInfo, ResourceList, ResourceRead, ResourceTemplateInfo, SandboxSessionInfo,
-                                   SandboxSessionList, SessionStats, SettingRow, SettingsReport, SignInLink)
+                                   SandboxSessionList, ServerAdded, SessionStats, SettingRow, SettingsReport,
+                                   SignInLink)
     from mcp_kernel.sandbox.policy import SandboxPolicy
     from mcp_kernel.vfs import VirtualFS
 
@@ -232,7 +233,8 @@ def samples() -> list[object]:
         DebugReport(python="3.11", platform="linux", versions={"mcp": "2.3"}, paths={"config": "/c"},
                     status={"tokenizer": "ok"}),
         SettingsReport(file="/c/config.toml", rows=[SettingRow(name="timeout", value=30.0, source="default")]),
-        KernelspecResult(action="installed", name="mcp", path="/k"),
+        KernelspecResult(action="installed", name="mcp", path="/k", sandbox="built in 40.1 s"),
+        ServerAdded(server_name=HOSTILE, server=ServerInfo(name=HOSTILE, version="1"), tools=[HOSTILE] * 10),
         ResourceList(server="demo", resources=[ResourceInfo(uri="note://" + HOSTILE, name=HOSTILE, mime_type="text/plain")],
                      templates=[ResourceTemplateInfo(uri_template="note://{name}", description=HOSTILE)]),
         ResourceRead(server="demo", uri="note://a", contents=[ResourceContent(uri="note://a", text=HOSTILE)]),
@@ -338,3 +340,24 @@ def test_the_calls_section_shows_arguments_and_a_bounded_result_preview() -> Non
     assert "{&#34;customer_id&#34;: &#34;c0&#34;}" in html, "what was asked"
     assert "{&#34;name&#34;: &#34;xxx" in html and "x" * PREVIEW_CHARS not in html, "what came back, bounded"
     assert "c99" in html and "c100&#34;" not in html and "6 more calls not listed" in html
+
+
+def test_the_restart_note_is_readable_on_dark_themes() -> None:
+    # Red text on JupyterLab's dark background measured 3.4:1; the note keeps the theme's text colour on a red tint.
+    from mcp_kernel.display import ExecutionFooter
+    from mcp_kernel.models import ExecutionResult
+
+    html = ExecutionFooter(ExecutionResult(note="The session was restarted: variables were lost."))._repr_mimebundle_()
+    note = re.search(r'<div style="([^"]*)">The session was restarted', html["text/html"])
+    assert note is not None and "color:" not in note.group(1).replace("background-color:", "")
+    assert "border: 1px solid #d93025" in note.group(1)
+
+
+def test_files_keep_their_lines_and_markdown_is_rendered() -> None:
+    from mcp_kernel.display import bundle
+    from mcp_kernel.models import FileView
+
+    ts = bundle(FileView(path="/mcp-tools/servers/demo/get_customer.ts", text="export function getCustomer() {}", size=32))
+    assert "white-space: pre;" in ts["text/html"] and "break-word" not in ts["text/html"]  # no mid-word wraps
+    skill = bundle(FileView(path="/mcp-tools/skills/demo/SKILL.md", text="# Demo\n\n- query", size=16))
+    assert skill == {"text/plain": "# Demo\n\n- query", "text/markdown": "# Demo\n\n- query"}

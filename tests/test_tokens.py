@@ -124,6 +124,20 @@ def test_html_escapes_hostile_descriptions_and_has_a_chart() -> None:
     assert "<svg" not in cell and "<style" not in cell and "█" * 40 in cell
 
 
+def test_bars_grow_left_to_right_and_a_zero_has_none() -> None:
+    # JupyterLab right-aligns table cells: a bar cell that does not say left grows from the right.
+    cell = to_html(sandbox_savings([], "printed"))  # no tool results: zero raw tokens
+    rows = re.findall(r"<tr>.*?</tr>", cell, re.S)
+    raw = next(r for r in rows if "raw tool results" in r)
+    assert "█" not in raw and "text-align:left" in raw
+    assert "█" in next(r for r in rows if "reached the notebook" in r)
+    evil = ToolInfo(name="t", description="d", input_schema={"type": "object"})
+    files = generate(ServerInfo(name="x"), [evil], server_name="x")
+    html = to_html(upfront_vs_progressive({"x": ([evil], files, binding_paths("x", [evil]))}))
+    bar_cells = re.findall(r'<td style="padding:3px 0;[^"]*">', html)
+    assert bar_cells and all("text-align:left" in c for c in bar_cells)
+
+
 def test_the_fallback_is_labelled_as_an_estimate() -> None:
     code = ("import sys; sys.modules['tiktoken'] = None\n"
             "from mcp_kernel.tokens import tokenizer\n"

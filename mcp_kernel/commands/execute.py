@@ -33,6 +33,23 @@ def add_interactive_option(parser: argparse.ArgumentParser, where: str) -> None:
                         "without it they are declined")
 
 
+def cell_parser() -> argparse.ArgumentParser:
+    """The options of ``%%mcp_execute`` (for the magic and its tab completion)."""
+    from ..handover import FORMS
+    from . import ArgumentParser
+
+    parser = ArgumentParser(prog="%%mcp_execute", add_help=True)
+    add_limit_options(parser)
+    add_interactive_option(parser, "at this frontend, one field at a time")
+    parser.add_argument("--session", metavar="NAME", help="run in this sandbox session (see %%mcp session; "
+                        "default: the current one)")
+    parser.add_argument("--out", metavar="NAME", help="put the cell's value (its last expression) into this "
+                        "notebook's Python as NAME (plain Python, from JSON)")
+    parser.add_argument("--as", dest="form", choices=FORMS, default="python",
+                        help="with --out: python (default) or dataframe (a pandas DataFrame; needs pandas)")
+    return parser
+
+
 def asker_for(interactive: bool, person: Callable[[], Any], rerun: str) -> Any:
     """Who answers servers' questions during sandboxed code: ``person()`` when ``interactive``, else nobody
     (each question is declined with a note that says how to answer instead)."""

@@ -36,10 +36,30 @@ def _run_add(session: Any, args: argparse.Namespace) -> Any:
     if args.url:
         spec = ServerSpec(name=args.name, url=args.url, headers=parse_pairs(args.header, "--header"))
     else:
-        spec = ServerSpec(name=args.name, command=args.rest[0], args=args.rest[1:],
+        spec = ServerSpec(name=args.name, command=_anchored(args.rest[0], args.cwd), args=args.rest[1:],
                           env=parse_pairs(args.env, "--env"), cwd=args.cwd)
     session.add_server(spec, replace=True)
-    return session.introspect(args.name)
+    return added(session.introspect(args.name))
+
+
+def _anchored(command: str, cwd: str | None) -> str:
+    """A relative path to a program, made absolute from where it was typed (the kernel's folder, or --cwd):
+    a later `%cd` or a restart elsewhere then starts the same program. Anything else is left as typed."""
+    import os
+    from pathlib import Path
+
+    if os.sep not in command or Path(command).is_absolute():
+        return command
+    path = (Path(cwd) if cwd else Path.cwd()) / command
+    return str(path.resolve()) if path.exists() else command  # a missing one: the start error explains
+
+
+def added(found: Any) -> Any:
+    """The short answer to ``add``: a notebook that adds three servers should not show three tool tables."""
+    from ..models import ServerAdded
+
+    return ServerAdded(server_name=found.server_name, server=found.server, tools=[t.name for t in found.tools],
+                       duration_ms=found.duration_ms)
 
 
 def _configure_load(parser: argparse.ArgumentParser) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import MCPKernelError
 
-__all__ = ["candidates", "complete_line", "matcher"]
+__all__ = ["candidates", "cell_candidates", "complete_line", "matcher"]
 
 # Commands whose first positional argument is a server name.
 _SERVER_FIRST = {"call", "introspect", "generate", "resources", "read", "prompts", "prompt", "complete", "logs",
@@ -25,8 +25,9 @@ _SERVER_FIRST = {"call", "introspect", "generate", "resources", "read", "prompts
 Lookup = Callable[..., list[str]]
 
 
-def complete_line(session: Any, line: str) -> list[str]:
-    """Full completions for the last word of ``line`` (text up to the cursor, ``%mcp ...``)."""
+def complete_line(session: Any, line: str, *, cell: bool = False) -> list[str]:
+    """Full completions for the last word of ``line`` (text up to the cursor, ``%mcp ...``, or the first line
+    of a ``%%mcp_execute`` cell with ``cell``)."""
     body = line.split(None, 1)[1] if len(line.split(None, 1)) > 1 else ""
     if line.endswith((" ", "\t")):
         body += " "
@@ -36,7 +37,7 @@ def complete_line(session: Any, line: str) -> list[str]:
         return []
     if not body or body[-1].isspace():
         words.append("")
-    return candidates(words, _Lookup(session))
+    return (cell_candidates if cell else candidates)(words, _Lookup(session))
 
 
 def candidates(words: Sequence[str], lookup: Lookup) -> list[str]:
@@ -58,6 +59,27 @@ def candidates(words: Sequence[str], lookup: Lookup) -> list[str]:
     except MCPKernelError:
         return []
     return [o for o in options if o.startswith(current)]
+
+
+def cell_candidates(words: Sequence[str], lookup: Lookup) -> list[str]:
+    """What the last of ``words`` can become on a ``%%mcp_execute`` line: its options, the servers after
+    ``--servers`` (comma-separated: the last name is completed) and the sandbox sessions after ``--session``."""
+    from ..commands.execute import cell_parser
+
+    *done, current = words
+    previous = done[-1] if done else ""
+    if previous == "--servers":
+        head, _, typed = current.rpartition(",")
+        chosen = set(head.split(",")) if head else set()
+        prefix = f"{head}," if head else ""
+        return [prefix + s for s in lookup("servers") if s.startswith(typed) and s not in chosen]
+    if previous == "--session":
+        return [s for s in lookup("sessions") if s.startswith(current)]
+    if not current.startswith("-"):
+        return []
+    used = set(done)
+    options = [o for action in cell_parser()._actions for o in action.option_strings if o.startswith("--")]
+    return [o for o in options if o.startswith(current) and o not in used]
 
 
 def _second_and_later(command: str, server: str, rest: list[str], current: str, lookup: Lookup) -> list[str]:
@@ -88,6 +110,9 @@ class _Lookup:
     def servers(self) -> list[str]:
         return list(self.session.server_names())
 
+    def sessions(self) -> list[str]:
+        return [s.handle for s in self.session.sandbox_sessions().sessions]
+
     def tools(self, server: str) -> list[str]:
         return [t.name for t in self.session.tools(server)]
 
@@ -116,12 +141,14 @@ def matcher(session_of: Callable[[], Any]) -> Any:
 
     @context_matcher()
     def mcp_matcher(context: Any) -> dict[str, Any]:
-        line = context.text_until_cursor.split("\n")[-1]
-        if not line.lstrip().startswith("%mcp ") or line.lstrip().startswith("%mcp_"):
+        lines = context.text_until_cursor.split("\n")
+        line = lines[-1]
+        cell = len(lines) == 1 and line.lstrip().startswith("%%mcp_execute")  # the magic's own line
+        if not cell and (not line.lstrip().startswith("%mcp ") or line.lstrip().startswith("%mcp_")):
             return {"completions": [], "suppress": False}
         current = "" if line[-1].isspace() else line.split()[-1]
         try:
-            found = complete_line(session_of(), line.lstrip())
+            found = complete_line(session_of(), line.lstrip(), cell=cell)
         except Exception:  # noqa: BLE001 - tab completion never raises into the frontend
             found = []
         return {"completions": [SimpleCompletion(text=f, type="mcp") for f in found],

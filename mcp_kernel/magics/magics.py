@@ -85,19 +85,10 @@ class MCPMagics(Magics):
         """Run the cell in the WebAssembly sandbox: `%%mcp_execute [--servers a,b] [--timeout S] [--memory MB]
         [--fuel N] [--no-cache] [--session NAME] [--interactive] [--out NAME [--as dataframe]]`. Output streams as
         it is printed; a value of records shows as a table; a footer sums up calls, time and tokens. The stop button stops the cell (its tool calls are cancelled) and nothing else."""
-        from ..commands import ArgumentParser
-        from ..commands.execute import add_interactive_option, add_limit_options, policy_from
-        from ..handover import FORMS, check_form
+        from ..commands.execute import cell_parser, policy_from
+        from ..handover import check_form
 
-        parser = ArgumentParser(prog="%%mcp_execute", add_help=True)
-        add_limit_options(parser)
-        add_interactive_option(parser, "at this frontend, one field at a time")
-        parser.add_argument("--session", metavar="NAME", help="run in this sandbox session (see %%mcp session; "
-                            "default: the current one)")
-        parser.add_argument("--out", metavar="NAME", help="put the cell's value (its last expression) into this "
-                            "notebook's Python as NAME (plain Python, from JSON)")
-        parser.add_argument("--as", dest="form", choices=FORMS, default="python",
-                            help="with --out: python (default) or dataframe (a pandas DataFrame; needs pandas)")
+        parser = cell_parser()
         try:
             args = parser.parse_args(shlex.split(line))
             policy = policy_from(self.session, args)
@@ -127,17 +118,19 @@ class MCPMagics(Magics):
         from ..elicitation import kernel_asker
         from ..errors import OutputTooLarge
         from .output import CellOutput
-
-        def progress(message: str) -> None:
-            # stdout: a first-use build note is news, not an error (stderr shows as a red box in Jupyter)
-            print(message, flush=True)
+        from .progress import BuildProgress, CellStatus
 
         output = CellOutput()  # a head streamed, then a bounded tail: a print loop cannot flood the page
+        build = BuildProgress()  # the first build on a machine: a bar, emptied when the component is ready
+        status = CellStatus()  # "N calls · elapsed" while the cell runs; the footer replaces it
         try:
-            result = self.session.execute(cell, policy, on_progress=progress, on_output=output, sandbox=sandbox,
+            result = self.session.execute(cell, policy, on_progress=build, on_output=output, sandbox=sandbox,
                                           on_tool_progress=_ToolProgress(), cell_name=self._cell_name(),
+                                          on_call=lambda record: status.call(f"{record.server}.{record.tool}"),
                                           asker=asker_for(interactive, kernel_asker, "`%%mcp_execute --interactive`"))
         except (SandboxError, Interrupted) as exc:
+            build.close()
+            status.close()
             output.close("the cell was stopped at its output limit" if isinstance(exc, OutputTooLarge) else
                          f"the cell was stopped ({type(exc).__name__})")
             if isinstance(exc, SandboxError):
@@ -145,6 +138,12 @@ class MCPMagics(Magics):
             if exc.result is not None:
                 display(ExecutionFooter(exc.result))
             raise
+        except BaseException:
+            build.close()
+            status.close()
+            raise
+        build.close()
+        status.close()
         output.close()
         if result.error is not None:
             display(ExecutionFooter(result))

@@ -169,6 +169,8 @@ class Bridge:
         # Placeholders for personal data in this session (see pii.py): restored in params once they are valid.
         self.pii: Any = None
         self.on_progress: Callable[[str, str, float, float | None, str | None], None] | None = None
+        # Told of each call as it ends (a live "N calls" display), outside the lock.
+        self.on_call: Callable[[CallRecord], None] | None = None
         self.restore_pii = False
         # Who answers the questions servers ask during this cell's calls (None: they are declined).
         self.asker: Any = None
@@ -367,6 +369,9 @@ class Bridge:
             c["bytes_in"] += record.bytes_in
             c["bytes_out"] += record.bytes_out
             self._latencies.append(record.duration_ms)
+        sink = self.on_call
+        if sink is not None:
+            sink(record)
 
     def take_records(self) -> list[CallRecord]:
         """The records of the calls started since the last take (one cell's calls).

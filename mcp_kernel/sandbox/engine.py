@@ -1,7 +1,8 @@
 """The wasmtime engine and the guest component: built once, compiled once, cached, verified.
 
 The guest (CPython plus ``guest/app/mcp_guest.py``) is built into a WebAssembly component with
-componentize-py on first use (~6 s), then compiled by wasmtime (~5 s). Both results are cached under the
+componentize-py on first use (~18 s), then compiled by wasmtime (~21 s; both measured cold on a busy 2-core
+machine, see EXPECTED_SECONDS). Both results are cached under the
 user cache dir: the component by a blake3 of the guest sources and the componentize-py version, the
 compiled form by a blake3 of that guest hash plus the wasmtime version and the engine settings (a
 compiled component only loads into an engine with the same settings), so a warm start maps the compiled
@@ -31,7 +32,8 @@ from ..errors import SandboxError
 from ..paths import cache_dir
 from ..versions import installed
 
-__all__ = ["Engine", "ENGINE_SETTINGS", "TICK_SECONDS", "cache_status", "guest_source_hash", "is_cached"]
+__all__ = ["BuildStep", "Engine", "ENGINE_SETTINGS", "EXPECTED_SECONDS", "TICK_SECONDS", "cache_status",
+           "guest_source_hash", "is_cached"]
 
 TICK_SECONDS = 0.01
 # Part of the compiled-cache key: a component compiled under other settings will not load.
@@ -39,6 +41,45 @@ ENGINE_SETTINGS = {"consume_fuel": True, "epoch_interruption": True, "max_wasm_s
 WORLD = "kernel"
 APP_MODULE = "mcp_guest"
 
+# A cold build measured on a busy 2-core machine (load ~3): componentize-py 17.8 s, then wasmtime 21.3 s. Only
+# an estimate for a progress bar's share per step; the elapsed time shown is the real one.
+EXPECTED_SECONDS = {"build": 18.0, "compile": 21.0}
+
+
+class BuildStep(str):
+    """A step of the first build, as its line of text (so ``print`` shows it) plus what a progress bar needs.
+
+    ``stage`` is ``"build"``, ``"compile"`` or ``"ready"``; ``started`` the ``time.monotonic()`` the whole
+    build began, ``began`` the one this step began; ``share`` the part of the expected time done before it.
+
+    >>> step = BuildStep("Compiling...", stage="compile", started=0.0, share=0.46)
+    >>> (str(step), step.stage)
+    ('Compiling...', 'compile')
+    """
+
+    stage: str
+    started: float
+    began: float
+    share: float
+
+    def __new__(cls, message: str, *, stage: str, started: float, share: float) -> BuildStep:
+        step = super().__new__(cls, message)
+        step.stage, step.started, step.share, step.began = stage, started, share, time.monotonic()
+        return step
+
+    @property
+    def expected_s(self) -> float:
+        """How long this step is expected to take (0 once ready)."""
+        return EXPECTED_SECONDS.get(self.stage, 0.0)
+
+
+def _share_before(stage: str) -> float:
+    total = sum(EXPECTED_SECONDS.values())
+    order = [*EXPECTED_SECONDS, "ready"]
+    return sum(EXPECTED_SECONDS[s] for s in order[:order.index(stage)]) / total
+
+
+# Called with each BuildStep (a str, so callers that print lines keep working).
 Progress = Callable[[str], None]
 
 
@@ -157,19 +198,37 @@ class Engine:
         config.max_wasm_stack = ENGINE_SETTINGS["max_wasm_stack"]
         self.engine = wasmtime.Engine(config)
         self.cache = Path(cache) if cache is not None else None
-        self.on_progress = on_progress or (lambda message: None)
+        self._on_progress: Progress = on_progress or (lambda message: None)
+        self._current: BuildStep | None = None  # the build step under way, if any
         self._component: Any = None
         self._lock = threading.Lock()
         self._ticker: threading.Thread | None = None
         self._stop = threading.Event()
         self.timings: dict[str, float] = {}
+        self._build_started: float | None = None
+
+    @property
+    def on_progress(self) -> Progress:
+        """Told of each build step; one set while a step is under way (a background warm-up began the build)
+        is told of that step at once, so a cell waiting for the component shows progress, not silence."""
+        return self._on_progress
+
+    @on_progress.setter
+    def on_progress(self, sink: Progress) -> None:
+        self._on_progress = sink
+        current = self._current
+        if current is not None:
+            sink(current)
 
     # ---- the component -----------------------------------------------------------------------------
     def component(self) -> Any:
         """The compiled guest component (built and compiled on first use, then from the cache)."""
         with self._lock:
             if self._component is None:
-                self._component = self._load()
+                try:
+                    self._component = self._load()
+                finally:
+                    self._current = None  # built, or failed: no step is under way any more
             return self._component
 
     def _load(self) -> Any:
@@ -191,26 +250,34 @@ class Engine:
             except WasmtimeError:
                 pass  # verified bytes from another wasmtime build: compile again below
         wasm = self._wasm(directory)
-        self.on_progress("Compiling the sandbox component (first use on this machine; up to a minute)...")
+        self._step("compile", "Compiling the sandbox component (first use on this machine; about "
+                   f"{EXPECTED_SECONDS['compile']:.0f} s or more on a busy machine)...")
         started = time.perf_counter()
         try:
             component = Component(self.engine, wasm)
         except WasmtimeError as exc:
             raise SandboxError(f"wasmtime could not compile the guest component: {exc}") from None
         self.timings["compile_s"] = time.perf_counter() - started
-        self.on_progress(f"Sandbox component ready: compiled in {self.timings['compile_s']:.1f} s"
-                         + (f" after a {self.timings['build_s']:.1f} s build" if "build_s" in self.timings else "")
-                         + "; cached for next time.")
         _store_verified(compiled_path, bytes(component.serialize()))
+        self._step("ready", f"Sandbox component ready: compiled in {self.timings['compile_s']:.1f} s"
+                   + (f" after a {self.timings['build_s']:.1f} s build" if "build_s" in self.timings else "")
+                   + "; cached for next time.")
         return component
+
+    def _step(self, stage: str, message: str) -> None:
+        if self._build_started is None or stage == "build":
+            self._build_started = time.monotonic()
+        step = BuildStep(message, stage=stage, started=self._build_started, share=_share_before(stage))
+        self._current = None if stage == "ready" else step
+        self._on_progress(step)
 
     def _wasm(self, directory: Path) -> bytes:
         path = directory / f"guest-{guest_source_hash()[:32]}.wasm"
         data = _read_verified(path)
         if data is not None:
             return data
-        self.on_progress("Building the sandbox component with componentize-py (first use on this machine; up to a "
-                         "couple of minutes)...")
+        self._step("build", "Building the sandbox component with componentize-py (first use on this machine; about "
+                   f"{sum(EXPECTED_SECONDS.values()):.0f} s or more with the compile)...")
         started = time.perf_counter()
         data = build_component()
         self.timings["build_s"] = time.perf_counter() - started

@@ -12,7 +12,10 @@ def test_add_and_introspect_display_text_and_html(kernel: KernelDriver) -> None:
     assert reply.status == "ok", reply.reply
     [bundle] = reply.bundles
     assert set(bundle) == {"text/plain", "text/html"}
-    assert "query_sales" in bundle["text/plain"] and "<details>" in bundle["text/html"]
+    assert "query_sales" in bundle["text/plain"] and "<code" in bundle["text/html"]
+    assert "<table" not in bundle["text/html"]  # the tool table is `%mcp introspect demo`'s
+    [shown] = kernel.execute("%mcp introspect demo").bundles
+    assert "<details>" in shown["text/html"]
 
 
 def test_search_and_servers(kernel: KernelDriver) -> None:

@@ -7,7 +7,7 @@ import warnings
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from mcp_kernel.magics.completion import candidates
+from mcp_kernel.magics.completion import candidates, cell_candidates
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +40,14 @@ def test_prompts_their_arguments_and_the_servers_suggestions(shell: InteractiveS
     assert matches(shell, "%mcp prompt demo analyze_region region=EU ") == ["focus="]
 
 
+def test_the_options_of_a_sandboxed_cell_and_their_values(shell: InteractiveShell) -> None:
+    assert matches(shell, "%%mcp_execute --ser") == ["--servers"]
+    assert {"--timeout", "--memory", "--fuel", "--session", "--interactive"} <= set(matches(shell, "%%mcp_execute --"))
+    assert "--servers" not in matches(shell, "%%mcp_execute --servers demo --")  # given once
+    assert matches(shell, "%%mcp_execute --servers de") == ["demo"]
+    assert cell_candidates(["--session", "an"], lambda what: {"sessions": ["default", "analysis"]}[what]) == ["analysis"]
+
+
 def test_resource_uris(shell: InteractiveShell) -> None:
     assert matches(shell, "%mcp read demo sales://sch") == ["sales://schema"]
 
@@ -55,3 +63,5 @@ def test_nothing_is_offered_for_what_cannot_be_completed() -> None:
     assert candidates(["call", "nope", ""], nothing_known) == []
     assert candidates(["search", ""], nothing_known) == []
     assert candidates(["call", "--json", ""], nothing_known) == ["demo"]
+    assert cell_candidates(["--servers", "demo,"], lambda what: ["demo", "files"]) == ["demo,files"]
+    assert cell_candidates(["--timeout", "3"], nothing_known) == []

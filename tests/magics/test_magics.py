@@ -11,7 +11,8 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
 from mcp_kernel.errors import MCPKernelError, ServerNotFound
-from mcp_kernel.models import Introspection, LogExcerpt, SearchResults, ServerList
+from mcp_kernel.display import to_text
+from mcp_kernel.models import LogExcerpt, SearchResults, ServerAdded, ServerList
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +25,9 @@ def shell():
 
 def test_add_introspect_search_call_remove(shell: InteractiveShell) -> None:
     added = shell.run_line_magic("mcp", f"add shop -- {sys.executable} -m mcp_kernel.demo")
-    assert isinstance(added, Introspection) and added.server_name == "shop"
+    # A short answer, not the tool table (`introspect` shows that): a notebook adds several servers.
+    assert isinstance(added, ServerAdded) and added.server_name == "shop" and "query_sales" in added.tools
+    assert "%mcp introspect shop" in to_text(added) and len(to_text(added).splitlines()) == 2
     listed = shell.run_line_magic("mcp", "servers")
     assert isinstance(listed, ServerList)
     assert next(s for s in listed.servers if s.name == "shop").connected
