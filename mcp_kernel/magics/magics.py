@@ -131,7 +131,8 @@ class MCPMagics(Magics):
         except (SandboxError, Interrupted) as exc:
             build.close()
             status.close()
-            output.close("the cell was stopped at its output limit" if isinstance(exc, OutputTooLarge) else
+            output.close(f"the cell was stopped at its output limit ({policy.output_limit_bytes:,} bytes)"
+                         if isinstance(exc, OutputTooLarge) else
                          f"the cell was stopped ({type(exc).__name__})")
             if isinstance(exc, SandboxError):
                 exc.worded_for("notebook")  # a limit's advice names %%mcp_execute's options

@@ -43,6 +43,7 @@ class CellOutput:
         self.partial = ""  # the end of a tail line not ended yet (at most tail_line_chars)
         self.partial_len = 0  # its whole length
         self.stop_note: str | None = None
+        self.head: list[tuple[str, str]] = []  # what was streamed, (stream, text): at most head_chars
         self._handle: Any = None
         self._shown_at = 0.0
         self._lock = threading.Lock()  # the sandbox's owner thread writes; the cell's thread closes
@@ -64,11 +65,30 @@ class CellOutput:
                 self._show(now)
 
     def close(self, stop_note: str | None = None) -> None:
-        """The cell ended: the tail shown as it finally is (with ``stop_note`` when a limit stopped it)."""
+        """The cell ended: the tail shown as it finally is; when a limit stopped a cut output (``stop_note``),
+        the output is laid out again with the reason on top, so nobody scrolls past pages to learn it."""
         with self._lock:
             self.stop_note = stop_note
-            if self.cut:
-                self._show(time.monotonic())
+            if not self.cut:
+                return
+            if stop_note is not None:
+                self._restate(stop_note)
+            self._show(time.monotonic())
+
+    def _restate(self, stop_note: str) -> None:
+        """Clear the cell's output and send it again: the reason first, then the head, then (by the caller)
+        the tail; a handful of messages, whatever the cell printed."""
+        from IPython.display import clear_output
+
+        clear_output()
+        self._handle = None
+        sys.stderr.write(f"[{stop_note[:1].upper()}{stop_note[1:]}: below, the first {self.lines:,} lines it "
+                         f"printed, then its last {len(self.tail) + (1 if self.partial_len else 0)}.]\n")
+        sys.stderr.flush()  # each stream sends on its own flush: flushed in turn, they keep their order
+        for stream, text in self.head:
+            target = sys.stdout if stream == "stdout" else sys.stderr
+            target.write(text)
+            target.flush()
 
     def _stream(self, stream: str, text: str) -> str:
         """Write what fits in the head to ``stream``; return the rest."""
@@ -84,6 +104,10 @@ class CellOutput:
             lines = keep
         if head:
             (sys.stdout if stream == "stdout" else sys.stderr).write(head)
+            if self.head and self.head[-1][0] == stream:  # one piece per run of a stream: few messages later
+                self.head[-1] = (stream, self.head[-1][1] + head)
+            else:
+                self.head.append((stream, head))
             self.lines += lines
             self.chars += len(head)
         return rest

@@ -107,15 +107,20 @@ def test_tokens_last_and_plugins_in_the_kernel(kernel: KernelDriver, tmp_path) -
 
 def test_a_cell_that_prints_a_flood_sends_a_bounded_number_of_messages(kernel: KernelDriver) -> None:
     """100,000 prints (past the 1 MiB output limit): the head streams, then one display shows how much was
-    left out and the last lines; the kernel sends a few hundred messages, not one per print."""
+    left out and the last lines; once stopped, the output is laid out again with the reason on top. The
+    kernel sends a few hundred messages, not one per print."""
     reply = kernel.execute("%%mcp_execute\nfor i in range(100_000):\n    print('line', i)")
     assert reply.status == "error" and reply.of("error")[0]["ename"] == "OutputTooLarge"
     assert len(reply.messages) < 300, f"{len(reply.messages)} iopub messages"
-    assert reply.stdout.startswith("line 0\nline 1\n") and reply.stdout.count("\n") == 200
-    views = [c["data"]["text/plain"] for c in reply.of("display_data") + reply.of("update_display_data")
-             if c["data"].get("text/plain", "").startswith("[...")]
-    head, *tail = views[-1].splitlines()  # the view as it was left: updated in place
-    assert len(views) < 20
+    cleared = max(i for i, m in enumerate(reply.messages) if m["msg_type"] == "clear_output")
+    final = reply.messages[cleared + 1:]  # what the notebook shows once the cell ended
+    streams = [m["content"] for m in final if m["msg_type"] == "stream"]
+    assert streams[0]["name"] == "stderr" and "stopped at its output limit (1,048,576 bytes)" in streams[0]["text"]
+    stdout = "".join(c["text"] for c in streams if c["name"] == "stdout")
+    assert stdout.startswith("line 0\nline 1\n") and stdout.count("\n") == 200
+    views = [m["content"]["data"]["text/plain"] for m in final if m["msg_type"] in ("display_data",
+             "update_display_data") and m["content"]["data"].get("text/plain", "").startswith("[...")]
+    head, *tail = views[-1].splitlines()
     assert "lines); the cell was stopped at its output limit" in head, head
     assert 20 <= len(tail) <= 21 and tail[0].startswith("line 9"), tail  # + the line the limit cut
     assert kernel.execute("%%mcp_execute\nprint('next')").stdout == "next\n"
@@ -136,10 +141,14 @@ def test_output_of_a_short_cell_streams_whole_and_in_order(kernel: KernelDriver)
 def test_one_huge_line_shows_its_start_and_end_and_why_it_stopped(kernel: KernelDriver) -> None:
     reply = kernel.execute("%%mcp_execute\nprint('x' * 5_000_000)")
     assert reply.status == "error" and reply.of("error")[0]["ename"] == "OutputTooLarge"
-    assert len(reply.stdout) == 20_000, "the head: the first 20,000 characters"
-    views = [c["data"]["text/plain"] for c in reply.of("display_data") + reply.of("update_display_data")
-             if c["data"].get("text/plain", "").startswith("[...")]
+    cleared = max(i for i, m in enumerate(reply.messages) if m["msg_type"] == "clear_output")
+    final = reply.messages[cleared + 1:]
+    streams = [m["content"] for m in final if m["msg_type"] == "stream"]
+    assert "stopped at its output limit" in streams[0]["text"], "the reason comes first"
+    assert len("".join(c["text"] for c in streams if c["name"] == "stdout")) == 20_000, "the first 20,000 characters"
+    views = [m["content"]["data"]["text/plain"] for m in final if m["msg_type"] in ("display_data",
+             "update_display_data") and m["content"]["data"].get("text/plain", "").startswith("[...")]
     head, last = views[-1].splitlines()
     assert "the cell was stopped at its output limit" in head, head
     assert last.startswith("[... ") and len(last) < 1_100, "the line's end, not the megabyte"
-    assert sum(len(str(m["content"])) for m in reply.messages) < 100_000
+    assert sum(len(str(m["content"])) for m in reply.messages) < 150_000
