@@ -1,4 +1,5 @@
-"""A shipped tutorial, opened untrusted in a real JupyterLab, keeps its look: badges and tables are styled.
+"""A shipped tutorial, opened untrusted in a real JupyterLab, keeps its look: badges and tables are styled;
+and a cell that prints a flood leaves the page usable.
 
 JupyterLab sanitizes the HTML outputs of an untrusted notebook (any notebook someone else saved, the
 tutorials included): it removes <style> and <svg> and keeps only the inline declarations it recognises.
@@ -65,7 +66,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     # Render every cell (no windowing), so outputs below the fold are in the DOM too.
     (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(base / "config"), "JUPYTER_DATA_DIR": str(base / "data"),
-           "JUPYTER_RUNTIME_DIR": str(base / "runtime"), "JUPYTER_PATH": str(base / "path")}
+           "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+           # the run's 'mcp' kernelspec (root conftest.py) is found; nothing is trusted (the notary is in DATA_DIR)
+           "JUPYTER_PATH": os.pathsep.join(filter(None, [str(base / "path"), os.environ.get("JUPYTER_PATH")]))}
     port, token = free_port(), secrets.token_hex(16)
     log = (base / "lab.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
@@ -195,4 +198,66 @@ def test_an_untrusted_tutorial_keeps_its_badges_and_tables(lab: tuple[str, str],
     for cell in seen["cells"]:
         assert "text-align:left" in cell["style"], f"the sanitizer dropped a cell's inline style: {cell}"
         assert (cell["align"], cell["padding"], cell["underline"]) == ("left", "10px", "solid"), cell
-    assert seen["pres"] and all(p["whiteSpace"] == "pre-wrap" for p in seen["pres"])
+    # text wraps; source files (bindings, SKILL.md's code) keep their lines and scroll sideways
+    assert seen["pres"] and all(p["whiteSpace"] in ("pre-wrap", "pre") for p in seen["pres"])
+
+
+FLOOD = "flood.ipynb"
+
+
+def test_a_flood_of_prints_leaves_the_page_usable_and_says_why_on_top(lab: tuple[str, str], tmp_path: Path) -> None:
+    """A person runs a cell printing 100,000 lines, then another: the first ends at its output limit with the
+    reason at the top of its output, the page answers and the second runs right after, all within 20 s."""
+    url, token = lab
+    cells = [nbformat_cell("%%mcp_execute\nfor i in range(100_000):\n    print('line', i)"),
+             nbformat_cell("%%mcp_execute\nprint('after the flood')")]
+    notebook = {"cells": cells, "metadata": {"kernelspec": {"name": "mcp", "display_name": "MCP (Python)",
+                                                            "language": "python"}},
+                "nbformat": 4, "nbformat_minor": 5}
+    put = urllib.request.Request(f"{url}/api/contents/{FLOOD}?token={token}", method="PUT",
+                                 data=json.dumps({"type": "notebook", "content": notebook}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(put, timeout=10).close()
+    browser = Browser(tmp_path / "profile")
+    try:
+        browser.send("Page.enable")
+        browser.send("Page.navigate", url=f"{url}/lab/tree/{FLOOD}?token={token}&reset")
+        wait_for("the kernel to be ready", lambda: browser.evaluate(
+            "document.querySelector('.jp-Notebook-ExecutionIndicator')?.getAttribute('data-status') === 'idle' "
+            "|| !!document.querySelector('.jp-Toolbar-kernelStatus[title*=\"Idle\"], "
+            "[data-status=\"idle\"]')"), deadline_s=120)
+        box = browser.evaluate("(() => { const r = document.querySelector('.jp-Cell .cm-content')"
+                               ".getBoundingClientRect(); return [r.x + 5, r.y + 5]; })()")
+        for kind in ("mousePressed", "mouseReleased"):
+            browser.send("Input.dispatchMouseEvent", type=kind, x=box[0], y=box[1], button="left", clickCount=1)
+        started = time.monotonic()
+        active = "[...document.querySelectorAll('.jp-Cell')].findIndex(c => c.classList.contains('jp-mod-active'))"
+        prompt = "[...document.querySelectorAll('.jp-Cell')][0].querySelector('.jp-InputPrompt').innerText"
+        for cell in range(2):  # the flood, then (an error stops what was queued behind it, as in Jupyter) the next
+            wait_for(f"cell {cell} to be the active one", lambda: browser.evaluate(active) == cell, deadline_s=30)
+            if cell:
+                wait_for("the flood to end", lambda: "[1]" in browser.evaluate(prompt), deadline_s=30)
+            for kind in ("rawKeyDown", "keyUp"):
+                browser.send("Input.dispatchKeyEvent", type=kind, key="Enter", code="Enter",
+                             windowsVirtualKeyCode=13, modifiers=8)
+        wait_for("the cell after the flood to run", lambda: "after the flood" in (browser.evaluate(
+            "[...document.querySelectorAll('.jp-Cell')][1]?.querySelector('.jp-OutputArea')?.innerText || ''")),
+            deadline_s=60)
+        took = time.monotonic() - started
+        first = browser.evaluate("""(() => {
+          const area = [...document.querySelectorAll('.jp-Cell')][0].querySelector('.jp-OutputArea');
+          const outputs = [...area.querySelectorAll('.jp-OutputArea-output')];
+          return {count: outputs.length, first: outputs[0]?.innerText || '', text: area.innerText.length};
+        })()""")
+        shot = browser.send("Page.captureScreenshot", format="png")["data"]
+        (tmp_path / "flood.png").write_bytes(base64.b64decode(shot))
+    finally:
+        browser.close()
+    assert took < 20, f"the two cells took {took:.1f} s after the click"
+    assert "stopped at its output limit" in first["first"], first
+    assert first["count"] < 20 and first["text"] < 100_000, first
+
+
+def nbformat_cell(source: str) -> dict[str, Any]:
+    return {"cell_type": "code", "execution_count": None, "id": secrets.token_hex(4), "metadata": {},
+            "outputs": [], "source": source}

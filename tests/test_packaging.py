@@ -13,7 +13,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def declared() -> dict[str, str]:
-    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    """The dependencies and every extra's (an optional package, e.g. pandas for `--as dataframe`, is imported
+    where used and declared in its extra)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    deps = project["dependencies"] + [d for extra in project.get("optional-dependencies", {}).values() for d in extra]
     out = {}
     for dep in deps:
         name = re.match(r"[A-Za-z0-9_.-]+", dep).group(0)  # type: ignore[union-attr]

@@ -27,7 +27,8 @@ class Reply:
 
     @property
     def bundles(self) -> list[dict[str, Any]]:
-        return [c["data"] for c in self.of("display_data") + self.of("execute_result")]
+        # A live display (build progress, the running line) opens empty and is emptied at the end: not a result.
+        return [c["data"] for c in self.of("display_data") + self.of("execute_result") if c["data"]]
 
 
 class KernelDriver:
