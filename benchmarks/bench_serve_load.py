@@ -10,9 +10,10 @@ returns). Each round a caller runs three executes, one of each kind:
 - ``one call``: one ``get_customer`` call (a different customer each time: no result cache);
 - ``20 gathered``: 20 ``get_customer`` calls gathered with ``asyncio``.
 
-For each level the same rounds run first for a single caller (the baseline, in the same serve process) and
-then for N callers at once. Printed: p50/p99 latency per kind and their ratio to the single caller, the
-errors (exceptions and ``isError`` results; the goal is none) and serve's resident memory after the level.
+Every caller first opens its session with one untimed execute. For each level the same rounds run first
+for a single caller (the baseline, in the same serve process) and then for N callers at once. Printed:
+p50/p99 latency per kind and their ratio to the single caller, the errors (exceptions and ``isError``
+results; the goal is none), executes per second and serve's resident memory after the level.
 ``--soak S`` then runs ``--soak-callers`` callers in a loop for S seconds and samples serve's memory every
 ``--sample`` seconds: the first, last and largest sample and the growth over the second half (flat is the
 goal). Levels reuse callers: caller i keeps its session from one level to the next, as an agent would.
@@ -118,19 +119,22 @@ def rss_mb(pid: int) -> float:
     return psutil.Process(pid).memory_info().rss / 2**20
 
 
-async def level(url: str, callers: list[Caller], rounds: int) -> tuple[dict[str, list[float]], list[str]]:
+async def level(url: str, callers: list[Caller], rounds: int) -> tuple[dict[str, list[float]], list[str], float]:
+    """Every caller's rounds at once: the timings by kind, the errors, and executes per second overall."""
     for caller in callers:
         caller.times.clear()
         caller.errors.clear()
     async with connected(url, callers):
+        started = time.perf_counter()
         await asyncio.gather(*(c.rounds(rounds) for c in callers))
+        wall = time.perf_counter() - started
     times: dict[str, list[float]] = defaultdict(list)
     errors: list[str] = []
     for caller in callers:
         for kind, values in caller.times.items():
             times[kind] += values
         errors += [f"{caller.name}: {e}" for e in caller.errors]
-    return times, errors
+    return times, errors, sum(len(v) for v in times.values()) / wall
 
 
 def row(kind: str, times: dict[str, list[float]], base: dict[str, list[float]]) -> str:
@@ -165,7 +169,8 @@ async def soak(url: str, callers: list[Caller], seconds: float, sample: float, p
     runs = sum(c.count for c in callers)
     half = [mb for t, mb in samples if t >= seconds / 2]
     growth = (half[-1] - half[0]) if len(half) > 1 else 0.0
-    print(f"\nsoak: {len(callers)} callers for {seconds:g} s, {runs} executes in all, {len(errors)} errors")
+    print(f"\nsoak: {len(callers)} callers for {seconds:g} s, {runs} executes in all, {len(errors)} errors, "
+          f"load average {os.getloadavg()[0]:.1f}")
     print(f"  serve RSS: first {samples[0][1]:.0f} MiB, last {samples[-1][1]:.0f} MiB, "
           f"largest {max(mb for _, mb in samples):.0f} MiB; second half {growth:+.0f} MiB")
     for error in errors[:5]:
@@ -219,12 +224,15 @@ async def main(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         with serving(Path(tmp), callers, max_sessions=size + 10) as (pid, url):
             print(f"serve started: RSS {rss_mb(pid):.0f} MiB")
+            # Untimed: each caller's first execute opens its session (serve loads the sandbox meanwhile).
+            await level(url, [single, *crowd[:max(levels)]], 1)
+            print(f"sessions open: RSS {rss_mb(pid):.0f} MiB")
             for n in levels:
-                base, base_errors = await level(url, [single], args.rounds)
-                times, errors = await level(url, crowd[:n], args.rounds)
+                base, base_errors, base_rate = await level(url, [single], args.rounds)
+                times, errors, rate = await level(url, crowd[:n], args.rounds)
                 failures += len(errors) + len(base_errors)
                 print(f"\n{n} callers at once ({len(errors)} errors; single caller: {len(base_errors)}), "
-                      f"serve RSS {rss_mb(pid):.0f} MiB:")
+                      f"{rate:.1f} executes/s (single caller: {base_rate:.1f}), serve RSS {rss_mb(pid):.0f} MiB:")
                 for kind in KINDS:
                     print(row(kind, times, base))
                 for error in (base_errors + errors)[:5]:

@@ -210,7 +210,8 @@ def test_a_flood_of_prints_leaves_the_page_usable_and_says_why_on_top(lab: tuple
     reason at the top of its output, the page answers and the second runs right after, all within 20 s."""
     url, token = lab
     cells = [nbformat_cell("%%mcp_execute\nfor i in range(100_000):\n    print('line', i)"),
-             nbformat_cell("%%mcp_execute\nprint('after the flood')")]
+             nbformat_cell("%%mcp_execute\nprint('after the flood')\n"
+                           "[{'region': r, 'revenue': 1234567.5 / (i + 1)} for i, r in enumerate(['EU', 'NA', 'APAC'])]")]
     notebook = {"cells": cells, "metadata": {"kernelspec": {"name": "mcp", "display_name": "MCP (Python)",
                                                             "language": "python"}},
                 "nbformat": 4, "nbformat_minor": 5}
@@ -240,10 +241,15 @@ def test_a_flood_of_prints_leaves_the_page_usable_and_says_why_on_top(lab: tuple
             for kind in ("rawKeyDown", "keyUp"):
                 browser.send("Input.dispatchKeyEvent", type=kind, key="Enter", code="Enter",
                              windowsVirtualKeyCode=13, modifiers=8)
-        wait_for("the cell after the flood to run", lambda: "after the flood" in (browser.evaluate(
-            "[...document.querySelectorAll('.jp-Cell')][1]?.querySelector('.jp-OutputArea')?.innerText || ''")),
-            deadline_s=60)
+        second = "[...document.querySelectorAll('.jp-Cell')][1]?.querySelector('.jp-OutputArea')?.innerText || ''"
+        wait_for("the cell after the flood to run", lambda: "after the flood" in (text := browser.evaluate(second))
+                 and "rows" in text, deadline_s=60)
         took = time.monotonic() - started
+        table = browser.evaluate("""(() => {
+          const area = [...document.querySelectorAll('.jp-Cell')][1].querySelector('.jp-OutputArea');
+          const cells = [...area.querySelectorAll('table td')];
+          return {text: area.innerText, aligns: cells.map(td => [td.innerText, getComputedStyle(td).textAlign])};
+        })()""")
         first = browser.evaluate("""(() => {
           const area = [...document.querySelectorAll('.jp-Cell')][0].querySelector('.jp-OutputArea');
           const outputs = [...area.querySelectorAll('.jp-OutputArea-output')];
@@ -256,6 +262,9 @@ def test_a_flood_of_prints_leaves_the_page_usable_and_says_why_on_top(lab: tuple
     assert took < 20, f"the two cells took {took:.1f} s after the click"
     assert "stopped at its output limit" in first["first"], first
     assert first["count"] < 20 and first["text"] < 100_000, first
+    # the next cell's value, three records, is a table: numbers formatted and right-aligned, text left
+    assert "3 rows" in table["text"], table["text"]
+    assert ["1,234,567.50", "right"] in table["aligns"] and ["EU", "left"] in table["aligns"], table["aligns"]
 
 
 def nbformat_cell(source: str) -> dict[str, Any]:
