@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 __all__ = ["MIN_TOKEN_CHARS", "CallerTokens", "guard", "read_callers"]
 
@@ -49,7 +49,7 @@ def read_callers(path: str) -> dict[str, str]:
     """``{caller: token}`` from a JSON file; ``${VAR}`` in a token expands from the environment. A token
     shorter than :data:`MIN_TOKEN_CHARS` or shared by two callers is a ``ConfigError`` naming the callers
     (never the tokens)."""
-    from .config import expand_env
+    from ..config import expand_env
 
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))

@@ -1,17 +1,7 @@
-"""``mcp-kernel serve``: code execution with MCP offered to any agent, as an MCP server of its own.
-
-Three tools front every configured server: ``search_tools`` (find tools without loading every schema),
-``read`` (walk the generated tree: servers, then one binding) and ``execute`` (run Python in a
-WebAssembly sandbox session whose code reaches the servers only through the bridge). Sandbox state
-persists across ``execute`` calls through a server-minted handle passed back as the ``session``
-argument (the protocol has no sessions of its own since 2026-07-28). The tree is offered as resources
-too (``mcp-tools://servers/<server>/<tool>.py``): their paths complete (``completion/complete``), a client
-can subscribe to any of them and hears when a server's tools change what it reads, and serve sends its
-own log records (runs, servers whose tools changed) at the level the client set (see audience.py). Over
-HTTP, event streams can be resumed after a drop (see eventstore.py).
+"""The code-mode server: ``CodeMode`` (the work behind the tools), ``build_server`` (the SDK's server around it)
+and ``serve`` (run it on stdio or HTTP). See the package's docstring for what it offers.
 
 >>> server = build_server(Session(), servers=["demo"])              # doctest: +SKIP
->>> server.run("stdio")                                             # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -43,19 +33,18 @@ from mcp.types import (
 from pydantic import Field
 
 from .audience import Audience
-from .elicitation import Answer, Question, Relay
-from .errors import (
+from ..elicitation import Answer, Question, Relay
+from ..errors import (
     Interrupted,
     MCPKernelError,
     SandboxError,
     SessionNotFound,
     UsageError,
 )
-from .callers import CallerTokens, read_callers  # noqa: F401 - where they lived before callers.py
-from .masking import Mask
-from .models import ExecutionResult
-from .pii import PIITokenizer
-from .session import Session
+from ..masking import Mask
+from ..models import ExecutionResult
+from ..pii import PIITokenizer
+from ..session import Session
 
 __all__ = ["CodeMode", "build_server", "serve"]
 
@@ -175,7 +164,7 @@ class CodeMode:
 
     def read(self, path: str) -> str:
         """A file's text, or a directory's entries one per line (directories end in ``/``)."""
-        from .vfs import ROOT
+        from ..vfs import ROOT
 
         path = path.strip() or ROOT
         node = self.session.tree(path, depth=1)
@@ -435,7 +424,7 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
     if prepare:
         mode.prepare()
         session.warm_up(instance=False)  # wasmtime, the component and the tokenizer, while the agent searches
-    from . import __version__
+    from .. import __version__
 
     from mcp.server.subscriptions import InMemorySubscriptionBus
 
