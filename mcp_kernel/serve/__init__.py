@@ -17,6 +17,7 @@ HTTP, event streams can be resumed after a drop (see eventstore.py).
 from __future__ import annotations
 
 from .callers import CallerTokens, read_callers
-from .server import CodeMode, build_server, serve
+from .codemode import CodeMode
+from .server import build_server, serve
 
 __all__ = ["CallerTokens", "CodeMode", "build_server", "read_callers", "serve"]

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..errors import ConfigError
 
-__all__ = ["MIN_TOKEN_CHARS", "CallerTokens", "guard", "read_callers"]
+__all__ = ["MIN_TOKEN_CHARS", "CallerTokens", "current_caller", "guard", "read_callers"]
 
 MIN_TOKEN_CHARS = 32  # e.g. `python -c "import secrets; print(secrets.token_urlsafe(32))"` gives 43
 
@@ -74,6 +74,14 @@ def read_callers(path: str) -> dict[str, str]:
         raise ConfigError(f"--callers {path}: {groups} have the same token, so serve could not tell them "
                           "apart; give each caller its own.")
     return callers
+
+
+def current_caller() -> str | None:
+    """Who HTTP auth says is calling (the bearer token's client), or None without auth (stdio, open HTTP)."""
+    from mcp.server.auth.middleware.auth_context import get_access_token
+
+    token = get_access_token()
+    return None if token is None else token.client_id
 
 
 def guard(app: Any, callers: Mapping[str, str]) -> Any:
