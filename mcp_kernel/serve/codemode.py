@@ -32,7 +32,7 @@ from ..vfs import ROOT
 from . import eras
 from .runs import Asked, Done, Failed, Parked, Progress, Run
 
-__all__ = ["ANSWER_TIMEOUT_S", "MAX_TEXT_CHARS", "TEMPLATE", "CodeMode"]
+__all__ = ["ANSWER_TIMEOUT_S", "MAX_TEXT_CHARS", "TEMPLATE", "CodeMode", "model_text", "structured_content"]
 
 log = logging.getLogger(__name__)
 
@@ -221,14 +221,14 @@ class CodeMode:
             if isinstance(exc, SandboxError):
                 self._worded(exc)
             partial = exc.result if isinstance(exc.result, ExecutionResult) else None
-            text = self._text(partial) if partial is not None else ""
+            text = model_text(partial, self.max_text_chars) if partial is not None else ""
             text = (text + "\n" if text else "") + f"{type(exc).__name__}: {exc}"
-            return text, self._structured(handle, partial), True
-        text = self._text(result)
+            return text, structured_content(handle, partial), True
+        text = model_text(result, self.max_text_chars)
         if result.error is not None:
             text = (text + "\n" if text else "") + (result.error.traceback or
                                                     f"{result.error.type}: {result.error.message}")
-        return text, self._structured(handle, result), result.error is not None
+        return text, structured_content(handle, result), result.error is not None
 
     # ---- runs: a request follows their events, and a 2026 client answers their questions by retry ------
     def start(self, code: str, handle: str | None, timeout: float | None, caller: str | None = None, *,
@@ -268,32 +268,35 @@ class CodeMode:
         run.answer({key: eras.answer_of(responses.get(key)) for key in run.pending})
         return run
 
-    def _text(self, result: ExecutionResult) -> str:
-        parts = [p for p in (result.note, result.stdout.rstrip("\n"), result.stderr.rstrip("\n")) if p]
-        if result.value_repr is not None:
-            parts.append(result.value_repr)
-        text = "\n".join(parts)
-        if len(text) > self.max_text_chars:
-            cut = len(text) - self.max_text_chars
-            text = (text[: self.max_text_chars] + f"\n[output truncated: {cut:,} more characters. Print a "
-                    "summary, or write the data to a file in /workspace and read parts of it.]")
-        return text
-
-    @staticmethod
-    def _structured(handle: str, result: ExecutionResult | None) -> dict[str, Any]:
-        out: dict[str, Any] = {"session": handle}
-        if result is None:
-            return out
-        out["duration_ms"] = round(result.duration_ms, 1)
-        out["calls"] = [{"tool": f"{c.server}.{c.tool}", "ms": round(c.duration_ms, 1), "cached": c.cached,
-                         **({"error": c.error} if c.error else {})} for c in result.calls]
-        if result.tokens is not None:
-            out["tokens"] = {"stayed_in_sandbox": result.tokens.raw_result_tokens,
-                             "returned": result.tokens.output_tokens}
-        if result.pii_replaced is not None:
-            out["pii_replaced"] = result.pii_replaced
-        return out
-
     def _unavailable(self) -> str:
         reasons = "; ".join(f"{n}: {why}" for n, why in self.failed.items()) or "none configured"
         return f"No MCP server is available ({reasons}). Check the servers in mcp.json."
+
+
+def model_text(result: ExecutionResult, max_chars: int) -> str:
+    """What a cell said, for the model: its note, output, errors and value, cut at ``max_chars`` with advice."""
+    parts = [p for p in (result.note, result.stdout.rstrip("\n"), result.stderr.rstrip("\n")) if p]
+    if result.value_repr is not None:
+        parts.append(result.value_repr)
+    text = "\n".join(parts)
+    if len(text) > max_chars:
+        cut = len(text) - max_chars
+        text = (text[:max_chars] + f"\n[output truncated: {cut:,} more characters. Print a "
+                "summary, or write the data to a file in /workspace and read parts of it.]")
+    return text
+
+
+def structured_content(handle: str, result: ExecutionResult | None) -> dict[str, Any]:
+    """The run's figures for a program: its session handle, duration, calls, tokens and PII replaced."""
+    out: dict[str, Any] = {"session": handle}
+    if result is None:
+        return out
+    out["duration_ms"] = round(result.duration_ms, 1)
+    out["calls"] = [{"tool": f"{c.server}.{c.tool}", "ms": round(c.duration_ms, 1), "cached": c.cached,
+                     **({"error": c.error} if c.error else {})} for c in result.calls]
+    if result.tokens is not None:
+        out["tokens"] = {"stayed_in_sandbox": result.tokens.raw_result_tokens,
+                         "returned": result.tokens.output_tokens}
+    if result.pii_replaced is not None:
+        out["pii_replaced"] = result.pii_replaced
+    return out

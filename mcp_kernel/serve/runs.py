@@ -51,7 +51,7 @@ class Failed:
 
 
 Event = Asked | Done | Failed
-Progress = Callable[[str, str, float, "float | None", "str | None"], None]
+Progress = Callable[[str, str, float, float | None, str | None], None]  # (server, tool, value, total, message)
 
 
 class Run:
