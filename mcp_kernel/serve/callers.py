@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..config import expand_env
 from ..errors import ConfigError
 
 __all__ = ["MIN_TOKEN_CHARS", "CallerTokens", "current_caller", "guard", "read_callers"]
@@ -49,8 +50,6 @@ def read_callers(path: str) -> dict[str, str]:
     """``{caller: token}`` from a JSON file; ``${VAR}`` in a token expands from the environment. A token
     shorter than :data:`MIN_TOKEN_CHARS` or shared by two callers is a ``ConfigError`` naming the callers
     (never the tokens)."""
-    from ..config import expand_env
-
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -87,6 +86,7 @@ def current_caller() -> str | None:
 def guard(app: Any, callers: Mapping[str, str]) -> Any:
     """``app`` (ASGI) behind the callers' bearer tokens: the caller is known to the SDK (``scope["user"]``,
     ``get_access_token()``) and a request without a known token is refused with ``401``."""
+    # Here, not at the top: only serve --http --callers needs the SDK's auth middleware and starlette's.
     from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
     from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend
     from starlette.middleware.authentication import AuthenticationMiddleware
