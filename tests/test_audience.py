@@ -9,7 +9,7 @@ from mcp.server.auth.middleware.auth_context import auth_context_var
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 
-from mcp_kernel.audience import Audience
+from mcp_kernel.serve.audience import Audience
 
 
 def key_of(caller: str, session_id: str) -> Any:

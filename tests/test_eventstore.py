@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from mcp.types import JSONRPCNotification
 
-from mcp_kernel.eventstore import Connection, ReplayStore
+from mcp_kernel.serve.eventstore import Connection, ReplayStore
 
 
 def note(n: int) -> JSONRPCNotification:

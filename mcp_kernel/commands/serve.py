@@ -33,7 +33,7 @@ def run(session: Any, args: argparse.Namespace) -> Any:
     unknown = [s for s in servers or [] if s not in session.server_names()]
     if unknown:
         raise UsageError(f"--servers names unknown server(s) {unknown}; known: {', '.join(session.server_names())}")
-    from ..callers import read_callers
+    from ..serve.callers import read_callers
 
     callers = read_callers(args.callers) if args.callers else None
     if args.max_timeout is not None and args.max_timeout > CELL_TIMEOUT_MAX_S:

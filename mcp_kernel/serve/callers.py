@@ -20,9 +20,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from ..config import expand_env
+from ..errors import ConfigError
 
-__all__ = ["MIN_TOKEN_CHARS", "CallerTokens", "guard", "read_callers"]
+__all__ = ["MIN_TOKEN_CHARS", "CallerTokens", "current_caller", "guard", "read_callers"]
 
 MIN_TOKEN_CHARS = 32  # e.g. `python -c "import secrets; print(secrets.token_urlsafe(32))"` gives 43
 
@@ -49,8 +50,6 @@ def read_callers(path: str) -> dict[str, str]:
     """``{caller: token}`` from a JSON file; ``${VAR}`` in a token expands from the environment. A token
     shorter than :data:`MIN_TOKEN_CHARS` or shared by two callers is a ``ConfigError`` naming the callers
     (never the tokens)."""
-    from .config import expand_env
-
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -76,9 +75,18 @@ def read_callers(path: str) -> dict[str, str]:
     return callers
 
 
+def current_caller() -> str | None:
+    """Who HTTP auth says is calling (the bearer token's client), or None without auth (stdio, open HTTP)."""
+    from mcp.server.auth.middleware.auth_context import get_access_token
+
+    token = get_access_token()
+    return None if token is None else token.client_id
+
+
 def guard(app: Any, callers: Mapping[str, str]) -> Any:
     """``app`` (ASGI) behind the callers' bearer tokens: the caller is known to the SDK (``scope["user"]``,
     ``get_access_token()``) and a request without a known token is refused with ``401``."""
+    # Here, not at the top: only serve --http --callers needs the SDK's auth middleware and starlette's.
     from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
     from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend
     from starlette.middleware.authentication import AuthenticationMiddleware

@@ -18,7 +18,10 @@ import asyncio
 from typing import Any
 
 import h11
+import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from .callers import guard
 
 __all__ = ["MAX_HEAD_BYTES", "MAX_BODY_BYTES", "HeaderTimeoutProtocol", "endpoint_config", "http_app"]
 
@@ -66,8 +69,6 @@ def http_app(server: Any, *, event_store: Any, retry_interval: int, callers: dic
                                      retry_interval=retry_interval, max_request_body_size=MAX_BODY_BYTES)
     event_store.attach(server.session_manager)
     if callers:
-        from .callers import guard
-
         app = guard(app, callers)
     return app
 
@@ -75,8 +76,6 @@ def http_app(server: Any, *, event_store: Any, retry_interval: int, callers: dic
 def endpoint_config(app: Any, *, host: str, port: int, header_timeout: float, max_connections: int) -> Any:
     """uvicorn's configuration for ``app``: the header timeout, the connection cap, bounded request heads,
     and uvicorn's own lines silenced (serve prints its endpoint itself)."""
-    import uvicorn
-
     protocol = type("HeaderTimeoutProtocol", (HeaderTimeoutProtocol,), {"header_timeout": header_timeout})
     return uvicorn.Config(app, host=host, port=port, http=protocol, limit_concurrency=max_connections,
                           h11_max_incomplete_event_size=MAX_HEAD_BYTES, log_level="warning", access_log=False,

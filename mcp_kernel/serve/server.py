@@ -1,0 +1,272 @@
+"""The server assembly: the SDK's ``MCPServer`` around :class:`~mcp_kernel.serve.codemode.CodeMode`
+(``build_server``), the ``execute`` request following its run's events, and ``serve()`` on stdio or HTTP.
+
+>>> server = build_server(Session(), servers=["demo"])              # doctest: +SKIP
+>>> server.run("stdio")                                             # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Literal
+
+import anyio
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.subscriptions import InMemorySubscriptionBus
+from mcp.shared.exceptions import MCPError
+from mcp.types import (
+    INVALID_PARAMS,
+    CallToolResult,
+    Completion,
+    PromptReference,
+    ResourceTemplateReference,
+    TextContent,
+    ToolAnnotations,
+)
+from pydantic import Field
+
+from ..elicitation import Answer
+from ..errors import MCPKernelError, SessionNotFound, UsageError
+from ..masking import Mask
+from ..session import Session
+from .audience import Audience
+from .callers import current_caller
+from .codemode import TEMPLATE, CodeMode
+from .eras import ask_legacy, cannot_relay, stateless
+from .notices import add_notice_methods, log_request, watch_tree
+from .runs import Asked, Done, Failed, Progress, Run
+
+__all__ = ["build_server", "serve"]
+
+log = logging.getLogger(__name__)
+
+INSTRUCTIONS = """Code mode over MCP servers. Find tools with search_tools, read a binding with read
+(start at /mcp-tools), then run Python with execute: `from servers.<server> import <tool>` and call tools
+as typed functions. Filter and aggregate inside the code; only what it prints or returns comes back.
+Pass the returned session handle to execute again to keep variables and files."""
+
+MAX_COMPLETIONS = 100  # the protocol's cap on completion values
+RETRY_MS = 1000  # the reconnection delay serve's event streams suggest (SSE `retry`)
+
+
+def build_server(session: Session, *, servers: Sequence[str] | None = None, tokenize_pii: bool = False,
+                 prepare: bool = True, max_timeout: float | None = None, max_memory_mb: int | None = None) -> Any:
+    """The MCP server (the SDK's ``MCPServer``) with ``search_tools``, ``read`` and ``execute``.
+
+    Over HTTP with callers (see callers.py), each sandbox handle works only for the caller that opened it.
+    ``max_timeout`` and ``max_memory_mb`` bound what an agent may ask ``execute`` for (default: settings).
+    """
+    from .. import __version__  # looked up here: the package computes it on first use (~50 ms)
+
+    mode = CodeMode(session, servers=servers, tokenize_pii=tokenize_pii, max_timeout=max_timeout,
+                    max_memory_mb=max_memory_mb)
+    settings = session.settings
+    if prepare:
+        mode.prepare()
+        session.warm_up(instance=False)  # wasmtime, the component and the tokenizer, while the agent searches
+    bus = InMemorySubscriptionBus()
+    audience = Audience(bus)
+
+    @contextlib.asynccontextmanager
+    async def watching(_: Any) -> Any:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(watch_tree, mode, audience)
+            yield None
+            tasks.cancel_scope.cancel()
+
+    server = MCPServer(name="mcp-kernel", version=__version__, instructions=INSTRUCTIONS, subscriptions=bus,
+                       lifespan=watching)
+    add_notice_methods(server, audience)
+    read_only = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True,
+                                open_world_hint=False)
+
+    @server.tool(annotations=read_only, structured_output=False)
+    async def search_tools(
+        query: Annotated[str, Field(description="words to look for in tool names and descriptions")],
+        detail: Annotated[Literal["name", "signature", "full"], Field(
+            description="name; signature: typed call + first sentence; full: + JSON schemas")] = "signature",
+        limit: Annotated[int, Field(ge=1, le=200)] = 20,
+    ) -> str:
+        """Find tools across the connected MCP servers."""
+        try:
+            return await anyio.to_thread.run_sync(mode.search, query, detail, limit)
+        except MCPKernelError as exc:
+            raise _fail(exc) from None
+
+    @server.tool(annotations=read_only, structured_output=False)
+    async def read(
+        path: Annotated[str, Field(description="a directory or file under /mcp-tools")] = "/mcp-tools",
+    ) -> str:
+        """List a directory of the tool tree or read one file (a typed Python binding, manifest, SKILL.md)."""
+        try:
+            return await anyio.to_thread.run_sync(mode.read, path)
+        except MCPKernelError as exc:
+            raise _fail(exc) from None
+
+    async def execute(
+        code: Annotated[str, Field(description="Python 3 to run; `from servers.<server> import <tool>`")],
+        session: Annotated[str | None, Field(description="handle from an earlier execute, to keep state")] = None,
+        timeout: float | None = None,  # annotated below: the descriptions quote this server's limits
+        memory_mb: int | None = None,
+        close: Annotated[bool, Field(description="then close the session")] = False,
+        ctx: Context | None = None,
+    ) -> CallToolResult:
+        """Run Python in a sandbox whose code calls the MCP tools; returns what it printed or returned."""
+        caller = current_caller()
+        started = time.perf_counter()
+        await log_request(ctx, audience, "debug", "run started", mask=mode.mask(None))
+        try:
+            if ctx is not None and ctx.request_state:  # the agent's answers to the questions of a waiting run
+                run = mode.resume(ctx.request_state, dict(ctx.input_responses or {}), caller)
+            else:
+                run = mode.start(code, session, timeout, caller, memory_mb=memory_mb, close=close)
+        except MCPKernelError as exc:
+            return _refuse(exc, mode.mask(None))
+        run.report = _progress_reporter(run, ctx)
+        return await _follow(run, ctx, mode, audience, started)
+
+    # Objects, not strings (this module's annotations are postponed), so the SDK need not evaluate them.
+    execute.__annotations__.update(
+        timeout=Annotated[float, Field(gt=0, description=f"seconds (default {settings.cell_timeout:g}, max "
+                                              f"{mode.max_timeout:g})")],
+        memory_mb=Annotated[int, Field(description=f"MiB (default {settings.memory_mb}, max "
+                                              f"{mode.max_memory_mb})")])
+    server.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False,
+                                            open_world_hint=True))(execute)
+
+    @server.resource(TEMPLATE, name="mcp-tools", description="the generated tool tree", mime_type="text/plain")
+    def tree_file(path: str) -> str:
+        return mode.read("/mcp-tools/" + path)
+
+    @server.completion()
+    async def complete(ref: Any, argument: Any, context: Any) -> Completion:
+        """The ``path`` of the tree template, one step at a time, from the tree as it is now."""
+        if not (isinstance(ref, ResourceTemplateReference) and ref.uri == TEMPLATE and argument.name == "path"):
+            what = f"prompt {ref.name!r}" if isinstance(ref, PromptReference) else f"template {ref.uri!r}"
+            raise MCPError(INVALID_PARAMS, f"serve has no {what} with an argument {argument.name!r} to complete: "
+                           f"it completes the `path` of its resource template {TEMPLATE} (and has no prompts).")
+        values = await anyio.to_thread.run_sync(mode.complete, argument.value)
+        return Completion(values=values[:MAX_COMPLETIONS], total=len(values),
+                          has_more=len(values) > MAX_COMPLETIONS)
+
+    server.code_mode = mode  # type: ignore[attr-defined]
+    return server
+
+
+def _refuse(exc: MCPKernelError, mask: Mask) -> CallToolResult:
+    return mask(CallToolResult(content=[TextContent(type="text", text=f"{type(exc).__name__}: {exc}")],
+                               is_error=True))
+
+
+def _fail(exc: MCPKernelError) -> ToolError:
+    return ToolError(f"{type(exc).__name__}: {exc}")
+
+
+def _progress_reporter(run: Run, ctx: Context | None) -> Progress:
+    """The tools' progress, flowing back on this request: one increasing step per update, masked."""
+    loop = asyncio.get_running_loop()
+    steps = [0]
+
+    def report(server: str, tool: str, value: float, total: float | None, message: str | None) -> None:
+        steps[0] += 1
+        amount = f"{value:g}/{total:g}" if total else f"{value:g}"
+        note = run.mask(f"{server}.{tool}: {amount}" + (f" - {message}" if message else ""))
+        if ctx is not None:
+            asyncio.run_coroutine_threadsafe(ctx.report_progress(steps[0], None, note), loop)
+
+    return report
+
+
+async def _follow(run: Run, ctx: Context | None, mode: CodeMode, audience: Audience, started: float) -> Any:
+    """Answer the ``execute`` request from ``run``'s events: relay its servers' questions (or park it for a
+    2026 client's answers), then return its outcome. Everything sent passes the run's mask."""
+    while True:
+        try:
+            event = await run.events.get()
+        except anyio.get_cancelled_exc_class():
+            # The client gave up: stop the cell and its tool calls, not the session.
+            if run.handle is not None:
+                with contextlib.suppress(SessionNotFound):
+                    mode.session.sandboxes.get(run.handle, owner=run.caller).interrupt()
+            raise
+        match event:
+            case Failed(error=error):
+                await log_request(ctx, audience, "error", f"run refused: {type(error).__name__}: {error}",
+                                  mask=run.mask)
+                if isinstance(error, MCPKernelError):
+                    return _refuse(error, run.mask)
+                raise error
+            case Done(text=text, structured=structured, failed=failed):
+                calls = len(structured.get("calls", []))
+                await log_request(ctx, audience, "warning" if failed else "info",
+                                  f"run {'failed' if failed else 'finished'} in "
+                                  f"{(time.perf_counter() - started) * 1000:.0f} ms, {calls} tool call(s)",
+                                  mask=run.mask)
+                result = run.mask(CallToolResult(content=[TextContent(type="text", text=text or "(no output)")],
+                                                 structured_content=structured, is_error=failed))
+                # The handle is the agent's key back, not data: kept exactly as minted.
+                assert result.structured_content is not None
+                result.structured_content["session"] = structured["session"]
+                return result
+            case Asked():
+                asked = [event, *run.more_questions()]  # calls gathered by the code may ask at once: one round
+                why = cannot_relay(ctx)
+                if why is not None:
+                    for each in asked:
+                        log.warning("declined %s's question %r: %s", each.question.server, each.question.message,
+                                    why)
+                        each.reply.set_result(Answer("decline"))
+                    continue
+                assert ctx is not None
+                if stateless(ctx.protocol_version):
+                    run.report = None
+                    return mode.park(run, asked)  # the client retries with the answers (input_required)
+                for each in asked:  # an older client: ask it mid-call, as servers then did
+                    each.reply.set_result(await ask_legacy(ctx, each.question))
+
+
+def serve(session: Session, *, servers: Sequence[str] | None = None, http: str | None = None,
+          tokenize_pii: bool = False, callers: Mapping[str, str] | None = None, max_timeout: float | None = None,
+          max_memory_mb: int | None = None) -> None:
+    """Run the code-mode server on stdio (default) or streamable HTTP (``http="HOST:PORT"``) until stopped.
+
+    On stdio, stdout is the protocol: everything else (progress, warnings) goes to stderr. ``callers``
+    (HTTP only, ``{name: bearer token}``, see callers.py) requires one of the tokens on every request.
+    """
+    if callers and http is None:
+        raise UsageError("--callers needs --http: on stdio the one caller is the process that started serve.")
+    host = port = ""
+    if http is not None:
+        host, _, port = http.rpartition(":")
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise UsageError(f"--http takes HOST:PORT or PORT (a port from 1 to 65535), got {http!r}")
+        host = host or "127.0.0.1"
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="mcp-kernel serve: %(message)s")
+    session.engine().on_progress = functools.partial(print, file=sys.stderr, flush=True)
+    server = build_server(session, servers=servers, tokenize_pii=tokenize_pii, max_timeout=max_timeout,
+                          max_memory_mb=max_memory_mb)
+    if http is None:
+        server.run("stdio")
+        return
+    # HTTP only, so stdio never pays for the web server:
+    import uvicorn
+
+    from .endpoint import PATH, endpoint_config, http_app
+    from .eventstore import ReplayStore
+
+    app = http_app(server, event_store=ReplayStore(), retry_interval=RETRY_MS, callers=dict(callers or {}))
+    settings = session.settings
+    config = endpoint_config(app, host=host, port=int(port), header_timeout=settings.http_header_timeout,
+                             max_connections=settings.http_max_connections)
+    shown = f"[{host}]" if ":" in host else host
+    how = (f"; each caller sends its own token from {len(callers)} in --callers as 'Authorization: Bearer <token>'"
+           if callers else "; no --callers, so anyone who reaches it may call")
+    print(f"mcp-kernel serve: MCP endpoint http://{shown}:{port}{PATH}{how}", file=sys.stderr, flush=True)
+    uvicorn.Server(config).run()
