@@ -40,12 +40,23 @@ class Callbacks:
         _askers: list[Any]
         _connect_asker: Asker | None
         _asking: int
+        _auth_failure: Exception | None
+        _denied: int | None
         _human_seconds: float
         _garbled: set[Callable[[str], None]]
         _subscribed: set[str]
 
         def _lists_changed(self) -> None: ...
         def _resource_updated(self, uri: str) -> None: ...
+
+    def _auth_failed(self, exc: Exception) -> None:
+        """The OAuth flow failed (the transport only logs it): kept to name the AuthRequired."""
+        self._auth_failure = exc
+
+    async def _on_response(self, response: Any) -> None:
+        """Every HTTP response: a 401/403 is kept to name the AuthRequired."""
+        if response.status_code in (401, 403):
+            self._denied = response.status_code
 
     def _person(self) -> Asker | None:
         """Who answers for this connection now: the asker of a call in flight, else the one that connected."""

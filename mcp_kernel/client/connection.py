@@ -21,7 +21,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import runtime
 from ..errors import AuthRequired, ConfigError, MCPKernelError, ServerCrashed, ServerError, ServerStartError
 from ..models import ServerInfo, ServerSpec, ToolInfo
 from ..paths import log_dir
@@ -222,13 +221,6 @@ class Connection(ServerOperations, Watching, Callbacks, SyncFacade):
         return open_transport(self.spec, tag=self._tag, errlog=self._log.file, auth=auth,
                               on_response=self._on_response)
 
-    def _auth_failed(self, exc: Exception) -> None:
-        self._auth_failure = exc
-
-    async def _on_response(self, response: Any) -> None:
-        if response.status_code in (401, 403):
-            self._denied = response.status_code
-
     async def _astop(self) -> None:
         owner, closing, live = self._owner, self._closing, self._session is not None
         self._owner, self._closing, self._session = None, None, None
@@ -345,15 +337,6 @@ class Connection(ServerOperations, Watching, Callbacks, SyncFacade):
         if why:  # the coroutine finished despite the cancel: take the request back
             task.uncancel()
         return value
-
-    def close(self) -> None:
-        """Stop the server; safe to call twice."""
-        if self._owner is None and self._log.closed:
-            return
-        try:
-            runtime.run(self.aclose(), timeout=10)
-        except (TimeoutError, RuntimeError):
-            pass
 
     def __repr__(self) -> str:
         state = "connected" if self.connected else "idle"

@@ -9,6 +9,7 @@ longer than the call's own timeouts (``GRACE``), so a loop that hangs still give
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -26,6 +27,7 @@ from ..models import (
     ToolInfo,
 )
 from .operations import ProgressCallback
+from .serverlog import ServerLog
 
 __all__ = ["SyncFacade", "run", "GRACE"]
 
@@ -42,6 +44,10 @@ class SyncFacade:
         spec: ServerSpec
         timeout: float
         connect_timeout: float
+        _owner: asyncio.Task[None] | None
+        _log: ServerLog
+
+        def aclose(self) -> Coroutine[Any, Any, None]: ...
 
         def aconnect(self) -> Coroutine[Any, Any, ServerInfo]: ...
         def alist_tools(self, *, refresh: bool = False) -> Coroutine[Any, Any, list[ToolInfo]]: ...
@@ -101,6 +107,15 @@ class SyncFacade:
         """Suggested values for one argument; see :meth:`acomplete`."""
         return run(self.acomplete(ref, name, argument, value, context),
                    self.connect_timeout + self.timeout + GRACE, self.spec.name)
+
+    def close(self) -> None:
+        """Stop the server; safe to call twice."""
+        if self._owner is None and self._log.closed:
+            return
+        try:
+            runtime.run(self.aclose(), timeout=10)
+        except (TimeoutError, RuntimeError):
+            pass
 
 
 def run(coro: Any, timeout: float, server: str) -> Any:
