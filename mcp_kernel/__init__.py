@@ -39,9 +39,9 @@ if _TYPE_CHECKING:
 
 def __getattr__(name: str) -> _Any:
     if name == "__version__":  # looked up on first use: importlib.metadata costs ~50 ms of every import
-        from .versions import installed
+        from .versions import own
 
-        globals()[name] = value = installed("mcp-kernel", "0.1.0")  # 0.1.0: a source tree not installed
+        globals()[name] = value = own()
         return value
     module = _LAZY.get(name)
     if module is None:

@@ -33,9 +33,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 from urllib.parse import parse_qs, urlsplit
 
-from .config import data_dir
 from .errors import AuthRequired, ConfigError, UsageError
+from .keys import signing_key
 from .models import ServerSpec
+from .paths import data_dir
 
 if TYPE_CHECKING:
     from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
@@ -178,7 +179,7 @@ class TokenStore:
     """
 
     def __init__(self, server: str, url: str, *, directory: Path | None = None) -> None:
-        from .client import safe_filename  # the server logs' rule
+        from .paths import safe_filename  # the server logs' rule
 
         self.server, self.url = server, url
         self.path = (directory or data_dir() / "oauth") / f"{safe_filename(server)}.json"
@@ -323,7 +324,7 @@ def http_auth(spec: ServerSpec, sign_in: Callable[[int], SignIn], *, store: Toke
     from mcp.shared.exceptions import MCPDeprecationWarning
     from pydantic import AnyUrl
 
-    from . import __version__
+    from .versions import own as own_version
 
     oauth = spec.oauth
     if oauth is None or spec.url is None:
@@ -399,7 +400,7 @@ def http_auth(spec: ServerSpec, sign_in: Callable[[int], SignIn], *, store: Toke
     port = redirect_port(spec, store)
     redirect_uri = f"http://127.0.0.1:{port}/callback"
     method: Literal["client_secret_post", "none"] = "client_secret_post" if oauth.client_secret else "none"
-    metadata = OAuthClientMetadata(redirect_uris=[AnyUrl(redirect_uri)], client_name=f"mcp-kernel {__version__}",
+    metadata = OAuthClientMetadata(redirect_uris=[AnyUrl(redirect_uri)], client_name=f"mcp-kernel {own_version()}",
                                    grant_types=["authorization_code", "refresh_token"],
                                    token_endpoint_auth_method=method, scope=oauth.scope)
     registered = None
@@ -421,37 +422,6 @@ def http_auth(spec: ServerSpec, sign_in: Callable[[int], SignIn], *, store: Toke
     return restored(OAuthClientProvider)(
         spec.url, metadata, store, redirect_handler=redirect, callback_handler=callback,
         client_metadata_url=oauth.client_metadata_url, registered=registered)
-
-
-def signing_key(private_key: str, where: str) -> tuple[str, str]:
-    """The PEM text of ``private_key`` (PEM text or the path of a PEM file) and the JWT algorithm its type
-    signs with: RS256 (RSA), ES256/384/512 (EC), EdDSA (Ed25519). Errors say ``where`` the key was given and
-    what is wrong with it, never what it holds.
-    """
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
-    pem = private_key
-    if not pem.lstrip().startswith("-----BEGIN"):
-        try:
-            pem = Path(pem).expanduser().read_text(encoding="utf-8")
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"{where}: neither PEM text nor a readable PEM file ({type(exc).__name__}). Give "
-                              "the key as ${VAR} holding the PEM, or the path of a .pem file.") from None
-    try:
-        key = load_pem_private_key(pem.encode(), password=None)
-    except (ValueError, TypeError) as exc:
-        kind = "it is encrypted; give an unencrypted key" if isinstance(exc, TypeError) else "not a PEM private key"
-        raise ConfigError(f"{where}: cannot load the key ({kind}).") from None
-    curves = {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512"}
-    if isinstance(key, rsa.RSAPrivateKey):
-        return pem, "RS256"
-    if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name in curves:
-        return pem, curves[key.curve.name]
-    if isinstance(key, ed25519.Ed25519PrivateKey):
-        return pem, "EdDSA"
-    raise ConfigError(f"{where}: a {type(key).__name__} cannot sign a client assertion; use an RSA, EC "
-                      "(P-256/384/521) or Ed25519 key.")
 
 
 def signed_assertions(server: str, client_id: str, private_key: str) -> Callable[[str], Awaitable[str]]:

@@ -34,9 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _without_iri_syntax()
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] in (["--version"], ["-V"]):
-        from . import __version__
+        from .versions import own as own_version
 
-        print(f"mcp-kernel {__version__}")
+        print(f"mcp-kernel {own_version()}")
         return 0
     parser = build_parser("mcp-kernel", "cli")
     try:

@@ -52,7 +52,6 @@ import re
 import sys
 import threading
 import types
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,7 +61,10 @@ import jinja2
 
 from .errors import CodegenError, ToolCallError
 from .models import ResourceList, ServerInfo, ToolInfo
-from .registry import summary_line
+from .names import BUILTINS as _BUILTINS
+from .names import RESERVED as _RESERVED
+from .names import python_identifier, server_id
+from .text import summary_line
 
 __all__ = ["GENERATOR_VERSION", "generate", "python_identifier", "server_id", "host_runtime", "schema_hash",
            "binding_paths", "index_lines", "resource_index", "clear_cache", "LANGUAGES", "SHARED_PATHS"]
@@ -72,9 +74,6 @@ SHARED_PATHS = ("servers/__init__.py",)  # written by every server's generation,
 LANGUAGES = ("python", "typescript")
 RUNTIME_MODULE = "_mcp_runtime"
 
-_BUILTINS = frozenset(dir(__import__("builtins")))
-# Names a binding module or the types module binds itself: no tool, parameter or type may take them.
-_RESERVED = frozenset({"call", "call_tool", "Any", "Literal", "NotRequired", "TypedDict", "_mcp_params"})
 _TS_RESERVED = frozenset("""break case catch class const continue debugger default delete do else enum export extends
 false finally for function if import in instanceof new null return super switch this throw true try typeof var void
 while with as implements interface let package private protected public static yield any boolean constructor declare
@@ -90,31 +89,6 @@ _MAX_DOC = 400  # no single sentence or argument description longer than this la
 
 
 # ---- names ----------------------------------------------------------------------------------------------
-def _ascii_words(name: str) -> str:
-    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9_]", "_", folded)).strip("_")
-
-
-@functools.lru_cache(maxsize=8192)
-def python_identifier(name: str, *, fallback: str = "tool") -> str:
-    """A valid, non-shadowing Python identifier for ``name``.
-
-    >>> [python_identifier(n) for n in ["get-sum", "2fa.check", "class", "list", ""]]
-    ['get_sum', 'tool_2fa_check', 'class_', 'list_', 'tool']
-    """
-    ident = _ascii_words(name) or fallback
-    if ident[0].isdigit():
-        ident = f"{fallback}_{ident}"
-    if keyword.iskeyword(ident) or keyword.issoftkeyword(ident) or ident in _BUILTINS or ident in _RESERVED:
-        ident += "_"
-    return ident
-
-
-def server_id(name: str) -> str:
-    """The directory name of a server in the tree: ``sales-db`` -> ``sales_db``."""
-    return python_identifier(name, fallback="server").lower()
-
-
 @functools.lru_cache(maxsize=8192)
 def _camel(ident: str) -> str:
     parts = [p for p in ident.split("_") if p]
@@ -819,7 +793,7 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
 
 
 def _compiled_templates() -> jinja2.BytecodeCache | None:
-    from .config import cache_dir
+    from .paths import cache_dir
 
     # compiled code depends on the jinja2 version and the options too, which the cache's own keys do not hold
     tag = blake3.blake3(repr([jinja2.__version__, sorted(_OPTIONS.items())]).encode()).hexdigest()[:12]
@@ -984,14 +958,14 @@ def _generate(server: ServerInfo, table: _Interned, plans: list[_Plan], server_n
 
 def _manifest(server: ServerInfo, plans: Sequence[_Plan], server_name: str, sid: str,
               languages: Sequence[str]) -> str:
-    from . import __version__
+    from .versions import own as own_version
 
     langs = sorted(languages)
     data = {
         "server_id": sid,
         "server_name": server_name,
         "server": server.model_dump(mode="json"),
-        "generator": {"name": "mcp-kernel", "version": __version__, "format": GENERATOR_VERSION},
+        "generator": {"name": "mcp-kernel", "version": own_version(), "format": GENERATOR_VERSION},
         "languages": langs,
     }
     # One tool per line: readable, diff-friendly, and cheap: the JSON of each tool is made once per plan.

@@ -195,7 +195,7 @@ def _expand_server(written: dict[str, Any], source: str, env: Mapping[str, str])
                              else err["msg"] for err in exc.errors())
         raise ConfigError(f"{where}: {problems}.") from None
     if spec.oauth is not None and spec.oauth.private_key:
-        from .auth import signing_key
+        from .keys import signing_key  # cryptography loads only where a key is given
 
         signing_key(spec.oauth.private_key, f"{where}, field 'oauth.privateKey'")  # a bad key fails here, named
     return spec.as_written(written)
@@ -237,7 +237,7 @@ class _ExpandedOnUse(Mapping[str, "ServerSpec"]):
 
 def check_server_ids(names: Iterable[str], where: str) -> None:
     """Refuse names that map to one bindings directory (``sales-db`` and ``sales_db`` -> ``servers/sales_db``)."""
-    from .codegen import server_id
+    from .names import server_id
 
     seen: dict[str, str] = {}
     for name in names:

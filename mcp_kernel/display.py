@@ -76,7 +76,7 @@ def _environment() -> Any:
     if _env is None:
         import jinja2
 
-        from .registry import summary_line
+        from .text import summary_line
 
         _env = jinja2.Environment(
             loader=jinja2.PackageLoader("mcp_kernel", "templates"),

@@ -10,7 +10,7 @@ from typing import Any
 from ipykernel.ipkernel import IPythonKernel
 from traitlets import List
 
-from . import __version__
+from .versions import own as own_version
 from .config import MCPKernel as Settings
 
 __all__ = ["MCPKernel"]
@@ -20,9 +20,9 @@ class MCPKernel(IPythonKernel, Settings):
     """IPython plus ``%mcp`` and ``%%mcp_execute``; its settings are the ``MCPKernel`` traitlets."""
 
     implementation = "mcp-kernel"
-    implementation_version = __version__
+    implementation_version = own_version()
     banner = (
-        f"mcp-kernel {__version__}: IPython with MCP magics.\n"
+        f"mcp-kernel {own_version()}: IPython with MCP magics.\n"
         "  %mcp help            every command (add, introspect, generate, search, tokens, ...)\n"
         "  %%mcp_execute        run a cell in the WebAssembly sandbox with MCP tool bindings\n"
     )

@@ -9,10 +9,11 @@ True
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
-__all__ = ["APP_NAME", "cache_dir", "config_dir", "data_dir", "log_dir"]
+__all__ = ["APP_NAME", "cache_dir", "config_dir", "data_dir", "log_dir", "safe_filename"]
 
 APP_NAME = "mcp-kernel"
 
@@ -44,3 +45,19 @@ def cache_dir() -> Path:
 def log_dir() -> Path:
     """Where each stdio server's stderr is logged (``$MCP_KERNEL_LOG_DIR`` overrides it)."""
     return _dir("MCP_KERNEL_LOG_DIR", "log")
+
+
+def safe_filename(name: str) -> str:
+    """A file name for server ``name`` (its log, its token file); different names never share one.
+
+    A name that is already safe is kept (existing files keep their names); one that had to change gets a
+    short hash of the original, so ``team/a`` and ``team_a`` keep their tokens apart.
+
+    >>> safe_filename("team_a"), safe_filename("team/a")
+    ('team_a', 'team_a-65f838a2')
+    """
+    cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip(".")
+    cleaned = cleaned[:100] or "server"
+    if cleaned == name:
+        return name
+    return f"{cleaned[:91]}-{hashlib.sha256(name.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"

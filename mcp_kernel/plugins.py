@@ -44,7 +44,7 @@ from typing import Any, BinaryIO
 import blake3
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .config import data_dir
+from .paths import data_dir
 from .errors import InvalidPath, PluginError, PluginIntegrityError
 from .models import ServerInfo
 from .vfs import normalize_path

@@ -19,17 +19,12 @@ from typing import Literal
 
 from .errors import ServerNotFound, ToolNotFound
 from .models import SearchHit, SearchResults, ServerInfo, ToolInfo
+from .text import summary_line
 
 __all__ = ["ToolRegistry", "Detail", "search_answer"]
 
 Detail = Literal["name", "summary", "signature", "full"]
 DETAILS: tuple[Detail, ...] = ("name", "summary", "signature", "full")
-
-
-def summary_line(text: str, limit: int = 120) -> str:
-    """The first sentence (or line) of a description, trimmed to ``limit`` characters."""
-    first = re.split(r"(?<=[.!?])\s|\n", text.strip(), maxsplit=1)[0].strip()
-    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
 
 
 class ToolRegistry:
@@ -121,7 +116,7 @@ def search_answer(query: str, lines: Mapping[str, Sequence[str]]) -> tuple[str, 
     servers.demo:
     def echo(*, text: str) -> Any: ...
     """
-    from .codegen import server_id
+    from .names import server_id
 
     total = sum(len(found) for found in lines.values())
     head = f"{total} tool(s) match {query!r}"

@@ -29,7 +29,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .codegen import SHARED_PATHS, server_id
+from .codegen import SHARED_PATHS
+from .names import server_id
 from .models import CellTokens, ServerTokens, TokenReport, ToolInfo, ToolTokens
 from .registry import search_answer
 

@@ -4,11 +4,15 @@
 
 >>> installed("no-such-package-here", "missing")
 'missing'
+>>> own() == installed("mcp-kernel", "0.1.0")
+True
 """
 
 from __future__ import annotations
 
-__all__ = ["installed"]
+import functools
+
+__all__ = ["installed", "own"]
 
 
 def installed(name: str, missing: str) -> str:
@@ -19,3 +23,10 @@ def installed(name: str, missing: str) -> str:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
         return missing
+
+
+@functools.cache
+def own() -> str:
+    """mcp-kernel's own version (``mcp_kernel.__version__``): 0.1.0 for a source tree that is not installed.
+    Here, not in the package's ``__init__``, so that a module asking for it does not import the package's face."""
+    return installed("mcp-kernel", "0.1.0")

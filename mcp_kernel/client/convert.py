@@ -125,6 +125,6 @@ def client_info() -> Any:
     """How mcp-kernel names itself in the handshake."""
     from mcp.types import Implementation  # the SDK costs ~0.35 s to import: only once a server is used
 
-    from .. import __version__  # looked up on first use (importlib.metadata costs ~50 ms)
+    from ..versions import own as own_version  # looked up on first use (importlib.metadata costs ~50 ms)
 
-    return Implementation(name="mcp-kernel", version=__version__)
+    return Implementation(name="mcp-kernel", version=own_version())

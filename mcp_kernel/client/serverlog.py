@@ -11,11 +11,12 @@ stderr straight into it; :meth:`ServerLog.tail` quotes the end of what it wrote 
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import os
 from pathlib import Path
 from typing import IO, Any
+
+from ..paths import safe_filename
 
 __all__ = ["ServerLog", "safe_filename", "json_line", "TAIL_LINES"]
 
@@ -24,22 +25,6 @@ _TAIL_BYTES = 16 * 1024  # what is read of a server's stderr to quote it: its en
 _LINE_CHARS = 300
 _MAX_BYTES = 8 * 1024 * 1024  # a server's log is cut back to its last MiB past this size
 _KEEP_BYTES = 1024 * 1024
-
-
-def safe_filename(name: str) -> str:
-    """A file name for server ``name`` (its log, its token file); different names never share one.
-
-    A name that is already safe is kept (existing files keep their names); one that had to change gets a
-    short hash of the original, so ``team/a`` and ``team_a`` keep their tokens apart.
-
-    >>> safe_filename("team_a"), safe_filename("team/a")
-    ('team_a', 'team_a-65f838a2')
-    """
-    cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip(".")
-    cleaned = cleaned[:100] or "server"
-    if cleaned == name:
-        return name
-    return f"{cleaned[:91]}-{hashlib.sha256(name.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
 
 
 class ServerLog:

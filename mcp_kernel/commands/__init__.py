@@ -12,77 +12,12 @@ True
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, NoReturn
+from typing import Any
 
 from ..errors import UsageError
-
-if TYPE_CHECKING:
-    from ..session import Session
+from .command import _WHOLE_PARSER, ArgumentParser, Command, Context, _HelpShown, parse_pairs, seconds  # noqa: F401 - the names commands and shells import from here
 
 __all__ = ["Command", "COMMANDS", "ArgumentParser", "build_parser", "command_list", "parse", "parse_pairs"]
-
-Context = Literal["cli", "magic"]
-
-
-@dataclass(frozen=True)
-class Command:
-    """One subcommand: ``configure`` adds its arguments, ``run`` does the work through the session."""
-
-    name: str
-    help: str
-    configure: Callable[[argparse.ArgumentParser], None]
-    run: Callable[[Session, argparse.Namespace], Any]
-    contexts: tuple[Context, ...] = ("cli", "magic")
-    json_output: bool = True
-    takes_rest: bool = False  # whether words after `--` belong to it (a server command line)
-
-
-class ArgumentParser(argparse.ArgumentParser):
-    """An argparse parser that raises :class:`UsageError` instead of exiting the process (or kernel)."""
-
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message}\n{self.format_usage().strip()}")
-
-    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
-        # --help prints and then exits through here; a kernel must not die of it.
-        raise _HelpShown(message or "")
-
-
-class _HelpShown(Exception):
-    """Raised after argparse printed help; callers treat it as a normal, empty result."""
-
-
-def parse_pairs(words: list[str], what: str) -> dict[str, str]:
-    """``KEY=VALUE`` words as a dict (``--header``, ``--env``, prompt arguments); anything else is a usage error.
-
-    >>> parse_pairs(["a=1", "b=x=y"], "--env")
-    {'a': '1', 'b': 'x=y'}
-    """
-    pairs: dict[str, str] = {}
-    for word in words:
-        key, sep, value = word.partition("=")
-        if not sep or not key:
-            raise UsageError(f"{what} must look like KEY=VALUE, got {word!r}")
-        pairs[key] = value
-    return pairs
-
-
-def seconds(text: str) -> float:
-    """An argparse type: a number of seconds above 0 (``--timeout -1`` is refused, not a broken wait).
-
-    >>> seconds("2.5")
-    2.5
-    """
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, got {text!r}")
-    return value
-
 
 def _commands() -> dict[str, Command]:
     from . import auth, call, completions, debug, demo, execute, generate, introspect, kernelspec, plugin, resources, search, serve, server, servers, settings, tokens
@@ -159,3 +94,5 @@ def parse(parser: ArgumentParser, argv: list[str]) -> argparse.Namespace:
     args.rest = rest
     return args
 
+
+_WHOLE_PARSER.append(build_parser)

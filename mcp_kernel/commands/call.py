@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from ..errors import UsageError
-from . import Command
+from .command import Command
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

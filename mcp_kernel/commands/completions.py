@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from . import Command
+from .command import Command
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -13,9 +13,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(session: Any, args: argparse.Namespace) -> Any:
-    from . import build_parser
+    from .command import whole_parser
 
-    return completion_script(build_parser("mcp-kernel", "cli"), args.shell)
+    return completion_script(whole_parser("mcp-kernel", "cli"), args.shell)
 
 
 def completion_script(parser: argparse.ArgumentParser, shell: str) -> str:

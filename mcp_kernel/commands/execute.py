@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..models import Notice
-from . import Command, seconds
+from .command import Command, seconds
 
 
 def add_limit_options(parser: argparse.ArgumentParser) -> None:
@@ -36,7 +36,7 @@ def add_interactive_option(parser: argparse.ArgumentParser, where: str) -> None:
 def cell_parser() -> argparse.ArgumentParser:
     """The options of ``%%mcp_execute`` (for the magic and its tab completion)."""
     from ..handover import FORMS
-    from . import ArgumentParser
+    from .command import ArgumentParser
 
     parser = ArgumentParser(prog="%%mcp_execute", add_help=True)
     add_limit_options(parser)

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from ..errors import UsageError
-from . import Command
+from .command import Command
 
 
 def _configure_generate(parser: argparse.ArgumentParser) -> None:

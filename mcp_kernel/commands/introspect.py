@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from . import Command
+from .command import Command
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from ..errors import MCPKernelError, UsageError
-from . import Command
+from .command import Command
 
 NEEDS_NAME = {"info", "load", "remove", "export"}
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..models import Notice
-from . import Command, parse_pairs
+from .command import Command, parse_pairs
 
 
 def _configure_resources(parser: argparse.ArgumentParser) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..limits import CELL_TIMEOUT_MAX_S, MEMORY_MB
-from . import Command, seconds
+from .command import Command, seconds
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

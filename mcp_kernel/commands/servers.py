@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from ..errors import UsageError
-from . import Command, parse_pairs
+from .command import Command, parse_pairs
 
 
 def _configure_add(parser: argparse.ArgumentParser) -> None:

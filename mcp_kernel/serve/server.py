@@ -63,7 +63,7 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
     Over HTTP with callers (see callers.py), each sandbox handle works only for the caller that opened it.
     ``max_timeout`` and ``max_memory_mb`` bound what an agent may ask ``execute`` for (default: settings).
     """
-    from .. import __version__  # looked up here: the package computes it on first use (~50 ms)
+    from ..versions import own as own_version  # looked up here: the package computes it on first use (~50 ms)
 
     mode = CodeMode(session, servers=servers, tokenize_pii=tokenize_pii, max_timeout=max_timeout,
                     max_memory_mb=max_memory_mb)
@@ -81,7 +81,7 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
             yield None
             tasks.cancel_scope.cancel()
 
-    server = MCPServer(name="mcp-kernel", version=__version__, instructions=INSTRUCTIONS, subscriptions=bus,
+    server = MCPServer(name="mcp-kernel", version=own_version(), instructions=INSTRUCTIONS, subscriptions=bus,
                        lifespan=watching)
     add_notice_methods(server, audience)
     read_only = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True,
