@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from .models import CommandList, Notice, AuthStatus, SignInLink, SandboxSessionList, CallResult, Completion, CellTokens, ServerTokens, DebugReport, DemoReport, ExecutionResult, FileView, GenerateReport, Introspection, KernelspecResult, LogExcerpt, ServerAdded, PluginInfo, PluginList, PromptList, PromptView, ResourceList, ResourceRead, SearchResults, ServerList, SessionStats, SettingsReport, TokenReport, ToolInfo, ValidationReport
+from .names import server_id
 from .records import Records, records_of
 from .sandbox.policy import ZONEINFO_DIR
 from .terminal import printable
@@ -361,13 +362,11 @@ def _(obj: SearchResults) -> str:
         return "\n".join([head, *(f"{h.server}.{h.tool}" for h in obj.hits)])
     if obj.detail == "summary":
         return head + "\n" + table(["server", "tool", "summary"], [[h.server, h.tool, h.summary] for h in obj.hits])
-    if obj.detail == "signature":
-        from .registry import search_answer
-
+    if obj.detail == "signature":  # grouped under the package to import from, as in the server's index
         found: dict[str, list[str]] = {}
         for h in obj.hits:
             found.setdefault(h.server, []).append(h.signature or h.tool)
-        return "\n".join([head, *search_answer(obj.query, found)[1].values()])
+        return "\n".join([head, *("\n".join([f"servers.{server_id(server)}:", *lines]) for server, lines in found.items())])
     blocks = [head]
     for h in obj.hits:
         blocks.append(f"\n{h.server}.{h.tool}: {h.summary}\n  input:  {json.dumps(h.input_schema)}"

@@ -552,8 +552,10 @@ class TokenReport(_Model):
 
     ``progressive`` and ``savings_percent`` are the listing path, whose total includes the listing of
     ``servers/`` (``listing_head``); ``search_path`` and ``search_savings_percent`` the search path, whose
-    total includes the answer's head line (``search_head``). Without a task (``task_defined`` False)
-    nothing is read: the listing path is every listing and the search path is empty.
+    total includes the answer's head line and the breaks between servers' lines (``search_head``), so that
+    the answer's part of it is the count of ``search_text``, the answer exactly as ``serve`` sends it.
+    Without a task (``task_defined`` False) nothing is read: the listing path is every listing and the
+    search path is empty.
     """
 
     encoding: str
@@ -562,6 +564,7 @@ class TokenReport(_Model):
     task_defined: bool = False
     listing_head: int = 0
     search_head: int = 0
+    search_text: str = ""
     duration_ms: float = 0.0
 
     @computed_field  # type: ignore[prop-decorator]

@@ -13,15 +13,15 @@ full schema only for the tools it is about to use.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from .errors import ServerNotFound, ToolNotFound
 from .models import SearchHit, SearchResults, ServerInfo, ToolInfo
 from .text import summary_line
 
-__all__ = ["ToolRegistry", "Detail", "search_answer"]
+__all__ = ["ToolRegistry", "Detail", "search_answer", "answer_line"]
 
 Detail = Literal["name", "summary", "signature", "full"]
 DETAILS: tuple[Detail, ...] = ("name", "summary", "signature", "full")
@@ -106,22 +106,40 @@ class ToolRegistry:
         return SearchResults(query=query, detail=detail, hits=hits, total=len(scored))
 
 
-def search_answer(query: str, lines: Mapping[str, Sequence[str]]) -> tuple[str, dict[str, str]]:
-    """The text of a search answer at ``signature`` detail, as a head line and one block per server: a
-    header naming the package to import from, then the index lines found.
+def search_answer(results: SearchResults, limit: int) -> str:
+    """The answer text for ``results``, one hit a line up to ``limit``: exactly what ``serve``'s
+    ``search_tools`` sends, and what the token report's search path measures (one builder, so the measured
+    figure is what an agent receives).
 
-    >>> head, blocks = search_answer("echo", {"demo": ["def echo(*, text: str) -> Any: ..."]})
-    >>> print(head, *blocks.values(), sep="\\n")
-    1 tool(s) match 'echo'
-    servers.demo:
-    def echo(*, text: str) -> Any: ...
+    >>> hit = SearchHit(server="demo", tool="echo", signature="def echo(*, text: str) -> Any: ...")
+    >>> print(search_answer(SearchResults(query="echo", detail="signature", hits=[hit], total=1), limit=20))
+    1 tool(s) match 'echo':
+    demo: def echo(*, text: str) -> Any: ...
     """
-    from .names import server_id
+    lines = [answer_line(hit, results.detail) for hit in results.hits[:limit]]
+    more = len(results.hits) - limit
+    if more > 0:
+        lines.append(f"... {more} more; narrow the query or raise limit")
+    query = results.query
+    head = f"{len(results.hits)} tool(s) match {query!r}" if results.hits else f"No tool matches {query!r}"
+    return "\n".join([head + (":" if lines else ". Try a shorter query or read /mcp-tools/servers."), *lines])
 
-    total = sum(len(found) for found in lines.values())
-    head = f"{total} tool(s) match {query!r}"
-    return head, {server: "\n".join([f"servers.{server_id(server)}:", *found])
-                  for server, found in lines.items() if found}
+
+def answer_line(hit: SearchHit, detail: Detail) -> str:
+    """One hit's line in a search answer: ``server: signature`` at ``signature`` detail, else
+    ``server.tool: summary`` (and the compact input schema at ``full``).
+
+    >>> answer_line(SearchHit(server="demo", tool="echo", summary="Echo the text."), "summary")
+    'demo.echo: Echo the text.'
+    """
+    if hit.signature and detail == "signature":
+        return f"{hit.server}: {hit.signature}"
+    line = f"{hit.server}.{hit.tool}"
+    if hit.summary:
+        line += f": {hit.summary}"
+    if hit.input_schema is not None:
+        line += f"\n  input: {json.dumps(hit.input_schema, separators=(',', ':'))}"
+    return line
 
 
 def _score(tool: ToolInfo, words: list[str]) -> int:

@@ -9,7 +9,8 @@ Three analyses:
 1. :func:`upfront_vs_progressive`: every tool definition loaded up front (the ``tools/list`` JSON a client
    hands a model) versus the two progressive paths a model really takes: the *listing path* (the file
    listing of each server's directory, then the bindings the task reads) and the *search path* (one
-   ``search`` answer at ``signature`` detail naming the tools the task needs, then those bindings).
+   ``search_tools`` answer at ``signature`` detail naming the tools the task needs, built by the function
+   ``serve`` sends it with, then those bindings).
 2. :func:`sandbox_savings`: per executed cell, tokens of the raw tool results that stayed in the sandbox
    versus tokens of what the cell printed and returned.
 3. :func:`largest_tools`: the most expensive tool definitions.
@@ -31,8 +32,8 @@ from typing import Any
 
 from .codegen import SHARED_PATHS
 from .names import server_id
-from .models import CellTokens, ServerTokens, TokenReport, ToolInfo, ToolTokens
-from .registry import search_answer
+from .models import CellTokens, SearchHit, SearchResults, ServerTokens, TokenReport, ToolInfo, ToolTokens
+from .registry import answer_line, search_answer
 
 __all__ = ["ENCODING", "Tokenizer", "tokenizer", "upfront_vs_progressive", "sandbox_savings", "largest_tools",
            "tools_list_json", "listing_text", "index_of"]
@@ -107,14 +108,15 @@ def upfront_vs_progressive(
 
     The listing path lists ``servers/`` (every server's name), then the directory of each server the task
     reads from, then reads those bindings; without a task it lists every server's directory. The search
-    path is one search answer at ``signature`` detail naming exactly the tools read (their index lines,
-    grouped by server under a head line), then the same bindings. A server the task does not touch costs
-    its name in the top listing and nothing else.
+    path is one search answer at ``signature`` detail naming exactly the tools read (a head line, then one
+    ``server: index line`` per tool: what ``serve``'s ``search_tools`` sends for a query finding those
+    tools; the report keeps it as ``search_text``), then the same bindings. A server the task does not
+    touch costs its name in the top listing and nothing else.
     """
     started = time.perf_counter()
     counter = tokenizer()
     rows: list[ServerTokens] = []
-    found: dict[str, list[str]] = {}
+    found: dict[str, list[tuple[str, str]]] = {}
     every_file: set[str] = set(SHARED_PATHS)
     for server, (tools, files, binding_of) in servers.items():
         sid = server_id(server)
@@ -138,21 +140,29 @@ def upfront_vs_progressive(
         if unknown:
             raise ValueError(f"server {server!r} has no tool(s) {sorted(unknown)}")
         listed = read is None or bool(wanted)
-        found[server] = [lines[t.name] for t in sorted(tools, key=lambda t: t.name) if t.name in wanted]
+        found[server] = [(t.name, lines[t.name]) for t in sorted(tools, key=lambda t: t.name) if t.name in wanted]
         rows.append(ServerTokens(
             server=server, tools=len(tools), upfront=upfront,
             listing=counter.count(listing_text(files, f"servers/{sid}")) if listed else 0,
             bindings_read=sum(t.binding for t in per_tool if t.tool in wanted),
             tools_read=sorted(wanted), per_tool=per_tool))
-    search_head = 0
+    search_head, search_text = 0, ""
     if read is not None:
-        head, blocks = search_answer(" ".join(sorted({t for names in read.values() for t in names})), found)
-        search_head = counter.count(head)
-        rows = [row.model_copy(update={"search": counter.count(blocks[row.server])}) if row.server in blocks
-                else row for row in rows]
+        hits = [SearchHit(server=server, tool=tool, signature=line)
+                for server, named in found.items() for tool, line in named]
+        results = SearchResults(query=" ".join(sorted({t for names in read.values() for t in names})),
+                                detail="signature", hits=hits, total=len(hits))
+        search_text = search_answer(results, limit=len(hits))
+        # Each server's part is its lines; the head line and the breaks between parts go to search_head, so
+        # the path's total is the count of the whole answer.
+        parts = {server: counter.count("\n".join(answer_line(h, "signature") for h in hits if h.server == server))
+                 for server in {h.server for h in hits}}
+        search_head = counter.count(search_text) - sum(parts.values())
+        rows = [row.model_copy(update={"search": parts[row.server]}) if row.server in parts else row
+                for row in rows]
     return TokenReport(encoding=counter.label, exact=counter.exact, servers=rows, task_defined=read is not None,
                        listing_head=counter.count(listing_text(every_file, "servers")), search_head=search_head,
-                       duration_ms=(time.perf_counter() - started) * 1000)
+                       search_text=search_text, duration_ms=(time.perf_counter() - started) * 1000)
 
 
 # Past this many bytes of tool results in one cell, they are counted by an estimate (labelled so): exact

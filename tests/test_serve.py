@@ -103,6 +103,28 @@ def test_an_agent_session_over_stdio(workplace: dict[str, Any]) -> None:
     asyncio.run(main())
 
 
+def test_the_token_report_measures_exactly_the_search_answer_serve_sends(tmp_path: Path) -> None:
+    """The search path's figure is the count of the very text `search_tools` sends for the same query and
+    detail, not of a text built beside it."""
+    from mcp_kernel.session import Session
+
+    config = tmp_path / "mcp.json"
+    config.write_text(json.dumps({"mcpServers": {}}))  # the bundled demo server is always there
+    place = {"config": str(config), "env": dict(os.environ)}
+
+    async def main() -> str:
+        async with stdio_client(place) as client:
+            return text(await client.call_tool("search_tools", {"query": "aggregate_sales", "detail": "signature"}))
+
+    sent = asyncio.run(main())
+    with Session() as session:
+        report = session.tokens(["demo"], tools=["aggregate_sales"])
+    [row] = report.servers
+    assert sent == report.search_text and sent.startswith("1 tool(s) match 'aggregate_sales':\ndemo: def ")
+    assert report.search_head + row.search == tokenizer().count(sent)
+    assert report.search_path == tokenizer().count(sent) + row.bindings_read
+
+
 def test_an_agent_session_over_streamable_http(workplace: dict[str, Any]) -> None:
     from mcp import Client
 

@@ -13,7 +13,7 @@ from realservers import our_server
 
 from mcp_kernel.codegen import SHARED_PATHS, binding_paths, generate
 from mcp_kernel.display import to_html
-from mcp_kernel.models import ServerInfo, ToolInfo
+from mcp_kernel.models import SearchHit, SearchResults, ServerInfo, ToolInfo
 from mcp_kernel.session import Session
 from mcp_kernel.registry import search_answer
 from mcp_kernel.tokens import (ENCODING, largest_tools, listing_text, sandbox_savings, tokenizer, tools_list_json,
@@ -61,8 +61,15 @@ def test_the_search_path_reads_one_signature_answer_and_the_same_bindings(sessio
     # the same lines the index file holds, one per tool
     index = session.vfs.files["servers/demo/__init__.pyi"].splitlines()
     assert all(line in index for line in lines.values())
-    head, blocks = search_answer("list_regions query_sales", {"demo": [lines["list_regions"], lines["query_sales"]]})
-    assert row.search == tokenizer().count(blocks["demo"]) and report.search_head == tokenizer().count(head)
+    read = ["list_regions", "query_sales"]
+    answer = search_answer(SearchResults(query="list_regions query_sales", detail="signature", total=2,
+                                         hits=[SearchHit(server="demo", tool=t, signature=lines[t]) for t in read]),
+                           limit=2)
+    assert report.search_text == answer and answer.splitlines()[1:] == [f"demo: {lines[t]}" for t in read]
+    count = tokenizer().count
+    # this server's part is its lines; the head line (and any breaks between servers) is search_head
+    assert row.search == count("\n".join(answer.splitlines()[1:]))
+    assert report.search_head == count(answer) - row.search and report.search_head >= count(answer.splitlines()[0])
     assert row.search_path == row.search + row.bindings_read
     assert report.search_path == report.search_head + row.search_path
     assert found.hits and all(h.signature in index for h in found.hits)

@@ -27,6 +27,7 @@ from ..errors import Interrupted, MCPKernelError, SandboxError, SessionNotFound,
 from ..masking import Mask
 from ..models import ExecutionResult
 from ..pii import PIITokenizer
+from ..registry import search_answer
 from ..session import Session
 from ..vfs import ROOT
 from . import eras
@@ -80,25 +81,11 @@ class CodeMode:
         return [s for s in self.servers if s not in self.failed]
 
     def search(self, query: str, detail: str, limit: int) -> str:
+        """The ``search_tools`` answer: :func:`~mcp_kernel.registry.search_answer` over the live servers."""
         if not self.live:
             return self._unavailable()
         results = self.session.search(query, detail=detail, servers=self.live)  # type: ignore[arg-type]
-        lines = []
-        for hit in results.hits[:limit]:
-            if hit.signature and detail == "signature":
-                lines.append(f"{hit.server}: {hit.signature}")
-                continue
-            line = f"{hit.server}.{hit.tool}"
-            if hit.summary:
-                line += f": {hit.summary}"
-            if hit.input_schema is not None:
-                line += f"\n  input: {json.dumps(hit.input_schema, separators=(',', ':'))}"
-            lines.append(line)
-        more = len(results.hits) - limit
-        if more > 0:
-            lines.append(f"... {more} more; narrow the query or raise limit")
-        head = f"{len(results.hits)} tool(s) match {query!r}" if results.hits else f"No tool matches {query!r}"
-        return "\n".join([head + (":" if lines else ". Try a shorter query or read /mcp-tools/servers."), *lines])
+        return search_answer(results, limit)
 
     def read(self, path: str) -> str:
         """A file's text, or a directory's entries one per line (directories end in ``/``)."""
