@@ -1,8 +1,9 @@
 """The ``mcp-kernel`` command line: a thin shell over :class:`mcp_kernel.session.Session`.
 
 Every subcommand comes from the shared registry (:mod:`mcp_kernel.commands`), so it takes the same
-names and flags as ``%mcp`` in a notebook. Expected failures print one line to stderr and exit 1 (2 for
-a usage error); only a bug shows a traceback.
+names and flags as ``%mcp`` in a notebook. Expected failures print one line to stderr and exit with the
+code their error class carries (1; 2 for a usage error; 130 when interrupted, Ctrl-C included); only a bug
+shows a traceback.
 
 >>> main(["--version"])                                            # doctest: +SKIP
 mcp-kernel 0.1.0
@@ -15,7 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from .commands import _HelpShown, build_parser, parse
-from .errors import ConfigError, MCPKernelError, SandboxError, UsageError
+from .errors import Interrupted, MCPKernelError, SandboxError, UsageError
 from .terminal import printable
 
 __all__ = ["main"]
@@ -31,8 +32,26 @@ def exit_code(result: object) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the process exit code."""
+    try:
+        return _run(list(sys.argv[1:] if argv is None else argv))
+    except MCPKernelError as exc:
+        return _failed(exc)
+    except KeyboardInterrupt:  # Ctrl-C wherever it lands: starting up, connecting, waiting on a cell
+        print("interrupted", file=sys.stderr)
+        return Interrupted.exit_code
+
+
+def _failed(exc: MCPKernelError) -> int:
+    """Say an expected failure in one line on stderr; its class carries the exit code."""
+    if isinstance(exc, SandboxError):
+        exc.worded_for("cli")  # a limit's advice names this command's flags
+    print(f"error: {printable(str(exc))}", file=sys.stderr)
+    return exc.exit_code
+
+
+def _run(argv: list[str]) -> int:
+    """Parse ``argv``, run its command and print what it returns; an expected failure raises."""
     _without_iri_syntax()
-    argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] in (["--version"], ["-V"]):
         from .versions import own as own_version
 
@@ -45,12 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if str(shown):
             print(str(shown), file=sys.stderr, end="")
         return 0
-    except UsageError as exc:
-        print(f"error: {printable(str(exc))}", file=sys.stderr)
-        return 2
     if not getattr(args, "command", None):
         parser.print_help()
-        return 2
+        return UsageError.exit_code
 
     from .display import to_json, to_text
     from .session import Session
@@ -68,17 +84,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if output:
             print(output)
         return exit_code(result)
-    except UsageError as exc:
-        print(f"error: {printable(str(exc))}", file=sys.stderr)
-        return 2
-    except (MCPKernelError, ConfigError) as exc:
-        if isinstance(exc, SandboxError):
-            exc.worded_for("cli")  # a limit's advice names this command's flags
-        print(f"error: {printable(str(exc))}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
     except BrokenPipeError:
         # `mcp-kernel ... | head` closed the pipe: not an error, and no traceback at exit either.
         import os

@@ -39,9 +39,13 @@ MCPKernelError                  root: catch this to catch everything we raise on
 
 Every message says what went wrong and what to do next, e.g.
 ``Server 'demo' is not configured. Add it with `%mcp add demo -- <command>` or to mcp.json.``
+Each class carries the exit code ``mcp-kernel`` ends with when it stops a command (``exit_code``): 1, but 2
+for a usage error and 130 when interrupted, as a shell reports Ctrl-C.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 __all__ = [
     "MCPKernelError",
@@ -89,7 +93,14 @@ class MCPKernelError(Exception):
     ... except MCPKernelError as exc:
     ...     print(type(exc).__name__)
     ServerNotFound
+
+    Each class says what ``mcp-kernel`` exits with when it stops a command:
+
+    >>> UsageError.exit_code, ServerNotFound.exit_code, Interrupted.exit_code
+    (2, 1, 130)
     """
+
+    exit_code: ClassVar[int] = 1  # what `mcp-kernel` exits with when this error stops a command
 
     def _render_traceback_(self) -> list[str]:
         # IPython shows this instead of a traceback: an expected failure is one readable line
@@ -104,6 +115,8 @@ class ConfigError(MCPKernelError):
 
 class UsageError(MCPKernelError):
     """A command or magic line that does not parse; the message shows the usage."""
+
+    exit_code = 2
 
 
 class ServerError(MCPKernelError):
@@ -301,6 +314,8 @@ class Interrupted(MCPKernelError):
     In-flight tool calls were cancelled on their servers; the kernel, its servers and other sandbox
     sessions live on. ``result`` holds what the cell produced before it stopped, when anything is known.
     """
+
+    exit_code = 130  # 128 + SIGINT: what a shell reports for a command stopped by Ctrl-C
 
     def __init__(self, message: str, *, result: object = None) -> None:
         super().__init__(message)

@@ -1,9 +1,12 @@
-"""README's promise, with real processes: success exits 0, an expected failure 1, a usage error 2."""
+"""README's promise, with real processes: success exits 0, an expected failure 1, a usage error 2, Ctrl-C 130."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -44,3 +47,27 @@ def test_usage_errors_exit_2(args: list[str]) -> None:
 def test_expected_failures_exit_1() -> None:
     out = run("introspect", "nosuch")
     assert out.returncode == 1 and out.stderr.startswith("error: ") and "Traceback" not in out.stderr
+
+
+def test_ctrl_c_while_a_cell_runs_exits_130(tmp_path: Path) -> None:
+    """Ctrl-C stops `mcp-kernel execute` as it stops any command: one line on stderr and 130, as shells report it."""
+    # The sandbox's /workspace is a directory under the session's temp dir: the file the cell writes there
+    # says it is running (the command prints the cell's output only at its end).
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "mcp_kernel", "execute", "-"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+    try:
+        with proc.stdin as stdin:  # type: ignore[union-attr]
+            stdin.write("open('/workspace/started', 'w').write('yes')\nimport time\ntime.sleep(600)\n")
+        end = time.monotonic() + 240
+        while not list(tmp_path.glob("mcp-kernel-session-*/workspaces/*/started")):
+            assert proc.poll() is None, "the command ended before the cell started"
+            assert time.monotonic() < end, "the cell did not start"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    finally:
+        proc.kill()
+    out, err = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
+    assert proc.returncode == 130, out + err
+    assert "Traceback" not in err, err

@@ -38,6 +38,7 @@ from ..errors import (
     Interrupted,
     MCPKernelError,
     OutputTooLarge,
+    PolicyViolation,
     SandboxError,
     WorkspaceFull,
     SandboxOutOfMemory,
@@ -46,6 +47,7 @@ from ..errors import (
 from ..models import ExecutionResult, GuestError
 from ..runtime import Scope
 from .engine import Engine
+from .hosterrors import MAX_TEXT, encode, stopped
 from .instance import GuestInstance
 from .owner import Owner
 from .policy import SandboxPolicy
@@ -69,7 +71,6 @@ PER_SERVER_CONCURRENCY = 32
 _FOREVER_MS = 0xFFFFFFFF
 # How often (in epoch ticks of 10 ms) a running cell's workspace is measured against its disk limit.
 _DISK_CHECK_TICKS = 10
-_MAX_ERROR_TEXT = 20_000
 
 
 class HostHandler(Protocol):
@@ -190,19 +191,18 @@ class Sandbox:
 
     # ---- the host imports (called by the guest, on the owner thread) -----------------------------------
     def call_tool(self, server: str, tool: str, params_json: str) -> str:
-        """The ``call-tool`` import: ``"+"`` and the result's JSON, or ``"-"`` and why it failed."""
+        """The ``call-tool`` import: ``"+"`` and the result's JSON, or ``"-"`` and why it failed (:func:`encode`)."""
         job = self._job
         if job is None or job.stop_reason is not None:
-            return "-" + _stopped_message(job)
+            return "-" + encode(_stopped(job))
         try:
             return "+" + self.host.call_tool(server, tool, params_json, job.scope)
         except BaseException as exc:  # noqa: BLE001 - a host function must never raise into the guest
             if job.stop_reason is not None:
-                return "-" + _stopped_message(job)
-            if isinstance(exc, MCPKernelError):
-                return "-" + f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_TEXT]
-            log.exception("host error in call-tool %s.%s", server, tool)
-            return "-" + f"internal error in the host: {type(exc).__name__}: {exc}"[:_MAX_ERROR_TEXT]
+                return "-" + encode(_stopped(job))
+            if not isinstance(exc, MCPKernelError):
+                log.exception("host error in call-tool %s.%s", server, tool)
+            return "-" + encode(exc)
 
     def read_resource(self, server: str, uri: str) -> Any:
         """The guest's ``read-resource``: through the host's bridge when it can read resources."""
@@ -210,19 +210,18 @@ class Sandbox:
 
         job = self._job
         if job is None or job.stop_reason is not None:
-            return Variant("err", _stopped_message(job))
+            return Variant("err", encode(_stopped(job)))
         reader = getattr(self.host, "read_resource", None)
         if reader is None:
-            return Variant("err", "SandboxError: this sandbox's host cannot read resources.")
+            return Variant("err", encode(SandboxError("this sandbox's host cannot read resources.")))
         try:
             return Variant("ok", reader(server, uri, job.scope))
         except BaseException as exc:  # noqa: BLE001 - a host function must never raise into the guest
             if job.stop_reason is not None:
-                return Variant("err", _stopped_message(job))
-            if isinstance(exc, MCPKernelError):
-                return Variant("err", f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_TEXT])
-            log.exception("host error in read-resource %s %s", server, uri)
-            return Variant("err", f"internal error in the host: {type(exc).__name__}: {exc}"[:_MAX_ERROR_TEXT])
+                return Variant("err", encode(_stopped(job)))
+            if not isinstance(exc, MCPKernelError):
+                log.exception("host error in read-resource %s %s", server, uri)
+            return Variant("err", encode(exc))
 
     def start_call(self, server: str, tool: str, params_json: str) -> int | str:
         """Start a tool call that runs while the guest goes on (its event loop awaits it); its id.
@@ -232,10 +231,10 @@ class Sandbox:
         """
         job = self._job
         if job is None or job.stop_reason is not None:
-            return _stopped_message(job)
+            return encode(_stopped(job))
         if len(job.calls) >= MAX_CALLS_IN_FLIGHT:
-            return (f"PolicyViolation: at most {MAX_CALLS_IN_FLIGHT} tool calls may be in flight at once in a "
-                    "cell; await some before starting more.")
+            return encode(PolicyViolation(f"at most {MAX_CALLS_IN_FLIGHT} tool calls may be in flight at once in "
+                                          "a cell; await some before starting more."))
         self._call_ids += 1
         job.calls[self._call_ids] = self._executor().submit(self._concurrent_call, job, server, tool, params_json)
         return self._call_ids
@@ -243,7 +242,7 @@ class Sandbox:
     def _concurrent_call(self, job: _Job, server: str, tool: str, params_json: str) -> str:
         with self._slots_for(server):
             if job.stop_reason is not None:
-                raise Interrupted(_stopped_message(job))
+                raise _stopped(job)
             return self.host.call_tool(server, tool, params_json, job.scope)
 
     def _slots_for(self, server: str) -> threading.Semaphore:
@@ -596,7 +595,7 @@ def _answer(text: str) -> dict[str, Any] | None:
     if error is not None:
         if not isinstance(error, dict) or not isinstance(error.get("type"), str):
             return None
-        error = {key: str(error.get(key, ""))[:_MAX_ERROR_TEXT * 5] for key in ("type", "message", "traceback")}
+        error = {key: str(error.get(key, ""))[:MAX_TEXT * 5] for key in ("type", "message", "traceback")}
     restored, failed = data.get("restored") or [], data.get("not_restored") or {}
     if not isinstance(restored, list) or not isinstance(failed, dict):
         return None
@@ -724,23 +723,18 @@ def _trap_cause(exc: BaseException) -> str:
 
 
 def _outcome(future: concurrent.futures.Future[str]) -> tuple[bool, str]:
-    """(ok, text) of a finished concurrent call: its JSON, or an error line as call-tool would give."""
+    """(ok, text) of a finished concurrent call: its JSON, or its error as call-tool would give it."""
     try:
         return True, future.result()
-    except MCPKernelError as exc:
-        return False, f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_TEXT]
     except BaseException as exc:  # noqa: BLE001 - reported to the guest, never raised into it
-        log.exception("host error in a concurrent tool call")
-        return False, f"internal error in the host: {type(exc).__name__}: {exc}"[:_MAX_ERROR_TEXT]
+        if not isinstance(exc, MCPKernelError):
+            log.exception("host error in a concurrent tool call")
+        return False, encode(exc)
 
 
-def _stopped_message(job: _Job | None) -> str:
-    reason = job.stop_reason if job is not None else "close"
-    if reason == "timeout":
-        return "SandboxTimeout: the cell's time limit passed; its tool calls were cancelled."
-    if reason == "interrupt":
-        return "Interrupted: the cell was interrupted; its tool calls were cancelled."
-    return f"SandboxError: the cell was stopped ({reason})."
+def _stopped(job: _Job | None) -> MCPKernelError:
+    """What a host import meets once ``job`` was stopped (or when no cell runs)."""
+    return stopped(job.stop_reason if job is not None else None)
 
 
 @atexit.register

@@ -148,18 +148,24 @@ _guard_host()
 _STOPPED = [False]  # the host stopped this cell: it unwinds, and its variables are not snapshotted
 
 
-def _raise_from_host(message):
-    # The host names why it refused: a stopped cell unwinds with a BaseException, a failed call raises
-    # ToolCallError that user code may catch.
-    if message.startswith("Interrupted: "):
+# What a cell gets, by the kind code the host puts before its message (mcp_kernel/sandbox/hosterrors.py): a
+# stopped cell unwinds with a BaseException, a failed call raises ToolCallError that user code may catch.
+_HOST_ERRORS = {"interrupt": KeyboardInterrupt, "timeout": CellTimeout, "error": ToolCallError}
+
+
+def _raise_from_host(text):
+    """Raise the host's error ``kind<TAB>message`` as the exception of its kind."""
+    kind, tab, message = text.partition("\t")
+    if not tab or kind not in _HOST_ERRORS:
+        kind, message = "error", text  # never expected: the whole text is the best message there is
+    _raise_host_error(kind, message)
+
+
+def _raise_host_error(kind, message):
+    error = _HOST_ERRORS[kind]
+    if error is not ToolCallError:
         _STOPPED[0] = True
-        raise KeyboardInterrupt(message[len("Interrupted: "):])
-    if message.startswith("SandboxTimeout: "):
-        _STOPPED[0] = True
-        raise CellTimeout(message[len("SandboxTimeout: "):])
-    if message.startswith("ToolCallError: "):
-        message = message[len("ToolCallError: "):]
-    raise ToolCallError(message)
+    raise error(message)
 
 
 _DECODE = json.JSONDecoder().raw_decode
@@ -225,8 +231,8 @@ def _wait_host(ids, timeout):
     _flush_output()
     answer = _loads(host.wait_calls(ids, millis))
     if answer.get("stopped"):
-        _raise_from_host(("SandboxTimeout: " if answer["stopped"] == "timeout" else "Interrupted: ")
-                         + "the cell was stopped while it waited.")
+        _raise_host_error("timeout" if answer["stopped"] == "timeout" else "interrupt",
+                          "the cell was stopped while it waited.")
     return answer["done"]
 
 
@@ -339,9 +345,9 @@ def set_state(key, value):
 def _check_stop(answer):
     """Raise the host's stop where the guest reached it (an output write): KeyboardInterrupt, as in Python."""
     if answer == "interrupt":
-        _raise_from_host("Interrupted: the cell was interrupted.")
+        _raise_host_error("interrupt", "the cell was interrupted.")
     if answer == "timeout":
-        _raise_from_host("SandboxTimeout: the cell's time limit passed.")
+        _raise_host_error("timeout", "the cell's time limit passed.")
 
 
 def log(level, message):
