@@ -37,10 +37,13 @@ class Deadline:
     def __init__(self, seconds: float | None = None, *, follows: Deadline | None = None,
                  clock: Callable[[], float] | None = None) -> None:
         self._follows = follows
-        self._clock = clock or (follows._clock if follows is not None else time.monotonic)
+        self._clock: Callable[[], float] = clock or (follows._clock if follows is not None else time.monotonic)
         self._lock = threading.Lock()
         self._pauses = 0  # pauses open now (questions out to a person at the same time)
         self._paused_at = 0.0
+        self._ends: float | None = None
+        self._closed = 0.0  # seconds of pauses that ended since the start
+        self._base = 0.0  # what the followed deadline had held at the start
         self.start(seconds)
 
     def start(self, seconds: float | None) -> None:
@@ -49,8 +52,8 @@ class Deadline:
         base = self._follows._held(now) if self._follows is not None else 0.0
         with self._lock:
             self._ends = None if seconds is None else now + seconds
-            self._closed = 0.0  # seconds of pauses that ended since the start
-            self._base = base  # what the followed deadline had held at the start
+            self._closed = 0.0
+            self._base = base
             if self._pauses:
                 self._paused_at = now
 
