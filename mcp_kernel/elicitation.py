@@ -27,12 +27,11 @@ import contextvars
 import os
 import queue
 import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
+from .deadline import Deadline
 from .terminal import printable
 
 __all__ = [
@@ -329,6 +328,8 @@ class Asker:
 
     ``ask_async`` (loop thread) queues a question; :meth:`serve` (the waiting thread) answers the queue
     until the call's future is done. ``reason`` set means nobody can answer: every question is declined.
+    ``clock`` is paused while the person answers (here, or a sign-in in the browser): the time limits of
+    what waits on them follow it.
     """
 
     def __init__(self, read: Read | None = None, write: Write | None = None, *, reason: str | None = None,
@@ -337,10 +338,8 @@ class Asker:
         self.read_secret = read_secret  # for a password field: reads without echo (None: ``read``)
         self.write = write or _to_stderr
         self.reason = reason
-        self.human_seconds = 0.0  # time spent waiting for the person (not counted against call timeouts)
-        self.busy = 0  # > 0 while the call waits on the person elsewhere (a browser sign-in): no timeout runs
+        self.clock = Deadline()
         self._queue: queue.Queue[Any] = queue.Queue()
-        self._pending_at: float | None = None  # the last serve_pending
 
     def declines(self, question: Question) -> Answer | None:
         if self.reason is None and self.read is not None:
@@ -371,7 +370,6 @@ class Asker:
         if declined is not None:
             return declined
         assert self.read is not None
-        started = time.monotonic()
         try:
             # What the server wrote reaches the person's terminal: shown, never obeyed (see terminal.py).
             read, secret, write = self.read, self.read_secret, self.write
@@ -382,80 +380,59 @@ class Asker:
             declined = self.declines(question)
             assert declined is not None
             return declined
-        finally:
-            self.human_seconds += time.monotonic() - started
 
     def serve(self, future: concurrent.futures.Future[Any], timeout: float) -> Any:
         """Wait for ``future``, answering questions meanwhile; time spent on them extends ``timeout``."""
         done = object()
         future.add_done_callback(lambda _: self._queue.put(done))
-        deadline = time.monotonic() + timeout
+        deadline = Deadline(timeout, follows=self.clock)
         while True:
-            waited = time.monotonic()
             try:
-                # In slices, so that time the call spends waiting on the person (``busy``) is given back.
-                item = self._queue.get(timeout=max(0.0, min(deadline - waited, 0.5)))
+                item = self._queue.get(timeout=deadline.next_check())
             except queue.Empty:
-                item = None
-            if self.busy:
-                deadline += time.monotonic() - waited
-            if item is None:
-                if time.monotonic() < deadline:
+                if not deadline.expired():
                     continue
                 future.cancel()
-                raise TimeoutError(f"no answer within {timeout:g} s")
+                raise TimeoutError(f"no answer within {timeout:g} s") from None
             if item is done:
                 self._drain()
                 return future.result()
-            deadline += self._handle(item)
+            self._handle(item)
 
-    def serve_pending(self, scope: Any = None) -> None:
+    def serve_pending(self) -> None:
         """Answer what is queued now, without waiting (a sandboxed cell's waiting thread calls it between
-        slices). The time a person spends is held off ``scope`` (a :class:`~mcp_kernel.runtime.Scope`), and
-        so is the time the call waits on them elsewhere (``busy``: a sign-in in the browser)."""
-        now = time.monotonic()
-        if scope is not None and self.busy and self._pending_at is not None:
-            scope.hold(now - self._pending_at)
-        self._pending_at = now
+        slices; the cell's limit follows :attr:`clock`)."""
         while True:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 return
-            self._handle(item, scope)
+            self._handle(item)
 
-    def _handle(self, item: Any, scope: Any = None) -> float:
+    def _handle(self, item: Any) -> None:
         """Run posted work, or one piece of work for a waiting coroutine (a question to answer, a link to
-        show); return the seconds it took, which were the person's."""
+        show) on the person's time."""
         if callable(item):
             item()
-            return 0.0
+            return
         work, reply = item
         if reply.cancelled():
-            return 0.0
-        started = time.monotonic()
-        if scope is not None:
-            scope.asking += 1
+            return
         answer: Any = None
         failure: BaseException | None = None
         try:
-            answer = work()
+            with self.clock.paused():
+                answer = work()
         except (KeyboardInterrupt, SystemExit):
             reply.cancel()
             raise
         except BaseException as exc:  # noqa: BLE001 - the waiting coroutine raises it
             failure = exc
-        finally:
-            took = time.monotonic() - started
-            if scope is not None:
-                scope.asking -= 1
-                scope.hold(took)
         if not reply.done():
             if failure is not None:
                 reply.set_exception(failure)
             else:
                 reply.set_result(answer)
-        return took
 
     def _drain(self) -> None:
         """Run what was posted before the call finished (the last progress update)."""
@@ -472,8 +449,8 @@ class Relay:
     """Hands each question on instead of asking here: ``mcp-kernel serve`` passes them to the agent's client.
 
     ``on_question(question, reply)`` is called on the loop thread; whoever answers sets ``reply`` (a
-    ``concurrent.futures.Future[Answer]``), from any thread. A sandboxed cell's waiting thread calls
-    :meth:`serve_pending` between slices, which keeps the cell's clock still while questions are open.
+    ``concurrent.futures.Future[Answer]``), from any thread. ``clock`` is paused while a question is open,
+    so a sandboxed cell's limit (which follows it) stands still meanwhile.
 
     >>> seen = []
     >>> relay = Relay(lambda question, reply: (seen.append(question.message), reply.set_result(Answer("decline"))))
@@ -486,19 +463,19 @@ class Relay:
 
     def __init__(self, on_question: Callable[[Question, concurrent.futures.Future[Answer]], None]) -> None:
         self.on_question = on_question
-        self.busy = 0
-        self._open: dict[concurrent.futures.Future[Answer], float] = {}
-        self._spent = 0.0  # seconds answered questions were open, not yet held off the cell's clock
-        self._lock = threading.Lock()
+        self.clock = Deadline()
 
     async def ask_async(self, question: Question) -> Answer:
         import asyncio
 
         reply: concurrent.futures.Future[Answer] = concurrent.futures.Future()
-        with self._lock:
-            self._open[reply] = time.monotonic()
-        reply.add_done_callback(self._closed)
-        self.on_question(question, reply)
+        self.clock.pause()
+        reply.add_done_callback(lambda _: self.clock.resume())  # answered, declined or cancelled
+        try:
+            self.on_question(question, reply)
+        except BaseException:
+            reply.cancel()  # never asked: the clock runs again
+            raise
         return await asyncio.wrap_future(reply)
 
     async def call_async(self, work: Callable[[], T]) -> T:
@@ -509,18 +486,8 @@ class Relay:
     def write(text: str) -> None:
         _to_stderr(text)
 
-    def _closed(self, reply: concurrent.futures.Future[Answer]) -> None:
-        with self._lock:
-            self._spent += time.monotonic() - self._open.pop(reply, time.monotonic())
-
-    def serve_pending(self, scope: Any = None) -> None:
-        if scope is None:
-            return
-        with self._lock:
-            spent, self._spent = self._spent, 0.0
-            scope.asking = len(self._open)
-        if spent:
-            scope.hold(spent)
+    def serve_pending(self) -> None:
+        """Nothing to answer here: the questions went to the agent's client (their time pauses ``clock``)."""
 
 
 _current: contextvars.ContextVar[Asker | None] = contextvars.ContextVar("mcp_kernel_asker", default=None)

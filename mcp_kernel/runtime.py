@@ -16,10 +16,11 @@ from __future__ import annotations
 import atexit
 import concurrent.futures
 import threading
-import time
 from _thread import allocate_lock
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from .deadline import Deadline
 
 if TYPE_CHECKING:  # imported where a loop is first needed: a sandbox without tool calls never loads asyncio
     import asyncio
@@ -154,8 +155,10 @@ class Scope:
 
     A sandboxed cell's tool calls run in its scope: an interrupt or the cell's time limit cancels every
     call in flight (the task is cancelled on the loop, and the SDK tells the server) and refuses new ones.
+    Each call's own timeout follows the scope's :class:`~mcp_kernel.deadline.Deadline`: time a person spends
+    answering is held off both.
 
-    >>> scope = Scope(deadline=time.monotonic() + 5)
+    >>> scope = Scope(Deadline(5))
     >>> async def answer():
     ...     return 42
     >>> scope.run(answer(), timeout=1)
@@ -167,11 +170,9 @@ class Scope:
     mcp_kernel.runtime.ScopeStopped: interrupt
     """
 
-    def __init__(self, deadline: float | None = None) -> None:
-        self.deadline = deadline
+    def __init__(self, deadline: Deadline | None = None) -> None:
+        self.deadline = deadline if deadline is not None else Deadline()  # no limit unless given
         self.reason: str | None = None
-        self.asking = 0  # questions out to a person right now: their time is not held against the calls
-        self.held = 0.0  # seconds people spent answering, added to the deadline and to each call's timeout
         self._calls: set[_Call] = set()
         self._lock = threading.Lock()
 
@@ -184,51 +185,39 @@ class Scope:
         for call in calls:
             call.cancel()
 
-    def hold(self, seconds: float) -> None:
-        """Move the deadline (and the timeouts of calls in flight) by the ``seconds`` a person spent answering."""
-        with self._lock:
-            self.held += seconds
-            if self.deadline is not None:
-                self.deadline += seconds
-
-    def remaining(self) -> float | None:
-        """Seconds left before the deadline (None: no deadline)."""
-        return None if self.deadline is None else self.deadline - time.monotonic()
-
     def run(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
         """Like :func:`run`, bounded by the deadline too; raises ``ScopeStopped`` when stopped or expired.
 
         A plain ``timeout`` that ends first raises ``TimeoutError`` as :func:`run` does.
         """
-        left = self.remaining()
-        expires = left is not None and left <= timeout
-        wait = max(0.0, left) if expires and left is not None else timeout
+        limit = Deadline(timeout, follows=self.deadline)
         with self._lock:
-            if self.reason is None and expires and wait <= 0:
+            if self.reason is None and self.deadline.expired():
                 self.reason = "timeout"
             if self.reason is not None:
                 coro.close()
                 raise ScopeStopped(self.reason)
             call = _Call(coro)
             self._calls.add(call)
-        held = self.held
         try:
             while True:
+                waits = [wait for wait in (self.deadline.next_check(), limit.next_check()) if wait is not None]
                 try:
-                    return call.result(wait)  # type: ignore[no-any-return]
+                    return call.result(min(waits))  # type: ignore[no-any-return]
                 except TimeoutError:
-                    if not (self.asking or self.held > held):
-                        raise
-                    # A person is (or was) answering the call's question: their time does not count.
-                    wait, held = max(self.held - held, 1.0), self.held
+                    # The scope's deadline first: a cell out of time stops, whichever limit ran out.
+                    if self.deadline.expired():
+                        call.cancel()
+                        self.stop("timeout")
+                        raise ScopeStopped(self.reason or "timeout") from None
+                    if limit.expired():
+                        call.cancel()
+                        raise TimeoutError(f"no answer within {timeout:g} s") from None
+                    # Not yet: a person is (or was) answering the call's question, and their time does not count.
         except concurrent.futures.CancelledError:
             raise ScopeStopped(self.reason or "cancelled") from None
-        except TimeoutError:
-            call.cancel()
-            if expires:
-                self.stop("timeout")
-                raise ScopeStopped(self.reason or "timeout") from None
-            raise TimeoutError(f"no answer within {timeout:g} s") from None
+        except (ScopeStopped, TimeoutError):
+            raise
         except BaseException:
             call.cancel()
             raise

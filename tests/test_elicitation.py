@@ -334,3 +334,51 @@ def test_the_cli_reads_a_password_without_echo(tmp_path: Path) -> None:
     assert '"password": "hunter2"' in out  # the server got it
     assert b"ann" in everything and b"hunter2" not in everything  # typed, echoed; typed, not echoed
     assert b"asks for a secret" in everything
+
+
+# ---- the person's clock (deadline.py) ----------------------------------------------------------------------
+def test_an_asker_pauses_its_clock_while_the_person_answers() -> None:
+    import concurrent.futures
+
+    from mcp_kernel import runtime
+
+    asker = Asker(lambda prompt: "", lambda text: None)
+    seen: list[bool] = []
+    work = asker.call_async(lambda: seen.append(asker.clock.is_paused))
+    future: concurrent.futures.Future[None] = runtime.submit(work)
+    asker.serve(future, timeout=30)
+    assert seen == [True] and not asker.clock.is_paused
+
+
+def test_a_relay_pauses_its_clock_while_a_question_is_out_to_the_agent() -> None:
+    import asyncio
+    import concurrent.futures
+
+    from mcp_kernel.elicitation import Answer, Relay
+
+    out: list[concurrent.futures.Future[Answer]] = []
+    relay = Relay(lambda question, reply: out.append(reply))
+
+    async def ask_and_answer() -> Answer:
+        asked = asyncio.ensure_future(relay.ask_async(Question("library", "Who?")))
+        await asyncio.sleep(0)
+        assert relay.clock.is_paused and len(out) == 1
+        out[0].set_result(Answer("decline"))
+        return await asked
+
+    assert asyncio.run(ask_and_answer()) == Answer("decline")
+    assert not relay.clock.is_paused
+
+
+def test_a_relay_question_never_asked_leaves_the_clock_running() -> None:
+    import asyncio
+
+    from mcp_kernel.elicitation import Relay
+
+    def broken(question: Question, reply: object) -> None:
+        raise RuntimeError("the agent's session is gone")
+
+    relay = Relay(broken)
+    with pytest.raises(RuntimeError):
+        asyncio.run(relay.ask_async(Question("library", "Who?")))
+    assert not relay.clock.is_paused

@@ -2,17 +2,16 @@
 
 Questions (elicitation) go to the person behind the call that caused them; sampling is refused (there is
 no model here); ``roots/list`` answers the connection's ``roots``; log messages and notes go to the
-server's log file. The time a person spends answering (a question, a sign-in) is counted apart, so it is
-not held against a request's timeout (``Connection._within`` reads ``_asking`` and ``_human_seconds``).
+server's log file. The time a person spends answering (a question, a sign-in) pauses the connection's
+``_clock``, which every request's deadline follows, and the clock of the asker waiting for the call.
 
 >>> sorted(m for m in vars(Callbacks) if m.startswith("_on_"))
-['_on_elicit', '_on_log', '_on_message', '_on_roots', '_on_sampling']
+['_on_elicit', '_on_log', '_on_message', '_on_response', '_on_roots', '_on_sampling']
 """
 
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +22,7 @@ from .serverlog import ServerLog, json_line
 
 if TYPE_CHECKING:
     from ..auth import SignIn, SignInMode
+    from ..deadline import Deadline
     from ..elicitation import Asker
 
 __all__ = ["Callbacks", "Attended"]
@@ -39,10 +39,9 @@ class Callbacks:
         _log: ServerLog
         _askers: list[Any]
         _connect_asker: Asker | None
-        _asking: int
+        _clock: Deadline
         _auth_failure: Exception | None
         _denied: int | None
-        _human_seconds: float
         _garbled: set[Callable[[str], None]]
         _subscribed: set[str]
 
@@ -75,17 +74,8 @@ class Callbacks:
         """A person is answering (a question, a sign-in): the time does not count against timeouts, here or
         on the thread that waits for the call."""
         asker = self._person()
-        self._asking += 1
-        if asker is not None:
-            asker.busy += 1
-        started = time.monotonic()
-        try:
+        with self._clock.paused(), (asker.clock.paused() if asker is not None else contextlib.nullcontext()):
             yield
-        finally:
-            self._asking -= 1
-            if asker is not None:
-                asker.busy -= 1
-            self._human_seconds += time.monotonic() - started
 
     async def _on_elicit(self, context: Any, params: Any) -> Any:
         """A server asks for input (an ``input_required`` round or a legacy ``elicitation/create``).

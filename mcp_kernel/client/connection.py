@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..deadline import Deadline
 from ..errors import AuthRequired, ConfigError, MCPKernelError, ServerCrashed, ServerError, ServerStartError
 from ..models import ServerInfo, ServerSpec, ToolInfo
 from ..paths import log_dir
@@ -88,8 +89,7 @@ class Connection(ServerOperations, Watching, Callbacks, SyncFacade):
         self._requests = 0
         self._garbled: set[Callable[[str], None]] = set()  # told of a reply that is not JSON-RPC
         self._askers: list[Any] = []  # the askers of calls in flight (legacy elicitation reaches them)
-        self._human_seconds = 0.0  # time people spent answering questions (not held against timeouts)
-        self._asking = 0  # questions out to a person right now
+        self._clock = Deadline()  # paused while a person answers (a question, a sign-in): requests follow it
         # Lists and watches (operations.py, watch.py).
         self.list_changes = 0  # counts the server's "my tools/resources/prompts changed" events
         self._tools: list[ToolInfo] | None = None
@@ -298,17 +298,16 @@ class Connection(ServerOperations, Watching, Callbacks, SyncFacade):
         assert task is not None
         loop = asyncio.get_running_loop()
         why: list[str] = []  # who cancelled: "" for the timer, else the garbled reply's text
-        human = self._human_seconds
+        deadline = Deadline(timeout, follows=self._clock)
         timer: asyncio.TimerHandle
 
         def expire() -> None:
-            nonlocal human, timer
+            nonlocal timer
             if why:  # the garbled reply came first
                 return
-            if self._asking or self._human_seconds > human:
+            if not deadline.expired():
                 # A person is (or was) answering a server's question: their time does not count.
-                timer = loop.call_later(max(self._human_seconds - human, 1.0), expire)
-                human = self._human_seconds
+                timer = loop.call_later(deadline.next_check() or 0.0, expire)
                 return
             why.append("")
             task.cancel()

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..deadline import Deadline
 from ..errors import (
     FuelExhausted,
     Interrupted,
@@ -113,13 +114,14 @@ class _Job:
     """One cell on its way through the owner: its limits, its output so far, and why it was stopped."""
 
     def __init__(self, code: str, policy: SandboxPolicy, on_output: OutputCallback | None,
-                 reload: list[str] | None = None) -> None:
+                 reload: list[str] | None = None, person: Deadline | None = None) -> None:
         self.code, self.policy, self.on_output = code, policy, on_output
         self.reload = reload or []
         self.name: str | None = None
         self.created = time.monotonic()
         self.started = 0.0
-        self.scope = Scope()
+        # The cell's limit follows the clock of the person who answers its servers' questions (``person``).
+        self.scope = Scope(Deadline(follows=person))
         self.stopped_event = threading.Event()
         self.stop_reason: str | None = None
         self.stopped_at = 0.0
@@ -132,7 +134,7 @@ class _Job:
 
     def begin(self) -> None:
         self.started = time.monotonic()
-        self.scope.deadline = self.started + self.policy.timeout_s
+        self.scope.deadline.start(self.policy.timeout_s)
 
     def stop(self, reason: str) -> None:
         if self.stop_reason is None:
@@ -264,8 +266,7 @@ class Sandbox:
         end = None if timeout_ms == _FOREVER_MS else time.monotonic() + timeout_ms / 1000
         futures = {i: job.calls[i] for i in ids if i in job.calls}
         while True:
-            deadline = job.scope.deadline
-            if job.stop_reason is None and deadline is not None and time.monotonic() >= deadline:
+            if job.stop_reason is None and job.scope.deadline.expired():
                 job.stop("timeout")
             done = [(i, f) for i, f in futures.items() if f.done()]
             if done or job.stop_reason is not None:
@@ -289,7 +290,7 @@ class Sandbox:
         job = self._job
         if job is None:
             return ""
-        if job.stop_reason is None and job.scope.deadline is not None and time.monotonic() >= job.scope.deadline:
+        if job.stop_reason is None and job.scope.deadline.expired():
             job.stop("timeout")  # a printing loop meets its time limit here, inside Python, keeping its variables
         if job.stop_reason is not None:
             return job.stop_reason if job.stop_reason in ("interrupt", "timeout") else ""
@@ -341,7 +342,7 @@ class Sandbox:
         if job is None:
             return True
         now = time.monotonic()
-        if job.stop_reason is None and job.scope.deadline is not None and now >= job.scope.deadline:
+        if job.stop_reason is None and job.scope.deadline.expired():
             job.stop("timeout")
         job.ticks += 1
         if job.stop_reason is None and job.ticks % _DISK_CHECK_TICKS == 0 and self._over_disk(job.policy):
@@ -414,11 +415,11 @@ class Sandbox:
         """
         if self._closed:
             raise SandboxError(f"Sandbox session {self.name!r} is closed; open a new one.")
-        job = _Job(code, policy or self.policy, on_output, reload)
+        job = _Job(code, policy or self.policy, on_output, reload, person=None if asker is None else asker.clock)
         job.name = cell_name  # tracebacks say `<cell [9]>` as the notebook numbers it
         self.last_used = time.monotonic()
         future = self._owner.submit(lambda: self._run_job(job))
-        serve = None if asker is None else (lambda: asker.serve_pending(job.scope))
+        serve = None if asker is None else asker.serve_pending
         try:
             return _wait(future, serve=serve)
         except KeyboardInterrupt:
