@@ -23,12 +23,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import secrets
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -179,7 +176,7 @@ async def soak(url: str, callers: list[Caller], seconds: float, sample: float, p
 
 @contextmanager
 def serving(place: Path, callers: list[Caller], max_sessions: int) -> Iterator[tuple[int, str]]:
-    """serve over HTTP for ``callers`` (its stderr in ``place/serve.log``, read if it fails): (pid, URL)."""
+    """serve over HTTP for ``callers`` (its stderr in ``place/serve.log``): (pid, URL)."""
     from realservers import free_port
 
     config = place / "mcp.json"
@@ -193,24 +190,12 @@ def serving(place: Path, callers: list[Caller], max_sessions: int) -> Iterator[t
     argv = [sys.executable, "-m", "mcp_kernel.cli", "serve", "--config", str(config), "--http",
             f"127.0.0.1:{port}", "--callers", str(place / "callers.json")]
     env = {**os.environ, "MCP_KERNEL_CONFIG_DIR": str(settings)}
-    with open(place / "serve.log", "wb") as log:
-        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=log, env=env)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("serve did not start: " + (place / "serve.log").read_text()[-2000:])
-            time.sleep(0.1)
+    from mcp_kernel.demo.tour import listening_process
+
+    # stderr to a file: a pipe nobody reads would fill during a long run and stop serve
+    with open(place / "serve.log", "wb") as log, \
+            listening_process(argv, port, env=env, startup_timeout=120, name="serve", stderr=log) as process:
         yield process.pid, f"http://127.0.0.1:{port}/mcp"
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 async def main(args: argparse.Namespace) -> int:

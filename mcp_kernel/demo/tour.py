@@ -32,9 +32,11 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def listening_process(cmd: list[str], port: int, *, env: dict[str, str] | None = None,
-                      startup_timeout: float = 30.0, name: str = "server") -> Iterator[subprocess.Popen[bytes]]:
-    """Run ``cmd`` until it accepts connections on loopback ``port``; stop it on exit."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                      startup_timeout: float = 30.0, name: str = "server",
+                      stderr: Any = subprocess.PIPE) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``cmd`` until it accepts connections on loopback ``port``; stop it on exit. ``stderr``: where its
+    stderr goes (a pipe, read if it fails to start; give a file for a long run that writes much there)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=stderr,
                             env=None if env is None else {**os.environ, **env})
     try:
         deadline = time.monotonic() + startup_timeout
