@@ -26,8 +26,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "MCP_KERNEL_LOG_DIR": str(base / "logs"),
         "MCP_KERNEL_CONFIG_DIR": str(base / "config"),
         "MCP_KERNEL_DATA_DIR": str(base / "data"),
-        "JUPYTER_PATH": os.pathsep.join(filter(None, [str(base / "jupyter" / "share" / "jupyter"),
-                                                      os.environ.get("JUPYTER_PATH")])),
+        "JUPYTER_PATH": os.pathsep.join(
+            filter(None, [str(base / "jupyter" / "share" / "jupyter"), os.environ.get("JUPYTER_PATH")])
+        ),
     }
     for key, value in env.items():
         _SAVED[key] = os.environ.get(key)

@@ -117,7 +117,9 @@ with Session() as session:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=300, help="timed runs per operation")
-    parser.add_argument("--fresh", type=int, default=5, help="fresh processes per side for connect + introspect")
+    parser.add_argument(
+        "--fresh", type=int, default=5, help="fresh processes per side for connect + introspect"
+    )
     args = parser.parse_args()
     print(f"{'transport':10} {'operation':11} {'sdk ms':>8} {'ours ms':>8} {'ratio':>6}")
     with demo_http_server() as url:
@@ -129,9 +131,11 @@ def main() -> None:
                 print(f"{transport:10} {op:11} {sdk[op]:8.3f} {ours[op]:8.3f} {ours[op] / sdk[op]:6.2f}")
     fresh = fresh_runs({"sdk": SDK_CONNECT, "ours": OURS_CONNECT}, args.fresh)
     sdk_ms, ours_ms = fresh["sdk"][1], fresh["ours"][1]
-    print(f"connect + introspect, fresh process: ours {ours_ms:.0f} ms vs SDK {sdk_ms:.0f} ms, ratio "
-          f"{ours_ms / sdk_ms:.2f} (goal <= 1.2; median of {args.fresh}, taking turns; imports before it: ours "
-          f"{fresh['ours'][0]:.0f} ms, SDK {fresh['sdk'][0]:.0f} ms)")
+    print(
+        f"connect + introspect, fresh process: ours {ours_ms:.0f} ms vs SDK {sdk_ms:.0f} ms, ratio "
+        f"{ours_ms / sdk_ms:.2f} (goal <= 1.2; median of {args.fresh}, taking turns; imports before it: ours "
+        f"{fresh['ours'][0]:.0f} ms, SDK {fresh['sdk'][0]:.0f} ms)"
+    )
 
 
 if __name__ == "__main__":

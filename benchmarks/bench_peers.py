@@ -37,6 +37,7 @@ def _ensure_peers_env() -> None:
     try:
         import fastmcp  # noqa: F401
         import pydantic_monty  # noqa: F401
+
         return
     except ImportError:
         pass
@@ -44,9 +45,15 @@ def _ensure_peers_env() -> None:
     if Path(sys.executable) == python:
         raise SystemExit(f"fastmcp or pydantic-monty is missing from {PEERS_VENV}; delete it and run again.")
     if not python.exists():
-        print(f"making {PEERS_VENV} (fastmcp, pydantic-monty, mcp-kernel editable)...", file=sys.stderr, flush=True)
+        print(
+            f"making {PEERS_VENV} (fastmcp, pydantic-monty, mcp-kernel editable)...",
+            file=sys.stderr,
+            flush=True,
+        )
         subprocess.run([sys.executable, "-m", "venv", str(PEERS_VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", *PEERS, "-e", str(HERE.parent)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", *PEERS, "-e", str(HERE.parent)], check=True
+        )
     os.execv(str(python), [str(python), __file__, *sys.argv[1:]])
 
 
@@ -70,7 +77,9 @@ def ours_many(n: int) -> str:
 
 
 def peer_many(n: int) -> str:
-    return f"for _ in range({n}):\n    await call_tool('get_customer', {{'customer_id': 'C0001'}})\nreturn {n}"
+    return (
+        f"for _ in range({n}):\n    await call_tool('get_customer', {{'customer_id': 'C0001'}})\nreturn {n}"
+    )
 
 
 def machine() -> str:
@@ -85,8 +94,10 @@ def machine() -> str:
     except OSError:
         pass
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    return (f"{model}, {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, "
-            f"{platform.system()} {platform.release()}, Python {platform.python_version()}; load average {load}")
+    return (
+        f"{model}, {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, "
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}; load average {load}"
+    )
 
 
 def count(value: Any) -> int:
@@ -126,8 +137,9 @@ class Parties:
 
     async def interleaved(self, n: int, rounds: int) -> dict[str, float]:
         """Median ms of ``rounds`` runs of n calls each, the three taking turns."""
-        return await interleaved({name: functools.partial(getattr(self, name), n)
-                                  for name in ("direct", "ours", "peer")}, rounds)
+        return await interleaved(
+            {name: functools.partial(getattr(self, name), n) for name in ("direct", "ours", "peer")}, rounds
+        )
 
 
 PEER_FIRST = """
@@ -157,8 +169,12 @@ async def tokens_ours(session: Session) -> dict[str, int]:
         binding = await client.call_tool("read", {"path": "/mcp-tools/servers/demo/get_customer.py"})
         code = "from servers.demo import get_customer\nget_customer(customer_id='C0001')"
         result = await client.call_tool("execute", {"code": code})
-    return {"tools/list": count(listed), "find": count(dump(found)), "learn": count(dump(binding)),
-            "call": count({"code": code}) + count(dump(result))}
+    return {
+        "tools/list": count(listed),
+        "find": count(dump(found)),
+        "learn": count(dump(binding)),
+        "call": count({"code": code}) + count(dump(result)),
+    }
 
 
 async def tokens_peer(front: Any) -> dict[str, int]:
@@ -166,8 +182,12 @@ async def tokens_peer(front: Any) -> dict[str, int]:
     found = await front.call_tool("search", {"query": "customer"})
     schema = await front.call_tool("get_schema", {"tools": ["get_customer"]})
     result = await front.call_tool("execute", {"code": PEER_ONE})
-    return {"tools/list": count(listed), "find": count(_content(found)), "learn": count(_content(schema)),
-            "call": count({"code": PEER_ONE}) + count(_content(result))}
+    return {
+        "tools/list": count(listed),
+        "find": count(_content(found)),
+        "learn": count(_content(schema)),
+        "call": count({"code": PEER_ONE}) + count(_content(result)),
+    }
 
 
 def _content(result: Any) -> Any:
@@ -189,8 +209,10 @@ async def run(args: argparse.Namespace) -> None:
     from fastmcp.server import create_proxy
 
     print(f"machine: {machine()}")
-    print(f"peer: fastmcp {fastmcp.__version__} CodeMode on pydantic-monty {_version('pydantic-monty')}; "
-          f"mcp {_version('mcp')}; mcp-kernel {_version('mcp-kernel')}\n")
+    print(
+        f"peer: fastmcp {fastmcp.__version__} CodeMode on pydantic-monty {_version('pydantic-monty')}; "
+        f"mcp {_version('mcp')}; mcp-kernel {_version('mcp-kernel')}\n"
+    )
     first = fresh_runs({"ours": FIRST_CELL, "peer": PEER_FIRST})
     ours_first, peer_first = first["ours"][:2], first["peer"]
     backend = fastmcp.Client(StdioTransport(command=sys.executable, args=["-m", "mcp_kernel.demo"]))
@@ -208,27 +230,42 @@ async def run(args: argparse.Namespace) -> None:
                 await parties.interleaved(1, 3)  # warm: connections, imports, validators
                 one = await parties.interleaved(1, args.samples)
                 many = await parties.interleaved(args.calls, args.rounds)
-                tokens = {"direct": await tokens_direct(sdk), "ours": await tokens_ours(session),
-                          "peer": await tokens_peer(front)}
+                tokens = {
+                    "direct": await tokens_direct(sdk),
+                    "ours": await tokens_ours(session),
+                    "peer": await tokens_peer(front),
+                }
 
     report(one, many, ours_first, peer_first, tokens, args)
 
 
-def report(one: dict[str, float], many: dict[str, float], ours_first: list[float],
-           peer_first: list[float], tokens: dict[str, dict[str, int]], args: argparse.Namespace) -> None:
+def report(
+    one: dict[str, float],
+    many: dict[str, float],
+    ours_first: list[float],
+    peer_first: list[float],
+    tokens: dict[str, dict[str, int]],
+    args: argparse.Namespace,
+) -> None:
     def row(label: str, m: dict[str, float], unit: str = "ms") -> None:
-        print(f"{label:<34}{m['direct']:>10.2f} {unit}{m['ours']:>10.2f} {unit} ({m['ours'] / m['direct']:.2f}x)"
-              f"{m['peer']:>10.2f} {unit} ({m['peer'] / m['direct']:.2f}x)   ours/peer {m['ours'] / m['peer']:.2f}")
+        print(
+            f"{label:<34}{m['direct']:>10.2f} {unit}{m['ours']:>10.2f} {unit} ({m['ours'] / m['direct']:.2f}x)"
+            f"{m['peer']:>10.2f} {unit} ({m['peer'] / m['direct']:.2f}x)   ours/peer {m['ours'] / m['peer']:.2f}"
+        )
 
     print(f"{'':<34}{'direct SDK':>13}{'mcp-kernel cell':>22}{'FastMCP CodeMode':>22}")
     row(f"one call (median of {args.samples})", one)
     row(f"{args.calls:,} calls (median of {args.rounds})", many)
-    print(f"{'first run, fresh process':<34}{'':>13}{ours_first[1]:>10.1f} ms{'':>10}{peer_first[1]:>10.1f} ms"
-          f"   (imports: ours {ours_first[0]:.0f} ms, pydantic_monty {peer_first[0]:.0f} ms)")
+    print(
+        f"{'first run, fresh process':<34}{'':>13}{ours_first[1]:>10.1f} ms{'':>10}{peer_first[1]:>10.1f} ms"
+        f"   (imports: ours {ours_first[0]:.0f} ms, pydantic_monty {peer_first[0]:.0f} ms)"
+    )
     print("\ntokens a model reads (tokenizer: " + tokenizer().label + ")")
     print(f"{'':<34}{'direct SDK':>13}{'mcp-kernel serve':>22}{'FastMCP CodeMode':>22}")
     for part in ("tools/list", "find", "learn", "call"):
-        print(f"{part:<34}{tokens['direct'][part]:>13,}{tokens['ours'][part]:>22,}{tokens['peer'][part]:>22,}")
+        print(
+            f"{part:<34}{tokens['direct'][part]:>13,}{tokens['ours'][part]:>22,}{tokens['peer'][part]:>22,}"
+        )
     totals = {k: sum(v.values()) for k, v in tokens.items()}
     print(f"{'total':<34}{totals['direct']:>13,}{totals['ours']:>22,}{totals['peer']:>22,}")
 
@@ -244,8 +281,10 @@ def report(one: dict[str, float], many: dict[str, float], ours_first: list[float
     if totals["peer"] < totals["ours"]:
         wins.append(f"tokens: {totals['peer']:,} vs our {totals['ours']:,}")
     print("\n".join(f"  - {w}" for w in wins) if wins else "  - nowhere in this run")
-    print("  (by design, not measured: CodeMode needs no component build; Monty is not CPython, so most of the "
-          "standard library and third-party packages are not there)")
+    print(
+        "  (by design, not measured: CodeMode needs no component build; Monty is not CPython, so most of the "
+        "standard library and third-party packages are not there)"
+    )
 
 
 def _version(name: str) -> str:

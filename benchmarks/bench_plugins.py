@@ -13,25 +13,33 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_codegen import realistic_tool  # noqa: E402
-from measure import median_ms  # noqa: E402
+from bench_codegen import realistic_tool
+from measure import median_ms
 
-from mcp_kernel.codegen import GENERATOR_VERSION, generate, schema_hash  # noqa: E402
-from mcp_kernel.models import ServerInfo  # noqa: E402
-from mcp_kernel.plugins import Plugin, PluginStore, new_metadata  # noqa: E402
+from mcp_kernel.codegen import GENERATOR_VERSION, generate, schema_hash
+from mcp_kernel.models import ServerInfo
+from mcp_kernel.plugins import Plugin, PluginStore, new_metadata
 
 
 def plugin_for(n: int) -> Plugin:
     tools = [realistic_tool(i) for i in range(n)]
     info = ServerInfo(name=f"bench{n}", version="1")
     files = generate(info, tools, server_name=f"bench{n}", languages=("python", "typescript"))
-    meta = new_metadata(f"bench{n}", f"bench{n}", info, tool_count=n, tool_hashes={t.name: schema_hash(t) for t in tools},
-                        generator_version=GENERATOR_VERSION)
+    meta = new_metadata(
+        f"bench{n}",
+        f"bench{n}",
+        info,
+        tool_count=n,
+        tool_hashes={t.name: schema_hash(t) for t in tools},
+        generator_version=GENERATOR_VERSION,
+    )
     return Plugin(metadata=meta, files=files)
 
 
 def main() -> None:
-    print(f"{'tools':>6} {'size':>9} {'save ms':>8} {'load+verify ms':>15} {'raw read ms':>12} {'verify cost':>12}")
+    print(
+        f"{'tools':>6} {'size':>9} {'save ms':>8} {'load+verify ms':>15} {'raw read ms':>12} {'verify cost':>12}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         store = PluginStore(Path(tmp) / "plugins")
         for n, runs in ((10, 200), (250, 30)):

@@ -65,8 +65,9 @@ async def direct_task(servers: dict[str, StdioServerParameters], targets: Path) 
     for params in servers.values():
         tools += await listing(params)
     async with Client(servers["demo"]) as demo, Client(servers["files"]) as files:
-        rows = await demo.call_tool("query_sales", {"start_date": "2025-01-01", "end_date": "2025-12-31",
-                                                    "limit": 5000})
+        rows = await demo.call_tool(
+            "query_sales", {"start_date": "2025-01-01", "end_date": "2025-12-31", "limit": 5000}
+        )
         csv_text = await files.call_tool("read_text_file", {"path": str(targets)})
     # Only the content blocks (what every client shows a model), not the structured copy: the baseline is
     # counted low on purpose, serve's side whole (content + structured content).
@@ -80,14 +81,18 @@ async def serve_task(serve: StdioServerParameters, targets: Path) -> tuple[int, 
         binding = await client.call_tool("read", {"path": "/mcp-tools/servers/demo/query_sales.py"})
         code = TASK.replace("TARGETS", repr(str(targets)))
         result = await client.call_tool("execute", {"code": code})
-    seen = count(tools) + count(dump(found)) + count(dump(binding)) + count({"code": code}) + count(dump(result))
+    seen = (
+        count(tools) + count(dump(found)) + count(dump(binding)) + count({"code": code}) + count(dump(result))
+    )
     return seen, result.content[0].text
 
 
 async def latency(serve: StdioServerParameters, demo: StdioServerParameters, n: int) -> tuple[float, float]:
     direct, coded = [], []
     async with Client(serve) as code_mode, Client(demo) as client:
-        first = await code_mode.call_tool("execute", {"code": "from servers.demo import list_regions\nlist_regions()"})
+        first = await code_mode.call_tool(
+            "execute", {"code": "from servers.demo import list_regions\nlist_regions()"}
+        )
         handle = first.structured_content["session"]
         await client.call_tool("list_regions", {})
         for _ in range(n):  # interleaved, so load on the machine hits both sides alike
@@ -95,7 +100,9 @@ async def latency(serve: StdioServerParameters, demo: StdioServerParameters, n: 
             await client.call_tool("list_regions", {})
             direct.append(time.perf_counter() - started)
             started = time.perf_counter()
-            await code_mode.call_tool("execute", {"code": "len(list_regions()['regions'])", "session": handle})
+            await code_mode.call_tool(
+                "execute", {"code": "len(list_regions()['regions'])", "session": handle}
+            )
             coded.append(time.perf_counter() - started)
     return statistics.median(direct) * 1000, statistics.median(coded) * 1000
 
@@ -110,22 +117,47 @@ def main() -> None:
         targets = root / "files" / "targets.csv"
         targets.write_text("region,target\nEU,600000\nNA,500000\nAPAC,400000\nLATAM,300000\nMEA,200000\n")
         config = root / "mcp.json"
-        config.write_text(json.dumps({"mcpServers": {
-            "everything": {"command": str(BIN / "mcp-server-everything"), "args": ["stdio"]},
-            "files": {"command": str(BIN / "mcp-server-filesystem"), "args": [str(root / "files")]},
-        }}))
+        config.write_text(
+            json.dumps(
+                {
+                    "mcpServers": {
+                        "everything": {"command": str(BIN / "mcp-server-everything"), "args": ["stdio"]},
+                        "files": {
+                            "command": str(BIN / "mcp-server-filesystem"),
+                            "args": [str(root / "files")],
+                        },
+                    }
+                }
+            )
+        )
         settings = root / "settings"
         settings.mkdir()
         # Every call is a real call: the result cache would make the repeated latency samples free.
         (settings / "config.toml").write_text("[MCPKernel]\ncache = false\n")
-        env = {"MCP_KERNEL_CONFIG_DIR": str(settings), "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin"}
+        env = {
+            "MCP_KERNEL_CONFIG_DIR": str(settings),
+            "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
+        }
         servers = {
             "demo": StdioServerParameters(command=sys.executable, args=["-m", "mcp_kernel.demo"]),
             "everything": StdioServerParameters(command=str(BIN / "mcp-server-everything"), args=["stdio"]),
-            "files": StdioServerParameters(command=str(BIN / "mcp-server-filesystem"), args=[str(root / "files")]),
+            "files": StdioServerParameters(
+                command=str(BIN / "mcp-server-filesystem"), args=[str(root / "files")]
+            ),
         }
-        serve = StdioServerParameters(command=sys.executable, env=env, args=[
-            "-m", "mcp_kernel.cli", "serve", "--config", str(config), "--servers", "demo,everything,files"])
+        serve = StdioServerParameters(
+            command=sys.executable,
+            env=env,
+            args=[
+                "-m",
+                "mcp_kernel.cli",
+                "serve",
+                "--config",
+                str(config),
+                "--servers",
+                "demo,everything,files",
+            ],
+        )
         direct_tokens = asyncio.run(direct_task(servers, targets))
         serve_tokens, printed = asyncio.run(serve_task(serve, targets))
         saved = 100 * (1 - serve_tokens / direct_tokens)
@@ -136,8 +168,10 @@ def main() -> None:
         print(f"  saved: {saved:.2f} %  (goal >= 98 %)")
         print("  what execute returned:\n    " + printed.replace("\n", "\n    "))
         direct_ms, coded_ms = asyncio.run(latency(serve, servers["demo"], args.n))
-        print(f"one tool call, median of {args.n}: direct {direct_ms:.2f} ms, one execute {coded_ms:.2f} ms, "
-              f"ratio {coded_ms / direct_ms:.2f}x (goal <= 1.5x)")
+        print(
+            f"one tool call, median of {args.n}: direct {direct_ms:.2f} ms, one execute {coded_ms:.2f} ms, "
+            f"ratio {coded_ms / direct_ms:.2f}x (goal <= 1.5x)"
+        )
 
 
 if __name__ == "__main__":

@@ -46,10 +46,12 @@ sys.path.insert(0, str(ROOT / "tests"))
 KINDS = {
     "compute": "sum(i * i for i in range(100_000)) % 97",
     "one call": "from servers.demo import get_customer\nget_customer(customer_id='C{n:04d}')['orders']",
-    "20 gathered": ("import asyncio\nfrom servers.demo import aio, get_customer\n"
-                    "rows = await asyncio.gather(*(aio(get_customer)(customer_id='C%04d' % (1 + ({n} + i) % 240))"
-                    " for i in range(20)))\n"
-                    "sum(r['orders'] for r in rows)"),
+    "20 gathered": (
+        "import asyncio\nfrom servers.demo import aio, get_customer\n"
+        "rows = await asyncio.gather(*(aio(get_customer)(customer_id='C%04d' % (1 + ({n} + i) % 240))"
+        " for i in range(20)))\n"
+        "sum(r['orders'] for r in rows)"
+    ),
 }
 
 
@@ -73,7 +75,7 @@ class Caller:
         started = time.perf_counter()
         try:
             result = await self.client.call_tool("execute", args)
-        except Exception as exc:  # noqa: BLE001 - counted and shown, the run goes on
+        except Exception as exc:
             self.errors.append(f"{kind}: {type(exc).__name__}: {exc}"[:300])
             return
         elapsed = time.perf_counter() - started
@@ -96,10 +98,12 @@ async def connected(url: str, callers: list[Caller]) -> Any:
     async with AsyncExitStack() as stack:
         for caller in callers:
             if caller.client is None:
-                http = await stack.enter_async_context(httpx2.AsyncClient(
-                    headers={"Authorization": f"Bearer {caller.token}"}, timeout=300))
+                http = await stack.enter_async_context(
+                    httpx2.AsyncClient(headers={"Authorization": f"Bearer {caller.token}"}, timeout=300)
+                )
                 caller.client = await stack.enter_async_context(
-                    Client(streamable_http_client(url, http_client=http)))
+                    Client(streamable_http_client(url, http_client=http))
+                )
         try:
             yield
         finally:
@@ -116,7 +120,9 @@ def rss_mb(pid: int) -> float:
     return psutil.Process(pid).memory_info().rss / 2**20
 
 
-async def level(url: str, callers: list[Caller], rounds: int) -> tuple[dict[str, list[float]], list[str], float]:
+async def level(
+    url: str, callers: list[Caller], rounds: int
+) -> tuple[dict[str, list[float]], list[str], float]:
     """Every caller's rounds at once: the timings by kind, the errors, and executes per second overall."""
     for caller in callers:
         caller.times.clear()
@@ -140,8 +146,10 @@ def row(kind: str, times: dict[str, list[float]], base: dict[str, list[float]]) 
         return f"  {kind:<12} no successful run"
     p50, p99 = percentile(values, 0.5), percentile(values, 0.99)
     b50, b99 = (percentile(ref, 0.5), percentile(ref, 0.99)) if ref else (float("nan"),) * 2
-    return (f"  {kind:<12} n={len(values):>4}  p50 {p50:8.1f} ms ({p50 / b50:5.2f}x)  "
-            f"p99 {p99:8.1f} ms ({p99 / b99:5.2f}x)")
+    return (
+        f"  {kind:<12} n={len(values):>4}  p50 {p50:8.1f} ms ({p50 / b50:5.2f}x)  "
+        f"p99 {p99:8.1f} ms ({p99 / b99:5.2f}x)"
+    )
 
 
 async def soak(url: str, callers: list[Caller], seconds: float, sample: float, pid: int) -> None:
@@ -166,10 +174,14 @@ async def soak(url: str, callers: list[Caller], seconds: float, sample: float, p
     runs = sum(c.count for c in callers)
     half = [mb for t, mb in samples if t >= seconds / 2]
     growth = (half[-1] - half[0]) if len(half) > 1 else 0.0
-    print(f"\nsoak: {len(callers)} callers for {seconds:g} s, {runs} executes in all, {len(errors)} errors, "
-          f"load average {os.getloadavg()[0]:.1f}")
-    print(f"  serve RSS: first {samples[0][1]:.0f} MiB, last {samples[-1][1]:.0f} MiB, "
-          f"largest {max(mb for _, mb in samples):.0f} MiB; second half {growth:+.0f} MiB")
+    print(
+        f"\nsoak: {len(callers)} callers for {seconds:g} s, {runs} executes in all, {len(errors)} errors, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"  serve RSS: first {samples[0][1]:.0f} MiB, last {samples[-1][1]:.0f} MiB, "
+        f"largest {max(mb for _, mb in samples):.0f} MiB; second half {growth:+.0f} MiB"
+    )
     for error in errors[:5]:
         print("  error:", error)
 
@@ -180,21 +192,34 @@ def serving(place: Path, callers: list[Caller], max_sessions: int) -> Iterator[t
     from realservers import free_port
 
     config = place / "mcp.json"
-    config.write_text(json.dumps({"mcpServers": {"demo": {"command": sys.executable,
-                                                          "args": ["-m", "mcp_kernel.demo"]}}}))
+    config.write_text(
+        json.dumps({"mcpServers": {"demo": {"command": sys.executable, "args": ["-m", "mcp_kernel.demo"]}}})
+    )
     (place / "callers.json").write_text(json.dumps({c.name: c.token for c in callers}))
     settings = place / "settings"
     settings.mkdir()
     (settings / "config.toml").write_text(f"[MCPKernel]\nmax_sessions = {max_sessions}\n")
     port = free_port()
-    argv = [sys.executable, "-m", "mcp_kernel.cli", "serve", "--config", str(config), "--http",
-            f"127.0.0.1:{port}", "--callers", str(place / "callers.json")]
+    argv = [
+        sys.executable,
+        "-m",
+        "mcp_kernel.cli",
+        "serve",
+        "--config",
+        str(config),
+        "--http",
+        f"127.0.0.1:{port}",
+        "--callers",
+        str(place / "callers.json"),
+    ]
     env = {**os.environ, "MCP_KERNEL_CONFIG_DIR": str(settings)}
     from mcp_kernel.demo.tour import listening_process
 
     # stderr to a file: a pipe nobody reads would fill during a long run and stop serve
-    with open(place / "serve.log", "wb") as log, \
-            listening_process(argv, port, env=env, startup_timeout=120, name="serve", stderr=log) as process:
+    with (
+        open(place / "serve.log", "wb") as log,
+        listening_process(argv, port, env=env, startup_timeout=120, name="serve", stderr=log) as process,
+    ):
         yield process.pid, f"http://127.0.0.1:{port}/mcp"
 
 
@@ -203,27 +228,31 @@ async def main(args: argparse.Namespace) -> int:
     size = max(levels + [args.soak_callers])
     callers = [Caller(f"agent-{i:03d}", secrets.token_urlsafe(32)) for i in range(size + 1)]
     single, crowd = callers[0], callers[1:]
-    print(f"bench_serve_load: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB; "
-          f"{args.rounds} round(s) of {', '.join(KINDS)} per caller")
+    print(
+        f"bench_serve_load: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB; "
+        f"{args.rounds} round(s) of {', '.join(KINDS)} per caller"
+    )
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
         with serving(Path(tmp), callers, max_sessions=size + 10) as (pid, url):
             print(f"serve started: RSS {rss_mb(pid):.0f} MiB")
             # Untimed: each caller's first execute opens its session (serve loads the sandbox meanwhile).
-            await level(url, [single, *crowd[:max(levels)]], 1)
+            await level(url, [single, *crowd[: max(levels)]], 1)
             print(f"sessions open: RSS {rss_mb(pid):.0f} MiB")
             for n in levels:
                 base, base_errors, base_rate = await level(url, [single], args.rounds)
                 times, errors, rate = await level(url, crowd[:n], args.rounds)
                 failures += len(errors) + len(base_errors)
-                print(f"\n{n} callers at once ({len(errors)} errors; single caller: {len(base_errors)}), "
-                      f"{rate:.1f} executes/s (single caller: {base_rate:.1f}), serve RSS {rss_mb(pid):.0f} MiB:")
+                print(
+                    f"\n{n} callers at once ({len(errors)} errors; single caller: {len(base_errors)}), "
+                    f"{rate:.1f} executes/s (single caller: {base_rate:.1f}), serve RSS {rss_mb(pid):.0f} MiB:"
+                )
                 for kind in KINDS:
                     print(row(kind, times, base))
                 for error in (base_errors + errors)[:5]:
                     print("  error:", error)
             if args.soak:
-                await soak(url, crowd[:args.soak_callers], args.soak, args.sample, pid)
+                await soak(url, crowd[: args.soak_callers], args.soak, args.sample, pid)
     return 1 if failures else 0
 
 

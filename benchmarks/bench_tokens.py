@@ -27,11 +27,17 @@ def main() -> None:
     report = upfront_vs_progressive(data, read=read)
     [row] = report.servers
     print(f"tokenizer: {counter.label}")
-    print(f"100 tools: analysis {analysis:.2f} ms, tools/list count alone {baseline:.2f} ms, ratio {analysis / baseline:.1f}")
-    print(f"100 tools, 2 read: {report.upfront:,} tokens up front -> listing path {report.progressive:,} "
-          f"({report.savings_percent}% saved), search path {report.search_path:,} ({report.search_savings_percent}% saved)")
-    print(f"  listing {report.listing_head + row.listing:,} + bindings {row.bindings_read:,}; "
-          f"search answer {report.search_head + row.search:,} + bindings {row.bindings_read:,}")
+    print(
+        f"100 tools: analysis {analysis:.2f} ms, tools/list count alone {baseline:.2f} ms, ratio {analysis / baseline:.1f}"
+    )
+    print(
+        f"100 tools, 2 read: {report.upfront:,} tokens up front -> listing path {report.progressive:,} "
+        f"({report.savings_percent}% saved), search path {report.search_path:,} ({report.search_savings_percent}% saved)"
+    )
+    print(
+        f"  listing {report.listing_head + row.listing:,} + bindings {row.bindings_read:,}; "
+        f"search answer {report.search_head + row.search:,} + bindings {row.bindings_read:,}"
+    )
 
 
 if __name__ == "__main__":

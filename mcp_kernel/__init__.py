@@ -19,10 +19,22 @@ from .errors import __all__ as _error_names
 
 # The rest of the API loads on first use, so `%load_ext mcp_kernel` and `mcp-kernel --help` stay fast.
 _LAZY = {
-    "CallResult": "models", "ServerInfo": "models", "ServerSpec": "models", "ToolAnnotations": "models",
-    "ToolInfo": "models", "ExecutionResult": "models", "Connection": "client", "ConnectionPool": "client",
-    "ServerConfig": "config", "demo_spec": "config", "load_config": "config", "Session": "session",
-    "Sandbox": "sandbox", "SandboxPolicy": "sandbox", "PluginStore": "plugins", "VirtualFS": "vfs",
+    "CallResult": "models",
+    "ServerInfo": "models",
+    "ServerSpec": "models",
+    "ToolAnnotations": "models",
+    "ToolInfo": "models",
+    "ExecutionResult": "models",
+    "Connection": "client",
+    "ConnectionPool": "client",
+    "ServerConfig": "config",
+    "demo_spec": "config",
+    "load_config": "config",
+    "Session": "session",
+    "Sandbox": "sandbox",
+    "SandboxPolicy": "sandbox",
+    "PluginStore": "plugins",
+    "VirtualFS": "vfs",
     "generate": "codegen",
 }
 

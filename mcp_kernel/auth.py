@@ -43,9 +43,21 @@ if TYPE_CHECKING:
 
     from .elicitation import Asker
 
-__all__ = ["SignIn", "LocalCallbackSignIn", "PasteSignIn", "TokenStore", "SignInMode", "http_auth", "redirect_port",
-           "code_from_redirect", "Redirect", "person_sign_in", "secret_method", "SIGN_IN_TIMEOUT",
-           "check_token_directory"]
+__all__ = [
+    "SIGN_IN_TIMEOUT",
+    "LocalCallbackSignIn",
+    "PasteSignIn",
+    "Redirect",
+    "SignIn",
+    "SignInMode",
+    "TokenStore",
+    "check_token_directory",
+    "code_from_redirect",
+    "http_auth",
+    "person_sign_in",
+    "redirect_port",
+    "secret_method",
+]
 
 SignInMode = Literal["auto", "local", "paste"]
 SIGN_IN_TIMEOUT = 600.0  # how long a sign-in waits for the browser (or the paste) before giving up
@@ -87,15 +99,19 @@ def code_from_redirect(address: str) -> Redirect:
         detail = (query.get("error_description") or query["error"])[0]
         raise AuthRequired(f"The authorization server refused the sign-in: {detail}.")
     if "code" not in query:
-        raise UsageError("That address has no 'code' parameter. Paste the whole address the browser ended on "
-                         "after you signed in (it starts with http://127.0.0.1).")
+        raise UsageError(
+            "That address has no 'code' parameter. Paste the whole address the browser ended on "
+            "after you signed in (it starts with http://127.0.0.1)."
+        )
     states = query.get("state")
     found = query["code"][0], states[0] if states else None
     return (*found, query["iss"][0]) if "iss" in query else found
 
 
-_PAGE = ("<!doctype html><meta charset=utf-8><title>mcp-kernel</title><body style='font-family:sans-serif'>"
-         "<h3>{}</h3><p>You can close this tab and go back to Jupyter or the terminal.</p>")
+_PAGE = (
+    "<!doctype html><meta charset=utf-8><title>mcp-kernel</title><body style='font-family:sans-serif'>"
+    "<h3>{}</h3><p>You can close this tab and go back to Jupyter or the terminal.</p>"
+)
 
 
 class LocalCallbackSignIn:
@@ -119,8 +135,11 @@ class LocalCallbackSignIn:
         try:
             address = await asyncio.wait_for(self._result, self.timeout)
         except TimeoutError:
-            raise AuthRequired(f"No sign-in to server {self.server!r} arrived within {self.timeout:g} s. Run "
-                               f"`%mcp auth login {self.server}` to try again.", server=self.server) from None
+            raise AuthRequired(
+                f"No sign-in to server {self.server!r} arrived within {self.timeout:g} s. Run "
+                f"`%mcp auth login {self.server}` to try again.",
+                server=self.server,
+            ) from None
         finally:
             if self._listener is not None:
                 self._listener.close()
@@ -138,8 +157,11 @@ class LocalCallbackSignIn:
             query = parse_qs(urlsplit(target).query)
             ok = "code" in query
             body = _PAGE.format(f"Signed in to {self.server}." if ok else "Sign-in failed.").encode()
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nConnection: close\r\n"
-                         + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nConnection: close\r\n"
+                + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
             if self._result is not None and not self._result.done():
                 self._result.set_result(f"http://127.0.0.1:{self.port}{target}")
         except (OSError, TimeoutError, UnicodeError):
@@ -166,8 +188,10 @@ class PasteSignIn:
         await self.show(self.server, url)
 
     async def callback(self) -> Redirect:  # type: ignore[override]
-        address = await self.read("After signing in, the browser goes to a page that does not load (http://127.0.0.1"
-                                  "...). Paste that page's whole address here: ")
+        address = await self.read(
+            "After signing in, the browser goes to a page that does not load (http://127.0.0.1"
+            "...). Paste that page's whole address here: "
+        )
         return code_from_redirect(address)
 
 
@@ -236,9 +260,13 @@ class TokenStore:
         """What is stored, without any secret: whether signed in, scopes, when the access token expires."""
         data = self._read()
         tokens = data.get("tokens") or {}
-        return {"signed_in": bool(tokens.get("access_token")), "scope": tokens.get("scope"),
-                "expires_at": tokens.get("expires_at"), "refreshable": bool(tokens.get("refresh_token")),
-                "client_id": (data.get("client") or {}).get("client_id")}
+        return {
+            "signed_in": bool(tokens.get("access_token")),
+            "scope": tokens.get("scope"),
+            "expires_at": tokens.get("expires_at"),
+            "refreshable": bool(tokens.get("refresh_token")),
+            "client_id": (data.get("client") or {}).get("client_id"),
+        }
 
     def forget_tokens(self) -> None:
         """Drop the tokens, keep the client registration (the next sign-in reuses it)."""
@@ -276,22 +304,30 @@ def check_token_directory(directory: Path) -> None:
     except FileNotFoundError:
         return
     if stat.S_ISLNK(info.st_mode):
-        raise ConfigError(f"The token directory {directory} is a symlink, so its tokens could be written where "
-                          "someone else reads them. Remove the link (and sign in again), or point "
-                          "MCP_KERNEL_DATA_DIR at a private directory.")
+        raise ConfigError(
+            f"The token directory {directory} is a symlink, so its tokens could be written where "
+            "someone else reads them. Remove the link (and sign in again), or point "
+            "MCP_KERNEL_DATA_DIR at a private directory."
+        )
     if not stat.S_ISDIR(info.st_mode):
-        raise ConfigError(f"The token directory {directory} is not a directory. Move it away and sign in again.")
+        raise ConfigError(
+            f"The token directory {directory} is not a directory. Move it away and sign in again."
+        )
     if os.name == "nt":  # owners and modes are ACLs there, which this check does not read
         return
     if info.st_uid != os.getuid():
-        raise ConfigError(f"The token directory {directory} belongs to another user (uid {info.st_uid}), who could "
-                          "read your tokens. Remove it (and sign in again), or point MCP_KERNEL_DATA_DIR at a "
-                          "directory of your own.")
+        raise ConfigError(
+            f"The token directory {directory} belongs to another user (uid {info.st_uid}), who could "
+            "read your tokens. Remove it (and sign in again), or point MCP_KERNEL_DATA_DIR at a "
+            "directory of your own."
+        )
     mode = stat.S_IMODE(info.st_mode)
     if mode & 0o077:
-        raise ConfigError(f"The token directory {directory} is open to other users (mode {mode:o}). Make it "
-                          f"private with `chmod 700 {directory}` (and sign in again if others could have read "
-                          "the tokens in it).")
+        raise ConfigError(
+            f"The token directory {directory} is open to other users (mode {mode:o}). Make it "
+            f"private with `chmod 700 {directory}` (and sign in again if others could have read "
+            "the tokens in it)."
+        )
 
 
 def redirect_port(spec: ServerSpec, store: TokenStore) -> int:
@@ -307,8 +343,13 @@ def redirect_port(spec: ServerSpec, store: TokenStore) -> int:
         return int(sock.getsockname()[1])
 
 
-def http_auth(spec: ServerSpec, sign_in: Callable[[int], SignIn], *, store: TokenStore | None = None,
-              failed: Callable[[Exception], None] | None = None) -> Any:
+def http_auth(
+    spec: ServerSpec,
+    sign_in: Callable[[int], SignIn],
+    *,
+    store: TokenStore | None = None,
+    failed: Callable[[Exception], None] | None = None,
+) -> Any:
     """The httpx auth that signs requests to ``spec``'s server (None without an ``oauth`` block).
 
     ``sign_in(port)`` gives the :class:`SignIn` to use for the redirect URI ``http://127.0.0.1:PORT/callback``;
@@ -339,8 +380,11 @@ def http_auth(spec: ServerSpec, sign_in: Callable[[int], SignIn], *, store: Toke
             if self.token_expiry_time is not None and token.expires_in:
                 self.token_expiry_time -= min(_REFRESH_EARLY, int(token.expires_in) / 5)
 
-        def prepare_token_auth(self, data: dict[str, str], headers: dict[str, str] | None = None,
-                               ) -> tuple[dict[str, str], dict[str, str]]:
+        def prepare_token_auth(
+            self,
+            data: dict[str, str],
+            headers: dict[str, str] | None = None,
+        ) -> tuple[dict[str, str], dict[str, str]]:
             info = self.client_info
             if info is not None and configured_secret and info.client_secret == configured_secret:
                 # mcp.json's secret goes the way this authorization server takes it (its metadata is known now)
@@ -355,8 +399,9 @@ def http_auth(spec: ServerSpec, sign_in: Callable[[int], SignIn], *, store: Toke
 
             def __init__(self, *args: Any, registered: Any = None, **kwargs: Any) -> None:
                 super().__init__(*args, **kwargs)
-                self.context = Context(**{f.name: getattr(self.context, f.name)
-                                          for f in dataclasses.fields(self.context)})
+                self.context = Context(
+                    **{f.name: getattr(self.context, f.name) for f in dataclasses.fields(self.context)}
+                )
                 self._registered = registered
 
             async def _auth_flow(self, request: Any) -> Any:
@@ -376,7 +421,9 @@ def http_auth(spec: ServerSpec, sign_in: Callable[[int], SignIn], *, store: Toke
 
             async def _initialize(self) -> None:
                 await super()._initialize()
-                if self._registered is not None:  # mcp.json's clientId wins over a registration kept from before
+                if (
+                    self._registered is not None
+                ):  # mcp.json's clientId wins over a registration kept from before
                     self.context.client_info = self._registered
                 if self.context.current_tokens is not None:
                     self.context.update_token_expiry(self.context.current_tokens)
@@ -390,25 +437,41 @@ def http_auth(spec: ServerSpec, sign_in: Callable[[int], SignIn], *, store: Toke
             warnings.simplefilter("ignore", MCPDeprecationWarning)
             if oauth.private_key:
                 return restored(PrivateKeyJWTOAuthProvider)(
-                    server_url=spec.url, storage=store, client_id=oauth.client_id or "", scope=oauth.scope,
-                    assertion_provider=signed_assertions(spec.name, oauth.client_id or "", oauth.private_key))
+                    server_url=spec.url,
+                    storage=store,
+                    client_id=oauth.client_id or "",
+                    scope=oauth.scope,
+                    assertion_provider=signed_assertions(spec.name, oauth.client_id or "", oauth.private_key),
+                )
             return restored(ClientCredentialsOAuthProvider)(
-                server_url=spec.url, storage=store, client_id=oauth.client_id or "",
-                client_secret=oauth.client_secret or "", token_endpoint_auth_method="client_secret_post",
-                scope=oauth.scope)
+                server_url=spec.url,
+                storage=store,
+                client_id=oauth.client_id or "",
+                client_secret=oauth.client_secret or "",
+                token_endpoint_auth_method="client_secret_post",
+                scope=oauth.scope,
+            )
 
     port = redirect_port(spec, store)
     redirect_uri = f"http://127.0.0.1:{port}/callback"
     method: Literal["client_secret_post", "none"] = "client_secret_post" if oauth.client_secret else "none"
-    metadata = OAuthClientMetadata(redirect_uris=[AnyUrl(redirect_uri)], client_name=f"mcp-kernel {own_version()}",
-                                   grant_types=["authorization_code", "refresh_token"],
-                                   token_endpoint_auth_method=method, scope=oauth.scope)
+    metadata = OAuthClientMetadata(
+        redirect_uris=[AnyUrl(redirect_uri)],
+        client_name=f"mcp-kernel {own_version()}",
+        grant_types=["authorization_code", "refresh_token"],
+        token_endpoint_auth_method=method,
+        scope=oauth.scope,
+    )
     registered = None
     if oauth.client_id:
-        registered = OAuthClientInformationFull(client_id=oauth.client_id, client_secret=oauth.client_secret,
-                                                redirect_uris=[AnyUrl(redirect_uri)], token_endpoint_auth_method=method,
-                                                grant_types=["authorization_code", "refresh_token"],
-                                                scope=oauth.scope)
+        registered = OAuthClientInformationFull(
+            client_id=oauth.client_id,
+            client_secret=oauth.client_secret,
+            redirect_uris=[AnyUrl(redirect_uri)],
+            token_endpoint_auth_method=method,
+            grant_types=["authorization_code", "refresh_token"],
+            scope=oauth.scope,
+        )
     chosen: list[SignIn] = []
 
     async def redirect(url: str) -> None:
@@ -420,8 +483,14 @@ def http_auth(spec: ServerSpec, sign_in: Callable[[int], SignIn], *, store: Toke
         return AuthorizationCodeResult(code=code, state=state, iss=iss[0] if iss else None)
 
     return restored(OAuthClientProvider)(
-        spec.url, metadata, store, redirect_handler=redirect, callback_handler=callback,
-        client_metadata_url=oauth.client_metadata_url, registered=registered)
+        spec.url,
+        metadata,
+        store,
+        redirect_handler=redirect,
+        callback_handler=callback,
+        client_metadata_url=oauth.client_metadata_url,
+        registered=registered,
+    )
 
 
 def signed_assertions(server: str, client_id: str, private_key: str) -> Callable[[str], Awaitable[str]]:
@@ -430,8 +499,9 @@ def signed_assertions(server: str, client_id: str, private_key: str) -> Callable
     from mcp.client.auth.extensions.client_credentials import SignedJWTParameters
 
     pem, algorithm = signing_key(private_key, f"server {server!r}, field 'oauth.privateKey'")
-    return SignedJWTParameters(issuer=client_id, subject=client_id, signing_key=pem,
-                               signing_algorithm=algorithm).create_assertion_provider()
+    return SignedJWTParameters(
+        issuer=client_id, subject=client_id, signing_key=pem, signing_algorithm=algorithm
+    ).create_assertion_provider()
 
 
 def secret_method(metadata: Any) -> Literal["client_secret_post", "client_secret_basic"]:
@@ -461,17 +531,23 @@ def person_sign_in(server: str, port: int, mode: SignInMode, person: Callable[[]
     async def show(server: str, url: str) -> None:
         asker = person()
         if asker is None:  # code calling on its own (a sandboxed cell, a script): nobody would see the link
-            raise AuthRequired(f"Server {server!r} needs you to sign in, and this call has nobody to show the link "
-                               f"to. Run `%mcp auth login {server}` (or `mcp-kernel auth login {server}`), then "
-                               "call again.", server=server)
+            raise AuthRequired(
+                f"Server {server!r} needs you to sign in, and this call has nobody to show the link "
+                f"to. Run `%mcp auth login {server}` (or `mcp-kernel auth login {server}`), then "
+                "call again.",
+                server=server,
+            )
         await asker.call_async(lambda: _show_link(server, url, asker.write))
 
     async def read(prompt: str) -> str:
         asker = person()
         if asker is None or asker.read is None or asker.reason is not None:
             why = asker.reason if asker is not None and asker.reason else "nobody can be asked here"
-            raise AuthRequired(f"Signing in to server {server!r} needs the address pasted, but {why}. Sign in "
-                               f"from a notebook or a terminal: `mcp-kernel auth login {server}`.", server=server)
+            raise AuthRequired(
+                f"Signing in to server {server!r} needs the address pasted, but {why}. Sign in "
+                f"from a notebook or a terminal: `mcp-kernel auth login {server}`.",
+                server=server,
+            )
         reader = asker.read
         return await asker.call_async(lambda: reader(prompt))
 

@@ -35,8 +35,14 @@ class Bindings:
         self._seen_changes: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def generate(self, server: str, *, languages: tuple[str, ...] = ("python",), out: str | None = None,
-                 refresh: bool = False) -> GenerateReport:
+    def generate(
+        self,
+        server: str,
+        *,
+        languages: tuple[str, ...] = ("python",),
+        out: str | None = None,
+        refresh: bool = False,
+    ) -> GenerateReport:
         """Generate bindings, manifest, skill and resource index for ``server`` into the VFS (and into ``out``
         if given)."""
         from .codegen import generate, resource_index, server_id
@@ -60,8 +66,13 @@ class Bindings:
             self.generations[sid] = self.generations.get(sid, 0) + 1
         written = str(VirtualFS(files).materialize(out)) if out is not None else None
         return GenerateReport(
-            server=server, server_id=sid, tools=len(tools), languages=list(languages), files=sorted(files),
-            bytes=sum(len(t.encode()) for t in files.values()), out=written,
+            server=server,
+            server_id=sid,
+            tools=len(tools),
+            languages=list(languages),
+            files=sorted(files),
+            bytes=sum(len(t.encode()) for t in files.values()),
+            out=written,
             duration_ms=(time.perf_counter() - started) * 1000,
         )
 
@@ -76,7 +87,9 @@ class Bindings:
         for server in servers:
             if server not in self.servers.pool:
                 continue
-            self.servers.ensure(server)  # a tool list past its ttlMs is listed again (a difference is a change)
+            self.servers.ensure(
+                server
+            )  # a tool list past its ttlMs is listed again (a difference is a change)
             changes = self.servers.pool.get(server).list_changes
             if changes != self._seen_changes.get(server, 0):
                 self._seen_changes[server] = changes
@@ -120,7 +133,9 @@ class Bindings:
         from .codegen import server_id
 
         sid = server_id(server)
-        return {p: t for p, t in self.vfs.files.items() if p.startswith((f"servers/{sid}/", f"skills/{sid}/"))}
+        return {
+            p: t for p, t in self.vfs.files.items() if p.startswith((f"servers/{sid}/", f"skills/{sid}/"))
+        }
 
     # ---- the plugin store --------------------------------------------------------------------------
     def plugin_store(self, store: str | None = None) -> PluginStore:
@@ -135,12 +150,21 @@ class Bindings:
 
         self.ensure([server])
         sid = server_id(server)
-        files = {p: t for p, t in self.vfs.files.items()
-                 if p.startswith((f"servers/{sid}/", f"skills/{sid}/")) or p in SHARED_FILES}
+        files = {
+            p: t
+            for p, t in self.vfs.files.items()
+            if p.startswith((f"servers/{sid}/", f"skills/{sid}/")) or p in SHARED_FILES
+        }
         registry = self.servers.registry
         tools = registry.tools(server)
-        meta = new_metadata(sid, server, registry.info(server), tool_count=len(tools),
-                            tool_hashes={t.name: schema_hash(t) for t in tools}, generator_version=GENERATOR_VERSION)
+        meta = new_metadata(
+            sid,
+            server,
+            registry.info(server),
+            tool_count=len(tools),
+            tool_hashes={t.name: schema_hash(t) for t in tools},
+            generator_version=GENERATOR_VERSION,
+        )
         return self.plugin_store(store).save(Plugin(metadata=meta, files=files))
 
     def load_plugin(self, server_id: str, *, store: str | None = None) -> PluginInfo:
@@ -151,12 +175,15 @@ class Bindings:
             self.vfs.remove_prefix(f"servers/{sid}")
             self.vfs.remove_prefix(f"skills/{sid}")
             self.vfs.update(plugin.files)
-            languages = ("python", "typescript") if any(p.endswith(".ts") for p in plugin.files) else ("python",)
+            languages = (
+                ("python", "typescript") if any(p.endswith(".ts") for p in plugin.files) else ("python",)
+            )
             self.generated[plugin.metadata.server_name] = languages
         return self.plugin_info(server_id, store=store, plugin=plugin, check_live=False)
 
-    def plugin_info(self, server_id: str, *, store: str | None = None, plugin: Any = None,
-                    check_live: bool = True) -> PluginInfo:
+    def plugin_info(
+        self, server_id: str, *, store: str | None = None, plugin: Any = None, check_live: bool = True
+    ) -> PluginInfo:
         """A plugin's metadata, and whether the live server's schemas still match (``stale``)."""
         from .codegen import schema_hash
 
@@ -171,7 +198,14 @@ class Bindings:
             except MCPKernelError:
                 live = None
             if live is not None:
-                changed = sorted(n for n in set(live) | set(meta.tool_hashes) if live.get(n) != meta.tool_hashes.get(n))
+                changed = sorted(
+                    n for n in set(live) | set(meta.tool_hashes) if live.get(n) != meta.tool_hashes.get(n)
+                )
                 stale = bool(changed)
-        return PluginInfo(metadata=meta.model_dump(mode="json"), files=len(plugin.files),
-                          bytes=sum(len(t.encode()) for t in plugin.files.values()), stale=stale, changed_tools=changed)
+        return PluginInfo(
+            metadata=meta.model_dump(mode="json"),
+            files=len(plugin.files),
+            bytes=sum(len(t.encode()) for t in plugin.files.values()),
+            stale=stale,
+            changed_tools=changed,
+        )

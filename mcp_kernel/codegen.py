@@ -66,22 +66,43 @@ from .names import RESERVED as _RESERVED
 from .names import python_identifier, server_id
 from .text import summary_line
 
-__all__ = ["GENERATOR_VERSION", "generate", "python_identifier", "server_id", "host_runtime", "schema_hash",
-           "binding_paths", "index_lines", "resource_index", "clear_cache", "LANGUAGES", "SHARED_PATHS"]
+__all__ = [
+    "GENERATOR_VERSION",
+    "LANGUAGES",
+    "SHARED_PATHS",
+    "binding_paths",
+    "clear_cache",
+    "generate",
+    "host_runtime",
+    "index_lines",
+    "python_identifier",
+    "resource_index",
+    "schema_hash",
+    "server_id",
+]
 
 GENERATOR_VERSION = "2"
 SHARED_PATHS = ("servers/__init__.py",)  # written by every server's generation, identical
 LANGUAGES = ("python", "typescript")
 RUNTIME_MODULE = "_mcp_runtime"
 
-_TS_RESERVED = frozenset("""break case catch class const continue debugger default delete do else enum export extends
-false finally for function if import in instanceof new null return super switch this throw true try typeof var void
-while with as implements interface let package private protected public static yield any boolean constructor declare
-get module require number set string symbol type from of await async callTool unknown never object""".split())
+_TS_RESERVED = frozenset(
+    ["break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do", "else", "enum", "export", "extends", "false", "finally", "for", "function", "if", "import", "in", "instanceof", "new", "null", "return", "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "as", "implements", "interface", "let", "package", "private", "protected", "public", "static", "yield", "any", "boolean", "constructor", "declare", "get", "module", "require", "number", "set", "string", "symbol", "type", "from", "of", "await", "async", "callTool", "unknown", "never", "object"]
+)
 _PY_SCALARS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "None"}
-_TS_SCALARS = {"string": "string", "integer": "number", "number": "number", "boolean": "boolean", "null": "null"}
-_PY_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,), "number": (int, float),
-                                          "boolean": (bool,)}
+_TS_SCALARS = {
+    "string": "string",
+    "integer": "number",
+    "number": "number",
+    "boolean": "boolean",
+    "null": "null",
+}
+_PY_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+}
 _INLINE_SIGNATURE = 120  # a def line up to this many characters stays on one line; longer ones are wrapped
 _DOC_WIDTH = 116  # docstring lines stay within about this many columns
 _LEAD_CHARS = 160  # a docstring keeps the description's first sentences up to about this length
@@ -138,8 +159,10 @@ def _doc(text: str) -> str:
 
 def _tsdoc(text: str) -> str:
     """Text safe inside a /** */ comment: no way to close it, no control characters."""
-    cleaned = "".join(ch if ch == "\n" or (ord(ch) >= 32 and ch not in "\u2028\u2029\x7f") else f"\\u{ord(ch):04x}"
-                      for ch in text.strip())
+    cleaned = "".join(
+        ch if ch == "\n" or (ord(ch) >= 32 and ch not in "\u2028\u2029\x7f") else f"\\u{ord(ch):04x}"
+        for ch in text.strip()
+    )
     cleaned = cleaned.replace("*/", "*\\/").replace("/*", "/\\*")
     return "\n * ".join(line.rstrip() for line in cleaned.split("\n"))
 
@@ -170,9 +193,9 @@ _PARAGRAPH = re.compile(r"\n[ \t\r\f\v]*\n")
 _WORD = re.compile(r"[a-z0-9]+")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 # Words that say nothing about a parameter beyond its name and type.
-_FILLER = frozenset("""a an the of to for in on at by with from this that these is are be it its if or and any
-given specified provided optional required value values parameter param argument arg input field name only
-string str number integer int float boolean bool object array list""".split())
+_FILLER = frozenset(
+    ["a", "an", "the", "of", "to", "for", "in", "on", "at", "by", "with", "from", "this", "that", "these", "is", "are", "be", "it", "its", "if", "or", "and", "any", "given", "specified", "provided", "optional", "required", "value", "values", "parameter", "param", "argument", "arg", "input", "field", "name", "only", "string", "str", "number", "integer", "int", "float", "boolean", "bool", "object", "array", "list"]
+)
 
 
 def _clip(text: str) -> str:
@@ -261,7 +284,9 @@ class _Interned:
         self.structs: list[_Struct] = []
         self.plans: dict[bytes, _Plan] = {}
         self.converted: dict[tuple[bytes, str], tuple[str, tuple[_Use, ...]]] = {}
-        self.annotations: dict[tuple[Any, ...], str] = {}  # annotations -> their JSON (tools share a few sets)
+        self.annotations: dict[
+            tuple[Any, ...], str
+        ] = {}  # annotations -> their JSON (tools share a few sets)
         self.servers: dict[tuple[Any, ...], tuple[list[_Plan], dict[str, str]]] = {}
         self.lock = threading.Lock()
 
@@ -276,7 +301,7 @@ class _Interned:
 class _Converter:
     """Turns one tool's JSON schemas into Python type expressions, recording the named types it meets."""
 
-    __slots__ = ("table", "root", "uses", "_seen", "_active", "_refs")
+    __slots__ = ("_active", "_refs", "_seen", "root", "table", "uses")
 
     def __init__(self, table: _Interned, root: Any) -> None:
         self.table = table
@@ -347,7 +372,9 @@ class _Converter:
             values = _dedupe([v for v in enum if v is not None])
             if not values:
                 return "None"
-            lit = self._use(_Struct("literal", f"Literal[{', '.join(repr(v) for v in values)}]"), local, anchored)
+            lit = self._use(
+                _Struct("literal", f"Literal[{', '.join(repr(v) for v in values)}]"), local, anchored
+            )
             return f"{lit} | None" if None in enum else lit
         for key in ("anyOf", "oneOf"):
             options = schema.get(key)
@@ -370,8 +397,9 @@ class _Converter:
             if isinstance(props, dict) and props:
                 required = schema.get("required")
                 required = set(required) if isinstance(required, list) else set()
-                fields = tuple((str(k), self.py(v, f"{local}_{k}", anchored), k in required)
-                               for k, v in props.items())
+                fields = tuple(
+                    (str(k), self.py(v, f"{local}_{k}", anchored), k in required) for k, v in props.items()
+                )
                 return self._use(_Struct("typeddict", "", fields), local, anchored)
             extra = schema.get("additionalProperties")
             return f"dict[str, {self.py(extra, local + '_value', anchored) if isinstance(extra, dict) else 'Any'}]"
@@ -425,11 +453,15 @@ def _ts(root: dict[str, Any], schema: Any, active: set[str], depth: int = 0) -> 
         if isinstance(props, dict) and props:
             required = schema.get("required")
             required = set(required) if isinstance(required, list) else set()
-            members = [f"{_json_str(str(k))}{'' if k in required else '?'}: {_ts(root, v, active, depth + 1)};"
-                       for k, v in props.items()]
+            members = [
+                f"{_json_str(str(k))}{'' if k in required else '?'}: {_ts(root, v, active, depth + 1)};"
+                for k, v in props.items()
+            ]
             return "{ " + " ".join(members) + " }"
         extra = schema.get("additionalProperties")
-        return f"Record<string, {_ts(root, extra, active, depth + 1) if isinstance(extra, dict) else 'unknown'}>"
+        return (
+            f"Record<string, {_ts(root, extra, active, depth + 1) if isinstance(extra, dict) else 'unknown'}>"
+        )
     return "unknown"
 
 
@@ -437,7 +469,7 @@ _json_str = json.encoder.encode_basestring_ascii  # json.dumps(a str), without t
 
 
 def _is_literal(value: Any) -> bool:
-    return value is None or isinstance(value, (str, bool, int)) and not isinstance(value, float)
+    return value is None or (isinstance(value, (str, bool, int)) and not isinstance(value, float))
 
 
 def _dedupe(items: Sequence[Any]) -> list[Any]:
@@ -459,11 +491,18 @@ def _default(prop: dict[str, Any]) -> str | None:
     """A Python literal for a schema default that is a non-null scalar the parameter's type admits (else None:
     the parameter defaults to None and is left out of the call, so the server applies its own default)."""
     value = prop.get("default")
-    if not isinstance(value, (str, bool, int, float)) or isinstance(value, float) and not math.isfinite(value):
+    if (
+        not isinstance(value, (str, bool, int, float))
+        or (isinstance(value, float)
+        and not math.isfinite(value))
+    ):
         return None
     kind = prop.get("type")
-    if isinstance(kind, str) and kind in _PY_TYPES and (
-            not isinstance(value, _PY_TYPES[kind]) or isinstance(value, bool) != (kind == "boolean")):
+    if (
+        isinstance(kind, str)
+        and kind in _PY_TYPES
+        and (not isinstance(value, _PY_TYPES[kind]) or isinstance(value, bool) != (kind == "boolean"))
+    ):
         return None
     if isinstance(prop.get("enum"), list) and value not in prop["enum"]:
         return None
@@ -494,7 +533,9 @@ class _Plan:
     uses: tuple[_Use, ...]
     refs: tuple[int, ...]  # the named types the signature itself mentions, in order
     manifest: tuple[str, str]  # the tool's manifest line before and after its "files" entry
-    rendered: dict[Any, Any] = field(default_factory=dict)  # views and texts, keyed by what else they depend on
+    rendered: dict[Any, Any] = field(
+        default_factory=dict
+    )  # views and texts, keyed by what else they depend on
 
 
 def _plan(table: _Interned, tool: ToolInfo, func: str) -> _Plan:
@@ -520,8 +561,13 @@ def _plan(table: _Interned, tool: ToolInfo, func: str) -> _Plan:
         described = prop.get("description") or prop.get("title") or ""
         described = " ".join(described.split()) if isinstance(described, str) else ""
         if described and _informative(described, known):
-            args_doc.append(f"        {ident}: " + "\n            ".join(_doc(line) for line in _lines(
-                _clip(described), _DOC_WIDTH - len(ident) - 10)) + "\n")
+            args_doc.append(
+                f"        {ident}: "
+                + "\n            ".join(
+                    _doc(line) for line in _lines(_clip(described), _DOC_WIDTH - len(ident) - 10)
+                )
+                + "\n"
+            )
     returns = "Any"
     if tool.output_schema:
         conv.root = tool.output_schema  # $refs in the output schema resolve against it
@@ -545,12 +591,23 @@ def _plan(table: _Interned, tool: ToolInfo, func: str) -> _Plan:
         ann_json = table.annotations[ann_key] = _sorted_json(ann.model_dump(mode="json", exclude_none=True))
     before = f'{{"annotations": {ann_json}, "description": {_sorted_json(tool.description)}'
     inputs, outputs = _canonical(tool.input_schema), _canonical(tool.output_schema)
-    after = (f'"input_schema": {inputs}, "name": {_sorted_json(tool.name)}, "output_schema": {outputs}, '
-             f'"schema_hash": "{_hash(inputs, outputs)}", "title": {_sorted_json(tool.title)}}}')
+    after = (
+        f'"input_schema": {inputs}, "name": {_sorted_json(tool.name)}, "output_schema": {outputs}, '
+        f'"schema_hash": "{_hash(inputs, outputs)}", "title": {_sorted_json(tool.title)}}}'
+    )
     refs = tuple(_dedupe([sid for text in [*(p.type for p in params), returns] for sid in _refs(text)]))
-    return _Plan(tool=tool, func=func, params=tuple(params), returns=returns, docstring=docstring,
-                 summary=" ".join(summary_line(description).split()) or tool.name, call_extra=call_extra,
-                 uses=tuple(conv.uses), refs=refs, manifest=(before, after))
+    return _Plan(
+        tool=tool,
+        func=func,
+        params=tuple(params),
+        returns=returns,
+        docstring=docstring,
+        summary=" ".join(summary_line(description).split()) or tool.name,
+        call_extra=call_extra,
+        uses=tuple(conv.uses),
+        refs=refs,
+        manifest=(before, after),
+    )
 
 
 def _ts_view(plan: _Plan) -> dict[str, Any]:
@@ -561,15 +618,22 @@ def _ts_view(plan: _Plan) -> dict[str, Any]:
         schema = tool.input_schema if isinstance(tool.input_schema, dict) else {}
         params = _ts(schema, schema, set())
         if not params.startswith("{"):
-            params = "{ }" if params in ("unknown", "Record<string, unknown>") else "{ [key: string]: unknown }"
+            params = (
+                "{ }" if params in ("unknown", "Record<string, unknown>") else "{ [key: string]: unknown }"
+            )
         result = None
         if isinstance(tool.output_schema, dict) and tool.output_schema:
             result = _ts(tool.output_schema, tool.output_schema, set())
         view = plan.rendered["ts"] = {
-            "name": tool.name, "params_type": _camel(plan.func) + "Params", "result_type": _camel(plan.func) + "Result",
-            "params_ts": params, "result_ts": result, "ts_func": _ts_identifier(plan.func),
+            "name": tool.name,
+            "params_type": _camel(plan.func) + "Params",
+            "result_type": _camel(plan.func) + "Result",
+            "params_ts": params,
+            "result_ts": result,
+            "ts_func": _ts_identifier(plan.func),
             "any_required": any(q.required for q in plan.params),
-            "tsdoc": _tsdoc(inspect.cleandoc(tool.description or tool.display_title))}
+            "tsdoc": _tsdoc(inspect.cleandoc(tool.description or tool.display_title)),
+        }
     return view
 
 
@@ -577,8 +641,21 @@ def _key(tool: ToolInfo, func: str) -> bytes | None:
     """The cache key of a tool's plan: its whole definition, serialised (None if it holds non-JSON values)."""
     ann = tool.annotations
     try:
-        return marshal.dumps((func, tool.name, tool.title, tool.description, tool.input_schema, tool.output_schema,
-                              ann.title, ann.read_only, ann.destructive, ann.idempotent, ann.open_world))
+        return marshal.dumps(
+            (
+                func,
+                tool.name,
+                tool.title,
+                tool.description,
+                tool.input_schema,
+                tool.output_schema,
+                ann.title,
+                ann.read_only,
+                ann.destructive,
+                ann.idempotent,
+                ann.open_world,
+            )
+        )
     except ValueError:
         return None
 
@@ -664,7 +741,9 @@ def _type_name(struct: _Struct, users: list[tuple[_Use, str]]) -> str:
         elif len(locals_) == 1 and first.local != "result":
             hint = first.local
         elif struct.kind == "typeddict":
-            hint = "_".join(k for k, _, _ in struct.fields[:2]) + ("_result" if first.local == "result" else "")
+            hint = "_".join(k for k, _, _ in struct.fields[:2]) + (
+                "_result" if first.local == "result" else ""
+            )
         else:
             hint = first.local
     base = _camel(python_identifier(hint, fallback="T"))
@@ -723,8 +802,10 @@ def _view(plan: _Plan, server: _Server) -> tuple[Any, _View]:
 def _new_view(plan: _Plan, server: _Server) -> _View:
     names = server.names
     declared = server.declared_set
-    params = [f"{p.ident}: {_sub(p.type, names)}" + ("" if p.required else f" = {p.default or 'None'}")
-              for p in plan.params]
+    params = [
+        f"{p.ident}: {_sub(p.type, names)}" + ("" if p.required else f" = {p.default or 'None'}")
+        for p in plan.params
+    ]
     returns = _sub(plan.returns, names)
     inline = ", ".join(["*", *params]) if params else ""
     signature = inline
@@ -741,9 +822,18 @@ def _new_view(plan: _Plan, server: _Server) -> _View:
                     imported.append(names[sid])
             else:
                 typing_names.add("Literal")
-    return _View(func=plan.func, name=plan.tool.name, signature=signature, index_signature=inline, returns=returns,
-                 docstring=plan.docstring, summary=_doc(plan.summary), call_extra=plan.call_extra,
-                 typing=", ".join(sorted(typing_names)), types=", ".join(sorted(imported)))
+    return _View(
+        func=plan.func,
+        name=plan.tool.name,
+        signature=signature,
+        index_signature=inline,
+        returns=returns,
+        docstring=plan.docstring,
+        summary=_doc(plan.summary),
+        call_extra=plan.call_extra,
+        typing=", ".join(sorted(typing_names)),
+        types=", ".join(sorted(imported)),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -764,10 +854,17 @@ def _declarations(table: _Interned, server: _Server) -> list[_TypeDecl]:
         if struct.kind == "literal":
             out.append(_TypeDecl(name=name, kind="alias", text=struct.text, fields=()))
             continue
-        as_class = all(k.isidentifier() and not keyword.iskeyword(k) and not k.startswith("__")
-                       and k not in shadowing for k, _, _ in struct.fields)
-        fields = tuple((k if as_class else repr(k), _sub(t, server.names) if req else f"NotRequired[{_sub(t, server.names)}]")
-                       for k, t, req in struct.fields)
+        as_class = all(
+            k.isidentifier() and not keyword.iskeyword(k) and not k.startswith("__") and k not in shadowing
+            for k, _, _ in struct.fields
+        )
+        fields = tuple(
+            (
+                k if as_class else repr(k),
+                _sub(t, server.names) if req else f"NotRequired[{_sub(t, server.names)}]",
+            )
+            for k, t, req in struct.fields
+        )
         out.append(_TypeDecl(name=name, kind="class" if as_class else "functional", text="", fields=fields))
     return out
 
@@ -807,8 +904,11 @@ def _compiled_templates() -> jinja2.BytecodeCache | None:
 
 @functools.cache
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.PackageLoader("mcp_kernel", "templates"),
-                             bytecode_cache=_compiled_templates(), **_OPTIONS)
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("mcp_kernel", "templates"),
+        bytecode_cache=_compiled_templates(),
+        **_OPTIONS,
+    )
     env.filters["pystr"] = repr
     env.filters["json"] = lambda value: json.dumps(value, ensure_ascii=False)
     env.filters["md"] = _md
@@ -831,10 +931,13 @@ def _static(name: str) -> str:
     return _template(name).render()
 
 
-def _cached_renders(name: str, plans: Sequence[_Plan], keyed: Sequence[tuple[Any, _View]], server_name: str
-                    ) -> list[tuple[_Plan, _View, str]]:
+def _cached_renders(
+    name: str, plans: Sequence[_Plan], keyed: Sequence[tuple[Any, _View]], server_name: str
+) -> list[tuple[_Plan, _View, str]]:
     """Each tool's binding: from its plan's cache, else rendered (all misses in one template call)."""
-    texts: list[str | None] = [p.rendered.get((name, key, server_name)) for p, (key, _) in zip(plans, keyed, strict=True)]
+    texts: list[str | None] = [
+        p.rendered.get((name, key, server_name)) for p, (key, _) in zip(plans, keyed, strict=True)
+    ]
     missing = [i for i, text in enumerate(texts) if text is None]
     if missing:
         rendered = _render_each(name, [keyed[i][1] for i in missing], server_name=server_name)
@@ -873,8 +976,9 @@ def _ordered_plans(tools: Sequence[ToolInfo], server_name: str) -> tuple[_Intern
         raise CodegenError(f"{exc} (server {server_name!r})") from None
 
 
-def _prepare(tools: Sequence[ToolInfo], server_name: str
-             ) -> tuple[_Interned, list[_Plan], _Server, list[tuple[Any, _View]]]:
+def _prepare(
+    tools: Sequence[ToolInfo], server_name: str
+) -> tuple[_Interned, list[_Plan], _Server, list[tuple[Any, _View]]]:
     table, plans = _ordered_plans(tools, server_name)
     server = _name_types(table, plans)
     return table, plans, server, [_view(p, server) for p in plans]
@@ -920,8 +1024,9 @@ def generate(
     return dict(files)
 
 
-def _generate(server: ServerInfo, table: _Interned, plans: list[_Plan], server_name: str,
-              languages: Sequence[str]) -> dict[str, str]:
+def _generate(
+    server: ServerInfo, table: _Interned, plans: list[_Plan], server_name: str, languages: Sequence[str]
+) -> dict[str, str]:
     names = _name_types(table, plans)
     keyed = [_view(p, names) for p in plans]
     views = [v for _, v in keyed]
@@ -935,20 +1040,26 @@ def _generate(server: ServerInfo, table: _Interned, plans: list[_Plan], server_n
         # per server, not shared: a server's directory (and a plugin saved from it) then stands on its own
         files[f"servers/{sid}/_call.py"] = _static("python/call.py.j2")
         files[f"servers/{sid}/__init__.py"] = _template("python/package.py.j2").render(
-            views=views, server_name_doc=_doc(server_name))
+            views=views, server_name_doc=_doc(server_name)
+        )
         typing_names = sorted({n for v in views for n in v.typing.split(", ") if n})
         files[f"servers/{sid}/__init__.pyi"] = _template("python/index.pyi.j2").render(
-            lines=[_index_line(v) for v in views], typing=", ".join(typing_names),
+            lines=[_index_line(v) for v in views],
+            typing=", ".join(typing_names),
             types=", ".join(sorted({n for v in views for n in v.types.split(", ") if n})),
-            server_name_doc=_doc(server_name))
+            server_name_doc=_doc(server_name),
+        )
         declarations = _declarations(table, names)
         files[f"servers/{sid}/_types.py"] = _template("python/types.py.j2").render(
-            declarations=declarations, exports=repr(["Any", "Literal", "call", *(d.name for d in declarations)]),
-            server_name_doc=_doc(server_name))
+            declarations=declarations,
+            exports=repr(["Any", "Literal", "call", *(d.name for d in declarations)]),
+            server_name_doc=_doc(server_name),
+        )
     if "typescript" in languages:
         ts_views = [_ts_view(p) for p in plans]
-        for plan, text in zip(plans, _render_each("typescript/tool.ts.j2", ts_views, server_name=server_name),
-                              strict=True):
+        for plan, text in zip(
+            plans, _render_each("typescript/tool.ts.j2", ts_views, server_name=server_name), strict=True
+        ):
             files[f"servers/{sid}/{plan.func}.ts"] = text
         files["runtime.d.ts"] = _static("typescript/runtime.d.ts.j2")
     files[f"servers/{sid}/manifest.json"] = _manifest(server, plans, server_name, sid, languages)
@@ -956,8 +1067,9 @@ def _generate(server: ServerInfo, table: _Interned, plans: list[_Plan], server_n
     return dict(sorted(files.items()))
 
 
-def _manifest(server: ServerInfo, plans: Sequence[_Plan], server_name: str, sid: str,
-              languages: Sequence[str]) -> str:
+def _manifest(
+    server: ServerInfo, plans: Sequence[_Plan], server_name: str, sid: str, languages: Sequence[str]
+) -> str:
     from .versions import own as own_version
 
     langs = sorted(languages)
@@ -971,8 +1083,9 @@ def _manifest(server: ServerInfo, plans: Sequence[_Plan], server_name: str, sid:
     # One tool per line: readable, diff-friendly, and cheap: the JSON of each tool is made once per plan.
     lines = []
     for plan in plans:
-        paths = ", ".join(f'"{lang}": "servers/{sid}/{plan.func}.{"py" if lang == "python" else "ts"}"'
-                          for lang in langs)  # identifiers and fixed words: nothing to escape
+        paths = ", ".join(
+            f'"{lang}": "servers/{sid}/{plan.func}.{"py" if lang == "python" else "ts"}"' for lang in langs
+        )  # identifiers and fixed words: nothing to escape
         lines.append(f'{plan.manifest[0]}, "files": {{{paths}}}, {plan.manifest[1]}')
     head = json.dumps(data, sort_keys=True, ensure_ascii=False)[:-1]
     return f'{head}, "tools": [\n' + ",\n".join(lines) + "\n]}\n"
@@ -981,17 +1094,27 @@ def _manifest(server: ServerInfo, plans: Sequence[_Plan], server_name: str, sid:
 def _skill(server: ServerInfo, plans: Sequence[_Plan], server_name: str, sid: str) -> str:
     summaries = [{"func": p.func, "module": p.func, "summary": p.summary, "tool": p.tool} for p in plans]
     groups = [
-        {"title": "Look things up (read-only)", "tools": [s for s in summaries if s["tool"].annotations.read_only]},
-        {"title": "Change things (check before calling)",
-         "tools": [s for s in summaries if s["tool"].annotations.destructive and not s["tool"].annotations.read_only]},
+        {
+            "title": "Look things up (read-only)",
+            "tools": [s for s in summaries if s["tool"].annotations.read_only],
+        },
+        {
+            "title": "Change things (check before calling)",
+            "tools": [
+                s
+                for s in summaries
+                if s["tool"].annotations.destructive and not s["tool"].annotations.read_only
+            ],
+        },
     ]
     grouped = {id(s) for g in groups for s in g["tools"]}
     groups.append({"title": "Other tools", "tools": [s for s in summaries if id(s) not in grouped]})
     groups = [g for g in groups if g["tools"]]
     title = server.title or server.name or server_name
-    description = (f"Work with the {title} MCP server ({len(summaries)} tools) by writing Python that calls its "
-                   f"generated bindings. Use when a task needs: "
-                   + "; ".join(s["summary"] for s in summaries[:8]))[:1024]
+    description = (
+        f"Work with the {title} MCP server ({len(summaries)} tools) by writing Python that calls its "
+        f"generated bindings. Use when a task needs: " + "; ".join(s["summary"] for s in summaries[:8])
+    )[:1024]
     example = next((s for g in groups for s in g["tools"]), None)
     call = ""
     if example is not None:
@@ -1021,7 +1144,9 @@ def resource_index(server_name: str, listing: ResourceList) -> dict[str, str]:
     - `sales://schema` (text/markdown): Columns of the sales data.
     """
     entries = [(r.uri, r.name, r.mime_type, r.description or r.title or "") for r in listing.resources]
-    entries += [(t.uri_template, t.name, t.mime_type, t.description or t.title or "") for t in listing.templates]
+    entries += [
+        (t.uri_template, t.name, t.mime_type, t.description or t.title or "") for t in listing.templates
+    ]
     if not entries:
         return {}
     lines = []
@@ -1052,6 +1177,7 @@ def host_runtime(call: Callable[[str, str, dict[str, Any]], Any]) -> Iterator[ty
     ...     list_regions()
     """
     module = types.ModuleType(RUNTIME_MODULE, "Host-side runtime for generated MCP bindings.")
+
     async def call_async(server: str, tool: str, params: dict[str, Any]) -> Any:
         import asyncio
 

@@ -27,9 +27,7 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from traitlets import Bool, Dict, Enum, Float, Int, List, TraitError, Unicode
 from traitlets.config import Configurable
@@ -45,28 +43,38 @@ __all__ = [
     "APP_NAME",
     "MCPKernel",
     "ServerConfig",
+    "cache_dir",
     "check_server_ids",
+    "config_dir",
+    "data_dir",
     "demo_spec",
     "find_config_file",
     "load_config",
-    "cache_dir",
-    "config_dir",
-    "data_dir",
     "log_dir",
     "replace_file",
 ]
 
 CONFIG_FILENAME = "mcp.json"
 
-_TRANSPORT_TYPES = {"stdio": "stdio", "http": "http", "streamable-http": "http", "streamable_http": "http",
-                    "sse": "http"}
+_TRANSPORT_TYPES = {
+    "stdio": "stdio",
+    "http": "http",
+    "streamable-http": "http",
+    "streamable_http": "http",
+    "sse": "http",
+}
 _STDIO_KEYS = {"type", "command", "args", "env", "cwd"}
 _HTTP_KEYS = {"type", "url", "headers", "oauth"}
 # The ``oauth`` block as Claude Code writes it; the value each key must hold.
-_OAUTH_KEYS = {"clientId": (str, "a string"), "clientSecret": (str, "a string"), "scopes": (list, "a list of strings"),
-               "callbackPort": (int, "a port number"), "clientMetadataUrl": (str, "a string"),
-               "privateKey": (str, "a PEM private key, a path to a PEM file, or ${VAR}"),
-               "grant": (str, "'authorization_code' or 'client_credentials'")}
+_OAUTH_KEYS = {
+    "clientId": (str, "a string"),
+    "clientSecret": (str, "a string"),
+    "scopes": (list, "a list of strings"),
+    "callbackPort": (int, "a port number"),
+    "clientMetadataUrl": (str, "a string"),
+    "privateKey": (str, "a PEM private key, a path to a PEM file, or ${VAR}"),
+    "grant": (str, "'authorization_code' or 'client_credentials'"),
+}
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -84,7 +92,9 @@ def _expand(value: str, where: str, env: Mapping[str, str]) -> str:
             return env[var]
         if default is not None:
             return default
-        raise ConfigError(f"{where}: environment variable ${{{var}}} is not set. Set it, or write ${{{var}:-default}}.")
+        raise ConfigError(
+            f"{where}: environment variable ${{{var}}} is not set. Set it, or write ${{{var}:-default}}."
+        )
 
     return _VAR.sub(repl, value)
 
@@ -123,12 +133,16 @@ def _declare_server(name: str, entry: Any, source: str) -> dict[str, Any]:
         raise ConfigError(f"{where}: expected an object with 'command' or 'url', got {type(entry).__name__}.")
     kind = entry.get("type")
     if kind is not None and kind not in _TRANSPORT_TYPES:
-        raise ConfigError(f"{where}: field 'type' must be one of {sorted(_TRANSPORT_TYPES)}, got {_shown(kind)}.")
+        raise ConfigError(
+            f"{where}: field 'type' must be one of {sorted(_TRANSPORT_TYPES)}, got {_shown(kind)}."
+        )
     transport = _TRANSPORT_TYPES.get(kind or "", "http" if "url" in entry else "stdio")
     allowed = _STDIO_KEYS if transport == "stdio" else _HTTP_KEYS
     unknown = sorted(set(entry) - allowed)
     if unknown:
-        raise ConfigError(f"{where}: unknown field(s) {unknown} for a {transport} server; allowed: {sorted(allowed)}.")
+        raise ConfigError(
+            f"{where}: unknown field(s) {unknown} for a {transport} server; allowed: {sorted(allowed)}."
+        )
     fields: dict[str, Any] = {"name": name}
     if transport == "stdio":
         if "command" not in entry:
@@ -144,7 +158,9 @@ def _declare_server(name: str, entry: Any, source: str) -> dict[str, Any]:
         if "url" not in entry:
             raise ConfigError(f"{where}: field 'url' is missing.")
         fields["url"] = _need(str, entry["url"], f"{where}, field 'url'", "a string")
-        fields["headers"] = _need(dict, entry.get("headers", {}), f"{where}, field 'headers'", "an object of strings")
+        fields["headers"] = _need(
+            dict, entry.get("headers", {}), f"{where}, field 'headers'", "an object of strings"
+        )
         if "oauth" in entry:
             fields["oauth"] = _declare_oauth(entry["oauth"], where)
         if kind == "sse":
@@ -155,11 +171,15 @@ def _declare_server(name: str, entry: Any, source: str) -> dict[str, Any]:
 def _declare_oauth(block: Any, where: str) -> dict[str, Any]:
     """Check an ``oauth`` block's keys and value types (``${VAR}`` in its strings are expanded on use)."""
     if not isinstance(block, dict):
-        raise ConfigError(f"{where}, field 'oauth': expected an object such as {{\"clientId\": \"...\", \"scopes\": [\"...\"]}}, "
-                          f"got {_shown(block)}.")
+        raise ConfigError(
+            f'{where}, field \'oauth\': expected an object such as {{"clientId": "...", "scopes": ["..."]}}, '
+            f"got {_shown(block)}."
+        )
     unknown = sorted(set(block) - set(_OAUTH_KEYS))
     if unknown:
-        raise ConfigError(f"{where}, field 'oauth': unknown key(s) {unknown}; allowed: {sorted(_OAUTH_KEYS)}.")
+        raise ConfigError(
+            f"{where}, field 'oauth': unknown key(s) {unknown}; allowed: {sorted(_OAUTH_KEYS)}."
+        )
     for key, value in block.items():
         kind, what = _OAUTH_KEYS[key]
         if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
@@ -185,19 +205,30 @@ def _expand_server(written: dict[str, Any], source: str, env: Mapping[str, str])
         elif isinstance(value, list):
             fields[key] = [_expand(v, f"{where}, field {key!r}", env) for v in value]
         else:
-            fields[key] = {k: _expand(v, f"{where}, field '{key}.{k}'", env) if isinstance(v, str) else
-                           [_expand(item, f"{where}, field '{key}.{k}'", env) for item in v] if isinstance(v, list)
-                           else v for k, v in value.items()}
+            fields[key] = {
+                k: _expand(v, f"{where}, field '{key}.{k}'", env)
+                if isinstance(v, str)
+                else [_expand(item, f"{where}, field '{key}.{k}'", env) for item in v]
+                if isinstance(v, list)
+                else v
+                for k, v in value.items()
+            }
     try:
         spec = ServerSpec(**fields)
     except ValidationError as exc:
-        problems = "; ".join(f"oauth.{err['loc'][1]}: {err['msg']}" if err["loc"][:1] == ("oauth",) and len(err["loc"]) > 1
-                             else err["msg"] for err in exc.errors())
+        problems = "; ".join(
+            f"oauth.{err['loc'][1]}: {err['msg']}"
+            if err["loc"][:1] == ("oauth",) and len(err["loc"]) > 1
+            else err["msg"]
+            for err in exc.errors()
+        )
         raise ConfigError(f"{where}: {problems}.") from None
     if spec.oauth is not None and spec.oauth.private_key:
         from .keys import signing_key  # cryptography loads only where a key is given
 
-        signing_key(spec.oauth.private_key, f"{where}, field 'oauth.privateKey'")  # a bad key fails here, named
+        signing_key(
+            spec.oauth.private_key, f"{where}, field 'oauth.privateKey'"
+        )  # a bad key fails here, named
     return spec.as_written(written)
 
 
@@ -225,9 +256,7 @@ class _ExpandedOnUse(Mapping[str, "ServerSpec"]):
 
     def declared(self, name: str) -> ServerSpec:
         """The spec as written, variables not expanded and not validated: for listing, never for starting."""
-        from .models import ServerSpec
-
-        from .models import OAuthSettings
+        from .models import OAuthSettings, ServerSpec
 
         fields = dict(self._declared[name])
         if "oauth" in fields:
@@ -243,8 +272,10 @@ def check_server_ids(names: Iterable[str], where: str) -> None:
     for name in names:
         sid = server_id(name)
         if sid in seen and seen[sid] != name:
-            raise ConfigError(f"{where}: servers {seen[sid]!r} and {name!r} would share one bindings directory "
-                              f"(servers/{sid}); rename one of them.")
+            raise ConfigError(
+                f"{where}: servers {seen[sid]!r} and {name!r} would share one bindings directory "
+                f"(servers/{sid}); rename one of them."
+            )
         seen.setdefault(sid, name)
 
 
@@ -267,7 +298,9 @@ class ServerConfig:
             raise ConfigError(f"{source}: expected a JSON object with an 'mcpServers' object at the top.")
         servers = data.get("mcpServers")
         if servers is None:
-            raise ConfigError(f"{source}: no 'mcpServers' object found (the Claude Desktop / Claude Code format).")
+            raise ConfigError(
+                f"{source}: no 'mcpServers' object found (the Claude Desktop / Claude Code format)."
+            )
         if not isinstance(servers, dict):
             raise ConfigError(f"{source}: 'mcpServers' must be an object mapping names to servers.")
         declared = {}
@@ -285,15 +318,21 @@ class ServerConfig:
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise ConfigError(f"{path}: no such file. Create it, or pass another file with --config.") from None
+            raise ConfigError(
+                f"{path}: no such file. Create it, or pass another file with --config."
+            ) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: cannot read it ({exc}).") from None
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.") from None
+            raise ConfigError(
+                f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
+            ) from None
         except RecursionError:
-            raise ConfigError(f"{path}: nested too deeply to read; an mcp.json needs only a few levels.") from None
+            raise ConfigError(
+                f"{path}: nested too deeply to read; an mcp.json needs only a few levels."
+            ) from None
         return cls.from_dict(data, source=str(path), env=env)
 
     def names(self) -> list[str]:
@@ -347,7 +386,9 @@ class FiniteFloat(Float):
 
     def validate(self, obj: Any, value: Any) -> float:
         if isinstance(value, float) and not math.isfinite(value):  # before the range: -inf is not "too small"
-            raise TraitError(f"The '{self.name}' trait of {type(obj).__name__} needs a finite number, not {value}")
+            raise TraitError(
+                f"The '{self.name}' trait of {type(obj).__name__} needs a finite number, not {value}"
+            )
         return float(super().validate(obj, value))
 
 
@@ -360,61 +401,127 @@ class MCPKernel(Configurable):
     60.0
     """
 
-    timeout = FiniteFloat(30.0, min=0.001, help="Seconds to wait for one MCP request (and per sandboxed tool "
-                          "call).").tag(config=True)
-    connect_timeout = FiniteFloat(30.0, min=0.001, help="Seconds to wait for a server to start and finish the "
-                                  "handshake.").tag(config=True)
-    memory_mb = Int(256, min=MEMORY_MB[0], max=MEMORY_MB[1], help="Memory limit of a sandboxed cell, in MiB.").tag(
-        config=True)
-    cell_timeout = FiniteFloat(30.0, min=0.001, max=CELL_TIMEOUT_MAX_S, help="Wall-clock limit of a sandboxed "
-                               "cell, in seconds.").tag(config=True)
-    fuel = Int(0, min=0, help="Instruction budget (wasmtime fuel) of a sandboxed cell; 0 means the default.").tag(
-        config=True)
-    disk_mb = Int(256, min=DISK_MB[0], max=DISK_MB[1], help="Most a sandbox session's /workspace may hold, in MiB."
-                  ).tag(config=True)
-    snapshot_limit_mb = Int(64, min=0, max=4096, help="Most the variables kept after each sandboxed cell that "
-                            "ended well may hold, in MiB (they come back after a trap); 0 keeps none.").tag(config=True)
-    output_limit_kb = Int(1024, min=OUTPUT_LIMIT_KIB[0], max=OUTPUT_LIMIT_KIB[1], help="Most output a sandboxed "
-                          "cell may print, in KiB.").tag(config=True)
-    rate_limit = FiniteFloat(200.0, min=0, help="Most calls per second to one tool from the sandbox; 0 means no "
-                             "limit.").tag(config=True)
+    timeout = FiniteFloat(
+        30.0, min=0.001, help="Seconds to wait for one MCP request (and per sandboxed tool call)."
+    ).tag(config=True)
+    connect_timeout = FiniteFloat(
+        30.0, min=0.001, help="Seconds to wait for a server to start and finish the handshake."
+    ).tag(config=True)
+    memory_mb = Int(
+        256, min=MEMORY_MB[0], max=MEMORY_MB[1], help="Memory limit of a sandboxed cell, in MiB."
+    ).tag(config=True)
+    cell_timeout = FiniteFloat(
+        30.0, min=0.001, max=CELL_TIMEOUT_MAX_S, help="Wall-clock limit of a sandboxed cell, in seconds."
+    ).tag(config=True)
+    fuel = Int(
+        0, min=0, help="Instruction budget (wasmtime fuel) of a sandboxed cell; 0 means the default."
+    ).tag(config=True)
+    disk_mb = Int(
+        256, min=DISK_MB[0], max=DISK_MB[1], help="Most a sandbox session's /workspace may hold, in MiB."
+    ).tag(config=True)
+    snapshot_limit_mb = Int(
+        64,
+        min=0,
+        max=4096,
+        help="Most the variables kept after each sandboxed cell that "
+        "ended well may hold, in MiB (they come back after a trap); 0 keeps none.",
+    ).tag(config=True)
+    output_limit_kb = Int(
+        1024,
+        min=OUTPUT_LIMIT_KIB[0],
+        max=OUTPUT_LIMIT_KIB[1],
+        help="Most output a sandboxed cell may print, in KiB.",
+    ).tag(config=True)
+    rate_limit = FiniteFloat(
+        200.0, min=0, help="Most calls per second to one tool from the sandbox; 0 means no limit."
+    ).tag(config=True)
     cache = Bool(True, help="Cache results of read-only or idempotent tools called from the sandbox.").tag(
-        config=True)
-    cache_ttl = FiniteFloat(60.0, min=0, max=CACHE_TTL_MAX_S, help="Seconds a cached tool result is reused "
-                            "before the tool is asked again.").tag(config=True)
-    tokenize_pii = Bool(False, help="Replace personal data (e-mails, phones, cards, IBANs, IPs) in what leaves "
-                        "the sandbox with placeholders; tools get the real values back.").tag(config=True)
+        config=True
+    )
+    cache_ttl = FiniteFloat(
+        60.0,
+        min=0,
+        max=CACHE_TTL_MAX_S,
+        help="Seconds a cached tool result is reused before the tool is asked again.",
+    ).tag(config=True)
+    tokenize_pii = Bool(
+        False,
+        help="Replace personal data (e-mails, phones, cards, IBANs, IPs) in what leaves "
+        "the sandbox with placeholders; tools get the real values back.",
+    ).tag(config=True)
     pii_patterns = Dict(help="More kinds of personal data to replace: {NAME: regex}.").tag(config=True)
-    max_sessions = Int(20, min=1, help="Most sandbox sessions alive at once in this process, for all callers together "
-                       "(a caller's own longest-idle one is closed to make room; another caller's never is).").tag(
-        config=True)
-    max_sessions_per_caller = Int(8, min=1, help="Most sandbox sessions one authenticated caller of serve may keep "
-                                  "(its own longest-idle one is closed to make room).").tag(config=True)
-    memory_budget_mb = Int(0, min=0, help="Most memory (sum of the sessions' limits, MiB) the sandbox sessions of "
-                           "this process may reserve; 0 means no budget beyond max_sessions.").tag(config=True)
-    memory_budget_per_caller_mb = Int(2048, min=0, help="Most memory (MiB) the sandbox sessions of one "
-                                      "authenticated caller of serve may reserve; 0 means no budget.").tag(config=True)
-    max_executes_per_caller = Int(4, min=1, help="Most executes one caller of serve may run at once; the next is "
-                                  "refused at once, and other callers are never held up.").tag(config=True)
-    serve_max_timeout = FiniteFloat(600.0, min=0.001, max=CELL_TIMEOUT_MAX_S, help="Largest `timeout` (seconds) an agent "
-                              "may give serve's execute (serve --max-timeout).").tag(config=True)
-    serve_max_memory_mb = Int(1024, min=MEMORY_MB[0], max=MEMORY_MB[1], help="Largest `memory_mb` an agent may give "
-                              "serve's execute (serve --max-memory).").tag(config=True)
-    session_idle_timeout = FiniteFloat(3600.0, min=0, help="Seconds after which an idle sandbox session is closed; 0 "
-                                 "means never.").tag(config=True)
-    http_header_timeout = FiniteFloat(10.0, min=0.1, max=600, help="`serve --http`: seconds a connection has to send a "
-                                "complete request head before it is closed.").tag(config=True)
-    http_max_connections = Int(1000, min=1, max=100_000, help="`serve --http`: most connections served at once "
-                               "(open event streams count); beyond that, 503.").tag(config=True)
-    roots = List(Unicode(), help="Directories offered to servers that ask for roots (roots/list); empty by default "
-                 "because some servers (server-filesystem) replace their own directories with any roots sent.").tag(
-        config=True)
-    sign_in = Enum(["auto", "local", "paste"], "auto", help="How to sign in to servers that need OAuth: 'local' "
-                   "catches the browser's redirect on this machine, 'paste' asks for the address the browser ended "
-                   "on (a remote kernel, JupyterHub); 'auto' pastes on JupyterHub or when the port is taken.").tag(
-        config=True)
-    config_file = Unicode("", help="mcp.json to read servers from (default: ./mcp.json, then the user dir).").tag(
-        config=True)
+    max_sessions = Int(
+        20,
+        min=1,
+        help="Most sandbox sessions alive at once in this process, for all callers together "
+        "(a caller's own longest-idle one is closed to make room; another caller's never is).",
+    ).tag(config=True)
+    max_sessions_per_caller = Int(
+        8,
+        min=1,
+        help="Most sandbox sessions one authenticated caller of serve may keep "
+        "(its own longest-idle one is closed to make room).",
+    ).tag(config=True)
+    memory_budget_mb = Int(
+        0,
+        min=0,
+        help="Most memory (sum of the sessions' limits, MiB) the sandbox sessions of "
+        "this process may reserve; 0 means no budget beyond max_sessions.",
+    ).tag(config=True)
+    memory_budget_per_caller_mb = Int(
+        2048,
+        min=0,
+        help="Most memory (MiB) the sandbox sessions of one "
+        "authenticated caller of serve may reserve; 0 means no budget.",
+    ).tag(config=True)
+    max_executes_per_caller = Int(
+        4,
+        min=1,
+        help="Most executes one caller of serve may run at once; the next is "
+        "refused at once, and other callers are never held up.",
+    ).tag(config=True)
+    serve_max_timeout = FiniteFloat(
+        600.0,
+        min=0.001,
+        max=CELL_TIMEOUT_MAX_S,
+        help="Largest `timeout` (seconds) an agent may give serve's execute (serve --max-timeout).",
+    ).tag(config=True)
+    serve_max_memory_mb = Int(
+        1024,
+        min=MEMORY_MB[0],
+        max=MEMORY_MB[1],
+        help="Largest `memory_mb` an agent may give serve's execute (serve --max-memory).",
+    ).tag(config=True)
+    session_idle_timeout = FiniteFloat(
+        3600.0, min=0, help="Seconds after which an idle sandbox session is closed; 0 means never."
+    ).tag(config=True)
+    http_header_timeout = FiniteFloat(
+        10.0,
+        min=0.1,
+        max=600,
+        help="`serve --http`: seconds a connection has to send a complete request head before it is closed.",
+    ).tag(config=True)
+    http_max_connections = Int(
+        1000,
+        min=1,
+        max=100_000,
+        help="`serve --http`: most connections served at once (open event streams count); beyond that, 503.",
+    ).tag(config=True)
+    roots = List(
+        Unicode(),
+        help="Directories offered to servers that ask for roots (roots/list); empty by default "
+        "because some servers (server-filesystem) replace their own directories with any roots sent.",
+    ).tag(config=True)
+    sign_in = Enum(
+        ["auto", "local", "paste"],
+        "auto",
+        help="How to sign in to servers that need OAuth: 'local' "
+        "catches the browser's redirect on this machine, 'paste' asks for the address the browser ended "
+        "on (a remote kernel, JupyterHub); 'auto' pastes on JupyterHub or when the port is taken.",
+    ).tag(config=True)
+    config_file = Unicode(
+        "", help="mcp.json to read servers from (default: ./mcp.json, then the user dir)."
+    ).tag(config=True)
 
 
 SETTINGS_FILENAME = "config.toml"
@@ -436,8 +543,9 @@ def _settings_in(text: str, path: Path) -> dict[str, Any]:
     try:
         data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, RecursionError) as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc}). Fix it, or recreate it with `mcp-kernel config init "
-                          "--force`.") from None
+        raise ConfigError(
+            f"{path}: not valid TOML ({exc}). Fix it, or recreate it with `mcp-kernel config init --force`."
+        ) from None
     section = data.get("MCPKernel", {})
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: [MCPKernel] must be a table of settings.")
@@ -455,8 +563,9 @@ def read_settings_file(path: Path | None = None) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read it ({exc}). Fix it, or recreate it with `mcp-kernel config init "
-                          "--force`.") from None
+        raise ConfigError(
+            f"{path}: cannot read it ({exc}). Fix it, or recreate it with `mcp-kernel config init --force`."
+        ) from None
     return _settings_in(text, path)
 
 
@@ -549,8 +658,12 @@ def replace_file(path: Path, text: str) -> None:
 
 def starter_settings() -> str:
     """A commented settings file listing every setting at its default."""
-    out = ["# mcp-kernel settings. In a notebook, `%config MCPKernel.<name> = value` overrides them for the",
-           "# session; `mcp-kernel config set NAME VALUE` edits this file.", "", "[MCPKernel]"]
+    out = [
+        "# mcp-kernel settings. In a notebook, `%config MCPKernel.<name> = value` overrides them for the",
+        "# session; `mcp-kernel config set NAME VALUE` edits this file.",
+        "",
+        "[MCPKernel]",
+    ]
     defaults = MCPKernel()
     for name in _trait_names():
         trait = MCPKernel.class_traits()[name]
@@ -562,8 +675,23 @@ def starter_settings() -> str:
 
 def starter_mcp_json() -> str:
     """An example mcp.json with the demo server and commented alternatives in the README's format."""
-    return json.dumps({"mcpServers": {
-        "demo": {"command": sys.executable, "args": ["-m", "mcp_kernel.demo"]},
-        "files": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "${HOME}"]},
-        "web": {"type": "http", "url": "http://127.0.0.1:8000/mcp", "headers": {"Authorization": "Bearer ${TOKEN:-}"}},
-    }}, indent=2) + "\n"
+    return (
+        json.dumps(
+            {
+                "mcpServers": {
+                    "demo": {"command": sys.executable, "args": ["-m", "mcp_kernel.demo"]},
+                    "files": {
+                        "command": "npx",
+                        "args": ["-y", "@modelcontextprotocol/server-filesystem", "${HOME}"],
+                    },
+                    "web": {
+                        "type": "http",
+                        "url": "http://127.0.0.1:8000/mcp",
+                        "headers": {"Authorization": "Bearer ${TOKEN:-}"},
+                    },
+                }
+            },
+            indent=2,
+        )
+        + "\n"
+    )

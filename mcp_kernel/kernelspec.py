@@ -16,7 +16,7 @@ from pathlib import Path
 from .errors import MCPKernelError
 from .models import KernelspecResult
 
-__all__ = ["KERNEL_NAME", "install", "uninstall", "kernel_json"]
+__all__ = ["KERNEL_NAME", "install", "kernel_json", "uninstall"]
 
 KERNEL_NAME = "mcp"
 _FILES = ("kernel.json", "logo-32x32.png", "logo-64x64.png", "logo-svg.svg")
@@ -47,8 +47,9 @@ def install(*, user: bool = False, sys_prefix: bool = False, prefix: str | None 
         try:
             path = KernelSpecManager().install_kernel_spec(str(src), KERNEL_NAME, user=user, prefix=prefix)
         except PermissionError as exc:
-            raise MCPKernelError(f"Cannot write the kernelspec ({exc}). Use --user, or --sys-prefix in a "
-                                 "virtual environment.") from None
+            raise MCPKernelError(
+                f"Cannot write the kernelspec ({exc}). Use --user, or --sys-prefix in a virtual environment."
+            ) from None
     return KernelspecResult(action="installed", name=KERNEL_NAME, path=str(path))
 
 
@@ -60,7 +61,9 @@ def uninstall() -> KernelspecResult:
     try:
         path = manager.remove_kernel_spec(KERNEL_NAME)
     except (NoSuchKernel, KeyError):
-        raise MCPKernelError("The 'mcp' kernelspec is not installed (see `jupyter kernelspec list`).") from None
+        raise MCPKernelError(
+            "The 'mcp' kernelspec is not installed (see `jupyter kernelspec list`)."
+        ) from None
     if Path(path).exists():
         shutil.rmtree(path, ignore_errors=True)
     return KernelspecResult(action="removed", name=KERNEL_NAME, path=str(path))

@@ -31,12 +31,18 @@ def signing_key(private_key: str, where: str) -> tuple[str, str]:
         try:
             pem = Path(pem).expanduser().read_text(encoding="utf-8")
         except (OSError, ValueError) as exc:
-            raise ConfigError(f"{where}: neither PEM text nor a readable PEM file ({type(exc).__name__}). Give "
-                              "the key as ${VAR} holding the PEM, or the path of a .pem file.") from None
+            raise ConfigError(
+                f"{where}: neither PEM text nor a readable PEM file ({type(exc).__name__}). Give "
+                "the key as ${VAR} holding the PEM, or the path of a .pem file."
+            ) from None
     try:
         key = load_pem_private_key(pem.encode(), password=None)
     except (ValueError, TypeError) as exc:
-        kind = "it is encrypted; give an unencrypted key" if isinstance(exc, TypeError) else "not a PEM private key"
+        kind = (
+            "it is encrypted; give an unencrypted key"
+            if isinstance(exc, TypeError)
+            else "not a PEM private key"
+        )
         raise ConfigError(f"{where}: cannot load the key ({kind}).") from None
     curves = {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512"}
     if isinstance(key, rsa.RSAPrivateKey):
@@ -45,5 +51,7 @@ def signing_key(private_key: str, where: str) -> tuple[str, str]:
         return pem, curves[key.curve.name]
     if isinstance(key, ed25519.Ed25519PrivateKey):
         return pem, "EdDSA"
-    raise ConfigError(f"{where}: a {type(key).__name__} cannot sign a client assertion; use an RSA, EC "
-                      "(P-256/384/521) or Ed25519 key.")
+    raise ConfigError(
+        f"{where}: a {type(key).__name__} cannot sign a client assertion; use an RSA, EC "
+        "(P-256/384/521) or Ed25519 key."
+    )

@@ -16,8 +16,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["CACHE_TTL_MAX_S", "CELL_TIMEOUT_MAX_S", "DISK_MB", "MEMORY_MB", "OUTPUT_LIMIT_KIB", "FUEL_PER_SECOND",
-           "fuel_for", "RAISE_WITH", "advice"]
+__all__ = [
+    "CACHE_TTL_MAX_S",
+    "CELL_TIMEOUT_MAX_S",
+    "DISK_MB",
+    "FUEL_PER_SECOND",
+    "MEMORY_MB",
+    "OUTPUT_LIMIT_KIB",
+    "RAISE_WITH",
+    "advice",
+    "fuel_for",
+]
 
 MEMORY_MB = (16, 4096)  # linear memory of a cell, MiB
 CELL_TIMEOUT_MAX_S = 3600  # wall-clock limit of a cell (above 0)
@@ -50,9 +59,9 @@ RAISE_WITH: dict[str, dict[str, str]] = {
     "serve": {
         "timeout": "Pass a larger `timeout` to execute (seconds, at most {max_timeout:g} on this server).",
         "fuel": "Pass a larger `timeout` to execute: the instruction budget grows with it (at most "
-                "{max_timeout:g} s on this server).",
+        "{max_timeout:g} s on this server).",
         "memory": "Pass a larger `memory_mb` to execute (at most {max_memory_mb} on this server), or process the "
-                  "data in chunks.",
+        "data in chunks.",
         "disk": "Delete files in /workspace from your code.",
         "sessions": "Close a session you no longer need: execute with `close` true and its `session` handle.",
         "executes": "Wait for one of your executes to finish, then send this one again.",

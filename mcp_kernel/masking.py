@@ -72,8 +72,14 @@ class Mask:
                     update[name] = masked
             return value.model_copy(update=update) if update else value
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            return dataclasses.replace(value, **{f.name: self._mask(getattr(value, f.name), typed=True)
-                                                 for f in dataclasses.fields(value) if f.init})
+            return dataclasses.replace(
+                value,
+                **{
+                    f.name: self._mask(getattr(value, f.name), typed=True)
+                    for f in dataclasses.fields(value)
+                    if f.init
+                },
+            )
         return value
 
     def restore(self, value: T) -> T:

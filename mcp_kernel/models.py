@@ -29,56 +29,56 @@ from pydantic import (
 from .vfs import TreeNode
 
 __all__ = [
-    "OAuthSettings",
-    "ServerSpec",
-    "ServerInfo",
-    "ToolAnnotations",
-    "ToolInfo",
-    "CallResult",
-    "Introspection",
-    "ServerEntry",
-    "SignInLink",
     "AuthStatus",
-    "ServerList",
-    "ValidationRow",
-    "ValidationReport",
-    "DemoReport",
-    "SearchHit",
-    "SearchResults",
-    "LogExcerpt",
-    "KernelspecResult",
-    "DebugReport",
-    "SettingRow",
-    "SettingsReport",
-    "ToolTokens",
-    "ServerTokens",
-    "TokenReport",
-    "CellTokens",
-    "GenerateReport",
-    "FileView",
-    "GuestError",
-    "ExecutionResult",
-    "SessionStats",
-    "CallRecord",
     "BridgeStats",
+    "CallRecord",
+    "CallResult",
+    "CellTokens",
+    "CommandList",
+    "CommandSummary",
+    "DebugReport",
+    "DemoReport",
+    "ExecutionResult",
+    "FileView",
+    "GenerateReport",
+    "GuestError",
+    "Introspection",
+    "KernelspecResult",
+    "LogExcerpt",
+    "Notice",
+    "OAuthSettings",
     "PluginInfo",
     "PluginList",
-    "SandboxSessionInfo",
-    "SandboxSessionList",
-    "ResourceInfo",
-    "ResourceTemplateInfo",
-    "ResourceList",
-    "ResourceContent",
-    "ResourceRead",
     "PromptArgumentInfo",
     "PromptInfo",
     "PromptList",
     "PromptMessageView",
     "PromptView",
-    "Notice",
-    "CommandSummary",
-    "CommandList",
+    "ResourceContent",
+    "ResourceInfo",
+    "ResourceList",
+    "ResourceRead",
+    "ResourceTemplateInfo",
+    "SandboxSessionInfo",
+    "SandboxSessionList",
+    "SearchHit",
+    "SearchResults",
     "ServerAdded",
+    "ServerEntry",
+    "ServerInfo",
+    "ServerList",
+    "ServerSpec",
+    "ServerTokens",
+    "SessionStats",
+    "SettingRow",
+    "SettingsReport",
+    "SignInLink",
+    "TokenReport",
+    "ToolAnnotations",
+    "ToolInfo",
+    "ToolTokens",
+    "ValidationReport",
+    "ValidationRow",
 ]
 
 
@@ -113,8 +113,9 @@ class OAuthSettings(BaseModel):
     OAuthSettings(client_id='abc', client_secret='<redacted>', scopes=['read'], callback_port=None, client_metadata_url=None, grant='authorization_code', private_key=None)
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, alias_generator=_camel,
-                              defer_build=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, alias_generator=_camel, defer_build=True
+    )
 
     client_id: str | None = None
     client_secret: str | None = None
@@ -122,17 +123,24 @@ class OAuthSettings(BaseModel):
     callback_port: int | None = Field(default=None, ge=1, le=65535)
     client_metadata_url: str | None = None
     grant: Literal["authorization_code", "client_credentials"] = "authorization_code"
-    private_key: str | None = None  # client_credentials signed with a key (private_key_jwt): PEM, or a PEM file
+    private_key: str | None = (
+        None  # client_credentials signed with a key (private_key_jwt): PEM, or a PEM file
+    )
 
     @model_validator(mode="after")
     def _grant_needs(self) -> OAuthSettings:
-        if self.grant == "client_credentials" and not (self.client_id and bool(self.client_secret) !=
-                                                       bool(self.private_key)):
-            raise ValueError("the client_credentials grant needs 'clientId' and one of 'clientSecret' or "
-                             "'privateKey' in the oauth block")
+        if self.grant == "client_credentials" and not (
+            self.client_id and bool(self.client_secret) != bool(self.private_key)
+        ):
+            raise ValueError(
+                "the client_credentials grant needs 'clientId' and one of 'clientSecret' or "
+                "'privateKey' in the oauth block"
+            )
         if self.private_key and self.grant != "client_credentials":
-            raise ValueError("'privateKey' signs the client_credentials grant: add \"grant\": "
-                             "\"client_credentials\" to the oauth block")
+            raise ValueError(
+                "'privateKey' signs the client_credentials grant: add \"grant\": "
+                '"client_credentials" to the oauth block'
+            )
         return self
 
     @model_serializer(mode="wrap")
@@ -463,7 +471,9 @@ class KernelspecResult(_Model):
     action: Literal["installed", "removed"]
     name: str
     path: str
-    sandbox: str | None = None  # what `install` did about the sandbox component (built, already built, skipped)
+    sandbox: str | None = (
+        None  # what `install` did about the sandbox component (built, already built, skipped)
+    )
 
 
 class DebugReport(_Model):
@@ -711,8 +721,11 @@ class ExecutionResult(_Model):
     calls: list[CallRecord] = Field(default_factory=list)
     tokens: CellTokens | None = None
     pii_replaced: int | None = Field(default=None, description="values replaced by placeholders (None: off)")
-    stopped: str | None = Field(default=None, description="why the host stopped the cell before it ended "
-                                "(interrupt, timeout, fuel, memory, output, disk, trap), if it did")
+    stopped: str | None = Field(
+        default=None,
+        description="why the host stopped the cell before it ended "
+        "(interrupt, timeout, fuel, memory, output, disk, trap), if it did",
+    )
 
     @property
     def exit_code(self) -> int:
@@ -751,7 +764,6 @@ class PluginList(_Model):
     store: str
     plugins: list[PluginInfo]
     broken: dict[str, str] = Field(default_factory=dict)
-
 
 
 class SandboxSessionInfo(_Model):

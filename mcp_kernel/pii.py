@@ -26,7 +26,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["PIITokenizer", "KINDS"]
+__all__ = ["KINDS", "PIITokenizer"]
 
 KINDS = ("EMAIL", "IBAN", "CARD", "IP", "PHONE")
 
@@ -66,8 +66,9 @@ class PIITokenizer:
     ``default_regions`` are the countries whose national phone formats (no ``+``) are recognised too.
     """
 
-    def __init__(self, patterns: Mapping[str, str] | None = None, *,
-                 default_regions: Iterable[str] = ("US",)) -> None:
+    def __init__(
+        self, patterns: Mapping[str, str] | None = None, *, default_regions: Iterable[str] = ("US",)
+    ) -> None:
         self.patterns = {name.upper(): re.compile(p) for name, p in (patterns or {}).items()}
         self.default_regions = tuple(default_regions)
         self._token_of: dict[tuple[str, str], str] = {}

@@ -44,14 +44,24 @@ from typing import Any, BinaryIO
 import blake3
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .paths import data_dir
 from .errors import InvalidPath, PluginError, PluginIntegrityError
 from .models import ServerInfo
-from .vfs import normalize_path
+from .paths import data_dir
 from .versions import installed
+from .vfs import normalize_path
 
-__all__ = ["FORMAT_VERSION", "MAX_BYTES", "SHARED_FILES", "Plugin", "PluginMetadata", "PluginStore", "PluginFormatError",
-           "validate_server_id", "new_metadata", "plugin_paths"]
+__all__ = [
+    "FORMAT_VERSION",
+    "MAX_BYTES",
+    "SHARED_FILES",
+    "Plugin",
+    "PluginFormatError",
+    "PluginMetadata",
+    "PluginStore",
+    "new_metadata",
+    "plugin_paths",
+    "validate_server_id",
+]
 
 FORMAT_VERSION = 1
 FILES = ("metadata.json", "vfs.json")
@@ -128,25 +138,33 @@ def _decode(server_id: str, parts: dict[str, bytes], checksum: bytes) -> Plugin:
     """Check ``parts`` against ``checksum`` (constant time), then parse them and check every path."""
     expected = checksum.decode("ascii", errors="replace").strip()
     if not hmac.compare_digest(_digest(parts).encode(), expected.encode()):
-        raise PluginIntegrityError(f"Plugin {server_id!r}: checksum mismatch; a file was changed or truncated. "
-                                   "Nothing was loaded; generate and save it again.")
+        raise PluginIntegrityError(
+            f"Plugin {server_id!r}: checksum mismatch; a file was changed or truncated. "
+            "Nothing was loaded; generate and save it again."
+        )
     try:
         raw_meta = json.loads(parts["metadata.json"])
     except ValueError:
         raise PluginIntegrityError(f"Plugin {server_id!r}: metadata.json is not JSON.") from None
     if not isinstance(raw_meta, dict) or raw_meta.get("format_version") != FORMAT_VERSION:
         found = raw_meta.get("format_version") if isinstance(raw_meta, dict) else None
-        raise PluginFormatError(f"Plugin {server_id!r}: format version {found!r} is not supported (this mcp-kernel "
-                                f"reads version {FORMAT_VERSION}). Regenerate it with this version.")
+        raise PluginFormatError(
+            f"Plugin {server_id!r}: format version {found!r} is not supported (this mcp-kernel "
+            f"reads version {FORMAT_VERSION}). Regenerate it with this version."
+        )
     try:
         meta = PluginMetadata.model_validate(raw_meta)
         files = json.loads(parts["vfs.json"])
     except (ValidationError, ValueError) as exc:
         raise PluginIntegrityError(f"Plugin {server_id!r}: malformed metadata or vfs.json ({exc}).") from None
     if meta.server_id != server_id:
-        raise PluginIntegrityError(f"Plugin {server_id!r}: its metadata names {meta.server_id!r}; was it moved or "
-                                   "swapped with another?")
-    if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+        raise PluginIntegrityError(
+            f"Plugin {server_id!r}: its metadata names {meta.server_id!r}; was it moved or "
+            "swapped with another?"
+        )
+    if not isinstance(files, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in files.items()
+    ):
         raise PluginIntegrityError(f"Plugin {server_id!r}: vfs.json must map paths to file texts.")
     return Plugin(metadata=meta, files=plugin_paths(server_id, files))
 
@@ -165,16 +183,26 @@ def plugin_paths(server_id: str, files: dict[str, str]) -> dict[str, str]:
         try:
             rel = normalize_path(path)
         except InvalidPath as exc:
-            raise PluginIntegrityError(f"Plugin {server_id!r}: vfs.json holds a path that escapes the tree: {exc}") \
-                from None
+            raise PluginIntegrityError(
+                f"Plugin {server_id!r}: vfs.json holds a path that escapes the tree: {exc}"
+            ) from None
         if not rel.startswith(own) and rel not in SHARED_FILES:
-            raise PluginIntegrityError(f"Plugin {server_id!r}: path {path[:200]!r} lies outside its own tree "
-                                       f"({', '.join(own)}); a plugin cannot change another server's bindings.")
+            raise PluginIntegrityError(
+                f"Plugin {server_id!r}: path {path[:200]!r} lies outside its own tree "
+                f"({', '.join(own)}); a plugin cannot change another server's bindings."
+            )
     return files
 
 
-def new_metadata(server_id: str, server_name: str, server: ServerInfo, *, tool_count: int,
-                 tool_hashes: dict[str, str], generator_version: str) -> PluginMetadata:
+def new_metadata(
+    server_id: str,
+    server_name: str,
+    server: ServerInfo,
+    *,
+    tool_count: int,
+    tool_hashes: dict[str, str],
+    generator_version: str,
+) -> PluginMetadata:
     """Metadata for a plugin created now, with this machine's versions."""
     return PluginMetadata(
         server_id=validate_server_id(server_id),
@@ -223,9 +251,13 @@ class PluginStore:
         link = self._link(server_id)
         if not link.is_symlink():
             if link.exists():
-                raise PluginIntegrityError(f"Plugin {server_id!r}: {link} is not a plugin link; remove it by hand.")
-            raise PluginError(f"No plugin {server_id!r} in {self.root}. Save one with "
-                              f"`mcp-kernel generate SERVER --save-plugin` (saved: {', '.join(self.ids()) or 'none'}).")
+                raise PluginIntegrityError(
+                    f"Plugin {server_id!r}: {link} is not a plugin link; remove it by hand."
+                )
+            raise PluginError(
+                f"No plugin {server_id!r} in {self.root}. Save one with "
+                f"`mcp-kernel generate SERVER --save-plugin` (saved: {', '.join(self.ids()) or 'none'})."
+            )
         target = (link.parent / os.readlink(link)).resolve()
         if target.parent != self._versions().resolve():
             raise PluginIntegrityError(f"Plugin {server_id!r}: its link points outside the store ({target}).")
@@ -239,8 +271,10 @@ class PluginStore:
         parts = _encode(plugin)
         for name, data in parts.items():
             if len(data) > MAX_BYTES[name]:
-                raise PluginError(f"Plugin {server_id!r}: {name} would be {len(data):,} bytes, more than the "
-                                  f"{MAX_BYTES[name]:,} a plugin may hold.")
+                raise PluginError(
+                    f"Plugin {server_id!r}: {name} would be {len(data):,} bytes, more than the "
+                    f"{MAX_BYTES[name]:,} a plugin may hold."
+                )
         self._ensure_root()
         tmp = self._versions() / f".tmp-{server_id}-{secrets.token_hex(8)}"
         tmp.mkdir(mode=0o700)
@@ -270,9 +304,7 @@ class PluginStore:
             name = entry.name
             if name == current or not entry.is_dir():
                 continue
-            if name.startswith(f"{server_id}-") and name[len(server_id) + 1:].split("-")[0].isdigit():
-                shutil.rmtree(entry, ignore_errors=True)
-            elif name.startswith(f".tmp-{server_id}-") and now - entry.stat().st_mtime > _STALE_TMP_SECONDS:
+            if (name.startswith(f"{server_id}-") and name[len(server_id) + 1 :].split("-")[0].isdigit()) or (name.startswith(f".tmp-{server_id}-") and now - entry.stat().st_mtime > _STALE_TMP_SECONDS):
                 shutil.rmtree(entry, ignore_errors=True)
 
     def load(self, server_id: str) -> Plugin:
@@ -283,8 +315,10 @@ class PluginStore:
         if present != expected:
             missing = sorted(set(expected) - set(present))
             extra = sorted(set(present) - set(expected))
-            raise PluginIntegrityError(f"Plugin {server_id!r}: files do not match the format "
-                                       f"(missing: {missing or 'none'}, unexpected: {extra or 'none'}).")
+            raise PluginIntegrityError(
+                f"Plugin {server_id!r}: files do not match the format "
+                f"(missing: {missing or 'none'}, unexpected: {extra or 'none'})."
+            )
         parts = {}
         for name in [*FILES, CHECKSUM_FILE]:
             path = directory / name
@@ -331,23 +365,32 @@ class PluginStore:
         data: dict[str, bytes] = {}
         server_id = None
         try:
-            with open(file, "rb") as raw, _Bounded(_decompressed(raw), sum(MAX_BYTES.values()) + (64 << 10),
-                                                  str(file)) as stream, tarfile.open(fileobj=stream, mode="r|") as tar:
+            with (
+                open(file, "rb") as raw,
+                _Bounded(_decompressed(raw), sum(MAX_BYTES.values()) + (64 << 10), str(file)) as stream,
+                tarfile.open(fileobj=stream, mode="r|") as tar,
+            ):
                 for member in tar:
                     head, _, name = member.name.partition("/")
                     server_id = validate_server_id(head) if server_id is None else server_id
                     if head != server_id or name not in MAX_BYTES or name in data or not member.isfile():
-                        raise PluginIntegrityError(f"{file}: unexpected entry {member.name[:200]!r}; an archive holds "
-                                                   f"one plugin's {', '.join(MAX_BYTES)}.")
+                        raise PluginIntegrityError(
+                            f"{file}: unexpected entry {member.name[:200]!r}; an archive holds "
+                            f"one plugin's {', '.join(MAX_BYTES)}."
+                        )
                     if member.size > MAX_BYTES[name]:
-                        raise PluginIntegrityError(f"{file}: {member.name[:200]} is {member.size:,} bytes, more than "
-                                                   f"the {MAX_BYTES[name]:,} a plugin's {name} may hold.")
+                        raise PluginIntegrityError(
+                            f"{file}: {member.name[:200]} is {member.size:,} bytes, more than "
+                            f"the {MAX_BYTES[name]:,} a plugin's {name} may hold."
+                        )
                     data[name] = _read_at_most(tar.extractfile(member), name, str(file))  # type: ignore[arg-type]
         except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
             raise PluginIntegrityError(f"{file}: not a readable plugin archive ({exc}).") from None
         missing = sorted(set(MAX_BYTES) - set(data))
         if server_id is None or missing:
-            raise PluginIntegrityError(f"{file}: not a complete plugin archive (missing: {', '.join(missing)}).")
+            raise PluginIntegrityError(
+                f"{file}: not a complete plugin archive (missing: {', '.join(missing)})."
+            )
         plugin = _decode(server_id, {n: data[n] for n in FILES}, data[CHECKSUM_FILE])
         self.save(plugin)
         return plugin
@@ -357,7 +400,9 @@ def _read_at_most(fh: BinaryIO, name: str, what: str) -> bytes:
     """Read one plugin file, refusing it once it passes its size bound (without reading further)."""
     data = fh.read(MAX_BYTES[name] + 1)
     if len(data) > MAX_BYTES[name]:
-        raise PluginIntegrityError(f"{what}: {name} holds more than the {MAX_BYTES[name]:,} bytes a plugin may hold.")
+        raise PluginIntegrityError(
+            f"{what}: {name} holds more than the {MAX_BYTES[name]:,} bytes a plugin may hold."
+        )
     return data
 
 
@@ -382,9 +427,11 @@ class _Bounded(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         data = self._inner.read(min(len(buffer), self._left + 1))
         if len(data) > self._left:
-            raise PluginIntegrityError(f"{self._what}: the archive unpacks to more than a plugin may hold; refused.")
+            raise PluginIntegrityError(
+                f"{self._what}: the archive unpacks to more than a plugin may hold; refused."
+            )
         self._left -= len(data)
-        buffer[:len(data)] = data
+        buffer[: len(data)] = data
         return len(data)
 
     def read(self, size: int = -1) -> bytes:

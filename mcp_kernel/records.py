@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Records", "records_of", "HEAD_ROWS", "MAX_ROWS", "MAX_COLUMNS"]
+__all__ = ["HEAD_ROWS", "MAX_COLUMNS", "MAX_ROWS", "Records", "records_of"]
 
 HEAD_ROWS = 20  # shown at once; the rest up to MAX_ROWS one click away, so a page of 100,000 rows stays light
 MAX_ROWS = 500
@@ -102,8 +102,10 @@ def _is_number(v: Any) -> bool:
 
 def _numeric(cells: list[list[Any]], width: int) -> list[bool]:
     """Columns whose values are all numbers (blanks allowed): those are right-aligned."""
-    return [any(_is_number(r[i]) for r in cells) and all(_is_number(r[i]) or r[i] is None for r in cells)
-            for i in range(width)]
+    return [
+        any(_is_number(r[i]) for r in cells) and all(_is_number(r[i]) or r[i] is None for r in cells)
+        for i in range(width)
+    ]
 
 
 def _places(rows: list[list[Any]], i: int) -> int:

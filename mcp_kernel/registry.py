@@ -21,7 +21,7 @@ from .errors import ServerNotFound, ToolNotFound
 from .models import SearchHit, SearchResults, ServerInfo, ToolInfo
 from .text import summary_line
 
-__all__ = ["ToolRegistry", "Detail", "search_answer", "answer_line"]
+__all__ = ["Detail", "ToolRegistry", "answer_line", "search_answer"]
 
 Detail = Literal["name", "summary", "signature", "full"]
 DETAILS: tuple[Detail, ...] = ("name", "summary", "signature", "full")
@@ -55,7 +55,9 @@ class ToolRegistry:
             if tool.name == name:
                 return tool
         known = ", ".join(t.name for t in self._entry(server)[1][:20])
-        raise ToolNotFound(f"Server {server!r} has no tool {name!r}. Its tools: {known}.", server=server, tool=name)
+        raise ToolNotFound(
+            f"Server {server!r} has no tool {name!r}. Its tools: {known}.", server=server, tool=name
+        )
 
     def _entry(self, server: str) -> tuple[ServerInfo, list[ToolInfo]]:
         try:
@@ -67,8 +69,9 @@ class ToolRegistry:
                 server=server,
             ) from None
 
-    def search(self, query: str, *, detail: Detail = "summary", servers: list[str] | None = None,
-               limit: int = 50) -> SearchResults:
+    def search(
+        self, query: str, *, detail: Detail = "summary", servers: list[str] | None = None, limit: int = 50
+    ) -> SearchResults:
         """Tools whose name, title or description match every word of ``query``, best first.
 
         A name match outranks a title match, which outranks a description match. ``detail`` chooses what

@@ -25,7 +25,7 @@ from .deadline import Deadline
 if TYPE_CHECKING:  # imported where a loop is first needed: a sandbox without tool calls never loads asyncio
     import asyncio
 
-__all__ = ["loop", "run", "submit", "shutdown", "Scope", "ScopeStopped"]
+__all__ = ["Scope", "ScopeStopped", "loop", "run", "shutdown", "submit"]
 
 T = TypeVar("T")
 
@@ -72,7 +72,7 @@ class _Call:
     ``concurrent.futures.Future`` with its Condition and a chained callback on top.
     """
 
-    __slots__ = ("_loop", "_done", "_task", "_cancelled")
+    __slots__ = ("_cancelled", "_done", "_loop", "_task")
 
     def __init__(self, coro: Coroutine[Any, Any, Any]) -> None:
         self._loop = loop()
@@ -201,7 +201,9 @@ class Scope:
             self._calls.add(call)
         try:
             while True:
-                waits = [wait for wait in (self.deadline.next_check(), limit.next_check()) if wait is not None]
+                waits = [
+                    wait for wait in (self.deadline.next_check(), limit.next_check()) if wait is not None
+                ]
                 try:
                     return call.result(min(waits))  # type: ignore[no-any-return]
                 except TimeoutError:

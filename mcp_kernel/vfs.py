@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .errors import InvalidPath, VFSError
 
-__all__ = ["ROOT", "VirtualFS", "Entry", "Stat", "TreeNode", "normalize_path"]
+__all__ = ["ROOT", "Entry", "Stat", "TreeNode", "VirtualFS", "normalize_path"]
 
 ROOT = "/mcp-tools"
 MAX_PATH = 4096
@@ -57,7 +57,7 @@ def normalize_path(path: str) -> str:
             return ""
         if not path.startswith(ROOT + "/"):
             raise InvalidPath(f"Invalid path {shown}: absolute paths must be under {ROOT}.")
-        rel = path[len(ROOT) + 1:]
+        rel = path[len(ROOT) + 1 :]
     rel = rel.rstrip("/")
     if rel in ("", "."):
         return ""
@@ -164,7 +164,9 @@ class VirtualFS:
             return self._files[rel]
         if self._is_dir(rel):
             raise VFSError(f"{ROOT}/{rel} is a directory; list it with `vfs {ROOT}/{rel}`.")
-        raise VFSError(f"No file {ROOT}/{rel}. List what exists with `vfs {ROOT}/{rel.rsplit('/', 1)[0] if '/' in rel else ''}`.")
+        raise VFSError(
+            f"No file {ROOT}/{rel}. List what exists with `vfs {ROOT}/{rel.rsplit('/', 1)[0] if '/' in rel else ''}`."
+        )
 
     def listdir(self, path: str = ROOT) -> list[Entry]:
         """The entries directly inside a directory, directories first, then by name."""
@@ -179,7 +181,7 @@ class VirtualFS:
         for p, text in self._files.items():
             if not p.startswith(prefix):
                 continue
-            head, sep, _ = p[len(prefix):].partition("/")
+            head, sep, _ = p[len(prefix) :].partition("/")
             if sep:
                 dirs.add(head)
             else:
@@ -198,25 +200,38 @@ class VirtualFS:
             size, kind = sum(len(t.encode()) for p, t in self._files.items() if p.startswith(prefix)), "dir"
         else:
             raise VFSError(f"No file or directory {ROOT}/{rel}.")
-        return Stat(path=f"{ROOT}/{rel}".rstrip("/"), kind=kind, size=size, tokens_estimate=math.ceil(size / 4))
+        return Stat(
+            path=f"{ROOT}/{rel}".rstrip("/"), kind=kind, size=size, tokens_estimate=math.ceil(size / 4)
+        )
 
     def tree(self, path: str = ROOT, depth: int | None = None) -> TreeNode:
         """A nested view of a directory, ``depth`` levels deep (all when None)."""
         rel = normalize_path(path)
         if rel in self._files:
-            return TreeNode(name=rel.rsplit("/", 1)[-1], path=f"{ROOT}/{rel}", kind="file",
-                            size=len(self._files[rel].encode()))
+            return TreeNode(
+                name=rel.rsplit("/", 1)[-1],
+                path=f"{ROOT}/{rel}",
+                kind="file",
+                size=len(self._files[rel].encode()),
+            )
         entries = self.listdir(rel)
         children = []
         for entry in entries:
             child = f"{rel}/{entry.name}" if rel else entry.name
             if entry.kind == "file" or (depth is not None and depth <= 1):
-                children.append(TreeNode(name=entry.name, path=f"{ROOT}/{child}", kind=entry.kind, size=entry.size))
+                children.append(
+                    TreeNode(name=entry.name, path=f"{ROOT}/{child}", kind=entry.kind, size=entry.size)
+                )
             else:
                 children.append(self.tree(child, None if depth is None else depth - 1))
         name = rel.rsplit("/", 1)[-1] if rel else ROOT
-        return TreeNode(name=name, path=f"{ROOT}/{rel}".rstrip("/") or ROOT, kind="dir",
-                        size=sum(c.size for c in children), children=children)
+        return TreeNode(
+            name=name,
+            path=f"{ROOT}/{rel}".rstrip("/") or ROOT,
+            kind="dir",
+            size=sum(c.size for c in children),
+            children=children,
+        )
 
     def walk(self) -> Iterable[tuple[str, str]]:
         """Every (relative path, text), sorted by path."""
@@ -234,7 +249,9 @@ class VirtualFS:
         if target.is_symlink():
             raise InvalidPath(f"Refusing to write the tree through a symlink: {target}.")
         if target.exists() and not target.is_dir():
-            raise VFSError(f"Cannot write the tree into {target}: it is a file. Choose a new or empty directory.")
+            raise VFSError(
+                f"Cannot write the tree into {target}: it is a file. Choose a new or empty directory."
+            )
         previous = _written_before(target)
         target.mkdir(mode=0o755, parents=True, exist_ok=True)
         wanted = {tuple(rel.split("/")): text for rel, text in self._files.items()}
@@ -280,14 +297,18 @@ def _written_before(target: Path) -> set[tuple[str, ...]]:
         return set()
     marker = target / MARKER
     if not marker.is_file() or marker.is_symlink():
-        raise VFSError(f"Refusing to write the tree into {target}: it is not empty and mcp-kernel did not write it "
-                       f"(no {MARKER}). Nothing was changed; choose a new or empty directory.")
+        raise VFSError(
+            f"Refusing to write the tree into {target}: it is not empty and mcp-kernel did not write it "
+            f"(no {MARKER}). Nothing was changed; choose a new or empty directory."
+        )
     try:
         listed = json.loads(marker.read_text(encoding="utf-8"))["files"]
         return {tuple(normalize_path(path).split("/")) for path in listed}
     except (OSError, ValueError, KeyError, TypeError, InvalidPath) as exc:
-        raise VFSError(f"Refusing to write the tree into {target}: its {MARKER} is unreadable ({exc}). Nothing was "
-                       "changed; choose a new or empty directory.") from None
+        raise VFSError(
+            f"Refusing to write the tree into {target}: its {MARKER} is unreadable ({exc}). Nothing was "
+            "changed; choose a new or empty directory."
+        ) from None
 
 
 def _write_files(target: Path, files: Mapping[tuple[str, ...], str]) -> None:

@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx2
 import pytest
-
 from realservers import SERVERS, free_port, running
+
 from mcp_kernel.auth import Redirect, TokenStore, code_from_redirect, secret_method
 from mcp_kernel.config import ServerConfig
 from mcp_kernel.elicitation import Asker, attached
@@ -35,7 +35,11 @@ def callback_port() -> int:
 @pytest.fixture(scope="module")
 def server_url(callback_port: int) -> Iterator[str]:
     port = free_port()
-    env = {"OAUTH_CLIENT_ID": CLIENT_ID, "OAUTH_CLIENT_SECRET": CLIENT_SECRET, "OAUTH_PORTS": str(callback_port)}
+    env = {
+        "OAUTH_CLIENT_ID": CLIENT_ID,
+        "OAUTH_CLIENT_SECRET": CLIENT_SECRET,
+        "OAUTH_PORTS": str(callback_port),
+    }
     with running([sys.executable, str(SERVERS / "oauth_server.py"), str(port)], port, env=env):
         yield f"http://127.0.0.1:{port}/mcp"
 
@@ -136,7 +140,9 @@ def test_a_401_without_oauth_is_auth_required_showing_the_block_to_add(server_ur
     assert "auth login sec" in message
 
 
-def test_a_pre_registered_client_with_its_secret_from_the_environment(server_url: str, callback_port: int) -> None:
+def test_a_pre_registered_client_with_its_secret_from_the_environment(
+    server_url: str, callback_port: int
+) -> None:
     oauth = {"clientId": CLIENT_ID, "clientSecret": "${APP_SECRET}", "callbackPort": callback_port}
     browser = Browser()
     with Session(config(server_url, oauth, {"APP_SECRET": CLIENT_SECRET}), sign_in=browser) as session:
@@ -168,8 +174,11 @@ def test_a_failed_sign_in_says_which_server_and_what_to_do(server_url: str) -> N
 
     class RefusesMore(Browser):  # signs in, then refuses the wider scope asked for in the middle of a session
         async def callback(self) -> Redirect:
-            return code_from_redirect(self.location if len(self.opened) == 1 else
-                                      self.location.split("?")[0] + "?error=access_denied")
+            return code_from_redirect(
+                self.location
+                if len(self.opened) == 1
+                else self.location.split("?")[0] + "?error=access_denied"
+            )
 
     with Session(config(server_url, {}), sign_in=RefusesMore()) as session:
         assert whoami(session)["scopes"] == ["read"]
@@ -186,7 +195,9 @@ def test_the_person_signs_in_through_the_local_callback(server_url: str) -> None
         shown.append(text)
         url = text.split("Open this link:")[1].strip()
         # The browser: the server approves at once and redirects to the loopback callback, which answers.
-        threading.Thread(target=lambda: httpx2.get(url, follow_redirects=True, timeout=30), daemon=True).start()
+        threading.Thread(
+            target=lambda: httpx2.get(url, follow_redirects=True, timeout=30), daemon=True
+        ).start()
 
     with Session(config(server_url, {})) as session, attached(Asker(lambda prompt: "", write)):
         assert session.auth_login("sec").signed_in
@@ -201,7 +212,9 @@ def test_a_call_with_nobody_to_show_the_link_to_says_to_sign_in_first(server_url
     assert "nobody to show the link to" in str(caught.value) and "auth login sec" in str(caught.value)
 
 
-def test_the_time_a_person_takes_to_sign_in_does_not_count_against_the_connect_timeout(server_url: str) -> None:
+def test_the_time_a_person_takes_to_sign_in_does_not_count_against_the_connect_timeout(
+    server_url: str,
+) -> None:
     import time
 
     def write(text: str) -> None:
@@ -213,7 +226,10 @@ def test_the_time_a_person_takes_to_sign_in_does_not_count_against_the_connect_t
 
         threading.Thread(target=slow_person, daemon=True).start()
 
-    with Session(config(server_url, {}), connect_timeout=1.5) as session, attached(Asker(lambda p: "", write)):
+    with (
+        Session(config(server_url, {}), connect_timeout=1.5) as session,
+        attached(Asker(lambda p: "", write)),
+    ):
         assert session.auth_login("sec").signed_in
 
 
@@ -236,8 +252,11 @@ def test_a_redirect_naming_another_issuer_is_refused(tmp_path: Path) -> None:
     """RFC 9207: the ``iss`` of the redirect reaches the SDK's check (the test server names itself in every
     redirect, so the other tests show the matching case)."""
     port = free_port()
-    with running([sys.executable, str(SERVERS / "oauth_server.py"), str(port)], port,
-                 env={"OAUTH_ISS": "https://mix-up.example"}):
+    with running(
+        [sys.executable, str(SERVERS / "oauth_server.py"), str(port)],
+        port,
+        env={"OAUTH_ISS": "https://mix-up.example"},
+    ):
         url = f"http://127.0.0.1:{port}/mcp"
         with Session(config(url, {}), sign_in=Browser()) as session, pytest.raises(AuthRequired) as caught:
             whoami(session)
@@ -249,7 +268,9 @@ def test_code_from_redirect_reads_code_state_and_errors() -> None:
     with pytest.raises(UsageError, match="no 'code'"):
         code_from_redirect("http://127.0.0.1:1/callback")
     with pytest.raises(AuthRequired, match="denied by policy"):
-        code_from_redirect("http://127.0.0.1:1/callback?error=access_denied&error_description=denied+by+policy")
+        code_from_redirect(
+            "http://127.0.0.1:1/callback?error=access_denied&error_description=denied+by+policy"
+        )
 
 
 def test_a_configured_secret_goes_the_way_the_authorization_server_lists() -> None:
@@ -258,9 +279,12 @@ def test_a_configured_secret_goes_the_way_the_authorization_server_lists() -> No
     from mcp.shared.auth import OAuthMetadata
 
     def listing(*methods: str) -> OAuthMetadata:
-        return OAuthMetadata(issuer="https://as.example", authorization_endpoint="https://as.example/authorize",
-                             token_endpoint="https://as.example/token",
-                             token_endpoint_auth_methods_supported=list(methods) or None)
+        return OAuthMetadata(
+            issuer="https://as.example",
+            authorization_endpoint="https://as.example/authorize",
+            token_endpoint="https://as.example/token",
+            token_endpoint_auth_methods_supported=list(methods) or None,
+        )
 
     assert secret_method(listing("client_secret_basic")) == "client_secret_basic"
     assert secret_method(listing()) == "client_secret_basic"
@@ -279,7 +303,9 @@ def test_tokens_saved_for_another_url_are_not_handed_out(tmp_path: Path) -> None
     assert asyncio.run(TokenStore("sec", "http://two/mcp", directory=tmp_path).get_tokens()) is None
 
 
-def test_the_cli_signs_in_shows_the_status_and_signs_out(server_url: str, tmp_path: Path, data_dir: Path) -> None:
+def test_the_cli_signs_in_shows_the_status_and_signs_out(
+    server_url: str, tmp_path: Path, data_dir: Path
+) -> None:
     """``mcp-kernel auth login`` prints the link on stderr and catches the browser's redirect itself."""
     import os
     import subprocess
@@ -288,11 +314,23 @@ def test_the_cli_signs_in_shows_the_status_and_signs_out(server_url: str, tmp_pa
     env = {**os.environ, "MCP_KERNEL_DATA_DIR": str(data_dir)}
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "mcp_kernel", "auth", *args, "sec", "--config", "mcp.json"],
-                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "mcp_kernel", "auth", *args, "sec", "--config", "mcp.json"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
-    login = subprocess.Popen([sys.executable, "-m", "mcp_kernel", "auth", "login", "sec", "--config", "mcp.json"],
-                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    login = subprocess.Popen(
+        [sys.executable, "-m", "mcp_kernel", "auth", "login", "sec", "--config", "mcp.json"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert login.stderr is not None
     for line in login.stderr:
         if line.strip().startswith("http"):
@@ -315,14 +353,16 @@ def pem_key(kind: str) -> tuple[str, Any]:
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
     key = ec.generate_private_key(ec.SECP256R1()) if kind == "ec" else rsa.generate_private_key(65537, 2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()).decode()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
     return pem, key.public_key()
 
 
 @pytest.mark.parametrize(("kind", "algorithm"), [("ec", "ES256"), ("rsa", "RS256")])
 def test_a_private_key_signs_the_client_assertion_with_the_algorithm_its_type_says(
-        kind: str, algorithm: str, tmp_path: Path) -> None:
+    kind: str, algorithm: str, tmp_path: Path
+) -> None:
     import asyncio
 
     import jwt
@@ -351,7 +391,7 @@ def test_a_private_key_never_shows_and_a_bad_one_says_which_server_without_showi
     with pytest.raises(ConfigError, match=r"server 'sec', field 'oauth.privateKey': cannot load") as caught:
         config("http://127.0.0.1:9/mcp", oauth, {"APP_KEY": broken}).get("sec")
     assert body[::-1] not in str(caught.value)
-    with pytest.raises(ConfigError, match="add \"grant\": \"client_credentials\""):
+    with pytest.raises(ConfigError, match='add "grant": "client_credentials"'):
         config("http://127.0.0.1:9/mcp", {"clientId": CLIENT_ID, "privateKey": pem}).get("sec")
     with pytest.raises(ConfigError, match="one of 'clientSecret' or 'privateKey'"):
         config("http://127.0.0.1:9/mcp", {**oauth, "clientSecret": "s"}, {"APP_KEY": pem}).get("sec")
@@ -359,17 +399,22 @@ def test_a_private_key_never_shows_and_a_bad_one_says_which_server_without_showi
 
 # ---- where tokens live: a private directory, one file per server ------------------------------------------
 @pytest.mark.parametrize("mode", [0o777, 0o750, 0o705])
-def test_a_token_directory_open_to_others_is_refused_with_what_to_do(server_url: str, data_dir: Path,
-                                                                      mode: int) -> None:
+def test_a_token_directory_open_to_others_is_refused_with_what_to_do(
+    server_url: str, data_dir: Path, mode: int
+) -> None:
     from mcp_kernel.errors import ConfigError
 
     (data_dir / "oauth").mkdir(parents=True)
     (data_dir / "oauth").chmod(mode)
     browser = Browser()
-    with Session(config(server_url, {}), sign_in=browser) as session, \
-            pytest.raises(ConfigError, match=rf"open to other users \(mode {mode:o}\).*chmod 700"):
+    with (
+        Session(config(server_url, {}), sign_in=browser) as session,
+        pytest.raises(ConfigError, match=rf"open to other users \(mode {mode:o}\).*chmod 700"),
+    ):
         whoami(session)
-    assert browser.opened == [] and not list((data_dir / "oauth").iterdir())  # nothing signed in, nothing written
+    assert browser.opened == [] and not list(
+        (data_dir / "oauth").iterdir()
+    )  # nothing signed in, nothing written
 
 
 def test_a_token_directory_that_is_a_symlink_is_refused(tmp_path: Path, data_dir: Path) -> None:
@@ -386,10 +431,10 @@ def test_a_token_directory_that_is_a_symlink_is_refused(tmp_path: Path, data_dir
 
 
 def test_a_token_directory_of_another_user_is_refused(tmp_path: Path) -> None:
+    import os
+
     from mcp_kernel.auth import check_token_directory
     from mcp_kernel.errors import ConfigError
-
-    import os
 
     theirs = Path("/")  # owned by root: another user's, unless this test runs as root
     if os.getuid() == 0:
@@ -406,7 +451,9 @@ def test_servers_whose_names_sanitise_alike_keep_separate_token_files(tmp_path: 
 
     from mcp.shared.auth import OAuthToken
 
-    stores = [TokenStore(name, "http://one/mcp", directory=tmp_path) for name in ("team/a", "team_a", "team:a")]
+    stores = [
+        TokenStore(name, "http://one/mcp", directory=tmp_path) for name in ("team/a", "team_a", "team:a")
+    ]
     assert len({s.path for s in stores}) == 3
     assert stores[1].path.name == "team_a.json"  # a name that was already safe keeps its existing file
     for i, store in enumerate(stores):

@@ -25,12 +25,22 @@ def test_post_build_in_a_fresh_venv(tmp_path: Path) -> None:
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     bin_dir = env_dir / "bin"
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "VIRTUAL_ENV": str(env_dir),
-           "MCP_KERNEL_CACHE_DIR": str(tmp_path / "cache")}
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "VIRTUAL_ENV": str(env_dir),
+        "MCP_KERNEL_CACHE_DIR": str(tmp_path / "cache"),
+    }
     env.pop("JUPYTER_PATH", None)
     env.pop("PYTHONPATH", None)
-    install = subprocess.run([str(bin_dir / "pip"), "install", "-q", "-r", "binder/requirements.txt"], cwd=ROOT,
-                             env=env, capture_output=True, text=True, timeout=900)
+    install = subprocess.run(
+        [str(bin_dir / "pip"), "install", "-q", "-r", "binder/requirements.txt"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert install.returncode == 0, install.stderr[-3000:]
     # The guest component this run's conftest built from the same sources (building it again costs 35-60 s;
     # tests/sandbox/test_engine.py covers the build): postBuild still compiles it for this machine.
@@ -38,8 +48,9 @@ def test_post_build_in_a_fresh_venv(tmp_path: Path) -> None:
     components.mkdir(parents=True)
     for built in (Path(os.environ["MCP_KERNEL_CACHE_DIR"]) / "components").glob("guest-*"):
         shutil.copy2(built, components / built.name)
-    post = subprocess.run(["bash", "binder/postBuild"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=900)
+    post = subprocess.run(
+        ["bash", "binder/postBuild"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
+    )
     assert post.returncode == 0, post.stdout[-2000:] + post.stderr[-3000:]
     spec = env_dir / "share" / "jupyter" / "kernels" / "mcp" / "kernel.json"
     assert spec.exists() and str(bin_dir / "python") in spec.read_text()

@@ -13,8 +13,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mcp_kernel.cli", *args], capture_output=True, text=True,
-                          cwd=cwd or ROOT, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "mcp_kernel.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        timeout=timeout,
+    )
 
 
 def test_version() -> None:
@@ -48,10 +53,19 @@ def test_introspect_demo_as_table_and_json() -> None:
 
 def test_server_list_info_validate_with_a_config(tmp_path: Path) -> None:
     config = tmp_path / "mcp.json"
-    config.write_text(json.dumps({"mcpServers": {
-        "good": {"command": sys.executable, "args": ["-m", "mcp_kernel.demo"]},
-        "broken": {"command": sys.executable, "args": [str(ROOT / "tests/servers/exit_early.py")]},
-    }}))
+    config.write_text(
+        json.dumps(
+            {
+                "mcpServers": {
+                    "good": {"command": sys.executable, "args": ["-m", "mcp_kernel.demo"]},
+                    "broken": {
+                        "command": sys.executable,
+                        "args": [str(ROOT / "tests/servers/exit_early.py")],
+                    },
+                }
+            }
+        )
+    )
     listed = cli("server", "list", "--config", str(config))
     assert listed.returncode == 0
     assert "good" in listed.stdout and "broken" in listed.stdout and "demo" in listed.stdout
@@ -87,7 +101,9 @@ def test_call_a_tool() -> None:
         (["serve", "--http", "127.0.0.1:99999"], 2, "a port from 1 to 65535"),
     ],
 )
-def test_expected_failures_print_one_clear_line_and_no_traceback(args: list[str], code: int, message: str) -> None:
+def test_expected_failures_print_one_clear_line_and_no_traceback(
+    args: list[str], code: int, message: str
+) -> None:
     out = cli(*args)
     assert out.returncode == code
     assert message in out.stderr
@@ -105,8 +121,15 @@ def test_a_malformed_config_names_file_server_and_field(tmp_path: Path) -> None:
 
 def test_a_failing_server_quotes_its_stderr(tmp_path: Path) -> None:
     config = tmp_path / "mcp.json"
-    config.write_text(json.dumps({"mcpServers": {
-        "broken": {"command": sys.executable, "args": [str(ROOT / "tests/servers/exit_early.py")]}}}))
+    config.write_text(
+        json.dumps(
+            {
+                "mcpServers": {
+                    "broken": {"command": sys.executable, "args": [str(ROOT / "tests/servers/exit_early.py")]}
+                }
+            }
+        )
+    )
     out = cli("introspect", "broken", "--config", str(config))
     assert out.returncode == 1
     assert "missing API key" in out.stderr and "Traceback" not in out.stderr
@@ -115,9 +138,16 @@ def test_a_failing_server_quotes_its_stderr(tmp_path: Path) -> None:
 def test_demo_runs_the_tour_over_stdio_and_http() -> None:
     out = cli("demo")
     assert out.returncode == 0, out.stderr
-    for step in ("== 1. Introspect", "== 2. Generate", "== 3. Run code in the WebAssembly sandbox", "== 4. Tokens"):
+    for step in (
+        "== 1. Introspect",
+        "== 2. Generate",
+        "== 3. Run code in the WebAssembly sandbox",
+        "== 4. Tokens",
+    ):
         assert step in out.stdout
-    assert "3000 orders" in out.stdout and "2 tool calls" in out.stdout and "stayed in the sandbox" in out.stdout
+    assert (
+        "3000 orders" in out.stdout and "2 tool calls" in out.stdout and "stayed in the sandbox" in out.stdout
+    )
     http = cli("demo", "--http")
     assert http.returncode == 0, http.stderr
     assert "over http" in http.stdout and "3000 orders" in http.stdout
@@ -129,8 +159,14 @@ def test_config_init_set_get_show(tmp_path: Path) -> None:
     env = {**os.environ, "MCP_KERNEL_CONFIG_DIR": str(tmp_path / "cfg")}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "mcp_kernel", *args], capture_output=True, text=True,
-                              env=env, cwd=tmp_path, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "mcp_kernel", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=60,
+        )
 
     init = run("config", "init")
     assert init.returncode == 0 and "config.toml" in init.stdout and "mcp.json" in init.stdout
@@ -138,8 +174,14 @@ def test_config_init_set_get_show(tmp_path: Path) -> None:
     assert run("config", "init").stdout.startswith("nothing written")
     assert run("config", "set", "timeout", "45").returncode == 0
     got = json.loads(run("config", "get", "timeout", "--json").stdout)
-    assert got["rows"] == [{"name": "timeout", "value": 45.0, "source": str(tmp_path / "cfg" / "config.toml"),
-                            "help": got["rows"][0]["help"]}]
+    assert got["rows"] == [
+        {
+            "name": "timeout",
+            "value": 45.0,
+            "source": str(tmp_path / "cfg" / "config.toml"),
+            "help": got["rows"][0]["help"],
+        }
+    ]
     assert "# Seconds to wait" in (tmp_path / "cfg" / "config.toml").read_text(), "comments are kept"
     shown = run("config", "show")
     assert "memory_mb" in shown.stdout and "default" in shown.stdout
@@ -185,8 +227,9 @@ def test_install_and_uninstall_the_kernelspec(tmp_path: Path) -> None:
     assert spec["argv"][:3] == [sys.executable, "-m", "mcp_kernel.kernel"]
     assert (spec_dir / "logo-64x64.png").read_bytes()[:4] == b"\x89PNG"
     env = {**os.environ, "JUPYTER_PATH": str(prefix / "share" / "jupyter")}
-    removed = subprocess.run([sys.executable, "-m", "mcp_kernel", "uninstall"], capture_output=True, text=True,
-                             env=env, timeout=60)
+    removed = subprocess.run(
+        [sys.executable, "-m", "mcp_kernel", "uninstall"], capture_output=True, text=True, env=env, timeout=60
+    )
     assert removed.returncode == 0, removed.stderr
     assert not spec_dir.exists()
 
@@ -195,8 +238,13 @@ def test_install_can_leave_the_sandbox_build_to_the_first_cell(tmp_path: Path) -
     import os
 
     env = {**os.environ, "MCP_KERNEL_CACHE_DIR": str(tmp_path / "cache")}
-    out = subprocess.run([sys.executable, "-m", "mcp_kernel", "install", "--prefix", str(tmp_path / "p"), "--no-build"],
-                         capture_output=True, text=True, env=env, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "mcp_kernel", "install", "--prefix", str(tmp_path / "p"), "--no-build"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert "not built (--no-build)" in out.stdout
     assert not (tmp_path / "cache" / "components").exists()
@@ -208,7 +256,9 @@ def test_the_repo_kernelspec_matches_what_install_writes() -> None:
     committed = json.loads((ROOT / "kernelspec" / "mcp" / "kernel.json").read_text())
     assert committed == kernel_json(python="python")
     for logo in ("logo-32x32.png", "logo-64x64.png", "logo-svg.svg"):
-        assert (ROOT / "kernelspec" / "mcp" / logo).read_bytes() == (ROOT / "mcp_kernel" / "resources" / logo).read_bytes()
+        assert (ROOT / "kernelspec" / "mcp" / logo).read_bytes() == (
+            ROOT / "mcp_kernel" / "resources" / logo
+        ).read_bytes()
 
 
 def test_generate_vfs_cat_and_search(tmp_path: Path) -> None:
@@ -232,15 +282,23 @@ def test_generate_vfs_cat_and_search(tmp_path: Path) -> None:
 
 def test_execute_a_file_and_stdin_in_the_sandbox(tmp_path: Path) -> None:
     script = tmp_path / "job.py"
-    script.write_text("from servers.demo import aggregate_sales\n"
-                      "groups = aggregate_sales(group_by='region')['groups']\n"
-                      "print(len(groups))\n")
+    script.write_text(
+        "from servers.demo import aggregate_sales\n"
+        "groups = aggregate_sales(group_by='region')['groups']\n"
+        "print(len(groups))\n"
+    )
     out = cli("execute", str(script), "--servers", "demo", "--json")
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert result["stdout"] == "5\n" and [c["tool"] for c in result["calls"]] == ["aggregate_sales"]
-    piped = subprocess.run([sys.executable, "-m", "mcp_kernel", "execute", "-", "--timeout", "1"], input="while True: pass",
-                           capture_output=True, text=True, cwd=ROOT, timeout=120)
+    piped = subprocess.run(
+        [sys.executable, "-m", "mcp_kernel", "execute", "-", "--timeout", "1"],
+        input="while True: pass",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert piped.returncode == 1 and "SandboxTimeout" not in piped.stderr and "1 s time limit" in piped.stderr
     unknown = cli("execute", str(script), "--servers", "nosuch")
     assert unknown.returncode == 2 and "unknown server(s) ['nosuch']" in unknown.stderr
@@ -269,10 +327,16 @@ def test_tokens_and_plugins_from_the_command_line(tmp_path: Path) -> None:
 
 def test_the_command_line_skips_the_iri_grammar_and_a_notebook_kernel_keeps_it() -> None:
     # rfc3987-syntax builds a grammar when jsonschema imports it (~2.5 s); only our own process goes without.
-    cli_run = ("import sys\nfrom mcp_kernel.cli import main\nrc = main(['call', 'demo', 'list_regions'])\n"
-               "print(rc, sys.modules.get('rfc3987_syntax', 'absent'))")
-    out = subprocess.run([sys.executable, "-c", cli_run], capture_output=True, text=True, cwd=ROOT, timeout=180)
+    cli_run = (
+        "import sys\nfrom mcp_kernel.cli import main\nrc = main(['call', 'demo', 'list_regions'])\n"
+        "print(rc, sys.modules.get('rfc3987_syntax', 'absent'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", cli_run], capture_output=True, text=True, cwd=ROOT, timeout=180
+    )
     assert out.stdout.split()[-2:] == ["0", "None"], out.stdout[-500:] + out.stderr[-2000:]
     library = "import sys, jsonschema\nimport mcp_kernel.session\nprint(sys.modules.get('rfc3987_syntax', 'absent'))"
-    out = subprocess.run([sys.executable, "-c", library], capture_output=True, text=True, cwd=ROOT, timeout=180)
+    out = subprocess.run(
+        [sys.executable, "-c", library], capture_output=True, text=True, cwd=ROOT, timeout=180
+    )
     assert out.returncode == 0 and out.stdout.strip() != "None", "importing mcp-kernel blocks nothing"

@@ -6,8 +6,8 @@ import sys
 import time
 
 import pytest
-
 from realservers import our_server
+
 from mcp_kernel.client import Connection, ConnectionPool
 from mcp_kernel.config import demo_spec
 from mcp_kernel.errors import ServerCrashed, ServerError, ServerStartError, ServerTimeout, ToolCallError
@@ -58,7 +58,9 @@ def test_progress_notifications_reach_the_caller(pool: ConnectionPool) -> None:
     slow = [t for t in pool.list_tools("demo") if t.name == "forecast_revenue"]
     assert slow, "the demo server has a slow tool that reports progress"
     seen: list[tuple[float, float | None]] = []
-    pool.call_tool("demo", "forecast_revenue", {"months": 2}, progress=lambda p, total, msg: seen.append((p, total)))
+    pool.call_tool(
+        "demo", "forecast_revenue", {"months": 2}, progress=lambda p, total, msg: seen.append((p, total))
+    )
     assert len(seen) >= 2
     assert [p for p, _ in seen] == sorted(p for p, _ in seen)
 
@@ -95,11 +97,18 @@ def test_unknown_command_is_a_start_error(pool: ConnectionPool) -> None:
         pool.get("nope").connect()
 
 
-def test_a_missing_relative_path_is_not_looked_for_on_path_and_names_npm_ci(pool: ConnectionPool, tmp_path) -> None:
+def test_a_missing_relative_path_is_not_looked_for_on_path_and_names_npm_ci(
+    pool: ConnectionPool, tmp_path
+) -> None:
     # What tutorial 3 said to a newcomer who had not run `npm ci`: "not found on PATH" for a relative path.
     (tmp_path / "notebooks").mkdir()
-    pool.add(ServerSpec(name="everything", command="../node_modules/.bin/mcp-server-everything",
-                        cwd=str(tmp_path / "notebooks")))
+    pool.add(
+        ServerSpec(
+            name="everything",
+            command="../node_modules/.bin/mcp-server-everything",
+            cwd=str(tmp_path / "notebooks"),
+        )
+    )
     with pytest.raises(ServerStartError) as caught:
         pool.get("everything").connect()
     message = str(caught.value)
@@ -254,8 +263,9 @@ def test_a_flood_on_stderr_is_quoted_briefly_and_the_log_is_bounded(tmp_path) ->
         assert pool.call_tool("crashy", "ok").value == {"result": "fine"}
 
 
-@pytest.mark.parametrize(("tool", "message"), [("bad_shape", "does not follow the MCP schema"),
-                                               ("not_json", "not valid JSON-RPC")])
+@pytest.mark.parametrize(
+    ("tool", "message"), [("bad_shape", "does not follow the MCP schema"), ("not_json", "not valid JSON-RPC")]
+)
 def test_a_reply_that_cannot_be_read_is_reported_at_once(tool: str, message: str) -> None:
     with ConnectionPool([our_server("malformed")], timeout=60) as pool:
         started = time.monotonic()
@@ -267,7 +277,8 @@ def test_a_reply_that_cannot_be_read_is_reported_at_once(tool: str, message: str
 
 # ---- both protocol eras, one client ---------------------------------------------------------------------
 def test_a_2026_server_is_reached_without_a_handshake_and_a_2025_one_with_it(
-        pool: ConnectionPool, everything_spec: ServerSpec) -> None:
+    pool: ConnectionPool, everything_spec: ServerSpec
+) -> None:
     pool.add(our_server("library"))
     pool.add(everything_spec)
     assert pool.get("library").connect().protocol_version == "2026-07-28"
@@ -288,7 +299,8 @@ def test_the_client_names_itself_and_declares_what_it_can_answer(pool: Connectio
 
 
 def test_server_everything_lists_the_tools_that_need_client_capabilities(
-        pool: ConnectionPool, everything_spec: ServerSpec) -> None:
+    pool: ConnectionPool, everything_spec: ServerSpec
+) -> None:
     pool.add(everything_spec)
     names = {t.name for t in pool.list_tools("everything")}
     # 13 without client capabilities; these four appear once elicitation, sampling and roots are declared.
@@ -296,7 +308,9 @@ def test_server_everything_lists_the_tools_that_need_client_capabilities(
     assert len(names) == 17
 
 
-def test_a_sampling_request_is_refused_with_the_reason(pool: ConnectionPool, everything_spec: ServerSpec) -> None:
+def test_a_sampling_request_is_refused_with_the_reason(
+    pool: ConnectionPool, everything_spec: ServerSpec
+) -> None:
     pool.add(everything_spec)
     result = pool.call_tool("everything", "trigger-sampling-request", {"prompt": "hello"})
     assert result.is_error or "no language model" in result.text

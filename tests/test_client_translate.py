@@ -46,17 +46,26 @@ def test_our_timer_running_out_is_a_timeout_that_keeps_the_connection() -> None:
     assert "did not answer tools/call 'q' within 2.5 s" in str(error) and "connection is kept" in str(error)
 
 
-@pytest.mark.parametrize("exc", [
-    MCPError(CONNECTION_CLOSED, "Connection closed"),
-    BrokenPipeError(), ConnectionResetError(), EOFError(),
-    anyio.ClosedResourceError(), anyio.BrokenResourceError(), anyio.EndOfStream(),
-    ExceptionGroup("task group", [anyio.BrokenResourceError()]),
-])
+@pytest.mark.parametrize(
+    "exc",
+    [
+        MCPError(CONNECTION_CLOSED, "Connection closed"),
+        BrokenPipeError(),
+        ConnectionResetError(),
+        EOFError(),
+        anyio.ClosedResourceError(),
+        anyio.BrokenResourceError(),
+        anyio.EndOfStream(),
+        ExceptionGroup("task group", [anyio.BrokenResourceError()]),
+    ],
+)
 def test_a_transport_that_is_gone_is_a_crash(exc: BaseException) -> None:
     error = translate(exc, STDIO, during=DURING, timeout=5)
     assert type(error) is ServerCrashed
-    assert str(error) == ("Server 'demo' closed the connection during tools/call 'q'; it will be started again on "
-                          "the next call.")
+    assert str(error) == (
+        "Server 'demo' closed the connection during tools/call 'q'; it will be started again on "
+        "the next call."
+    )
 
 
 def test_any_failure_once_the_transport_stopped_is_a_crash() -> None:
@@ -66,12 +75,18 @@ def test_any_failure_once_the_transport_stopped_is_a_crash() -> None:
 @pytest.mark.parametrize("code", [INVALID_PARAMS, METHOD_NOT_FOUND])
 def test_a_refused_request_is_a_tool_call_error(code: int) -> None:
     error = translate(MCPError(code, "unknown tool 'q'"), STDIO, during=DURING, timeout=5)
-    assert type(error) is ToolCallError and str(error) == "Server 'demo' refused tools/call 'q': unknown tool 'q'"
+    assert (
+        type(error) is ToolCallError
+        and str(error) == "Server 'demo' refused tools/call 'q': unknown tool 'q'"
+    )
 
 
 def test_another_error_reply_is_a_server_error() -> None:
     error = translate(MCPError(INTERNAL_ERROR, "boom"), STDIO, during=DURING, timeout=5)
-    assert type(error) is ServerError and str(error) == "Server 'demo' answered tools/call 'q' with an error: boom"
+    assert (
+        type(error) is ServerError
+        and str(error) == "Server 'demo' answered tools/call 'q' with an error: boom"
+    )
     assert error.__cause__ is None
 
 
@@ -86,13 +101,22 @@ def test_our_own_errors_pass_through_unchanged() -> None:
 
 
 def test_a_401_over_http_without_oauth_asks_for_sign_in() -> None:
-    error = translate(httpx2.HTTPStatusError("401", request=httpx2.Request("POST", "http://127.0.0.1:9/mcp"),
-                                             response=httpx2.Response(401)), HTTP, during=DURING, timeout=5, denied=401)
+    error = translate(
+        httpx2.HTTPStatusError(
+            "401", request=httpx2.Request("POST", "http://127.0.0.1:9/mcp"), response=httpx2.Response(401)
+        ),
+        HTTP,
+        during=DURING,
+        timeout=5,
+        denied=401,
+    )
     assert type(error) is AuthRequired and "401 Unauthorized" in str(error)
 
 
 def test_a_failed_oauth_flow_says_how_to_sign_in_again() -> None:
-    error = translate(ValueError("x"), HTTP, during=DURING, timeout=5, sign_in_failure=OAuthFlowError("token refused"))
+    error = translate(
+        ValueError("x"), HTTP, during=DURING, timeout=5, sign_in_failure=OAuthFlowError("token refused")
+    )
     assert type(error) is AuthRequired and "Signing in to server 'web' failed: token refused" in str(error)
     assert "%mcp auth login web" in str(error)
 
@@ -100,7 +124,9 @@ def test_a_failed_oauth_flow_says_how_to_sign_in_again() -> None:
 def test_something_unforeseen_keeps_its_cause() -> None:
     exc = RuntimeError("odd")
     error = translate(exc, STDIO, during=DURING, timeout=5)
-    assert type(error) is ServerError and str(error) == "Server 'demo': tools/call 'q' failed: RuntimeError: odd"
+    assert (
+        type(error) is ServerError and str(error) == "Server 'demo': tools/call 'q' failed: RuntimeError: odd"
+    )
     assert error.__cause__ is exc
 
 
@@ -115,7 +141,10 @@ def test_a_command_not_found_says_what_to_install() -> None:
 def test_nothing_listening_at_the_url(exc: BaseException) -> None:
     error = translate(exc, HTTP)
     assert type(error) is ServerStartError
-    assert str(error) == "Server 'web': nothing answered at http://127.0.0.1:9/mcp. Start the server or fix its 'url'."
+    assert (
+        str(error)
+        == "Server 'web': nothing answered at http://127.0.0.1:9/mcp. Start the server or fix its 'url'."
+    )
 
 
 def test_the_handshake_timer_running_out() -> None:
@@ -125,7 +154,11 @@ def test_the_handshake_timer_running_out() -> None:
 
 
 def test_a_server_that_stops_during_the_handshake_points_at_its_log(tmp_path) -> None:
-    for exc in (None, anyio.EndOfStream(), TimeoutError()):  # a TimeoutError not from our timer: no timeout given
+    for exc in (
+        None,
+        anyio.EndOfStream(),
+        TimeoutError(),
+    ):  # a TimeoutError not from our timer: no timeout given
         error = translate(exc, STDIO, log_path=tmp_path / "demo.log")
         assert type(error) is ServerStartError and "stopped before the MCP handshake finished" in str(error)
         assert str(tmp_path / "demo.log") in str(error)

@@ -17,21 +17,45 @@ from pathlib import Path
 import pytest
 from realservers import node_bin
 
-from mcp_kernel.codegen import (binding_paths, clear_cache, generate, host_runtime, index_lines, python_identifier,
-                                resource_index, schema_hash, server_id)
+from mcp_kernel.codegen import (
+    binding_paths,
+    clear_cache,
+    generate,
+    host_runtime,
+    index_lines,
+    python_identifier,
+    resource_index,
+    schema_hash,
+    server_id,
+)
 from mcp_kernel.errors import CodegenError
-from mcp_kernel.models import (ResourceInfo, ResourceList, ResourceTemplateInfo, ServerInfo, ServerSpec, ToolAnnotations,
-                               ToolInfo)
+from mcp_kernel.models import (
+    ResourceInfo,
+    ResourceList,
+    ResourceTemplateInfo,
+    ServerInfo,
+    ServerSpec,
+    ToolAnnotations,
+    ToolInfo,
+)
 from mcp_kernel.session import Session
 from mcp_kernel.vfs import VirtualFS
 
 sys.path.insert(0, str(Path(__file__).parent / "servers"))
-from schemas import TOOLS as SCHEMA_TOOLS  # noqa: E402
+from schemas import TOOLS as SCHEMA_TOOLS
 
 
 def tool_infos(raw: list[dict]) -> list[ToolInfo]:
-    return [ToolInfo(name=t["name"], title=t.get("title"), description=t.get("description", ""),
-                     input_schema=t["inputSchema"], output_schema=t.get("outputSchema")) for t in raw]
+    return [
+        ToolInfo(
+            name=t["name"],
+            title=t.get("title"),
+            description=t.get("description", ""),
+            input_schema=t["inputSchema"],
+            output_schema=t.get("outputSchema"),
+        )
+        for t in raw
+    ]
 
 
 @pytest.fixture()
@@ -65,9 +89,20 @@ def session() -> Iterator[Session]:
 # ---- names ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("get-sum", "get_sum"), ("a.b.c", "a_b_c"), ("2fa", "tool_2fa"), ("class", "class_"), ("list", "list_"),
-     ("type", "type_"), ("", "tool"), ("---", "tool"), ("café au lait", "cafe_au_lait"), ("match", "match_"),
-     ("call_tool", "call_tool_"), ("日本", "tool")],
+    [
+        ("get-sum", "get_sum"),
+        ("a.b.c", "a_b_c"),
+        ("2fa", "tool_2fa"),
+        ("class", "class_"),
+        ("list", "list_"),
+        ("type", "type_"),
+        ("", "tool"),
+        ("---", "tool"),
+        ("café au lait", "cafe_au_lait"),
+        ("match", "match_"),
+        ("call_tool", "call_tool_"),
+        ("日本", "tool"),
+    ],
 )
 def test_python_identifier(name: str, expected: str) -> None:
     ident = python_identifier(name)
@@ -128,8 +163,11 @@ def test_calls_send_the_right_params_and_omit_unset_ones(importer) -> None:
     with host_runtime(lambda server, tool, params: sent.append((server, tool, params)) or {"ok": True}):
         assert module.create_order(customer="c1", items=[{"sku": "A", "qty": 1}]) == {"ok": True}
         module.lookup(key=7, tags=["x"])
-    assert sent[0] == ("schemas", "create-order", {"customer": "c1", "items": [{"sku": "A", "qty": 1}],
-                                                   "priority": "normal", "gift": False})
+    assert sent[0] == (
+        "schemas",
+        "create-order",
+        {"customer": "c1", "items": [{"sku": "A", "qty": 1}], "priority": "normal", "gift": False},
+    )
     assert sent[1] == ("schemas", "lookup", {"key": 7, "limit": 10.5, "tags": ["x"]})
 
 
@@ -150,13 +188,17 @@ def test_a_wrong_call_is_a_type_error_before_anything_is_sent(importer) -> None:
 def test_output_is_deterministic() -> None:
     tools = tool_infos(SCHEMA_TOOLS)
     first = generate(ServerInfo(name="x"), tools, server_name="x", languages=("python", "typescript"))
-    second = generate(ServerInfo(name="x"), list(reversed(tools)), server_name="x", languages=("python", "typescript"))
+    second = generate(
+        ServerInfo(name="x"), list(reversed(tools)), server_name="x", languages=("python", "typescript")
+    )
     assert first == second
 
 
 def test_manifest_has_a_schema_hash_per_tool() -> None:
     tools = tool_infos(SCHEMA_TOOLS)
-    manifest = json.loads(generate(ServerInfo(name="x", version="2"), tools, server_name="x")["servers/x/manifest.json"])
+    manifest = json.loads(
+        generate(ServerInfo(name="x", version="2"), tools, server_name="x")["servers/x/manifest.json"]
+    )
     assert manifest["server"]["version"] == "2"
     assert manifest["generator"]["format"] == "2"
     hashes = {t["name"]: t["schema_hash"] for t in manifest["tools"]}
@@ -164,12 +206,15 @@ def test_manifest_has_a_schema_hash_per_tool() -> None:
     assert len(set(hashes.values())) == len(tools)
     # every fact of the schemas stays reachable, however lean the bindings are
     assert {t["name"]: (t["input_schema"], t["output_schema"]) for t in manifest["tools"]} == {
-        t.name: (t.input_schema, t.output_schema) for t in tools}
+        t.name: (t.input_schema, t.output_schema) for t in tools
+    }
 
 
 def test_skill_has_front_matter_and_groups() -> None:
-    tools = [ToolInfo(name="read-it", description="Read a thing.", annotations=ToolAnnotations(read_only=True)),
-             ToolInfo(name="drop-it", description="Drop a thing.", annotations=ToolAnnotations(destructive=True))]
+    tools = [
+        ToolInfo(name="read-it", description="Read a thing.", annotations=ToolAnnotations(read_only=True)),
+        ToolInfo(name="drop-it", description="Drop a thing.", annotations=ToolAnnotations(destructive=True)),
+    ]
     skill = generate(ServerInfo(name="Things"), tools, server_name="my-things")["skills/my_things/SKILL.md"]
     front, body = skill.split("---\n")[1], skill.split("---\n", 2)[2]
     fields = dict(line.split(": ", 1) for line in front.strip().splitlines())
@@ -199,22 +244,32 @@ HOSTILE = [
     "${process.exit(1)} `backtick` </script><script>alert(1)</script>",
     '"',
     '""',
-    "ends with quote\"",
+    'ends with quote"',
 ]
 
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_hostile_descriptions_and_names_stay_inert(text: str, importer) -> None:
     tool = ToolInfo(
-        name=f"evil{text}", title=text, description=text,
-        input_schema={"type": "object", "properties": {
-            text: {"type": "string", "description": text, "default": text, "enum": [text, "b"]},
-            "other": {"type": "object", "properties": {text: {"type": "integer"}}, "description": text},
-        }, "required": ["other"]},
+        name=f"evil{text}",
+        title=text,
+        description=text,
+        input_schema={
+            "type": "object",
+            "properties": {
+                text: {"type": "string", "description": text, "default": text, "enum": [text, "b"]},
+                "other": {"type": "object", "properties": {text: {"type": "integer"}}, "description": text},
+            },
+            "required": ["other"],
+        },
         output_schema={"type": "object", "properties": {text: {"type": "string"}}},
     )
-    files = generate(ServerInfo(name=text, instructions=text), [tool], server_name="evil-srv",
-                     languages=("python", "typescript"))
+    files = generate(
+        ServerInfo(name=text, instructions=text),
+        [tool],
+        server_name="evil-srv",
+        languages=("python", "typescript"),
+    )
     for path, code in files.items():
         if path.endswith((".py", ".pyi")):
             tree = ast.parse(code)
@@ -234,9 +289,14 @@ def test_hostile_descriptions_and_names_stay_inert(text: str, importer) -> None:
 
 
 def test_hostile_typescript_compiles(tmp_path: Path) -> None:
-    tools = [ToolInfo(name=f"t{i}{text}", description=text,
-                      input_schema={"type": "object", "properties": {text: {"type": "string", "enum": [text]}}})
-             for i, text in enumerate(HOSTILE)]
+    tools = [
+        ToolInfo(
+            name=f"t{i}{text}",
+            description=text,
+            input_schema={"type": "object", "properties": {text: {"type": "string", "enum": [text]}}},
+        )
+        for i, text in enumerate(HOSTILE)
+    ]
     files = generate(ServerInfo(name="x"), tools, server_name="x", languages=("typescript",))
     tsc_check(files, tmp_path)
 
@@ -244,19 +304,37 @@ def test_hostile_typescript_compiles(tmp_path: Path) -> None:
 # ---- TypeScript ------------------------------------------------------------------------------------------
 def tsc_check(files: dict[str, str], root: Path) -> None:
     VirtualFS(files).materialize(root / "tree")
-    (root / "tree" / "tsconfig.json").write_text(json.dumps({
-        "compilerOptions": {"strict": True, "noEmit": True, "target": "es2022", "module": "es2022",
-                            "moduleResolution": "bundler"},
-        "include": ["**/*.ts"],
-    }))
-    out = subprocess.run([node_bin("tsc"), "-p", str(root / "tree")], capture_output=True, text=True, timeout=120)
+    (root / "tree" / "tsconfig.json").write_text(
+        json.dumps(
+            {
+                "compilerOptions": {
+                    "strict": True,
+                    "noEmit": True,
+                    "target": "es2022",
+                    "module": "es2022",
+                    "moduleResolution": "bundler",
+                },
+                "include": ["**/*.ts"],
+            }
+        )
+    )
+    out = subprocess.run(
+        [node_bin("tsc"), "-p", str(root / "tree")], capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stdout + out.stderr
 
 
 def test_typescript_bindings_type_check_strict(tmp_path: Path) -> None:
-    files = generate(ServerInfo(name="schemas"), tool_infos(SCHEMA_TOOLS), server_name="schemas",
-                     languages=("python", "typescript"))
-    assert "export async function createOrder(params: CreateOrderParams)" in files["servers/schemas/create_order.ts"]
+    files = generate(
+        ServerInfo(name="schemas"),
+        tool_infos(SCHEMA_TOOLS),
+        server_name="schemas",
+        languages=("python", "typescript"),
+    )
+    assert (
+        "export async function createOrder(params: CreateOrderParams)"
+        in files["servers/schemas/create_order.ts"]
+    )
     tsc_check(files, tmp_path)
 
 
@@ -280,12 +358,18 @@ def test_everything_and_filesystem_bindings_call_the_real_servers(importer, tmp_
     root.mkdir()
     (root / "a.txt").write_text("alpha")
     with Session() as session:
-        session.add_server(ServerSpec(name="everything", command=node_bin("mcp-server-everything"), args=["stdio"]))
-        session.add_server(ServerSpec(name="files", command=node_bin("mcp-server-filesystem"), args=[str(root)]))
+        session.add_server(
+            ServerSpec(name="everything", command=node_bin("mcp-server-everything"), args=["stdio"])
+        )
+        session.add_server(
+            ServerSpec(name="files", command=node_bin("mcp-server-filesystem"), args=[str(root)])
+        )
         files: dict[str, str] = {}
         for name in ("everything", "files"):
             report = session.introspect(name)
-            files.update(generate(report.server, report.tools, server_name=name, languages=("python", "typescript")))
+            files.update(
+                generate(report.server, report.tools, server_name=name, languages=("python", "typescript"))
+            )
         tsc_check(files, tmp_path)
         everything = importer(files, "servers.everything")
         fs = importlib.import_module("servers.files")
@@ -309,22 +393,35 @@ def test_a_binding_is_the_interface_and_one_call() -> None:
         [definition] = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
         docstring, body = definition.body
         assert isinstance(docstring, ast.Expr) and isinstance(body, ast.Return)
-        assert ast.unparse(body.value).startswith("call('schemas', ") and ast.unparse(body.value).endswith("locals())")
+        assert ast.unparse(body.value).startswith("call('schemas', ") and ast.unparse(body.value).endswith(
+            "locals())"
+        )
         [imported] = [n for n in tree.body if isinstance(n, ast.ImportFrom)]
         assert ast.unparse(imported) == "from ._types import *", "one import: the server's types and call()"
         assert all(isinstance(n, (ast.ImportFrom, ast.FunctionDef)) for n in tree.body)
     text = files["servers/schemas/create_order.py"]
-    assert "(no description)" not in text and "ship_to:" not in text.split('"""')[1], "undocumented Args are left out"
+    assert "(no description)" not in text and "ship_to:" not in text.split('"""')[1], (
+        "undocumented Args are left out"
+    )
     assert "class Address(TypedDict)" in files["servers/schemas/_types.py"]
 
 
 def test_types_shared_by_tools_are_declared_once() -> None:
     content = {"type": "object", "properties": {"content": {"type": "string"}}, "required": ["content"]}
     mode = {"type": "string", "enum": ["fast", "safe"]}
-    tools = [ToolInfo(name=n, input_schema={"type": "object", "properties": {"mode": mode}}, output_schema=content)
-             for n in ("read", "write", "move")]
-    tools.append(ToolInfo(name="only", input_schema={"type": "object", "properties": {
-        "colour": {"type": "string", "enum": ["red", "blue"]}}}))
+    tools = [
+        ToolInfo(name=n, input_schema={"type": "object", "properties": {"mode": mode}}, output_schema=content)
+        for n in ("read", "write", "move")
+    ]
+    tools.append(
+        ToolInfo(
+            name="only",
+            input_schema={
+                "type": "object",
+                "properties": {"colour": {"type": "string", "enum": ["red", "blue"]}},
+            },
+        )
+    )
     files = generate(ServerInfo(name="s"), tools, server_name="s")
     types_py = files["servers/s/_types.py"]
     assert types_py.count("(TypedDict)") == 1 and "class ContentResult(TypedDict):" in types_py
@@ -347,10 +444,15 @@ def test_the_index_has_one_line_per_tool() -> None:
 
 
 def test_a_tool_with_thirty_parameters_stays_readable(importer) -> None:
-    props = {f"option_{i}": {"type": "integer" if i % 2 else "string", "description": f"Setting number {i}."}
-             for i in range(30)}
-    tool = ToolInfo(name="configure", description="Configure everything. " + "Details. " * 40,
-                    input_schema={"type": "object", "properties": props, "required": ["option_0"]})
+    props = {
+        f"option_{i}": {"type": "integer" if i % 2 else "string", "description": f"Setting number {i}."}
+        for i in range(30)
+    }
+    tool = ToolInfo(
+        name="configure",
+        description="Configure everything. " + "Details. " * 40,
+        input_schema={"type": "object", "properties": props, "required": ["option_0"]},
+    )
     text = generate(ServerInfo(name="s"), [tool], server_name="s")["servers/s/configure.py"]
     assert max(len(line) for line in text.splitlines()) <= 120
     assert '"""Configure everything. Details.' in text and "Details. " * 30 not in " ".join(text.split())
@@ -361,17 +463,31 @@ def test_a_tool_with_thirty_parameters_stays_readable(importer) -> None:
 
 def test_output_is_byte_identical_cold_and_warm() -> None:
     tools = tool_infos(SCHEMA_TOOLS)
-    warm = [generate(ServerInfo(name="x"), tools, server_name="x", languages=("python", "typescript"))
-            for _ in range(2)]
+    warm = [
+        generate(ServerInfo(name="x"), tools, server_name="x", languages=("python", "typescript"))
+        for _ in range(2)
+    ]
     clear_cache()
-    cold = generate(ServerInfo(name="x"), [t.model_copy(deep=True) for t in tools], server_name="x",
-                    languages=("python", "typescript"))
+    cold = generate(
+        ServerInfo(name="x"),
+        [t.model_copy(deep=True) for t in tools],
+        server_name="x",
+        languages=("python", "typescript"),
+    )
     assert warm[0] == warm[1] == cold
-    one_changed = generate(ServerInfo(name="x"), [tools[0].model_copy(update={"description": "Other."}), *tools[1:]],
-                           server_name="x", languages=("python", "typescript"))
+    one_changed = generate(
+        ServerInfo(name="x"),
+        [tools[0].model_copy(update={"description": "Other."}), *tools[1:]],
+        server_name="x",
+        languages=("python", "typescript"),
+    )
     assert {p for p in cold if cold[p] != one_changed[p]} == {
-        "servers/x/create_order.py", "servers/x/create_order.ts", "servers/x/__init__.pyi", "servers/x/manifest.json",
-        "skills/x/SKILL.md"}
+        "servers/x/create_order.py",
+        "servers/x/create_order.ts",
+        "servers/x/__init__.pyi",
+        "servers/x/manifest.json",
+        "skills/x/SKILL.md",
+    }
     # generating the same server again hands out a copy: changing it changes nothing cached
     warm[0]["servers/x/lookup.py"] = "changed"
     assert generate(ServerInfo(name="x"), tools, server_name="x", languages=("python", "typescript")) == cold
@@ -387,43 +503,77 @@ def test_docstring_lines_break_as_textwrap_does() -> None:
 
     rng = random.Random(16)
     for _ in range(3000):
-        text = " ".join("".join(rng.choice("ab-é…") for _ in range(rng.choice([1, 3, 8, 45, 130])))
-                        for _ in range(rng.randint(1, 30)))
+        text = " ".join(
+            "".join(rng.choice("ab-é…") for _ in range(rng.choice([1, 3, 8, 45, 130])))
+            for _ in range(rng.randint(1, 30))
+        )
         width = rng.randint(20, 130)
-        expected = [text] if len(text) <= width else textwrap.wrap(
-            text, max(width, 40), break_long_words=False, break_on_hyphens=False)
+        expected = (
+            [text]
+            if len(text) <= width
+            else textwrap.wrap(text, max(width, 40), break_long_words=False, break_on_hyphens=False)
+        )
         assert _lines(text, width) == expected, (text, width)
 
 
 def test_schema_defaults_that_do_not_fit_the_type_are_left_to_the_server(importer) -> None:
-    tool = ToolInfo(name="t", input_schema={"type": "object", "properties": {
-        "n": {"type": "integer", "default": "ten"}, "m": {"type": "string", "enum": ["a", "b"], "default": "c"},
-        "x": {"type": "number", "default": float("nan")}, "flag": {"type": "integer", "default": True}}})
+    tool = ToolInfo(
+        name="t",
+        input_schema={
+            "type": "object",
+            "properties": {
+                "n": {"type": "integer", "default": "ten"},
+                "m": {"type": "string", "enum": ["a", "b"], "default": "c"},
+                "x": {"type": "number", "default": float("nan")},
+                "flag": {"type": "integer", "default": True},
+            },
+        },
+    )
     module = importer(generate(ServerInfo(name="s"), [tool], server_name="s"), "servers.s")
     assert all(p.default is None for p in inspect.signature(module.t).parameters.values())
 
 
 # ---- the resource index ---------------------------------------------------------------------------------------
 def test_the_resource_index_has_one_line_per_resource_and_template() -> None:
-    listing = ResourceList(server="lib", resources=[
-        ResourceInfo(uri="note://welcome", name="welcome", mime_type="text/plain",
-                     description="A plain-text note.\nSecond line with more."),
-        ResourceInfo(uri="docs://a.md", name="Guide", title="The guide")],
-        templates=[ResourceTemplateInfo(uri_template="note://shelf/{name}", name="shelf", description="One shelf.")])
+    listing = ResourceList(
+        server="lib",
+        resources=[
+            ResourceInfo(
+                uri="note://welcome",
+                name="welcome",
+                mime_type="text/plain",
+                description="A plain-text note.\nSecond line with more.",
+            ),
+            ResourceInfo(uri="docs://a.md", name="Guide", title="The guide"),
+        ],
+        templates=[
+            ResourceTemplateInfo(uri_template="note://shelf/{name}", name="shelf", description="One shelf.")
+        ],
+    )
     [(path, text)] = resource_index("my-lib", listing).items()
     assert path == "servers/my_lib/RESOURCES.md"
     lines = [line for line in text.splitlines() if line.startswith("- ")]
-    assert lines == ["- `note://welcome` (text/plain): A plain-text note.",
-                     "- `docs://a.md` Guide: The guide",
-                     "- `note://shelf/{name}`: One shelf."], "a name the uri already says is left out"
+    assert lines == [
+        "- `note://welcome` (text/plain): A plain-text note.",
+        "- `docs://a.md` Guide: The guide",
+        "- `note://shelf/{name}`: One shelf.",
+    ], "a name the uri already says is left out"
     assert "read_resource('my-lib', uri)" in text
     assert resource_index("lib", ResourceList(server="lib")) == {}, "no resources, no file"
 
 
 def test_hostile_resource_text_stays_on_its_line_and_inert() -> None:
-    listing = ResourceList(server="x", resources=[ResourceInfo(
-        uri="x://a`b\n# injected", name="<script>alert(1)</script>", mime_type="text/plain\n- fake",
-        description="```\n<img src=x onerror=alert(1)>")])
+    listing = ResourceList(
+        server="x",
+        resources=[
+            ResourceInfo(
+                uri="x://a`b\n# injected",
+                name="<script>alert(1)</script>",
+                mime_type="text/plain\n- fake",
+                description="```\n<img src=x onerror=alert(1)>",
+            )
+        ],
+    )
     text = resource_index("x", listing)["servers/x/RESOURCES.md"]
     [line] = [line for line in text.splitlines() if line.startswith("- ")]
     assert "<" not in text and "```" not in text and "# injected" in line and "`b" not in line
@@ -433,13 +583,17 @@ def test_hostile_resource_text_stays_on_its_line_and_inert() -> None:
 def test_compiled_templates_are_kept_between_processes(tmp_path: Path) -> None:
     """A new process (every CLI command) loads the templates jinja2 compiled before instead of compiling
     them again; the files are the same, and a cache directory that cannot be written is no error."""
-    script = ("import json, sys; from mcp_kernel.codegen import generate; from mcp_kernel.models import ServerInfo, "
-              "ToolInfo; print(json.dumps(generate(ServerInfo(name='s'), [ToolInfo(name='t', description='Do it.')], "
-              "server_name='s', languages=('python', 'typescript'))))")
+    script = (
+        "import json, sys; from mcp_kernel.codegen import generate; from mcp_kernel.models import ServerInfo, "
+        "ToolInfo; print(json.dumps(generate(ServerInfo(name='s'), [ToolInfo(name='t', description='Do it.')], "
+        "server_name='s', languages=('python', 'typescript'))))"
+    )
 
     def run(cache: Path) -> dict[str, str]:
         env = {**os.environ, "MCP_KERNEL_CACHE_DIR": str(cache)}
-        done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+        )
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)
 

@@ -18,16 +18,31 @@ def write(tmp_path: Path, data: object, name: str = "mcp.json") -> Path:
 
 
 def test_claude_desktop_format_with_stdio_and_http(tmp_path: Path) -> None:
-    path = write(tmp_path, {"mcpServers": {
-        "fs": {"command": "npx", "args": ["-y", "server-filesystem", "/tmp"], "env": {"A": "1"}, "cwd": "/"},
-        "web": {"type": "http", "url": "http://127.0.0.1:9000/mcp", "headers": {"X-Key": "k"}},
-        "web2": {"url": "https://example.invalid/mcp"},
-        "typed": {"type": "stdio", "command": "srv"},
-    }})
+    path = write(
+        tmp_path,
+        {
+            "mcpServers": {
+                "fs": {
+                    "command": "npx",
+                    "args": ["-y", "server-filesystem", "/tmp"],
+                    "env": {"A": "1"},
+                    "cwd": "/",
+                },
+                "web": {"type": "http", "url": "http://127.0.0.1:9000/mcp", "headers": {"X-Key": "k"}},
+                "web2": {"url": "https://example.invalid/mcp"},
+                "typed": {"type": "stdio", "command": "srv"},
+            }
+        },
+    )
     cfg = ServerConfig.from_file(path)
     fs = cfg.get("fs")
     assert (fs.transport, fs.command, fs.args, fs.env, fs.cwd) == (
-        "stdio", "npx", ["-y", "server-filesystem", "/tmp"], {"A": "1"}, "/")
+        "stdio",
+        "npx",
+        ["-y", "server-filesystem", "/tmp"],
+        {"A": "1"},
+        "/",
+    )
     web = cfg.get("web")
     assert (web.transport, web.url, web.headers) == ("http", "http://127.0.0.1:9000/mcp", {"X-Key": "k"})
     assert cfg.get("web2").transport == "http"
@@ -36,9 +51,18 @@ def test_claude_desktop_format_with_stdio_and_http(tmp_path: Path) -> None:
 
 
 def test_variables_are_expanded_from_the_environment(tmp_path: Path) -> None:
-    path = write(tmp_path, {"mcpServers": {"s": {
-        "command": "${TOOL_HOME}/bin/srv", "args": ["--token=${TOKEN}", "${MISSING:-fallback}"],
-        "env": {"KEY": "${TOKEN}"}}}})
+    path = write(
+        tmp_path,
+        {
+            "mcpServers": {
+                "s": {
+                    "command": "${TOOL_HOME}/bin/srv",
+                    "args": ["--token=${TOKEN}", "${MISSING:-fallback}"],
+                    "env": {"KEY": "${TOKEN}"},
+                }
+            }
+        },
+    )
     spec = ServerConfig.from_file(path, env={"TOOL_HOME": "/opt/t", "TOKEN": "s3cret"}).get("s")
     assert spec.command == "/opt/t/bin/srv"
     assert spec.args == ["--token=s3cret", "fallback"]
@@ -78,7 +102,9 @@ def test_arguments_stay_a_list_and_never_reach_a_shell(tmp_path: Path) -> None:
         ({"mcpServers": {"s": {"command": "  "}}}, "must not be empty"),
     ],
 )
-def test_malformed_files_name_the_file_server_and_field(tmp_path: Path, content: object, expected: str) -> None:
+def test_malformed_files_name_the_file_server_and_field(
+    tmp_path: Path, content: object, expected: str
+) -> None:
     path = write(tmp_path, content)
     with pytest.raises(ConfigError) as err:
         ServerConfig.from_file(path).get("s")  # a shape error at load, a value error when the server is used
@@ -98,7 +124,9 @@ def test_unknown_server_lists_the_known_ones(tmp_path: Path) -> None:
     assert "'beta'" in str(err.value) and "alpha" in str(err.value) and str(tmp_path) in str(err.value)
 
 
-def test_search_order_explicit_then_cwd_then_user_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_search_order_explicit_then_cwd_then_user_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     user = tmp_path / "user"
     user.mkdir()
     monkeypatch.setenv("MCP_KERNEL_CONFIG_DIR", str(user))
@@ -132,7 +160,9 @@ def test_deeply_nested_json_is_a_config_error_not_a_recursion_error(tmp_path: Pa
 
 
 @pytest.mark.parametrize("names", [("sales-db", "sales_db"), ("Sales", "sales"), ("Demo",)])
-def test_names_that_share_a_bindings_directory_are_refused_at_load(tmp_path: Path, names: tuple[str, ...]) -> None:
+def test_names_that_share_a_bindings_directory_are_refused_at_load(
+    tmp_path: Path, names: tuple[str, ...]
+) -> None:
     path = write(tmp_path, {"mcpServers": {name: {"command": "srv"} for name in names}})
     with pytest.raises(ConfigError) as err:
         ServerConfig.from_file(path)
@@ -146,7 +176,9 @@ def test_add_refuses_a_name_that_shares_a_bindings_directory(tmp_path: Path) -> 
     from mcp_kernel.commands import build_parser, parse
     from mcp_kernel.session import Session
 
-    path = write(tmp_path, {"mcpServers": {"sales-db": {"command": sys.executable, "args": ["-m", "mcp_kernel.demo"]}}})
+    path = write(
+        tmp_path, {"mcpServers": {"sales-db": {"command": sys.executable, "args": ["-m", "mcp_kernel.demo"]}}}
+    )
     parser = build_parser("%mcp", "magic")
     with Session(config_file=str(path)) as session:
         args = parse(parser, ["add", "sales_db", "--", sys.executable, "-m", "mcp_kernel.demo"])
@@ -166,8 +198,11 @@ def test_config_set_edits_only_the_mcpkernel_table_and_keeps_comments(tmp_path: 
 
     from mcp_kernel.config import write_setting
 
-    path = settings_path(tmp_path, "# my settings\n[Other]\ntimeout = 5  # not ours\n\n[MCPKernel]\n"
-                                   "# Seconds to wait\n# timeout = 30.0\nmemory_mb = 512\n")
+    path = settings_path(
+        tmp_path,
+        "# my settings\n[Other]\ntimeout = 5  # not ours\n\n[MCPKernel]\n"
+        "# Seconds to wait\n# timeout = 30.0\nmemory_mb = 512\n",
+    )
     write_setting("timeout", 60.0, path)
     text = path.read_text()
     data = tomllib.loads(text)
@@ -179,7 +214,9 @@ def test_config_set_edits_only_the_mcpkernel_table_and_keeps_comments(tmp_path: 
     assert tomllib.loads(fresh.read_text()) == {"MCPKernel": {"cache": False}}
 
 
-@pytest.mark.parametrize("text", ["[MCPKernel]\ntimeout = \n", "[MCPKernel]\ncolour = 'red'\n", "MCPKernel = 3\n"])
+@pytest.mark.parametrize(
+    "text", ["[MCPKernel]\ntimeout = \n", "[MCPKernel]\ncolour = 'red'\n", "MCPKernel = 3\n"]
+)
 def test_config_set_refuses_a_broken_file_and_leaves_it_as_it_was(tmp_path: Path, text: str) -> None:
     from mcp_kernel.config import write_setting
 
@@ -195,8 +232,16 @@ def test_the_oauth_block_is_read_as_claude_code_writes_it_and_unknown_keys_are_n
         data = {"mcpServers": {"web": {"type": "http", "url": "https://h/mcp", "oauth": oauth}}}
         return ServerConfig.from_dict(data, source="mcp.json", env=env or {}).get("web")
 
-    got = spec({"clientId": "app", "clientSecret": "${APP_SECRET}", "scopes": ["read", "write"], "callbackPort": 8765,
-                "clientMetadataUrl": "https://app.example/client.json"}, {"APP_SECRET": "s3cret-value"})
+    got = spec(
+        {
+            "clientId": "app",
+            "clientSecret": "${APP_SECRET}",
+            "scopes": ["read", "write"],
+            "callbackPort": 8765,
+            "clientMetadataUrl": "https://app.example/client.json",
+        },
+        {"APP_SECRET": "s3cret-value"},
+    )
     assert got.oauth.client_secret == "s3cret-value" and got.oauth.scope == "read write"
     assert got.oauth.callback_port == 8765 and got.oauth.grant == "authorization_code"
     assert "s3cret-value" not in repr(got) + got.model_dump_json()
@@ -204,9 +249,14 @@ def test_the_oauth_block_is_read_as_claude_code_writes_it_and_unknown_keys_are_n
         spec({"redirectUri": "x"})
     with pytest.raises(ConfigError, match=r"field 'oauth.callbackPort': expected a port number"):
         spec({"callbackPort": "8765"})
-    with pytest.raises(ConfigError, match="oauth.grant: Input should be 'authorization_code' or 'client_credentials'"):
+    with pytest.raises(
+        ConfigError, match="oauth.grant: Input should be 'authorization_code' or 'client_credentials'"
+    ):
         spec({"grant": "password"})
-    with pytest.raises(ConfigError, match="client_credentials grant needs 'clientId' and one of 'clientSecret' or 'privateKey'"):
+    with pytest.raises(
+        ConfigError,
+        match="client_credentials grant needs 'clientId' and one of 'clientSecret' or 'privateKey'",
+    ):
         spec({"grant": "client_credentials"})
     with pytest.raises(ConfigError, match=r"APP_SECRET\} is not set"):
         spec({"clientSecret": "${APP_SECRET}"})
@@ -214,12 +264,19 @@ def test_the_oauth_block_is_read_as_claude_code_writes_it_and_unknown_keys_are_n
         ServerConfig.from_dict({"mcpServers": {"s": {"command": "x", "oauth": {}}}}, source="mcp.json")
 
 
-@pytest.mark.parametrize(("name", "text", "message"), [
-    ("timeout", "-3", "should not be less than 0.001"), ("memory_mb", "8", "should not be less than 16"),
-    ("cell_timeout", "7200", "should not be greater than 3600"), ("timeout", "abc", "needs a float"),
-    ("timeout", "nan", "needs a finite number, not nan"), ("connect_timeout", "inf", "needs a finite number"),
-    ("rate_limit", "-inf", "needs a finite number"), ("session_idle_timeout", "NaN", "needs a finite number"),
-])
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("timeout", "-3", "should not be less than 0.001"),
+        ("memory_mb", "8", "should not be less than 16"),
+        ("cell_timeout", "7200", "should not be greater than 3600"),
+        ("timeout", "abc", "needs a float"),
+        ("timeout", "nan", "needs a finite number, not nan"),
+        ("connect_timeout", "inf", "needs a finite number"),
+        ("rate_limit", "-inf", "needs a finite number"),
+        ("session_idle_timeout", "NaN", "needs a finite number"),
+    ],
+)
 def test_a_setting_out_of_its_range_is_refused_by_name(name: str, text: str, message: str) -> None:
     from mcp_kernel.config import coerce_setting
 
@@ -258,6 +315,12 @@ def test_sandbox_limits_given_by_a_person_are_one_usage_error() -> None:
     from mcp_kernel.errors import UsageError
     from mcp_kernel.session import Session
 
-    with Session() as session, pytest.raises(UsageError, match=r"memory_mb must be greater than or equal to 16 "
-                                                               r"\(got -5\)"):
+    with (
+        Session() as session,
+        pytest.raises(
+            UsageError,
+            match=r"memory_mb must be greater than or equal to 16 "
+            r"\(got -5\)",
+        ),
+    ):
         session.policy(memory_mb=-5)

@@ -30,11 +30,16 @@ def installed() -> None:
 
 
 @pytest.fixture(scope="module")
-def client_outcomes(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-                    ) -> Iterator[dict[str, concurrent.futures.Future[suite.Outcome]]]:
+def client_outcomes(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[str, concurrent.futures.Future[suite.Outcome]]]:
     """The selected client scenarios, started at the first test that needs one."""
-    names = [str(item.callspec.params["scenario"]) for item in request.session.items
-             if isinstance(item, pytest.Function) and item.originalname == "test_client_scenario"]
+    names = [
+        str(item.callspec.params["scenario"])
+        for item in request.session.items
+        if isinstance(item, pytest.Function) and item.originalname == "test_client_scenario"
+    ]
     run = [n for n in names if EXPECTED["client"][n].status != "excluded"]
     with concurrent.futures.ThreadPoolExecutor(suite.WORKERS) as pool:
         yield suite.start_clients(run, tmp_path_factory.mktemp("conformance-client"), pool)
@@ -42,23 +47,29 @@ def client_outcomes(request: pytest.FixtureRequest, tmp_path_factory: pytest.Tem
 
 def _explain(outcome: suite.Outcome) -> str:
     failures = "\n  ".join(outcome.failures) or "(none)"
-    return f"{outcome.scenario}: {outcome.summary()} checks passed; failed or warned:\n  {failures}\n" \
-           f"--- the suite's output (end) ---\n{outcome.log[-3000:]}"
+    return (
+        f"{outcome.scenario}: {outcome.summary()} checks passed; failed or warned:\n  {failures}\n"
+        f"--- the suite's output (end) ---\n{outcome.log[-3000:]}"
+    )
 
 
 def _hold(expectation: suite.Expectation, outcome: suite.Outcome) -> None:
     if expectation.status == "pass":
         assert outcome.ok and outcome.total == expectation.checks, (
-            f"expected all {expectation.checks} checks to pass. {_explain(outcome)}")
+            f"expected all {expectation.checks} checks to pass. {_explain(outcome)}"
+        )
     else:
         assert not outcome.ok, (
             f"{outcome.scenario} now passes ({outcome.summary()}), but expected.toml says {expectation.status!r} "
-            f"({expectation.reason}). Make it `status = \"pass\"` with `checks = {outcome.total}` and run "
-            "`python tests/conformance/report.py`.")
+            f'({expectation.reason}). Make it `status = "pass"` with `checks = {outcome.total}` and run '
+            "`python tests/conformance/report.py`."
+        )
 
 
 @pytest.mark.parametrize("scenario", sorted(EXPECTED["client"]))
-def test_client_scenario(scenario: str, client_outcomes: dict[str, concurrent.futures.Future[suite.Outcome]]) -> None:
+def test_client_scenario(
+    scenario: str, client_outcomes: dict[str, concurrent.futures.Future[suite.Outcome]]
+) -> None:
     expectation = EXPECTED["client"][scenario]
     if expectation.status == "excluded":
         pytest.skip(f"excluded in expected.toml: {expectation.reason}")
@@ -95,14 +106,22 @@ def test_expected_toml_names_every_scenario_of_the_installed_suite(kind: suite.K
 def test_docs_conformance_md_agrees_with_expected_toml() -> None:
     """docs/conformance.md is written from a run by tests/conformance/report.py; its rows must say what
     expected.toml says (status, reason and note, and for a pass all its checks), so neither drifts."""
-    rows = re.findall(r"^\| (client|server) \| `([^`]+)` \| ([\w-]+) \| ([^|]+?) \| ?([^|]*?) ?\|$",
-                      suite.DOC.read_text(), flags=re.M)
+    rows = re.findall(
+        r"^\| (client|server) \| `([^`]+)` \| ([\w-]+) \| ([^|]+?) \| ?([^|]*?) ?\|$",
+        suite.DOC.read_text(),
+        flags=re.M,
+    )
     found = {(kind, name): (status, checks, words) for kind, name, status, checks, words in rows}
-    wanted = {(kind, e.scenario): (e.status, f"{e.checks}/{e.checks}" if e.status == "pass" else None, e.words)
-              for kind in EXPECTED for e in EXPECTED[kind].values()}
+    wanted = {
+        (kind, e.scenario): (e.status, f"{e.checks}/{e.checks}" if e.status == "pass" else None, e.words)
+        for kind in EXPECTED
+        for e in EXPECTED[kind].values()
+    }
     assert sorted(found) == sorted(wanted), "run `python tests/conformance/report.py`"
     for key, (status, checks, words) in wanted.items():
         assert found[key][0] == status, f"{key}: the doc says {found[key][0]}, expected.toml {status}"
         assert found[key][2] == words, f"{key}: the doc's reason is not expected.toml's; run the report"
         if checks is not None:
-            assert found[key][1] == checks, f"{key}: the doc says {found[key][1]} checks, expected.toml {checks}"
+            assert found[key][1] == checks, (
+                f"{key}: the doc says {found[key][1]} checks, expected.toml {checks}"
+            )

@@ -61,18 +61,30 @@ def check_html(html: str) -> None:
 
 
 def hostile_tool() -> ToolInfo:
-    return ToolInfo(name="evil<b>", title=HOSTILE, description=HOSTILE,
-                    input_schema={"type": "object", "properties": {HOSTILE: {"type": "string", "description": HOSTILE}}},
-                    output_schema={"type": "object", "description": HOSTILE},
-                    annotations=ToolAnnotations(read_only=True, destructive=True))
+    return ToolInfo(
+        name="evil<b>",
+        title=HOSTILE,
+        description=HOSTILE,
+        input_schema={"type": "object", "properties": {HOSTILE: {"type": "string", "description": HOSTILE}}},
+        output_schema={"type": "object", "description": HOSTILE},
+        annotations=ToolAnnotations(read_only=True, destructive=True),
+    )
 
 
 OBJECTS = [
-    Introspection(server_name=HOSTILE, server=ServerInfo(name=HOSTILE, instructions=HOSTILE), tools=[hostile_tool()]),
-    ServerList(servers=[ServerEntry(name=HOSTILE, transport="stdio", target=HOSTILE, connected=True, source=HOSTILE)]),
+    Introspection(
+        server_name=HOSTILE, server=ServerInfo(name=HOSTILE, instructions=HOSTILE), tools=[hostile_tool()]
+    ),
+    ServerList(
+        servers=[ServerEntry(name=HOSTILE, transport="stdio", target=HOSTILE, connected=True, source=HOSTILE)]
+    ),
     ValidationReport(rows=[ValidationRow(name=HOSTILE, ok=False, error=HOSTILE)]),
-    SearchResults(query=HOSTILE, detail="full", total=1, hits=[SearchHit(server=HOSTILE, tool=HOSTILE, summary=HOSTILE,
-                                                                        input_schema={"x": HOSTILE})]),
+    SearchResults(
+        query=HOSTILE,
+        detail="full",
+        total=1,
+        hits=[SearchHit(server=HOSTILE, tool=HOSTILE, summary=HOSTILE, input_schema={"x": HOSTILE})],
+    ),
     CallResult(server=HOSTILE, tool=HOSTILE, structured={"v": HOSTILE}),
     CallResult(server="s", tool="t", text=HOSTILE, is_error=True),
     LogExcerpt(server=HOSTILE, path=HOSTILE, text=HOSTILE),
@@ -95,16 +107,25 @@ def test_bundle_has_exactly_text_and_html(obj: object) -> None:
 
 
 def test_introspection_html_shows_schemas_in_details_and_hints_as_badges() -> None:
-    tool = ToolInfo(name="query_sales", description="Query sales. More text here.",
-                    input_schema={"type": "object", "properties": {"region": {"type": "string"}}, "required": []},
-                    output_schema={"type": "object"}, annotations=ToolAnnotations(read_only=True))
+    tool = ToolInfo(
+        name="query_sales",
+        description="Query sales. More text here.",
+        input_schema={"type": "object", "properties": {"region": {"type": "string"}}, "required": []},
+        output_schema={"type": "object"},
+        annotations=ToolAnnotations(read_only=True),
+    )
     html = to_html(Introspection(server_name="demo", server=ServerInfo(name="demo"), tools=[tool]))
     assert "<details>" in html and "read-only" in html and "region?" in html
 
 
 def test_text_table_lists_tools() -> None:
-    text = to_text(Introspection(server_name="demo", server=ServerInfo(name="demo", version="1"),
-                                 tools=[ToolInfo(name="a", description="Does A.")]))
+    text = to_text(
+        Introspection(
+            server_name="demo",
+            server=ServerInfo(name="demo", version="1"),
+            tools=[ToolInfo(name="a", description="Does A.")],
+        )
+    )
     assert "demo: demo 1" in text and "Does A." in text
 
 
@@ -117,7 +138,9 @@ def test_text_table_lists_tools() -> None:
 import re  # noqa: E402
 
 LENGTH = r"(0|[0-9]*\.?[0-9]+(px|em|rem|ex|pt|%))"
-COLOR = r"(#[0-9a-f]{3,8}|rgba?\(\s*\d{1,3}\s*,\s*\d{1,3}\s*,\s*\d{1,3}\s*(,\s*(0|1|0?\.[0-9]+)\s*)?\)|[a-z]+)"
+COLOR = (
+    r"(#[0-9a-f]{3,8}|rgba?\(\s*\d{1,3}\s*,\s*\d{1,3}\s*,\s*\d{1,3}\s*(,\s*(0|1|0?\.[0-9]+)\s*)?\)|[a-z]+)"
+)
 KEPT_STYLES = {
     "line-height": r"normal|[0-9.]+",
     "margin": rf"{LENGTH}(\s+{LENGTH}){{0,3}}",
@@ -181,7 +204,9 @@ def _token_report() -> object:
 
     evil = ToolInfo(name="evil", description=HOSTILE, input_schema={"type": "object"})
     files = generate(ServerInfo(name="x"), [evil], server_name="demo")
-    return upfront_vs_progressive({"demo": ([evil], files, binding_paths("demo", [evil]))}, read={"demo": ["evil"]})
+    return upfront_vs_progressive(
+        {"demo": ([evil], files, binding_paths("demo", [evil]))}, read={"demo": ["evil"]}
+    )
 
 
 def _cell_tokens() -> object:
@@ -191,72 +216,195 @@ def _cell_tokens() -> object:
 
 
 def _customers(n: int) -> list[dict[str, object]]:
-    return [{"id": f"c{i}", "name": f"Customer {i}", "email": f"c{i}@example.com", "spent": 1000.5 * i,
-             "orders": i * 1000} for i in range(n)]
+    return [
+        {
+            "id": f"c{i}",
+            "name": f"Customer {i}",
+            "email": f"c{i}@example.com",
+            "spent": 1000.5 * i,
+            "orders": i * 1000,
+        }
+        for i in range(n)
+    ]
 
 
 def samples() -> list[object]:
     """One realistic instance of every type the display registry renders (plus the cell footer)."""
     from mcp_kernel.commands import command_list
     from mcp_kernel.display import CellValue, ExecutionFooter
-    from mcp_kernel.models import (AuthStatus, Notice, BridgeStats, CallRecord, DebugReport, DemoReport, ExecutionResult, FileView,
-                                   GenerateReport,
-                                   GuestError, KernelspecResult, PluginInfo, PluginList, PromptArgumentInfo,
-                                   Completion, PromptInfo, PromptList, PromptMessageView, PromptView, ResourceContent,
-                                   ResourceInfo, ResourceList, ResourceRead, ResourceTemplateInfo, SandboxSessionInfo,
-                                   SandboxSessionList, ServerAdded, SessionStats, SettingRow, SettingsReport,
-                                   SignInLink)
+    from mcp_kernel.models import (
+        AuthStatus,
+        BridgeStats,
+        CallRecord,
+        Completion,
+        DebugReport,
+        DemoReport,
+        ExecutionResult,
+        FileView,
+        GenerateReport,
+        GuestError,
+        KernelspecResult,
+        Notice,
+        PluginInfo,
+        PluginList,
+        PromptArgumentInfo,
+        PromptInfo,
+        PromptList,
+        PromptMessageView,
+        PromptView,
+        ResourceContent,
+        ResourceInfo,
+        ResourceList,
+        ResourceRead,
+        ResourceTemplateInfo,
+        SandboxSessionInfo,
+        SandboxSessionList,
+        ServerAdded,
+        SessionStats,
+        SettingRow,
+        SettingsReport,
+        SignInLink,
+    )
     from mcp_kernel.sandbox.policy import SandboxPolicy
     from mcp_kernel.vfs import VirtualFS
 
-    execution = ExecutionResult(stdout="3000 orders\n", error=GuestError(type="ValueError", message="bad",
-                                traceback="Traceback...\nValueError: bad"), note="session was reset",
-                                calls=[CallRecord(server="demo", tool="q", duration_ms=1.0, bytes_in=10, error="x")])
-    meta = {"server_id": "demo", "server_name": "demo", "server": {"name": "demo", "version": "1"}, "tool_count": 8,
-            "created": "2026-01-01T00:00:00+00:00", "mcp_kernel_version": "0.1.0", "generator_version": "1",
-            "wasmtime_version": "50.0.1"}
+    execution = ExecutionResult(
+        stdout="3000 orders\n",
+        error=GuestError(type="ValueError", message="bad", traceback="Traceback...\nValueError: bad"),
+        note="session was reset",
+        calls=[CallRecord(server="demo", tool="q", duration_ms=1.0, bytes_in=10, error="x")],
+    )
+    meta = {
+        "server_id": "demo",
+        "server_name": "demo",
+        "server": {"name": "demo", "version": "1"},
+        "tool_count": 8,
+        "created": "2026-01-01T00:00:00+00:00",
+        "mcp_kernel_version": "0.1.0",
+        "generator_version": "1",
+        "wasmtime_version": "50.0.1",
+    }
     info = PluginInfo(metadata=meta, files=3, bytes=100, stale=True, changed_tools=["q"])
     return [
         *OBJECTS,
-        Introspection(server_name="demo", server=ServerInfo(name="demo"), tools=[hostile_tool(), ToolInfo(
-            name="q", annotations=ToolAnnotations(read_only=True, idempotent=True, open_world=True))]),
+        Introspection(
+            server_name="demo",
+            server=ServerInfo(name="demo"),
+            tools=[
+                hostile_tool(),
+                ToolInfo(
+                    name="q", annotations=ToolAnnotations(read_only=True, idempotent=True, open_world=True)
+                ),
+            ],
+        ),
         ValidationReport(rows=[ValidationRow(name="demo", ok=True, tools=8)]),
         VirtualFS({"servers/demo/a.py": "x = 1", "skills/demo/SKILL.md": "# demo"}).tree(),
-        execution, ExecutionFooter(execution),
-        GenerateReport(server="demo", server_id="demo", tools=1, languages=["python"], files=["servers/demo/a.py"],
-                       bytes=5, out="/tmp/tree", plugin="demo"),
+        execution,
+        ExecutionFooter(execution),
+        GenerateReport(
+            server="demo",
+            server_id="demo",
+            tools=1,
+            languages=["python"],
+            files=["servers/demo/a.py"],
+            bytes=5,
+            out="/tmp/tree",
+            plugin="demo",
+        ),
         FileView(path="/mcp-tools/servers/demo/a.py", text=HOSTILE, size=5),
         SandboxPolicy(servers=("demo",)),
-        SessionStats(bridge=BridgeStats(), cells=1, servers_connected=1, generated=["demo"], vfs_files=3,
-                     storage={"cache": "1 file"}),
-        info, PluginList(store="/tmp/store", plugins=[info], broken={"x": "checksum mismatch"}),
-        DebugReport(python="3.11", platform="linux", versions={"mcp": "2.3"}, paths={"config": "/c"},
-                    status={"tokenizer": "ok"}),
-        SettingsReport(file="/c/config.toml", rows=[SettingRow(name="timeout", value=30.0, source="default")]),
+        SessionStats(
+            bridge=BridgeStats(),
+            cells=1,
+            servers_connected=1,
+            generated=["demo"],
+            vfs_files=3,
+            storage={"cache": "1 file"},
+        ),
+        info,
+        PluginList(store="/tmp/store", plugins=[info], broken={"x": "checksum mismatch"}),
+        DebugReport(
+            python="3.11",
+            platform="linux",
+            versions={"mcp": "2.3"},
+            paths={"config": "/c"},
+            status={"tokenizer": "ok"},
+        ),
+        SettingsReport(
+            file="/c/config.toml", rows=[SettingRow(name="timeout", value=30.0, source="default")]
+        ),
         KernelspecResult(action="installed", name="mcp", path="/k", sandbox="built in 40.1 s"),
         ServerAdded(server_name=HOSTILE, server=ServerInfo(name=HOSTILE, version="1"), tools=[HOSTILE] * 10),
-        ResourceList(server="demo", resources=[ResourceInfo(uri="note://" + HOSTILE, name=HOSTILE, mime_type="text/plain")],
-                     templates=[ResourceTemplateInfo(uri_template="note://{name}", description=HOSTILE)]),
+        ResourceList(
+            server="demo",
+            resources=[ResourceInfo(uri="note://" + HOSTILE, name=HOSTILE, mime_type="text/plain")],
+            templates=[ResourceTemplateInfo(uri_template="note://{name}", description=HOSTILE)],
+        ),
         ResourceRead(server="demo", uri="note://a", contents=[ResourceContent(uri="note://a", text=HOSTILE)]),
-        PromptList(server="demo", prompts=[PromptInfo(name="p", description=HOSTILE,
-                                                      arguments=[PromptArgumentInfo(name="city", required=True)])]),
-        PromptView(server="demo", prompt="p", arguments={"city": "Paris"},
-                   messages=[PromptMessageView(role="user", text=HOSTILE)]),
-        Completion(server="demo", ref="prompt", name="p", argument="city", value="Pa", values=[HOSTILE, "Paris"],
-                   has_more=True),
-        _token_report(), _cell_tokens(),
-        SandboxSessionList(sessions=[SandboxSessionInfo(handle="default", cells=3, idle_s=1.5, memory_limit_mb=256,
-                                                        busy=True)], max_sessions=20, memory_reserved_mb=256),
+        PromptList(
+            server="demo",
+            prompts=[
+                PromptInfo(
+                    name="p", description=HOSTILE, arguments=[PromptArgumentInfo(name="city", required=True)]
+                )
+            ],
+        ),
+        PromptView(
+            server="demo",
+            prompt="p",
+            arguments={"city": "Paris"},
+            messages=[PromptMessageView(role="user", text=HOSTILE)],
+        ),
+        Completion(
+            server="demo",
+            ref="prompt",
+            name="p",
+            argument="city",
+            value="Pa",
+            values=[HOSTILE, "Paris"],
+            has_more=True,
+        ),
+        _token_report(),
+        _cell_tokens(),
+        SandboxSessionList(
+            sessions=[
+                SandboxSessionInfo(handle="default", cells=3, idle_s=1.5, memory_limit_mb=256, busy=True)
+            ],
+            max_sessions=20,
+            memory_reserved_mb=256,
+        ),
         DemoReport(transport="stdio", introspection=OBJECTS[0], code="print(1)", execution=execution),
         SignInLink(server=HOSTILE, url="https://auth.example/authorize?state=" + HOSTILE),
-        AuthStatus(server="web", configured=True, signed_in=True, action="login", grant="authorization_code",
-                   scope="read", expires_at=1.8e9, refreshable=True, client_id=HOSTILE, token_file="/d/oauth/web.json"),
+        AuthStatus(
+            server="web",
+            configured=True,
+            signed_in=True,
+            action="login",
+            grant="authorization_code",
+            scope="read",
+            expires_at=1.8e9,
+            refreshable=True,
+            client_id=HOSTILE,
+            token_file="/d/oauth/web.json",
+        ),
         AuthStatus(server="plain", configured=False, signed_in=False),
         Notice(text="exported plugin 'demo' to " + HOSTILE),
         command_list("%mcp", "magic"),
-        ExecutionFooter(ExecutionResult(calls=[CallRecord(server="demo", tool="q", duration_ms=1.0, bytes_in=10,
-                                                          arguments='{"q": "' + HOSTILE + '"}', result_text=HOSTILE)]),
-                        handover="df ← list of 2 items, 20 B crossed the sandbox boundary"),
+        ExecutionFooter(
+            ExecutionResult(
+                calls=[
+                    CallRecord(
+                        server="demo",
+                        tool="q",
+                        duration_ms=1.0,
+                        bytes_in=10,
+                        arguments='{"q": "' + HOSTILE + '"}',
+                        result_text=HOSTILE,
+                    )
+                ]
+            ),
+            handover="df ← list of 2 items, 20 B crossed the sandbox boundary",
+        ),
         CellValue(ExecutionResult(value_json=json.dumps(_customers(30)), value_repr="[...]")),
     ]
 
@@ -282,8 +430,16 @@ def test_html_is_readable_in_an_untrusted_notebook(obj: object) -> None:
 
 
 def test_a_result_made_of_rows_is_shown_as_a_table() -> None:
-    rows = CallResult(server="demo", tool="list_regions", structured={"regions": [
-        {"region": "EU", "countries": ["France", "Spain"], "orders": 3}, {"region": HOSTILE, "orders": 4}]})
+    rows = CallResult(
+        server="demo",
+        tool="list_regions",
+        structured={
+            "regions": [
+                {"region": "EU", "countries": ["France", "Spain"], "orders": 3},
+                {"region": HOSTILE, "orders": 4},
+            ]
+        },
+    )
     text = to_text(rows)
     assert "regions: 2 rows" in text and "France, Spain" in text and '"regions"' not in text
     html = to_html(rows)
@@ -307,8 +463,10 @@ def test_a_cell_value_of_records_is_a_bounded_table_with_numbers_right_aligned()
     assert f"{MAX_ROWS - HEAD_ROWS} more rows</summary>" in rest, "the rest up to the cap one click away"
     assert "7 more rows not shown" in html and "--out NAME" in html
     assert f"Customer {MAX_ROWS - 1}<" in html and f"Customer {MAX_ROWS}<" not in html
-    assert '<td style="text-align: right; vertical-align: top; padding: 3px 10px 3px 0; border-bottom: 1px solid ' \
-           'rgba(128,128,128,0.3)">2,001.00</td>' in html, "numbers formatted and right-aligned"
+    assert (
+        '<td style="text-align: right; vertical-align: top; padding: 3px 10px 3px 0; border-bottom: 1px solid '
+        'rgba(128,128,128,0.3)">2,001.00</td>' in html
+    ), "numbers formatted and right-aligned"
     assert "Customer 2" in text and "2,001.00" in text and "more rows" in text
     line = next(x for x in text.splitlines() if "Customer 2 " in x)
     assert line.endswith("2,001.00   2,000"), "numbers right-aligned in text too"
@@ -319,10 +477,14 @@ def test_a_cell_value_of_columns_is_a_table_and_other_values_stay_their_repr() -
     from mcp_kernel.models import ExecutionResult
 
     columns = {"region": ["EU", "US"], "total": [1234, 5.5]}
-    data = CellValue(ExecutionResult(value_json=json.dumps(columns), value_repr=repr(columns)))._repr_mimebundle_()
+    data = CellValue(
+        ExecutionResult(value_json=json.dumps(columns), value_repr=repr(columns))
+    )._repr_mimebundle_()
     assert "2 rows × 2 columns" in data["text/plain"] and "1,234.00" in data["text/html"]
     for value in ([1, 2, 3], {"a": {"b": 1}}, "text", {"a": [1, 2], "b": [1]}):
-        plain = CellValue(ExecutionResult(value_json=json.dumps(value), value_repr=repr(value)))._repr_mimebundle_()
+        plain = CellValue(
+            ExecutionResult(value_json=json.dumps(value), value_repr=repr(value))
+        )._repr_mimebundle_()
         assert plain == {"text/plain": repr(value)}
     assert CellValue(ExecutionResult(value_repr="<object>"))._repr_mimebundle_() == {"text/plain": "<object>"}
 
@@ -331,10 +493,22 @@ def test_the_calls_section_shows_arguments_and_a_bounded_result_preview() -> Non
     from mcp_kernel.display import CALL_ROWS, PREVIEW_CHARS, ExecutionFooter
     from mcp_kernel.models import CallRecord, ExecutionResult
 
-    calls = [CallRecord(server="demo", tool="get_customer", duration_ms=2.0, bytes_in=20,
-                        arguments=json.dumps({"customer_id": f"c{i}"}), result_text=json.dumps({"name": "x" * 5000}))
-             for i in range(CALL_ROWS + 5)]
-    calls.append(CallRecord(server="demo", tool="t", duration_ms=1.0, bytes_in=2, arguments="{}", error="ToolCallError: no"))
+    calls = [
+        CallRecord(
+            server="demo",
+            tool="get_customer",
+            duration_ms=2.0,
+            bytes_in=20,
+            arguments=json.dumps({"customer_id": f"c{i}"}),
+            result_text=json.dumps({"name": "x" * 5000}),
+        )
+        for i in range(CALL_ROWS + 5)
+    ]
+    calls.append(
+        CallRecord(
+            server="demo", tool="t", duration_ms=1.0, bytes_in=2, arguments="{}", error="ToolCallError: no"
+        )
+    )
     html = ExecutionFooter(ExecutionResult(calls=calls))._repr_mimebundle_()["text/html"]
     check_html(html)
     assert "{&#34;customer_id&#34;: &#34;c0&#34;}" in html, "what was asked"
@@ -347,7 +521,9 @@ def test_the_restart_note_is_readable_on_dark_themes() -> None:
     from mcp_kernel.display import ExecutionFooter
     from mcp_kernel.models import ExecutionResult
 
-    html = ExecutionFooter(ExecutionResult(note="The session was restarted: variables were lost."))._repr_mimebundle_()
+    html = ExecutionFooter(
+        ExecutionResult(note="The session was restarted: variables were lost.")
+    )._repr_mimebundle_()
     note = re.search(r'<div style="([^"]*)">The session was restarted', html["text/html"])
     assert note is not None and "color:" not in note.group(1).replace("background-color:", "")
     assert "border: 1px solid #d93025" in note.group(1)
@@ -357,7 +533,11 @@ def test_files_keep_their_lines_and_markdown_is_rendered() -> None:
     from mcp_kernel.display import bundle
     from mcp_kernel.models import FileView
 
-    ts = bundle(FileView(path="/mcp-tools/servers/demo/get_customer.ts", text="export function getCustomer() {}", size=32))
+    ts = bundle(
+        FileView(
+            path="/mcp-tools/servers/demo/get_customer.ts", text="export function getCustomer() {}", size=32
+        )
+    )
     assert "white-space: pre;" in ts["text/html"] and "break-word" not in ts["text/html"]  # no mid-word wraps
     skill = bundle(FileView(path="/mcp-tools/skills/demo/SKILL.md", text="# Demo\n\n- query", size=16))
     assert skill == {"text/plain": "# Demo\n\n- query", "text/markdown": "# Demo\n\n- query"}

@@ -34,7 +34,9 @@ def test_relative_links_in_docs_resolve() -> None:
 def test_architecture_names_real_modules() -> None:
     text = (ROOT / "docs" / "architecture.md").read_text()
     for module in re.findall(r"\b([a-z_]+\.py)\b", text):
-        assert list((ROOT / "mcp_kernel").rglob(module)), f"architecture.md names {module}, which does not exist"
+        assert list((ROOT / "mcp_kernel").rglob(module)), (
+            f"architecture.md names {module}, which does not exist"
+        )
 
 
 def test_readme_and_architecture_name_exactly_the_one_context_commands() -> None:
@@ -42,7 +44,9 @@ def test_readme_and_architecture_name_exactly_the_one_context_commands() -> None
         names = [name for name, command in COMMANDS.items() if command.contexts == (context,)]
         listed = ", ".join(f"`{n}`" for n in names[:-1]) + f" and `{names[-1]}`"
         for page in (ROOT / "README.md", ROOT / "docs" / "architecture.md"):
-            assert listed in " ".join(page.read_text().split()), f"{page.name} must say {context}-only: {listed}"
+            assert listed in " ".join(page.read_text().split()), (
+                f"{page.name} must say {context}-only: {listed}"
+            )
     assert "Every `%mcp` command is also" not in (ROOT / "README.md").read_text()
 
 
@@ -59,8 +63,15 @@ def test_architecture_names_real_functions_and_figures() -> None:
     from mcp_kernel.sandbox.engine import TICK_SECONDS
 
     text = (ROOT / "docs" / "architecture.md").read_text()
-    homes = {"Session": "session", "Bridge": "sandbox.bridge", "Sandbox": "sandbox.session",
-             "ConnectionPool": "client", "Connection": "client", "ServerSpec": "models", "MCPKernel": "config"}
+    homes = {
+        "Session": "session",
+        "Bridge": "sandbox.bridge",
+        "Sandbox": "sandbox.session",
+        "ConnectionPool": "client",
+        "Connection": "client",
+        "ServerSpec": "models",
+        "MCPKernel": "config",
+    }
     for owner, attr in re.findall(r"`([A-Z][A-Za-z]+)\.([a-z_]+)`", text):
         cls = getattr(importlib.import_module(f"mcp_kernel.{homes[owner]}"), owner)
         assert hasattr(cls, attr), f"architecture.md names {owner}.{attr}, which does not exist"

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from realservers import SERVERS, our_server
+
 from mcp_kernel.client import ConnectionPool
 from mcp_kernel.elicitation import Asker, Question, ask_form, ask_url, attached
 from mcp_kernel.models import ServerSpec
@@ -42,14 +42,23 @@ def scripted(*answers: str) -> tuple[Asker, list[str]]:
 
 
 # ---- the form, one field at a time --------------------------------------------------------------------
-SCHEMA = {"type": "object", "required": ["name", "colour"], "properties": {
-    "name": {"type": "string", "minLength": 2},
-    "colour": {"type": "string", "enum": ["red", "green"]},
-    "nights": {"type": "integer", "minimum": 1, "default": 1},
-    "breakfast": {"type": "boolean"},
-    "tags": {"type": "array", "items": {"type": "string", "oneOf": [{"const": "a", "title": "Alpha"},
-                                                                    {"const": "b", "title": "Beta"}]}},
-}}
+SCHEMA = {
+    "type": "object",
+    "required": ["name", "colour"],
+    "properties": {
+        "name": {"type": "string", "minLength": 2},
+        "colour": {"type": "string", "enum": ["red", "green"]},
+        "nights": {"type": "integer", "minimum": 1, "default": 1},
+        "breakfast": {"type": "boolean"},
+        "tags": {
+            "type": "array",
+            "items": {
+                "type": "string",
+                "oneOf": [{"const": "a", "title": "Alpha"}, {"const": "b", "title": "Beta"}],
+            },
+        },
+    },
+}
 
 
 def test_a_form_follows_the_schema_and_asks_again_on_a_bad_answer() -> None:
@@ -57,15 +66,27 @@ def test_a_form_follows_the_schema_and_asks_again_on_a_bad_answer() -> None:
     shown: list[str] = []
     answer = ask_form(Question("s", "Hi?", SCHEMA), lambda p: next(replies), shown.append)
     assert answer.action == "accept"
-    assert answer.content == {"name": "Ann", "colour": "green", "nights": 1, "breakfast": True, "tags": ["a", "b"]}
+    assert answer.content == {
+        "name": "Ann",
+        "colour": "green",
+        "nights": 1,
+        "breakfast": True,
+        "tags": ["a", "b"],
+    }
     text = "".join(shown)
     assert "name is required" in text and "at least 2 characters" in text and "answer yes or no" in text
     assert "1. red" in text and "2. Beta" in text and "default 1" in text
 
 
-@pytest.mark.parametrize(("answers", "action"), [(["d"], "decline"), (["c"], "cancel"),
-                                                 (["", "Ann", "!cancel"], "cancel"),
-                                                 (["y", "!decline"], "decline")])
+@pytest.mark.parametrize(
+    ("answers", "action"),
+    [
+        (["d"], "decline"),
+        (["c"], "cancel"),
+        (["", "Ann", "!cancel"], "cancel"),
+        (["y", "!decline"], "decline"),
+    ],
+)
 def test_a_form_can_be_declined_or_cancelled_at_any_prompt(answers: list[str], action: str) -> None:
     replies = iter(answers)
     answer = ask_form(Question("s", "Hi?", SCHEMA), lambda p: next(replies), lambda t: None)
@@ -91,8 +112,12 @@ def test_a_2026_server_gets_the_persons_answer(pool: ConnectionPool) -> None:
     assert "Who is booking" in "".join(shown)
 
 
-@pytest.mark.parametrize(("answers", "action"), [(["d"], "decline"), (["c"], "cancel"), (["y", "!cancel"], "cancel")])
-def test_a_2026_server_hears_a_decline_or_a_cancel(pool: ConnectionPool, answers: list[str], action: str) -> None:
+@pytest.mark.parametrize(
+    ("answers", "action"), [(["d"], "decline"), (["c"], "cancel"), (["y", "!cancel"], "cancel")]
+)
+def test_a_2026_server_hears_a_decline_or_a_cancel(
+    pool: ConnectionPool, answers: list[str], action: str
+) -> None:
     pool.add(our_server("library"))
     asker, _ = scripted(*answers)
     with attached(asker):
@@ -134,7 +159,11 @@ def test_a_legacy_servers_request_is_answered(pool: ConnectionPool, everything_s
     with attached(Asker(read, shown.append)):
         result = pool.call_tool("everything", "trigger-elicitation-request", {})
     assert pool.get("everything").info.protocol_version == "2025-11-25"
-    assert '"action": "accept"' in result.text and "Ada Lovelace" in result.text and '"integer": 7' in result.text
+    assert (
+        '"action": "accept"' in result.text
+        and "Ada Lovelace" in result.text
+        and '"integer": 7' in result.text
+    )
 
 
 def test_a_legacy_servers_request_is_declined(pool: ConnectionPool, everything_spec: ServerSpec) -> None:
@@ -149,8 +178,11 @@ def test_a_legacy_servers_request_is_declined(pool: ConnectionPool, everything_s
 @pytest.fixture()
 def config(tmp_path: Path) -> Path:
     path = tmp_path / "mcp.json"
-    path.write_text(json.dumps({"mcpServers": {"library": {"command": sys.executable,
-                                                           "args": [str(SERVERS / "library.py")]}}}))
+    path.write_text(
+        json.dumps(
+            {"mcpServers": {"library": {"command": sys.executable, "args": [str(SERVERS / "library.py")]}}}
+        )
+    )
     return path
 
 
@@ -160,27 +192,50 @@ def cli_env(**extra: str) -> dict[str, str]:
 
 
 def test_the_cli_on_a_pipe_declines_and_says_why(config: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "mcp_kernel", "call", "library", "book", "--config", str(config)],
-                          input="", capture_output=True, text=True, env=cli_env(), timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "mcp_kernel", "call", "library", "book", "--config", str(config)],
+        input="",
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert '"decline"' in done.stdout
     assert "stdin is not a terminal" in done.stderr
 
 
 def test_the_cli_with_ci_set_declines_and_says_why(config: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "mcp_kernel", "call", "library", "book", "--config", str(config)],
-                          input="", capture_output=True, text=True, env=cli_env(CI="true"), timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "mcp_kernel", "call", "library", "book", "--config", str(config)],
+        input="",
+        capture_output=True,
+        text=True,
+        env=cli_env(CI="true"),
+        timeout=120,
+    )
     assert '"decline"' in done.stdout and "CI is set" in done.stderr
 
 
 def test_the_cli_on_a_terminal_asks_field_by_field(config: Path) -> None:
     primary, secondary = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "mcp_kernel", "call", "library", "book", "--config", str(config)],
-                            stdin=secondary, stdout=subprocess.PIPE, stderr=secondary, env=cli_env(), text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mcp_kernel", "call", "library", "book", "--config", str(config)],
+        stdin=secondary,
+        stdout=subprocess.PIPE,
+        stderr=secondary,
+        env=cli_env(),
+        text=True,
+    )
     os.close(secondary)
     seen = b""
     try:
-        for answer, after in (("y", b"(default yes): "), ("Bo", b"name: "), ("2", b"nights: "), ("", b"breakfast: ")):
+        for answer, after in (
+            ("y", b"(default yes): "),
+            ("Bo", b"name: "),
+            ("2", b"nights: "),
+            ("", b"breakfast: "),
+        ):
             while not seen.endswith(after):
                 chunk = os.read(primary, 1024)
                 assert chunk, seen
@@ -214,8 +269,10 @@ def library_session(tmp_path: Path) -> Iterator[object]:
 def test_sandboxed_code_asks_the_person_given_an_asker(library_session: object) -> None:
     asker, shown = scripted("y", "Ann", "3", "n", "c")
     result = library_session.execute(BOOK_TWICE, library_session.policy(["library"]), asker=asker)
-    assert result.stdout.strip() == ("{'action': 'accept', 'booking': {'name': 'Ann', 'nights': 3, 'breakfast': "
-                                     "False}} {'action': 'cancel'}")
+    assert result.stdout.strip() == (
+        "{'action': 'accept', 'booking': {'name': 'Ann', 'nights': 3, 'breakfast': "
+        "False}} {'action': 'cancel'}"
+    )
     assert any("Who is booking" in line for line in shown)
 
 
@@ -229,27 +286,37 @@ def test_the_time_a_person_takes_is_not_held_against_the_cell(library_session: o
         return next(replies)
 
     policy = library_session.policy(["library"], timeout=1.5)
-    result = library_session.execute("from servers.library import book\nprint(book())", policy,
-                                     asker=Asker(slow_person, lambda text: None))
+    result = library_session.execute(
+        "from servers.library import book\nprint(book())", policy, asker=Asker(slow_person, lambda text: None)
+    )
     assert "'name': 'Bo'" in result.stdout
 
 
 def test_sandboxed_code_without_an_asker_gets_a_decline(library_session: object) -> None:
-    result = library_session.execute("from servers.library import book\nprint(book())", library_session.policy(["library"]))
+    result = library_session.execute(
+        "from servers.library import book\nprint(book())", library_session.policy(["library"])
+    )
     assert result.stdout.strip() == "{'action': 'decline'}"
     assert "no person is attached" in library_session.connection("library").log_tail()
 
 
 # ---- a hostile server's questions ------------------------------------------------------------------------
-@pytest.mark.parametrize(("schema", "problem"), [
-    ({"type": "object", "properties": {"a": {"type": "string", "enum": 5}}}, "enum is int, not a list"),
-    ({"type": "object", "properties": {"a": {"type": ["string", "integer"]}}}, "only one type, or one type and null"),
-    ({"type": "object", "properties": {"a": "text"}}, "field 'a' is str, not an object"),
-    ({"type": "object", "properties": {"a": {"type": "integer", "minimum": "low"}}}, "minimum is 'low'"),
-    ({"type": "object", "properties": {"a": {"type": "array", "items": {"enum": {}}}}}, "enum is dict"),
-])
-def test_a_malformed_schema_is_declined_with_the_reason_told_to_both(pool: ConnectionPool, schema: dict,
-                                                                     problem: str) -> None:
+@pytest.mark.parametrize(
+    ("schema", "problem"),
+    [
+        ({"type": "object", "properties": {"a": {"type": "string", "enum": 5}}}, "enum is int, not a list"),
+        (
+            {"type": "object", "properties": {"a": {"type": ["string", "integer"]}}},
+            "only one type, or one type and null",
+        ),
+        ({"type": "object", "properties": {"a": "text"}}, "field 'a' is str, not an object"),
+        ({"type": "object", "properties": {"a": {"type": "integer", "minimum": "low"}}}, "minimum is 'low'"),
+        ({"type": "object", "properties": {"a": {"type": "array", "items": {"enum": {}}}}}, "enum is dict"),
+    ],
+)
+def test_a_malformed_schema_is_declined_with_the_reason_told_to_both(
+    pool: ConnectionPool, schema: dict, problem: str
+) -> None:
     pool.add(our_server("hostile"))
     asker, shown = scripted("y", "Ann", "Ann")
     with attached(asker):
@@ -260,11 +327,16 @@ def test_a_malformed_schema_is_declined_with_the_reason_told_to_both(pool: Conne
     assert not [p for p in shown if p.strip().endswith(":")]  # nothing was asked
 
 
-@pytest.mark.parametrize(("schema", "problem"), [
-    ({"properties": ["a"]}, "properties is list"), ({"properties": {"a": {"type": {"no": 1}}}}, "has type {'no': 1}"),
-    ({"required": "a", "properties": {"a": {}}}, "required is not a list"), ("form", "the schema is str"),
-    ({"properties": {"a": {"default": {"x": 1}}}}, "its default is dict"),
-])
+@pytest.mark.parametrize(
+    ("schema", "problem"),
+    [
+        ({"properties": ["a"]}, "properties is list"),
+        ({"properties": {"a": {"type": {"no": 1}}}}, "has type {'no': 1}"),
+        ({"required": "a", "properties": {"a": {}}}, "required is not a list"),
+        ("form", "the schema is str"),
+        ({"properties": {"a": {"default": {"x": 1}}}}, "its default is dict"),
+    ],
+)
 def test_schemas_the_sdk_already_refuses_are_declined_here_too(schema: object, problem: str) -> None:
     """(The SDK answers these with -32602 before asking us; a question from elsewhere still gets a decline.)"""
     shown: list[str] = []
@@ -274,15 +346,21 @@ def test_schemas_the_sdk_already_refuses_are_declined_here_too(schema: object, p
 
 def test_a_string_or_null_field_is_asked_as_an_optional_string(pool: ConnectionPool) -> None:
     pool.add(our_server("hostile"))
-    schema = {"type": "object", "properties": {"nick": {"type": ["string", "null"]}, "age": {"type": ["null", "integer"]}}}
+    schema = {
+        "type": "object",
+        "properties": {"nick": {"type": ["string", "null"]}, "age": {"type": ["null", "integer"]}},
+    }
     asker, _ = scripted("y", "Al", "")
     with attached(asker):
         answer = json.loads(pool.call_tool("hostile", "ask", {"message": "Hi?", "schema": schema}).text)
     assert answer == {"action": "accept", "content": {"nick": "Al"}}
 
 
-PASSWORD = {"type": "object", "required": ["user", "password"],
-            "properties": {"user": {"type": "string"}, "password": {"type": "string", "format": "password"}}}
+PASSWORD = {
+    "type": "object",
+    "required": ["user", "password"],
+    "properties": {"user": {"type": "string"}, "password": {"type": "string", "format": "password"}},
+}
 
 
 def test_a_password_field_is_read_as_a_secret_after_a_warning() -> None:
@@ -294,8 +372,9 @@ def test_a_password_field_is_read_as_a_secret_after_a_warning() -> None:
 
     replies = iter(["y", "ann"])
     shown: list[str] = []
-    answer = ask_form(Question("mailer", "Log in", PASSWORD), lambda p: next(replies), shown.append,
-                      read_secret=read_secret)
+    answer = ask_form(
+        Question("mailer", "Log in", PASSWORD), lambda p: next(replies), shown.append, read_secret=read_secret
+    )
     assert answer.content == {"user": "ann", "password": "hunter2"}
     assert secrets_read == ["  password: "]  # only the password went through the secret reader
     assert "server 'mailer' asks for a secret" in "".join(shown)
@@ -303,13 +382,21 @@ def test_a_password_field_is_read_as_a_secret_after_a_warning() -> None:
 
 def test_the_cli_reads_a_password_without_echo(tmp_path: Path) -> None:
     config = tmp_path / "mcp.json"
-    config.write_text(json.dumps({"mcpServers": {"hostile": {"command": sys.executable,
-                                                             "args": [str(SERVERS / "hostile.py")]}}}))
+    config.write_text(
+        json.dumps(
+            {"mcpServers": {"hostile": {"command": sys.executable, "args": [str(SERVERS / "hostile.py")]}}}
+        )
+    )
     arguments = json.dumps({"message": "Log in", "schema": PASSWORD})
     primary, secondary = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "mcp_kernel", "call", "hostile", "ask", arguments, "--config",
-                             str(config)], stdin=secondary, stdout=subprocess.PIPE, stderr=secondary, env=cli_env(),
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mcp_kernel", "call", "hostile", "ask", arguments, "--config", str(config)],
+        stdin=secondary,
+        stdout=subprocess.PIPE,
+        stderr=secondary,
+        env=cli_env(),
+        text=True,
+    )
     os.close(secondary)
     seen, everything = b"", b""
     try:

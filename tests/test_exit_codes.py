@@ -15,8 +15,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mcp_kernel", *args], input=stdin, capture_output=True, text=True,
-                          cwd=ROOT, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "mcp_kernel", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
 
 
 def test_a_cell_that_raises_exits_1_and_shows_its_traceback(tmp_path: Path) -> None:
@@ -37,8 +43,16 @@ def test_a_tool_error_result_exits_1_and_a_good_call_0() -> None:
     assert run("call", "demo", "list_regions").returncode == 0
 
 
-@pytest.mark.parametrize("args", [["introspect"], ["frobnicate"], ["call", "demo", "list_regions", "[1]"],
-                                  ["execute", "-", "--memory", "lots"]], ids=" ".join)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["introspect"],
+        ["frobnicate"],
+        ["call", "demo", "list_regions", "[1]"],
+        ["execute", "-", "--memory", "lots"],
+    ],
+    ids=" ".join,
+)
 def test_usage_errors_exit_2(args: list[str]) -> None:
     out = run(*args)
     assert out.returncode == 2 and out.stderr.startswith("error: "), out.stderr
@@ -54,8 +68,15 @@ def test_ctrl_c_while_a_cell_runs_exits_130(tmp_path: Path) -> None:
     # The sandbox's /workspace is a directory under the session's temp dir: the file the cell writes there
     # says it is running (the command prints the cell's output only at its end).
     env = {**os.environ, "TMPDIR": str(tmp_path)}
-    proc = subprocess.Popen([sys.executable, "-m", "mcp_kernel", "execute", "-"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mcp_kernel", "execute", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
     try:
         with proc.stdin as stdin:  # type: ignore[union-attr]
             stdin.write("open('/workspace/started', 'w').write('yes')\nimport time\ntime.sleep(600)\n")

@@ -38,13 +38,15 @@ def session(root: Path) -> Iterator[Session]:
         for name in ("schemas", "many_tools", "crashy"):
             s.add_server(our_server(name))
         s.add_server(ServerSpec(name="everything", command=node_bin("mcp-server-everything"), args=["stdio"]))
-        s.add_server(ServerSpec(name="filesystem", command=node_bin("mcp-server-filesystem"), args=[str(root)]))
+        s.add_server(
+            ServerSpec(name="filesystem", command=node_bin("mcp-server-filesystem"), args=[str(root)])
+        )
         for name in SERVERS:
             s.generate(name, languages=("python", "typescript"))
         yield s
 
 
-GOOD = '''
+GOOD = """
 from servers.crashy import ok
 from servers.demo import query_sales, aggregate_sales
 from servers.everything import echo, get_sum
@@ -64,9 +66,9 @@ text: str = read_text_file(path="/x", head=1)["content"]
 edit_file(path="/x", edits=[{"oldText": "a", "newText": "b"}], dryRun=True)
 echo(message="hi"), get_sum(a=1, b=2.5), tool_249(x=1)
 fine: str = ok()["result"]
-'''
+"""
 
-BAD = '''
+BAD = """
 from servers.demo import query_sales
 from servers.filesystem import edit_file
 from servers.schemas import create_order
@@ -78,13 +80,27 @@ create_order(customer="c1", items=[{"sku": "A"}])
 create_order(customer="c1", items=[], priority="urgent")
 edit_file(path="/x", edits=[{"old": "a", "newText": "b"}])
 query_sales("EU")
-'''
+"""
 
 
 def mypy(tree: Path, *files: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-warn-return-any", "--no-incremental",
-                           "--cache-dir", str(tree / ".mypy_cache"), *files], cwd=tree, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-warn-return-any",
+            "--no-incremental",
+            "--cache-dir",
+            str(tree / ".mypy_cache"),
+            *files,
+        ],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_every_servers_bindings_type_check_with_mypy_and_tsc(session: Session, tmp_path: Path) -> None:
@@ -103,7 +119,7 @@ def test_every_servers_bindings_type_check_with_mypy_and_tsc(session: Session, t
 
 
 def test_every_servers_bindings_run_in_the_sandbox(session: Session, root: Path) -> None:
-    code = f'''
+    code = f"""
 import json
 from servers.crashy import ok
 from servers.demo import query_sales
@@ -121,16 +137,31 @@ print(json.dumps({{
     "everything": echo(message="hi"),
     "filesystem": read_text_file(path={str(root / "a.txt")!r}, head=1)["content"],
 }}))
-'''
+"""
     result = session.execute(code, session.policy(SERVERS))
     assert result.error is None, result.error
     out = json.loads(result.stdout)
     assert out["demo"] == 2
     # defaults are sent, None (not given) is left out
-    assert out["schemas"] == {"customer": "c1", "items": [{"sku": "A", "qty": 1}], "priority": "normal",
-                              "gift": False}
+    assert out["schemas"] == {
+        "customer": "c1",
+        "items": [{"sku": "A", "qty": 1}],
+        "priority": "normal",
+        "gift": False,
+    }
     assert out["tree"] == {"root": {"label": "a"}}
     assert out["many_tools"] == {"tool": "tool_249", "arguments": {"x": 7}}
-    assert out["crashy"] == {"result": "fine"} and out["everything"] == "Echo: hi" and out["filesystem"] == "alpha"
-    assert [c.server for c in result.calls] == ["demo", "schemas", "schemas", "many_tools", "crashy", "everything",
-                                                "filesystem"]
+    assert (
+        out["crashy"] == {"result": "fine"}
+        and out["everything"] == "Echo: hi"
+        and out["filesystem"] == "alpha"
+    )
+    assert [c.server for c in result.calls] == [
+        "demo",
+        "schemas",
+        "schemas",
+        "many_tools",
+        "crashy",
+        "everything",
+        "filesystem",
+    ]

@@ -33,8 +33,11 @@ from realservers import free_port
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = "01-getting-started.ipynb"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (`apt-get install chromium`; "
-                                "browser downloads are not reachable, .ci/run installs it)")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="needs Debian's chromium (`apt-get install chromium`; "
+    "browser downloads are not reachable, .ci/run installs it)",
+)
 
 
 def wait_for(what: str, check: Any, deadline_s: float = 180) -> Any:
@@ -67,20 +70,39 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     settings.mkdir(parents=True)
     # Render every cell (no windowing), so outputs below the fold are in the DOM too.
     (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(base / "config"), "JUPYTER_DATA_DIR": str(base / "data"),
-           "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
-           # the run's 'mcp' kernelspec (root conftest.py) is found; nothing is trusted (the notary is in DATA_DIR)
-           "JUPYTER_PATH": os.pathsep.join(filter(None, [str(base / "path"), os.environ.get("JUPYTER_PATH")]))}
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(base / "config"),
+        "JUPYTER_DATA_DIR": str(base / "data"),
+        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+        # the run's 'mcp' kernelspec (root conftest.py) is found; nothing is trusted (the notary is in DATA_DIR)
+        "JUPYTER_PATH": os.pathsep.join(filter(None, [str(base / "path"), os.environ.get("JUPYTER_PATH")])),
+    }
     port, token = free_port(), secrets.token_hex(16)
     log = (base / "lab.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-                             f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-                             f"--ServerApp.root_dir={root}", f"--LabApp.user_settings_dir={base / 'settings'}",
-                             *(["--allow-root"] if os.geteuid() == 0 else [])],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            f"--LabApp.user_settings_dir={base / 'settings'}",
+            *(["--allow-root"] if os.geteuid() == 0 else []),
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for("jupyter lab to answer", lambda: proc.poll() is not None or get(f"{url}/api/status?token={token}"))
+        wait_for(
+            "jupyter lab to answer", lambda: proc.poll() is not None or get(f"{url}/api/status?token={token}")
+        )
         assert proc.poll() is None, (base / "lab.log").read_text()[-3000:]
         yield url, token
     finally:
@@ -98,16 +120,35 @@ class Browser:
     def __init__(self, profile: Path) -> None:
         from tornado.websocket import websocket_connect
 
-        self.proc = subprocess.Popen([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                                      "--remote-debugging-port=0", f"--user-data-dir={profile}",
-                                      "--window-size=1400,3000", "about:blank"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)  # its renderer and zygote children go with it
+        self.proc = subprocess.Popen(
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--remote-debugging-port=0",
+                f"--user-data-dir={profile}",
+                "--window-size=1400,3000",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # its renderer and zygote children go with it
         port_file = profile / "DevToolsActivePort"
-        port = wait_for("chromium's debugging port", lambda: port_file.is_file() and port_file.read_text().split()[:1])
-        pages = wait_for("a page target", lambda: [t for t in get(f"http://127.0.0.1:{port[0]}/json/list") or []
-                                                   if t.get("type") == "page"])
+        port = wait_for(
+            "chromium's debugging port", lambda: port_file.is_file() and port_file.read_text().split()[:1]
+        )
+        pages = wait_for(
+            "a page target",
+            lambda: [
+                t for t in get(f"http://127.0.0.1:{port[0]}/json/list") or [] if t.get("type") == "page"
+            ],
+        )
         self.loop = asyncio.new_event_loop()
 
         async def connect() -> Any:  # tornado binds the connection to the loop it is created on
@@ -177,13 +218,19 @@ def test_an_untrusted_tutorial_keeps_its_badges_and_tables(lab: tuple[str, str],
     url, token = lab
     model = get(f"{url}/api/contents/{NOTEBOOK}?token={token}")
     code_cells = [c for c in model["content"]["cells"] if c["cell_type"] == "code"]
-    assert code_cells and not any(c["metadata"].get("trusted") for c in code_cells), "the notebook is untrusted"
+    assert code_cells and not any(c["metadata"].get("trusted") for c in code_cells), (
+        "the notebook is untrusted"
+    )
     browser = Browser(tmp_path / "profile")
     try:
         browser.send("Page.enable")
         browser.send("Page.navigate", url=f"{url}/lab/tree/{NOTEBOOK}?token={token}&reset")
-        wait_for("the tutorial's outputs to render",
-                 lambda: browser.evaluate("document.querySelectorAll('.jp-OutputArea-output table td').length") > 20)
+        wait_for(
+            "the tutorial's outputs to render",
+            lambda: (
+                browser.evaluate("document.querySelectorAll('.jp-OutputArea-output table td').length") > 20
+            ),
+        )
         seen = browser.evaluate(INSPECT)
         shot = browser.send("Page.captureScreenshot", format="png")["data"]
         (tmp_path / "jupyterlab.png").write_bytes(base64.b64decode(shot))
@@ -194,7 +241,9 @@ def test_an_untrusted_tutorial_keeps_its_badges_and_tables(lab: tuple[str, str],
     # sanitize-html re-serialises what it keeps ("text-align:left;..."): proof the untrusted path was taken.
     assert all(": " not in cell["style"] for cell in seen["cells"]), "outputs were rendered trusted"
     for badge in seen["badges"]:
-        assert "border:1px solid" in badge["style"], f"the sanitizer dropped the badge's inline style: {badge}"
+        assert "border:1px solid" in badge["style"], (
+            f"the sanitizer dropped the badge's inline style: {badge}"
+        )
         assert (badge["display"], badge["border"], badge["radius"]) == ("inline-block", "solid", "8px"), badge
     assert len(seen["cells"]) > 20
     for cell in seen["cells"]:
@@ -207,46 +256,79 @@ def test_an_untrusted_tutorial_keeps_its_badges_and_tables(lab: tuple[str, str],
 FLOOD = "flood.ipynb"
 
 
-def test_a_flood_of_prints_leaves_the_page_usable_and_says_why_on_top(lab: tuple[str, str], tmp_path: Path) -> None:
+def test_a_flood_of_prints_leaves_the_page_usable_and_says_why_on_top(
+    lab: tuple[str, str], tmp_path: Path
+) -> None:
     """A person runs a cell printing 100,000 lines, then another: the first ends at its output limit with the
     reason at the top of its output, the page answers and the second runs right after, all within 20 s."""
     url, token = lab
-    cells = [nbformat_cell("%%mcp_execute\nfor i in range(100_000):\n    print('line', i)"),
-             nbformat_cell("%%mcp_execute\nprint('after the flood')\n"
-                           "[{'region': r, 'revenue': 1234567.5 / (i + 1)} for i, r in enumerate(['EU', 'NA', 'APAC'])]")]
-    notebook = {"cells": cells, "metadata": {"kernelspec": {"name": "mcp", "display_name": "MCP (Python)",
-                                                            "language": "python"}},
-                "nbformat": 4, "nbformat_minor": 5}
-    put = urllib.request.Request(f"{url}/api/contents/{FLOOD}?token={token}", method="PUT",
-                                 data=json.dumps({"type": "notebook", "content": notebook}).encode(),
-                                 headers={"Content-Type": "application/json"})
+    cells = [
+        nbformat_cell("%%mcp_execute\nfor i in range(100_000):\n    print('line', i)"),
+        nbformat_cell(
+            "%%mcp_execute\nprint('after the flood')\n"
+            "[{'region': r, 'revenue': 1234567.5 / (i + 1)} for i, r in enumerate(['EU', 'NA', 'APAC'])]"
+        ),
+    ]
+    notebook = {
+        "cells": cells,
+        "metadata": {"kernelspec": {"name": "mcp", "display_name": "MCP (Python)", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    put = urllib.request.Request(
+        f"{url}/api/contents/{FLOOD}?token={token}",
+        method="PUT",
+        data=json.dumps({"type": "notebook", "content": notebook}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     urllib.request.urlopen(put, timeout=10).close()
     browser = Browser(tmp_path / "profile")
     try:
         browser.send("Page.enable")
         browser.send("Page.navigate", url=f"{url}/lab/tree/{FLOOD}?token={token}&reset")
+
         def shoot() -> None:  # what a person saw, kept on failure too
             (tmp_path / "flood.png").write_bytes(
-                base64.b64decode(browser.send("Page.captureScreenshot", format="png")["data"]))
-        wait_for("the kernel to be ready", lambda: browser.evaluate(
-            "document.querySelector('.jp-Notebook-ExecutionIndicator')?.getAttribute('data-status') === 'idle' "
-            "|| !!document.querySelector('.jp-Toolbar-kernelStatus[title*=\"Idle\"], "
-            "[data-status=\"idle\"]')"), deadline_s=120)
+                base64.b64decode(browser.send("Page.captureScreenshot", format="png")["data"])
+            )
+
+        wait_for(
+            "the kernel to be ready",
+            lambda: browser.evaluate(
+                "document.querySelector('.jp-Notebook-ExecutionIndicator')?.getAttribute('data-status') === 'idle' "
+                '|| !!document.querySelector(\'.jp-Toolbar-kernelStatus[title*="Idle"], '
+                '[data-status="idle"]\')'
+            ),
+            deadline_s=120,
+        )
+
         def click(cell: int) -> None:
-            box = browser.evaluate(f"(() => {{ const el = [...document.querySelectorAll('.jp-Cell .cm-content')]"
-                                   f"[{cell}]; el.scrollIntoView({{block: 'center'}}); "
-                                   "const r = el.getBoundingClientRect(); return [r.x + 5, r.y + 5]; })()")
+            box = browser.evaluate(
+                f"(() => {{ const el = [...document.querySelectorAll('.jp-Cell .cm-content')]"
+                f"[{cell}]; el.scrollIntoView({{block: 'center'}}); "
+                "const r = el.getBoundingClientRect(); return [r.x + 5, r.y + 5]; })()"
+            )
             for kind in ("mousePressed", "mouseReleased"):
-                browser.send("Input.dispatchMouseEvent", type=kind, x=box[0], y=box[1], button="left", clickCount=1)
+                browser.send(
+                    "Input.dispatchMouseEvent", type=kind, x=box[0], y=box[1], button="left", clickCount=1
+                )
 
         def shift_enter() -> None:
             for kind in ("rawKeyDown", "keyUp"):
-                browser.send("Input.dispatchKeyEvent", type=kind, key="Enter", code="Enter",
-                             windowsVirtualKeyCode=13, modifiers=8)
+                browser.send(
+                    "Input.dispatchKeyEvent",
+                    type=kind,
+                    key="Enter",
+                    code="Enter",
+                    windowsVirtualKeyCode=13,
+                    modifiers=8,
+                )
 
         def prompt(cell: int) -> str:
-            return browser.evaluate(f"[...document.querySelectorAll('.jp-Cell')][{cell}]"
-                                    ".querySelector('.jp-InputPrompt').innerText")
+            return browser.evaluate(
+                f"[...document.querySelectorAll('.jp-Cell')][{cell}]"
+                ".querySelector('.jp-InputPrompt').innerText"
+            )
 
         def run(cell: int) -> None:
             """Click the cell and press Shift+Enter, as a person would again if nothing happened (a kernel
@@ -266,9 +348,14 @@ def test_a_flood_of_prints_leaves_the_page_usable_and_says_why_on_top(lab: tuple
         # then the next cell (an error stops what was queued behind it, as in Jupyter): once the flood ended
         wait_for("the flood to end", lambda: re.search(r"\[\d+\]", prompt(0)), deadline_s=60)
         run(1)
-        second = "[...document.querySelectorAll('.jp-Cell')][1]?.querySelector('.jp-OutputArea')?.innerText || ''"
-        wait_for("the cell after the flood to run", lambda: "after the flood" in (text := browser.evaluate(second))
-                 and "rows" in text, deadline_s=60)
+        second = (
+            "[...document.querySelectorAll('.jp-Cell')][1]?.querySelector('.jp-OutputArea')?.innerText || ''"
+        )
+        wait_for(
+            "the cell after the flood to run",
+            lambda: "after the flood" in (text := browser.evaluate(second)) and "rows" in text,
+            deadline_s=60,
+        )
         took = time.monotonic() - started
         table = browser.evaluate("""(() => {
           const area = [...document.querySelectorAll('.jp-Cell')][1].querySelector('.jp-OutputArea');
@@ -293,5 +380,11 @@ def test_a_flood_of_prints_leaves_the_page_usable_and_says_why_on_top(lab: tuple
 
 
 def nbformat_cell(source: str) -> dict[str, Any]:
-    return {"cell_type": "code", "execution_count": None, "id": secrets.token_hex(4), "metadata": {},
-            "outputs": [], "source": source}
+    return {
+        "cell_type": "code",
+        "execution_count": None,
+        "id": secrets.token_hex(4),
+        "metadata": {},
+        "outputs": [],
+        "source": source,
+    }

@@ -22,8 +22,9 @@ def module_name(path: Path) -> str:
 
 
 def modules() -> dict[str, Path]:
-    return {module_name(p): p for p in PACKAGE.rglob("*.py")
-            if "guest" not in p.relative_to(PACKAGE).parts}  # the guest runs inside the sandbox, apart
+    return {
+        module_name(p): p for p in PACKAGE.rglob("*.py") if "guest" not in p.relative_to(PACKAGE).parts
+    }  # the guest runs inside the sandbox, apart
 
 
 def imports(name: str, path: Path, known: dict[str, Path]) -> set[str]:
@@ -89,7 +90,9 @@ def test_the_package_has_no_import_circle() -> None:
     known = modules()
     graph = {name: imports(name, path, known) for name, path in known.items()}
     assert len(graph) > 40, "the package's modules were found"
-    assert circles(graph) == [], "modules that import each other in a loop: move what they share to a lower room"
+    assert circles(graph) == [], (
+        "modules that import each other in a loop: move what they share to a lower room"
+    )
 
 
 def test_the_check_finds_a_circle() -> None:

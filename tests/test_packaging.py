@@ -16,7 +16,9 @@ def declared() -> dict[str, str]:
     """The dependencies and every extra's (an optional package, e.g. pandas for `--as dataframe`, is imported
     where used and declared in its extra)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    deps = project["dependencies"] + [d for extra in project.get("optional-dependencies", {}).values() for d in extra]
+    deps = project["dependencies"] + [
+        d for extra in project.get("optional-dependencies", {}).values() for d in extra
+    ]
     out = {}
     for dep in deps:
         name = re.match(r"[A-Za-z0-9_.-]+", dep).group(0)  # type: ignore[union-attr]

@@ -21,8 +21,14 @@ from mcp_kernel.plugins import Plugin, PluginFormatError, PluginStore, new_metad
 def make_plugin(server_id: str = "demo", marker: str = "v1", files: int = 10, size: int = 200) -> Plugin:
     content = {f"servers/{server_id}/tool_{i}.py": f"# {marker}\n" + "x" * size for i in range(files)}
     content[f"servers/{server_id}/manifest.json"] = json.dumps({"marker": marker})
-    meta = new_metadata(server_id, server_id, ServerInfo(name=server_id, version=marker), tool_count=files,
-                        tool_hashes={f"tool_{i}": marker for i in range(files)}, generator_version="1")
+    meta = new_metadata(
+        server_id,
+        server_id,
+        ServerInfo(name=server_id, version=marker),
+        tool_count=files,
+        tool_hashes={f"tool_{i}": marker for i in range(files)},
+        generator_version="1",
+    )
     return Plugin(metadata=meta, files=content)
 
 
@@ -90,7 +96,10 @@ def test_an_added_file_is_refused(store: PluginStore) -> None:
 def test_swapped_checksums_between_two_plugins_are_refused(store: PluginStore) -> None:
     store.save(make_plugin("alpha"))
     store.save(make_plugin("beta"))
-    a, b = (store.root / "alpha").resolve() / "checksum.blake3", (store.root / "beta").resolve() / "checksum.blake3"
+    a, b = (
+        (store.root / "alpha").resolve() / "checksum.blake3",
+        (store.root / "beta").resolve() / "checksum.blake3",
+    )
     a_bytes, b_bytes = a.read_bytes(), b.read_bytes()
     a.write_bytes(b_bytes)
     b.write_bytes(a_bytes)
@@ -218,7 +227,9 @@ def test_a_save_killed_mid_way_leaves_a_loadable_plugin(store: PluginStore) -> N
         loaded = store.load("demo")  # never a mix: old or one complete new version
         marker = loaded.metadata.server.version
         assert marker == "original" or marker.startswith("killed-")
-        assert all(text.startswith(f"# {marker}\n") for path, text in loaded.files.items() if path.endswith(".py"))
+        assert all(
+            text.startswith(f"# {marker}\n") for path, text in loaded.files.items() if path.endswith(".py")
+        )
 
 
 def test_two_processes_saving_at_once_end_with_one_complete_plugin(store: PluginStore) -> None:
@@ -229,7 +240,9 @@ def test_two_processes_saving_at_once_end_with_one_complete_plugin(store: Plugin
     loaded = store.load("demo")
     marker = loaded.metadata.server.version
     assert marker in ("a-14", "b-14")
-    assert all(text.startswith(f"# {marker}\n") for path, text in loaded.files.items() if path.endswith(".py"))
+    assert all(
+        text.startswith(f"# {marker}\n") for path, text in loaded.files.items() if path.endswith(".py")
+    )
     assert len([p for p in (store.root / ".versions").iterdir() if p.is_dir()]) == 1
 
 
@@ -244,14 +257,17 @@ def test_generate_save_load_in_a_fresh_session_and_staleness(tmp_path: Path) -> 
         assert info.metadata["tool_count"] >= 8
         assert "demo" not in fresh.registry.servers(), "loading a plugin does not introspect"
         assert fresh.read("/mcp-tools/servers/demo/query_sales.ts").text.startswith("// Generated")
-        result = fresh.execute("from servers.demo import list_regions\nlen(list_regions()['regions'])",
-                               fresh.policy(["demo"]))
+        result = fresh.execute(
+            "from servers.demo import list_regions\nlen(list_regions()['regions'])", fresh.policy(["demo"])
+        )
         assert result.value == 5
         assert fresh.plugin_info("demo", store=str(tmp_path / "store")).stale is False
     store = PluginStore(tmp_path / "store")
     plugin = store.load("demo")
     changed = dict(plugin.metadata.tool_hashes, query_sales="0" * 64)
-    store.save(Plugin(metadata=plugin.metadata.model_copy(update={"tool_hashes": changed}), files=plugin.files))
+    store.save(
+        Plugin(metadata=plugin.metadata.model_copy(update={"tool_hashes": changed}), files=plugin.files)
+    )
     with Session() as later:
         info = later.plugin_info("demo", store=str(tmp_path / "store"))
         assert info.stale is True and info.changed_tools == ["query_sales"]
@@ -295,8 +311,12 @@ print("peak MiB:", int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1)) // 10
 def test_an_archive_that_unpacks_to_gigabytes_is_refused_in_bounded_memory(tmp_path: Path, kind: str) -> None:
     archive = bomb(tmp_path / "bomb.plugin", kind)
     assert archive.stat().st_size < 4 << 20, "the archive itself is small"
-    out = subprocess.run([sys.executable, "-c", IMPORT_AND_MEASURE, str(archive), str(tmp_path / "store")],
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", IMPORT_AND_MEASURE, str(archive), str(tmp_path / "store")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "refused:" in out.stdout and "may hold" in out.stdout, out.stdout
     peak = int(out.stdout.rsplit("peak MiB:", 1)[1])
@@ -324,7 +344,11 @@ def test_a_plugin_cannot_replace_another_servers_bindings(store: PluginStore, tm
     store.save(make_plugin("other", marker="theirs"))
     store.save(make_plugin("demo"))
     directory = (store.root / "demo").resolve()
-    hijack = {"servers/demo/x.py": "", "servers/other/tool_0.py": "# mine now", "skills/other/SKILL.md": "mine"}
+    hijack = {
+        "servers/demo/x.py": "",
+        "servers/other/tool_0.py": "# mine now",
+        "skills/other/SKILL.md": "mine",
+    }
     rewrite(directory, vfs=json.dumps(hijack).encode())
     with pytest.raises(PluginIntegrityError, match="'servers/other/tool_0.py' lies outside its own tree"):
         store.load("demo")
@@ -339,7 +363,12 @@ def test_a_plugin_cannot_replace_another_servers_bindings(store: PluginStore, tm
     assert target.ids() == ["other"] and target.load("other").files == store.load("other").files
     with pytest.raises(PluginIntegrityError, match="outside its own tree"):
         store.save(Plugin(metadata=make_plugin("demo").metadata, files=hijack))
-    shared = {"servers/__init__.py": "", "runtime.d.ts": "", "servers/demo/a.py": "", "skills/demo/SKILL.md": ""}
+    shared = {
+        "servers/__init__.py": "",
+        "runtime.d.ts": "",
+        "servers/demo/a.py": "",
+        "skills/demo/SKILL.md": "",
+    }
     store.save(Plugin(metadata=make_plugin("demo").metadata, files=shared))
     assert store.load("demo").files == shared
 
@@ -348,9 +377,16 @@ def test_plugins_promise_an_integrity_check_not_authenticity() -> None:
     from mcp_kernel.commands import COMMANDS
 
     root = Path(__file__).resolve().parent.parent
-    texts = {"plugin --help": COMMANDS["plugin"].help, "guide": (root / "docs" / "guide.md").read_text(),
-             "plugins.py": (root / "mcp_kernel" / "plugins.py").read_text()}
+    texts = {
+        "plugin --help": COMMANDS["plugin"].help,
+        "guide": (root / "docs" / "guide.md").read_text(),
+        "plugins.py": (root / "mcp_kernel" / "plugins.py").read_text(),
+    }
     for where, text in texts.items():
         assert "integrity" in text, where
-        assert not [w for w in ("verified", "verifies", "authenticated", "trusted", "tamper-proof") if w in text.lower()], where
+        assert not [
+            w
+            for w in ("verified", "verifies", "authenticated", "trusted", "tamper-proof")
+            if w in text.lower()
+        ], where
     assert "not signed" in texts["guide"]

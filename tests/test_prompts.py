@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pytest
-
 from realservers import our_server
-from mcp_kernel.client import ConnectionPool
-from mcp_kernel.errors import PromptArgumentMissing, PromptNotFound
-from mcp_kernel.display import to_text
-from mcp_kernel.errors import UsageError
-from mcp_kernel.models import ServerSpec
 from test_display import HOSTILE, assert_safe_html
+
+from mcp_kernel.client import ConnectionPool
+from mcp_kernel.display import to_text
+from mcp_kernel.errors import PromptArgumentMissing, PromptNotFound, UsageError
+from mcp_kernel.models import ServerSpec
 
 
 @pytest.fixture()
@@ -22,14 +21,19 @@ def pool():
 def test_prompts_are_listed_with_their_arguments(pool: ConnectionPool) -> None:
     prompts = {p.name: p for p in pool.get("library").list_prompts().prompts}
     assert set(prompts) == {"summarize", "discuss"}
-    assert [(a.name, a.required) for a in prompts["summarize"].arguments] == [("title", True), ("style", False)]
+    assert [(a.name, a.required) for a in prompts["summarize"].arguments] == [
+        ("title", True),
+        ("style", False),
+    ]
     assert "style?" in to_text(pool.get("library").list_prompts())
 
 
 def test_a_prompt_is_a_readable_conversation(pool: ConnectionPool) -> None:
     view = pool.get("library").get_prompt("discuss", {"topic": "tea"})
     assert [(m.role, m.text) for m in view.messages] == [
-        ("user", "What do you think about tea?"), ("assistant", "tea is worth a conversation.")]
+        ("user", "What do you think about tea?"),
+        ("assistant", "tea is worth a conversation."),
+    ]
     text = to_text(view)
     assert "[user]" in text and "[assistant]" in text
     summary = pool.get("library").get_prompt("summarize", {"title": "Dune", "style": "long"})
@@ -78,10 +82,18 @@ def test_prompt_html_is_escaped_and_readable_untrusted(pool: ConnectionPool) -> 
     objects = [
         pool.get("library").list_prompts(),
         pool.get("library").get_prompt("discuss", {"topic": HOSTILE}),
-        PromptList(server=HOSTILE, prompts=[PromptInfo(name=HOSTILE, description=HOSTILE,
-                                                       arguments=[PromptArgumentInfo(name=HOSTILE)])]),
-        PromptView(server=HOSTILE, prompt=HOSTILE, description=HOSTILE,
-                   messages=[PromptMessageView(role=HOSTILE, text=HOSTILE)]),
+        PromptList(
+            server=HOSTILE,
+            prompts=[
+                PromptInfo(name=HOSTILE, description=HOSTILE, arguments=[PromptArgumentInfo(name=HOSTILE)])
+            ],
+        ),
+        PromptView(
+            server=HOSTILE,
+            prompt=HOSTILE,
+            description=HOSTILE,
+            messages=[PromptMessageView(role=HOSTILE, text=HOSTILE)],
+        ),
     ]
     for obj in objects:
         assert_safe_html(obj)
@@ -94,8 +106,12 @@ def test_the_cli_shows_what_a_server_suggests_for_an_argument() -> None:
     import sys
 
     def complete(*words: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "mcp_kernel", "complete", *words], capture_output=True,
-                              text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "mcp_kernel", "complete", *words],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     prompt = complete("demo", "analyze_region", "region=e", "--json")
     assert prompt.returncode == 0, prompt.stderr

@@ -11,7 +11,9 @@ from mcp_kernel import errors
 def test_all_names_exist_and_nothing_public_is_missing() -> None:
     for name in mcp_kernel.__all__:
         assert hasattr(mcp_kernel, name), name
-    public = {n for n in dir(mcp_kernel) if not n.startswith("_") and not inspect.ismodule(getattr(mcp_kernel, n))}
+    public = {
+        n for n in dir(mcp_kernel) if not n.startswith("_") and not inspect.ismodule(getattr(mcp_kernel, n))
+    }
     assert public - {"annotations"} <= set(mcp_kernel.__all__)
 
 

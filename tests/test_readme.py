@@ -47,9 +47,15 @@ def test_in_jupyter_steps_then_run_all_on_every_tutorial(tmp_path: Path) -> None
 
     install, lab = in_jupyter_commands()
     assert install == "mcp-kernel install --user" and lab == "jupyter lab notebooks/"
-    env = {**os.environ, "JUPYTER_DATA_DIR": str(tmp_path / "jupyter"), "MCP_KERNEL_CACHE_DIR": str(tmp_path / "cache")}
+    env = {
+        **os.environ,
+        "JUPYTER_DATA_DIR": str(tmp_path / "jupyter"),
+        "MCP_KERNEL_CACHE_DIR": str(tmp_path / "cache"),
+    }
     mcp_kernel = [sys.executable, "-m", "mcp_kernel"]  # `mcp-kernel` of this interpreter, installed or not
-    done = subprocess.run([*mcp_kernel, *install.split()[1:]], capture_output=True, text=True, env=env, timeout=900)
+    done = subprocess.run(
+        [*mcp_kernel, *install.split()[1:]], capture_output=True, text=True, env=env, timeout=900
+    )
     assert done.returncode == 0, done.stderr
     assert "sandbox component: built in" in done.stdout  # so no first cell pays for it
     assert (tmp_path / "jupyter" / "kernels" / "mcp" / "kernel.json").exists()
@@ -61,11 +67,16 @@ def test_in_jupyter_steps_then_run_all_on_every_tutorial(tmp_path: Path) -> None
     try:
         for path in sorted(notebooks.glob("*.ipynb")):
             nb = nbformat.read(path, as_version=4)
-            NotebookClient(nb, timeout=600, kernel_name="mcp", resources={"metadata": {"path": str(notebooks)}}).execute()
+            NotebookClient(
+                nb, timeout=600, kernel_name="mcp", resources={"metadata": {"path": str(notebooks)}}
+            ).execute()
             outputs = [o for cell in nb.cells for o in cell.get("outputs", [])]
             meant = [cell for cell in nb.cells if "raises-exception" in cell.metadata.get("tags", [])]
-            failed = [cell.source for cell in nb.cells if cell not in meant
-                      and any(o.output_type == "error" for o in cell.get("outputs", []))]
+            failed = [
+                cell.source
+                for cell in nb.cells
+                if cell not in meant and any(o.output_type == "error" for o in cell.get("outputs", []))
+            ]
             assert not failed, (path.name, failed)
             text = "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in outputs)
             assert "Building the sandbox component" not in text and "not found on PATH" not in text, path.name

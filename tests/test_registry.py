@@ -12,12 +12,19 @@ from mcp_kernel.session import Session
 
 def make_registry() -> ToolRegistry:
     reg = ToolRegistry()
-    reg.register("shop", ServerInfo(name="shop"), [
-        ToolInfo(name="query_sales", description="Query sales rows. Filters by region and date.",
-                 input_schema={"type": "object", "properties": {"region": {"type": "string"}}}),
-        ToolInfo(name="get_customer", title="Customer sales profile", description="One customer."),
-        ToolInfo(name="send_mail", description="Send an e-mail about sales figures."),
-    ])
+    reg.register(
+        "shop",
+        ServerInfo(name="shop"),
+        [
+            ToolInfo(
+                name="query_sales",
+                description="Query sales rows. Filters by region and date.",
+                input_schema={"type": "object", "properties": {"region": {"type": "string"}}},
+            ),
+            ToolInfo(name="get_customer", title="Customer sales profile", description="One customer."),
+            ToolInfo(name="send_mail", description="Send an e-mail about sales figures."),
+        ],
+    )
     reg.register("files", ServerInfo(name="files"), [ToolInfo(name="read_file", description="Read a file.")])
     return reg
 
@@ -74,7 +81,9 @@ def test_signature_detail_gives_the_index_line_of_each_hit() -> None:
     hits = reg.search("sales", detail="signature").hits
     lines = index_lines("shop", reg.tools("shop"))
     assert [h.signature for h in hits] == [lines[h.tool] for h in hits]
-    assert hits[0].signature == "def query_sales(*, region: str | None = None) -> Any: \"\"\"Query sales rows.\"\"\""
+    assert (
+        hits[0].signature == 'def query_sales(*, region: str | None = None) -> Any: """Query sales rows."""'
+    )
     assert all(h.summary is None and h.input_schema is None for h in hits)
     index = generate(reg.info("shop"), reg.tools("shop"), server_name="shop")["servers/shop/__init__.pyi"]
     assert all(h.signature in index.splitlines() for h in hits)

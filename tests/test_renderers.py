@@ -37,21 +37,27 @@ def test_data_modules_never_import_display(module: str) -> None:
 
 
 def test_models_import_without_display_in_a_fresh_interpreter() -> None:
-    code = ("import sys, mcp_kernel.models as m, mcp_kernel.vfs, mcp_kernel.plugins, mcp_kernel.sandbox.policy\n"
-            "spec = m.ServerSpec(name='d', command='python'); repr(spec); spec.model_dump_json()\n"
-            "print('mcp_kernel.display' in sys.modules)")
+    code = (
+        "import sys, mcp_kernel.models as m, mcp_kernel.vfs, mcp_kernel.plugins, mcp_kernel.sandbox.policy\n"
+        "spec = m.ServerSpec(name='d', command='python'); repr(spec); spec.model_dump_json()\n"
+        "print('mcp_kernel.display' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
 def plugin() -> Plugin:
-    meta = new_metadata("demo", "demo", ServerInfo(name="demo"), tool_count=0, tool_hashes={}, generator_version="1")
+    meta = new_metadata(
+        "demo", "demo", ServerInfo(name="demo"), tool_count=0, tool_hashes={}, generator_version="1"
+    )
     return Plugin(metadata=meta, files={"servers/demo/__init__.py": ""})
 
 
 def test_loading_the_extension_lets_ipython_display_every_result() -> None:
     objects = [
-        Introspection(server_name="demo", server=ServerInfo(name="demo"), tools=[ToolInfo(name="query_sales")]),
+        Introspection(
+            server_name="demo", server=ServerInfo(name="demo"), tools=[ToolInfo(name="query_sales")]
+        ),
         VirtualFS({"servers/demo/a.py": "x = 1"}).tree(),
         SandboxPolicy(servers=("demo",)),
         ServerSpec(name="d", command="python"),

@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from realservers import our_server
+from test_display import HOSTILE, assert_safe_html
+
 from mcp_kernel.client import ConnectionPool
-from mcp_kernel.errors import ResourceNotFound
 from mcp_kernel.display import to_text
+from mcp_kernel.errors import ResourceNotFound
 from mcp_kernel.models import ServerSpec
 from mcp_kernel.session import Session
-from test_display import HOSTILE, assert_safe_html
 
 
 @pytest.fixture()
@@ -77,14 +77,23 @@ def test_the_commands_through_a_session(tmp_path) -> None:
 
 
 def test_resource_html_is_escaped_and_readable_untrusted(pool: ConnectionPool) -> None:
-    from mcp_kernel.models import ResourceContent, ResourceInfo, ResourceList, ResourceRead, ResourceTemplateInfo
+    from mcp_kernel.models import (
+        ResourceContent,
+        ResourceInfo,
+        ResourceList,
+        ResourceRead,
+        ResourceTemplateInfo,
+    )
 
     objects = [
         pool.get("library").list_resources(),
         pool.get("library").read_resource("note://catalog"),
         pool.get("library").read_resource("image://pixel"),
-        ResourceList(server=HOSTILE, resources=[ResourceInfo(uri=HOSTILE, name=HOSTILE, description=HOSTILE)],
-                     templates=[ResourceTemplateInfo(uri_template=HOSTILE, description=HOSTILE)]),
+        ResourceList(
+            server=HOSTILE,
+            resources=[ResourceInfo(uri=HOSTILE, name=HOSTILE, description=HOSTILE)],
+            templates=[ResourceTemplateInfo(uri_template=HOSTILE, description=HOSTILE)],
+        ),
         ResourceRead(server=HOSTILE, uri=HOSTILE, contents=[ResourceContent(uri=HOSTILE, text=HOSTILE)]),
     ]
     for obj in objects:
@@ -95,21 +104,27 @@ def test_sandboxed_code_reads_resources_through_the_bridge() -> None:
     with Session() as session:
         session.add_server(our_server("library"))
         session.introspect("library")
-        code = ("from _mcp_runtime import read_resource\n"
-                "parts = read_resource('library', 'note://catalog')\n"
-                "import json\n"
-                "print(json.loads(parts[0]['text'])['books'][0]['title'], parts[0]['mime_type'])\n"
-                "print(read_resource('library', 'image://pixel')[0]['size'])")
+        code = (
+            "from _mcp_runtime import read_resource\n"
+            "parts = read_resource('library', 'note://catalog')\n"
+            "import json\n"
+            "print(json.loads(parts[0]['text'])['books'][0]['title'], parts[0]['mime_type'])\n"
+            "print(read_resource('library', 'image://pixel')[0]['size'])"
+        )
         result = session.execute(code, session.policy(["library"]))
         assert result.error is None, result.error
         assert result.stdout == "Dune application/json\n70\n"
         assert any(c.tool == "resources/read" for c in result.calls)
-        unknown = session.execute("from _mcp_runtime import read_resource\nread_resource('library', 'note://x')",
-                                  session.policy(["library"]))
+        unknown = session.execute(
+            "from _mcp_runtime import read_resource\nread_resource('library', 'note://x')",
+            session.policy(["library"]),
+        )
         assert unknown.error is not None and "ResourceNotFound" in unknown.error.message
         assert "note://welcome" in unknown.error.message
-        refused = session.execute("from _mcp_runtime import read_resource\nread_resource('library', 'note://welcome')",
-                                  session.policy([]))
+        refused = session.execute(
+            "from _mcp_runtime import read_resource\nread_resource('library', 'note://welcome')",
+            session.policy([]),
+        )
         assert refused.error is not None and "not allowed" in refused.error.message
 
 
@@ -174,11 +189,33 @@ def test_the_cli_prints_the_resource_again_at_each_update(tmp_path: Path) -> Non
 
     config = tmp_path / "mcp.json"
     spec = our_server("board")
-    config.write_text(json.dumps({"mcpServers": {"board": {"command": spec.command, "args": spec.args,
-                                                           "env": {"BOARD_TICK": "0.3"}}}}))
-    done = subprocess.run([sys.executable, "-m", "mcp_kernel", "watch", "board", "board://notices", "--count", "2",
-                           "--config", str(config)], capture_output=True, text=True, timeout=120,
-                          env={**os.environ})
+    config.write_text(
+        json.dumps(
+            {
+                "mcpServers": {
+                    "board": {"command": spec.command, "args": spec.args, "env": {"BOARD_TICK": "0.3"}}
+                }
+            }
+        )
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mcp_kernel",
+            "watch",
+            "board",
+            "board://notices",
+            "--count",
+            "2",
+            "--config",
+            str(config),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ},
+    )
     assert done.returncode == 0, done.stderr
     shown = done.stdout.split("--- updated (")
     assert len(shown) == 3, done.stdout

@@ -29,18 +29,41 @@ CANARY = f"mk-canary-{secrets.token_hex(8)}"
 def config(tmp_path: Path, demo_http_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("MK_CANARY", CANARY)
     path = tmp_path / "mcp.json"
-    path.write_text(json.dumps({"mcpServers": {
-        "web": {"type": "http", "url": demo_http_url, "headers": {"Authorization": "Bearer ${MK_CANARY}"}},
-        "local": {"command": sys.executable, "args": ["-m", "mcp_kernel.demo"], "env": {"API_TOKEN": "${MK_CANARY}"}},
-        "broken": {"command": sys.executable, "args": [str(ROOT / "tests/servers/exit_early.py")],
-                   "env": {"EXAMPLE_API_KEY": "${MK_CANARY}"}},
-    }}))
+    path.write_text(
+        json.dumps(
+            {
+                "mcpServers": {
+                    "web": {
+                        "type": "http",
+                        "url": demo_http_url,
+                        "headers": {"Authorization": "Bearer ${MK_CANARY}"},
+                    },
+                    "local": {
+                        "command": sys.executable,
+                        "args": ["-m", "mcp_kernel.demo"],
+                        "env": {"API_TOKEN": "${MK_CANARY}"},
+                    },
+                    "broken": {
+                        "command": sys.executable,
+                        "args": [str(ROOT / "tests/servers/exit_early.py")],
+                        "env": {"EXAMPLE_API_KEY": "${MK_CANARY}"},
+                    },
+                }
+            }
+        )
+    )
     yield path
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mcp_kernel", *args], capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ}, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "mcp_kernel", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ},
+        timeout=120,
+    )
 
 
 def test_the_canary_reaches_the_spec_and_no_output(config: Path) -> None:
@@ -48,8 +71,17 @@ def test_the_canary_reaches_the_spec_and_no_output(config: Path) -> None:
         web, local = session.spec("web"), session.spec("local")
         assert web.headers["Authorization"] == f"Bearer {CANARY}", "the value a connection uses is expanded"
         assert local.env["API_TOKEN"] == CANARY
-        assert session.call("web", "list_regions").is_error is False, "the header was sent and the server answered"
-        shown = [repr(web), str(web), repr(local), web.describe(), local.model_dump_json(), json.dumps(local.model_dump())]
+        assert session.call("web", "list_regions").is_error is False, (
+            "the header was sent and the server answered"
+        )
+        shown = [
+            repr(web),
+            str(web),
+            repr(local),
+            web.describe(),
+            local.model_dump_json(),
+            json.dumps(local.model_dump()),
+        ]
         for obj in (web, local, session.servers(), session.validate(), session.introspect("local")):
             shown += bundle(obj).values()
         with pytest.raises(MCPKernelError) as failed:
@@ -61,11 +93,22 @@ def test_the_canary_reaches_the_spec_and_no_output(config: Path) -> None:
     assert not leaks, leaks[0][:500]
 
 
-@pytest.mark.parametrize("args", [
-    ["server", "list"], ["server", "info", "web"], ["server", "info", "local"], ["server", "validate"],
-    ["introspect", "web"], ["introspect", "local"], ["introspect", "broken"], ["logs", "broken"],
-    ["call", "local", "list_regions"], ["debug"],
-], ids=" ".join)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["server", "list"],
+        ["server", "info", "web"],
+        ["server", "info", "local"],
+        ["server", "validate"],
+        ["introspect", "web"],
+        ["introspect", "local"],
+        ["introspect", "broken"],
+        ["logs", "broken"],
+        ["call", "local", "list_regions"],
+        ["debug"],
+    ],
+    ids=" ".join,
+)
 @pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
 def test_no_cli_output_shows_the_canary(config: Path, args: list[str], as_json: bool) -> None:
     out = cli(*args, "--config", str(config), *(["--json"] if as_json else []))
@@ -78,10 +121,20 @@ def test_no_cli_output_shows_the_canary(config: Path, args: list[str], as_json: 
 def test_an_unset_variable_stops_only_its_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MK_UNSET_TOKEN", raising=False)
     path = tmp_path / "mcp.json"
-    path.write_text(json.dumps({"mcpServers": {
-        "needs": {"type": "http", "url": "http://127.0.0.1:9/mcp", "headers": {"X-Key": "${MK_UNSET_TOKEN}"}},
-        "fine": {"command": sys.executable, "args": ["-m", "mcp_kernel.demo"]},
-    }}))
+    path.write_text(
+        json.dumps(
+            {
+                "mcpServers": {
+                    "needs": {
+                        "type": "http",
+                        "url": "http://127.0.0.1:9/mcp",
+                        "headers": {"X-Key": "${MK_UNSET_TOKEN}"},
+                    },
+                    "fine": {"command": sys.executable, "args": ["-m", "mcp_kernel.demo"]},
+                }
+            }
+        )
+    )
     ok = cli("introspect", "fine", "--config", str(path))
     assert ok.returncode == 0, ok.stderr
     assert cli("introspect", "demo", "--config", str(path)).returncode == 0
@@ -92,11 +145,24 @@ def test_an_unset_variable_stops_only_its_server(tmp_path: Path, monkeypatch: py
         session.spec("needs")
 
 
-def test_server_list_shows_a_server_whose_variable_is_unset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_server_list_shows_a_server_whose_variable_is_unset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("MK_UNSET_TOKEN", raising=False)
     path = tmp_path / "mcp.json"
-    path.write_text(json.dumps({"mcpServers": {
-        "needs": {"type": "http", "url": "http://127.0.0.1:9/mcp", "headers": {"X-Key": "${MK_UNSET_TOKEN}"}}}}))
+    path.write_text(
+        json.dumps(
+            {
+                "mcpServers": {
+                    "needs": {
+                        "type": "http",
+                        "url": "http://127.0.0.1:9/mcp",
+                        "headers": {"X-Key": "${MK_UNSET_TOKEN}"},
+                    }
+                }
+            }
+        )
+    )
     listed = cli("server", "list", "--config", str(path))
     assert listed.returncode == 0, listed.stderr
     assert "needs" in listed.stdout and "http://127.0.0.1:9/mcp" in listed.stdout

@@ -28,12 +28,21 @@ def workplace(tmp_path: Path) -> Iterator[dict[str, Any]]:
     (files / "targets.csv").write_text("region,target\nEU,100000\nNA,120000\n")
     outbox = tmp_path / "outbox.jsonl"
     config = tmp_path / "mcp.json"
-    config.write_text(json.dumps({"mcpServers": {
-        "files": {"command": node_bin("mcp-server-filesystem"), "args": [str(files)]},
-        "mailer": {"command": sys.executable, "args": [str(SERVERS / "mailer.py")],
-                   "env": {"MAILER_OUTBOX": str(outbox)}},
-        "broken": {"command": str(tmp_path / "no-such-server")},
-    }}))
+    config.write_text(
+        json.dumps(
+            {
+                "mcpServers": {
+                    "files": {"command": node_bin("mcp-server-filesystem"), "args": [str(files)]},
+                    "mailer": {
+                        "command": sys.executable,
+                        "args": [str(SERVERS / "mailer.py")],
+                        "env": {"MAILER_OUTBOX": str(outbox)},
+                    },
+                    "broken": {"command": str(tmp_path / "no-such-server")},
+                }
+            }
+        )
+    )
     settings_dir = tmp_path / "settings"
     settings_dir.mkdir()
     (settings_dir / "config.toml").write_text("[MCPKernel]\nsession_idle_timeout = 2.0\n")
@@ -82,9 +91,14 @@ async def agent_session(client: Any, place: dict[str, Any]) -> None:
     first = await client.call_tool("execute", {"code": code})
     assert not first.is_error, text(first)
     lines = text(first).splitlines()
-    assert [line.split()[0] for line in lines] == ["EU", "NA"] and all(float(line.split()[1]) > 0 for line in lines)
+    assert [line.split()[0] for line in lines] == ["EU", "NA"] and all(
+        float(line.split()[1]) > 0 for line in lines
+    )
     handle = first.structured_content["session"]
-    assert {c["tool"] for c in first.structured_content["calls"]} == {"demo.aggregate_sales", "files.read_text_file"}
+    assert {c["tool"] for c in first.structured_content["calls"]} == {
+        "demo.aggregate_sales",
+        "files.read_text_file",
+    }
     second = await client.call_tool("execute", {"code": "sorted(targets)", "session": handle})
     assert text(second) == "['EU', 'NA']"
 
@@ -94,7 +108,9 @@ def test_an_agent_session_over_stdio(workplace: dict[str, Any]) -> None:
         async with stdio_client(workplace) as client:
             tools = await client.list_tools()
             assert [t.name for t in tools.tools] == ["search_tools", "read", "execute"]
-            listing = json.dumps([t.model_dump(by_alias=True, exclude_none=True, mode="json") for t in tools.tools])
+            listing = json.dumps(
+                [t.model_dump(by_alias=True, exclude_none=True, mode="json") for t in tools.tools]
+            )
             assert tokenizer().count(listing) < 600, "the whole tools/list stays small"
             await agent_session(client, workplace)
             resource = await client.read_resource("mcp-tools://servers/demo/query_sales.py")
@@ -114,7 +130,9 @@ def test_the_token_report_measures_exactly_the_search_answer_serve_sends(tmp_pat
 
     async def main() -> str:
         async with stdio_client(place) as client:
-            return text(await client.call_tool("search_tools", {"query": "aggregate_sales", "detail": "signature"}))
+            return text(
+                await client.call_tool("search_tools", {"query": "aggregate_sales", "detail": "signature"})
+            )
 
     sent = asyncio.run(main())
     with Session() as session:
@@ -134,7 +152,9 @@ def test_an_agent_session_over_streamable_http(workplace: dict[str, Any]) -> Non
         async with Client(f"http://127.0.0.1:{port}/mcp") as client:
             await agent_session(client, workplace)
 
-    with running(serve_argv(workplace, "--http", f"127.0.0.1:{port}"), port, env=workplace["env"], timeout=60):
+    with running(
+        serve_argv(workplace, "--http", f"127.0.0.1:{port}"), port, env=workplace["env"], timeout=60
+    ):
         asyncio.run(main())
 
 
@@ -142,7 +162,9 @@ def test_handles_isolate_clients_and_expire(workplace: dict[str, Any]) -> None:
     async def main() -> None:
         async with stdio_client(workplace) as one, stdio_client(workplace) as two:
             a = await one.call_tool("execute", {"code": "secret = 'one'; open('mine.txt', 'w').write('x')"})
-            b = await two.call_tool("execute", {"code": "'secret' in globals(), __import__('os').listdir('.')"})
+            b = await two.call_tool(
+                "execute", {"code": "'secret' in globals(), __import__('os').listdir('.')"}
+            )
             assert text(b) == "(False, [])"
             handle = a.structured_content["session"]
             forged = await one.call_tool("execute", {"code": "1", "session": handle[:-2] + "xx"})
@@ -155,8 +177,9 @@ def test_handles_isolate_clients_and_expire(workplace: dict[str, Any]) -> None:
     asyncio.run(main())
 
 
-def test_over_http_each_caller_has_a_token_and_only_its_own_handles(workplace: dict[str, Any],
-                                                                       tmp_path: Path) -> None:
+def test_over_http_each_caller_has_a_token_and_only_its_own_handles(
+    workplace: dict[str, Any], tmp_path: Path
+) -> None:
     """`serve --http --callers FILE`: a request without a known bearer token is refused (401); a handle opened
     by one caller is, for another, the same `SessionNotFound` as a forged one; its owner keeps using it."""
     import httpx2
@@ -173,8 +196,10 @@ def test_over_http_each_caller_has_a_token_and_only_its_own_handles(workplace: d
     @asynccontextmanager
     async def as_caller(token: str | None) -> Any:
         headers = {"Authorization": f"Bearer {token}"} if token else None
-        async with httpx2.AsyncClient(headers=headers, timeout=60) as http, \
-                Client(streamable_http_client(url, http_client=http)) as client:
+        async with (
+            httpx2.AsyncClient(headers=headers, timeout=60) as http,
+            Client(streamable_http_client(url, http_client=http)) as client,
+        ):
             yield client
 
     async def main() -> None:
@@ -188,14 +213,20 @@ def test_over_http_each_caller_has_a_token_and_only_its_own_handles(workplace: d
             assert text(await alice.call_tool("execute", {"code": "x", "session": handle})) == "'alice'"
         ping = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
         for token in (None, "not-a-known-token"):
-            headers = {"Accept": "application/json, text/event-stream",
-                       **({"Authorization": f"Bearer {token}"} if token else {})}
+            headers = {
+                "Accept": "application/json, text/event-stream",
+                **({"Authorization": f"Bearer {token}"} if token else {}),
+            }
             async with httpx2.AsyncClient(timeout=60) as http:
                 refused = await http.post(url, json=ping, headers=headers)
             assert refused.status_code == 401 and "Bearer" in refused.headers.get("www-authenticate", "")
 
-    with running(serve_argv(workplace, "--http", f"127.0.0.1:{port}", "--callers", str(callers)), port, env=env,
-                 timeout=60):
+    with running(
+        serve_argv(workplace, "--http", f"127.0.0.1:{port}", "--callers", str(callers)),
+        port,
+        env=env,
+        timeout=60,
+    ):
         asyncio.run(main())
 
 
@@ -226,17 +257,35 @@ def test_hostile_code_is_refused_and_serve_keeps_serving(workplace: dict[str, An
 def test_personal_data_never_reaches_the_client(workplace: dict[str, Any]) -> None:
     async def main() -> None:
         async with stdio_client(workplace, "--servers", "demo,mailer", "--tokenize-pii") as client:
-            shown = await client.call_tool("execute", {"code": (
-                "from servers.demo import get_customer\n"
-                "c = get_customer(customer_id='C0024')\n"
-                "print(c['name'], c['email'], c['phone'])\nc")})
+            shown = await client.call_tool(
+                "execute",
+                {
+                    "code": (
+                        "from servers.demo import get_customer\n"
+                        "c = get_customer(customer_id='C0024')\n"
+                        "print(c['name'], c['email'], c['phone'])\nc"
+                    )
+                },
+            )
             handle = shown.structured_content["session"]
-            again = await client.call_tool("execute", {"session": handle, "code": (
-                "from servers.mailer import send_email\n"
-                "print(c['email'])\n"
-                "send_email(to=c['email'], subject='Your order')")})
-            sms = await client.call_tool("execute", {"session": handle, "code": (
-                "from servers.mailer import send_sms\nsend_sms(phone='<PHONE_1>', text='hi')")})
+            again = await client.call_tool(
+                "execute",
+                {
+                    "session": handle,
+                    "code": (
+                        "from servers.mailer import send_email\n"
+                        "print(c['email'])\n"
+                        "send_email(to=c['email'], subject='Your order')"
+                    ),
+                },
+            )
+            sms = await client.call_tool(
+                "execute",
+                {
+                    "session": handle,
+                    "code": ("from servers.mailer import send_sms\nsend_sms(phone='<PHONE_1>', text='hi')"),
+                },
+            )
             return shown, again, sms
 
     shown, again, sms = asyncio.run(main())
@@ -249,7 +298,9 @@ def test_personal_data_never_reaches_the_client(workplace: dict[str, Any]) -> No
     assert text(again).splitlines()[0] == "<EMAIL_1>", "the same value, the same placeholder"
     assert shown.structured_content["pii_replaced"] >= 2
     sent = [json.loads(line) for line in workplace["outbox"].read_text().splitlines()]
-    assert [m["to"] for m in sent] == [row.email, phone_of("C0024", row.region)], "servers got the real values"
+    assert [m["to"] for m in sent] == [row.email, phone_of("C0024", row.region)], (
+        "servers got the real values"
+    )
 
 
 def test_progress_of_the_codes_tool_calls_flows_back_on_the_request(workplace: dict[str, Any]) -> None:
@@ -260,9 +311,14 @@ def test_progress_of_the_codes_tool_calls_flows_back_on_the_request(workplace: d
 
     async def main() -> Any:
         async with stdio_client(workplace, "--servers", "demo") as client:
-            return await client.call_tool("execute", {"code": "from servers.demo import forecast_revenue\n"
-                                                               "len(forecast_revenue(months=2)['forecast'])"},
-                                          progress_callback=on_progress)
+            return await client.call_tool(
+                "execute",
+                {
+                    "code": "from servers.demo import forecast_revenue\n"
+                    "len(forecast_revenue(months=2)['forecast'])"
+                },
+                progress_callback=on_progress,
+            )
 
     result = asyncio.run(main())
     assert text(result) == "2"
@@ -274,8 +330,9 @@ def test_progress_of_the_codes_tool_calls_flows_back_on_the_request(workplace: d
 def one_server_place(tmp_path: Path, name: str) -> dict[str, Any]:
     """An mcp.json with one of tests/servers, by its file name."""
     config = tmp_path / "mcp.json"
-    config.write_text(json.dumps({"mcpServers": {name: {"command": sys.executable,
-                                                        "args": [str(SERVERS / f"{name}.py")]}}}))
+    config.write_text(
+        json.dumps({"mcpServers": {name: {"command": sys.executable, "args": [str(SERVERS / f"{name}.py")]}}})
+    )
     return {"config": str(config), "env": dict(os.environ)}
 
 
@@ -288,7 +345,9 @@ BOOK = "from servers.library import book\nfirst = book()\nprint(first)\nprint(bo
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
-def test_questions_of_the_codes_servers_reach_the_agents_client(library_place: dict[str, Any], mode: str) -> None:
+def test_questions_of_the_codes_servers_reach_the_agents_client(
+    library_place: dict[str, Any], mode: str
+) -> None:
     """2026-07-28 clients get `input_required` from execute and retry with the answers; older clients get an
     `elicitation/create` request during the call. Either way the code goes on with what the agent answered."""
     from mcp import Client, StdioServerParameters
@@ -317,7 +376,8 @@ def test_questions_of_the_codes_servers_reach_the_agents_client(library_place: d
     assert not first.is_error, text(first)
     assert text(first).splitlines() == [
         "{'action': 'accept', 'booking': {'name': 'Agent', 'nights': 2, 'breakfast': True}}",
-        "{'action': 'decline'}"]
+        "{'action': 'decline'}",
+    ]
     assert asked == ["Who is booking, and for how long?"] * 2
     assert text(again) == "'Agent'", "the run that waited for answers kept its session's variables"
 
@@ -345,14 +405,20 @@ def test_answers_that_come_too_late_are_refused_and_the_code_went_on(library_pla
 
     async def main(server: Any) -> tuple[Any, Any]:
         async with Client(server, elicitation_callback=unused) as client:
-            asked = await client.session.call_tool("execute", {"code": "from servers.library import book\n"
-                                                   "print(book())"}, allow_input_required=True)
+            asked = await client.session.call_tool(
+                "execute",
+                {"code": "from servers.library import book\nprint(book())"},
+                allow_input_required=True,
+            )
             assert isinstance(asked, InputRequiredResult) and list(asked.input_requests) == ["q1"]
             await asyncio.sleep(1.5)  # longer than the 0.5 s the server waits for answers
             late = await client.session.call_tool(
-                "execute", {"code": "from servers.library import book\nprint(book())"},
+                "execute",
+                {"code": "from servers.library import book\nprint(book())"},
                 input_responses={"q1": ElicitResult(action="accept", content={"name": "Late", "nights": 1})},
-                request_state=asked.request_state, allow_input_required=True)
+                request_state=asked.request_state,
+                allow_input_required=True,
+            )
             return asked, late
 
     with Session(library_place["config"]) as session:
@@ -400,7 +466,9 @@ def test_a_2025_client_sets_a_level_subscribes_and_hears_the_tree_change(dyn_pla
     async def main() -> None:
         argv = serve_argv(dyn_place)
         params = StdioServerParameters(command=argv[0], args=argv[1:], env=dyn_place["env"])
-        async with Client(params, mode="legacy", logging_callback=on_log, message_handler=on_message) as client:
+        async with Client(
+            params, mode="legacy", logging_callback=on_log, message_handler=on_message
+        ) as client:
             caps = client.server_capabilities
             assert caps.logging is not None and caps.completions is not None and caps.resources.subscribe
             await client.call_tool("execute", {"code": "1"})
@@ -418,8 +486,9 @@ def test_a_2025_client_sets_a_level_subscribes_and_hears_the_tree_change(dyn_pla
             assert {FRESH, "mcp-tools://servers/dyn"} <= set(updated), updated
             assert "def fresh(" in (await client.read_resource(FRESH)).contents[0].text
             ref = ResourceTemplateReference(uri="mcp-tools://{+path}")
-            assert (await client.complete(ref, {"name": "path", "value": "servers/dy"})).completion.values == [
-                "servers/dyn/"]
+            assert (
+                await client.complete(ref, {"name": "path", "value": "servers/dy"})
+            ).completion.values == ["servers/dyn/"]
             found = (await client.complete(ref, {"name": "path", "value": "servers/dyn/f"})).completion.values
             assert found == ["servers/dyn/fresh.py"]
             await client.unsubscribe_resource(FRESH)
@@ -431,7 +500,9 @@ def test_a_2025_client_sets_a_level_subscribes_and_hears_the_tree_change(dyn_pla
     assert all(level != "debug" for level, _ in records)
 
 
-def test_a_2026_client_asks_for_records_per_request_and_listens_for_updates(dyn_place: dict[str, Any]) -> None:
+def test_a_2026_client_asks_for_records_per_request_and_listens_for_updates(
+    dyn_place: dict[str, Any],
+) -> None:
     """At 2026-07-28 there is no setLevel or resources/subscribe: the records ride the request that asked
     for them (its _meta), and updates reach a subscriptions/listen stream."""
     from mcp import Client, StdioServerParameters
@@ -487,19 +558,42 @@ def test_a_dropped_execute_stream_is_resumed_with_last_event_id(dyn_place: dict[
 
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
-    head = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json",
-            "MCP-Protocol-Version": "2025-11-25"}
+    head = {
+        "Accept": "application/json, text/event-stream",
+        "Content-Type": "application/json",
+        "MCP-Protocol-Version": "2025-11-25",
+    }
 
     def rpc(method: str, params: dict[str, Any], id_: int | None = None) -> dict[str, Any]:
-        return {"jsonrpc": "2.0", "method": method, "params": params, **({"id": id_} if id_ is not None else {})}
+        return {
+            "jsonrpc": "2.0",
+            "method": method,
+            "params": params,
+            **({"id": id_} if id_ is not None else {}),
+        }
 
-    with running(serve_argv(dyn_place, "--http", f"127.0.0.1:{port}"), port, env=dyn_place["env"], timeout=60), \
-            httpx.Client(timeout=30) as http:
-        init = http.post(url, headers=head, json=rpc("initialize", {
-            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}, 1))
+    with (
+        running(serve_argv(dyn_place, "--http", f"127.0.0.1:{port}"), port, env=dyn_place["env"], timeout=60),
+        httpx.Client(timeout=30) as http,
+    ):
+        init = http.post(
+            url,
+            headers=head,
+            json=rpc(
+                "initialize",
+                {
+                    "protocolVersion": "2025-11-25",
+                    "capabilities": {},
+                    "clientInfo": {"name": "t", "version": "1"},
+                },
+                1,
+            ),
+        )
         head["Mcp-Session-Id"] = init.headers["mcp-session-id"]
         http.post(url, headers=head, json=rpc("notifications/initialized", {}))
-        call = rpc("tools/call", {"name": "execute", "arguments": {"code": "import time\ntime.sleep(2)\n'woke'"}}, 2)
+        call = rpc(
+            "tools/call", {"name": "execute", "arguments": {"code": "import time\ntime.sleep(2)\n'woke'"}}, 2
+        )
         with http.stream("POST", url, headers=head, json=call) as stream:
             priming = next(sse_events(stream.iter_lines()))
         assert priming.get("data") == "" and priming["retry"] == "1000" and priming["id"], priming

@@ -45,22 +45,36 @@ class Agent:
 
     def __init__(self, http: httpx.Client, url: str, token: str) -> None:
         self.http, self.url = http, url
-        self.head = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json",
-                     "MCP-Protocol-Version": VERSION, "Authorization": f"Bearer {token}"}
-        init = self.post(1, "initialize", {"protocolVersion": VERSION, "capabilities": {},
-                                           "clientInfo": {"name": "t", "version": "1"}})
+        self.head = {
+            "Accept": "application/json, text/event-stream",
+            "Content-Type": "application/json",
+            "MCP-Protocol-Version": VERSION,
+            "Authorization": f"Bearer {token}",
+        }
+        init = self.post(
+            1,
+            "initialize",
+            {"protocolVersion": VERSION, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+        )
         assert init.status_code == 200, init.text
         self.head["Mcp-Session-Id"] = init.headers["mcp-session-id"]
         self.http.post(url, headers=self.head, json={"jsonrpc": "2.0", "method": "notifications/initialized"})
 
     def post(self, id_: int, method: str, params: dict[str, Any]) -> httpx.Response:
-        return self.http.post(self.url, headers=self.head, json={"jsonrpc": "2.0", "id": id_, "method": method,
-                                                                 "params": params})
+        return self.http.post(
+            self.url,
+            headers=self.head,
+            json={"jsonrpc": "2.0", "id": id_, "method": method, "params": params},
+        )
 
     def execute(self, id_: int, code: str) -> list[dict[str, str]]:
         """Every event of the call's stream, to its result."""
-        call = {"jsonrpc": "2.0", "id": id_, "method": "tools/call",
-                "params": {"name": "execute", "arguments": {"code": code}}}
+        call = {
+            "jsonrpc": "2.0",
+            "id": id_,
+            "method": "tools/call",
+            "params": {"name": "execute", "arguments": {"code": code}},
+        }
         with self.http.stream("POST", self.url, headers=self.head, json=call) as stream:
             return list(sse_events(stream.iter_lines()))
 
@@ -83,7 +97,9 @@ def test_a_stream_replays_only_to_the_connection_that_opened_it(endpoint: tuple[
     url, _ = endpoint
     with httpx.Client(timeout=30) as http:
         alice, bob, alice_again = Agent(http, url, ALICE), Agent(http, url, BOB), Agent(http, url, ALICE)
-        events = alice.execute(2, "import time\ntime.sleep(1.5)\n'alice-secret'")  # longer than the header timeout
+        events = alice.execute(
+            2, "import time\ntime.sleep(1.5)\n'alice-secret'"
+        )  # longer than the header timeout
         assert "alice-secret" in events[-1]["data"], events
         priming = events[0]["id"]
         bob.execute(2, "'bob'")  # the same JSON-RPC id in another session: another stream
@@ -101,14 +117,19 @@ def test_a_401_names_no_authorization_server(endpoint: tuple[str, Any]) -> None:
     base = url.removesuffix("/mcp")
     with httpx.Client(timeout=30) as http:
         for token in (None, "not-a-known-token-" + "x" * 20):
-            head = {"Accept": "application/json, text/event-stream",
-                    **({"Authorization": f"Bearer {token}"} if token else {})}
+            head = {
+                "Accept": "application/json, text/event-stream",
+                **({"Authorization": f"Bearer {token}"} if token else {}),
+            }
             refused = http.post(url, headers=head, json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
             challenge = refused.headers.get("www-authenticate", "")
             assert refused.status_code == 401 and challenge.startswith("Bearer "), challenge
             assert "resource_metadata" not in challenge and "Authorization: Bearer" in challenge
-        for path in ("/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/mcp",
-                     "/.well-known/oauth-authorization-server"):
+        for path in (
+            "/.well-known/oauth-protected-resource",
+            "/.well-known/oauth-protected-resource/mcp",
+            "/.well-known/oauth-authorization-server",
+        ):
             assert http.get(base + path).status_code in (401, 404), path
 
 
@@ -134,12 +155,16 @@ def test_a_half_sent_request_is_closed_after_the_header_timeout(endpoint: tuple[
         assert Agent(http, url, BOB).head["Mcp-Session-Id"]
 
 
-@pytest.mark.parametrize(("callers", "named"), [
-    ({"alice": "short-token", "bob": BOB}, "the token of 'alice' is shorter than 32 characters"),
-    ({"alice": ALICE, "bob": BOB, "carol": ALICE}, "'alice' and 'carol' have the same token"),
-])
-def test_the_callers_file_refuses_short_and_shared_tokens(place: dict[str, Any], tmp_path: Path,
-                                                         callers: dict[str, str], named: str) -> None:
+@pytest.mark.parametrize(
+    ("callers", "named"),
+    [
+        ({"alice": "short-token", "bob": BOB}, "the token of 'alice' is shorter than 32 characters"),
+        ({"alice": ALICE, "bob": BOB, "carol": ALICE}, "'alice' and 'carol' have the same token"),
+    ],
+)
+def test_the_callers_file_refuses_short_and_shared_tokens(
+    place: dict[str, Any], tmp_path: Path, callers: dict[str, str], named: str
+) -> None:
     bad = tmp_path / "bad-callers.json"
     bad.write_text(json.dumps(callers))
     argv = serve_argv(place, "--http", f"127.0.0.1:{free_port()}", "--callers", str(bad))
@@ -154,8 +179,9 @@ def test_read_callers_is_still_importable_from_serve() -> None:
     assert callable(read_callers) and CallerTokens({}).callers == {}
 
 
-
-def test_one_caller_cannot_close_or_crowd_out_anothers_sessions(place: dict[str, Any], tmp_path: Path) -> None:
+def test_one_caller_cannot_close_or_crowd_out_anothers_sessions(
+    place: dict[str, Any], tmp_path: Path
+) -> None:
     """Two sessions per caller, three in all: a caller past its two closes its own oldest, never another's;
     when the server is full, a caller with no session of its own is refused and nobody's session is closed."""
     import asyncio
@@ -175,15 +201,19 @@ def test_one_caller_cannot_close_or_crowd_out_anothers_sessions(place: dict[str,
 
     async def main() -> None:
         async with AsyncExitStack() as stack:
+
             async def connect(token: str) -> Any:
-                http = await stack.enter_async_context(httpx2.AsyncClient(
-                    headers={"Authorization": f"Bearer {token}"}, timeout=60))
+                http = await stack.enter_async_context(
+                    httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=60)
+                )
                 return await stack.enter_async_context(Client(streamable_http_client(url, http_client=http)))
 
             alice, bob, carol = await connect(ALICE), await connect(BOB), await connect(carol_token)
 
             async def run(client: Any, code: str, handle: str | None = None) -> tuple[str, str | None]:
-                result = await client.call_tool("execute", {"code": code, **({"session": handle} if handle else {})})
+                result = await client.call_tool(
+                    "execute", {"code": code, **({"session": handle} if handle else {})}
+                )
                 text = "\n".join(b.text for b in result.content if b.type == "text")
                 return text, (result.structured_content or {}).get("session")
 
@@ -200,6 +230,10 @@ def test_one_caller_cannot_close_or_crowd_out_anothers_sessions(place: dict[str,
             for client, handle, value in ((alice, a2, "'a2'"), (alice, a3, "'a3'"), (bob, b2, "'b2'")):
                 assert (await run(client, "mine", handle))[0] == value
 
-    with running(serve_argv(place, "--http", f"127.0.0.1:{port}", "--callers", str(callers)), port,
-                 env=place["env"], timeout=60):
+    with running(
+        serve_argv(place, "--http", f"127.0.0.1:{port}", "--callers", str(callers)),
+        port,
+        env=place["env"],
+        timeout=60,
+    ):
         asyncio.run(main())

@@ -35,8 +35,17 @@ def place(tmp_path: Path) -> Iterator[dict[str, Any]]:
 async def serve(place: dict[str, Any], *extra: str) -> Any:
     from mcp import Client, StdioServerParameters
 
-    argv = [sys.executable, "-m", "mcp_kernel.cli", "serve", "--config", place["config"], "--servers", "demo",
-            *extra]
+    argv = [
+        sys.executable,
+        "-m",
+        "mcp_kernel.cli",
+        "serve",
+        "--config",
+        place["config"],
+        "--servers",
+        "demo",
+        *extra,
+    ]
     async with Client(StdioServerParameters(command=argv[0], args=argv[1:], env=place["env"])) as client:
         yield client
 
@@ -55,12 +64,17 @@ def test_limit_errors_name_executes_arguments_and_following_them_works(place: di
             assert not longer.is_error and text(longer) == CPU_RESULT, text(longer)
 
             big = await client.call_tool("execute", {"code": BIG})
-            assert big.is_error and "Pass a larger `memory_mb` to execute (at most 512" in text(big), text(big)
+            assert big.is_error and "Pass a larger `memory_mb` to execute (at most 512" in text(big), text(
+                big
+            )
             handle = big.structured_content["session"]
             bigger = await client.call_tool("execute", {"code": BIG, "session": handle, "memory_mb": 512})
             assert not bigger.is_error and text(bigger) == str(300 << 20), text(bigger)
 
-            for args, maximum in (({"timeout": 61}, "maximum of 60 s"), ({"memory_mb": 1024}, "maximum of 512 MiB")):
+            for args, maximum in (
+                ({"timeout": 61}, "maximum of 60 s"),
+                ({"memory_mb": 1024}, "maximum of 512 MiB"),
+            ):
                 refused = await client.call_tool("execute", {"code": "1", **args})
                 assert refused.is_error and maximum in text(refused), text(refused)
 
@@ -72,12 +86,16 @@ def test_an_agent_closes_its_session_and_runs_one_execute_at_a_time(place: dict[
         async with serve(place) as client:
             done = await client.call_tool("execute", {"code": "x = 1", "close": True})
             assert done.structured_content["closed"] is True
-            gone = await client.call_tool("execute", {"code": "x", "session": done.structured_content["session"]})
+            gone = await client.call_tool(
+                "execute", {"code": "x", "session": done.structured_content["session"]}
+            )
             assert gone.is_error and "SessionNotFound" in text(gone)
 
             refused = None
             while refused is None:
-                first = asyncio.ensure_future(client.call_tool("execute", {"code": "while True: pass", "timeout": 4}))
+                first = asyncio.ensure_future(
+                    client.call_tool("execute", {"code": "while True: pass", "timeout": 4})
+                )
                 while refused is None and not first.done():
                     second = await client.call_tool("execute", {"code": "1"})
                     refused = second if second.is_error else None
@@ -93,8 +111,14 @@ def test_an_agent_closes_its_session_and_runs_one_execute_at_a_time(place: dict[
 
 def test_the_command_line_names_its_flags(place: dict[str, Any]) -> None:
     def run(code: str, *flags: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "mcp_kernel.cli", "execute", "-", "--config", place["config"],
-                               *flags], input=code, capture_output=True, text=True, env=place["env"], timeout=300)
+        return subprocess.run(
+            [sys.executable, "-m", "mcp_kernel.cli", "execute", "-", "--config", place["config"], *flags],
+            input=code,
+            capture_output=True,
+            text=True,
+            env=place["env"],
+            timeout=300,
+        )
 
     short = run(CPU_BOUND, "--timeout", "1")
     assert short.returncode == 1 and "Raise it with --timeout S" in short.stderr, short.stderr

@@ -27,10 +27,24 @@ CANARIES = (EMAIL, IBAN, IBAN.replace(" ", ""), "bob.hidden")
 def canary_place(tmp_path: Path) -> dict[str, Any]:
     config = tmp_path / "mcp.json"
     received = tmp_path / "received.jsonl"
-    config.write_text(json.dumps({"mcpServers": {"canary": {
-        "command": sys.executable, "args": [str(SERVERS / "canary.py")], "env": {"CANARY_RECEIVED": str(received)}}}}))
-    return {"argv": [sys.executable, "-m", "mcp_kernel.cli", "serve", "--config", str(config), "--tokenize-pii"],
-            "env": dict(os.environ), "received": received}
+    config.write_text(
+        json.dumps(
+            {
+                "mcpServers": {
+                    "canary": {
+                        "command": sys.executable,
+                        "args": [str(SERVERS / "canary.py")],
+                        "env": {"CANARY_RECEIVED": str(received)},
+                    }
+                }
+            }
+        )
+    )
+    return {
+        "argv": [sys.executable, "-m", "mcp_kernel.cli", "serve", "--config", str(config), "--tokenize-pii"],
+        "env": dict(os.environ),
+        "received": received,
+    }
 
 
 class Agent:
@@ -56,10 +70,13 @@ class Agent:
 
         self.hear("question", params)
         self.asked.append(params)
-        return ElicitResult(action="accept", content={"to": params.requested_schema["properties"]["to"]["default"]})
+        return ElicitResult(
+            action="accept", content={"to": params.requested_schema["properties"]["to"]["default"]}
+        )
 
     async def session(self, client: Any) -> dict[str, Any]:
         """The agent's cells: read the customer, pass a placeholder to an int, hit a tool error, answer a question."""
+
         async def execute(code: str, handle: str | None = None) -> Any:
             args = {"code": code, **({"session": handle} if handle else {})}
             result = await client.call_tool("execute", args, progress_callback=self.on_progress)
@@ -85,18 +102,26 @@ def check(agent: Agent, results: dict[str, Any], received: Path) -> None:
     assert "<EMAIL_1>" in text(results["shown"]) and "<IBAN_1>" in text(results["shown"])
     schema = results["schema"]
     assert schema.is_error and "'<EMAIL_1>' is not of type 'integer'" in text(schema), text(schema)
-    assert "'<EMAIL_1>' is not of type" in schema.structured_content["calls"][0]["error"], "quoted as the code wrote it"
+    assert "'<EMAIL_1>' is not of type" in schema.structured_content["calls"][0]["error"], (
+        "quoted as the code wrote it"
+    )
     refused = results["refused"]
-    assert refused.is_error and "customer <EMAIL_1> is locked; refunds go to <IBAN_1>" in \
-        refused.structured_content["calls"][0]["error"]
+    assert (
+        refused.is_error
+        and "customer <EMAIL_1> is locked; refunds go to <IBAN_1>"
+        in refused.structured_content["calls"][0]["error"]
+    )
     assert "<EMAIL_1>" in agent.asked[0].message and "<IBAN_1>" in agent.asked[0].message
     assert agent.asked[0].requested_schema["properties"]["to"]["title"] == "Recipient (<EMAIL_1>)"
     assert "'sent_to': '<EMAIL_1>'" in text(results["asked"]), text(results["asked"])
     assert any(line.startswith("progress:") and "<IBAN_1>" in line for line in agent.heard), agent.heard
     assert any(line.startswith("log:") for line in agent.heard), "serve's own records were heard, masked"
     got = [json.loads(line) for line in received.read_text().splitlines()]
-    assert got == [{"tool": "lookup", "got": 7}, {"tool": "unlock", "got": EMAIL},
-                   {"tool": "send_statement", "got": EMAIL}], "the tools got the real values; the schema error no call"
+    assert got == [
+        {"tool": "lookup", "got": 7},
+        {"tool": "unlock", "got": EMAIL},
+        {"tool": "send_statement", "got": EMAIL},
+    ], "the tools got the real values; the schema error no call"
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
@@ -109,8 +134,13 @@ def test_the_canary_never_reaches_the_agent_over_stdio(canary_place: dict[str, A
     async def main() -> dict[str, Any]:
         argv = canary_place["argv"]
         params = StdioServerParameters(command=argv[0], args=argv[1:], env=canary_place["env"])
-        async with Client(params, mode=mode, elicitation_callback=agent.on_question, logging_callback=agent.on_log,
-                          log_level="debug") as client:
+        async with Client(
+            params,
+            mode=mode,
+            elicitation_callback=agent.on_question,
+            logging_callback=agent.on_log,
+            log_level="debug",
+        ) as client:
             return await agent.session(client)
 
     check(agent, asyncio.run(main()), canary_place["received"])
@@ -123,10 +153,16 @@ def test_the_canary_never_reaches_the_agent_over_streamable_http(canary_place: d
     port = free_port()
 
     async def main() -> dict[str, Any]:
-        async with Client(f"http://127.0.0.1:{port}/mcp", elicitation_callback=agent.on_question,
-                          logging_callback=agent.on_log, log_level="debug") as client:
+        async with Client(
+            f"http://127.0.0.1:{port}/mcp",
+            elicitation_callback=agent.on_question,
+            logging_callback=agent.on_log,
+            log_level="debug",
+        ) as client:
             return await agent.session(client)
 
-    with running([*canary_place["argv"], "--http", f"127.0.0.1:{port}"], port, env=canary_place["env"], timeout=60):
+    with running(
+        [*canary_place["argv"], "--http", f"127.0.0.1:{port}"], port, env=canary_place["env"], timeout=60
+    ):
         results = asyncio.run(main())
     check(agent, results, canary_place["received"])

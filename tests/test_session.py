@@ -40,9 +40,14 @@ def test_a_cell_calls_two_demo_tools_and_only_its_output_leaves(session: Session
 
 
 def test_state_and_cache_across_cells(session: Session) -> None:
-    session.execute("from servers.demo import top_customers\nbest = top_customers(n=3)", session.policy(["demo"]))
-    again = session.execute("[c['customer_id'] for c in best['customers']] == "
-                            "[c['customer_id'] for c in top_customers(n=3)['customers']]", session.policy(["demo"]))
+    session.execute(
+        "from servers.demo import top_customers\nbest = top_customers(n=3)", session.policy(["demo"])
+    )
+    again = session.execute(
+        "[c['customer_id'] for c in best['customers']] == "
+        "[c['customer_id'] for c in top_customers(n=3)['customers']]",
+        session.policy(["demo"]),
+    )
     assert again.value is True
     assert [c.cached for c in again.calls] == [True]
     stats = session.stats()
@@ -62,7 +67,9 @@ def test_a_loop_of_1000_calls_under_the_default_policy_is_paced_not_failed(sessi
     result = session.execute(
         "from servers.demo import get_customer\n"
         "orders = [get_customer(customer_id='C%04d' % (1 + i % 240))['orders'] for i in range(1000)]\n"
-        "len(orders)", policy.model_copy(update={"cache": False}))
+        "len(orders)",
+        policy.model_copy(update={"cache": False}),
+    )
     assert result.error is None, result.error
     assert result.value == 1000 and len(result.calls) == 1000
 
@@ -88,7 +95,9 @@ def test_warm_up_loads_the_sandbox_in_the_background() -> None:
         fresh.warm_up().join(60)
         sandbox = fresh.sandbox()
         sandbox._owner.submit(lambda: None).result(60)  # the warm-up job ran before this one
-        assert sandbox._instance is not None and sandbox.warm_error is None, "instance ready before the first cell"
+        assert sandbox._instance is not None and sandbox.warm_error is None, (
+            "instance ready before the first cell"
+        )
         assert fresh.execute("1 + 1").value == 2
         assert fresh.sandbox() is sandbox
 
@@ -97,13 +106,17 @@ def test_warm_up_without_an_instance_loads_what_every_sandbox_shares() -> None:
     # serve's way (its sandboxes open per agent): in a fresh process, so nothing was loaded before.
     import subprocess
 
-    script = ("import sys\nfrom mcp_kernel.session import Session\nwith Session() as s:\n"
-              "    s.warm_up(instance=False).join(120)\n"
-              "    print('jsonschema' in sys.modules, 'deserialize_s' in s.engine().timings or "
-              "'compile_s' in s.engine().timings, s._sandboxes is None or not s._sandboxes.info().sessions)")
+    script = (
+        "import sys\nfrom mcp_kernel.session import Session\nwith Session() as s:\n"
+        "    s.warm_up(instance=False).join(120)\n"
+        "    print('jsonschema' in sys.modules, 'deserialize_s' in s.engine().timings or "
+        "'compile_s' in s.engine().timings, s._sandboxes is None or not s._sandboxes.info().sessions)"
+    )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.split() == ["True", "True", "True"], "JSON Schema and the component loaded, no sandbox opened"
+    assert out.stdout.split() == ["True", "True", "True"], (
+        "JSON Schema and the component loaded, no sandbox opened"
+    )
 
 
 def test_the_first_cell_right_after_warm_up_keeps_its_variables() -> None:
@@ -143,7 +156,9 @@ def test_a_tool_list_is_trusted_for_its_ttl_then_listed_again() -> None:
     from mcp_kernel.models import ServerSpec
 
     def quiet(name: str, ttl_ms: int) -> ServerSpec:
-        return ServerSpec(name=name, command=sys.executable, args=[str(SERVERS / "dyn.py"), "--quiet", str(ttl_ms)])
+        return ServerSpec(
+            name=name, command=sys.executable, args=[str(SERVERS / "dyn.py"), "--quiet", str(ttl_ms)]
+        )
 
     with Session() as s:
         s.add_server(quiet("slowly", 600_000))
@@ -163,11 +178,15 @@ def test_progress_of_a_sandboxed_tool_call_reaches_the_caller() -> None:
     seen: list[tuple[str, str, float, float | None, str | None]] = []
     with Session() as s:
         s.generate("demo")
-        result = s.execute("from servers.demo import forecast_revenue\nlen(forecast_revenue(months=3)['forecast'])",
-                           s.policy(["demo"]), on_tool_progress=lambda *update: seen.append(update))
+        result = s.execute(
+            "from servers.demo import forecast_revenue\nlen(forecast_revenue(months=3)['forecast'])",
+            s.policy(["demo"]),
+            on_tool_progress=lambda *update: seen.append(update),
+        )
     assert result.value == 3
     assert [(srv, tool, value, total) for srv, tool, value, total, _ in seen] == [
-        ("demo", "forecast_revenue", float(i), 3.0) for i in (1, 2, 3)]
+        ("demo", "forecast_revenue", float(i), 3.0) for i in (1, 2, 3)
+    ]
 
 
 def test_roots_are_none_unless_the_settings_name_some(tmp_path) -> None:

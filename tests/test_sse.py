@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from realservers import SERVERS, free_port, running
+
 from mcp_kernel.client import ConnectionPool
 from mcp_kernel.config import load_config
 from mcp_kernel.elicitation import Asker, attached

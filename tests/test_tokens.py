@@ -14,10 +14,17 @@ from realservers import our_server
 from mcp_kernel.codegen import SHARED_PATHS, binding_paths, generate
 from mcp_kernel.display import to_html
 from mcp_kernel.models import SearchHit, SearchResults, ServerInfo, ToolInfo
-from mcp_kernel.session import Session
 from mcp_kernel.registry import search_answer
-from mcp_kernel.tokens import (ENCODING, largest_tools, listing_text, sandbox_savings, tokenizer, tools_list_json,
-                               upfront_vs_progressive)
+from mcp_kernel.session import Session
+from mcp_kernel.tokens import (
+    ENCODING,
+    largest_tools,
+    listing_text,
+    sandbox_savings,
+    tokenizer,
+    tools_list_json,
+    upfront_vs_progressive,
+)
 
 
 @pytest.fixture(scope="module")
@@ -62,14 +69,22 @@ def test_the_search_path_reads_one_signature_answer_and_the_same_bindings(sessio
     index = session.vfs.files["servers/demo/__init__.pyi"].splitlines()
     assert all(line in index for line in lines.values())
     read = ["list_regions", "query_sales"]
-    answer = search_answer(SearchResults(query="list_regions query_sales", detail="signature", total=2,
-                                         hits=[SearchHit(server="demo", tool=t, signature=lines[t]) for t in read]),
-                           limit=2)
+    answer = search_answer(
+        SearchResults(
+            query="list_regions query_sales",
+            detail="signature",
+            total=2,
+            hits=[SearchHit(server="demo", tool=t, signature=lines[t]) for t in read],
+        ),
+        limit=2,
+    )
     assert report.search_text == answer and answer.splitlines()[1:] == [f"demo: {lines[t]}" for t in read]
     count = tokenizer().count
     # this server's part is its lines; the head line (and any breaks between servers) is search_head
     assert row.search == count("\n".join(answer.splitlines()[1:]))
-    assert report.search_head == count(answer) - row.search and report.search_head >= count(answer.splitlines()[0])
+    assert report.search_head == count(answer) - row.search and report.search_head >= count(
+        answer.splitlines()[0]
+    )
     assert row.search_path == row.search + row.bindings_read
     assert report.search_path == report.search_head + row.search_path
     assert found.hits and all(h.signature in index for h in found.hits)
@@ -100,8 +115,10 @@ def test_an_unknown_tool_in_the_task_is_an_error(session: Session) -> None:
 
 
 def test_a_cells_figures_match_the_bytes_the_bridge_recorded(session: Session) -> None:
-    result = session.execute("from servers.demo import query_sales\n"
-                             "rows = query_sales(limit=5000)['rows']\nprint(len(rows))", session.policy(["demo"]))
+    result = session.execute(
+        "from servers.demo import query_sales\nrows = query_sales(limit=5000)['rows']\nprint(len(rows))",
+        session.policy(["demo"]),
+    )
     [call] = result.calls
     assert result.tokens.raw_result_bytes == call.bytes_out
     assert result.tokens.raw_result_tokens == tokenizer().count(call.result_text)
@@ -118,7 +135,9 @@ def test_sandbox_savings_counts_printed_and_returned_text() -> None:
 def test_html_escapes_hostile_descriptions_and_has_a_chart() -> None:
     evil = ToolInfo(name="evil", description="<script>alert(1)</script>", input_schema={"type": "object"})
     files = generate(ServerInfo(name="x"), [evil], server_name="x<b>")
-    report = upfront_vs_progressive({"x<b>": ([evil], files, binding_paths("x<b>", [evil]))}, read={"x<b>": ["evil"]})
+    report = upfront_vs_progressive(
+        {"x<b>": ([evil], files, binding_paths("x<b>", [evil]))}, read={"x<b>": ["evil"]}
+    )
     html = to_html(report)
     assert "<script>" not in html and "x&lt;b&gt;" in html
     # bars are divs with inline widths: no <style> or <svg>, which JupyterLab strips from untrusted output
@@ -146,9 +165,11 @@ def test_bars_grow_left_to_right_and_a_zero_has_none() -> None:
 
 
 def test_the_fallback_is_labelled_as_an_estimate() -> None:
-    code = ("import sys; sys.modules['tiktoken'] = None\n"
-            "from mcp_kernel.tokens import tokenizer\n"
-            "t = tokenizer(); print(t.exact, t.count('abcdefgh'), t.label)")
+    code = (
+        "import sys; sys.modules['tiktoken'] = None\n"
+        "from mcp_kernel.tokens import tokenizer\n"
+        "t = tokenizer(); print(t.exact, t.count('abcdefgh'), t.label)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     exact, count, label = out.stdout.strip().split(" ", 2)
     assert exact == "False" and count == "2" and label.startswith("estimate")
@@ -168,18 +189,30 @@ def test_resources_are_one_index_in_the_tree_and_their_reads_stay_in_the_sandbox
         s.add_server(our_server("library"))
         index = s.bindings.read("servers/library/RESOURCES.md").text
         assert [line.split("`")[1] for line in index.splitlines() if line.startswith("- ")] == [
-            "note://welcome", "note://catalog", "image://pixel", "note://shelf/{name}"]
+            "note://welcome",
+            "note://catalog",
+            "image://pixel",
+            "note://shelf/{name}",
+        ]
         report = s.tokens(["library"], tools=["book"])
         [row] = report.servers
         files = s.bindings.server_files("library")
-        assert row.listing == tokenizer().count(listing_text(files, "servers/library")) and "RESOURCES.md" in \
+        assert row.listing == tokenizer().count(
             listing_text(files, "servers/library")
-        result = s.execute("from _mcp_runtime import read_resource\n"
-                           "print(len(read_resource('library', 'note://catalog')[0]['text']))", s.policy(["library"]))
+        ) and "RESOURCES.md" in listing_text(files, "servers/library")
+        result = s.execute(
+            "from _mcp_runtime import read_resource\n"
+            "print(len(read_resource('library', 'note://catalog')[0]['text']))",
+            s.policy(["library"]),
+        )
         assert result.error is None, result.error
         [read] = result.calls
         assert read.tool == "resources/read" and result.tokens.calls == 1
-        assert result.tokens.raw_result_tokens == tokenizer().count(read.result_text) > result.tokens.output_tokens
+        assert (
+            result.tokens.raw_result_tokens
+            == tokenizer().count(read.result_text)
+            > result.tokens.output_tokens
+        )
 
 
 def test_a_task_reading_two_of_a_hundred_realistic_tools_saves_98_percent_on_the_search_path() -> None:
@@ -193,6 +226,8 @@ def test_a_task_reading_two_of_a_hundred_realistic_tools_saves_98_percent_on_the
         sys.path.pop(0)
     tools = [realistic_tool(i) for i in range(100)]
     files = generate(ServerInfo(name="bench"), tools, server_name="bench")
-    report = upfront_vs_progressive({"bench": (tools, files, binding_paths("bench", tools))},
-                                    read={"bench": [tools[0].name, tools[1].name]})
+    report = upfront_vs_progressive(
+        {"bench": (tools, files, binding_paths("bench", tools))},
+        read={"bench": [tools[0].name, tools[1].name]},
+    )
     assert report.search_savings_percent >= 98 and report.savings_percent >= 97

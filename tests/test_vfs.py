@@ -34,7 +34,9 @@ def test_read_and_stat(fs: VirtualFS) -> None:
     assert fs.read("/mcp-tools/servers/demo/a.py") == "def a(): ...\n"
     stat = fs.stat("/mcp-tools/servers/demo/a.py")
     assert (stat.kind, stat.size, stat.tokens_estimate) == ("file", 13, 4)
-    assert fs.stat("/mcp-tools/servers").size == sum(len(t) for p, t in FILES.items() if p.startswith("servers/"))
+    assert fs.stat("/mcp-tools/servers").size == sum(
+        len(t) for p, t in FILES.items() if p.startswith("servers/")
+    )
 
 
 def test_tree_with_depth(fs: VirtualFS) -> None:
@@ -122,12 +124,19 @@ def test_generate_out_refuses_a_directory_it_did_not_write(tmp_path: Path) -> No
     home = tmp_path / "home"
     home.mkdir()
     (home / "thesis.tex").write_text("years of work")
-    out = subprocess.run([sys.executable, "-m", "mcp_kernel", "generate", "demo", "--out", str(home)],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "mcp_kernel", "generate", "demo", "--out", str(home)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 1 and "mcp-kernel did not write it" in out.stderr, out.stderr
-    assert [p.name for p in home.iterdir()] == ["thesis.tex"] and (home / "thesis.tex").read_text() == "years of work"
-    helped = subprocess.run([sys.executable, "-m", "mcp_kernel", "generate", "--help"], capture_output=True,
-                            text=True, timeout=60)
+    assert [p.name for p in home.iterdir()] == ["thesis.tex"] and (
+        home / "thesis.tex"
+    ).read_text() == "years of work"
+    helped = subprocess.run(
+        [sys.executable, "-m", "mcp_kernel", "generate", "--help"], capture_output=True, text=True, timeout=60
+    )
     assert "nothing else in it is touched" in " ".join(helped.stdout.split())
 
 

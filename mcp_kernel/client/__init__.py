@@ -33,6 +33,17 @@ from .process import missing_command
 from .serverlog import safe_filename
 from .transports import MAX_SSE_EVENT_BYTES
 
-__all__ = ["Connection", "ConnectionPool", "ResourceNotFound", "PromptNotFound", "PromptArgumentMissing",
-           "DEFAULT_TIMEOUT", "DEFAULT_CONNECT_TIMEOUT", "translate", "missing_command", "safe_filename",
-           "MAX_SSE_EVENT_BYTES", "ProgressCallback"]
+__all__ = [
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_TIMEOUT",
+    "MAX_SSE_EVENT_BYTES",
+    "Connection",
+    "ConnectionPool",
+    "ProgressCallback",
+    "PromptArgumentMissing",
+    "PromptNotFound",
+    "ResourceNotFound",
+    "missing_command",
+    "safe_filename",
+    "translate",
+]

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from ..deadline import Deadline
     from ..elicitation import Asker
 
-__all__ = ["Callbacks", "Attended"]
+__all__ = ["Attended", "Callbacks"]
 
 
 class Callbacks:
@@ -74,7 +74,7 @@ class Callbacks:
         """A person is answering (a question, a sign-in): the time does not count against timeouts, here or
         on the thread that waits for the call."""
         asker = self._person()
-        with self._clock.paused(), (asker.clock.paused() if asker is not None else contextlib.nullcontext()):
+        with self._clock.paused(), asker.clock.paused() if asker is not None else contextlib.nullcontext():
             yield
 
     async def _on_elicit(self, context: Any, params: Any) -> Any:
@@ -90,37 +90,50 @@ class Callbacks:
         from ..elicitation import Question, current  # ~6 ms to import: paid once a server asks
 
         url = getattr(params, "url", None)
-        question = Question(server=self.spec.name, message=getattr(params, "message", "") or "",
-                            schema=getattr(params, "requested_schema", None) or {}, url=str(url) if url else None,
-                            elicitation_id=getattr(params, "elicitation_id", None))
+        question = Question(
+            server=self.spec.name,
+            message=getattr(params, "message", "") or "",
+            schema=getattr(params, "requested_schema", None) or {},
+            url=str(url) if url else None,
+            elicitation_id=getattr(params, "elicitation_id", None),
+        )
         asker = current() or (self._askers[-1] if self._askers else None)
         if asker is None:
-            self._note(f"declined an elicitation ({question.message!r}): no person is attached to answer it "
-                       "(a sandboxed cell or a call made by code cannot ask; use `%mcp call` or `mcp-kernel call`)")
+            self._note(
+                f"declined an elicitation ({question.message!r}): no person is attached to answer it "
+                "(a sandboxed cell or a call made by code cannot ask; use `%mcp call` or `mcp-kernel call`)"
+            )
             return ElicitResult(action="decline")
         async with self._people_time():
             answer = await asker.ask_async(question)
-        self._note(f"elicitation {question.message!r}: {answer.action}"
-                   + (f" ({answer.reason})" if answer.reason else ""))
+        self._note(
+            f"elicitation {question.message!r}: {answer.action}"
+            + (f" ({answer.reason})" if answer.reason else "")
+        )
         # ElicitResult has no field for a reason: it goes in _meta, under our prefix, for the server's log.
         meta = {"mcp-kernel/reason": answer.reason} if answer.reason else None
-        return ElicitResult(action=answer.action, content=answer.content if answer.action == "accept" else None,
-                            _meta=meta)
+        return ElicitResult(
+            action=answer.action, content=answer.content if answer.action == "accept" else None, _meta=meta
+        )
 
     async def _on_sampling(self, context: Any, params: Any) -> Any:
         """A server asks the client's model to write: mcp-kernel has none, so refuse plainly."""
         from mcp.types import INVALID_REQUEST, ErrorData  # the SDK: loaded by now
 
         self._note("refused a sampling request: mcp-kernel has no language model to sample from")
-        return ErrorData(code=INVALID_REQUEST, message="mcp-kernel has no language model: sampling is not "
-                         "available from this client. Call the tool from an agent that has one.")
+        return ErrorData(
+            code=INVALID_REQUEST,
+            message="mcp-kernel has no language model: sampling is not "
+            "available from this client. Call the tool from an agent that has one.",
+        )
 
     async def _on_roots(self, context: Any) -> Any:
         """The directories the server may work in (``roots``; none unless set, so servers keep their own)."""
         from mcp.types import ListRootsResult, Root  # the SDK: loaded by now
 
-        return ListRootsResult(roots=[Root(uri=path.resolve().as_uri(), name=path.name or str(path))
-                                      for path in self.roots])
+        return ListRootsResult(
+            roots=[Root(uri=path.resolve().as_uri(), name=path.name or str(path)) for path in self.roots]
+        )
 
     async def _on_log(self, params: Any) -> None:
         """A ``notifications/message`` from the server: kept in its log, read with ``%mcp logs``."""
@@ -142,7 +155,9 @@ class Callbacks:
             self._lists_changed()
             return
         if method == "notifications/resources/updated":  # older servers; listen streams bring their own
-            params = getattr(message, "params", None) or getattr(getattr(message, "root", None), "params", None)
+            params = getattr(message, "params", None) or getattr(
+                getattr(message, "root", None), "params", None
+            )
             if params is not None and str(params.uri) in self._subscribed:
                 self._resource_updated(str(params.uri))
             return

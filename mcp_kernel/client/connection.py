@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # the SDK costs ~0.35 s to import; only pay for it when a ser
     from ..auth import SignIn, SignInMode
     from ..elicitation import Asker
 
-__all__ = ["Connection", "DEFAULT_TIMEOUT", "DEFAULT_CONNECT_TIMEOUT"]
+__all__ = ["DEFAULT_CONNECT_TIMEOUT", "DEFAULT_TIMEOUT", "Connection"]
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_CONNECT_TIMEOUT = 30.0
@@ -70,7 +70,9 @@ class Connection(ServerOperations, Watching, Callbacks, SyncFacade):
         self.sign_in = sign_in  # None: the person at the caller's frontend signs in (see auth.person_sign_in)
         self.sign_in_mode = sign_in_mode
         self._denied: int | None = None  # the last 401/403 an HTTP server answered, to name AuthRequired
-        self._auth_failure: Exception | None = None  # why the last sign-in failed (the transport only logs it)
+        self._auth_failure: Exception | None = (
+            None  # why the last sign-in failed (the transport only logs it)
+        )
         self._connect_asker: Asker | None = None
         self.timeout = timeout
         self.connect_timeout = connect_timeout
@@ -127,7 +129,9 @@ class Connection(ServerOperations, Watching, Callbacks, SyncFacade):
         async with self._connect_lock:
             if self.connected and self.info is not None:
                 return self.info
-            from ..elicitation import current  # ~6 ms to import: paid on the first connection, not at start-up
+            from ..elicitation import (
+                current,
+            )  # ~6 ms to import: paid on the first connection, not at start-up
 
             self._connect_asker = current()  # who signs in, should the server ask for it
             await self._astop()
@@ -139,8 +143,11 @@ class Connection(ServerOperations, Watching, Callbacks, SyncFacade):
         self._closing = asyncio.Event()
         if self.spec.transport == "stdio":
             self._log.start(self.spec.describe())
-        self._owner = loop.create_task(self._own(ready, self._closing), name=f"mcp-server:{self.spec.name}",
-                                       context=contextvars.Context())
+        self._owner = loop.create_task(
+            self._own(ready, self._closing),
+            name=f"mcp-server:{self.spec.name}",
+            context=contextvars.Context(),
+        )
         self._denied = None
         try:
             # Not counting the time a person spends signing in (an OAuth server asks during the handshake).
@@ -174,7 +181,9 @@ class Connection(ServerOperations, Watching, Callbacks, SyncFacade):
 
         try:
             transport = self._transport()
-        except ConfigError as exc:  # a token directory refused as unsafe: said as it is, not as a slow handshake
+        except (
+            ConfigError
+        ) as exc:  # a token directory refused as unsafe: said as it is, not as a slow handshake
             if not ready.done():
                 ready.set_exception(exc)
             return
@@ -200,7 +209,7 @@ class Connection(ServerOperations, Watching, Callbacks, SyncFacade):
                 finally:
                     listener.cancel()
                     await asyncio.gather(listener, return_exceptions=True)
-        except BaseException as exc:  # noqa: BLE001 - reported to whoever waits for the handshake
+        except BaseException as exc:
             if not ready.done():
                 ready.set_exception(self._translate(exc))
             if isinstance(exc, asyncio.CancelledError):
@@ -218,8 +227,9 @@ class Connection(ServerOperations, Watching, Callbacks, SyncFacade):
                 from ..auth import http_auth  # the SDK's OAuth: only for a server that needs sign-in
 
                 auth = http_auth(self.spec, self._sign_in_for, failed=self._auth_failed)
-        return open_transport(self.spec, tag=self._tag, errlog=self._log.file, auth=auth,
-                              on_response=self._on_response)
+        return open_transport(
+            self.spec, tag=self._tag, errlog=self._log.file, auth=auth, on_response=self._on_response
+        )
 
     async def _astop(self) -> None:
         owner, closing, live = self._owner, self._closing, self._session is not None
@@ -236,7 +246,7 @@ class Connection(ServerOperations, Watching, Callbacks, SyncFacade):
         except (TimeoutError, asyncio.CancelledError):
             owner.cancel()
             await asyncio.gather(owner, return_exceptions=True)
-        except BaseException:  # noqa: BLE001 - the owner already reported its failure
+        except BaseException:
             pass
         pgid, self._pgid = self._pgid, None
         if pgid is not None:
@@ -267,7 +277,9 @@ class Connection(ServerOperations, Watching, Callbacks, SyncFacade):
                 raise
             if isinstance(exc, TimeoutError):
                 self._log.bound()
-            elif isinstance(error, AuthRequired):  # a sign-in that failed, or a 401/403 with no oauth configured
+            elif isinstance(
+                error, AuthRequired
+            ):  # a sign-in that failed, or a 401/403 with no oauth configured
                 await self._astop()
             elif isinstance(error, ServerCrashed):
                 await asyncio.sleep(0.05)  # let the dying process flush its stderr into the log
@@ -276,11 +288,20 @@ class Connection(ServerOperations, Watching, Callbacks, SyncFacade):
                 await self._astop()
             raise error from error.__cause__  # a cause is kept only for a failure nothing foresaw
 
-    def _translate(self, exc: BaseException | None, during: str | None = None,
-                   timeout: float | None = None) -> MCPKernelError:
+    def _translate(
+        self, exc: BaseException | None, during: str | None = None, timeout: float | None = None
+    ) -> MCPKernelError:
         """:func:`.errors.translate` with what this connection knows of its server."""
-        return translate(exc, self.spec, during=during, timeout=timeout, denied=self._denied,
-                         sign_in_failure=self._auth_failure, connected=self.connected, log_path=self.log_path)
+        return translate(
+            exc,
+            self.spec,
+            during=during,
+            timeout=timeout,
+            denied=self._denied,
+            sign_in_failure=self._auth_failure,
+            connected=self.connected,
+            log_path=self.log_path,
+        )
 
     def _with_tail(self, error: ServerError) -> ServerError:
         """``error`` again, quoting the last lines the server wrote to stderr."""
@@ -326,9 +347,12 @@ class Connection(ServerOperations, Watching, Callbacks, SyncFacade):
             if not why or task.uncancel() > 0:  # cancelled from outside (an interrupt, a stopped cell)
                 raise
             if why[0]:
-                raise ServerError(f"Server {self.spec.name!r} sent a reply to {what} that is not valid JSON-RPC, so "
-                                  f"mcp-kernel cannot read it ({why[0]}). The server is broken; see its log or "
-                                  "report it.", server=self.spec.name) from None
+                raise ServerError(
+                    f"Server {self.spec.name!r} sent a reply to {what} that is not valid JSON-RPC, so "
+                    f"mcp-kernel cannot read it ({why[0]}). The server is broken; see its log or "
+                    "report it.",
+                    server=self.spec.name,
+                ) from None
             raise TimeoutError from None
         finally:
             timer.cancel()

@@ -27,8 +27,17 @@ from ..models import (
     ToolInfo,
 )
 
-__all__ = ["tool_info", "resource_info", "template_info", "resource_content", "prompt_info", "prompt_message",
-           "server_info", "client_info", "template_matches"]
+__all__ = [
+    "client_info",
+    "prompt_info",
+    "prompt_message",
+    "resource_content",
+    "resource_info",
+    "server_info",
+    "template_info",
+    "template_matches",
+    "tool_info",
+]
 
 
 def tool_info(tool: Any) -> ToolInfo:
@@ -51,13 +60,24 @@ def tool_info(tool: Any) -> ToolInfo:
 
 
 def resource_info(r: Any) -> ResourceInfo:
-    return ResourceInfo(uri=str(r.uri), name=r.name or "", title=r.title, description=r.description or "",
-                        mime_type=r.mime_type, size=r.size)
+    return ResourceInfo(
+        uri=str(r.uri),
+        name=r.name or "",
+        title=r.title,
+        description=r.description or "",
+        mime_type=r.mime_type,
+        size=r.size,
+    )
 
 
 def template_info(t: Any) -> ResourceTemplateInfo:
-    return ResourceTemplateInfo(uri_template=str(t.uri_template), name=t.name or "", title=t.title,
-                                description=t.description or "", mime_type=t.mime_type)
+    return ResourceTemplateInfo(
+        uri_template=str(t.uri_template),
+        name=t.name or "",
+        title=t.title,
+        description=t.description or "",
+        mime_type=t.mime_type,
+    )
 
 
 def resource_content(c: Any) -> ResourceContent:
@@ -74,9 +94,15 @@ def resource_content(c: Any) -> ResourceContent:
 
 
 def prompt_info(p: Any) -> PromptInfo:
-    return PromptInfo(name=p.name, title=p.title, description=p.description or "",
-                      arguments=[PromptArgumentInfo(name=a.name, description=a.description or "",
-                                                    required=bool(a.required)) for a in p.arguments or []])
+    return PromptInfo(
+        name=p.name,
+        title=p.title,
+        description=p.description or "",
+        arguments=[
+            PromptArgumentInfo(name=a.name, description=a.description or "", required=bool(a.required))
+            for a in p.arguments or []
+        ],
+    )
 
 
 def prompt_message(m: Any) -> PromptMessageView:
@@ -102,8 +128,11 @@ def template_matches(template: str, uri: str) -> bool:
     >>> template_matches("note://shelf/{name}", "note://shelf/a"), template_matches("note://shelf/{name}", "x://a")
     (True, False)
     """
-    pattern = "".join("[^/]+" if part.startswith("{") else re.escape(part)
-                      for part in re.split(r"(\{[^}]*\})", template) if part)
+    pattern = "".join(
+        "[^/]+" if part.startswith("{") else re.escape(part)
+        for part in re.split(r"(\{[^}]*\})", template)
+        if part
+    )
     return re.fullmatch(pattern, uri) is not None
 
 

@@ -32,7 +32,7 @@ from ..errors import (
 from ..models import ServerSpec
 from .process import missing_command
 
-__all__ = ["translate", "describe", "leaf_errors", "looks_like_reply"]
+__all__ = ["describe", "leaf_errors", "looks_like_reply", "translate"]
 
 
 def translate(
@@ -62,19 +62,28 @@ def translate(
     name = spec.name
     assert exc is not None
     if isinstance(exc, TimeoutError) and timeout is not None:
-        return ServerTimeout(f"Server {name!r} did not answer {during} within {timeout:g} s. The connection is kept; "
-                             "raise the timeout if the tool is slow.", server=name)
+        return ServerTimeout(
+            f"Server {name!r} did not answer {during} within {timeout:g} s. The connection is kept; "
+            "raise the timeout if the tool is slow.",
+            server=name,
+        )
     if isinstance(exc, ServerError):  # already ours (a garbled reply, a sign-in refused)
         return exc
     if _is_schema_error(exc):
-        return ServerError(f"Server {name!r} answered {during} with a reply that does not follow the MCP schema "
-                           f"({_first_schema_error(exc)}). The server is broken; report it.", server=name)
+        return ServerError(
+            f"Server {name!r} answered {during} with a reply that does not follow the MCP schema "
+            f"({_first_schema_error(exc)}). The server is broken; report it.",
+            server=name,
+        )
     auth = _auth_error(exc, spec, denied, sign_in_failure) if spec.transport == "http" else None
     if auth is not None:  # a sign-in that failed, or a 401/403 with no oauth configured
         return auth
     if _is_closed(exc) or not connected:
-        return ServerCrashed(f"Server {name!r} closed the connection during {during}; it will be started again on "
-                             "the next call.", server=name)
+        return ServerCrashed(
+            f"Server {name!r} closed the connection during {during}; it will be started again on "
+            "the next call.",
+            server=name,
+        )
     from mcp import MCPError  # the SDK costs ~0.35 s to import; loaded by now, since a request was made
     from mcp.types import INVALID_PARAMS, METHOD_NOT_FOUND
 
@@ -87,29 +96,43 @@ def translate(
     return error
 
 
-def _start_error(exc: BaseException | None, spec: ServerSpec, timeout: float | None, denied: int | None,
-                 sign_in_failure: Exception | None, log_path: Path | None) -> MCPKernelError:
+def _start_error(
+    exc: BaseException | None,
+    spec: ServerSpec,
+    timeout: float | None,
+    denied: int | None,
+    sign_in_failure: Exception | None,
+    log_path: Path | None,
+) -> MCPKernelError:
     name = spec.name
     if isinstance(exc, TimeoutError) and timeout is not None:
         where = "stdout" if spec.transport == "stdio" else spec.describe()
-        return ServerStartError(f"Server {name!r} did not finish the MCP handshake within {timeout:g} s "
-                                f"({spec.describe()}). Check that it speaks MCP on {where}.", server=name)
+        return ServerStartError(
+            f"Server {name!r} did not finish the MCP handshake within {timeout:g} s "
+            f"({spec.describe()}). Check that it speaks MCP on {where}.",
+            server=name,
+        )
     leaves = leaf_errors(exc) if exc is not None else []
     if any(isinstance(e, FileNotFoundError) for e in leaves) and spec.transport == "stdio":
         message = f"Server {name!r}: {missing_command(spec.command or '', spec.cwd)}"
     elif spec.transport == "http" and any(_is_connect_error(e) for e in leaves):
-        message = f"Server {name!r}: nothing answered at {spec.describe()}. Start the server or fix its 'url'."
+        message = (
+            f"Server {name!r}: nothing answered at {spec.describe()}. Start the server or fix its 'url'."
+        )
     elif (auth := _auth_error(exc, spec, denied, sign_in_failure)) is not None:
         return auth
     else:
         cause = f" ({describe(exc)})" if exc is not None else ""
-        message = (f"Server {name!r} stopped before the MCP handshake finished{cause}. "
-                   f"Command: {spec.describe()}. See `mcp-kernel server validate {name}` or its log at {log_path}.")
+        message = (
+            f"Server {name!r} stopped before the MCP handshake finished{cause}. "
+            f"Command: {spec.describe()}. See `mcp-kernel server validate {name}` or its log at {log_path}."
+        )
     return ServerStartError(message, server=name)
 
 
-def _auth_error(exc: BaseException | None, spec: ServerSpec, denied: int | None,
-                sign_in_failure: Exception | None) -> AuthRequired | None:
+def _auth_error(
+    exc: BaseException | None, spec: ServerSpec, denied: int | None, sign_in_failure: Exception | None
+) -> AuthRequired | None:
     """The sign-in problem behind a failure, if there is one: a 401/403 with no ``oauth`` configured, or
     an OAuth flow that failed (the SDK's message names the step; it carries no token)."""
     from mcp.client.auth import OAuthFlowError  # the SDK: loaded by now, a connection was tried
@@ -119,8 +142,11 @@ def _auth_error(exc: BaseException | None, spec: ServerSpec, denied: int | None,
         if isinstance(leaf, AuthRequired) and leaf.server is not None:
             return leaf
         if isinstance(leaf, (OAuthFlowError, AuthRequired)):
-            return AuthRequired(f"Signing in to server {name!r} failed: {leaf}. Check its oauth block in "
-                                f"mcp.json, then run `%mcp auth login {name}` to try again.", server=name)
+            return AuthRequired(
+                f"Signing in to server {name!r} failed: {leaf}. Check its oauth block in "
+                f"mcp.json, then run `%mcp auth login {name}` to try again.",
+                server=name,
+            )
     if denied is not None and spec.oauth is None:
         return AuthRequired.for_server(name, denied)
     return None
@@ -150,9 +176,19 @@ def _is_closed(exc: BaseException) -> bool:
     from mcp.types import CONNECTION_CLOSED
 
     return any(
-        isinstance(e, MCPError) and e.code == CONNECTION_CLOSED
-        or isinstance(e, (BrokenPipeError, ConnectionError, EOFError, anyio.ClosedResourceError,
-                          anyio.BrokenResourceError, anyio.EndOfStream))
+        (isinstance(e, MCPError)
+        and e.code == CONNECTION_CLOSED)
+        or isinstance(
+            e,
+            (
+                BrokenPipeError,
+                ConnectionError,
+                EOFError,
+                anyio.ClosedResourceError,
+                anyio.BrokenResourceError,
+                anyio.EndOfStream,
+            ),
+        )
         for e in leaf_errors(exc)
     )
 

@@ -48,7 +48,7 @@ from .convert import (
 if TYPE_CHECKING:  # the SDK costs ~0.35 s to import; only pay for it when a server is used
     from mcp import Client
 
-__all__ = ["ServerOperations", "ProgressCallback", "MAX_PAGES"]
+__all__ = ["MAX_PAGES", "ProgressCallback", "ServerOperations"]
 
 MAX_PAGES = 1000
 
@@ -70,7 +70,9 @@ class ServerOperations:
         @property
         def connected(self) -> bool: ...
         async def aconnect(self) -> ServerInfo: ...
-        async def _request(self, send: Callable[[Client], Awaitable[Any]], what: str, timeout: float) -> Any: ...
+        async def _request(
+            self, send: Callable[[Client], Awaitable[Any]], what: str, timeout: float
+        ) -> Any: ...
 
     async def alist_tools(self, *, refresh: bool = False) -> list[ToolInfo]:
         """Every tool the server publishes, following ``next_cursor`` to the last page.
@@ -85,8 +87,9 @@ class ServerOperations:
         cursor: str | None = None
         ttl_ms: int | None = None
         for _ in range(MAX_PAGES):
-            page = await self._request(lambda s, c=cursor: s.list_tools(cursor=c, cache_mode="refresh"),
-                                       "tools/list", self.timeout)
+            page = await self._request(
+                lambda s, c=cursor: s.list_tools(cursor=c, cache_mode="refresh"), "tools/list", self.timeout
+            )
             tools.extend(tool_info(t) for t in page.tools)
             ttl_ms = page.ttl_ms if ttl_ms is None else min(ttl_ms, page.ttl_ms or ttl_ms)
             cursor = page.next_cursor
@@ -130,7 +133,9 @@ class ServerOperations:
         started = time.perf_counter()
         try:
             result = await self._request(
-                lambda s: s.call_tool(tool, arguments or {}, progress_callback=on_progress if progress else None),
+                lambda s: s.call_tool(
+                    tool, arguments or {}, progress_callback=on_progress if progress else None
+                ),
                 f"tools/call {tool!r}",
                 timeout,
             )
@@ -143,12 +148,16 @@ class ServerOperations:
             tool=tool,
             structured=result.structured_content,
             text=text,
-            content=[block.model_dump(mode="json", by_alias=True, exclude_none=True) for block in result.content],
+            content=[
+                block.model_dump(mode="json", by_alias=True, exclude_none=True) for block in result.content
+            ],
             is_error=bool(result.is_error),
             duration_ms=(time.perf_counter() - started) * 1000,
         )
 
-    async def _apaginate(self, fetch: Callable[[Client, str | None], Any], items: str, what: str) -> list[Any]:
+    async def _apaginate(
+        self, fetch: Callable[[Client, str | None], Any], items: str, what: str
+    ) -> list[Any]:
         """Every item of a paginated list request, following ``next_cursor`` to the last page."""
         await self.aconnect()
         found: list[Any] = []
@@ -169,11 +178,17 @@ class ServerOperations:
         await self.aconnect()
         if not self._offers("resources"):
             return ResourceList(server=self.spec.name)
-        resources = await self._apaginate(lambda s, c: s.list_resources(cursor=c), "resources", "resources/list")
-        templates = await self._apaginate(lambda s, c: s.list_resource_templates(cursor=c), "resource_templates",
-                                          "resources/templates/list")
-        return ResourceList(server=self.spec.name, resources=[resource_info(r) for r in resources],
-                            templates=[template_info(t) for t in templates])
+        resources = await self._apaginate(
+            lambda s, c: s.list_resources(cursor=c), "resources", "resources/list"
+        )
+        templates = await self._apaginate(
+            lambda s, c: s.list_resource_templates(cursor=c), "resource_templates", "resources/templates/list"
+        )
+        return ResourceList(
+            server=self.spec.name,
+            resources=[resource_info(r) for r in resources],
+            templates=[template_info(t) for t in templates],
+        )
 
     async def aread_resource(self, uri: str, *, timeout: float | None = None) -> ResourceRead:
         """Read one resource by URI: its text parts and its blobs (base64, with their decoded size).
@@ -183,12 +198,19 @@ class ServerOperations:
         await self.aconnect()
         started = time.perf_counter()
         try:
-            result = await self._request(lambda s: s.read_resource(uri), f"resources/read {uri!r}",
-                                         self.timeout if timeout is None else timeout)
+            result = await self._request(
+                lambda s: s.read_resource(uri),
+                f"resources/read {uri!r}",
+                self.timeout if timeout is None else timeout,
+            )
         except (ServerTimeout, ServerCrashed):
             raise
         except (ServerError, ToolCallError) as exc:
-            listing = await self.alist_resources() if self._offers("resources") else ResourceList(server=self.spec.name)
+            listing = (
+                await self.alist_resources()
+                if self._offers("resources")
+                else ResourceList(server=self.spec.name)
+            )
             known = {r.uri for r in listing.resources}
             if uri not in known and not any(template_matches(t.uri_template, uri) for t in listing.templates):
                 shown = ", ".join(sorted(known)[:8]) + (" ..." if len(known) > 8 else "")
@@ -199,8 +221,12 @@ class ServerOperations:
                     server=self.spec.name,
                 ) from None
             raise
-        return ResourceRead(server=self.spec.name, uri=uri, contents=[resource_content(c) for c in result.contents],
-                            duration_ms=(time.perf_counter() - started) * 1000)
+        return ResourceRead(
+            server=self.spec.name,
+            uri=uri,
+            contents=[resource_content(c) for c in result.contents],
+            duration_ms=(time.perf_counter() - started) * 1000,
+        )
 
     async def alist_prompts(self) -> PromptList:
         """Every prompt the server publishes (empty when it has none)."""
@@ -217,35 +243,67 @@ class ServerOperations:
         prompt = next((p for p in listing.prompts if p.name == name), None)
         if prompt is None:
             names = ", ".join(p.name for p in listing.prompts) or "none"
-            raise PromptNotFound(f"Server {self.spec.name!r} has no prompt {name!r}. Its prompts: {names}. "
-                                 f"List them with `%mcp prompts {self.spec.name}`.", server=self.spec.name)
+            raise PromptNotFound(
+                f"Server {self.spec.name!r} has no prompt {name!r}. Its prompts: {names}. "
+                f"List them with `%mcp prompts {self.spec.name}`.",
+                server=self.spec.name,
+            )
         missing = [a.name for a in prompt.arguments if a.required and a.name not in arguments]
         if missing:
             usage = " ".join(f"{a.name}=..." for a in prompt.arguments if a.required)
             raise PromptArgumentMissing(
                 f"Prompt {name!r} of server {self.spec.name!r} needs the argument"
                 f"{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}. "
-                f"Give it as `%mcp prompt {self.spec.name} {name} {usage}`.")
-        result = await self._request(lambda s: s.get_prompt(name, arguments), f"prompts/get {name!r}", self.timeout)
-        return PromptView(server=self.spec.name, prompt=name, arguments=arguments,
-                          description=result.description or prompt.description,
-                          messages=[prompt_message(m) for m in result.messages])
+                f"Give it as `%mcp prompt {self.spec.name} {name} {usage}`."
+            )
+        result = await self._request(
+            lambda s: s.get_prompt(name, arguments), f"prompts/get {name!r}", self.timeout
+        )
+        return PromptView(
+            server=self.spec.name,
+            prompt=name,
+            arguments=arguments,
+            description=result.description or prompt.description,
+            messages=[prompt_message(m) for m in result.messages],
+        )
 
-    async def acomplete(self, ref: Literal["prompt", "resource"], name: str, argument: str, value: str = "",
-                        context: dict[str, str] | None = None) -> Completion:
+    async def acomplete(
+        self,
+        ref: Literal["prompt", "resource"],
+        name: str,
+        argument: str,
+        value: str = "",
+        context: dict[str, str] | None = None,
+    ) -> Completion:
         """Values the server suggests for ``argument`` of prompt (or resource template) ``name``, given what
         was typed so far (``value``) and the arguments already chosen (``context``)."""
         from mcp.types import PromptReference, ResourceTemplateReference  # the SDK: ~0.35 s, loaded by now
 
         await self.aconnect()
         if not self._offers("completions"):
-            raise CapabilityNotOffered(f"Server {self.spec.name!r} does not suggest argument values (it declares no "
-                                       "`completions` capability); type the value in full.", server=self.spec.name)
-        target: Any = (PromptReference(type="ref/prompt", name=name) if ref == "prompt"
-                       else ResourceTemplateReference(type="ref/resource", uri=name))
+            raise CapabilityNotOffered(
+                f"Server {self.spec.name!r} does not suggest argument values (it declares no "
+                "`completions` capability); type the value in full.",
+                server=self.spec.name,
+            )
+        target: Any = (
+            PromptReference(type="ref/prompt", name=name)
+            if ref == "prompt"
+            else ResourceTemplateReference(type="ref/resource", uri=name)
+        )
         result = await self._request(
             lambda s: s.complete(target, {"name": argument, "value": value}, context or None),
-            f"completion/complete for {argument!r} of {name!r}", self.timeout)
+            f"completion/complete for {argument!r} of {name!r}",
+            self.timeout,
+        )
         found = result.completion
-        return Completion(server=self.spec.name, ref=ref, name=name, argument=argument, value=value,
-                          values=list(found.values), total=found.total, has_more=bool(found.has_more))
+        return Completion(
+            server=self.spec.name,
+            ref=ref,
+            name=name,
+            argument=argument,
+            value=value,
+            values=list(found.values),
+            total=found.total,
+            has_more=bool(found.has_more),
+        )

@@ -63,8 +63,14 @@ class ConnectionPool:
                     f"Server {spec.name!r} is already added with a different command or URL. Remove it first.",
                     server=spec.name,
                 )
-            conn = Connection(spec, timeout=self.timeout, connect_timeout=self.connect_timeout, logs=self._logs,
-                              sign_in=self.sign_in, sign_in_mode=self.sign_in_mode)
+            conn = Connection(
+                spec,
+                timeout=self.timeout,
+                connect_timeout=self.connect_timeout,
+                logs=self._logs,
+                sign_in=self.sign_in,
+                sign_in_mode=self.sign_in_mode,
+            )
             conn.roots = list(self.roots)
             self._connections[spec.name] = conn
         if old is not None:
@@ -83,8 +89,9 @@ class ConnectionPool:
         with self._lock:
             conn = self._connections.pop(name, None)
         if conn is None:
-            raise ServerNotFound(f"Server {name!r} is not added. Added: {', '.join(self.names()) or 'none'}.",
-                                 server=name)
+            raise ServerNotFound(
+                f"Server {name!r} is not added. Added: {', '.join(self.names()) or 'none'}.", server=name
+            )
         conn.close()
 
     def names(self) -> list[str]:
@@ -107,7 +114,9 @@ class ConnectionPool:
     def list_tools(self, name: str, *, refresh: bool = False) -> list[ToolInfo]:
         return self.get(name).list_tools(refresh=refresh)
 
-    def call_tool(self, name: str, tool: str, arguments: dict[str, Any] | None = None, **kwargs: Any) -> CallResult:
+    def call_tool(
+        self, name: str, tool: str, arguments: dict[str, Any] | None = None, **kwargs: Any
+    ) -> CallResult:
         return self.get(name).call_tool(tool, arguments, **kwargs)
 
     def close(self) -> None:

@@ -17,7 +17,7 @@ import signal
 import time
 from pathlib import Path
 
-__all__ = ["TAG_VARIABLE", "missing_command", "find_tagged_child", "stop_group"]
+__all__ = ["TAG_VARIABLE", "find_tagged_child", "missing_command", "stop_group"]
 
 TAG_VARIABLE = "MCP_KERNEL_SERVER_TAG"
 
@@ -47,8 +47,10 @@ def missing_command(command: str, cwd: str | None = None) -> str:
     if shutil.which(command):
         return f"command {command!r} is not executable. Install it again or fix 'command' in mcp.json."
     if command in ("npx", "node", "npm"):
-        return (f"command {command!r} was not found on PATH. Install Node.js (it brings node, npm and npx), then "
-                "run the cell again.")
+        return (
+            f"command {command!r} was not found on PATH. Install Node.js (it brings node, npm and npx), then "
+            "run the cell again."
+        )
     return f"command {command!r} was not found on PATH. Install it or fix 'command' in mcp.json."
 
 

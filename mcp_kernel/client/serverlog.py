@@ -18,7 +18,7 @@ from typing import IO, Any
 
 from ..paths import safe_filename
 
-__all__ = ["ServerLog", "safe_filename", "json_line", "TAIL_LINES"]
+__all__ = ["TAIL_LINES", "ServerLog", "json_line", "safe_filename"]
 
 TAIL_LINES = 20
 _TAIL_BYTES = 16 * 1024  # what is read of a server's stderr to quote it: its end, never the whole file
@@ -68,9 +68,12 @@ class ServerLog:
         except OSError:
             return ""
         tail = data.decode("utf-8", "replace").splitlines()[-lines:]
-        return "\n".join(line if len(line) <= _LINE_CHARS else
-                         f"{line[:_LINE_CHARS]} [... {len(line) - _LINE_CHARS:,} more characters]"
-                         for line in tail).rstrip()
+        return "\n".join(
+            line
+            if len(line) <= _LINE_CHARS
+            else f"{line[:_LINE_CHARS]} [... {len(line) - _LINE_CHARS:,} more characters]"
+            for line in tail
+        ).rstrip()
 
     def bound(self) -> None:
         """Cut the log back to its last MiB once it passes 8 MiB (the server appends, so it writes on)."""

@@ -29,7 +29,7 @@ from ..models import (
 from .operations import ProgressCallback
 from .serverlog import ServerLog
 
-__all__ = ["SyncFacade", "run", "GRACE"]
+__all__ = ["GRACE", "SyncFacade", "run"]
 
 # How long the synchronous facade waits beyond a call's own timeout before giving up on the loop.
 GRACE = 5.0
@@ -51,16 +51,33 @@ class SyncFacade:
 
         def aconnect(self) -> Coroutine[Any, Any, ServerInfo]: ...
         def alist_tools(self, *, refresh: bool = False) -> Coroutine[Any, Any, list[ToolInfo]]: ...
-        def acall_tool(self, tool: str, arguments: dict[str, Any] | None = None, *, timeout: float | None = None,
-                       progress: ProgressCallback | None = None) -> Coroutine[Any, Any, CallResult]: ...
+        def acall_tool(
+            self,
+            tool: str,
+            arguments: dict[str, Any] | None = None,
+            *,
+            timeout: float | None = None,
+            progress: ProgressCallback | None = None,
+        ) -> Coroutine[Any, Any, CallResult]: ...
         def alist_resources(self) -> Coroutine[Any, Any, ResourceList]: ...
-        def aread_resource(self, uri: str, *, timeout: float | None = None) -> Coroutine[Any, Any, ResourceRead]: ...
+        def aread_resource(
+            self, uri: str, *, timeout: float | None = None
+        ) -> Coroutine[Any, Any, ResourceRead]: ...
         def alist_prompts(self) -> Coroutine[Any, Any, PromptList]: ...
-        def aget_prompt(self, name: str,
-                        arguments: dict[str, str] | None = None) -> Coroutine[Any, Any, PromptView]: ...
-        def awatch(self, uri: str, on_update: Callable[[str], None]) -> Coroutine[Any, Any, Callable[[], None]]: ...
-        def acomplete(self, ref: Literal["prompt", "resource"], name: str, argument: str, value: str = "",
-                      context: dict[str, str] | None = None) -> Coroutine[Any, Any, Completion]: ...
+        def aget_prompt(
+            self, name: str, arguments: dict[str, str] | None = None
+        ) -> Coroutine[Any, Any, PromptView]: ...
+        def awatch(
+            self, uri: str, on_update: Callable[[str], None]
+        ) -> Coroutine[Any, Any, Callable[[], None]]: ...
+        def acomplete(
+            self,
+            ref: Literal["prompt", "resource"],
+            name: str,
+            argument: str,
+            value: str = "",
+            context: dict[str, str] | None = None,
+        ) -> Coroutine[Any, Any, Completion]: ...
 
     def connect(self) -> ServerInfo:
         """Start the server if needed; return its handshake info."""
@@ -68,7 +85,9 @@ class SyncFacade:
 
     def list_tools(self, *, refresh: bool = False) -> list[ToolInfo]:
         """Every tool the server publishes (cached until ``refresh`` or a reconnect)."""
-        return run(self.alist_tools(refresh=refresh), self.connect_timeout + self.timeout + GRACE, self.spec.name)
+        return run(
+            self.alist_tools(refresh=refresh), self.connect_timeout + self.timeout + GRACE, self.spec.name
+        )
 
     def call_tool(
         self,
@@ -96,17 +115,28 @@ class SyncFacade:
 
     def get_prompt(self, name: str, arguments: dict[str, str] | None = None) -> PromptView:
         """One prompt filled in; see :meth:`aget_prompt`."""
-        return run(self.aget_prompt(name, arguments), self.connect_timeout + 2 * self.timeout + GRACE, self.spec.name)
+        return run(
+            self.aget_prompt(name, arguments), self.connect_timeout + 2 * self.timeout + GRACE, self.spec.name
+        )
 
     def watch(self, uri: str, on_update: Callable[[str], None]) -> Callable[[], None]:
         """Follow updates of one resource; see :meth:`awatch`."""
         return run(self.awatch(uri, on_update), self.connect_timeout + GRACE, self.spec.name)
 
-    def complete(self, ref: Literal["prompt", "resource"], name: str, argument: str, value: str = "",
-                 context: dict[str, str] | None = None) -> Completion:
+    def complete(
+        self,
+        ref: Literal["prompt", "resource"],
+        name: str,
+        argument: str,
+        value: str = "",
+        context: dict[str, str] | None = None,
+    ) -> Completion:
         """Suggested values for one argument; see :meth:`acomplete`."""
-        return run(self.acomplete(ref, name, argument, value, context),
-                   self.connect_timeout + self.timeout + GRACE, self.spec.name)
+        return run(
+            self.acomplete(ref, name, argument, value, context),
+            self.connect_timeout + self.timeout + GRACE,
+            self.spec.name,
+        )
 
     def close(self) -> None:
         """Stop the server; safe to call twice."""
@@ -134,4 +164,6 @@ def run(coro: Any, timeout: float, server: str) -> Any:
             future.cancel()
             raise
     except TimeoutError:
-        raise ServerTimeout(f"Server {server!r} did not answer within {timeout:g} s.", server=server) from None
+        raise ServerTimeout(
+            f"Server {server!r} did not answer within {timeout:g} s.", server=server
+        ) from None

@@ -17,14 +17,16 @@ from typing import IO, Any
 from ..models import ServerSpec
 from .process import TAG_VARIABLE
 
-__all__ = ["open_transport", "http_transport", "sse_transport", "MAX_SSE_EVENT_BYTES", "Hook"]
+__all__ = ["MAX_SSE_EVENT_BYTES", "Hook", "http_transport", "open_transport", "sse_transport"]
 
 MAX_SSE_EVENT_BYTES = 64 * 1024 * 1024
 
 Hook = Callable[[Any], Awaitable[None]]
 
 
-def open_transport(spec: ServerSpec, *, tag: str, errlog: IO[str] | None, auth: Any, on_response: Hook) -> Any:
+def open_transport(
+    spec: ServerSpec, *, tag: str, errlog: IO[str] | None, auth: Any, on_response: Hook
+) -> Any:
     """The transport for ``spec``: a stdio server started with ``tag`` in its environment and its stderr in
     ``errlog``, or an HTTP one whose every response is shown to ``on_response`` (to see a 401/403)."""
     if spec.transport == "stdio":
@@ -47,11 +49,14 @@ def http_transport(url: str, headers: dict[str, str], auth: Any, on_response: Ho
     @contextlib.asynccontextmanager
     async def transport() -> Any:
         timeout = httpx2.Timeout(30.0, read=300.0)
-        async with httpx2.AsyncClient(headers=headers or None, timeout=timeout, auth=auth,
-                                      event_hooks={"response": [on_response]}) as http:
+        async with httpx2.AsyncClient(
+            headers=headers or None, timeout=timeout, auth=auth, event_hooks={"response": [on_response]}
+        ) as http:
             # The SDK's default 1 MiB SSE event cap refuses ordinary large tool results (a few thousand rows
             # sent as text and as structured content); keep a bound, but a generous one.
-            async with streamable_http_client(url, http_client=http, max_sse_event_size=MAX_SSE_EVENT_BYTES) as streams:
+            async with streamable_http_client(
+                url, http_client=http, max_sse_event_size=MAX_SSE_EVENT_BYTES
+            ) as streams:
                 yield streams[0], streams[1]
 
     return transport()
@@ -63,12 +68,20 @@ def sse_transport(url: str, headers: dict[str, str], auth: Any, on_response: Hoo
     from mcp.client.sse import sse_client
 
     def client(headers: dict[str, str] | None = None, timeout: Any = None, auth: Any = None) -> Any:
-        return httpx2.AsyncClient(headers=headers, timeout=timeout, auth=auth, event_hooks={"response": [on_response]})
+        return httpx2.AsyncClient(
+            headers=headers, timeout=timeout, auth=auth, event_hooks={"response": [on_response]}
+        )
 
     @contextlib.asynccontextmanager
     async def transport() -> Any:
-        async with sse_client(url, headers=headers or None, timeout=30.0, sse_read_timeout=300.0, auth=auth,
-                              httpx_client_factory=client) as streams:
+        async with sse_client(
+            url,
+            headers=headers or None,
+            timeout=30.0,
+            sse_read_timeout=300.0,
+            auth=auth,
+            httpx_client_factory=client,
+        ) as streams:
             yield streams[0], streams[1]
 
     return transport()

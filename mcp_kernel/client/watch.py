@@ -48,9 +48,11 @@ class Watching:
         await self.aconnect()
         resources = (self.info.capabilities.get("resources") if self.info else None) or {}
         if not resources.get("subscribe"):
-            raise CapabilityNotOffered(f"Server {self.spec.name!r} does not offer resource subscriptions (no "
-                                       "`resources.subscribe` capability); read the resource again instead.",
-                                       server=self.spec.name)
+            raise CapabilityNotOffered(
+                f"Server {self.spec.name!r} does not offer resource subscriptions (no "
+                "`resources.subscribe` capability); read the resource again instead.",
+                server=self.spec.name,
+            )
         watchers = self._watchers.setdefault(uri, [])
         watchers.append(on_update)
         if len(watchers) == 1:
@@ -73,7 +75,10 @@ class Watching:
                 task.cancel()
 
     async def _follow(self, uri: str) -> None:
-        from mcp.client.subscriptions import ListenNotSupportedError, ResourceUpdated  # the SDK: loaded by now
+        from mcp.client.subscriptions import (
+            ListenNotSupportedError,
+            ResourceUpdated,
+        )  # the SDK: loaded by now
 
         client = self._session
         if client is None:
@@ -99,14 +104,14 @@ class Watching:
                         await asyncio.wait_for(client.unsubscribe_resource(uri), 5)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - the stream ended or failed: say so in the server's log
+        except Exception as exc:
             self._note(f"stopped following {uri}: {type(exc).__name__}: {exc}")
 
     def _resource_updated(self, uri: str) -> None:
         for on_update in list(self._watchers.get(uri, [])):
             try:
                 on_update(uri)
-            except Exception as exc:  # noqa: BLE001 - a watcher's bug must not stop the connection
+            except Exception as exc:
                 self._note(f"a watcher of {uri} failed: {type(exc).__name__}: {exc}")
 
     async def _listen(self, client: Any) -> None:
@@ -115,15 +120,16 @@ class Watching:
         from mcp.client.subscriptions import ListenNotSupportedError  # the SDK: loaded by now
 
         try:
-            async with client.listen(tools_list_changed=True, resources_list_changed=True,
-                                     prompts_list_changed=True) as subscription:
+            async with client.listen(
+                tools_list_changed=True, resources_list_changed=True, prompts_list_changed=True
+            ) as subscription:
                 async for _event in subscription:
                     self._lists_changed()
         except ListenNotSupportedError:
             return
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - a server that does not offer listen: no change events, no harm
+        except Exception:
             return
 
     def _lists_changed(self) -> None:

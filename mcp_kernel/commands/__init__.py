@@ -17,17 +17,65 @@ from typing import Any
 from ..errors import UsageError
 from .command import _WHOLE_PARSER, ArgumentParser, Command, Context, _HelpShown, parse_pairs, seconds  # noqa: F401 - the names commands and shells import from here
 
-__all__ = ["Command", "COMMANDS", "ArgumentParser", "build_parser", "command_list", "parse", "parse_pairs"]
+__all__ = ["COMMANDS", "ArgumentParser", "Command", "build_parser", "command_list", "parse", "parse_pairs"]
+
 
 def _commands() -> dict[str, Command]:
-    from . import auth, call, completions, debug, demo, execute, generate, introspect, kernelspec, plugin, resources, search, serve, server, servers, settings, tokens
+    from . import (
+        auth,
+        call,
+        completions,
+        debug,
+        demo,
+        execute,
+        generate,
+        introspect,
+        kernelspec,
+        plugin,
+        resources,
+        search,
+        serve,
+        server,
+        servers,
+        settings,
+        tokens,
+    )
 
     found = [
-        servers.ADD, servers.LOAD, servers.REMOVE, servers.SERVERS,
-        introspect.COMMAND, generate.GENERATE, generate.VFS, generate.CAT, search.COMMAND, tokens.COMMAND, plugin.COMMAND, call.COMMAND,
-        resources.RESOURCES, resources.READ, resources.PROMPTS, resources.PROMPT, resources.COMPLETE, resources.WATCH, servers.LOGS, auth.COMMAND, execute.EXECUTE, execute.POLICY, execute.STATS,
-        execute.RESET, execute.SESSION, execute.SANDBOX, server.COMMAND, demo.COMMAND, serve.COMMAND,
-        kernelspec.INSTALL, kernelspec.UNINSTALL, settings.COMMAND, debug.COMMAND, completions.COMMAND,
+        servers.ADD,
+        servers.LOAD,
+        servers.REMOVE,
+        servers.SERVERS,
+        introspect.COMMAND,
+        generate.GENERATE,
+        generate.VFS,
+        generate.CAT,
+        search.COMMAND,
+        tokens.COMMAND,
+        plugin.COMMAND,
+        call.COMMAND,
+        resources.RESOURCES,
+        resources.READ,
+        resources.PROMPTS,
+        resources.PROMPT,
+        resources.COMPLETE,
+        resources.WATCH,
+        servers.LOGS,
+        auth.COMMAND,
+        execute.EXECUTE,
+        execute.POLICY,
+        execute.STATS,
+        execute.RESET,
+        execute.SESSION,
+        execute.SANDBOX,
+        server.COMMAND,
+        demo.COMMAND,
+        serve.COMMAND,
+        kernelspec.INSTALL,
+        kernelspec.UNINSTALL,
+        settings.COMMAND,
+        debug.COMMAND,
+        completions.COMMAND,
     ]
     return {c.name: c for c in found}
 
@@ -37,8 +85,10 @@ COMMANDS: dict[str, Command] = _commands()
 
 def build_parser(prog: str, context: Context = "cli") -> ArgumentParser:
     """The parser for every command available in ``context``."""
-    parser = ArgumentParser(prog=prog, description="Code execution with MCP: introspect servers, generate "
-                            "bindings, run sandboxed code.")
+    parser = ArgumentParser(
+        prog=prog,
+        description="Code execution with MCP: introspect servers, generate bindings, run sandboxed code.",
+    )
     subs = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     for command in COMMANDS.values():
         if context not in command.contexts:
@@ -46,11 +96,19 @@ def build_parser(prog: str, context: Context = "cli") -> ArgumentParser:
         sub = subs.add_parser(command.name, help=command.help, description=command.help)
         command.configure(sub)
         if context == "cli":
-            sub.add_argument("--config", metavar="FILE", help="mcp.json to read servers from "
-                             "(default: ./mcp.json, then the user config dir)")
-            sub.add_argument("--server-timeout" if "--timeout" in sub._option_string_actions else "--timeout",
-                             dest="timeout", type=seconds, default=None, metavar="S",
-                             help="seconds to wait for a server (default 30)")
+            sub.add_argument(
+                "--config",
+                metavar="FILE",
+                help="mcp.json to read servers from (default: ./mcp.json, then the user config dir)",
+            )
+            sub.add_argument(
+                "--server-timeout" if "--timeout" in sub._option_string_actions else "--timeout",
+                dest="timeout",
+                type=seconds,
+                default=None,
+                metavar="S",
+                help="seconds to wait for a server (default 30)",
+            )
         if command.json_output:
             sub.add_argument("--json", action="store_true", help="print machine-readable JSON")
         sub.set_defaults(handler=command.run)
@@ -70,10 +128,16 @@ def command_list(prog: str, context: Context = "cli") -> Any:
     def first_sentence(text: str) -> str:
         return re.split(r"(?<=[a-z)])\.\s", " ".join(text.split()), maxsplit=1)[0].rstrip(".")
 
-    rows = [CommandSummary(name=c.name, summary=first_sentence(c.help)) for c in COMMANDS.values()
-            if context in c.contexts]
-    hint = (f"`{prog} COMMAND -h` explains one command; `%%mcp_execute -h` the sandboxed cell's options."
-            if context == "magic" else f"`{prog} COMMAND -h` explains one command.")
+    rows = [
+        CommandSummary(name=c.name, summary=first_sentence(c.help))
+        for c in COMMANDS.values()
+        if context in c.contexts
+    ]
+    hint = (
+        f"`{prog} COMMAND -h` explains one command; `%%mcp_execute -h` the sandboxed cell's options."
+        if context == "magic"
+        else f"`{prog} COMMAND -h` explains one command."
+    )
     return CommandList(prog=prog, commands=rows, hint=hint)
 
 
@@ -86,7 +150,7 @@ def parse(parser: ArgumentParser, argv: list[str]) -> argparse.Namespace:
     rest: list[str] = []
     if "--" in argv:
         cut = argv.index("--")
-        argv, rest = argv[:cut], argv[cut + 1:]
+        argv, rest = argv[:cut], argv[cut + 1 :]
     args = parser.parse_args(argv)
     command = COMMANDS.get(getattr(args, "command", None) or "")
     if rest and (command is None or not command.takes_rest):

@@ -9,9 +9,12 @@ from .command import Command
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=["login", "status", "logout"],
-                        help="login: sign in now (a link to open); status: what is stored (never a token); "
-                        "logout: forget the tokens")
+    parser.add_argument(
+        "action",
+        choices=["login", "status", "logout"],
+        help="login: sign in now (a link to open); status: what is stored (never a token); "
+        "logout: forget the tokens",
+    )
     parser.add_argument("server", help="server name (its mcp.json entry has an oauth block)")
 
 
@@ -23,5 +26,6 @@ def run(session: Any, args: argparse.Namespace) -> Any:
     return session.auth_login(args.server)
 
 
-COMMAND = Command("auth", "Sign in to a server that needs OAuth, show the stored sign-in, or sign out.",
-                  configure, run)
+COMMAND = Command(
+    "auth", "Sign in to a server that needs OAuth, show the stored sign-in, or sign out.", configure, run
+)

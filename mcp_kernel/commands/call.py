@@ -20,14 +20,20 @@ def run(session: Any, args: argparse.Namespace) -> Any:
     try:
         arguments = json.loads(args.arguments)
     except json.JSONDecodeError as exc:
-        raise UsageError(f"arguments are not valid JSON ({exc.msg} at column {exc.colno}): {args.arguments}") from None
+        raise UsageError(
+            f"arguments are not valid JSON ({exc.msg} at column {exc.colno}): {args.arguments}"
+        ) from None
     if not isinstance(arguments, dict):
-        raise UsageError(f"arguments must be a JSON object, like '{{\"region\": \"EU\"}}', not {args.arguments}")
+        raise UsageError(
+            f'arguments must be a JSON object, like \'{{"region": "EU"}}\', not {args.arguments}'
+        )
     from ..elicitation import attached, current, terminal_asker
 
     in_kernel = current() is not None  # the magic attaches the kernel's asker; the CLI asks on its terminal
     asker = current() or terminal_asker()
-    show = _NotebookProgress(args.server, args.tool) if in_kernel else _TerminalProgress(args.server, args.tool)
+    show = (
+        _NotebookProgress(args.server, args.tool) if in_kernel else _TerminalProgress(args.server, args.tool)
+    )
 
     def progress(value: float, total: float | None, message: str | None) -> None:
         # Arrives on the loop thread: shown by the thread that waits for the call, where its output belongs.

@@ -18,7 +18,7 @@ from ..errors import UsageError
 if TYPE_CHECKING:
     from ..session import Session
 
-__all__ = ["Command", "ArgumentParser", "Context", "parse_pairs", "seconds", "whole_parser"]
+__all__ = ["ArgumentParser", "Command", "Context", "parse_pairs", "seconds", "whole_parser"]
 
 Context = Literal["cli", "magic"]
 

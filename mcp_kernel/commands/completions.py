@@ -29,8 +29,10 @@ def completion_script(parser: argparse.ArgumentParser, shell: str) -> str:
 
 def _fish(parser: argparse.ArgumentParser) -> str:
     # shtab has no fish backend: walk the same parser and emit `complete` lines.
-    lines = ["# fish completion for mcp-kernel (generated from its argparse parser)",
-             "complete -c mcp-kernel -f"]
+    lines = [
+        "# fish completion for mcp-kernel (generated from its argparse parser)",
+        "complete -c mcp-kernel -f",
+    ]
     subs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     helps = {choice.dest: choice.help for choice in subs._choices_actions}
     for name, sub in subs.choices.items():
@@ -40,13 +42,25 @@ def _fish(parser: argparse.ArgumentParser) -> str:
             for option in action.option_strings:
                 if option.startswith("--"):
                     text = (action.help or "").replace("'", "\\'")
-                    lines.append(f"complete -c mcp-kernel -n '__fish_seen_subcommand_from {name}' "
-                                 f"-l {option[2:]} -d '{text}'")
-            if action.choices and not action.option_strings and not isinstance(action, argparse._SubParsersAction):
+                    lines.append(
+                        f"complete -c mcp-kernel -n '__fish_seen_subcommand_from {name}' "
+                        f"-l {option[2:]} -d '{text}'"
+                    )
+            if (
+                action.choices
+                and not action.option_strings
+                and not isinstance(action, argparse._SubParsersAction)
+            ):
                 values = " ".join(str(c) for c in action.choices)
                 lines.append(f"complete -c mcp-kernel -n '__fish_seen_subcommand_from {name}' -a '{values}'")
     return "\n".join(lines) + "\n"
 
 
-COMMAND = Command("completions", "Print a shell completion script (bash, zsh or fish).", configure, run,
-                  contexts=("cli",), json_output=False)
+COMMAND = Command(
+    "completions",
+    "Print a shell completion script (bash, zsh or fish).",
+    configure,
+    run,
+    contexts=("cli",),
+    json_output=False,
+)

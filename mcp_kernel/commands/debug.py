@@ -18,5 +18,6 @@ def run(session: Any, args: argparse.Namespace) -> Any:
     return collect(session)
 
 
-COMMAND = Command("debug", "Show versions, paths, config and sandbox/tokenizer status for a bug report.",
-                  configure, run)
+COMMAND = Command(
+    "debug", "Show versions, paths, config and sandbox/tokenizer status for a bug report.", configure, run
+)

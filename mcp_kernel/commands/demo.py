@@ -9,7 +9,9 @@ from .command import Command
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--http", action="store_true", help="run the demo server over streamable HTTP instead of stdio")
+    parser.add_argument(
+        "--http", action="store_true", help="run the demo server over streamable HTTP instead of stdio"
+    )
 
 
 def run(session: Any, args: argparse.Namespace) -> Any:
@@ -20,5 +22,10 @@ def run(session: Any, args: argparse.Namespace) -> Any:
     return run_tour(session, http=args.http, on_progress=lambda m: print(m, file=sys.stderr, flush=True))
 
 
-COMMAND = Command("demo", "Run the main job on the bundled demo server: introspect, generate bindings, run a sandboxed cell, count tokens.", configure, run,
-                  contexts=("cli",))
+COMMAND = Command(
+    "demo",
+    "Run the main job on the bundled demo server: introspect, generate bindings, run a sandboxed cell, count tokens.",
+    configure,
+    run,
+    contexts=("cli",),
+)

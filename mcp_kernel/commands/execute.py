@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
@@ -15,22 +15,36 @@ from .command import Command, seconds
 
 def add_limit_options(parser: argparse.ArgumentParser) -> None:
     """The options every sandboxed run takes (shared by `execute` and `%%mcp_execute`)."""
-    parser.add_argument("--servers", help="comma-separated servers the code may call (default: those with "
-                        "generated bindings in this session)")
-    parser.add_argument("--timeout", dest="cell_timeout", type=seconds, metavar="S", help="wall-clock limit in seconds")
+    parser.add_argument(
+        "--servers",
+        help="comma-separated servers the code may call (default: those with "
+        "generated bindings in this session)",
+    )
+    parser.add_argument(
+        "--timeout", dest="cell_timeout", type=seconds, metavar="S", help="wall-clock limit in seconds"
+    )
     parser.add_argument("--memory", type=int, metavar="MB", help="memory limit in MiB")
     parser.add_argument("--fuel", type=int, metavar="N", help="instruction budget (wasmtime fuel)")
-    parser.add_argument("--disk", type=int, metavar="MB", help="most the session's /workspace may hold, in MiB")
+    parser.add_argument(
+        "--disk", type=int, metavar="MB", help="most the session's /workspace may hold, in MiB"
+    )
     parser.add_argument("--no-cache", action="store_true", help="do not reuse cached tool results")
-    parser.add_argument("--tokenize-pii", action="store_true", default=None,
-                        help="replace e-mails, phones, cards, IBANs and IPs in what leaves the sandbox with "
-                        "placeholders (tools get the real values back)")
+    parser.add_argument(
+        "--tokenize-pii",
+        action="store_true",
+        default=None,
+        help="replace e-mails, phones, cards, IBANs and IPs in what leaves the sandbox with "
+        "placeholders (tools get the real values back)",
+    )
 
 
 def add_interactive_option(parser: argparse.ArgumentParser, where: str) -> None:
-    parser.add_argument("--interactive", action="store_true",
-                        help=f"put the questions servers ask during the code's tool calls to you ({where}); "
-                        "without it they are declined")
+    parser.add_argument(
+        "--interactive",
+        action="store_true",
+        help=f"put the questions servers ask during the code's tool calls to you ({where}); "
+        "without it they are declined",
+    )
 
 
 def cell_parser() -> argparse.ArgumentParser:
@@ -41,12 +55,24 @@ def cell_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(prog="%%mcp_execute", add_help=True)
     add_limit_options(parser)
     add_interactive_option(parser, "at this frontend, one field at a time")
-    parser.add_argument("--session", metavar="NAME", help="run in this sandbox session (see %%mcp session; "
-                        "default: the current one)")
-    parser.add_argument("--out", metavar="NAME", help="put the cell's value (its last expression) into this "
-                        "notebook's Python as NAME (plain Python, from JSON)")
-    parser.add_argument("--as", dest="form", choices=FORMS, default="python",
-                        help="with --out: python (default) or dataframe (a pandas DataFrame; needs pandas)")
+    parser.add_argument(
+        "--session",
+        metavar="NAME",
+        help="run in this sandbox session (see %%mcp session; default: the current one)",
+    )
+    parser.add_argument(
+        "--out",
+        metavar="NAME",
+        help="put the cell's value (its last expression) into this "
+        "notebook's Python as NAME (plain Python, from JSON)",
+    )
+    parser.add_argument(
+        "--as",
+        dest="form",
+        choices=FORMS,
+        default="python",
+        help="with --out: python (default) or dataframe (a pandas DataFrame; needs pandas)",
+    )
     return parser
 
 
@@ -66,10 +92,18 @@ def policy_from(session: Any, args: argparse.Namespace) -> Any:
         servers = [s.strip() for s in args.servers.split(",") if s.strip()]
         unknown = [s for s in servers if s not in session.server_names()]
         if unknown:
-            raise UsageError(f"--servers names unknown server(s) {unknown}; known: {', '.join(session.server_names())}")
-    return session.policy(servers, timeout=args.cell_timeout, memory_mb=args.memory, fuel=args.fuel,
-                          cache=False if args.no_cache else None, disk_mb=getattr(args, "disk", None),
-                          tokenize_pii=getattr(args, "tokenize_pii", None))
+            raise UsageError(
+                f"--servers names unknown server(s) {unknown}; known: {', '.join(session.server_names())}"
+            )
+    return session.policy(
+        servers,
+        timeout=args.cell_timeout,
+        memory_mb=args.memory,
+        fuel=args.fuel,
+        cache=False if args.no_cache else None,
+        disk_mb=getattr(args, "disk", None),
+        tokenize_pii=getattr(args, "tokenize_pii", None),
+    )
 
 
 def _configure_execute(parser: argparse.ArgumentParser) -> None:
@@ -88,7 +122,7 @@ def _run_execute(session: Any, args: argparse.Namespace) -> Any:
             raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
     from ..elicitation import terminal_asker
 
-    progress = (lambda message: print(message, file=sys.stderr, flush=True))
+    progress = lambda message: print(message, file=sys.stderr, flush=True)
     asker = asker_for(args.interactive, terminal_asker, "`mcp-kernel execute --interactive` on a terminal")
     return session.execute(code, policy_from(session, args), on_progress=progress, asker=asker)
 
@@ -106,15 +140,20 @@ def _configure_none(parser: argparse.ArgumentParser) -> None:
 
 
 def _configure_stats(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("category", nargs="?", choices=["session", "cache", "plugins", "logs"],
-                        help="only this part (default: all)")
+    parser.add_argument(
+        "category",
+        nargs="?",
+        choices=["session", "cache", "plugins", "logs"],
+        help="only this part (default: all)",
+    )
 
 
 def _run_stats(session: Any, args: argparse.Namespace) -> Any:
     stats = session.stats()
     if args.category in ("cache", "plugins", "logs"):
-        return stats.model_copy(update={"storage": {k: v for k, v in stats.storage.items()
-                                                    if k.startswith(args.category)}})
+        return stats.model_copy(
+            update={"storage": {k: v for k, v in stats.storage.items() if k.startswith(args.category)}}
+        )
     if args.category == "session":
         return stats.model_copy(update={"storage": {}})
     return stats
@@ -122,14 +161,19 @@ def _run_stats(session: Any, args: argparse.Namespace) -> Any:
 
 def _run_reset(session: Any, args: argparse.Namespace) -> Any:
     session.reset_sandbox()
-    return Notice(text="The sandbox session was reset: variables, state and cached tool results are gone "
-                  "(workspace files stay).")
+    return Notice(
+        text="The sandbox session was reset: variables, state and cached tool results are gone "
+        "(workspace files stay)."
+    )
 
 
 def _configure_session(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=["new", "list", "use", "close"],
-                        help="new: open a session (and run cells in it); list: the live sessions; use: run cells "
-                        "in NAME; close: close NAME (its variables, state and workspace are gone)")
+    parser.add_argument(
+        "action",
+        choices=["new", "list", "use", "close"],
+        help="new: open a session (and run cells in it); list: the live sessions; use: run cells "
+        "in NAME; close: close NAME (its variables, state and workspace are gone)",
+    )
     parser.add_argument("name", nargs="?", help="the session's name (new: optional; use/close: required)")
 
 
@@ -138,8 +182,10 @@ def _run_session(session: Any, args: argparse.Namespace) -> Any:
         return session.sandbox_sessions()
     if args.action == "new":
         name = session.open_sandbox(args.name)
-        return Notice(text=f"Sandbox session {name!r} is open; cells run in it now (`%mcp session use default` to "
-                      "go back).")
+        return Notice(
+            text=f"Sandbox session {name!r} is open; cells run in it now (`%mcp session use default` to "
+            "go back)."
+        )
     if not args.name:
         raise UsageError(f"session {args.action} needs a NAME; `%mcp session list` shows them.")
     if args.action == "use":
@@ -150,8 +196,11 @@ def _run_session(session: Any, args: argparse.Namespace) -> Any:
 
 
 def _configure_sandbox(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=["build", "status"], help="build: build and compile the component now; "
-                        "status: is it cached")
+    parser.add_argument(
+        "action",
+        choices=["build", "status"],
+        help="build: build and compile the component now; status: is it cached",
+    )
 
 
 def _run_sandbox(session: Any, args: argparse.Namespace) -> Any:
@@ -165,15 +214,41 @@ def _run_sandbox(session: Any, args: argparse.Namespace) -> Any:
     return Notice(text=cache_status())
 
 
-EXECUTE = Command("execute", "Run a Python file in the WebAssembly sandbox, calling the allowed servers' tools.",
-                  _configure_execute, _run_execute, contexts=("cli",))
-POLICY = Command("policy", "Show the sandbox policy a cell gets: servers, limits, grants.", _configure_policy,
-                 _run_policy)
-STATS = Command("stats", "Counters of this session (bridge, cache, sandbox) and the size of the component cache, "
-                "plugin store and logs.", _configure_stats, _run_stats)
-RESET = Command("reset", "Restart the sandbox session (variables and state are lost).", _configure_none, _run_reset,
-                contexts=("magic",), json_output=False)
-SESSION = Command("session", "Sandbox sessions of this kernel: open a new one, list, switch, close.",
-                  _configure_session, _run_session, contexts=("magic",))
-SANDBOX = Command("sandbox", "Build the sandbox component now, or show whether it is cached.", _configure_sandbox,
-                  _run_sandbox)
+EXECUTE = Command(
+    "execute",
+    "Run a Python file in the WebAssembly sandbox, calling the allowed servers' tools.",
+    _configure_execute,
+    _run_execute,
+    contexts=("cli",),
+)
+POLICY = Command(
+    "policy", "Show the sandbox policy a cell gets: servers, limits, grants.", _configure_policy, _run_policy
+)
+STATS = Command(
+    "stats",
+    "Counters of this session (bridge, cache, sandbox) and the size of the component cache, "
+    "plugin store and logs.",
+    _configure_stats,
+    _run_stats,
+)
+RESET = Command(
+    "reset",
+    "Restart the sandbox session (variables and state are lost).",
+    _configure_none,
+    _run_reset,
+    contexts=("magic",),
+    json_output=False,
+)
+SESSION = Command(
+    "session",
+    "Sandbox sessions of this kernel: open a new one, list, switch, close.",
+    _configure_session,
+    _run_session,
+    contexts=("magic",),
+)
+SANDBOX = Command(
+    "sandbox",
+    "Build the sandbox component now, or show whether it is cached.",
+    _configure_sandbox,
+    _run_sandbox,
+)

@@ -11,10 +11,16 @@ from .command import Command
 
 def _configure_generate(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("server", help="server name")
-    parser.add_argument("--lang", default="python", help="comma-separated: python,typescript (default python)")
-    parser.add_argument("--out", metavar="DIR", help="also write the tree into DIR: a new or empty directory, or "
-                        "one an earlier --out wrote (its files are updated; nothing else in it is touched); a "
-                        "non-empty directory mcp-kernel did not write is refused")
+    parser.add_argument(
+        "--lang", default="python", help="comma-separated: python,typescript (default python)"
+    )
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        help="also write the tree into DIR: a new or empty directory, or "
+        "one an earlier --out wrote (its files are updated; nothing else in it is touched); a "
+        "non-empty directory mcp-kernel did not write is refused",
+    )
     parser.add_argument("--refresh", action="store_true", help="introspect the server again first")
     parser.add_argument("--save-plugin", action="store_true", help="save the bindings in the plugin store")
     parser.add_argument("--store", metavar="DIR", help="plugin store directory (default: the user data dir)")
@@ -48,7 +54,11 @@ def _run_cat(session: Any, args: argparse.Namespace) -> Any:
     return session.read(args.path)
 
 
-GENERATE = Command("generate", "Generate typed bindings, a manifest and a SKILL.md for a server.",
-                   _configure_generate, _run_generate)
+GENERATE = Command(
+    "generate",
+    "Generate typed bindings, a manifest and a SKILL.md for a server.",
+    _configure_generate,
+    _run_generate,
+)
 VFS = Command("vfs", "Show the virtual filesystem of generated bindings as a tree.", _configure_vfs, _run_vfs)
 CAT = Command("cat", "Print one file of the virtual filesystem.", _configure_cat, _run_cat)

@@ -12,8 +12,11 @@ NEEDS_NAME = {"info", "load", "remove", "export"}
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=["list", "info", "load", "remove", "export", "import"],
-                        help="list; info/load/remove SERVER; export SERVER FILE; import FILE")
+    parser.add_argument(
+        "action",
+        choices=["list", "info", "load", "remove", "export", "import"],
+        help="list; info/load/remove SERVER; export SERVER FILE; import FILE",
+    )
     parser.add_argument("target", nargs="?", help="plugin (server id), or the archive for import")
     parser.add_argument("file", nargs="?", help="export: the archive to write")
     parser.add_argument("--store", metavar="DIR", help="plugin store directory (default: the user data dir)")
@@ -47,9 +50,15 @@ def run(session: Any, args: argparse.Namespace) -> Any:
     if not args.target:
         raise UsageError("plugin import needs an archive: plugin import FILE")
     plugin = store.import_(args.target)
-    return Notice(text=f"imported plugin {plugin.metadata.server_id!r} ({len(plugin.files)} files) into {store.root}")
+    return Notice(
+        text=f"imported plugin {plugin.metadata.server_id!r} ({len(plugin.files)} files) into {store.root}"
+    )
 
 
-COMMAND = Command("plugin", "List, inspect, load, remove, export and import saved bindings (a blake3 integrity "
-                  "check, not a signature).",
-                  configure, run)
+COMMAND = Command(
+    "plugin",
+    "List, inspect, load, remove, export and import saved bindings (a blake3 integrity "
+    "check, not a signature).",
+    configure,
+    run,
+)

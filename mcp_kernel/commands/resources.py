@@ -20,7 +20,9 @@ def _run_resources(session: Any, args: argparse.Namespace) -> Any:
 
 def _configure_read(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("server", help="server name")
-    parser.add_argument("uri", help="the resource's URI, as `resources SERVER` lists it (or one a template fits)")
+    parser.add_argument(
+        "uri", help="the resource's URI, as `resources SERVER` lists it (or one a template fits)"
+    )
 
 
 def _run_read(session: Any, args: argparse.Namespace) -> Any:
@@ -48,22 +50,26 @@ def _run_prompt(session: Any, args: argparse.Namespace) -> Any:
 def _configure_complete(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("server", help="server name")
     parser.add_argument("name", help="a prompt name, or a resource template (a URI with {placeholders})")
-    parser.add_argument("argument", metavar="ARGUMENT[=TYPED]", help="the argument to complete, and what is typed so far")
+    parser.add_argument(
+        "argument", metavar="ARGUMENT[=TYPED]", help="the argument to complete, and what is typed so far"
+    )
     parser.add_argument("context", nargs="*", metavar="KEY=VALUE", help="arguments already chosen")
 
 
 def _run_complete(session: Any, args: argparse.Namespace) -> Any:
     argument, _, typed = args.argument.partition("=")
     ref = "resource" if "://" in args.name or "{" in args.name else "prompt"
-    return session.complete(args.server, ref, args.name, argument, typed,
-                            parse_pairs(args.context, "context arguments") or None)
+    return session.complete(
+        args.server, ref, args.name, argument, typed, parse_pairs(args.context, "context arguments") or None
+    )
 
 
 def _configure_watch(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("server", help="server name")
     parser.add_argument("uri", help="the resource to follow")
-    parser.add_argument("--count", type=int, metavar="N", help="in a terminal: stop after N updates "
-                        "(default: until Ctrl-C)")
+    parser.add_argument(
+        "--count", type=int, metavar="N", help="in a terminal: stop after N updates (default: until Ctrl-C)"
+    )
     parser.add_argument("--stop", action="store_true", help="in a notebook: stop following it")
 
 
@@ -107,8 +113,10 @@ def _watch_in_notebook(session: Any, args: argparse.Namespace) -> Any:
     from IPython.display import display
 
     if session.watched(args.server, args.uri):
-        raise UsageError(f"{args.uri} of {args.server} is already watched; `%mcp watch {args.server} {args.uri} "
-                         "--stop` first.")
+        raise UsageError(
+            f"{args.uri} of {args.server} is already watched; `%mcp watch {args.server} {args.uri} "
+            "--stop` first."
+        )
     shown = display(session.read_resource(args.server, args.uri), display_id=True)
     lock = threading.Lock()
 
@@ -117,7 +125,7 @@ def _watch_in_notebook(session: Any, args: argparse.Namespace) -> Any:
             with lock:
                 try:
                     shown.update(session.read_resource(args.server, args.uri))
-                except Exception as exc:  # noqa: BLE001 - shown in place of the content, the watch goes on
+                except Exception as exc:
                     shown.update({"text/plain": f"{args.uri}: could not read the update ({exc})"}, raw=True)
 
         threading.Thread(target=work, name="mcp-kernel-watch", daemon=True).start()
@@ -126,14 +134,32 @@ def _watch_in_notebook(session: Any, args: argparse.Namespace) -> Any:
     return None
 
 
-RESOURCES = Command("resources", "List a server's resources and resource templates.", _configure_resources,
-                    _run_resources)
-READ = Command("read", "Read one resource of a server by URI (text, JSON, or a blob's size and type).",
-               _configure_read, _run_read)
+RESOURCES = Command(
+    "resources", "List a server's resources and resource templates.", _configure_resources, _run_resources
+)
+READ = Command(
+    "read",
+    "Read one resource of a server by URI (text, JSON, or a blob's size and type).",
+    _configure_read,
+    _run_read,
+)
 PROMPTS = Command("prompts", "List a server's prompts and their arguments.", _configure_prompts, _run_prompts)
-WATCH = Command("watch", "Follow one resource: shown again each time the server says it changed.",
-                _configure_watch, _run_watch, json_output=False)
-COMPLETE = Command("complete", "Values a server suggests for an argument of a prompt or resource template "
-                   "(completion/complete).", _configure_complete, _run_complete)
-PROMPT = Command("prompt", "Get one prompt filled in with KEY=VALUE arguments, shown as a conversation.",
-                 _configure_prompt, _run_prompt)
+WATCH = Command(
+    "watch",
+    "Follow one resource: shown again each time the server says it changed.",
+    _configure_watch,
+    _run_watch,
+    json_output=False,
+)
+COMPLETE = Command(
+    "complete",
+    "Values a server suggests for an argument of a prompt or resource template (completion/complete).",
+    _configure_complete,
+    _run_complete,
+)
+PROMPT = Command(
+    "prompt",
+    "Get one prompt filled in with KEY=VALUE arguments, shown as a conversation.",
+    _configure_prompt,
+    _run_prompt,
+)

@@ -12,18 +12,33 @@ from .command import Command, seconds
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--servers", help="comma-separated servers to offer (default: every configured one)")
-    parser.add_argument("--http", metavar="HOST:PORT", help="serve streamable HTTP on HOST:PORT instead of stdio")
-    parser.add_argument("--callers", metavar="FILE",
-                        help="with --http: a JSON object of caller name -> bearer token (${VAR} allowed); every "
-                        "request needs one, and sandbox handles work only for the caller that opened them")
-    parser.add_argument("--tokenize-pii", action="store_true",
-                        help="replace e-mails, phones, cards, IBANs and IPs in what execute returns with "
-                        "placeholders; tools get the real values back")
-    parser.add_argument("--max-timeout", type=seconds, metavar="S",
-                        help="largest timeout an agent may give execute (default: the serve_max_timeout setting, 600)")
-    parser.add_argument("--max-memory", type=int, metavar="MB",
-                        help="largest memory_mb an agent may give execute (default: the serve_max_memory_mb "
-                        "setting, 1024)")
+    parser.add_argument(
+        "--http", metavar="HOST:PORT", help="serve streamable HTTP on HOST:PORT instead of stdio"
+    )
+    parser.add_argument(
+        "--callers",
+        metavar="FILE",
+        help="with --http: a JSON object of caller name -> bearer token (${VAR} allowed); every "
+        "request needs one, and sandbox handles work only for the caller that opened them",
+    )
+    parser.add_argument(
+        "--tokenize-pii",
+        action="store_true",
+        help="replace e-mails, phones, cards, IBANs and IPs in what execute returns with "
+        "placeholders; tools get the real values back",
+    )
+    parser.add_argument(
+        "--max-timeout",
+        type=seconds,
+        metavar="S",
+        help="largest timeout an agent may give execute (default: the serve_max_timeout setting, 600)",
+    )
+    parser.add_argument(
+        "--max-memory",
+        type=int,
+        metavar="MB",
+        help="largest memory_mb an agent may give execute (default: the serve_max_memory_mb setting, 1024)",
+    )
 
 
 def run(session: Any, args: argparse.Namespace) -> Any:
@@ -32,18 +47,36 @@ def run(session: Any, args: argparse.Namespace) -> Any:
     servers = [s.strip() for s in args.servers.split(",") if s.strip()] if args.servers else None
     unknown = [s for s in servers or [] if s not in session.server_names()]
     if unknown:
-        raise UsageError(f"--servers names unknown server(s) {unknown}; known: {', '.join(session.server_names())}")
+        raise UsageError(
+            f"--servers names unknown server(s) {unknown}; known: {', '.join(session.server_names())}"
+        )
     from ..serve.callers import read_callers
 
     callers = read_callers(args.callers) if args.callers else None
     if args.max_timeout is not None and args.max_timeout > CELL_TIMEOUT_MAX_S:
-        raise UsageError(f"--max-timeout takes at most {CELL_TIMEOUT_MAX_S} seconds, got {args.max_timeout:g}")
+        raise UsageError(
+            f"--max-timeout takes at most {CELL_TIMEOUT_MAX_S} seconds, got {args.max_timeout:g}"
+        )
     if args.max_memory is not None and not MEMORY_MB[0] <= args.max_memory <= MEMORY_MB[1]:
         raise UsageError(f"--max-memory takes {MEMORY_MB[0]} to {MEMORY_MB[1]} MiB, got {args.max_memory}")
-    serve(session, servers=servers, http=args.http, tokenize_pii=args.tokenize_pii, callers=callers,
-          max_timeout=args.max_timeout, max_memory_mb=args.max_memory)
+    serve(
+        session,
+        servers=servers,
+        http=args.http,
+        tokenize_pii=args.tokenize_pii,
+        callers=callers,
+        max_timeout=args.max_timeout,
+        max_memory_mb=args.max_memory,
+    )
     return ""
 
 
-COMMAND = Command("serve", "Offer the configured servers to any agent as one MCP server: search_tools, read, "
-                  "execute (Python in the sandbox).", configure, run, contexts=("cli",), json_output=False)
+COMMAND = Command(
+    "serve",
+    "Offer the configured servers to any agent as one MCP server: search_tools, read, "
+    "execute (Python in the sandbox).",
+    configure,
+    run,
+    contexts=("cli",),
+    json_output=False,
+)

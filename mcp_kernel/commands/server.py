@@ -10,8 +10,11 @@ from .command import Command
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=["list", "info", "validate"],
-                        help="list: every server; info: one server's spec; validate: start, handshake, list tools")
+    parser.add_argument(
+        "action",
+        choices=["list", "info", "validate"],
+        help="list: every server; info: one server's spec; validate: start, handshake, list tools",
+    )
     parser.add_argument("server", nargs="?", help="server name (validate: all when left out)")
 
 
@@ -25,5 +28,6 @@ def run(session: Any, args: argparse.Namespace) -> Any:
     return session.validate([args.server] if args.server else None)
 
 
-COMMAND = Command("server", "List configured servers, show one, or validate that they start and answer.",
-                  configure, run)
+COMMAND = Command(
+    "server", "List configured servers, show one, or validate that they start and answer.", configure, run
+)

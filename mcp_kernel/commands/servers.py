@@ -12,9 +12,16 @@ from .command import Command, parse_pairs
 def _configure_add(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", help="a name for the server in this session")
     parser.add_argument("--url", help="streamable HTTP endpoint, e.g. http://127.0.0.1:8000/mcp")
-    parser.add_argument("--header", action="append", default=[], metavar="K=V", help="HTTP header (repeatable)")
-    parser.add_argument("--env", action="append", default=[], metavar="K=V", help="environment variable for a "
-                        "stdio server (repeatable)")
+    parser.add_argument(
+        "--header", action="append", default=[], metavar="K=V", help="HTTP header (repeatable)"
+    )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="environment variable for a stdio server (repeatable)",
+    )
     parser.add_argument("--cwd", help="working directory for a stdio server")
     parser.epilog = "After --: the command and arguments that start a stdio server."
 
@@ -31,13 +38,20 @@ def _run_add(session: Any, args: argparse.Namespace) -> Any:
 
     _refuse_shared_bindings(session, [args.name], "add")
     if bool(args.url) == bool(args.rest):
-        raise UsageError("give either --url URL or -- COMMAND ARGS..., e.g. `%mcp add demo -- python -m "
-                         "mcp_kernel.demo` or `%mcp add web --url http://127.0.0.1:8000/mcp`")
+        raise UsageError(
+            "give either --url URL or -- COMMAND ARGS..., e.g. `%mcp add demo -- python -m "
+            "mcp_kernel.demo` or `%mcp add web --url http://127.0.0.1:8000/mcp`"
+        )
     if args.url:
         spec = ServerSpec(name=args.name, url=args.url, headers=parse_pairs(args.header, "--header"))
     else:
-        spec = ServerSpec(name=args.name, command=_anchored(args.rest[0], args.cwd), args=args.rest[1:],
-                          env=parse_pairs(args.env, "--env"), cwd=args.cwd)
+        spec = ServerSpec(
+            name=args.name,
+            command=_anchored(args.rest[0], args.cwd),
+            args=args.rest[1:],
+            env=parse_pairs(args.env, "--env"),
+            cwd=args.cwd,
+        )
     session.add_server(spec, replace=True)
     return added(session.introspect(args.name))
 
@@ -58,8 +72,12 @@ def added(found: Any) -> Any:
     """The short answer to ``add``: a notebook that adds three servers should not show three tool tables."""
     from ..models import ServerAdded
 
-    return ServerAdded(server_name=found.server_name, server=found.server, tools=[t.name for t in found.tools],
-                       duration_ms=found.duration_ms)
+    return ServerAdded(
+        server_name=found.server_name,
+        server=found.server,
+        tools=[t.name for t in found.tools],
+        duration_ms=found.duration_ms,
+    )
 
 
 def _configure_load(parser: argparse.ArgumentParser) -> None:
@@ -105,12 +123,33 @@ def _run_logs(session: Any, args: argparse.Namespace) -> Any:
     return LogExcerpt(server=args.name, path=str(conn.log_path), text=conn.log_tail(args.lines))
 
 
-ADD = Command("add", "Add a server to this session: NAME -- COMMAND ARGS... or NAME --url URL.",
-              _configure_add, _run_add, contexts=("magic",), takes_rest=True)
-LOAD = Command("load", "Add every server of an mcp.json file to this session.", _configure_load, _run_load,
-               contexts=("magic",))
-REMOVE = Command("remove", "Stop a server and remove it from this session.", _configure_name, _run_remove,
-                 contexts=("magic",))
-SERVERS = Command("servers", "The servers of this session and whether they are connected.", _configure_none,
-                  _run_servers, contexts=("magic",))
+ADD = Command(
+    "add",
+    "Add a server to this session: NAME -- COMMAND ARGS... or NAME --url URL.",
+    _configure_add,
+    _run_add,
+    contexts=("magic",),
+    takes_rest=True,
+)
+LOAD = Command(
+    "load",
+    "Add every server of an mcp.json file to this session.",
+    _configure_load,
+    _run_load,
+    contexts=("magic",),
+)
+REMOVE = Command(
+    "remove",
+    "Stop a server and remove it from this session.",
+    _configure_name,
+    _run_remove,
+    contexts=("magic",),
+)
+SERVERS = Command(
+    "servers",
+    "The servers of this session and whether they are connected.",
+    _configure_none,
+    _run_servers,
+    contexts=("magic",),
+)
 LOGS = Command("logs", "The last lines a stdio server wrote to stderr.", _configure_logs, _run_logs)

@@ -10,8 +10,11 @@ from .command import Command
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=["show", "get", "set", "init"],
-                        help="show: every setting; get NAME; set NAME VALUE; init: starter config and mcp.json")
+    parser.add_argument(
+        "action",
+        choices=["show", "get", "set", "init"],
+        help="show: every setting; get NAME; set NAME VALUE; init: starter config and mcp.json",
+    )
     parser.add_argument("name", nargs="?", help="setting name (get, set)")
     parser.add_argument("value", nargs="?", help="new value (set)")
     parser.add_argument("--force", action="store_true", help="init: overwrite existing files")
@@ -23,8 +26,10 @@ def run(session: Any, args: argparse.Namespace) -> Any:
 
     if args.action == "init":
         written = []
-        for path, text in ((config.settings_file(), config.starter_settings()),
-                           (config.config_dir() / config.CONFIG_FILENAME, config.starter_mcp_json())):
+        for path, text in (
+            (config.settings_file(), config.starter_settings()),
+            (config.config_dir() / config.CONFIG_FILENAME, config.starter_mcp_json()),
+        ):
             if path.exists() and not args.force:
                 continue
             config.replace_file(path, text)
@@ -50,12 +55,17 @@ def run(session: Any, args: argparse.Namespace) -> Any:
             source = str(config.settings_file())
         else:
             source = "default"
-        rows.append(SettingRow(name=name, value=value, source=source,
-                               help=config.MCPKernel.class_traits()[name].help))
+        rows.append(
+            SettingRow(name=name, value=value, source=source, help=config.MCPKernel.class_traits()[name].help)
+        )
     if args.action in ("get", "set") and not rows:
         config.coerce_setting(args.name, "")  # raises the error that lists the known names
     return SettingsReport(file=str(config.settings_file()), rows=rows)
 
 
-COMMAND = Command("config", "Show, get or set settings (and where each value comes from), or write starters.",
-                  configure, run)
+COMMAND = Command(
+    "config",
+    "Show, get or set settings (and where each value comes from), or write starters.",
+    configure,
+    run,
+)

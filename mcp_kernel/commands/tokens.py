@@ -10,10 +10,16 @@ from .command import Command
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("servers", nargs="*", help="servers to analyse (default: introspected ones, else all)")
+    parser.add_argument(
+        "servers", nargs="*", help="servers to analyse (default: introspected ones, else all)"
+    )
     parser.add_argument("--tools", help="comma-separated tools a task reads (tool or server.tool)")
-    parser.add_argument("--last", action="store_true", help="the previous %%%%mcp_execute cell: raw tool results "
-                        "that stayed in the sandbox versus what it printed")
+    parser.add_argument(
+        "--last",
+        action="store_true",
+        help="the previous %%%%mcp_execute cell: raw tool results "
+        "that stayed in the sandbox versus what it printed",
+    )
 
 
 def run(session: Any, args: argparse.Namespace) -> Any:
@@ -26,5 +32,9 @@ def run(session: Any, args: argparse.Namespace) -> Any:
     return session.tokens(args.servers or None, tools=tools)
 
 
-COMMAND = Command("tokens", "Token savings: every tool definition up front versus the progressive file tree.",
-                  configure, run)
+COMMAND = Command(
+    "tokens",
+    "Token savings: every tool definition up front versus the progressive file tree.",
+    configure,
+    run,
+)

@@ -6,9 +6,15 @@ import argparse
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m mcp_kernel.demo", description="The mcp-kernel demo MCP server.")
-    parser.add_argument("--http", type=int, metavar="PORT", help="serve streamable HTTP on PORT instead of stdio")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on with --http (default 127.0.0.1)")
+    parser = argparse.ArgumentParser(
+        prog="python -m mcp_kernel.demo", description="The mcp-kernel demo MCP server."
+    )
+    parser.add_argument(
+        "--http", type=int, metavar="PORT", help="serve streamable HTTP on PORT instead of stdio"
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on with --http (default 127.0.0.1)"
+    )
     args = parser.parse_args(argv)
 
     from .server import build_server

@@ -33,8 +33,9 @@ INSTRUCTIONS = """Synthetic sales data for 2025: orders with customers, regions,
 Start with list_regions or list_products to learn the vocabulary, then query_sales with filters.
 Use aggregate_sales for totals instead of fetching every row. All data is fictional."""
 
-READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True,
-                            open_world_hint=False)
+READ_ONLY = ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
 
 
 class SaleRow(BaseModel):
@@ -144,8 +145,13 @@ class Receipt(BaseModel):
 
 
 # Fictional numbers in ranges kept for drama and tests, one format per region (what PII tokenizing meets).
-_PHONE_FORMATS = {"EU": "+44 20 7946 0{:03d}", "NA": "+1 415-555-0{:03d}", "APAC": "+61 2 5550 {:04d}",
-                  "LATAM": "+55 11 2345-{:04d}", "MEA": "+27 21 555 0{:03d}"}
+_PHONE_FORMATS = {
+    "EU": "+44 20 7946 0{:03d}",
+    "NA": "+1 415-555-0{:03d}",
+    "APAC": "+61 2 5550 {:04d}",
+    "LATAM": "+55 11 2345-{:04d}",
+    "MEA": "+27 21 555 0{:03d}",
+}
 
 
 def phone_of(customer_id: str, region: str) -> str:
@@ -153,9 +159,15 @@ def phone_of(customer_id: str, region: str) -> str:
     return _PHONE_FORMATS.get(region, "+44 20 7946 0{:03d}").format(int(customer_id[1:]) % 1000)
 
 
-def _filter(region: str | None = None, start_date: str | None = None, end_date: str | None = None,
-            product: str | None = None, category: str | None = None, min_amount: float | None = None,
-            customer_id: str | None = None) -> list[SaleRow]:
+def _filter(
+    region: str | None = None,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    product: str | None = None,
+    category: str | None = None,
+    min_amount: float | None = None,
+    customer_id: str | None = None,
+) -> list[SaleRow]:
     out = []
     for o in orders():
         if region and o.region != region:
@@ -186,11 +198,17 @@ def build_server() -> MCPServer:
         by_region: dict[str, list[SaleRow]] = defaultdict(list)
         for o in orders():
             by_region[o.region].append(o)
-        return Regions(regions=[
-            RegionSummary(region=r, countries=sorted({o.country for o in rows}), orders=len(rows),
-                          revenue=round(sum(o.amount for o in rows), 2))
-            for r, rows in sorted(by_region.items())
-        ])
+        return Regions(
+            regions=[
+                RegionSummary(
+                    region=r,
+                    countries=sorted({o.country for o in rows}),
+                    orders=len(rows),
+                    revenue=round(sum(o.amount for o in rows), 2),
+                )
+                for r, rows in sorted(by_region.items())
+            ]
+        )
 
     @server.tool(title="List products", annotations=READ_ONLY)
     def list_products(
@@ -201,25 +219,35 @@ def build_server() -> MCPServer:
         for o in orders():
             if category is None or o.category == category:
                 by_product[o.product].append(o)
-        return Products(products=[
-            Product(product=p, category=rows[0].category, list_price=round(statistics.median(o.unit_price for o in rows), 2),
-                    orders=len(rows))
-            for p, rows in sorted(by_product.items())
-        ])
+        return Products(
+            products=[
+                Product(
+                    product=p,
+                    category=rows[0].category,
+                    list_price=round(statistics.median(o.unit_price for o in rows), 2),
+                    orders=len(rows),
+                )
+                for p, rows in sorted(by_product.items())
+            ]
+        )
 
     @server.tool(title="Query sales", annotations=READ_ONLY)
     def query_sales(
         region: Annotated[Region | None, Field(description="Only orders from this region.")] = None,
-        start_date: Annotated[str | None, Field(description="First day to include, YYYY-MM-DD.",
-                                                pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
-        end_date: Annotated[str | None, Field(description="Last day to include, YYYY-MM-DD.",
-                                              pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
+        start_date: Annotated[
+            str | None, Field(description="First day to include, YYYY-MM-DD.", pattern=r"^\d{4}-\d{2}-\d{2}$")
+        ] = None,
+        end_date: Annotated[
+            str | None, Field(description="Last day to include, YYYY-MM-DD.", pattern=r"^\d{4}-\d{2}-\d{2}$")
+        ] = None,
         product: Annotated[str | None, Field(description="Exact product name (see list_products).")] = None,
         category: Annotated[Category | None, Field(description="Only this product category.")] = None,
-        min_amount: Annotated[float | None, Field(description="Only orders of at least this amount (EUR).",
-                                                  ge=0)] = None,
-        limit: Annotated[int, Field(description="Most rows to return (the whole dataset is 3,000).",
-                                    ge=1, le=5000)] = 100,
+        min_amount: Annotated[
+            float | None, Field(description="Only orders of at least this amount (EUR).", ge=0)
+        ] = None,
+        limit: Annotated[
+            int, Field(description="Most rows to return (the whole dataset is 3,000).", ge=1, le=5000)
+        ] = 100,
     ) -> SalesPage:
         """Query individual orders with optional filters, oldest first.
 
@@ -246,19 +274,28 @@ def build_server() -> MCPServer:
             counts[o.product] += o.quantity
         first = rows[0]
         return Customer(
-            customer_id=customer_id, name=first.customer_name, email=first.email,
-            phone=phone_of(customer_id, first.region), region=first.region,
-            country=first.country, orders=len(rows), revenue=round(sum(o.amount for o in rows), 2),
-            first_order=min(o.date for o in rows), last_order=max(o.date for o in rows),
+            customer_id=customer_id,
+            name=first.customer_name,
+            email=first.email,
+            phone=phone_of(customer_id, first.region),
+            region=first.region,
+            country=first.country,
+            orders=len(rows),
+            revenue=round(sum(o.amount for o in rows), 2),
+            first_order=min(o.date for o in rows),
+            last_order=max(o.date for o in rows),
             favourite_product=max(sorted(counts), key=counts.__getitem__),
         )
 
     @server.tool(title="Aggregate sales", annotations=READ_ONLY)
     def aggregate_sales(
-        group_by: Annotated[Literal["region", "country", "product", "category", "month", "customer"],
-                            Field(description="What to group orders by.")],
-        metric: Annotated[Literal["sum", "count", "avg"],
-                          Field(description="sum or avg of amount, or count of orders.")] = "sum",
+        group_by: Annotated[
+            Literal["region", "country", "product", "category", "month", "customer"],
+            Field(description="What to group orders by."),
+        ],
+        metric: Annotated[
+            Literal["sum", "count", "avg"], Field(description="sum or avg of amount, or count of orders.")
+        ] = "sum",
         region: Annotated[Region | None, Field(description="Only orders from this region.")] = None,
     ) -> Aggregate:
         """Aggregate order amounts by region, country, product, category, month or customer."""
@@ -267,8 +304,11 @@ def build_server() -> MCPServer:
             key = {"month": o.date[:7], "customer": o.customer_id}.get(group_by) or getattr(o, group_by)
             groups[key].append(o.amount)
         compute = {"sum": sum, "count": len, "avg": statistics.fmean}[metric]
-        return Aggregate(group_by=group_by, metric=metric,
-                         groups=[Group(key=k, value=round(float(compute(v)), 2)) for k, v in sorted(groups.items())])
+        return Aggregate(
+            group_by=group_by,
+            metric=metric,
+            groups=[Group(key=k, value=round(float(compute(v)), 2)) for k, v in sorted(groups.items())],
+        )
 
     @server.tool(title="Top customers", annotations=READ_ONLY)
     def top_customers(
@@ -280,11 +320,18 @@ def build_server() -> MCPServer:
         for o in _filter(region=region):
             revenue[o.customer_id].append(o)
         ranked = sorted(revenue.items(), key=lambda kv: (-sum(o.amount for o in kv[1]), kv[0]))[:n]
-        return TopCustomers(customers=[
-            TopCustomer(customer_id=cid, name=rows[0].customer_name, region=rows[0].region,
-                        revenue=round(sum(o.amount for o in rows), 2), orders=len(rows))
-            for cid, rows in ranked
-        ])
+        return TopCustomers(
+            customers=[
+                TopCustomer(
+                    customer_id=cid,
+                    name=rows[0].customer_name,
+                    region=rows[0].region,
+                    revenue=round(sum(o.amount for o in rows), 2),
+                    orders=len(rows),
+                )
+                for cid, rows in ranked
+            ]
+        )
 
     @server.tool(title="Forecast revenue", annotations=READ_ONLY)
     async def forecast_revenue(
@@ -301,14 +348,17 @@ def build_server() -> MCPServer:
         out = []
         for i in range(months):
             await anyio.sleep(0.3)
-            out.append(MonthForecast(month=f"2026-{i + 1:02d}", revenue=round(history[-1] + slope * (i + 1), 2)))
+            out.append(
+                MonthForecast(month=f"2026-{i + 1:02d}", revenue=round(history[-1] + slope * (i + 1), 2))
+            )
             await ctx.report_progress(i + 1, months, f"month {i + 1} of {months}")
         return Forecast(method="linear trend over 2025", history_months=len(history), forecast=out)
 
     @server.tool(
         title="Send report by e-mail",
-        annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False,
-                                    open_world_hint=True),
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
+        ),
     )
     def send_report(
         email: Annotated[str, Field(description="Recipient address.")],
@@ -341,24 +391,33 @@ amount         quantity x unit_price, EUR
 def _add_resources_and_prompts(server: MCPServer) -> None:
     """A schema document, a per-region summary template and an analyst prompt: the rest of MCP, small."""
 
-    @server.resource("sales://schema", name="schema", title="Columns of the sales data", mime_type="text/markdown")
+    @server.resource(
+        "sales://schema", name="schema", title="Columns of the sales data", mime_type="text/markdown"
+    )
     def schema() -> str:
         return SCHEMA_TEXT
 
-    @server.resource("sales://regions/{region}", name="region", title="One region's totals",
-                     mime_type="application/json")
+    @server.resource(
+        "sales://regions/{region}", name="region", title="One region's totals", mime_type="application/json"
+    )
     def region_totals(region: str) -> dict[str, object]:
         rows = [o for o in orders() if o.region == region.upper()]
         if not rows:
             raise ToolError(f"No region {region!r}; regions are EU, NA, APAC, LATAM, MEA.")
-        return {"region": region.upper(), "orders": len(rows), "revenue": round(sum(o.amount for o in rows), 2)}
+        return {
+            "region": region.upper(),
+            "orders": len(rows),
+            "revenue": round(sum(o.amount for o in rows), 2),
+        }
 
     @server.prompt(name="analyze_region", title="Analyse one region")
     def analyze_region(region: str, focus: str = "revenue") -> str:
         """Ask for an analysis of one region's sales."""
-        return (f"Using the demo sales tools, analyse the {region} region with a focus on {focus}: first call "
-                f"list_regions, then aggregate_sales grouped by month for region {region}, and summarise the trend "
-                "in three sentences.")
+        return (
+            f"Using the demo sales tools, analyse the {region} region with a focus on {focus}: first call "
+            f"list_regions, then aggregate_sales grouped by month for region {region}, and summarise the trend "
+            "in three sentences."
+        )
 
     focuses = ("revenue", "orders", "customers", "products", "seasonality")
 

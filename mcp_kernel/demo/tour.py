@@ -21,7 +21,7 @@ from typing import Any
 from ..errors import ServerStartError
 from ..models import DemoReport, ServerSpec
 
-__all__ = ["run_tour", "demo_http_server", "listening_process"]
+__all__ = ["demo_http_server", "listening_process", "run_tour"]
 
 
 def _free_port() -> int:
@@ -31,22 +31,36 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def listening_process(cmd: list[str], port: int, *, env: dict[str, str] | None = None,
-                      startup_timeout: float = 30.0, name: str = "server",
-                      stderr: Any = subprocess.PIPE) -> Iterator[subprocess.Popen[bytes]]:
+def listening_process(
+    cmd: list[str],
+    port: int,
+    *,
+    env: dict[str, str] | None = None,
+    startup_timeout: float = 30.0,
+    name: str = "server",
+    stderr: Any = subprocess.PIPE,
+) -> Iterator[subprocess.Popen[bytes]]:
     """Run ``cmd`` until it accepts connections on loopback ``port``; stop it on exit. ``stderr``: where its
     stderr goes (a pipe, read if it fails to start; give a file for a long run that writes much there)."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=stderr,
-                            env=None if env is None else {**os.environ, **env})
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=stderr, env=None if env is None else {**os.environ, **env}
+    )
     try:
         deadline = time.monotonic() + startup_timeout
         while True:
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 break
             if proc.poll() is not None or time.monotonic() > deadline:
-                err = proc.stderr.read().decode(errors="replace") if proc.stderr and proc.poll() is not None else ""
-                raise ServerStartError(f"{name} did not start listening on port {port} ({' '.join(cmd)}).",
-                                       server=name, log_tail=err[-2000:])
+                err = (
+                    proc.stderr.read().decode(errors="replace")
+                    if proc.stderr and proc.poll() is not None
+                    else ""
+                )
+                raise ServerStartError(
+                    f"{name} did not start listening on port {port} ({' '.join(cmd)}).",
+                    server=name,
+                    log_tail=err[-2000:],
+                )
             time.sleep(0.05)
         yield proc
     finally:

@@ -19,8 +19,20 @@ from ..errors import MCPKernelError
 __all__ = ["candidates", "cell_candidates", "complete_line", "matcher"]
 
 # Commands whose first positional argument is a server name.
-_SERVER_FIRST = {"call", "introspect", "generate", "resources", "read", "prompts", "prompt", "complete", "logs",
-                 "remove", "tokens", "server"}
+_SERVER_FIRST = {
+    "call",
+    "introspect",
+    "generate",
+    "resources",
+    "read",
+    "prompts",
+    "prompt",
+    "complete",
+    "logs",
+    "remove",
+    "tokens",
+    "server",
+}
 
 Lookup = Callable[..., list[str]]
 
@@ -130,7 +142,9 @@ class _Lookup:
         found = next((p for p in self.session.prompts(server).prompts if p.name == prompt), None)
         return [a.name for a in found.arguments] if found else []
 
-    def values(self, server: str, prompt: str, argument: str, typed: str, chosen: dict[str, str]) -> list[str]:
+    def values(
+        self, server: str, prompt: str, argument: str, typed: str, chosen: dict[str, str]
+    ) -> list[str]:
         return self.session.complete(server, "prompt", prompt, argument, typed, chosen or None).values
 
 
@@ -149,9 +163,13 @@ def matcher(session_of: Callable[[], Any]) -> Any:
         current = "" if line[-1].isspace() else line.split()[-1]
         try:
             found = complete_line(session_of(), line.lstrip(), cell=cell)
-        except Exception:  # noqa: BLE001 - tab completion never raises into the frontend
+        except Exception:
             found = []
-        return {"completions": [SimpleCompletion(text=f, type="mcp") for f in found],
-                "matched_fragment": current, "suppress": True, "ordered": True}
+        return {
+            "completions": [SimpleCompletion(text=f, type="mcp") for f in found],
+            "matched_fragment": current,
+            "suppress": True,
+            "ordered": True,
+        }
 
     return mcp_matcher

@@ -101,22 +101,31 @@ class MCPMagics(Magics):
         except (UsageError, ValueError) as exc:
             raise IPythonUsageError(str(exc)) from None
         try:
-            self._run_cell(cell, policy, getattr(args, "session", None), args.interactive, args.out, args.form)
+            self._run_cell(
+                cell, policy, getattr(args, "session", None), args.interactive, args.out, args.form
+            )
         except KeyboardInterrupt:
             # Landed outside the wait on the sandbox (while starting or displaying): stop whatever runs.
             self.session.interrupt()
             raise Interrupted("the cell was stopped; the kernel and its servers carry on.") from None
         return None
 
-    def _run_cell(self, cell: str, policy: Any, sandbox: str | None, interactive: bool, out: str | None = None,
-                  form: Any = "python") -> None:
+    def _run_cell(
+        self,
+        cell: str,
+        policy: Any,
+        sandbox: str | None,
+        interactive: bool,
+        out: str | None = None,
+        form: Any = "python",
+    ) -> None:
         from IPython.display import display
 
         from ..commands.execute import asker_for
         from ..display import CellValue, ExecutionFooter
-        from ..handover import hand_over
         from ..elicitation import kernel_asker
         from ..errors import OutputTooLarge
+        from ..handover import hand_over
         from .output import CellOutput
         from .progress import BuildProgress, CellStatus
 
@@ -124,16 +133,25 @@ class MCPMagics(Magics):
         build = BuildProgress()  # the first build on a machine: a bar, emptied when the component is ready
         status = CellStatus()  # "N calls · elapsed" while the cell runs; the footer replaces it
         try:
-            result = self.session.execute(cell, policy, on_progress=build, on_output=output, sandbox=sandbox,
-                                          on_tool_progress=_ToolProgress(), cell_name=self._cell_name(),
-                                          on_call=lambda record: status.call(f"{record.server}.{record.tool}"),
-                                          asker=asker_for(interactive, kernel_asker, "`%%mcp_execute --interactive`"))
+            result = self.session.execute(
+                cell,
+                policy,
+                on_progress=build,
+                on_output=output,
+                sandbox=sandbox,
+                on_tool_progress=_ToolProgress(),
+                cell_name=self._cell_name(),
+                on_call=lambda record: status.call(f"{record.server}.{record.tool}"),
+                asker=asker_for(interactive, kernel_asker, "`%%mcp_execute --interactive`"),
+            )
         except (SandboxError, Interrupted) as exc:
             build.close()
             status.close()
-            output.close(f"the cell was stopped at its output limit ({policy.output_limit_bytes:,} bytes)"
-                         if isinstance(exc, OutputTooLarge) else
-                         f"the cell was stopped ({type(exc).__name__})")
+            output.close(
+                f"the cell was stopped at its output limit ({policy.output_limit_bytes:,} bytes)"
+                if isinstance(exc, OutputTooLarge)
+                else f"the cell was stopped ({type(exc).__name__})"
+            )
             if isinstance(exc, SandboxError):
                 exc.worded_for("notebook")  # a limit's advice names %%mcp_execute's options
             if exc.result is not None:
@@ -148,8 +166,11 @@ class MCPMagics(Magics):
         output.close()
         if result.error is not None:
             display(ExecutionFooter(result))
-            raise CellError(f"{result.error.type}: {result.error.message}", traceback=result.error.traceback,
-                            result=result)
+            raise CellError(
+                f"{result.error.type}: {result.error.message}",
+                traceback=result.error.traceback,
+                result=result,
+            )
         if result.value_repr is not None:
             display(CellValue(result))
         if out is None:
@@ -190,7 +211,9 @@ class _ToolProgress:
     def __init__(self) -> None:
         self.handles: dict[tuple[str, str], Any] = {}
 
-    def __call__(self, server: str, tool: str, value: float, total: float | None, message: str | None) -> None:
+    def __call__(
+        self, server: str, tool: str, value: float, total: float | None, message: str | None
+    ) -> None:
         from IPython.display import display
 
         from ..display import progress_bundle

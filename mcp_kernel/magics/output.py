@@ -30,8 +30,15 @@ __all__ = ["CellOutput"]
 class CellOutput:
     """The output callback of one ``%%mcp_execute`` cell (``view(stream, text)``); ``close()`` when it ends."""
 
-    def __init__(self, *, head_lines: int = 200, head_chars: int = 20_000, tail_lines: int = 20,
-                 tail_line_chars: int = 1_000, refresh_s: float = 0.5) -> None:
+    def __init__(
+        self,
+        *,
+        head_lines: int = 200,
+        head_chars: int = 20_000,
+        tail_lines: int = 20,
+        tail_line_chars: int = 1_000,
+        refresh_s: float = 0.5,
+    ) -> None:
         self.head_lines, self.head_chars = head_lines, head_chars
         self.tail_line_chars = tail_line_chars  # one 5 MB line is shown as its end, not whole
         self.refresh_s = refresh_s
@@ -82,8 +89,10 @@ class CellOutput:
 
         clear_output()
         self._handle = None
-        sys.stderr.write(f"[{stop_note[:1].upper()}{stop_note[1:]}: below, the first {self.lines:,} lines it "
-                         f"printed, then its last {len(self.tail) + (1 if self.partial_len else 0)}.]\n")
+        sys.stderr.write(
+            f"[{stop_note[:1].upper()}{stop_note[1:]}: below, the first {self.lines:,} lines it "
+            f"printed, then its last {len(self.tail) + (1 if self.partial_len else 0)}.]\n"
+        )
         sys.stderr.flush()  # each stream sends on its own flush: flushed in turn, they keep their order
         for stream, text in self.head:
             target = sys.stdout if stream == "stdout" else sys.stderr
@@ -118,16 +127,16 @@ class CellOutput:
         if len(pieces) > 1:  # the line in progress ends here
             self.tail.append(self._short(self.partial + pieces[0], self.partial_len + len(pieces[0])))
             self.hidden_lines += len(pieces) - 1
-            self.tail.extend(self._short(p, len(p)) for p in pieces[1:-1][-(self.tail.maxlen or 0):])
+            self.tail.extend(self._short(p, len(p)) for p in pieces[1:-1][-(self.tail.maxlen or 0) :])
             self.partial, self.partial_len = "", 0
         self.partial_len += len(pieces[-1])
-        self.partial = (self.partial + pieces[-1])[-self.tail_line_chars:]
+        self.partial = (self.partial + pieces[-1])[-self.tail_line_chars :]
 
     def _short(self, end: str, length: int) -> str:
         """A line shown by its last ``tail_line_chars`` characters (``end``) and its whole ``length``."""
         if length <= self.tail_line_chars:
             return end
-        return f"[... {length - self.tail_line_chars:,} characters] " + end[-self.tail_line_chars:]
+        return f"[... {length - self.tail_line_chars:,} characters] " + end[-self.tail_line_chars :]
 
     def text(self) -> str:
         """The display past the head: how much was left out, then the last lines."""

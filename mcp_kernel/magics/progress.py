@@ -52,8 +52,9 @@ class CellStatusView:
         from ..display import _environment
 
         plural = "" if self.calls == 1 else "s"
-        text = f"running · {self.calls} call{plural} · {self.elapsed_s:.1f} s" + (f" · last: {self.last}"
-                                                                                 if self.last else "")
+        text = f"running · {self.calls} call{plural} · {self.elapsed_s:.1f} s" + (
+            f" · last: {self.last}" if self.last else ""
+        )
         html = _environment().get_template("display/cell_status.html.j2").render(obj=self)
         return {"text/plain": text, "text/html": html}
 
@@ -61,8 +62,9 @@ class CellStatusView:
 class _LiveDisplay:
     """One display slot, updated in place by a ticker thread until closed, then emptied."""
 
-    def __init__(self, show: Callable[[], Any], publish: Callable[..., Any] | None = None,
-                 delay: float = 0.0) -> None:
+    def __init__(
+        self, show: Callable[[], Any], publish: Callable[..., Any] | None = None, delay: float = 0.0
+    ) -> None:
         self._show = show
         self._publish = publish or _ipython_publish
         self._delay = delay
@@ -178,7 +180,9 @@ class CellStatus:
 
     def view(self) -> CellStatusView:
         with self._lock:
-            return CellStatusView(calls=self._calls, elapsed_s=time.monotonic() - self._started, last=self._last)
+            return CellStatusView(
+                calls=self._calls, elapsed_s=time.monotonic() - self._started, last=self._last
+            )
 
     def close(self) -> None:
         self._live.close()

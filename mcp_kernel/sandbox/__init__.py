@@ -8,5 +8,14 @@ from .engine import Engine
 from .policy import SandboxPolicy
 from .session import HostHandler, Sandbox, StateStore
 
-__all__ = ["Bridge", "BridgeStats", "CallRecord", "Engine", "HostHandler", "ResultCache", "Sandbox",
-           "SandboxPolicy", "StateStore"]
+__all__ = [
+    "Bridge",
+    "BridgeStats",
+    "CallRecord",
+    "Engine",
+    "HostHandler",
+    "ResultCache",
+    "Sandbox",
+    "SandboxPolicy",
+    "StateStore",
+]

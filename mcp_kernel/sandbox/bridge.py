@@ -28,7 +28,7 @@ from ..errors import Interrupted, MCPKernelError, PolicyViolation, SandboxTimeou
 from ..models import BridgeStats, CallRecord, CallResult, ToolInfo
 from ..runtime import Scope, ScopeStopped
 
-__all__ = ["Bridge", "CallRecord", "BridgeStats", "ResultCache", "RateLimiter", "canonical_json"]
+__all__ = ["Bridge", "BridgeStats", "CallRecord", "RateLimiter", "ResultCache", "canonical_json"]
 
 ToolLookup = Callable[[str, str], ToolInfo]
 # acall(server, tool, params, timeout, progress) -> a coroutine that makes the real call on the loop thread.
@@ -54,8 +54,9 @@ class ResultCache:
     '{"rows": 1}'
     """
 
-    def __init__(self, max_entries: int = 1000, max_bytes: int = 64 * 1024 * 1024,
-                 max_age_s: float = 60.0) -> None:
+    def __init__(
+        self, max_entries: int = 1000, max_bytes: int = 64 * 1024 * 1024, max_age_s: float = 60.0
+    ) -> None:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self.max_age_s = max_age_s
@@ -118,7 +119,9 @@ class RateLimiter:
 
     def __init__(self, per_second: float | None) -> None:
         self.per_second = per_second
-        self._slots: dict[tuple[str, str], list[float]] = {}  # each tool's slots of the last second, and later
+        self._slots: dict[
+            tuple[str, str], list[float]
+        ] = {}  # each tool's slots of the last second, and later
         self._lock = threading.Lock()
 
     def reserve(self, server: str, tool: str, now: float | None = None) -> float:
@@ -130,7 +133,7 @@ class RateLimiter:
         span = limit / self.per_second  # 1 s; longer for a rate under one call a second
         with self._lock:
             slots = self._slots.setdefault((server, tool), [])
-            del slots[:bisect.bisect_right(slots, now - span)]  # out of every window from now on
+            del slots[: bisect.bisect_right(slots, now - span)]  # out of every window from now on
             at = now if len(slots) < limit else max(now, slots[-limit] + span)
             bisect.insort(slots, at)
         return at - now
@@ -203,16 +206,37 @@ class Bridge:
         try:
             value, cached = self._call(server, tool, params_json, bytes_in, scope or Scope())
         except MCPKernelError as exc:
-            self._record(cell, CallRecord(server=server, tool=tool, duration_ms=_ms(started), bytes_in=bytes_in,
-                                          arguments=params_json, error=f"{type(exc).__name__}: {exc}"))
+            self._record(
+                cell,
+                CallRecord(
+                    server=server,
+                    tool=tool,
+                    duration_ms=_ms(started),
+                    bytes_in=bytes_in,
+                    arguments=params_json,
+                    error=f"{type(exc).__name__}: {exc}",
+                ),
+            )
             raise
         # The arguments are kept whole: a preview cut here could split a personal value the mask then misses.
-        self._record(cell, CallRecord(server=server, tool=tool, duration_ms=_ms(started), bytes_in=bytes_in,
-                                      arguments=params_json, bytes_out=len(value.encode()), cached=cached,
-                                      result_text=value))
+        self._record(
+            cell,
+            CallRecord(
+                server=server,
+                tool=tool,
+                duration_ms=_ms(started),
+                bytes_in=bytes_in,
+                arguments=params_json,
+                bytes_out=len(value.encode()),
+                cached=cached,
+                result_text=value,
+            ),
+        )
         return value
 
-    def _call(self, server: str, tool: str, params_json: str, bytes_in: int, scope: Scope) -> tuple[str, bool]:
+    def _call(
+        self, server: str, tool: str, params_json: str, bytes_in: int, scope: Scope
+    ) -> tuple[str, bool]:
         if server not in self.servers:
             allowed = ", ".join(sorted(self.servers)) or "none"
             raise PolicyViolation(
@@ -228,10 +252,13 @@ class Bridge:
         try:
             params = json.loads(params_json)
         except json.JSONDecodeError as exc:
-            raise ToolCallError(f"Parameters for {server}.{tool} are not valid JSON: {exc.msg}.",
-                                server=server, tool=tool) from None
+            raise ToolCallError(
+                f"Parameters for {server}.{tool} are not valid JSON: {exc.msg}.", server=server, tool=tool
+            ) from None
         if not isinstance(params, dict):
-            raise ToolCallError(f"Parameters for {server}.{tool} must be a JSON object.", server=server, tool=tool)
+            raise ToolCallError(
+                f"Parameters for {server}.{tool} must be a JSON object.", server=server, tool=tool
+            )
         params = self._checked(server, info, params)
         key = None
         if self.use_cache and info.cacheable:
@@ -241,13 +268,20 @@ class Bridge:
                 return hit, True
         self._pace(scope, server, tool)  # only calls that reach the server
         sink = self.on_progress
-        progress = None if sink is None else (lambda value, total, message: _report(sink, server, tool, value,
-                                                                                     total, message))
-        result = self._in_scope(scope, self.acall(server, tool, params, self.timeout, progress), f"{server}.{tool}",
-                                server, tool)
+        progress = (
+            None
+            if sink is None
+            else (lambda value, total, message: _report(sink, server, tool, value, total, message))
+        )
+        result = self._in_scope(
+            scope, self.acall(server, tool, params, self.timeout, progress), f"{server}.{tool}", server, tool
+        )
         if result.is_error:
-            raise ToolCallError(f"{server}.{tool} failed: {result.text or 'the server reported an error'}",
-                                server=server, tool=tool)
+            raise ToolCallError(
+                f"{server}.{tool} failed: {result.text or 'the server reported an error'}",
+                server=server,
+                tool=tool,
+            )
         value = json.dumps(result.value, ensure_ascii=False)
         if not value.isascii():
             try:
@@ -262,8 +296,13 @@ class Bridge:
         """Wait for the call's slot under the rate limit, in the cell's scope (a stop or the time limit ends it)."""
         wait = self.limiter.reserve(server, tool)
         if wait > 0:
-            self._in_scope(scope, asyncio.sleep(wait), f"a wait of {wait:.2f} s for {server}.{tool}'s rate limit",
-                           server, tool)
+            self._in_scope(
+                scope,
+                asyncio.sleep(wait),
+                f"a wait of {wait:.2f} s for {server}.{tool}'s rate limit",
+                server,
+                tool,
+            )
 
     def _in_scope(self, scope: Scope, request: Any, what: str, server: str, tool: str) -> Any:
         """Run one request in the cell's scope: its stop and deadline cancel it, its own timeout bounds it."""
@@ -273,10 +312,14 @@ class Bridge:
             return scope.run(request, self.timeout + _CALL_GRACE_S)
         except ScopeStopped as stop:
             if stop.reason == "timeout":
-                raise SandboxTimeout(f"the cell's time limit passed during {what}; it was cancelled.") from None
+                raise SandboxTimeout(
+                    f"the cell's time limit passed during {what}; it was cancelled."
+                ) from None
             raise Interrupted(f"{what} was cancelled ({stop.reason}).") from None
         except TimeoutError:
-            raise ToolCallError(f"{what} got no answer within {self.timeout:g} s.", server=server, tool=tool) from None
+            raise ToolCallError(
+                f"{what} got no answer within {self.timeout:g} s.", server=server, tool=tool
+            ) from None
 
     def read_resource(self, server: str, uri: str, scope: Scope | None = None) -> str:
         """Read one resource for the guest: the allowlist, a size limit and the cell's scope, as for tools.
@@ -288,24 +331,52 @@ class Bridge:
         try:
             if server not in self.servers:
                 allowed = ", ".join(sorted(self.servers)) or "none"
-                raise PolicyViolation(f"Server {server!r} is not allowed in this cell (allowed: {allowed}). "
-                                      f"Add it with --servers {','.join(sorted({*self.servers, server}))}.")
+                raise PolicyViolation(
+                    f"Server {server!r} is not allowed in this cell (allowed: {allowed}). "
+                    f"Add it with --servers {','.join(sorted({*self.servers, server}))}."
+                )
             if self.aread is None:
                 raise ToolCallError("This sandbox's host cannot read resources.", server=server, tool=what)
             self._pace(scope or Scope(), server, what)
-            read = self._in_scope(scope or Scope(), self.aread(server, uri, self.timeout),
-                                  f"the read of {uri!r} of {server}", server, what)
+            read = self._in_scope(
+                scope or Scope(),
+                self.aread(server, uri, self.timeout),
+                f"the read of {uri!r} of {server}",
+                server,
+                what,
+            )
             value = json.dumps([c.model_dump(exclude_none=True) for c in read.contents], ensure_ascii=False)
             if len(value.encode("utf-8", "replace")) > self.max_resource_bytes:
-                raise PolicyViolation(f"Resource {uri!r} of {server} is {len(value):,} bytes; the limit for a "
-                                      f"sandboxed read is {self.max_resource_bytes:,}. Read it outside the sandbox "
-                                      f"with `%mcp read {server} {uri}`.")
+                raise PolicyViolation(
+                    f"Resource {uri!r} of {server} is {len(value):,} bytes; the limit for a "
+                    f"sandboxed read is {self.max_resource_bytes:,}. Read it outside the sandbox "
+                    f"with `%mcp read {server} {uri}`."
+                )
         except MCPKernelError as exc:
-            self._record(cell, CallRecord(server=server, tool=what, duration_ms=_ms(started), bytes_in=len(uri),
-                                          arguments=json.dumps({"uri": uri}), error=f"{type(exc).__name__}: {exc}"))
+            self._record(
+                cell,
+                CallRecord(
+                    server=server,
+                    tool=what,
+                    duration_ms=_ms(started),
+                    bytes_in=len(uri),
+                    arguments=json.dumps({"uri": uri}),
+                    error=f"{type(exc).__name__}: {exc}",
+                ),
+            )
             raise
-        self._record(cell, CallRecord(server=server, tool=what, duration_ms=_ms(started), bytes_in=len(uri),
-                                      arguments=json.dumps({"uri": uri}), bytes_out=len(value.encode("utf-8", "replace")), result_text=value))
+        self._record(
+            cell,
+            CallRecord(
+                server=server,
+                tool=what,
+                duration_ms=_ms(started),
+                bytes_in=len(uri),
+                arguments=json.dumps({"uri": uri}),
+                bytes_out=len(value.encode("utf-8", "replace")),
+                result_text=value,
+            ),
+        )
         return value
 
     def _checked(self, server: str, info: ToolInfo, params: dict[str, Any]) -> dict[str, Any]:
@@ -344,19 +415,22 @@ class Bridge:
         try:
             if fast is not None and fast.is_valid(params):
                 return
-        except Exception:  # noqa: BLE001 - the compiled check gave up: the full one decides below
+        except Exception:
             pass
         import jsonschema
 
         try:
             error = jsonschema.exceptions.best_match(full.iter_errors(params))
-        except Exception:  # noqa: BLE001 - e.g. a dangling $ref: the schema, not the call, is broken
+        except Exception:
             self._validators[key] = None
             return
         if error is not None:
             where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-            raise ToolCallError(f"Parameters for {server}.{info.name} do not match its schema at {where}: "
-                                f"{error.message}", server=server, tool=info.name)
+            raise ToolCallError(
+                f"Parameters for {server}.{info.name} do not match its schema at {where}: {error.message}",
+                server=server,
+                tool=info.name,
+            )
 
     # ---- records and stats -------------------------------------------------------------------
     def _record(self, cell: int, record: CallRecord) -> None:
@@ -392,8 +466,13 @@ class Bridge:
 
         p50 = statistics.median(latencies) if latencies else 0.0
         p95 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))] if latencies else 0.0
-        return BridgeStats(**counters, latency_p50_ms=p50, latency_p95_ms=p95,
-                           cache_entries=len(self.cache), cache_bytes=self.cache.size_bytes)
+        return BridgeStats(
+            **counters,
+            latency_p50_ms=p50,
+            latency_p95_ms=p95,
+            cache_entries=len(self.cache),
+            cache_bytes=self.cache.size_bytes,
+        )
 
 
 async def _asked(asker: Any, request: Any) -> Any:
@@ -404,11 +483,12 @@ async def _asked(asker: Any, request: Any) -> Any:
         return await request
 
 
-def _report(sink: Callable[..., None], server: str, tool: str, value: float, total: float | None,
-            message: str | None) -> None:
+def _report(
+    sink: Callable[..., None], server: str, tool: str, value: float, total: float | None, message: str | None
+) -> None:
     try:
         sink(server, tool, value, total, message)
-    except Exception:  # noqa: BLE001 - showing progress must never fail the call
+    except Exception:
         pass
 
 
@@ -429,7 +509,7 @@ def _compile_schema(schema: dict[str, Any]) -> tuple[Any, Any] | None:
         return None
     try:
         fast = jsonschema_rs.validator_for(schema, offline=True)
-    except Exception:  # noqa: BLE001 - something only the Python validator takes: it checks every call
+    except Exception:
         fast = None
     return fast, cls(schema)
 
@@ -441,8 +521,9 @@ def _warm_jsonschema() -> None:
     import sys
 
     if "jsonschema" not in sys.modules:
-        threading.Thread(target=lambda: __import__("jsonschema"), name="mcp-kernel-warm-jsonschema",
-                         daemon=True).start()
+        threading.Thread(
+            target=lambda: __import__("jsonschema"), name="mcp-kernel-warm-jsonschema", daemon=True
+        ).start()
 
 
 def _ms(started: float) -> float:

@@ -32,8 +32,16 @@ from ..errors import SandboxError
 from ..paths import cache_dir
 from ..versions import installed
 
-__all__ = ["BuildStep", "Engine", "ENGINE_SETTINGS", "EXPECTED_SECONDS", "TICK_SECONDS", "cache_status",
-           "guest_source_hash", "is_cached"]
+__all__ = [
+    "ENGINE_SETTINGS",
+    "EXPECTED_SECONDS",
+    "TICK_SECONDS",
+    "BuildStep",
+    "Engine",
+    "cache_status",
+    "guest_source_hash",
+    "is_cached",
+]
 
 TICK_SECONDS = 0.01
 # Part of the compiled-cache key: a component compiled under other settings will not load.
@@ -76,7 +84,7 @@ class BuildStep(str):
 def _share_before(stage: str) -> float:
     total = sum(EXPECTED_SECONDS.values())
     order = [*EXPECTED_SECONDS, "ready"]
-    return sum(EXPECTED_SECONDS[s] for s in order[:order.index(stage)]) / total
+    return sum(EXPECTED_SECONDS[s] for s in order[: order.index(stage)]) / total
 
 
 # Called with each BuildStep (a str, so callers that print lines keep working).
@@ -182,14 +190,18 @@ def cache_status(root: Path | None = None) -> str:
         return f"not built yet (built on first use, or `mcp-kernel sandbox build`); cache dir {directory}"
     compiled = list(directory.glob("compiled-*.cwasm"))
     size = sum(p.stat().st_size for p in compiled)
-    return f"built ({wasm.stat().st_size / 2**20:.1f} MiB component, {len(compiled)} compiled, " \
-           f"{size / 2**20:.1f} MiB) in {directory}"
+    return (
+        f"built ({wasm.stat().st_size / 2**20:.1f} MiB component, {len(compiled)} compiled, "
+        f"{size / 2**20:.1f} MiB) in {directory}"
+    )
 
 
 class Engine:
     """A wasmtime engine configured for the sandbox, its compiled guest component and its epoch ticker."""
 
-    def __init__(self, cache: str | os.PathLike[str] | None = None, *, on_progress: Progress | None = None) -> None:
+    def __init__(
+        self, cache: str | os.PathLike[str] | None = None, *, on_progress: Progress | None = None
+    ) -> None:
         import wasmtime
 
         config = wasmtime.Config()
@@ -250,8 +262,11 @@ class Engine:
             except WasmtimeError:
                 pass  # verified bytes from another wasmtime build: compile again below
         wasm = self._wasm(directory)
-        self._step("compile", "Compiling the sandbox component (first use on this machine; about "
-                   f"{EXPECTED_SECONDS['compile']:.0f} s or more on a busy machine)...")
+        self._step(
+            "compile",
+            "Compiling the sandbox component (first use on this machine; about "
+            f"{EXPECTED_SECONDS['compile']:.0f} s or more on a busy machine)...",
+        )
         started = time.perf_counter()
         try:
             component = Component(self.engine, wasm)
@@ -259,9 +274,12 @@ class Engine:
             raise SandboxError(f"wasmtime could not compile the guest component: {exc}") from None
         self.timings["compile_s"] = time.perf_counter() - started
         _store_verified(compiled_path, bytes(component.serialize()))
-        self._step("ready", f"Sandbox component ready: compiled in {self.timings['compile_s']:.1f} s"
-                   + (f" after a {self.timings['build_s']:.1f} s build" if "build_s" in self.timings else "")
-                   + "; cached for next time.")
+        self._step(
+            "ready",
+            f"Sandbox component ready: compiled in {self.timings['compile_s']:.1f} s"
+            + (f" after a {self.timings['build_s']:.1f} s build" if "build_s" in self.timings else "")
+            + "; cached for next time.",
+        )
         return component
 
     def _step(self, stage: str, message: str) -> None:
@@ -276,8 +294,11 @@ class Engine:
         data = _read_verified(path)
         if data is not None:
             return data
-        self._step("build", "Building the sandbox component with componentize-py (first use on this machine; about "
-                   f"{sum(EXPECTED_SECONDS.values()):.0f} s or more with the compile)...")
+        self._step(
+            "build",
+            "Building the sandbox component with componentize-py (first use on this machine; about "
+            f"{sum(EXPECTED_SECONDS.values()):.0f} s or more with the compile)...",
+        )
         started = time.perf_counter()
         data = build_component()
         self.timings["build_s"] = time.perf_counter() - started
@@ -328,14 +349,29 @@ def build_component() -> bytes:
             (root / name).parent.mkdir(parents=True, exist_ok=True)
             (root / name).write_bytes(data)
         out = root / "guest.wasm"
-        cmd = [sys.executable, "-c", "import sys, componentize_py; sys.argv[0] = 'componentize-py'; "
-               "sys.exit(componentize_py.script())",
-               "-q", "-d", str(root / "wit"), "-w", WORLD, "componentize", "-p", str(root / "app"), APP_MODULE,
-               "-o", str(out)]
+        cmd = [
+            sys.executable,
+            "-c",
+            "import sys, componentize_py; sys.argv[0] = 'componentize-py'; "
+            "sys.exit(componentize_py.script())",
+            "-q",
+            "-d",
+            str(root / "wit"),
+            "-w",
+            WORLD,
+            "componentize",
+            "-p",
+            str(root / "app"),
+            APP_MODULE,
+            "-o",
+            str(out),
+        ]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=root)
         except FileNotFoundError:
             raise SandboxError("componentize-py is not installed; `pip install componentize-py`.") from None
         if proc.returncode != 0 or not out.exists():
-            raise SandboxError(f"Building the sandbox component failed:\n{(proc.stderr or proc.stdout)[-3000:]}")
+            raise SandboxError(
+                f"Building the sandbox component failed:\n{(proc.stderr or proc.stdout)[-3000:]}"
+            )
         return out.read_bytes()

@@ -26,7 +26,7 @@ from .engine import Engine
 from .owner import OwnershipError
 from .policy import ZONEINFO_DIR
 
-__all__ = ["GuestInstance", "HostImports", "live_stores", "STOPPED_BY_HOST"]
+__all__ = ["STOPPED_BY_HOST", "GuestInstance", "HostImports", "live_stores"]
 
 # The message of the trap the epoch callback raises; the host knows why it stopped the guest.
 STOPPED_BY_HOST = "stopped by the mcp-kernel host"
@@ -69,7 +69,11 @@ def _string_func_callbacks() -> tuple[Any, Any]:
     """
     from wasmtime import _ffi as ffi
 
-    delete, new_vec, error_new = ffi.wasm_byte_vec_delete, ffi.wasm_byte_vec_new_uninitialized, ffi.wasmtime_error_new
+    delete, new_vec, error_new = (
+        ffi.wasm_byte_vec_delete,
+        ffi.wasm_byte_vec_new_uninitialized,
+        ffi.wasmtime_error_new,
+    )
     string_kind = ffi.WASMTIME_COMPONENT_STRING.value
     string_at, memmove, byref = ctypes.string_at, ctypes.memmove, ctypes.byref
 
@@ -92,9 +96,13 @@ def _string_func_callbacks() -> tuple[Any, Any]:
             if out:
                 memmove(result.of.string.data, out, len(out))
             return 0
-        except BaseException as exc:  # noqa: BLE001 - a callback must not raise through wasmtime: trap instead
-            return ctypes.cast(error_new(f"host function failed: {type(exc).__name__}: {exc}".encode()),
-                               ctypes.c_void_p).value or 0
+        except BaseException as exc:
+            return (
+                ctypes.cast(
+                    error_new(f"host function failed: {type(exc).__name__}: {exc}".encode()), ctypes.c_void_p
+                ).value
+                or 0
+            )
 
     @ctypes.CFUNCTYPE(None, ctypes.c_void_p)
     def finalize(data: int | None) -> None:
@@ -118,8 +126,9 @@ def _add_string_func(instance: Any, name: str, func: Callable[..., str | None]) 
     key = next(_string_ids)
     _STRING_FUNCS[key] = func
     encoded = name.encode()
-    error = ffi.wasmtime_component_linker_instance_add_func(instance.ptr(), ctypes.create_string_buffer(encoded),
-                                                            len(encoded), call, key, finalize)
+    error = ffi.wasmtime_component_linker_instance_add_func(
+        instance.ptr(), ctypes.create_string_buffer(encoded), len(encoded), call, key, finalize
+    )
     if error:
         _STRING_FUNCS.pop(key, None)
         raise WasmtimeError._from_ptr(error)
@@ -132,7 +141,9 @@ def _linker(engine: Engine, imports: HostImports) -> Any:
     linker.add_wasip2()
     with linker.root() as root, root.add_instance("mcp:sandbox/host") as host:
         _add_string_func(host, "call-tool", imports.call_tool)
-        host.add_func("start-call", lambda store, server, tool, params: imports.start_call(server, tool, params))
+        host.add_func(
+            "start-call", lambda store, server, tool, params: imports.start_call(server, tool, params)
+        )
         host.add_func("wait-calls", lambda store, ids, timeout_ms: imports.wait_calls(list(ids), timeout_ms))
         host.add_func("read-resource", lambda store, server, uri: imports.read_resource(server, uri))
         _add_string_func(host, "log", imports.log)
@@ -176,21 +187,28 @@ class GuestInstance:
         def on_deadline(context: Any, data: Any, delta: Any, kind: Any) -> int:
             try:
                 go_on = imports.on_epoch()
-            except BaseException:  # noqa: BLE001 - a callback must not raise through wasmtime
+            except BaseException:
                 go_on = False
             if not go_on:
-                return ctypes.cast(ffi.wasmtime_error_new(STOPPED_BY_HOST.encode()), ctypes.c_void_p).value or 0
+                return (
+                    ctypes.cast(ffi.wasmtime_error_new(STOPPED_BY_HOST.encode()), ctypes.c_void_p).value or 0
+                )
             delta[0] = 1
             kind[0] = 0  # WASMTIME_UPDATE_DEADLINE_CONTINUE
             return 0
 
-        callback_type = ctypes.CFUNCTYPE(ctypes.c_size_t, ctypes.POINTER(ffi.wasmtime_context_t), ctypes.c_void_p,
-                                         ctypes.POINTER(ctypes.c_uint64),
-                                         ctypes.POINTER(ffi.wasmtime_update_deadline_kind_t))
+        callback_type = ctypes.CFUNCTYPE(
+            ctypes.c_size_t,
+            ctypes.POINTER(ffi.wasmtime_context_t),
+            ctypes.c_void_p,
+            ctypes.POINTER(ctypes.c_uint64),
+            ctypes.POINTER(ffi.wasmtime_update_deadline_kind_t),
+        )
         # Kept on self: wasmtime holds only a raw pointer to it for as long as the store lives.
         self._callback = callback_type(on_deadline)
-        ffi.wasmtime_store_epoch_deadline_callback(store.ptr(), self._callback, None,
-                                                   ctypes.CFUNCTYPE(None, ctypes.c_void_p)())
+        ffi.wasmtime_store_epoch_deadline_callback(
+            store.ptr(), self._callback, None, ctypes.CFUNCTYPE(None, ctypes.c_void_p)()
+        )
         store.set_epoch_deadline(1)
         try:
             instance = self.linker.instantiate(store, component)
@@ -203,8 +221,10 @@ class GuestInstance:
 
     def _check(self) -> None:
         if threading.get_ident() != self._thread:
-            raise OwnershipError(f"wasmtime store used from {threading.current_thread().name!r}, "
-                                 "not from the thread that owns it")
+            raise OwnershipError(
+                f"wasmtime store used from {threading.current_thread().name!r}, "
+                "not from the thread that owns it"
+            )
 
     def run(self, request_json: str, *, memory_bytes: int, fuel: int) -> str:
         """Run one cell request in the guest (the owner thread only); raises ``WasmtimeError`` on a trap."""

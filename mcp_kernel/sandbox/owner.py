@@ -51,8 +51,10 @@ class Owner:
     def check(self) -> None:
         """Raise ``OwnershipError`` unless called from the owner thread."""
         if not self.on_owner_thread():
-            raise OwnershipError(f"{self.name}: used from thread {threading.current_thread().name!r}, "
-                                 f"but it belongs to {self._thread.name!r}")
+            raise OwnershipError(
+                f"{self.name}: used from thread {threading.current_thread().name!r}, "
+                f"but it belongs to {self._thread.name!r}"
+            )
 
     def submit(self, job: Callable[[], T]) -> concurrent.futures.Future[T]:
         """Queue ``job`` for the owner thread; its result or exception arrives in the future."""
@@ -73,7 +75,7 @@ class Owner:
                 continue
             try:
                 result = job()
-            except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on the future
+            except BaseException as exc:
                 future.set_exception(exc)
             else:
                 future.set_result(result)

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ..limits import CACHE_TTL_MAX_S, CELL_TIMEOUT_MAX_S, DISK_MB, MEMORY_MB, OUTPUT_LIMIT_KIB, fuel_for
 
-__all__ = ["SandboxPolicy", "DEFAULT_FUEL", "ZONEINFO_DIR"]
+__all__ = ["DEFAULT_FUEL", "ZONEINFO_DIR", "SandboxPolicy"]
 
 # The host's time-zone database, granted read-only at /zoneinfo so `zoneinfo` works in cells.
 ZONEINFO_DIR = Path("/usr/share/zoneinfo")
@@ -38,23 +38,38 @@ class SandboxPolicy(BaseModel):
 
     servers: tuple[str, ...] = Field(default=(), description="servers the cell may call through the bridge")
     memory_mb: int = Field(default=256, ge=MEMORY_MB[0], le=MEMORY_MB[1], description="linear memory limit")
-    timeout_s: float = Field(default=DEFAULT_TIMEOUT_S, gt=0, le=CELL_TIMEOUT_MAX_S, description="wall-clock limit")
-    fuel: int = Field(default=DEFAULT_FUEL, ge=1_000_000,
-                      description="instruction budget (default: what the time limit buys)")
-    output_limit_bytes: int = Field(default=1 << 20, ge=OUTPUT_LIMIT_KIB[0] << 10, le=OUTPUT_LIMIT_KIB[1] << 10,
-                                    description="stdout+stderr cap")
+    timeout_s: float = Field(
+        default=DEFAULT_TIMEOUT_S, gt=0, le=CELL_TIMEOUT_MAX_S, description="wall-clock limit"
+    )
+    fuel: int = Field(
+        default=DEFAULT_FUEL,
+        ge=1_000_000,
+        description="instruction budget (default: what the time limit buys)",
+    )
+    output_limit_bytes: int = Field(
+        default=1 << 20,
+        ge=OUTPUT_LIMIT_KIB[0] << 10,
+        le=OUTPUT_LIMIT_KIB[1] << 10,
+        description="stdout+stderr cap",
+    )
     max_param_bytes: int = Field(default=1 << 20, ge=64, description="largest JSON params of one tool call")
     rate_limit: float | None = Field(default=200.0, gt=0, description="calls per second per tool (None: off)")
     tool_timeout_s: float = Field(default=30.0, gt=0, description="per tool call")
     cache: bool = Field(default=True, description="reuse results of read-only/idempotent tools")
-    cache_ttl_s: float = Field(default=60.0, ge=0, le=CACHE_TTL_MAX_S,
-                               description="how long a cached result is reused")
-    disk_mb: int = Field(default=256, ge=DISK_MB[0], le=DISK_MB[1],
-                         description="most the session's /workspace may hold")
+    cache_ttl_s: float = Field(
+        default=60.0, ge=0, le=CACHE_TTL_MAX_S, description="how long a cached result is reused"
+    )
+    disk_mb: int = Field(
+        default=256, ge=DISK_MB[0], le=DISK_MB[1], description="most the session's /workspace may hold"
+    )
     tokenize_pii: bool = Field(default=False, description="replace personal data in what leaves the sandbox")
     state_limit_bytes: int = Field(default=1 << 20, ge=1024, description="total size of get/set-state values")
-    snapshot_limit_bytes: int = Field(default=64 << 20, ge=0, description="most the variables kept after each "
-                                      "good cell (restored after a trap) may hold; 0: none are kept")
+    snapshot_limit_bytes: int = Field(
+        default=64 << 20,
+        ge=0,
+        description="most the variables kept after each "
+        "good cell (restored after a trap) may hold; 0: none are kept",
+    )
 
     @field_validator("servers", mode="before")
     @classmethod
@@ -66,7 +81,11 @@ class SandboxPolicy(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _fuel_from_timeout(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("fuel") is None and isinstance(data.get("timeout_s"), (int, float)):
+        if (
+            isinstance(data, dict)
+            and data.get("fuel") is None
+            and isinstance(data.get("timeout_s"), (int, float))
+        ):
             return {**data, "fuel": fuel_for(max(data["timeout_s"], 0.001))}
         return data
 
@@ -89,8 +108,11 @@ class SandboxPolicy(BaseModel):
         try:
             return cls(**fields)
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))} {e['msg'].replace('Input should be', 'must be')} "
-                                 f"(got {e['input']!r})" for e in exc.errors())
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc']))} {e['msg'].replace('Input should be', 'must be')} "
+                f"(got {e['input']!r})"
+                for e in exc.errors()
+            )
             raise UsageError(f"Invalid sandbox limit: {problems}.") from None
 
     @classmethod

@@ -41,9 +41,9 @@ from ..errors import (
     OutputTooLarge,
     PolicyViolation,
     SandboxError,
-    WorkspaceFull,
     SandboxOutOfMemory,
     SandboxTimeout,
+    WorkspaceFull,
 )
 from ..models import ExecutionResult, GuestError
 from ..runtime import Scope
@@ -54,7 +54,7 @@ from .owner import Owner
 from .policy import SandboxPolicy
 from .snapshot import Snapshot, SnapshotInfo, SnapshotUpdate
 
-__all__ = ["Sandbox", "HostHandler", "StateStore", "OutputCallback"]
+__all__ = ["HostHandler", "OutputCallback", "Sandbox", "StateStore"]
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +97,10 @@ class StateStore:
         json.loads(value_json)  # the guest sends JSON; refuse anything else
         size = sum(len(k) + len(v) for k, v in self._values.items() if k != key) + len(key) + len(value_json)
         if size > self.limit_bytes:
-            raise SandboxError(f"State is limited to {self.limit_bytes:,} bytes per session; this value would "
-                               f"make it {size:,}.")
+            raise SandboxError(
+                f"State is limited to {self.limit_bytes:,} bytes per session; this value would "
+                f"make it {size:,}."
+            )
         self._values[key] = value_json
 
     def clear(self) -> None:
@@ -113,8 +115,14 @@ class _NoTools:
 class _Job:
     """One cell on its way through the owner: its limits, its output so far, and why it was stopped."""
 
-    def __init__(self, code: str, policy: SandboxPolicy, on_output: OutputCallback | None,
-                 reload: list[str] | None = None, person: Deadline | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        policy: SandboxPolicy,
+        on_output: OutputCallback | None,
+        reload: list[str] | None = None,
+        person: Deadline | None = None,
+    ) -> None:
         self.code, self.policy, self.on_output = code, policy, on_output
         self.reload = reload or []
         self.name: str | None = None
@@ -166,7 +174,9 @@ class Sandbox:
         self.name = name
         self.tools_dir = Path(tools_dir) if tools_dir is not None else None
         self._tmp_workspace = workspace is None or remove_workspace
-        self.workspace = Path(workspace) if workspace is not None else Path(tempfile.mkdtemp(prefix="mcp-ws-"))
+        self.workspace = (
+            Path(workspace) if workspace is not None else Path(tempfile.mkdtemp(prefix="mcp-ws-"))
+        )
         self.workspace.mkdir(parents=True, exist_ok=True)
         self.policy = policy or SandboxPolicy.default()
         self.state = StateStore(self.policy.state_limit_bytes)
@@ -199,7 +209,7 @@ class Sandbox:
             return "-" + encode(_stopped(job))
         try:
             return "+" + self.host.call_tool(server, tool, params_json, job.scope)
-        except BaseException as exc:  # noqa: BLE001 - a host function must never raise into the guest
+        except BaseException as exc:
             if job.stop_reason is not None:
                 return "-" + encode(_stopped(job))
             if not isinstance(exc, MCPKernelError):
@@ -218,7 +228,7 @@ class Sandbox:
             return Variant("err", encode(SandboxError("this sandbox's host cannot read resources.")))
         try:
             return Variant("ok", reader(server, uri, job.scope))
-        except BaseException as exc:  # noqa: BLE001 - a host function must never raise into the guest
+        except BaseException as exc:
             if job.stop_reason is not None:
                 return Variant("err", encode(_stopped(job)))
             if not isinstance(exc, MCPKernelError):
@@ -235,10 +245,16 @@ class Sandbox:
         if job is None or job.stop_reason is not None:
             return encode(_stopped(job))
         if len(job.calls) >= MAX_CALLS_IN_FLIGHT:
-            return encode(PolicyViolation(f"at most {MAX_CALLS_IN_FLIGHT} tool calls may be in flight at once in "
-                                          "a cell; await some before starting more."))
+            return encode(
+                PolicyViolation(
+                    f"at most {MAX_CALLS_IN_FLIGHT} tool calls may be in flight at once in "
+                    "a cell; await some before starting more."
+                )
+            )
         self._call_ids += 1
-        job.calls[self._call_ids] = self._executor().submit(self._concurrent_call, job, server, tool, params_json)
+        job.calls[self._call_ids] = self._executor().submit(
+            self._concurrent_call, job, server, tool, params_json
+        )
         return self._call_ids
 
     def _concurrent_call(self, job: _Job, server: str, tool: str, params_json: str) -> str:
@@ -253,8 +269,9 @@ class Sandbox:
 
     def _executor(self) -> concurrent.futures.ThreadPoolExecutor:
         if self._pool is None:
-            self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=32,
-                                                               thread_name_prefix=f"mcp-kernel-calls:{self.name}")
+            self._pool = concurrent.futures.ThreadPoolExecutor(
+                max_workers=32, thread_name_prefix=f"mcp-kernel-calls:{self.name}"
+            )
         return self._pool
 
     def wait_calls(self, ids: list[int], timeout_ms: int) -> str:
@@ -280,8 +297,9 @@ class Sandbox:
                 return json.dumps({"done": [], "stopped": None})
             slice_ = 0.05 if left is None else min(0.05, left)
             if futures:
-                concurrent.futures.wait(list(futures.values()), timeout=slice_,
-                                        return_when=concurrent.futures.FIRST_COMPLETED)
+                concurrent.futures.wait(
+                    list(futures.values()), timeout=slice_, return_when=concurrent.futures.FIRST_COMPLETED
+                )
             else:
                 job.stopped_event.wait(slice_)
 
@@ -291,7 +309,9 @@ class Sandbox:
         if job is None:
             return ""
         if job.stop_reason is None and job.scope.deadline.expired():
-            job.stop("timeout")  # a printing loop meets its time limit here, inside Python, keeping its variables
+            job.stop(
+                "timeout"
+            )  # a printing loop meets its time limit here, inside Python, keeping its variables
         if job.stop_reason is not None:
             return job.stop_reason if job.stop_reason in ("interrupt", "timeout") else ""
         if level not in ("stdout", "stderr"):
@@ -307,7 +327,7 @@ class Sandbox:
             if job.on_output is not None:
                 try:
                     job.on_output(level, message)
-                except Exception:  # noqa: BLE001 - a failing display must not break the cell
+                except Exception:
                     log.debug("output callback failed", exc_info=True)
             return ""
         job.logs.append((level[:20], message))
@@ -363,8 +383,14 @@ class Sandbox:
 
                 self._linker = _linker(self.engine, self)
             self.workspace.mkdir(parents=True, exist_ok=True)  # recreated if someone removed it
-            self._instance = GuestInstance(self.engine, self, workspace=self.workspace, tools_dir=self.tools_dir,
-                                           memory_bytes=self.policy.memory_mb << 20, linker=self._linker)
+            self._instance = GuestInstance(
+                self.engine,
+                self,
+                workspace=self.workspace,
+                tools_dir=self.tools_dir,
+                memory_bytes=self.policy.memory_mb << 20,
+                linker=self._linker,
+            )
         return self._instance
 
     def _drop_instance(self) -> None:
@@ -394,6 +420,7 @@ class Sandbox:
 
     def reset(self) -> None:
         """Start clean: a fresh instance, no variables, empty state (the workspace files stay)."""
+
         def job() -> None:
             self._drop_instance()
             self.state.clear()
@@ -403,9 +430,16 @@ class Sandbox:
         _wait(self._owner.submit(job))
 
     # ---- running -----------------------------------------------------------------------------------
-    def execute(self, code: str, policy: SandboxPolicy | None = None, *,
-                on_output: OutputCallback | None = None, reload: list[str] | None = None,
-                asker: Any = None, cell_name: str | None = None) -> ExecutionResult:
+    def execute(
+        self,
+        code: str,
+        policy: SandboxPolicy | None = None,
+        *,
+        on_output: OutputCallback | None = None,
+        reload: list[str] | None = None,
+        asker: Any = None,
+        cell_name: str | None = None,
+    ) -> ExecutionResult:
         """Run ``code`` as the next cell; raise a ``SandboxError`` subclass if it breaks a limit.
 
         Safe from any thread; cells of one session run one at a time, in order. ``KeyboardInterrupt``
@@ -415,7 +449,9 @@ class Sandbox:
         """
         if self._closed:
             raise SandboxError(f"Sandbox session {self.name!r} is closed; open a new one.")
-        job = _Job(code, policy or self.policy, on_output, reload, person=None if asker is None else asker.clock)
+        job = _Job(
+            code, policy or self.policy, on_output, reload, person=None if asker is None else asker.clock
+        )
         job.name = cell_name  # tracebacks say `<cell [9]>` as the notebook numbers it
         self.last_used = time.monotonic()
         future = self._owner.submit(lambda: self._run_job(job))
@@ -427,8 +463,10 @@ class Sandbox:
             try:
                 return _wait(future, RETURN_GRACE_S)
             except (KeyboardInterrupt, concurrent.futures.TimeoutError):
-                raise Interrupted(f"the cell was stopped after {job.elapsed():.1f} s; it is still unwinding in "
-                                  "the background and the next cell waits for it.") from None
+                raise Interrupted(
+                    f"the cell was stopped after {job.elapsed():.1f} s; it is still unwinding in "
+                    "the background and the next cell waits for it."
+                ) from None
         finally:
             self.last_used = time.monotonic()
 
@@ -447,12 +485,18 @@ class Sandbox:
             raise _stopped_error(self.name, job, None)
         if self.warm_error is not None:
             error, self.warm_error = self.warm_error, None
-            self._emit(job, "stderr", f"[sandbox warm-up had failed: {type(error).__name__}: {error}; "
-                                      "starting it now]\n")
+            self._emit(
+                job,
+                "stderr",
+                f"[sandbox warm-up had failed: {type(error).__name__}: {error}; starting it now]\n",
+            )
         restarted = self._instance is None and self._lost_state
         if self._over_disk(job.policy):
-            raise WorkspaceFull(f"/workspace of sandbox session {self.name!r} holds more than its "
-                                f"{job.policy.disk_mb} MiB limit.", limit="disk")
+            raise WorkspaceFull(
+                f"/workspace of sandbox session {self.name!r} holds more than its "
+                f"{job.policy.disk_mb} MiB limit.",
+                limit="disk",
+            )
         instance = self._ensure_instance()
         self._lost_state = False
         if job.stop_reason is not None:
@@ -461,9 +505,14 @@ class Sandbox:
         self.memory_limit_mb = max(self.memory_limit_mb, job.policy.memory_mb)
         self.engine.ensure_ticker()
         policy = job.policy
-        fields: dict[str, Any] = {"code": job.code, "output_limit": policy.output_limit_bytes, "reload": job.reload,
-                                  "max_calls": MAX_CALLS_IN_FLIGHT, "snapshot_limit": policy.snapshot_limit_bytes,
-                                  "name": job.name}
+        fields: dict[str, Any] = {
+            "code": job.code,
+            "output_limit": policy.output_limit_bytes,
+            "reload": job.reload,
+            "max_calls": MAX_CALLS_IN_FLIGHT,
+            "snapshot_limit": policy.snapshot_limit_bytes,
+            "name": job.name,
+        }
         self.snapshot.limit_bytes = policy.snapshot_limit_bytes
         if restarted and self.snapshot:
             fields["restore"] = self.snapshot.restore_request()
@@ -471,7 +520,7 @@ class Sandbox:
         self._job = job
         try:
             text = instance.run(request, memory_bytes=policy.memory_mb << 20, fuel=policy.fuel)
-        except Exception as exc:  # noqa: BLE001 - a trap: classified below by what the host knows
+        except Exception as exc:
             fuel_left = _safe(instance.fuel_left, 1)
             self._job = None
             self._drop_instance()
@@ -490,9 +539,11 @@ class Sandbox:
         if data is None:  # the cell broke the runtime inside the guest: the next cell starts afresh
             self._drop_instance()
             self._lost_state = True
-            raise SandboxError(f"Sandbox session {self.name!r}: the cell broke the sandbox's own code (its answer "
-                               "was not what the runtime sends; did the cell replace a module the runtime uses?). "
-                               f"The sandbox was restarted; {_coming_back(self.snapshot.info())}")
+            raise SandboxError(
+                f"Sandbox session {self.name!r}: the cell broke the sandbox's own code (its answer "
+                "was not what the runtime sends; did the cell replace a module the runtime uses?). "
+                f"The sandbox was restarted; {_coming_back(self.snapshot.info())}"
+            )
         note = None
         if restarted:
             info = self.snapshot.restored(data["restored"], data["not_restored"])
@@ -504,11 +555,19 @@ class Sandbox:
         # cell of a process does not pay ~70 ms for building the model's validator. Every field is given:
         # model_construct inspects a default factory's signature each time (~0.2 ms for calls' list).
         result = ExecutionResult.model_construct(
-            stdout="".join(job.out["stdout"]), stderr="".join(job.out["stderr"]),
-            value_repr=data["value_repr"], value_json=data["value_json"],
+            stdout="".join(job.out["stdout"]),
+            stderr="".join(job.out["stderr"]),
+            value_repr=data["value_repr"],
+            value_json=data["value_json"],
             error=GuestError.model_construct(**error) if error else None,
-            duration_ms=job.elapsed() * 1000, fuel_used=fuel_used, memory_limit_mb=policy.memory_mb,
-            session_reset=note is not None, note=note, calls=[], tokens=None, pii_replaced=None,
+            duration_ms=job.elapsed() * 1000,
+            fuel_used=fuel_used,
+            memory_limit_mb=policy.memory_mb,
+            session_reset=note is not None,
+            note=note,
+            calls=[],
+            tokens=None,
+            pii_replaced=None,
             stopped=job.stop_reason,
         )
         self.logs.extend(job.logs)
@@ -516,11 +575,17 @@ class Sandbox:
         if job.stop_reason is not None:
             raise _stopped_error(self.name, job, result)
         if data["truncated"]:
-            raise OutputTooLarge(f"The cell printed more than {policy.output_limit_bytes:,} bytes and was stopped. "
-                                 "Print a summary instead of raw data.", result=result)
+            raise OutputTooLarge(
+                f"The cell printed more than {policy.output_limit_bytes:,} bytes and was stopped. "
+                "Print a summary instead of raw data.",
+                result=result,
+            )
         if error and error["type"] == "MemoryError":
-            raise SandboxOutOfMemory(f"The cell ran out of its {policy.memory_mb} MiB memory limit (MemoryError).",
-                                     result=result, limit="memory")
+            raise SandboxOutOfMemory(
+                f"The cell ran out of its {policy.memory_mb} MiB memory limit (MemoryError).",
+                result=result,
+                limit="memory",
+            )
         return result
 
     def _emit(self, job: _Job, stream: str, text: str) -> None:
@@ -528,7 +593,7 @@ class Sandbox:
         if job.on_output is not None:
             try:
                 job.on_output(stream, text)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.debug("output callback failed", exc_info=True)
 
     @property
@@ -557,8 +622,11 @@ class Sandbox:
 
         ended = self._owner.close(last, timeout)
         if not ended:
-            log.warning("sandbox %r: owner still busy after %.0f s; it closes the store when it ends",
-                        self.name, timeout)
+            log.warning(
+                "sandbox %r: owner still busy after %.0f s; it closes the store when it ends",
+                self.name,
+                timeout,
+            )
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
         if self._own_engine:
@@ -596,12 +664,17 @@ def _answer(text: str) -> dict[str, Any] | None:
     if error is not None:
         if not isinstance(error, dict) or not isinstance(error.get("type"), str):
             return None
-        error = {key: str(error.get(key, ""))[:MAX_TEXT * 5] for key in ("type", "message", "traceback")}
+        error = {key: str(error.get(key, ""))[: MAX_TEXT * 5] for key in ("type", "message", "traceback")}
     restored, failed = data.get("restored") or [], data.get("not_restored") or {}
     if not isinstance(restored, list) or not isinstance(failed, dict):
         return None
-    return {**texts, "error": error, "truncated": data.get("truncated") is True,
-            "restored": [str(name) for name in restored], "not_restored": {str(k): str(v) for k, v in failed.items()}}
+    return {
+        **texts,
+        "error": error,
+        "truncated": data.get("truncated") is True,
+        "restored": [str(name) for name in restored],
+        "not_restored": {str(k): str(v) for k, v in failed.items()},
+    }
 
 
 def _stopped_error(name: str, job: _Job, result: ExecutionResult | None) -> MCPKernelError:
@@ -609,18 +682,31 @@ def _stopped_error(name: str, job: _Job, result: ExecutionResult | None) -> MCPK
     kept = "" if result is None else " Variables are kept."
     policy = job.policy
     if job.stop_reason == "timeout":
-        return SandboxTimeout(f"The cell ran past its {policy.timeout_s:g} s time limit and was stopped; its "
-                              f"tool calls in flight were cancelled.{kept}", result=result, limit="timeout")
+        return SandboxTimeout(
+            f"The cell ran past its {policy.timeout_s:g} s time limit and was stopped; its "
+            f"tool calls in flight were cancelled.{kept}",
+            result=result,
+            limit="timeout",
+        )
     if job.stop_reason == "output":
-        return OutputTooLarge(f"The cell sent more than {policy.output_limit_bytes:,} bytes of output and was "
-                              "stopped. Print a summary instead of raw data.", result=result)
+        return OutputTooLarge(
+            f"The cell sent more than {policy.output_limit_bytes:,} bytes of output and was "
+            "stopped. Print a summary instead of raw data.",
+            result=result,
+        )
     if job.stop_reason == "disk":
-        return WorkspaceFull(f"The cell wrote more than {policy.disk_mb} MiB to /workspace and was stopped; the "
-                             "files are kept.", result=result, limit="disk")
+        return WorkspaceFull(
+            f"The cell wrote more than {policy.disk_mb} MiB to /workspace and was stopped; the "
+            "files are kept.",
+            result=result,
+            limit="disk",
+        )
     if job.stop_reason == "close":
         return SandboxError(f"Sandbox session {name!r} was closed while the cell ran.", result=result)
-    return Interrupted(f"the cell was stopped after {job.elapsed():.1f} s; tool calls in flight were "
-                       f"cancelled.{kept}", result=result)
+    return Interrupted(
+        f"the cell was stopped after {job.elapsed():.1f} s; tool calls in flight were cancelled.{kept}",
+        result=result,
+    )
 
 
 def _coming_back(info: SnapshotInfo) -> str:
@@ -642,13 +728,26 @@ def _stop_kind(error: MCPKernelError, job: _Job) -> str:
 def _partial(job: _Job, fuel_used: int, stopped: str) -> ExecutionResult:
     """What a trapped cell had done when it stopped: its output, time and fuel (the session adds its calls)."""
     return ExecutionResult.model_construct(
-        stdout="".join(job.out["stdout"]), stderr="".join(job.out["stderr"]), value_repr=None, value_json=None,
-        error=None, duration_ms=job.elapsed() * 1000, fuel_used=max(fuel_used, 0),
-        memory_limit_mb=job.policy.memory_mb, session_reset=True, note=None, calls=[], tokens=None,
-        pii_replaced=None, stopped=stopped)
+        stdout="".join(job.out["stdout"]),
+        stderr="".join(job.out["stderr"]),
+        value_repr=None,
+        value_json=None,
+        error=None,
+        duration_ms=job.elapsed() * 1000,
+        fuel_used=max(fuel_used, 0),
+        memory_limit_mb=job.policy.memory_mb,
+        session_reset=True,
+        note=None,
+        calls=[],
+        tokens=None,
+        pii_replaced=None,
+        stopped=stopped,
+    )
 
 
-def _trap_error(name: str, job: _Job, exc: BaseException, fuel_left: int, kept: SnapshotInfo) -> MCPKernelError:
+def _trap_error(
+    name: str, job: _Job, exc: BaseException, fuel_left: int, kept: SnapshotInfo
+) -> MCPKernelError:
     # wasmtime-py exposes trap codes only for core-module traps (Trap.trap_code), not for errors from
     # component calls; so the host classifies by what it knows itself: why it stopped the guest,
     # and how much fuel is left.
@@ -660,15 +759,21 @@ def _trap_error(name: str, job: _Job, exc: BaseException, fuel_left: int, kept: 
             return type(error)(f"{error.reason.rstrip('.')}.{restarted}", limit=error.limit)
         return type(error)(f"{str(error).rstrip('.')}.{restarted}")
     if fuel_left == 0:
-        return FuelExhausted(f"The cell used its whole instruction budget ({policy.fuel:,} fuel) and was "
-                             f"stopped.{restarted}", limit="fuel")
+        return FuelExhausted(
+            f"The cell used its whole instruction budget ({policy.fuel:,} fuel) and was stopped.{restarted}",
+            limit="fuel",
+        )
     cause = _trap_cause(exc)
     if "stack" in cause:
-        return SandboxError(f"The cell overflowed the sandbox's call stack (too deep recursion in native "
-                            f"code) and was stopped.{restarted}")
+        return SandboxError(
+            f"The cell overflowed the sandbox's call stack (too deep recursion in native "
+            f"code) and was stopped.{restarted}"
+        )
     if "memory" in cause or "allocation" in cause:
-        return SandboxOutOfMemory(f"The cell ran past its {policy.memory_mb} MiB memory limit and was "
-                                  f"stopped.{restarted}", limit="memory")
+        return SandboxOutOfMemory(
+            f"The cell ran past its {policy.memory_mb} MiB memory limit and was stopped.{restarted}",
+            limit="memory",
+        )
     return SandboxError(f"The sandbox stopped the cell: {cause or type(exc).__name__}.{restarted}")
 
 
@@ -694,8 +799,12 @@ def workspace_bytes(path: Path, stop_above: int | None = None) -> int:
     return total
 
 
-def _wait(future: concurrent.futures.Future[Any], timeout: float | None = None, *,
-          serve: Callable[[], None] | None = None) -> Any:
+def _wait(
+    future: concurrent.futures.Future[Any],
+    timeout: float | None = None,
+    *,
+    serve: Callable[[], None] | None = None,
+) -> Any:
     """Wait for ``future`` in short slices, so a KeyboardInterrupt lands promptly in the waiting thread;
     ``serve`` runs between slices (questions for the person at this thread)."""
     end = None if timeout is None else time.monotonic() + timeout
@@ -713,21 +822,25 @@ def _wait(future: concurrent.futures.Future[Any], timeout: float | None = None, 
 def _safe(fn: Callable[[], int], default: int) -> int:
     try:
         return fn()
-    except Exception:  # noqa: BLE001 - a store in a bad state reports nothing
+    except Exception:
         return default
 
 
 def _trap_cause(exc: BaseException) -> str:
     """The ``Caused by`` part of a wasmtime error (after the wasm backtrace), lower-cased."""
     text = str(exc)
-    return text.rsplit("Caused by:", 1)[-1].strip().lower() if "Caused by:" in text else text.splitlines()[0].lower()
+    return (
+        text.rsplit("Caused by:", 1)[-1].strip().lower()
+        if "Caused by:" in text
+        else text.splitlines()[0].lower()
+    )
 
 
 def _outcome(future: concurrent.futures.Future[str]) -> tuple[bool, str]:
     """(ok, text) of a finished concurrent call: its JSON, or its error as call-tool would give it."""
     try:
         return True, future.result()
-    except BaseException as exc:  # noqa: BLE001 - reported to the guest, never raised into it
+    except BaseException as exc:
         if not isinstance(exc, MCPKernelError):
             log.exception("host error in a concurrent tool call")
         return False, encode(exc)

@@ -21,17 +21,17 @@ caller's; when the caller has none left it gets :class:`~mcp_kernel.errors.Sessi
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import threading
 import time
-import contextlib
 from collections.abc import Callable, Iterator
 
 from ..errors import ExecuteLimit, SessionLimit, SessionNotFound
 from ..models import SandboxSessionInfo, SandboxSessionList
 from .session import Sandbox
 
-__all__ = ["SandboxSessions", "DEFAULT_HANDLE"]
+__all__ = ["DEFAULT_HANDLE", "SandboxSessions"]
 
 DEFAULT_HANDLE = "default"
 ANY_OWNER = object()  # SandboxSessions.get without an owner check (the host's own use)
@@ -74,8 +74,10 @@ class SandboxSessions:
         self.expire()
         with self._lock:
             if handle in self._sessions:
-                raise SessionLimit(f"A sandbox session named {handle!r} is already open; pick another name or "
-                                   "close it first.")
+                raise SessionLimit(
+                    f"A sandbox session named {handle!r} is already open; pick another name or "
+                    "close it first."
+                )
             victims = self._make_room_locked(owner)
             self._opened[handle] = time.monotonic()
             self._owners[handle] = owner
@@ -97,7 +99,7 @@ class SandboxSessions:
         sandbox.close()  # closed while it was being built
         raise SessionNotFound(f"Sandbox session {handle!r} was closed while it opened.")
 
-    def get(self, handle: str, owner: str | None | object = ANY_OWNER) -> Sandbox:
+    def get(self, handle: str, owner: str | object | None = ANY_OWNER) -> Sandbox:
         """The live session for ``handle``; raises ``SessionNotFound`` for a closed, expired or forged one,
         and, when ``owner`` is given, for one that another owner opened (the message does not tell these
         apart)."""
@@ -106,8 +108,10 @@ class SandboxSessions:
             sandbox = self._sessions.get(handle)
             theirs = owner is not ANY_OWNER and self._owners.get(handle) != owner
         if sandbox is None or isinstance(sandbox, _Opening) or sandbox.closed or theirs:
-            raise SessionNotFound(f"No live sandbox session {_show(handle)}: it was closed, expired after "
-                                  f"{self.idle_timeout_s or 0:g} s idle, or never existed. Open a new one.")
+            raise SessionNotFound(
+                f"No live sandbox session {_show(handle)}: it was closed, expired after "
+                f"{self.idle_timeout_s or 0:g} s idle, or never existed. Open a new one."
+            )
         sandbox.last_used = time.monotonic()
         return sandbox
 
@@ -150,8 +154,11 @@ class SandboxSessions:
             return []
         now = time.monotonic()
         with self._lock:
-            old = [h for h, s in self._sessions.items()
-                   if not isinstance(s, _Opening) and not s.busy and now - s.last_used > self.idle_timeout_s]
+            old = [
+                h
+                for h, s in self._sessions.items()
+                if not isinstance(s, _Opening) and not s.busy and now - s.last_used > self.idle_timeout_s
+            ]
             victims = [self._sessions.pop(h) for h in old]
             for h in old:
                 self._opened.pop(h, None)
@@ -175,8 +182,14 @@ class SandboxSessions:
         """Close ``owner``'s own idle sessions, oldest first, until one more fits; never another caller's."""
         victims = []
         while (limit := self._limit_passed_locked(owner)) is not None:
-            idle = sorted((s for h, s in self._sessions.items() if self._owners.get(h) == owner
-                           and not isinstance(s, _Opening) and not s.busy), key=lambda s: s.last_used)
+            idle = sorted(
+                (
+                    s
+                    for h, s in self._sessions.items()
+                    if self._owners.get(h) == owner and not isinstance(s, _Opening) and not s.busy
+                ),
+                key=lambda s: s.last_used,
+            )
             if not self.evict or not idle:
                 raise SessionLimit(self._refusal_locked(owner, limit), limit="sessions")
             victim = idle[0]
@@ -195,13 +208,19 @@ class SandboxSessions:
             mine = [h for h in self._sessions if self._owners.get(h) == owner]
             if self.per_caller_sessions is not None and len(mine) + 1 > self.per_caller_sessions:
                 return "caller"
-            if (self.per_caller_memory_mb is not None and mine
-                    and self._reserved_locked(mine) + new_mb > self.per_caller_memory_mb):
+            if (
+                self.per_caller_memory_mb is not None
+                and mine
+                and self._reserved_locked(mine) + new_mb > self.per_caller_memory_mb
+            ):
                 return "caller"
         if len(self._sessions) + 1 > self.max_sessions:
             return "global"
-        if (self.memory_budget_mb is not None and self._sessions
-                and self._reserved_locked() + new_mb > self.memory_budget_mb):
+        if (
+            self.memory_budget_mb is not None
+            and self._sessions
+            and self._reserved_locked() + new_mb > self.memory_budget_mb
+        ):
             return "global"
         return None
 
@@ -209,17 +228,23 @@ class SandboxSessions:
         mine = sum(1 for h in self._sessions if self._owners.get(h) == owner)
         if owner is not None and limit == "caller":
             budget = f" or {self.per_caller_memory_mb} MiB" if self.per_caller_memory_mb is not None else ""
-            return (f"Too many sandbox sessions: you have {mine} open, the most one caller may have "
-                    f"({self.per_caller_sessions} sessions{budget}), and each is running code.")
+            return (
+                f"Too many sandbox sessions: you have {mine} open, the most one caller may have "
+                f"({self.per_caller_sessions} sessions{budget}), and each is running code."
+            )
         if owner is not None:
             # The ceiling of the whole process: refused, since making room would close someone else's work.
-            return (f"The server holds its most sandbox sessions for all callers ({self.max_sessions}"
-                    + (f", {self.memory_budget_mb} MiB" if self.memory_budget_mb is not None else "")
-                    + f"); none of your {mine} is idle to make room, and others' sessions are never closed for "
-                    "you. Try again later.")
-        return (f"{len(self._sessions)} sandbox sessions are open (limit {self.max_sessions}"
-                + (f", memory budget {self.memory_budget_mb} MiB" if self.memory_budget_mb else "")
-                + (") and each is running code." if self.evict else ")."))
+            return (
+                f"The server holds its most sandbox sessions for all callers ({self.max_sessions}"
+                + (f", {self.memory_budget_mb} MiB" if self.memory_budget_mb is not None else "")
+                + f"); none of your {mine} is idle to make room, and others' sessions are never closed for "
+                "you. Try again later."
+            )
+        return (
+            f"{len(self._sessions)} sandbox sessions are open (limit {self.max_sessions}"
+            + (f", memory budget {self.memory_budget_mb} MiB" if self.memory_budget_mb else "")
+            + (") and each is running code." if self.evict else ").")
+        )
 
     def admit(self, handle: str, memory_mb: int) -> None:
         """Check that a cell of ``handle`` with a ``memory_mb`` limit keeps its owner and the process within their
@@ -231,14 +256,23 @@ class SandboxSessions:
             owner = self._owners.get(handle)
             more = max(0, memory_mb - sandbox.memory_limit_mb)
             mine = [h for h in self._sessions if self._owners.get(h) == owner]
-            if owner is not None and self.per_caller_memory_mb is not None \
-                    and self._reserved_locked(mine) + more > self.per_caller_memory_mb:
-                raise SessionLimit(f"A {memory_mb} MiB memory limit would take your sessions past the "
-                                   f"{self.per_caller_memory_mb} MiB one caller may reserve (they reserve "
-                                   f"{self._reserved_locked(mine)} MiB now).", limit="sessions")
+            if (
+                owner is not None
+                and self.per_caller_memory_mb is not None
+                and self._reserved_locked(mine) + more > self.per_caller_memory_mb
+            ):
+                raise SessionLimit(
+                    f"A {memory_mb} MiB memory limit would take your sessions past the "
+                    f"{self.per_caller_memory_mb} MiB one caller may reserve (they reserve "
+                    f"{self._reserved_locked(mine)} MiB now).",
+                    limit="sessions",
+                )
             if self.memory_budget_mb is not None and self._reserved_locked() + more > self.memory_budget_mb:
-                raise SessionLimit(f"A {memory_mb} MiB memory limit would take the sandbox sessions of all callers "
-                                   f"past their {self.memory_budget_mb} MiB budget.", limit="sessions")
+                raise SessionLimit(
+                    f"A {memory_mb} MiB memory limit would take the sandbox sessions of all callers "
+                    f"past their {self.memory_budget_mb} MiB budget.",
+                    limit="sessions",
+                )
 
     @contextlib.contextmanager
     def executing(self, owner: str | None) -> Iterator[None]:
@@ -251,8 +285,10 @@ class SandboxSessions:
         with self._lock:
             running = self._running.get(owner, 0)
             if self.per_caller_executes is not None and running >= self.per_caller_executes:
-                raise ExecuteLimit(f"You are already running {running} executes at once, the most one caller may.",
-                                   limit="executes")
+                raise ExecuteLimit(
+                    f"You are already running {running} executes at once, the most one caller may.",
+                    limit="executes",
+                )
             self._running[owner] = running + 1
         try:
             yield
@@ -279,11 +315,22 @@ class SandboxSessions:
         now = time.monotonic()
         with self._lock:
             items = [(h, s) for h, s in self._sessions.items() if not isinstance(s, _Opening)]
-        rows = [SandboxSessionInfo(handle=h, cells=s.cells, idle_s=round(now - s.last_used, 1),
-                                   memory_limit_mb=s.memory_limit_mb, busy=s.busy) for h, s in items]
-        return SandboxSessionList(sessions=rows, max_sessions=self.max_sessions,
-                                  memory_reserved_mb=sum(r.memory_limit_mb for r in rows),
-                                  memory_budget_mb=self.memory_budget_mb)
+        rows = [
+            SandboxSessionInfo(
+                handle=h,
+                cells=s.cells,
+                idle_s=round(now - s.last_used, 1),
+                memory_limit_mb=s.memory_limit_mb,
+                busy=s.busy,
+            )
+            for h, s in items
+        ]
+        return SandboxSessionList(
+            sessions=rows,
+            max_sessions=self.max_sessions,
+            memory_reserved_mb=sum(r.memory_limit_mb for r in rows),
+            memory_budget_mb=self.memory_budget_mb,
+        )
 
 
 class _Opening:

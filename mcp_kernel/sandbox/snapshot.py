@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from ..errors import SandboxError
 
-__all__ = ["Snapshot", "SnapshotInfo", "SnapshotUpdate", "KINDS"]
+__all__ = ["KINDS", "Snapshot", "SnapshotInfo", "SnapshotUpdate"]
 
 KINDS = ("pickle", "function", "module")
 
@@ -41,7 +41,9 @@ class SnapshotInfo(BaseModel):
         if self.kept:
             parts.append(f"{_names(self.kept, limit)} came back")
         if self.not_kept:
-            reasons = "; ".join(f"{name} ({why})" for name, why in list(sorted(self.not_kept.items()))[:limit])
+            reasons = "; ".join(
+                f"{name} ({why})" for name, why in list(sorted(self.not_kept.items()))[:limit]
+            )
             more = len(self.not_kept) - limit
             parts.append(f"could not be kept: {reasons}" + (f" and {more} more" if more > 0 else ""))
         return "; ".join(parts) if parts else "there were no variables to keep"
@@ -73,15 +75,21 @@ class Snapshot:
         """Check the guest's update (JSON ``{"set", "drop", "skip"}``); raise ``SandboxError`` if it is not one."""
         try:
             data = json.loads(update_json)
-            values = {str(name): (str(kind), base64.b64decode(text, validate=True))
-                      for name, (kind, text) in dict(data.get("set") or {}).items()}
+            values = {
+                str(name): (str(kind), base64.b64decode(text, validate=True))
+                for name, (kind, text) in dict(data.get("set") or {}).items()
+            }
             drop = [str(name) for name in data.get("drop") or []]
             skip = {str(name): str(why)[:300] for name, why in dict(data.get("skip") or {}).items()}
         except (ValueError, TypeError, AttributeError, binascii.Error) as exc:
             raise SandboxError(f"not a snapshot update: {exc}") from None
         if any(kind not in KINDS for kind, _ in values.values()):
             raise SandboxError("not a snapshot update: unknown kind of value")
-        size = sum(len(d) for n, (_, d) in self._values.items() if n not in values and n not in drop and n not in skip)
+        size = sum(
+            len(d)
+            for n, (_, d) in self._values.items()
+            if n not in values and n not in drop and n not in skip
+        )
         size += sum(len(d) for _, d in values.values())
         if size > self.limit_bytes:  # the guest checks too; the host's word is the one that counts
             raise SandboxError(f"the snapshot would hold {size:,} bytes; the limit is {self.limit_bytes:,}")
@@ -101,23 +109,28 @@ class Snapshot:
 
     def restore_request(self) -> dict[str, list[str]]:
         """The values as the guest takes them back: ``{name: [kind, base64]}``."""
-        return {name: [kind, base64.b64encode(data).decode("ascii")] for name, (kind, data) in self._values.items()}
+        return {
+            name: [kind, base64.b64encode(data).decode("ascii")]
+            for name, (kind, data) in self._values.items()
+        }
 
     def restored(self, names: list[str], failed: dict[str, str]) -> SnapshotInfo:
         """Record what a fresh guest took back; what it reports: the names back, and every name not kept.
 
         Names that could not be kept, or not restored, are gone from the session from now on.
         """
-        info = SnapshotInfo(cell=self.cell, kept=sorted(names), not_kept={**self._not_kept, **failed},
-                            bytes=self.bytes)
+        info = SnapshotInfo(
+            cell=self.cell, kept=sorted(names), not_kept={**self._not_kept, **failed}, bytes=self.bytes
+        )
         for name in failed:
             self._values.pop(name, None)
         self._not_kept.clear()
         return info
 
     def info(self) -> SnapshotInfo:
-        return SnapshotInfo(cell=self.cell, kept=sorted(self._values), not_kept=dict(self._not_kept),
-                            bytes=self.bytes)
+        return SnapshotInfo(
+            cell=self.cell, kept=sorted(self._values), not_kept=dict(self._not_kept), bytes=self.bytes
+        )
 
     def __bool__(self) -> bool:
         return bool(self._values or self._not_kept)

@@ -37,7 +37,16 @@ __all__ = ["LEVELS", "Audience"]
 
 log = logging.getLogger(__name__)
 
-LEVELS: tuple[LoggingLevel, ...] = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
+LEVELS: tuple[LoggingLevel, ...] = (
+    "debug",
+    "info",
+    "notice",
+    "warning",
+    "error",
+    "critical",
+    "alert",
+    "emergency",
+)
 DEFAULT_LEVEL: LoggingLevel = "warning"  # what a client hears before it sets a level
 Key = tuple[str | None, str]  # (the caller, or None without auth; the connection)
 STDIO: Key = (None, "stdio")  # the one connection of `serve` on stdio
@@ -111,8 +120,9 @@ class Audience:
     @staticmethod
     def record(level: LoggingLevel, message: str) -> LoggingMessageNotification:
         """serve's log record as the notification that carries it."""
-        return LoggingMessageNotification(params=LoggingMessageNotificationParams(level=level, data=message,
-                                                                                 logger="mcp-kernel"))
+        return LoggingMessageNotification(
+            params=LoggingMessageNotificationParams(level=level, data=message, logger="mcp-kernel")
+        )
 
     async def log(self, level: LoggingLevel, message: str) -> None:
         """Send serve's own log record to every connection that hears ``level``."""
@@ -135,5 +145,5 @@ class Audience:
     async def _send(self, key: Key, client: _Client, note: Any) -> None:
         try:
             await client.session.send_notification(note)
-        except Exception as exc:  # noqa: BLE001 - a client gone (or without a stream open) misses the notice
+        except Exception as exc:
             log.debug("could not notify %s: %s", key, exc)

@@ -53,25 +53,36 @@ def read_callers(path: str) -> dict[str, str]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"--callers {path}: cannot read a JSON object of caller -> token ({exc}).") from None
-    if not isinstance(data, dict) or not data or not all(isinstance(k, str) and isinstance(v, str) and v
-                                                         for k, v in data.items()):
-        raise ConfigError(f"--callers {path}: give a JSON object mapping each caller's name to its bearer "
-                          'token, e.g. {"claude-desktop": "${DESKTOP_TOKEN}"}.')
+        raise ConfigError(
+            f"--callers {path}: cannot read a JSON object of caller -> token ({exc})."
+        ) from None
+    if (
+        not isinstance(data, dict)
+        or not data
+        or not all(isinstance(k, str) and isinstance(v, str) and v for k, v in data.items())
+    ):
+        raise ConfigError(
+            f"--callers {path}: give a JSON object mapping each caller's name to its bearer "
+            'token, e.g. {"claude-desktop": "${DESKTOP_TOKEN}"}.'
+        )
     callers = {caller: expand_env(token, f"--callers {path}: {caller}") for caller, token in data.items()}
     short = [caller for caller, token in callers.items() if len(token) < MIN_TOKEN_CHARS]
     if short:
-        raise ConfigError(f"--callers {path}: the token of {', '.join(map(repr, short))} is shorter than "
-                          f"{MIN_TOKEN_CHARS} characters; give each caller a long random one, e.g. from "
-                          '`python -c "import secrets; print(secrets.token_urlsafe(32))"`.')
+        raise ConfigError(
+            f"--callers {path}: the token of {', '.join(map(repr, short))} is shorter than "
+            f"{MIN_TOKEN_CHARS} characters; give each caller a long random one, e.g. from "
+            '`python -c "import secrets; print(secrets.token_urlsafe(32))"`.'
+        )
     by_token: dict[str, list[str]] = {}
     for caller, token in callers.items():
         by_token.setdefault(token, []).append(caller)
     shared = [names for names in by_token.values() if len(names) > 1]
     if shared:
         groups = "; ".join(" and ".join(map(repr, names)) for names in shared)
-        raise ConfigError(f"--callers {path}: {groups} have the same token, so serve could not tell them "
-                          "apart; give each caller its own.")
+        raise ConfigError(
+            f"--callers {path}: {groups} have the same token, so serve could not tell them "
+            "apart; give each caller its own."
+        )
     return callers
 
 
@@ -91,15 +102,18 @@ def guard(app: Any, callers: Mapping[str, str]) -> Any:
     from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend
     from starlette.middleware.authentication import AuthenticationMiddleware
 
-    return AuthenticationMiddleware(AuthContextMiddleware(_RequireCaller(app)),
-                                    backend=BearerAuthBackend(CallerTokens(callers)))
+    return AuthenticationMiddleware(
+        AuthContextMiddleware(_RequireCaller(app)), backend=BearerAuthBackend(CallerTokens(callers))
+    )
 
 
 class _RequireCaller:
     """Refuse any HTTP request that no caller's token authenticated (lifespan events pass)."""
 
-    CHALLENGE = ('Bearer error="invalid_token", error_description="send one of the tokens of serve\'s '
-                 '--callers file as Authorization: Bearer <token>"')
+    CHALLENGE = (
+        'Bearer error="invalid_token", error_description="send one of the tokens of serve\'s '
+        '--callers file as Authorization: Bearer <token>"'
+    )
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -110,10 +124,18 @@ class _RequireCaller:
         if scope["type"] != "http" or isinstance(scope.get("user"), AuthenticatedUser):
             await self.app(scope, receive, send)
             return
-        body = json.dumps({"error": "invalid_token",
-                           "error_description": "a known bearer token is required"}).encode()
-        await send({"type": "http.response.start", "status": 401,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode()),
-                                (b"www-authenticate", self.CHALLENGE.encode())]})
+        body = json.dumps(
+            {"error": "invalid_token", "error_description": "a known bearer token is required"}
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 401,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"www-authenticate", self.CHALLENGE.encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})

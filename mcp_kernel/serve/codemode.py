@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import json
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -45,9 +44,17 @@ ANSWER_TIMEOUT_S = 600.0  # how long a run waits for the agent to answer its ser
 class CodeMode:
     """The work behind the three tools, over one core :class:`~mcp_kernel.session.Session` (thread-safe)."""
 
-    def __init__(self, session: Session, *, servers: Sequence[str] | None = None, tokenize_pii: bool = False,
-                 max_text_chars: int = MAX_TEXT_CHARS, answer_timeout: float = ANSWER_TIMEOUT_S,
-                 max_timeout: float | None = None, max_memory_mb: int | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        servers: Sequence[str] | None = None,
+        tokenize_pii: bool = False,
+        max_text_chars: int = MAX_TEXT_CHARS,
+        answer_timeout: float = ANSWER_TIMEOUT_S,
+        max_timeout: float | None = None,
+        max_memory_mb: int | None = None,
+    ) -> None:
         self.session = session
         # The most an agent may raise a cell's limits to (serve --max-timeout / --max-memory, or settings).
         self.max_timeout = max_timeout or session.settings.serve_max_timeout
@@ -60,7 +67,9 @@ class CodeMode:
         self._seen_changes: dict[str, int] = {}  # each server's list changes the tree reflects
         self._snapshot: dict[str, int] = {}  # the tree's files (path -> hash of the text) last reported
         self.parked = Parked()  # runs waiting for a 2026 client's answers
-        self._workers = concurrent.futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="mcp-kernel-execute")
+        self._workers = concurrent.futures.ThreadPoolExecutor(
+            max_workers=64, thread_name_prefix="mcp-kernel-execute"
+        )
         # Text that belongs to no sandbox session (a refusal before one opened) is masked too, with placeholders
         # nothing restores.
         self._spare = Mask(PIITokenizer(session.settings.pii_patterns) if tokenize_pii else None)
@@ -95,7 +104,9 @@ class CodeMode:
             return self.session.read(path).text
         lines = [f"{node.path}/"]
         for child in node.children:
-            lines.append(f"  {child.name}/" if child.kind == "dir" else f"  {child.name}  ({child.size:,} bytes)")
+            lines.append(
+                f"  {child.name}/" if child.kind == "dir" else f"  {child.name}  ({child.size:,} bytes)"
+            )
         if self.failed and node.path.rstrip("/").endswith("/servers"):
             lines += [f"  (unavailable: {name}: {why})" for name, why in self.failed.items()]
         return "\n".join(lines)
@@ -110,7 +121,7 @@ class CodeMode:
         found = set()
         for path in self.session.vfs.files:
             if path.startswith(prefix):
-                head, slash, _ = path[len(prefix):].partition("/")
+                head, slash, _ = path[len(prefix) :].partition("/")
                 found.add(prefix + head + slash)
         return sorted(found)
 
@@ -158,9 +169,18 @@ class CodeMode:
             return handle
         return sandboxes.open(owner=caller)
 
-    def execute(self, code: str, handle: str | None, timeout: float | None,
-                progress: Progress | None = None, asker: Any = None, caller: str | None = None, *,
-                memory_mb: int | None = None, close: bool = False) -> tuple[str, dict[str, Any], bool]:
+    def execute(
+        self,
+        code: str,
+        handle: str | None,
+        timeout: float | None,
+        progress: Progress | None = None,
+        asker: Any = None,
+        caller: str | None = None,
+        *,
+        memory_mb: int | None = None,
+        close: bool = False,
+    ) -> tuple[str, dict[str, Any], bool]:
         """Run ``code``; return (text for the model, structured content, is_error).
 
         ``progress(server, tool, value, total, message)`` receives the progress the code's tool calls report;
@@ -171,24 +191,38 @@ class CodeMode:
         self.check_limits(timeout, memory_mb)
         try:
             with self.session.sandboxes.executing(caller):
-                return self._execute(code, self.open(handle, caller), timeout, memory_mb, progress, asker, close)
+                return self._execute(
+                    code, self.open(handle, caller), timeout, memory_mb, progress, asker, close
+                )
         except SandboxError as exc:  # refused before it ran (too many sessions or executes)
             raise self._worded(exc) from None
 
     def check_limits(self, timeout: float | None, memory_mb: int | None) -> None:
         """Refuse limits above this server's maxima, naming them."""
         if timeout is not None and timeout > self.max_timeout:
-            raise UsageError(f"timeout={timeout:g} is above this server's maximum of {self.max_timeout:g} s (set by "
-                             "its operator); pass at most that, or split the work over several executes.")
+            raise UsageError(
+                f"timeout={timeout:g} is above this server's maximum of {self.max_timeout:g} s (set by "
+                "its operator); pass at most that, or split the work over several executes."
+            )
         if memory_mb is not None and memory_mb > self.max_memory_mb:
-            raise UsageError(f"memory_mb={memory_mb} is above this server's maximum of {self.max_memory_mb} MiB (set "
-                             "by its operator); pass at most that, or process the data in chunks.")
+            raise UsageError(
+                f"memory_mb={memory_mb} is above this server's maximum of {self.max_memory_mb} MiB (set "
+                "by its operator); pass at most that, or process the data in chunks."
+            )
 
     def _worded(self, exc: SandboxError) -> SandboxError:
         return exc.worded_for("serve", max_timeout=self.max_timeout, max_memory_mb=self.max_memory_mb)
 
-    def _execute(self, code: str, handle: str, timeout: float | None, memory_mb: int | None, progress: Any,
-                 asker: Any, close: bool) -> tuple[str, dict[str, Any], bool]:
+    def _execute(
+        self,
+        code: str,
+        handle: str,
+        timeout: float | None,
+        memory_mb: int | None,
+        progress: Any,
+        asker: Any,
+        close: bool,
+    ) -> tuple[str, dict[str, Any], bool]:
         try:
             text, structured, failed = self._run(code, handle, timeout, memory_mb, progress, asker)
         finally:
@@ -197,13 +231,17 @@ class CodeMode:
                     self.session.sandboxes.close(handle)
         return text, {**structured, "closed": True} if close else structured, failed
 
-    def _run(self, code: str, handle: str, timeout: float | None, memory_mb: int | None, progress: Any,
-             asker: Any) -> tuple[str, dict[str, Any], bool]:
-        policy = self.session.policy(self.live, timeout=timeout, memory_mb=memory_mb, tokenize_pii=self.tokenize_pii)
+    def _run(
+        self, code: str, handle: str, timeout: float | None, memory_mb: int | None, progress: Any, asker: Any
+    ) -> tuple[str, dict[str, Any], bool]:
+        policy = self.session.policy(
+            self.live, timeout=timeout, memory_mb=memory_mb, tokenize_pii=self.tokenize_pii
+        )
         self.session.sandboxes.admit(handle, policy.memory_mb)
         try:
-            result = self.session.execute(code, policy, sandbox=handle, open_missing=False,
-                                          on_tool_progress=progress, asker=asker)
+            result = self.session.execute(
+                code, policy, sandbox=handle, open_missing=False, on_tool_progress=progress, asker=asker
+            )
         except (SandboxError, Interrupted) as exc:
             if isinstance(exc, SandboxError):
                 self._worded(exc)
@@ -213,13 +251,22 @@ class CodeMode:
             return text, structured_content(handle, partial), True
         text = model_text(result, self.max_text_chars)
         if result.error is not None:
-            text = (text + "\n" if text else "") + (result.error.traceback or
-                                                    f"{result.error.type}: {result.error.message}")
+            text = (text + "\n" if text else "") + (
+                result.error.traceback or f"{result.error.type}: {result.error.message}"
+            )
         return text, structured_content(handle, result), result.error is not None
 
     # ---- runs: a request follows their events, and a 2026 client answers their questions by retry ------
-    def start(self, code: str, handle: str | None, timeout: float | None, caller: str | None = None, *,
-              memory_mb: int | None = None, close: bool = False) -> Run:
+    def start(
+        self,
+        code: str,
+        handle: str | None,
+        timeout: float | None,
+        caller: str | None = None,
+        *,
+        memory_mb: int | None = None,
+        close: bool = False,
+    ) -> Run:
         """Start ``code`` on a worker thread (called on the server's loop); the servers' questions and the
         outcome arrive as the run's events. Limits above the maxima are refused here, at once."""
         self.check_limits(timeout, memory_mb)
@@ -231,11 +278,13 @@ class CodeMode:
                 with self.session.sandboxes.executing(caller):
                     run.handle = self.open(handle, caller)
                     run.mask = self.mask(run.handle)
-                    outcome = self._execute(code, run.handle, timeout, memory_mb, run.progress, Relay(run.ask), close)
+                    outcome = self._execute(
+                        code, run.handle, timeout, memory_mb, run.progress, Relay(run.ask), close
+                    )
                 run.put(Done(*outcome))  # its slot is free before the agent hears, so it can send the next
             except SandboxError as exc:
                 run.put(Failed(self._worded(exc)))
-            except BaseException as exc:  # noqa: BLE001 - handed to the request that waits for it
+            except BaseException as exc:
                 run.put(Failed(exc))
 
         self._workers.submit(work)
@@ -249,9 +298,11 @@ class CodeMode:
         """The run waiting under ``state``, given the agent's ``responses`` (unanswered questions: cancelled)."""
         run = self.parked.take(state, caller)
         if run is None:
-            raise SessionNotFound("These answers belong to no waiting execute: it was answered already, or "
-                                  f"nobody answered within {self.answer_timeout:g} s and it went on without "
-                                  "them. Run the code again.")
+            raise SessionNotFound(
+                "These answers belong to no waiting execute: it was answered already, or "
+                f"nobody answered within {self.answer_timeout:g} s and it went on without "
+                "them. Run the code again."
+            )
         run.answer({key: eras.answer_of(responses.get(key)) for key in run.pending})
         return run
 
@@ -268,8 +319,10 @@ def model_text(result: ExecutionResult, max_chars: int) -> str:
     text = "\n".join(parts)
     if len(text) > max_chars:
         cut = len(text) - max_chars
-        text = (text[:max_chars] + f"\n[output truncated: {cut:,} more characters. Print a "
-                "summary, or write the data to a file in /workspace and read parts of it.]")
+        text = (
+            text[:max_chars] + f"\n[output truncated: {cut:,} more characters. Print a "
+            "summary, or write the data to a file in /workspace and read parts of it.]"
+        )
     return text
 
 
@@ -279,11 +332,20 @@ def structured_content(handle: str, result: ExecutionResult | None) -> dict[str,
     if result is None:
         return out
     out["duration_ms"] = round(result.duration_ms, 1)
-    out["calls"] = [{"tool": f"{c.server}.{c.tool}", "ms": round(c.duration_ms, 1), "cached": c.cached,
-                     **({"error": c.error} if c.error else {})} for c in result.calls]
+    out["calls"] = [
+        {
+            "tool": f"{c.server}.{c.tool}",
+            "ms": round(c.duration_ms, 1),
+            "cached": c.cached,
+            **({"error": c.error} if c.error else {}),
+        }
+        for c in result.calls
+    ]
     if result.tokens is not None:
-        out["tokens"] = {"stayed_in_sandbox": result.tokens.raw_result_tokens,
-                         "returned": result.tokens.output_tokens}
+        out["tokens"] = {
+            "stayed_in_sandbox": result.tokens.raw_result_tokens,
+            "returned": result.tokens.output_tokens,
+        }
     if result.pii_replaced is not None:
         out["pii_replaced"] = result.pii_replaced
     return out

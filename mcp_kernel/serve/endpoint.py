@@ -23,7 +23,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .callers import guard
 
-__all__ = ["MAX_HEAD_BYTES", "MAX_BODY_BYTES", "HeaderTimeoutProtocol", "endpoint_config", "http_app"]
+__all__ = ["MAX_BODY_BYTES", "MAX_HEAD_BYTES", "HeaderTimeoutProtocol", "endpoint_config", "http_app"]
 
 MAX_HEAD_BYTES = 16 * 1024  # request line + headers
 MAX_BODY_BYTES = 4 * 1024 * 1024  # one JSON-RPC message (the SDK answers 413 beyond)
@@ -65,8 +65,12 @@ class HeaderTimeoutProtocol(H11Protocol):
 def http_app(server: Any, *, event_store: Any, retry_interval: int, callers: dict[str, str] | None) -> Any:
     """The ASGI app of ``serve --http``: the SDK's streamable HTTP app at ``/mcp``, each connection with its
     own event streams, behind the callers' tokens when there are callers."""
-    app = server.streamable_http_app(streamable_http_path=PATH, event_store=event_store,
-                                     retry_interval=retry_interval, max_request_body_size=MAX_BODY_BYTES)
+    app = server.streamable_http_app(
+        streamable_http_path=PATH,
+        event_store=event_store,
+        retry_interval=retry_interval,
+        max_request_body_size=MAX_BODY_BYTES,
+    )
     event_store.attach(server.session_manager)
     if callers:
         app = guard(app, callers)
@@ -77,6 +81,14 @@ def endpoint_config(app: Any, *, host: str, port: int, header_timeout: float, ma
     """uvicorn's configuration for ``app``: the header timeout, the connection cap, bounded request heads,
     and uvicorn's own lines silenced (serve prints its endpoint itself)."""
     protocol = type("HeaderTimeoutProtocol", (HeaderTimeoutProtocol,), {"header_timeout": header_timeout})
-    return uvicorn.Config(app, host=host, port=port, http=protocol, limit_concurrency=max_connections,
-                          h11_max_incomplete_event_size=MAX_HEAD_BYTES, log_level="warning", access_log=False,
-                          lifespan="on")
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        http=protocol,
+        limit_concurrency=max_connections,
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+    )

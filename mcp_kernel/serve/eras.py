@@ -25,7 +25,10 @@ __all__ = ["answer_of", "ask_legacy", "cannot_relay", "input_required", "statele
 
 log = logging.getLogger(__name__)
 
-EMPTY_FORM = {"type": "object", "properties": {}}  # a question without a schema asks for nothing but an action
+EMPTY_FORM = {
+    "type": "object",
+    "properties": {},
+}  # a question without a schema asks for nothing but an action
 
 
 def stateless(protocol_version: str | None) -> bool:
@@ -49,12 +52,17 @@ async def ask_legacy(ctx: Context, question: Question) -> Answer:
     session = ctx.request_context.session
     try:
         if question.url:
-            result = await session.elicit_url(question.message, question.url, question.elicitation_id or "q",
-                                              related_request_id=ctx.request_id)
+            result = await session.elicit_url(
+                question.message,
+                question.url,
+                question.elicitation_id or "q",
+                related_request_id=ctx.request_id,
+            )
         else:
-            result = await session.elicit_form(question.message, question.schema or EMPTY_FORM,
-                                               related_request_id=ctx.request_id)
-    except Exception as exc:  # noqa: BLE001 - the client could not be asked: the server hears a cancel
+            result = await session.elicit_form(
+                question.message, question.schema or EMPTY_FORM, related_request_id=ctx.request_id
+            )
+    except Exception as exc:
         log.warning("could not relay %s's question to the client: %s", question.server, exc)
         return Answer("cancel")
     return Answer(result.action, result.content if result.action == "accept" else None)
@@ -65,11 +73,15 @@ def input_required(state: str, pending: dict[str, Asked]) -> InputRequiredResult
     requests: dict[str, Any] = {}
     for key, asked in pending.items():
         question = asked.question
-        params: Any = (ElicitRequestURLParams(message=question.message, url=question.url,
-                                              elicitation_id=question.elicitation_id or key)
-                       if question.url else
-                       ElicitRequestFormParams(message=question.message, requested_schema=question.schema
-                                               or EMPTY_FORM))
+        params: Any = (
+            ElicitRequestURLParams(
+                message=question.message, url=question.url, elicitation_id=question.elicitation_id or key
+            )
+            if question.url
+            else ElicitRequestFormParams(
+                message=question.message, requested_schema=question.schema or EMPTY_FORM
+            )
+        )
         requests[key] = ElicitRequest(params=params)
     return InputRequiredResult(input_requests=requests, request_state=state)
 
@@ -77,5 +89,6 @@ def input_required(state: str, pending: dict[str, Asked]) -> InputRequiredResult
 def answer_of(response: Any) -> Answer:
     """A 2026 client's input response (None: it gave none) as the answer the server hears."""
     action = getattr(response, "action", "cancel")
-    return {"accept": Answer("accept", getattr(response, "content", None)),
-            "decline": Answer("decline")}.get(action, Answer("cancel"))
+    return {"accept": Answer("accept", getattr(response, "content", None)), "decline": Answer("decline")}.get(
+        action, Answer("cancel")
+    )

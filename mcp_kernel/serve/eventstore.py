@@ -57,8 +57,9 @@ class ReplayStore:
     nothing can replay across connections.
     """
 
-    def __init__(self, *, per_stream: int = 256, ttl: float = 300.0, max_streams: int = 1000,
-                 per_caller: int = 200) -> None:
+    def __init__(
+        self, *, per_stream: int = 256, ttl: float = 300.0, max_streams: int = 1000, per_caller: int = 200
+    ) -> None:
         self.per_stream = per_stream
         self.ttl = ttl
         self.max_streams = max_streams
@@ -80,8 +81,10 @@ class ReplayStore:
         """
         admit = getattr(manager, "_admit_session", None)
         if admit is None or getattr(manager, "event_store", None) is not self:
-            raise RuntimeError("the SDK's StreamableHTTPSessionManager no longer has _admit_session or "
-                               "event_store: serve cannot give each connection its own event stream store")
+            raise RuntimeError(
+                "the SDK's StreamableHTTPSessionManager no longer has _admit_session or "
+                "event_store: serve cannot give each connection its own event stream store"
+            )
 
         def admit_with_own_streams(*args: Any, **kwargs: Any) -> Any:
             from mcp.server.auth.middleware.auth_context import get_access_token
@@ -96,10 +99,16 @@ class ReplayStore:
         manager._admit_session = admit_with_own_streams
 
     async def store_event(self, stream_id: StreamId, message: JSONRPCMessage | None) -> EventId:
-        raise RuntimeError("ReplayStore is shared by every connection: write through ReplayStore.connection()")
+        raise RuntimeError(
+            "ReplayStore is shared by every connection: write through ReplayStore.connection()"
+        )
 
-    async def replay_events_after(self, last_event_id: EventId, send_callback: EventCallback) -> StreamId | None:
-        raise RuntimeError("ReplayStore is shared by every connection: replay through ReplayStore.connection()")
+    async def replay_events_after(
+        self, last_event_id: EventId, send_callback: EventCallback
+    ) -> StreamId | None:
+        raise RuntimeError(
+            "ReplayStore is shared by every connection: replay through ReplayStore.connection()"
+        )
 
     @property
     def size(self) -> int:
@@ -110,7 +119,9 @@ class ReplayStore:
         """How many streams ``caller`` has kept now."""
         return sum(1 for s in self._streams.values() if s.caller == caller)
 
-    def _store(self, owner: str, caller: str | None, stream_id: StreamId, message: JSONRPCMessage | None) -> EventId:
+    def _store(
+        self, owner: str, caller: str | None, stream_id: StreamId, message: JSONRPCMessage | None
+    ) -> EventId:
         self._expire()
         key = (owner, stream_id)
         event_id = secrets.token_urlsafe(16)
@@ -170,5 +181,7 @@ class Connection(EventStore):
     async def store_event(self, stream_id: StreamId, message: JSONRPCMessage | None) -> EventId:
         return self.store._store(self._owner, self.caller, stream_id, message)
 
-    async def replay_events_after(self, last_event_id: EventId, send_callback: EventCallback) -> StreamId | None:
+    async def replay_events_after(
+        self, last_event_id: EventId, send_callback: EventCallback
+    ) -> StreamId | None:
         return await self.store._replay(self._owner, last_event_id, send_callback)

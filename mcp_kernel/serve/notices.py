@@ -52,8 +52,11 @@ def add_notice_methods(server: Any, audience: Audience) -> None:
 
     def tree_uri(uri: str) -> str:
         if not uri.startswith("mcp-tools://"):
-            raise MCPError(INVALID_PARAMS, f"serve's resources are its tool tree ({TEMPLATE}); {uri!r} is not "
-                           "one of them. Subscribe to e.g. mcp-tools://servers/<server>/<tool>.py.")
+            raise MCPError(
+                INVALID_PARAMS,
+                f"serve's resources are its tool tree ({TEMPLATE}); {uri!r} is not "
+                "one of them. Subscribe to e.g. mcp-tools://servers/<server>/<tool>.py.",
+            )
         return uri
 
     async def subscribe(ctx: Any, params: SubscribeRequestParams) -> EmptyResult:
@@ -86,8 +89,9 @@ async def watch_tree(mode: CodeMode, audience: Audience, interval: float = WATCH
             await audience.updated(uri)
 
 
-async def log_request(ctx: Context | None, audience: Audience, level: LoggingLevel, message: str, *,
-                      mask: Mask) -> None:
+async def log_request(
+    ctx: Context | None, audience: Audience, level: LoggingLevel, message: str, *, mask: Mask
+) -> None:
     """Send serve's log record on the request's own stream: to a 2025 client if it hears ``level`` (its
     ``logging/setLevel``), to a 2026 client if this request asked for ``level`` or lower (its ``_meta``).
     The record passes ``mask``, the one of the run it tells about."""
@@ -100,5 +104,6 @@ async def log_request(ctx: Context | None, audience: Audience, level: LoggingLev
     elif not audience.wants(Audience.key(context.request), level):
         return
     with contextlib.suppress(Exception):  # a client that went away misses the record
-        await context.session.send_notification(mask(audience.record(level, message)),
-                                                related_request_id=ctx.request_id)
+        await context.session.send_notification(
+            mask(audience.record(level, message)), related_request_id=ctx.request_id
+        )

@@ -51,7 +51,9 @@ class Failed:
 
 
 Event = Asked | Done | Failed
-Progress = Callable[[str, str, float, float | None, str | None], None]  # (server, tool, value, total, message)
+Progress = Callable[
+    [str, str, float, float | None, str | None], None
+]  # (server, tool, value, total, message)
 
 
 class Run:
@@ -66,7 +68,9 @@ class Run:
         self.events: asyncio.Queue[Event] = asyncio.Queue()
         self.pending: dict[str, Asked] = {}  # the questions parked for the agent, by input request key
         self.expiry: threading.Timer | None = None
-        self.report: Progress | None = None  # progress(server, tool, value, total, message) of the request waiting now
+        self.report: Progress | None = (
+            None  # progress(server, tool, value, total, message) of the request waiting now
+        )
         self.mask = mask  # its session's, once open: what the run sends the agent passes it (see masking.py)
 
     def put(self, event: Event) -> None:
@@ -104,7 +108,9 @@ class Run:
                 asked.reply.set_result(answers.get(key, Answer("cancel")))
         self.pending = {}
 
-    def progress(self, server: str, tool: str, value: float, total: float | None, message: str | None) -> None:
+    def progress(
+        self, server: str, tool: str, value: float, total: float | None, message: str | None
+    ) -> None:
         if self.report is not None:
             self.report(server, tool, value, total, message)
 

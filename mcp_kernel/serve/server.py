@@ -56,8 +56,15 @@ MAX_COMPLETIONS = 100  # the protocol's cap on completion values
 RETRY_MS = 1000  # the reconnection delay serve's event streams suggest (SSE `retry`)
 
 
-def build_server(session: Session, *, servers: Sequence[str] | None = None, tokenize_pii: bool = False,
-                 prepare: bool = True, max_timeout: float | None = None, max_memory_mb: int | None = None) -> Any:
+def build_server(
+    session: Session,
+    *,
+    servers: Sequence[str] | None = None,
+    tokenize_pii: bool = False,
+    prepare: bool = True,
+    max_timeout: float | None = None,
+    max_memory_mb: int | None = None,
+) -> Any:
     """The MCP server (the SDK's ``MCPServer``) with ``search_tools``, ``read`` and ``execute``.
 
     Over HTTP with callers (see callers.py), each sandbox handle works only for the caller that opened it.
@@ -65,8 +72,13 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
     """
     from ..versions import own as own_version  # looked up here: the package computes it on first use (~50 ms)
 
-    mode = CodeMode(session, servers=servers, tokenize_pii=tokenize_pii, max_timeout=max_timeout,
-                    max_memory_mb=max_memory_mb)
+    mode = CodeMode(
+        session,
+        servers=servers,
+        tokenize_pii=tokenize_pii,
+        max_timeout=max_timeout,
+        max_memory_mb=max_memory_mb,
+    )
     settings = session.settings
     if prepare:
         mode.prepare()
@@ -81,17 +93,25 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
             yield None
             tasks.cancel_scope.cancel()
 
-    server = MCPServer(name="mcp-kernel", version=own_version(), instructions=INSTRUCTIONS, subscriptions=bus,
-                       lifespan=watching)
+    server = MCPServer(
+        name="mcp-kernel",
+        version=own_version(),
+        instructions=INSTRUCTIONS,
+        subscriptions=bus,
+        lifespan=watching,
+    )
     add_notice_methods(server, audience)
-    read_only = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True,
-                                open_world_hint=False)
+    read_only = ToolAnnotations(
+        read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+    )
 
     @server.tool(annotations=read_only, structured_output=False)
     async def search_tools(
         query: Annotated[str, Field(description="words to look for in tool names and descriptions")],
-        detail: Annotated[Literal["name", "signature", "full"], Field(
-            description="name; signature: typed call + first sentence; full: + JSON schemas")] = "signature",
+        detail: Annotated[
+            Literal["name", "signature", "full"],
+            Field(description="name; signature: typed call + first sentence; full: + JSON schemas"),
+        ] = "signature",
         limit: Annotated[int, Field(ge=1, le=200)] = 20,
     ) -> str:
         """Find tools across the connected MCP servers."""
@@ -112,7 +132,9 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
 
     async def execute(
         code: Annotated[str, Field(description="Python 3 to run; `from servers.<server> import <tool>`")],
-        session: Annotated[str | None, Field(description="handle from an earlier execute, to keep state")] = None,
+        session: Annotated[
+            str | None, Field(description="handle from an earlier execute, to keep state")
+        ] = None,
         timeout: float | None = None,  # annotated below: the descriptions quote this server's limits
         memory_mb: int | None = None,
         close: Annotated[bool, Field(description="then close the session")] = False,
@@ -134,35 +156,51 @@ def build_server(session: Session, *, servers: Sequence[str] | None = None, toke
 
     # Objects, not strings (this module's annotations are postponed), so the SDK need not evaluate them.
     execute.__annotations__.update(
-        timeout=Annotated[float, Field(gt=0, description=f"seconds (default {settings.cell_timeout:g}, max "
-                                              f"{mode.max_timeout:g})")],
-        memory_mb=Annotated[int, Field(description=f"MiB (default {settings.memory_mb}, max "
-                                              f"{mode.max_memory_mb})")])
-    server.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False,
-                                            open_world_hint=True))(execute)
+        timeout=Annotated[
+            float,
+            Field(gt=0, description=f"seconds (default {settings.cell_timeout:g}, max {mode.max_timeout:g})"),
+        ],
+        memory_mb=Annotated[
+            int, Field(description=f"MiB (default {settings.memory_mb}, max {mode.max_memory_mb})")
+        ],
+    )
+    server.tool(
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
+        )
+    )(execute)
 
-    @server.resource(TEMPLATE, name="mcp-tools", description="the generated tool tree", mime_type="text/plain")
+    @server.resource(
+        TEMPLATE, name="mcp-tools", description="the generated tool tree", mime_type="text/plain"
+    )
     def tree_file(path: str) -> str:
         return mode.read("/mcp-tools/" + path)
 
     @server.completion()
     async def complete(ref: Any, argument: Any, context: Any) -> Completion:
         """The ``path`` of the tree template, one step at a time, from the tree as it is now."""
-        if not (isinstance(ref, ResourceTemplateReference) and ref.uri == TEMPLATE and argument.name == "path"):
+        if not (
+            isinstance(ref, ResourceTemplateReference) and ref.uri == TEMPLATE and argument.name == "path"
+        ):
             what = f"prompt {ref.name!r}" if isinstance(ref, PromptReference) else f"template {ref.uri!r}"
-            raise MCPError(INVALID_PARAMS, f"serve has no {what} with an argument {argument.name!r} to complete: "
-                           f"it completes the `path` of its resource template {TEMPLATE} (and has no prompts).")
+            raise MCPError(
+                INVALID_PARAMS,
+                f"serve has no {what} with an argument {argument.name!r} to complete: "
+                f"it completes the `path` of its resource template {TEMPLATE} (and has no prompts).",
+            )
         values = await anyio.to_thread.run_sync(mode.complete, argument.value)
-        return Completion(values=values[:MAX_COMPLETIONS], total=len(values),
-                          has_more=len(values) > MAX_COMPLETIONS)
+        return Completion(
+            values=values[:MAX_COMPLETIONS], total=len(values), has_more=len(values) > MAX_COMPLETIONS
+        )
 
     server.code_mode = mode  # type: ignore[attr-defined]
     return server
 
 
 def _refuse(exc: MCPKernelError, mask: Mask) -> CallToolResult:
-    return mask(CallToolResult(content=[TextContent(type="text", text=f"{type(exc).__name__}: {exc}")],
-                               is_error=True))
+    return mask(
+        CallToolResult(content=[TextContent(type="text", text=f"{type(exc).__name__}: {exc}")], is_error=True)
+    )
 
 
 def _fail(exc: MCPKernelError) -> ToolError:
@@ -198,30 +236,44 @@ async def _follow(run: Run, ctx: Context | None, mode: CodeMode, audience: Audie
             raise
         match event:
             case Failed(error=error):
-                await log_request(ctx, audience, "error", f"run refused: {type(error).__name__}: {error}",
-                                  mask=run.mask)
+                await log_request(
+                    ctx, audience, "error", f"run refused: {type(error).__name__}: {error}", mask=run.mask
+                )
                 if isinstance(error, MCPKernelError):
                     return _refuse(error, run.mask)
                 raise error
             case Done(text=text, structured=structured, failed=failed):
                 calls = len(structured.get("calls", []))
-                await log_request(ctx, audience, "warning" if failed else "info",
-                                  f"run {'failed' if failed else 'finished'} in "
-                                  f"{(time.perf_counter() - started) * 1000:.0f} ms, {calls} tool call(s)",
-                                  mask=run.mask)
-                result = run.mask(CallToolResult(content=[TextContent(type="text", text=text or "(no output)")],
-                                                 structured_content=structured, is_error=failed))
+                await log_request(
+                    ctx,
+                    audience,
+                    "warning" if failed else "info",
+                    f"run {'failed' if failed else 'finished'} in "
+                    f"{(time.perf_counter() - started) * 1000:.0f} ms, {calls} tool call(s)",
+                    mask=run.mask,
+                )
+                result = run.mask(
+                    CallToolResult(
+                        content=[TextContent(type="text", text=text or "(no output)")],
+                        structured_content=structured,
+                        is_error=failed,
+                    )
+                )
                 # The handle is the agent's key back, not data: kept exactly as minted.
                 assert result.structured_content is not None
                 result.structured_content["session"] = structured["session"]
                 return result
             case Asked():
-                asked = [event, *run.more_questions()]  # calls gathered by the code may ask at once: one round
+                asked = [
+                    event,
+                    *run.more_questions(),
+                ]  # calls gathered by the code may ask at once: one round
                 why = cannot_relay(ctx)
                 if why is not None:
                     for each in asked:
-                        log.warning("declined %s's question %r: %s", each.question.server, each.question.message,
-                                    why)
+                        log.warning(
+                            "declined %s's question %r: %s", each.question.server, each.question.message, why
+                        )
                         each.reply.set_result(Answer("decline"))
                     continue
                 assert ctx is not None
@@ -232,9 +284,16 @@ async def _follow(run: Run, ctx: Context | None, mode: CodeMode, audience: Audie
                     each.reply.set_result(await ask_legacy(ctx, each.question))
 
 
-def serve(session: Session, *, servers: Sequence[str] | None = None, http: str | None = None,
-          tokenize_pii: bool = False, callers: Mapping[str, str] | None = None, max_timeout: float | None = None,
-          max_memory_mb: int | None = None) -> None:
+def serve(
+    session: Session,
+    *,
+    servers: Sequence[str] | None = None,
+    http: str | None = None,
+    tokenize_pii: bool = False,
+    callers: Mapping[str, str] | None = None,
+    max_timeout: float | None = None,
+    max_memory_mb: int | None = None,
+) -> None:
     """Run the code-mode server on stdio (default) or streamable HTTP (``http="HOST:PORT"``) until stopped.
 
     On stdio, stdout is the protocol: everything else (progress, warnings) goes to stderr. ``callers``
@@ -250,8 +309,13 @@ def serve(session: Session, *, servers: Sequence[str] | None = None, http: str |
         host = host or "127.0.0.1"
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="mcp-kernel serve: %(message)s")
     session.engine().on_progress = functools.partial(print, file=sys.stderr, flush=True)
-    server = build_server(session, servers=servers, tokenize_pii=tokenize_pii, max_timeout=max_timeout,
-                          max_memory_mb=max_memory_mb)
+    server = build_server(
+        session,
+        servers=servers,
+        tokenize_pii=tokenize_pii,
+        max_timeout=max_timeout,
+        max_memory_mb=max_memory_mb,
+    )
     if http is None:
         server.run("stdio")
         return
@@ -263,10 +327,18 @@ def serve(session: Session, *, servers: Sequence[str] | None = None, http: str |
 
     app = http_app(server, event_store=ReplayStore(), retry_interval=RETRY_MS, callers=dict(callers or {}))
     settings = session.settings
-    config = endpoint_config(app, host=host, port=int(port), header_timeout=settings.http_header_timeout,
-                             max_connections=settings.http_max_connections)
+    config = endpoint_config(
+        app,
+        host=host,
+        port=int(port),
+        header_timeout=settings.http_header_timeout,
+        max_connections=settings.http_max_connections,
+    )
     shown = f"[{host}]" if ":" in host else host
-    how = (f"; each caller sends its own token from {len(callers)} in --callers as 'Authorization: Bearer <token>'"
-           if callers else "; no --callers, so anyone who reaches it may call")
+    how = (
+        f"; each caller sends its own token from {len(callers)} in --callers as 'Authorization: Bearer <token>'"
+        if callers
+        else "; no --callers, so anyone who reaches it may call"
+    )
     print(f"mcp-kernel serve: MCP endpoint http://{shown}:{port}{PATH}{how}", file=sys.stderr, flush=True)
     uvicorn.Server(config).run()

@@ -40,16 +40,26 @@ def oauth_block(scenario: str, context: dict[str, Any]) -> tuple[dict[str, Any] 
     if not scenario.startswith("auth/"):
         return None, {}
     if "idp_id_token" in context:
-        sys.exit(f"{scenario}: the mcp.json oauth block has no place for an identity provider's token; excluded "
-                 "in tests/conformance/expected.toml")
+        sys.exit(
+            f"{scenario}: the mcp.json oauth block has no place for an identity provider's token; excluded "
+            "in tests/conformance/expected.toml"
+        )
     if "private_key_pem" in context:  # client_credentials signed with a key (private_key_jwt)
-        return ({"grant": "client_credentials", "clientId": context["client_id"],
-                 "privateKey": "${CONFORMANCE_PRIVATE_KEY}"}, {"CONFORMANCE_PRIVATE_KEY": context["private_key_pem"]})
+        return (
+            {
+                "grant": "client_credentials",
+                "clientId": context["client_id"],
+                "privateKey": "${CONFORMANCE_PRIVATE_KEY}",
+            },
+            {"CONFORMANCE_PRIVATE_KEY": context["private_key_pem"]},
+        )
     if "client_id" not in context:  # the client registers itself, or names its metadata document
         return {"grant": "authorization_code", "clientMetadataUrl": CLIENT_METADATA_URL}, {}
     grant = "client_credentials" if scenario == "auth/client-credentials-basic" else "authorization_code"
-    return ({"grant": grant, "clientId": context["client_id"], "clientSecret": "${CONFORMANCE_CLIENT_SECRET}"},
-            {"CONFORMANCE_CLIENT_SECRET": context["client_secret"]})
+    return (
+        {"grant": grant, "clientId": context["client_id"], "clientSecret": "${CONFORMANCE_CLIENT_SECRET}"},
+        {"CONFORMANCE_CLIENT_SECRET": context["client_secret"]},
+    )
 
 
 class HeadlessSignIn:
@@ -69,7 +79,9 @@ class HeadlessSignIn:
             response = await http.get(url)
         location = response.headers.get("location")
         if location is None:
-            raise RuntimeError(f"the authorization endpoint answered {response.status_code} without a redirect")
+            raise RuntimeError(
+                f"the authorization endpoint answered {response.status_code} without a redirect"
+            )
         self._answer = code_from_redirect(location)
 
     async def callback(self) -> Redirect:
@@ -83,8 +95,9 @@ def main(url: str, scenario: str, context: dict[str, Any]) -> None:
     oauth, env = oauth_block(scenario, context)
     if oauth is not None:
         entry["oauth"] = oauth
-    config = ServerConfig.from_dict({"mcpServers": {"conformance": entry}}, source="conformance",
-                                    env={**os.environ, **env})
+    config = ServerConfig.from_dict(
+        {"mcpServers": {"conformance": entry}}, source="conformance", env={**os.environ, **env}
+    )
     kwargs: dict[str, Any] = {"sign_in": HeadlessSignIn()} if oauth is not None else {}
     accept_defaults = Asker(read=lambda prompt: "")  # an empty answer keeps each field's default
     with Session(config, timeout=20, connect_timeout=20, **kwargs) as session, attached(accept_defaults):
@@ -94,5 +107,8 @@ def main(url: str, scenario: str, context: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[-1], os.environ["MCP_CONFORMANCE_SCENARIO"],
-         json.loads(os.environ.get("MCP_CONFORMANCE_CONTEXT") or "{}"))
+    main(
+        sys.argv[-1],
+        os.environ["MCP_CONFORMANCE_SCENARIO"],
+        json.loads(os.environ.get("MCP_CONFORMANCE_CONTEXT") or "{}"),
+    )

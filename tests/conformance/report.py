@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the conformance package, realservers
 
-from conformance import suite  # noqa: E402
+from conformance import suite
 
 HEAD = """# MCP conformance
 
@@ -71,10 +71,15 @@ def main() -> None:
         server_wall = time.monotonic() - started
     outcomes = {"client": client, "server": server}
     text = HEAD.format(
-        version=suite.version(), node=suite.node_version(),
-        client_pass=sum(o.ok for o in client.values()), client_total=len(expected["client"]),
-        server_pass=sum(o.ok for o in server.values()), server_total=len(expected["server"]),
-        client_wall=client_wall, server_wall=server_wall)
+        version=suite.version(),
+        node=suite.node_version(),
+        client_pass=sum(o.ok for o in client.values()),
+        client_total=len(expected["client"]),
+        server_pass=sum(o.ok for o in server.values()),
+        server_total=len(expected["server"]),
+        client_wall=client_wall,
+        server_wall=server_wall,
+    )
     for kind in ("client", "server"):
         for name in sorted(expected[kind]):
             line = row(expected[kind][name], outcomes[kind].get(name))

@@ -85,8 +85,15 @@ def missing() -> str | None:
 
 
 def _suite(*args: str, timeout: float, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(NODE), str(SUITE), *args], capture_output=True, text=True, timeout=timeout,
-                          cwd=ROOT, check=False, env=None if env is None else {**os.environ, **env})
+    return subprocess.run(
+        [str(NODE), str(SUITE), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        check=False,
+        env=None if env is None else {**os.environ, **env},
+    )
 
 
 def version() -> str:
@@ -116,8 +123,11 @@ def expected() -> dict[Kind, dict[str, Expectation]]:
 def _outcome(scenario: str, checks_file: Path | None, log: str) -> Outcome:
     checks = json.loads(checks_file.read_text()) if checks_file is not None else []
     count = {s: sum(1 for c in checks if c.get("status") == s) for s in ("SUCCESS", "FAILURE", "WARNING")}
-    failures = [f"{c.get('name')}: {c.get('errorMessage') or c.get('description')}"
-                for c in checks if c.get("status") in ("FAILURE", "WARNING")]
+    failures = [
+        f"{c.get('name')}: {c.get('errorMessage') or c.get('description')}"
+        for c in checks
+        if c.get("status") in ("FAILURE", "WARNING")
+    ]
     return Outcome(scenario, count["SUCCESS"], count["FAILURE"], count["WARNING"], failures, log)
 
 
@@ -134,15 +144,28 @@ def run_client(scenario: str, out_dir: Path, *, timeout_s: float = 60, command: 
     under ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     # A data dir of its own: no sign-in is helped by a token another scenario's server issued.
-    proc = _suite("client", "--scenario", scenario, "--command", command or client_command(), "--timeout",
-                  str(int(timeout_s * 1000)), "-o", str(out_dir), timeout=timeout_s + 60,
-                  env={"MCP_KERNEL_DATA_DIR": str(out_dir / "data")})
+    proc = _suite(
+        "client",
+        "--scenario",
+        scenario,
+        "--command",
+        command or client_command(),
+        "--timeout",
+        str(int(timeout_s * 1000)),
+        "-o",
+        str(out_dir),
+        timeout=timeout_s + 60,
+        env={"MCP_KERNEL_DATA_DIR": str(out_dir / "data")},
+    )
     found = sorted(out_dir.rglob("checks.json"))
     return _outcome(scenario, found[-1] if found else None, proc.stdout + proc.stderr)
 
 
-def start_clients(names: list[str], out_dir: Path, pool: concurrent.futures.Executor,
-                  ) -> dict[str, concurrent.futures.Future[Outcome]]:
+def start_clients(
+    names: list[str],
+    out_dir: Path,
+    pool: concurrent.futures.Executor,
+) -> dict[str, concurrent.futures.Future[Outcome]]:
     """Run the client scenarios ``names``: timed ones (``alone``) now, one at a time; the rest in ``pool``."""
     client = expected()["client"]
     futures: dict[str, concurrent.futures.Future[Outcome]] = {}
@@ -163,8 +186,16 @@ def run_against_serve(out_dir: Path) -> dict[str, Outcome]:
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "mcp.json").write_text(json.dumps({"mcpServers": {}}))
     port = free_port()
-    argv = [sys.executable, "-m", "mcp_kernel.cli", "serve", "--config", str(out_dir / "mcp.json"),
-            "--http", f"127.0.0.1:{port}"]
+    argv = [
+        sys.executable,
+        "-m",
+        "mcp_kernel.cli",
+        "serve",
+        "--config",
+        str(out_dir / "mcp.json"),
+        "--http",
+        f"127.0.0.1:{port}",
+    ]
     with running(argv, port):
         return run_server(f"http://127.0.0.1:{port}/mcp", out_dir / "results")
 
@@ -178,4 +209,3 @@ def run_server(url: str, out_dir: Path, *, timeout_s: float = 300) -> dict[str, 
         found = sorted(out_dir.glob(f"server-{name}-*/checks.json"))
         outcomes[name] = _outcome(name, found[-1] if found else None, proc.stdout + proc.stderr)
     return outcomes
-

@@ -33,21 +33,52 @@ def world(tmp_path_factory: pytest.TempPathFactory, kernelspec: str) -> Iterator
     port = free_port()
     env = {"OAUTH_CLIENT_ID": CLIENT_ID, "OAUTH_CLIENT_SECRET": CANARY_SECRET}
     url = f"http://127.0.0.1:{port}/mcp"
-    (home / "mcp.json").write_text(json.dumps({"mcpServers": {
-        "sec": {"url": url, "oauth": {}, "headers": {"X-Team": "${TEAM_HEADER}"}},
-        "machine": {"url": url, "oauth": {"clientId": CLIENT_ID, "clientSecret": "${APP_SECRET}",
-                                          "grant": "client_credentials"}},
-        "plain": {"url": url},
-    }}))
+    (home / "mcp.json").write_text(
+        json.dumps(
+            {
+                "mcpServers": {
+                    "sec": {"url": url, "oauth": {}, "headers": {"X-Team": "${TEAM_HEADER}"}},
+                    "machine": {
+                        "url": url,
+                        "oauth": {
+                            "clientId": CLIENT_ID,
+                            "clientSecret": "${APP_SECRET}",
+                            "grant": "client_credentials",
+                        },
+                    },
+                    "plain": {"url": url},
+                }
+            }
+        )
+    )
     kernel_env = {k: v for k, v in os.environ.items() if k != "CI"}
-    kernel_env.update(MCP_KERNEL_DATA_DIR=str(home / "data"), MCP_KERNEL_LOG_DIR=str(home / "logs"),
-                      APP_SECRET=CANARY_SECRET, TEAM_HEADER=CANARY_HEADER)
-    with running([sys.executable, str(SERVERS / "oauth_server.py"), str(port)], port, env=env), \
-            open(home / "kernel.log", "w") as kernel_log:
-        km, kc = start_new_kernel(kernel_name=kernelspec, startup_timeout=60, env=kernel_env, cwd=str(home),
-                                  stdout=kernel_log, stderr=kernel_log)
+    kernel_env.update(
+        MCP_KERNEL_DATA_DIR=str(home / "data"),
+        MCP_KERNEL_LOG_DIR=str(home / "logs"),
+        APP_SECRET=CANARY_SECRET,
+        TEAM_HEADER=CANARY_HEADER,
+    )
+    with (
+        running([sys.executable, str(SERVERS / "oauth_server.py"), str(port)], port, env=env),
+        open(home / "kernel.log", "w") as kernel_log,
+    ):
+        km, kc = start_new_kernel(
+            kernel_name=kernelspec,
+            startup_timeout=60,
+            env=kernel_env,
+            cwd=str(home),
+            stdout=kernel_log,
+            stderr=kernel_log,
+        )
         try:
-            yield {"home": home, "kernel": KernelDriver(km, kc), "km": km, "kc": kc, "replies": [], "tokens": set()}
+            yield {
+                "home": home,
+                "kernel": KernelDriver(km, kc),
+                "km": km,
+                "kc": kc,
+                "replies": [],
+                "tokens": set(),
+            }
         finally:
             kc.stop_channels()
             km.shutdown_kernel(now=True)
@@ -130,10 +161,15 @@ def test_a_server_that_needs_sign_in_without_oauth_says_what_to_add(world: dict[
 
 def test_no_secret_reaches_an_output_a_log_or_an_error(world: dict[str, Any]) -> None:
     """The canary check, over everything the tests above made the kernel send and write."""
-    assert len(world["tokens"]) >= 4 and len(world["replies"]) >= 7  # it ran after the others, which held tokens
+    assert (
+        len(world["tokens"]) >= 4 and len(world["replies"]) >= 7
+    )  # it ran after the others, which held tokens
     sent = json.dumps([[m["content"] for m in r.messages] + [r.reply] for r in world["replies"]])
-    written = "".join(p.read_text(errors="replace") for p in world["home"].rglob("*")
-                      if p.is_file() and p.suffix in (".log", ".txt"))
+    written = "".join(
+        p.read_text(errors="replace")
+        for p in world["home"].rglob("*")
+        if p.is_file() and p.suffix in (".log", ".txt")
+    )
     for secret in [*world["tokens"], CANARY_SECRET, CANARY_HEADER]:
         assert secret not in sent, secret[:6]
         assert secret not in written, secret[:6]
@@ -147,12 +183,23 @@ def hub(tmp_path_factory: pytest.TempPathFactory, kernelspec: str) -> Iterator[d
     url = f"http://127.0.0.1:{port}/mcp"
     (home / "mcp.json").write_text(json.dumps({"mcpServers": {"sec": {"url": url, "oauth": {}}}}))
     kernel_env = {k: v for k, v in os.environ.items() if k != "CI"}
-    kernel_env.update(MCP_KERNEL_DATA_DIR=str(home / "data"), MCP_KERNEL_LOG_DIR=str(home / "logs"),
-                      JUPYTERHUB_API_URL="http://127.0.0.1:1/hub/api")
-    with running([sys.executable, str(SERVERS / "oauth_server.py"), str(port)], port), \
-            open(home / "kernel.log", "w") as kernel_log:
-        km, kc = start_new_kernel(kernel_name=kernelspec, startup_timeout=60, env=kernel_env, cwd=str(home),
-                                  stdout=kernel_log, stderr=kernel_log)
+    kernel_env.update(
+        MCP_KERNEL_DATA_DIR=str(home / "data"),
+        MCP_KERNEL_LOG_DIR=str(home / "logs"),
+        JUPYTERHUB_API_URL="http://127.0.0.1:1/hub/api",
+    )
+    with (
+        running([sys.executable, str(SERVERS / "oauth_server.py"), str(port)], port),
+        open(home / "kernel.log", "w") as kernel_log,
+    ):
+        km, kc = start_new_kernel(
+            kernel_name=kernelspec,
+            startup_timeout=60,
+            env=kernel_env,
+            cwd=str(home),
+            stdout=kernel_log,
+            stderr=kernel_log,
+        )
         try:
             yield {"home": home, "kc": kc}
         finally:
@@ -174,7 +221,10 @@ def test_on_jupyterhub_the_person_pastes_the_address_through_stdin(hub: dict[str
         try:
             msg = kc.get_iopub_msg(timeout=0.2)
             if msg["parent_header"].get("msg_id") == msg_id:
-                if msg["msg_type"] == "display_data" and "Open this link:" in msg["content"]["data"]["text/plain"]:
+                if (
+                    msg["msg_type"] == "display_data"
+                    and "Open this link:" in msg["content"]["data"]["text/plain"]
+                ):
                     links.append(msg["content"]["data"]["text/plain"].split("Open this link:")[1].strip())
                 if msg["msg_type"] == "stream":
                     out.append(msg["content"]["text"])
@@ -186,7 +236,9 @@ def test_on_jupyterhub_the_person_pastes_the_address_through_stdin(hub: dict[str
             request = None
         if request is not None and request["msg_type"] == "input_request":
             prompts.append(request["content"]["prompt"])
-        if len(prompts) > answered and links:  # the link (iopub) and the question (stdin) may come in any order
+        if (
+            len(prompts) > answered and links
+        ):  # the link (iopub) and the question (stdin) may come in any order
             answered += 1
             # The person's browser, elsewhere: it follows the link and ends on a loopback page that does not load.
             kc.input(httpx2.get(links[-1], timeout=30).headers["location"])

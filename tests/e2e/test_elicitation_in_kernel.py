@@ -9,7 +9,6 @@ from queue import Empty
 
 import pytest
 from jupyter_client.manager import start_new_kernel
-
 from realservers import SERVERS
 
 
@@ -86,15 +85,19 @@ def test_a_frontend_without_stdin_gets_a_decline_with_the_reason(kc: object) -> 
 
 
 def test_a_sandboxed_cell_declines_and_says_how_to_answer(kc: object) -> None:
-    out, prompts, reply = run(kc, "%%mcp_execute --servers library\nfrom servers.library import book\nprint(book())", [])
+    out, prompts, reply = run(
+        kc, "%%mcp_execute --servers library\nfrom servers.library import book\nprint(book())", []
+    )
     assert prompts == []
     assert "{'action': 'decline'}" in out, out
     assert "--interactive" in out, out
 
 
 def test_an_interactive_sandboxed_cell_asks_the_person(kc: object) -> None:
-    code = ("%%mcp_execute --servers library --interactive --timeout 5\n"
-            "from servers.library import book\nprint(book())\nprint(book())")
+    code = (
+        "%%mcp_execute --servers library --interactive --timeout 5\n"
+        "from servers.library import book\nprint(book())\nprint(book())"
+    )
     out, prompts, reply = run(kc, code, ["y", "Ola", "2", "y", "d"])
     assert reply["status"] == "ok", out
     assert "{'action': 'accept', 'booking': {'name': 'Ola', 'nights': 2, 'breakfast': True}}" in out, out

@@ -16,13 +16,16 @@ def test_a_cell_calls_two_tools_and_keeps_state(kernel: KernelDriver) -> None:
         "rows = query_sales(region='NA', limit=5000)['rows']\n"
         "by_cat = aggregate_sales(group_by='category', region='NA')\n"
         "print('orders', len(rows))\n"
-        "len(by_cat['groups'])")
+        "len(by_cat['groups'])"
+    )
     assert first.status == "ok", first.reply
     assert first.stdout.startswith("orders ")
     value, footer = first.bundles
     assert value == {"text/plain": "3"}
     assert set(footer) == {"text/plain", "text/html"}
-    assert footer["text/plain"].startswith("[2 tool calls") and "stayed in the sandbox" in footer["text/plain"]
+    assert (
+        footer["text/plain"].startswith("[2 tool calls") and "stayed in the sandbox" in footer["text/plain"]
+    )
     second = kernel.execute("%%mcp_execute\nlen(rows) > 0")
     assert second.bundles[0] == {"text/plain": "True"}
 
@@ -55,8 +58,11 @@ def test_interrupt_stops_a_slow_tool_call(kernel: KernelDriver) -> None:
 
     started = time.monotonic()
     timer = threading.Thread(target=interrupt_soon)
-    reply = kernel.execute("%%mcp_execute --servers demo\nfrom servers.demo import forecast_revenue\n"
-                           "forecast_revenue(months=12)", on_busy=timer.start)
+    reply = kernel.execute(
+        "%%mcp_execute --servers demo\nfrom servers.demo import forecast_revenue\n"
+        "forecast_revenue(months=12)",
+        on_busy=timer.start,
+    )
     elapsed = time.monotonic() - started
     timer.join()
     assert reply.status == "error"
@@ -92,13 +98,18 @@ def test_policy_stats_and_reset(kernel: KernelDriver) -> None:
 
 def test_tokens_last_and_plugins_in_the_kernel(kernel: KernelDriver, tmp_path) -> None:
     kernel.execute("%mcp generate demo")
-    kernel.execute("%%mcp_execute --servers demo\nfrom servers.demo import query_sales\n"
-                   "rows = query_sales(limit=5000)['rows']\nprint(len(rows))")
+    kernel.execute(
+        "%%mcp_execute --servers demo\nfrom servers.demo import query_sales\n"
+        "rows = query_sales(limit=5000)['rows']\nprint(len(rows))"
+    )
     last = kernel.execute("%mcp tokens --last")
     assert last.status == "ok" and "Stayed in the sandbox: 99." in last.bundles[0]["text/plain"]
     assert 'title="raw tool results:' in last.bundles[0]["text/html"]
     report = kernel.execute("%mcp tokens demo --tools query_sales")
-    assert 'title="search path:' in report.bundles[0]["text/html"] and "Token savings" in report.bundles[0]["text/plain"]
+    assert (
+        'title="search path:' in report.bundles[0]["text/html"]
+        and "Token savings" in report.bundles[0]["text/plain"]
+    )
     store = str(tmp_path / "store")
     assert kernel.execute(f"%mcp generate demo --save-plugin --store {store}").status == "ok"
     info = kernel.execute(f"%mcp plugin info demo --store {store}")
@@ -113,13 +124,20 @@ def test_a_cell_that_prints_a_flood_sends_a_bounded_number_of_messages(kernel: K
     assert reply.status == "error" and reply.of("error")[0]["ename"] == "OutputTooLarge"
     assert len(reply.messages) < 300, f"{len(reply.messages)} iopub messages"
     cleared = max(i for i, m in enumerate(reply.messages) if m["msg_type"] == "clear_output")
-    final = reply.messages[cleared + 1:]  # what the notebook shows once the cell ended
+    final = reply.messages[cleared + 1 :]  # what the notebook shows once the cell ended
     streams = [m["content"] for m in final if m["msg_type"] == "stream"]
-    assert streams[0]["name"] == "stderr" and "stopped at its output limit (1,048,576 bytes)" in streams[0]["text"]
+    assert (
+        streams[0]["name"] == "stderr"
+        and "stopped at its output limit (1,048,576 bytes)" in streams[0]["text"]
+    )
     stdout = "".join(c["text"] for c in streams if c["name"] == "stdout")
     assert stdout.startswith("line 0\nline 1\n") and stdout.count("\n") == 200
-    views = [m["content"]["data"]["text/plain"] for m in final if m["msg_type"] in ("display_data",
-             "update_display_data") and m["content"]["data"].get("text/plain", "").startswith("[...")]
+    views = [
+        m["content"]["data"]["text/plain"]
+        for m in final
+        if m["msg_type"] in ("display_data", "update_display_data")
+        and m["content"]["data"].get("text/plain", "").startswith("[...")
+    ]
     head, *tail = views[-1].splitlines()
     assert "lines); the cell was stopped at its output limit" in head, head
     assert 20 <= len(tail) <= 21 and tail[0].startswith("line 9"), tail  # + the line the limit cut
@@ -127,14 +145,20 @@ def test_a_cell_that_prints_a_flood_sends_a_bounded_number_of_messages(kernel: K
 
 
 def test_output_of_a_short_cell_streams_whole_and_in_order(kernel: KernelDriver) -> None:
-    reply = kernel.execute("%%mcp_execute\nimport sys\nfor i in range(150):\n    print(i)\n"
-                           "print('to stderr', file=sys.stderr)\nprint('end')")
+    reply = kernel.execute(
+        "%%mcp_execute\nimport sys\nfor i in range(150):\n    print(i)\n"
+        "print('to stderr', file=sys.stderr)\nprint('end')"
+    )
     assert reply.status == "ok", reply.reply
     assert reply.stdout == "".join(f"{i}\n" for i in range(150)) + "end\n"
     assert reply.stderr == "to stderr\n"
-    kinds = [(m["content"]["name"], m["content"]["text"]) for m in reply.messages if m["msg_type"] == "stream"]
+    kinds = [
+        (m["content"]["name"], m["content"]["text"]) for m in reply.messages if m["msg_type"] == "stream"
+    ]
     err_at = next(i for i, (name, _) in enumerate(kinds) if name == "stderr")
-    assert "149\n" in "".join(t for n, t in kinds[:err_at] if n == "stdout"), "stderr came after the lines before it"
+    assert "149\n" in "".join(t for n, t in kinds[:err_at] if n == "stdout"), (
+        "stderr came after the lines before it"
+    )
     assert not any(b["text/plain"].startswith("[...") for b in reply.bundles)
 
 
@@ -142,12 +166,18 @@ def test_one_huge_line_shows_its_start_and_end_and_why_it_stopped(kernel: Kernel
     reply = kernel.execute("%%mcp_execute\nprint('x' * 5_000_000)")
     assert reply.status == "error" and reply.of("error")[0]["ename"] == "OutputTooLarge"
     cleared = max(i for i, m in enumerate(reply.messages) if m["msg_type"] == "clear_output")
-    final = reply.messages[cleared + 1:]
+    final = reply.messages[cleared + 1 :]
     streams = [m["content"] for m in final if m["msg_type"] == "stream"]
     assert "stopped at its output limit" in streams[0]["text"], "the reason comes first"
-    assert len("".join(c["text"] for c in streams if c["name"] == "stdout")) == 20_000, "the first 20,000 characters"
-    views = [m["content"]["data"]["text/plain"] for m in final if m["msg_type"] in ("display_data",
-             "update_display_data") and m["content"]["data"].get("text/plain", "").startswith("[...")]
+    assert len("".join(c["text"] for c in streams if c["name"] == "stdout")) == 20_000, (
+        "the first 20,000 characters"
+    )
+    views = [
+        m["content"]["data"]["text/plain"]
+        for m in final
+        if m["msg_type"] in ("display_data", "update_display_data")
+        and m["content"]["data"].get("text/plain", "").startswith("[...")
+    ]
     head, last = views[-1].splitlines()
     assert "the cell was stopped at its output limit" in head, head
     assert last.startswith("[... ") and len(last) < 1_100, "the line's end, not the megabyte"

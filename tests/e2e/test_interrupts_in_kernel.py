@@ -25,8 +25,9 @@ PROMPT = 5.0  # seconds from the interrupt to the reply
 SLOW_SERVER = Path(__file__).resolve().parents[1] / "servers" / "slow.py"
 
 
-def interrupted_after(kernel: KernelDriver, code: str, delay: float = 1.0, after_output: str | None = None
-                      ) -> tuple[Reply, float]:
+def interrupted_after(
+    kernel: KernelDriver, code: str, delay: float = 1.0, after_output: str | None = None
+) -> tuple[Reply, float]:
     """Run ``code``, interrupt it ``delay`` s after it started (or after it printed ``after_output``, so the
     interrupt lands where the test means it to even on a loaded machine); return the reply and the seconds
     from the interrupt to the reply."""
@@ -40,11 +41,18 @@ def interrupted_after(kernel: KernelDriver, code: str, delay: float = 1.0, after
     timer = threading.Thread(target=interrupt_soon)
 
     def on_message(msg: dict) -> None:
-        if (after_output is not None and not timer.is_alive() and not sent and msg["msg_type"] == "stream"
-                and after_output in msg["content"]["text"]):
+        if (
+            after_output is not None
+            and not timer.is_alive()
+            and not sent
+            and msg["msg_type"] == "stream"
+            and after_output in msg["content"]["text"]
+        ):
             timer.start()
 
-    reply = kernel.execute(code, on_busy=None if after_output else timer.start, on_message=on_message, timeout=60)
+    reply = kernel.execute(
+        code, on_busy=None if after_output else timer.start, on_message=on_message, timeout=60
+    )
     timer.join()
     return reply, time.monotonic() - sent[0]
 
@@ -67,9 +75,14 @@ def slow_kernel(kernel: KernelDriver) -> KernelDriver:
 def test_interrupt_during_a_ten_second_tool_call(slow_kernel: KernelDriver) -> None:
     kernel = slow_kernel
     kernel.execute("%%mcp_execute --servers slow\nkept = 'still here'")
-    reply, took = interrupted_after(kernel, "%%mcp_execute --servers slow --timeout 60\n"
-                                            "from servers.slow import sleep\nprint('calling')\n"
-                                            "sleep(seconds=10, tag='stop-button')", delay=0.5, after_output="calling")
+    reply, took = interrupted_after(
+        kernel,
+        "%%mcp_execute --servers slow --timeout 60\n"
+        "from servers.slow import sleep\nprint('calling')\n"
+        "sleep(seconds=10, tag='stop-button')",
+        delay=0.5,
+        after_output="calling",
+    )
     assert_one_line_interrupt(reply)
     assert took < PROMPT, f"returned {took:.1f} s after the interrupt"
     assert kernel.alive()
@@ -83,8 +96,12 @@ def test_interrupt_during_a_ten_second_tool_call(slow_kernel: KernelDriver) -> N
 
 def test_interrupt_during_a_busy_loop_keeps_the_earlier_cells_variables(slow_kernel: KernelDriver) -> None:
     assert slow_kernel.execute("%%mcp_execute\nx = 'from an earlier cell'").status == "ok"
-    reply, took = interrupted_after(slow_kernel, "%%mcp_execute --timeout 60\nprint('looping')\nwhile True: pass",
-                                    delay=0.5, after_output="looping")
+    reply, took = interrupted_after(
+        slow_kernel,
+        "%%mcp_execute --timeout 60\nprint('looping')\nwhile True: pass",
+        delay=0.5,
+        after_output="looping",
+    )
     assert_one_line_interrupt(reply)
     assert took < PROMPT, f"returned {took:.1f} s after the interrupt"
     assert reply.bundles[-1]["text/plain"].startswith("[stopped (interrupt) after 0 tool calls · ")
@@ -94,12 +111,17 @@ def test_interrupt_during_a_busy_loop_keeps_the_earlier_cells_variables(slow_ker
 
 
 def test_interrupt_during_a_loop_of_tool_calls_keeps_variables_and_says_how_far_it_got(
-        slow_kernel: KernelDriver) -> None:
+    slow_kernel: KernelDriver,
+) -> None:
     assert slow_kernel.execute("%%mcp_execute\nx = 'kept'").status == "ok"
-    reply, took = interrupted_after(slow_kernel, "%%mcp_execute --servers slow --timeout 60\n"
-                                                 "from servers.slow import sleep\nprint('calling')\n"
-                                                 "for i in range(1000):\n    sleep(seconds=0.05, tag=f'loop-{i}')",
-                                    delay=1.0, after_output="calling")
+    reply, took = interrupted_after(
+        slow_kernel,
+        "%%mcp_execute --servers slow --timeout 60\n"
+        "from servers.slow import sleep\nprint('calling')\n"
+        "for i in range(1000):\n    sleep(seconds=0.05, tag=f'loop-{i}')",
+        delay=1.0,
+        after_output="calling",
+    )
     assert_one_line_interrupt(reply)
     assert took < PROMPT, f"returned {took:.1f} s after the interrupt"
     footer = reply.bundles[-1]["text/plain"]
@@ -120,7 +142,9 @@ def test_a_cell_past_its_time_limit_keeps_the_earlier_cells_variables(slow_kerne
     assert slow_kernel.execute("%%mcp_execute\nx").bundles[0] == {"text/plain": "'before the limit'"}
 
 
-def test_a_fuel_trap_brings_back_the_last_good_cell_and_names_what_was_not_kept(slow_kernel: KernelDriver) -> None:
+def test_a_fuel_trap_brings_back_the_last_good_cell_and_names_what_was_not_kept(
+    slow_kernel: KernelDriver,
+) -> None:
     assert slow_kernel.execute("%%mcp_execute\nx = 41\nrows = (r for r in range(3))").status == "ok"
     reply = slow_kernel.execute("%%mcp_execute --fuel 20000000 --timeout 60\nwhile True: x += 1")
     assert reply.status == "error" and reply.of("error")[0]["ename"] == "FuelExhausted"
@@ -171,17 +195,27 @@ def test_the_first_cell_right_after_start_keeps_its_variables(kernelspec: str, a
 
 
 def test_interrupt_during_a_gather_of_calls(slow_kernel: KernelDriver) -> None:
-    reply, took = interrupted_after(slow_kernel, "%%mcp_execute --servers slow --timeout 60\n"
-                                                 "import asyncio\nfrom servers.slow import sleep, aio\nprint('calling')\n"
-                                                 "await asyncio.gather(*(aio(sleep)(seconds=10, tag=f'gather-{i}') "
-                                                 "for i in range(4)))", delay=1.0, after_output="calling")
+    reply, took = interrupted_after(
+        slow_kernel,
+        "%%mcp_execute --servers slow --timeout 60\n"
+        "import asyncio\nfrom servers.slow import sleep, aio\nprint('calling')\n"
+        "await asyncio.gather(*(aio(sleep)(seconds=10, tag=f'gather-{i}') "
+        "for i in range(4)))",
+        delay=1.0,
+        after_output="calling",
+    )
     assert_one_line_interrupt(reply)
     assert took < PROMPT, f"returned {took:.1f} s after the interrupt"
     assert slow_kernel.alive()
     # On a loaded machine the interrupt can land before all four calls left; those are never sent. Every
     # call that reached the server must be cancelled there.
-    started = [t for t in json.loads(slow_kernel.execute("%mcp call slow calls_started --json").stdout)["structured"]
-               ["result"] if t.startswith("gather-")]
+    started = [
+        t
+        for t in json.loads(slow_kernel.execute("%mcp call slow calls_started --json").stdout)["structured"][
+            "result"
+        ]
+        if t.startswith("gather-")
+    ]
     assert started, "the interrupt landed while calls were in flight"
     seen = ""
     for _ in range(300):  # the cancellations reach the server on their own; wait for them, not for a time
@@ -189,5 +223,7 @@ def test_interrupt_during_a_gather_of_calls(slow_kernel: KernelDriver) -> None:
         if all(tag in seen for tag in started):
             break
         time.sleep(0.1)
-    assert all(tag in seen for tag in started), f"every gathered call in flight was cancelled: {started} in {seen}"
+    assert all(tag in seen for tag in started), (
+        f"every gathered call in flight was cancelled: {started} in {seen}"
+    )
     assert slow_kernel.execute("%%mcp_execute\n'next'").bundles[0] == {"text/plain": "'next'"}

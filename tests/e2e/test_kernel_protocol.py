@@ -23,7 +23,10 @@ class TestMCPKernel(jkt.KernelTests):
     invalid_code_samples = ["import = 7q"]
     code_page_something = "zip?"
     code_generate_error = "raise ValueError('boom')"
-    code_execute_result = [{"code": "1+2+3", "result": "6"}, {"code": "[n*n for n in range(3)]", "result": "[0, 1, 4]"}]
+    code_execute_result = [
+        {"code": "1+2+3", "result": "6"},
+        {"code": "[n*n for n in range(3)]", "result": "[0, 1, 4]"},
+    ]
     code_display_data = [
         {"code": "from IPython.display import HTML, display; display(HTML('<b>x</b>'))", "mime": "text/html"},
     ]
@@ -32,11 +35,19 @@ class TestMCPKernel(jkt.KernelTests):
     code_inspect_sample = "zip"
     code_clear_output = "from IPython.display import clear_output; clear_output()"
 
-    def execute_helper(self, code: str, timeout: int = 60, silent: bool = False, store_history: bool = True,
-                       stop_on_error: bool = True) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def execute_helper(
+        self,
+        code: str,
+        timeout: int = 60,
+        silent: bool = False,
+        store_history: bool = True,
+        stop_on_error: bool = True,
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """The library's checks with patient waits: it gives iopub 0.1 s per message once the reply has come,
         which a loaded 2-core machine can miss (seen: test_clear_output failing with Empty)."""
-        msg_id = self.kc.execute(code=code, silent=silent, store_history=store_history, stop_on_error=stop_on_error)
+        msg_id = self.kc.execute(
+            code=code, silent=silent, store_history=store_history, stop_on_error=stop_on_error
+        )
         reply = self.get_non_kernel_info_reply(timeout=timeout)
         assert reply is not None
         validate_message(reply, "execute_reply", msg_id)

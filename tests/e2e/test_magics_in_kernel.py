@@ -59,7 +59,9 @@ def test_tab_completes_mcp_lines_with_what_the_server_suggests(kernel: KernelDri
         return [line[: content["cursor_start"]] + m for m in content["matches"]]
 
     assert complete("%mcp call demo query_") == ["%mcp call demo query_sales"]
-    assert complete("%mcp prompt demo analyze_region region=A") == ["%mcp prompt demo analyze_region region=APAC"]
+    assert complete("%mcp prompt demo analyze_region region=A") == [
+        "%mcp prompt demo analyze_region region=APAC"
+    ]
     assert kernel.alive()
 
 
@@ -81,7 +83,10 @@ def test_a_watched_resource_is_redrawn_in_place(kernel: KernelDriver) -> None:
             msg = kernel.kc.get_iopub_msg(timeout=0.1)
         except Empty:
             continue
-        if msg["msg_type"] == "update_display_data" and msg["content"]["transient"]["display_id"] == display_id:
+        if (
+            msg["msg_type"] == "update_display_data"
+            and msg["content"]["transient"]["display_id"] == display_id
+        ):
             redrawn.append(msg["content"]["data"]["text/plain"])
             if len(redrawn) == 2:
                 break

@@ -24,10 +24,14 @@ def _slot(reply: Reply, needle: str) -> tuple[dict, list[dict]]:
 
 
 def test_progress_is_one_display_updated_in_place(kernel) -> None:
-    reply = kernel.execute('%mcp call demo forecast_revenue \'{"months": 3}\'')
+    reply = kernel.execute("%mcp call demo forecast_revenue '{\"months\": 3}'")
     assert reply.status == "ok", reply.reply
-    first = [m["content"] for m in reply.messages
-             if m["msg_type"] == "display_data" and "demo.forecast_revenue:" in m["content"]["data"].get("text/plain", "")]
+    first = [
+        m["content"]
+        for m in reply.messages
+        if m["msg_type"] == "display_data"
+        and "demo.forecast_revenue:" in m["content"]["data"].get("text/plain", "")
+    ]
     updates = reply.of("update_display_data")
     assert len(first) == 1
     display_id = first[0]["transient"]["display_id"]
@@ -39,11 +43,17 @@ def test_progress_is_one_display_updated_in_place(kernel) -> None:
 
 
 def test_progress_of_a_tool_called_from_a_sandboxed_cell(kernel) -> None:
-    reply = kernel.execute("%%mcp_execute --servers demo\nfrom servers.demo import forecast_revenue\n"
-                           "len(forecast_revenue(months=2)['forecast'])")
+    reply = kernel.execute(
+        "%%mcp_execute --servers demo\nfrom servers.demo import forecast_revenue\n"
+        "len(forecast_revenue(months=2)['forecast'])"
+    )
     assert reply.status == "ok", reply.reply
-    first = [m["content"] for m in reply.messages
-             if m["msg_type"] == "display_data" and "demo.forecast_revenue:" in m["content"]["data"].get("text/plain", "")]
+    first = [
+        m["content"]
+        for m in reply.messages
+        if m["msg_type"] == "display_data"
+        and "demo.forecast_revenue:" in m["content"]["data"].get("text/plain", "")
+    ]
     display_id = first[0]["transient"]["display_id"]
     updates = [u for u in reply.of("update_display_data") if u["transient"]["display_id"] == display_id]
     assert len(first) == 1 and updates
@@ -53,13 +63,17 @@ def test_progress_of_a_tool_called_from_a_sandboxed_cell(kernel) -> None:
 
 def test_a_long_cell_shows_calls_and_elapsed_while_it_runs_then_leaves_nothing(kernel) -> None:
     # forecast_revenue sleeps 0.3 s a month: the cell runs past the quiet first second after one call.
-    reply = kernel.execute("%%mcp_execute --servers demo\nfrom servers.demo import query_sales, forecast_revenue\n"
-                           "n = len(query_sales(limit=3)['rows'])\nlen(forecast_revenue(months=6)['forecast'])")
+    reply = kernel.execute(
+        "%%mcp_execute --servers demo\nfrom servers.demo import query_sales, forecast_revenue\n"
+        "n = len(query_sales(limit=3)['rows'])\nlen(forecast_revenue(months=6)['forecast'])"
+    )
     assert reply.status == "ok", reply.reply
     opened, updates = _slot(reply, "running · ")
     assert opened["data"] == {}  # opened empty: a saved or nbval-compared notebook records nothing of it
     texts = [u["data"].get("text/plain", "") for u in updates]
-    assert any(t.startswith("running · 1 call · ") and t.endswith(" · last: demo.query_sales") for t in texts), texts
+    assert any(
+        t.startswith("running · 1 call · ") and t.endswith(" · last: demo.query_sales") for t in texts
+    ), texts
     assert "<code" in updates[0]["data"]["text/html"]
     assert updates[-1]["data"] == {}  # emptied at the end: the footer says the rest
     assert {"text/plain": "6"} in reply.bundles
@@ -72,7 +86,9 @@ def test_the_first_build_shows_a_bar_with_elapsed_time_then_leaves_nothing(tmp_p
     (tmp_path / "components").mkdir()
     for path in (source, source.with_name(source.name + ".blake3")):
         shutil.copy(path, tmp_path / "components" / path.name)
-    km, kc = start_new_kernel(kernel_name="mcp", startup_timeout=60, env={**_env(), "MCP_KERNEL_CACHE_DIR": str(tmp_path)})
+    km, kc = start_new_kernel(
+        kernel_name="mcp", startup_timeout=60, env={**_env(), "MCP_KERNEL_CACHE_DIR": str(tmp_path)}
+    )
     try:
         reply = KernelDriver(km, kc).execute("%%mcp_execute\n6 * 7", timeout=300)
     finally:

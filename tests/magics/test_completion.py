@@ -20,7 +20,9 @@ def shell():
 def matches(shell: InteractiveShell, line: str) -> list[str]:
     """What pressing Tab at the end of ``line`` offers, as the last word of the line once completed."""
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PendingDeprecationWarning)  # the classic API, as ipykernel's do_complete
+        warnings.simplefilter(
+            "ignore", PendingDeprecationWarning
+        )  # the classic API, as ipykernel's do_complete
         token, found = shell.complete("", line, len(line))
     return [(line[: len(line) - len(token)] + match).split(" ")[-1] for match in found]
 
@@ -42,10 +44,14 @@ def test_prompts_their_arguments_and_the_servers_suggestions(shell: InteractiveS
 
 def test_the_options_of_a_sandboxed_cell_and_their_values(shell: InteractiveShell) -> None:
     assert matches(shell, "%%mcp_execute --ser") == ["--servers"]
-    assert {"--timeout", "--memory", "--fuel", "--session", "--interactive"} <= set(matches(shell, "%%mcp_execute --"))
+    assert {"--timeout", "--memory", "--fuel", "--session", "--interactive"} <= set(
+        matches(shell, "%%mcp_execute --")
+    )
     assert "--servers" not in matches(shell, "%%mcp_execute --servers demo --")  # given once
     assert matches(shell, "%%mcp_execute --servers de") == ["demo"]
-    assert cell_candidates(["--session", "an"], lambda what: {"sessions": ["default", "analysis"]}[what]) == ["analysis"]
+    assert cell_candidates(["--session", "an"], lambda what: {"sessions": ["default", "analysis"]}[what]) == [
+        "analysis"
+    ]
 
 
 def test_resource_uris(shell: InteractiveShell) -> None:

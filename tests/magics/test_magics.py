@@ -10,8 +10,8 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
-from mcp_kernel.errors import MCPKernelError, ServerNotFound
 from mcp_kernel.display import to_text
+from mcp_kernel.errors import MCPKernelError, ServerNotFound
 from mcp_kernel.models import LogExcerpt, SearchResults, ServerAdded, ServerList
 
 
@@ -43,8 +43,9 @@ def test_add_introspect_search_call_remove(shell: InteractiveShell) -> None:
 
 def test_load_an_mcp_json(shell: InteractiveShell, tmp_path: Path) -> None:
     config = tmp_path / "mcp.json"
-    config.write_text(json.dumps({"mcpServers": {"loaded": {"command": sys.executable,
-                                                           "args": ["-m", "mcp_kernel.demo"]}}}))
+    config.write_text(
+        json.dumps({"mcpServers": {"loaded": {"command": sys.executable, "args": ["-m", "mcp_kernel.demo"]}}})
+    )
     listed = shell.run_line_magic("mcp", f"load {config}")
     assert "loaded" in [s.name for s in listed.servers]
     shell.run_line_magic("mcp", "remove loaded")
@@ -91,8 +92,13 @@ def test_help_and_config(shell: InteractiveShell, capsys: pytest.CaptureFixture[
 
     shown = shell.run_line_magic("mcp", "help")
     text, html = to_text(shown), to_html(shown)
-    for name, summary in (("add", "Add a server to this session"), ("introspect", "List a server's tools"),
-                          ("search", "Find tools"), ("call", "Call one tool"), ("servers", "The servers of")):
+    for name, summary in (
+        ("add", "Add a server to this session"),
+        ("introspect", "List a server's tools"),
+        ("search", "Find tools"),
+        ("call", "Call one tool"),
+        ("servers", "The servers of"),
+    ):
         assert f"%mcp {name}" in text and summary in text, "a table of commands with one-line descriptions"
         assert f"%mcp {name}</code>" in html and summary.replace("'", "&#39;") in html
     assert "usage:" not in text and "positional arguments" not in text, "not argparse's raw help"
@@ -100,7 +106,9 @@ def test_help_and_config(shell: InteractiveShell, capsys: pytest.CaptureFixture[
     assert shell.run_line_magic("config", "MCPKernel.timeout") == 61
 
 
-def test_plugin_export_answers_with_a_sentence_not_a_quoted_repr(shell: InteractiveShell, tmp_path: Path) -> None:
+def test_plugin_export_answers_with_a_sentence_not_a_quoted_repr(
+    shell: InteractiveShell, tmp_path: Path
+) -> None:
     from mcp_kernel.models import Notice
 
     store, archive = tmp_path / "store", tmp_path / "demo.plugin"

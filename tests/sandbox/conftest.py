@@ -45,6 +45,7 @@ def sandbox(engine: Engine, host: EchoHost, tmp_path) -> Iterator[Sandbox]:
     (tools / "servers" / "fake").mkdir(parents=True)
     (tools / "servers" / "__init__.py").write_text("")
     (tools / "servers" / "fake" / "__init__.py").write_text(
-        "def echo(**params):\n    from _mcp_runtime import call_tool\n    return call_tool('fake', 'echo', params)\n")
+        "def echo(**params):\n    from _mcp_runtime import call_tool\n    return call_tool('fake', 'echo', params)\n"
+    )
     with Sandbox(engine, host=host, tools_dir=tools, workspace=tmp_path / "workspace") as sb:
         yield sb

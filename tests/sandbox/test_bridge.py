@@ -7,9 +7,16 @@ import time
 from pathlib import Path
 
 import pytest
-
 from realservers import our_server
-from mcp_kernel.errors import Interrupted, PolicyViolation, ServerCrashed, ServerTimeout, ToolCallError, ToolNotFound
+
+from mcp_kernel.errors import (
+    Interrupted,
+    PolicyViolation,
+    ServerCrashed,
+    ServerTimeout,
+    ToolCallError,
+    ToolNotFound,
+)
 from mcp_kernel.sandbox.bridge import Bridge, ResultCache
 from mcp_kernel.session import Session
 

@@ -12,7 +12,11 @@ from mcp_kernel.sandbox.engine import cache_status, guest_source_hash
 def test_warm_load_uses_the_cache(engine: Engine) -> None:
     with Engine() as warm:
         warm.component()
-        assert "deserialize_s" in warm.timings and "compile_s" not in warm.timings and "build_s" not in warm.timings
+        assert (
+            "deserialize_s" in warm.timings
+            and "compile_s" not in warm.timings
+            and "build_s" not in warm.timings
+        )
 
 
 def test_a_warm_start_needs_only_the_compiled_form(engine: Engine, tmp_path: Path) -> None:

@@ -13,14 +13,21 @@ from mcp_kernel.sandbox.hosterrors import KINDS, MAX_TEXT, encode, stopped
 GUEST = Path(errors.__file__).parent / "sandbox" / "guest" / "app" / "mcp_guest.py"
 
 
-@pytest.mark.parametrize(("exc", "wire"), [
-    (errors.Interrupted("the read was cancelled (interrupt)."), "interrupt\tthe read was cancelled (interrupt)."),
-    (errors.SandboxTimeout("the cell's time limit passed."), "timeout\tthe cell's time limit passed."),
-    (errors.ToolCallError("fake.refuse refused: policy"), "error\tfake.refuse refused: policy"),
-    (errors.ToolNotFound("no tool 'x'"), "error\tToolNotFound: no tool 'x'"),
-    (errors.PolicyViolation("not allowed"), "error\tPolicyViolation: not allowed"),
-    (RuntimeError("host bug"), "error\tinternal error in the host: RuntimeError: host bug"),
-], ids=lambda value: type(value).__name__ if isinstance(value, BaseException) else "")
+@pytest.mark.parametrize(
+    ("exc", "wire"),
+    [
+        (
+            errors.Interrupted("the read was cancelled (interrupt)."),
+            "interrupt\tthe read was cancelled (interrupt).",
+        ),
+        (errors.SandboxTimeout("the cell's time limit passed."), "timeout\tthe cell's time limit passed."),
+        (errors.ToolCallError("fake.refuse refused: policy"), "error\tfake.refuse refused: policy"),
+        (errors.ToolNotFound("no tool 'x'"), "error\tToolNotFound: no tool 'x'"),
+        (errors.PolicyViolation("not allowed"), "error\tPolicyViolation: not allowed"),
+        (RuntimeError("host bug"), "error\tinternal error in the host: RuntimeError: host bug"),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, BaseException) else "",
+)
 def test_each_error_is_sent_with_its_kind(exc: BaseException, wire: str) -> None:
     assert encode(exc) == wire
 
@@ -32,12 +39,15 @@ def test_the_kind_does_not_hang_on_a_class_name() -> None:
     assert encode(Renamed("stopped")) == "interrupt\tstopped"
 
 
-@pytest.mark.parametrize(("reason", "wire"), [
-    ("timeout", "timeout\tthe cell's time limit passed; its tool calls were cancelled."),
-    ("interrupt", "interrupt\tthe cell was interrupted; its tool calls were cancelled."),
-    ("output", "error\tSandboxError: the cell was stopped (output)."),
-    (None, "error\tSandboxError: the cell was stopped (close)."),
-])
+@pytest.mark.parametrize(
+    ("reason", "wire"),
+    [
+        ("timeout", "timeout\tthe cell's time limit passed; its tool calls were cancelled."),
+        ("interrupt", "interrupt\tthe cell was interrupted; its tool calls were cancelled."),
+        ("output", "error\tSandboxError: the cell was stopped (output)."),
+        (None, "error\tSandboxError: the cell was stopped (close)."),
+    ],
+)
 def test_a_stopped_cell_is_told_why(reason: str | None, wire: str) -> None:
     assert encode(stopped(reason)) == wire
 
@@ -50,7 +60,11 @@ def test_a_long_message_is_cut() -> None:
 def test_the_guest_knows_the_same_kinds() -> None:
     """The guest is built apart from the host package, so it keeps its own table: the same keys."""
     tree = ast.parse(GUEST.read_text())
-    table = next(node.value for node in ast.walk(tree) if isinstance(node, ast.Assign)
-                 and any(isinstance(t, ast.Name) and t.id == "_HOST_ERRORS" for t in node.targets))
+    table = next(
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "_HOST_ERRORS" for t in node.targets)
+    )
     assert isinstance(table, ast.Dict)
     assert sorted(ast.literal_eval(key) for key in table.keys if key is not None) == sorted(KINDS)

@@ -47,7 +47,9 @@ def test_interrupting_a_tool_call_cancels_it_on_the_server_and_keeps_variables(s
     assert "Variables are kept" in str(caught.value)
     assert "interrupt-1" in cancelled_tags(session), "the server saw notifications/cancelled"
     assert session.execute("kept").value == "yes"
-    assert session.execute("sleep(seconds=0.01, tag='after')", session.policy(["slow"])).value["slept"] == 0.01
+    assert (
+        session.execute("sleep(seconds=0.01, tag='after')", session.policy(["slow"])).value["slept"] == 0.01
+    )
 
 
 def test_keyboard_interrupt_in_the_waiting_thread_becomes_one_readable_error(session: Session) -> None:
@@ -63,11 +65,13 @@ def test_keyboard_interrupt_in_the_waiting_thread_becomes_one_readable_error(ses
 
 
 def test_a_cell_that_swallows_the_interrupt_is_trapped_anyway(session: Session) -> None:
-    code = ("while True:\n"
-            "    try:\n"
-            "        sleep(seconds=10, tag='swallow')\n"
-            "    except BaseException:\n"
-            "        pass\n")
+    code = (
+        "while True:\n"
+        "    try:\n"
+        "        sleep(seconds=10, tag='swallow')\n"
+        "    except BaseException:\n"
+        "        pass\n"
+    )
     later(0.5, session.interrupt)
     started = time.monotonic()
     with pytest.raises(Interrupted, match="restarted; the next cell gets back the variables"):
@@ -95,10 +99,12 @@ def test_interrupting_a_printing_loop_raises_keyboard_interrupt_inside_the_cell(
     # Each output write reaches the host, which answers with the stop: Python's KeyboardInterrupt, not a trap.
     later(0.5, session.interrupt)
     with pytest.raises(Interrupted, match="Variables are kept") as caught:
-        session.execute("seen = []\ntry:\n    while True:\n        print('.')\n"
-                        "except Exception:\n    seen.append('swallowed')\n"
-                        "except KeyboardInterrupt:\n    seen.append('KeyboardInterrupt')\n    raise",
-                        session.policy(timeout=60))
+        session.execute(
+            "seen = []\ntry:\n    while True:\n        print('.')\n"
+            "except Exception:\n    seen.append('swallowed')\n"
+            "except KeyboardInterrupt:\n    seen.append('KeyboardInterrupt')\n    raise",
+            session.policy(timeout=60),
+        )
     assert caught.value.result.error.type == "KeyboardInterrupt"
     after = session.execute("seen")
     assert after.value == ["KeyboardInterrupt"] and not after.session_reset

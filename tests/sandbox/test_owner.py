@@ -44,7 +44,7 @@ def test_two_threads_executing_at_once_take_turns(sandbox: Sandbox) -> None:
         try:
             for _ in range(25):
                 sandbox.execute("n += 1")
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=work) for _ in range(4)]

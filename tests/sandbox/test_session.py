@@ -30,7 +30,9 @@ def test_exceptions_come_back_with_the_guest_traceback(sandbox: Sandbox) -> None
     result = sandbox.execute("def f():\n    raise ValueError('bad value')\nf()")
     assert result.error is not None
     assert (result.error.type, result.error.message) == ("ValueError", "bad value")
-    assert 'File "<cell' in result.error.traceback and "raise ValueError('bad value')" in result.error.traceback
+    assert (
+        'File "<cell' in result.error.traceback and "raise ValueError('bad value')" in result.error.traceback
+    )
     assert "mcp_guest" not in result.error.traceback
     assert sandbox.execute("1 + 1").value == 2
 
@@ -69,9 +71,11 @@ def test_the_standard_library_imports_and_works(sandbox: Sandbox, code: str, exp
 def test_zoneinfo_uses_the_granted_time_zone_database(sandbox: Sandbox) -> None:
     from mcp_kernel.sandbox.policy import ZONEINFO_DIR
 
-    result = sandbox.execute("import zoneinfo, datetime\n"
-                             "str(datetime.datetime(2025, 7, 1, 12, tzinfo=zoneinfo.ZoneInfo('UTC'))"
-                             ".astimezone(zoneinfo.ZoneInfo('Europe/Berlin')))")
+    result = sandbox.execute(
+        "import zoneinfo, datetime\n"
+        "str(datetime.datetime(2025, 7, 1, 12, tzinfo=zoneinfo.ZoneInfo('UTC'))"
+        ".astimezone(zoneinfo.ZoneInfo('Europe/Berlin')))"
+    )
     if ZONEINFO_DIR.is_dir():
         assert result.value == "2025-07-01 14:00:00+02:00"
     else:
@@ -84,7 +88,8 @@ def test_tool_calls_reach_the_host_and_errors_come_back_as_tool_call_error(sandb
     assert host.calls == [("fake", "echo", {"region": "EU", "n": 3})]
     refused = sandbox.execute(
         "from _mcp_runtime import call_tool, ToolCallError\n"
-        "try:\n    call_tool('fake', 'refuse', {'why': 'policy'})\nexcept ToolCallError as e:\n    msg = str(e)\nmsg")
+        "try:\n    call_tool('fake', 'refuse', {'why': 'policy'})\nexcept ToolCallError as e:\n    msg = str(e)\nmsg"
+    )
     assert refused.value == "fake.refuse refused: policy", "the type name is not repeated in the message"
     crashed = sandbox.execute("from _mcp_runtime import call_tool\ncall_tool('fake', 'explode', {})")
     assert crashed.error.type == "ToolCallError"
@@ -93,8 +98,10 @@ def test_tool_calls_reach_the_host_and_errors_come_back_as_tool_call_error(sandb
 
 def test_output_streams_to_the_host_as_it_is_printed(sandbox: Sandbox) -> None:
     seen: list[tuple[str, str]] = []
-    result = sandbox.execute("import sys\nprint('one', 1)\nprint('two', file=sys.stderr)\nprint('x', end='')",
-                             on_output=lambda stream, text: seen.append((stream, text)))
+    result = sandbox.execute(
+        "import sys\nprint('one', 1)\nprint('two', file=sys.stderr)\nprint('x', end='')",
+        on_output=lambda stream, text: seen.append((stream, text)),
+    )
     # Whole lines are sent as they are printed (one host call per line, not per write); the rest at the end.
     assert seen == [("stdout", "one 1\n"), ("stderr", "two\n"), ("stdout", "x")]
     assert result.stdout == "one 1\nx" and result.stderr == "two\n"

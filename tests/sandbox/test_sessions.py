@@ -62,8 +62,9 @@ def test_past_the_limit_the_longest_idle_session_is_closed(sessions: SandboxSess
 
 
 def test_idle_sessions_expire(engine: Engine, tmp_path: Path) -> None:
-    pool = SandboxSessions(lambda h: Sandbox(engine, workspace=tmp_path / h, name=h, remove_workspace=True),
-                           idle_timeout_s=0.2)
+    pool = SandboxSessions(
+        lambda h: Sandbox(engine, workspace=tmp_path / h, name=h, remove_workspace=True), idle_timeout_s=0.2
+    )
     try:
         handle = pool.open()
         pool.get(handle).execute("1")
@@ -76,8 +77,11 @@ def test_idle_sessions_expire(engine: Engine, tmp_path: Path) -> None:
 
 
 def test_memory_is_accounted_by_limits(engine: Engine, tmp_path: Path) -> None:
-    pool = SandboxSessions(lambda h: Sandbox(engine, workspace=tmp_path / h, name=h, remove_workspace=True),
-                           memory_budget_mb=600, evict=False)
+    pool = SandboxSessions(
+        lambda h: Sandbox(engine, workspace=tmp_path / h, name=h, remove_workspace=True),
+        memory_budget_mb=600,
+        evict=False,
+    )
     try:
         pool.open("a")
         pool.open("b")
@@ -105,8 +109,9 @@ def fair(engine: Engine, tmp_path: Path) -> Iterator[SandboxSessions]:
     def factory(handle: str) -> Sandbox:
         return Sandbox(engine, workspace=tmp_path / handle, name=handle, remove_workspace=True)
 
-    pool = SandboxSessions(factory, max_sessions=4, idle_timeout_s=None, per_caller_sessions=3,
-                           per_caller_executes=2)
+    pool = SandboxSessions(
+        factory, max_sessions=4, idle_timeout_s=None, per_caller_sessions=3, per_caller_executes=2
+    )
     yield pool
     pool.close_all()
 
@@ -182,8 +187,11 @@ def test_a_caller_runs_at_most_its_share_of_executes_at_once(fair: SandboxSessio
 
 
 def test_a_raised_memory_limit_counts_against_the_callers_budget(engine: Engine, tmp_path: Path) -> None:
-    pool = SandboxSessions(lambda h: Sandbox(engine, workspace=tmp_path / h, name=h, remove_workspace=True),
-                           idle_timeout_s=None, per_caller_memory_mb=600)
+    pool = SandboxSessions(
+        lambda h: Sandbox(engine, workspace=tmp_path / h, name=h, remove_workspace=True),
+        idle_timeout_s=None,
+        per_caller_memory_mb=600,
+    )
     try:
         mine = pool.open(owner="alice")
         pool.admit(mine, 400)

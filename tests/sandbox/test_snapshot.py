@@ -18,11 +18,13 @@ def trap(sandbox: Sandbox, code: str = "while True: pass") -> FuelExhausted:
 
 
 def test_a_fuel_trap_brings_back_the_last_good_cells_variables_and_names_the_rest(sandbox: Sandbox) -> None:
-    sandbox.execute("import json\n"
-                    "rows = [{'id': i, 'amount': i * 1.5} for i in range(3)]\n"
-                    "def total(rows, key='amount'):\n    return sum(r[key] for r in rows)\n"
-                    "pending = (r for r in rows)\n"
-                    "x = 42")
+    sandbox.execute(
+        "import json\n"
+        "rows = [{'id': i, 'amount': i * 1.5} for i in range(3)]\n"
+        "def total(rows, key='amount'):\n    return sum(r[key] for r in rows)\n"
+        "pending = (r for r in rows)\n"
+        "x = 42"
+    )
     sandbox.execute("rows.append({'id': 3, 'amount': 4.5})")  # changed in place: pickled again
     error = trap(sandbox, "x = 'changed by the trapped cell'\nwhile True: pass")
     assert "the next cell gets back the variables of the last cell that ended well" in str(error)

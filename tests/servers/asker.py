@@ -20,7 +20,9 @@ server = MCPServer(name="asker")
 async def sign_in(ctx: Context) -> dict:
     """Send the person to a sign-in page (URL-mode elicitation, a server-initiated request: 2025-era
     transports only, such as SSE) and report what they said."""
-    result = await ctx.elicit_url("Sign in to the archive", "https://example.org/sign-in?session=42", "sign-in-42")
+    result = await ctx.elicit_url(
+        "Sign in to the archive", "https://example.org/sign-in?session=42", "sign-in-42"
+    )
     return {"action": result.action}
 
 

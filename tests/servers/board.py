@@ -11,8 +11,8 @@ from contextlib import asynccontextmanager
 
 import anyio
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.shared.subscriptions import ResourceUpdated
 from mcp.server.subscriptions import InMemorySubscriptionBus
+from mcp.shared.subscriptions import ResourceUpdated
 
 URI = "board://notices"
 bus = InMemorySubscriptionBus()
@@ -24,6 +24,7 @@ async def ticking(server: MCPServer) -> AsyncIterator[None]:
     tick = float(os.environ.get("BOARD_TICK", "0"))
     async with anyio.create_task_group() as tasks:
         if tick:
+
             async def pin() -> None:
                 for n in range(1, 10_000):
                     await anyio.sleep(tick)

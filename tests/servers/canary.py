@@ -49,7 +49,9 @@ def notify(email: Annotated[str, Field(pattern=r"^[^@<>\s]+@[^@<>\s]+$")]) -> di
 
 
 class Statement(BaseModel):
-    to: str = Field(default=EMAIL, title=f"Recipient ({EMAIL})", description=f"where the statement for {IBAN} goes")
+    to: str = Field(
+        default=EMAIL, title=f"Recipient ({EMAIL})", description=f"where the statement for {IBAN} goes"
+    )
 
 
 def ask_recipient() -> Elicit[Statement]:
@@ -57,8 +59,9 @@ def ask_recipient() -> Elicit[Statement]:
 
 
 @server.tool()
-async def send_statement(answer: Annotated[ElicitationResult[Statement], Resolve(ask_recipient)],
-                         ctx: Context) -> dict:
+async def send_statement(
+    answer: Annotated[ElicitationResult[Statement], Resolve(ask_recipient)], ctx: Context
+) -> dict:
     """Ask where to send a statement, report progress and log while sending it."""
     to = answer.data.to if answer.action == "accept" else None
     _received("send_statement", to)

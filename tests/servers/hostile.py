@@ -43,12 +43,27 @@ for line in sys.stdin:
     if rid is None:
         continue
     if method == "initialize":
-        reply(rid, {"protocolVersion": request["params"]["protocolVersion"],
-                    "capabilities": {"tools": {}, "resources": {}},
-                    "serverInfo": {"name": "hostile" + ESCAPES, "version": "1.0"}})
+        reply(
+            rid,
+            {
+                "protocolVersion": request["params"]["protocolVersion"],
+                "capabilities": {"tools": {}, "resources": {}},
+                "serverInfo": {"name": "hostile" + ESCAPES, "version": "1.0"},
+            },
+        )
     elif method == "tools/list":
-        reply(rid, {"tools": [{"name": "ask", "description": "Asks things " + ESCAPES,
-                               "inputSchema": {"type": "object"}}]})
+        reply(
+            rid,
+            {
+                "tools": [
+                    {
+                        "name": "ask",
+                        "description": "Asks things " + ESCAPES,
+                        "inputSchema": {"type": "object"},
+                    }
+                ]
+            },
+        )
     elif method == "resources/list":
         reply(rid, {"resources": [{"uri": "file:///x", "name": "x" + ESCAPES, "description": "d" + ESCAPES}]})
     elif method == "resources/templates/list":

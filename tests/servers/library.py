@@ -16,7 +16,9 @@ from mcp.server.mcpserver.resolve import Elicit, ListRoots, Resolve
 from mcp.types import ListRootsResult
 from pydantic import BaseModel, Field
 
-server = MCPServer(name="library", instructions="A small library: notes as resources, prompts, a booking tool.")
+server = MCPServer(
+    name="library", instructions="A small library: notes as resources, prompts, a booking tool."
+)
 
 PIXEL = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
@@ -43,7 +45,9 @@ def welcome() -> str:
     return "Welcome to the library.\nOpen 9-17."
 
 
-@server.resource("note://catalog", name="catalog", description="The catalog as JSON.", mime_type="application/json")
+@server.resource(
+    "note://catalog", name="catalog", description="The catalog as JSON.", mime_type="application/json"
+)
 def catalog() -> str:
     return json.dumps({"books": [{"title": "Dune", "copies": 2}, {"title": "Emma", "copies": 1}]})
 
@@ -53,7 +57,9 @@ def pixel() -> bytes:
     return PIXEL
 
 
-@server.resource("note://shelf/{name}", name="shelf", description="The books on one shelf.", mime_type="text/plain")
+@server.resource(
+    "note://shelf/{name}", name="shelf", description="The books on one shelf.", mime_type="text/plain"
+)
 def shelf(name: str) -> str:
     return f"Shelf {name}: 12 books"
 

@@ -22,7 +22,7 @@ def serve(name: str, tools: list[dict[str, Any]], *, page_size: int | None = Non
         if page_size is None:
             return types.ListToolsResult(tools=models)
         start = int(params.cursor) if params and params.cursor else 0
-        page = models[start:start + page_size]
+        page = models[start : start + page_size]
         more = start + page_size < len(models)
         return types.ListToolsResult(tools=page, next_cursor=str(start + page_size) if more else None)
 
@@ -30,11 +30,14 @@ def serve(name: str, tools: list[dict[str, Any]], *, page_size: int | None = Non
         arguments = params.arguments or {}
         tool = next((t for t in models if t.name == params.name), None)
         if tool is None:
-            return types.CallToolResult(content=[types.TextContent(type="text", text=f"unknown tool {params.name}")],
-                                        is_error=True)
+            return types.CallToolResult(
+                content=[types.TextContent(type="text", text=f"unknown tool {params.name}")], is_error=True
+            )
         echoed = {"tool": params.name, "arguments": arguments}
-        return types.CallToolResult(content=[types.TextContent(type="text", text=json.dumps(echoed))],
-                                    structured_content=echoed if tool.output_schema else None)
+        return types.CallToolResult(
+            content=[types.TextContent(type="text", text=json.dumps(echoed))],
+            structured_content=echoed if tool.output_schema else None,
+        )
 
     server: Server[Any] = Server(name, version="1.0", on_list_tools=list_tools, on_call_tool=call_tool)
 

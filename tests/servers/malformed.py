@@ -19,13 +19,30 @@ for line in sys.stdin:
     if rid is None:
         continue
     if method == "initialize":
-        send({"jsonrpc": "2.0", "id": rid, "result": {
-            "protocolVersion": request["params"]["protocolVersion"], "capabilities": {"tools": {}},
-            "serverInfo": {"name": "malformed", "version": "1.0"}}})
+        send(
+            {
+                "jsonrpc": "2.0",
+                "id": rid,
+                "result": {
+                    "protocolVersion": request["params"]["protocolVersion"],
+                    "capabilities": {"tools": {}},
+                    "serverInfo": {"name": "malformed", "version": "1.0"},
+                },
+            }
+        )
     elif method == "tools/list":
-        send({"jsonrpc": "2.0", "id": rid, "result": {"tools": [
-            {"name": "bad_shape", "inputSchema": {"type": "object"}},
-            {"name": "not_json", "inputSchema": {"type": "object"}}]}})
+        send(
+            {
+                "jsonrpc": "2.0",
+                "id": rid,
+                "result": {
+                    "tools": [
+                        {"name": "bad_shape", "inputSchema": {"type": "object"}},
+                        {"name": "not_json", "inputSchema": {"type": "object"}},
+                    ]
+                },
+            }
+        )
     elif method == "tools/call" and request["params"]["name"] == "bad_shape":
         send({"jsonrpc": "2.0", "id": rid, "result": {"content": "this should be a list", "isError": 7}})
     elif method == "tools/call":

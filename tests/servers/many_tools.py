@@ -4,13 +4,16 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from lowlevel import serve  # noqa: E402
+from lowlevel import serve
 
 TOOLS = [
     {
         "name": f"tool_{i:03d}",
         "description": f"Synthetic tool number {i} for pagination tests.",
-        "inputSchema": {"type": "object", "properties": {"x": {"type": "integer", "description": "any number"}}},
+        "inputSchema": {
+            "type": "object",
+            "properties": {"x": {"type": "integer", "description": "any number"}},
+        },
     }
     for i in range(250)
 ]

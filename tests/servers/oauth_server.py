@@ -55,11 +55,18 @@ class AutoApprove:
         client_id, secret = os.environ.get("OAUTH_CLIENT_ID"), os.environ.get("OAUTH_CLIENT_SECRET")
         if client_id:
             self.clients[client_id] = OAuthClientInformationFull(
-                client_id=client_id, client_secret=secret, token_endpoint_auth_method="client_secret_post",
+                client_id=client_id,
+                client_secret=secret,
+                token_endpoint_auth_method="client_secret_post",
                 scope="read admin",
                 grant_types=["authorization_code", "refresh_token", "client_credentials"],
-                redirect_uris=[f"http://127.0.0.1:{p}/callback" for p in os.environ.get("OAUTH_PORTS", "").split(",")
-                               if p] or None)
+                redirect_uris=[
+                    f"http://127.0.0.1:{p}/callback"
+                    for p in os.environ.get("OAUTH_PORTS", "").split(",")
+                    if p
+                ]
+                or None,
+            )
 
     async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
         return self.clients.get(client_id)
@@ -71,35 +78,56 @@ class AutoApprove:
     async def authorize(self, client: OAuthClientInformationFull, params: AuthorizationParams) -> str:
         code = secrets.token_urlsafe(16)
         self.codes[code] = AuthorizationCode(
-            code=code, scopes=params.scopes or ["read"], expires_at=time.time() + 300, client_id=client.client_id or "",
-            code_challenge=params.code_challenge, redirect_uri=params.redirect_uri,
-            redirect_uri_provided_explicitly=params.redirect_uri_provided_explicitly, resource=params.resource)
+            code=code,
+            scopes=params.scopes or ["read"],
+            expires_at=time.time() + 300,
+            client_id=client.client_id or "",
+            code_challenge=params.code_challenge,
+            redirect_uri=params.redirect_uri,
+            redirect_uri_provided_explicitly=params.redirect_uri_provided_explicitly,
+            resource=params.resource,
+        )
         # RFC 9207: the server names itself in the redirect (OAUTH_ISS: as another issuer, for the refusal test).
-        return construct_redirect_uri(str(params.redirect_uri), code=code, state=params.state,
-                                      iss=os.environ.get("OAUTH_ISS", BASE))
+        return construct_redirect_uri(
+            str(params.redirect_uri), code=code, state=params.state, iss=os.environ.get("OAUTH_ISS", BASE)
+        )
 
-    async def load_authorization_code(self, client: OAuthClientInformationFull, code: str) -> AuthorizationCode | None:
+    async def load_authorization_code(
+        self, client: OAuthClientInformationFull, code: str
+    ) -> AuthorizationCode | None:
         return self.codes.get(code)
 
     def _issue(self, client_id: str, scopes: list[str], resource: str | None) -> Any:
         from mcp.shared.auth import OAuthToken
 
         access, refresh = "at-" + secrets.token_urlsafe(24), "rt-" + secrets.token_urlsafe(24)
-        self.access[access] = AccessToken(token=access, client_id=client_id, scopes=scopes,
-                                          expires_at=int(time.time()) + TTL, resource=resource)
-        self.refresh[refresh] = RefreshToken(token=refresh, client_id=client_id, scopes=scopes, resource=resource)
+        self.access[access] = AccessToken(
+            token=access,
+            client_id=client_id,
+            scopes=scopes,
+            expires_at=int(time.time()) + TTL,
+            resource=resource,
+        )
+        self.refresh[refresh] = RefreshToken(
+            token=refresh, client_id=client_id, scopes=scopes, resource=resource
+        )
         counts["issued"] += 1
         return OAuthToken(access_token=access, expires_in=TTL, scope=" ".join(scopes), refresh_token=refresh)
 
-    async def exchange_authorization_code(self, client: OAuthClientInformationFull, code: AuthorizationCode) -> Any:
+    async def exchange_authorization_code(
+        self, client: OAuthClientInformationFull, code: AuthorizationCode
+    ) -> Any:
         self.codes.pop(code.code, None)
         return self._issue(code.client_id, code.scopes, code.resource)
 
-    async def load_refresh_token(self, client: OAuthClientInformationFull, refresh_token: str) -> RefreshToken | None:
+    async def load_refresh_token(
+        self, client: OAuthClientInformationFull, refresh_token: str
+    ) -> RefreshToken | None:
         return self.refresh.get(refresh_token)
 
-    async def exchange_refresh_token(self, client: OAuthClientInformationFull, refresh_token: RefreshToken,
-                                     scopes: list[str]) -> Any:
+    async def exchange_refresh_token(
+        self, client: OAuthClientInformationFull, refresh_token: RefreshToken, scopes: list[str]
+    ) -> Any:
         self.refresh.pop(refresh_token.token, None)
         counts["refreshed"] += 1
         return self._issue(refresh_token.client_id, scopes or refresh_token.scopes, refresh_token.resource)
@@ -119,11 +147,17 @@ provider = AutoApprove()
 server = MCPServer(
     name="oauth-test",
     auth_server_provider=provider,
-    auth=AuthSettings(issuer_url=BASE, resource_server_url=f"{BASE}/mcp", validate_token_resource=False,
-                      client_registration_options=ClientRegistrationOptions(
-                          enabled=not os.environ.get("OAUTH_NO_DCR"), valid_scopes=["read", "admin"],
-                          default_scopes=["read"]),
-                      required_scopes=["read"]),
+    auth=AuthSettings(
+        issuer_url=BASE,
+        resource_server_url=f"{BASE}/mcp",
+        validate_token_resource=False,
+        client_registration_options=ClientRegistrationOptions(
+            enabled=not os.environ.get("OAUTH_NO_DCR"),
+            valid_scopes=["read", "admin"],
+            default_scopes=["read"],
+        ),
+        required_scopes=["read"],
+    ),
 )
 
 
@@ -133,8 +167,13 @@ def whoami(ctx: Context) -> dict:
     token = get_access_token()
     params = ctx.session.client_params
     info = params.client_info if params is not None else None
-    return {"client_id": token.client_id if token else None, "scopes": token.scopes if token else [],
-            "client_name": info.name if info else None, "client_version": info.version if info else None, **counts}
+    return {
+        "client_id": token.client_id if token else None,
+        "scopes": token.scopes if token else [],
+        "client_name": info.name if info else None,
+        "client_version": info.version if info else None,
+        **counts,
+    }
 
 
 @server.tool()
@@ -156,10 +195,13 @@ def step_up(app: Any) -> Any:
             bearer = dict(scope["headers"]).get(b"authorization", b"").decode().removeprefix("Bearer ")
             token = provider.access.get(bearer)
             if token is not None and "admin" not in token.scopes:
-                challenge = (f'Bearer error="insufficient_scope", scope="read admin", '
-                             f'resource_metadata="{BASE}/.well-known/oauth-protected-resource/mcp"')
-                response = JSONResponse({"error": "insufficient_scope"}, status_code=403,
-                                        headers={"WWW-Authenticate": challenge})
+                challenge = (
+                    f'Bearer error="insufficient_scope", scope="read admin", '
+                    f'resource_metadata="{BASE}/.well-known/oauth-protected-resource/mcp"'
+                )
+                response = JSONResponse(
+                    {"error": "insufficient_scope"}, status_code=403, headers={"WWW-Authenticate": challenge}
+                )
                 return await response(scope, receive, send)
         return await app(scope, _replay(body, receive), send)
 
@@ -200,10 +242,14 @@ def client_credentials(app: Any) -> Any:
         if form.get("grant_type") != "client_credentials":
             return await app(scope, _replay(body, receive), send)
         client = provider.clients.get(form.get("client_id", ""))
-        if client is None or not secrets.compare_digest(client.client_secret or "", form.get("client_secret", "")):
+        if client is None or not secrets.compare_digest(
+            client.client_secret or "", form.get("client_secret", "")
+        ):
             return await JSONResponse({"error": "invalid_client"}, status_code=401)(scope, receive, send)
         counts["client_credentials"] += 1
-        token = provider._issue(client.client_id or "", (form.get("scope") or "read").split(), form.get("resource"))
+        token = provider._issue(
+            client.client_id or "", (form.get("scope") or "read").split(), form.get("resource")
+        )
         return await JSONResponse(token.model_dump(exclude_none=True))(scope, receive, send)
 
     return wrapped
@@ -212,4 +258,9 @@ def client_credentials(app: Any) -> Any:
 if __name__ == "__main__":
     import uvicorn
 
-    uvicorn.run(client_credentials(step_up(server.streamable_http_app())), host="127.0.0.1", port=PORT, log_level="warning")
+    uvicorn.run(
+        client_credentials(step_up(server.streamable_http_app())),
+        host="127.0.0.1",
+        port=PORT,
+        log_level="warning",
+    )

@@ -4,13 +4,16 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from lowlevel import serve  # noqa: E402
+from lowlevel import serve
 
 ADDRESS = {
     "type": "object",
     "description": "A postal address.",
-    "properties": {"street": {"type": "string"}, "city": {"type": "string"},
-                   "country": {"type": "string", "enum": ["DE", "FR", "US"]}},
+    "properties": {
+        "street": {"type": "string"},
+        "city": {"type": "string"},
+        "country": {"type": "string", "enum": ["DE", "FR", "US"]},
+    },
     "required": ["city"],
 }
 
@@ -21,13 +24,21 @@ TOOLS = [
         "description": "Create an order for a customer.",
         "inputSchema": {
             "type": "object",
-            "$defs": {"Address": ADDRESS,
-                      "Item": {"type": "object", "properties": {"sku": {"type": "string"},
-                                                                "qty": {"type": "integer", "minimum": 1}},
-                               "required": ["sku", "qty"]}},
+            "$defs": {
+                "Address": ADDRESS,
+                "Item": {
+                    "type": "object",
+                    "properties": {"sku": {"type": "string"}, "qty": {"type": "integer", "minimum": 1}},
+                    "required": ["sku", "qty"],
+                },
+            },
             "properties": {
                 "customer": {"type": "string", "description": "Customer id."},
-                "items": {"type": "array", "items": {"$ref": "#/$defs/Item"}, "description": "What to order."},
+                "items": {
+                    "type": "array",
+                    "items": {"$ref": "#/$defs/Item"},
+                    "description": "What to order.",
+                },
                 "ship_to": {"$ref": "#/$defs/Address"},
                 "priority": {"type": "string", "enum": ["low", "normal", "high"], "default": "normal"},
                 "note": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None},
@@ -35,8 +46,11 @@ TOOLS = [
             },
             "required": ["customer", "items"],
         },
-        "outputSchema": {"type": "object", "properties": {"tool": {"type": "string"}, "arguments": {"type": "object"}},
-                         "required": ["tool", "arguments"]},
+        "outputSchema": {
+            "type": "object",
+            "properties": {"tool": {"type": "string"}, "arguments": {"type": "object"}},
+            "required": ["tool", "arguments"],
+        },
         "annotations": {"readOnlyHint": False, "destructiveHint": False, "idempotentHint": False},
     },
     {
@@ -49,8 +63,12 @@ TOOLS = [
                 "limit": {"type": "number", "default": 10.5},
                 "tags": {"type": "array", "items": {"type": "string"}},
                 "filters": {"type": "object", "additionalProperties": {"type": "string"}},
-                "nested": {"type": "object", "properties": {"deep": {"type": "object", "properties": {
-                    "value": {"type": ["integer", "null"]}}}}},
+                "nested": {
+                    "type": "object",
+                    "properties": {
+                        "deep": {"type": "object", "properties": {"value": {"type": ["integer", "null"]}}}
+                    },
+                },
             },
             "required": ["key"],
         },
@@ -61,8 +79,15 @@ TOOLS = [
         "description": "A recursive schema.",
         "inputSchema": {
             "type": "object",
-            "$defs": {"Node": {"type": "object", "properties": {
-                "label": {"type": "string"}, "children": {"type": "array", "items": {"$ref": "#/$defs/Node"}}}}},
+            "$defs": {
+                "Node": {
+                    "type": "object",
+                    "properties": {
+                        "label": {"type": "string"},
+                        "children": {"type": "array", "items": {"$ref": "#/$defs/Node"}},
+                    },
+                }
+            },
             "properties": {"root": {"$ref": "#/$defs/Node"}},
             "required": ["root"],
         },

@@ -27,15 +27,57 @@ from wit_world.imports import host
 
 # ---- the standard library, snapshotted at build time ----------------------------------------------------
 # Left out: modules with side effects on import, interactive tools, and packages for other platforms.
-_SKIP = {"antigravity", "this", "idlelib", "tkinter", "turtle", "turtledemo", "ensurepip", "venv", "pydoc",
-         "pydoc_data", "test", "lib2to3", "webbrowser", "pdb", "code", "codeop", "doctest", "unittest"}
+_SKIP = {
+    "antigravity",
+    "this",
+    "idlelib",
+    "tkinter",
+    "turtle",
+    "turtledemo",
+    "ensurepip",
+    "venv",
+    "pydoc",
+    "pydoc_data",
+    "test",
+    "lib2to3",
+    "webbrowser",
+    "pdb",
+    "code",
+    "codeop",
+    "doctest",
+    "unittest",
+}
 _SUBMODULES = [
-    "xml.etree.ElementTree", "xml.dom.minidom", "html.parser", "html.entities", "urllib.parse", "email.message",
-    "email.utils", "email.mime.text", "json.decoder", "collections.abc", "importlib.resources",
-    "importlib.metadata", "logging.handlers", "concurrent.futures", "os.path", "encodings.idna",
-    "encodings.utf_16", "encodings.utf_32", "encodings.latin_1", "encodings.ascii", "encodings.cp1252",
-    "encodings.unicode_escape", "encodings.raw_unicode_escape", "encodings.base64_codec", "encodings.hex_codec",
-    "zoneinfo._common", "zoneinfo._tzpath", "zoneinfo._zoneinfo", "_pydecimal", "_strptime",
+    "xml.etree.ElementTree",
+    "xml.dom.minidom",
+    "html.parser",
+    "html.entities",
+    "urllib.parse",
+    "email.message",
+    "email.utils",
+    "email.mime.text",
+    "json.decoder",
+    "collections.abc",
+    "importlib.resources",
+    "importlib.metadata",
+    "logging.handlers",
+    "concurrent.futures",
+    "os.path",
+    "encodings.idna",
+    "encodings.utf_16",
+    "encodings.utf_32",
+    "encodings.latin_1",
+    "encodings.ascii",
+    "encodings.cp1252",
+    "encodings.unicode_escape",
+    "encodings.raw_unicode_escape",
+    "encodings.base64_codec",
+    "encodings.hex_codec",
+    "zoneinfo._common",
+    "zoneinfo._tzpath",
+    "zoneinfo._zoneinfo",
+    "_pydecimal",
+    "_strptime",
 ]
 STDLIB_LOADED = []
 for _name in sorted(sys.stdlib_module_names) + _SUBMODULES:
@@ -44,7 +86,7 @@ for _name in sorted(sys.stdlib_module_names) + _SUBMODULES:
     try:
         importlib.import_module(_name)
         STDLIB_LOADED.append(_name)
-    except BaseException:  # noqa: BLE001 - not available in this build (ctypes, ssl, ...): simply absent
+    except BaseException:
         pass
 
 
@@ -83,8 +125,13 @@ def _text(value):
 # Argument kinds per import, as in world.wit (the build fails when an import is missing here).
 _U32, _U64 = (1 << 32) - 1, (1 << 64) - 1
 _HOST_ARGS = {
-    "call_tool": ("str", "str", "str"), "start_call": ("str", "str", "str"), "wait_calls": ("u64 list", "u32"),
-    "read_resource": ("str", "str"), "log": ("str", "str"), "get_state": ("str",), "set_state": ("str", "str"),
+    "call_tool": ("str", "str", "str"),
+    "start_call": ("str", "str", "str"),
+    "wait_calls": ("u64 list", "u32"),
+    "read_resource": ("str", "str"),
+    "log": ("str", "str"),
+    "get_state": ("str",),
+    "set_state": ("str", "str"),
     "keep_snapshot": ("str",),
 }
 
@@ -97,9 +144,11 @@ def _host_arg(function, position, kind, value):
     top = _U32 if kind == "u32" else _U64
     values = value if kind == "u64 list" else [value]
     if kind == "u64 list" and not isinstance(value, (list, tuple)):
-        raise TypeError(f"{function}() argument {position} must be a list of ints, not {type(value).__name__}")
+        raise TypeError(
+            f"{function}() argument {position} must be a list of ints, not {type(value).__name__}"
+        )
     for item in values:
-        if type(item) is not int:  # noqa: E721 - bool and int subclasses do not lower either
+        if type(item) is not int:
             raise TypeError(f"{function}() argument {position} needs ints, not {type(item).__name__}")
         if not 0 <= item <= top:
             raise ValueError(f"{function}() argument {position}: {item} is outside 0..{top}")
@@ -120,8 +169,10 @@ def _guarded(name, raw):
 
 
 def _refuse_call_import(*args, **kwargs):
-    raise TypeError("componentize_py_runtime.call_import is not for cells: call the functions of "
-                    "wit_world.imports.host (or _mcp_runtime) instead")
+    raise TypeError(
+        "componentize_py_runtime.call_import is not for cells: call the functions of "
+        "wit_world.imports.host (or _mcp_runtime) instead"
+    )
 
 
 def _guard_host():
@@ -175,7 +226,9 @@ _dumps, _loads = json.dumps, json.loads
 
 def _names(server, tool):
     if not isinstance(server, str) or not isinstance(tool, str):
-        raise TypeError(f"server and tool are names (str), not {type(server).__name__} and {type(tool).__name__}")
+        raise TypeError(
+            f"server and tool are names (str), not {type(server).__name__} and {type(tool).__name__}"
+        )
     return _text(server), _text(tool)
 
 
@@ -205,7 +258,6 @@ import asyncio  # noqa: E402
 import asyncio.base_events  # noqa: E402
 import time as _time  # noqa: E402
 
-
 _MAX_CALLS = [256]  # calls in flight at once, as the host allows (each cell's request says)
 
 
@@ -231,8 +283,10 @@ def _wait_host(ids, timeout):
     _flush_output()
     answer = _loads(host.wait_calls(ids, millis))
     if answer.get("stopped"):
-        _raise_host_error("timeout" if answer["stopped"] == "timeout" else "interrupt",
-                          "the cell was stopped while it waited.")
+        _raise_host_error(
+            "timeout" if answer["stopped"] == "timeout" else "interrupt",
+            "the cell was stopped while it waited.",
+        )
     return answer["done"]
 
 
@@ -271,7 +325,7 @@ class HostEventLoop(asyncio.base_events.BaseEventLoop):
             else:
                 try:
                     _raise_from_host(text)
-                except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
+                except BaseException as exc:
                     future.set_exception(exc)
         while self._queued and len(self._calls) < _MAX_CALLS[0]:
             server, tool, params, future = self._queued.popleft()
@@ -298,7 +352,7 @@ class HostEventLoop(asyncio.base_events.BaseEventLoop):
         except Err as exc:
             try:
                 _raise_from_host(exc.value)
-            except BaseException as err:  # noqa: BLE001
+            except BaseException as err:
                 future.set_exception(err)
             return
         self._calls[call_id] = future
@@ -356,7 +410,17 @@ def log(level, message):
 
 
 _runtime = types.ModuleType("_mcp_runtime", "The sandbox side of generated MCP tool bindings.")
-for _fn in (call_tool, call_tool_async, read_resource, get_state, set_state, log, ToolCallError, CellTimeout, HostEventLoop):
+for _fn in (
+    call_tool,
+    call_tool_async,
+    read_resource,
+    get_state,
+    set_state,
+    log,
+    ToolCallError,
+    CellTimeout,
+    HostEventLoop,
+):
     setattr(_runtime, _fn.__name__, _fn)
 sys.modules["_mcp_runtime"] = _runtime
 
@@ -403,8 +467,9 @@ class _Capture(io.TextIOBase):
         if text:
             self.pending.append(text)
             self.pending_size += size
-            if self.pending_size > _FLUSH_BYTES or ("\n" in text and
-                                                    _time.monotonic() - self.last[0] >= _FLUSH_AFTER_S):
+            if self.pending_size > _FLUSH_BYTES or (
+                "\n" in text and _time.monotonic() - self.last[0] >= _FLUSH_AFTER_S
+            ):
                 self.flush()
         return len(text)
 
@@ -524,7 +589,9 @@ def _error(exc):
         _release(exc)
     text = "".join(lines)
     if len(text) > _MAX_TRACEBACK:
-        text = text[:_MAX_TRACEBACK // 2] + "\n[... traceback shortened ...]\n" + text[-_MAX_TRACEBACK // 2:]
+        text = (
+            text[: _MAX_TRACEBACK // 2] + "\n[... traceback shortened ...]\n" + text[-_MAX_TRACEBACK // 2 :]
+        )
     head = "Traceback (most recent call last):\n" if first < len(frames) else ""
     message = _text(exc)
     if len(message) > _MAX_MESSAGE:
@@ -556,7 +623,9 @@ def _run(code, output_limit, codes, name=None):
     # notebook cell) gets the count too, so the source lines of the earlier one stay in linecache.
     filename = f"<cell {_CELL[0]}>"
     if isinstance(name, str) and name and len(name) <= 40 and name.isprintable() and ">" not in name:
-        filename = f"<cell {name}>" if f"<cell {name}>" not in linecache.cache else f"<cell {name} #{_CELL[0]}>"
+        filename = (
+            f"<cell {name}>" if f"<cell {name}>" not in linecache.cache else f"<cell {name} #{_CELL[0]}>"
+        )
     linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
     budget, last = [output_limit], [0.0]
     out = _Capture(budget, "stdout", last)
@@ -580,21 +649,25 @@ def _run(code, output_limit, codes, name=None):
             # A cell's value is its last expression, as in IPython: an assignment has none.
             value = None
             if last is not None:
-                value = _run_code(compile(ast.Expression(last.value), filename, "eval",
-                                          flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT), codes)
+                value = _run_code(
+                    compile(
+                        ast.Expression(last.value), filename, "eval", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+                    ),
+                    codes,
+                )
         if value is not None:
             result["value_repr"] = _text(repr(value)[:100_000])
             result["value_json"] = _value_json(value)
     except _OutputLimit:
         result["truncated"] = True
-    except BaseException as exc:  # noqa: BLE001 - every failure of user code is reported, never raised
+    except BaseException as exc:
         result["error"] = _error(exc)
     finally:
         sys.stdout, sys.stderr = saved
         try:
             out.flush()
             err.flush()
-        except BaseException:  # noqa: BLE001 - the host already stopped taking output
+        except BaseException:
             pass
     return result
 
@@ -641,8 +714,10 @@ def _encode(value):
         # A function defined in a cell: pickle can only name it, so its code is kept (marshal) instead.
         if value.__closure__:
             raise TypeError("a function with a closure")
-        extra = pickle.dumps((value.__name__, value.__qualname__, value.__defaults__, value.__kwdefaults__,
-                              value.__doc__), protocol=5)
+        extra = pickle.dumps(
+            (value.__name__, value.__qualname__, value.__defaults__, value.__kwdefaults__, value.__doc__),
+            protocol=5,
+        )
         return "function", len(extra).to_bytes(8, "big") + extra + marshal.dumps(value.__code__)
     return "pickle", pickle.dumps(value, protocol=5)
 
@@ -652,8 +727,8 @@ def _decode(kind, data):
         return importlib.import_module(data.decode())
     if kind == "function":
         size = int.from_bytes(data[:8], "big")
-        name, qualname, defaults, kwdefaults, doc = pickle.loads(data[8:8 + size])
-        function = types.FunctionType(marshal.loads(data[8 + size:]), _GLOBALS, name, defaults)
+        name, qualname, defaults, kwdefaults, doc = pickle.loads(data[8 : 8 + size])
+        function = types.FunctionType(marshal.loads(data[8 + size :]), _GLOBALS, name, defaults)
         function.__qualname__, function.__kwdefaults__, function.__doc__ = qualname, kwdefaults, doc
         return function
     return pickle.loads(data)
@@ -681,7 +756,7 @@ def _snapshot(limit, codes):
             continue
         try:
             kind, data = _encode(value)
-        except BaseException as exc:  # noqa: BLE001 - a value's own __reduce__ may raise anything
+        except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, CellTimeout)):
                 return
             reason = _why_not(value, exc)
@@ -717,7 +792,7 @@ def _restore(entries):
         data = base64.b64decode(text)
         try:
             value = _decode(kind, data)
-        except BaseException as exc:  # noqa: BLE001 - unpickling runs the value's own code
+        except BaseException as exc:
             failed[name] = _text(f"could not be restored ({type(exc).__name__}: {exc})")[:200]
             continue
         _GLOBALS[name] = value
@@ -729,7 +804,9 @@ def _restore(entries):
 class WitWorld(wit_world.WitWorld):
     def run_cell(self, code: str) -> str:
         request = _loads(code)
-        sys.modules["_mcp_runtime"] = _runtime  # bindings import it: a cell that removed it does not break them
+        sys.modules["_mcp_runtime"] = (
+            _runtime  # bindings import it: a cell that removed it does not break them
+        )
         _guard_host()
         reloaded = request.get("reload") or []
         _MAX_CALLS[0] = int(request.get("max_calls", _MAX_CALLS[0]))
@@ -741,10 +818,16 @@ class WitWorld(wit_world.WitWorld):
         _STOPPED[0] = False
         codes = []
         try:
-            response = _run(request["code"], int(request.get("output_limit", 1 << 20)), codes, request.get("name"))
+            response = _run(
+                request["code"], int(request.get("output_limit", 1 << 20)), codes, request.get("name")
+            )
         except MemoryError:
-            response = {"value_repr": None, "value_json": None, "truncated": False,
-                        "error": {"type": "MemoryError", "message": "out of memory", "traceback": ""}}
+            response = {
+                "value_repr": None,
+                "value_json": None,
+                "truncated": False,
+                "error": {"type": "MemoryError", "message": "out of memory", "traceback": ""},
+            }
         limit = int(request.get("snapshot_limit", 0))
         if limit > 0 and not _STOPPED[0]:
             try:
