@@ -561,8 +561,8 @@ def test_a_type_without_a_renderer_reads_as_its_json() -> None:
     assert to_text(spec) == to_json(spec) == spec.model_dump_json(indent=2)
     assert to_text({"a": 1}) == '{\n  "a": 1\n}'
     assert to_text("tab\tkept, escape \x1b shown") == "tab\tkept, escape \\x1b shown"
-    assert to_html("x<y").endswith('<pre style="' + to_html("x<y").split('<pre style="')[1])
-    assert "x&lt;y" in to_html("x<y")
+    html = to_html("x<y")
+    assert "<pre style=" in html and "x&lt;y" in html
 
 
 def test_every_name_imported_from_display_exists() -> None:
