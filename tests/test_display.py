@@ -413,10 +413,10 @@ TOKEN_TYPES: set[str] = set()  # every type has a sample now, the token charts i
 
 
 def test_every_rendered_type_has_a_sample() -> None:
-    from mcp_kernel.display import _RENDERERS
+    from mcp_kernel.display import rendered_types
 
     covered = {type(obj) for obj in samples()}
-    assert {cls.__name__ for cls in _RENDERERS if cls not in covered} <= TOKEN_TYPES
+    assert {cls.__name__ for cls in rendered_types() if cls not in covered} <= TOKEN_TYPES
 
 
 @pytest.mark.parametrize("obj", samples(), ids=lambda o: type(o).__name__)
@@ -541,3 +541,44 @@ def test_files_keep_their_lines_and_markdown_is_rendered() -> None:
     assert "white-space: pre;" in ts["text/html"] and "break-word" not in ts["text/html"]  # no mid-word wraps
     skill = bundle(FileView(path="/mcp-tools/skills/demo/SKILL.md", text="# Demo\n\n- query", size=16))
     assert skill == {"text/plain": "# Demo\n\n- query", "text/markdown": "# Demo\n\n- query"}
+
+
+def test_each_renderer_is_named_after_what_it_renders_and_lives_in_the_display_package() -> None:
+    from mcp_kernel.display import rendered_types, to_html, to_text
+
+    for cls in rendered_types():
+        for generic in (to_text, to_html):
+            impl = generic.dispatch(cls)
+            assert impl.__name__ not in {"_", "<lambda>"}, (cls.__name__, generic.__name__, impl)
+            assert impl.__module__.startswith("mcp_kernel.display."), (cls.__name__, impl.__module__)
+
+
+def test_a_type_without_a_renderer_reads_as_its_json() -> None:
+    from mcp_kernel.display import to_json
+    from mcp_kernel.models import ServerSpec
+
+    spec = ServerSpec(name="d", command="python")
+    assert to_text(spec) == to_json(spec) == spec.model_dump_json(indent=2)
+    assert to_text({"a": 1}) == '{\n  "a": 1\n}'
+    assert to_text("tab\tkept, escape \x1b shown") == "tab\tkept, escape \\x1b shown"
+    html = to_html("x<y")
+    assert "<pre style=" in html and "x&lt;y" in html
+
+
+def test_every_name_imported_from_display_exists() -> None:
+    """What the rest of the package, the tests and the docs import from ``mcp_kernel.display`` is there."""
+    import re
+    from pathlib import Path
+
+    import mcp_kernel.display as display
+
+    root = Path(__file__).resolve().parent.parent
+    pattern = re.compile(r"from (?:mcp_kernel|\.\.?)\.?display import ([^\n(]+|\([^)]*\))")
+    names: set[str] = set()
+    for folder in ("mcp_kernel", "tests", "docs", "benchmarks", "notebooks"):
+        for path in (root / folder).rglob("*"):
+            if path.suffix in {".py", ".md", ".ipynb"} and "display" not in path.parent.name:
+                for found in pattern.findall(path.read_text(encoding="utf-8", errors="replace")):
+                    names |= {part.split()[0] for part in found.strip("()").split(",") if part.split()}
+    assert {"to_text", "bundle", "ExecutionFooter", "progress_bundle"} <= names
+    assert not [n for n in sorted(names) if not hasattr(display, n)]
