@@ -136,8 +136,10 @@ def _generate(
 
 
 def _skill(server: ServerInfo, plans: Sequence[Plan], server_name: str, sid: str) -> str:
-    summaries = [{"func": p.func, "module": p.func, "summary": p.summary, "tool": p.tool} for p in plans]
-    groups = [
+    summaries: list[dict[str, Any]] = [
+        {"func": p.func, "module": p.func, "summary": p.summary, "tool": p.tool} for p in plans
+    ]
+    groups: list[dict[str, Any]] = [
         {
             "title": "Look things up (read-only)",
             "tools": [s for s in summaries if s["tool"].annotations.read_only],

@@ -125,7 +125,7 @@ def python_default(prop: dict[str, Any]) -> str | None:
 def make(cache: Cache, tool: ToolInfo, func: str) -> Plan:
     """The plan of ``tool``, whose binding is named ``func``."""
     schema = tool.input_schema if isinstance(tool.input_schema, dict) else {}
-    props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    props: dict[str, Any] = schema["properties"] if isinstance(schema.get("properties"), dict) else {}
     required = set(schema.get("required") or []) if isinstance(schema.get("required"), list) else set()
     keys = [k for k in props if k in required] + [k for k in props if k not in required]
     idents = unique([python_identifier(str(k), fallback="arg") for k in keys])
