@@ -34,8 +34,9 @@ _OPTIONS: dict[str, Any] = {
 
 
 class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
-    """Templates compiled once and kept in the user cache directory, so a new process (every CLI command)
-    skips parsing and compiling them; jinja2 compiles a template again when its source changed."""
+    """jinja2's own bytecode cache, kept in the user cache directory, so a new process (every CLI command)
+    skips parsing and compiling the templates (jinja2 compiles one again when its source changed). The one
+    addition: jinja2 raises when it cannot write there, which must not stop a generation."""
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         with contextlib.suppress(OSError):  # a full or read-only cache: compiled again next time
@@ -66,20 +67,17 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-_TEMPLATES: dict[str, jinja2.Template] = {}
 _SEPARATOR = "\0"  # between the bindings one render produces; escaped wherever schema text can reach
 
 
 def template(name: str) -> jinja2.Template:
-    found = _TEMPLATES.get(name)
-    if found is None:
-        found = _TEMPLATES[name] = _environment().get_template(name)
-    return found
+    """A compiled template, from jinja2's own cache (``auto_reload`` off: a look-up of ~3 us, no file check)."""
+    return _environment().get_template(name)
 
 
 @functools.cache
 def static(name: str) -> str:
-    """A template without variables, rendered once."""
+    """A template without variables, rendered once (a render costs ~33 us; four run in every generate)."""
     return template(name).render()
 
 
