@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import json
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, cast
 
 import blake3
+import cachetools
 
 from ..errors import Interrupted, MCPKernelError, PolicyViolation, SandboxTimeout, ToolCallError
 from ..models import BridgeStats, CallRecord, CallResult, ToolInfo
@@ -48,6 +50,11 @@ class ResultCache:
     An entry older than ``max_age_s`` is never served: a read-only tool's answer changes when the world
     does (an edited file, a new order), so the cache saves repeats within a short while, not forever.
 
+    The byte bound is cachetools' ``LRUCache`` with ``getsizeof``; the entry bound evicts from the same LRU.
+    The age is checked here, not by ``TTLCache``: a cell's policy may change ``max_age_s`` (see
+    :meth:`Bridge.apply`) and the new age must hold for entries already stored, while ``TTLCache`` fixes an
+    entry's expiry when it is stored (and its ``ttl`` cannot change).
+
     >>> cache = ResultCache(max_age_s=60)
     >>> cache.put(b"k", '{"rows": 1}')
     >>> cache.get(b"k")
@@ -58,10 +65,11 @@ class ResultCache:
         self, max_entries: int = 1000, max_bytes: int = 64 * 1024 * 1024, max_age_s: float = 60.0
     ) -> None:
         self.max_entries = max_entries
-        self.max_bytes = max_bytes
         self.max_age_s = max_age_s
-        self._items: OrderedDict[bytes, tuple[float, str]] = OrderedDict()
-        self._bytes = 0
+        # (when stored, the result's JSON); its size is the JSON's length
+        self._items: cachetools.LRUCache[bytes, tuple[float, str]] = cachetools.LRUCache(
+            max_bytes, getsizeof=lambda item: len(item[1])
+        )
         self._lock = threading.Lock()
 
     @staticmethod
@@ -70,42 +78,37 @@ class ResultCache:
 
     def get(self, key: bytes) -> str | None:
         with self._lock:
-            item = self._items.get(key)
+            item = self._items.get(key)  # a hit becomes the most recently used
             if item is None:
                 return None
             stored, value = item
             if time.monotonic() - stored > self.max_age_s:
                 del self._items[key]
-                self._bytes -= len(value)
                 return None
-            self._items.move_to_end(key)
             return value
 
     def put(self, key: bytes, value: str) -> None:
-        size = len(value)
-        if size > self.max_bytes or self.max_age_s <= 0:
+        if len(value) > self.max_bytes or self.max_age_s <= 0:
             return
         with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self._bytes -= len(old[1])
-            self._items[key] = (time.monotonic(), value)
-            self._bytes += size
-            while len(self._items) > self.max_entries or self._bytes > self.max_bytes:
-                _, (_, evicted) = self._items.popitem(last=False)
-                self._bytes -= len(evicted)
+            self._items[key] = (time.monotonic(), value)  # evicts the least recent until the bytes fit
+            while len(self._items) > self.max_entries:
+                self._items.popitem()
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
-            self._bytes = 0
 
     def __len__(self) -> int:
         return len(self._items)
 
     @property
+    def max_bytes(self) -> int:
+        return int(self._items.maxsize)
+
+    @property
     def size_bytes(self) -> int:
-        return self._bytes
+        return int(self._items.currsize)
 
 
 class RateLimiter:
@@ -486,10 +489,8 @@ async def _asked(asker: Any, request: Any) -> Any:
 def _report(
     sink: Callable[..., None], server: str, tool: str, value: float, total: float | None, message: str | None
 ) -> None:
-    try:
+    with contextlib.suppress(Exception):  # a failing display never fails the call
         sink(server, tool, value, total, message)
-    except Exception:
-        pass
 
 
 def _compile_schema(schema: dict[str, Any]) -> tuple[Any, Any] | None:
