@@ -420,7 +420,7 @@ class Bridge:
                 return
         except Exception:
             pass
-        import jsonschema
+        import jsonschema  # type: ignore[import-untyped]
 
         try:
             error = jsonschema.exceptions.best_match(full.iter_errors(params))
