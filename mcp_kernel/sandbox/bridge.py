@@ -30,7 +30,15 @@ from ..errors import Interrupted, MCPKernelError, PolicyViolation, SandboxTimeou
 from ..models import BridgeStats, CallRecord, CallResult, ToolInfo
 from ..runtime import Scope, ScopeStopped
 
-__all__ = ["Bridge", "BridgeStats", "CallRecord", "RateLimiter", "ResultCache", "canonical_json"]
+__all__ = [
+    "Bridge",
+    "BridgeStats",
+    "CallRecord",
+    "ParamsCheck",
+    "RateLimiter",
+    "ResultCache",
+    "canonical_json",
+]
 
 ToolLookup = Callable[[str, str], ToolInfo]
 # acall(server, tool, params, timeout, progress) -> a coroutine that makes the real call on the loop thread.
@@ -142,6 +150,72 @@ class RateLimiter:
         return at - now
 
 
+class ParamsCheck:
+    """Tool params judged against each tool's input schema, compiled once per tool.
+
+    >>> check = ParamsCheck()
+    >>> tool = ToolInfo(name="t", input_schema={"type": "object", "required": ["q"]})
+    >>> check.checked("demo", tool, {"q": 1}, None)
+    {'q': 1}
+    """
+
+    def __init__(self) -> None:
+        self._validators: dict[tuple[str, str], Any] = {}
+
+    def checked(self, server: str, info: ToolInfo, params: dict[str, Any], pii: Any) -> dict[str, Any]:
+        """``params`` validated, then with ``pii``'s placeholders restored (see pii.py; None: none to restore).
+
+        The code, and so the agent, knows only placeholders: an error built from the restored params would
+        quote the real value. So the placeholder form is judged first and only it is ever quoted; when it
+        fails but the real values pass (a schema whose pattern a placeholder cannot match), the call goes on.
+        """
+        if pii is None:
+            self._validate(server, info, params)
+            return params
+        real = pii.restore(params)
+        try:
+            self._validate(server, info, params)
+        except ToolCallError:
+            if real == params or not self._valid(server, info, real):
+                raise
+        return cast("dict[str, Any]", real)
+
+    def _valid(self, server: str, info: ToolInfo, params: dict[str, Any]) -> bool:
+        try:
+            self._validate(server, info, params)
+        except ToolCallError:
+            return False
+        return True
+
+    def _validate(self, server: str, info: ToolInfo, params: dict[str, Any]) -> None:
+        key = (server, info.name)
+        if key not in self._validators:
+            self._validators[key] = _compile_schema(info.input_schema or {"type": "object"})
+        checks = self._validators[key]
+        if checks is None:
+            return  # a schema found broken: the server judges the params itself
+        fast, full = checks
+        try:
+            if fast is not None and fast.is_valid(params):
+                return
+        except Exception:
+            pass
+        import jsonschema  # type: ignore[import-untyped]
+
+        try:
+            error = jsonschema.exceptions.best_match(full.iter_errors(params))
+        except Exception:
+            self._validators[key] = None
+            return
+        if error is not None:
+            where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+            raise ToolCallError(
+                f"Parameters for {server}.{info.name} do not match its schema at {where}: {error.message}",
+                server=server,
+                tool=info.name,
+            )
+
+
 class Bridge:
     """Checks, caches, forwards and records every tool call made from the sandbox."""
 
@@ -182,7 +256,7 @@ class Bridge:
         self.asker: Any = None
         self._latencies: deque[float] = deque(maxlen=10_000)
         self._counters = {"calls": 0, "errors": 0, "cache_hits": 0, "bytes_in": 0, "bytes_out": 0}
-        self._validators: dict[tuple[str, str], Any] = {}
+        self.params = ParamsCheck()
         self._lock = threading.Lock()
         _warm_jsonschema()
 
@@ -262,7 +336,7 @@ class Bridge:
             raise ToolCallError(
                 f"Parameters for {server}.{tool} must be a JSON object.", server=server, tool=tool
             )
-        params = self._checked(server, info, params)
+        params = self.params.checked(server, info, params, self.pii if self.restore_pii else None)
         key = None
         if self.use_cache and info.cacheable:
             key = ResultCache.key(server, tool, params)
@@ -381,59 +455,6 @@ class Bridge:
             ),
         )
         return value
-
-    def _checked(self, server: str, info: ToolInfo, params: dict[str, Any]) -> dict[str, Any]:
-        """``params`` validated, then with placeholders restored (see pii.py).
-
-        The code, and so the agent, knows only placeholders: an error built from the restored params would
-        quote the real value. So the placeholder form is judged first and only it is ever quoted; when it
-        fails but the real values pass (a schema whose pattern a placeholder cannot match), the call goes on.
-        """
-        if not (self.restore_pii and self.pii is not None):
-            self._validate(server, info, params)
-            return params
-        real = self.pii.restore(params)
-        try:
-            self._validate(server, info, params)
-        except ToolCallError:
-            if real == params or not self._valid(server, info, real):
-                raise
-        return cast("dict[str, Any]", real)
-
-    def _valid(self, server: str, info: ToolInfo, params: dict[str, Any]) -> bool:
-        try:
-            self._validate(server, info, params)
-        except ToolCallError:
-            return False
-        return True
-
-    def _validate(self, server: str, info: ToolInfo, params: dict[str, Any]) -> None:
-        key = (server, info.name)
-        if key not in self._validators:
-            self._validators[key] = _compile_schema(info.input_schema or {"type": "object"})
-        checks = self._validators[key]
-        if checks is None:
-            return  # a schema found broken: the server judges the params itself
-        fast, full = checks
-        try:
-            if fast is not None and fast.is_valid(params):
-                return
-        except Exception:
-            pass
-        import jsonschema  # type: ignore[import-untyped]
-
-        try:
-            error = jsonschema.exceptions.best_match(full.iter_errors(params))
-        except Exception:
-            self._validators[key] = None
-            return
-        if error is not None:
-            where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-            raise ToolCallError(
-                f"Parameters for {server}.{info.name} do not match its schema at {where}: {error.message}",
-                server=server,
-                tool=info.name,
-            )
 
     # ---- records and stats -------------------------------------------------------------------
     def _record(self, cell: int, record: CallRecord) -> None:
