@@ -74,7 +74,8 @@ class ToolRegistry:
     ) -> SearchResults:
         """Tools whose name, title or description match every word of ``query``, best first.
 
-        A name match outranks a title match, which outranks a description match. ``detail`` chooses what
+        A name match outranks a title match, which outranks a description match (SQLite FTS5's BM25 ranked
+        benchmarks/bench_search.py's queries no better, so these weights stay). ``detail`` chooses what
         each hit carries: the name only; plus a one-line summary; the signature line of the server's index
         instead (name, typed signature, first sentence); or the summary, signature and full schemas.
         """

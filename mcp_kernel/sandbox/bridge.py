@@ -15,20 +15,30 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import json
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, cast
 
 import blake3
+import cachetools
 
 from ..errors import Interrupted, MCPKernelError, PolicyViolation, SandboxTimeout, ToolCallError
 from ..models import BridgeStats, CallRecord, CallResult, ToolInfo
 from ..runtime import Scope, ScopeStopped
 
-__all__ = ["Bridge", "BridgeStats", "CallRecord", "RateLimiter", "ResultCache", "canonical_json"]
+__all__ = [
+    "Bridge",
+    "BridgeStats",
+    "CallRecord",
+    "ParamsCheck",
+    "RateLimiter",
+    "ResultCache",
+    "canonical_json",
+]
 
 ToolLookup = Callable[[str, str], ToolInfo]
 # acall(server, tool, params, timeout, progress) -> a coroutine that makes the real call on the loop thread.
@@ -48,6 +58,11 @@ class ResultCache:
     An entry older than ``max_age_s`` is never served: a read-only tool's answer changes when the world
     does (an edited file, a new order), so the cache saves repeats within a short while, not forever.
 
+    The byte bound is cachetools' ``LRUCache`` with ``getsizeof``; the entry bound evicts from the same LRU.
+    The age is checked here, not by ``TTLCache``: a cell's policy may change ``max_age_s`` (see
+    :meth:`Bridge.apply`) and the new age must hold for entries already stored, while ``TTLCache`` fixes an
+    entry's expiry when it is stored (and its ``ttl`` cannot change).
+
     >>> cache = ResultCache(max_age_s=60)
     >>> cache.put(b"k", '{"rows": 1}')
     >>> cache.get(b"k")
@@ -58,10 +73,11 @@ class ResultCache:
         self, max_entries: int = 1000, max_bytes: int = 64 * 1024 * 1024, max_age_s: float = 60.0
     ) -> None:
         self.max_entries = max_entries
-        self.max_bytes = max_bytes
         self.max_age_s = max_age_s
-        self._items: OrderedDict[bytes, tuple[float, str]] = OrderedDict()
-        self._bytes = 0
+        # (when stored, the result's JSON); its size is the JSON's length
+        self._items: cachetools.LRUCache[bytes, tuple[float, str]] = cachetools.LRUCache(
+            max_bytes, getsizeof=lambda item: len(item[1])
+        )
         self._lock = threading.Lock()
 
     @staticmethod
@@ -70,42 +86,37 @@ class ResultCache:
 
     def get(self, key: bytes) -> str | None:
         with self._lock:
-            item = self._items.get(key)
+            item = self._items.get(key)  # a hit becomes the most recently used
             if item is None:
                 return None
             stored, value = item
             if time.monotonic() - stored > self.max_age_s:
                 del self._items[key]
-                self._bytes -= len(value)
                 return None
-            self._items.move_to_end(key)
             return value
 
     def put(self, key: bytes, value: str) -> None:
-        size = len(value)
-        if size > self.max_bytes or self.max_age_s <= 0:
+        if len(value) > self.max_bytes or self.max_age_s <= 0:
             return
         with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self._bytes -= len(old[1])
-            self._items[key] = (time.monotonic(), value)
-            self._bytes += size
-            while len(self._items) > self.max_entries or self._bytes > self.max_bytes:
-                _, (_, evicted) = self._items.popitem(last=False)
-                self._bytes -= len(evicted)
+            self._items[key] = (time.monotonic(), value)  # evicts the least recent until the bytes fit
+            while len(self._items) > self.max_entries:
+                self._items.popitem()
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
-            self._bytes = 0
 
     def __len__(self) -> int:
         return len(self._items)
 
     @property
+    def max_bytes(self) -> int:
+        return int(self._items.maxsize)
+
+    @property
     def size_bytes(self) -> int:
-        return self._bytes
+        return int(self._items.currsize)
 
 
 class RateLimiter:
@@ -137,6 +148,72 @@ class RateLimiter:
             at = now if len(slots) < limit else max(now, slots[-limit] + span)
             bisect.insort(slots, at)
         return at - now
+
+
+class ParamsCheck:
+    """Tool params judged against each tool's input schema, compiled once per tool.
+
+    >>> check = ParamsCheck()
+    >>> tool = ToolInfo(name="t", input_schema={"type": "object", "required": ["q"]})
+    >>> check.checked("demo", tool, {"q": 1}, None)
+    {'q': 1}
+    """
+
+    def __init__(self) -> None:
+        self._validators: dict[tuple[str, str], Any] = {}
+
+    def checked(self, server: str, info: ToolInfo, params: dict[str, Any], pii: Any) -> dict[str, Any]:
+        """``params`` validated, then with ``pii``'s placeholders restored (see pii.py; None: none to restore).
+
+        The code, and so the agent, knows only placeholders: an error built from the restored params would
+        quote the real value. So the placeholder form is judged first and only it is ever quoted; when it
+        fails but the real values pass (a schema whose pattern a placeholder cannot match), the call goes on.
+        """
+        if pii is None:
+            self._validate(server, info, params)
+            return params
+        real = pii.restore(params)
+        try:
+            self._validate(server, info, params)
+        except ToolCallError:
+            if real == params or not self._valid(server, info, real):
+                raise
+        return cast("dict[str, Any]", real)
+
+    def _valid(self, server: str, info: ToolInfo, params: dict[str, Any]) -> bool:
+        try:
+            self._validate(server, info, params)
+        except ToolCallError:
+            return False
+        return True
+
+    def _validate(self, server: str, info: ToolInfo, params: dict[str, Any]) -> None:
+        key = (server, info.name)
+        if key not in self._validators:
+            self._validators[key] = _compile_schema(info.input_schema or {"type": "object"})
+        checks = self._validators[key]
+        if checks is None:
+            return  # a schema found broken: the server judges the params itself
+        fast, full = checks
+        try:
+            if fast is not None and fast.is_valid(params):
+                return
+        except Exception:
+            pass
+        import jsonschema  # type: ignore[import-untyped]
+
+        try:
+            error = jsonschema.exceptions.best_match(full.iter_errors(params))
+        except Exception:
+            self._validators[key] = None
+            return
+        if error is not None:
+            where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+            raise ToolCallError(
+                f"Parameters for {server}.{info.name} do not match its schema at {where}: {error.message}",
+                server=server,
+                tool=info.name,
+            )
 
 
 class Bridge:
@@ -179,7 +256,7 @@ class Bridge:
         self.asker: Any = None
         self._latencies: deque[float] = deque(maxlen=10_000)
         self._counters = {"calls": 0, "errors": 0, "cache_hits": 0, "bytes_in": 0, "bytes_out": 0}
-        self._validators: dict[tuple[str, str], Any] = {}
+        self.params = ParamsCheck()
         self._lock = threading.Lock()
         _warm_jsonschema()
 
@@ -259,7 +336,7 @@ class Bridge:
             raise ToolCallError(
                 f"Parameters for {server}.{tool} must be a JSON object.", server=server, tool=tool
             )
-        params = self._checked(server, info, params)
+        params = self.params.checked(server, info, params, self.pii if self.restore_pii else None)
         key = None
         if self.use_cache and info.cacheable:
             key = ResultCache.key(server, tool, params)
@@ -379,59 +456,6 @@ class Bridge:
         )
         return value
 
-    def _checked(self, server: str, info: ToolInfo, params: dict[str, Any]) -> dict[str, Any]:
-        """``params`` validated, then with placeholders restored (see pii.py).
-
-        The code, and so the agent, knows only placeholders: an error built from the restored params would
-        quote the real value. So the placeholder form is judged first and only it is ever quoted; when it
-        fails but the real values pass (a schema whose pattern a placeholder cannot match), the call goes on.
-        """
-        if not (self.restore_pii and self.pii is not None):
-            self._validate(server, info, params)
-            return params
-        real = self.pii.restore(params)
-        try:
-            self._validate(server, info, params)
-        except ToolCallError:
-            if real == params or not self._valid(server, info, real):
-                raise
-        return cast("dict[str, Any]", real)
-
-    def _valid(self, server: str, info: ToolInfo, params: dict[str, Any]) -> bool:
-        try:
-            self._validate(server, info, params)
-        except ToolCallError:
-            return False
-        return True
-
-    def _validate(self, server: str, info: ToolInfo, params: dict[str, Any]) -> None:
-        key = (server, info.name)
-        if key not in self._validators:
-            self._validators[key] = _compile_schema(info.input_schema or {"type": "object"})
-        checks = self._validators[key]
-        if checks is None:
-            return  # a schema found broken: the server judges the params itself
-        fast, full = checks
-        try:
-            if fast is not None and fast.is_valid(params):
-                return
-        except Exception:
-            pass
-        import jsonschema
-
-        try:
-            error = jsonschema.exceptions.best_match(full.iter_errors(params))
-        except Exception:
-            self._validators[key] = None
-            return
-        if error is not None:
-            where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-            raise ToolCallError(
-                f"Parameters for {server}.{info.name} do not match its schema at {where}: {error.message}",
-                server=server,
-                tool=info.name,
-            )
-
     # ---- records and stats -------------------------------------------------------------------
     def _record(self, cell: int, record: CallRecord) -> None:
         with self._lock:
@@ -486,10 +510,8 @@ async def _asked(asker: Any, request: Any) -> Any:
 def _report(
     sink: Callable[..., None], server: str, tool: str, value: float, total: float | None, message: str | None
 ) -> None:
-    try:
+    with contextlib.suppress(Exception):  # a failing display never fails the call
         sink(server, tool, value, total, message)
-    except Exception:
-        pass
 
 
 def _compile_schema(schema: dict[str, Any]) -> tuple[Any, Any] | None:

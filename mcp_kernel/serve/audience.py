@@ -60,7 +60,11 @@ class _Client:
 
 
 class Audience:
-    """The 2025-era clients connected now, by caller and connection (the HTTP session id, or ``stdio``)."""
+    """The 2025-era clients connected now, by caller and connection (the HTTP session id, or ``stdio``).
+
+    One ``OrderedDict``, not a cachetools cache: those evict their own choice over all keys, while here a
+    caller makes room only from its own connections and, when the rest is other callers', is refused.
+    """
 
     def __init__(self, bus: Any, *, max_clients: int = 1000, per_caller: int = 100) -> None:
         self.bus = bus

@@ -55,6 +55,10 @@ class ReplayStore:
 
     Not an ``EventStore`` itself: each transport gets its own :meth:`connection` (see :meth:`attach`), so
     nothing can replay across connections.
+
+    The streams are one ``OrderedDict``, not a cachetools ``TTLCache``: its evictions pick from every
+    caller's streams (here a caller loses only its own, and a newcomer to a full store is refused), and a
+    forgotten stream's event ids must leave :attr:`_events` too, for which cachetools has no hook.
     """
 
     def __init__(
