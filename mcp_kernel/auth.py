@@ -66,6 +66,7 @@ SIGN_IN_TIMEOUT = 600.0  # how long a sign-in waits for the browser (or the past
 _REFRESH_EARLY = 60.0
 Show = Callable[[str, str], Awaitable[None]]  # (server, sign-in URL): put the link in front of the person
 Read = Callable[[str], Awaitable[str]]  # (prompt): one line from the person
+Redirect = tuple[str, str | None] | tuple[str, str | None, str | None]  # code, state[, iss (RFC 9207)]
 
 
 @runtime_checkable
@@ -79,10 +80,7 @@ class SignIn(Protocol):
 
     async def redirect(self, url: str) -> None: ...
 
-    async def callback(self) -> tuple[str, str | None]: ...
-
-
-Redirect = tuple[str, str | None] | tuple[str, str | None, str | None]  # code, state[, iss (RFC 9207)]
+    async def callback(self) -> Redirect: ...
 
 
 def code_from_redirect(address: str) -> Redirect:
@@ -130,7 +128,7 @@ class LocalCallbackSignIn:
         self._listener = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
         await self.show(self.server, url)
 
-    async def callback(self) -> Redirect:  # type: ignore[override]
+    async def callback(self) -> Redirect:
         assert self._result is not None, "redirect() first"
         try:
             address = await asyncio.wait_for(self._result, self.timeout)
@@ -187,7 +185,7 @@ class PasteSignIn:
     async def redirect(self, url: str) -> None:
         await self.show(self.server, url)
 
-    async def callback(self) -> Redirect:  # type: ignore[override]
+    async def callback(self) -> Redirect:
         address = await self.read(
             "After signing in, the browser goes to a page that does not load (http://127.0.0.1"
             "...). Paste that page's whole address here: "
@@ -394,12 +392,12 @@ def http_auth(
             return super().prepare_token_auth(data, headers)
 
     def restored(base: type) -> type:
-        class Provider(base):  # type: ignore[misc, valid-type]
+        class Provider(base):
             """The SDK's provider, with stored tokens' expiry restored and refresh a little early."""
 
             def __init__(self, *args: Any, registered: Any = None, **kwargs: Any) -> None:
                 super().__init__(*args, **kwargs)
-                self.context = Context(
+                self.context: Context = Context(
                     **{f.name: getattr(self.context, f.name) for f in dataclasses.fields(self.context)}
                 )
                 self._registered = registered

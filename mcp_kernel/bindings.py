@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from pathlib import Path
@@ -53,10 +54,9 @@ class Bindings:
             self.servers.introspect(server, refresh=refresh)
         info, tools = registry.info(server), registry.tools(server)
         files = generate(info, tools, server_name=server, languages=languages)
-        try:
+        # The tools are usable without the resource index; `%mcp resources` shows the server's error.
+        with contextlib.suppress(MCPKernelError):
             files.update(resource_index(server, self.servers.resources(server)))
-        except MCPKernelError:
-            pass  # the tools are usable without the index; `%mcp resources` shows the server's error
         sid = server_id(server)
         with self._lock:
             self.vfs.remove_prefix(f"servers/{sid}")

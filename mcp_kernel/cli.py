@@ -105,7 +105,8 @@ def _without_iri_syntax() -> None:
     bridge's), and no user code runs in it (cells run in the sandbox), so the command line does without it.
     A notebook kernel, where user code may check formats, keeps it.
     """
-    sys.modules.setdefault("rfc3987_syntax", None)  # None: `import rfc3987_syntax` fails, as if absent
+    # None: `import rfc3987_syntax` fails, as if absent (documented for sys.modules; typeshed allows only modules)
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -119,9 +119,14 @@ def _shown(value: Any) -> str:
 
 
 def _need(kind: type, value: Any, where: str, what: str) -> Any:
-    if not isinstance(value, kind) or (kind is list and not all(isinstance(v, str) for v in value)):
+    # `kind` is str, list or dict: a value of the right kind is a list (a dict) exactly when `kind` is list (dict).
+    if not isinstance(value, kind) or (
+        isinstance(value, list) and not all(isinstance(v, str) for v in value)
+    ):
         raise ConfigError(f"{where}: expected {what}, got {_shown(value)}.")
-    if kind is dict and not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+    if isinstance(value, dict) and not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
         raise ConfigError(f"{where}: expected {what} (string keys and string values).")
     return value
 
@@ -631,7 +636,7 @@ def write_setting(name: str, value: Any, path: Path | None = None) -> Path:
     document = tomlkit.parse(text)
     if "MCPKernel" not in document:
         document["MCPKernel"] = tomlkit.table()
-    document["MCPKernel"][name] = value  # type: ignore[index]
+    document["MCPKernel"][name] = value
     new_text = tomlkit.dumps(document)
     _apply(_settings_in(new_text, path), MCPKernel(), path)
     replace_file(path, new_text)

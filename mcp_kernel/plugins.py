@@ -304,7 +304,9 @@ class PluginStore:
             name = entry.name
             if name == current or not entry.is_dir():
                 continue
-            if (name.startswith(f"{server_id}-") and name[len(server_id) + 1 :].split("-")[0].isdigit()) or (name.startswith(f".tmp-{server_id}-") and now - entry.stat().st_mtime > _STALE_TMP_SECONDS):
+            if (name.startswith(f"{server_id}-") and name[len(server_id) + 1 :].split("-")[0].isdigit()) or (
+                name.startswith(f".tmp-{server_id}-") and now - entry.stat().st_mtime > _STALE_TMP_SECONDS
+            ):
                 shutil.rmtree(entry, ignore_errors=True)
 
     def load(self, server_id: str) -> Plugin:

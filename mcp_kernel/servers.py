@@ -266,7 +266,7 @@ class Servers:
         """Sign in to ``name`` now, afresh (its stored tokens are dropped first; the registration is kept)."""
         from .errors import ConfigError
 
-        spec, store = self._token_store(name)
+        _, store = self._token_store(name)
         if store is None:
             raise ConfigError(
                 f"Server {name!r} has no oauth block in mcp.json, so there is nothing to sign in to. "
@@ -283,7 +283,7 @@ class Servers:
 
     def auth_logout(self, name: str) -> AuthStatus:
         """Forget the sign-in to ``name`` (tokens and registration) and end its connection."""
-        spec, store = self._token_store(name)
+        _, store = self._token_store(name)
         if name in self.pool:
             self.pool.get(name).close()
         if store is not None:

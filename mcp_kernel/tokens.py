@@ -145,7 +145,7 @@ def upfront_vs_progressive(
                     server=server,
                     tool=tool.name,
                     definition=counter.count(json.dumps(tool.wire(), ensure_ascii=False)),
-                    binding=counter.count(files[path]) if path in files else 0,
+                    binding=counter.count(files[path]) if path is not None and path in files else 0,
                     signature=counter.count(line) if line else 0,
                 )
             )

@@ -122,7 +122,9 @@ def _run_execute(session: Any, args: argparse.Namespace) -> Any:
             raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
     from ..elicitation import terminal_asker
 
-    progress = lambda message: print(message, file=sys.stderr, flush=True)
+    def progress(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
     asker = asker_for(args.interactive, terminal_asker, "`mcp-kernel execute --interactive` on a terminal")
     return session.execute(code, policy_from(session, args), on_progress=progress, asker=asker)
 

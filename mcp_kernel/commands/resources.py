@@ -81,7 +81,7 @@ def _run_watch(session: Any, args: argparse.Namespace) -> Any:
     try:
         from IPython import get_ipython
     except ImportError:  # the CLI without IPython installed: a terminal
-        get_ipython = None  # type: ignore[assignment]
+        get_ipython = None
     if args.stop:
         if not session.unwatch(args.server, args.uri):
             raise UsageError(f"{args.uri} of {args.server} is not being watched here.")

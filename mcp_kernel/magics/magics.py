@@ -126,6 +126,7 @@ class MCPMagics(Magics):
         from ..elicitation import kernel_asker
         from ..errors import OutputTooLarge
         from ..handover import hand_over
+        from ..models import ExecutionResult
         from .output import CellOutput
         from .progress import BuildProgress, CellStatus
 
@@ -154,7 +155,7 @@ class MCPMagics(Magics):
             )
             if isinstance(exc, SandboxError):
                 exc.worded_for("notebook")  # a limit's advice names %%mcp_execute's options
-            if exc.result is not None:
+            if isinstance(exc.result, ExecutionResult):  # what a cell stopped part-way produced, if known
                 display(ExecutionFooter(exc.result))
             raise
         except BaseException:
@@ -181,6 +182,7 @@ class MCPMagics(Magics):
         except Exception:
             display(ExecutionFooter(result))
             raise
+        assert self.shell is not None, "a magic runs in a shell"
         self.shell.user_ns[out] = handover.value
         display(ExecutionFooter(result, handover=handover.describe()))
 

@@ -100,10 +100,9 @@ class _LiveDisplay:
     def close(self) -> None:
         """Stop updating and empty the display (it leaves nothing visible or saved behind)."""
         self._stop.set()
-        if self._thread is not None:
-            # An interrupt can land inside Thread.start(): a thread that never started is not joined.
-            if self._thread.ident is not None:
-                self._thread.join(2)
+        # An interrupt can land inside Thread.start(): a thread that never started is not joined.
+        if self._thread is not None and self._thread.ident is not None:
+            self._thread.join(2)
         with self._lock:
             if self._handle is not None:
                 self._publish({}, self._handle)

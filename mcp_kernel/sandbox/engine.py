@@ -15,6 +15,7 @@ sidecar that is checked before use; a corrupt or foreign entry is rebuilt, never
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import sys
@@ -159,10 +160,8 @@ def _verified(path: Path) -> bool:
         return False
     if actual != expected:
         return False
-    try:
+    with contextlib.suppress(OSError):  # a read-only cache: hashed again next time, still correct
         _write_atomic(stamp_path, stamp.encode())
-    except OSError:  # a read-only cache: hashed again next time, still correct
-        pass
     return True
 
 

@@ -20,11 +20,14 @@ import itertools
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .engine import Engine
 from .owner import OwnershipError
 from .policy import ZONEINFO_DIR
+
+if TYPE_CHECKING:
+    import wasmtime
 
 __all__ = ["STOPPED_BY_HOST", "GuestInstance", "HostImports", "live_stores"]
 
@@ -156,6 +159,8 @@ def _linker(engine: Engine, imports: HostImports) -> Any:
 class GuestInstance:
     """A store plus the instantiated guest; every method checks it runs on the creating thread."""
 
+    _store: wasmtime.Store | None  # None once closed
+
     def __init__(
         self,
         engine: Engine,
@@ -234,7 +239,7 @@ class GuestInstance:
         self._store.set_limits(memory_size=memory_bytes)
         self._store.set_fuel(fuel)
         self._store.set_epoch_deadline(1)
-        return self._run(self._store, request_json)  # type: ignore[no-any-return]
+        return self._run(self._store, request_json)
 
     def fuel_left(self) -> int:
         self._check()
