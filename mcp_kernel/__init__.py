@@ -69,7 +69,7 @@ def __getattr__(name: str) -> _Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'mcp_kernel' has no attribute {name!r}")
-    from importlib import import_module
+    from importlib import import_module  # cheap, but kept out of the package's namespace (its API is __all__)
 
     value = getattr(import_module(f".{module}", __name__), name)
     globals()[name] = value
@@ -87,13 +87,13 @@ __all__ = [
 
 def load_ipython_extension(ipython: object) -> None:
     """``%load_ext mcp_kernel``: register ``%mcp`` and ``%%mcp_execute`` in this shell."""
-    from .extension import load
+    from .extension import load  # the magics and IPython: only when IPython loads the extension
 
     load(ipython)
 
 
 def unload_ipython_extension(ipython: object) -> None:
     """``%unload_ext mcp_kernel``: stop the servers this shell started."""
-    from .extension import unload
+    from .extension import unload  # loaded with load_ipython_extension
 
     unload(ipython)

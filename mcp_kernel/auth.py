@@ -25,6 +25,7 @@ import dataclasses
 import json
 import os
 import socket
+import stat
 import tempfile
 import time
 import warnings
@@ -227,7 +228,7 @@ class TokenStore:
             raise
 
     async def get_tokens(self) -> OAuthToken | None:
-        from mcp.shared.auth import OAuthToken
+        from mcp.shared.auth import OAuthToken  # the SDK (~0.35 s): only once a server signs in
 
         saved = self._read().get("tokens")
         if not saved:
@@ -246,6 +247,7 @@ class TokenStore:
         self._write({**data, "tokens": saved})
 
     async def get_client_info(self) -> OAuthClientInformationFull | None:
+        # the SDK (~0.35 s): only once a server signs in
         from mcp.shared.auth import OAuthClientInformationFull
 
         saved = self._read().get("client")
@@ -295,8 +297,6 @@ def check_token_directory(directory: Path) -> None:
 
     >>> check_token_directory(Path("/nonexistent/mcp-kernel/oauth"))
     """
-    import stat
-
     try:
         info = directory.lstat()
     except FileNotFoundError:
@@ -354,6 +354,7 @@ def http_auth(
     it is only called when the person has to sign in. ``failed`` hears of a flow that failed (the transport
     only logs it, so the connection could not otherwise say why the handshake stopped).
     """
+    # the SDK (~0.35 s): only once a server signs in
     from mcp.client.auth.extensions.client_credentials import (
         ClientCredentialsOAuthProvider,
         PrivateKeyJWTOAuthProvider,
@@ -494,6 +495,7 @@ def http_auth(
 def signed_assertions(server: str, client_id: str, private_key: str) -> Callable[[str], Awaitable[str]]:
     """The SDK's JWT client assertions (RFC 7523) for ``client_id``, signed with ``private_key`` (see
     :func:`signing_key`): what ``PrivateKeyJWTOAuthProvider`` sends the token endpoint."""
+    # the SDK (~0.35 s): only once a server signs in
     from mcp.client.auth.extensions.client_credentials import SignedJWTParameters
 
     pem, algorithm = signing_key(private_key, f"server {server!r}, field 'oauth.privateKey'")
@@ -571,13 +573,13 @@ def _link_text(server: str, url: str) -> str:
 
 def _show_link(server: str, url: str, write: Callable[[str], None]) -> None:
     """A clickable link in a notebook (the cell's output), the plain link on a terminal."""
-    from IPython import get_ipython
+    from IPython import get_ipython  # IPython: only to show a sign-in link
 
     shell = get_ipython()
     if shell is None or not hasattr(shell, "kernel"):
         write(_link_text(server, url))
         return
-    from IPython.display import display
+    from IPython.display import display  # IPython's display and the renderers: only in a notebook
 
     from .display import bundle
     from .models import SignInLink

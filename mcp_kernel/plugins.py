@@ -410,7 +410,7 @@ def _read_at_most(fh: BinaryIO, name: str, what: str) -> bytes:
 
 def _decompressed(raw: BinaryIO) -> BinaryIO:
     """The archive's bytes: gunzipped when it is gzip (``plugin export`` writes .tar.gz), else as they are."""
-    import gzip
+    import gzip  # gzip: only for a compressed archive
 
     magic = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
     return gzip.GzipFile(fileobj=raw) if magic == b"\x1f\x8b" else raw  # type: ignore[return-value]

@@ -37,7 +37,7 @@ _thread: threading.Thread | None = None
 
 def loop() -> asyncio.AbstractEventLoop:
     """The background loop, started on first use."""
-    import asyncio
+    import asyncio  # asyncio: with the first connection, not at start-up
 
     global _loop, _thread
     with _lock:
@@ -59,7 +59,7 @@ def loop() -> asyncio.AbstractEventLoop:
 
 def submit(coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
     """Schedule ``coro`` on the loop thread and return a thread-safe future."""
-    import asyncio
+    import asyncio  # asyncio: loaded by loop()
 
     return asyncio.run_coroutine_threadsafe(coro, loop())
 
@@ -107,7 +107,7 @@ class _Call:
     def result(self, timeout: float | None) -> Any:
         """The coroutine's value (or its exception) once it ended; ``TimeoutError`` if that takes longer than
         ``timeout`` seconds; ``concurrent.futures.CancelledError`` if it was cancelled."""
-        import asyncio
+        import asyncio  # asyncio: loaded by loop()
 
         if not self._done.acquire(timeout=-1 if timeout is None else max(0.0, timeout)):
             raise TimeoutError
@@ -235,7 +235,7 @@ def shutdown(timeout: float = 5.0) -> None:
         _loop, _thread = None, None
     if current is None or current.is_closed():
         return
-    import asyncio
+    import asyncio  # asyncio: loaded by loop()
 
     async def cancel_all() -> None:
         tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]

@@ -74,7 +74,7 @@ class Tokenizer:
 def tokenizer() -> Tokenizer:
     """The process-wide tokenizer, loaded on first use (~0.14 s), never from the network."""
     try:
-        import tiktoken
+        import tiktoken  # tiktoken: only when tokens are counted
 
         encoding = tiktoken.get_encoding(ENCODING)
     except Exception:

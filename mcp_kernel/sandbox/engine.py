@@ -201,7 +201,7 @@ class Engine:
     def __init__(
         self, cache: str | os.PathLike[str] | None = None, *, on_progress: Progress | None = None
     ) -> None:
-        import wasmtime
+        import wasmtime  # wasmtime: only when a sandbox is built or run
 
         config = wasmtime.Config()
         config.consume_fuel = ENGINE_SETTINGS["consume_fuel"]
@@ -243,7 +243,7 @@ class Engine:
             return self._component
 
     def _load(self) -> Any:
-        from wasmtime import WasmtimeError
+        from wasmtime import WasmtimeError  # wasmtime: only when a sandbox is built or run
         from wasmtime.component import Component
 
         directory = _components_dir(self.cache)

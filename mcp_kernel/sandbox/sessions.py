@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 
 from ..errors import ExecuteLimit, SessionLimit, SessionNotFound
 from ..models import SandboxSessionInfo, SandboxSessionList
+from .policy import SandboxPolicy
 from .session import Sandbox
 
 __all__ = ["DEFAULT_HANDLE", "SandboxSessions"]
@@ -336,8 +337,6 @@ class _Opening:
 
 
 def _default_memory_mb() -> int:
-    from .policy import SandboxPolicy
-
     return SandboxPolicy.default().memory_mb
 
 
