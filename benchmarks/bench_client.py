@@ -39,7 +39,7 @@ def median_ms(samples: list[float]) -> float:
 async def sdk_bench(transport: str, url: str | None, n: int) -> dict[str, float]:
     async with AsyncExitStack() as stack:
         if transport == "stdio":
-            errlog = stack.enter_context(tempfile.TemporaryFile("w+"))
+            errlog = stack.enter_context(tempfile.TemporaryFile("w+"))  # noqa: SIM115 - the exit stack closes it
             params = StdioServerParameters(command=sys.executable, args=["-m", "mcp_kernel.demo"])
             read, write = await stack.enter_async_context(stdio_client(params, errlog=errlog))
         else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -36,6 +37,12 @@ def plugin_for(n: int) -> Plugin:
     return Plugin(metadata=meta, files=files)
 
 
+def read_raw(directory: Path) -> None:
+    """The floor for a load: read and parse the plugin's two JSON files, nothing verified."""
+    json.loads((directory / "metadata.json").read_bytes())
+    json.loads((directory / "vfs.json").read_bytes())
+
+
 def main() -> None:
     print(
         f"{'tools':>6} {'size':>9} {'save ms':>8} {'load+verify ms':>15} {'raw read ms':>12} {'verify cost':>12}"
@@ -45,15 +52,10 @@ def main() -> None:
         for n, runs in ((10, 200), (250, 30)):
             plugin = plugin_for(n)
             store.save(plugin)
-            save = median_ms(lambda: store.save(plugin), runs)
-            load = median_ms(lambda: store.load(plugin.metadata.server_id), runs)
+            save = median_ms(partial(store.save, plugin), runs)
+            load = median_ms(partial(store.load, plugin.metadata.server_id), runs)
             directory = (store.root / plugin.metadata.server_id).resolve()
-
-            def raw_read() -> None:
-                json.loads((directory / "metadata.json").read_bytes())
-                json.loads((directory / "vfs.json").read_bytes())
-
-            raw = median_ms(raw_read, runs)
+            raw = median_ms(partial(read_raw, directory), runs)
             size = sum(p.stat().st_size for p in directory.iterdir())
             print(f"{n:>6} {size / 1024:8.1f}K {save:8.3f} {load:15.3f} {raw:12.3f} {load / raw:11.2f}x")
 

@@ -225,7 +225,7 @@ def serving(place: Path, callers: list[Caller], max_sessions: int) -> Iterator[t
 
 async def main(args: argparse.Namespace) -> int:
     levels = [int(n) for n in args.levels.split(",")]
-    size = max(levels + [args.soak_callers])
+    size = max([*levels, args.soak_callers])
     callers = [Caller(f"agent-{i:03d}", secrets.token_urlsafe(32)) for i in range(size + 1)]
     single, crowd = callers[0], callers[1:]
     print(
@@ -233,26 +233,28 @@ async def main(args: argparse.Namespace) -> int:
         f"{args.rounds} round(s) of {', '.join(KINDS)} per caller"
     )
     failures = 0
-    with tempfile.TemporaryDirectory() as tmp:
-        with serving(Path(tmp), callers, max_sessions=size + 10) as (pid, url):
-            print(f"serve started: RSS {rss_mb(pid):.0f} MiB")
-            # Untimed: each caller's first execute opens its session (serve loads the sandbox meanwhile).
-            await level(url, [single, *crowd[: max(levels)]], 1)
-            print(f"sessions open: RSS {rss_mb(pid):.0f} MiB")
-            for n in levels:
-                base, base_errors, base_rate = await level(url, [single], args.rounds)
-                times, errors, rate = await level(url, crowd[:n], args.rounds)
-                failures += len(errors) + len(base_errors)
-                print(
-                    f"\n{n} callers at once ({len(errors)} errors; single caller: {len(base_errors)}), "
-                    f"{rate:.1f} executes/s (single caller: {base_rate:.1f}), serve RSS {rss_mb(pid):.0f} MiB:"
-                )
-                for kind in KINDS:
-                    print(row(kind, times, base))
-                for error in (base_errors + errors)[:5]:
-                    print("  error:", error)
-            if args.soak:
-                await soak(url, crowd[: args.soak_callers], args.soak, args.sample, pid)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        serving(Path(tmp), callers, max_sessions=size + 10) as (pid, url),
+    ):
+        print(f"serve started: RSS {rss_mb(pid):.0f} MiB")
+        # Untimed: each caller's first execute opens its session (serve loads the sandbox meanwhile).
+        await level(url, [single, *crowd[: max(levels)]], 1)
+        print(f"sessions open: RSS {rss_mb(pid):.0f} MiB")
+        for n in levels:
+            base, base_errors, base_rate = await level(url, [single], args.rounds)
+            times, errors, rate = await level(url, crowd[:n], args.rounds)
+            failures += len(errors) + len(base_errors)
+            print(
+                f"\n{n} callers at once ({len(errors)} errors; single caller: {len(base_errors)}), "
+                f"{rate:.1f} executes/s (single caller: {base_rate:.1f}), serve RSS {rss_mb(pid):.0f} MiB:"
+            )
+            for kind in KINDS:
+                print(row(kind, times, base))
+            for error in (base_errors + errors)[:5]:
+                print("  error:", error)
+        if args.soak:
+            await soak(url, crowd[: args.soak_callers], args.soak, args.sample, pid)
     return 1 if failures else 0
 
 

@@ -48,7 +48,10 @@ def fresh_runs(scripts: Mapping[str, str], runs: int = 5) -> dict[str, list[floa
                 raise RuntimeError(f"{name} script failed ({out.returncode}): {out.stderr[-2000:]}")
             if i:
                 samples[name].append([float(x) for x in out.stdout.split()])
-    return {name: [statistics.median(column) for column in zip(*rows)] for name, rows in samples.items()}
+    return {
+        name: [statistics.median(column) for column in zip(*rows, strict=False)]
+        for name, rows in samples.items()
+    }
 
 
 def median_ms(fn: Callable[[], Any], runs: int, warmup: int = 0) -> float:

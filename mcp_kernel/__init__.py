@@ -38,15 +38,26 @@ _LAZY = {
     "generate": "codegen",
 }
 
-if _TYPE_CHECKING:
-    from .client import Connection, ConnectionPool
-    from .codegen import generate
-    from .config import ServerConfig, demo_spec, load_config
-    from .models import CallResult, ExecutionResult, ServerInfo, ServerSpec, ToolAnnotations, ToolInfo
-    from .plugins import PluginStore
-    from .sandbox import Sandbox, SandboxPolicy
-    from .session import Session
-    from .vfs import VirtualFS
+if _TYPE_CHECKING:  # what the lazy names are, for type checkers (`X as X`: re-exported on purpose)
+    from .client import Connection as Connection
+    from .client import ConnectionPool as ConnectionPool
+    from .codegen import generate as generate
+    from .config import ServerConfig as ServerConfig
+    from .config import demo_spec as demo_spec
+    from .config import load_config as load_config
+    from .models import CallResult as CallResult
+    from .models import ExecutionResult as ExecutionResult
+    from .models import ServerInfo as ServerInfo
+    from .models import ServerSpec as ServerSpec
+    from .models import ToolAnnotations as ToolAnnotations
+    from .models import ToolInfo as ToolInfo
+    from .plugins import PluginStore as PluginStore
+    from .sandbox import Sandbox as Sandbox
+    from .sandbox import SandboxPolicy as SandboxPolicy
+    from .session import Session as Session
+    from .vfs import VirtualFS as VirtualFS
+
+    __version__: str
 
 
 def __getattr__(name: str) -> _Any:
@@ -58,7 +69,7 @@ def __getattr__(name: str) -> _Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'mcp_kernel' has no attribute {name!r}")
-    from importlib import import_module
+    from importlib import import_module  # cheap, but kept out of the package's namespace (its API is __all__)
 
     value = getattr(import_module(f".{module}", __name__), name)
     globals()[name] = value
@@ -76,13 +87,13 @@ __all__ = [
 
 def load_ipython_extension(ipython: object) -> None:
     """``%load_ext mcp_kernel``: register ``%mcp`` and ``%%mcp_execute`` in this shell."""
-    from .extension import load
+    from .extension import load  # the magics and IPython: only when IPython loads the extension
 
     load(ipython)
 
 
 def unload_ipython_extension(ipython: object) -> None:
     """``%unload_ext mcp_kernel``: stop the servers this shell started."""
-    from .extension import unload
+    from .extension import unload  # loaded with load_ipython_extension
 
     unload(ipython)

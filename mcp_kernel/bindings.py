@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import MCPKernelError
 from .models import FileView, GenerateReport, PluginInfo
+from .names import server_id
 from .servers import Servers
 from .vfs import ROOT, TreeNode, VirtualFS, normalize_path
 
@@ -45,7 +47,7 @@ class Bindings:
     ) -> GenerateReport:
         """Generate bindings, manifest, skill and resource index for ``server`` into the VFS (and into ``out``
         if given)."""
-        from .codegen import generate, resource_index, server_id
+        from .codegen import generate, resource_index  # the generator: only when bindings are built
 
         started = time.perf_counter()
         registry = self.servers.registry
@@ -53,10 +55,9 @@ class Bindings:
             self.servers.introspect(server, refresh=refresh)
         info, tools = registry.info(server), registry.tools(server)
         files = generate(info, tools, server_name=server, languages=languages)
-        try:
+        # The tools are usable without the resource index; `%mcp resources` shows the server's error.
+        with contextlib.suppress(MCPKernelError):
             files.update(resource_index(server, self.servers.resources(server)))
-        except MCPKernelError:
-            pass  # the tools are usable without the index; `%mcp resources` shows the server's error
         sid = server_id(server)
         with self._lock:
             self.vfs.remove_prefix(f"servers/{sid}")
@@ -105,8 +106,6 @@ class Bindings:
 
     def _ensure_path(self, path: str) -> str:
         """Generate on demand the server a path points into; return the normalised path."""
-        from .codegen import server_id
-
         rel = normalize_path(path)
         parts = rel.split("/") if rel else []
         if len(parts) >= 2 and parts[0] in ("servers", "skills") and not self.vfs.exists(rel):
@@ -130,8 +129,6 @@ class Bindings:
 
     def server_files(self, server: str) -> dict[str, str]:
         """The generated files of one server (bindings and skill)."""
-        from .codegen import server_id
-
         sid = server_id(server)
         return {
             p: t for p, t in self.vfs.files.items() if p.startswith((f"servers/{sid}/", f"skills/{sid}/"))
@@ -139,13 +136,13 @@ class Bindings:
 
     # ---- the plugin store --------------------------------------------------------------------------
     def plugin_store(self, store: str | None = None) -> PluginStore:
-        from .plugins import PluginStore
+        from .plugins import PluginStore  # the plugin store: only when plugins are saved or loaded
 
         return PluginStore(store) if store else PluginStore()
 
     def save_plugin(self, server: str, *, store: str | None = None) -> Path:
         """Save ``server``'s generated bindings (generating them first if needed) in the plugin store."""
-        from .codegen import GENERATOR_VERSION, schema_hash, server_id
+        from .codegen import GENERATOR_VERSION, schema_hash  # the generator and the plugin store: only here
         from .plugins import SHARED_FILES, Plugin, new_metadata
 
         self.ensure([server])
@@ -185,7 +182,7 @@ class Bindings:
         self, server_id: str, *, store: str | None = None, plugin: Any = None, check_live: bool = True
     ) -> PluginInfo:
         """A plugin's metadata, and whether the live server's schemas still match (``stale``)."""
-        from .codegen import schema_hash
+        from .codegen import schema_hash  # the generator: only when a plugin is checked
 
         plugin = plugin or self.plugin_store(store).load(server_id)
         meta = plugin.metadata

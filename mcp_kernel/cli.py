@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from .commands import _HelpShown, build_parser, parse
 from .errors import Interrupted, MCPKernelError, SandboxError, UsageError
+from .models import _Model
 from .terminal import printable
 
 __all__ = ["main"]
@@ -25,8 +26,6 @@ __all__ = ["main"]
 def exit_code(result: object) -> int:
     """The exit code a printed result asks for: every result model says it (``exit_code``: 1 for a failing
     cell, an ``isError`` tool result, a failed validation); anything else (text, a policy, a tree) is 0."""
-    from .models import _Model
-
     return result.exit_code if isinstance(result, _Model) else 0
 
 
@@ -53,7 +52,7 @@ def _run(argv: list[str]) -> int:
     """Parse ``argv``, run its command and print what it returns; an expected failure raises."""
     _without_iri_syntax()
     if argv[:1] in (["--version"], ["-V"]):
-        from .versions import own as own_version
+        from .versions import own as own_version  # importlib.metadata (~50 ms): only for --version
 
         print(f"mcp-kernel {own_version()}")
         return 0
@@ -68,12 +67,13 @@ def _run(argv: list[str]) -> int:
         parser.print_help()
         return UsageError.exit_code
 
+    # the core: only once a command is parsed, so `--help` and usage errors stay fast
     from .display import to_json, to_text
     from .session import Session
 
     session = None
     try:
-        from .config import load_settings
+        from .config import load_settings  # traitlets: not before a command runs
 
         settings = load_settings()
         if args.timeout is not None:
@@ -105,7 +105,8 @@ def _without_iri_syntax() -> None:
     bridge's), and no user code runs in it (cells run in the sandbox), so the command line does without it.
     A notebook kernel, where user code may check formats, keeps it.
     """
-    sys.modules.setdefault("rfc3987_syntax", None)  # None: `import rfc3987_syntax` fails, as if absent
+    # None: `import rfc3987_syntax` fails, as if absent (documented for sys.modules; typeshed allows only modules)
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -23,6 +23,7 @@ import json
 import math
 import os
 import re
+import reprlib
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -80,7 +81,7 @@ _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 def demo_spec(name: str = "demo") -> ServerSpec:
     """The bundled demo server, run with this interpreter; always available as ``demo``."""
-    from .models import ServerSpec
+    from .models import ServerSpec  # pydantic models load on first use (see TYPE_CHECKING above)
 
     return ServerSpec(name=name, command=sys.executable, args=["-m", "mcp_kernel.demo"])
 
@@ -111,17 +112,20 @@ def expand_env(value: str, where: str, env: Mapping[str, str] | None = None) -> 
 
 def _shown(value: Any) -> str:
     """A short, safe rendering of a bad value for an error message (deeply nested values included)."""
-    import reprlib
-
     shown = reprlib.Repr()
     shown.maxlevel, shown.maxstring, shown.maxother = 3, 60, 60
     return shown.repr(value)
 
 
 def _need(kind: type, value: Any, where: str, what: str) -> Any:
-    if not isinstance(value, kind) or (kind is list and not all(isinstance(v, str) for v in value)):
+    # `kind` is str, list or dict: a value of the right kind is a list (a dict) exactly when `kind` is list (dict).
+    if not isinstance(value, kind) or (
+        isinstance(value, list) and not all(isinstance(v, str) for v in value)
+    ):
         raise ConfigError(f"{where}: expected {what}, got {_shown(value)}.")
-    if kind is dict and not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+    if isinstance(value, dict) and not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
         raise ConfigError(f"{where}: expected {what} (string keys and string values).")
     return value
 
@@ -191,7 +195,7 @@ def _declare_oauth(block: Any, where: str) -> dict[str, Any]:
 
 def _expand_server(written: dict[str, Any], source: str, env: Mapping[str, str]) -> ServerSpec:
     """The spec of one declared server with ``${VAR}`` expanded; a missing variable names it and the server."""
-    from pydantic import ValidationError
+    from pydantic import ValidationError  # pydantic models load on first use (see TYPE_CHECKING above)
 
     from .models import ServerSpec
 
@@ -256,6 +260,7 @@ class _ExpandedOnUse(Mapping[str, "ServerSpec"]):
 
     def declared(self, name: str) -> ServerSpec:
         """The spec as written, variables not expanded and not validated: for listing, never for starting."""
+        # pydantic models load on first use (see TYPE_CHECKING above)
         from .models import OAuthSettings, ServerSpec
 
         fields = dict(self._declared[name])
@@ -266,7 +271,7 @@ class _ExpandedOnUse(Mapping[str, "ServerSpec"]):
 
 def check_server_ids(names: Iterable[str], where: str) -> None:
     """Refuse names that map to one bindings directory (``sales-db`` and ``sales_db`` -> ``servers/sales_db``)."""
-    from .names import server_id
+    from .names import server_id  # names loads unicodedata: only when ids are checked
 
     seen: dict[str, str] = {}
     for name in names:
@@ -538,7 +543,7 @@ def _trait_names() -> list[str]:
 
 def _settings_in(text: str, path: Path) -> dict[str, Any]:
     """The ``[MCPKernel]`` table of a settings text, checked against the traits' names."""
-    import tomllib
+    import tomllib  # tomllib: only when a settings file is read
 
     try:
         data = tomllib.loads(text)
@@ -576,8 +581,6 @@ def load_settings(settings: MCPKernel | None = None, path: Path | None = None) -
 
 
 def _apply(values: dict[str, Any], settings: MCPKernel, path: Path) -> MCPKernel:
-    from traitlets import TraitError
-
     for name, value in values.items():
         try:
             setattr(settings, name, value)
@@ -588,8 +591,6 @@ def _apply(values: dict[str, Any], settings: MCPKernel, path: Path) -> MCPKernel
 
 def coerce_setting(name: str, text: str) -> Any:
     """Parse ``text`` as a value for setting ``name``; ``ConfigError`` names the setting and the type."""
-    from traitlets import TraitError
-
     if name not in _trait_names():
         raise ConfigError(f"Unknown setting {name!r}; known: {', '.join(_trait_names())}.")
     trait = MCPKernel.class_traits()[name]
@@ -621,7 +622,7 @@ def write_setting(name: str, value: Any, path: Path | None = None) -> Path:
     The new text is checked (TOML, names, values) before it atomically replaces the file; a file that is
     already broken is refused, not rewritten.
     """
-    import tomlkit
+    import tomlkit  # tomlkit: only for `config set`
 
     path = path or settings_file()
     text = ""
@@ -631,7 +632,7 @@ def write_setting(name: str, value: Any, path: Path | None = None) -> Path:
     document = tomlkit.parse(text)
     if "MCPKernel" not in document:
         document["MCPKernel"] = tomlkit.table()
-    document["MCPKernel"][name] = value  # type: ignore[index]
+    document["MCPKernel"][name] = value
     new_text = tomlkit.dumps(document)
     _apply(_settings_in(new_text, path), MCPKernel(), path)
     replace_file(path, new_text)
@@ -640,7 +641,7 @@ def write_setting(name: str, value: Any, path: Path | None = None) -> Path:
 
 def replace_file(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically: a reader sees the old file or the new one, never half of it."""
-    import tempfile
+    import tempfile  # tempfile: only when a file is written
 
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

@@ -40,11 +40,11 @@ def collect(session: Any = None) -> DebugReport:
     config = find_config_file()
     status: dict[str, str] = {}
     status["mcp.json"] = str(config) if config else "none found (./mcp.json, then the user config dir)"
-    from .tokens import tokenizer
+    from .tokens import tokenizer  # tiktoken: only when diagnostics are collected
 
     status["tokenizer"] = tokenizer().label
     try:
-        from .sandbox.engine import cache_status
+        from .sandbox.engine import cache_status  # wasmtime: only when a sandbox is built or run
 
         status["sandbox component"] = cache_status()
     except Exception as exc:

@@ -242,7 +242,7 @@ class SandboxError(MCPKernelError):
     def __str__(self) -> str:
         if self.limit is None:
             return self.reason
-        from .limits import advice
+        from .limits import advice  # the errors import nothing at start-up; the advice only for a limit
 
         hint = advice(self.limit, self.surface, self.bounds)
         return f"{self.reason} {hint}" if hint else self.reason

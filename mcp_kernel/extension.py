@@ -16,7 +16,7 @@ _LOADED: dict[int, Any] = {}
 
 def load(shell: Any, settings: MCPKernel | None = None) -> Any:
     """Register the magics in ``shell`` once; return the ``MCPMagics`` instance."""
-    from .magics import MCPMagics
+    from .magics import MCPMagics  # the magics load IPython's machinery: only in a shell
 
     if id(shell) in _LOADED:
         return _LOADED[id(shell)]
@@ -27,10 +27,10 @@ def load(shell: Any, settings: MCPKernel | None = None) -> Any:
         shell.configurables.append(settings)  # so `%config MCPKernel.timeout = 60` reaches it
     magics = MCPMagics(shell, settings)
     shell.register_magics(magics)
-    from .display import register_formatters
+    from .display import register_formatters  # jinja2 and the renderers: only in a shell
 
     register_formatters(shell)  # results display as tables in notebooks; models carry no display code
-    from .magics.completion import matcher
+    from .magics.completion import matcher  # only in a shell
 
     shell.Completer.custom_matchers.append(matcher(lambda: magics.session))  # Tab on %mcp lines
     _LOADED[id(shell)] = magics

@@ -12,7 +12,9 @@ the cell's ``value_json``, or a pandas DataFrame of it when asked for; never an 
 from __future__ import annotations
 
 import json
+import keyword
 from dataclasses import dataclass
+from importlib.util import find_spec
 from typing import Any, Literal
 
 from .errors import HandoverError
@@ -35,7 +37,7 @@ class Handover:
 
     def describe(self) -> str:
         """One line for the cell's footer."""
-        from .display import filesize
+        from .display import filesize  # the renderers: only for the footer
 
         return f"{self.name} ← {_shape(self.value)}, {filesize(self.bytes)} crossed the sandbox boundary"
 
@@ -60,9 +62,6 @@ def hand_over(result: ExecutionResult, name: str, form: Form = "python") -> Hand
 
 def check_form(name: str, form: Form = "python") -> None:
     """Refuse before the cell runs what could not be handed over after it: a bad name, no pandas."""
-    import keyword
-    from importlib.util import find_spec
-
     if not name.isidentifier() or keyword.iskeyword(name):
         raise HandoverError(f"--out {name!r}: not a Python variable name.")
     if form == "dataframe" and find_spec("pandas") is None:

@@ -38,7 +38,7 @@ class MCPKernel(IPythonKernel, Settings):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        from .extension import load
+        from .extension import load  # the magics: once the kernel starts, not when its module is read
 
         self._mcp_magics = load(self.shell, settings=self)
         # Load the compiled sandbox in the background while the user reads the notebook, so the first
@@ -46,7 +46,7 @@ class MCPKernel(IPythonKernel, Settings):
         self._mcp_magics.session.warm_up()
 
     def do_shutdown(self, restart: bool) -> dict[str, Any]:  # type: ignore[override]
-        from .extension import unload
+        from .extension import unload  # loaded with load
 
         unload(self.shell)
         return super().do_shutdown(restart)

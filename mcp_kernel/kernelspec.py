@@ -31,7 +31,7 @@ def kernel_json(python: str | None = None) -> dict[str, object]:
 
 def install(*, user: bool = False, sys_prefix: bool = False, prefix: str | None = None) -> KernelspecResult:
     """Install the kernelspec (system-wide by default, like ``jupyter kernelspec install``)."""
-    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.kernelspec import KernelSpecManager  # jupyter_client: only to install the kernel
 
     if sum([user, sys_prefix, prefix is not None]) > 1:
         raise MCPKernelError("Choose one of --user, --sys-prefix and --prefix.")
@@ -55,6 +55,7 @@ def install(*, user: bool = False, sys_prefix: bool = False, prefix: str | None 
 
 def uninstall() -> KernelspecResult:
     """Remove the kernelspec wherever Jupyter finds it."""
+    # jupyter_client: only to remove the kernel
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     manager = KernelSpecManager()

@@ -23,6 +23,7 @@ def signing_key(private_key: str, where: str) -> tuple[str, str]:
     signs with: RS256 (RSA), ES256/384/512 (EC), EdDSA (Ed25519). Errors say ``where`` the key was given and
     what is wrong with it, never what it holds.
     """
+    # cryptography: only when a private key is configured
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 

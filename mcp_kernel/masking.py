@@ -43,7 +43,7 @@ class Mask:
         models and dataclasses keep their type."""
         if self.pii is None:
             return value
-        return self._mask(value, typed=False)  # type: ignore[no-any-return]
+        return self._mask(value, typed=False)
 
     def _mask(self, value: Any, typed: bool) -> Any:
         pii = self.pii
@@ -87,4 +87,4 @@ class Mask:
         the real values, for the server that asked."""
         if self.pii is None:
             return value
-        return self.pii.restore(value)  # type: ignore[no-any-return]
+        return self.pii.restore(value)

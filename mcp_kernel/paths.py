@@ -22,7 +22,7 @@ def _dir(env_var: str, kind: str) -> Path:
     value = os.environ.get(env_var)
     if value:
         return Path(value).expanduser()
-    import platformdirs
+    import platformdirs  # platformdirs: only when the variable is not set
 
     return Path(getattr(platformdirs, f"user_{kind}_dir")(APP_NAME))
 

@@ -39,13 +39,13 @@ _PLACEHOLDER = re.compile(r"<([A-Z][A-Z0-9_]{0,30})_(\d{1,9})>")
 
 
 def _valid_iban(text: str) -> bool:
-    from stdnum import iban
+    from stdnum import iban  # python-stdnum: only when a candidate is checked
 
     return bool(iban.is_valid(text))
 
 
 def _valid_card(text: str) -> bool:
-    from stdnum import luhn
+    from stdnum import luhn  # python-stdnum: only when a candidate is checked
 
     digits = re.sub(r"[ -]", "", text)
     return 13 <= len(digits) <= 19 and len(set(digits)) > 1 and bool(luhn.is_valid(digits))
@@ -107,7 +107,7 @@ class PIITokenizer:
         return finders
 
     def _phones(self, text: str) -> list[tuple[int, int]]:
-        import phonenumbers
+        import phonenumbers  # phonenumbers (~70 ms): only when masking is on
 
         spans: dict[int, int] = {}
         for region in (None, *self.default_regions):

@@ -304,7 +304,9 @@ class PluginStore:
             name = entry.name
             if name == current or not entry.is_dir():
                 continue
-            if (name.startswith(f"{server_id}-") and name[len(server_id) + 1 :].split("-")[0].isdigit()) or (name.startswith(f".tmp-{server_id}-") and now - entry.stat().st_mtime > _STALE_TMP_SECONDS):
+            if (name.startswith(f"{server_id}-") and name[len(server_id) + 1 :].split("-")[0].isdigit()) or (
+                name.startswith(f".tmp-{server_id}-") and now - entry.stat().st_mtime > _STALE_TMP_SECONDS
+            ):
                 shutil.rmtree(entry, ignore_errors=True)
 
     def load(self, server_id: str) -> Plugin:
@@ -408,7 +410,7 @@ def _read_at_most(fh: BinaryIO, name: str, what: str) -> bytes:
 
 def _decompressed(raw: BinaryIO) -> BinaryIO:
     """The archive's bytes: gunzipped when it is gzip (``plugin export`` writes .tar.gz), else as they are."""
-    import gzip
+    import gzip  # gzip: only for a compressed archive
 
     magic = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
     return gzip.GzipFile(fileobj=raw) if magic == b"\x1f\x8b" else raw  # type: ignore[return-value]

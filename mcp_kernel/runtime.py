@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures
+import contextlib
 import threading
 from _thread import allocate_lock
 from collections.abc import Coroutine
@@ -36,7 +37,7 @@ _thread: threading.Thread | None = None
 
 def loop() -> asyncio.AbstractEventLoop:
     """The background loop, started on first use."""
-    import asyncio
+    import asyncio  # asyncio: with the first connection, not at start-up
 
     global _loop, _thread
     with _lock:
@@ -58,7 +59,7 @@ def loop() -> asyncio.AbstractEventLoop:
 
 def submit(coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
     """Schedule ``coro`` on the loop thread and return a thread-safe future."""
-    import asyncio
+    import asyncio  # asyncio: loaded by loop()
 
     return asyncio.run_coroutine_threadsafe(coro, loop())
 
@@ -100,15 +101,13 @@ class _Call:
     def cancel(self) -> None:
         """Cancel the task (from any thread); its waiter gets ``CancelledError``."""
         self._cancelled = True
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nothing runs any more
             self._loop.call_soon_threadsafe(self._cancel_task)
-        except RuntimeError:  # the loop is closed: nothing runs any more
-            pass
 
     def result(self, timeout: float | None) -> Any:
         """The coroutine's value (or its exception) once it ended; ``TimeoutError`` if that takes longer than
         ``timeout`` seconds; ``concurrent.futures.CancelledError`` if it was cancelled."""
-        import asyncio
+        import asyncio  # asyncio: loaded by loop()
 
         if not self._done.acquire(timeout=-1 if timeout is None else max(0.0, timeout)):
             raise TimeoutError
@@ -132,7 +131,7 @@ def run(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         raise RuntimeError("runtime.run() called from the loop thread itself; await the coroutine instead")
     call = _Call(coro)
     try:
-        return call.result(timeout)  # type: ignore[no-any-return]
+        return call.result(timeout)
     except TimeoutError:
         call.cancel()
         raise TimeoutError(f"no answer within {timeout:g} s") from None
@@ -205,7 +204,7 @@ class Scope:
                     wait for wait in (self.deadline.next_check(), limit.next_check()) if wait is not None
                 ]
                 try:
-                    return call.result(min(waits))  # type: ignore[no-any-return]
+                    return call.result(min(waits))
                 except TimeoutError:
                     # The scope's deadline first: a cell out of time stops, whichever limit ran out.
                     if self.deadline.expired():
@@ -236,7 +235,7 @@ def shutdown(timeout: float = 5.0) -> None:
         _loop, _thread = None, None
     if current is None or current.is_closed():
         return
-    import asyncio
+    import asyncio  # asyncio: loaded by loop()
 
     async def cancel_all() -> None:
         tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
@@ -244,10 +243,8 @@ def shutdown(timeout: float = 5.0) -> None:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    try:
+    with contextlib.suppress(concurrent.futures.TimeoutError, RuntimeError):
         asyncio.run_coroutine_threadsafe(cancel_all(), current).result(timeout)
-    except (concurrent.futures.TimeoutError, RuntimeError):
-        pass
     current.call_soon_threadsafe(current.stop)
     if thread is not None:
         thread.join(timeout)

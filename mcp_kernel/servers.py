@@ -13,8 +13,8 @@ from collections.abc import Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from .client import Connection, ConnectionPool
-from .config import MCPKernel, ServerConfig, load_config
-from .errors import MCPKernelError, ServerNotFound
+from .config import MCPKernel, ServerConfig, check_server_ids, load_config
+from .errors import ConfigError, MCPKernelError, ServerNotFound
 from .models import (
     AuthStatus,
     CallResult,
@@ -77,8 +77,6 @@ class Servers:
 
     def add(self, spec: ServerSpec, *, replace: bool = False) -> ServerSpec:
         """Make ``spec`` available under its name (started on first use)."""
-        from .config import check_server_ids
-
         check_server_ids([*(n for n in self.names() if n != spec.name), spec.name], "add")
         self.pool.add(spec, replace=replace)
         return spec
@@ -241,7 +239,7 @@ class Servers:
 
     # ---- sign-in (see auth.py) ------------------------------------------------------------------------------
     def _token_store(self, name: str) -> tuple[ServerSpec, Any]:
-        from .auth import TokenStore
+        from .auth import TokenStore  # the SDK's OAuth: only for servers that sign in
 
         spec = self.spec(name)
         if spec.oauth is None or spec.url is None:
@@ -264,14 +262,13 @@ class Servers:
 
     def auth_login(self, name: str) -> AuthStatus:
         """Sign in to ``name`` now, afresh (its stored tokens are dropped first; the registration is kept)."""
-        from .errors import ConfigError
-
-        spec, store = self._token_store(name)
+        _, store = self._token_store(name)
         if store is None:
             raise ConfigError(
                 f"Server {name!r} has no oauth block in mcp.json, so there is nothing to sign in to. "
                 f'Add "oauth": {{}} to its entry (see `mcp-kernel server info {name}`).'
             )
+        # ~6 ms: only when something may ask the person
         from .elicitation import attached, current, terminal_asker
 
         store.forget_tokens()
@@ -283,7 +280,7 @@ class Servers:
 
     def auth_logout(self, name: str) -> AuthStatus:
         """Forget the sign-in to ``name`` (tokens and registration) and end its connection."""
-        spec, store = self._token_store(name)
+        _, store = self._token_store(name)
         if name in self.pool:
             self.pool.get(name).close()
         if store is not None:

@@ -74,7 +74,7 @@ class Tokenizer:
 def tokenizer() -> Tokenizer:
     """The process-wide tokenizer, loaded on first use (~0.14 s), never from the network."""
     try:
-        import tiktoken
+        import tiktoken  # tiktoken: only when tokens are counted
 
         encoding = tiktoken.get_encoding(ENCODING)
     except Exception:
@@ -145,7 +145,7 @@ def upfront_vs_progressive(
                     server=server,
                     tool=tool.name,
                     definition=counter.count(json.dumps(tool.wire(), ensure_ascii=False)),
-                    binding=counter.count(files[path]) if path in files else 0,
+                    binding=counter.count(files[path]) if path is not None and path in files else 0,
                     signature=counter.count(line) if line else 0,
                 )
             )

@@ -193,6 +193,7 @@ class VirtualFS:
     def stat(self, path: str) -> Stat:
         """Size in bytes and a token estimate (bytes / 4) of a file, or of everything under a directory."""
         rel = normalize_path(path)
+        kind: Literal["dir", "file"]
         if rel in self._files:
             size, kind = len(self._files[rel].encode()), "file"
         elif self._is_dir(rel):

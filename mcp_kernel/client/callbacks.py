@@ -130,9 +130,12 @@ class Callbacks:
     async def _on_roots(self, context: Any) -> Any:
         """The directories the server may work in (``roots``; none unless set, so servers keep their own)."""
         from mcp.types import ListRootsResult, Root  # the SDK: loaded by now
+        from pydantic import FileUrl  # with the SDK, loaded by now
 
         return ListRootsResult(
-            roots=[Root(uri=path.resolve().as_uri(), name=path.name or str(path)) for path in self.roots]
+            roots=[
+                Root(uri=FileUrl(path.resolve().as_uri()), name=path.name or str(path)) for path in self.roots
+            ]
         )
 
     async def _on_log(self, params: Any) -> None:

@@ -176,8 +176,7 @@ def _is_closed(exc: BaseException) -> bool:
     from mcp.types import CONNECTION_CLOSED
 
     return any(
-        (isinstance(e, MCPError)
-        and e.code == CONNECTION_CLOSED)
+        (isinstance(e, MCPError) and e.code == CONNECTION_CLOSED)
         or isinstance(
             e,
             (

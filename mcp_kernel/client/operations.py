@@ -87,9 +87,11 @@ class ServerOperations:
         cursor: str | None = None
         ttl_ms: int | None = None
         for _ in range(MAX_PAGES):
-            page = await self._request(
-                lambda s, c=cursor: s.list_tools(cursor=c, cache_mode="refresh"), "tools/list", self.timeout
-            )
+
+            def send(s: Client, c: str | None = cursor) -> Awaitable[Any]:  # this page's cursor, bound now
+                return s.list_tools(cursor=c, cache_mode="refresh")
+
+            page = await self._request(send, "tools/list", self.timeout)
             tools.extend(tool_info(t) for t in page.tools)
             ttl_ms = page.ttl_ms if ttl_ms is None else min(ttl_ms, page.ttl_ms or ttl_ms)
             cursor = page.next_cursor
@@ -121,9 +123,11 @@ class ServerOperations:
         await self.aconnect()
         timeout = self.timeout if timeout is None else timeout
 
-        async def on_progress(value: float, total: float | None, message: str | None) -> None:
-            if progress is not None:
-                progress(value, total, message)
+        report = progress  # the SDK's callback protocol names its first argument `progress`
+
+        async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+            if report is not None:
+                report(progress, total, message)
 
         from ..elicitation import current  # ~6 ms to import: paid on the first call, not at start-up
 
@@ -163,7 +167,11 @@ class ServerOperations:
         found: list[Any] = []
         cursor: str | None = None
         for _ in range(MAX_PAGES):
-            page = await self._request(lambda s, c=cursor: fetch(s, c), what, self.timeout)
+
+            def send(s: Client, c: str | None = cursor) -> Awaitable[Any]:  # this page's cursor, bound now
+                return fetch(s, c)
+
+            page = await self._request(send, what, self.timeout)
             found.extend(getattr(page, items))
             cursor = page.next_cursor
             if not cursor:

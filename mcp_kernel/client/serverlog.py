@@ -14,7 +14,7 @@ import datetime as _dt
 import json
 import os
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, TextIO
 
 from ..paths import safe_filename
 
@@ -37,16 +37,16 @@ class ServerLog:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.file: IO[str] | None = None  # a stdio server's stderr is this file
+        self.file: TextIO | None = None  # a stdio server's stderr is this file
         self._offset = 0  # where the server's current run began, so a tail quotes only this run
 
-    def _open(self) -> IO[str]:
+    def _open(self) -> TextIO:
         if self.file is None or self.file.closed:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.file = open(self.path, "a", encoding="utf-8", errors="replace")  # noqa: SIM115 - kept open
         return self.file
 
-    def start(self, what: str) -> IO[str]:
+    def start(self, what: str) -> TextIO:
         """Mark a (re)start of the server in the log; what the server writes from here is its tail."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         file = self._open()

@@ -10,6 +10,7 @@ longer than the call's own timeouts (``GRACE``), so a loop that hangs still give
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -142,10 +143,8 @@ class SyncFacade:
         """Stop the server; safe to call twice."""
         if self._owner is None and self._log.closed:
             return
-        try:
+        with contextlib.suppress(TimeoutError, RuntimeError):
             runtime.run(self.aclose(), timeout=10)
-        except (TimeoutError, RuntimeError):
-            pass
 
 
 def run(coro: Any, timeout: float, server: str) -> Any:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable
-from typing import IO, Any
+from typing import Any, TextIO
 
 from ..models import ServerSpec
 from .process import TAG_VARIABLE
@@ -24,15 +24,14 @@ MAX_SSE_EVENT_BYTES = 64 * 1024 * 1024
 Hook = Callable[[Any], Awaitable[None]]
 
 
-def open_transport(
-    spec: ServerSpec, *, tag: str, errlog: IO[str] | None, auth: Any, on_response: Hook
-) -> Any:
+def open_transport(spec: ServerSpec, *, tag: str, errlog: TextIO | None, auth: Any, on_response: Hook) -> Any:
     """The transport for ``spec``: a stdio server started with ``tag`` in its environment and its stderr in
     ``errlog``, or an HTTP one whose every response is shown to ``on_response`` (to see a 401/403)."""
     if spec.transport == "stdio":
         from mcp import StdioServerParameters  # the SDK: ~0.35 s, only once a server is used
         from mcp.client.stdio import stdio_client
 
+        assert errlog is not None, "a stdio server's log is started before its transport opens"
         env = {**(spec.env or {}), TAG_VARIABLE: tag}
         params = StdioServerParameters(command=spec.command or "", args=spec.args, env=env, cwd=spec.cwd)
         return stdio_client(params, errlog=errlog)
@@ -49,15 +48,15 @@ def http_transport(url: str, headers: dict[str, str], auth: Any, on_response: Ho
     @contextlib.asynccontextmanager
     async def transport() -> Any:
         timeout = httpx2.Timeout(30.0, read=300.0)
-        async with httpx2.AsyncClient(
-            headers=headers or None, timeout=timeout, auth=auth, event_hooks={"response": [on_response]}
-        ) as http:
-            # The SDK's default 1 MiB SSE event cap refuses ordinary large tool results (a few thousand rows
-            # sent as text and as structured content); keep a bound, but a generous one.
-            async with streamable_http_client(
-                url, http_client=http, max_sse_event_size=MAX_SSE_EVENT_BYTES
-            ) as streams:
-                yield streams[0], streams[1]
+        # The SDK's default 1 MiB SSE event cap refuses ordinary large tool results (a few thousand rows
+        # sent as text and as structured content); keep a bound, but a generous one.
+        async with (
+            httpx2.AsyncClient(
+                headers=headers or None, timeout=timeout, auth=auth, event_hooks={"response": [on_response]}
+            ) as http,
+            streamable_http_client(url, http_client=http, max_sse_event_size=MAX_SSE_EVENT_BYTES) as streams,
+        ):
+            yield streams[0], streams[1]
 
     return transport()
 

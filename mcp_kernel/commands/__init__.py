@@ -12,35 +12,36 @@ True
 from __future__ import annotations
 
 import argparse
+import re
 from typing import Any
 
 from ..errors import UsageError
+from ..models import CommandList, CommandSummary
+from . import (
+    auth,
+    call,
+    completions,
+    debug,
+    demo,
+    execute,
+    generate,
+    introspect,
+    kernelspec,
+    plugin,
+    resources,
+    search,
+    serve,
+    server,
+    servers,
+    settings,
+    tokens,
+)
 from .command import _WHOLE_PARSER, ArgumentParser, Command, Context, _HelpShown, parse_pairs, seconds  # noqa: F401 - the names commands and shells import from here
 
 __all__ = ["COMMANDS", "ArgumentParser", "Command", "build_parser", "command_list", "parse", "parse_pairs"]
 
 
 def _commands() -> dict[str, Command]:
-    from . import (
-        auth,
-        call,
-        completions,
-        debug,
-        demo,
-        execute,
-        generate,
-        introspect,
-        kernelspec,
-        plugin,
-        resources,
-        search,
-        serve,
-        server,
-        servers,
-        settings,
-        tokens,
-    )
-
     found = [
         servers.ADD,
         servers.LOAD,
@@ -121,9 +122,6 @@ def command_list(prog: str, context: Context = "cli") -> Any:
     >>> command_list("%mcp", "magic").commands[0].name
     'add'
     """
-    import re
-
-    from ..models import CommandList, CommandSummary
 
     def first_sentence(text: str) -> str:
         return re.split(r"(?<=[a-z)])\.\s", " ".join(text.split()), maxsplit=1)[0].rstrip(".")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from ..errors import UsageError
@@ -27,6 +28,7 @@ def run(session: Any, args: argparse.Namespace) -> Any:
         raise UsageError(
             f'arguments must be a JSON object, like \'{{"region": "EU"}}\', not {args.arguments}'
         )
+    # ~6 ms: only when something may ask the person
     from ..elicitation import attached, current, terminal_asker
 
     in_kernel = current() is not None  # the magic attaches the kernel's asker; the CLI asks on its terminal
@@ -50,8 +52,6 @@ class _TerminalProgress:
     """One stderr line that updates in place on a terminal (one line per update on a pipe)."""
 
     def __init__(self, server: str, tool: str) -> None:
-        import sys
-
         self.server, self.tool, self.stream = server, tool, sys.stderr
         self.tty = self.stream.isatty()
         self.shown = False
@@ -77,7 +77,7 @@ class _NotebookProgress:
         self.handle: Any = None
 
     def update(self, value: float, total: float | None, message: str | None) -> None:
-        from IPython.display import display
+        from IPython.display import display  # IPython's display and the renderers: only in a notebook
 
         from ..display import progress_bundle
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .command import Command
+from .command import Command, whole_parser
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -13,15 +13,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(session: Any, args: argparse.Namespace) -> Any:
-    from .command import whole_parser
-
     return completion_script(whole_parser("mcp-kernel", "cli"), args.shell)
 
 
 def completion_script(parser: argparse.ArgumentParser, shell: str) -> str:
     """The completion script for ``shell``: shtab for bash and zsh, a generated one for fish."""
     if shell in ("bash", "zsh"):
-        import shtab
+        import shtab  # shtab: only when completions are printed
 
         return shtab.complete(parser, shell=shell)
     return _fish(parser)

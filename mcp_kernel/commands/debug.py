@@ -13,7 +13,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(session: Any, args: argparse.Namespace) -> Any:
-    from ..diagnostics import collect
+    from ..diagnostics import collect  # tiktoken and the engine: only for `debug`
 
     return collect(session)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from .command import Command
@@ -15,9 +16,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(session: Any, args: argparse.Namespace) -> Any:
-    import sys
-
-    from ..demo.tour import run_tour
+    from ..demo.tour import run_tour  # the tour and its server: only for `demo`
 
     return run_tour(session, http=args.http, on_progress=lambda m: print(m, file=sys.stderr, flush=True))
 

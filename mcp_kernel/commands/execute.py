@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..models import Notice
-from .command import Command, seconds
+from .command import ArgumentParser, Command, seconds
 
 
 def add_limit_options(parser: argparse.ArgumentParser) -> None:
@@ -49,8 +49,7 @@ def add_interactive_option(parser: argparse.ArgumentParser, where: str) -> None:
 
 def cell_parser() -> argparse.ArgumentParser:
     """The options of ``%%mcp_execute`` (for the magic and its tab completion)."""
-    from ..handover import FORMS
-    from .command import ArgumentParser
+    from ..handover import FORMS  # pydantic models: only when the parser is built
 
     parser = ArgumentParser(prog="%%mcp_execute", add_help=True)
     add_limit_options(parser)
@@ -79,7 +78,7 @@ def cell_parser() -> argparse.ArgumentParser:
 def asker_for(interactive: bool, person: Callable[[], Any], rerun: str) -> Any:
     """Who answers servers' questions during sandboxed code: ``person()`` when ``interactive``, else nobody
     (each question is declined with a note that says how to answer instead)."""
-    from ..elicitation import declining
+    from ..elicitation import declining  # ~6 ms: only when something may ask the person
 
     if interactive:
         return person()
@@ -120,9 +119,11 @@ def _run_execute(session: Any, args: argparse.Namespace) -> Any:
             code = Path(args.file).read_text(encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
-    from ..elicitation import terminal_asker
+    from ..elicitation import terminal_asker  # ~6 ms: only when something may ask the person
 
-    progress = lambda message: print(message, file=sys.stderr, flush=True)
+    def progress(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
     asker = asker_for(args.interactive, terminal_asker, "`mcp-kernel execute --interactive` on a terminal")
     return session.execute(code, policy_from(session, args), on_progress=progress, asker=asker)
 
@@ -204,7 +205,7 @@ def _configure_sandbox(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_sandbox(session: Any, args: argparse.Namespace) -> Any:
-    from ..sandbox.engine import Engine, cache_status
+    from ..sandbox.engine import Engine, cache_status  # wasmtime: only when a sandbox is built or run
 
     if args.action == "build":
         with Engine(on_progress=lambda m: print(m, file=sys.stderr, flush=True)) as engine:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from .command import Command
@@ -23,7 +24,7 @@ def _configure_install(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_install(session: Any, args: argparse.Namespace) -> Any:
-    from ..kernelspec import install
+    from ..kernelspec import install  # jupyter_client: only to install the kernel
 
     result = install(user=args.user, sys_prefix=args.sys_prefix, prefix=args.prefix)
     if not args.build:
@@ -36,9 +37,8 @@ def _run_install(session: Any, args: argparse.Namespace) -> Any:
 def build_sandbox() -> str:
     """Build and compile the sandbox component if it is not cached, so no first cell pays for it; say how long
     it took. Steps are printed to stderr as they start (a cold build takes 40-110 s)."""
-    import sys
 
-    from ..sandbox.engine import Engine
+    from ..sandbox.engine import Engine  # wasmtime: only when a sandbox is built or run
 
     with Engine(on_progress=lambda step: print(step, file=sys.stderr, flush=True)) as engine:
         engine.component()
@@ -58,7 +58,7 @@ def _configure_uninstall(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_uninstall(session: Any, args: argparse.Namespace) -> Any:
-    from ..kernelspec import uninstall
+    from ..kernelspec import uninstall  # jupyter_client: only to remove the kernel
 
     return uninstall()
 

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from ..errors import MCPKernelError, UsageError
+from ..models import Notice, PluginList
 from .command import Command
 
 NEEDS_NAME = {"info", "load", "remove", "export"}
@@ -23,8 +24,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(session: Any, args: argparse.Namespace) -> Any:
-    from ..models import Notice, PluginList
-
     store = session.plugin_store(args.store)
     if args.action in NEEDS_NAME and not args.target:
         raise UsageError(f"plugin {args.action} needs a plugin name: plugin {args.action} SERVER")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import threading
 from typing import Any
 
 from ..errors import UsageError
@@ -76,12 +77,12 @@ def _configure_watch(parser: argparse.ArgumentParser) -> None:
 def _run_watch(session: Any, args: argparse.Namespace) -> Any:
     """In a notebook: the resource shown once and redrawn in place at each update, until `--stop`.
     In a terminal: printed, then printed again at each update, until Ctrl-C or `--count` updates."""
-    import queue
+    import queue  # only a watch in a terminal waits on a queue (the CLI does not load it otherwise)
 
     try:
-        from IPython import get_ipython
+        from IPython import get_ipython  # IPython: only to tell a notebook from a terminal
     except ImportError:  # the CLI without IPython installed: a terminal
-        get_ipython = None  # type: ignore[assignment]
+        get_ipython = None
     if args.stop:
         if not session.unwatch(args.server, args.uri):
             raise UsageError(f"{args.uri} of {args.server} is not being watched here.")
@@ -90,7 +91,7 @@ def _run_watch(session: Any, args: argparse.Namespace) -> Any:
         return _watch_in_notebook(session, args)
     updates: queue.Queue[str] = queue.Queue()
     stop = session.watch(args.server, args.uri, updates.put)
-    from ..display import to_text
+    from ..display import to_text  # the renderers: only to print a resource
 
     print(to_text(session.read_resource(args.server, args.uri)), flush=True)
     seen = 0
@@ -108,9 +109,7 @@ def _run_watch(session: Any, args: argparse.Namespace) -> Any:
 
 
 def _watch_in_notebook(session: Any, args: argparse.Namespace) -> Any:
-    import threading
-
-    from IPython.display import display
+    from IPython.display import display  # IPython's display: only in a notebook
 
     if session.watched(args.server, args.uri):
         raise UsageError(

@@ -42,7 +42,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(session: Any, args: argparse.Namespace) -> Any:
-    from ..serve import serve
+    from ..serve import serve  # the server side (the SDK, starlette, uvicorn): only for `serve`
 
     servers = [s.strip() for s in args.servers.split(",") if s.strip()] if args.servers else None
     unknown = [s for s in servers or [] if s not in session.server_names()]
@@ -50,7 +50,7 @@ def run(session: Any, args: argparse.Namespace) -> Any:
         raise UsageError(
             f"--servers names unknown server(s) {unknown}; known: {', '.join(session.server_names())}"
         )
-    from ..serve.callers import read_callers
+    from ..serve.callers import read_callers  # the server side: only for `serve`
 
     callers = read_callers(args.callers) if args.callers else None
     if args.max_timeout is not None and args.max_timeout > CELL_TIMEOUT_MAX_S:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
+from ..models import LogExcerpt, ServerAdded, ServerSpec
 from .command import Command, parse_pairs
 
 
@@ -28,14 +31,12 @@ def _configure_add(parser: argparse.ArgumentParser) -> None:
 
 def _refuse_shared_bindings(session: Any, names: list[str], where: str) -> None:
     """Names that sanitise to one bindings directory would overwrite each other's bindings: refuse them."""
-    from ..config import check_server_ids
+    from ..config import check_server_ids  # traitlets and mcp.json: only when servers are added
 
     check_server_ids([*session.server_names(), *names], where)
 
 
 def _run_add(session: Any, args: argparse.Namespace) -> Any:
-    from ..models import ServerSpec
-
     _refuse_shared_bindings(session, [args.name], "add")
     if bool(args.url) == bool(args.rest):
         raise UsageError(
@@ -59,9 +60,6 @@ def _run_add(session: Any, args: argparse.Namespace) -> Any:
 def _anchored(command: str, cwd: str | None) -> str:
     """A relative path to a program, made absolute from where it was typed (the kernel's folder, or --cwd):
     a later `%cd` or a restart elsewhere then starts the same program. Anything else is left as typed."""
-    import os
-    from pathlib import Path
-
     if os.sep not in command or Path(command).is_absolute():
         return command
     path = (Path(cwd) if cwd else Path.cwd()) / command
@@ -70,8 +68,6 @@ def _anchored(command: str, cwd: str | None) -> str:
 
 def added(found: Any) -> Any:
     """The short answer to ``add``: a notebook that adds three servers should not show three tool tables."""
-    from ..models import ServerAdded
-
     return ServerAdded(
         server_name=found.server_name,
         server=found.server,
@@ -85,7 +81,7 @@ def _configure_load(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_load(session: Any, args: argparse.Namespace) -> Any:
-    from ..config import ServerConfig
+    from ..config import ServerConfig  # traitlets and mcp.json: only for `load`
 
     config = ServerConfig.from_file(args.file)
     _refuse_shared_bindings(session, list(config.servers), str(args.file))
@@ -117,8 +113,6 @@ def _configure_logs(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_logs(session: Any, args: argparse.Namespace) -> Any:
-    from ..models import LogExcerpt
-
     conn = session.connection(args.name)
     return LogExcerpt(server=args.name, path=str(conn.log_path), text=conn.log_tail(args.lines))
 

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from ..errors import UsageError
+from ..models import SettingRow, SettingsReport
 from .command import Command
 
 
@@ -21,8 +22,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(session: Any, args: argparse.Namespace) -> Any:
-    from .. import config
-    from ..models import SettingRow, SettingsReport
+    from .. import config  # traitlets settings: only for `config`
 
     if args.action == "init":
         written = []

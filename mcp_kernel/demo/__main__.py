@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
 
-    from .server import build_server
+    from .server import build_server  # the SDK: after --help has had its chance
 
     server = build_server()
     if args.http is None:

@@ -15,6 +15,7 @@ import csv
 import functools
 import statistics
 from collections import defaultdict
+from collections.abc import Callable
 from importlib import resources
 from typing import Annotated, Literal, get_args
 
@@ -303,7 +304,12 @@ def build_server() -> MCPServer:
         for o in _filter(region=region):
             key = {"month": o.date[:7], "customer": o.customer_id}.get(group_by) or getattr(o, group_by)
             groups[key].append(o.amount)
-        compute = {"sum": sum, "count": len, "avg": statistics.fmean}[metric]
+        computes: dict[str, Callable[[list[float]], float]] = {
+            "sum": sum,
+            "count": len,
+            "avg": statistics.fmean,
+        }
+        compute = computes[metric]
         return Aggregate(
             group_by=group_by,
             metric=metric,

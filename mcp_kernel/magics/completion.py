@@ -14,6 +14,8 @@ import shlex
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..commands import COMMANDS
+from ..commands.execute import cell_parser
 from ..errors import MCPKernelError
 
 __all__ = ["candidates", "cell_candidates", "complete_line", "matcher"]
@@ -54,8 +56,6 @@ def complete_line(session: Any, line: str, *, cell: bool = False) -> list[str]:
 
 def candidates(words: Sequence[str], lookup: Lookup) -> list[str]:
     """What the last of ``words`` (the one being typed) can become, given the words before it."""
-    from ..commands import COMMANDS
-
     *done, current = words
     if not done:
         names = sorted(n for n, c in COMMANDS.items() if "magic" in c.contexts)
@@ -76,8 +76,6 @@ def candidates(words: Sequence[str], lookup: Lookup) -> list[str]:
 def cell_candidates(words: Sequence[str], lookup: Lookup) -> list[str]:
     """What the last of ``words`` can become on a ``%%mcp_execute`` line: its options, the servers after
     ``--servers`` (comma-separated: the last name is completed) and the sandbox sessions after ``--session``."""
-    from ..commands.execute import cell_parser
-
     *done, current = words
     previous = done[-1] if done else ""
     if previous == "--servers":
@@ -151,6 +149,7 @@ class _Lookup:
 def matcher(session_of: Callable[[], Any]) -> Any:
     """An IPython completion matcher (API v2) for ``%mcp`` lines: it offers the completed current word and
     hides every other matcher's guesses (Jedi's Python names mean nothing there)."""
+    # IPython's completer: only when the matcher is registered
     from IPython.core.completer import SimpleCompletion, context_matcher
 
     @context_matcher()

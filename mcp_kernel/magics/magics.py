@@ -16,10 +16,13 @@ from typing import Any
 
 from IPython.core.error import UsageError as IPythonUsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.display import display
 
-from ..commands import _HelpShown, build_parser, parse
+from ..commands import _HelpShown, build_parser, command_list, parse
+from ..commands.execute import asker_for, cell_parser, policy_from
 from ..config import MCPKernel
-from ..errors import CellError, Interrupted, SandboxError, UsageError
+from ..errors import CellError, Interrupted, OutputTooLarge, SandboxError, UsageError
+from ..models import ExecutionResult
 
 __all__ = ["MCPMagics"]
 
@@ -38,7 +41,7 @@ class MCPMagics(Magics):
     def session(self) -> Any:
         """The core session, created on first use with the current settings."""
         if self._session is None:
-            from ..session import Session
+            from ..session import Session  # the whole core: on first use, so `%load_ext` stays fast
 
             self._session = Session(settings=self.settings)
         else:
@@ -60,7 +63,7 @@ class MCPMagics(Magics):
             return None
         except UsageError as exc:
             raise IPythonUsageError(str(exc)) from None
-        from ..elicitation import attached, kernel_asker
+        from ..elicitation import attached, kernel_asker  # ~6 ms: only when something may ask the person
 
         try:
             with attached(kernel_asker()):  # a server's questions are put to the person at this frontend
@@ -74,7 +77,7 @@ class MCPMagics(Magics):
             # The request in flight was cancelled (runtime.run does it); the servers stay up.
             raise Interrupted(f"%mcp {argv[0]} was stopped; the request in flight was cancelled.") from None
         if getattr(args, "json", False):
-            from ..display import to_json
+            from ..display import to_json  # the renderers: only for --json
 
             print(to_json(result))
             return None
@@ -85,8 +88,7 @@ class MCPMagics(Magics):
         """Run the cell in the WebAssembly sandbox: `%%mcp_execute [--servers a,b] [--timeout S] [--memory MB]
         [--fuel N] [--no-cache] [--session NAME] [--interactive] [--out NAME [--as dataframe]]`. Output streams as
         it is printed; a value of records shows as a table; a footer sums up calls, time and tokens. The stop button stops the cell (its tool calls are cancelled) and nothing else."""
-        from ..commands.execute import cell_parser, policy_from
-        from ..handover import check_form
+        from ..handover import check_form  # pydantic models: only when a cell runs
 
         parser = cell_parser()
         try:
@@ -119,12 +121,9 @@ class MCPMagics(Magics):
         out: str | None = None,
         form: Any = "python",
     ) -> None:
-        from IPython.display import display
-
-        from ..commands.execute import asker_for
+        # the renderers, the handover and the live displays: only when a cell runs
         from ..display import CellValue, ExecutionFooter
         from ..elicitation import kernel_asker
-        from ..errors import OutputTooLarge
         from ..handover import hand_over
         from .output import CellOutput
         from .progress import BuildProgress, CellStatus
@@ -154,7 +153,7 @@ class MCPMagics(Magics):
             )
             if isinstance(exc, SandboxError):
                 exc.worded_for("notebook")  # a limit's advice names %%mcp_execute's options
-            if exc.result is not None:
+            if isinstance(exc.result, ExecutionResult):  # what a cell stopped part-way produced, if known
                 display(ExecutionFooter(exc.result))
             raise
         except BaseException:
@@ -181,6 +180,7 @@ class MCPMagics(Magics):
         except Exception:
             display(ExecutionFooter(result))
             raise
+        assert self.shell is not None, "a magic runs in a shell"
         self.shell.user_ns[out] = handover.value
         display(ExecutionFooter(result, handover=handover.describe()))
 
@@ -194,8 +194,6 @@ class MCPMagics(Magics):
         return f"[{count}]" if isinstance(count, int) else None
 
     def _help(self) -> Any:
-        from ..commands import command_list
-
         return command_list("%mcp", "magic")
 
     def close(self) -> None:
@@ -214,9 +212,7 @@ class _ToolProgress:
     def __call__(
         self, server: str, tool: str, value: float, total: float | None, message: str | None
     ) -> None:
-        from IPython.display import display
-
-        from ..display import progress_bundle
+        from ..display import progress_bundle  # the renderers: only when progress is shown
 
         bundle = progress_bundle(server, tool, value, total, message)
         handle = self.handles.get((server, tool))

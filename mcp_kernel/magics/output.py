@@ -24,6 +24,8 @@ import time
 from collections import deque
 from typing import Any
 
+from IPython.display import clear_output, display
+
 __all__ = ["CellOutput"]
 
 
@@ -85,8 +87,6 @@ class CellOutput:
     def _restate(self, stop_note: str) -> None:
         """Clear the cell's output and send it again: the reason first, then the head, then (by the caller)
         the tail; a handful of messages, whatever the cell printed."""
-        from IPython.display import clear_output
-
         clear_output()
         self._handle = None
         sys.stderr.write(
@@ -151,8 +151,6 @@ class CellOutput:
         return "\n".join([head, *tail])
 
     def _show(self, now: float) -> None:
-        from IPython.display import display
-
         sys.stdout.flush()  # the head first, then the view below it
         sys.stderr.flush()
         bundle = {"text/plain": self.text()}

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from IPython.display import display
+
 __all__ = ["BuildProgress", "BuildView", "CellStatus", "CellStatusView"]
 
 # A few updates a second at most: each is an iopub message, and the point is to show life, not to flood.
@@ -33,7 +35,7 @@ class BuildView:
     elapsed_s: float
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Bundle:
-        from ..display import _environment
+        from ..display import _environment  # jinja2 templates: only when shown
 
         text = f"[{'#' * round(self.fraction * 20):<20}] {self.message} {self.elapsed_s:.0f} s elapsed"
         html = _environment().get_template("display/build_progress.html.j2").render(obj=self)
@@ -49,7 +51,7 @@ class CellStatusView:
     last: str | None
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Bundle:
-        from ..display import _environment
+        from ..display import _environment  # jinja2 templates: only when shown
 
         plural = "" if self.calls == 1 else "s"
         text = f"running · {self.calls} call{plural} · {self.elapsed_s:.1f} s" + (
@@ -100,10 +102,9 @@ class _LiveDisplay:
     def close(self) -> None:
         """Stop updating and empty the display (it leaves nothing visible or saved behind)."""
         self._stop.set()
-        if self._thread is not None:
-            # An interrupt can land inside Thread.start(): a thread that never started is not joined.
-            if self._thread.ident is not None:
-                self._thread.join(2)
+        # An interrupt can land inside Thread.start(): a thread that never started is not joined.
+        if self._thread is not None and self._thread.ident is not None:
+            self._thread.join(2)
         with self._lock:
             if self._handle is not None:
                 self._publish({}, self._handle)
@@ -111,8 +112,6 @@ class _LiveDisplay:
 
 
 def _ipython_publish(bundle: Bundle, handle: Any) -> Any:
-    from IPython.display import display
-
     if handle is None:
         return display(bundle, raw=True, display_id=True)
     handle.update(bundle, raw=True)
@@ -129,7 +128,7 @@ class BuildProgress:
         self._live: _LiveDisplay | None = None
 
     def __call__(self, message: str) -> None:
-        from ..sandbox.engine import BuildStep
+        from ..sandbox.engine import BuildStep  # wasmtime: only when a sandbox is built or run
 
         if not isinstance(message, BuildStep):
             print(message, flush=True)
@@ -148,7 +147,7 @@ class BuildProgress:
         """The display as of now: the step's share of the expected time so far, never past 99%."""
         step = self._step
         elapsed = time.monotonic() - step.started
-        from ..sandbox.engine import EXPECTED_SECONDS
+        from ..sandbox.engine import EXPECTED_SECONDS  # wasmtime: only when a sandbox is built or run
 
         in_step = min(1.0, (time.monotonic() - step.began) / step.expected_s) if step.expected_s else 1.0
         share = step.share + in_step * step.expected_s / sum(EXPECTED_SECONDS.values())

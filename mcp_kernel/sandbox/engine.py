@@ -15,6 +15,7 @@ sidecar that is checked before use; a corrupt or foreign entry is rebuilt, never
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import sys
@@ -159,10 +160,8 @@ def _verified(path: Path) -> bool:
         return False
     if actual != expected:
         return False
-    try:
+    with contextlib.suppress(OSError):  # a read-only cache: hashed again next time, still correct
         _write_atomic(stamp_path, stamp.encode())
-    except OSError:  # a read-only cache: hashed again next time, still correct
-        pass
     return True
 
 
@@ -202,7 +201,7 @@ class Engine:
     def __init__(
         self, cache: str | os.PathLike[str] | None = None, *, on_progress: Progress | None = None
     ) -> None:
-        import wasmtime
+        import wasmtime  # wasmtime: only when a sandbox is built or run
 
         config = wasmtime.Config()
         config.consume_fuel = ENGINE_SETTINGS["consume_fuel"]
@@ -244,7 +243,7 @@ class Engine:
             return self._component
 
     def _load(self) -> Any:
-        from wasmtime import WasmtimeError
+        from wasmtime import WasmtimeError  # wasmtime: only when a sandbox is built or run
         from wasmtime.component import Component
 
         directory = _components_dir(self.cache)

@@ -20,11 +20,14 @@ import itertools
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .engine import Engine
 from .owner import OwnershipError
 from .policy import ZONEINFO_DIR
+
+if TYPE_CHECKING:
+    import wasmtime
 
 __all__ = ["STOPPED_BY_HOST", "GuestInstance", "HostImports", "live_stores"]
 
@@ -67,7 +70,7 @@ def _string_func_callbacks() -> tuple[Any, Any]:
     on every call (~70 us for ``call-tool``, most of a round trip); these read the strings straight from
     the C values and write the result the same way.
     """
-    from wasmtime import _ffi as ffi
+    from wasmtime import _ffi as ffi  # wasmtime: only when a sandbox is built or run
 
     delete, new_vec, error_new = (
         ffi.wasm_byte_vec_delete,
@@ -117,7 +120,7 @@ _STRING_CALLBACKS: tuple[Any, Any] | None = None
 def _add_string_func(instance: Any, name: str, func: Callable[..., str | None]) -> None:
     """Define ``name`` (string parameters; a string result, or none) on a component linker instance."""
     global _STRING_CALLBACKS
-    from wasmtime import WasmtimeError
+    from wasmtime import WasmtimeError  # wasmtime: only when a sandbox is built or run
     from wasmtime import _ffi as ffi
 
     if _STRING_CALLBACKS is None:
@@ -135,7 +138,7 @@ def _add_string_func(instance: Any, name: str, func: Callable[..., str | None]) 
 
 
 def _linker(engine: Engine, imports: HostImports) -> Any:
-    from wasmtime.component import Linker
+    from wasmtime.component import Linker  # wasmtime: only when a sandbox is built or run
 
     linker = Linker(engine.engine)
     linker.add_wasip2()
@@ -156,6 +159,8 @@ def _linker(engine: Engine, imports: HostImports) -> Any:
 class GuestInstance:
     """A store plus the instantiated guest; every method checks it runs on the creating thread."""
 
+    _store: wasmtime.Store | None  # None once closed
+
     def __init__(
         self,
         engine: Engine,
@@ -166,7 +171,7 @@ class GuestInstance:
         memory_bytes: int = 256 << 20,
         linker: Any = None,
     ) -> None:
-        import wasmtime
+        import wasmtime  # wasmtime: only when a sandbox is built or run
         from wasmtime import _ffi as ffi
 
         global _live
@@ -234,7 +239,7 @@ class GuestInstance:
         self._store.set_limits(memory_size=memory_bytes)
         self._store.set_fuel(fuel)
         self._store.set_epoch_deadline(1)
-        return self._run(self._store, request_json)  # type: ignore[no-any-return]
+        return self._run(self._store, request_json)
 
     def fuel_left(self) -> int:
         self._check()

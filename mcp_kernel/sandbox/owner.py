@@ -8,7 +8,8 @@ loop thread. Callers submit jobs and wait on the returned futures; they never to
 >>> owner = Owner("example")
 >>> owner.submit(lambda: 6 * 7).result(5)
 42
->>> owner.close()
+>>> owner.close()  # the thread ended in time
+True
 """
 
 from __future__ import annotations

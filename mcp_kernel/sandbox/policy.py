@@ -16,8 +16,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ..errors import UsageError
 from ..limits import CACHE_TTL_MAX_S, CELL_TIMEOUT_MAX_S, DISK_MB, MEMORY_MB, OUTPUT_LIMIT_KIB, fuel_for
 
 __all__ = ["DEFAULT_FUEL", "ZONEINFO_DIR", "SandboxPolicy"]
@@ -101,10 +102,6 @@ class SandboxPolicy(BaseModel):
         Traceback (most recent call last):
         mcp_kernel.errors.UsageError: Invalid sandbox limit: memory_mb must be greater than or equal to 16 (got -5).
         """
-        from pydantic import ValidationError
-
-        from ..errors import UsageError
-
         try:
             return cls(**fields)
         except ValidationError as exc:

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 
 from ..errors import ExecuteLimit, SessionLimit, SessionNotFound
 from ..models import SandboxSessionInfo, SandboxSessionList
+from .policy import SandboxPolicy
 from .session import Sandbox
 
 __all__ = ["DEFAULT_HANDLE", "SandboxSessions"]
@@ -61,7 +62,7 @@ class SandboxSessions:
         self.per_caller_memory_mb = per_caller_memory_mb
         self.per_caller_executes = per_caller_executes
         self._running: dict[str | None, int] = {}  # cells running (or waiting for answers) per caller
-        self._sessions: dict[str, Sandbox] = {}
+        self._sessions: dict[str, Sandbox | _Opening] = {}
         self._opened: dict[str, float] = {}
         self._owners: dict[str, str | None] = {}  # who opened each session (serve's authenticated caller)
         self._lock = threading.Lock()
@@ -120,10 +121,8 @@ class SandboxSessions:
         try:
             return self.get(handle)
         except SessionNotFound:
-            try:
+            with contextlib.suppress(SessionLimit):  # opened by another thread meanwhile
                 self.open(handle)
-            except SessionLimit:
-                pass  # opened by another thread meanwhile
             return self.get(handle)
 
     def close(self, handle: str) -> None:
@@ -154,18 +153,18 @@ class SandboxSessions:
             return []
         now = time.monotonic()
         with self._lock:
-            old = [
-                h
+            victims = {
+                h: s
                 for h, s in self._sessions.items()
                 if not isinstance(s, _Opening) and not s.busy and now - s.last_used > self.idle_timeout_s
-            ]
-            victims = [self._sessions.pop(h) for h in old]
-            for h in old:
+            }
+            for h in victims:
+                del self._sessions[h]
                 self._opened.pop(h, None)
                 self._owners.pop(h, None)
-        for sandbox in victims:
+        for sandbox in victims.values():
             sandbox.close()
-        return old
+        return list(victims)
 
     def memory_reserved_mb(self) -> int:
         """The memory the live sessions may use together (the sum of their limits)."""
@@ -338,8 +337,6 @@ class _Opening:
 
 
 def _default_memory_mb() -> int:
-    from .policy import SandboxPolicy
-
     return SandboxPolicy.default().memory_mb
 
 

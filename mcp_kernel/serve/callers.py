@@ -20,6 +20,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.provider import AccessToken
+
 from ..config import expand_env
 from ..errors import ConfigError
 
@@ -37,8 +41,6 @@ class CallerTokens:
         self.callers = dict(callers)
 
     async def verify_token(self, token: str) -> Any:
-        from mcp.server.auth.provider import AccessToken
-
         found = None
         for caller, expected in self.callers.items():  # every token compared, in constant time
             if hmac.compare_digest(token.encode(), expected.encode()):
@@ -88,8 +90,6 @@ def read_callers(path: str) -> dict[str, str]:
 
 def current_caller() -> str | None:
     """Who HTTP auth says is calling (the bearer token's client), or None without auth (stdio, open HTTP)."""
-    from mcp.server.auth.middleware.auth_context import get_access_token
-
     token = get_access_token()
     return None if token is None else token.client_id
 
@@ -119,8 +119,6 @@ class _RequireCaller:
         self.app = app
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
-
         if scope["type"] != "http" or isinstance(scope.get("user"), AuthenticatedUser):
             await self.app(scope, receive, send)
             return

@@ -37,7 +37,7 @@ class HeaderTimeoutProtocol(H11Protocol):
     header_timeout: float = 10.0
     _head_timer: asyncio.TimerHandle | None = None
 
-    def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+    def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
         self._await_head()
 
