@@ -18,7 +18,8 @@ from mcp_kernel.sandbox.policy import SandboxPolicy
 from mcp_kernel.vfs import VirtualFS
 
 PACKAGE = Path(__file__).resolve().parent.parent / "mcp_kernel"
-DATA_MODULES = ["models.py", "vfs.py", "plugins.py", "sandbox/policy.py"]
+MODELS = sorted(f"models/{path.name}" for path in (PACKAGE / "models").glob("*.py"))
+DATA_MODULES = [*MODELS, "vfs.py", "plugins.py", "sandbox/policy.py"]
 
 
 def imported_modules(path: Path) -> set[str]:

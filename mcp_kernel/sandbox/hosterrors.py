@@ -1,6 +1,6 @@
 """A host error as the guest reads it: a kind code, a tab, then the message a cell sees.
 
-The guest (``_raise_from_host`` in ``guest/app/mcp_guest.py``) picks the exception a cell gets by the kind
+The guest (``_raise_from_host`` in ``guest/app/guest_host.py``) picks the exception a cell gets by the kind
 alone, never by the words: ``interrupt`` raises ``KeyboardInterrupt`` and ``timeout`` raises ``CellTimeout``
 (both unwind the cell), ``error`` raises ``ToolCallError``, which the cell may catch. So renaming an error
 class changes what a cell reads, not what it gets. Every failed host import is worded here, by :func:`encode`.

@@ -10,7 +10,7 @@ import pytest
 from mcp_kernel import errors
 from mcp_kernel.sandbox.hosterrors import KINDS, MAX_TEXT, encode, stopped
 
-GUEST = Path(errors.__file__).parent / "sandbox" / "guest" / "app" / "mcp_guest.py"
+GUEST = Path(errors.__file__).parent / "sandbox" / "guest" / "app" / "guest_host.py"
 
 
 @pytest.mark.parametrize(

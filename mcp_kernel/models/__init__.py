@@ -1,0 +1,118 @@
+"""Typed values that cross mcp-kernel's boundaries (config, MCP results, reports), one module per subject.
+
+Everything here is a pydantic model so that what comes from a file, a server or a user is checked once,
+on the way in. The ``mcp`` SDK's own types never leave ``client/``; they are converted to these. Import them
+from here (``from mcp_kernel.models import ServerSpec``); the modules only say where each one lives:
+
+- ``servers``: reaching a server (``ServerSpec``, ``OAuthSettings``), its handshake, the server list,
+  sign-in, validation, logs
+- ``tools``: tools, tool calls, introspection, search
+- ``resources`` and ``prompts``: what ``resources/*``, ``prompts/*`` and ``completion/complete`` return
+- ``execution``: a sandboxed cell's result, its calls through the bridge, sandbox sessions and counters
+- ``tokens``: token savings per tool, per server, in total and per cell
+- ``bindings``: what ``generate`` wrote, files of the virtual tree, saved plugins
+- ``commands``: the other commands' answers (notices, help, settings, kernelspec, debug, demo)
+- ``base``: ``_Model``, the base of the result models
+
+>>> spec = ServerSpec(name="demo", command="python", args=["-m", "mcp_kernel.demo"])
+>>> spec.transport
+'stdio'
+"""
+
+from __future__ import annotations
+
+from .base import _Model
+from .bindings import FileView, GenerateReport, PluginInfo, PluginList
+from .commands import (
+    CommandList,
+    CommandSummary,
+    DebugReport,
+    DemoReport,
+    KernelspecResult,
+    Notice,
+    SettingRow,
+    SettingsReport,
+)
+from .execution import (
+    BridgeStats,
+    CallRecord,
+    ExecutionResult,
+    GuestError,
+    SandboxSessionInfo,
+    SandboxSessionList,
+    SessionStats,
+)
+from .prompts import Completion, PromptArgumentInfo, PromptInfo, PromptList, PromptMessageView, PromptView
+from .resources import ResourceContent, ResourceInfo, ResourceList, ResourceRead, ResourceTemplateInfo
+from .servers import (
+    REDACTED,
+    AuthStatus,
+    LogExcerpt,
+    OAuthSettings,
+    ServerAdded,
+    ServerEntry,
+    ServerInfo,
+    ServerList,
+    ServerSpec,
+    SignInLink,
+    ValidationReport,
+    ValidationRow,
+)
+from .tokens import CellTokens, ServerTokens, TokenReport, ToolTokens
+from .tools import CallResult, Introspection, SearchHit, SearchResults, ToolAnnotations, ToolInfo
+
+__all__ = [
+    "REDACTED",
+    "AuthStatus",
+    "BridgeStats",
+    "CallRecord",
+    "CallResult",
+    "CellTokens",
+    "CommandList",
+    "CommandSummary",
+    "Completion",
+    "DebugReport",
+    "DemoReport",
+    "ExecutionResult",
+    "FileView",
+    "GenerateReport",
+    "GuestError",
+    "Introspection",
+    "KernelspecResult",
+    "LogExcerpt",
+    "Notice",
+    "OAuthSettings",
+    "PluginInfo",
+    "PluginList",
+    "PromptArgumentInfo",
+    "PromptInfo",
+    "PromptList",
+    "PromptMessageView",
+    "PromptView",
+    "ResourceContent",
+    "ResourceInfo",
+    "ResourceList",
+    "ResourceRead",
+    "ResourceTemplateInfo",
+    "SandboxSessionInfo",
+    "SandboxSessionList",
+    "SearchHit",
+    "SearchResults",
+    "ServerAdded",
+    "ServerEntry",
+    "ServerInfo",
+    "ServerList",
+    "ServerSpec",
+    "ServerTokens",
+    "SessionStats",
+    "SettingRow",
+    "SettingsReport",
+    "SignInLink",
+    "TokenReport",
+    "ToolAnnotations",
+    "ToolInfo",
+    "ToolTokens",
+    "ValidationReport",
+    "ValidationRow",
+    "_Model",
+]
