@@ -91,7 +91,7 @@ def test_sign_in_then_the_token_is_kept_0o600_and_reused(server_url: str, data_d
     again = Browser()
     with Session(config(server_url, {}), sign_in=again) as session:  # a new process would do the same
         assert whoami(session)["issued"] == issued
-        status = session.auth_status("sec")
+        status = session.servers.auth_status("sec")
     assert again.opened == [] and status.signed_in and status.scope == "read" and status.refreshable
     assert "at-" not in status.model_dump_json()  # the status never carries a token
 
@@ -116,9 +116,9 @@ def test_logout_removes_the_token_file_and_login_signs_in_afresh(server_url: str
     with Session(config(server_url, {}), sign_in=browser) as session:
         whoami(session)
         assert (data_dir / "oauth" / "sec.json").exists()
-        out = session.auth_logout("sec")
+        out = session.servers.auth_logout("sec")
         assert not out.signed_in and not (data_dir / "oauth" / "sec.json").exists()
-        login = session.auth_login("sec")
+        login = session.servers.auth_login("sec")
         assert login.signed_in and len(browser.opened) == 2
         assert whoami(session)["client_id"]
 
@@ -147,7 +147,7 @@ def test_a_pre_registered_client_with_its_secret_from_the_environment(
     browser = Browser()
     with Session(config(server_url, oauth, {"APP_SECRET": CLIENT_SECRET}), sign_in=browser) as session:
         me = whoami(session)
-        shown = repr(session.spec("sec")) + session.spec("sec").model_dump_json()
+        shown = repr(session.servers.spec("sec")) + session.servers.spec("sec").model_dump_json()
     assert me["client_id"] == CLIENT_ID
     assert f"client_id={CLIENT_ID}" in browser.opened[0]
     assert f"redirect_uri=http%3A%2F%2F127.0.0.1%3A{callback_port}%2Fcallback" in browser.opened[0]
@@ -182,7 +182,7 @@ def test_a_failed_sign_in_says_which_server_and_what_to_do(server_url: str) -> N
 
     with Session(config(server_url, {}), sign_in=RefusesMore()) as session:
         assert whoami(session)["scopes"] == ["read"]
-        with pytest.raises(AuthRequired, match="Signing in to server 'sec' failed.*access_denied"):
+        with pytest.raises(AuthRequired, match=r"Signing in to server 'sec' failed.*access_denied"):
             session.call("sec", "admin_report")
 
 
@@ -200,7 +200,7 @@ def test_the_person_signs_in_through_the_local_callback(server_url: str) -> None
         ).start()
 
     with Session(config(server_url, {})) as session, attached(Asker(lambda prompt: "", write)):
-        assert session.auth_login("sec").signed_in
+        assert session.servers.auth_login("sec").signed_in
         assert whoami(session)["client_id"]
     assert len(shown) == 1 and "needs you to sign in" in shown[0]
 
@@ -230,7 +230,7 @@ def test_the_time_a_person_takes_to_sign_in_does_not_count_against_the_connect_t
         Session(config(server_url, {}), connect_timeout=1.5) as session,
         attached(Asker(lambda p: "", write)),
     ):
-        assert session.auth_login("sec").signed_in
+        assert session.servers.auth_login("sec").signed_in
 
 
 def test_the_person_pastes_the_address_when_the_callback_cannot_be_reached(server_url: str) -> None:
@@ -427,7 +427,7 @@ def test_a_token_directory_that_is_a_symlink_is_refused(tmp_path: Path, data_dir
     with pytest.raises(ConfigError, match="is a symlink"):
         TokenStore("sec", "http://one/mcp")
     with pytest.raises(ConfigError, match="is a symlink"):
-        Session(config("http://127.0.0.1:9/mcp", {})).auth_status("sec")
+        Session(config("http://127.0.0.1:9/mcp", {})).servers.auth_status("sec")
 
 
 def test_a_token_directory_of_another_user_is_refused(tmp_path: Path) -> None:

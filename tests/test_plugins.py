@@ -251,7 +251,7 @@ def test_generate_save_load_in_a_fresh_session_and_staleness(tmp_path: Path) -> 
 
     with Session() as first:
         first.generate("demo", languages=("python", "typescript"))
-        first.save_plugin("demo", store=str(tmp_path / "store"))
+        first.bindings.save_plugin("demo", store=str(tmp_path / "store"))
     with Session() as fresh:
         info = fresh.load_plugin("demo", store=str(tmp_path / "store"))
         assert info.metadata["tool_count"] >= 8
@@ -261,7 +261,7 @@ def test_generate_save_load_in_a_fresh_session_and_staleness(tmp_path: Path) -> 
             "from servers.demo import list_regions\nlen(list_regions()['regions'])", fresh.policy(["demo"])
         )
         assert result.value == 5
-        assert fresh.plugin_info("demo", store=str(tmp_path / "store")).stale is False
+        assert fresh.bindings.plugin_info("demo", store=str(tmp_path / "store")).stale is False
     store = PluginStore(tmp_path / "store")
     plugin = store.load("demo")
     changed = dict(plugin.metadata.tool_hashes, query_sales="0" * 64)
@@ -269,7 +269,7 @@ def test_generate_save_load_in_a_fresh_session_and_staleness(tmp_path: Path) -> 
         Plugin(metadata=plugin.metadata.model_copy(update={"tool_hashes": changed}), files=plugin.files)
     )
     with Session() as later:
-        info = later.plugin_info("demo", store=str(tmp_path / "store"))
+        info = later.bindings.plugin_info("demo", store=str(tmp_path / "store"))
         assert info.stale is True and info.changed_tools == ["query_sales"]
 
 
@@ -350,7 +350,7 @@ def test_a_plugin_cannot_replace_another_servers_bindings(store: PluginStore, tm
         "skills/other/SKILL.md": "mine",
     }
     rewrite(directory, vfs=json.dumps(hijack).encode())
-    with pytest.raises(PluginIntegrityError, match="'servers/other/tool_0.py' lies outside its own tree"):
+    with pytest.raises(PluginIntegrityError, match=r"'servers/other/tool_0.py' lies outside its own tree"):
         store.load("demo")
     archive = tmp_path / "hijack.plugin"
     with tarfile.open(archive, "w:gz") as tar:

@@ -68,7 +68,7 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_the_canary_reaches_the_spec_and_no_output(config: Path) -> None:
     with Session(config_file=str(config)) as session:
-        web, local = session.spec("web"), session.spec("local")
+        web, local = session.servers.spec("web"), session.servers.spec("local")
         assert web.headers["Authorization"] == f"Bearer {CANARY}", "the value a connection uses is expanded"
         assert local.env["API_TOKEN"] == CANARY
         assert session.call("web", "list_regions").is_error is False, (
@@ -82,7 +82,13 @@ def test_the_canary_reaches_the_spec_and_no_output(config: Path) -> None:
             local.model_dump_json(),
             json.dumps(local.model_dump()),
         ]
-        for obj in (web, local, session.servers(), session.validate(), session.introspect("local")):
+        for obj in (
+            web,
+            local,
+            session.servers.listing(),
+            session.servers.validate(),
+            session.introspect("local"),
+        ):
             shown += bundle(obj).values()
         with pytest.raises(MCPKernelError) as failed:
             session.introspect("broken")
@@ -142,7 +148,7 @@ def test_an_unset_variable_stops_only_its_server(tmp_path: Path, monkeypatch: py
     assert failed.returncode == 1 and failed.stderr.startswith("error: ") and "Traceback" not in failed.stderr
     assert "MK_UNSET_TOKEN" in failed.stderr and "server 'needs'" in failed.stderr
     with Session(config_file=str(path)) as session, pytest.raises(ConfigError, match="MK_UNSET_TOKEN"):
-        session.spec("needs")
+        session.servers.spec("needs")
 
 
 def test_server_list_shows_a_server_whose_variable_is_unset(

@@ -110,7 +110,7 @@ def test_warm_up_without_an_instance_loads_what_every_sandbox_shares() -> None:
         "import sys\nfrom mcp_kernel.session import Session\nwith Session() as s:\n"
         "    s.warm_up(instance=False).join(120)\n"
         "    print('jsonschema' in sys.modules, 'deserialize_s' in s.engine().timings or "
-        "'compile_s' in s.engine().timings, s._sandboxes is None or not s._sandboxes.info().sessions)"
+        "'compile_s' in s.engine().timings, s.runner._sessions is None or not s.runner._sessions.info().sessions)"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
@@ -199,3 +199,25 @@ def test_roots_are_none_unless_the_settings_name_some(tmp_path) -> None:
     with Session(settings=MCPKernel(roots=[str(tmp_path)])) as rooted:
         rooted.add_server(our_server("library"))
         assert rooted.call("library", "show_roots").value == {"result": [tmp_path.resolve().as_uri()]}
+
+
+def test_the_facade_hands_its_work_to_parts_callers_may_use() -> None:
+    from mcp_kernel.errors import SessionNotFound, UsageError
+
+    with Session() as s:
+        assert s.bindings.servers is s.servers and s.runner.servers is s.servers
+        assert (
+            s.runner.bindings is s.bindings and s.vfs is s.bindings.vfs and s.registry is s.servers.registry
+        )
+        assert s.policy(["demo"], timeout=5) == s.runner.policy(["demo"], timeout=5)
+        assert s.policy().servers == (), "no bindings generated yet: no server granted"
+        assert s.sandboxes is s.runner.sessions and not s.sandbox_sessions().sessions
+        with pytest.raises(UsageError):
+            s.open_sandbox("no spaces")
+        with pytest.raises(SessionNotFound):
+            s.close_sandbox("never-opened")
+        s.current_sandbox = "other"
+        assert s.runner.current == "other"
+        s.interrupt()  # nothing runs: nothing to stop, and no sandbox is opened for it
+        s.reset_sandbox()
+        assert s.last_execution is None and not s.sandbox_sessions().sessions

@@ -61,7 +61,7 @@ def test_plain_reprs_and_questions_in_a_notebook_or_terminal_are_neutralised(con
     with Session(config=config) as session:
         plain = [
             bundle(session.introspect("hostile"))["text/plain"],
-            bundle(session.resources("hostile"))["text/plain"],
+            bundle(session.servers.resources("hostile"))["text/plain"],
         ]
         with attached(Asker(read, shown.append)):
             session.call(

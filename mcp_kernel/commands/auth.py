@@ -20,10 +20,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(session: Any, args: argparse.Namespace) -> Any:
     if args.action == "status":
-        return session.auth_status(args.server)
+        return session.servers.auth_status(args.server)
     if args.action == "logout":
-        return session.auth_logout(args.server)
-    return session.auth_login(args.server)
+        return session.servers.auth_logout(args.server)
+    return session.servers.auth_login(args.server)
 
 
 COMMAND = Command(

@@ -32,7 +32,7 @@ def _run_generate(session: Any, args: argparse.Namespace) -> Any:
         raise UsageError("--lang needs at least one of python,typescript")
     report = session.generate(args.server, languages=languages, out=args.out, refresh=args.refresh)
     if args.save_plugin:
-        path = session.save_plugin(args.server, store=args.store)
+        path = session.bindings.save_plugin(args.server, store=args.store)
         report = report.model_copy(update={"plugin": str(path)})
     return report
 

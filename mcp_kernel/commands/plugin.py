@@ -24,19 +24,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(session: Any, args: argparse.Namespace) -> Any:
-    store = session.plugin_store(args.store)
+    store = session.bindings.plugin_store(args.store)
     if args.action in NEEDS_NAME and not args.target:
         raise UsageError(f"plugin {args.action} needs a plugin name: plugin {args.action} SERVER")
     if args.action == "list":
         infos, broken = [], {}
         for plugin_id in store.ids():
             try:
-                infos.append(session.plugin_info(plugin_id, store=args.store, check_live=False))
+                infos.append(session.bindings.plugin_info(plugin_id, store=args.store, check_live=False))
             except MCPKernelError as exc:
                 broken[plugin_id] = str(exc)
         return PluginList(store=str(store.root), plugins=infos, broken=broken)
     if args.action == "info":
-        return session.plugin_info(args.target, store=args.store)
+        return session.bindings.plugin_info(args.target, store=args.store)
     if args.action == "load":
         return session.load_plugin(args.target, store=args.store)
     if args.action == "remove":

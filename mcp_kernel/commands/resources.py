@@ -16,7 +16,7 @@ def _configure_resources(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_resources(session: Any, args: argparse.Namespace) -> Any:
-    return session.resources(args.server)
+    return session.servers.resources(args.server)
 
 
 def _configure_read(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +27,7 @@ def _configure_read(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_read(session: Any, args: argparse.Namespace) -> Any:
-    return session.read_resource(args.server, args.uri)
+    return session.servers.read_resource(args.server, args.uri)
 
 
 def _configure_prompts(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +35,7 @@ def _configure_prompts(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_prompts(session: Any, args: argparse.Namespace) -> Any:
-    return session.prompts(args.server)
+    return session.servers.prompts(args.server)
 
 
 def _configure_prompt(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +45,7 @@ def _configure_prompt(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_prompt(session: Any, args: argparse.Namespace) -> Any:
-    return session.prompt(args.server, args.prompt, parse_pairs(args.arguments, "prompt arguments"))
+    return session.servers.prompt(args.server, args.prompt, parse_pairs(args.arguments, "prompt arguments"))
 
 
 def _configure_complete(parser: argparse.ArgumentParser) -> None:
@@ -60,7 +60,7 @@ def _configure_complete(parser: argparse.ArgumentParser) -> None:
 def _run_complete(session: Any, args: argparse.Namespace) -> Any:
     argument, _, typed = args.argument.partition("=")
     ref = "resource" if "://" in args.name or "{" in args.name else "prompt"
-    return session.complete(
+    return session.servers.complete(
         args.server, ref, args.name, argument, typed, parse_pairs(args.context, "context arguments") or None
     )
 
@@ -93,14 +93,14 @@ def _run_watch(session: Any, args: argparse.Namespace) -> Any:
     stop = session.watch(args.server, args.uri, updates.put)
     from ..display import to_text  # the renderers: only to print a resource
 
-    print(to_text(session.read_resource(args.server, args.uri)), flush=True)
+    print(to_text(session.servers.read_resource(args.server, args.uri)), flush=True)
     seen = 0
     try:
         while args.count is None or seen < args.count:
             updates.get()
             seen += 1
             print(f"--- updated ({seen})", flush=True)
-            print(to_text(session.read_resource(args.server, args.uri)), flush=True)
+            print(to_text(session.servers.read_resource(args.server, args.uri)), flush=True)
     except KeyboardInterrupt:
         pass
     finally:
@@ -116,14 +116,14 @@ def _watch_in_notebook(session: Any, args: argparse.Namespace) -> Any:
             f"{args.uri} of {args.server} is already watched; `%mcp watch {args.server} {args.uri} "
             "--stop` first."
         )
-    shown = display(session.read_resource(args.server, args.uri), display_id=True)
+    shown = display(session.servers.read_resource(args.server, args.uri), display_id=True)
     lock = threading.Lock()
 
     def redraw(uri: str) -> None:  # on the loop thread: read again elsewhere, never block it
         def work() -> None:
             with lock:
                 try:
-                    shown.update(session.read_resource(args.server, args.uri))
+                    shown.update(session.servers.read_resource(args.server, args.uri))
                 except Exception as exc:
                     shown.update({"text/plain": f"{args.uri}: could not read the update ({exc})"}, raw=True)
 

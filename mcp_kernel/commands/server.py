@@ -20,12 +20,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(session: Any, args: argparse.Namespace) -> Any:
     if args.action == "list":
-        return session.servers()
+        return session.servers.listing()
     if args.action == "info":
         if not args.server:
             raise UsageError("server info needs a server name: server info NAME")
-        return session.spec(args.server)
-    return session.validate([args.server] if args.server else None)
+        return session.servers.spec(args.server)
+    return session.servers.validate([args.server] if args.server else None)
 
 
 COMMAND = Command(

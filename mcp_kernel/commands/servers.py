@@ -87,7 +87,7 @@ def _run_load(session: Any, args: argparse.Namespace) -> Any:
     _refuse_shared_bindings(session, list(config.servers), str(args.file))
     for spec in config.servers.values():
         session.add_server(spec, replace=True)
-    return session.servers()
+    return session.servers.listing()
 
 
 def _configure_name(parser: argparse.ArgumentParser) -> None:
@@ -96,7 +96,7 @@ def _configure_name(parser: argparse.ArgumentParser) -> None:
 
 def _run_remove(session: Any, args: argparse.Namespace) -> Any:
     session.remove_server(args.name)
-    return session.servers()
+    return session.servers.listing()
 
 
 def _configure_none(parser: argparse.ArgumentParser) -> None:
@@ -104,7 +104,7 @@ def _configure_none(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_servers(session: Any, args: argparse.Namespace) -> Any:
-    return session.servers()
+    return session.servers.listing()
 
 
 def _configure_logs(parser: argparse.ArgumentParser) -> None:

@@ -127,23 +127,23 @@ class _Lookup:
         return [t.name for t in self.session.tools(server)]
 
     def uris(self, server: str) -> list[str]:
-        listing = self.session.resources(server)
+        listing = self.session.servers.resources(server)
         return [r.uri for r in listing.resources]
 
     def templates(self, server: str) -> list[str]:
-        return [t.uri_template for t in self.session.resources(server).templates]
+        return [t.uri_template for t in self.session.servers.resources(server).templates]
 
     def prompts(self, server: str) -> list[str]:
-        return [p.name for p in self.session.prompts(server).prompts]
+        return [p.name for p in self.session.servers.prompts(server).prompts]
 
     def arguments(self, server: str, prompt: str) -> list[str]:
-        found = next((p for p in self.session.prompts(server).prompts if p.name == prompt), None)
+        found = next((p for p in self.session.servers.prompts(server).prompts if p.name == prompt), None)
         return [a.name for a in found.arguments] if found else []
 
     def values(
         self, server: str, prompt: str, argument: str, typed: str, chosen: dict[str, str]
     ) -> list[str]:
-        return self.session.complete(server, "prompt", prompt, argument, typed, chosen or None).values
+        return self.session.servers.complete(server, "prompt", prompt, argument, typed, chosen or None).values
 
 
 def matcher(session_of: Callable[[], Any]) -> Any:

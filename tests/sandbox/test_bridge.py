@@ -31,7 +31,7 @@ def session():
 
 def make_bridge(session: Session, **kwargs) -> Bridge:
     kwargs.setdefault("servers", ["demo"])
-    return Bridge(lookup=session.tool_info, acall=session.acall, **kwargs)
+    return Bridge(lookup=session.servers.tool_info, acall=session.servers.acall, **kwargs)
 
 
 def test_a_real_call_returns_the_tool_value_as_json(session: Session) -> None:
