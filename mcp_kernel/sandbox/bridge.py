@@ -6,7 +6,7 @@ placeholders restored to the values they hide), a per-tool rate limit, then eith
 annotated read-only or idempotent only) or a real call over the pooled connection with a timeout. Each call
 is recorded (server, tool, time, bytes in and out, cached, error).
 
->>> bridge = Bridge(lookup=registry.tool, acall=session.acall, servers=["demo"])   # doctest: +SKIP
+>>> bridge = Bridge(lookup=registry.tool, acall=session.servers.acall, servers=["demo"])   # doctest: +SKIP
 >>> bridge.call_tool("demo", "list_regions", "{}")                                  # doctest: +SKIP
 '[{"region": "APAC", ...}]'
 """
