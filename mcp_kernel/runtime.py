@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures
+import contextlib
 import threading
 from _thread import allocate_lock
 from collections.abc import Coroutine
@@ -106,10 +107,8 @@ class _Call:
         if self._cancelled:
             return
         self._cancelled = True
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nothing runs any more
             self._loop.call_soon_threadsafe(self._cancel_task)
-        except RuntimeError:  # the loop is closed: nothing runs any more
-            pass
 
     def result(self, timeout: float | None) -> Any:
         """The coroutine's value (or its exception) once it ended; ``TimeoutError`` if that takes longer than
@@ -138,7 +137,7 @@ def run(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         raise RuntimeError("runtime.run() called from the loop thread itself; await the coroutine instead")
     call = _Call(coro)
     try:
-        return call.result(timeout)  # type: ignore[no-any-return]
+        return call.result(timeout)
     except TimeoutError:
         call.cancel()
         raise TimeoutError(f"no answer within {timeout:g} s") from None
@@ -211,7 +210,7 @@ class Scope:
                     wait for wait in (self.deadline.next_check(), limit.next_check()) if wait is not None
                 ]
                 try:
-                    return call.result(min(waits))  # type: ignore[no-any-return]
+                    return call.result(min(waits))
                 except TimeoutError:
                     # The scope's deadline first: a cell out of time stops, whichever limit ran out.
                     if self.deadline.expired():
@@ -250,10 +249,8 @@ def shutdown(timeout: float = 5.0) -> None:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    try:
+    with contextlib.suppress(concurrent.futures.TimeoutError, RuntimeError):
         asyncio.run_coroutine_threadsafe(cancel_all(), current).result(timeout)
-    except (concurrent.futures.TimeoutError, RuntimeError):
-        pass
     current.call_soon_threadsafe(current.stop)
     if thread is not None:
         thread.join(timeout)
