@@ -2,6 +2,9 @@
 
 Everything a run writes (logs, config, data, the kernelspec) goes to a temp dir; only the compiled
 sandbox component is kept between runs, under .pytest_cache, because building it takes from 20 s to a couple of minutes.
+The component is built (or loaded from that cache) before the first test only when a selected test is marked
+``slow`` (every test that needs the component, a kernel or a notebook is), so the fast tier,
+``python -m pytest -m "not slow"``, never waits for it.
 """
 
 from __future__ import annotations
@@ -36,12 +39,35 @@ def pytest_configure(config: pytest.Config) -> None:
     from mcp_kernel.kernelspec import install
 
     install(prefix=str(base / "jupyter"))
-    # Build the sandbox component before any test or notebook needs it, so no cell's output depends on
-    # whether it happened to be the first (the build prints progress).
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects: a notebook's cells (nbval) run in a kernel
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.slow)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Build the sandbox component before the first test if a slow test is selected, so no cell's output
+    depends on whether it happened to be the first (the build prints progress)."""
+    if any(item.get_closest_marker("slow") for item in session.items):
+        build_component_once()
+
+
+def build_component_once() -> None:
+    """Build or load the component, one process at a time: xdist workers collect (and so get here) together,
+    and a cold cache would otherwise be built by each of them at once."""
+    import fcntl  # here: only a run that needs the component takes the lock
+
     from mcp_kernel.sandbox import Engine
 
-    with Engine() as engine:
-        engine.component()
+    cache = Path(os.environ["MCP_KERNEL_CACHE_DIR"])
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / "build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with Engine() as engine:
+            engine.component()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -99,7 +99,13 @@ class _Call:
             self._task.cancel()
 
     def cancel(self) -> None:
-        """Cancel the task (from any thread); its waiter gets ``CancelledError``."""
+        """Cancel the task (from any thread), once; its waiter gets ``CancelledError``.
+
+        Once: a cancelled MCP request tells its server in a shielded write, which a second ``Task.cancel()``
+        would abort (an interrupted cell's scope is stopped again as the cell ends).
+        """
+        if self._cancelled:
+            return
         self._cancelled = True
         with contextlib.suppress(RuntimeError):  # the loop is closed: nothing runs any more
             self._loop.call_soon_threadsafe(self._cancel_task)

@@ -77,6 +77,7 @@ def whoami(session: Session) -> dict[str, Any]:
     return session.call("sec", "whoami").value
 
 
+@pytest.mark.slow
 def test_sign_in_then_the_token_is_kept_0o600_and_reused(server_url: str, data_dir: Path) -> None:
     browser = Browser()
     with Session(config(server_url, {}), sign_in=browser) as session:
@@ -96,6 +97,7 @@ def test_sign_in_then_the_token_is_kept_0o600_and_reused(server_url: str, data_d
     assert "at-" not in status.model_dump_json()  # the status never carries a token
 
 
+@pytest.mark.slow
 def test_an_expired_token_is_refreshed_not_signed_in_again(server_url: str, data_dir: Path) -> None:
     with Session(config(server_url, {}), sign_in=Browser()) as session:
         first = whoami(session)
@@ -111,6 +113,7 @@ def test_an_expired_token_is_refreshed_not_signed_in_again(server_url: str, data
     assert json.loads(token_file.read_text())["tokens"]["access_token"] != old_access
 
 
+@pytest.mark.slow
 def test_logout_removes_the_token_file_and_login_signs_in_afresh(server_url: str, data_dir: Path) -> None:
     browser = Browser()
     with Session(config(server_url, {}), sign_in=browser) as session:
@@ -123,6 +126,7 @@ def test_logout_removes_the_token_file_and_login_signs_in_afresh(server_url: str
         assert whoami(session)["client_id"]
 
 
+@pytest.mark.slow
 def test_a_403_insufficient_scope_steps_up_to_the_wider_scope(server_url: str) -> None:
     browser = Browser()
     with Session(config(server_url, {}), sign_in=browser) as session:
@@ -140,6 +144,7 @@ def test_a_401_without_oauth_is_auth_required_showing_the_block_to_add(server_ur
     assert "auth login sec" in message
 
 
+@pytest.mark.slow
 def test_a_pre_registered_client_with_its_secret_from_the_environment(
     server_url: str, callback_port: int
 ) -> None:
@@ -154,6 +159,7 @@ def test_a_pre_registered_client_with_its_secret_from_the_environment(
     assert CLIENT_SECRET not in shown and "<redacted>" in shown
 
 
+@pytest.mark.slow
 def test_the_client_credentials_grant_needs_no_person(server_url: str) -> None:
     oauth = {"clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET, "grant": "client_credentials"}
     browser = Browser()
@@ -162,6 +168,7 @@ def test_the_client_credentials_grant_needs_no_person(server_url: str) -> None:
     assert me["client_id"] == CLIENT_ID and me["client_credentials"] >= 1 and browser.opened == []
 
 
+@pytest.mark.slow
 def test_a_failed_sign_in_says_which_server_and_what_to_do(server_url: str) -> None:
     class Refused(Browser):
         async def callback(self) -> Redirect:
@@ -186,6 +193,7 @@ def test_a_failed_sign_in_says_which_server_and_what_to_do(server_url: str) -> N
             session.call("sec", "admin_report")
 
 
+@pytest.mark.slow
 def test_the_person_signs_in_through_the_local_callback(server_url: str) -> None:
     """No sign-in given: the link goes to the person (here a writer that plays the browser in a thread),
     and the loopback server catches the redirect."""
@@ -205,6 +213,7 @@ def test_the_person_signs_in_through_the_local_callback(server_url: str) -> None
     assert len(shown) == 1 and "needs you to sign in" in shown[0]
 
 
+@pytest.mark.slow
 def test_a_call_with_nobody_to_show_the_link_to_says_to_sign_in_first(server_url: str) -> None:
     """Code calling on its own (a sandboxed cell, a script) cannot sign in: it is told how, at once."""
     with Session(config(server_url, {})) as session, pytest.raises(AuthRequired) as caught:
@@ -212,6 +221,7 @@ def test_a_call_with_nobody_to_show_the_link_to_says_to_sign_in_first(server_url
     assert "nobody to show the link to" in str(caught.value) and "auth login sec" in str(caught.value)
 
 
+@pytest.mark.slow
 def test_the_time_a_person_takes_to_sign_in_does_not_count_against_the_connect_timeout(
     server_url: str,
 ) -> None:
@@ -233,6 +243,7 @@ def test_the_time_a_person_takes_to_sign_in_does_not_count_against_the_connect_t
         assert session.servers.auth_login("sec").signed_in
 
 
+@pytest.mark.slow
 def test_the_person_pastes_the_address_when_the_callback_cannot_be_reached(server_url: str) -> None:
     from mcp_kernel.config import MCPKernel
 
@@ -248,6 +259,7 @@ def test_the_person_pastes_the_address_when_the_callback_cannot_be_reached(serve
     assert len(links) == 1
 
 
+@pytest.mark.slow
 def test_a_redirect_naming_another_issuer_is_refused(tmp_path: Path) -> None:
     """RFC 9207: the ``iss`` of the redirect reaches the SDK's check (the test server names itself in every
     redirect, so the other tests show the matching case)."""
@@ -303,6 +315,7 @@ def test_tokens_saved_for_another_url_are_not_handed_out(tmp_path: Path) -> None
     assert asyncio.run(TokenStore("sec", "http://two/mcp", directory=tmp_path).get_tokens()) is None
 
 
+@pytest.mark.slow
 def test_the_cli_signs_in_shows_the_status_and_signs_out(
     server_url: str, tmp_path: Path, data_dir: Path
 ) -> None:
@@ -359,6 +372,7 @@ def pem_key(kind: str) -> tuple[str, Any]:
     return pem, key.public_key()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("kind", "algorithm"), [("ec", "ES256"), ("rsa", "RS256")])
 def test_a_private_key_signs_the_client_assertion_with_the_algorithm_its_type_says(
     kind: str, algorithm: str, tmp_path: Path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 
@@ -12,6 +13,8 @@ from mcp_kernel.client import Connection, ConnectionPool
 from mcp_kernel.config import demo_spec
 from mcp_kernel.errors import ServerCrashed, ServerError, ServerStartError, ServerTimeout, ToolCallError
 from mcp_kernel.models import ServerSpec
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture()
@@ -134,12 +137,11 @@ def test_a_non_executable_command_is_a_start_error(pool: ConnectionPool, tmp_pat
 
 def test_server_exiting_before_handshake_quotes_its_stderr(pool: ConnectionPool) -> None:
     pool.add(our_server("exit_early"))
-    started = time.monotonic()
     with pytest.raises(ServerStartError) as err:
         pool.get("exit_early").connect()
     assert "missing API key" in str(err.value)
     assert "missing API key" in err.value.log_tail
-    assert time.monotonic() - started < 10
+    assert "did not finish the MCP handshake" not in str(err.value), "told as it exited, not at the timeout"
 
 
 def test_garbage_on_stdout_before_the_handshake(pool: ConnectionPool) -> None:
@@ -153,10 +155,8 @@ def test_http_url_with_nothing_listening(pool: ConnectionPool) -> None:
     from realservers import free_port
 
     pool.add(ServerSpec(name="void", url=f"http://127.0.0.1:{free_port()}/mcp"))
-    started = time.monotonic()
-    with pytest.raises(ServerStartError, match="nothing answered"):
+    with pytest.raises(ServerStartError, match="nothing answered"):  # at once, not at the connect timeout
         pool.get("void").connect()
-    assert time.monotonic() - started < 10
 
 
 def test_a_hanging_tool_times_out_and_the_next_call_works() -> None:
@@ -164,10 +164,8 @@ def test_a_hanging_tool_times_out_and_the_next_call_works() -> None:
         conn = pool.get("hang")
         conn.connect()
         owner = conn._owner
-        started = time.monotonic()
         with pytest.raises(ServerTimeout, match="within 1 s"):
             pool.call_tool("hang", "hang")
-        assert time.monotonic() - started < 5
         assert not pool.call_tool("hang", "ok").is_error
         assert conn._owner is owner, "a timeout must not cost the connection"
 
@@ -190,7 +188,7 @@ def test_connect_timeout_on_a_silent_process() -> None:
             conn.connect()
     finally:
         conn.close()
-    assert time.monotonic() - started < 8
+    assert time.monotonic() - started < 30, "the process was stopped, not waited for (it sleeps 60 s)"
 
 
 def test_an_unknown_tool_is_a_tool_error(pool: ConnectionPool) -> None:
@@ -247,10 +245,8 @@ def test_a_servers_own_children_are_stopped_with_it() -> None:
     child = pool.call_tool("spawner", "child_pid").value["result"]
     assert psutil.Process(child).status() != psutil.STATUS_ZOMBIE
     pool.close()
-    try:
+    with contextlib.suppress(psutil.NoSuchProcess):
         assert psutil.Process(child).status() == psutil.STATUS_ZOMBIE, "stopped, waiting only for a reaper"
-    except psutil.NoSuchProcess:
-        pass
 
 
 def test_a_flood_on_stderr_is_quoted_briefly_and_the_log_is_bounded(tmp_path) -> None:
@@ -268,11 +264,9 @@ def test_a_flood_on_stderr_is_quoted_briefly_and_the_log_is_bounded(tmp_path) ->
 )
 def test_a_reply_that_cannot_be_read_is_reported_at_once(tool: str, message: str) -> None:
     with ConnectionPool([our_server("malformed")], timeout=60) as pool:
-        started = time.monotonic()
         with pytest.raises(ServerError, match=message) as caught:
             pool.call_tool("malformed", tool)
-        assert time.monotonic() - started < 10, "not after the 60 s timeout"
-        assert "did not answer" not in str(caught.value)
+        assert "did not answer" not in str(caught.value), "at once, not after the 60 s timeout"
 
 
 # ---- both protocol eras, one client ---------------------------------------------------------------------

@@ -288,6 +288,7 @@ def test_hostile_descriptions_and_names_stay_inert(text: str, importer) -> None:
         assert segment.strip() in func.__doc__, "the description survives, escaped but intact"
 
 
+@pytest.mark.slow
 def test_hostile_typescript_compiles(tmp_path: Path) -> None:
     tools = [
         ToolInfo(
@@ -324,6 +325,7 @@ def tsc_check(files: dict[str, str], root: Path) -> None:
     assert out.returncode == 0, out.stdout + out.stderr
 
 
+@pytest.mark.slow
 def test_typescript_bindings_type_check_strict(tmp_path: Path) -> None:
     files = generate(
         ServerInfo(name="schemas"),
@@ -339,6 +341,7 @@ def test_typescript_bindings_type_check_strict(tmp_path: Path) -> None:
 
 
 # ---- against real servers --------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_demo_bindings_call_the_real_server(session: Session, importer, tmp_path: Path) -> None:
     report = session.introspect("demo")
     files = generate(report.server, report.tools, server_name="demo", languages=("python", "typescript"))
@@ -353,6 +356,7 @@ def test_demo_bindings_call_the_real_server(session: Session, importer, tmp_path
         assert {g["key"] for g in totals["groups"]} == {"EU", "NA", "APAC", "LATAM", "MEA"}
 
 
+@pytest.mark.slow
 def test_everything_and_filesystem_bindings_call_the_real_servers(importer, tmp_path: Path) -> None:
     root = tmp_path / "files"
     root.mkdir()
@@ -493,6 +497,7 @@ def test_output_is_byte_identical_cold_and_warm() -> None:
     assert generate(ServerInfo(name="x"), tools, server_name="x", languages=("python", "typescript")) == cold
 
 
+@pytest.mark.slow
 def test_docstring_lines_break_as_textwrap_does() -> None:
     """Bindings wrap long sentences with a greedy loop of their own (a quarter of textwrap's cost); the lines
     must be the ones textwrap gives, so output stays byte-identical to what it was."""
@@ -580,6 +585,7 @@ def test_hostile_resource_text_stays_on_its_line_and_inert() -> None:
     assert len(text.splitlines()) == 4, "head, blank, help line and the one resource line"
 
 
+@pytest.mark.slow
 def test_compiled_templates_are_kept_between_processes(tmp_path: Path) -> None:
     """A new process (every CLI command) loads the templates jinja2 compiled before instead of compiling
     them again; the files are the same, and a cache directory that cannot be written is no error."""

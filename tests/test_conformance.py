@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conformance import suite
 
-pytestmark = pytest.mark.npm
+pytestmark = [pytest.mark.slow, pytest.mark.npm]
 
 EXPECTED = suite.expected()
 

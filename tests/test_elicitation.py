@@ -7,6 +7,7 @@ and on a pseudo-terminal; the kernel in ``tests/e2e/test_elicitation_in_kernel.p
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pty
@@ -102,6 +103,7 @@ def test_a_link_is_shown_and_confirmed() -> None:
 
 
 # ---- 2026 era: input_required ------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_a_2026_server_gets_the_persons_answer(pool: ConnectionPool) -> None:
     pool.add(our_server("library"))
     asker, shown = scripted("y", "Ann", "3", "yes")
@@ -112,6 +114,7 @@ def test_a_2026_server_gets_the_persons_answer(pool: ConnectionPool) -> None:
     assert "Who is booking" in "".join(shown)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("answers", "action"), [(["d"], "decline"), (["c"], "cancel"), (["y", "!cancel"], "cancel")]
 )
@@ -124,6 +127,7 @@ def test_a_2026_server_hears_a_decline_or_a_cancel(
         assert pool.call_tool("library", "book").value == {"action": action}
 
 
+@pytest.mark.slow
 def test_an_enum_with_a_default_from_a_2026_server(pool: ConnectionPool) -> None:
     pool.add(our_server("asker"))
     asker, shown = scripted("", "3", "")
@@ -132,12 +136,14 @@ def test_an_enum_with_a_default_from_a_2026_server(pool: ConnectionPool) -> None
     assert "3. blue" in "".join(shown)
 
 
+@pytest.mark.slow
 def test_with_nobody_attached_the_question_is_declined_and_the_log_says_why(pool: ConnectionPool) -> None:
     pool.add(our_server("library"))
     assert pool.call_tool("library", "book").value == {"action": "decline"}
     assert "no person is attached" in pool.get("library").log_tail()
 
 
+@pytest.mark.slow
 def test_an_asker_that_cannot_ask_declines_and_says_why(pool: ConnectionPool) -> None:
     pool.add(our_server("library"))
     shown: list[str] = []
@@ -147,6 +153,7 @@ def test_an_asker_that_cannot_ask_declines_and_says_why(pool: ConnectionPool) ->
 
 
 # ---- legacy era: elicitation/create --------------------------------------------------------------------------
+@pytest.mark.slow
 def test_a_legacy_servers_request_is_answered(pool: ConnectionPool, everything_spec: ServerSpec) -> None:
     pool.add(everything_spec)
     shown: list[str] = []
@@ -166,6 +173,7 @@ def test_a_legacy_servers_request_is_answered(pool: ConnectionPool, everything_s
     )
 
 
+@pytest.mark.slow
 def test_a_legacy_servers_request_is_declined(pool: ConnectionPool, everything_spec: ServerSpec) -> None:
     pool.add(everything_spec)
     asker, _ = scripted("decline")
@@ -191,6 +199,7 @@ def cli_env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
+@pytest.mark.slow
 def test_the_cli_on_a_pipe_declines_and_says_why(config: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "mcp_kernel", "call", "library", "book", "--config", str(config)],
@@ -205,6 +214,7 @@ def test_the_cli_on_a_pipe_declines_and_says_why(config: Path) -> None:
     assert "stdin is not a terminal" in done.stderr
 
 
+@pytest.mark.slow
 def test_the_cli_with_ci_set_declines_and_says_why(config: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "mcp_kernel", "call", "library", "book", "--config", str(config)],
@@ -217,6 +227,7 @@ def test_the_cli_with_ci_set_declines_and_says_why(config: Path) -> None:
     assert '"decline"' in done.stdout and "CI is set" in done.stderr
 
 
+@pytest.mark.slow
 def test_the_cli_on_a_terminal_asks_field_by_field(config: Path) -> None:
     primary, secondary = pty.openpty()
     proc = subprocess.Popen(
@@ -266,6 +277,7 @@ def library_session(tmp_path: Path) -> Iterator[object]:
         yield s
 
 
+@pytest.mark.slow
 def test_sandboxed_code_asks_the_person_given_an_asker(library_session: object) -> None:
     asker, shown = scripted("y", "Ann", "3", "n", "c")
     result = library_session.execute(BOOK_TWICE, library_session.policy(["library"]), asker=asker)
@@ -276,6 +288,7 @@ def test_sandboxed_code_asks_the_person_given_an_asker(library_session: object) 
     assert any("Who is booking" in line for line in shown)
 
 
+@pytest.mark.slow
 def test_the_time_a_person_takes_is_not_held_against_the_cell(library_session: object) -> None:
     import time
 
@@ -292,6 +305,7 @@ def test_the_time_a_person_takes_is_not_held_against_the_cell(library_session: o
     assert "'name': 'Bo'" in result.stdout
 
 
+@pytest.mark.slow
 def test_sandboxed_code_without_an_asker_gets_a_decline(library_session: object) -> None:
     result = library_session.execute(
         "from servers.library import book\nprint(book())", library_session.policy(["library"])
@@ -380,6 +394,7 @@ def test_a_password_field_is_read_as_a_secret_after_a_warning() -> None:
     assert "server 'mailer' asks for a secret" in "".join(shown)
 
 
+@pytest.mark.slow
 def test_the_cli_reads_a_password_without_echo(tmp_path: Path) -> None:
     config = tmp_path / "mcp.json"
     config.write_text(
@@ -409,10 +424,8 @@ def test_the_cli_reads_a_password_without_echo(tmp_path: Path) -> None:
             os.write(primary, answer.encode() + b"\n")
             seen = b""
         out, _ = proc.communicate(timeout=120)
-        try:
+        with contextlib.suppress(OSError):
             everything += os.read(primary, 65536)
-        except OSError:
-            pass
     finally:
         os.close(primary)
         if proc.poll() is None:

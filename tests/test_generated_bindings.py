@@ -22,6 +22,8 @@ from mcp_kernel.models import ServerSpec
 from mcp_kernel.session import Session
 from mcp_kernel.vfs import VirtualFS
 
+pytestmark = pytest.mark.slow
+
 SERVERS = ["demo", "schemas", "many_tools", "crashy", "everything", "filesystem"]
 
 

@@ -17,6 +17,7 @@ TEXT = (
 )
 
 
+@pytest.mark.slow
 def test_each_kind_is_found_and_validated() -> None:
     pii = PIITokenizer()
     out, count = pii.tokenize(TEXT)
@@ -64,6 +65,7 @@ def test_placeholders_are_stable_and_restored() -> None:
     assert value == {"phone": "<PHONE_1>", "rows": [{"mail": "<EMAIL_1>"}], "n": 3} and count == 2
 
 
+@pytest.mark.slow
 def test_a_cell_never_shows_personal_data_and_tools_get_it_back() -> None:
     with Session() as session:
         session.add_server(our_server("mailer"))
@@ -148,6 +150,7 @@ def test_a_mask_covers_whole_messages_and_keeps_their_types() -> None:
     assert Mask()(f"to {CANARY}") == f"to {CANARY}", "no tokenizer: nothing replaced"
 
 
+@pytest.mark.slow
 def test_placeholders_are_restored_after_validation_and_errors_quote_them(tmp_path: Path) -> None:
     """The kernel's and the CLI's cells: a schema error and a tool's own error quote the placeholder, never the
     value; a placeholder the schema's pattern refuses still reaches the tool as the real, valid value."""

@@ -217,6 +217,7 @@ def saver(root: Path, marker: str, count: int | None = None) -> subprocess.Popen
     return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
+@pytest.mark.slow
 def test_a_save_killed_mid_way_leaves_a_loadable_plugin(store: PluginStore) -> None:
     store.save(make_plugin(marker="original", files=200, size=2000))
     for delay in (0.35, 0.5, 0.65, 0.8, 1.0):
@@ -232,6 +233,7 @@ def test_a_save_killed_mid_way_leaves_a_loadable_plugin(store: PluginStore) -> N
         )
 
 
+@pytest.mark.slow
 def test_two_processes_saving_at_once_end_with_one_complete_plugin(store: PluginStore) -> None:
     procs = [saver(store.root, "a", 15), saver(store.root, "b", 15)]
     for proc in procs:
@@ -246,6 +248,7 @@ def test_two_processes_saving_at_once_end_with_one_complete_plugin(store: Plugin
     assert len([p for p in (store.root / ".versions").iterdir() if p.is_dir()]) == 1
 
 
+@pytest.mark.slow
 def test_generate_save_load_in_a_fresh_session_and_staleness(tmp_path: Path) -> None:
     from mcp_kernel.session import Session
 
@@ -307,6 +310,7 @@ print("peak MiB:", int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1)) // 10
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["huge file", "pax header"])
 def test_an_archive_that_unpacks_to_gigabytes_is_refused_in_bounded_memory(tmp_path: Path, kind: str) -> None:
     archive = bomb(tmp_path / "bomb.plugin", kind)
@@ -324,6 +328,7 @@ def test_an_archive_that_unpacks_to_gigabytes_is_refused_in_bounded_memory(tmp_p
     assert not (tmp_path / "store" / "demo").exists()
 
 
+@pytest.mark.slow
 def test_an_archive_with_more_members_than_a_plugin_is_refused(store: PluginStore, tmp_path: Path) -> None:
     import io
 

@@ -11,6 +11,10 @@ import pty
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow
+
 CALL = [sys.executable, "-m", "mcp_kernel", "call", "demo", "forecast_revenue", json.dumps({"months": 3})]
 
 

@@ -11,6 +11,8 @@ from mcp_kernel.display import to_text
 from mcp_kernel.errors import PromptArgumentMissing, PromptNotFound, UsageError
 from mcp_kernel.models import ServerSpec
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture()
 def pool():

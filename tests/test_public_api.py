@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import inspect
 
+import pytest
+
 import mcp_kernel
 from mcp_kernel import errors
 
@@ -24,6 +26,7 @@ def test_every_error_descends_from_the_root_and_is_drawn_in_the_docstring() -> N
         assert name in errors.__doc__
 
 
+@pytest.mark.slow
 def test_importing_the_package_does_not_import_the_mcp_sdk() -> None:
     import subprocess
     import sys

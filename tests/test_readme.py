@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -33,6 +35,7 @@ def in_jupyter_commands() -> list[str]:
     return [line.split("#", 1)[0].strip() for line in block.group(1).splitlines() if line.strip()]
 
 
+@pytest.mark.slow
 def test_in_jupyter_steps_then_run_all_on_every_tutorial(tmp_path: Path) -> None:
     """A fresh machine: an empty component cache and Jupyter data dir, no `npm ci` (the tutorials are run from
     a copy outside the repository, so no node_modules is near), then each tutorial's Run All, as JupyterLab

@@ -66,6 +66,7 @@ def test_summary_line_trims_long_text() -> None:
     assert summary_line("First line\nsecond line") == "First line"
 
 
+@pytest.mark.slow
 def test_search_over_the_real_demo_server() -> None:
     with Session() as session:
         results = session.search("customer", servers=["demo"])
@@ -91,6 +92,7 @@ def test_signature_detail_gives_the_index_line_of_each_hit() -> None:
     assert full.signature == lines["query_sales"] and full.summary and full.input_schema
 
 
+@pytest.mark.slow
 def test_signature_detail_over_the_real_demo_server_prints_one_line_per_tool() -> None:
     from mcp_kernel.display import to_text
 

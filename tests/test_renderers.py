@@ -37,6 +37,7 @@ def test_data_modules_never_import_display(module: str) -> None:
     assert not [name for name in imports if name.split(".")[-1] == "display"], imports
 
 
+@pytest.mark.slow
 def test_models_import_without_display_in_a_fresh_interpreter() -> None:
     code = (
         "import sys, mcp_kernel.models as m, mcp_kernel.vfs, mcp_kernel.plugins, mcp_kernel.sandbox.policy\n"
@@ -54,6 +55,7 @@ def plugin() -> Plugin:
     return Plugin(metadata=meta, files={"servers/demo/__init__.py": ""})
 
 
+@pytest.mark.slow
 def test_loading_the_extension_lets_ipython_display_every_result() -> None:
     objects = [
         Introspection(

@@ -16,6 +16,8 @@ from mcp_kernel.errors import ResourceNotFound
 from mcp_kernel.models import ServerSpec
 from mcp_kernel.session import Session
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture()
 def pool():
@@ -176,9 +178,11 @@ def test_an_older_server_is_followed_with_resources_subscribe(everything_spec: S
 def test_a_server_without_subscriptions_says_so() -> None:
     from mcp_kernel.errors import CapabilityNotOffered
 
-    with ConnectionPool([our_server("many_tools")], timeout=20, connect_timeout=20) as pool:  # tools only
-        with pytest.raises(CapabilityNotOffered, match="resources.subscribe"):
-            pool.get("many_tools").watch("note://anything", print)
+    with (
+        ConnectionPool([our_server("many_tools")], timeout=20, connect_timeout=20) as pool,  # tools only
+        pytest.raises(CapabilityNotOffered, match=r"resources.subscribe"),
+    ):
+        pool.get("many_tools").watch("note://anything", print)
 
 
 def test_the_cli_prints_the_resource_again_at_each_update(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ def test_a_timeout_cancels_the_coroutine_and_the_loop_goes_on() -> None:
             cancelled.set()
             raise
 
-    with pytest.raises(TimeoutError, match="no answer within 0.2 s"):
+    with pytest.raises(TimeoutError, match=r"no answer within 0\.2 s"):
         runtime.run(slow(), timeout=0.2)
     assert cancelled.wait(5)
 
@@ -88,3 +88,41 @@ def test_stopping_a_scope_before_the_loop_starts_the_call_means_it_never_runs() 
     timer.join()
     runtime.run(asyncio.sleep(0), timeout=5)  # one more turn of the loop: the call would have run by now
     assert not ran.is_set()
+
+
+def test_a_scope_stopped_twice_lets_each_call_finish_its_goodbye() -> None:
+    """The SDK answers a cancelled request by telling the server, in a shielded write; a second Task.cancel()
+    would abort that write (the server then never hears of the cancellation). A cell stopped by an interrupt
+    is stopped again as it ends: the calls it already cancelled are not cancelled twice."""
+    import anyio
+
+    scope = Scope()
+    started, saying_goodbye, goodbye_said = threading.Event(), threading.Event(), threading.Event()
+    may_finish = threading.Event()
+
+    async def call() -> None:
+        started.set()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            with anyio.move_on_after(5, shield=True):  # as the SDK sends notifications/cancelled
+                saying_goodbye.set()
+                while not may_finish.is_set():
+                    await asyncio.sleep(0.01)
+                goodbye_said.set()
+            raise
+
+    def stop_twice() -> None:
+        assert started.wait(5)
+        scope.stop("interrupt")
+        assert saying_goodbye.wait(5)
+        scope.stop("the cell ended")
+        runtime.run(asyncio.sleep(0), timeout=5)  # a second cancel, if any, has reached the task by now
+        may_finish.set()
+
+    stopper = threading.Thread(target=stop_twice)
+    stopper.start()
+    with pytest.raises(ScopeStopped, match="interrupt"):
+        scope.run(call(), timeout=30)
+    stopper.join()
+    assert goodbye_said.is_set(), "the call's goodbye was cut short by a second cancel"

@@ -21,6 +21,8 @@ from mcp_kernel.display import bundle
 from mcp_kernel.errors import ConfigError, MCPKernelError
 from mcp_kernel.session import Session
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 CANARY = f"mk-canary-{secrets.token_hex(8)}"
 

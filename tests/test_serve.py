@@ -17,7 +17,7 @@ from realservers import SERVERS, free_port, node_bin, running
 
 from mcp_kernel.tokens import tokenizer
 
-pytestmark = pytest.mark.npm
+pytestmark = [pytest.mark.slow, pytest.mark.npm]
 
 
 @pytest.fixture()

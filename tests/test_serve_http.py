@@ -15,6 +15,8 @@ import pytest
 from realservers import free_port, running
 from test_serve import one_server_place, serve_argv, sse_events
 
+pytestmark = pytest.mark.slow
+
 ALICE, BOB = "alice-" + "a1" * 20, "bob-" + "b2" * 20  # >= 32 characters each
 VERSION = "2025-11-25"  # the era with Mcp-Session-Id, GET streams and Last-Event-ID
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 # ~2.6e10 fuel, ~2.6 s of CPU here: past the budget a 1 s time limit buys (2e10), well within 20 s's.
 CPU_BOUND = "n = 0\nfor i in range(9_000_000):\n    n += i\nn"
 CPU_RESULT = str(sum(range(9_000_000)))

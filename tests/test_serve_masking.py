@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 from realservers import SERVERS, free_port, running
 
+pytestmark = pytest.mark.slow
+
 EMAIL = "bob.hidden@example.org"
 IBAN = "DE89 3704 0044 0532 0130 00"
 CANARIES = (EMAIL, IBAN, IBAN.replace(" ", ""), "bob.hidden")

@@ -11,6 +11,8 @@ from realservers import SERVERS, our_server
 from mcp_kernel.errors import FuelExhausted, SandboxTimeout
 from mcp_kernel.session import Session
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def session():

@@ -34,6 +34,7 @@ def test_mcp_json_type_sse_gives_an_sse_spec(tmp_path: Path) -> None:
     assert spec.sse and spec.transport == "http"
 
 
+@pytest.mark.slow
 def test_tools_are_listed_and_called_over_sse(sse_url: str) -> None:
     with ConnectionPool(timeout=20, connect_timeout=20) as pool:
         pool.add(ServerSpec(name="old", url=sse_url, sse=True))

@@ -37,6 +37,7 @@ def config(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", [["introspect", "hostile"], ["resources", "hostile"]])
 def test_the_cli_shows_escapes_instead_of_sending_them(config: Path, command: list[str]) -> None:
     done = subprocess.run(

@@ -42,6 +42,7 @@ def test_counts_equal_tiktokens_own_count() -> None:
         assert counter.count(text) == len(encoding.encode(text, disallowed_special=()))
 
 
+@pytest.mark.slow
 def test_the_upfront_figure_is_the_count_of_the_serialized_tool_list(session: Session) -> None:
     report = session.tokens(["demo"], tools=["query_sales", "list_regions"])
     tools = session.registry.tools("demo")
@@ -90,6 +91,7 @@ def test_the_search_path_reads_one_signature_answer_and_the_same_bindings(sessio
     assert found.hits and all(h.signature in index for h in found.hits)
 
 
+@pytest.mark.slow
 def test_a_server_the_task_does_not_touch_costs_only_its_name(session: Session) -> None:
     report = session.tokens(["demo", "crashy"], tools=["demo.query_sales"])
     crashy = next(s for s in report.servers if s.server == "crashy")
@@ -114,6 +116,7 @@ def test_an_unknown_tool_in_the_task_is_an_error(session: Session) -> None:
         session.tokens(["demo"], tools=["nope"])
 
 
+@pytest.mark.slow
 def test_a_cells_figures_match_the_bytes_the_bridge_recorded(session: Session) -> None:
     result = session.execute(
         "from servers.demo import query_sales\nrows = query_sales(limit=5000)['rows']\nprint(len(rows))",
@@ -132,6 +135,7 @@ def test_sandbox_savings_counts_printed_and_returned_text() -> None:
     assert cell.output_tokens == tokenizer().count("three\n") + tokenizer().count("3")
 
 
+@pytest.mark.slow
 def test_html_escapes_hostile_descriptions_and_has_a_chart() -> None:
     evil = ToolInfo(name="evil", description="<script>alert(1)</script>", input_schema={"type": "object"})
     files = generate(ServerInfo(name="x"), [evil], server_name="x<b>")
@@ -164,6 +168,7 @@ def test_bars_grow_left_to_right_and_a_zero_has_none() -> None:
     assert bar_cells and all("text-align:left" in c for c in bar_cells)
 
 
+@pytest.mark.slow
 def test_the_fallback_is_labelled_as_an_estimate() -> None:
     code = (
         "import sys; sys.modules['tiktoken'] = None\n"
@@ -184,6 +189,7 @@ def test_large_results_are_counted_by_a_labelled_estimate() -> None:
     assert small.exact and "estimated" not in small.encoding
 
 
+@pytest.mark.slow
 def test_resources_are_one_index_in_the_tree_and_their_reads_stay_in_the_sandbox() -> None:
     with Session() as s:
         s.add_server(our_server("library"))
@@ -215,6 +221,7 @@ def test_resources_are_one_index_in_the_tree_and_their_reads_stay_in_the_sandbox
         )
 
 
+@pytest.mark.slow
 def test_a_task_reading_two_of_a_hundred_realistic_tools_saves_98_percent_on_the_search_path() -> None:
     """Issue #16's bar, on benchmarks/bench_tokens.py's tools (counts are exact, so this is no timing test)."""
     from pathlib import Path

@@ -48,7 +48,7 @@ def test_tree_with_depth(fs: VirtualFS) -> None:
 
 
 def test_missing_and_wrong_kind_errors(fs: VirtualFS) -> None:
-    with pytest.raises(VFSError, match="No file /mcp-tools/servers/demo/b.py"):
+    with pytest.raises(VFSError, match=r"No file /mcp-tools/servers/demo/b.py"):
         fs.read("servers/demo/b.py")
     with pytest.raises(VFSError, match="is a directory"):
         fs.read("servers/demo")
@@ -117,6 +117,7 @@ def test_materialize_never_deletes_what_it_did_not_write(fs: VirtualFS, tmp_path
     assert not (target / "servers" / "demo").exists(), "files an earlier run wrote and the tree dropped go"
 
 
+@pytest.mark.slow
 def test_generate_out_refuses_a_directory_it_did_not_write(tmp_path: Path) -> None:
     import subprocess
     import sys

@@ -35,7 +35,7 @@ class KernelDriver:
     def __init__(self, km: Any, kc: Any) -> None:
         self.km, self.kc = km, kc
 
-    def execute(self, code: str, timeout: float = 120, on_busy: Any = None, on_message: Any = None) -> Reply:
+    def execute(self, code: str, timeout: float = 120, on_message: Any = None) -> Reply:
         msg_id = self.kc.execute(code)
         messages = []
         while True:
@@ -45,8 +45,6 @@ class KernelDriver:
             if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
                 break
             messages.append(msg)
-            if on_busy is not None and msg["msg_type"] == "execute_input":
-                on_busy()
             if on_message is not None:
                 on_message(msg)
         reply = self.kc.get_shell_msg(timeout=timeout)

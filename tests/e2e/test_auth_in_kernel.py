@@ -22,6 +22,8 @@ from jupyter_client.manager import start_new_kernel
 from kernel_driver import KernelDriver, Reply
 from realservers import SERVERS, free_port, running
 
+pytestmark = pytest.mark.slow
+
 CLIENT_ID = "machine-app"
 CANARY_SECRET = "canary-client-secret-9f3c"
 CANARY_HEADER = "canary-header-value-77d2"

@@ -11,6 +11,8 @@ import pytest
 from jupyter_client.manager import start_new_kernel
 from realservers import SERVERS
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def kc(kernelspec: str) -> Iterator[object]:
@@ -85,7 +87,7 @@ def test_a_frontend_without_stdin_gets_a_decline_with_the_reason(kc: object) -> 
 
 
 def test_a_sandboxed_cell_declines_and_says_how_to_answer(kc: object) -> None:
-    out, prompts, reply = run(
+    out, prompts, _reply = run(
         kc, "%%mcp_execute --servers library\nfrom servers.library import book\nprint(book())", []
     )
     assert prompts == []

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import sys
 
+import pytest
 from kernel_driver import KernelDriver
+
+pytestmark = pytest.mark.slow
 
 
 def test_add_and_introspect_display_text_and_html(kernel: KernelDriver) -> None:

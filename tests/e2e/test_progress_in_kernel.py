@@ -7,11 +7,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from jupyter_client.manager import start_new_kernel
 
 from mcp_kernel.sandbox.engine import guest_source_hash
 
 from .kernel_driver import KernelDriver, Reply
+
+pytestmark = pytest.mark.slow
 
 
 def _slot(reply: Reply, needle: str) -> tuple[dict, list[dict]]:

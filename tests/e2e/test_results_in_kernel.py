@@ -3,7 +3,10 @@ arguments, tracebacks numbered like the notebook's cells."""
 
 from __future__ import annotations
 
+import pytest
 from kernel_driver import KernelDriver
+
+pytestmark = pytest.mark.slow
 
 
 def test_a_cell_ending_in_records_shows_a_table_and_its_calls_with_arguments(kernel: KernelDriver) -> None:

@@ -27,6 +27,7 @@ def matches(shell: InteractiveShell, line: str) -> list[str]:
     return [(line[: len(line) - len(token)] + match).split(" ")[-1] for match in found]
 
 
+@pytest.mark.slow
 def test_commands_servers_and_tools(shell: InteractiveShell) -> None:
     assert {"prompt", "prompts"} <= set(matches(shell, "%mcp pro"))
     assert "demo" in matches(shell, "%mcp call de")

@@ -23,6 +23,7 @@ def shell():
     ip.run_line_magic("unload_ext", "mcp_kernel")
 
 
+@pytest.mark.slow
 def test_add_introspect_search_call_remove(shell: InteractiveShell) -> None:
     added = shell.run_line_magic("mcp", f"add shop -- {sys.executable} -m mcp_kernel.demo")
     # A short answer, not the tool table (`introspect` shows that): a notebook adds several servers.
@@ -51,6 +52,7 @@ def test_load_an_mcp_json(shell: InteractiveShell, tmp_path: Path) -> None:
     shell.run_line_magic("mcp", "remove loaded")
 
 
+@pytest.mark.slow
 def test_json_flag_prints_json(shell: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:
     assert shell.run_line_magic("mcp", "introspect demo --json") is None
     assert json.loads(capsys.readouterr().out)["server"]["name"] == "demo"
@@ -106,6 +108,7 @@ def test_help_and_config(shell: InteractiveShell, capsys: pytest.CaptureFixture[
     assert shell.run_line_magic("config", "MCPKernel.timeout") == 61
 
 
+@pytest.mark.slow
 def test_plugin_export_answers_with_a_sentence_not_a_quoted_repr(
     shell: InteractiveShell, tmp_path: Path
 ) -> None:

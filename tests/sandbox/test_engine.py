@@ -5,8 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from mcp_kernel.sandbox import Engine, Sandbox
 from mcp_kernel.sandbox.engine import cache_status, guest_source_hash
+
+pytestmark = pytest.mark.slow
 
 
 def test_warm_load_uses_the_cache(engine: Engine) -> None:

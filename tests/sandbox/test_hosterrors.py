@@ -10,6 +10,8 @@ import pytest
 from mcp_kernel import errors
 from mcp_kernel.sandbox.hosterrors import KINDS, MAX_TEXT, encode, stopped
 
+pytestmark = pytest.mark.slow
+
 GUEST = Path(errors.__file__).parent / "sandbox" / "guest" / "app" / "guest_host.py"
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from mcp_kernel.errors import (
@@ -15,6 +13,8 @@ from mcp_kernel.errors import (
     WorkspaceFull,
 )
 from mcp_kernel.sandbox import Sandbox, SandboxPolicy
+
+pytestmark = pytest.mark.slow
 
 
 def next_cell_works(sandbox: Sandbox) -> None:
@@ -59,10 +59,9 @@ def test_dotdot_cannot_leave_the_workspace(sandbox: Sandbox, tmp_path) -> None:
 
 
 def test_an_infinite_loop_times_out(sandbox: Sandbox) -> None:
-    started = time.monotonic()
-    with pytest.raises(SandboxTimeout, match="1 s time limit"):
+    with pytest.raises(SandboxTimeout, match="1 s time limit") as caught:
         sandbox.execute("while True: pass", SandboxPolicy(timeout_s=1))
-    assert time.monotonic() - started < 5
+    assert caught.value.result.stopped == "timeout"
     result = sandbox.execute("6 * 7")
     assert result.value == 42 and result.session_reset and "the sandbox was restarted" in result.note
 
@@ -90,14 +89,13 @@ def test_deep_recursion(sandbox: Sandbox) -> None:
 
 
 def test_a_hundred_megabytes_of_output_is_cut_off_early(sandbox: Sandbox) -> None:
-    started = time.monotonic()
     with pytest.raises(OutputTooLarge) as err:
         sandbox.execute(
-            "line = 'x' * 1023\nfor _ in range(100 * 1024):\n    print(line)",
+            "line = 'x' * 1023\nfor printed in range(100 * 1024):\n    print(line)",
             SandboxPolicy(output_limit_bytes=1 << 20),
         )
-    assert time.monotonic() - started < 10
     assert 0 < len(err.value.result.stdout) <= 1 << 20
+    assert sandbox.execute("printed").value < 2 * 1024, "stopped at the cap, not after printing 100 MB"
     next_cell_works(sandbox)
 
 
@@ -225,7 +223,7 @@ def test_a_cell_that_breaks_the_runtime_gets_a_typed_error_and_a_fresh_sandbox(s
     # starting with this cell's own.
     sandbox.execute("kept = 1")
     with pytest.raises(
-        SandboxError, match="broke the sandbox's own code.*restarted; the next cell gets back"
+        SandboxError, match=r"broke the sandbox's own code.*restarted; the next cell gets back"
     ):
         sandbox.execute(
             "import sys\nguest = next(m for m in sys.modules.values() if hasattr(m, '_run') and "

@@ -9,6 +9,8 @@ import pytest
 from mcp_kernel.sandbox import Sandbox
 from mcp_kernel.sandbox.owner import Owner, OwnershipError
 
+pytestmark = pytest.mark.slow
+
 
 def test_jobs_run_in_order_on_one_thread() -> None:
     owner = Owner("t")

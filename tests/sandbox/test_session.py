@@ -7,6 +7,8 @@ import pytest
 from mcp_kernel.errors import SandboxError
 from mcp_kernel.sandbox import Sandbox
 
+pytestmark = pytest.mark.slow
+
 
 def test_stdout_value_and_persistent_variables(sandbox: Sandbox) -> None:
     first = sandbox.execute("x = 21\nprint('hello')")

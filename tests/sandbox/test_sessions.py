@@ -15,6 +15,8 @@ from mcp_kernel.sandbox import Engine, Sandbox, SandboxPolicy
 from mcp_kernel.sandbox.instance import live_stores
 from mcp_kernel.sandbox.sessions import SandboxSessions
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture()
 def sessions(engine: Engine, tmp_path: Path) -> Iterator[SandboxSessions]:
@@ -176,9 +178,11 @@ def test_the_global_ceiling_refuses_rather_than_closing_anothers_session(fair: S
 def test_a_caller_runs_at_most_its_share_of_executes_at_once(fair: SandboxSessions) -> None:
     handle = fair.open(owner="alice")
     with fair.executing("alice"), fair.executing("alice"):
-        with pytest.raises(ExecuteLimit, match="already running 2 executes") as refused:
-            with fair.executing("alice"):
-                pass
+        with (
+            pytest.raises(ExecuteLimit, match="already running 2 executes") as refused,
+            fair.executing("alice"),
+        ):
+            pass
         assert "Wait for one of your executes" in str(refused.value.worded_for("serve"))
         with fair.executing("bob"):  # another caller is not held up
             assert fair.get(fair.open(owner="bob"), owner="bob").execute("3").value == 3

@@ -8,6 +8,8 @@ from mcp_kernel.errors import FuelExhausted, SandboxError
 from mcp_kernel.sandbox import Sandbox, SandboxPolicy
 from mcp_kernel.sandbox.snapshot import Snapshot
 
+pytestmark = pytest.mark.slow
+
 FUEL_TRAP = SandboxPolicy(fuel=20_000_000, timeout_s=60)
 
 

@@ -13,12 +13,16 @@ import tempfile
 import threading
 from pathlib import Path
 
+import pytest
+
 from mcp_kernel.errors import Interrupted, SandboxError, SessionNotFound
 from mcp_kernel.runtime import Scope
 from mcp_kernel.sandbox import Engine, Sandbox
 from mcp_kernel.sandbox.instance import live_stores
 from mcp_kernel.sandbox.owner import OwnershipError
 from mcp_kernel.sandbox.sessions import SandboxSessions
+
+pytestmark = pytest.mark.slow
 
 SESSIONS = 20
 THREADS = 4

@@ -1,6 +1,12 @@
-"""A server with a slow tool that records every cancellation it receives (`notifications/cancelled`)."""
+"""A server with a slow tool that records every cancellation it receives (`notifications/cancelled`).
 
+Given a directory as its argument, it also creates a file named after each call's tag there as the call
+starts, so a test outside the process (a kernel runs the server) can wait for a call to be in flight.
+"""
+
+import sys
 import time
+from pathlib import Path
 
 import anyio
 from mcp.server.mcpserver import MCPServer
@@ -9,6 +15,7 @@ server = MCPServer(name="slow")
 STARTED: list[str] = []
 CANCELLED: list[dict] = []
 FINISHED: list[float] = []
+STARTED_DIR = Path(sys.argv[1]) if len(sys.argv) > 1 else None
 
 
 @server.tool()
@@ -16,6 +23,8 @@ async def sleep(seconds: float, tag: str = "") -> dict:
     """Sleep for `seconds`, then answer; a cancelled call is recorded with its tag."""
     started = time.monotonic()
     STARTED.append(tag)
+    if STARTED_DIR is not None:
+        (STARTED_DIR / tag).touch()
     try:
         await anyio.sleep(seconds)
     except anyio.get_cancelled_exc_class():
