@@ -250,7 +250,7 @@ def test_the_oauth_block_is_read_as_claude_code_writes_it_and_unknown_keys_are_n
     with pytest.raises(ConfigError, match=r"field 'oauth.callbackPort': expected a port number"):
         spec({"callbackPort": "8765"})
     with pytest.raises(
-        ConfigError, match="oauth.grant: Input should be 'authorization_code' or 'client_credentials'"
+        ConfigError, match=r"oauth.grant: Input should be 'authorization_code' or 'client_credentials'"
     ):
         spec({"grant": "password"})
     with pytest.raises(
@@ -306,7 +306,7 @@ def test_config_set_refuses_nan_and_leaves_the_file_alone(tmp_path: Path) -> Non
     from mcp_kernel.config import write_setting
 
     path = settings_path(tmp_path, "[MCPKernel]\ntimeout = 5.0\n")
-    with pytest.raises(ConfigError, match="setting 'timeout'.*finite number"):
+    with pytest.raises(ConfigError, match=r"setting 'timeout'.*finite number"):
         write_setting("timeout", float("nan"), path)
     assert path.read_text() == "[MCPKernel]\ntimeout = 5.0\n"
 

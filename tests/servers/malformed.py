@@ -46,7 +46,7 @@ for line in sys.stdin:
     elif method == "tools/call" and request["params"]["name"] == "bad_shape":
         send({"jsonrpc": "2.0", "id": rid, "result": {"content": "this should be a list", "isError": 7}})
     elif method == "tools/call":
-        sys.stdout.write('{"jsonrpc": "2.0", "id": %s, "result": {oops\n' % json.dumps(rid))
+        sys.stdout.write(f'{{"jsonrpc": "2.0", "id": {json.dumps(rid)}, "result": {{oops\n')
         sys.stdout.flush()
     else:
         send({"jsonrpc": "2.0", "id": rid, "error": {"code": -32601, "message": f"no {method}"}})
