@@ -4,9 +4,12 @@ Introspect MCP servers, generate typed bindings into a progressive virtual files
 calls those tools inside a WebAssembly sandbox.
 
 >>> from mcp_kernel import ConnectionPool, demo_spec
->>> with ConnectionPool([demo_spec()]) as pool:                   # doctest: +SKIP
-...     [t.name for t in pool.list_tools("demo")][:2]
-['aggregate_sales', 'forecast_revenue']
+
+For example::
+
+    with ConnectionPool([demo_spec()]) as pool:
+        [t.name for t in pool.list_tools("demo")][:2]
+    # ['aggregate_sales', 'forecast_revenue']
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """The bindings tree: generated code per server in the virtual filesystem, synced to disk for the sandbox.
 
->>> bindings = Bindings(servers)                                   # doctest: +SKIP
->>> bindings.generate("demo").files[:2]                            # doctest: +SKIP
-['servers/__init__.py', 'servers/demo/__init__.py']
+For example::
+
+    bindings = Bindings(servers)
+    bindings.generate("demo").files[:2]
+    # ['servers/__init__.py', 'servers/demo/__init__.py']
 """
 
 from __future__ import annotations

@@ -5,9 +5,11 @@ names and flags as ``%mcp`` in a notebook. Expected failures print one line to s
 code their error class carries (1; 2 for a usage error; 130 when interrupted, Ctrl-C included); only a bug
 shows a traceback.
 
->>> main(["--version"])                                            # doctest: +SKIP
-mcp-kernel 0.1.0
-0
+For example::
+
+    main(["--version"])
+    # mcp-kernel 0.1.0
+    # 0
 """
 
 from __future__ import annotations

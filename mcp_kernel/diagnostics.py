@@ -1,8 +1,10 @@
 """What ``mcp-kernel debug`` reports: versions, paths and the state of each optional part.
 
->>> report = collect()                                             # doctest: +SKIP
->>> report.versions["mcp-kernel"]                                  # doctest: +SKIP
-'0.1.0'
+For example::
+
+    report = collect()
+    report.versions["mcp-kernel"]
+    # '0.1.0'
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """Loading mcp-kernel into an IPython shell (``%load_ext mcp_kernel``, or the MCP kernel at start).
 
->>> %load_ext mcp_kernel                                           # doctest: +SKIP
+For example::
+
+    %load_ext mcp_kernel
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """Install and remove the "MCP (Python)" kernelspec through jupyter_client's KernelSpecManager.
 
->>> install(user=True)                                             # doctest: +SKIP
-KernelspecResult(action='installed', name='mcp', path='/home/me/.local/share/jupyter/kernels/mcp')
+For example::
+
+    install(user=True)
+    # KernelspecResult(action='installed', name='mcp', path='/home/me/.local/share/jupyter/kernels/mcp')
 """
 
 from __future__ import annotations

@@ -17,9 +17,11 @@ forged plugin (plugins are not signed). What a plugin can do is bounded instead:
 server's bindings, and sizes are capped while reading (:data:`MAX_BYTES`), so an archive cannot exhaust
 memory.
 
->>> store = PluginStore("/tmp/plugins")                            # doctest: +SKIP
->>> store.save(plugin)                                             # doctest: +SKIP
->>> store.load("demo").files["servers/demo/query_sales.py"][:30]   # doctest: +SKIP
+For example::
+
+    store = PluginStore("/tmp/plugins")
+    store.save(plugin)
+    store.load("demo").files["servers/demo/query_sales.py"][:30]
 """
 
 from __future__ import annotations

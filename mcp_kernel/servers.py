@@ -1,8 +1,10 @@
 """The servers a user works with: configured and added ones, their pooled connections and their tools.
 
->>> servers = Servers()                                            # doctest: +SKIP
->>> servers.introspect("demo").server.name                         # doctest: +SKIP
-'mcp-kernel-demo'
+For example::
+
+    servers = Servers()
+    servers.introspect("demo").server.name
+    # 'mcp-kernel-demo'
 """
 
 from __future__ import annotations

@@ -7,11 +7,13 @@ tools, resources, prompts, sign-in), ``session.bindings`` (:class:`~mcp_kernel.b
 code, the tree, plugins) and ``session.runner`` (:class:`~mcp_kernel.sandbox.runner.SandboxRunner`: the
 sandbox sessions, one by default, and the cells run in them). The methods here are the everyday ones.
 
->>> with Session() as session:                                     # doctest: +SKIP
-...     report = session.introspect("demo")
-...     print(report.server.name, len(report.tools))
-...     print(len(session.servers.resources("demo").resources))
-demo 8
+For example::
+
+    with Session() as session:
+        report = session.introspect("demo")
+        print(report.server.name, len(report.tools))
+        print(len(session.servers.resources("demo").resources))
+    # demo 8
 """
 
 from __future__ import annotations
@@ -138,7 +140,9 @@ class Session:
         """Call ``on_update(uri)`` each time ``server`` says the resource at ``uri`` changed (on the loop thread:
         hand the work to another thread, e.g. to read it again); returns the function that stops.
 
-        >>> stop = session.watch("board", "board://notices", print)     # doctest: +SKIP
+        For example::
+
+            stop = session.watch("board", "board://notices", print)
         """
         stop = self.servers.watch(server, uri, on_update)
         with self._lock:

@@ -17,9 +17,12 @@ The package, one concept a module:
 - ``pool``: :class:`ConnectionPool`
 
 >>> from mcp_kernel.config import demo_spec
->>> with ConnectionPool([demo_spec()]) as pool:                    # doctest: +SKIP
-...     tools = pool.list_tools("demo")
-...     rows = pool.call_tool("demo", "query_sales", {"region": "EU", "limit": 3}).value
+
+For example::
+
+    with ConnectionPool([demo_spec()]) as pool:
+        tools = pool.list_tools("demo")
+        rows = pool.call_tool("demo", "query_sales", {"region": "EU", "limit": 3}).value
 """
 
 from __future__ import annotations

@@ -52,8 +52,11 @@ class Connection(ServerOperations, Watching, Callbacks, SyncFacade):
     """One connection to one MCP server.
 
     >>> conn = Connection(ServerSpec(name="demo", command="python", args=["-m", "mcp_kernel.demo"]))
-    >>> conn.connect().name                                          # doctest: +SKIP
-    'demo'
+
+    For example::
+
+        conn.connect().name
+        # 'demo'
     """
 
     def __init__(

@@ -21,9 +21,11 @@ RUNTIME_MODULE = "_mcp_runtime"
 def host_runtime(call: Callable[[str, str, dict[str, Any]], Any]) -> Iterator[types.ModuleType]:
     """Provide ``_mcp_runtime`` on the host so generated bindings run in plain Python.
 
-    >>> with host_runtime(lambda server, tool, params: session.call(server, tool, params).value):  # doctest: +SKIP
-    ...     from servers.demo import list_regions
-    ...     list_regions()
+    For example::
+
+        with host_runtime(lambda server, tool, params: session.call(server, tool, params).value):
+            from servers.demo import list_regions
+            list_regions()
     """
     module = types.ModuleType(RUNTIME_MODULE, "Host-side runtime for generated MCP bindings.")
 

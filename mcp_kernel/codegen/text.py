@@ -30,7 +30,7 @@ def _escape_char(match: re.Match[str]) -> str:
 def doc(text: str) -> str:
     """Text safe inside a triple-quoted (non-raw) docstring: every quote, backslash and control escaped.
 
-    >>> print(doc('say "hi" \\ bye'))
+    >>> print(doc('say "hi" \\\\ bye'))
     say \\"hi\\" \\\\ bye
     """
     return _SPECIAL.sub(_escape_char, text)

@@ -1,10 +1,13 @@
 """``mcp-kernel demo``: the main job, end to end, on the bundled demo server.
 
 >>> from mcp_kernel.session import Session
->>> with Session() as session:                                     # doctest: +SKIP
-...     report = run_tour(session)
->>> len(report.introspection.tools) > 5                            # doctest: +SKIP
-True
+
+For example::
+
+    with Session() as session:
+        report = run_tour(session)
+    len(report.introspection.tools) > 5
+    # True
 """
 
 from __future__ import annotations

@@ -5,8 +5,10 @@ takes the same flags as ``mcp-kernel introspect demo``. Parsing errors raise IPy
 (one line, no traceback); errors from servers and the sandbox are ``MCPKernelError`` and show as one line
 too (see ``MCPKernelError._render_traceback_``).
 
->>> %load_ext mcp_kernel                                           # doctest: +SKIP
->>> %mcp add demo -- python -m mcp_kernel.demo                     # doctest: +SKIP
+For example::
+
+    %load_ext mcp_kernel
+    %mcp add demo -- python -m mcp_kernel.demo
 """
 
 from __future__ import annotations

@@ -7,13 +7,15 @@ and the last ``tail_lines`` lines, updated in place at most every ``refresh_s`` 
 100,000 prints costs the page a few dozen messages instead of 100,000. The whole text stays in the cell's
 result (``stdout`` / ``stderr``).
 
->>> view = CellOutput(head_lines=2, tail_lines=1)                 # doctest: +SKIP
->>> for i in range(5): view("stdout", f"line {i}\\n")             # doctest: +SKIP
->>> view.close()                                                    # doctest: +SKIP
-line 0
-line 1
-[... the output goes on for 21 more characters (3 lines); the last 1 line:]
-line 4
+For example::
+
+    view = CellOutput(head_lines=2, tail_lines=1)
+    for i in range(5): view("stdout", f"line {i}\\n")
+    view.close()
+    # line 0
+    # line 1
+    # [... the output goes on for 21 more characters (3 lines); the last 1 line:]
+    # line 4
 """
 
 from __future__ import annotations

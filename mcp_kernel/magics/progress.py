@@ -2,8 +2,10 @@
 "N calls · elapsed" line. Each is one display updated in place, then emptied when done, so nothing of it is
 saved into the notebook (an output with no data shows nothing; nbval compares none of it).
 
->>> status = CellStatus(display=lambda bundle: None)                # doctest: +SKIP
->>> status.call("demo.query_sales"); status.close()                 # doctest: +SKIP
+For example::
+
+    status = CellStatus(display=lambda bundle: None)
+    status.call("demo.query_sales"); status.close()
 """
 
 from __future__ import annotations

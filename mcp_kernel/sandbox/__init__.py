@@ -1,6 +1,8 @@
 """The WebAssembly sandbox: CPython as a component on wasmtime, reaching MCP tools only through the bridge.
 
->>> from mcp_kernel.sandbox import Sandbox, SandboxPolicy                # doctest: +SKIP
+For example::
+
+    from mcp_kernel.sandbox import Sandbox, SandboxPolicy
 """
 
 from .bridge import Bridge, BridgeStats, CallRecord, ResultCache

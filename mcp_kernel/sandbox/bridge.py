@@ -6,9 +6,11 @@ placeholders restored to the values they hide), a per-tool rate limit, then eith
 annotated read-only or idempotent only) or a real call over the pooled connection with a timeout. Each call
 is recorded (server, tool, time, bytes in and out, cached, error).
 
->>> bridge = Bridge(lookup=registry.tool, acall=session.servers.acall, servers=["demo"])   # doctest: +SKIP
->>> bridge.call_tool("demo", "list_regions", "{}")                                  # doctest: +SKIP
-'[{"region": "APAC", ...}]'
+For example::
+
+    bridge = Bridge(lookup=registry.tool, acall=session.servers.acall, servers=["demo"])
+    bridge.call_tool("demo", "list_regions", "{}")
+    # '[{"region": "APAC", ...}]'
 """
 
 from __future__ import annotations

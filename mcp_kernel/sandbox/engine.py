@@ -9,8 +9,10 @@ compiled component only loads into an engine with the same settings), so a warm 
 file and never reads the component. Every cached file has a blake3
 sidecar that is checked before use; a corrupt or foreign entry is rebuilt, never trusted.
 
->>> with Engine() as engine:                                        # doctest: +SKIP
-...     component = engine.component()
+For example::
+
+    with Engine() as engine:
+        component = engine.component()
 """
 
 from __future__ import annotations

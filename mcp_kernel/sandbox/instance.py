@@ -9,8 +9,10 @@ time it passes wasmtime calls :meth:`HostImports.on_epoch` on the running thread
 guest go on for another tick or stops it with a trap. So stopping one session never shortens another's
 time (bumping the engine's epoch would), and the decision is made on the owner thread itself.
 
->>> instance = GuestInstance(engine, imports, workspace=path)        # doctest: +SKIP
->>> instance.run('{"code": "1 + 1"}', memory_bytes=256 << 20, fuel=10**9)  # doctest: +SKIP
+For example::
+
+    instance = GuestInstance(engine, imports, workspace=path)
+    instance.run('{"code": "1 + 1"}', memory_bytes=256 << 20, fuel=10**9)
 """
 
 from __future__ import annotations

@@ -7,9 +7,11 @@ settings, generates and syncs the bindings the policy grants, points the session
 runs the code and adds the tool calls' records and token figures to the result; with ``tokenize_pii`` it
 replaces personal data in everything that leaves the sandbox by the session's placeholders.
 
->>> runner = SandboxRunner(settings, servers, bindings)            # doctest: +SKIP
->>> runner.execute("from servers.demo import list_regions\\nlen(list_regions()['regions'])").value  # doctest: +SKIP
-5
+For example::
+
+    runner = SandboxRunner(settings, servers, bindings)
+    runner.execute("from servers.demo import list_regions\\nlen(list_regions()['regions'])").value
+    # 5
 """
 
 from __future__ import annotations
@@ -265,8 +267,10 @@ class SandboxRunner:
         """The :class:`~mcp_kernel.pii.PIITokenizer` of sandbox session ``sandbox``: one per session, so a value
         has the same placeholder in its cells' output and in everything serve sends about them.
 
-        >>> runner.placeholders(handle).tokenize("ana@example.com")     # doctest: +SKIP
-        ('<EMAIL_1>', 1)
+        For example::
+
+            runner.placeholders(handle).tokenize("ana@example.com")
+            # ('<EMAIL_1>', 1)
         """
         return self._pii(cast("Bridge", self.sessions.get(sandbox).host))
 

@@ -11,10 +11,12 @@ its output), and if it does not unwind within a moment the epoch callback traps 
 is closed and rebuilt by the owner with the variables of the last cell that ended well (its
 :class:`~mcp_kernel.sandbox.snapshot.Snapshot`); the next cell is told which came back and which not.
 
->>> with Sandbox(host=bridge, tools_dir=tree) as sandbox:          # doctest: +SKIP
-...     sandbox.execute("x = 21")
-...     sandbox.execute("x * 2").value_repr
-'42'
+For example::
+
+    with Sandbox(host=bridge, tools_dir=tree) as sandbox:
+        sandbox.execute("x = 21")
+        sandbox.execute("x * 2").value_repr
+    # '42'
 """
 
 from __future__ import annotations

@@ -13,10 +13,12 @@ caller's own longest-idle session that is not running a cell (when ``evict`` is 
 caller's; when the caller has none left it gets :class:`~mcp_kernel.errors.SessionLimit`. Owner ``None``
 (the kernel, or serve without authentication) is one caller whose limits are the global ones.
 
->>> sessions = SandboxSessions(lambda handle: Sandbox(name=handle), max_sessions=4)   # doctest: +SKIP
->>> handle = sessions.open()                                                          # doctest: +SKIP
->>> sessions.get(handle).execute("1 + 1").value                                       # doctest: +SKIP
-2
+For example::
+
+    sessions = SandboxSessions(lambda handle: Sandbox(name=handle), max_sessions=4)
+    handle = sessions.open()
+    sessions.get(handle).execute("1 + 1").value
+    # 2
 """
 
 from __future__ import annotations
@@ -278,8 +280,10 @@ class SandboxSessions:
         """Count one running cell of ``owner`` for as long as the block lasts; past ``per_caller_executes`` it
         raises :class:`~mcp_kernel.errors.ExecuteLimit` at once (others' cells are never held up).
 
-        >>> with sessions.executing("alice"):                           # doctest: +SKIP
-        ...     sessions.get(handle, owner="alice").execute("1")
+        For example::
+
+            with sessions.executing("alice"):
+                sessions.get(handle, owner="alice").execute("1")
         """
         with self._lock:
             running = self._running.get(owner, 0)

@@ -10,8 +10,10 @@ can subscribe to any of them and hears when a server's tools change what it read
 own log records (runs, servers whose tools changed) at the level the client set (see audience.py). Over
 HTTP, event streams can be resumed after a drop (see eventstore.py).
 
->>> server = build_server(Session(), servers=["demo"])              # doctest: +SKIP
->>> server.run("stdio")                                             # doctest: +SKIP
+For example::
+
+    server = build_server(Session(), servers=["demo"])
+    server.run("stdio")
 """
 
 from __future__ import annotations

@@ -4,10 +4,12 @@
 sandbox session named by a handle; ``start`` does the same on a worker thread for a request that relays the
 servers' questions (see runs.py), ``park`` and ``resume`` keep such a run waiting for a 2026 client's answers.
 
->>> mode = CodeMode(Session(), servers=["demo"])                    # doctest: +SKIP
->>> mode.prepare(); print(mode.read("/mcp-tools/servers"))          # doctest: +SKIP
-/mcp-tools/servers/
-  demo/
+For example::
+
+    mode = CodeMode(Session(), servers=["demo"])
+    mode.prepare(); print(mode.read("/mcp-tools/servers"))
+    # /mcp-tools/servers/
+    # demo/
 """
 
 from __future__ import annotations
@@ -115,8 +117,10 @@ class CodeMode:
         """Tree paths (after ``mcp-tools://``) that extend ``prefix`` by one step: a directory (ending in
         ``/``) or a file.
 
-        >>> mode.complete("servers/de")                                 # doctest: +SKIP
-        ['servers/demo/']
+        For example::
+
+            mode.complete("servers/de")
+            # ['servers/demo/']
         """
         found = set()
         for path in self.session.vfs.files:

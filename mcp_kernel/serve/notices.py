@@ -5,7 +5,9 @@
 into the tree and tells the subscribers; :func:`log_request` sends a run's record on its request's stream.
 Who hears what is kept in :class:`~mcp_kernel.serve.audience.Audience`.
 
->>> add_notice_methods(MCPServer("mcp-kernel"), Audience(bus=None))  # doctest: +SKIP
+For example::
+
+    add_notice_methods(MCPServer("mcp-kernel"), Audience(bus=None))
 """
 
 from __future__ import annotations

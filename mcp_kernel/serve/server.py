@@ -1,8 +1,10 @@
 """The server assembly: the SDK's ``MCPServer`` around :class:`~mcp_kernel.serve.codemode.CodeMode`
 (``build_server``), the ``execute`` request following its run's events, and ``serve()`` on stdio or HTTP.
 
->>> server = build_server(Session(), servers=["demo"])              # doctest: +SKIP
->>> server.run("stdio")                                             # doctest: +SKIP
+For example::
+
+    server = build_server(Session(), servers=["demo"])
+    server.run("stdio")
 """
 
 from __future__ import annotations
