@@ -75,7 +75,7 @@ def _run(argv: list[str]) -> int:
 
     session = None
     try:
-        from .config import load_settings  # traitlets: not before a command runs
+        from .settings import load_settings  # traitlets: not before a command runs
 
         settings = load_settings()
         if args.timeout is not None:

@@ -13,8 +13,9 @@ import platform
 import sys
 from typing import Any
 
-from .config import cache_dir, config_dir, data_dir, find_config_file, log_dir
+from .config import find_config_file
 from .models import DebugReport
+from .paths import cache_dir, config_dir, data_dir, log_dir
 from .versions import installed
 
 __all__ = ["collect"]

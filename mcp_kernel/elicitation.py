@@ -19,6 +19,8 @@ Answer(action='decline', content=None)
 
 from __future__ import annotations
 
+import asyncio
+import builtins
 import concurrent.futures
 import contextlib
 import contextvars
@@ -95,8 +97,6 @@ class Asker:
     async def call_async(self, work: Callable[[], T]) -> T:
         """Run ``work`` on the serving thread (it may read from the person, or display) and return its result;
         the time it takes is the person's, not held against the call's timeout."""
-        import asyncio
-
         reply: concurrent.futures.Future[T] = concurrent.futures.Future()
         self._queue.put((work, reply))
         return await asyncio.wrap_future(reply)
@@ -211,8 +211,6 @@ class Relay:
         self.clock = Deadline()
 
     async def ask_async(self, question: Question) -> Answer:
-        import asyncio
-
         reply: concurrent.futures.Future[Answer] = concurrent.futures.Future()
         self.clock.pause()
         reply.add_done_callback(lambda _: self.clock.resume())  # answered, declined or cancelled
@@ -293,7 +291,7 @@ def _read_without_echo(stream: Any, prompt: str) -> str:
     what is typed as soon as the prompt appears is read, and never echoed.
     """
     try:
-        import termios
+        import termios  # POSIX only, and only when a secret is typed at a terminal
     except ImportError:  # Windows: getpass reads the console without echo
         import getpass
 
@@ -314,9 +312,7 @@ def _read_without_echo(stream: Any, prompt: str) -> str:
 def kernel_asker() -> Asker:
     """The kernel's: IPython's ``input()`` reaches the frontend through Jupyter's stdin channel when the
     running cell allows it; a frontend that does not (or ``CI`` set) gets a decline and the reason."""
-    import builtins
-
-    from IPython.core.error import StdinNotImplementedError
+    from IPython.core.error import StdinNotImplementedError  # IPython: only in a kernel, never for the CLI
 
     def read(prompt: str) -> str:
         try:

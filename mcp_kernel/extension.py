@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .config import MCPKernel, load_settings
+from .settings import MCPKernel, load_settings
 
 __all__ = ["load", "unload"]
 

@@ -10,7 +10,7 @@ from typing import Any
 from ipykernel.ipkernel import IPythonKernel
 from traitlets import List
 
-from .config import MCPKernel as Settings
+from .settings import MCPKernel as Settings
 from .versions import own as own_version
 
 __all__ = ["MCPKernel"]

@@ -240,7 +240,7 @@ def _checked(value: T, prop: dict[str, Any]) -> T:
         return value
     # Here, not at the top: ~0.2 s to import, paid once a limited field is answered (a kernel's
     # Session.warm_up has loaded it already).
-    import jsonschema  # type: ignore[import-untyped]
+    import jsonschema
 
     for error in jsonschema.Draft202012Validator(limits).iter_errors(value):
         raise ValueError(_LIMITS[str(error.validator)].format(error.validator_value))

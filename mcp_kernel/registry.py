@@ -91,6 +91,7 @@ class ToolRegistry:
         scored.sort(key=lambda item: item[:3])
         lines: dict[str, dict[str, str]] = {}
         if detail in ("signature", "full"):
+            # codegen (jinja2) costs ~40 ms to import: only for these two details
             from .codegen import index_lines
 
             for server in {server for _, server, _, _ in scored[:limit]}:

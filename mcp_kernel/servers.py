@@ -15,7 +15,7 @@ from collections.abc import Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from .client import Connection, ConnectionPool
-from .config import MCPKernel, ServerConfig, check_server_ids, load_config
+from .config import ServerConfig, check_server_ids, load_config
 from .errors import ConfigError, MCPKernelError, ServerNotFound
 from .models import (
     AuthStatus,
@@ -35,6 +35,7 @@ from .models import (
     ValidationRow,
 )
 from .registry import Detail, ToolRegistry
+from .settings import MCPKernel
 
 if TYPE_CHECKING:
     from .auth import SignIn, SignInMode

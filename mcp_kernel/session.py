@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from .bindings import Bindings
 from .client import Connection, ConnectionPool
-from .config import MCPKernel, ServerConfig
+from .config import ServerConfig
 from .errors import ToolNotFound
 from .models import (
     CallRecord,
@@ -46,6 +46,7 @@ from .registry import Detail, ToolRegistry
 from .sandbox.policy import SandboxPolicy
 from .sandbox.runner import OutputCallback, SandboxRunner, ToolProgress
 from .servers import Servers
+from .settings import MCPKernel
 from .vfs import ROOT, TreeNode, VirtualFS
 
 if TYPE_CHECKING:

@@ -245,7 +245,7 @@ def test_the_time_a_person_takes_to_sign_in_does_not_count_against_the_connect_t
 
 @pytest.mark.slow
 def test_the_person_pastes_the_address_when_the_callback_cannot_be_reached(server_url: str) -> None:
-    from mcp_kernel.config import MCPKernel
+    from mcp_kernel.settings import MCPKernel
 
     links: list[str] = []
 

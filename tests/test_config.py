@@ -196,7 +196,7 @@ def settings_path(tmp_path: Path, text: str) -> Path:
 def test_config_set_edits_only_the_mcpkernel_table_and_keeps_comments(tmp_path: Path) -> None:
     import tomllib
 
-    from mcp_kernel.config import write_setting
+    from mcp_kernel.settings import write_setting
 
     path = settings_path(
         tmp_path,
@@ -218,7 +218,7 @@ def test_config_set_edits_only_the_mcpkernel_table_and_keeps_comments(tmp_path: 
     "text", ["[MCPKernel]\ntimeout = \n", "[MCPKernel]\ncolour = 'red'\n", "MCPKernel = 3\n"]
 )
 def test_config_set_refuses_a_broken_file_and_leaves_it_as_it_was(tmp_path: Path, text: str) -> None:
-    from mcp_kernel.config import write_setting
+    from mcp_kernel.settings import write_setting
 
     path = settings_path(tmp_path, text)
     with pytest.raises(ConfigError, match=str(path)):
@@ -278,7 +278,7 @@ def test_the_oauth_block_is_read_as_claude_code_writes_it_and_unknown_keys_are_n
     ],
 )
 def test_a_setting_out_of_its_range_is_refused_by_name(name: str, text: str, message: str) -> None:
-    from mcp_kernel.config import coerce_setting
+    from mcp_kernel.settings import coerce_setting
 
     with pytest.raises(ConfigError, match=f"Setting '{name}'.*{message}"):
         coerce_setting(name, text)
@@ -286,7 +286,7 @@ def test_a_setting_out_of_its_range_is_refused_by_name(name: str, text: str, mes
 
 
 def test_a_settings_file_with_a_value_out_of_range_names_file_and_setting(tmp_path: Path) -> None:
-    from mcp_kernel.config import load_settings
+    from mcp_kernel.settings import load_settings
 
     path = settings_path(tmp_path, "[MCPKernel]\nmemory_mb = 1\n")
     with pytest.raises(ConfigError, match=f"{path}: setting 'memory_mb'"):
@@ -295,7 +295,7 @@ def test_a_settings_file_with_a_value_out_of_range_names_file_and_setting(tmp_pa
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
 def test_a_settings_file_with_nan_or_infinity_names_file_and_setting(tmp_path: Path, value: str) -> None:
-    from mcp_kernel.config import load_settings
+    from mcp_kernel.settings import load_settings
 
     path = settings_path(tmp_path, f"[MCPKernel]\ntimeout = {value}\n")  # TOML has nan and inf literals
     with pytest.raises(ConfigError, match=f"{path}: setting 'timeout'.*finite number"):
@@ -303,7 +303,7 @@ def test_a_settings_file_with_nan_or_infinity_names_file_and_setting(tmp_path: P
 
 
 def test_config_set_refuses_nan_and_leaves_the_file_alone(tmp_path: Path) -> None:
-    from mcp_kernel.config import write_setting
+    from mcp_kernel.settings import write_setting
 
     path = settings_path(tmp_path, "[MCPKernel]\ntimeout = 5.0\n")
     with pytest.raises(ConfigError, match=r"setting 'timeout'.*finite number"):

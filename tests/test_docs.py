@@ -70,7 +70,7 @@ def test_architecture_names_real_functions_and_figures() -> None:
         "ConnectionPool": "client",
         "Connection": "client",
         "ServerSpec": "models",
-        "MCPKernel": "config",
+        "MCPKernel": "settings",
     }
     for owner, attr in re.findall(r"`([A-Z][A-Za-z]+)\.([a-z_]+)`", text):
         cls = getattr(importlib.import_module(f"mcp_kernel.{homes[owner]}"), owner)

@@ -193,7 +193,7 @@ def test_progress_of_a_sandboxed_tool_call_reaches_the_caller() -> None:
 
 def test_roots_are_none_unless_the_settings_name_some(tmp_path) -> None:
     """roots/list answers with `MCPKernel.roots` (empty by default, so servers keep their own directories)."""
-    from mcp_kernel.config import MCPKernel
+    from mcp_kernel.settings import MCPKernel
 
     with Session() as plain:
         plain.add_server(our_server("library"))

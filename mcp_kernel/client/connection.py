@@ -3,9 +3,9 @@
 A :class:`Connection` is owned by one long-lived task on the background loop (:mod:`mcp_kernel.runtime`),
 which enters and leaves the SDK's transport and client (their anyio cancel scopes) for their whole life.
 Every request runs in its caller's task through :meth:`Connection._request`: one timer that does not count
-a person's time, and one translation of what failed (:func:`.errors.translate`). The requests themselves
-(:mod:`.operations`), the server's callbacks (:mod:`.callbacks`), watches (:mod:`.watch`) and the blocking
-methods (:mod:`.sync`) are the parts this class is assembled from.
+a person's time (:func:`.timeouts.within`), and one translation of what failed (:func:`.errors.translate`).
+The requests themselves (:mod:`.operations`), the server's callbacks (:mod:`.callbacks`), watches
+(:mod:`.watch`) and the blocking methods (:mod:`.sync`) are the parts this class is assembled from.
 
 >>> conn = Connection(ServerSpec(name="demo", command="python", args=["-m", "mcp_kernel.demo"]))
 >>> conn
@@ -19,7 +19,7 @@ import contextvars
 import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..deadline import Deadline
 from ..errors import AuthRequired, ConfigError, MCPKernelError, ServerCrashed, ServerError, ServerStartError
@@ -32,6 +32,7 @@ from .operations import ServerOperations
 from .process import find_tagged_child, stop_group
 from .serverlog import TAIL_LINES, ServerLog, safe_filename
 from .sync import SyncFacade
+from .timeouts import within
 from .transports import open_transport
 from .watch import Watching
 
@@ -46,6 +47,7 @@ __all__ = ["DEFAULT_CONNECT_TIMEOUT", "DEFAULT_TIMEOUT", "Connection"]
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_CONNECT_TIMEOUT = 30.0
 _BOUND_LOG_EVERY = 50  # requests between two checks of the log's size
+T = TypeVar("T")
 
 
 class Connection(ServerOperations, Watching, Callbacks, SyncFacade):
@@ -73,9 +75,8 @@ class Connection(ServerOperations, Watching, Callbacks, SyncFacade):
         self.sign_in = sign_in  # None: the person at the caller's frontend signs in (see auth.person_sign_in)
         self.sign_in_mode = sign_in_mode
         self._denied: int | None = None  # the last 401/403 an HTTP server answered, to name AuthRequired
-        self._auth_failure: Exception | None = (
-            None  # why the last sign-in failed (the transport only logs it)
-        )
+        # Why the last sign-in failed (the transport only logs it).
+        self._auth_failure: Exception | None = None
         self._connect_asker: Asker | None = None
         self.timeout = timeout
         self.connect_timeout = connect_timeout
@@ -132,9 +133,8 @@ class Connection(ServerOperations, Watching, Callbacks, SyncFacade):
         async with self._connect_lock:
             if self.connected and self.info is not None:
                 return self.info
-            from ..elicitation import (
-                current,
-            )  # ~6 ms to import: paid on the first connection, not at start-up
+            # ~6 ms to import: paid on the first connection, not at start-up
+            from ..elicitation import current
 
             self._connect_asker = current()  # who signs in, should the server ask for it
             await self._astop()
@@ -184,9 +184,8 @@ class Connection(ServerOperations, Watching, Callbacks, SyncFacade):
 
         try:
             transport = self._transport()
-        except (
-            ConfigError
-        ) as exc:  # a token directory refused as unsafe: said as it is, not as a slow handshake
+        except ConfigError as exc:
+            # A token directory refused as unsafe: said as it is, not as a slow handshake.
             if not ready.done():
                 ready.set_exception(exc)
             return
@@ -280,9 +279,8 @@ class Connection(ServerOperations, Watching, Callbacks, SyncFacade):
                 raise
             if isinstance(exc, TimeoutError):
                 self._log.bound()
-            elif isinstance(
-                error, AuthRequired
-            ):  # a sign-in that failed, or a 401/403 with no oauth configured
+            elif isinstance(error, AuthRequired):
+                # A sign-in that failed, or a 401/403 with no oauth configured.
                 await self._astop()
             elif isinstance(error, ServerCrashed):
                 await asyncio.sleep(0.05)  # let the dying process flush its stderr into the log
@@ -310,59 +308,12 @@ class Connection(ServerOperations, Watching, Callbacks, SyncFacade):
         """``error`` again, quoting the last lines the server wrote to stderr."""
         return type(error)(str(error), server=self.spec.name, log_tail=self.log_tail())
 
-    async def _within(self, coro: Any, timeout: float, what: str | None = None) -> Any:
-        """``coro``'s result within ``timeout`` seconds, not counting the time a person spent answering
-        (a question, a sign-in); with ``what`` (a request), a ``ServerError`` at once if a reply arrives that
-        is not JSON-RPC.
-
-        ``coro`` runs in the calling task, which a timer (or the garbled reply) cancels, as ``asyncio.timeout``
-        does: no second task and no wait per request, since this is every tool call's path.
-        """
-        task = asyncio.current_task()
-        assert task is not None
-        loop = asyncio.get_running_loop()
-        why: list[str] = []  # who cancelled: "" for the timer, else the garbled reply's text
-        deadline = Deadline(timeout, follows=self._clock)
-        timer: asyncio.TimerHandle
-
-        def expire() -> None:
-            nonlocal timer
-            if why:  # the garbled reply came first
-                return
-            if not deadline.expired():
-                # A person is (or was) answering a server's question: their time does not count.
-                timer = loop.call_later(deadline.next_check() or 0.0, expire)
-                return
-            why.append("")
-            task.cancel()
-
-        def garbled(text: str) -> None:
-            if not why and not task.done():
-                why.append(text)
-                task.cancel()
-
-        timer = loop.call_later(timeout, expire)
-        if what is not None:
-            self._garbled.add(garbled)
-        try:
-            value = await coro
-        except asyncio.CancelledError:
-            if not why or task.uncancel() > 0:  # cancelled from outside (an interrupt, a stopped cell)
-                raise
-            if why[0]:
-                raise ServerError(
-                    f"Server {self.spec.name!r} sent a reply to {what} that is not valid JSON-RPC, so "
-                    f"mcp-kernel cannot read it ({why[0]}). The server is broken; see its log or "
-                    "report it.",
-                    server=self.spec.name,
-                ) from None
-            raise TimeoutError from None
-        finally:
-            timer.cancel()
-            self._garbled.discard(garbled)
-        if why:  # the coroutine finished despite the cancel: take the request back
-            task.uncancel()
-        return value
+    async def _within(self, coro: Awaitable[T], timeout: float, what: str | None = None) -> T:
+        """``coro``'s result within ``timeout`` seconds, not counting a person's time on this connection's
+        clock; with ``what`` (a request), cut short by a reply that is not JSON-RPC (see :func:`.timeouts.within`)."""
+        return await within(
+            coro, timeout, clock=self._clock, server=self.spec.name, what=what, garbled=self._garbled
+        )
 
     def __repr__(self) -> str:
         state = "connected" if self.connected else "idle"

@@ -57,7 +57,7 @@ def missing_command(command: str, cwd: str | None = None) -> str:
 
 def find_tagged_child(tag: str) -> int | None:
     """The pid of our child process started with ``tag`` in its environment (a process group leader)."""
-    import psutil  # type: ignore[import-untyped]  # ~15 ms to import, paid only when a stdio server has started
+    import psutil  # ~15 ms to import, paid only when a stdio server has started
 
     for child in psutil.Process().children():
         try:

@@ -22,45 +22,57 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(session: Any, args: argparse.Namespace) -> Any:
-    from .. import config  # traitlets settings: only for `config`
+    # traitlets settings: only for `config`
+    from ..config import CONFIG_FILENAME, starter_mcp_json
+    from ..paths import config_dir
+    from ..settings import (
+        MCPKernel,
+        coerce_setting,
+        load_settings,
+        read_settings_file,
+        replace_file,
+        settings_file,
+        starter_settings,
+        write_setting,
+    )
 
     if args.action == "init":
         written = []
         for path, text in (
-            (config.settings_file(), config.starter_settings()),
-            (config.config_dir() / config.CONFIG_FILENAME, config.starter_mcp_json()),
+            (settings_file(), starter_settings()),
+            (config_dir() / CONFIG_FILENAME, starter_mcp_json()),
         ):
             if path.exists() and not args.force:
                 continue
-            config.replace_file(path, text)
+            replace_file(path, text)
             written.append(str(path))
-        return SettingsReport(file=str(config.settings_file()), rows=[], written=written)
+        return SettingsReport(file=str(settings_file()), rows=[], written=written)
     if args.action == "set":
         if not args.name or args.value is None:
             raise UsageError("config set needs a name and a value: config set timeout 60")
-        config.write_setting(args.name, config.coerce_setting(args.name, args.value))
+        write_setting(args.name, coerce_setting(args.name, args.value))
     elif args.action == "get" and not args.name:
         raise UsageError("config get needs a setting name: config get timeout")
-    from_file = config.read_settings_file()
-    settings = config.load_settings() if args.action == "set" else session.settings
-    defaults = config.MCPKernel()
+    from_file = read_settings_file()
+    settings = load_settings() if args.action == "set" else session.settings
+    defaults = MCPKernel()
     rows = []
-    for name in sorted(config.MCPKernel.class_trait_names(config=True)):
+    for name in sorted(MCPKernel.class_trait_names(config=True)):
         if args.action in ("get", "set") and name != args.name:
             continue
         value = getattr(settings, name)
         if value != getattr(defaults, name) and (name not in from_file or from_file[name] != value):
             source = "session (%config)"
         elif name in from_file:
-            source = str(config.settings_file())
+            source = str(settings_file())
         else:
             source = "default"
         rows.append(
-            SettingRow(name=name, value=value, source=source, help=config.MCPKernel.class_traits()[name].help)
+            SettingRow(name=name, value=value, source=source, help=MCPKernel.class_traits()[name].help)
         )
     if args.action in ("get", "set") and not rows:
-        config.coerce_setting(args.name, "")  # raises the error that lists the known names
-    return SettingsReport(file=str(config.settings_file()), rows=rows)
+        coerce_setting(args.name, "")  # raises the error that lists the known names
+    return SettingsReport(file=str(settings_file()), rows=rows)
 
 
 COMMAND = Command(

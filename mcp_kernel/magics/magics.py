@@ -22,9 +22,9 @@ from IPython.display import display
 
 from ..commands import _HelpShown, build_parser, command_list, parse
 from ..commands.execute import asker_for, cell_parser, policy_from
-from ..config import MCPKernel
 from ..errors import CellError, Interrupted, OutputTooLarge, SandboxError, UsageError
 from ..models import ExecutionResult
+from ..settings import MCPKernel
 
 __all__ = ["MCPMagics"]
 

@@ -19,6 +19,7 @@ import asyncio
 import bisect
 import contextlib
 import json
+import sys
 import threading
 import time
 from collections import deque
@@ -202,7 +203,7 @@ class ParamsCheck:
                 return
         except Exception:
             pass
-        import jsonschema  # type: ignore[import-untyped]
+        import jsonschema  # ~1-2 s to import (see _warm_jsonschema); _compile_schema loaded it already
 
         try:
             error = jsonschema.exceptions.best_match(full.iter_errors(params))
@@ -503,7 +504,7 @@ class Bridge:
 
 async def _asked(asker: Any, request: Any) -> Any:
     """``request`` with ``asker`` attached: the server's questions during it go to that person."""
-    from ..elicitation import attached
+    from ..elicitation import attached  # ~6 ms to import: only when a call carries its asker
 
     with attached(asker):
         return await request
@@ -523,6 +524,7 @@ def _compile_schema(schema: dict[str, Any]) -> tuple[Any, Any] | None:
     Every call is checked by the compiled Rust validator (~2 us, never fetching a remote ``$ref``);
     only params it rejects go through the Python validator, whose best match names what is wrong.
     """
+    # jsonschema takes ~1-2 s to import (see _warm_jsonschema), jsonschema-rs ~30 ms: only once a tool is called
     import jsonschema
     import jsonschema_rs
 
@@ -542,8 +544,6 @@ def _warm_jsonschema() -> None:
     """Import jsonschema in the background: the first tool call would otherwise wait for it (the SDK checks
     a tool's result with it, the bridge refused params). It takes ~2 s where Jupyter's extras install
     rfc3987-syntax, whose grammar jsonschema's format checkers build at import."""
-    import sys
-
     if "jsonschema" not in sys.modules:
         threading.Thread(
             target=lambda: __import__("jsonschema"), name="mcp-kernel-warm-jsonschema", daemon=True

@@ -38,10 +38,10 @@ from .sessions import SandboxSessions
 
 if TYPE_CHECKING:
     from ..bindings import Bindings
-    from ..config import MCPKernel
     from ..elicitation import Asker
     from ..pii import PIITokenizer
     from ..servers import Servers
+    from ..settings import MCPKernel
 
 __all__ = ["SandboxRunner"]
 

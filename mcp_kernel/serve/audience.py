@@ -24,7 +24,9 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.session import ServerSession
+from mcp.server.subscriptions import ResourceUpdated
 from mcp.types import (
     LoggingLevel,
     LoggingMessageNotification,
@@ -76,8 +78,6 @@ class Audience:
     def key(request: Any) -> Key | None:
         """Which connection a request came on: (its caller, its HTTP session id), :data:`STDIO` without
         HTTP, or None (a stateless request, which has no connection to send notices on later)."""
-        from mcp.server.auth.middleware.auth_context import get_access_token
-
         headers = getattr(request, "headers", None)
         if headers is None:
             return STDIO
@@ -137,8 +137,6 @@ class Audience:
 
     async def updated(self, uri: str) -> None:
         """Tell the subscribers of ``uri`` (both eras) that what it reads has changed."""
-        from mcp.server.subscriptions import ResourceUpdated
-
         note = ResourceUpdatedNotification(params=ResourceUpdatedNotificationParams(uri=uri))
         for key, client in list(self._clients.items()):
             if uri in client.uris:

@@ -34,6 +34,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.streamable_http import EventCallback, EventId, EventMessage, EventStore, StreamId
 from mcp.types import JSONRPCMessage
 
@@ -91,8 +92,6 @@ class ReplayStore:
             )
 
         def admit_with_own_streams(*args: Any, **kwargs: Any) -> Any:
-            from mcp.server.auth.middleware.auth_context import get_access_token
-
             token = get_access_token()
             manager.event_store = self.connection(None if token is None else token.client_id)
             try:

@@ -189,7 +189,7 @@ def test_cached_results_expire() -> None:
 
 @pytest.mark.npm
 def test_an_edited_file_is_read_again_after_reset_or_expiry(filesystem_spec) -> None:
-    from mcp_kernel.config import MCPKernel
+    from mcp_kernel.settings import MCPKernel
 
     path = Path(filesystem_spec.args[0]) / "hello.txt"
     settings = MCPKernel(cache_ttl=600.0)

@@ -92,6 +92,6 @@ def test_cache_status_and_source_hash(engine: Engine) -> None:
 
 
 def engine_cache_dir() -> str:
-    from mcp_kernel.config import cache_dir
+    from mcp_kernel.paths import cache_dir
 
     return str(cache_dir())

@@ -148,7 +148,7 @@ def test_a_busy_loop_past_its_time_limit_keeps_the_last_good_cells_variables(ses
 
 
 def test_the_session_settings_reach_the_sandbox() -> None:
-    from mcp_kernel.config import MCPKernel
+    from mcp_kernel.settings import MCPKernel
 
     with Session(settings=MCPKernel(cell_timeout=1.5)) as s:
         assert s.policy().timeout_s == 1.5
