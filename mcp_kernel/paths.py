@@ -1,7 +1,7 @@
 """Where mcp-kernel keeps its files: one directory per kind, each overridable by an environment variable.
 
-Apart from :mod:`mcp_kernel.config` so that the sandbox finds its component cache without loading the
-settings machinery (traitlets).
+A low room that imports nothing of ours, so that every module (the sandbox looking for its component cache
+included) finds its directories without loading the settings machinery (:mod:`mcp_kernel.settings`, traitlets).
 
 >>> cache_dir().name in ("mcp-kernel", "cache") or "MCP_KERNEL_CACHE_DIR" in os.environ
 True

@@ -325,6 +325,7 @@ class Session:
         ``tools`` names the tools a task reads (``tool`` or ``server.tool``); without it the report gives
         each tool's cost and counts the progressive path as the listing alone.
         """
+        # the tokenizer (tokens) and the templates (codegen) load only when a report is asked for
         from .codegen import binding_paths
         from .tokens import upfront_vs_progressive
 

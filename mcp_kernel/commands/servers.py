@@ -31,7 +31,7 @@ def _configure_add(parser: argparse.ArgumentParser) -> None:
 
 def _refuse_shared_bindings(session: Any, names: list[str], where: str) -> None:
     """Names that sanitise to one bindings directory would overwrite each other's bindings: refuse them."""
-    from ..config import check_server_ids  # traitlets and mcp.json: only when servers are added
+    from ..config import check_server_ids  # mcp.json parsing: only when servers are added
 
     check_server_ids([*session.server_names(), *names], where)
 
@@ -81,7 +81,7 @@ def _configure_load(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_load(session: Any, args: argparse.Namespace) -> Any:
-    from ..config import ServerConfig  # traitlets and mcp.json: only for `load`
+    from ..config import ServerConfig  # mcp.json parsing: only for `load`
 
     config = ServerConfig.from_file(args.file)
     _refuse_shared_bindings(session, list(config.servers), str(args.file))

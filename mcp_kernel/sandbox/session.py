@@ -39,7 +39,7 @@ from ..models import ExecutionResult
 from .cell import Cell, OutputCallback, coming_back, limit_error, read_answer, stopped_error, trap_error
 from .engine import Engine
 from .imports import MAX_CALLS_IN_FLIGHT, GuestImports, HostHandler, StateStore
-from .instance import GuestInstance
+from .instance import GuestInstance, _linker
 from .owner import Owner
 from .policy import SandboxPolicy
 from .snapshot import Snapshot
@@ -106,8 +106,6 @@ class Sandbox:
         self._owner.check()
         if self._instance is None:
             if self._linker is None:
-                from .instance import _linker
-
                 self._linker = _linker(self.engine, self.imports)
             self.workspace.mkdir(parents=True, exist_ok=True)  # recreated if someone removed it
             self._instance = GuestInstance(

@@ -48,7 +48,7 @@ def _setup_paths(reloaded):
         with suppress(OSError):
             os.chdir("/workspace")
     if _granted("/zoneinfo"):
-        import zoneinfo
+        import zoneinfo  # only where the policy grants the time zone database
 
         zoneinfo.reset_tzpath(["/zoneinfo"])
 

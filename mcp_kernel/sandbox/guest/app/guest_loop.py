@@ -8,6 +8,7 @@ import asyncio
 import asyncio.base_events
 import collections
 import time as _time
+import warnings
 from typing import Any
 
 from componentize_py_types import Err  # type: ignore[import-not-found]  # componentize-py's, in the guest only
@@ -122,7 +123,6 @@ class _HostLoopPolicy(asyncio.DefaultEventLoopPolicy):
 
 
 def _install_loop_policy():
-    import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
