@@ -1,4 +1,5 @@
-"""The official MCP conformance suite against mcp-kernel's client and against ``mcp-kernel serve``.
+"""The official MCP conformance suite against mcp-kernel's client, against ``mcp-kernel serve``, and against
+the suite's fixtures served directly (tests/servers/conformance_fixtures.py, the upstream a gateway fronts).
 
 Every scenario is held to its entry in ``tests/conformance/expected.toml``. A ``pass`` must report exactly
 its number of checks, all passed, counted from the suite's ``checks.json``: the suite's exit code is 0 and
@@ -14,8 +15,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from conformance import suite
+from realservers import free_port, running
 
 pytestmark = [pytest.mark.slow, pytest.mark.npm]
 
@@ -86,6 +89,46 @@ def test_server_scenario(scenario: str, server_outcomes: dict[str, suite.Outcome
     _hold(EXPECTED["server"][scenario], server_outcomes[scenario])
 
 
+@pytest.fixture(scope="module")
+def fixture_outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, suite.Outcome]:
+    return suite.run_against_fixture(tmp_path_factory.mktemp("conformance-fixture"))
+
+
+@pytest.mark.parametrize("scenario", sorted(EXPECTED["fixture"]))
+def test_fixture_scenario(scenario: str, fixture_outcomes: dict[str, suite.Outcome]) -> None:
+    """The server scenarios against our fixture server: proof that it has what each scenario calls."""
+    _hold(EXPECTED["fixture"][scenario], fixture_outcomes[scenario])
+
+
+def test_the_fixture_server_resumes_a_stream_it_closed_for_a_2025_11_25_client() -> None:
+    """What the server-sse-polling entry says the suite cannot see (it claims 2025-03-26): for a client at
+    2025-11-25, test_reconnection's stream opens with a priming event (id, retry), closes before the result,
+    and a GET with Last-Event-ID brings the result."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    hello = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
+    with running([sys.executable, str(suite.FIXTURES), str(port)], port), httpx.Client(timeout=10) as http:
+        opened = http.post(
+            url, headers=headers, json={"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": hello}
+        )
+        headers |= {"mcp-session-id": opened.headers["mcp-session-id"], "mcp-protocol-version": "2025-11-25"}
+        http.post(url, headers=headers, json={"jsonrpc": "2.0", "method": "notifications/initialized"})
+        call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "test_reconnection"}}
+        first = http.post(url, headers=headers, json=call).text
+        assert "retry: 500" in first and '"id":1' not in first, first
+        last = re.findall(r"^id: (\S+)", first, flags=re.M)[-1]
+        resumed = ""
+        with http.stream(
+            "GET", url, headers={**headers, "Accept": "text/event-stream", "last-event-id": last}
+        ) as events:
+            for line in events.iter_lines():
+                resumed += line + "\n"
+                if '"id":1' in line:
+                    break
+        assert "Reconnection test completed successfully" in resumed, resumed
+
+
 def test_a_client_that_never_runs_fails_although_the_suite_says_passed(tmp_path: Path) -> None:
     """The issue's trap: the initialize scenario with a client that exits at once prints "Passed 0/0 ...
     OVERALL: PASSED" and exits 0; counted checks say it failed."""
@@ -94,10 +137,10 @@ def test_a_client_that_never_runs_fails_although_the_suite_says_passed(tmp_path:
     assert outcome.total == 0 and not outcome.ok
 
 
-@pytest.mark.parametrize("kind", ["client", "server"])
-def test_expected_toml_names_every_scenario_of_the_installed_suite(kind: suite.Kind) -> None:
-    assert sorted(EXPECTED[kind]) == sorted(suite.scenarios(kind))
-    for expectation in EXPECTED[kind].values():
+@pytest.mark.parametrize("target", suite.TARGETS)
+def test_expected_toml_names_every_scenario_of_the_installed_suite(target: suite.Target) -> None:
+    assert sorted(EXPECTED[target]) == sorted(suite.scenarios(suite.KIND[target]))
+    for expectation in EXPECTED[target].values():
         assert expectation.status in suite.STATUSES, expectation
         assert (expectation.checks is not None) == (expectation.status == "pass"), expectation
         assert expectation.status == "pass" or expectation.reason, f"{expectation.scenario}: say why"
@@ -107,7 +150,7 @@ def test_docs_conformance_md_agrees_with_expected_toml() -> None:
     """docs/conformance.md is written from a run by tests/conformance/report.py; its rows must say what
     expected.toml says (status, reason and note, and for a pass all its checks), so neither drifts."""
     rows = re.findall(
-        r"^\| (client|server) \| `([^`]+)` \| ([\w-]+) \| ([^|]+?) \| ?([^|]*?) ?\|$",
+        r"^\| (client|server|fixture) \| `([^`]+)` \| ([\w-]+) \| ([^|]+?) \| ?([^|]*?) ?\|$",
         suite.DOC.read_text(),
         flags=re.M,
     )

