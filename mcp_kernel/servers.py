@@ -135,14 +135,20 @@ class Servers:
             server_name=name, server=info, tools=tools, duration_ms=(time.perf_counter() - started) * 1000
         )
 
-    def ensure(self, name: str) -> None:
-        """Introspect ``name`` unless its tools are known and still fresh (within the server's ``ttlMs``)."""
-        if name not in self.registry.servers() or (name in self.pool and self.pool.get(name).tools_expired):
+    def ensure(self, name: str, *, listing: bool = False) -> None:
+        """Introspect ``name`` unless its tools are known and still fresh (within the server's ``ttlMs``).
+
+        A ``listing`` (tools shown or searched) also asks again when the server's ``ttlMs`` was 0; a call's
+        schema lookup does not (see ``Connection.tools_expired``).
+        """
+        conn = self.pool.get(name) if name in self.pool else None
+        stale = conn is not None and (conn.tools_stale if listing else conn.tools_expired)
+        if name not in self.registry.servers() or stale:
             self.introspect(name)
 
     def tools(self, server: str) -> list[ToolInfo]:
         """The tools of ``server``, introspecting it first if needed."""
-        self.ensure(server)
+        self.ensure(server, listing=True)
         return self.registry.tools(server)
 
     def tool_info(self, server: str, tool: str) -> ToolInfo:
@@ -155,7 +161,7 @@ class Servers:
     ) -> SearchResults:
         """Find tools by name, title or description across introspected servers (or ``servers``)."""
         for name in servers or []:
-            self.ensure(name)
+            self.ensure(name, listing=True)
         if not self.registry.servers():
             raise ServerNotFound(
                 "No server has been introspected yet. Run `introspect SERVER` first, or pass --server NAME."

@@ -100,6 +100,7 @@ class Connection(ServerOperations, Watching, Callbacks, SyncFacade):
         self.list_changes = 0  # counts the server's "my tools/resources/prompts changed" events
         self._tools: list[ToolInfo] | None = None
         self._tools_expire: float | None = None  # when the tool list's ttlMs passes (None: no expiry)
+        self._tools_ttl_ms: int | None = None  # the tool list's ttlMs (None: the server gave none)
         self._watchers: dict[str, list[Callable[[str], None]]] = {}  # resource URI -> who wants its updates
         self._watches: dict[str, asyncio.Task[None]] = {}  # resource URI -> the task following it
         self._subscribed: set[str] = set()  # URIs followed by resources/subscribe (older servers)
@@ -192,7 +193,7 @@ class Connection(ServerOperations, Watching, Callbacks, SyncFacade):
         client = Client(
             transport,
             mode="auto",
-            cache=None,  # tools are cached here, per connection, until a refresh or a reconnect
+            cache=None,  # tools are cached here, per connection (client/operations.py); reads per cell, in the bridge
             client_info=client_info(),
             message_handler=self._on_message,
             elicitation_callback=self._on_elicit,

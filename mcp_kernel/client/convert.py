@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import Any
+from typing import Any, Literal
 
 from ..models import (
     PromptArgumentInfo,
@@ -28,6 +28,7 @@ from ..models import (
 )
 
 __all__ = [
+    "cache_hint",
     "client_info",
     "prompt_info",
     "prompt_message",
@@ -134,6 +135,24 @@ def template_matches(template: str, uri: str) -> bool:
         if part
     )
     return re.fullmatch(pattern, uri) is not None
+
+
+def cache_hint(result: Any, protocol_version: str) -> tuple[int | None, Literal["public", "private"] | None]:
+    """The ``ttlMs`` and ``cacheScope`` a list or read result carries, or ``(None, None)`` when it has none.
+
+    Hints count only on the 2026-07-28 era, as the SDK's own cache counts them: a 2025 server has no hints,
+    even if it puts the keys on the wire.
+
+    >>> from types import SimpleNamespace as NS
+    >>> hinted = NS(ttl_ms=0, cache_scope="public", model_fields_set={"ttl_ms", "cache_scope"})
+    >>> cache_hint(hinted, "2026-07-28"), cache_hint(hinted, "2025-11-25")
+    ((0, 'public'), (None, None))
+    """
+    from mcp_types.version import MODERN_PROTOCOL_VERSIONS  # pydantic models (~0.2 s), loaded with the SDK
+
+    if protocol_version not in MODERN_PROTOCOL_VERSIONS or "ttl_ms" not in result.model_fields_set:
+        return None, None
+    return int(result.ttl_ms), "public" if result.cache_scope == "public" else "private"
 
 
 def server_info(client: Any, fallback_name: str) -> ServerInfo:

@@ -36,6 +36,7 @@ from ..models import (
     ToolInfo,
 )
 from .convert import (
+    cache_hint,
     prompt_info,
     prompt_message,
     resource_content,
@@ -65,6 +66,7 @@ class ServerOperations:
         list_changes: int
         _tools: list[ToolInfo] | None
         _tools_expire: float | None
+        _tools_ttl_ms: int | None
         _askers: list[Any]
 
         @property
@@ -78,11 +80,12 @@ class ServerOperations:
         """Every tool the server publishes, following ``next_cursor`` to the last page.
 
         Kept until the server says its tools changed, or until the ``ttlMs`` it gave with the list passes
-        (a list found different then counts as a change, so bindings are regenerated).
+        (a list found different then counts as a change, so bindings are regenerated). A ``ttlMs`` of 0
+        (2026-07-28) makes the list stale at once: every listing asks again (see :attr:`tools_stale`).
         """
-        if self._tools is not None and not refresh and self.connected and not self.tools_expired:
+        if self._tools is not None and not refresh and self.connected and not self.tools_stale:
             return self._tools
-        await self.aconnect()
+        info = await self.aconnect()
         tools: list[ToolInfo] = []
         cursor: str | None = None
         ttl_ms: int | None = None
@@ -93,23 +96,40 @@ class ServerOperations:
 
             page = await self._request(send, "tools/list", self.timeout)
             tools.extend(tool_info(t) for t in page.tools)
-            ttl_ms = page.ttl_ms if ttl_ms is None else min(ttl_ms, page.ttl_ms or ttl_ms)
+            hinted, _ = cache_hint(page, info.protocol_version)
+            if hinted is not None:  # the freshness of the whole list is that of its least fresh page
+                ttl_ms = hinted if ttl_ms is None else min(ttl_ms, hinted)
             cursor = page.next_cursor
             if not cursor:
                 break
         else:
             raise ServerError(f"Server {self.spec.name!r} returned more than {MAX_PAGES} pages of tools.")
-        if self.tools_expired and self._tools is not None and self._tools != tools:
+        if self.tools_stale and self._tools is not None and self._tools != tools:
             self.list_changes += 1
-        # A positive ttlMs bounds how long the list is trusted; 0 or none: until the server says it changed.
+        # A positive ttlMs bounds how long the list is trusted; none: until the server says it changed.
         self._tools_expire = time.monotonic() + ttl_ms / 1000 if ttl_ms else None
+        self._tools_ttl_ms = ttl_ms
         self._tools = tools
         return tools
 
     @property
     def tools_expired(self) -> bool:
-        """Whether the ``ttlMs`` the server gave with its tool list has passed."""
+        """Whether the positive ``ttlMs`` the server gave with its tool list has passed.
+
+        A call's schema lookup lists again then; with a ``ttlMs`` of 0 it keeps the last list it has (a
+        list per tool call would double every call), and each listing and each cell asks again instead.
+        """
         return self._tools_expire is not None and time.monotonic() >= self._tools_expire
+
+    @property
+    def tools_ttl_ms(self) -> int | None:
+        """The ``ttlMs`` the server gave with its last tool list (None: it gave none, as before 2026-07-28)."""
+        return self._tools_ttl_ms
+
+    @property
+    def tools_stale(self) -> bool:
+        """Whether a listing must ask the server again: its ``ttlMs`` passed, or was 0."""
+        return self.tools_expired or self._tools_ttl_ms == 0
 
     async def acall_tool(
         self,
@@ -229,11 +249,14 @@ class ServerOperations:
                     server=self.spec.name,
                 ) from None
             raise
+        ttl_ms, scope = cache_hint(result, self.info.protocol_version if self.info else "")
         return ResourceRead(
             server=self.spec.name,
             uri=uri,
             contents=[resource_content(c) for c in result.contents],
             duration_ms=(time.perf_counter() - started) * 1000,
+            ttl_ms=ttl_ms,
+            cache_scope=scope,
         )
 
     async def alist_prompts(self) -> PromptList:

@@ -20,6 +20,7 @@ from importlib import resources
 from typing import Annotated, Literal, get_args
 
 import anyio
+from mcp.server.caching import CacheableMethod, CacheHint
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import Completion, CompletionArgument, ToolAnnotations
@@ -191,7 +192,15 @@ def _filter(
 
 def build_server() -> MCPServer:
     """The demo server with all its tools registered."""
-    server = MCPServer(name="demo", title="Demo sales data", version="1.0.0", instructions=INSTRUCTIONS)
+    # The data is bundled and never changes: every list and read is the same for an hour, for anyone.
+    stable = CacheHint(ttl_ms=3_600_000, scope="public")
+    server = MCPServer(
+        name="demo",
+        title="Demo sales data",
+        version="1.0.0",
+        instructions=INSTRUCTIONS,
+        cache_hints=dict.fromkeys(get_args(CacheableMethod), stable),
+    )
 
     @server.tool(title="List regions", annotations=READ_ONLY)
     def list_regions() -> Regions:

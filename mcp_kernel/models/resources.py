@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -79,12 +79,22 @@ class ResourceContent(_Model):
 
 
 class ResourceRead(_Model):
-    """The outcome of one ``resources/read``."""
+    """The outcome of one ``resources/read``, with the server's cache hint (2026-07-28; None before).
+
+    >>> ResourceRead(server="demo", uri="note://a", ttl_ms=0).ttl_ms
+    0
+    """
 
     server: str
     uri: str
     contents: list[ResourceContent] = Field(default_factory=list)
     duration_ms: float = 0.0
+    ttl_ms: int | None = Field(
+        default=None, description="how long the server says the read stays fresh; 0: not at all"
+    )
+    cache_scope: Literal["public", "private"] | None = Field(
+        default=None, description="public: any caller may be served it; private: only this caller"
+    )
 
     @property
     def text(self) -> str:

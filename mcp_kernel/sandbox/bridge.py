@@ -6,6 +6,13 @@ placeholders restored to the values they hide), a per-tool rate limit, then eith
 annotated read-only or idempotent only) or a real call over the pooled connection with a timeout. Each call
 is recorded (server, tool, time, bytes in and out, cached, error).
 
+Cache hints (``ttlMs``, ``cacheScope``, 2026-07-28) exist only on lists and reads (``CACHEABLE_METHODS`` of
+the protocol's types), never on ``tools/call``: a tool's result is cached by its annotations and the cell's
+policy alone. A resource read is cached only when its server hinted a positive ``ttlMs``, for the shorter
+of that and the policy's age; 0 or no hint (the 2025 era) reaches the server every time. The cache is this
+bridge's, and a bridge serves one sandbox session, which has one caller: a ``private`` read is never served
+to another caller (serve gives each caller its own sessions), and no cache here is shared across callers.
+
 For example::
 
     bridge = Bridge(lookup=registry.tool, acall=session.servers.acall, servers=["demo"])
@@ -66,10 +73,15 @@ class ResultCache:
     :meth:`Bridge.apply`) and the new age must hold for entries already stored, while ``TTLCache`` fixes an
     entry's expiry when it is stored (and its ``ttl`` cannot change).
 
+    An entry may carry an age of its own (a server's ``ttlMs``): the shorter of the two holds.
+
     >>> cache = ResultCache(max_age_s=60)
     >>> cache.put(b"k", '{"rows": 1}')
     >>> cache.get(b"k")
     '{"rows": 1}'
+    >>> cache.put(b"fresh-for-0s", "[]", max_age_s=0)
+    >>> cache.get(b"fresh-for-0s") is None
+    True
     """
 
     def __init__(
@@ -77,8 +89,8 @@ class ResultCache:
     ) -> None:
         self.max_entries = max_entries
         self.max_age_s = max_age_s
-        # (when stored, the result's JSON); its size is the JSON's length
-        self._items: cachetools.LRUCache[bytes, tuple[float, str]] = cachetools.LRUCache(
+        # (when stored, the result's JSON, its own age bound); its size is the JSON's length
+        self._items: cachetools.LRUCache[bytes, tuple[float, str, float]] = cachetools.LRUCache(
             max_bytes, getsizeof=lambda item: len(item[1])
         )
         self._lock = threading.Lock()
@@ -92,17 +104,23 @@ class ResultCache:
             item = self._items.get(key)  # a hit becomes the most recently used
             if item is None:
                 return None
-            stored, value = item
-            if time.monotonic() - stored > self.max_age_s:
+            stored, value, own_age = item
+            if time.monotonic() - stored > min(self.max_age_s, own_age):
                 del self._items[key]
                 return None
             return value
 
-    def put(self, key: bytes, value: str) -> None:
-        if len(value) > self.max_bytes or self.max_age_s <= 0:
+    def put(self, key: bytes, value: str, max_age_s: float | None = None) -> None:
+        """Keep ``value`` under ``key``, no longer than ``max_age_s`` if given (and the cache's age)."""
+        own_age = float("inf") if max_age_s is None else max_age_s
+        if len(value) > self.max_bytes or min(self.max_age_s, own_age) <= 0:
             return
         with self._lock:
-            self._items[key] = (time.monotonic(), value)  # evicts the least recent until the bytes fit
+            self._items[key] = (
+                time.monotonic(),
+                value,
+                own_age,
+            )  # evicts the least recent until the bytes fit
             while len(self._items) > self.max_entries:
                 self._items.popitem()
 
@@ -404,10 +422,12 @@ class Bridge:
     def read_resource(self, server: str, uri: str, scope: Scope | None = None) -> str:
         """Read one resource for the guest: the allowlist, a size limit and the cell's scope, as for tools.
 
+        Served from the cache while the server's ``ttlMs`` (and the policy's age) allow, see the module.
         Recorded like a call, with the tool named ``resources/read``. Returns the parts as JSON.
         """
         started, cell = time.perf_counter(), self._cell
         what = "resources/read"
+        cached = False
         try:
             if server not in self.servers:
                 allowed = ", ".join(sorted(self.servers)) or "none"
@@ -417,21 +437,12 @@ class Bridge:
                 )
             if self.aread is None:
                 raise ToolCallError("This sandbox's host cannot read resources.", server=server, tool=what)
-            self._pace(scope or Scope(), server, what)
-            read = self._in_scope(
-                scope or Scope(),
-                self.aread(server, uri, self.timeout),
-                f"the read of {uri!r} of {server}",
-                server,
-                what,
-            )
-            value = json.dumps([c.model_dump(exclude_none=True) for c in read.contents], ensure_ascii=False)
-            if len(value.encode("utf-8", "replace")) > self.max_resource_bytes:
-                raise PolicyViolation(
-                    f"Resource {uri!r} of {server} is {len(value):,} bytes; the limit for a "
-                    f"sandboxed read is {self.max_resource_bytes:,}. Read it outside the sandbox "
-                    f"with `%mcp read {server} {uri}`."
-                )
+            key = ResultCache.key(server, what, {"uri": uri})
+            hit = self.cache.get(key) if self.use_cache else None
+            if hit is not None:
+                value, cached = hit, True
+            else:
+                value = self._read(self.aread, server, uri, key, scope or Scope())
         except MCPKernelError as exc:
             self._record(
                 cell,
@@ -454,9 +465,31 @@ class Bridge:
                 bytes_in=len(uri),
                 arguments=json.dumps({"uri": uri}),
                 bytes_out=len(value.encode("utf-8", "replace")),
+                cached=cached,
                 result_text=value,
             ),
         )
+        return value
+
+    def _read(
+        self, aread: Callable[[str, str, float], Any], server: str, uri: str, key: bytes, scope: Scope
+    ) -> str:
+        """The read itself, on the server; kept in the cache for as long as the server's ``ttlMs`` says."""
+        what = "resources/read"
+        self._pace(scope, server, what)
+        read = self._in_scope(
+            scope, aread(server, uri, self.timeout), f"the read of {uri!r} of {server}", server, what
+        )
+        value = json.dumps([c.model_dump(exclude_none=True) for c in read.contents], ensure_ascii=False)
+        if len(value.encode("utf-8", "replace")) > self.max_resource_bytes:
+            raise PolicyViolation(
+                f"Resource {uri!r} of {server} is {len(value):,} bytes; the limit for a "
+                f"sandboxed read is {self.max_resource_bytes:,}. Read it outside the sandbox "
+                f"with `%mcp read {server} {uri}`."
+            )
+        ttl_ms = getattr(read, "ttl_ms", None)  # a ResourceRead; None from a host that gives no hints
+        if self.use_cache and ttl_ms:
+            self.cache.put(key, value, max_age_s=ttl_ms / 1000)
         return value
 
     # ---- records and stats -------------------------------------------------------------------

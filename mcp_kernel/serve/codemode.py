@@ -147,6 +147,11 @@ class CodeMode:
             uris.update("mcp-tools://" + "/".join(parts[:i]) for i in range(1, len(parts)))
         return moved, sorted(uris)
 
+    def upstream_ttls(self) -> dict[str, int | None]:
+        """The ``ttlMs`` each live server gave its tool list (None: none), which bound the tree's freshness."""
+        pool = self.session.pool
+        return {name: pool.get(name).tools_ttl_ms for name in self.live if name in pool}
+
     def _list_changes(self) -> dict[str, int]:
         pool = self.session.pool
         return {name: pool.get(name).list_changes for name in self.live if name in pool}

@@ -33,6 +33,7 @@ from ..masking import Mask
 from .audience import Audience
 from .codemode import TEMPLATE, CodeMode
 from .eras import stateless
+from .hints import update_tree_hint
 
 __all__ = ["WATCH_INTERVAL_S", "add_notice_methods", "log_request", "watch_tree"]
 
@@ -76,8 +77,11 @@ def add_notice_methods(server: Any, audience: Audience) -> None:
     lowlevel.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, unsubscribe)
 
 
-async def watch_tree(mode: CodeMode, audience: Audience, interval: float = WATCH_INTERVAL_S) -> None:
-    """Follow the servers' tool changes into the tree: regenerate, log it, tell the subscribers."""
+async def watch_tree(
+    mode: CodeMode, audience: Audience, interval: float = WATCH_INTERVAL_S, server: Any = None
+) -> None:
+    """Follow the servers' tool changes into the tree: regenerate, log it, tell the subscribers, and keep
+    ``server``'s cache hint for tree files within the upstream lists' ``ttlMs`` (hints.py)."""
     while True:
         await anyio.sleep(interval)
         try:
@@ -85,6 +89,8 @@ async def watch_tree(mode: CodeMode, audience: Audience, interval: float = WATCH
         except MCPKernelError as exc:
             await audience.log("error", mode.mask(None)(f"could not follow a server's tool changes: {exc}"))
             continue
+        if server is not None:
+            update_tree_hint(server, mode.upstream_ttls())
         for name in moved:
             await audience.log("notice", f"server {name} changed its tools; its bindings were regenerated")
         for uri in uris:

@@ -42,7 +42,8 @@ from .audience import Audience
 from .callers import current_caller
 from .codemode import TEMPLATE, CodeMode
 from .eras import ask_legacy, cannot_relay, stateless
-from .notices import add_notice_methods, log_request, watch_tree
+from .hints import cache_hints
+from .notices import WATCH_INTERVAL_S, add_notice_methods, log_request, watch_tree
 from .runs import Asked, Done, Failed, Progress, Run
 
 __all__ = ["build_server", "serve"]
@@ -91,7 +92,7 @@ def build_server(
     @contextlib.asynccontextmanager
     async def watching(_: Any) -> Any:
         async with anyio.create_task_group() as tasks:
-            tasks.start_soon(watch_tree, mode, audience)
+            tasks.start_soon(watch_tree, mode, audience, WATCH_INTERVAL_S, server)
             yield None
             tasks.cancel_scope.cancel()
 
@@ -101,6 +102,7 @@ def build_server(
         instructions=INSTRUCTIONS,
         subscriptions=bus,
         lifespan=watching,
+        cache_hints=cache_hints(mode.upstream_ttls()),  # on every list and read, see hints.py
     )
     add_notice_methods(server, audience)
     read_only = ToolAnnotations(
