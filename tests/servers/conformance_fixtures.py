@@ -27,11 +27,13 @@ import warnings
 import wave
 import weakref
 import zlib
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.prompts import Prompt
+from mcp.server.mcpserver.resolve import Resolve, Sample
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.streamable_http import EventCallback, EventId, EventMessage, EventStore, StreamId
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
@@ -40,10 +42,22 @@ from mcp.types import (
     AudioContent,
     CallToolResult,
     Completion,
+    CreateMessageRequest,
+    CreateMessageRequestParams,
+    CreateMessageResult,
+    ElicitRequest,
+    ElicitRequestFormParams,
+    ElicitResult,
     EmbeddedResource,
     EmptyResult,
     ImageContent,
+    InputRequests,
+    InputRequiredResult,
+    InputResponse,
+    InputResponses,
     JSONRPCMessage,
+    ListRootsRequest,
+    ListRootsResult,
     LoggingLevel,
     PromptReference,
     SamplingMessage,
@@ -53,6 +67,7 @@ from mcp.types import (
     TextResourceContents,
     UnsubscribeRequestParams,
 )
+from pydantic import Field
 
 # Logging and sampling are deprecated as of 2026-07-28, but the suite's 2025-era scenarios test them.
 warnings.filterwarnings("ignore", category=MCPDeprecationWarning)
@@ -88,23 +103,43 @@ WAV = _wav()
 PNG_B64 = base64.b64encode(PNG).decode()
 WAV_B64 = base64.b64encode(WAV).decode()
 
-# A tool whose input schema must reach the client as written (JSON Schema 2020-12 keywords, SEP-1613).
+# A tool whose input schema must reach the client as written: JSON Schema 2020-12 keywords (SEP-1613), with
+# an $anchor, composition and conditionals (SEP-2106, checked by the 0.2.0 suite).
 JSON_SCHEMA_2020_12 = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "object",
     "$defs": {
         "address": {
+            "$anchor": "addressDef",
             "type": "object",
             "properties": {"street": {"type": "string"}, "city": {"type": "string"}},
         }
     },
-    "properties": {"name": {"type": "string"}, "address": {"$ref": "#/$defs/address"}},
+    "properties": {
+        "name": {"type": "string"},
+        "address": {"$ref": "#/$defs/address"},
+        "contactMethod": {"type": "string", "enum": ["phone", "email"]},
+        "phone": {"type": "string"},
+        "email": {"type": "string"},
+    },
+    "allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+    "if": {"properties": {"contactMethod": {"const": "phone"}}, "required": ["contactMethod"]},
+    "then": {"required": ["phone"]},
+    "else": {"required": ["email"]},
     "additionalProperties": False,
 }
 
 
-def json_schema_2020_12_tool(name: str | None = None, address: dict[str, Any] | None = None) -> str:
-    return json.dumps({"name": name, "address": address})
+def json_schema_2020_12_tool(
+    name: str | None = None,
+    address: dict[str, Any] | None = None,
+    contactMethod: str | None = None,  # the suite names it so
+    phone: str | None = None,
+    email: str | None = None,
+) -> str:
+    return json.dumps(
+        {"name": name, "address": address, "contact": contactMethod, "phone": phone, "email": email}
+    )
 
 
 server = MCPServer(
@@ -431,6 +466,185 @@ async def complete(ref: Any, argument: Any, context: Any) -> Completion:
     else:
         raise MCPError(INVALID_PARAMS, f"no argument {argument.name!r} of a template {ref.uri!r} to complete")
     return Completion(values=values, total=len(values), has_more=False)
+
+
+# ---- 2026-07-28: multi-round-trip requests (input_required, SEP-2322) ---------------------------------------
+# At 2026-07-28 a server asks its client inside the result: an InputRequiredResult names each question under a
+# key of its own, and the client calls again with the answers under the same keys (and the requestState, which
+# the SDK seals, so a tampered one is refused before a tool sees it). The keys and questions are the suite's.
+def _form(message: str, field: str, kind: str = "string") -> ElicitRequest:
+    schema = {"type": "object", "properties": {field: {"type": kind}}, "required": [field]}
+    return ElicitRequest(params=ElicitRequestFormParams(message=message, requested_schema=schema))
+
+
+def _sample(text: str, max_tokens: int) -> CreateMessageRequest:
+    message = SamplingMessage(role="user", content=TextContent(type="text", text=text))
+    return CreateMessageRequest(params=CreateMessageRequestParams(messages=[message], max_tokens=max_tokens))
+
+
+def _answers(
+    ctx: Context, asked: InputRequests, state: str | None = None
+) -> InputResponses | InputRequiredResult:
+    """The answers to every question in ``asked``, or an InputRequiredResult asking those not answered yet
+    (again, when a call brought other keys than the ones asked)."""
+    answers = ctx.input_responses or {}
+    missing = {key: request for key, request in asked.items() if key not in answers}
+    return InputRequiredResult(input_requests=missing, request_state=state) if missing else answers
+
+
+def _said(answer: InputResponse, field: str) -> Any:
+    """What a person typed into ``field`` of a form (an ElicitResult), or None."""
+    return (answer.content or {}).get(field) if isinstance(answer, ElicitResult) else None
+
+
+@server.tool(description="Asks the user's name (elicitation/create under 'user_name'), then greets them.")
+def test_input_required_result_elicitation(ctx: Context) -> str | InputRequiredResult:
+    answers = _answers(ctx, {"user_name": _form("What is your name?", "name")})
+    return (
+        answers
+        if isinstance(answers, InputRequiredResult)
+        else f"Hello, {_said(answers['user_name'], 'name')}!"
+    )
+
+
+@server.tool(description="Asks the client's model the capital of France (sampling/createMessage).")
+def test_input_required_result_sampling(ctx: Context) -> str | InputRequiredResult:
+    answers = _answers(ctx, {"capital_question": _sample("What is the capital of France?", 100)})
+    if isinstance(answers, InputRequiredResult):
+        return answers
+    answer = answers["capital_question"]
+    return f"LLM response: {answer.content.text if isinstance(answer, CreateMessageResult) and isinstance(answer.content, TextContent) else answer}"
+
+
+@server.tool(description="Asks the client for its roots (roots/list), then names them.")
+def test_input_required_result_list_roots(ctx: Context) -> str | InputRequiredResult:
+    answers = _answers(ctx, {"client_roots": ListRootsRequest()})
+    if isinstance(answers, InputRequiredResult):
+        return answers
+    roots = answers["client_roots"]
+    return (
+        "Roots: " + ", ".join(str(r.uri) for r in roots.roots)
+        if isinstance(roots, ListRootsResult)
+        else "no roots"
+    )
+
+
+@server.tool(description="Asks for a confirmation with a requestState, and says state-ok when it comes back.")
+def test_input_required_result_request_state(ctx: Context) -> str | InputRequiredResult:
+    answers = _answers(ctx, {"confirm": _form("Please confirm", "ok", "boolean")}, state="awaiting-confirm")
+    if isinstance(answers, InputRequiredResult):
+        return answers
+    if ctx.request_state != "awaiting-confirm":
+        raise ToolError(f"expected the requestState this tool sent, got {ctx.request_state!r}")
+    return f"state-ok: confirmed={_said(answers['confirm'], 'ok')}"
+
+
+@server.tool(description="Asks three things at once: a name (form), a greeting (sampling) and the roots.")
+def test_input_required_result_multiple_inputs(ctx: Context) -> str | InputRequiredResult:
+    asked: InputRequests = {
+        "user_name": _form("What is your name?", "name"),
+        "greeting": _sample("Generate a greeting", 50),
+        "client_roots": ListRootsRequest(),
+    }
+    answers = _answers(ctx, asked, state="three-questions")
+    return answers if isinstance(answers, InputRequiredResult) else f"All {len(asked)} answers received."
+
+
+@server.tool(description="Asks a name, then (a second round, a new requestState) a favourite colour.")
+def test_input_required_result_multi_round(ctx: Context) -> str | InputRequiredResult:
+    state, answers = ctx.request_state, ctx.input_responses or {}
+    if state is None or (state == "round-1" and "step1" not in answers):
+        return InputRequiredResult(
+            input_requests={"step1": _form("Step 1: What is your name?", "name")}, request_state="round-1"
+        )
+    if state == "round-1":
+        state = json.dumps({"round": 2, "name": _said(answers["step1"], "name")})
+    if "step2" not in answers:
+        return InputRequiredResult(
+            input_requests={"step2": _form("Step 2: What is your favorite color?", "color")},
+            request_state=state,
+        )
+    return f"{json.loads(state)['name']} likes {_said(answers['step2'], 'color')}."
+
+
+@server.tool(
+    description="Asks for a confirmation with a requestState the SDK seals; a tampered one is refused."
+)
+def test_input_required_result_tampered_state(ctx: Context) -> str | InputRequiredResult:
+    answers = _answers(ctx, {"confirm": _form("Please confirm", "ok", "boolean")}, state="untampered")
+    return (
+        answers if isinstance(answers, InputRequiredResult) else f"Confirmed with state {ctx.request_state}."
+    )
+
+
+@server.tool(description="Asks only what the client declared it can answer (sampling, elicitation).")
+def test_input_required_result_capabilities(ctx: Context) -> str | InputRequiredResult:
+    declared = ctx.client_capabilities
+    asked: InputRequests = {}
+    if declared is not None and declared.sampling is not None:
+        asked["greeting"] = _sample("Generate a greeting", 50)
+    if declared is not None and declared.elicitation is not None:
+        asked["user_name"] = _form("What is your name?", "name")
+    answers = _answers(ctx, asked)
+    return answers if isinstance(answers, InputRequiredResult) else f"Answered {sorted(answers)}."
+
+
+@server.prompt(description="A prompt that first asks the user what context it should use (input_required).")
+def test_input_required_result_prompt(ctx: Context) -> list[dict[str, Any]] | InputRequiredResult:
+    answers = _answers(ctx, {"user_context": _form("What context should the prompt use?", "context")})
+    if isinstance(answers, InputRequiredResult):
+        return answers
+    text = f"Use this context: {_said(answers['user_context'], 'context')}"
+    return [{"role": "user", "content": {"type": "text", "text": text}}]
+
+
+# ---- 2026-07-28: stateless servers (SEP-2575) -------------------------------------------------------------
+def _ask_model() -> Sample:
+    message = SamplingMessage(role="user", content=TextContent(type="text", text="Say hello."))
+    return Sample([message], max_tokens=20)
+
+
+@server.tool(description="Needs the client's sampling capability; without it the SDK answers -32021.")
+def test_missing_capability(answer: Annotated[CreateMessageResult, Resolve(_ask_model)]) -> str:
+    return f"The model said: {answer.content.text if isinstance(answer.content, TextContent) else answer.content}"
+
+
+def changing_tool() -> str:
+    """A tool test_trigger_tool_change adds and removes."""
+    return "changing_tool ran."
+
+
+def changing_prompt() -> str:
+    """A prompt test_trigger_prompt_change adds and removes."""
+    return "Say which prompts you see."
+
+
+@server.tool(description="Adds or removes the tool changing_tool and tells listen streams the list changed.")
+async def test_trigger_tool_change(ctx: Context) -> str:
+    if any(tool.name == "changing_tool" for tool in await server.list_tools()):
+        server.remove_tool("changing_tool")
+    else:
+        server.add_tool(changing_tool)
+    await ctx.notify_tools_changed()
+    return "The tool list changed."
+
+
+@server.tool(
+    description="Adds or removes the prompt changing_prompt and tells listen streams the list changed."
+)
+async def test_trigger_prompt_change(ctx: Context) -> str:
+    if any(prompt.name == "changing_prompt" for prompt in await server.list_prompts()):
+        server.remove_prompt("changing_prompt")
+    else:
+        server.add_prompt(Prompt.from_function(changing_prompt))
+    await ctx.notify_prompts_changed()
+    return "The prompt list changed."
+
+
+# ---- 2026-07-28: a parameter mirrored in a request header (x-mcp-header, SEP-2243) -------------------------
+@server.tool(description="Echoes its region, which the client also sends as the Mcp-Param-Region header.")
+def test_header_param(region: Annotated[str, Field(json_schema_extra={"x-mcp-header": "Region"})]) -> str:
+    return f"Region: {region}"
 
 
 # ---- streamable HTTP with resumable streams -------------------------------------------------------------------
