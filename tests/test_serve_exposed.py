@@ -9,6 +9,7 @@ import asyncio
 import json
 import os
 import sys
+import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -120,7 +121,9 @@ def test_unknown_tools_are_refused_at_start_naming_the_servers_tools(place: dict
         ("nowhere.tool", "'nowhere.tool' names no tool of a server serve fronts (gallery)"),
     ):
         argv = serve_argv(place, "--servers", "gallery", "--expose-tools", choice)
-        done = subprocess.run(argv, env=place["env"], capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            argv, env=place["env"], capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
+        )
         assert done.returncode == 2 and expected in done.stderr, done.stderr
 
 
@@ -146,7 +149,9 @@ def test_a_call_returns_image_structured_content_progress_and_errors_intact(
             options["log_level"] = "debug"
         async with stdio(place, era, "--servers", "gallery", "--expose-tools", "all", **options) as client:
             if era == "legacy":
-                await client.set_logging_level("debug")
+                with warnings.catch_warnings():  # the 2025 era's way to ask for records, deprecated since
+                    warnings.simplefilter("ignore")
+                    await client.set_logging_level("debug")
             shown = await client.call_tool("show_picture", {"name": "cat"}, progress_callback=on_progress)
             assert not shown.is_error, text(shown)
             assert [b.type for b in shown.content] == ["text", "image"]
@@ -177,8 +182,12 @@ def test_refusals_name_what_was_wrong_and_leak_no_personal_value(place: dict[str
         ) as client:
             for name in ("register", "dyn__grow", "list_regions", "demo__list_regions"):
                 refused = await client.call_tool(name, {"email": "x"})
-                assert refused.is_error and f"{name!r} is not one of serve's tools" in text(refused), text(refused)
-        async with stdio(place, era, "--servers", "gallery", "--expose-tools", "all", "--tokenize-pii") as client:
+                assert refused.is_error and f"{name!r} is not one of serve's tools" in text(refused), text(
+                    refused
+                )
+        async with stdio(
+            place, era, "--servers", "gallery", "--expose-tools", "all", "--tokenize-pii"
+        ) as client:
             bad = await client.call_tool("register", {"email": "bob@example.org"})
             assert bad.is_error and "do not match its schema at email" in text(bad), text(bad)
             assert "bob@example.org" not in text(bad) and "<EMAIL_1>" in text(bad), text(bad)
@@ -196,9 +205,11 @@ async def http_caller(url: str, token: str) -> AsyncIterator[Any]:
     from mcp import Client
     from mcp.client.streamable_http import streamable_http_client
 
-    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=60) as http:
-        async with Client(streamable_http_client(url, http_client=http)) as client:
-            yield client
+    async with (
+        httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=60) as http,
+        Client(streamable_http_client(url, http_client=http)) as client,
+    ):
+        yield client
 
 
 def test_two_callers_over_http_do_not_share_placeholders(place: dict[str, Any]) -> None:
@@ -216,7 +227,10 @@ def test_two_callers_over_http_do_not_share_placeholders(place: dict[str, Any]) 
             placeholder = text(minted)
             assert placeholder.startswith("<EMAIL_") and "@" not in placeholder, placeholder
             assert text(await alice.call_tool("measure", {"text": placeholder})) == "17 characters"
-            assert text(await bob.call_tool("measure", {"text": placeholder})) == f"{len(placeholder)} characters"
+            assert (
+                text(await bob.call_tool("measure", {"text": placeholder}))
+                == f"{len(placeholder)} characters"
+            )
 
     with running(argv, port, env=place["env"], timeout=90):
         asyncio.run(main(f"http://127.0.0.1:{port}/mcp"))
@@ -235,7 +249,9 @@ def test_the_exposed_list_follows_an_upstream_change(place: dict[str, Any], era:
             changed.set()
 
     async def main() -> None:
-        async with stdio(place, era, "--servers", "dyn", "--expose-tools", "all", message_handler=on_message) as client:
+        async with stdio(
+            place, era, "--servers", "dyn", "--expose-tools", "all", message_handler=on_message
+        ) as client:
             assert {t.name for t in (await client.list_tools()).tools} == {*OWN, "grow"}
             if era == "legacy":
                 assert client.server_capabilities.tools.list_changed
