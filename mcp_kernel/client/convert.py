@@ -57,6 +57,7 @@ def tool_info(tool: Any) -> ToolInfo:
             idempotent=getattr(ann, "idempotent_hint", None),
             open_world=getattr(ann, "open_world_hint", None),
         ),
+        meta=tool.meta,
     )
 
 

@@ -22,6 +22,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "request needs one, and sandbox handles work only for the caller that opened them",
     )
     parser.add_argument(
+        "--expose-tools",
+        default="none",
+        metavar="WHICH",
+        help="upstream tools to list beside code mode's three, as their servers define them (with _meta, "
+        "so hosts render MCP Apps): none (default), read-only, all, or <server>.<tool>,...",
+    )
+    parser.add_argument(
         "--tokenize-pii",
         action="store_true",
         help="replace e-mails, phones, cards, IBANs and IPs in what execute returns with "
@@ -67,6 +74,7 @@ def run(session: Any, args: argparse.Namespace) -> Any:
         callers=callers,
         max_timeout=args.max_timeout,
         max_memory_mb=args.max_memory,
+        expose=args.expose_tools,
     )
     return ""
 

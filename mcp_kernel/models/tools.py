@@ -42,6 +42,8 @@ class ToolInfo(_Model):
     input_schema: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
     output_schema: dict[str, Any] | None = None
     annotations: ToolAnnotations = Field(default_factory=ToolAnnotations)
+    # The tool's ``_meta`` as the server sent it (e.g. ``{"ui": {"resourceUri": "ui://..."}}`` for MCP Apps).
+    meta: dict[str, Any] | None = None
 
     @property
     def display_title(self) -> str:
@@ -75,6 +77,8 @@ class ToolInfo(_Model):
         }
         if ann:
             out["annotations"] = ann
+        if self.meta is not None:
+            out["_meta"] = self.meta
         return out
 
 

@@ -27,12 +27,14 @@ from typing import Any
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.session import ServerSession
 from mcp.server.subscriptions import ResourceUpdated
+from mcp.shared.subscriptions import ToolsListChanged
 from mcp.types import (
     LoggingLevel,
     LoggingMessageNotification,
     LoggingMessageNotificationParams,
     ResourceUpdatedNotification,
     ResourceUpdatedNotificationParams,
+    ToolListChangedNotification,
 )
 
 __all__ = ["LEVELS", "Audience"]
@@ -143,6 +145,13 @@ class Audience:
                 await self._send(key, client, note)
         if self.bus is not None:
             await self.bus.publish(ResourceUpdated(uri=uri))
+
+    async def tools_changed(self) -> None:
+        """Tell every client (both eras) that serve's tool list changed (tools it exposes, see exposed.py)."""
+        for key, client in list(self._clients.items()):
+            await self._send(key, client, ToolListChangedNotification())
+        if self.bus is not None:
+            await self.bus.publish(ToolsListChanged())
 
     async def _send(self, key: Key, client: _Client, note: Any) -> None:
         try:

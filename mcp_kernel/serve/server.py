@@ -36,12 +36,12 @@ from pydantic import Field
 
 from ..elicitation import Answer
 from ..errors import MCPKernelError, SessionNotFound, UsageError
-from ..masking import Mask
 from ..session import Session
 from .audience import Audience
 from .callers import current_caller
 from .codemode import TEMPLATE, CodeMode
 from .eras import ask_legacy, cannot_relay, stateless
+from .exposed import Exposed, refusal
 from .hints import cache_hints
 from .notices import WATCH_INTERVAL_S, add_notice_methods, log_request, watch_tree
 from .runs import Asked, Done, Failed, Progress, Run
@@ -67,8 +67,11 @@ def build_server(
     prepare: bool = True,
     max_timeout: float | None = None,
     max_memory_mb: int | None = None,
+    expose: str = "none",
 ) -> Any:
-    """The MCP server (the SDK's ``MCPServer``) with ``search_tools``, ``read`` and ``execute``.
+    """The MCP server (the SDK's ``MCPServer``) with ``search_tools``, ``read`` and ``execute``, and the
+    upstream tools ``expose`` chooses (``none``, ``read-only``, ``all`` or ``<server>.<tool>,...``, see
+    exposed.py).
 
     Over HTTP with callers (see callers.py), each sandbox handle works only for the caller that opened it.
     ``max_timeout`` and ``max_memory_mb`` bound what an agent may ask ``execute`` for (default: settings).
@@ -88,11 +91,13 @@ def build_server(
         session.warm_up(instance=False)  # wasmtime, the component and the tokenizer, while the agent searches
     bus = InMemorySubscriptionBus()
     audience = Audience(bus)
+    exposed = Exposed(mode, expose)
 
     @contextlib.asynccontextmanager
     async def watching(_: Any) -> Any:
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(watch_tree, mode, audience, WATCH_INTERVAL_S, server)
+            tasks.start_soon(exposed.follow, server)
             yield None
             tasks.cancel_scope.cancel()
 
@@ -105,6 +110,7 @@ def build_server(
         cache_hints=cache_hints(mode.upstream_ttls()),  # on every list and read, see hints.py
     )
     add_notice_methods(server, audience)
+    exposed.register(server, audience)
     read_only = ToolAnnotations(
         read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
     )
@@ -154,7 +160,7 @@ def build_server(
             else:
                 run = mode.start(code, session, timeout, caller, memory_mb=memory_mb, close=close)
         except MCPKernelError as exc:
-            return _refuse(exc, mode.mask(None))
+            return refusal(exc, mode.mask(None))
         run.report = _progress_reporter(run, ctx)
         return await _follow(run, ctx, mode, audience, started)
 
@@ -201,12 +207,6 @@ def build_server(
     return server
 
 
-def _refuse(exc: MCPKernelError, mask: Mask) -> CallToolResult:
-    return mask(
-        CallToolResult(content=[TextContent(type="text", text=f"{type(exc).__name__}: {exc}")], is_error=True)
-    )
-
-
 def _fail(exc: MCPKernelError) -> ToolError:
     return ToolError(f"{type(exc).__name__}: {exc}")
 
@@ -244,7 +244,7 @@ async def _follow(run: Run, ctx: Context | None, mode: CodeMode, audience: Audie
                     ctx, audience, "error", f"run refused: {type(error).__name__}: {error}", mask=run.mask
                 )
                 if isinstance(error, MCPKernelError):
-                    return _refuse(error, run.mask)
+                    return refusal(error, run.mask)
                 raise error
             case Done(text=text, structured=structured, failed=failed):
                 calls = len(structured.get("calls", []))
@@ -297,6 +297,7 @@ def serve(
     callers: Mapping[str, str] | None = None,
     max_timeout: float | None = None,
     max_memory_mb: int | None = None,
+    expose: str = "none",
 ) -> None:
     """Run the code-mode server on stdio (default) or streamable HTTP (``http="HOST:PORT"``) until stopped.
 
@@ -319,6 +320,7 @@ def serve(
         tokenize_pii=tokenize_pii,
         max_timeout=max_timeout,
         max_memory_mb=max_memory_mb,
+        expose=expose,
     )
     if http is None:
         server.run("stdio")

@@ -1,0 +1,412 @@
+"""Upstream tools offered directly beside code mode: ``serve --expose-tools none|read-only|all|<server>.<tool>,...``.
+
+Code mode hides every upstream tool behind ``search_tools``, ``read`` and ``execute``. An MCP Apps host
+renders a tool's view only when it sees the tool itself, and an agent may want one tool without writing
+code; so chosen tools are listed as they are: input and output schemas, annotations, title, description
+and ``_meta``, whose ``ui.resourceUri`` names the view as serve publishes it. Names and URIs follow
+:class:`~mcp_kernel.serve.namespace.Namespace`. ``read-only`` picks the tools whose annotations say
+``readOnlyHint: true`` (no annotations: not read-only); ``none`` (the default) registers nothing.
+
+A call passes the checks of a call from code, because it goes through the sandbox's own
+:class:`~mcp_kernel.sandbox.bridge.Bridge`: one per caller, with the policy a cell gets (the servers serve
+fronts, parameter size, the input schema, then the caller's placeholders restored, rate, tool timeout,
+a call record). The bridge keeps only a result's value; the whole result (content, structured content,
+``isError``) is taken where the bridge hands the call to its server, and cached whole under the bridge's
+rules (read-only or idempotent tools, the policy's age). What goes back passes the caller's mask (bound
+to who HTTP auth says is calling): content, structured content, errors (a schema error quotes the
+arguments), the progress the server reports. Binary parts (an image's or a blob's base64) pass as they
+are: masking reads text, and rewriting base64 would break the image.
+
+For example::
+
+    exposed = Exposed(CodeMode(Session(), servers=["demo"]), "read-only")
+    exposed.check()
+    [tool.name for tool in exposed.tools()]
+    # ['list_regions', 'query_sales', 'aggregate_sales']
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+from mcp.server.lowlevel.server import NotificationOptions
+from mcp.server.mcpserver import Context
+from mcp.types import (
+    CallToolRequestParams,
+    CallToolResult,
+    ListToolsResult,
+    PaginatedRequestParams,
+    TextContent,
+    Tool,
+)
+
+from ..errors import MCPKernelError, ToolCallError, UsageError
+from ..masking import Mask
+from ..models import CallRecord, CallResult, ToolInfo
+from ..pii import PIITokenizer
+from ..runtime import Scope
+from ..sandbox.bridge import Bridge, ResultCache
+from .audience import Audience
+from .callers import current_caller
+from .codemode import CodeMode
+from .hints import tree_hint
+from .namespace import Namespace
+from .notices import WATCH_INTERVAL_S, log_request
+
+__all__ = ["CHOICES", "Exposed", "refusal"]
+
+log = logging.getLogger(__name__)
+
+CHOICES = ("none", "read-only", "all")
+BINARY = frozenset({"data", "blob"})  # base64 of an image, audio or embedded resource: passed as it is
+
+
+def refusal(exc: MCPKernelError, mask: Mask) -> CallToolResult:
+    """``exc`` as the error result an agent reads, through ``mask``."""
+    return mask(
+        CallToolResult(
+            content=[TextContent(type="text", text=f"{type(exc).__name__}: {exc}")],
+            is_error=True,
+        )
+    )
+
+
+@dataclass
+class _Desk:
+    """One caller's way to the upstream tools: its bridge, its whole results cached, its mask."""
+
+    bridge: Bridge
+    results: ResultCache
+    mask: Mask
+    cache: bool  # the policy allows the result cache
+
+
+@dataclass
+class _Call:
+    """One exposed call on its worker thread: what the bridge's hand-off to the server saw."""
+
+    desk: _Desk = field(repr=False)
+    cacheable: bool
+    progress: Callable[[float, float | None, str | None], None] | None
+    result: CallResult | None = None
+    cached: bool = False
+    record: CallRecord | None = None
+
+
+class Exposed:
+    """The upstream tools ``choice`` exposes from ``mode``'s live servers, listed and called (thread-safe)."""
+
+    def __init__(self, mode: CodeMode, choice: str = "none") -> None:
+        self.mode = mode
+        self.choice = choice.strip() or "none"
+        self.names = Namespace(mode.servers)
+        self.picked: dict[str, set[str]] | None = None if self.choice in CHOICES else self._parse(self.choice)
+        self._desks: dict[str | None, _Desk] = {}
+        self._lock = threading.Lock()
+        self._here = threading.local()  # the _Call of the exposed call this worker thread makes
+        self.audience: Audience | None = None  # who hears serve's notices, once registered
+
+    @property
+    def active(self) -> bool:
+        return self.choice != "none"
+
+    # ---- which tools -----------------------------------------------------------------------------
+    def _parse(self, choice: str) -> dict[str, set[str]]:
+        picked: dict[str, set[str]] = {}
+        for item in (part.strip() for part in choice.split(",")):
+            server = max((s for s in self.mode.servers if item.startswith(s + ".")), key=len, default=None)
+            if server is None or item == server + ".":
+                raise UsageError(
+                    f"--expose-tools takes none, read-only, all or <server>.<tool>,...; {item!r} names no "
+                    f"tool of a server serve fronts ({', '.join(self.mode.servers) or 'none'})."
+                )
+            picked.setdefault(server, set()).add(item[len(server) + 1 :])
+        return picked
+
+    def check(self) -> None:
+        """Refuse named tools their server does not have, naming the tools it has (a server that failed to
+        start cannot be checked: it is reported, as serve reports it anyway)."""
+        for server, tools in (self.picked or {}).items():
+            if server in self.mode.failed:
+                log.warning("--expose-tools: cannot check %s's tools: %s", server, self.mode.failed[server])
+                continue
+            known = {tool.name for tool in self.mode.session.servers.tools(server)}
+            missing = sorted(tools - known)
+            if missing:
+                raise UsageError(
+                    f"--expose-tools: server {server!r} has no tool {', '.join(map(repr, missing))}; its "
+                    f"tools are {', '.join(sorted(known)) or 'none'}."
+                )
+
+    def wanted(self, server: str, tool: ToolInfo) -> bool:
+        if self.choice == "all":
+            return True
+        if self.choice == "read-only":
+            return tool.annotations.read_only is True
+        return self.picked is not None and tool.name in self.picked.get(server, ())
+
+    def selected(self) -> list[tuple[str, ToolInfo]]:
+        """(server, tool) for every tool exposed now, from the live servers' current lists."""
+        found: list[tuple[str, ToolInfo]] = []
+        for server in self.mode.live if self.active else ():
+            try:
+                tools = self.mode.session.servers.tools(server)
+            except MCPKernelError as exc:  # one server failing to list hides its tools, not everyone's
+                log.warning("cannot list %s's tools: %s", server, exc)
+                continue
+            found += [(server, tool) for tool in tools if self.wanted(server, tool)]
+        return found
+
+    def tools(self) -> list[Tool]:
+        """The exposed tools as ``tools/list`` sends them: the server's own definitions, renamed."""
+        return [self.public(server, tool) for server, tool in self.selected()]
+
+    def public(self, server: str, tool: ToolInfo) -> Tool:
+        wire = tool.wire()
+        wire["name"] = self.names.name(server, tool.name)
+        ui = (tool.meta or {}).get("ui")
+        if isinstance(ui, dict) and isinstance(ui.get("resourceUri"), str):
+            ui = {**ui, "resourceUri": self.names.uri(server, ui["resourceUri"])}
+            wire["_meta"] = {**(tool.meta or {}), "ui": ui}
+        return Tool.model_validate(wire)
+
+    def find(self, public: str, *, listing: bool = True) -> tuple[str, ToolInfo] | None:
+        """The server and tool behind the exposed name ``public``; None when no exposed tool has it.
+        Without ``listing``, only tools known already are looked at (no server is asked)."""
+        try:
+            server, name = self.names.name_origin(public)
+        except UsageError:
+            return None
+        if server not in self.mode.live or self.names.name(server, name) != public:
+            return None
+        try:
+            servers = self.mode.session.servers
+            tool = servers.tool_info(server, name) if listing else servers.registry.tool(server, name)
+        except (MCPKernelError, KeyError):
+            return None
+        return (server, tool) if self.wanted(server, tool) else None
+
+    # ---- calls -----------------------------------------------------------------------------------
+    def desk(self, caller: str | None) -> _Desk:
+        """``caller``'s bridge, cache and mask, made on its first call: placeholders one caller was given
+        are never restored for another."""
+        with self._lock:
+            desk = self._desks.get(caller)
+            if desk is None:
+                mode = self.mode
+                policy = mode.session.policy(mode.live, tokenize_pii=mode.tokenize_pii)
+                pii = PIITokenizer(mode.session.settings.pii_patterns) if mode.tokenize_pii else None
+                bridge = Bridge(lookup=mode.session.servers.tool_info, acall=self._acall)
+                bridge.apply(policy)
+                bridge.use_cache = False  # it would keep the value alone: whole results are cached here
+                bridge.pii = pii
+                bridge.on_call = self._recorded
+                results = ResultCache(max_age_s=policy.cache_ttl_s)
+                desk = self._desks[caller] = _Desk(bridge, results, Mask(pii), policy.cache)
+            return desk
+
+    async def call(
+        self, ctx: Context, server: str, tool: ToolInfo, arguments: dict[str, Any]
+    ) -> CallToolResult:
+        """Call ``server``'s ``tool`` for the request ``ctx``: its progress relayed, its outcome masked."""
+        desk = self.desk(current_caller())
+        loop = asyncio.get_running_loop()
+
+        def progress(value: float, total: float | None, message: str | None) -> None:
+            note = desk.mask(message) if message else None
+            asyncio.run_coroutine_threadsafe(ctx.report_progress(value, total, note), loop)
+
+        call = _Call(desk, desk.cache and tool.cacheable, progress)
+        scope = Scope()
+        try:
+            result = await anyio.to_thread.run_sync(
+                self._call, call, scope, server, tool.name, arguments, abandon_on_cancel=True
+            )
+        except anyio.get_cancelled_exc_class():
+            scope.stop("cancelled by the client")  # the call in flight is cancelled on the server too
+            raise
+        except MCPKernelError as exc:
+            await self._note(ctx, call, desk.mask)
+            return refusal(exc, desk.mask)
+        await self._note(ctx, call, desk.mask)
+        return self.outbound(server, result, desk.mask)
+
+    def _call(
+        self, call: _Call, scope: Scope, server: str, tool: str, arguments: dict[str, Any]
+    ) -> CallResult:
+        """On a worker thread: the bridge's checks and call; an upstream ``isError`` result comes back whole."""
+        self._here.call = call
+        bridge = call.desk.bridge
+        try:
+            bridge.call_tool(server, tool, json.dumps(arguments, ensure_ascii=False), scope)
+        except ToolCallError:
+            if call.result is None or not call.result.is_error:
+                raise
+        finally:
+            self._here.call = None
+            bridge.take_records()  # each record reached _recorded; the bridge need not keep them
+        assert call.result is not None
+        return call.result
+
+    def _acall(
+        self, server: str, tool: str, params: dict[str, Any], timeout: float, _progress: Any
+    ) -> Coroutine[Any, Any, CallResult]:
+        """The bridge's hand-off to the server, on the calling worker thread: from the whole-result cache
+        when the rules allow, else the real call, kept whole (the bridge reduces it to a value)."""
+        call: _Call = self._here.call
+        key = ResultCache.key(server, tool, params) if call.cacheable else None
+        hit = call.desk.results.get(key) if key is not None else None
+        if hit is not None:
+            call.result, call.cached = CallResult.model_validate_json(hit), True
+            return _ready(call.result)
+        request = self.mode.session.servers.acall(server, tool, params, timeout, call.progress)
+        return _kept(call, request, key)
+
+    def _recorded(self, record: CallRecord) -> None:
+        call: _Call | None = getattr(self._here, "call", None)
+        if call is not None:
+            call.record = record.model_copy(update={"cached": call.cached})
+
+    async def _note(self, ctx: Context, call: _Call, mask: Mask) -> None:
+        """The call's record, as a debug log record on its request (what execute lists under ``calls``)."""
+        record = call.record
+        if record is not None:
+            what = f"{record.server}.{record.tool}: {record.duration_ms:.0f} ms" + (
+                ", cached" if record.cached else ""
+            )
+            if record.error:
+                what += f", {record.error}"
+            if self.audience is not None:
+                await log_request(ctx, self.audience, "debug", what, mask=mask)
+
+    def outbound(self, server: str, result: CallResult, mask: Mask) -> CallToolResult:
+        """``result`` as serve sends it: URIs renamed, text and structured content masked, binary intact."""
+        content = [_masked(self._renamed(server, block), mask) for block in result.content]
+        return CallToolResult.model_validate(
+            {"content": content, "structuredContent": mask(result.structured), "isError": result.is_error}
+        )
+
+    def _renamed(self, server: str, block: dict[str, Any]) -> dict[str, Any]:
+        if block.get("type") == "resource_link" and isinstance(block.get("uri"), str):
+            return {**block, "uri": self.names.uri(server, block["uri"])}
+        inner = block.get("resource")
+        if block.get("type") == "resource" and isinstance(inner, dict) and isinstance(inner.get("uri"), str):
+            return {**block, "resource": {**inner, "uri": self.names.uri(server, inner["uri"])}}
+        return block
+
+    # ---- in the server ---------------------------------------------------------------------------
+    def register(self, server: Any, audience: Audience) -> None:
+        """Serve ``tools/list`` and ``tools/call`` with the exposed tools beside ``server``'s own.
+
+        The SDK's ``MCPServer`` makes tools from Python functions, whose schemas it derives; an upstream
+        tool comes with its own JSON schemas and ``_meta``, which must pass unchanged. So the two methods
+        are registered on its low-level server (``add_request_handler``, as notices.py does for methods
+        ``MCPServer`` has no decorator for): they answer for the exposed tools and hand the rest to the
+        handlers ``MCPServer`` installed.
+        """
+        if not self.active:
+            return
+        self.audience = audience
+        self.check()
+        lowlevel = server._lowlevel_server  # private: the SDK's method table (see the docstring)
+        own_call = lowlevel.get_request_handler("tools/call").handler
+        own_schema = lowlevel.get_tool_input_schema
+
+        async def list_tools(ctx: Any, params: PaginatedRequestParams) -> ListToolsResult:
+            exposed = await anyio.to_thread.run_sync(self.tools)
+            return ListToolsResult(tools=[*await server.list_tools(), *exposed])
+
+        async def call_tool(ctx: Any, params: CallToolRequestParams) -> Any:
+            own = {tool.name for tool in await server.list_tools()}
+            if params.name in own:
+                return await own_call(ctx, params)
+            found = await anyio.to_thread.run_sync(self.find, params.name)
+            if found is None:
+                return refusal(self._unknown(params.name), self.desk(current_caller()).mask)
+            context = Context(request_context=ctx, mcp_server=server)
+            return await self.call(context, *found, dict(params.arguments or {}))
+
+        def input_schema(name: str) -> Any:  # Mcp-Param headers are checked against the exposed schemas too
+            found = self.find(name, listing=False)
+            return own_schema(name) if found is None else found[1].input_schema
+
+        lowlevel.add_request_handler("tools/list", PaginatedRequestParams, list_tools)
+        lowlevel.add_request_handler("tools/call", CallToolRequestParams, call_tool)
+        lowlevel.get_tool_input_schema = input_schema
+        # The tool list now follows the upstream lists: say so to 2025 clients (2026 ones learn it from
+        # subscriptions/listen). The SDK reads the flag from the options its runner asks for, so the
+        # default it builds them from is given here.
+        options = lowlevel.create_initialization_options
+
+        def with_list_changed(notification_options: Any = None, *args: Any, **kwargs: Any) -> Any:
+            given = notification_options or NotificationOptions()
+            given.tools_changed = True
+            return options(given, *args, **kwargs)
+
+        lowlevel.create_initialization_options = with_list_changed
+        lowlevel.cache_hints["tools/list"] = tree_hint(self.mode.upstream_ttls())
+
+    def _unknown(self, name: str) -> UsageError:
+        exposed = (
+            f"the {self.choice} upstream tools it exposes" if self.picked is None else "the tools it exposes"
+        )
+        return UsageError(
+            f"{name!r} is not one of serve's tools (search_tools, read, execute and {exposed}, as tools/list "
+            "shows). Other tools of the upstream servers are called from execute's code."
+        )
+
+    async def follow(self, server: Any, interval: float = WATCH_INTERVAL_S) -> None:
+        """Follow the upstream lists: when the exposed tools change, tell the clients (``list_changed``);
+        keep ``tools/list``'s cache hint within the upstream lists' ``ttlMs``."""
+        if not self.active:
+            return
+        seen = await anyio.to_thread.run_sync(self._digest)
+        while True:
+            await anyio.sleep(interval)
+            server._lowlevel_server.cache_hints["tools/list"] = tree_hint(self.mode.upstream_ttls())
+            try:
+                now = await anyio.to_thread.run_sync(self._digest)
+            except MCPKernelError as exc:
+                log.warning("could not follow the exposed tools: %s", exc)
+                continue
+            if now != seen and self.audience is not None:
+                seen = now
+                await self.audience.tools_changed()
+
+    def _digest(self) -> str:
+        listed = [tool.model_dump(mode="json", by_alias=True, exclude_none=True) for tool in self.tools()]
+        return hashlib.blake2b(json.dumps(listed, sort_keys=True).encode()).hexdigest()
+
+
+def _masked(block: dict[str, Any], mask: Mask) -> dict[str, Any]:
+    """One content block through ``mask``, its base64 parts as they are (an embedded resource's too)."""
+    out: dict[str, Any] = {}
+    for key, value in block.items():
+        if key in BINARY:
+            out[key] = value
+        elif key == "resource" and isinstance(value, dict):
+            out[key] = _masked(value, mask)
+        else:
+            out[key] = mask(value)
+    return out
+
+
+async def _ready(result: CallResult) -> CallResult:
+    return result
+
+
+async def _kept(call: _Call, request: Coroutine[Any, Any, CallResult], key: bytes | None) -> CallResult:
+    """The real call's result, kept whole for the exposed call (and cached, when it may be)."""
+    result = await request
+    call.result = result
+    if key is not None and not result.is_error:
+        call.desk.results.put(key, result.model_dump_json())
+    return result
