@@ -20,8 +20,8 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any, Protocol
 
 import anyio
 from mcp.shared.exceptions import MCPError
@@ -33,14 +33,13 @@ from mcp.types import (
     UnsubscribeRequestParams,
 )
 
+from ..client import Connection
 from ..errors import MCPKernelError
+from ..masking import Mask
 from .audience import Audience
 from .callers import current_caller
-from .codemode import TEMPLATE
+from .codemode import TEMPLATE, CodeMode
 from .notices import WATCH_INTERVAL_S
-
-if TYPE_CHECKING:
-    from .gateway import Gateway
 
 __all__ = ["Following"]
 
@@ -50,6 +49,18 @@ TREE = "mcp-tools://"
 LISTS = ("prompts", "resources")  # the upstream lists whose changes serve passes on
 Interest = tuple[str | None, str]  # (the caller, the URI as that caller names it)
 Follow = tuple[str, str, str]  # (the server, its own URI, the URI as the callers name it)
+
+
+class Gateway(Protocol):
+    """What following needs of :class:`~mcp_kernel.serve.gateway.Gateway` (named here, not imported: the
+    gateway holds a ``Following``)."""
+
+    mode: CodeMode
+    audience: Audience
+
+    def mask(self) -> Mask: ...
+    def origin_of_uri(self, public: str) -> tuple[str, str]: ...
+    async def upstream(self, server: str, work: Callable[[Connection], Coroutine[Any, Any, Any]]) -> Any: ...
 
 
 class Following:
