@@ -1,5 +1,9 @@
 """serve's cache hints on the wire: every list and read result a 2026-07-28 client gets carries ``ttlMs`` and
-``cacheScope`` (serve/hints.py), over stdio and HTTP; a tree file's ``ttlMs`` follows the upstream's."""
+``cacheScope`` (serve/hints.py), over stdio and HTTP; a tree file's ``ttlMs`` follows the upstream's.
+
+Since serve passes upstream resources and prompts on (the gateway), its lists hold the upstream's items, so
+their hints follow the upstream's lists (never fresher, private when it said private) instead of being
+serve's own stable hour; a read of an upstream resource carries its server's hint."""
 
 from __future__ import annotations
 
@@ -36,6 +40,7 @@ async def hints_of(client: Any) -> dict[str, tuple[int, str] | None]:
         "resources/list": await client.list_resources(),
         "resources/templates/list": await client.list_resource_templates(),
         "resources/read": await client.read_resource(TREE),
+        "upstream read": await client.read_resource("hinted+hint://clock"),  # demo is served too
     }
     return {
         method: (r.ttl_ms, r.cache_scope) if "ttl_ms" in r.model_fields_set else None
@@ -43,14 +48,16 @@ async def hints_of(client: Any) -> dict[str, tuple[int, str] | None]:
     }
 
 
-def expected(tree_ttl_ms: int) -> dict[str, tuple[int, str]]:
-    stable = (STABLE_TTL_MS, "public")
+def expected(tree_ttl_ms: int, upstream_ttl: int) -> dict[str, tuple[int, str]]:
+    """hinted.py hints its resource list and reads ``upstream_ttl``, private; its prompt and template lists
+    carry the SDK's default hint (0, private), and serve's lists of them say no more than that."""
     return {
-        "tools/list": stable,
-        "prompts/list": stable,
-        "resources/list": stable,
-        "resources/templates/list": stable,
+        "tools/list": (STABLE_TTL_MS, "public"),
+        "prompts/list": (0, "private"),
+        "resources/list": (min(upstream_ttl, TREE_TTL_MS), "private"),
+        "resources/templates/list": (0, "private"),
         "resources/read": (tree_ttl_ms, "public"),
+        "upstream read": (upstream_ttl, "private"),
     }
 
 
@@ -69,7 +76,7 @@ def test_every_list_and_read_carries_hints_over_stdio(
             assert client.protocol_version == "2026-07-28"
             return await hints_of(client)
 
-    assert asyncio.run(main()) == expected(tree_ttl)
+    assert asyncio.run(main()) == expected(tree_ttl, upstream_ttl)
 
 
 def test_every_list_and_read_carries_hints_over_http(tmp_path: Path) -> None:
@@ -84,7 +91,7 @@ def test_every_list_and_read_carries_hints_over_http(tmp_path: Path) -> None:
                 assert client.protocol_version == "2026-07-28"
                 return await hints_of(client)
 
-        assert asyncio.run(main()) == expected(5_000)
+        assert asyncio.run(main()) == expected(5_000, 5_000)
 
 
 @pytest.mark.filterwarnings("ignore:.*2026-07-28")

@@ -44,8 +44,9 @@ class Callbacks:
         _denied: int | None
         _garbled: set[Callable[[str], None]]
         _subscribed: set[str]
+        _log_listeners: list[Callable[[Any], None]]
 
-        def _lists_changed(self) -> None: ...
+        def _lists_changed(self, kind: str) -> None: ...
         def _resource_updated(self, uri: str) -> None: ...
 
     def _auth_failed(self, exc: Exception) -> None:
@@ -139,10 +140,13 @@ class Callbacks:
         )
 
     async def _on_log(self, params: Any) -> None:
-        """A ``notifications/message`` from the server: kept in its log, read with ``%mcp logs``."""
+        """A ``notifications/message`` from the server: kept in its log, read with ``%mcp logs``, and handed
+        to the listeners (serve relays it to the request it belongs to)."""
         data = params.data if isinstance(params.data, str) else json_line(params.data)
         logger = f" {params.logger}" if params.logger else ""
         self._note(f"[{params.level}{logger}] {data}")
+        for listener in list(self._log_listeners):
+            listener(params.model_dump(mode="json", by_alias=True, exclude_none=True))
 
     def _note(self, line: str) -> None:
         """Append one line to the server's log (the file its stderr goes to), opening it for HTTP servers."""
@@ -155,7 +159,7 @@ class Callbacks:
         lists stale."""
         method = getattr(message, "method", None) or getattr(getattr(message, "root", None), "method", None)
         if isinstance(method, str) and method.endswith("/list_changed"):
-            self._lists_changed()
+            self._lists_changed(method.split("/")[1])  # notifications/<kind>/list_changed
             return
         if method == "notifications/resources/updated":  # older servers; listen streams bring their own
             params = getattr(message, "params", None) or getattr(

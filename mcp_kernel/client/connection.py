@@ -35,6 +35,7 @@ from .sync import SyncFacade
 from .timeouts import within
 from .transports import open_transport
 from .watch import Watching
+from .wire import WireOperations
 
 if TYPE_CHECKING:  # the SDK costs ~0.35 s to import; only pay for it when a server is used
     from mcp import Client
@@ -50,7 +51,7 @@ _BOUND_LOG_EVERY = 50  # requests between two checks of the log's size
 T = TypeVar("T")
 
 
-class Connection(ServerOperations, Watching, Callbacks, SyncFacade):
+class Connection(ServerOperations, WireOperations, Watching, Callbacks, SyncFacade):
     """One connection to one MCP server.
 
     >>> conn = Connection(ServerSpec(name="demo", command="python", args=["-m", "mcp_kernel.demo"]))
@@ -95,9 +96,12 @@ class Connection(ServerOperations, Watching, Callbacks, SyncFacade):
         self._requests = 0
         self._garbled: set[Callable[[str], None]] = set()  # told of a reply that is not JSON-RPC
         self._askers: list[Any] = []  # the askers of calls in flight (legacy elicitation reaches them)
+        self.in_flight = 0  # requests sent and not yet answered
+        self._log_listeners: list[Callable[[Any], None]] = []  # told of each log record (as JSON)
         self._clock = Deadline()  # paused while a person answers (a question, a sign-in): requests follow it
         # Lists and watches (operations.py, watch.py).
         self.list_changes = 0  # counts the server's "my tools/resources/prompts changed" events
+        self.changes_of: dict[str, int] = {}  # the same, by kind: tools, resources, prompts
         self._tools: list[ToolInfo] | None = None
         self._tools_expire: float | None = None  # when the tool list's ttlMs passes (None: no expiry)
         self._tools_ttl_ms: int | None = None  # the tool list's ttlMs (None: the server gave none)
@@ -270,6 +274,7 @@ class Connection(ServerOperations, Watching, Callbacks, SyncFacade):
         self._requests += 1
         if self._requests % _BOUND_LOG_EVERY == 0:
             self._log.bound()
+        self.in_flight += 1
         try:
             return await self._within(send(session), timeout, what)
         except asyncio.CancelledError:
@@ -289,6 +294,8 @@ class Connection(ServerOperations, Watching, Callbacks, SyncFacade):
                 error = self._with_tail(error)
                 await self._astop()
             raise error from error.__cause__  # a cause is kept only for a failure nothing foresaw
+        finally:
+            self.in_flight -= 1
 
     def _translate(
         self, exc: BaseException | None, during: str | None = None, timeout: float | None = None

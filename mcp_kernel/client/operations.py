@@ -27,6 +27,7 @@ from ..errors import (
 from ..models import (
     CallResult,
     Completion,
+    PromptInfo,
     PromptList,
     PromptView,
     ResourceList,
@@ -231,24 +232,8 @@ class ServerOperations:
                 f"resources/read {uri!r}",
                 self.timeout if timeout is None else timeout,
             )
-        except (ServerTimeout, ServerCrashed):
-            raise
         except (ServerError, ToolCallError) as exc:
-            listing = (
-                await self.alist_resources()
-                if self._offers("resources")
-                else ResourceList(server=self.spec.name)
-            )
-            known = {r.uri for r in listing.resources}
-            if uri not in known and not any(template_matches(t.uri_template, uri) for t in listing.templates):
-                shown = ", ".join(sorted(known)[:8]) + (" ..." if len(known) > 8 else "")
-                raise ResourceNotFound(
-                    f"Server {self.spec.name!r} has no resource {uri!r} ({exc}). "
-                    + (f"It publishes: {shown}. " if known else "It publishes no resources. ")
-                    + f"List them with `%mcp resources {self.spec.name}`.",
-                    server=self.spec.name,
-                ) from None
-            raise
+            raise await self._not_found(uri, exc) from None
         ttl_ms, scope = cache_hint(result, self.info.protocol_version if self.info else "")
         return ResourceRead(
             server=self.spec.name,
@@ -257,6 +242,25 @@ class ServerOperations:
             duration_ms=(time.perf_counter() - started) * 1000,
             ttl_ms=ttl_ms,
             cache_scope=scope,
+        )
+
+    async def _not_found(self, uri: str, exc: Exception) -> Exception:
+        """What to raise for a read of ``uri`` that failed with ``exc``: a timeout or a crash as it is, a
+        ``ResourceNotFound`` listing what the server publishes when ``uri`` is none of it, else ``exc``."""
+        if isinstance(exc, (ServerTimeout, ServerCrashed)):
+            return exc
+        listing = (
+            await self.alist_resources() if self._offers("resources") else ResourceList(server=self.spec.name)
+        )
+        known = {r.uri for r in listing.resources}
+        if uri in known or any(template_matches(t.uri_template, uri) for t in listing.templates):
+            return exc
+        shown = ", ".join(sorted(known)[:8]) + (" ..." if len(known) > 8 else "")
+        return ResourceNotFound(
+            f"Server {self.spec.name!r} has no resource {uri!r} ({exc}). "
+            + (f"It publishes: {shown}. " if known else "It publishes no resources. ")
+            + f"List them with `%mcp resources {self.spec.name}`.",
+            server=self.spec.name,
         )
 
     async def alist_prompts(self) -> PromptList:
@@ -270,6 +274,21 @@ class ServerOperations:
     async def aget_prompt(self, name: str, arguments: dict[str, str] | None = None) -> PromptView:
         """One prompt filled in with ``arguments``; a missing required argument raises before anything is sent."""
         arguments = {k: str(v) for k, v in (arguments or {}).items()}
+        prompt = await self._checked_prompt(name, arguments)
+        result = await self._request(
+            lambda s: s.get_prompt(name, arguments), f"prompts/get {name!r}", self.timeout
+        )
+        return PromptView(
+            server=self.spec.name,
+            prompt=name,
+            arguments=arguments,
+            description=result.description or prompt.description,
+            messages=[prompt_message(m) for m in result.messages],
+        )
+
+    async def _checked_prompt(self, name: str, arguments: dict[str, str]) -> PromptInfo:
+        """Prompt ``name`` as the server lists it; a ``PromptNotFound`` naming its prompts, or a
+        ``PromptArgumentMissing`` naming what ``arguments`` lacks, before anything is sent."""
         listing = await self.alist_prompts()
         prompt = next((p for p in listing.prompts if p.name == name), None)
         if prompt is None:
@@ -287,16 +306,7 @@ class ServerOperations:
                 f"{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}. "
                 f"Give it as `%mcp prompt {self.spec.name} {name} {usage}`."
             )
-        result = await self._request(
-            lambda s: s.get_prompt(name, arguments), f"prompts/get {name!r}", self.timeout
-        )
-        return PromptView(
-            server=self.spec.name,
-            prompt=name,
-            arguments=arguments,
-            description=result.description or prompt.description,
-            messages=[prompt_message(m) for m in result.messages],
-        )
+        return prompt
 
     async def acomplete(
         self,

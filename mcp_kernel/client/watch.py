@@ -24,6 +24,9 @@ if TYPE_CHECKING:  # the SDK costs ~0.35 s to import; only pay for it when a ser
 
 __all__ = ["Watching"]
 
+# The listen stream's events, by the kind of list each says changed.
+_KINDS = {"ToolsListChanged": "tools", "ResourcesListChanged": "resources", "PromptsListChanged": "prompts"}
+
 
 class Watching:
     """Resource watches and list-change events of a :class:`~mcp_kernel.client.Connection`."""
@@ -32,6 +35,7 @@ class Watching:
         spec: ServerSpec
         info: ServerInfo | None
         list_changes: int
+        changes_of: dict[str, int]
         _session: Client | None
         _tools: list[ToolInfo] | None
         _watchers: dict[str, list[Callable[[str], None]]]
@@ -123,8 +127,8 @@ class Watching:
             async with client.listen(
                 tools_list_changed=True, resources_list_changed=True, prompts_list_changed=True
             ) as subscription:
-                async for _event in subscription:
-                    self._lists_changed()
+                async for event in subscription:
+                    self._lists_changed(_KINDS.get(type(event).__name__, "tools"))
         except ListenNotSupportedError:
             return
         except asyncio.CancelledError:
@@ -132,6 +136,9 @@ class Watching:
         except Exception:
             return
 
-    def _lists_changed(self) -> None:
-        self._tools = None
+    def _lists_changed(self, kind: str) -> None:
+        """The server said its list of ``kind`` (tools, resources, prompts) changed."""
+        self.changes_of[kind] = self.changes_of.get(kind, 0) + 1
+        if kind == "tools":
+            self._tools = None
         self.list_changes += 1

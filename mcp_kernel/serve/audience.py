@@ -1,5 +1,5 @@
-"""The clients of ``mcp-kernel serve``: the log level each set, the tree resources each subscribed to, and
-the notices serve sends them.
+"""The clients of ``mcp-kernel serve``: the log level each set, the resources each subscribed to, and the
+notices serve sends them (log records, resource updates, list changes).
 
 Two eras. A 2025 client (the initialize handshake) sets a level with ``logging/setLevel`` and subscribes with
 ``resources/subscribe``; serve keeps both per connection and sends ``notifications/message`` and
@@ -21,17 +21,20 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.session import ServerSession
-from mcp.server.subscriptions import ResourceUpdated
+from mcp.server.subscriptions import PromptsListChanged, ResourcesListChanged, ResourceUpdated
 from mcp.shared.subscriptions import ToolsListChanged
 from mcp.types import (
     LoggingLevel,
     LoggingMessageNotification,
     LoggingMessageNotificationParams,
+    PromptListChangedNotification,
+    ResourceListChangedNotification,
     ResourceUpdatedNotification,
     ResourceUpdatedNotificationParams,
     ToolListChangedNotification,
@@ -54,6 +57,13 @@ LEVELS: tuple[LoggingLevel, ...] = (
 DEFAULT_LEVEL: LoggingLevel = "warning"  # what a client hears before it sets a level
 Key = tuple[str | None, str]  # (the caller, or None without auth; the connection)
 STDIO: Key = (None, "stdio")  # the one connection of `serve` on stdio
+
+# Each list serve tells about: the 2025 notification, the 2026 listen event.
+_LIST_CHANGED: dict[str, tuple[Any, Any]] = {
+    "prompts": (PromptListChangedNotification, PromptsListChanged),
+    "resources": (ResourceListChangedNotification, ResourcesListChanged),
+    "tools": (ToolListChangedNotification, ToolsListChanged),
+}
 
 
 @dataclass
@@ -123,6 +133,10 @@ class Audience:
         """Every URI some 2025-era client subscribed to."""
         return {uri for client in self._clients.values() for uri in client.uris}
 
+    def subscriptions(self) -> set[tuple[str | None, str]]:
+        """Every (caller, URI) some 2025-era client subscribed to."""
+        return {(key[0], uri) for key, client in self._clients.items() for uri in client.uris}
+
     @staticmethod
     def record(level: LoggingLevel, message: str) -> LoggingMessageNotification:
         """serve's log record as the notification that carries it."""
@@ -137,21 +151,25 @@ class Audience:
             if self.wants(key, level):
                 await self._send(key, client, note)
 
-    async def updated(self, uri: str) -> None:
-        """Tell the subscribers of ``uri`` (both eras) that what it reads has changed."""
+    async def updated(self, uri: str, callers: Collection[str | None] | None = None) -> None:
+        """Tell the subscribers of ``uri`` (both eras) that what it reads has changed; only the connections
+        of ``callers``, if given (a 2026 client hears it on a listen stream that names ``uri``)."""
         note = ResourceUpdatedNotification(params=ResourceUpdatedNotificationParams(uri=uri))
         for key, client in list(self._clients.items()):
-            if uri in client.uris:
+            if uri in client.uris and (callers is None or key[0] in callers):
                 await self._send(key, client, note)
         if self.bus is not None:
             await self.bus.publish(ResourceUpdated(uri=uri))
 
-    async def tools_changed(self) -> None:
-        """Tell every client (both eras) that serve's tool list changed (tools it exposes, see exposed.py)."""
-        for key, client in list(self._clients.items()):
-            await self._send(key, client, ToolListChangedNotification())
-        if self.bus is not None:
-            await self.bus.publish(ToolsListChanged())
+    async def lists_changed(self, kinds: set[str]) -> None:
+        """Tell every client (both eras) that serve's list of ``kinds`` (``prompts``, ``resources``,
+        ``tools``) changed."""
+        for kind in sorted(kinds):
+            note = _LIST_CHANGED[kind]
+            for key, client in list(self._clients.items()):
+                await self._send(key, client, note[0]())
+            if self.bus is not None:
+                await self.bus.publish(note[1]())
 
     async def _send(self, key: Key, client: _Client, note: Any) -> None:
         try:

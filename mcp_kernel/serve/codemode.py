@@ -32,6 +32,7 @@ from ..registry import search_answer
 from ..session import Session
 from ..vfs import ROOT
 from . import eras
+from .namespace import Namespace
 from .runs import Asked, Done, Failed, Parked, Progress, Run
 
 __all__ = ["ANSWER_TIMEOUT_S", "MAX_TEXT_CHARS", "TEMPLATE", "CodeMode", "model_text", "structured_content"]
@@ -62,6 +63,9 @@ class CodeMode:
         self.max_timeout = max_timeout or session.settings.serve_max_timeout
         self.max_memory_mb = max_memory_mb or session.settings.serve_max_memory_mb
         self.servers = list(servers) if servers else session.server_names()
+        # How the servers' names and URIs look through serve (gateway and exposed tools): from the servers
+        # configured, not the live ones, so a server failing to start renames nothing.
+        self.names = Namespace(self.servers)
         self.tokenize_pii = tokenize_pii
         self.max_text_chars = max_text_chars
         self.answer_timeout = answer_timeout

@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-from mcp.server.lowlevel.server import NotificationOptions
 from mcp.server.mcpserver import Context
 from mcp.types import (
     CallToolRequestParams,
@@ -58,8 +57,7 @@ from .audience import Audience
 from .callers import current_caller
 from .codemode import CodeMode
 from .hints import tree_hint
-from .namespace import Namespace
-from .notices import WATCH_INTERVAL_S, log_request
+from .notices import WATCH_INTERVAL_S, announce_list_changes, log_request
 
 __all__ = ["CHOICES", "Exposed", "refusal"]
 
@@ -107,7 +105,7 @@ class Exposed:
     def __init__(self, mode: CodeMode, choice: str = "none") -> None:
         self.mode = mode
         self.choice = choice.strip() or "none"
-        self.names = Namespace(mode.servers)
+        self.names = mode.names
         self.picked: dict[str, set[str]] | None = None if self.choice in CHOICES else self._parse(self.choice)
         self._desks: dict[str | None, _Desk] = {}
         self._lock = threading.Lock()
@@ -341,17 +339,7 @@ class Exposed:
         lowlevel.add_request_handler("tools/list", PaginatedRequestParams, list_tools)
         lowlevel.add_request_handler("tools/call", CallToolRequestParams, call_tool)
         lowlevel.get_tool_input_schema = input_schema
-        # The tool list now follows the upstream lists: say so to 2025 clients (2026 ones learn it from
-        # subscriptions/listen). The SDK reads the flag from the options its runner asks for, so the
-        # default it builds them from is given here.
-        options = lowlevel.create_initialization_options
-
-        def with_list_changed(notification_options: Any = None, *args: Any, **kwargs: Any) -> Any:
-            given = notification_options or NotificationOptions()
-            given.tools_changed = True
-            return options(given, *args, **kwargs)
-
-        lowlevel.create_initialization_options = with_list_changed
+        announce_list_changes(server, {"tools"})  # the tool list now follows the upstream lists
         lowlevel.cache_hints["tools/list"] = tree_hint(self.mode.upstream_ttls())
 
     def _unknown(self, name: str) -> UsageError:
@@ -379,7 +367,7 @@ class Exposed:
                 continue
             if now != seen and self.audience is not None:
                 seen = now
-                await self.audience.tools_changed()
+                await self.audience.lists_changed({"tools"})
 
     def _digest(self) -> str:
         listed = [tool.model_dump(mode="json", by_alias=True, exclude_none=True) for tool in self.tools()]

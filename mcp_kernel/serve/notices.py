@@ -1,9 +1,10 @@
 """What serve tells its clients unasked: its log records and the tree resources that changed.
 
-:func:`add_notice_methods` gives the SDK's server the 2025-era methods a client uses to choose what it hears
-(``logging/setLevel``, ``resources/(un)subscribe``); :func:`watch_tree` follows the servers' tool changes
-into the tree and tells the subscribers; :func:`log_request` sends a run's record on its request's stream.
-Who hears what is kept in :class:`~mcp_kernel.serve.audience.Audience`.
+:func:`add_notice_methods` gives the SDK's server the 2025-era method a client uses to choose the records
+it hears (``logging/setLevel``; subscriptions are following.py's); :func:`watch_tree` follows the servers'
+tool changes into the tree and tells the subscribers; :func:`log_request` sends a run's record on its
+request's stream (:func:`send_record`, any record: an upstream's too). Who hears what is kept in
+:class:`~mcp_kernel.serve.audience.Audience`.
 
 For example::
 
@@ -17,32 +18,32 @@ from typing import Any
 
 import anyio
 from mcp.server.connection import allowed_log_levels
+from mcp.server.lowlevel.server import NotificationOptions
 from mcp.server.mcpserver import Context
-from mcp.shared.exceptions import MCPError
-from mcp.types import (
-    INVALID_PARAMS,
-    EmptyResult,
-    LoggingLevel,
-    SetLevelRequestParams,
-    SubscribeRequestParams,
-    UnsubscribeRequestParams,
-)
+from mcp.types import EmptyResult, LoggingLevel, LoggingMessageNotification, SetLevelRequestParams
 
 from ..errors import MCPKernelError
 from ..masking import Mask
 from .audience import Audience
-from .codemode import TEMPLATE, CodeMode
+from .codemode import CodeMode
 from .eras import stateless
 from .hints import update_tree_hint
 
-__all__ = ["WATCH_INTERVAL_S", "add_notice_methods", "log_request", "watch_tree"]
+__all__ = [
+    "WATCH_INTERVAL_S",
+    "add_notice_methods",
+    "announce_list_changes",
+    "log_request",
+    "send_record",
+    "watch_tree",
+]
 
 WATCH_INTERVAL_S = 1.0  # how often serve looks for servers whose tools changed
 
 
 def add_notice_methods(server: Any, audience: Audience) -> None:
-    """``logging/setLevel`` and ``resources/(un)subscribe`` for 2025-era clients, and the middleware that
-    remembers their connections (the SDK's ``MCPServer`` has no decorator for these methods)."""
+    """``logging/setLevel`` for 2025-era clients, and the middleware that remembers their connections (the
+    SDK's ``MCPServer`` has no decorator for this method)."""
 
     async def remember(ctx: Any, call_next: Any) -> Any:
         if not stateless(ctx.protocol_version):
@@ -53,28 +54,9 @@ def add_notice_methods(server: Any, audience: Audience) -> None:
         audience.set_level(Audience.key(ctx.request), params.level)
         return EmptyResult()
 
-    def tree_uri(uri: str) -> str:
-        if not uri.startswith("mcp-tools://"):
-            raise MCPError(
-                INVALID_PARAMS,
-                f"serve's resources are its tool tree ({TEMPLATE}); {uri!r} is not "
-                "one of them. Subscribe to e.g. mcp-tools://servers/<server>/<tool>.py.",
-            )
-        return uri
-
-    async def subscribe(ctx: Any, params: SubscribeRequestParams) -> EmptyResult:
-        audience.subscribe(Audience.key(ctx.request), tree_uri(str(params.uri)))
-        return EmptyResult()
-
-    async def unsubscribe(ctx: Any, params: UnsubscribeRequestParams) -> EmptyResult:
-        audience.unsubscribe(Audience.key(ctx.request), tree_uri(str(params.uri)))
-        return EmptyResult()
-
     server.middleware.append(remember)
     lowlevel = server._lowlevel_server  # private: where the SDK keeps its method table (no public decorator)
     lowlevel.add_request_handler("logging/setLevel", SetLevelRequestParams, set_level)
-    lowlevel.add_request_handler("resources/subscribe", SubscribeRequestParams, subscribe)
-    lowlevel.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, unsubscribe)
 
 
 async def watch_tree(
@@ -103,15 +85,35 @@ async def log_request(
     """Send serve's log record on the request's own stream: to a 2025 client if it hears ``level`` (its
     ``logging/setLevel``), to a 2026 client if this request asked for ``level`` or lower (its ``_meta``).
     The record passes ``mask``, the one of the run it tells about."""
-    if ctx is None:
-        return
-    context = ctx.request_context
+    if ctx is not None:
+        await send_record(ctx.request_context, audience, level, mask(audience.record(level, message)))
+
+
+async def send_record(
+    context: Any, audience: Audience, level: LoggingLevel, note: LoggingMessageNotification
+) -> None:
+    """Send a log record (``note``, masked already) on the stream of the request whose low-level
+    ``context`` this is, if its client hears ``level`` (see :func:`log_request`)."""
     if stateless(context.protocol_version):
         if level not in allowed_log_levels(context.protocol_version, context.meta):
             return
     elif not audience.wants(Audience.key(context.request), level):
         return
     with contextlib.suppress(Exception):  # a client that went away misses the record
-        await context.session.send_notification(
-            mask(audience.record(level, message)), related_request_id=ctx.request_id
-        )
+        await context.session.send_notification(note, related_request_id=context.request_id)
+
+
+def announce_list_changes(server: Any, kinds: set[str]) -> None:
+    """Say in serve's capabilities that its lists of ``kinds`` (``tools``, ``prompts``, ``resources``) change
+    (2025 clients read ``listChanged`` there; 2026 ones learn it from ``subscriptions/listen``). The SDK reads
+    the flags from the options its runner asks for, so the default it builds them from is given here."""
+    lowlevel = server._lowlevel_server  # private: where the SDK builds the initialize result's options
+    options = lowlevel.create_initialization_options
+
+    def with_list_changed(notification_options: Any = None, *args: Any, **kwargs: Any) -> Any:
+        given = notification_options or NotificationOptions()
+        for kind in kinds:
+            setattr(given, f"{kind}_changed", True)
+        return options(given, *args, **kwargs)
+
+    lowlevel.create_initialization_options = with_list_changed

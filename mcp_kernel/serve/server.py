@@ -22,16 +22,7 @@ import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.subscriptions import InMemorySubscriptionBus
-from mcp.shared.exceptions import MCPError
-from mcp.types import (
-    INVALID_PARAMS,
-    CallToolResult,
-    Completion,
-    PromptReference,
-    ResourceTemplateReference,
-    TextContent,
-    ToolAnnotations,
-)
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
 from ..elicitation import Answer
@@ -42,8 +33,9 @@ from .callers import current_caller
 from .codemode import TEMPLATE, CodeMode
 from .eras import ask_legacy, cannot_relay, stateless
 from .exposed import Exposed, refusal
+from .gateway import add_gateway
 from .hints import cache_hints
-from .notices import WATCH_INTERVAL_S, add_notice_methods, log_request, watch_tree
+from .notices import WATCH_INTERVAL_S, add_notice_methods, announce_list_changes, log_request, watch_tree
 from .runs import Asked, Done, Failed, Progress, Run
 
 __all__ = ["build_server", "serve"]
@@ -55,7 +47,6 @@ INSTRUCTIONS = """Code mode over MCP servers. Find tools with search_tools, read
 as typed functions. Filter and aggregate inside the code; only what it prints or returns comes back.
 Pass the returned session handle to execute again to keep variables and files."""
 
-MAX_COMPLETIONS = 100  # the protocol's cap on completion values
 RETRY_MS = 1000  # the reconnection delay serve's event streams suggest (SSE `retry`)
 
 
@@ -111,6 +102,8 @@ def build_server(
     )
     add_notice_methods(server, audience)
     exposed.register(server, audience)
+    add_gateway(server, mode, audience, mode.names)  # upstream resources, prompts, completions
+    announce_list_changes(server, {"prompts", "resources"})  # the gateway follows its upstreams' lists
     read_only = ToolAnnotations(
         read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
     )
@@ -185,23 +178,6 @@ def build_server(
     )
     def tree_file(path: str) -> str:
         return mode.read("/mcp-tools/" + path)
-
-    @server.completion()
-    async def complete(ref: Any, argument: Any, context: Any) -> Completion:
-        """The ``path`` of the tree template, one step at a time, from the tree as it is now."""
-        if not (
-            isinstance(ref, ResourceTemplateReference) and ref.uri == TEMPLATE and argument.name == "path"
-        ):
-            what = f"prompt {ref.name!r}" if isinstance(ref, PromptReference) else f"template {ref.uri!r}"
-            raise MCPError(
-                INVALID_PARAMS,
-                f"serve has no {what} with an argument {argument.name!r} to complete: "
-                f"it completes the `path` of its resource template {TEMPLATE} (and has no prompts).",
-            )
-        values = await anyio.to_thread.run_sync(mode.complete, argument.value)
-        return Completion(
-            values=values[:MAX_COMPLETIONS], total=len(values), has_more=len(values) > MAX_COMPLETIONS
-        )
 
     server.code_mode = mode  # type: ignore[attr-defined]
     return server

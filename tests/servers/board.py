@@ -2,7 +2,8 @@
 (`notifications/resources/updated`, delivered to `subscriptions/listen` streams at 2026-07-28).
 
 With ``BOARD_TICK=S`` in the environment the board also pins "tick N" by itself every S seconds, so a
-client that only watches (``mcp-kernel watch``) has updates to hear.
+client that only watches (``mcp-kernel watch``) has updates to hear, and adds a prompt ``tick_N`` each time
+(its prompt list changes, and it says so).
 """
 
 import os
@@ -11,8 +12,9 @@ from contextlib import asynccontextmanager
 
 import anyio
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.prompts import Prompt
 from mcp.server.subscriptions import InMemorySubscriptionBus
-from mcp.shared.subscriptions import ResourceUpdated
+from mcp.shared.subscriptions import PromptsListChanged, ResourceUpdated
 
 URI = "board://notices"
 bus = InMemorySubscriptionBus()
@@ -30,6 +32,8 @@ async def ticking(server: MCPServer) -> AsyncIterator[None]:
                     await anyio.sleep(tick)
                     notices.append(f"tick {n}")
                     await bus.publish(ResourceUpdated(uri=URI))
+                    server.add_prompt(Prompt.from_function(lambda: "tick", name=f"tick_{n}"))
+                    await bus.publish(PromptsListChanged())
 
             tasks.start_soon(pin)
         yield
