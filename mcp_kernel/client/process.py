@@ -152,6 +152,8 @@ async def stop_group(pgid: int, grace: float = 2.0) -> None:
     if not hasattr(os, "killpg"):  # no process groups (Windows): see ServerTree
         return
 
+    import psutil  # ~15 ms to import, paid only when a stdio server is stopped
+
     def send(hard: bool) -> bool:
         try:
             os.killpg(pgid, signal.SIGKILL if hard else signal.SIGTERM)
@@ -159,17 +161,14 @@ async def stop_group(pgid: int, grace: float = 2.0) -> None:
             return False
         return True
 
-    await _escalate(send, lambda: _group_alive(pgid), grace)
+    def alive() -> bool:
+        """Whether a process of the group still runs (zombies waiting for a reaper do not count)."""
+        for proc in psutil.process_iter():
+            try:
+                if os.getpgid(proc.pid) == pgid and proc.status() != psutil.STATUS_ZOMBIE:
+                    return True
+            except (psutil.Error, OSError):
+                continue
+        return False
 
-
-def _group_alive(pgid: int) -> bool:
-    """Whether a process of group ``pgid`` still runs (zombies waiting for a reaper do not count)."""
-    import psutil  # ~15 ms to import, paid only when a stdio server is stopped
-
-    for proc in psutil.process_iter():
-        try:
-            if os.getpgid(proc.pid) == pgid and proc.status() != psutil.STATUS_ZOMBIE:
-                return True
-        except (psutil.Error, OSError):
-            continue
-    return False
+    await _escalate(send, alive, grace)
