@@ -10,6 +10,7 @@ The component is built (or loaded from that cache) before the first test only wh
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -46,6 +47,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.slow)
+        posix = item.get_closest_marker("posix")
+        if posix is not None and sys.platform == "win32":
+            item.add_marker(pytest.mark.skip(reason=posix.kwargs.get("reason", "needs POSIX")))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -58,16 +62,14 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def build_component_once() -> None:
     """Build or load the component, one process at a time: xdist workers collect (and so get here) together,
     and a cold cache would otherwise be built by each of them at once."""
-    import fcntl  # here: only a run that needs the component takes the lock
+    from filelock import FileLock  # here: only a run that needs the component takes the lock
 
     from mcp_kernel.sandbox import Engine
 
     cache = Path(os.environ["MCP_KERNEL_CACHE_DIR"])
     cache.mkdir(parents=True, exist_ok=True)
-    with open(cache / "build.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        with Engine() as engine:
-            engine.component()
+    with FileLock(cache / "build.lock"), Engine() as engine:
+        engine.component()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -311,7 +311,7 @@ def check_token_directory(directory: Path) -> None:
         raise ConfigError(
             f"The token directory {directory} is not a directory. Move it away and sign in again."
         )
-    if os.name == "nt":  # owners and modes are ACLs there, which this check does not read
+    if not hasattr(os, "getuid"):  # Windows: owners and modes are ACLs there, which this check does not read
         return
     if info.st_uid != os.getuid():
         raise ConfigError(

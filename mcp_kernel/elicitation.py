@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 
 from .deadline import Deadline
 from .questions import Answer, Question, Read, Write, ask, ask_form, ask_url
+from .runtime import INTERRUPT_SLICE
 from .terminal import printable
 
 __all__ = [
@@ -133,7 +134,10 @@ class Asker:
         deadline = Deadline(timeout, follows=self.clock)
         while True:
             try:
-                item = self._queue.get(timeout=deadline.next_check())
+                wait = deadline.next_check()  # in slices: see runtime.INTERRUPT_SLICE
+                item = self._queue.get(
+                    timeout=INTERRUPT_SLICE if wait is None else min(wait, INTERRUPT_SLICE)
+                )
             except queue.Empty:
                 if not deadline.expired():
                     continue

@@ -6,10 +6,14 @@ Layout (``<store>`` is the user data dir's ``plugins/`` unless told otherwise)::
     <store>/<server_id>/vfs.json           the generated tree: {path: text}
     <store>/<server_id>/checksum.blake3    blake3 over the two files above, in that order
 
-``<store>/<server_id>`` is a symlink to a complete, immutable version directory under
+``<store>/<server_id>`` is a pointer file naming a complete, immutable version directory under
 ``<store>/.versions/``; a save builds the new version beside the old one, fsyncs it, then swaps the
-link with one atomic ``rename``. A crash at any point leaves the old plugin or the new one, never a mix,
-and two processes saving at once end with one complete plugin. Files are 0o600, directories 0o700.
+pointer with one atomic ``os.replace``. A crash at any point leaves the old plugin or the new one, never a
+mix, and two processes saving at once (one at a time under a ``filelock`` lock) end with one complete
+plugin. A pointer, not a symlink, so that one layout works everywhere (Windows needs a privilege to make
+symlinks); stores written by older versions, whose ``<store>/<server_id>`` is a symlink, are still read,
+and their next save replaces the link with a pointer. Files are 0o600 and directories 0o700 where the
+platform has modes; on Windows the user's profile ACL is what keeps them private.
 
 The blake3 checksum is an *integrity check*: it catches a changed, truncated or swapped file, not a
 forged plugin (plugins are not signed). What a plugin can do is bounded instead: every path lies under
@@ -28,7 +32,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import fcntl
 import hmac
 import io
 import json
@@ -44,6 +47,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import blake3
+from filelock import FileLock
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import InvalidPath, PluginError, PluginIntegrityError
@@ -70,6 +74,7 @@ FILES = ("metadata.json", "vfs.json")
 CHECKSUM_FILE = "checksum.blake3"
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _STALE_TMP_SECONDS = 3600
+_POINTER_BYTES = 512  # a pointer holds one version directory's name
 # Files every server's bindings share, which a plugin may carry besides its own tree.
 SHARED_FILES = ("servers/__init__.py", "runtime.d.ts")
 # The most each file of a plugin may hold, checked before and while reading (a generated tree of a few
@@ -230,6 +235,7 @@ class PluginStore:
         return self.root / ".versions"
 
     def _link(self, server_id: str) -> Path:
+        """The plugin's pointer file (or, in a store written before pointers, its symlink)."""
         return self.root / validate_server_id(server_id)
 
     def _ensure_root(self) -> None:
@@ -240,29 +246,47 @@ class PluginStore:
     @contextlib.contextmanager
     def _locked(self, server_id: str) -> Iterator[None]:
         self._ensure_root()
-        fd = os.open(self._versions() / f"{server_id}.lock", os.O_CREAT | os.O_RDWR, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with FileLock(self._versions() / f"{server_id}.lock", mode=0o600):
             yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+
+    def _current(self, server_id: str) -> Path | None:
+        """The version directory a plugin's pointer (or old-layout symlink) names, unresolved; None if absent.
+
+        Raises ``PluginIntegrityError`` for anything else at the pointer's place, or a pointer that does not
+        hold one version name (so it cannot name a path outside ``.versions/``).
+        """
+        link = self._link(server_id)
+        if link.is_symlink():  # the layout before pointer files
+            return self.root / os.readlink(link)
+        if not link.exists():
+            return None
+        if not link.is_file():
+            raise PluginIntegrityError(
+                f"Plugin {server_id!r}: {link} is not a plugin pointer; remove it by hand."
+            )
+        with link.open("rb") as fh:
+            raw = fh.read(_POINTER_BYTES + 1)
+        name = raw.decode("utf-8", errors="replace").strip()
+        if len(raw) > _POINTER_BYTES or not _version_name(server_id, name):
+            raise PluginIntegrityError(
+                f"Plugin {server_id!r}: its pointer {link} does not name a version of this plugin "
+                f"({name[:80]!r}); it points outside the store. Save the plugin again or remove it."
+            )
+        return self._versions() / name
 
     def _resolve(self, server_id: str) -> Path:
-        """The version directory a plugin's link points at, refusing links that leave the store."""
-        link = self._link(server_id)
-        if not link.is_symlink():
-            if link.exists():
-                raise PluginIntegrityError(
-                    f"Plugin {server_id!r}: {link} is not a plugin link; remove it by hand."
-                )
+        """The version directory a plugin's pointer names, refusing one that leaves the store."""
+        current = self._current(server_id)
+        if current is None:
             raise PluginError(
                 f"No plugin {server_id!r} in {self.root}. Save one with "
                 f"`mcp-kernel generate SERVER --save-plugin` (saved: {', '.join(self.ids()) or 'none'})."
             )
-        target = (link.parent / os.readlink(link)).resolve()
+        target = current.resolve()
         if target.parent != self._versions().resolve():
-            raise PluginIntegrityError(f"Plugin {server_id!r}: its link points outside the store ({target}).")
+            raise PluginIntegrityError(
+                f"Plugin {server_id!r}: its pointer leads outside the store ({target})."
+            )
         return target
 
     # ---- operations ------------------------------------------------------------------------------
@@ -287,9 +311,9 @@ class PluginStore:
             final = self._versions() / f"{server_id}-{time.time_ns()}-{secrets.token_hex(4)}"
             with self._locked(server_id):
                 os.rename(tmp, final)
-                link_tmp = self.root / f".link-{server_id}-{secrets.token_hex(8)}"
-                os.symlink(os.path.join(".versions", final.name), link_tmp)
-                os.replace(link_tmp, self._link(server_id))
+                pointer_tmp = self.root / f".pointer-{server_id}-{secrets.token_hex(8)}"
+                _write_synced(pointer_tmp, f"{final.name}\n".encode())
+                _replace(pointer_tmp, self._link(server_id))
                 _fsync_dir(self.root)
                 self._collect(server_id)
         except BaseException:
@@ -298,18 +322,28 @@ class PluginStore:
         return self._link(server_id)
 
     def _collect(self, server_id: str) -> None:
-        """Remove this plugin's versions that its link no longer points at, and stale temp dirs (lock held)."""
-        link = self._link(server_id)
-        current = os.path.basename(os.readlink(link)) if link.is_symlink() else None
+        """Remove this plugin's versions that its pointer no longer names, and stale temp files (lock held).
+
+        On Windows a version another process is reading cannot be removed yet; it is left for a later save.
+        """
+        try:
+            pointed = self._current(server_id)
+        except PluginIntegrityError:
+            pointed = None
+        current = pointed.name if pointed else None
         now = time.time()
         for entry in self._versions().iterdir():
             name = entry.name
             if name == current or not entry.is_dir():
                 continue
-            if (name.startswith(f"{server_id}-") and name[len(server_id) + 1 :].split("-")[0].isdigit()) or (
+            if _version_name(server_id, name) or (
                 name.startswith(f".tmp-{server_id}-") and now - entry.stat().st_mtime > _STALE_TMP_SECONDS
             ):
                 shutil.rmtree(entry, ignore_errors=True)
+        for entry in self.root.glob(f".pointer-{server_id}-*"):  # left by a save that crashed before its swap
+            with contextlib.suppress(OSError):
+                if now - entry.stat().st_mtime > _STALE_TMP_SECONDS:
+                    entry.unlink()
 
     def load(self, server_id: str) -> Plugin:
         """Read and integrity-check a plugin; ``PluginIntegrityError`` (nothing loaded) if anything is off."""
@@ -333,10 +367,12 @@ class PluginStore:
         return _decode(server_id, {n: parts[n] for n in FILES}, parts[CHECKSUM_FILE])
 
     def ids(self) -> list[str]:
-        """Ids of the saved plugins (links only; not checked)."""
+        """Ids of the saved plugins (pointers, and old-layout links; not checked)."""
         if not self.root.is_dir():
             return []
-        return sorted(p.name for p in self.root.iterdir() if p.is_symlink() and _ID.match(p.name))
+        return sorted(
+            p.name for p in self.root.iterdir() if _ID.match(p.name) and (p.is_symlink() or p.is_file())
+        )
 
     def remove(self, server_id: str) -> None:
         """Delete a plugin and its versions."""
@@ -446,20 +482,40 @@ class _Bounded(io.RawIOBase):
         return bytes(buffer[:n])
 
 
+def _version_name(server_id: str, name: str) -> bool:
+    """Whether ``name`` is one of this plugin's version directory names (``<id>-<ns>-<hex>``, no path)."""
+    head, _, rest = name.partition(f"{server_id}-")
+    stamp, _, token = rest.partition("-")
+    return not head and stamp.isdigit() and bool(re.fullmatch(r"[0-9a-f]{1,64}", token))
+
+
 def _write_synced(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    try:
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    """Create ``path`` (never an existing name: "x" is O_CREAT|O_EXCL, which refuses a symlink there too, on
+    every platform) in binary mode (O_BINARY on Windows), write ``data`` and fsync it."""
+    with open(path, "xb", opener=lambda name, flags: os.open(name, flags, 0o600)) as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _replace(source: Path, target: Path) -> None:
+    """``os.replace``, retried for a moment on Windows, where it fails while a reader has ``target`` open."""
+    for attempt in range(50):
+        try:
+            os.replace(source, target)
+            return
+        except PermissionError:
+            if os.name != "nt" or attempt == 49:
+                raise
+            time.sleep(0.02)
 
 
 def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    """Make a rename in ``path`` durable. Windows cannot open a directory as a file; NTFS journals the
+    rename itself, so there is nothing to do there."""
+    if os.name == "nt":
+        return
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:

@@ -17,6 +17,7 @@ import atexit
 import concurrent.futures
 import contextlib
 import threading
+import time
 from _thread import allocate_lock
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -26,9 +27,13 @@ from .deadline import Deadline
 if TYPE_CHECKING:  # imported where a loop is first needed: a sandbox without tool calls never loads asyncio
     import asyncio
 
-__all__ = ["Scope", "ScopeStopped", "loop", "run", "shutdown", "submit"]
+__all__ = ["INTERRUPT_SLICE", "Scope", "ScopeStopped", "loop", "run", "shutdown", "submit"]
 
 T = TypeVar("T")
+# Before Python 3.14 a lock wait cannot be interrupted on Windows (Ctrl-C, and a kernel interrupt, which
+# ipykernel delivers there as _thread.interrupt_main() from an event, not a signal): a thread that may be
+# interrupted waits in slices this long, so KeyboardInterrupt lands between them. POSIX would not need it.
+INTERRUPT_SLICE = 0.05
 
 _lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
@@ -115,8 +120,12 @@ class _Call:
         ``timeout`` seconds; ``concurrent.futures.CancelledError`` if it was cancelled."""
         import asyncio  # asyncio: loaded by loop()
 
-        if not self._done.acquire(timeout=-1 if timeout is None else max(0.0, timeout)):
-            raise TimeoutError
+        end = None if timeout is None else time.monotonic() + max(0.0, timeout)
+        while not self._done.acquire(
+            timeout=INTERRUPT_SLICE if end is None else max(0.0, min(INTERRUPT_SLICE, end - time.monotonic()))
+        ):
+            if end is not None and time.monotonic() >= end:
+                raise TimeoutError
         self._done.release()  # ended for good: later waits return at once
         if self._task is None:
             raise concurrent.futures.CancelledError

@@ -328,7 +328,8 @@ def _write_files(target: Path, files: Mapping[tuple[str, ...], str]) -> None:
         except OSError:
             pass
         tmp = parent / f".{dest.name}.{secrets.token_hex(4)}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        # "x" is O_CREAT|O_EXCL, which refuses an existing name, a symlink included, on every platform;
+        # newline="" writes the tree's bytes as they are (no CRLF on Windows).
+        with open(tmp, "x", encoding="utf-8", newline="", opener=lambda p, f: os.open(p, f, 0o644)) as fh:
             fh.write(text)
         os.replace(tmp, dest)

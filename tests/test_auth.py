@@ -412,6 +412,7 @@ def test_a_private_key_never_shows_and_a_bad_one_says_which_server_without_showi
 
 
 # ---- where tokens live: a private directory, one file per server ------------------------------------------
+@pytest.mark.posix(reason="file modes: Windows keeps a token directory private with its ACL")
 @pytest.mark.parametrize("mode", [0o777, 0o750, 0o705])
 def test_a_token_directory_open_to_others_is_refused_with_what_to_do(
     server_url: str, data_dir: Path, mode: int
@@ -431,6 +432,7 @@ def test_a_token_directory_open_to_others_is_refused_with_what_to_do(
     )  # nothing signed in, nothing written
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="making a symlink needs a privilege on Windows")
 def test_a_token_directory_that_is_a_symlink_is_refused(tmp_path: Path, data_dir: Path) -> None:
     from mcp_kernel.errors import ConfigError
 
@@ -444,6 +446,7 @@ def test_a_token_directory_that_is_a_symlink_is_refused(tmp_path: Path, data_dir
         Session(config("http://127.0.0.1:9/mcp", {})).servers.auth_status("sec")
 
 
+@pytest.mark.posix(reason="owners by uid: Windows has ACLs instead")
 def test_a_token_directory_of_another_user_is_refused(tmp_path: Path) -> None:
     import os
 

@@ -1,8 +1,10 @@
-"""A stdio server's process group, stopped at close (mcp_kernel/client/process.py)."""
+"""A stdio server's process tree, stopped at close (mcp_kernel/client/process.py): its group where there
+are process groups, the children psutil saw where there are none (Windows)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -11,7 +13,8 @@ import time
 import psutil
 import pytest
 
-from mcp_kernel.client.process import stop_group
+from mcp_kernel.client import process
+from mcp_kernel.client.process import ServerTree, stop_group
 
 
 def _pgid(pid: int) -> int | None:
@@ -21,7 +24,7 @@ def _pgid(pid: int) -> int | None:
         return None
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="process groups are POSIX")
+@pytest.mark.posix(reason="stops a process group with os.killpg")
 def test_a_groups_orphans_are_stopped_at_once_without_waiting_for_init_to_reap_them() -> None:
     """Why stop_group polls for non-zombie members instead of ``psutil.wait_procs`` (see its docstring)."""
     leader = subprocess.Popen(["sh", "-c", "sleep 60 & sleep 60 & exit 0"], start_new_session=True)
@@ -36,3 +39,29 @@ def test_a_groups_orphans_are_stopped_at_once_without_waiting_for_init_to_reap_t
             assert orphan.status() == psutil.STATUS_ZOMBIE, "stopped, waiting only for a reaper"
         except psutil.NoSuchProcess:
             continue
+
+
+def test_without_process_groups_the_children_seen_while_the_server_ran_are_stopped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Windows' path, here by taking os.killpg away from process.py (a Windows runner has none)."""
+    if hasattr(process.os, "killpg"):
+        monkeypatch.delattr(process.os, "killpg")
+    code = "import subprocess, sys, time; [subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']) for _ in range(2)]; time.sleep(60)"
+    server = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        parent = psutil.Process(server.pid)
+        while len(parent.children()) < 2:
+            time.sleep(0.02)  # the server is starting its children
+        children = parent.children()
+        tree = ServerTree(server.pid)
+        tree.remember()
+        server.kill()  # the server is gone first: its children are orphans, found only through remember()
+        server.wait()
+        asyncio.run(tree.stop(grace=5.0))
+        for child in children:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                assert child.status() == psutil.STATUS_ZOMBIE, "stopped, waiting only for a reaper"
+    finally:
+        server.kill()
+        server.wait()

@@ -37,6 +37,11 @@ def store(tmp_path: Path) -> PluginStore:
     return PluginStore(tmp_path / "plugins")
 
 
+def current(store: PluginStore, server_id: str) -> Path:
+    """The version directory a plugin's pointer file names (``<store>/<id>`` holds its name)."""
+    return store.root / ".versions" / (store.root / server_id).read_text().strip()
+
+
 def test_round_trip(store: PluginStore) -> None:
     plugin = make_plugin()
     path = store.save(plugin)
@@ -54,9 +59,10 @@ def test_saving_again_replaces_and_cleans_up(store: PluginStore) -> None:
     assert len(versions) == 1
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="file modes: Windows keeps files private with ACLs")
 def test_permissions(store: PluginStore) -> None:
     store.save(make_plugin())
-    directory = (store.root / "demo").resolve()
+    directory = current(store, "demo")
     assert oct(store.root.stat().st_mode & 0o777) == "0o700"
     assert oct(directory.stat().st_mode & 0o777) == "0o700"
     for name in ("metadata.json", "vfs.json", "checksum.blake3"):
@@ -66,7 +72,7 @@ def test_permissions(store: PluginStore) -> None:
 @pytest.mark.parametrize("name", ["metadata.json", "vfs.json", "checksum.blake3"])
 def test_a_flipped_byte_in_any_file_is_refused(store: PluginStore, name: str) -> None:
     store.save(make_plugin())
-    path = (store.root / "demo").resolve() / name
+    path = current(store, "demo") / name
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x01
     path.write_bytes(bytes(data))
@@ -77,7 +83,7 @@ def test_a_flipped_byte_in_any_file_is_refused(store: PluginStore, name: str) ->
 @pytest.mark.parametrize("name", ["metadata.json", "vfs.json", "checksum.blake3"])
 def test_truncated_or_deleted_files_are_refused(store: PluginStore, name: str) -> None:
     store.save(make_plugin())
-    path = (store.root / "demo").resolve() / name
+    path = current(store, "demo") / name
     path.write_bytes(path.read_bytes()[:10])
     with pytest.raises(PluginIntegrityError):
         store.load("demo")
@@ -88,7 +94,7 @@ def test_truncated_or_deleted_files_are_refused(store: PluginStore, name: str) -
 
 def test_an_added_file_is_refused(store: PluginStore) -> None:
     store.save(make_plugin())
-    ((store.root / "demo").resolve() / "extra.py").write_text("import os")
+    (current(store, "demo") / "extra.py").write_text("import os")
     with pytest.raises(PluginIntegrityError, match="unexpected"):
         store.load("demo")
 
@@ -97,8 +103,8 @@ def test_swapped_checksums_between_two_plugins_are_refused(store: PluginStore) -
     store.save(make_plugin("alpha"))
     store.save(make_plugin("beta"))
     a, b = (
-        (store.root / "alpha").resolve() / "checksum.blake3",
-        (store.root / "beta").resolve() / "checksum.blake3",
+        current(store, "alpha") / "checksum.blake3",
+        current(store, "beta") / "checksum.blake3",
     )
     a_bytes, b_bytes = a.read_bytes(), b.read_bytes()
     a.write_bytes(b_bytes)
@@ -111,8 +117,8 @@ def test_swapped_checksums_between_two_plugins_are_refused(store: PluginStore) -
 def test_a_whole_plugin_swapped_under_another_name_is_refused(store: PluginStore) -> None:
     store.save(make_plugin("alpha"))
     store.save(make_plugin("beta"))
-    alpha_dir = (store.root / "alpha").resolve()
-    beta_dir = (store.root / "beta").resolve()
+    alpha_dir = current(store, "alpha")
+    beta_dir = current(store, "beta")
     for name in ("metadata.json", "vfs.json", "checksum.blake3"):
         (beta_dir / name).write_bytes((alpha_dir / name).read_bytes())
     with pytest.raises(PluginIntegrityError, match="names 'alpha'"):
@@ -121,7 +127,7 @@ def test_a_whole_plugin_swapped_under_another_name_is_refused(store: PluginStore
 
 def test_unknown_format_version_is_refused(store: PluginStore) -> None:
     store.save(make_plugin())
-    directory = (store.root / "demo").resolve()
+    directory = current(store, "demo")
     meta = json.loads((directory / "metadata.json").read_text())
     meta["format_version"] = 99
     rewrite(directory, metadata=json.dumps(meta).encode())
@@ -131,7 +137,7 @@ def test_unknown_format_version_is_refused(store: PluginStore) -> None:
 
 def test_a_vfs_path_escaping_the_tree_is_refused(store: PluginStore) -> None:
     store.save(make_plugin())
-    directory = (store.root / "demo").resolve()
+    directory = current(store, "demo")
     rewrite(directory, vfs=json.dumps({"../../etc/cron.d/evil": "x"}).encode())
     with pytest.raises(PluginIntegrityError, match="escapes the tree"):
         store.load("demo")
@@ -149,7 +155,65 @@ def rewrite(directory: Path, *, metadata: bytes | None = None, vfs: bytes | None
     (directory / "checksum.blake3").write_text(_digest(parts) + "\n")
 
 
-def test_a_link_pointing_outside_the_store_is_refused(store: PluginStore, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "pointer", ["../../outside", "/etc", "alpha-1-ab", "demo-1-ab/../../x", "demo-x-ab", ""]
+)
+def test_a_pointer_naming_anything_but_a_version_of_its_plugin_is_refused(
+    store: PluginStore, pointer: str
+) -> None:
+    store.save(make_plugin())
+    store.save(make_plugin("alpha"))
+    (store.root / "demo").write_text(pointer + "\n")
+    with pytest.raises(PluginIntegrityError, match="outside the store"):
+        store.load("demo")
+    (store.root / "demo").write_text("demo-1-" + "a" * 600)
+    with pytest.raises(PluginIntegrityError, match="outside the store"):
+        store.load("demo")
+    (store.root / "demo").unlink()
+    (store.root / "demo").mkdir()
+    with pytest.raises(PluginIntegrityError, match="not a plugin pointer"):
+        store.load("demo")
+
+
+def test_a_version_directory_linked_out_of_the_store_is_refused(store: PluginStore, tmp_path: Path) -> None:
+    store.save(make_plugin())
+    version = current(store, "demo")
+    outside = tmp_path / "outside"
+    version.rename(outside)
+    try:
+        version.symlink_to(outside, target_is_directory=True)
+    except OSError:
+        pytest.skip("this Windows account may not create symlinks (the attack needs one too)")
+    with pytest.raises(PluginIntegrityError, match="outside the store"):
+        store.load("demo")
+
+
+def old_layout(store: PluginStore, server_id: str) -> None:
+    """Turn a plugin's pointer into the symlink that stores written before pointer files hold."""
+    name = (store.root / server_id).read_text().strip()
+    (store.root / server_id).unlink()
+    os.symlink(os.path.join(".versions", name), store.root / server_id)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the old layout's symlinks were only ever made on POSIX")
+def test_a_store_of_the_old_symlink_layout_is_read_and_its_next_save_writes_a_pointer(
+    store: PluginStore,
+) -> None:
+    store.save(make_plugin(marker="old"))
+    old_layout(store, "demo")
+    assert store.ids() == ["demo"]
+    assert store.load("demo").metadata.server.version == "old"
+    store.save(make_plugin(marker="new"))
+    assert not (store.root / "demo").is_symlink() and (store.root / "demo").is_file()
+    assert store.load("demo").metadata.server.version == "new"
+    assert len([p for p in (store.root / ".versions").iterdir() if p.is_dir()]) == 1
+    old_layout(store, "demo")
+    store.remove("demo")
+    assert store.ids() == [] and not [p for p in (store.root / ".versions").iterdir() if p.is_dir()]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the old layout's symlinks were only ever made on POSIX")
+def test_an_old_layout_link_pointing_outside_the_store_is_refused(store: PluginStore, tmp_path: Path) -> None:
     store.save(make_plugin())
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -348,7 +412,7 @@ def test_an_archive_with_more_members_than_a_plugin_is_refused(store: PluginStor
 def test_a_plugin_cannot_replace_another_servers_bindings(store: PluginStore, tmp_path: Path) -> None:
     store.save(make_plugin("other", marker="theirs"))
     store.save(make_plugin("demo"))
-    directory = (store.root / "demo").resolve()
+    directory = current(store, "demo")
     hijack = {
         "servers/demo/x.py": "",
         "servers/other/tool_0.py": "# mine now",

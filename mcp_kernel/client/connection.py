@@ -29,7 +29,7 @@ from .callbacks import Callbacks
 from .convert import client_info, server_info
 from .errors import translate
 from .operations import ServerOperations
-from .process import find_tagged_child, stop_group
+from .process import ServerTree, find_tagged_child
 from .serverlog import TAIL_LINES, ServerLog, safe_filename
 from .sync import SyncFacade
 from .timeouts import within
@@ -91,7 +91,7 @@ class Connection(ServerOperations, WireOperations, Watching, Callbacks, SyncFaca
         # Marks the server's process in its environment, so its process group can be found and stopped
         # whole at close (the SDK kills the group only when the server itself does not exit in time).
         self._tag = secrets.token_hex(8)
-        self._pgid: int | None = None
+        self._tree: ServerTree | None = None  # a stdio server's processes, stopped at close
         # The request core.
         self._requests = 0
         self._garbled: set[Callable[[str], None]] = set()  # told of a reply that is not JSON-RPC
@@ -175,7 +175,8 @@ class Connection(ServerOperations, WireOperations, Watching, Callbacks, SyncFaca
         self._session = session
         self.info = server_info(session, self.spec.name)
         self._tools = None
-        self._pgid = find_tagged_child(self._tag) if self.spec.transport == "stdio" else None
+        pid = find_tagged_child(self._tag) if self.spec.transport == "stdio" else None
+        self._tree = ServerTree(pid) if pid is not None else None
         return self.info
 
     async def _own(self, ready: asyncio.Future[Client], closing: asyncio.Event) -> None:
@@ -243,6 +244,9 @@ class Connection(ServerOperations, WireOperations, Watching, Callbacks, SyncFaca
         self._owner, self._closing, self._session = None, None, None
         if owner is None:
             return
+        tree, self._tree = self._tree, None
+        if tree is not None:
+            tree.remember()  # before the server is asked to exit: afterwards its children have no parent
         if closing is not None:
             closing.set()
         if not live:
@@ -255,9 +259,8 @@ class Connection(ServerOperations, WireOperations, Watching, Callbacks, SyncFaca
             await asyncio.gather(owner, return_exceptions=True)
         except BaseException:
             pass
-        pgid, self._pgid = self._pgid, None
-        if pgid is not None:
-            await stop_group(pgid)
+        if tree is not None:
+            await tree.stop()
 
     async def aclose(self) -> None:
         """Stop the server (or end the HTTP session) and release the log file."""
