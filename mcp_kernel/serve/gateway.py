@@ -246,7 +246,7 @@ class Gateway:
         public = mask.restore(str(params.uri))
         if public.startswith(TREE):
             return await self.own["resources/read"](ctx, params)
-        with refused(f"resource {str(params.uri)!r}", mask):
+        with refused(f"resource {str(params.uri)!r}", mask, uri=str(params.uri)):
             server, uri = self.origin_of_uri(public)
             async with self.relaying(ctx, server, mask) as progress:
                 wire = await self.upstream(server, lambda c: c.awire_read(uri, progress=progress))
@@ -317,9 +317,10 @@ def _completion(values: list[str], total: int | None, has_more: bool) -> Complet
 
 
 @contextlib.contextmanager
-def refused(what: str, mask: Mask) -> Any:
+def refused(what: str, mask: Mask, uri: str | None = None) -> Any:
     """Turn what goes wrong with ``what`` into a typed protocol error naming it: the caller's fault as
-    invalid params, a server's (timeout, crash, error) as an internal error; the text through ``mask``."""
+    invalid params, a server's (timeout, crash, error) as an internal error; the text through ``mask``.
+    A resource that is not there carries its ``uri`` (as the client sent it) in the error's data (SEP-2164)."""
     try:
         yield
     except MCPKernelError as exc:
@@ -330,7 +331,8 @@ def refused(what: str, mask: Mask) -> Any:
         elif isinstance(exc, (PromptNotFound, PromptArgumentMissing)):
             advice = " See prompts/list for the prompts and their arguments."
         first = str(exc).split(" List them with ")[0]  # the kernel's advice (`%mcp ...`) is not serve's
-        raise MCPError(code, mask(f"{what}: {type(exc).__name__}: {first}{advice}")) from None
+        data = {"uri": uri} if uri is not None and isinstance(exc, (ResourceNotFound, UsageError)) else None
+        raise MCPError(code, mask(f"{what}: {type(exc).__name__}: {first}{advice}"), data) from None
 
 
 def masked(value: Any, mask: Mask) -> Any:

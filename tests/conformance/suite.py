@@ -89,6 +89,12 @@ SERVERS: dict[str, ServerTarget] = {
     "server": ServerTarget(SERVE, config={"mcpServers": {}}),
     # The suite's fixtures served directly on streamable HTTP (the upstream a gateway fronts).
     "fixture": ServerTarget(("{python}", str(FIXTURES), "{port}")),
+    # mcp-kernel serve as a gateway in front of the fixture server (over stdio): the same scenarios pass
+    # through it, its one upstream transparent (serve/namespace.py) and every tool exposed.
+    "gateway": ServerTarget(
+        (*SERVE, "--servers", "fixtures", "--expose-tools", "all"),
+        config={"mcpServers": {"fixtures": {"command": sys.executable, "args": [str(FIXTURES)]}}},
+    ),
 }
 TARGETS: tuple[str, ...] = ("client", *SERVERS)  # expected files' tables, in the order they are reported
 KIND: dict[str, Kind] = {target: "client" if target == "client" else "server" for target in TARGETS}
