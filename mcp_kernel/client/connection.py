@@ -183,6 +183,8 @@ class Connection(ServerOperations, Watching, Callbacks, SyncFacade):
         """
         from mcp import Client  # the SDK: ~0.35 s to import, paid when the first server starts
 
+        from .tasks import AwaitTasks  # the SDK's client extension: imported with it, for the same reason
+
         try:
             transport = self._transport()
         except ConfigError as exc:
@@ -201,6 +203,7 @@ class Connection(ServerOperations, Watching, Callbacks, SyncFacade):
             list_roots_callback=self._on_roots,
             logging_callback=self._on_log,
             log_level="info",
+            extensions=[AwaitTasks()],  # a call the server answers with a task is awaited (tasks.py)
         )
         try:
             async with client:
