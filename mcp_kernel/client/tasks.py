@@ -146,6 +146,7 @@ async def await_task(created: CreatedTask, ctx: ClaimContext) -> CallToolResult:
     """Poll the task to its end; answer its questions; cancel it on the server if this wait is cancelled."""
     session, report, polls = ctx.session, _report.get(), 0
     task: TaskState = created
+    said: str | None = None
     try:
         while True:
             await anyio.sleep(_interval(task.poll_interval_ms))
@@ -155,8 +156,9 @@ async def await_task(created: CreatedTask, ctx: ClaimContext) -> CallToolResult:
                 request_read_timeout_seconds=ctx.read_timeout_seconds,
             )
             task, polls = got, polls + 1
-            if report is not None:
-                report(polls, None, got.status_message or got.status)
+            if report is not None and (got.status_message or got.status) != said:  # each news once
+                said = got.status_message or got.status
+                report(polls, None, said)
             if got.status in TERMINAL:
                 return _outcome(got, ctx.tool_name)
             if got.status == "input_required" and got.input_requests:
