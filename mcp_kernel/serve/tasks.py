@@ -184,9 +184,6 @@ class ExecuteTasks(Extension):
     async def _get(self, ctx: Any, params: TaskRef) -> DetailedTask:
         task = self._find(ctx, params.task_id)
         run = task.run
-        if task.status == "input_required" and run is not None and not run.pending:
-            # Nobody answered in time: the questions were cancelled and the code went on without them.
-            self._resume(task, run)
         printed = self._mask(task)(run.output[-STATUS_CHARS:]) if run is not None and run.output else None
         return DetailedTask(
             task_id=task.id,
@@ -259,6 +256,10 @@ class ExecuteTasks(Extension):
         return task
 
     def _prune(self) -> None:
+        for task in list(self._tasks.values()):
+            if task.status == "input_required" and task.run and not task.run.pending and not task.cancelling:
+                # Nobody answered in time: the questions were cancelled and the code went on without them.
+                self._resume(task, task.run)
         now = time.monotonic()
         for key in [k for k, t in self._tasks.items() if t.ended is not None and now - t.ended > self.keep]:
             del self._tasks[key]
