@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 from realservers import SERVERS, our_server
 
-from mcp_kernel.errors import SandboxTimeout
+from mcp_kernel.errors import Interrupted, SandboxTimeout
 from mcp_kernel.session import Session
 
 pytestmark = pytest.mark.slow
@@ -69,6 +70,26 @@ def test_a_cell_that_stops_while_it_awaits_a_task_cancels_the_task_on_the_server
     assert (
         "crunched" in session.execute("from servers.tasker import crunch\nprint(crunch(seconds=0.3))").stdout
     )
+
+
+def test_interrupting_a_cell_that_awaits_a_task_cancels_the_task_on_the_server(session: Session) -> None:
+    before, polls = len(cancelled(session)), session.call("tasker", "polls").value["result"]
+
+    def interrupt_once_polling() -> None:
+        deadline = time.monotonic() + 60  # only against a hang: the cell then fails on its own
+        while session.call("tasker", "polls").value["result"] == polls and time.monotonic() < deadline:
+            time.sleep(0.05)
+        session.interrupt()
+
+    threading.Thread(target=interrupt_once_polling, daemon=True).start()
+    with pytest.raises(Interrupted):
+        session.execute(
+            "from servers.tasker import crunch\ncrunch(seconds=60, steps=60)", session.policy(["tasker"])
+        )
+    deadline = time.monotonic() + 10
+    while len(cancelled(session)) == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(cancelled(session)) == before + 1
 
 
 def test_the_cli_awaits_a_task(tmp_path: Path) -> None:

@@ -20,7 +20,15 @@ from mcp.types import EmptyResult
 from realservers import SERVERS, free_port, running
 from test_serve import serve_argv
 
-from mcp_kernel.client.tasks import AwaitTasks, CancelTask, CreatedTask, DetailedTask, GetTask, TaskRef
+from mcp_kernel.client.tasks import (
+    TERMINAL,
+    AwaitTasks,
+    CancelTask,
+    CreatedTask,
+    DetailedTask,
+    GetTask,
+    TaskRef,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.anyio]
 
@@ -223,3 +231,24 @@ async def test_an_answer_given_with_tasks_update_reaches_the_question_of_a_tool_
     assert questions == ["Which colour?"]
     assert "green" in result.content[0].text and "0.25" in result.content[0].text, result
     assert not result.is_error
+
+
+async def test_cancelling_a_task_that_waits_for_an_answer_stops_its_cell(endpoint: dict[str, Any]) -> None:
+    """A task input_required has no request following its run: tasks/cancel stops the cell itself, the task
+    ends cancelled (never completed with the question declined), and the session runs the next execute."""
+
+    async def never(ctx: Any, params: Any) -> Any:  # declares elicitation; the test cancels instead
+        raise AssertionError("the question is answered by no one here")
+
+    async with agent(endpoint["url"], ALICE, elicitation_callback=never) as client:
+        created = await start(
+            client,
+            "import time\ntime.sleep(1)\nfrom servers.asker import paint\nprint(paint())\nprint('went on')",
+        )
+        await until(client, created.task_id, lambda t: t.status == "input_required")
+        await client.session.send_request(CancelTask(params=TaskRef(task_id=created.task_id)), EmptyResult)
+        ended = await until(client, created.task_id, lambda t: t.status in TERMINAL, within=10)
+        assert ended.status == "cancelled" and ended.result is None and ended.input_requests is None, ended
+        assert "went on" not in (ended.status_message or "")
+        again = await client.call_tool("execute", {"code": "'next'"})
+        assert "'next'" in again.content[0].text

@@ -231,6 +231,8 @@ class ExecuteTasks(Extension):
                 with contextlib.suppress(SessionNotFound):
                     self.mode.session.sandboxes.get(parked.handle, owner=parked.caller).interrupt()
                 parked.answer({})
+            task.asked, task.state = {}, None
+            task.move("working")  # its questions are withdrawn; it is cancelled once the cell has stopped
         task.cancelling = True  # no outcome is taken any more; tasks/get says working until the run ended
         waiting = asyncio.ensure_future(self._end(task, run))
         self._held.add(waiting)
