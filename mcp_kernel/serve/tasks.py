@@ -184,7 +184,7 @@ class ExecuteTasks(Extension):
     async def _get(self, ctx: Any, params: TaskRef) -> DetailedTask:
         task = self._find(ctx, params.task_id)
         run = task.run
-        printed = self._mask(task)(run.output[-STATUS_CHARS:]) if run is not None and run.output else None
+        printed = self._mask(task)(_tail(run.output)) if run is not None and run.output else None
         return DetailedTask(
             task_id=task.id,
             status=task.status,
@@ -284,6 +284,18 @@ def _declared(ctx: Any) -> bool:
         return False
     caps = ctx.session.client_capabilities
     return caps is not None and TASKS in (caps.extensions or {})
+
+
+def _tail(output: str) -> str:
+    """The end of the output from a line's start: a value cut in two could slip past the mask.
+
+    >>> _tail("ada@example.org " * 200 + "\nlast line"), _tail("short")
+    ('last line', 'short')
+    """
+    if len(output) <= STATUS_CHARS:
+        return output
+    _, newline, rest = output[-STATUS_CHARS:].partition("\n")
+    return rest if newline else output[-STATUS_CHARS:].partition(" ")[2]
 
 
 def _now() -> str:
