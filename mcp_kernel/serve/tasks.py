@@ -289,7 +289,7 @@ def _declared(ctx: Any) -> bool:
 def _tail(output: str) -> str:
     """The end of the output from a line's start: a value cut in two could slip past the mask.
 
-    >>> _tail("ada@example.org " * 200 + "\nlast line"), _tail("short")
+    >>> _tail("ada@example.org " * 200 + chr(10) + "last line"), _tail("short")
     ('last line', 'short')
     """
     if len(output) <= STATUS_CHARS:
