@@ -154,6 +154,17 @@ class MCPKernel(Configurable):
         max=MEMORY_MB[1],
         help="Largest `memory_mb` an agent may give serve's execute (serve --max-memory).",
     ).tag(config=True)
+    serve_task_after = FiniteFloat(
+        5.0,
+        min=0,
+        help="Seconds an execute runs before serve answers it with a task (clients that declare the Tasks "
+        "extension, 2026-07-28): the client then polls tasks/get instead of holding the request open.",
+    ).tag(config=True)
+    serve_task_keep = FiniteFloat(
+        3600.0,
+        min=1,
+        help="Seconds serve keeps a finished task for tasks/get (at most 100 finished tasks per caller).",
+    ).tag(config=True)
     session_idle_timeout = FiniteFloat(
         3600.0, min=0, help="Seconds after which an idle sandbox session is closed; 0 means never."
     ).tag(config=True)

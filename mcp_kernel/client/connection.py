@@ -188,6 +188,8 @@ class Connection(ServerOperations, WireOperations, Watching, Callbacks, SyncFaca
         """
         from mcp import Client  # the SDK: ~0.35 s to import, paid when the first server starts
 
+        from .tasks import AwaitTasks  # the SDK's client extension: imported with it, for the same reason
+
         try:
             transport = self._transport()
         except ConfigError as exc:
@@ -206,6 +208,7 @@ class Connection(ServerOperations, WireOperations, Watching, Callbacks, SyncFaca
             list_roots_callback=self._on_roots,
             logging_callback=self._on_log,
             log_level="info",
+            extensions=[AwaitTasks()],  # a call the server answers with a task is awaited (tasks.py)
         )
         try:
             async with client:

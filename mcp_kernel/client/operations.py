@@ -155,15 +155,18 @@ class ServerOperations:
         asker = current()
         if asker is not None:
             self._askers.append(asker)
+        from .tasks import reporting  # with the SDK, loaded by now
+
         started = time.perf_counter()
         try:
-            result = await self._request(
-                lambda s: s.call_tool(
-                    tool, arguments or {}, progress_callback=on_progress if progress else None
-                ),
-                f"tools/call {tool!r}",
-                timeout,
-            )
+            with reporting(progress):  # a task the server answers with reports each poll here
+                result = await self._request(
+                    lambda s: s.call_tool(
+                        tool, arguments or {}, progress_callback=on_progress if progress else None
+                    ),
+                    f"tools/call {tool!r}",
+                    timeout,
+                )
         finally:
             if asker is not None:
                 self._askers.remove(asker)

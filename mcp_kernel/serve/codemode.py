@@ -235,9 +235,10 @@ class CodeMode:
         progress: Any,
         asker: Any,
         close: bool,
+        output: Any = None,
     ) -> tuple[str, dict[str, Any], bool]:
         try:
-            text, structured, failed = self._run(code, handle, timeout, memory_mb, progress, asker)
+            text, structured, failed = self._run(code, handle, timeout, memory_mb, progress, asker, output)
         finally:
             if close:
                 with contextlib.suppress(SessionNotFound):
@@ -245,7 +246,14 @@ class CodeMode:
         return text, {**structured, "closed": True} if close else structured, failed
 
     def _run(
-        self, code: str, handle: str, timeout: float | None, memory_mb: int | None, progress: Any, asker: Any
+        self,
+        code: str,
+        handle: str,
+        timeout: float | None,
+        memory_mb: int | None,
+        progress: Any,
+        asker: Any,
+        output: Any = None,
     ) -> tuple[str, dict[str, Any], bool]:
         policy = self.session.policy(
             self.live, timeout=timeout, memory_mb=memory_mb, tokenize_pii=self.tokenize_pii
@@ -253,7 +261,13 @@ class CodeMode:
         self.session.sandboxes.admit(handle, policy.memory_mb)
         try:
             result = self.session.execute(
-                code, policy, sandbox=handle, open_missing=False, on_tool_progress=progress, asker=asker
+                code,
+                policy,
+                sandbox=handle,
+                open_missing=False,
+                on_tool_progress=progress,
+                asker=asker,
+                on_output=output,
             )
         except (SandboxError, Interrupted) as exc:
             if isinstance(exc, SandboxError):
@@ -292,7 +306,7 @@ class CodeMode:
                     run.handle = self.open(handle, caller)
                     run.mask = self.mask(run.handle)
                     outcome = self._execute(
-                        code, run.handle, timeout, memory_mb, run.progress, Relay(run.ask), close
+                        code, run.handle, timeout, memory_mb, run.progress, Relay(run.ask), close, run.printed
                     )
                 run.put(Done(*outcome))  # its slot is free before the agent hears, so it can send the next
             except SandboxError as exc:

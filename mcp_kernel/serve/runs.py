@@ -23,7 +23,9 @@ from typing import Any
 from ..elicitation import Answer, Question
 from ..masking import Mask
 
-__all__ = ["Asked", "Done", "Event", "Failed", "Parked", "Run"]
+__all__ = ["OUTPUT_KEPT_CHARS", "Asked", "Done", "Event", "Failed", "Parked", "Run"]
+
+OUTPUT_KEPT_CHARS = 4000  # how much of a running cell's latest output a run keeps for its task's status
 
 
 @dataclass(frozen=True)
@@ -72,10 +74,18 @@ class Run:
             None  # progress(server, tool, value, total, message) of the request waiting now
         )
         self.mask = mask  # its session's, once open: what the run sends the agent passes it (see masking.py)
+        self.output = ""  # the end of what the code printed so far (both streams), for a task's status
+        self.over = asyncio.Event()  # set on the loop once the run ended (Done or Failed put)
 
     def put(self, event: Event) -> None:
         """Hand an event to the loop (from any thread)."""
         self.loop.call_soon_threadsafe(self.events.put_nowait, event)
+        if not isinstance(event, Asked):
+            self.loop.call_soon_threadsafe(self.over.set)
+
+    def printed(self, stream: str, text: str) -> None:
+        """Keep the end of the cell's output as it comes (from the worker thread)."""
+        self.output = (self.output + text)[-OUTPUT_KEPT_CHARS:]
 
     def ask(self, question: Question, reply: concurrent.futures.Future[Answer]) -> None:
         """Hand the agent ``question`` masked; its answer reaches the server with the placeholders restored."""

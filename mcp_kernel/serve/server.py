@@ -37,6 +37,7 @@ from .gateway import add_gateway
 from .hints import cache_hints
 from .notices import WATCH_INTERVAL_S, add_notice_methods, announce_list_changes, log_request, watch_tree
 from .runs import Asked, Done, Failed, Progress, Run
+from .tasks import ExecuteTasks
 
 __all__ = ["build_server", "serve"]
 
@@ -83,6 +84,7 @@ def build_server(
     bus = InMemorySubscriptionBus()
     audience = Audience(bus)
     exposed = Exposed(mode, expose)
+    long_runs = ExecuteTasks(mode, after=settings.serve_task_after, keep=settings.serve_task_keep)
 
     @contextlib.asynccontextmanager
     async def watching(_: Any) -> Any:
@@ -99,6 +101,7 @@ def build_server(
         subscriptions=bus,
         lifespan=watching,
         cache_hints=cache_hints(mode.upstream_ttls()),  # on every list and read, see hints.py
+        extensions=[long_runs],  # a long execute becomes a task (tasks.py)
     )
     add_notice_methods(server, audience)
     exposed.register(server, audience)
@@ -155,7 +158,7 @@ def build_server(
         except MCPKernelError as exc:
             return refusal(exc, mode.mask(None))
         run.report = _progress_reporter(run, ctx)
-        return await _follow(run, ctx, mode, audience, started)
+        return await long_runs.follow(run, lambda run: _follow(run, ctx, mode, audience, started))
 
     # Objects, not strings (this module's annotations are postponed), so the SDK need not evaluate them.
     execute.__annotations__.update(
