@@ -268,3 +268,30 @@ def test_the_exposed_list_follows_an_upstream_change(place: dict[str, Any], era:
             assert text(await client.call_tool("fresh", {})) == "I am fresh"
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("era", ERAS)
+def test_an_apps_host_reaches_the_view_an_exposed_tool_names(place: dict[str, Any], era: str) -> None:
+    """What an MCP Apps host does: list the tools, take an exposed tool's ``_meta.ui.resourceUri``, read
+    that ``ui://`` resource through serve. It is the upstream server's view, whole (its HTML and MIME type),
+    under the URI serve named; and it is listed among serve's resources under the same name."""
+
+    async def main(servers: str) -> tuple[str, Any, list[str]]:
+        async with stdio(place, era, "--servers", servers, "--expose-tools", "all") as client:
+            tools = {t.name: t for t in (await client.list_tools()).tools}
+            picture = tools.get("gallery__show_picture") or tools["show_picture"]
+            uri = picture.meta["ui"]["resourceUri"]
+            read = await client.read_resource(uri)
+            listed = [str(r.uri) for r in (await client.list_resources()).resources]
+            return uri, read, listed
+
+    for servers, expected in (
+        ("gallery,dyn", "ui://gallery/gallery/view.html"),
+        ("gallery", "ui://gallery/view.html"),
+    ):
+        uri, read, listed = asyncio.run(main(servers))
+        assert uri == expected
+        (content,) = read.contents
+        assert str(content.uri) == expected and content.mime_type == "text/html;profile=mcp-app"
+        assert content.text == "<!doctype html><title>gallery</title><p>a view</p>"
+        assert expected in listed
