@@ -210,3 +210,33 @@ def test_the_gateway_over_http(gateway_place: dict[str, Any]) -> None:
                 await check_errors(client)
 
         asyncio.run(main())
+
+
+def test_a_placeholder_from_a_resource_is_restored_in_an_exposed_call(tmp_path: Path) -> None:
+    """One caller, one tokenizer: the placeholder a gateway read gave is the same value in an exposed tool
+    call (the server gets the real address), and the tool's answer is masked with the same placeholders."""
+    config = tmp_path / "mcp.json"
+    servers = {
+        n: {"command": sys.executable, "args": [str(SERVERS / f"{n}.py")]} for n in ("library", "gallery")
+    }
+    config.write_text(json.dumps({"mcpServers": servers}))
+    place = {"config": str(config), "env": None}
+
+    async def main() -> None:
+        argv = (
+            "--servers",
+            "library,gallery",
+            "--tokenize-pii",
+            "--expose-tools",
+            "gallery.measure,gallery.untagged",
+        )
+        async with through_serve(place, "auto", *argv) as client:
+            read = await client.read_resource("library+note://shelf/alice@example.org")
+            placeholder = read.contents[0].text.split()[1].rstrip(":")
+            assert placeholder.startswith("<EMAIL_"), read.contents[0].text
+            measured = await client.call_tool("gallery__measure", {"text": placeholder})
+            assert measured.content[0].text == f"{len('alice@example.org')} characters"
+            shouted = await client.call_tool("gallery__untagged", {"text": placeholder})
+            assert "ALICE@EXAMPLE.ORG" not in shouted.content[0].text
+
+    asyncio.run(main())

@@ -32,6 +32,7 @@ from ..registry import search_answer
 from ..session import Session
 from ..vfs import ROOT
 from . import eras
+from .masks import CallerMasks
 from .namespace import Namespace
 from .runs import Asked, Done, Failed, Parked, Progress, Run
 
@@ -79,6 +80,8 @@ class CodeMode:
         # Text that belongs to no sandbox session (a refusal before one opened) is masked too, with placeholders
         # nothing restores.
         self._spare = Mask(PIITokenizer(session.settings.pii_patterns) if tokenize_pii else None)
+        # What serve passes on outside a sandbox session (gateway, exposed tools): each caller's own mask.
+        self.caller_mask = CallerMasks(session.settings.pii_patterns, tokenize_pii)
 
     def prepare(self) -> None:
         """Introspect and generate every server once; a server that fails is reported, the rest served."""

@@ -50,7 +50,6 @@ from mcp.types import (
 from ..errors import MCPKernelError, ToolCallError, UsageError
 from ..masking import Mask
 from ..models import CallRecord, CallResult, ToolInfo
-from ..pii import PIITokenizer
 from ..runtime import Scope
 from ..sandbox.bridge import Bridge, ResultCache
 from .audience import Audience
@@ -201,14 +200,14 @@ class Exposed:
             if desk is None:
                 mode = self.mode
                 policy = mode.session.policy(mode.live, tokenize_pii=mode.tokenize_pii)
-                pii = PIITokenizer(mode.session.settings.pii_patterns) if mode.tokenize_pii else None
+                mask = mode.caller_mask(caller)  # the gateway's too: one placeholder, one value
                 bridge = Bridge(lookup=mode.session.servers.tool_info, acall=self._acall)
                 bridge.apply(policy)
                 bridge.use_cache = False  # it would keep the value alone: whole results are cached here
-                bridge.pii = pii
+                bridge.pii = mask.pii
                 bridge.on_call = self._recorded
                 results = ResultCache(max_age_s=policy.cache_ttl_s)
-                desk = self._desks[caller] = _Desk(bridge, results, Mask(pii), policy.cache)
+                desk = self._desks[caller] = _Desk(bridge, results, mask, policy.cache)
             return desk
 
     async def call(

@@ -60,7 +60,6 @@ from ..errors import (
 )
 from ..masking import Mask
 from ..names import server_id
-from ..pii import PIITokenizer
 from .audience import Audience
 from .callers import current_caller
 from .codemode import TEMPLATE, CodeMode
@@ -112,19 +111,13 @@ class Gateway:
             method: lowlevel.get_request_handler(method).handler
             for method in ("resources/list", "resources/templates/list", "resources/read", "prompts/list")
         }
-        self._masks: dict[
-            str | None, Mask
-        ] = {}  # by caller: one caller's placeholders mean nothing to another
         self.following = Following(self)
 
     # ---- the way to an upstream server ---------------------------------------------------------
     def mask(self) -> Mask:
-        """The calling caller's own mask (with ``--tokenize-pii``; else one that changes nothing)."""
-        caller = current_caller()
-        if caller not in self._masks:
-            patterns = self.mode.session.settings.pii_patterns
-            self._masks[caller] = Mask(PIITokenizer(patterns) if self.mode.tokenize_pii else None)
-        return self._masks[caller]
+        """The calling caller's own mask (with ``--tokenize-pii``; else one that changes nothing), the one
+        its exposed tool calls use too (CodeMode.caller_mask)."""
+        return self.mode.caller_mask(current_caller())
 
     def origin_of_uri(self, public: str) -> tuple[str, str]:
         """The live server and its own URI behind ``public`` (already unmasked)."""
