@@ -18,7 +18,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from mcp.types import InputRequiredResult
@@ -299,6 +299,13 @@ class CodeMode:
         self.check_limits(timeout, memory_mb)
         run = Run(caller, asyncio.get_running_loop(), self.mask(None))  # its session's mask once that is open
 
+        def stop() -> None:  # the cell and its tool calls, not the session
+            if run.handle is not None:
+                with contextlib.suppress(SessionNotFound):
+                    self.session.sandboxes.get(run.handle, owner=run.caller).interrupt()
+
+        run.stop = stop
+
         def work() -> None:
             try:
                 # The caller's running executes are counted from here, so a refused one opens no session.
@@ -314,21 +321,30 @@ class CodeMode:
             except BaseException as exc:
                 run.put(Failed(exc))
 
-        self._workers.submit(work)
+        self.launch(work)
         return run
+
+    def launch(self, work: Callable[[], None]) -> None:
+        """Run ``work`` (a run's: it reports through the run's events) on one of serve's worker threads."""
+        self._workers.submit(work)
 
     def park(self, run: Run, asked: list[Asked]) -> InputRequiredResult:
         """Keep ``run`` waiting for the answers to ``asked``; the ``input_required`` result asking for them."""
-        return eras.input_required(run.id, self.parked.park(run, asked, self.answer_timeout))
+        pending = self.parked.park(run, asked, self.answer_timeout)
+        return eras.input_required(run.state, pending)
 
-    def resume(self, state: str, responses: dict[str, Any], caller: str | None = None) -> Run:
-        """The run waiting under ``state``, given the agent's ``responses`` (unanswered questions: cancelled)."""
-        run = self.parked.take(state, caller)
+    def resume(
+        self, state: str, responses: dict[str, Any], caller: str | None = None, purpose: str | None = None
+    ) -> Run:
+        """The run waiting under ``state`` (for ``purpose``, when given), given the agent's ``responses``
+        (unanswered questions: cancelled)."""
+        run = self.parked.take(state, caller, purpose)
         if run is None:
+            what = "execute" if purpose in (None, "execute") else f"call of {purpose}"
             raise SessionNotFound(
-                "These answers belong to no waiting execute: it was answered already, or "
+                f"These answers belong to no waiting {what}: it was answered already, or "
                 f"nobody answered within {self.answer_timeout:g} s and it went on without "
-                "them. Run the code again."
+                "them. Call it again."
             )
         run.answer({key: eras.answer_of(responses.get(key)) for key in run.pending})
         return run
