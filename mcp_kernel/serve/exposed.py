@@ -28,6 +28,7 @@ For example::
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import hashlib
 import json
@@ -48,7 +49,7 @@ from mcp.types import (
     Tool,
 )
 
-from ..elicitation import Relay, attached
+from ..elicitation import Answer, Question, Relay, attached
 from ..errors import MCPKernelError, ToolCallError, UsageError
 from ..masking import Mask
 from ..models import CallRecord, CallResult, ToolInfo
@@ -59,6 +60,7 @@ from ..sandbox.bridge import Bridge, ResultCache
 from .audience import Audience
 from .callers import current_caller
 from .codemode import CodeMode
+from .eras import answer_of
 from .hints import tree_hint
 from .notices import WATCH_INTERVAL_S, announce_list_changes, records_relayed
 from .relay import follow, refusal, resumed
@@ -216,7 +218,8 @@ class Exposed:
         assert self.audience is not None  # registered: only then are calls made
         desk = self.desk(current_caller())
         public = self.names.name(server, tool.name)
-        run = resumed(self.mode, ctx, public) or self._start(desk, server, tool, arguments, public)
+        given = dict(ctx.input_responses or {})  # answers sent up front, to the questions of those names
+        run = resumed(self.mode, ctx, public) or self._start(desk, server, tool, arguments, public, given)
         loop = asyncio.get_running_loop()
 
         def report(_server: str, _tool: str, value: float, total: float | None, message: str | None) -> None:
@@ -229,12 +232,29 @@ class Exposed:
             result: CallToolResult | InputRequiredResult = await follow(run, ctx, self.mode, self.audience)
         return result
 
-    def _start(self, desk: _Desk, server: str, tool: ToolInfo, arguments: dict[str, Any], public: str) -> Run:
+    def _start(
+        self,
+        desk: _Desk,
+        server: str,
+        tool: ToolInfo,
+        arguments: dict[str, Any],
+        public: str,
+        given: dict[str, Any],
+    ) -> Run:
         """The call on a worker thread, as a run: its questions go to the run's relay, its record and
-        outcome are the run's last events."""
+        outcome are the run's last events. A question under a key the client ``given`` an answer for up front
+        takes that answer (once), as the server itself would."""
         run = Run(current_caller(), asyncio.get_running_loop(), desk.mask, public, keys=True)
+
+        def ask(question: Question, reply: concurrent.futures.Future[Answer]) -> None:
+            if question.key is not None and question.key in given:
+                answer = answer_of(given.pop(question.key))
+                reply.set_result(Answer(answer.action, desk.mask.restore(answer.content)))
+            else:
+                run.ask(question, reply)
+
         progress = functools.partial(run.progress, server, tool.name)
-        call = _Call(desk, desk.cache and tool.cacheable, progress, Relay(run.ask))
+        call = _Call(desk, desk.cache and tool.cacheable, progress, Relay(ask))
         scope = Scope()
         run.stop = lambda: scope.stop("cancelled by the client")  # cancelled on the server too
 
