@@ -270,7 +270,7 @@ class Exposed:
                 run.put(Said("debug", _described(call.record)))
             run.put(outcome)
 
-        self.mode.launch(work)
+        self.mode.workers.submit(work)  # its outcome comes as the run's events
         return run
 
     def _call(
