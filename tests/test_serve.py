@@ -418,7 +418,9 @@ def test_answers_that_come_too_late_are_refused_and_the_code_went_on(library_pla
                 await client.session.call_tool(
                     "execute",
                     {"code": "from servers.library import book\nprint(book())"},
-                    input_responses={"q1": ElicitResult(action="accept", content={"name": "Late", "nights": 1})},
+                    input_responses={
+                        "q1": ElicitResult(action="accept", content={"name": "Late", "nights": 1})
+                    },
                     request_state=asked.request_state,
                     allow_input_required=True,
                 )
