@@ -40,6 +40,9 @@ class Question:
     schema: dict[str, Any] = field(default_factory=dict)
     url: str | None = None
     elicitation_id: str | None = None
+    key: str | None = (
+        None  # the name the server gave it in an `input_required` round (None: asked by request)
+    )
 
     @property
     def mode(self) -> Literal["form", "url"]:

@@ -393,9 +393,11 @@ def test_a_client_without_elicitation_gets_a_decline(library_place: dict[str, An
 
 def test_answers_that_come_too_late_are_refused_and_the_code_went_on(library_place: dict[str, Any]) -> None:
     """An agent that never answers does not hold the sandbox: past the wait the question is cancelled, the
-    code finishes, and answers sent afterwards get a clear error (driven by hand, in-process)."""
+    code finishes, and answers sent afterwards get a clear protocol error: the request state names nothing
+    (driven by hand, in-process)."""
     from mcp import Client
-    from mcp.types import ElicitResult, InputRequiredResult
+    from mcp.shared.exceptions import MCPError
+    from mcp.types import INVALID_PARAMS, ElicitResult, InputRequiredResult
 
     from mcp_kernel.serve import build_server
     from mcp_kernel.session import Session
@@ -412,20 +414,23 @@ def test_answers_that_come_too_late_are_refused_and_the_code_went_on(library_pla
             )
             assert isinstance(asked, InputRequiredResult) and list(asked.input_requests) == ["q1"]
             await asyncio.sleep(1.5)  # longer than the 0.5 s the server waits for answers
-            late = await client.session.call_tool(
-                "execute",
-                {"code": "from servers.library import book\nprint(book())"},
-                input_responses={"q1": ElicitResult(action="accept", content={"name": "Late", "nights": 1})},
-                request_state=asked.request_state,
-                allow_input_required=True,
-            )
-            return asked, late
+            with pytest.raises(MCPError) as late:
+                await client.session.call_tool(
+                    "execute",
+                    {"code": "from servers.library import book\nprint(book())"},
+                    input_responses={
+                        "q1": ElicitResult(action="accept", content={"name": "Late", "nights": 1})
+                    },
+                    request_state=asked.request_state,
+                    allow_input_required=True,
+                )
+            return asked, late.value
 
     with Session(library_place["config"]) as session:
         server = build_server(session)
         server.code_mode.answer_timeout = 0.5
         _, late = asyncio.run(main(server))
-        assert late.is_error and "belong to no waiting execute" in text(late)
+        assert late.error.code == INVALID_PARAMS and "belong to no waiting execute" in late.error.message
         [handle] = session.sandboxes.handles()
         box = session.sandboxes.get(handle)
         for _ in range(200):  # the cancelled question lets the code finish: the session is free again

@@ -97,6 +97,8 @@ class Callbacks:
             schema=getattr(params, "requested_schema", None) or {},
             url=str(url) if url else None,
             elicitation_id=getattr(params, "elicitation_id", None),
+            # An input_required round's requests are dispatched under their keys (the SDK's request id then).
+            key=context.request_id if isinstance(getattr(context, "request_id", None), str) else None,
         )
         asker = current() or (self._askers[-1] if self._askers else None)
         if asker is None:

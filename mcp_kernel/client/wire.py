@@ -124,14 +124,23 @@ class WireOperations:
 
         arguments = {k: str(v) for k, v in (arguments or {}).items()}
         await self._checked_prompt(name, arguments)
+        from pydantic import TypeAdapter  # with the SDK, loaded by now
+
         request = types.GetPromptRequest(params=types.GetPromptRequestParams(name=name, arguments=arguments))
+        either = TypeAdapter(types.GetPromptResult | types.InputRequiredResult)
         result = await self._request(
-            lambda s: s.session.send_request(
-                request, types.GetPromptResult, progress_callback=_reporter(progress)
-            ),
+            lambda s: s.session.send_request(request, either, progress_callback=_reporter(progress)),
             f"prompts/get {name!r}",
             self.timeout,
         )
+        if isinstance(result, types.InputRequiredResult):
+            asked = sorted({each.method for each in (result.input_requests or {}).values()})
+            raise ServerError(
+                f"Server {self.spec.name!r} asks its client for input ({', '.join(asked) or 'input_required'}) "
+                f"before it fills prompts/get {name!r}; its questions are passed on during tool calls, not "
+                "yet during prompts/get. Get this prompt from a client connected to the server directly.",
+                server=self.spec.name,
+            )
         return Wire(_json(result))
 
 

@@ -74,7 +74,7 @@ class CodeMode:
         self._seen_changes: dict[str, int] = {}  # each server's list changes the tree reflects
         self._snapshot: dict[str, int] = {}  # the tree's files (path -> hash of the text) last reported
         self.parked = Parked()  # runs waiting for a 2026 client's answers
-        self._workers = concurrent.futures.ThreadPoolExecutor(
+        self.workers = concurrent.futures.ThreadPoolExecutor(
             max_workers=64, thread_name_prefix="mcp-kernel-execute"
         )
         # Text that belongs to no sandbox session (a refusal before one opened) is masked too, with placeholders
@@ -302,6 +302,8 @@ class CodeMode:
         self.check_limits(timeout, memory_mb)
         run = Run(caller, asyncio.get_running_loop(), self.mask(None))  # its session's mask once that is open
 
+        run.stop = lambda: _interrupt(self.session, run)
+
         def work() -> None:
             try:
                 # The caller's running executes are counted from here, so a refused one opens no session.
@@ -317,21 +319,24 @@ class CodeMode:
             except BaseException as exc:
                 run.put(Failed(exc))
 
-        self._workers.submit(work)
+        self.workers.submit(work)
         return run
 
     def park(self, run: Run, asked: list[Asked]) -> InputRequiredResult:
         """Keep ``run`` waiting for the answers to ``asked``; the ``input_required`` result asking for them."""
-        return eras.input_required(run.id, self.parked.park(run, asked, self.answer_timeout))
+        pending = self.parked.park(run, asked, self.answer_timeout)  # sets run.state, this round's
+        return eras.input_required(run.state, pending)
 
-    def resume(self, state: str, responses: dict[str, Any], caller: str | None = None) -> Run:
-        """The run waiting under ``state``, given the agent's ``responses`` (unanswered questions: cancelled)."""
-        run = self.parked.take(state, caller)
+    def resume(
+        self, state: str, responses: dict[str, Any], caller: str | None = None, purpose: str | None = None
+    ) -> Run:
+        """The run of ``purpose`` waiting under ``state``, given the agent's ``responses`` (others: cancelled)."""
+        run = self.parked.take(state, caller, purpose)
         if run is None:
+            what = "execute" if purpose in (None, "execute") else f"call of {purpose}"
             raise SessionNotFound(
-                "These answers belong to no waiting execute: it was answered already, or "
-                f"nobody answered within {self.answer_timeout:g} s and it went on without "
-                "them. Run the code again."
+                f"These answers belong to no waiting {what}: it was answered already, or nobody answered within "
+                f"{self.answer_timeout:g} s and it went on without them. Call it again."
             )
         run.answer({key: eras.answer_of(responses.get(key)) for key in run.pending})
         return run
@@ -339,6 +344,13 @@ class CodeMode:
     def _unavailable(self) -> str:
         reasons = "; ".join(f"{n}: {why}" for n, why in self.failed.items()) or "none configured"
         return f"No MCP server is available ({reasons}). Check the servers in mcp.json."
+
+
+def _interrupt(session: Session, run: Run) -> None:
+    """Stop ``run``'s cell and its tool calls (not its session): its client gave up."""
+    if run.handle is not None:
+        with contextlib.suppress(SessionNotFound):
+            session.sandboxes.get(run.handle, owner=run.caller).interrupt()
 
 
 def model_text(result: ExecutionResult, max_chars: int) -> str:

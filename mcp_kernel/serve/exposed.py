@@ -28,6 +28,8 @@ For example::
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import functools
 import hashlib
 import json
 import logging
@@ -41,39 +43,34 @@ from mcp.server.mcpserver import Context
 from mcp.types import (
     CallToolRequestParams,
     CallToolResult,
+    InputRequiredResult,
     ListToolsResult,
     PaginatedRequestParams,
-    TextContent,
     Tool,
 )
 
+from ..elicitation import Answer, Question, Relay, attached
 from ..errors import MCPKernelError, ToolCallError, UsageError
 from ..masking import Mask
 from ..models import CallRecord, CallResult, ToolInfo
+from ..names import server_id
 from ..runtime import Scope
 from ..sandbox.bridge import Bridge, ResultCache
 from .audience import Audience
 from .callers import current_caller
 from .codemode import CodeMode
+from .eras import answer_of
 from .hints import tree_hint
-from .notices import WATCH_INTERVAL_S, announce_list_changes, log_request
+from .notices import WATCH_INTERVAL_S, announce_list_changes, records_relayed
+from .relay import follow, refusal, resumed
+from .runs import Event, Failed, Returned, Run, Said
 
-__all__ = ["CHOICES", "Exposed", "refusal"]
+__all__ = ["CHOICES", "Exposed"]
 
 log = logging.getLogger(__name__)
 
 CHOICES = ("none", "read-only", "all")
 BINARY = frozenset({"data", "blob"})  # base64 of an image, audio or embedded resource: passed as it is
-
-
-def refusal(exc: MCPKernelError, mask: Mask) -> CallToolResult:
-    """``exc`` as the error result an agent reads, through ``mask``."""
-    return mask(
-        CallToolResult(
-            content=[TextContent(type="text", text=f"{type(exc).__name__}: {exc}")],
-            is_error=True,
-        )
-    )
 
 
 @dataclass
@@ -93,6 +90,7 @@ class _Call:
     desk: _Desk = field(repr=False)
     cacheable: bool
     progress: Callable[[float, float | None, str | None], None] | None
+    asker: Relay  # the server's questions during the call go to the run's relay
     result: CallResult | None = None
     cached: bool = False
     record: CallRecord | None = None
@@ -212,29 +210,67 @@ class Exposed:
 
     async def call(
         self, ctx: Context, server: str, tool: ToolInfo, arguments: dict[str, Any]
-    ) -> CallToolResult:
-        """Call ``server``'s ``tool`` for the request ``ctx``: its progress relayed, its outcome masked."""
+    ) -> CallToolResult | InputRequiredResult:
+        """Call ``server``'s ``tool`` for the request ``ctx``, as a run the request follows (relay.py): the
+        server's questions go to the agent's client (mid-call, or by ``input_required`` and retry), its log
+        records and progress too; the outcome is masked. A 2026 client's retry resumes the waiting call."""
+        assert self.audience is not None  # registered: only then are calls made
         desk = self.desk(current_caller())
+        public = self.names.name(server, tool.name)
+        given = dict(ctx.input_responses or {})  # answers sent up front, to the questions of those names
+        run = resumed(self.mode, ctx, public) or self._start(desk, server, tool, arguments, public, given)
         loop = asyncio.get_running_loop()
 
-        def progress(value: float, total: float | None, message: str | None) -> None:
+        def report(_server: str, _tool: str, value: float, total: float | None, message: str | None) -> None:
             note = desk.mask(message) if message else None
             asyncio.run_coroutine_threadsafe(ctx.report_progress(value, total, note), loop)
 
-        call = _Call(desk, desk.cache and tool.cacheable, progress)
+        run.report = report
+        conn = self.mode.session.connection(server)
+        async with records_relayed(ctx.request_context, self.audience, conn, server_id(server), desk.mask):
+            result: CallToolResult | InputRequiredResult = await follow(run, ctx, self.mode, self.audience)
+        return result
+
+    def _start(
+        self,
+        desk: _Desk,
+        server: str,
+        tool: ToolInfo,
+        arguments: dict[str, Any],
+        public: str,
+        given: dict[str, Any],
+    ) -> Run:
+        """The call on a worker thread, as a run: its questions go to the run's relay, its record and
+        outcome are the run's last events. A question under a key the client ``given`` an answer for up front
+        takes that answer (once), as the server itself would."""
+        run = Run(current_caller(), asyncio.get_running_loop(), desk.mask, public, keys=True)
+
+        def ask(question: Question, reply: concurrent.futures.Future[Answer]) -> None:
+            if question.key is not None and question.key in given:
+                answer = answer_of(given.pop(question.key))
+                reply.set_result(Answer(answer.action, desk.mask.restore(answer.content)))
+            else:
+                run.ask(question, reply)
+
+        progress = functools.partial(run.progress, server, tool.name)
+        call = _Call(desk, desk.cache and tool.cacheable, progress, Relay(ask))
         scope = Scope()
-        try:
-            result = await anyio.to_thread.run_sync(
-                self._call, call, scope, server, tool.name, arguments, abandon_on_cancel=True
-            )
-        except anyio.get_cancelled_exc_class():
-            scope.stop("cancelled by the client")  # the call in flight is cancelled on the server too
-            raise
-        except MCPKernelError as exc:
-            await self._note(ctx, call, desk.mask)
-            return refusal(exc, desk.mask)
-        await self._note(ctx, call, desk.mask)
-        return self.outbound(server, result, desk.mask)
+        run.stop = lambda: scope.stop("cancelled by the client")  # cancelled on the server too
+
+        def work() -> None:
+            outcome: Event
+            try:
+                outcome = Returned(
+                    self.outbound(server, self._call(call, scope, server, tool.name, arguments), desk.mask)
+                )
+            except BaseException as exc:
+                outcome = Failed(exc)
+            if call.record is not None:
+                run.put(Said("debug", _described(call.record)))
+            run.put(outcome)
+
+        self.mode.workers.submit(work)  # its outcome comes as the run's events
+        return run
 
     def _call(
         self, call: _Call, scope: Scope, server: str, tool: str, arguments: dict[str, Any]
@@ -271,18 +307,6 @@ class Exposed:
         call: _Call | None = getattr(self._here, "call", None)
         if call is not None:
             call.record = record.model_copy(update={"cached": call.cached})
-
-    async def _note(self, ctx: Context, call: _Call, mask: Mask) -> None:
-        """The call's record, as a debug log record on its request (what execute lists under ``calls``)."""
-        record = call.record
-        if record is not None:
-            what = f"{record.server}.{record.tool}: {record.duration_ms:.0f} ms" + (
-                ", cached" if record.cached else ""
-            )
-            if record.error:
-                what += f", {record.error}"
-            if self.audience is not None:
-                await log_request(ctx, self.audience, "debug", what, mask=mask)
 
     def outbound(self, server: str, result: CallResult, mask: Mask) -> CallToolResult:
         """``result`` as serve sends it: URIs renamed, text and structured content masked, binary intact."""
@@ -328,7 +352,7 @@ class Exposed:
             found = await anyio.to_thread.run_sync(self.find, params.name)
             if found is None:
                 return refusal(self._unknown(params.name), self.desk(current_caller()).mask)
-            context = Context(request_context=ctx, mcp_server=server)
+            context = Context(request_context=ctx, mcp_server=server, input_params=params)
             return await self.call(context, *found, dict(params.arguments or {}))
 
         def input_schema(name: str) -> Any:  # Mcp-Param headers are checked against the exposed schemas too
@@ -373,6 +397,14 @@ class Exposed:
         return hashlib.blake2b(json.dumps(listed, sort_keys=True).encode()).hexdigest()
 
 
+def _described(record: CallRecord) -> str:
+    """A call's record as a line (what execute lists under ``calls``)."""
+    what = f"{record.server}.{record.tool}: {record.duration_ms:.0f} ms" + (
+        ", cached" if record.cached else ""
+    )
+    return what + (f", {record.error}" if record.error else "")
+
+
 def _masked(block: dict[str, Any], mask: Mask) -> dict[str, Any]:
     """One content block through ``mask``, its base64 parts as they are (an embedded resource's too)."""
     out: dict[str, Any] = {}
@@ -391,8 +423,10 @@ async def _ready(result: CallResult) -> CallResult:
 
 
 async def _kept(call: _Call, request: Coroutine[Any, Any, CallResult], key: bytes | None) -> CallResult:
-    """The real call's result, kept whole for the exposed call (and cached, when it may be)."""
-    result = await request
+    """The real call's result, kept whole for the exposed call (and cached, when it may be); the server's
+    questions during it go to the call's relay."""
+    with attached(call.asker):  # type: ignore[arg-type]  # a Relay answers as an Asker does
+        result = await request
     call.result = result
     if key is not None and not result.is_error:
         call.desk.results.put(key, result.model_dump_json())

@@ -36,8 +36,6 @@ from mcp.types import (
     ListPromptsResult,
     ListResourcesResult,
     ListResourceTemplatesResult,
-    LoggingMessageNotification,
-    LoggingMessageNotificationParams,
     PaginatedRequestParams,
     PromptReference,
     ReadResourceRequestParams,
@@ -66,7 +64,7 @@ from .codemode import TEMPLATE, CodeMode
 from .following import Following
 from .hints import list_hint, read_hint
 from .namespace import Namespace
-from .notices import send_record
+from .notices import records_relayed
 
 __all__ = ["MAX_COMPLETIONS", "Gateway", "add_gateway"]
 
@@ -144,32 +142,16 @@ class Gateway:
     @contextlib.asynccontextmanager
     async def relaying(self, ctx: Any, server: str, mask: Mask) -> AsyncIterator[Any]:
         """While a request to ``server`` runs: its progress reporter, and the server's log records relayed
-        to this request. A record is the request's only while it is the one request in flight on that
-        connection (records carry no request id); otherwise it stays in the server's log only."""
+        to this request (:func:`~mcp_kernel.serve.notices.records_relayed`)."""
         loop = asyncio.get_running_loop()
         conn = self.mode.session.connection(server)
-        sid = server_id(server)
-
-        def heard(params: dict[str, Any]) -> None:  # on the session's loop
-            if conn.in_flight != 1:
-                return
-            level = params.get("level", "info")
-            note = LoggingMessageNotification(
-                params=LoggingMessageNotificationParams(
-                    level=level, logger=params.get("logger") or sid, data=params.get("data")
-                )
-            )
-            asyncio.run_coroutine_threadsafe(send_record(ctx, self.audience, level, mask(note)), loop)
 
         def progress(value: float, total: float | None, message: str | None) -> None:  # on the session's loop
             coro = ctx.session.report_progress(value, total, mask(message))
             asyncio.run_coroutine_threadsafe(coro, loop)
 
-        conn._log_listeners.append(heard)
-        try:
+        async with records_relayed(ctx, self.audience, conn, server_id(server), mask):
             yield progress
-        finally:
-            conn._log_listeners.remove(heard)
 
     # ---- lists ---------------------------------------------------------------------------------
     async def _gather(self, method: Any, key: str, rename: Callable[[str, dict[str, Any]], None]) -> Any:

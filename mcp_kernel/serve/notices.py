@@ -3,8 +3,8 @@
 :func:`add_notice_methods` gives the SDK's server the 2025-era method a client uses to choose the records
 it hears (``logging/setLevel``; subscriptions are following.py's); :func:`watch_tree` follows the servers'
 tool changes into the tree and tells the subscribers; :func:`log_request` sends a run's record on its
-request's stream (:func:`send_record`, any record: an upstream's too). Who hears what is kept in
-:class:`~mcp_kernel.serve.audience.Audience`.
+request's stream (:func:`send_record`, any record: an upstream's too, as :func:`records_relayed` does while
+a request to that server runs). Who hears what is kept in :class:`~mcp_kernel.serve.audience.Audience`.
 
 For example::
 
@@ -13,14 +13,22 @@ For example::
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
 from mcp.server.connection import allowed_log_levels
 from mcp.server.lowlevel.server import NotificationOptions
 from mcp.server.mcpserver import Context
-from mcp.types import EmptyResult, LoggingLevel, LoggingMessageNotification, SetLevelRequestParams
+from mcp.types import (
+    EmptyResult,
+    LoggingLevel,
+    LoggingMessageNotification,
+    LoggingMessageNotificationParams,
+    SetLevelRequestParams,
+)
 
 from ..errors import MCPKernelError
 from ..masking import Mask
@@ -34,6 +42,7 @@ __all__ = [
     "add_notice_methods",
     "announce_list_changes",
     "log_request",
+    "records_relayed",
     "send_record",
     "watch_tree",
 ]
@@ -101,6 +110,34 @@ async def send_record(
         return
     with contextlib.suppress(Exception):  # a client that went away misses the record
         await context.session.send_notification(note, related_request_id=context.request_id)
+
+
+@contextlib.asynccontextmanager
+async def records_relayed(
+    context: Any, audience: Audience, conn: Any, logger: str, mask: Mask
+) -> AsyncIterator[None]:
+    """While a request to ``conn``'s server runs: the server's log records (``logger`` when they name none)
+    relayed through ``mask`` to the request whose low-level ``context`` this is, at the level its client
+    hears. A record is the request's only while it is the one request in flight on that connection (records
+    carry no request id); otherwise it stays in the server's log only."""
+    loop = asyncio.get_running_loop()
+
+    def heard(params: dict[str, Any]) -> None:  # on the session's loop
+        if conn.in_flight != 1:
+            return
+        level = params.get("level", "info")
+        note = LoggingMessageNotification(
+            params=LoggingMessageNotificationParams(
+                level=level, logger=params.get("logger") or logger, data=params.get("data")
+            )
+        )
+        asyncio.run_coroutine_threadsafe(send_record(context, audience, level, mask(note)), loop)
+
+    conn._log_listeners.append(heard)
+    try:
+        yield
+    finally:
+        conn._log_listeners.remove(heard)
 
 
 def announce_list_changes(server: Any, kinds: set[str]) -> None:

@@ -1,9 +1,12 @@
-"""Runs: one ``execute`` on a worker thread, and the typed events it hands the request waiting for it.
+"""Runs: one ``execute`` or one exposed tool call on a worker thread, and the typed events it hands the
+request waiting for it.
 
 A run tells the request on the server's loop what happens with one event at a time: :class:`Asked` when one
-of its servers asks a question (answered by setting its ``reply``), then :class:`Done` or :class:`Failed`.
+of its servers asks a question (answered by setting its ``reply``), :class:`Said` for a log record, then
+:class:`Done` (an execute's outcome), :class:`Returned` (an exposed call's result) or :class:`Failed`.
 A run whose questions went to a 2026 client in an ``input_required`` result waits in :class:`Parked` until
-the client retries with the answers (or nobody answers in time and its questions are cancelled).
+the client retries with the answers under the request state of that round (or nobody answers in time and
+its questions are cancelled).
 
 >>> Done("42", {"session": "h"}, failed=False)
 Done(text='42', structured={'session': 'h'}, failed=False)
@@ -20,12 +23,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mcp.types import LoggingLevel
+
 from ..elicitation import Answer, Question
 from ..masking import Mask
 
-__all__ = ["OUTPUT_KEPT_CHARS", "Asked", "Done", "Event", "Failed", "Parked", "Run"]
+__all__ = ["OUTPUT_KEPT_CHARS", "Asked", "Done", "Event", "Failed", "Parked", "Returned", "Run", "Said"]
 
 OUTPUT_KEPT_CHARS = 4000  # how much of a running cell's latest output a run keeps for its task's status
+# How long a question waits for others to join its round: the requests of one upstream `input_required`
+# round reach the relay one by one (the SDK dispatches them concurrently on another thread's loop).
+GATHER_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -52,19 +60,50 @@ class Failed:
     error: BaseException
 
 
-Event = Asked | Done | Failed
+@dataclass(frozen=True)
+class Returned:
+    """The run's result, ready to send as it is (masked already): an exposed tool call's."""
+
+    result: Any
+
+
+@dataclass(frozen=True)
+class Said:
+    """A log record about the run for its request (``message`` passes the run's mask when sent)."""
+
+    level: LoggingLevel
+    message: str
+
+
+Event = Asked | Said | Done | Returned | Failed
+ENDS = (Done, Returned, Failed)  # the events a run ends with
 Progress = Callable[
     [str, str, float, float | None, str | None], None
 ]  # (server, tool, value, total, message)
 
 
 class Run:
-    """One ``execute`` on a worker thread: its sandbox handle, and the :data:`Event` queue the request waiting on
-    it reads on the server's loop."""
+    """One ``execute`` or exposed call on a worker thread (``purpose`` says which: ``execute`` or the tool's
+    public name), and the :data:`Event` queue the request waiting on it reads on the server's loop.
 
-    def __init__(self, caller: str | None, loop: asyncio.AbstractEventLoop, mask: Mask) -> None:
-        self.id = secrets.token_urlsafe(24)  # the request state a 2026 client sends back with its answers
+    ``keys`` keeps the names a server gave its questions (``input_required`` keys) for the agent: an exposed
+    call is the server's own request passed on; an execute's questions, from any of its servers, are
+    numbered."""
+
+    def __init__(
+        self,
+        caller: str | None,
+        loop: asyncio.AbstractEventLoop,
+        mask: Mask,
+        purpose: str = "execute",
+        *,
+        keys: bool = False,
+    ) -> None:
+        self.state = ""  # the request state a 2026 client sends back with this round's answers (see Parked)
+        self.purpose = purpose
+        self.keys = keys
         self.handle: str | None = None  # known once the session is open
+        self.stop: Callable[[], None] | None = None  # stops the work when the client gives up
         self.caller = caller
         self.loop = loop
         self.events: asyncio.Queue[Event] = asyncio.Queue()
@@ -80,7 +119,7 @@ class Run:
     def put(self, event: Event) -> None:
         """Hand an event to the loop (from any thread)."""
         self.loop.call_soon_threadsafe(self.events.put_nowait, event)
-        if not isinstance(event, Asked):
+        if isinstance(event, ENDS):
             self.loop.call_soon_threadsafe(self.over.set)
 
     def printed(self, stream: str, text: str) -> None:
@@ -99,17 +138,25 @@ class Run:
         asked.add_done_callback(back)
         self.put(Asked(self.mask(question), asked))
 
-    def more_questions(self) -> list[Asked]:
-        """The questions queued right behind one: calls gathered by the code may ask at once, and the agent
-        answers them in one round."""
-        asked = []
-        while not self.events.empty():
-            event = self.events.get_nowait()
+    async def more_questions(self) -> list[Asked]:
+        """The questions that come right behind one (within :data:`GATHER_S` of each other): calls gathered by
+        the code, or the requests of one ``input_required`` round, ask at once, and the agent answers them in
+        one round. Anything else stays queued."""
+        asked: list[Asked] = []
+        while True:
+            try:
+                event = await asyncio.wait_for(self.events.get(), GATHER_S)
+            except TimeoutError:
+                return asked
             if not isinstance(event, Asked):
-                self.events.put_nowait(event)
-                break
+                # Back in front: what follows the questions is handled after them.
+                rest: list[Event] = [event]
+                while not self.events.empty():
+                    rest.append(self.events.get_nowait())
+                for each in rest:
+                    self.events.put_nowait(each)
+                return asked
             asked.append(event)
-        return asked
 
     def answer(self, answers: Mapping[str, Answer]) -> None:
         """Answer the parked questions by key; one without an answer is cancelled."""
@@ -134,20 +181,27 @@ class Parked:
         self._lock = threading.Lock()
 
     def park(self, run: Run, asked: list[Asked], timeout: float) -> dict[str, Asked]:
-        """Keep ``run`` waiting for the answers to ``asked``; return them by the keys the answers will name."""
-        run.pending = {f"q{i}": question for i, question in enumerate(asked, 1)}
+        """Keep ``run`` waiting for the answers to ``asked`` under a new request state (``run.state``: each
+        round has its own, so an old one never answers a new round); return them by the keys the answers
+        will name (the server's own, with ``run.keys``, when each question has a distinct one)."""
+        names = [each.question.key for each in asked]
+        own = run.keys and all(names) and len(set(names)) == len(names)
+        keys = [str(name) for name in names] if own else [f"q{i}" for i in range(1, len(asked) + 1)]
+        run.pending = dict(zip(keys, asked, strict=True))
+        run.state = secrets.token_urlsafe(24)
         with self._lock:
-            self._runs[run.id] = run
-        run.expiry = threading.Timer(timeout, self._expire, args=(run.id,))
+            self._runs[run.state] = run
+        run.expiry = threading.Timer(timeout, self._expire, args=(run.state,))
         run.expiry.daemon = True
         run.expiry.start()
         return run.pending
 
-    def take(self, state: str, caller: str | None) -> Run | None:
-        """The run parked under ``state`` by ``caller``, no longer parked (None: no such run of theirs)."""
+    def take(self, state: str, caller: str | None, purpose: str | None = None) -> Run | None:
+        """The run parked under ``state`` by ``caller`` (for ``purpose``, when given), no longer parked (None:
+        no such run of theirs)."""
         with self._lock:
             run = self._runs.get(state)
-            if run is None or run.caller != caller:
+            if run is None or run.caller != caller or purpose not in (None, run.purpose):
                 return None
             del self._runs[state]
         if run.expiry is not None:

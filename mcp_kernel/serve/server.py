@@ -22,21 +22,20 @@ import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.subscriptions import InMemorySubscriptionBus
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
-from ..elicitation import Answer
-from ..errors import MCPKernelError, SessionNotFound, UsageError
+from ..errors import MCPKernelError, UsageError
 from ..session import Session
 from .audience import Audience
 from .callers import current_caller
 from .codemode import TEMPLATE, CodeMode
-from .eras import ask_legacy, cannot_relay, stateless
-from .exposed import Exposed, refusal
+from .exposed import Exposed
 from .gateway import add_gateway
 from .hints import cache_hints
 from .notices import WATCH_INTERVAL_S, add_notice_methods, announce_list_changes, log_request, watch_tree
-from .runs import Asked, Done, Failed, Progress, Run
+from .relay import follow, refusal, resumed
+from .runs import Progress, Run
 from .tasks import ExecuteTasks
 
 __all__ = ["build_server", "serve"]
@@ -151,14 +150,14 @@ def build_server(
         started = time.perf_counter()
         await log_request(ctx, audience, "debug", "run started", mask=mode.mask(None))
         try:
-            if ctx is not None and ctx.request_state:  # the agent's answers to the questions of a waiting run
-                run = mode.resume(ctx.request_state, dict(ctx.input_responses or {}), caller)
-            else:
-                run = mode.start(code, session, timeout, caller, memory_mb=memory_mb, close=close)
+            # A retry carries the agent's answers to the questions of a waiting run.
+            run = resumed(mode, ctx, "execute") or mode.start(
+                code, session, timeout, caller, memory_mb=memory_mb, close=close
+            )
         except MCPKernelError as exc:
             return refusal(exc, mode.mask(None))
         run.report = _progress_reporter(run, ctx)
-        return await long_runs.follow(run, lambda run: _follow(run, ctx, mode, audience, started))
+        return await long_runs.follow(run, lambda run: follow(run, ctx, mode, audience, started))
 
     # Objects, not strings (this module's annotations are postponed), so the SDK need not evaluate them.
     execute.__annotations__.update(
@@ -203,68 +202,6 @@ def _progress_reporter(run: Run, ctx: Context | None) -> Progress:
             asyncio.run_coroutine_threadsafe(ctx.report_progress(steps[0], None, note), loop)
 
     return report
-
-
-async def _follow(run: Run, ctx: Context | None, mode: CodeMode, audience: Audience, started: float) -> Any:
-    """Answer the ``execute`` request from ``run``'s events: relay its servers' questions (or park it for a
-    2026 client's answers), then return its outcome. Everything sent passes the run's mask."""
-    while True:
-        try:
-            event = await run.events.get()
-        except anyio.get_cancelled_exc_class():
-            # The client gave up: stop the cell and its tool calls, not the session.
-            if run.handle is not None:
-                with contextlib.suppress(SessionNotFound):
-                    mode.session.sandboxes.get(run.handle, owner=run.caller).interrupt()
-            raise
-        match event:
-            case Failed(error=error):
-                await log_request(
-                    ctx, audience, "error", f"run refused: {type(error).__name__}: {error}", mask=run.mask
-                )
-                if isinstance(error, MCPKernelError):
-                    return refusal(error, run.mask)
-                raise error
-            case Done(text=text, structured=structured, failed=failed):
-                calls = len(structured.get("calls", []))
-                await log_request(
-                    ctx,
-                    audience,
-                    "warning" if failed else "info",
-                    f"run {'failed' if failed else 'finished'} in "
-                    f"{(time.perf_counter() - started) * 1000:.0f} ms, {calls} tool call(s)",
-                    mask=run.mask,
-                )
-                result = run.mask(
-                    CallToolResult(
-                        content=[TextContent(type="text", text=text or "(no output)")],
-                        structured_content=structured,
-                        is_error=failed,
-                    )
-                )
-                # The handle is the agent's key back, not data: kept exactly as minted.
-                assert result.structured_content is not None
-                result.structured_content["session"] = structured["session"]
-                return result
-            case Asked():
-                asked = [
-                    event,
-                    *run.more_questions(),
-                ]  # calls gathered by the code may ask at once: one round
-                why = cannot_relay(ctx)
-                if why is not None:
-                    for each in asked:
-                        log.warning(
-                            "declined %s's question %r: %s", each.question.server, each.question.message, why
-                        )
-                        each.reply.set_result(Answer("decline"))
-                    continue
-                assert ctx is not None
-                if stateless(ctx.protocol_version):
-                    run.report = None
-                    return mode.park(run, asked)  # the client retries with the answers (input_required)
-                for each in asked:  # an older client: ask it mid-call, as servers then did
-                    each.reply.set_result(await ask_legacy(ctx, each.question))
 
 
 def serve(

@@ -17,7 +17,6 @@ For example::
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import secrets
 import time
@@ -42,7 +41,7 @@ from mcp_types import (
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from ..client.tasks import TASKS, TERMINAL, CreatedTask, DetailedTask, TaskAnswers, TaskRef
-from ..errors import MCPKernelError, SessionNotFound
+from ..errors import MCPKernelError
 from .callers import current_caller
 from .codemode import CodeMode
 from .eras import stateless
@@ -227,9 +226,9 @@ class ExecuteTasks(Extension):
             task.job.cancel()  # execute's follow stops the cell as for a client that went away
         elif task.state is not None:  # waiting for answers: nobody follows the run, so stop it here
             parked = self.mode.parked.take(task.state, task.caller)
-            if parked is not None and parked.handle is not None:
-                with contextlib.suppress(SessionNotFound):
-                    self.mode.session.sandboxes.get(parked.handle, owner=parked.caller).interrupt()
+            if parked is not None:
+                if parked.stop is not None:
+                    parked.stop()
                 parked.answer({})
             task.asked, task.state = {}, None
             task.move("working")  # its questions are withdrawn; it is cancelled once the cell has stopped

@@ -67,6 +67,7 @@ from mcp.types import (
     TextResourceContents,
     UnsubscribeRequestParams,
 )
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import Field
 
 # Logging and sampling are deprecated as of 2026-07-28, but the suite's 2025-era scenarios test them.
@@ -234,25 +235,43 @@ async def test_reconnection(ctx: Context) -> str:
 
 
 # ---- tools: requests back to the client -----------------------------------------------------------------
+# Each asks as its client's era allows: a 2025 client by a request of the server's own (the suite's scenarios
+# run at 2025-11-25); a 2026-07-28 client, which takes no server requests, by input_required under "answer"
+# (a gateway such as serve fronts this server at 2026-07-28 and passes the question on to its own client).
 @server.tool(description="Asks the client's model to answer `prompt` (sampling) and returns its answer.")
-async def test_sampling(prompt: str, ctx: Context) -> str:
-    result = await ctx.session.create_message(
-        [SamplingMessage(role="user", content=TextContent(type="text", text=prompt))],
-        max_tokens=100,
-        related_request_id=ctx.request_id,
-    )
+async def test_sampling(prompt: str, ctx: Context) -> str | InputRequiredResult:
+    messages = [SamplingMessage(role="user", content=TextContent(type="text", text=prompt))]
+    if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
+        request = CreateMessageRequest(params=CreateMessageRequestParams(messages=messages, max_tokens=100))
+        answers = _answers(ctx, {"answer": request})
+        if isinstance(answers, InputRequiredResult):
+            return answers
+        result = answers["answer"]
+        if not isinstance(result, CreateMessageResult):
+            raise ToolError(f"expected the model's answer, got {type(result).__name__}")
+    else:
+        result = await ctx.session.create_message(messages, max_tokens=100, related_request_id=ctx.request_id)
     content = result.content
     text = content.text if isinstance(content, TextContent) else json.dumps(result.model_dump(mode="json"))
     return f"LLM response: {text}"
 
 
-async def _elicit(ctx: Context, message: str, schema: dict[str, Any]) -> str:
-    result = await ctx.session.elicit_form(message, schema, related_request_id=ctx.request_id)
+async def _elicit(ctx: Context, message: str, schema: dict[str, Any]) -> str | InputRequiredResult:
+    if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
+        request = ElicitRequest(params=ElicitRequestFormParams(message=message, requested_schema=schema))
+        answers = _answers(ctx, {"answer": request})
+        if isinstance(answers, InputRequiredResult):
+            return answers
+        result = answers["answer"]
+        if not isinstance(result, ElicitResult):
+            raise ToolError(f"expected the person's answer, got {type(result).__name__}")
+    else:
+        result = await ctx.session.elicit_form(message, schema, related_request_id=ctx.request_id)
     return f"Elicitation completed: action={result.action}, content={json.dumps(result.content)}"
 
 
 @server.tool(description="Asks the user (elicitation) for a username and an email, showing `message`.")
-async def test_elicitation(message: str, ctx: Context) -> str:
+async def test_elicitation(message: str, ctx: Context) -> str | InputRequiredResult:
     schema = {
         "type": "object",
         "properties": {
@@ -261,11 +280,12 @@ async def test_elicitation(message: str, ctx: Context) -> str:
         },
         "required": ["username", "email"],
     }
-    return "User response: " + await _elicit(ctx, message, schema)
+    answer = await _elicit(ctx, message, schema)
+    return answer if isinstance(answer, InputRequiredResult) else "User response: " + answer
 
 
 @server.tool(description="Asks the user for a form whose every field has a default (SEP-1034).")
-async def test_elicitation_sep1034_defaults(ctx: Context) -> str:
+async def test_elicitation_sep1034_defaults(ctx: Context) -> str | InputRequiredResult:
     schema = {
         "type": "object",
         "properties": {
@@ -290,7 +310,7 @@ def _titled(values: list[str], titles: list[str]) -> list[dict[str, str]]:
 
 
 @server.tool(description="Asks the user for a form with the five kinds of enum fields (SEP-1330).")
-async def test_elicitation_sep1330_enums(ctx: Context) -> str:
+async def test_elicitation_sep1330_enums(ctx: Context) -> str | InputRequiredResult:
     options = ["option1", "option2", "option3"]
     schema = {
         "type": "object",
