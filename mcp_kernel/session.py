@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .bindings import Bindings
@@ -222,10 +222,13 @@ class Session:
         output_limit_kb: int | None = None,
         disk_mb: int | None = None,
         tokenize_pii: bool | None = None,
+        max_calls: int | None = None,
+        max_calls_per_tool: Mapping[str, int] | None = None,
     ) -> SandboxPolicy:
         """The policy for the next cell: the settings, with these overrides.
 
-        ``servers`` defaults to the servers whose bindings were generated in this session.
+        ``servers`` defaults to the servers whose bindings were generated in this session; ``max_calls``
+        0 means no cap.
         """
         return self.runner.policy(
             servers,
@@ -236,6 +239,8 @@ class Session:
             output_limit_kb=output_limit_kb,
             disk_mb=disk_mb,
             tokenize_pii=tokenize_pii,
+            max_calls=max_calls,
+            max_calls_per_tool=max_calls_per_tool,
         )
 
     def sandbox(
@@ -276,11 +281,13 @@ class Session:
         asker: Asker | None = None,
         cell_name: str | None = None,
         on_call: Callable[[CallRecord], None] | None = None,
+        caller: str = "notebook",
     ) -> ExecutionResult:
         """Run ``code`` in a sandbox session with ``policy`` (default: :meth:`policy`); tools via the bridge.
 
         ``sandbox`` names the session (default: the current one); the callbacks get the cell's output, its
-        tool calls' progress and records as they come, and ``asker`` answers servers' questions: see
+        tool calls' progress and records as they come, ``asker`` answers servers' questions and ``caller``
+        is who the audit trail says ran the code: see
         :meth:`SandboxRunner.execute <mcp_kernel.sandbox.runner.SandboxRunner.execute>`.
         """
         return self.runner.execute(
@@ -294,6 +301,7 @@ class Session:
             asker=asker,
             cell_name=cell_name,
             on_call=on_call,
+            caller=caller,
         )
 
     def placeholders(self, sandbox: str) -> PIITokenizer:

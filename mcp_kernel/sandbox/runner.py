@@ -23,15 +23,16 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from ..errors import Interrupted, MCPKernelError, SandboxError, UsageError
-from ..models import BridgeStats, CallRecord, ExecutionResult, SessionStats
+from ..models import BridgeStats, CallBudgetReport, CallRecord, ExecutionResult, SessionStats
 from ..paths import cache_dir, data_dir, log_dir
 from .bridge import Bridge
 from .engine import Engine, is_cached
+from .guards import Guard
 from .policy import SandboxPolicy
 from .session import Sandbox
 from .sessions import SandboxSessions
@@ -64,6 +65,7 @@ class SandboxRunner:
         self._engine: Engine | None = None
         self._sessions: SandboxSessions | None = None
         self._dirs: Path | None = None
+        self._audit: Guard | None = None  # the audit trail (audit.py), opened with the first cell
         self._lock = threading.Lock()
 
     # ---- the parts, made on first use --------------------------------------------------------------
@@ -132,10 +134,13 @@ class SandboxRunner:
         output_limit_kb: int | None = None,
         disk_mb: int | None = None,
         tokenize_pii: bool | None = None,
+        max_calls: int | None = None,
+        max_calls_per_tool: Mapping[str, int] | None = None,
     ) -> SandboxPolicy:
         """The policy for the next cell: the settings, with these overrides.
 
-        ``servers`` defaults to the servers whose bindings were generated in this session.
+        ``servers`` defaults to the servers whose bindings were generated in this session; ``max_calls`` 0
+        means no cap, and ``max_calls_per_tool`` adds to (and overrides) the settings' per-tool budgets.
         """
         settings = self.settings
         return SandboxPolicy.from_limits(
@@ -151,6 +156,8 @@ class SandboxRunner:
             disk_mb=disk_mb or settings.disk_mb,
             tokenize_pii=settings.tokenize_pii if tokenize_pii is None else tokenize_pii,
             snapshot_limit_bytes=settings.snapshot_limit_mb << 20,
+            max_calls=(settings.max_calls if max_calls is None else max_calls) or None,
+            max_calls_per_tool={**settings.max_calls_per_tool, **(max_calls_per_tool or {})},
         )
 
     def sandbox(
@@ -203,6 +210,7 @@ class SandboxRunner:
         asker: Asker | None = None,
         cell_name: str | None = None,
         on_call: Callable[[CallRecord], None] | None = None,
+        caller: str = "notebook",
     ) -> ExecutionResult:
         """Run ``code`` in a sandbox session with ``policy`` (default: :meth:`policy`); tools via the bridge.
 
@@ -213,7 +221,8 @@ class SandboxRunner:
         output as it is printed; ``on_tool_progress(server, tool, value, total, message)`` the progress its
         tool calls report (called on the loop thread); ``asker`` answers the questions servers ask during
         the code's tool calls (default: none, they are declined), on the calling thread; ``on_call(record)``
-        each call's record as it ends (on the guest's thread; for a live count).
+        each call's record as it ends (on the guest's thread; for a live count); ``caller`` is who the
+        audit trail says ran the code ("notebook", "cli", serve's caller).
         """
         from ..tokens import sandbox_savings  # the tokenizer loads with the first cell (or the warm-up)
 
@@ -237,6 +246,8 @@ class SandboxRunner:
         )
         bridge.asker = asker
         bridge.on_call = on_call
+        bridge.caller = caller
+        bridge.guards = self.guards()
         bridge.take_records()
         try:
             result = box.execute(
@@ -245,7 +256,7 @@ class SandboxRunner:
         except (SandboxError, Interrupted) as exc:
             records = bridge.take_records()
             if isinstance(exc.result, ExecutionResult):
-                exc.result = exc.result.model_copy(update={"calls": records})
+                exc.result = exc.result.model_copy(update={"calls": records, "budget": _budget(bridge)})
                 if pii is not None:
                     exc.result = _tokenized(exc.result, pii)
             if pii is not None:
@@ -257,11 +268,21 @@ class SandboxRunner:
             result.stdout + result.stderr,
             result.value_repr,
         )
-        result = result.model_copy(update={"calls": records, "tokens": tokens})
+        result = result.model_copy(update={"calls": records, "tokens": tokens, "budget": _budget(bridge)})
         if pii is not None:
             result = _tokenized(result, pii)
         self.last_execution = result
         return result
+
+    def guards(self) -> tuple[Guard, ...]:
+        """The guards after each call's budget: the audit trail, unless the settings turn it off."""
+        if not self.settings.audit:
+            return ()
+        if self._audit is None:
+            from ..audit import AuditTrail  # only once a cell runs
+
+            self._audit = AuditTrail()
+        return (self._audit,)
 
     def placeholders(self, sandbox: str) -> PIITokenizer:
         """The :class:`~mcp_kernel.pii.PIITokenizer` of sandbox session ``sandbox``: one per session, so a value
@@ -315,7 +336,7 @@ class SandboxRunner:
                     self.engine().component()
             tokenizer()  # the cell footer counts tokens; loading the BPE takes ~0.14-0.6 s
             # In this thread, not another: the thread returned has loaded everything (see
-            # sandbox.bridge._warm_jsonschema for why the first tool call would wait for it).
+            # sandbox.params.warm_jsonschema for why the first tool call would wait for it).
             importlib.import_module("jsonschema")
 
         thread = threading.Thread(target=load, name="mcp-kernel-warm-up", daemon=True)
@@ -347,6 +368,12 @@ class SandboxRunner:
         if self._dirs is not None:
             shutil.rmtree(self._dirs, ignore_errors=True)
             self._dirs = None
+
+
+def _budget(bridge: Bridge) -> CallBudgetReport | None:
+    """The cell's call budget as its result reports it, when the cell had one."""
+    budget = bridge.budget
+    return budget.report() if budget.max_calls is not None or budget.per_tool else None
 
 
 def _masked(
