@@ -157,6 +157,11 @@ class MCPKernel(Configurable):
         help="Most executes one caller of serve may run at once; the next is "
         "refused at once, and other callers are never held up.",
     ).tag(config=True)
+    serve_max_calls = Int(
+        50,
+        min=0,
+        help="Most tool calls one execute of `mcp-kernel serve` may make to servers (--max-calls); 0 means no cap.",
+    ).tag(config=True)
     serve_max_timeout = FiniteFloat(
         600.0,
         min=0.001,

@@ -58,11 +58,14 @@ class CodeMode:
         answer_timeout: float = ANSWER_TIMEOUT_S,
         max_timeout: float | None = None,
         max_memory_mb: int | None = None,
+        max_calls: int | None = None,
     ) -> None:
         self.session = session
         # The most an agent may raise a cell's limits to (serve --max-timeout / --max-memory, or settings).
         self.max_timeout = max_timeout or session.settings.serve_max_timeout
         self.max_memory_mb = max_memory_mb or session.settings.serve_max_memory_mb
+        # The call budget of each execute (serve --max-calls, or settings; 0: no cap).
+        self.max_calls = session.settings.serve_max_calls if max_calls is None else max_calls
         self.servers = list(servers) if servers else session.server_names()
         # How the servers' names and URIs look through serve (gateway and exposed tools): from the servers
         # configured, not the live ones, so a server failing to start renames nothing.
@@ -259,7 +262,11 @@ class CodeMode:
         output: Any = None,
     ) -> tuple[str, dict[str, Any], bool]:
         policy = self.session.policy(
-            self.live, timeout=timeout, memory_mb=memory_mb, tokenize_pii=self.tokenize_pii
+            self.live,
+            timeout=timeout,
+            memory_mb=memory_mb,
+            tokenize_pii=self.tokenize_pii,
+            max_calls=self.max_calls,
         )
         self.session.sandboxes.admit(handle, policy.memory_mb)
         try:
@@ -271,6 +278,7 @@ class CodeMode:
                 on_tool_progress=progress,
                 asker=asker,
                 on_output=output,
+                caller=self.session.sandboxes.owner(handle) or "serve",
             )
         except (SandboxError, Interrupted) as exc:
             if isinstance(exc, SandboxError):
@@ -388,6 +396,8 @@ def structured_content(handle: str, result: ExecutionResult | None) -> dict[str,
             "stayed_in_sandbox": result.tokens.raw_result_tokens,
             "returned": result.tokens.output_tokens,
         }
+    if result.budget is not None:
+        out["budget"] = result.budget.model_dump()
     if result.pii_replaced is not None:
         out["pii_replaced"] = result.pii_replaced
     return out

@@ -56,6 +56,7 @@ from ..models import CallRecord, CallResult, ToolInfo
 from ..names import server_id
 from ..runtime import Scope
 from ..sandbox.bridge import Bridge, ResultCache
+from ..sandbox.budget import CallBudget
 from .audience import Audience
 from .callers import current_caller
 from .codemode import CodeMode
@@ -201,6 +202,11 @@ class Exposed:
                 mask = mode.caller_mask(caller)  # the gateway's too: one placeholder, one value
                 bridge = Bridge(lookup=mode.session.servers.tool_info, acall=self._acall)
                 bridge.apply(policy)
+                # Each direct call is a turn of the agent, not a loop: no total cap, but the per-tool
+                # budgets hold for this caller's exposed calls as long as serve runs.
+                bridge.budget = CallBudget(None, policy.max_calls_per_tool)
+                bridge.caller = caller or "serve"
+                bridge.guards = mode.session.runner.guards()
                 bridge.use_cache = False  # it would keep the value alone: whole results are cached here
                 bridge.pii = mask.pii
                 bridge.on_call = self._recorded
