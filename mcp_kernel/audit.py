@@ -60,10 +60,14 @@ class AuditTrail:
     name = "audit"
 
     def __init__(self, directory: Path | None = None, max_bytes: int = MAX_BYTES, keep: int = KEEP) -> None:
-        self.directory = directory or audit_dir()
+        self._directory = directory  # None: audit_dir(), looked up at each write
         self.max_bytes = max_bytes
         self.keep = keep
         self._lock = threading.Lock()  # filelock's lock is per thread: threads of one process queue here
+
+    @property
+    def directory(self) -> Path:
+        return self._directory or audit_dir()
 
     def check(self, call: GuardedCall) -> str | None:
         return None  # it only watches
@@ -91,9 +95,10 @@ class AuditTrail:
     def append(self, entry: dict[str, Any]) -> None:
         """Append one line (one ``write``, under the lock that also covers rotation)."""
         line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8", "replace")
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        path = self.directory / AUDIT_FILE
-        with self._lock, FileLock(self.directory / "audit.lock"):
+        directory = self.directory
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = directory / AUDIT_FILE
+        with self._lock, FileLock(directory / "audit.lock"):
             try:
                 if path.stat().st_size + len(line) > self.max_bytes:
                     self._rotate(path)
