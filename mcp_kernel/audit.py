@@ -40,7 +40,7 @@ from .paths import data_dir
 if TYPE_CHECKING:
     from .sandbox.guards import GuardedCall
 
-__all__ = ["AUDIT_FILE", "AuditTrail", "audit_dir", "read_audit", "since_time"]
+__all__ = ["AUDIT_FILE", "AuditTrail", "audit_dir", "guards_for", "read_audit", "since_time"]
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,7 @@ class AuditTrail:
         self.max_bytes = max_bytes
         self.keep = keep
         self._lock = threading.Lock()  # filelock's lock is per thread: threads of one process queue here
+        self._locks: dict[Path, FileLock] = {}
 
     @property
     def directory(self) -> Path:
@@ -96,9 +97,8 @@ class AuditTrail:
         """Append one line (one ``write``, under the lock that also covers rotation)."""
         line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8", "replace")
         directory = self.directory
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = directory / AUDIT_FILE
-        with self._lock, FileLock(directory / "audit.lock"):
+        with self._lock, self._file_lock(directory):
             try:
                 if path.stat().st_size + len(line) > self.max_bytes:
                     self._rotate(path)
@@ -110,6 +110,14 @@ class AuditTrail:
             finally:
                 os.close(fd)
 
+    def _file_lock(self, directory: Path) -> FileLock:
+        """The directory's lock, made (with the directory) once per directory."""
+        lock = self._locks.get(directory)
+        if lock is None:
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            lock = self._locks[directory] = FileLock(directory / "audit.lock")
+        return lock
+
     def _rotate(self, path: Path) -> None:
         """audit.jsonl -> .1 -> .2 ... -> .keep (the oldest is dropped)."""
         for n in range(self.keep - 1, 0, -1):
@@ -117,6 +125,14 @@ class AuditTrail:
             if older.exists():
                 older.replace(path.with_name(f"{AUDIT_FILE}.{n + 1}"))
         path.replace(path.with_name(f"{AUDIT_FILE}.1"))
+
+
+_TRAIL = AuditTrail()  # the process's one writer of the user's trail (its directory is looked up per write)
+
+
+def guards_for(settings: Any) -> tuple[AuditTrail, ...]:
+    """The guards a bridge gets after its budget: the audit trail, unless ``settings.audit`` is off."""
+    return (_TRAIL,) if settings.audit else ()
 
 
 def since_time(text: str, now: dt.datetime | None = None) -> dt.datetime:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .bindings import Bindings
@@ -211,37 +211,14 @@ class Session:
         """The wasmtime engine shared by this session's sandboxes (the component loads on first use)."""
         return self.runner.engine()
 
-    def policy(
-        self,
-        servers: Sequence[str] | None = None,
-        *,
-        timeout: float | None = None,
-        memory_mb: int | None = None,
-        fuel: int | None = None,
-        cache: bool | None = None,
-        output_limit_kb: int | None = None,
-        disk_mb: int | None = None,
-        tokenize_pii: bool | None = None,
-        max_calls: int | None = None,
-        max_calls_per_tool: Mapping[str, int] | None = None,
-    ) -> SandboxPolicy:
-        """The policy for the next cell: the settings, with these overrides.
+    def policy(self, servers: Sequence[str] | None = None, **limits: Any) -> SandboxPolicy:
+        """The policy for the next cell: the settings, with these overrides (``timeout``, ``memory_mb``,
+        ``fuel``, ``cache``, ``output_limit_kb``, ``disk_mb``, ``tokenize_pii``, ``max_calls`` with 0 for no
+        cap, ``max_calls_per_tool``: see :meth:`SandboxRunner.policy <mcp_kernel.sandbox.runner.SandboxRunner.policy>`).
 
-        ``servers`` defaults to the servers whose bindings were generated in this session; ``max_calls``
-        0 means no cap.
+        ``servers`` defaults to the servers whose bindings were generated in this session.
         """
-        return self.runner.policy(
-            servers,
-            timeout=timeout,
-            memory_mb=memory_mb,
-            fuel=fuel,
-            cache=cache,
-            output_limit_kb=output_limit_kb,
-            disk_mb=disk_mb,
-            tokenize_pii=tokenize_pii,
-            max_calls=max_calls,
-            max_calls_per_tool=max_calls_per_tool,
-        )
+        return self.runner.policy(servers, **limits)
 
     def sandbox(
         self,

@@ -27,12 +27,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
+from ..audit import guards_for
 from ..errors import Interrupted, MCPKernelError, SandboxError, UsageError
 from ..models import BridgeStats, CallBudgetReport, CallRecord, ExecutionResult, SessionStats
 from ..paths import cache_dir, data_dir, log_dir
 from .bridge import Bridge
 from .engine import Engine, is_cached
-from .guards import Guard
 from .policy import SandboxPolicy
 from .session import Sandbox
 from .sessions import SandboxSessions
@@ -65,7 +65,6 @@ class SandboxRunner:
         self._engine: Engine | None = None
         self._sessions: SandboxSessions | None = None
         self._dirs: Path | None = None
-        self._audit: Guard | None = None  # the audit trail (audit.py), opened with the first cell
         self._lock = threading.Lock()
 
     # ---- the parts, made on first use --------------------------------------------------------------
@@ -139,8 +138,7 @@ class SandboxRunner:
     ) -> SandboxPolicy:
         """The policy for the next cell: the settings, with these overrides.
 
-        ``servers`` defaults to the servers whose bindings were generated in this session; ``max_calls`` 0
-        means no cap, and ``max_calls_per_tool`` adds to (and overrides) the settings' per-tool budgets.
+        ``servers`` defaults to the servers whose bindings were generated in this session.
         """
         settings = self.settings
         return SandboxPolicy.from_limits(
@@ -221,8 +219,7 @@ class SandboxRunner:
         output as it is printed; ``on_tool_progress(server, tool, value, total, message)`` the progress its
         tool calls report (called on the loop thread); ``asker`` answers the questions servers ask during
         the code's tool calls (default: none, they are declined), on the calling thread; ``on_call(record)``
-        each call's record as it ends (on the guest's thread; for a live count); ``caller`` is who the
-        audit trail says ran the code ("notebook", "cli", serve's caller).
+        each call's record as it ends (on the guest's thread; for a live count); ``caller`` is who ran it.
         """
         from ..tokens import sandbox_savings  # the tokenizer loads with the first cell (or the warm-up)
 
@@ -245,9 +242,7 @@ class SandboxRunner:
             on_tool_progress  # progress of this cell's tool calls (server, tool, value, total, note)
         )
         bridge.asker = asker
-        bridge.on_call = on_call
-        bridge.caller = caller
-        bridge.guards = self.guards()
+        bridge.on_call, bridge.caller, bridge.guards = on_call, caller, guards_for(self.settings)
         bridge.take_records()
         try:
             result = box.execute(
@@ -273,16 +268,6 @@ class SandboxRunner:
             result = _tokenized(result, pii)
         self.last_execution = result
         return result
-
-    def guards(self) -> tuple[Guard, ...]:
-        """The guards after each call's budget: the audit trail, unless the settings turn it off."""
-        if not self.settings.audit:
-            return ()
-        if self._audit is None:
-            from ..audit import AuditTrail  # only once a cell runs
-
-            self._audit = AuditTrail()
-        return (self._audit,)
 
     def placeholders(self, sandbox: str) -> PIITokenizer:
         """The :class:`~mcp_kernel.pii.PIITokenizer` of sandbox session ``sandbox``: one per session, so a value

@@ -64,7 +64,6 @@ class CodeMode:
         # The most an agent may raise a cell's limits to (serve --max-timeout / --max-memory, or settings).
         self.max_timeout = max_timeout or session.settings.serve_max_timeout
         self.max_memory_mb = max_memory_mb or session.settings.serve_max_memory_mb
-        # The call budget of each execute (serve --max-calls, or settings; 0: no cap).
         self.max_calls = session.settings.serve_max_calls if max_calls is None else max_calls
         self.servers = list(servers) if servers else session.server_names()
         # How the servers' names and URIs look through serve (gateway and exposed tools): from the servers
@@ -261,13 +260,7 @@ class CodeMode:
         asker: Any,
         output: Any = None,
     ) -> tuple[str, dict[str, Any], bool]:
-        policy = self.session.policy(
-            self.live,
-            timeout=timeout,
-            memory_mb=memory_mb,
-            tokenize_pii=self.tokenize_pii,
-            max_calls=self.max_calls,
-        )
+        policy = _policy(self, timeout, memory_mb)
         self.session.sandboxes.admit(handle, policy.memory_mb)
         try:
             result = self.session.execute(
@@ -374,6 +367,18 @@ def model_text(result: ExecutionResult, max_chars: int) -> str:
             "summary, or write the data to a file in /workspace and read parts of it.]"
         )
     return text
+
+
+def _policy(mode: CodeMode, timeout: float | None, memory_mb: int | None) -> Any:
+    """An execute's policy: these limits, and the call budget of each execute (serve --max-calls, or
+    settings; 0: no cap)."""
+    return mode.session.policy(
+        mode.live,
+        timeout=timeout,
+        memory_mb=memory_mb,
+        tokenize_pii=mode.tokenize_pii,
+        max_calls=mode.max_calls,
+    )
 
 
 def structured_content(handle: str, result: ExecutionResult | None) -> dict[str, Any]:
