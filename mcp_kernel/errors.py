@@ -17,6 +17,8 @@ MCPKernelError                  root: catch this to catch everything we raise on
 ├── ToolError                   a problem with one tool
 │   ├── ToolNotFound            the server publishes no tool of that name
 │   └── ToolCallError           the server answered the call with an error result
+│       └── CallRefused         a guard of the bridge refused the call before it was sent
+│           └── BudgetExceeded  the call was past the run's call budget (max_calls)
 ├── CodegenError                a schema or name that bindings cannot be generated from
 ├── VFSError                    a virtual-filesystem problem
 │   └── InvalidPath             a path that is malformed or escapes the tree
@@ -49,6 +51,8 @@ from typing import ClassVar
 
 __all__ = [
     "AuthRequired",
+    "BudgetExceeded",
+    "CallRefused",
     "CapabilityNotOffered",
     "CellError",
     "CodegenError",
@@ -200,6 +204,30 @@ class ToolNotFound(ToolError):
 
 class ToolCallError(ToolError):
     """The tool ran and answered with an error result (``isError``), or its arguments were refused."""
+
+
+class CallRefused(ToolCallError):
+    """A guard of the bridge refused the call (sandbox/guards.py); nothing was sent to the server.
+
+    ``guard`` names the guard ("budget", later "approval"). A cell may catch it as ``ToolCallError``.
+    """
+
+    def __init__(
+        self, message: str, *, guard: str, server: str | None = None, tool: str | None = None
+    ) -> None:
+        super().__init__(message, server=server, tool=tool)
+        self.guard = guard
+
+
+class BudgetExceeded(CallRefused):
+    """The call was past the run's call budget; ``budget`` names it (``max_calls`` or
+    ``max_calls_per_tool[server.tool]``), the message says how to raise it."""
+
+    def __init__(
+        self, message: str, *, budget: str, server: str | None = None, tool: str | None = None
+    ) -> None:
+        super().__init__(message, guard="budget", server=server, tool=tool)
+        self.budget = budget
 
 
 class CodegenError(MCPKernelError):

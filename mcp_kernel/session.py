@@ -211,32 +211,14 @@ class Session:
         """The wasmtime engine shared by this session's sandboxes (the component loads on first use)."""
         return self.runner.engine()
 
-    def policy(
-        self,
-        servers: Sequence[str] | None = None,
-        *,
-        timeout: float | None = None,
-        memory_mb: int | None = None,
-        fuel: int | None = None,
-        cache: bool | None = None,
-        output_limit_kb: int | None = None,
-        disk_mb: int | None = None,
-        tokenize_pii: bool | None = None,
-    ) -> SandboxPolicy:
-        """The policy for the next cell: the settings, with these overrides.
+    def policy(self, servers: Sequence[str] | None = None, **limits: Any) -> SandboxPolicy:
+        """The policy for the next cell: the settings, with these overrides (``timeout``, ``memory_mb``,
+        ``fuel``, ``cache``, ``output_limit_kb``, ``disk_mb``, ``tokenize_pii``, ``max_calls`` with 0 for no
+        cap, ``max_calls_per_tool``: see :meth:`SandboxRunner.policy <mcp_kernel.sandbox.runner.SandboxRunner.policy>`).
 
         ``servers`` defaults to the servers whose bindings were generated in this session.
         """
-        return self.runner.policy(
-            servers,
-            timeout=timeout,
-            memory_mb=memory_mb,
-            fuel=fuel,
-            cache=cache,
-            output_limit_kb=output_limit_kb,
-            disk_mb=disk_mb,
-            tokenize_pii=tokenize_pii,
-        )
+        return self.runner.policy(servers, **limits)
 
     def sandbox(
         self,
@@ -276,11 +258,13 @@ class Session:
         asker: Asker | None = None,
         cell_name: str | None = None,
         on_call: Callable[[CallRecord], None] | None = None,
+        caller: str = "notebook",
     ) -> ExecutionResult:
         """Run ``code`` in a sandbox session with ``policy`` (default: :meth:`policy`); tools via the bridge.
 
         ``sandbox`` names the session (default: the current one); the callbacks get the cell's output, its
-        tool calls' progress and records as they come, and ``asker`` answers servers' questions: see
+        tool calls' progress and records as they come, ``asker`` answers servers' questions and ``caller``
+        is who the audit trail says ran the code: see
         :meth:`SandboxRunner.execute <mcp_kernel.sandbox.runner.SandboxRunner.execute>`.
         """
         return self.runner.execute(
@@ -294,6 +278,7 @@ class Session:
             asker=asker,
             cell_name=cell_name,
             on_call=on_call,
+            caller=caller,
         )
 
     def placeholders(self, sandbox: str) -> PIITokenizer:

@@ -97,6 +97,21 @@ class MCPKernel(Configurable):
     rate_limit = FiniteFloat(
         200.0, min=0, help="Most calls per second to one tool from the sandbox; 0 means no limit."
     ).tag(config=True)
+    max_calls = Int(
+        0,
+        min=0,
+        help="Most tool calls one sandboxed cell or execute may make to servers; 0 means no cap (cache hits "
+        "are free). serve caps an execute at --max-calls (default 50).",
+    ).tag(config=True)
+    max_calls_per_tool = Dict(
+        value_trait=Int(min=0),
+        help='Most calls one cell or execute may make to one tool: {"server.tool": N}.',
+    ).tag(config=True)
+    audit = Bool(
+        True,
+        help="Record every call to a tool that is not read-only in the audit trail (the user data "
+        "directory's audit/audit.jsonl; hashes and sizes of the arguments, never their values).",
+    ).tag(config=True)
     cache = Bool(True, help="Cache results of read-only or idempotent tools called from the sandbox.").tag(
         config=True
     )
@@ -141,6 +156,11 @@ class MCPKernel(Configurable):
         min=1,
         help="Most executes one caller of serve may run at once; the next is "
         "refused at once, and other callers are never held up.",
+    ).tag(config=True)
+    serve_max_calls = Int(
+        50,
+        min=0,
+        help="Most tool calls one execute of `mcp-kernel serve` may make to servers (--max-calls); 0 means no cap.",
     ).tag(config=True)
     serve_max_timeout = FiniteFloat(
         600.0,

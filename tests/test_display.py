@@ -9,6 +9,8 @@ import pytest
 
 from mcp_kernel.display import bundle, to_html, to_text
 from mcp_kernel.models import (
+    AuditEntry,
+    AuditReport,
     CallResult,
     Introspection,
     LogExcerpt,
@@ -406,6 +408,20 @@ def samples() -> list[object]:
             handover="df ← list of 2 items, 20 B crossed the sandbox boundary",
         ),
         CellValue(ExecutionResult(value_json=json.dumps(_customers(30)), value_repr="[...]")),
+        AuditReport(
+            entries=[
+                AuditEntry(
+                    time="2026-05-01T09:00:00+00:00",
+                    caller=HOSTILE,
+                    server=HOSTILE,
+                    tool=HOSTILE,
+                    args_hash="blake3:" + HOSTILE,
+                    outcome=HOSTILE,
+                    rule=HOSTILE,
+                )
+            ],
+            matched=2,
+        ),
     ]
 
 

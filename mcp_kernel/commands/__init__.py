@@ -18,6 +18,7 @@ from typing import Any
 from ..errors import UsageError
 from ..models import CommandList, CommandSummary
 from . import (
+    audit,
     auth,
     call,
     completions,
@@ -53,6 +54,7 @@ def _commands() -> dict[str, Command]:
         generate.CAT,
         search.COMMAND,
         tokens.COMMAND,
+        audit.COMMAND,
         plugin.COMMAND,
         call.COMMAND,
         resources.RESOURCES,

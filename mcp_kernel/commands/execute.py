@@ -30,6 +30,17 @@ def add_limit_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-cache", action="store_true", help="do not reuse cached tool results")
     parser.add_argument(
+        "--max-calls",
+        type=int,
+        metavar="N",
+        help="most calls the code may make to servers (0: no cap; cache hits are free)",
+    )
+    parser.add_argument(
+        "--max-calls-per-tool",
+        metavar="TOOL=N,...",
+        help="most calls to one tool, e.g. demo.send_report=5 (repeatable as a comma list)",
+    )
+    parser.add_argument(
         "--tokenize-pii",
         action="store_true",
         default=None,
@@ -102,7 +113,22 @@ def policy_from(session: Any, args: argparse.Namespace) -> Any:
         cache=False if args.no_cache else None,
         disk_mb=getattr(args, "disk", None),
         tokenize_pii=getattr(args, "tokenize_pii", None),
+        max_calls=getattr(args, "max_calls", None),
+        max_calls_per_tool=per_tool(getattr(args, "max_calls_per_tool", None)),
     )
+
+
+def per_tool(text: str | None) -> dict[str, int] | None:
+    """``--max-calls-per-tool demo.send_report=5,mailer.send_email=2`` as a mapping.
+
+    >>> per_tool("demo.send_report=5")
+    {'demo.send_report': 5}
+    """
+    if not text:
+        return None
+    from ..sandbox.policy import SandboxPolicy  # pydantic: only when the option is given
+
+    return SandboxPolicy.from_limits(max_calls_per_tool=text).max_calls_per_tool
 
 
 def _configure_execute(parser: argparse.ArgumentParser) -> None:
@@ -125,7 +151,7 @@ def _run_execute(session: Any, args: argparse.Namespace) -> Any:
         print(message, file=sys.stderr, flush=True)
 
     asker = asker_for(args.interactive, terminal_asker, "`mcp-kernel execute --interactive` on a terminal")
-    return session.execute(code, policy_from(session, args), on_progress=progress, asker=asker)
+    return session.execute(code, policy_from(session, args), on_progress=progress, asker=asker, caller="cli")
 
 
 def _configure_policy(parser: argparse.ArgumentParser) -> None:

@@ -46,6 +46,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="MB",
         help="largest memory_mb an agent may give execute (default: the serve_max_memory_mb setting, 1024)",
     )
+    parser.add_argument(
+        "--max-calls",
+        type=int,
+        metavar="N",
+        help="most tool calls one execute may make to servers (default: the serve_max_calls setting, 50; "
+        "0: no cap)",
+    )
 
 
 def run(session: Any, args: argparse.Namespace) -> Any:
@@ -74,6 +81,7 @@ def run(session: Any, args: argparse.Namespace) -> Any:
         callers=callers,
         max_timeout=args.max_timeout,
         max_memory_mb=args.max_memory,
+        max_calls=args.max_calls,
         expose=args.expose_tools,
     )
     return ""

@@ -16,7 +16,15 @@ from .dispatch import renders
 from .formatting import records_text
 from .templates import environment
 
-__all__ = ["CALL_ROWS", "CellValue", "ExecutionFooter", "execution_html", "execution_text", "footer"]
+__all__ = [
+    "CALL_ROWS",
+    "CellValue",
+    "ExecutionFooter",
+    "budget_text",
+    "execution_html",
+    "execution_text",
+    "footer",
+]
 
 CALL_ROWS = 100  # calls listed under a cell; a loop of 1,000 calls lists its first ones and counts the rest
 
@@ -30,6 +38,7 @@ def execution_html(obj: ExecutionResult, handover: str | None = None) -> str:
             shown=obj.calls[:CALL_ROWS],
             unlisted=max(0, len(obj.calls) - CALL_ROWS),
             handover=handover,
+            budget=budget_text(obj),
         )
     )
 
@@ -51,6 +60,25 @@ def execution_text(obj: ExecutionResult) -> str:
     return "\n".join(parts)
 
 
+def budget_text(obj: ExecutionResult) -> str:
+    """The call budget as the footer says it (empty without one).
+
+    >>> from mcp_kernel.models import CallBudgetReport
+    >>> budget_text(ExecutionResult(budget=CallBudgetReport(max_calls=50, used=50, refused=1)))
+    'budget: 50 of 50 calls, 1 refused'
+    """
+    budget = obj.budget
+    if budget is None:
+        return ""
+    parts = [
+        f"{budget.used} of {budget.max_calls} calls"
+        if budget.max_calls is not None
+        else f"{budget.used} calls"
+    ]
+    parts += [f"{tool} {used} of {cap}" for tool, (used, cap) in sorted(budget.per_tool.items())]
+    return "budget: " + ", ".join(parts) + (f", {budget.refused} refused" if budget.refused else "")
+
+
 def footer(obj: ExecutionResult) -> str:
     """The one-line summary under a sandboxed cell."""
     cached = sum(1 for c in obj.calls if c.cached)
@@ -63,6 +91,8 @@ def footer(obj: ExecutionResult) -> str:
         text = f"[stopped ({obj.stopped}) after {text[1:]}"
         if obj.calls:
             text += f" · last call {obj.calls[-1].server}.{obj.calls[-1].tool}"
+    if obj.budget is not None:
+        text += f" · {budget_text(obj)}"
     text += f" · {obj.fuel_used:,} fuel · {obj.memory_limit_mb} MiB limit"
     if obj.pii_replaced is not None:
         text += f" · {obj.pii_replaced} personal values replaced"

@@ -28,6 +28,7 @@ def sandbox_policy_sections(obj: SandboxPolicy) -> tuple[str, Sections]:
         ("tool params", f"at most {filesize(obj.max_param_bytes)} per call"),
         ("rate limit", f"{obj.rate_limit:g} calls/s per tool" if obj.rate_limit else "off"),
         ("tool timeout", f"{obj.tool_timeout_s:g} s"),
+        ("call budget", _budget(obj)),
         (
             "result cache",
             f"on (read-only/idempotent tools, reused for {obj.cache_ttl_s:g} s)" if obj.cache else "off",
@@ -45,6 +46,12 @@ def sandbox_policy_sections(obj: SandboxPolicy) -> tuple[str, Sections]:
         ("other host files", "none"),
     ]
     return "Sandbox policy", [("limits", rows), ("what the cell can reach", grants)]
+
+
+def _budget(policy: SandboxPolicy) -> str:
+    total = "no cap" if policy.max_calls is None else f"at most {policy.max_calls} calls"
+    tools = ", ".join(f"{tool} {cap}" for tool, cap in sorted(policy.max_calls_per_tool.items()))
+    return f"{total} to servers per cell (cache hits are free)" + (f"; per tool: {tools}" if tools else "")
 
 
 @renders_sections(SandboxSessionList)

@@ -21,6 +21,7 @@ from here (``from mcp_kernel.models import ServerSpec``); the modules only say w
 
 from __future__ import annotations
 
+from .audit import AuditEntry, AuditReport
 from .base import _Model
 from .bindings import FileView, GenerateReport, PluginInfo, PluginList
 from .commands import (
@@ -35,6 +36,7 @@ from .commands import (
 )
 from .execution import (
     BridgeStats,
+    CallBudgetReport,
     CallRecord,
     ExecutionResult,
     GuestError,
@@ -63,8 +65,11 @@ from .tools import CallResult, Introspection, SearchHit, SearchResults, ToolAnno
 
 __all__ = [
     "REDACTED",
+    "AuditEntry",
+    "AuditReport",
     "AuthStatus",
     "BridgeStats",
+    "CallBudgetReport",
     "CallRecord",
     "CallResult",
     "CellTokens",

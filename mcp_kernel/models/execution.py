@@ -17,6 +17,7 @@ from .tokens import CellTokens
 
 __all__ = [
     "BridgeStats",
+    "CallBudgetReport",
     "CallRecord",
     "ExecutionResult",
     "GuestError",
@@ -69,6 +70,19 @@ class GuestError(_Model):
     traceback: str = ""
 
 
+class CallBudgetReport(BaseModel):
+    """How much of a run's call budget its calls used (sandbox/budget.py)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    max_calls: int | None = Field(default=None, description="calls the run may make (None: no cap)")
+    used: int = Field(default=0, description="calls that reached a server (cache hits do not count)")
+    refused: int = Field(default=0, description="calls refused for being past a budget")
+    per_tool: dict[str, tuple[int, int]] = Field(
+        default_factory=dict, description='"server.tool" -> (calls made, calls allowed)'
+    )
+
+
 class ExecutionResult(_Model):
     """What one sandboxed cell produced."""
 
@@ -84,6 +98,7 @@ class ExecutionResult(_Model):
     note: str | None = None
     calls: list[CallRecord] = Field(default_factory=list)
     tokens: CellTokens | None = None
+    budget: CallBudgetReport | None = Field(default=None, description="the call budget, when it has a cap")
     pii_replaced: int | None = Field(default=None, description="values replaced by placeholders (None: off)")
     stopped: str | None = Field(
         default=None,

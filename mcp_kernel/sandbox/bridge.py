@@ -2,9 +2,10 @@
 
 Every call from the guest passes, in order: the server allowlist, the tool's existence, a size limit on
 the parameters, JSON decoding, validation against the tool's input schema (then, with ``tokenize_pii``,
-placeholders restored to the values they hide), a per-tool rate limit, then either the result cache (tools
-annotated read-only or idempotent only) or a real call over the pooled connection with a timeout. Each call
-is recorded (server, tool, time, bytes in and out, cached, error).
+placeholders restored to the values they hide), then either the result cache (tools annotated read-only or
+idempotent only) or the bridge's guards (guards.py: the call budget, the audit trail), a per-tool rate limit
+and a real call over the pooled connection with a timeout. Each call is recorded (calllog.py: server, tool,
+time, bytes in and out, cached, error).
 
 Cache hints (``ttlMs``, ``cacheScope``, 2026-07-28) exist only on lists and reads (``CACHEABLE_METHODS`` of
 the protocol's types), never on ``tools/call``: a tool's result is cached by its annotations and the cell's
@@ -26,12 +27,10 @@ import asyncio
 import bisect
 import contextlib
 import json
-import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Coroutine, Iterable
-from typing import Any, cast
+from typing import Any
 
 import blake3
 import cachetools
@@ -39,12 +38,15 @@ import cachetools
 from ..errors import Interrupted, MCPKernelError, PolicyViolation, SandboxTimeout, ToolCallError
 from ..models import BridgeStats, CallRecord, CallResult, ToolInfo
 from ..runtime import Scope, ScopeStopped
+from .budget import CallBudget
+from .calllog import CallLog
+from .guards import Guard, GuardedCall, admit, outcome_of, settle
+from .params import ParamsCheck, warm_jsonschema
 
 __all__ = [
     "Bridge",
     "BridgeStats",
     "CallRecord",
-    "ParamsCheck",
     "RateLimiter",
     "ResultCache",
     "canonical_json",
@@ -171,74 +173,8 @@ class RateLimiter:
         return at - now
 
 
-class ParamsCheck:
-    """Tool params judged against each tool's input schema, compiled once per tool.
-
-    >>> check = ParamsCheck()
-    >>> tool = ToolInfo(name="t", input_schema={"type": "object", "required": ["q"]})
-    >>> check.checked("demo", tool, {"q": 1}, None)
-    {'q': 1}
-    """
-
-    def __init__(self) -> None:
-        self._validators: dict[tuple[str, str], Any] = {}
-
-    def checked(self, server: str, info: ToolInfo, params: dict[str, Any], pii: Any) -> dict[str, Any]:
-        """``params`` validated, then with ``pii``'s placeholders restored (see pii.py; None: none to restore).
-
-        The code, and so the agent, knows only placeholders: an error built from the restored params would
-        quote the real value. So the placeholder form is judged first and only it is ever quoted; when it
-        fails but the real values pass (a schema whose pattern a placeholder cannot match), the call goes on.
-        """
-        if pii is None:
-            self._validate(server, info, params)
-            return params
-        real = pii.restore(params)
-        try:
-            self._validate(server, info, params)
-        except ToolCallError:
-            if real == params or not self._valid(server, info, real):
-                raise
-        return cast("dict[str, Any]", real)
-
-    def _valid(self, server: str, info: ToolInfo, params: dict[str, Any]) -> bool:
-        try:
-            self._validate(server, info, params)
-        except ToolCallError:
-            return False
-        return True
-
-    def _validate(self, server: str, info: ToolInfo, params: dict[str, Any]) -> None:
-        key = (server, info.name)
-        if key not in self._validators:
-            self._validators[key] = _compile_schema(info.input_schema or {"type": "object"})
-        checks = self._validators[key]
-        if checks is None:
-            return  # a schema found broken: the server judges the params itself
-        fast, full = checks
-        try:
-            if fast is not None and fast.is_valid(params):
-                return
-        except Exception:
-            pass
-        import jsonschema  # ~1-2 s to import (see _warm_jsonschema); _compile_schema loaded it already
-
-        try:
-            error = jsonschema.exceptions.best_match(full.iter_errors(params))
-        except Exception:
-            self._validators[key] = None
-            return
-        if error is not None:
-            where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-            raise ToolCallError(
-                f"Parameters for {server}.{info.name} do not match its schema at {where}: {error.message}",
-                server=server,
-                tool=info.name,
-            )
-
-
 class Bridge:
-    """Checks, caches, forwards and records every tool call made from the sandbox."""
+    """Checks, caches, guards, forwards and records every tool call made from the sandbox."""
 
     def __init__(
         self,
@@ -265,24 +201,23 @@ class Bridge:
         self.cache = cache if cache is not None else ResultCache()
         self.use_cache = use_cache
         self.limiter = RateLimiter(rate_limit)
-        self.records: list[tuple[int, CallRecord]] = []  # (the cell a call started in, its record)
-        self._cell = 0  # advanced by each take_records(): a call started before it belongs to an ended cell
+        self.log = CallLog()
         # Placeholders for personal data in this session (see pii.py): restored in params once they are valid.
         self.pii: Any = None
         self.on_progress: Callable[[str, str, float, float | None, str | None], None] | None = None
-        # Told of each call as it ends (a live "N calls" display), outside the lock.
-        self.on_call: Callable[[CallRecord], None] | None = None
         self.restore_pii = False
         # Who answers the questions servers ask during this cell's calls (None: they are declined).
         self.asker: Any = None
-        self._latencies: deque[float] = deque(maxlen=10_000)
-        self._counters = {"calls": 0, "errors": 0, "cache_hits": 0, "bytes_in": 0, "bytes_out": 0}
+        # The run's call budget (a fresh one with each cell's policy) and the guards after it (the audit).
+        self.budget = CallBudget()
+        self.guards: tuple[Guard, ...] = ()
+        self.caller = "notebook"  # who runs the code, as the audit names them
         self.params = ParamsCheck()
-        self._lock = threading.Lock()
-        _warm_jsonschema()
+        warm_jsonschema()
 
     def apply(self, policy: Any) -> None:
-        """Take the allowlist and limits of the next cell's ``SandboxPolicy`` (counters and cache stay)."""
+        """Take the allowlist and limits of the next cell's ``SandboxPolicy`` (counters and cache stay) and
+        start its call budget."""
         self.servers = frozenset(policy.servers)
         self.max_param_bytes = policy.max_param_bytes
         self.timeout = policy.tool_timeout_s
@@ -291,6 +226,16 @@ class Bridge:
         self.cache.max_age_s = policy.cache_ttl_s
         if self.limiter.per_second != policy.rate_limit:
             self.limiter = RateLimiter(policy.rate_limit)
+        self.budget = CallBudget(policy.max_calls, policy.max_calls_per_tool)
+
+    @property
+    def on_call(self) -> Callable[[CallRecord], None] | None:
+        """Told of each call as it ends (a live "N calls" display), outside the log's lock."""
+        return self.log.on_call
+
+    @on_call.setter
+    def on_call(self, sink: Callable[[CallRecord], None] | None) -> None:
+        self.log.on_call = sink
 
     # ---- the host function ------------------------------------------------------------------
     def call_tool(self, server: str, tool: str, params_json: str, scope: Scope | None = None) -> str:
@@ -299,36 +244,24 @@ class Bridge:
         ``scope`` is the cell's: stopping it cancels the call on the server and raises ``Interrupted``
         (or ``SandboxTimeout`` when the cell's deadline passed).
         """
-        started, cell = time.perf_counter(), self._cell
+        started, cell = time.perf_counter(), self.log.cell
         bytes_in = len(params_json.encode("utf-8", "replace"))
         try:
             value, cached = self._call(server, tool, params_json, bytes_in, scope or Scope())
         except MCPKernelError as exc:
-            self._record(
-                cell,
-                CallRecord(
-                    server=server,
-                    tool=tool,
-                    duration_ms=_ms(started),
-                    bytes_in=bytes_in,
-                    arguments=params_json,
-                    error=f"{type(exc).__name__}: {exc}",
-                ),
+            self.log.ended(
+                cell, server, tool, started=started, bytes_in=bytes_in, arguments=params_json, error=exc
             )
             raise
-        # The arguments are kept whole: a preview cut here could split a personal value the mask then misses.
-        self._record(
+        self.log.ended(
             cell,
-            CallRecord(
-                server=server,
-                tool=tool,
-                duration_ms=_ms(started),
-                bytes_in=bytes_in,
-                arguments=params_json,
-                bytes_out=len(value.encode()),
-                cached=cached,
-                result_text=value,
-            ),
+            server,
+            tool,
+            started=started,
+            bytes_in=bytes_in,
+            arguments=params_json,
+            value=value,
+            cached=cached,
         )
         return value
 
@@ -364,7 +297,22 @@ class Bridge:
             hit = self.cache.get(key)
             if hit is not None:
                 return hit, True
-        self._pace(scope, server, tool)  # only calls that reach the server
+        guards = (self.budget, *self.guards)
+        call = GuardedCall(server, tool, info, params, bytes_in, self.caller)
+        admit(guards, call)  # only calls that would reach the server
+        try:
+            value = self._send(scope, server, tool, params)
+        except MCPKernelError as exc:
+            settle(guards, call, outcome_of(exc))
+            raise
+        settle(guards, call, "ok")
+        if key is not None:
+            self.cache.put(key, value)
+        return value, False
+
+    def _send(self, scope: Scope, server: str, tool: str, params: dict[str, Any]) -> str:
+        """The call itself, paced, on the server; its result's JSON."""
+        self._pace(scope, server, tool)
         sink = self.on_progress
         progress = (
             None
@@ -386,9 +334,7 @@ class Bridge:
                 value.encode("utf-8")
             except UnicodeEncodeError:  # a lone surrogate from the server: escape it, the guest stays up
                 value = json.dumps(result.value, ensure_ascii=True)
-        if key is not None:
-            self.cache.put(key, value)
-        return value, False
+        return value
 
     def _pace(self, scope: Scope, server: str, tool: str) -> None:
         """Wait for the call's slot under the rate limit, in the cell's scope (a stop or the time limit ends it)."""
@@ -425,8 +371,9 @@ class Bridge:
         Served from the cache while the server's ``ttlMs`` (and the policy's age) allow, see the module.
         Recorded like a call, with the tool named ``resources/read``. Returns the parts as JSON.
         """
-        started, cell = time.perf_counter(), self._cell
+        started, cell = time.perf_counter(), self.log.cell
         what = "resources/read"
+        arguments = json.dumps({"uri": uri})
         cached = False
         try:
             if server not in self.servers:
@@ -444,30 +391,19 @@ class Bridge:
             else:
                 value = self._read(self.aread, server, uri, key, scope or Scope())
         except MCPKernelError as exc:
-            self._record(
-                cell,
-                CallRecord(
-                    server=server,
-                    tool=what,
-                    duration_ms=_ms(started),
-                    bytes_in=len(uri),
-                    arguments=json.dumps({"uri": uri}),
-                    error=f"{type(exc).__name__}: {exc}",
-                ),
+            self.log.ended(
+                cell, server, what, started=started, bytes_in=len(uri), arguments=arguments, error=exc
             )
             raise
-        self._record(
+        self.log.ended(
             cell,
-            CallRecord(
-                server=server,
-                tool=what,
-                duration_ms=_ms(started),
-                bytes_in=len(uri),
-                arguments=json.dumps({"uri": uri}),
-                bytes_out=len(value.encode("utf-8", "replace")),
-                cached=cached,
-                result_text=value,
-            ),
+            server,
+            what,
+            started=started,
+            bytes_in=len(uri),
+            arguments=arguments,
+            value=value,
+            cached=cached,
         )
         return value
 
@@ -493,46 +429,12 @@ class Bridge:
         return value
 
     # ---- records and stats -------------------------------------------------------------------
-    def _record(self, cell: int, record: CallRecord) -> None:
-        with self._lock:
-            self.records.append((cell, record))
-            c = self._counters
-            c["calls"] += 1
-            c["errors"] += record.error is not None
-            c["cache_hits"] += record.cached
-            c["bytes_in"] += record.bytes_in
-            c["bytes_out"] += record.bytes_out
-            self._latencies.append(record.duration_ms)
-        sink = self.on_call
-        if sink is not None:
-            sink(record)
-
     def take_records(self) -> list[CallRecord]:
-        """The records of the calls started since the last take (one cell's calls).
-
-        A call an earlier cell left in flight (cancelled as that cell ended) may finish later: its record
-        is dropped here rather than counted in the cell that happens to run then.
-        """
-        with self._lock:
-            cell, self._cell = self._cell, self._cell + 1
-            records, self.records = [r for c, r in self.records if c == cell], []
-        return records
+        """The records of the calls started since the last take (one cell's calls); see calllog.py."""
+        return self.log.take()
 
     def stats(self) -> BridgeStats:
-        with self._lock:
-            latencies = sorted(self._latencies)
-            counters = dict(self._counters)
-        import statistics  # here: it is not needed on a call's path
-
-        p50 = statistics.median(latencies) if latencies else 0.0
-        p95 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))] if latencies else 0.0
-        return BridgeStats(
-            **counters,
-            latency_p50_ms=p50,
-            latency_p95_ms=p95,
-            cache_entries=len(self.cache),
-            cache_bytes=self.cache.size_bytes,
-        )
+        return self.log.stats(len(self.cache), self.cache.size_bytes)
 
 
 async def _asked(asker: Any, request: Any) -> Any:
@@ -548,40 +450,3 @@ def _report(
 ) -> None:
     with contextlib.suppress(Exception):  # a failing display never fails the call
         sink(server, tool, value, total, message)
-
-
-def _compile_schema(schema: dict[str, Any]) -> tuple[Any, Any] | None:
-    """A tool's input schema compiled once: (jsonschema-rs validator or None, jsonschema validator); None if
-    the schema itself is broken.
-
-    Every call is checked by the compiled Rust validator (~2 us, never fetching a remote ``$ref``);
-    only params it rejects go through the Python validator, whose best match names what is wrong.
-    """
-    # jsonschema takes ~1-2 s to import (see _warm_jsonschema), jsonschema-rs ~30 ms: only once a tool is called
-    import jsonschema
-    import jsonschema_rs
-
-    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-    try:
-        cls.check_schema(schema)
-    except jsonschema.SchemaError:
-        return None
-    try:
-        fast = jsonschema_rs.validator_for(schema, offline=True)
-    except Exception:
-        fast = None
-    return fast, cls(schema)
-
-
-def _warm_jsonschema() -> None:
-    """Import jsonschema in the background: the first tool call would otherwise wait for it (the SDK checks
-    a tool's result with it, the bridge refused params). It takes ~2 s where Jupyter's extras install
-    rfc3987-syntax, whose grammar jsonschema's format checkers build at import."""
-    if "jsonschema" not in sys.modules:
-        threading.Thread(
-            target=lambda: __import__("jsonschema"), name="mcp-kernel-warm-jsonschema", daemon=True
-        ).start()
-
-
-def _ms(started: float) -> float:
-    return (time.perf_counter() - started) * 1000

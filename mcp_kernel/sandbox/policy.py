@@ -1,7 +1,7 @@
 """What one sandboxed cell may do: a frozen value, deny by default.
 
 Nothing is granted unless it is named here: the servers the cell may call, how much memory, time,
-instructions and output it may use, how large and how frequent its tool calls may be. ``%mcp policy``
+instructions and output it may use, how large, how frequent and how many its tool calls may be. ``%mcp policy``
 shows it.
 
 >>> policy = SandboxPolicy(servers=("demo",), timeout_s=10)
@@ -56,6 +56,14 @@ class SandboxPolicy(BaseModel):
     max_param_bytes: int = Field(default=1 << 20, ge=64, description="largest JSON params of one tool call")
     rate_limit: float | None = Field(default=200.0, gt=0, description="calls per second per tool (None: off)")
     tool_timeout_s: float = Field(default=30.0, gt=0, description="per tool call")
+    max_calls: int | None = Field(
+        default=None,
+        ge=0,
+        description="calls the cell may make to servers (None: no cap; cache hits are free)",
+    )
+    max_calls_per_tool: dict[str, int] = Field(
+        default_factory=dict, description='calls the cell may make to one tool, {"server.tool": N}'
+    )
     cache: bool = Field(default=True, description="reuse results of read-only/idempotent tools")
     cache_ttl_s: float = Field(
         default=60.0, ge=0, le=CACHE_TTL_MAX_S, description="how long a cached result is reused"
@@ -77,6 +85,25 @@ class SandboxPolicy(BaseModel):
     def _split(cls, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(s.strip() for s in value.split(",") if s.strip())
+        return value
+
+    @field_validator("max_calls_per_tool", mode="before")
+    @classmethod
+    def _pairs(cls, value: Any) -> Any:
+        """``"demo.send_report=5,mailer.send_email=2"`` as a person types it, or a mapping."""
+        if isinstance(value, str):
+            pairs = [p.partition("=") for p in value.split(",") if p.strip()]
+            return {k.strip(): v.strip() for k, _, v in pairs}
+        return value
+
+    @field_validator("max_calls_per_tool")
+    @classmethod
+    def _tools_named(cls, value: dict[str, int]) -> dict[str, int]:
+        for tool, cap in value.items():
+            if "." not in tool or cap < 0:
+                raise ValueError(
+                    f'give "server.tool": N with N >= 0, e.g. {{"demo.send_report": 5}}; got {tool!r}: {cap}'
+                )
         return value
 
     @model_validator(mode="before")

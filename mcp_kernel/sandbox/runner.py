@@ -23,12 +23,13 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
+from ..audit import guards_for
 from ..errors import Interrupted, MCPKernelError, SandboxError, UsageError
-from ..models import BridgeStats, CallRecord, ExecutionResult, SessionStats
+from ..models import BridgeStats, CallBudgetReport, CallRecord, ExecutionResult, SessionStats
 from ..paths import cache_dir, data_dir, log_dir
 from .bridge import Bridge
 from .engine import Engine, is_cached
@@ -132,6 +133,8 @@ class SandboxRunner:
         output_limit_kb: int | None = None,
         disk_mb: int | None = None,
         tokenize_pii: bool | None = None,
+        max_calls: int | None = None,
+        max_calls_per_tool: Mapping[str, int] | None = None,
     ) -> SandboxPolicy:
         """The policy for the next cell: the settings, with these overrides.
 
@@ -151,6 +154,8 @@ class SandboxRunner:
             disk_mb=disk_mb or settings.disk_mb,
             tokenize_pii=settings.tokenize_pii if tokenize_pii is None else tokenize_pii,
             snapshot_limit_bytes=settings.snapshot_limit_mb << 20,
+            max_calls=(settings.max_calls if max_calls is None else max_calls) or None,
+            max_calls_per_tool={**settings.max_calls_per_tool, **(max_calls_per_tool or {})},
         )
 
     def sandbox(
@@ -203,6 +208,7 @@ class SandboxRunner:
         asker: Asker | None = None,
         cell_name: str | None = None,
         on_call: Callable[[CallRecord], None] | None = None,
+        caller: str = "notebook",
     ) -> ExecutionResult:
         """Run ``code`` in a sandbox session with ``policy`` (default: :meth:`policy`); tools via the bridge.
 
@@ -213,7 +219,7 @@ class SandboxRunner:
         output as it is printed; ``on_tool_progress(server, tool, value, total, message)`` the progress its
         tool calls report (called on the loop thread); ``asker`` answers the questions servers ask during
         the code's tool calls (default: none, they are declined), on the calling thread; ``on_call(record)``
-        each call's record as it ends (on the guest's thread; for a live count).
+        each call's record as it ends (on the guest's thread; for a live count); ``caller`` is who ran it.
         """
         from ..tokens import sandbox_savings  # the tokenizer loads with the first cell (or the warm-up)
 
@@ -236,7 +242,7 @@ class SandboxRunner:
             on_tool_progress  # progress of this cell's tool calls (server, tool, value, total, note)
         )
         bridge.asker = asker
-        bridge.on_call = on_call
+        bridge.on_call, bridge.caller, bridge.guards = on_call, caller, guards_for(self.settings)
         bridge.take_records()
         try:
             result = box.execute(
@@ -245,7 +251,7 @@ class SandboxRunner:
         except (SandboxError, Interrupted) as exc:
             records = bridge.take_records()
             if isinstance(exc.result, ExecutionResult):
-                exc.result = exc.result.model_copy(update={"calls": records})
+                exc.result = exc.result.model_copy(update={"calls": records, "budget": _budget(bridge)})
                 if pii is not None:
                     exc.result = _tokenized(exc.result, pii)
             if pii is not None:
@@ -257,7 +263,7 @@ class SandboxRunner:
             result.stdout + result.stderr,
             result.value_repr,
         )
-        result = result.model_copy(update={"calls": records, "tokens": tokens})
+        result = result.model_copy(update={"calls": records, "tokens": tokens, "budget": _budget(bridge)})
         if pii is not None:
             result = _tokenized(result, pii)
         self.last_execution = result
@@ -315,7 +321,7 @@ class SandboxRunner:
                     self.engine().component()
             tokenizer()  # the cell footer counts tokens; loading the BPE takes ~0.14-0.6 s
             # In this thread, not another: the thread returned has loaded everything (see
-            # sandbox.bridge._warm_jsonschema for why the first tool call would wait for it).
+            # sandbox.params.warm_jsonschema for why the first tool call would wait for it).
             importlib.import_module("jsonschema")
 
         thread = threading.Thread(target=load, name="mcp-kernel-warm-up", daemon=True)
@@ -347,6 +353,12 @@ class SandboxRunner:
         if self._dirs is not None:
             shutil.rmtree(self._dirs, ignore_errors=True)
             self._dirs = None
+
+
+def _budget(bridge: Bridge) -> CallBudgetReport | None:
+    """The cell's call budget as its result reports it, when the cell had one."""
+    budget = bridge.budget
+    return budget.report() if budget.max_calls is not None or budget.per_tool else None
 
 
 def _masked(

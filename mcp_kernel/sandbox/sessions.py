@@ -118,6 +118,11 @@ class SandboxSessions:
         sandbox.last_used = time.monotonic()
         return sandbox
 
+    def owner(self, handle: str) -> str | None:
+        """Who opened session ``handle`` (serve's authenticated caller; None: no one in particular)."""
+        with self._lock:
+            return self._owners.get(handle)
+
     def get_or_open(self, handle: str) -> Sandbox:
         """The session named ``handle``, opened if it is not live (the kernel's default session)."""
         try:

@@ -58,11 +58,13 @@ class CodeMode:
         answer_timeout: float = ANSWER_TIMEOUT_S,
         max_timeout: float | None = None,
         max_memory_mb: int | None = None,
+        max_calls: int | None = None,
     ) -> None:
         self.session = session
         # The most an agent may raise a cell's limits to (serve --max-timeout / --max-memory, or settings).
         self.max_timeout = max_timeout or session.settings.serve_max_timeout
         self.max_memory_mb = max_memory_mb or session.settings.serve_max_memory_mb
+        self.max_calls = session.settings.serve_max_calls if max_calls is None else max_calls
         self.servers = list(servers) if servers else session.server_names()
         # How the servers' names and URIs look through serve (gateway and exposed tools): from the servers
         # configured, not the live ones, so a server failing to start renames nothing.
@@ -258,9 +260,7 @@ class CodeMode:
         asker: Any,
         output: Any = None,
     ) -> tuple[str, dict[str, Any], bool]:
-        policy = self.session.policy(
-            self.live, timeout=timeout, memory_mb=memory_mb, tokenize_pii=self.tokenize_pii
-        )
+        policy = _policy(self, timeout, memory_mb)
         self.session.sandboxes.admit(handle, policy.memory_mb)
         try:
             result = self.session.execute(
@@ -271,6 +271,7 @@ class CodeMode:
                 on_tool_progress=progress,
                 asker=asker,
                 on_output=output,
+                caller=self.session.sandboxes.owner(handle) or "serve",
             )
         except (SandboxError, Interrupted) as exc:
             if isinstance(exc, SandboxError):
@@ -368,6 +369,18 @@ def model_text(result: ExecutionResult, max_chars: int) -> str:
     return text
 
 
+def _policy(mode: CodeMode, timeout: float | None, memory_mb: int | None) -> Any:
+    """An execute's policy: these limits, and the call budget of each execute (serve --max-calls, or
+    settings; 0: no cap)."""
+    return mode.session.policy(
+        mode.live,
+        timeout=timeout,
+        memory_mb=memory_mb,
+        tokenize_pii=mode.tokenize_pii,
+        max_calls=mode.max_calls,
+    )
+
+
 def structured_content(handle: str, result: ExecutionResult | None) -> dict[str, Any]:
     """The run's figures for a program: its session handle, duration, calls, tokens and PII replaced."""
     out: dict[str, Any] = {"session": handle}
@@ -388,6 +401,8 @@ def structured_content(handle: str, result: ExecutionResult | None) -> dict[str,
             "stayed_in_sandbox": result.tokens.raw_result_tokens,
             "returned": result.tokens.output_tokens,
         }
+    if result.budget is not None:
+        out["budget"] = result.budget.model_dump()
     if result.pii_replaced is not None:
         out["pii_replaced"] = result.pii_replaced
     return out

@@ -49,6 +49,7 @@ from mcp.types import (
     Tool,
 )
 
+from ..audit import guards_for
 from ..elicitation import Answer, Question, Relay, attached
 from ..errors import MCPKernelError, ToolCallError, UsageError
 from ..masking import Mask
@@ -56,6 +57,7 @@ from ..models import CallRecord, CallResult, ToolInfo
 from ..names import server_id
 from ..runtime import Scope
 from ..sandbox.bridge import Bridge, ResultCache
+from ..sandbox.budget import CallBudget
 from .audience import Audience
 from .callers import current_caller
 from .codemode import CodeMode
@@ -94,6 +96,15 @@ class _Call:
     result: CallResult | None = None
     cached: bool = False
     record: CallRecord | None = None
+
+
+def _guarded(bridge: Bridge, policy: Any, caller: str | None, settings: Any) -> None:
+    """``bridge`` under ``policy`` for ``caller``'s exposed calls. Each is a turn of the agent, not a loop:
+    no total cap, but the per-tool budgets hold for this caller's calls as long as serve runs."""
+    bridge.apply(policy)
+    bridge.budget = CallBudget(None, policy.max_calls_per_tool)
+    bridge.caller = caller or "serve"
+    bridge.guards = guards_for(settings)
 
 
 class Exposed:
@@ -200,7 +211,7 @@ class Exposed:
                 policy = mode.session.policy(mode.live, tokenize_pii=mode.tokenize_pii)
                 mask = mode.caller_mask(caller)  # the gateway's too: one placeholder, one value
                 bridge = Bridge(lookup=mode.session.servers.tool_info, acall=self._acall)
-                bridge.apply(policy)
+                _guarded(bridge, policy, caller, mode.session.settings)
                 bridge.use_cache = False  # it would keep the value alone: whole results are cached here
                 bridge.pii = mask.pii
                 bridge.on_call = self._recorded

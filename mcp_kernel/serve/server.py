@@ -59,13 +59,15 @@ def build_server(
     max_timeout: float | None = None,
     max_memory_mb: int | None = None,
     expose: str = "none",
+    max_calls: int | None = None,
 ) -> Any:
     """The MCP server (the SDK's ``MCPServer``) with ``search_tools``, ``read`` and ``execute``, and the
     upstream tools ``expose`` chooses (``none``, ``read-only``, ``all`` or ``<server>.<tool>,...``, see
     exposed.py).
 
     Over HTTP with callers (see callers.py), each sandbox handle works only for the caller that opened it.
-    ``max_timeout`` and ``max_memory_mb`` bound what an agent may ask ``execute`` for (default: settings).
+    ``max_timeout`` and ``max_memory_mb`` bound what an agent may ask ``execute`` for, ``max_calls`` is each
+    execute's call budget (default: settings).
     """
     from ..versions import own as own_version  # looked up here: the package computes it on first use (~50 ms)
 
@@ -75,6 +77,7 @@ def build_server(
         tokenize_pii=tokenize_pii,
         max_timeout=max_timeout,
         max_memory_mb=max_memory_mb,
+        max_calls=max_calls,
     )
     settings = session.settings
     if prepare:
@@ -214,6 +217,7 @@ def serve(
     max_timeout: float | None = None,
     max_memory_mb: int | None = None,
     expose: str = "none",
+    max_calls: int | None = None,
 ) -> None:
     """Run the code-mode server on stdio (default) or streamable HTTP (``http="HOST:PORT"``) until stopped.
 
@@ -237,6 +241,7 @@ def serve(
         max_timeout=max_timeout,
         max_memory_mb=max_memory_mb,
         expose=expose,
+        max_calls=max_calls,
     )
     if http is None:
         server.run("stdio")
