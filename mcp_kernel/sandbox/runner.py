@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, cast
 from ..errors import Interrupted, MCPKernelError, SandboxError, UsageError
 from ..models import BridgeStats, CallRecord, ExecutionResult, SessionStats
 from ..paths import cache_dir, data_dir, log_dir
+from ..traces import ExecuteTrace
 from .bridge import Bridge
 from .engine import Engine, is_cached
 from .policy import SandboxPolicy
@@ -236,21 +237,24 @@ class SandboxRunner:
             on_tool_progress  # progress of this cell's tool calls (server, tool, value, total, note)
         )
         bridge.asker = asker
-        bridge.on_call = on_call
+        trace = ExecuteTrace(box.name)  # a span with its calls' spans, when tracing is on (traces.py)
+        bridge.acall, bridge.on_call = trace.caller(self.servers.acall), trace.recording(on_call)
         bridge.take_records()
-        try:
-            result = box.execute(
-                code, policy, on_output=on_output, reload=sorted(fresh), asker=asker, cell_name=cell_name
-            )
-        except (SandboxError, Interrupted) as exc:
-            records = bridge.take_records()
-            if isinstance(exc.result, ExecutionResult):
-                exc.result = exc.result.model_copy(update={"calls": records})
+        with trace:
+            try:
+                result = box.execute(
+                    code, policy, on_output=on_output, reload=sorted(fresh), asker=asker, cell_name=cell_name
+                )
+            except (SandboxError, Interrupted) as exc:
+                records = bridge.take_records()
+                if isinstance(exc.result, ExecutionResult):
+                    exc.result = exc.result.model_copy(update={"calls": records})
+                    if pii is not None:
+                        exc.result = _tokenized(exc.result, pii)
                 if pii is not None:
-                    exc.result = _tokenized(exc.result, pii)
-            if pii is not None:
-                exc.args = (pii.tokenize(str(exc))[0],)
-            raise
+                    exc.args = (pii.tokenize(str(exc))[0],)
+                raise
+            trace.outcome(result)
         records = bridge.take_records()
         tokens = sandbox_savings(
             [r.result_text or "" for r in records if r.error is None],
