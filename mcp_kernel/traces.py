@@ -167,7 +167,10 @@ class ExecuteTrace:
         from opentelemetry import trace  # loaded: tracing() found it
 
         read = tool == "resources/read"
-        attributes: dict[str, Any] = {"mcp.method.name": tool if read else "tools/call", "mcp_kernel.server": server}
+        attributes: dict[str, Any] = {
+            "mcp.method.name": tool if read else "tools/call",
+            "mcp_kernel.server": server,
+        }
         if not read:
             attributes |= {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": tool}
         assert self.span is not None

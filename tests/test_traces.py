@@ -73,7 +73,9 @@ def test_an_execute_with_three_calls_is_one_span_with_three_children_under_the_c
     [execute] = _named(spans, "execute")
     assert execute.parent is not None and execute.parent.span_id == agent.get_span_context().span_id
     assert execute.context.trace_id == CALLER.trace_id
-    calls = [s for s in spans.get_finished_spans() if s.parent and s.parent.span_id == execute.context.span_id]
+    calls = [
+        s for s in spans.get_finished_spans() if s.parent and s.parent.span_id == execute.context.span_id
+    ]
     assert [c.name for c in calls] == [
         "tools/call demo.list_regions",
         "tools/call demo.top_customers",
