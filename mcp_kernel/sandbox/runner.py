@@ -31,6 +31,7 @@ from ..audit import guards_for
 from ..errors import Interrupted, MCPKernelError, SandboxError, UsageError
 from ..models import BridgeStats, CallBudgetReport, CallRecord, ExecutionResult, SessionStats
 from ..paths import cache_dir, data_dir, log_dir
+from ..traces import ExecuteTrace
 from .bridge import Bridge
 from .engine import Engine, is_cached
 from .policy import SandboxPolicy
@@ -221,8 +222,6 @@ class SandboxRunner:
         the code's tool calls (default: none, they are declined), on the calling thread; ``on_call(record)``
         each call's record as it ends (on the guest's thread; for a live count); ``caller`` is who ran it.
         """
-        from ..tokens import sandbox_savings  # the tokenizer loads with the first cell (or the warm-up)
-
         policy = policy or self.policy()
         self.bindings.ensure(policy.servers)
         self.bindings.refresh_changed(policy.servers)
@@ -242,28 +241,26 @@ class SandboxRunner:
             on_tool_progress  # progress of this cell's tool calls (server, tool, value, total, note)
         )
         bridge.asker = asker
-        bridge.on_call, bridge.caller, bridge.guards = on_call, caller, guards_for(self.settings)
+        trace = ExecuteTrace(box.name)  # a span with its calls' spans, when tracing is on (traces.py)
+        bridge.acall, bridge.on_call = trace.caller(self.servers.acall), trace.recording(on_call)
+        bridge.caller, bridge.guards = caller, guards_for(self.settings)
         bridge.take_records()
-        try:
-            result = box.execute(
-                code, policy, on_output=on_output, reload=sorted(fresh), asker=asker, cell_name=cell_name
-            )
-        except (SandboxError, Interrupted) as exc:
-            records = bridge.take_records()
-            if isinstance(exc.result, ExecutionResult):
-                exc.result = exc.result.model_copy(update={"calls": records, "budget": _budget(bridge)})
+        with trace:
+            try:
+                result = box.execute(
+                    code, policy, on_output=on_output, reload=sorted(fresh), asker=asker, cell_name=cell_name
+                )
+            except (SandboxError, Interrupted) as exc:
+                records = bridge.take_records()
+                if isinstance(exc.result, ExecutionResult):
+                    exc.result = exc.result.model_copy(update={"calls": records, "budget": _budget(bridge)})
+                    if pii is not None:
+                        exc.result = _tokenized(exc.result, pii)
                 if pii is not None:
-                    exc.result = _tokenized(exc.result, pii)
-            if pii is not None:
-                exc.args = (pii.tokenize(str(exc))[0],)
-            raise
-        records = bridge.take_records()
-        tokens = sandbox_savings(
-            [r.result_text or "" for r in records if r.error is None],
-            result.stdout + result.stderr,
-            result.value_repr,
-        )
-        result = result.model_copy(update={"calls": records, "tokens": tokens, "budget": _budget(bridge)})
+                    exc.args = (pii.tokenize(str(exc))[0],)
+                raise
+            trace.outcome(result)
+        result = _finished(result, bridge)
         if pii is not None:
             result = _tokenized(result, pii)
         self.last_execution = result
@@ -353,6 +350,19 @@ class SandboxRunner:
         if self._dirs is not None:
             shutil.rmtree(self._dirs, ignore_errors=True)
             self._dirs = None
+
+
+def _finished(result: ExecutionResult, bridge: Bridge) -> ExecutionResult:
+    """``result`` with the cell's call records, its token savings and its budget."""
+    from ..tokens import sandbox_savings  # the tokenizer loads with the first cell (or the warm-up)
+
+    records = bridge.take_records()
+    tokens = sandbox_savings(
+        [r.result_text or "" for r in records if r.error is None],
+        result.stdout + result.stderr,
+        result.value_repr,
+    )
+    return result.model_copy(update={"calls": records, "tokens": tokens, "budget": _budget(bridge)})
 
 
 def _budget(bridge: Bridge) -> CallBudgetReport | None:

@@ -30,6 +30,7 @@ from ..models import ExecutionResult
 from ..pii import PIITokenizer
 from ..registry import search_answer
 from ..session import Session
+from ..traces import carried
 from ..vfs import ROOT
 from . import eras
 from .masks import CallerMasks
@@ -320,7 +321,7 @@ class CodeMode:
             except BaseException as exc:
                 run.put(Failed(exc))
 
-        self.workers.submit(work)
+        self.workers.submit(carried(work))  # under the span of the request (a caller's traceparent)
         return run
 
     def park(self, run: Run, asked: list[Asked]) -> InputRequiredResult:
