@@ -230,11 +230,10 @@ class Exposed:
         public = self.names.name(server, tool.name)
         given = dict(ctx.input_responses or {})  # answers sent up front, to the questions of those names
         run = resumed(self.mode, ctx, public) or self._start(desk, server, tool, arguments, public, given)
-        loop = asyncio.get_running_loop()
 
         def report(_server: str, _tool: str, value: float, total: float | None, message: str | None) -> None:
             note = desk.mask(message) if message else None
-            asyncio.run_coroutine_threadsafe(ctx.report_progress(value, total, note), loop)
+            run.notify(ctx.report_progress(value, total, note))
 
         run.report = report
         conn = self.mode.session.connection(server)

@@ -85,8 +85,10 @@ async def follow(
                     return refusal(error, run.mask)
                 raise error
             case Returned(result=result):
+                await run.flushed()  # the progress sent before the result arrives before it
                 return result
             case Done(text=text, structured=structured, failed=failed):
+                await run.flushed()  # the progress sent before the result arrives before it
                 calls = len(structured.get("calls", []))
                 await log_request(
                     ctx,

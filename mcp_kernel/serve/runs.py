@@ -19,7 +19,7 @@ import concurrent.futures
 import contextlib
 import secrets
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,7 @@ from ..masking import Mask
 
 __all__ = ["OUTPUT_KEPT_CHARS", "Asked", "Done", "Event", "Failed", "Parked", "Returned", "Run", "Said"]
 
+FLUSH_S = 5.0  # the longest a result waits for the progress notices sent before it
 OUTPUT_KEPT_CHARS = 4000  # how much of a running cell's latest output a run keeps for its task's status
 # How long a question waits for others to join its round: the requests of one upstream `input_required`
 # round reach the relay one by one (the SDK dispatches them concurrently on another thread's loop).
@@ -115,12 +116,24 @@ class Run:
         self.mask = mask  # its session's, once open: what the run sends the agent passes it (see masking.py)
         self.output = ""  # the end of what the code printed so far (both streams), for a task's status
         self.over = asyncio.Event()  # set on the loop once the run ended (Done or Failed put)
+        self._sent: list[concurrent.futures.Future[Any]] = []  # notices on their way to the agent
 
     def put(self, event: Event) -> None:
         """Hand an event to the loop (from any thread)."""
         self.loop.call_soon_threadsafe(self.events.put_nowait, event)
         if isinstance(event, ENDS):
             self.loop.call_soon_threadsafe(self.over.set)
+
+    def notify(self, notice: Coroutine[Any, Any, Any]) -> None:
+        """Send ``notice`` (e.g. a progress report) on the loop, from any thread; :meth:`flushed` waits for it."""
+        sent = asyncio.run_coroutine_threadsafe(notice, self.loop)
+        self._sent = [*(s for s in self._sent if not s.done()), sent]
+
+    async def flushed(self, timeout: float = FLUSH_S) -> None:
+        """Wait until the notices sent so far have gone out, so none arrives after the result it belongs to."""
+        pending = [asyncio.wrap_future(s) for s in self._sent if not s.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=timeout)
 
     def printed(self, stream: str, text: str) -> None:
         """Keep the end of the cell's output as it comes (from the worker thread)."""

@@ -9,7 +9,6 @@ For example::
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import logging
@@ -194,7 +193,6 @@ def _fail(exc: MCPKernelError) -> ToolError:
 
 def _progress_reporter(run: Run, ctx: Context | None) -> Progress:
     """The tools' progress, flowing back on this request: one increasing step per update, masked."""
-    loop = asyncio.get_running_loop()
     steps = [0]
 
     def report(server: str, tool: str, value: float, total: float | None, message: str | None) -> None:
@@ -202,7 +200,7 @@ def _progress_reporter(run: Run, ctx: Context | None) -> Progress:
         amount = f"{value:g}/{total:g}" if total else f"{value:g}"
         note = run.mask(f"{server}.{tool}: {amount}" + (f" - {message}" if message else ""))
         if ctx is not None:
-            asyncio.run_coroutine_threadsafe(ctx.report_progress(steps[0], None, note), loop)
+            run.notify(ctx.report_progress(steps[0], None, note))
 
     return report
 
