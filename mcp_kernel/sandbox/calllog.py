@@ -16,6 +16,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 from ..errors import MCPKernelError
 from ..models import BridgeStats, CallRecord
@@ -53,26 +54,18 @@ class CallLog:
         The arguments are kept whole: a preview cut here could split a personal value the mask then misses.
         """
         duration_ms = (time.perf_counter() - started) * 1000
-        if error is not None:
-            record = CallRecord(
-                server=server,
-                tool=tool,
-                duration_ms=duration_ms,
-                bytes_in=bytes_in,
-                arguments=arguments,
-                error=f"{type(error).__name__}: {error}",
-            )
-        else:
-            record = CallRecord(
-                server=server,
-                tool=tool,
-                duration_ms=duration_ms,
-                bytes_in=bytes_in,
-                arguments=arguments,
-                bytes_out=len((value or "").encode("utf-8", "replace")),
-                cached=cached,
-                result_text=value,
-            )
+        ended: dict[str, Any] = (
+            {"error": f"{type(error).__name__}: {error}"}
+            if error is not None
+            else {
+                "bytes_out": len((value or "").encode("utf-8", "replace")),
+                "cached": cached,
+                "result_text": value,
+            }
+        )
+        record = CallRecord(
+            server=server, tool=tool, duration_ms=duration_ms, bytes_in=bytes_in, arguments=arguments, **ended
+        )
         with self._lock:
             self.records.append((cell, record))
             c = self._counters

@@ -63,7 +63,8 @@ from .callers import current_caller
 from .codemode import CodeMode
 from .eras import answer_of
 from .hints import tree_hint
-from .notices import WATCH_INTERVAL_S, announce_list_changes, records_relayed
+from .masks import wire_masked
+from .notices import WATCH_INTERVAL_S, records_relayed
 from .relay import follow, refusal, resumed
 from .runs import Event, Failed, Returned, Run, Said
 
@@ -72,7 +73,6 @@ __all__ = ["CHOICES", "Exposed"]
 log = logging.getLogger(__name__)
 
 CHOICES = ("none", "read-only", "all")
-BINARY = frozenset({"data", "blob"})  # base64 of an image, audio or embedded resource: passed as it is
 
 
 @dataclass
@@ -320,18 +320,10 @@ class Exposed:
 
     def outbound(self, server: str, result: CallResult, mask: Mask) -> CallToolResult:
         """``result`` as serve sends it: URIs renamed, text and structured content masked, binary intact."""
-        content = [_masked(self._renamed(server, block), mask) for block in result.content]
+        content = [wire_masked(self.names.block(server, block), mask) for block in result.content]
         return CallToolResult.model_validate(
             {"content": content, "structuredContent": mask(result.structured), "isError": result.is_error}
         )
-
-    def _renamed(self, server: str, block: dict[str, Any]) -> dict[str, Any]:
-        if block.get("type") == "resource_link" and isinstance(block.get("uri"), str):
-            return {**block, "uri": self.names.uri(server, block["uri"])}
-        inner = block.get("resource")
-        if block.get("type") == "resource" and isinstance(inner, dict) and isinstance(inner.get("uri"), str):
-            return {**block, "resource": {**inner, "uri": self.names.uri(server, inner["uri"])}}
-        return block
 
     # ---- in the server ---------------------------------------------------------------------------
     def register(self, server: Any, audience: Audience) -> None:
@@ -372,7 +364,6 @@ class Exposed:
         lowlevel.add_request_handler("tools/list", PaginatedRequestParams, list_tools)
         lowlevel.add_request_handler("tools/call", CallToolRequestParams, call_tool)
         lowlevel.get_tool_input_schema = input_schema
-        announce_list_changes(server, {"tools"})  # the tool list now follows the upstream lists
         lowlevel.cache_hints["tools/list"] = tree_hint(self.mode.upstream_ttls())
 
     def _unknown(self, name: str) -> UsageError:
@@ -413,19 +404,6 @@ def _described(record: CallRecord) -> str:
         ", cached" if record.cached else ""
     )
     return what + (f", {record.error}" if record.error else "")
-
-
-def _masked(block: dict[str, Any], mask: Mask) -> dict[str, Any]:
-    """One content block through ``mask``, its base64 parts as they are (an embedded resource's too)."""
-    out: dict[str, Any] = {}
-    for key, value in block.items():
-        if key in BINARY:
-            out[key] = value
-        elif key == "resource" and isinstance(value, dict):
-            out[key] = _masked(value, mask)
-        else:
-            out[key] = mask(value)
-    return out
 
 
 async def _ready(result: CallResult) -> CallResult:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 import anyio
@@ -63,6 +63,7 @@ from .callers import current_caller
 from .codemode import TEMPLATE, CodeMode
 from .following import Following
 from .hints import list_hint, read_hint
+from .masks import wire_masked
 from .namespace import Namespace
 from .notices import records_relayed
 
@@ -70,11 +71,14 @@ __all__ = ["MAX_COMPLETIONS", "Gateway", "add_gateway"]
 
 MAX_COMPLETIONS = 100  # the protocol's cap on completion values
 TREE = "mcp-tools://"
-# The wire keys whose strings are binary data, not text: never masked (a placeholder would corrupt them).
-BLOB_KEYS = frozenset({"blob"})
-MEDIA_TYPES = frozenset({"image", "audio"})  # content blocks whose `data` is base64
 ENVELOPE = frozenset({"ttlMs", "cacheScope", "resultType", "nextCursor"})  # the upstream's, not passed on
 SERVER_INFO = "io.modelcontextprotocol/serverInfo"  # the upstream's stamp in `_meta` (serve stamps its own)
+# Each list method's items, under this key of its result.
+LIST_KEYS = {
+    "resources/list": "resources",
+    "resources/templates/list": "resourceTemplates",
+    "prompts/list": "prompts",
+}
 # What a client asked that is its own fault: said as invalid params, not as serve failing.
 REFUSALS = (UsageError, ResourceNotFound, PromptNotFound, CapabilityNotOffered)
 
@@ -184,36 +188,33 @@ class Gateway:
         return info is None or capability in info.capabilities
 
     async def list_resources(self, ctx: Any, params: Any) -> ListResourcesResult:
-        own = await self.own["resources/list"](ctx, params)
-
         def rename(server: str, item: dict[str, Any]) -> None:
             item["uri"] = self.namespace.uri(server, item["uri"])
 
-        items, hint = await self._gather("resources/list", "resources", rename)
-        mine = own.model_dump(mode="json", by_alias=True, exclude_none=True)["resources"]
-        return ListResourcesResult.model_validate({"resources": mine + masked(items, self.mask()), **hint})
+        return ListResourcesResult.model_validate(await self._listed(ctx, params, "resources/list", rename))
 
     async def list_templates(self, ctx: Any, params: Any) -> ListResourceTemplatesResult:
-        own = await self.own["resources/templates/list"](ctx, params)
-
         def rename(server: str, item: dict[str, Any]) -> None:
             item["uriTemplate"] = self.namespace.uri(server, item["uriTemplate"])
 
-        items, hint = await self._gather("resources/templates/list", "resourceTemplates", rename)
-        mine = own.model_dump(mode="json", by_alias=True, exclude_none=True)["resourceTemplates"]
-        return ListResourceTemplatesResult.model_validate(
-            {"resourceTemplates": mine + masked(items, self.mask()), **hint}
-        )
+        listed = await self._listed(ctx, params, "resources/templates/list", rename)
+        return ListResourceTemplatesResult.model_validate(listed)
 
     async def list_prompts(self, ctx: Any, params: Any) -> ListPromptsResult:
-        own = await self.own["prompts/list"](ctx, params)
-
         def rename(server: str, item: dict[str, Any]) -> None:
             item["name"] = self.namespace.name(server, item["name"])
 
-        items, hint = await self._gather("prompts/list", "prompts", rename)
-        mine = own.model_dump(mode="json", by_alias=True, exclude_none=True)["prompts"]
-        return ListPromptsResult.model_validate({"prompts": mine + masked(items, self.mask()), **hint})
+        return ListPromptsResult.model_validate(await self._listed(ctx, params, "prompts/list", rename))
+
+    async def _listed(
+        self, ctx: Any, params: Any, method: str, rename: Callable[[str, dict[str, Any]], None]
+    ) -> dict[str, Any]:
+        """serve's own items of ``method``'s list, then every live server's, renamed and masked, with the hint."""
+        key = LIST_KEYS[method]
+        own = await self.own[method](ctx, params)
+        items, hint = await self._gather(method, key, rename)
+        mine = own.model_dump(mode="json", by_alias=True, exclude_none=True)[key]
+        return {key: mine + wire_masked(items, self.mask()), **hint}
 
     # ---- a read, a prompt, a completion --------------------------------------------------------
     async def read(self, ctx: Any, params: ReadResourceRequestParams) -> Any:
@@ -229,7 +230,7 @@ class Gateway:
         for content in body.get("contents", []):
             content["uri"] = self.namespace.uri(server, content["uri"])
         hint = read_hint(wire, private=self.mode.tokenize_pii)
-        return ReadResourceResult.model_validate({**masked(body, mask), **hint})
+        return ReadResourceResult.model_validate({**wire_masked(body, mask), **hint})
 
     async def get_prompt(self, ctx: Any, params: GetPromptRequestParams) -> GetPromptResult:
         mask = self.mask()
@@ -242,12 +243,8 @@ class Gateway:
                 )
         body = _unwrapped(wire.body)
         for message in body.get("messages", []):
-            content = message.get("content", {})
-            if content.get("type") == "resource_link":
-                content["uri"] = self.namespace.uri(server, content["uri"])
-            elif content.get("type") == "resource":
-                content["resource"]["uri"] = self.namespace.uri(server, content["resource"]["uri"])
-        return GetPromptResult.model_validate(masked(body, mask))
+            message["content"] = self.namespace.block(server, message.get("content", {}))
+        return GetPromptResult.model_validate(wire_masked(body, mask))
 
     async def complete(self, ctx: Any, params: CompleteRequestParams) -> CompleteResult:
         """Upstream prompts' arguments and templates' variables, from their server; the ``path`` of serve's
@@ -308,16 +305,3 @@ def refused(what: str, mask: Mask, uri: str | None = None) -> Any:
         first = str(exc).split(" List them with ")[0]  # the kernel's advice (`%mcp ...`) is not serve's
         data = {"uri": uri} if uri is not None and isinstance(exc, (ResourceNotFound, UsageError)) else None
         raise MCPError(code, mask(f"{what}: {type(exc).__name__}: {first}{advice}"), data) from None
-
-
-def masked(value: Any, mask: Mask) -> Any:
-    """``value`` (wire JSON) through ``mask``, except binary data (``blob``, an image's or audio's
-    ``data``), which a placeholder would corrupt and which no text pattern can read."""
-    if not mask.active:
-        return value
-    if isinstance(value, dict):
-        binary: Iterable[str] = BLOB_KEYS | ({"data"} if value.get("type") in MEDIA_TYPES else set())
-        return {mask(k): v if k in binary else masked(v, mask) for k, v in value.items()}
-    if isinstance(value, list):
-        return [masked(v, mask) for v in value]
-    return mask(value)

@@ -30,6 +30,7 @@ and a request for one must reach its own server. The rule is one, and reversible
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from typing import Any
 
 from ..errors import ConfigError, UsageError
 from ..names import server_id
@@ -109,3 +110,17 @@ class Namespace:
             f"{public!r} is no upstream server's resource: through serve they are <server>+<uri> (ui:// "
             f"views ui://<server>/...), with <server> one of {', '.join(sorted(self._by_id))}."
         )
+
+    def block(self, server: str, block: dict[str, Any]) -> dict[str, Any]:
+        """A content block of ``server``'s (wire JSON: a tool result's, a prompt message's) with the URI of a
+        ``resource_link`` or an embedded ``resource`` as serve publishes it; any other block as it is.
+
+        >>> Namespace(["a", "b"]).block("a", {"type": "resource_link", "uri": "file:///x", "name": "x"})["uri"]
+        'a+file:///x'
+        """
+        if block.get("type") == "resource_link" and isinstance(block.get("uri"), str):
+            return {**block, "uri": self.uri(server, block["uri"])}
+        inner = block.get("resource")
+        if block.get("type") == "resource" and isinstance(inner, dict) and isinstance(inner.get("uri"), str):
+            return {**block, "resource": {**inner, "uri": self.uri(server, inner["uri"])}}
+        return block

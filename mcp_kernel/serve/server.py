@@ -107,7 +107,8 @@ def build_server(
     add_notice_methods(server, audience)
     exposed.register(server, audience)
     add_gateway(server, mode, audience, mode.names)  # upstream resources, prompts, completions
-    announce_list_changes(server, {"prompts", "resources"})  # the gateway follows its upstreams' lists
+    # The gateway follows its upstreams' prompt and resource lists; exposed tools, their tool lists.
+    announce_list_changes(server, {"prompts", "resources", *(["tools"] if exposed.active else [])})
     read_only = ToolAnnotations(
         read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
     )
