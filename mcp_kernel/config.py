@@ -55,8 +55,8 @@ _TRANSPORT_TYPES = {
     "streamable_http": "http",
     "sse": "http",
 }
-_STDIO_KEYS = {"type", "command", "args", "env", "cwd"}
-_HTTP_KEYS = {"type", "url", "headers", "oauth"}
+_STDIO_KEYS = {"type", "command", "args", "env", "cwd", "approve"}
+_HTTP_KEYS = {"type", "url", "headers", "oauth", "approve"}
 # The ``oauth`` block as Claude Code writes it; the value each key must hold.
 _OAUTH_KEYS = {
     "clientId": (str, "a string"),
@@ -160,7 +160,23 @@ def _declare_server(name: str, entry: Any, source: str) -> dict[str, Any]:
             fields["oauth"] = _declare_oauth(entry["oauth"], where)
         if kind == "sse":
             fields["sse"] = True  # the legacy HTTP+SSE transport of 2024-11-05 servers
+    if "approve" in entry:
+        fields["approve"] = _declare_approve(entry["approve"], where)
     return fields
+
+
+def _declare_approve(value: Any, where: str) -> str | dict[str, str]:
+    """Check an ``approve`` key: a mode for every tool, or ``{"*": mode, "tool": mode}`` (see approvals.py)."""
+    from .approvals import checked_mode  # ~20 ms of imports: only for a file that sets approvals
+
+    try:
+        if isinstance(value, dict):
+            return {str(tool): checked_mode(mode, f"approve.{tool}") for tool, mode in value.items()}
+        return checked_mode(value, "approve")
+    except ValueError as exc:
+        raise ConfigError(
+            f'{where}, field {exc}, e.g. "approve": "destructive" or {{"*": "never", "send_report": "always"}}.'
+        ) from None
 
 
 def _declare_oauth(block: Any, where: str) -> dict[str, Any]:

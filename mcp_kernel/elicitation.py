@@ -26,7 +26,10 @@ import contextlib
 import contextvars
 import os
 import queue
+import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -78,16 +81,22 @@ class Asker:
         self.read_secret = read_secret  # for a password field: reads without echo (None: ``read``)
         self.write = write or _to_stderr
         self.reason = reason
+        # Servers' questions are declined with this reason while a person is still here for mcp-kernel's own
+        # (an approval before a call): a sandboxed cell that did not ask to be interactive.
+        self.declines_servers: str | None = None
         self.clock = Deadline()
         self._queue: queue.Queue[Any] = queue.Queue()
 
     def declines(self, question: Question) -> Answer | None:
-        if self.reason is None and self.read is not None:
+        reason = self.reason if question.approval else (self.declines_servers or self.reason)
+        if reason is None and self.read is not None:
             return None
+        if question.approval:  # the refusal the code gets says why; nothing to print here
+            return Answer("decline", reason=reason or "nobody can answer here")
         self.write(
             printable(
                 f"mcp-kernel: declined the question of server {question.server!r} "
-                f"({question.message!r}): {self.reason or 'nobody can answer here'}.\n"
+                f"({question.message!r}): {reason or 'nobody can answer here'}.\n"
             )
         )
         return Answer("decline")
@@ -117,7 +126,7 @@ class Asker:
             read, secret, write = self.read, self.read_secret, self.write
             return ask(
                 question,
-                lambda prompt: read(printable(prompt)),
+                lambda prompt: within(read, printable(prompt), question.wait_s),
                 lambda text: write(printable(text)),
                 (lambda prompt: secret(printable(prompt))) if secret is not None else None,
             )
@@ -257,6 +266,42 @@ def attached(asker: Asker) -> Iterator[Asker]:
 
 def declining(reason: str) -> Asker:
     return Asker(reason=reason)
+
+
+class _Unanswered(BaseException):
+    """Raised into a read that ran out of time (a BaseException: ipykernel's input loop swallows Exception)."""
+
+
+def within(read: Read, prompt: str, seconds: float | None) -> str:
+    """``read(prompt)``, or ``"!timeout"`` when nobody answered within ``seconds`` (None: no limit).
+
+    A person's read blocks the thread that asks (IPython's ``input()``, a terminal's ``readline``), and only
+    a signal ends it: ``SIGALRM`` on the main thread of a POSIX process. Elsewhere (Windows, another thread)
+    the read waits for the person; the call that asked has given up on it by then (approvals.py).
+    """
+    if seconds is None or not hasattr(signal, "setitimer"):
+        return read(prompt)
+    if threading.current_thread() is not threading.main_thread():
+        return read(prompt)
+    reading = [True]
+
+    def ring(signum: int, frame: Any) -> None:
+        if reading[0]:  # a ring that comes after the answer is ignored
+            raise _Unanswered
+
+    before = signal.signal(signal.SIGALRM, ring)
+    pending, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
+    started = time.monotonic()
+    try:
+        return read(prompt)
+    except _Unanswered:
+        return "!timeout"
+    finally:
+        reading[0] = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, before)
+        if pending:  # someone else's alarm (pytest-timeout's), put back with what is left of it
+            signal.setitimer(signal.ITIMER_REAL, max(0.001, pending - (time.monotonic() - started)))
 
 
 def _ci_reason() -> str | None:

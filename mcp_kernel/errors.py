@@ -18,7 +18,8 @@ MCPKernelError                  root: catch this to catch everything we raise on
 │   ├── ToolNotFound            the server publishes no tool of that name
 │   └── ToolCallError           the server answered the call with an error result
 │       └── CallRefused         a guard of the bridge refused the call before it was sent
-│           └── BudgetExceeded  the call was past the run's call budget (max_calls)
+│           ├── BudgetExceeded  the call was past the run's call budget (max_calls)
+│           └── ApprovalDenied  the call needed a person's approval and did not get it
 ├── CodegenError                a schema or name that bindings cannot be generated from
 ├── VFSError                    a virtual-filesystem problem
 │   └── InvalidPath             a path that is malformed or escapes the tree
@@ -50,6 +51,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 __all__ = [
+    "ApprovalDenied",
     "AuthRequired",
     "BudgetExceeded",
     "CallRefused",
@@ -209,7 +211,7 @@ class ToolCallError(ToolError):
 class CallRefused(ToolCallError):
     """A guard of the bridge refused the call (sandbox/guards.py); nothing was sent to the server.
 
-    ``guard`` names the guard ("budget", later "approval"). A cell may catch it as ``ToolCallError``.
+    ``guard`` names the guard ("budget", "approval"). A cell may catch it as ``ToolCallError``.
     """
 
     def __init__(
@@ -228,6 +230,17 @@ class BudgetExceeded(CallRefused):
     ) -> None:
         super().__init__(message, guard="budget", server=server, tool=tool)
         self.budget = budget
+
+
+class ApprovalDenied(CallRefused):
+    """The call needed a person's approval (approvals.py) and did not get it: denied, unanswered in time, or
+    nobody to ask. ``rule`` names the rule that asked (``approve=destructive for demo``)."""
+
+    def __init__(
+        self, message: str, *, rule: str, server: str | None = None, tool: str | None = None
+    ) -> None:
+        super().__init__(message, guard="approval", server=server, tool=tool)
+        self.rule = rule
 
 
 class CodegenError(MCPKernelError):

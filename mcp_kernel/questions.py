@@ -20,7 +20,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-__all__ = ["Answer", "Question", "Read", "Write", "ask", "ask_form", "ask_url", "readable_schema"]
+__all__ = [
+    "Answer",
+    "Question",
+    "Read",
+    "Write",
+    "ask",
+    "ask_approval",
+    "ask_form",
+    "ask_url",
+    "readable_schema",
+]
 
 T = TypeVar("T")
 Action = Literal["accept", "decline", "cancel"]
@@ -43,6 +53,8 @@ class Question:
     key: str | None = (
         None  # the name the server gave it in an `input_required` round (None: asked by request)
     )
+    approval: bool = False  # mcp-kernel's own question before a call (approvals.py), not the server's
+    wait_s: float | None = None  # how long the person has to answer (None: no limit)
 
     @property
     def mode(self) -> Literal["form", "url"]:
@@ -332,7 +344,34 @@ def ask_url(question: Question, read: Read, write: Write) -> Answer:
     return Answer("accept")
 
 
+_APPROVAL_WORDS = {"y": "approve", "yes": "approve", "a": "approve-all", "all": "approve-all"}
+
+
+def ask_approval(question: Question, read: Read, write: Write) -> Answer:
+    """Ask whether a call may go (approvals.py): yes, no, or all later calls to that tool in this run;
+    anything else, an empty answer included, is no.
+
+    >>> q = Question("demo", "Allow demo.send_report?", {"properties": {"decision": {"enum": ["approve", "deny"]}}})
+    >>> ask_approval(q, lambda prompt: "y", lambda text: None)
+    Answer(action='accept', content={'decision': 'approve'})
+    """
+    choices = question.schema.get("properties", {}).get("decision", {}).get("enum", [])
+    write(f"mcp-kernel asks before a call: {question.message}\n")
+    offer = "[y]es / [n]o" + (" / [a]ll later calls to it in this run" if "approve-all" in choices else "")
+    text = read(f"{offer} (default no): ").strip().lower()
+    if text == "!timeout":
+        write("  No answer in time: the call is denied.\n")
+        return Answer("cancel", reason=f"nobody answered within {question.wait_s or 0:g} s")
+    decision = _APPROVAL_WORDS.get(text)
+    if decision is None or decision not in choices:
+        write("  Denied.\n")
+        return Answer("decline")
+    return Answer("accept", {"decision": decision})
+
+
 def ask(question: Question, read: Read, write: Write, read_secret: Read | None = None) -> Answer:
+    if question.approval:
+        return ask_approval(question, read, write)
     if question.url:
         return ask_url(question, read, write)
     return ask_form(question, read, write, read_secret=read_secret)

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from .approvals import server_rules
 from .client import Connection, ConnectionPool
 from .config import ServerConfig, check_server_ids, load_config
 from .errors import ConfigError, MCPKernelError, ServerNotFound
@@ -93,6 +94,17 @@ class Servers:
         if name in self.pool:
             return self.pool.get(name).spec
         return self.config.get(name)
+
+    def approval_rules(self, names: Iterable[str]) -> dict[str, str]:
+        """The approval rules the ``approve`` keys of these servers' entries give (approvals.py). A server
+        that cannot be looked up gives none: calling it fails with its own error."""
+        rules: dict[str, str] = {}
+        for name in names:
+            try:
+                rules.update(server_rules(name, self.spec(name).approve))
+            except MCPKernelError:
+                continue
+        return rules
 
     def names(self) -> list[str]:
         """Added and configured servers (the demo server included)."""

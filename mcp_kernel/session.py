@@ -214,7 +214,8 @@ class Session:
     def policy(self, servers: Sequence[str] | None = None, **limits: Any) -> SandboxPolicy:
         """The policy for the next cell: the settings, with these overrides (``timeout``, ``memory_mb``,
         ``fuel``, ``cache``, ``output_limit_kb``, ``disk_mb``, ``tokenize_pii``, ``max_calls`` with 0 for no
-        cap, ``max_calls_per_tool``: see :meth:`SandboxRunner.policy <mcp_kernel.sandbox.runner.SandboxRunner.policy>`).
+        cap, ``max_calls_per_tool``, ``approve``, ``approve_tools``: see
+        :func:`mcp_kernel.sandbox.policy.for_cell`).
 
         ``servers`` defaults to the servers whose bindings were generated in this session.
         """

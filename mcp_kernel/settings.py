@@ -107,6 +107,22 @@ class MCPKernel(Configurable):
         value_trait=Int(min=0),
         help='Most calls one cell or execute may make to one tool: {"server.tool": N}.',
     ).tag(config=True)
+    approve = Enum(
+        ["always", "destructive", "never"],
+        "never",
+        help="Which sandboxed calls ask a person first in the kernel and the CLI: always, destructive (tools "
+        "not annotated read-only or harmless) or never. serve asks by serve_approve (default destructive).",
+    ).tag(config=True)
+    approve_tools = Dict(
+        value_trait=Enum(["always", "destructive", "never"]),
+        help='The approval rule of a server or one tool, over approve: {"demo": "never", "demo.send_report": '
+        '"always"}. A server\'s "approve" key in mcp.json sets the same; these settings win.',
+    ).tag(config=True)
+    approval_timeout = FiniteFloat(
+        300.0,
+        min=1,
+        help="Seconds a person has to answer an approval; after that the call is denied.",
+    ).tag(config=True)
     audit = Bool(
         True,
         help="Record every call to a tool that is not read-only in the audit trail (the user data "
@@ -161,6 +177,12 @@ class MCPKernel(Configurable):
         50,
         min=0,
         help="Most tool calls one execute of `mcp-kernel serve` may make to servers (--max-calls); 0 means no cap.",
+    ).tag(config=True)
+    serve_approve = Enum(
+        ["always", "destructive", "never"],
+        "destructive",
+        help="Which calls of `mcp-kernel serve` (execute and exposed tools) ask the agent's user first "
+        "(serve --approve); the rules of approve_tools and mcp.json apply over it.",
     ).tag(config=True)
     serve_max_timeout = FiniteFloat(
         600.0,

@@ -51,7 +51,20 @@ def workplace(tmp_path: Path) -> Iterator[dict[str, Any]]:
 
 
 def serve_argv(place: dict[str, Any], *extra: str) -> list[str]:
-    return [sys.executable, "-m", "mcp_kernel.cli", "serve", "--config", place["config"], *extra]
+    """``mcp-kernel serve`` on the place's servers. Its default asks the agent's user before each call to a tool
+    not annotated read-only, which most test servers' tools are not: the tests of other things run with
+    ``--approve never``, and tests/test_approvals_serve.py gives its own ``--approve`` (the last one counts)."""
+    return [
+        sys.executable,
+        "-m",
+        "mcp_kernel.cli",
+        "serve",
+        "--config",
+        place["config"],
+        "--approve",
+        "never",
+        *extra,
+    ]
 
 
 @asynccontextmanager

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..approvals import MODES
 from ..errors import UsageError
 from ..models import Notice
 from .command import ArgumentParser, Command, seconds
@@ -46,6 +47,23 @@ def add_limit_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="replace e-mails, phones, cards, IBANs and IPs in what leaves the sandbox with "
         "placeholders (tools get the real values back)",
+    )
+    add_approval_options(parser, "the approve setting: never")
+
+
+def add_approval_options(parser: argparse.ArgumentParser, default: str) -> None:
+    """``--approve`` and ``--approve-tool``: which calls ask a person first (approvals.py)."""
+    parser.add_argument(
+        "--approve",
+        choices=MODES,
+        help=f"which calls ask a person first: always, destructive (tools not annotated read-only or "
+        f"harmless) or never (default: {default})",
+    )
+    parser.add_argument(
+        "--approve-tool",
+        dest="approve_tools",
+        metavar="RULE=MODE,...",
+        help="the rule of one server or tool over --approve, e.g. demo.send_report=always,files=never",
     )
 
 
@@ -87,13 +105,13 @@ def cell_parser() -> argparse.ArgumentParser:
 
 
 def asker_for(interactive: bool, person: Callable[[], Any], rerun: str) -> Any:
-    """Who answers servers' questions during sandboxed code: ``person()`` when ``interactive``, else nobody
-    (each question is declined with a note that says how to answer instead)."""
-    from ..elicitation import declining  # ~6 ms: only when something may ask the person
-
-    if interactive:
-        return person()
-    return declining(f"sandboxed code asks nobody unless it runs with {rerun}")
+    """Who answers the questions asked during sandboxed code: ``person()``. Servers' questions reach them only
+    when ``interactive`` (otherwise each is declined with a note that says how to answer instead); an
+    approval before a call (approvals.py) always does."""
+    asker = person()
+    if not interactive:
+        asker.declines_servers = f"sandboxed code asks nobody unless it runs with {rerun}"
+    return asker
 
 
 def policy_from(session: Any, args: argparse.Namespace) -> Any:
@@ -115,6 +133,8 @@ def policy_from(session: Any, args: argparse.Namespace) -> Any:
         tokenize_pii=getattr(args, "tokenize_pii", None),
         max_calls=getattr(args, "max_calls", None),
         max_calls_per_tool=per_tool(getattr(args, "max_calls_per_tool", None)),
+        approve=getattr(args, "approve", None),
+        approve_tools=approval_rules(getattr(args, "approve_tools", None)),
     )
 
 
@@ -129,6 +149,26 @@ def per_tool(text: str | None) -> dict[str, int] | None:
     from ..sandbox.policy import SandboxPolicy  # pydantic: only when the option is given
 
     return SandboxPolicy.from_limits(max_calls_per_tool=text).max_calls_per_tool
+
+
+def approval_rules(text: str | None) -> dict[str, str] | None:
+    """``--approve-tool demo.send_report=always,files=never`` as a mapping, each mode checked.
+
+    >>> approval_rules("demo.send_report=always, files=never")
+    {'demo.send_report': 'always', 'files': 'never'}
+    """
+    if not text:
+        return None
+    rules: dict[str, str] = {}
+    for item in (part.strip() for part in text.split(",") if part.strip()):
+        rule, _, mode = item.partition("=")
+        if not rule.strip() or mode.strip() not in MODES:
+            raise UsageError(
+                f"--approve-tool takes SERVER=MODE or SERVER.TOOL=MODE with MODE one of {', '.join(MODES)}, "
+                f"comma-separated; got {item!r}"
+            )
+        rules[rule.strip()] = mode.strip()
+    return rules
 
 
 def _configure_execute(parser: argparse.ArgumentParser) -> None:

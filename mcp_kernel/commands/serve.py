@@ -8,6 +8,7 @@ from typing import Any
 from ..errors import UsageError
 from ..limits import CELL_TIMEOUT_MAX_S, MEMORY_MB
 from .command import Command, seconds
+from .execute import add_approval_options, approval_rules
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -53,6 +54,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="most tool calls one execute may make to servers (default: the serve_max_calls setting, 50; "
         "0: no cap)",
     )
+    add_approval_options(parser, "the serve_approve setting: destructive; asked of the agent's user")
 
 
 def run(session: Any, args: argparse.Namespace) -> Any:
@@ -82,6 +84,8 @@ def run(session: Any, args: argparse.Namespace) -> Any:
         max_timeout=args.max_timeout,
         max_memory_mb=args.max_memory,
         max_calls=args.max_calls,
+        approve=args.approve,
+        approve_tools=approval_rules(args.approve_tools),
         expose=args.expose_tools,
     )
     return ""

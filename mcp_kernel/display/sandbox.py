@@ -29,6 +29,7 @@ def sandbox_policy_sections(obj: SandboxPolicy) -> tuple[str, Sections]:
         ("rate limit", f"{obj.rate_limit:g} calls/s per tool" if obj.rate_limit else "off"),
         ("tool timeout", f"{obj.tool_timeout_s:g} s"),
         ("call budget", _budget(obj)),
+        ("approvals", _approvals(obj)),
         (
             "result cache",
             f"on (read-only/idempotent tools, reused for {obj.cache_ttl_s:g} s)" if obj.cache else "off",
@@ -52,6 +53,20 @@ def _budget(policy: SandboxPolicy) -> str:
     total = "no cap" if policy.max_calls is None else f"at most {policy.max_calls} calls"
     tools = ", ".join(f"{tool} {cap}" for tool, cap in sorted(policy.max_calls_per_tool.items()))
     return f"{total} to servers per cell (cache hits are free)" + (f"; per tool: {tools}" if tools else "")
+
+
+def _approvals(policy: SandboxPolicy) -> str:
+    asks = {
+        "always": "every call asks a person first",
+        "destructive": "calls to tools not annotated read-only or harmless ask a person first",
+        "never": "no call asks",
+    }[policy.approve]
+    parts = [f"{asks} (approve={policy.approve})"]
+    if policy.approve_tools:
+        parts.append("rules: " + ", ".join(f"{r}={m}" for r, m in sorted(policy.approve_tools.items())))
+    if policy.approve != "never" or set(policy.approve_tools.values()) - {"never"}:
+        parts.append(f"unanswered after {policy.approval_timeout_s:g} s: denied")
+    return "; ".join(parts)
 
 
 @renders_sections(SandboxSessionList)

@@ -124,6 +124,8 @@ class ServerSpec(_Model):
     url: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)
     oauth: OAuthSettings | None = None
+    # Which calls to this server ask a person first (approvals.py): a mode, or {"*": mode, "tool": mode}.
+    approve: str | dict[str, str] | None = None
     # The legacy HTTP+SSE transport (``"type": "sse"`` in mcp.json) instead of streamable HTTP; kept out of
     # renderings so that existing dumps are unchanged.
     sse: bool = Field(default=False, exclude=True, repr=False)
@@ -150,8 +152,11 @@ class ServerSpec(_Model):
         data.update({k: v for k, v in self._written.items() if k in data})
         for secret in ("env", "headers"):
             data[secret] = {key: REDACTED for key in data.get(secret) or {}}
-        if data.get("oauth") is None:
-            data.pop("oauth", None)  # shown only where configured, so other servers' renderings are unchanged
+        for optional in ("oauth", "approve"):
+            if data.get(optional) is None:
+                data.pop(
+                    optional, None
+                )  # shown only where configured: other servers' renderings are unchanged
         return data
 
     def __repr_args__(self) -> Iterator[tuple[str, Any]]:

@@ -3,7 +3,7 @@
 Every call from the guest passes, in order: the server allowlist, the tool's existence, a size limit on
 the parameters, JSON decoding, validation against the tool's input schema (then, with ``tokenize_pii``,
 placeholders restored to the values they hide), then either the result cache (tools annotated read-only or
-idempotent only) or the bridge's guards (guards.py: the call budget, the audit trail), a per-tool rate limit
+idempotent only) or the bridge's guards (guards.py: the call budget, approvals, the audit trail), a per-tool rate limit
 and a real call over the pooled connection with a timeout. Each call is recorded (calllog.py: server, tool,
 time, bytes in and out, cached, error).
 
@@ -35,6 +35,7 @@ from typing import Any
 import blake3
 import cachetools
 
+from ..approvals import Approvals
 from ..errors import Interrupted, MCPKernelError, PolicyViolation, SandboxTimeout, ToolCallError
 from ..models import BridgeStats, CallRecord, CallResult, ToolInfo
 from ..runtime import Scope, ScopeStopped
@@ -208,8 +209,10 @@ class Bridge:
         self.restore_pii = False
         # Who answers the questions servers ask during this cell's calls (None: they are declined).
         self.asker: Any = None
-        # The run's call budget (a fresh one with each cell's policy) and the guards after it (the audit).
+        # The run's call budget and approvals (fresh ones with each cell's policy) and the guards after them
+        # (the audit).
         self.budget = CallBudget()
+        self.approvals = Approvals()
         self.guards: tuple[Guard, ...] = ()
         self.caller = "notebook"  # who runs the code, as the audit names them
         self.params = ParamsCheck()
@@ -217,7 +220,7 @@ class Bridge:
 
     def apply(self, policy: Any) -> None:
         """Take the allowlist and limits of the next cell's ``SandboxPolicy`` (counters and cache stay) and
-        start its call budget."""
+        start its call budget and approvals."""
         self.servers = frozenset(policy.servers)
         self.max_param_bytes = policy.max_param_bytes
         self.timeout = policy.tool_timeout_s
@@ -227,6 +230,7 @@ class Bridge:
         if self.limiter.per_second != policy.rate_limit:
             self.limiter = RateLimiter(policy.rate_limit)
         self.budget = CallBudget(policy.max_calls, policy.max_calls_per_tool)
+        self.approvals = Approvals(policy.approve, policy.approve_tools, policy.approval_timeout_s)
 
     @property
     def on_call(self) -> Callable[[CallRecord], None] | None:
@@ -238,16 +242,19 @@ class Bridge:
         self.log.on_call = sink
 
     # ---- the host function ------------------------------------------------------------------
-    def call_tool(self, server: str, tool: str, params_json: str, scope: Scope | None = None) -> str:
+    def call_tool(
+        self, server: str, tool: str, params_json: str, scope: Scope | None = None, asker: Any = None
+    ) -> str:
         """Run one call from the guest; return the result's JSON or raise an ``MCPKernelError``.
 
         ``scope`` is the cell's: stopping it cancels the call on the server and raises ``Interrupted``
-        (or ``SandboxTimeout`` when the cell's deadline passed).
+        (or ``SandboxTimeout`` when the cell's deadline passed). ``asker`` asks the person an approval
+        (default: the cell's, :attr:`asker`).
         """
         started, cell = time.perf_counter(), self.log.cell
         bytes_in = len(params_json.encode("utf-8", "replace"))
         try:
-            value, cached = self._call(server, tool, params_json, bytes_in, scope or Scope())
+            value, cached = self._call(server, tool, params_json, bytes_in, scope or Scope(), asker)
         except MCPKernelError as exc:
             self.log.ended(
                 cell, server, tool, started=started, bytes_in=bytes_in, arguments=params_json, error=exc
@@ -266,7 +273,7 @@ class Bridge:
         return value
 
     def _call(
-        self, server: str, tool: str, params_json: str, bytes_in: int, scope: Scope
+        self, server: str, tool: str, params_json: str, bytes_in: int, scope: Scope, asker: Any = None
     ) -> tuple[str, bool]:
         if server not in self.servers:
             allowed = ", ".join(sorted(self.servers)) or "none"
@@ -297,8 +304,18 @@ class Bridge:
             hit = self.cache.get(key)
             if hit is not None:
                 return hit, True
-        guards = (self.budget, *self.guards)
-        call = GuardedCall(server, tool, info, params, bytes_in, self.caller)
+        guards: tuple[Guard, ...] = (self.budget, self.approvals, *self.guards)
+        call = GuardedCall(
+            server,
+            tool,
+            info,
+            params,
+            bytes_in,
+            self.caller,
+            asker=asker or self.asker,
+            scope=scope,
+            mask=self._shown,
+        )
         admit(guards, call)  # only calls that would reach the server
         try:
             value = self._send(scope, server, tool, params)
@@ -309,6 +326,10 @@ class Bridge:
         if key is not None:
             self.cache.put(key, value)
         return value, False
+
+    def _shown(self, text: str) -> str:
+        """``text`` as a person may see it: personal data masked when the cell's policy masks it."""
+        return self.pii.tokenize(text)[0] if self.restore_pii and self.pii is not None else text
 
     def _send(self, scope: Scope, server: str, tool: str, params: dict[str, Any]) -> str:
         """The call itself, paced, on the server; its result's JSON."""

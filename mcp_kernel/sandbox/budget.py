@@ -2,7 +2,7 @@
 
 A guard of the bridge (guards.py): the first N calls are sent, the call past a budget is refused with
 :class:`~mcp_kernel.errors.BudgetExceeded` (a ``ToolCallError`` the code may catch), naming the budget and how
-to raise it. A call counts once its guards allowed it, whatever its outcome: it reached the server. A cache
+to raise it. A call counts once all its guards allowed it, whatever its outcome: it reached the server. A cache
 hit does not count (it reached no server; only read-only or idempotent tools are cached). A run is one
 cell or one ``execute``; the bridge gets a fresh budget with each cell's policy.
 
@@ -74,7 +74,13 @@ class CallBudget:
             return None if self.max_calls is None else f"max_calls {self.used}/{self.max_calls}"
 
     def done(self, call: GuardedCall, outcome: str) -> None:
-        pass  # a call counts when it is allowed: it reached the server whatever came back
+        """A call counts once every guard allowed it (it reached the server, whatever came back): one a later
+        guard refused (a person denied it) is given back."""
+        if outcome.startswith(("refused: ", "stopped: ")) and outcome != "refused: budget":
+            tool = f"{call.server}.{call.tool}"
+            with self._lock:
+                self.used -= 1
+                self.by_tool[tool] -= 1
 
     def report(self) -> CallBudgetReport:
         with self._lock:

@@ -4,12 +4,13 @@ A call meets them after the bridge has checked its parameters (allowlist, size, 
 the result cache missed, before it is paced and sent: a cache hit never reached a server, so no guard sees
 it. Each guard's ``check`` allows the call (returning the rule that allowed it, or ``None``: no opinion) or
 refuses it with a :class:`~mcp_kernel.errors.CallRefused` naming the guard; then nothing is sent. Every
-guard's ``done`` is told how each call it saw ended: ``ok``, ``error: <kind>`` or ``refused: <guard>``.
+guard's ``done`` is told how each call it saw ended: ``ok``, ``error: <kind>``, ``refused: <guard>`` or
+``stopped: <kind>`` (the run stopped while a guard waited).
 
-Today's guards are the call budget (budget.py, ``max_calls``) and the audit trail (audit.py, which only
-watches). Approvals (``approve: always | destructive | never``, asking a person before a destructive call)
-are one more guard: its ``check`` waits for the person's answer and returns ``"approved by ..."`` or raises
-``CallRefused(guard="approval")``; the audit then records who allowed the call.
+The guards, in order: the call budget (budget.py, ``max_calls``), approvals (approvals.py, ``approve: always |
+destructive | never``: its ``check`` waits for a person's answer and returns ``"... approved by ..."`` or
+raises ``ApprovalDenied``) and the audit trail (audit.py, which only watches and records who allowed each
+call). A guard that waits does so in the call's ``scope`` and asks through its ``asker``.
 
 >>> class Count:
 ...     name = "count"
@@ -24,13 +25,19 @@ are one more guard: its ``check`` waits for the person's answer and returns ``"a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..errors import CallRefused, MCPKernelError
 from ..models import ToolInfo
+from ..runtime import Scope
 
 __all__ = ["Guard", "GuardedCall", "admit", "outcome_of", "settle"]
+
+
+def _unmasked(text: str) -> str:
+    return text
 
 
 @dataclass(slots=True)
@@ -45,6 +52,11 @@ class GuardedCall:
     bytes_in: int
     caller: str = "notebook"
     allowed_by: list[str] = field(default_factory=list)
+    asker: Any = (
+        None  # who answers a person's questions for this call (an Asker or serve's Relay; None: nobody)
+    )
+    scope: Scope | None = None  # the run's: stopping it ends a guard's wait
+    mask: Callable[[str], str] = _unmasked  # what a person is shown passes it (PII masking, when on)
 
 
 class Guard(Protocol):
@@ -58,12 +70,17 @@ class Guard(Protocol):
 
 
 def admit(guards: tuple[Guard, ...], call: GuardedCall) -> None:
-    """Ask each guard in turn; on a refusal, tell every guard (those before it counted the call) and raise."""
+    """Ask each guard in turn; on a refusal (or a stop while one waited), tell every guard (those before it
+    counted the call) and raise."""
     for guard in guards:
         try:
             rule = guard.check(call)
-        except CallRefused as exc:
-            settle(guards, call, f"refused: {exc.guard}")
+        except MCPKernelError as exc:
+            settle(
+                guards,
+                call,
+                f"refused: {exc.guard}" if isinstance(exc, CallRefused) else f"stopped: {type(exc).__name__}",
+            )
             raise
         if rule is not None:
             call.allowed_by.append(rule)

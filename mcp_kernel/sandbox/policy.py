@@ -1,8 +1,8 @@
 """What one sandboxed cell may do: a frozen value, deny by default.
 
 Nothing is granted unless it is named here: the servers the cell may call, how much memory, time,
-instructions and output it may use, how large, how frequent and how many its tool calls may be. ``%mcp policy``
-shows it.
+instructions and output it may use, how large, how frequent and how many its tool calls may be, and which
+of them ask a person first (approvals.py). ``%mcp policy`` shows it.
 
 >>> policy = SandboxPolicy(servers=("demo",), timeout_s=10)
 >>> policy.memory_mb, policy.allows("demo"), policy.allows("files")
@@ -13,15 +13,17 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ..approvals import APPROVAL_TIMEOUT_S
 from ..errors import UsageError
 from ..limits import CACHE_TTL_MAX_S, CELL_TIMEOUT_MAX_S, DISK_MB, MEMORY_MB, OUTPUT_LIMIT_KIB, fuel_for
 
-__all__ = ["DEFAULT_FUEL", "ZONEINFO_DIR", "SandboxPolicy"]
+__all__ = ["DEFAULT_FUEL", "ZONEINFO_DIR", "SandboxPolicy", "for_cell"]
 
 # The host's time-zone database, granted read-only at /zoneinfo so `zoneinfo` works in cells.
 ZONEINFO_DIR = Path("/usr/share/zoneinfo")
@@ -64,6 +66,18 @@ class SandboxPolicy(BaseModel):
     max_calls_per_tool: dict[str, int] = Field(
         default_factory=dict, description='calls the cell may make to one tool, {"server.tool": N}'
     )
+    approve: Literal["always", "destructive", "never"] = Field(
+        default="never", description="which calls ask a person first, unless a rule of approve_tools says"
+    )
+    approve_tools: dict[str, Literal["always", "destructive", "never"]] = Field(
+        default_factory=dict,
+        description='the rule of a server or a tool, {"server": "never", "server.tool": "always"}',
+    )
+    approval_timeout_s: float = Field(
+        default=APPROVAL_TIMEOUT_S,
+        gt=0,
+        description="how long a person has to answer; then the call is denied",
+    )
     cache: bool = Field(default=True, description="reuse results of read-only/idempotent tools")
     cache_ttl_s: float = Field(
         default=60.0, ge=0, le=CACHE_TTL_MAX_S, description="how long a cached result is reused"
@@ -87,7 +101,7 @@ class SandboxPolicy(BaseModel):
             return tuple(s.strip() for s in value.split(",") if s.strip())
         return value
 
-    @field_validator("max_calls_per_tool", mode="before")
+    @field_validator("max_calls_per_tool", "approve_tools", mode="before")
     @classmethod
     def _pairs(cls, value: Any) -> Any:
         """``"demo.send_report=5,mailer.send_email=2"`` as a person types it, or a mapping."""
@@ -154,3 +168,49 @@ class SandboxPolicy(BaseModel):
 
 
 _DEFAULT: SandboxPolicy | None = None
+
+
+def for_cell(
+    settings: Any,
+    servers: Sequence[str],
+    server_rules: Mapping[str, str] | None = None,
+    *,
+    timeout: float | None = None,
+    memory_mb: int | None = None,
+    fuel: int | None = None,
+    cache: bool | None = None,
+    output_limit_kb: int | None = None,
+    disk_mb: int | None = None,
+    tokenize_pii: bool | None = None,
+    max_calls: int | None = None,
+    max_calls_per_tool: Mapping[str, int] | None = None,
+    approve: str | None = None,
+    approve_tools: Mapping[str, str] | None = None,
+) -> SandboxPolicy:
+    """The policy of a cell that may call ``servers``: the ``settings`` (an ``MCPKernel``), with these
+    overrides. Approval rules: the servers' own (``server_rules``, from mcp.json), then the setting
+    ``approve_tools``, then ``approve_tools``; ``approve`` (default: the setting) is every other call's.
+
+    >>> from mcp_kernel.settings import MCPKernel
+    >>> for_cell(MCPKernel(), ["demo"], {"demo": "destructive"}, timeout=5).approve_tools
+    {'demo': 'destructive'}
+    """
+    return SandboxPolicy.from_limits(
+        servers=tuple(servers),
+        timeout_s=timeout or settings.cell_timeout,
+        memory_mb=memory_mb or settings.memory_mb,
+        fuel=fuel or settings.fuel or None,  # None: what the time limit buys
+        output_limit_bytes=(output_limit_kb or settings.output_limit_kb) * 1024,
+        rate_limit=settings.rate_limit or None,
+        tool_timeout_s=settings.timeout,
+        cache=settings.cache if cache is None else cache,
+        cache_ttl_s=settings.cache_ttl,
+        disk_mb=disk_mb or settings.disk_mb,
+        tokenize_pii=settings.tokenize_pii if tokenize_pii is None else tokenize_pii,
+        snapshot_limit_bytes=settings.snapshot_limit_mb << 20,
+        max_calls=(settings.max_calls if max_calls is None else max_calls) or None,
+        max_calls_per_tool={**settings.max_calls_per_tool, **(max_calls_per_tool or {})},
+        approve=approve or settings.approve,
+        approve_tools={**(server_rules or {}), **settings.approve_tools, **(approve_tools or {})},
+        approval_timeout_s=settings.approval_timeout,
+    )

@@ -23,9 +23,9 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from ..audit import guards_for
 from ..errors import Interrupted, MCPKernelError, SandboxError, UsageError
@@ -34,7 +34,7 @@ from ..paths import cache_dir, data_dir, log_dir
 from ..traces import ExecuteTrace
 from .bridge import Bridge
 from .engine import Engine, is_cached
-from .policy import SandboxPolicy
+from .policy import SandboxPolicy, for_cell
 from .session import Sandbox
 from .sessions import SandboxSessions
 
@@ -123,41 +123,14 @@ class SandboxRunner:
         )
 
     # ---- sandbox sessions --------------------------------------------------------------------------
-    def policy(
-        self,
-        servers: Sequence[str] | None = None,
-        *,
-        timeout: float | None = None,
-        memory_mb: int | None = None,
-        fuel: int | None = None,
-        cache: bool | None = None,
-        output_limit_kb: int | None = None,
-        disk_mb: int | None = None,
-        tokenize_pii: bool | None = None,
-        max_calls: int | None = None,
-        max_calls_per_tool: Mapping[str, int] | None = None,
-    ) -> SandboxPolicy:
-        """The policy for the next cell: the settings, with these overrides.
+    def policy(self, servers: Sequence[str] | None = None, **limits: Any) -> SandboxPolicy:
+        """The policy for the next cell: the settings, with these overrides (see :func:`~.policy.for_cell`).
 
-        ``servers`` defaults to the servers whose bindings were generated in this session.
+        ``servers`` defaults to the servers whose bindings were generated in this session; their entries in
+        mcp.json give their approval rules.
         """
-        settings = self.settings
-        return SandboxPolicy.from_limits(
-            servers=tuple(servers) if servers is not None else tuple(sorted(self.bindings.generated)),
-            timeout_s=timeout or settings.cell_timeout,
-            memory_mb=memory_mb or settings.memory_mb,
-            fuel=fuel or settings.fuel or None,  # None: what the time limit buys
-            output_limit_bytes=(output_limit_kb or settings.output_limit_kb) * 1024,
-            rate_limit=settings.rate_limit or None,
-            tool_timeout_s=settings.timeout,
-            cache=settings.cache if cache is None else cache,
-            cache_ttl_s=settings.cache_ttl,
-            disk_mb=disk_mb or settings.disk_mb,
-            tokenize_pii=settings.tokenize_pii if tokenize_pii is None else tokenize_pii,
-            snapshot_limit_bytes=settings.snapshot_limit_mb << 20,
-            max_calls=(settings.max_calls if max_calls is None else max_calls) or None,
-            max_calls_per_tool={**settings.max_calls_per_tool, **(max_calls_per_tool or {})},
-        )
+        chosen = tuple(servers) if servers is not None else tuple(sorted(self.bindings.generated))
+        return for_cell(self.settings, chosen, self.servers.approval_rules(chosen), **limits)
 
     def sandbox(
         self,

@@ -18,7 +18,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from mcp.types import InputRequiredResult
@@ -60,12 +60,19 @@ class CodeMode:
         max_timeout: float | None = None,
         max_memory_mb: int | None = None,
         max_calls: int | None = None,
+        approve: str | None = None,
+        approve_tools: Mapping[str, str] | None = None,
     ) -> None:
         self.session = session
+        # The operator's rules over every call (serve --max-calls, --approve, --approve-tool, or settings).
+        self.rules: dict[str, Any] = {
+            "max_calls": session.settings.serve_max_calls if max_calls is None else max_calls,
+            "approve": approve or session.settings.serve_approve,
+            "approve_tools": dict(approve_tools or {}),
+        }
         # The most an agent may raise a cell's limits to (serve --max-timeout / --max-memory, or settings).
         self.max_timeout = max_timeout or session.settings.serve_max_timeout
         self.max_memory_mb = max_memory_mb or session.settings.serve_max_memory_mb
-        self.max_calls = session.settings.serve_max_calls if max_calls is None else max_calls
         self.servers = list(servers) if servers else session.server_names()
         # How the servers' names and URIs look through serve (gateway and exposed tools): from the servers
         # configured, not the live ones, so a server failing to start renames nothing.
@@ -124,20 +131,8 @@ class CodeMode:
         return "\n".join(lines)
 
     def complete(self, prefix: str) -> list[str]:
-        """Tree paths (after ``mcp-tools://``) that extend ``prefix`` by one step: a directory (ending in
-        ``/``) or a file.
-
-        For example::
-
-            mode.complete("servers/de")
-            # ['servers/demo/']
-        """
-        found = set()
-        for path in self.session.vfs.files:
-            if path.startswith(prefix):
-                head, slash, _ = path[len(prefix) :].partition("/")
-                found.add(prefix + head + slash)
-        return sorted(found)
+        """Tree paths (after ``mcp-tools://``) that extend ``prefix`` by one step (see :func:`next_steps`)."""
+        return next_steps(self.session.vfs.files, prefix)
 
     def changes(self) -> tuple[list[str], list[str]]:
         """Regenerate the servers that said their tools changed; return them and the tree URIs whose content
@@ -371,15 +366,29 @@ def model_text(result: ExecutionResult, max_chars: int) -> str:
 
 
 def _policy(mode: CodeMode, timeout: float | None, memory_mb: int | None) -> Any:
-    """An execute's policy: these limits, and the call budget of each execute (serve --max-calls, or
-    settings; 0: no cap)."""
+    """An execute's policy: these limits, the call budget of each execute (serve --max-calls, or settings;
+    0: no cap) and serve's approval rules."""
     return mode.session.policy(
         mode.live,
         timeout=timeout,
         memory_mb=memory_mb,
         tokenize_pii=mode.tokenize_pii,
-        max_calls=mode.max_calls,
+        **mode.rules,
     )
+
+
+def next_steps(paths: Iterable[str], prefix: str) -> list[str]:
+    """The paths that extend ``prefix`` by one step: a directory (ending in ``/``) or a file.
+
+    >>> next_steps(["servers/demo/index.md", "servers/dev/x.py", "README.md"], "servers/de")
+    ['servers/demo/', 'servers/dev/']
+    """
+    found = set()
+    for path in paths:
+        if path.startswith(prefix):
+            head, slash, _ = path[len(prefix) :].partition("/")
+            found.add(prefix + head + slash)
+    return sorted(found)
 
 
 def structured_content(handle: str, result: ExecutionResult | None) -> dict[str, Any]:

@@ -103,6 +103,7 @@ def _guarded(bridge: Bridge, policy: Any, caller: str | None, settings: Any) -> 
     no total cap, but the per-tool budgets hold for this caller's calls as long as serve runs."""
     bridge.apply(policy)
     bridge.budget = CallBudget(None, policy.max_calls_per_tool)
+    bridge.approvals.run_wide = False  # each call is a run of its own: approve-all would mean "from now on"
     bridge.caller = caller or "serve"
     bridge.guards = guards_for(settings)
 
@@ -208,7 +209,7 @@ class Exposed:
             desk = self._desks.get(caller)
             if desk is None:
                 mode = self.mode
-                policy = mode.session.policy(mode.live, tokenize_pii=mode.tokenize_pii)
+                policy = mode.session.policy(mode.live, tokenize_pii=mode.tokenize_pii, **mode.rules)
                 mask = mode.caller_mask(caller)  # the gateway's too: one placeholder, one value
                 bridge = Bridge(lookup=mode.session.servers.tool_info, acall=self._acall)
                 _guarded(bridge, policy, caller, mode.session.settings)
@@ -289,7 +290,7 @@ class Exposed:
         self._here.call = call
         bridge = call.desk.bridge
         try:
-            bridge.call_tool(server, tool, json.dumps(arguments, ensure_ascii=False), scope)
+            bridge.call_tool(server, tool, json.dumps(arguments, ensure_ascii=False), scope, call.asker)
         except ToolCallError:
             if call.result is None or not call.result.is_error:
                 raise

@@ -114,10 +114,10 @@ async def follow(
                 why = cannot_relay(ctx)
                 if why is not None:
                     for each in asked:
-                        log.warning(
-                            "declined %s's question %r: %s", each.question.server, each.question.message, why
-                        )
-                        each.reply.set_result(Answer("decline"))
+                        question = each.question
+                        what = "approval asked before a call" if question.approval else "question"
+                        log.warning("declined %s's %s %r: %s", question.server, what, question.message, why)
+                        each.reply.set_result(Answer("decline", reason=why))
                     continue
                 assert ctx is not None
                 if stateless(ctx.protocol_version):

@@ -146,7 +146,7 @@ class Run:
         def back(done: concurrent.futures.Future[Answer]) -> None:
             answer = done.result() if not done.cancelled() and done.exception() is None else Answer("cancel")
             with contextlib.suppress(concurrent.futures.InvalidStateError):
-                reply.set_result(Answer(answer.action, self.mask.restore(answer.content)))
+                reply.set_result(Answer(answer.action, self.mask.restore(answer.content), answer.reason))
 
         asked.add_done_callback(back)
         self.put(Asked(self.mask(question), asked))

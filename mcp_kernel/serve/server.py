@@ -59,6 +59,8 @@ def build_server(
     max_memory_mb: int | None = None,
     expose: str = "none",
     max_calls: int | None = None,
+    approve: str | None = None,
+    approve_tools: Mapping[str, str] | None = None,
 ) -> Any:
     """The MCP server (the SDK's ``MCPServer``) with ``search_tools``, ``read`` and ``execute``, and the
     upstream tools ``expose`` chooses (``none``, ``read-only``, ``all`` or ``<server>.<tool>,...``, see
@@ -66,7 +68,8 @@ def build_server(
 
     Over HTTP with callers (see callers.py), each sandbox handle works only for the caller that opened it.
     ``max_timeout`` and ``max_memory_mb`` bound what an agent may ask ``execute`` for, ``max_calls`` is each
-    execute's call budget (default: settings).
+    execute's call budget, ``approve`` and ``approve_tools`` which calls ask the agent's user first
+    (default: settings).
     """
     from ..versions import own as own_version  # looked up here: the package computes it on first use (~50 ms)
 
@@ -77,6 +80,8 @@ def build_server(
         max_timeout=max_timeout,
         max_memory_mb=max_memory_mb,
         max_calls=max_calls,
+        approve=approve,
+        approve_tools=approve_tools,
     )
     settings = session.settings
     if prepare:
@@ -217,6 +222,8 @@ def serve(
     max_memory_mb: int | None = None,
     expose: str = "none",
     max_calls: int | None = None,
+    approve: str | None = None,
+    approve_tools: Mapping[str, str] | None = None,
 ) -> None:
     """Run the code-mode server on stdio (default) or streamable HTTP (``http="HOST:PORT"``) until stopped.
 
@@ -241,6 +248,8 @@ def serve(
         max_memory_mb=max_memory_mb,
         expose=expose,
         max_calls=max_calls,
+        approve=approve,
+        approve_tools=approve_tools,
     )
     if http is None:
         server.run("stdio")

@@ -90,9 +90,11 @@ SERVERS: dict[str, ServerTarget] = {
     # The suite's fixtures served directly on streamable HTTP (the upstream a gateway fronts).
     "fixture": ServerTarget(("{python}", str(FIXTURES), "{port}")),
     # mcp-kernel serve as a gateway in front of the fixture server (over stdio): the same scenarios pass
-    # through it, its one upstream transparent (serve/namespace.py) and every tool exposed.
+    # through it, its one upstream transparent (serve/namespace.py) and every tool exposed. The fixtures'
+    # tools carry no annotations, so serve's default would ask the suite's client to approve each call (an
+    # approval it does not expect): the operator of this gateway says --approve never.
     "gateway": ServerTarget(
-        (*SERVE, "--servers", "fixtures", "--expose-tools", "all"),
+        (*SERVE, "--servers", "fixtures", "--expose-tools", "all", "--approve", "never"),
         config={"mcpServers": {"fixtures": {"command": sys.executable, "args": [str(FIXTURES)]}}},
     ),
 }
