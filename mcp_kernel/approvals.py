@@ -170,20 +170,21 @@ class Approvals:
             return Answer("decline", reason="nobody is attached to this run to ask")
         asked = submit(asker.ask_async(question))
         ends = time.monotonic() + self.timeout
-        while True:
+        answer: Answer | None = None
+        while answer is None:
             try:
-                return asked.result(timeout=max(0.0, min(INTERRUPT_SLICE * 4, ends - time.monotonic())))
+                answer = asked.result(timeout=max(0.0, min(INTERRUPT_SLICE * 4, ends - time.monotonic())))
             except concurrent.futures.CancelledError:
-                return Answer("cancel", reason="the question was withdrawn")
+                answer = Answer("cancel", reason="the question was withdrawn")
             except concurrent.futures.TimeoutError:
-                pass
-            scope = call.scope
+                if time.monotonic() >= ends:
+                    asked.cancel()
+                    answer = Answer("cancel", reason=f"nobody answered within {self.timeout:g} s")
+            scope = call.scope  # stopped meanwhile: whatever the answer, the run is over
             if scope is not None and (scope.reason is not None or scope.deadline.expired()):
                 asked.cancel()
                 raise Interrupted(f"the run was stopped while {call.server}.{call.tool} waited for approval.")
-            if time.monotonic() >= ends:
-                asked.cancel()
-                return Answer("cancel", reason=f"nobody answered within {self.timeout:g} s")
+        return answer
 
 
 def _question(
