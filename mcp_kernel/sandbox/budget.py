@@ -29,7 +29,7 @@ __all__ = ["CallBudget"]
 
 _RAISE = (
     "Raise it (--max-calls / --max-calls-per-tool on %%mcp_execute or `mcp-kernel execute`, the settings "
-    "max_calls / max_calls_per_tool, or max_calls on serve's execute up to its operator's --max-calls), or "
+    "max_calls / max_calls_per_tool; for serve, its operator's --max-calls), or "
     "make fewer calls: one call that takes a list, or a cached read-only tool."
 )
 
