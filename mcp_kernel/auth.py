@@ -541,8 +541,10 @@ def person_sign_in(server: str, port: int, mode: SignInMode, person: Callable[[]
 
     async def read(prompt: str) -> str:
         asker = person()
-        if asker is None or asker.read is None or asker.reason is not None:
-            why = asker.reason if asker is not None and asker.reason else "nobody can be asked here"
+        # A sandboxed cell that did not ask to be interactive has a person only for approvals (approvals.py).
+        why = None if asker is None else (asker.reason or getattr(asker, "declines_servers", None))
+        if asker is None or asker.read is None or why is not None:
+            why = why or "nobody can be asked here"
             raise AuthRequired(
                 f"Signing in to server {server!r} needs the address pasted, but {why}. Sign in "
                 f"from a notebook or a terminal: `mcp-kernel auth login {server}`.",
