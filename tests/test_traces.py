@@ -195,3 +195,32 @@ def test_with_tracing_off_nothing_of_opentelemetry_is_imported(tmp_path: Path) -
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "45 []"
+
+
+def test_an_exposed_tool_call_carries_the_callers_trace_to_the_upstream_server(tmp_path: Path) -> None:
+    """``--expose-tools``: a call of the upstream tool itself (not code) runs on a worker thread under the span
+    of the request that asked for it, so the upstream server receives the caller's trace."""
+    from mcp import Client
+
+    place = one_server_place(tmp_path, "traced")
+    port = free_port()
+    argv = [
+        sys.executable,
+        str(SERVERS / "traced_serve.py"),
+        "--config",
+        place["config"],
+        "--approve",
+        "never",
+    ]
+    env = {**place["env"], "SPANS_FILE": str(tmp_path / "spans.jsonl")}
+
+    async def agent() -> Any:
+        with trace.use_span(trace.NonRecordingSpan(CALLER)):
+            async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+                return await client.call_tool("traced__trace_context", {}, meta={"traceparent": TRACEPARENT})
+
+    with running([*argv, "--expose-tools", "all", "--http", f"127.0.0.1:{port}"], port, env=env, timeout=60):
+        result = asyncio.run(agent())
+    assert not result.is_error, result.content
+    received = json.dumps(result.structured_content or [b.text for b in result.content if b.type == "text"])
+    assert "0af7651916cd43dd8448eb211c80319c" in received, received

@@ -58,6 +58,7 @@ from ..names import server_id
 from ..runtime import Scope
 from ..sandbox.bridge import Bridge, ResultCache
 from ..sandbox.budget import CallBudget
+from ..traces import carried
 from .audience import Audience
 from .callers import current_caller
 from .codemode import CodeMode
@@ -280,7 +281,9 @@ class Exposed:
                 run.put(Said("debug", _described(call.record)))
             run.put(outcome)
 
-        self.mode.workers.submit(work)  # its outcome comes as the run's events
+        # Its outcome comes as the run's events; it runs under the span of the request (a caller's traceparent
+        # reaches the upstream server).
+        self.mode.workers.submit(carried(work))
         return run
 
     def _call(
