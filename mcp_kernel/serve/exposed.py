@@ -254,11 +254,12 @@ class Exposed:
     ) -> Run:
         """The call on a worker thread, as a run: its questions go to the run's relay, its record and
         outcome are the run's last events. A question under a key the client ``given`` an answer for up front
-        takes that answer (once), as the server itself would."""
+        takes that answer (once), as the server itself would; an approval (serve's own question, not the
+        server's) is always asked, so its answer comes from the user who saw it."""
         run = Run(current_caller(), asyncio.get_running_loop(), desk.mask, public, keys=True)
 
         def ask(question: Question, reply: concurrent.futures.Future[Answer]) -> None:
-            if question.key is not None and question.key in given:
+            if question.key is not None and question.key in given and not question.approval:
                 answer = answer_of(given.pop(question.key))
                 reply.set_result(Answer(answer.action, desk.mask.restore(answer.content)))
             else:

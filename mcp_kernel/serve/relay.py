@@ -15,6 +15,9 @@ For example (in a request handler)::
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import contextlib
 import logging
 import time
 from typing import Any
@@ -117,11 +120,24 @@ async def follow(
                         question = each.question
                         what = "approval asked before a call" if question.approval else "question"
                         log.warning("declined %s's %s %r: %s", question.server, what, question.message, why)
-                        each.reply.set_result(Answer("decline", reason=why))
+                        with contextlib.suppress(concurrent.futures.InvalidStateError):  # withdrawn meanwhile
+                            each.reply.set_result(Answer("decline", reason=why))
                     continue
                 assert ctx is not None
                 if stateless(ctx.protocol_version):
                     run.report = None
                     return mode.park(run, asked)  # the client retries with the answers (input_required)
                 for each in asked:  # an older client: ask it mid-call, as servers then did
-                    each.reply.set_result(await ask_legacy(ctx, each.question))
+                    await _asked_mid_call(ctx, each)
+
+
+async def _asked_mid_call(ctx: Context, asked: Asked) -> None:
+    """Ask a 2025 client ``asked``'s question and answer it with the reply; a question withdrawn meanwhile (an
+    approval whose time ran out, a run stopped) stops the wait, so the run's end reaches the client although
+    its user never answered."""
+    loop = asyncio.get_running_loop()
+    with anyio.CancelScope() as waiting:
+        asked.reply.add_done_callback(lambda _: loop.call_soon_threadsafe(waiting.cancel))
+        answer = await ask_legacy(ctx, asked.question)
+        with contextlib.suppress(concurrent.futures.InvalidStateError):  # withdrawn as it came
+            asked.reply.set_result(answer)

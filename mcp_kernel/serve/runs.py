@@ -149,6 +149,8 @@ class Run:
                 reply.set_result(Answer(answer.action, self.mask.restore(answer.content), answer.reason))
 
         asked.add_done_callback(back)
+        # Withdrawn by the asker (an approval's time ran out, the run stopped): the agent need not answer.
+        reply.add_done_callback(lambda done: asked.cancel() if done.cancelled() else None)
         self.put(Asked(self.mask(question), asked))
 
     async def more_questions(self) -> list[Asked]:
