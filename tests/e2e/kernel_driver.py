@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from queue import Empty
 from typing import Any
 
 
@@ -51,6 +54,47 @@ class KernelDriver:
         while reply["parent_header"].get("msg_id") != msg_id:
             reply = self.kc.get_shell_msg(timeout=timeout)
         return Reply(status=reply["content"]["status"], messages=messages, reply=reply["content"])
+
+    def converse(
+        self,
+        code: str,
+        answers: Sequence[str | None] = (),
+        *,
+        allow_stdin: bool = True,
+        delay: float = 0.0,
+        timeout: float = 120,
+    ) -> tuple[Reply, list[str]]:
+        """Execute ``code`` as a person at the frontend: each ``input_request`` gets the next of ``answers``
+        (None: left unanswered; past the end: "n"), typed ``delay`` seconds after it was asked. Returns what
+        the kernel sent and the prompts it asked with."""
+        msg_id = self.kc.execute(code, allow_stdin=allow_stdin)
+        pending, prompts, messages = list(answers), [], []
+        ends = time.monotonic() + timeout
+        while True:
+            assert time.monotonic() < ends, f"no idle within {timeout:g} s; asked {prompts}"
+            try:
+                request = self.kc.get_stdin_msg(timeout=0.05)
+            except Empty:
+                request = None
+            if request is not None and request["msg_type"] == "input_request":
+                prompts.append(request["content"]["prompt"])
+                answer = pending.pop(0) if pending else "n"
+                if answer is not None:
+                    time.sleep(delay)  # the person takes this long (only when a test asks for it)
+                    self.kc.input(answer)
+            try:
+                msg = self.kc.get_iopub_msg(timeout=0.05)
+            except Empty:
+                continue
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                break
+            messages.append(msg)
+        reply = self.kc.get_shell_msg(timeout=timeout)
+        while reply["parent_header"].get("msg_id") != msg_id:
+            reply = self.kc.get_shell_msg(timeout=timeout)
+        return Reply(status=reply["content"]["status"], messages=messages, reply=reply["content"]), prompts
 
     def alive(self) -> bool:
         return self.km.is_alive() and self.execute("1+1").bundles[0]["text/plain"] == "2"
