@@ -96,7 +96,7 @@ def rule_for(rules: Mapping[str, str], default: str, server: str, tool: str) -> 
     for key in (f"{server}.{tool}", server):
         if key in rules:
             return rules[key], f"approve={rules[key]} for {key}"
-    return default, f"approve={default} by default"
+    return default, f"approve={default} for this run"
 
 
 def asks(mode: str, info: ToolInfo) -> bool:
@@ -151,10 +151,12 @@ class Approvals:
                     return f"{rule}: approved for the rest of the run by {call.caller}"
                 return f"{rule}: approved by {call.caller}"
             self.denied += 1
+        why = _why(answer)
         raise ApprovalDenied(
-            f"{name} was not sent: {rule} asks a person first, and {_why(answer)}. Nothing reached the "
+            f"{name} was not sent: {rule} asks a person first, and {why}. Nothing reached the "
             f"server; the code may catch this ToolCallError. {_CHANGE.format(call=name)}",
             rule=rule,
+            why=why,
             server=call.server,
             tool=call.tool,
         )

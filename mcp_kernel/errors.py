@@ -220,6 +220,11 @@ class CallRefused(ToolCallError):
         super().__init__(message, server=server, tool=tool)
         self.guard = guard
 
+    @property
+    def refused_by(self) -> str:
+        """What refused the call, as the audit trail records it (never an argument's value)."""
+        return self.guard
+
 
 class BudgetExceeded(CallRefused):
     """The call was past the run's call budget; ``budget`` names it (``max_calls`` or
@@ -231,16 +236,25 @@ class BudgetExceeded(CallRefused):
         super().__init__(message, guard="budget", server=server, tool=tool)
         self.budget = budget
 
+    @property
+    def refused_by(self) -> str:
+        return self.budget
+
 
 class ApprovalDenied(CallRefused):
     """The call needed a person's approval (approvals.py) and did not get it: denied, unanswered in time, or
-    nobody to ask. ``rule`` names the rule that asked (``approve=destructive for demo``)."""
+    nobody to ask (``why``). ``rule`` names the rule that asked (``approve=destructive for demo``)."""
 
     def __init__(
-        self, message: str, *, rule: str, server: str | None = None, tool: str | None = None
+        self, message: str, *, rule: str, why: str, server: str | None = None, tool: str | None = None
     ) -> None:
         super().__init__(message, guard="approval", server=server, tool=tool)
         self.rule = rule
+        self.why = why  # the person declined, nobody answered in time, nobody to ask (and why)
+
+    @property
+    def refused_by(self) -> str:
+        return f"{self.rule} ({self.why})"
 
 
 class CodegenError(MCPKernelError):

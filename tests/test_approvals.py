@@ -88,11 +88,11 @@ def test_approved_calls_reach_the_server_once_each_and_are_audited(session: Sess
     assert len(prompts) == 2 and "[a]ll later calls" in prompts[0]
     question = shown[0]
     assert "Allow mailer.send_email?" in question and '"to": "p0@example.org"' in question
-    assert "it says nothing about its effects; approve=destructive by default" in question
+    assert "it says nothing about its effects; approve=destructive for this run" in question
     assert "Calls to mailer.send_email earlier in this run: 1." in shown[1]
     entries = read_audit(data / "audit").entries
     assert [e.outcome for e in entries] == ["ok", "ok"]
-    assert entries[0].rule.endswith("approve=destructive by default: approved by notebook")
+    assert entries[0].rule.endswith("approve=destructive for this run: approved by notebook")
 
 
 @pytest.mark.slow
@@ -106,10 +106,12 @@ def test_a_denied_call_never_reaches_the_server_and_the_code_can_catch_it(
     assert len(prompts) == 2
     for outcome in outcomes:
         assert outcome.startswith(
-            "ToolCallError: mailer.send_email was not sent: approve=destructive by default"
+            "ToolCallError: mailer.send_email was not sent: approve=destructive for this run"
         )
         assert "Nothing reached the server" in outcome and "--approve-tool mailer.send_email=never" in outcome
-    assert [e.outcome for e in read_audit(data / "audit").entries] == ["refused: approval"] * 2
+    entries = read_audit(data / "audit").entries
+    assert [e.outcome for e in entries] == ["refused: approval"] * 2
+    assert entries[0].rule.endswith("refused by approve=destructive for this run (the person declined)")
 
 
 @pytest.mark.slow
@@ -145,7 +147,7 @@ def test_nobody_to_ask_or_no_answer_in_time_is_a_denial_and_the_session_goes_on(
 ) -> None:
     before = sent(session)
     assert run(session, SEND.format(n=1), None)[0].endswith(
-        "approve=destructive by default asks a person first, and it was denied: nobody is attached to this "
+        "approve=destructive for this run asks a person first, and it was denied: nobody is attached to this "
         "run to ask. Nothing reached the server; the code may catch this ToolCallError. To change the rule: "
         '--approve-tool mailer.send_email=never (or =always) on the cell or command, the server\'s "approve" '
         "key in mcp.json, or the settings approve / approve_tools."
@@ -199,7 +201,10 @@ def test_the_most_specific_rule_wins_and_annotations_decide_destructive() -> Non
         "approve=never for demo.list_regions",
     )
     assert rule_for(rules, "never", "demo", "send_report") == ("always", "approve=always for demo")
-    assert rule_for(rules, "destructive", "mail", "send") == ("destructive", "approve=destructive by default")
+    assert rule_for(rules, "destructive", "mail", "send") == (
+        "destructive",
+        "approve=destructive for this run",
+    )
 
     def hinted(**hints: bool) -> ToolInfo:
         return ToolInfo(name="t", annotations=ToolAnnotations(**hints))

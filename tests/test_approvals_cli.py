@@ -117,7 +117,7 @@ def test_at_a_terminal_yes_sends_and_no_refuses_into_the_codes_except(place: Pat
         terminal.expect_exact("mcp-kernel asks before a call: Allow mailer.send_email?")
         terminal.expect_exact(CHOICES)
         question = terminal.before.replace("\r\n", "\n")
-        assert "(it says nothing about its effects; approve=destructive by default)" in question
+        assert "(it says nothing about its effects; approve=destructive for this run)" in question
         assert f'Arguments: {{"body": "", "subject": "q3", "to": "{to}"}}' in question
         assert f"Calls to mailer.send_email earlier in this run: {earlier}." in question
         assert reached(place) == ["ann@example.org"][:earlier]  # the call waits for the answer
@@ -126,7 +126,7 @@ def test_at_a_terminal_yes_sends_and_no_refuses_into_the_codes_except(place: Pat
     assert status == 0, shown
     assert "sent ann@example.org" in shown
     assert (
-        "caught bob@example.org - mailer.send_email was not sent: approve=destructive by default asks a person "
+        "caught bob@example.org - mailer.send_email was not sent: approve=destructive for this run asks a person "
         "first, and the person declined. Nothing reached the server" in shown
     ), shown
     assert reached(place) == ["ann@example.org"]
@@ -135,7 +135,7 @@ def test_at_a_terminal_yes_sends_and_no_refuses_into_the_codes_except(place: Pat
         ("cli", "send_email", "ok"),
         ("cli", "send_email", "refused: approval"),
     ]
-    assert entries[0]["rule"].endswith("approve=destructive by default: approved by cli")
+    assert entries[0]["rule"].endswith("approve=destructive for this run: approved by cli")
     assert "ann@example.org" not in json.dumps(entries)  # hashes of the arguments, never their values
 
 
@@ -155,7 +155,7 @@ def test_on_a_pipe_nobody_is_asked_and_the_call_is_denied_saying_why(place: Path
     assert done.returncode == 0, done.stdout + done.stderr
     assert "asks before a call" not in done.stdout + done.stderr
     assert (
-        "caught cy@example.org - mailer.send_email was not sent: approve=destructive by default asks a person "
+        "caught cy@example.org - mailer.send_email was not sent: approve=destructive for this run asks a person "
         "first, and it was denied: stdin is not a terminal" in done.stdout
     ), done.stdout
     assert reached(place) == []

@@ -152,7 +152,7 @@ def test_approve_sends_once_and_deny_sends_nothing_and_the_code_catches_it(
     assert after_approval == [{"kind": "email", "to": "p0@example.org", "subject": "q3", "body": ""}]
     [caught] = denied
     assert caught.startswith(
-        "caught: mailer.send_email was not sent: approve=destructive by default asks a person first, and the person denied it"
+        "caught: mailer.send_email was not sent: approve=destructive for this run asks a person first, and the person denied it"
     )
     assert "Nothing reached the server" in caught
     assert sent(place) == after_approval, "the denied call never reached the mailer"
@@ -303,7 +303,7 @@ def test_the_default_asks_for_send_email_but_not_for_a_read_only_tool(place: dic
     assert [message.splitlines()[0].split("?")[0] for message, _ in person.asked] == [
         "Allow mailer.send_email"
     ]
-    assert "approve=destructive by default" in person.asked[0][0]
+    assert "approve=destructive for this run" in person.asked[0][0]
     assert {c["tool"] for c in result.structured_content["calls"]} == {
         "demo.list_regions",
         "mailer.send_email",

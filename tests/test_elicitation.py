@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import pty
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -228,7 +227,10 @@ def test_the_cli_with_ci_set_declines_and_says_why(config: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.posix(reason="a pseudo-terminal (pty)")
 def test_the_cli_on_a_terminal_asks_field_by_field(config: Path) -> None:
+    import pty  # POSIX only: a top-level import would stop this file's collection on Windows
+
     primary, secondary = pty.openpty()
     proc = subprocess.Popen(
         [sys.executable, "-m", "mcp_kernel", "call", "library", "book", "--config", str(config)],
@@ -395,6 +397,7 @@ def test_a_password_field_is_read_as_a_secret_after_a_warning() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.posix(reason="a pseudo-terminal (pty)")
 def test_the_cli_reads_a_password_without_echo(tmp_path: Path) -> None:
     config = tmp_path / "mcp.json"
     config.write_text(
@@ -403,6 +406,8 @@ def test_the_cli_reads_a_password_without_echo(tmp_path: Path) -> None:
         )
     )
     arguments = json.dumps({"message": "Log in", "schema": PASSWORD})
+    import pty  # POSIX only: a top-level import would stop this file's collection on Windows
+
     primary, secondary = pty.openpty()
     proc = subprocess.Popen(
         [sys.executable, "-m", "mcp_kernel", "call", "hostile", "ask", arguments, "--config", str(config)],

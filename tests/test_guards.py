@@ -69,8 +69,9 @@ def test_a_cell_allowed_50_calls_stops_the_51st_with_the_first_50_delivered(
     lines = read_audit(data / "audit").entries
     assert [e.outcome for e in lines].count("ok") == 50
     assert lines[-1].outcome == "refused: budget" and lines[-1].tool == "send_email"
+    assert lines[-1].rule.endswith("refused by max_calls")
     assert (
-        lines[0].rule == "servers allowlist, max_calls 1/50, approve=never by default"
+        lines[0].rule == "servers allowlist, max_calls 1/50, approve=never for this run"
         and lines[0].caller == "notebook"
     )
 

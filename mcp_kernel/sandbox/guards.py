@@ -76,6 +76,8 @@ def admit(guards: tuple[Guard, ...], call: GuardedCall) -> None:
         try:
             rule = guard.check(call)
         except MCPKernelError as exc:
+            if isinstance(exc, CallRefused):
+                call.allowed_by.append(f"refused by {exc.refused_by}")
             settle(
                 guards,
                 call,
