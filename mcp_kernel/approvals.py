@@ -39,11 +39,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .errors import ApprovalDenied, Interrupted
-from .questions import Answer, Question
 from .runtime import INTERRUPT_SLICE, submit
 
 if TYPE_CHECKING:
     from .models import ToolInfo
+    from .questions import Answer, Question
     from .sandbox.guards import GuardedCall
 
 __all__ = [
@@ -167,6 +167,8 @@ class Approvals:
     def _ask(self, call: GuardedCall, question: Question) -> Answer:
         """The person's answer, waited for in the run's scope (a stop ends the wait) for ``timeout`` seconds
         of real time: a person who never answers denies."""
+        from .questions import Answer  # ~3 ms to import: only once a call asks, not on every cell's path
+
         asker = call.asker
         if asker is None:
             return Answer("decline", reason="nobody is attached to this run to ask")
@@ -193,6 +195,8 @@ def _question(
     call: GuardedCall, name: str, rule: str, earlier: int, run_wide: bool, timeout: float
 ) -> Question:
     """What the person is asked: the call, masked, and the choices (a form a client can show)."""
+    from .questions import Question  # ~3 ms to import: only once a call asks
+
     shown = call.mask(json.dumps(call.params, ensure_ascii=False, sort_keys=True))
     if len(shown) > _SHOWN_CHARS:
         shown = shown[:_SHOWN_CHARS] + f"... ({len(shown):,} characters)"
