@@ -34,7 +34,8 @@ def test_post_build_in_a_fresh_venv(tmp_path: Path, guest_only_cache: Path) -> N
     env.pop("JUPYTER_PATH", None)
     env.pop("PYTHONPATH", None)
     install = subprocess.run(
-        [str(bin_dir / "pip"), "install", "-q", "-r", "binder/requirements.txt"],
+        # --no-compile: byte-compiling every installed package was 40% of the install, and no check needs it
+        [str(bin_dir / "pip"), "install", "-q", "--no-compile", "-r", "binder/requirements.txt"],
         cwd=ROOT,
         env=env,
         capture_output=True,
