@@ -20,6 +20,7 @@ def test_binder_files() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.long
 @pytest.mark.timeout(1200)  # a whole pip install: ~30 s idle, past 300 s on a 2-core machine under load
 def test_post_build_in_a_fresh_venv(tmp_path: Path, guest_only_cache: Path) -> None:
     env_dir = tmp_path / "venv"

@@ -36,6 +36,7 @@ def in_jupyter_commands() -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.long
 def test_in_jupyter_steps_then_run_all_on_every_tutorial(tmp_path: Path, guest_only_cache: Path) -> None:
     """A fresh machine: a component cache with nothing compiled for it (guest_only_cache: the built guest,
     which tests/sandbox/test_engine.py builds), an empty Jupyter data dir, no `npm ci` (the tutorials are run

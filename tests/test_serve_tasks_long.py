@@ -21,7 +21,7 @@ from test_serve import serve_argv
 from mcp_kernel.client.tasks import AwaitTasks, reporting
 from mcp_kernel.settings import load_settings
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]
 
 REQUEST_TIMEOUT_S = 10
 SECONDS = 3 * REQUEST_TIMEOUT_S

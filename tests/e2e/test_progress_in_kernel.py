@@ -11,7 +11,7 @@ from jupyter_client.manager import start_new_kernel
 
 from .kernel_driver import KernelDriver, Reply
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]
 
 
 def _slot(reply: Reply, needle: str) -> tuple[dict, list[dict]]:
