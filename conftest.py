@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         posix = item.get_closest_marker("posix")
         if posix is not None and sys.platform == "win32":
             item.add_marker(pytest.mark.skip(reason=posix.kwargs.get("reason", "needs POSIX")))
+    run_long_files_first(items)
+
+
+def run_long_files_first(items: list[pytest.Item]) -> None:
+    """Order the files as xdist's ``--dist loadfile`` hands them out (pyproject turns off its own order, most
+    tests first): files with a ``long`` test first, then most tests first. xdist's order put a file of one
+    3-minute test last, and one worker ran it alone while the other had nothing left."""
+    count = Counter(item.path for item in items)
+    first: dict[Path, int] = {}
+    for index, item in enumerate(items):
+        first.setdefault(item.path, index)
+    long = {item.path for item in items if item.get_closest_marker("long")}
+    items.sort(key=lambda item: (item.path not in long, -count[item.path], first[item.path]))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

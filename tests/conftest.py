@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,6 +42,22 @@ def filesystem_spec(tmp_path: Path) -> ServerSpec:
     root.mkdir()
     (root / "hello.txt").write_text("hello from mcp-kernel\n")
     return ServerSpec(name="files", command=node_bin("mcp-server-filesystem"), args=[str(root)])
+
+
+@pytest.fixture()
+def guest_only_cache(tmp_path: Path) -> Path:
+    """A component cache (``tmp_path / "cache"``) holding only the guest component this run built: a machine
+    after the build and before the compile, so what uses it still compiles the component for this machine.
+    Building the guest again costs 40-60 s; tests/sandbox/test_engine.py covers the build."""
+    from mcp_kernel.paths import cache_dir  # the run's cache, which the root conftest.py filled
+    from mcp_kernel.sandbox.engine import guest_source_hash  # wasmtime: only for a test that compiles
+
+    components = tmp_path / "cache" / "components"
+    components.mkdir(parents=True)
+    built = cache_dir() / "components" / f"guest-{guest_source_hash()[:32]}.wasm"
+    for path in (built, built.with_name(built.name + ".blake3")):
+        shutil.copy2(path, components / path.name)
+    return tmp_path / "cache"
 
 
 @pytest.fixture(scope="session")

@@ -176,6 +176,8 @@ def test_the_fast_tier_passes_on_a_simulated_platform_without_posix() -> None:
         "not slow",
         "-p",
         "no:cacheprovider",
+        "-n",  # in this process, where the plugin surely is: no workers to start (a third less CPU)
+        "0",
     ]
     out = subprocess.run(
         command,

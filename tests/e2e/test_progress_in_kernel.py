@@ -4,17 +4,14 @@ as a bar that is emptied when done."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from jupyter_client.manager import start_new_kernel
 
-from mcp_kernel.sandbox.engine import guest_source_hash
-
 from .kernel_driver import KernelDriver, Reply
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]
 
 
 def _slot(reply: Reply, needle: str) -> tuple[dict, list[dict]]:
@@ -83,14 +80,10 @@ def test_a_long_cell_shows_calls_and_elapsed_while_it_runs_then_leaves_nothing(k
     assert len(updates) < 40  # a few updates a second, not one per tick of the clock
 
 
-def test_the_first_build_shows_a_bar_with_elapsed_time_then_leaves_nothing(tmp_path: Path) -> None:
+def test_the_first_build_shows_a_bar_with_elapsed_time_then_leaves_nothing(guest_only_cache: Path) -> None:
     # A cache holding only the built component: this kernel compiles it (the slow half of a first build).
-    source = next(p for p in _component_files() if p.name.endswith(".wasm"))
-    (tmp_path / "components").mkdir()
-    for path in (source, source.with_name(source.name + ".blake3")):
-        shutil.copy(path, tmp_path / "components" / path.name)
     km, kc = start_new_kernel(
-        kernel_name="mcp", startup_timeout=60, env={**_env(), "MCP_KERNEL_CACHE_DIR": str(tmp_path)}
+        kernel_name="mcp", startup_timeout=60, env={**_env(), "MCP_KERNEL_CACHE_DIR": str(guest_only_cache)}
     )
     try:
         reply = KernelDriver(km, kc).execute("%%mcp_execute\n6 * 7", timeout=300)
@@ -105,13 +98,7 @@ def test_the_first_build_shows_a_bar_with_elapsed_time_then_leaves_nothing(tmp_p
     assert "s elapsed" in shown[-1]["data"]["text/plain"] and "<progress" in shown[-1]["data"]["text/html"]
     assert updates[-1]["data"] == {}
     assert {"text/plain": "42"} in reply.bundles
-    assert list((tmp_path / "components").glob("compiled-*.cwasm"))
-
-
-def _component_files() -> list[Path]:
-    from mcp_kernel.paths import cache_dir
-
-    return sorted((cache_dir() / "components").glob(f"guest-{guest_source_hash()[:32]}.wasm"))
+    assert list((guest_only_cache / "components").glob("compiled-*.cwasm"))
 
 
 def _env() -> dict[str, str]:

@@ -10,7 +10,7 @@ import pytest
 from mcp_kernel.sandbox import Engine, Sandbox
 from mcp_kernel.sandbox.engine import cache_status, guest_source_hash
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]
 
 
 def test_warm_load_uses_the_cache(engine: Engine) -> None:
