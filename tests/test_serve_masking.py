@@ -43,7 +43,11 @@ def canary_place(tmp_path: Path) -> dict[str, Any]:
         )
     )
     return {
-        "argv": [sys.executable, "-m", "mcp_kernel.cli", "serve", "--config", str(config), "--tokenize-pii"],
+        # The canary's tools carry no annotations; approvals (and their masking) are tests/test_approvals_serve.py's.
+        "argv": [
+            *[sys.executable, "-m", "mcp_kernel.cli", "serve", "--config", str(config), "--tokenize-pii"],
+            *["--approve", "never"],
+        ],
         "env": dict(os.environ),
         "received": received,
     }
