@@ -14,6 +14,7 @@ const MAX_BARS = 40; // group_by=customer gives 240 groups: the largest 40 keep 
 const BAR = 22; // px per bar, gap included
 const LABEL = 120; // px for the key column
 const WIDTH = 560;
+const MEASURES = { sum: "Revenue", count: "Orders", avg: "Average order" };
 
 const status = document.getElementById("status");
 const chart = document.getElementById("chart");
@@ -75,7 +76,8 @@ function draw(data) {
     groups = groups.filter((g) => kept.has(g));
   }
   const where = input.region ? ` in ${input.region}` : "";
-  title.textContent = `${data.metric} of sales by ${data.group_by}${where}${note}`;
+  const measure = MEASURES[data.metric] || data.metric;
+  title.textContent = `${measure} by ${data.group_by}${where}${note}`;
   chart.replaceChildren();
   if (groups.length === 0) {
     show("No orders match.", "info");
