@@ -2,7 +2,8 @@
 
 Every tool has a title, parameter descriptions, an output schema and annotations. ``forecast_revenue``
 is slow on purpose and reports progress; ``send_report`` always answers with an error result, so that
-error handling can be shown without breaking anything.
+error handling can be shown without breaking anything. ``aggregate_sales`` has an MCP App view, a sales
+dashboard (``ui://demo/dashboard.html``, built from js/dashboard/ by ``npm run build:dashboard``).
 
 >>> server = build_server()
 >>> server.name
@@ -20,13 +21,14 @@ from importlib import resources
 from typing import Annotated, Literal, get_args
 
 import anyio
+from mcp.server.apps import APP_MIME_TYPE
 from mcp.server.caching import CacheableMethod, CacheHint
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import Completion, CompletionArgument, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["build_server", "orders"]
+__all__ = ["DASHBOARD_URI", "build_server", "dashboard_html", "orders"]
 
 Region = Literal["EU", "NA", "APAC", "LATAM", "MEA"]
 Category = Literal["Software", "Cloud", "Services"]
@@ -34,6 +36,8 @@ Category = Literal["Software", "Cloud", "Services"]
 INSTRUCTIONS = """Synthetic sales data for 2025: orders with customers, regions, products and amounts.
 Start with list_regions or list_products to learn the vocabulary, then query_sales with filters.
 Use aggregate_sales for totals instead of fetching every row. All data is fictional."""
+
+DASHBOARD_URI = "ui://demo/dashboard.html"
 
 READ_ONLY = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
@@ -64,6 +68,12 @@ def orders() -> tuple[SaleRow, ...]:
     """Every order of the bundled dataset, read once."""
     text = resources.files("mcp_kernel.demo").joinpath("sales.csv").read_text(encoding="utf-8")
     return tuple(SaleRow.model_validate(row) for row in csv.DictReader(text.splitlines()))
+
+
+@functools.cache
+def dashboard_html() -> str:
+    """The dashboard view's HTML (one self-contained file: its script inline, no network)."""
+    return resources.files("mcp_kernel.demo").joinpath("dashboard.html").read_text(encoding="utf-8")
 
 
 class SalesPage(BaseModel):
@@ -297,7 +307,9 @@ def build_server() -> MCPServer:
             favourite_product=max(sorted(counts), key=counts.__getitem__),
         )
 
-    @server.tool(title="Aggregate sales", annotations=READ_ONLY)
+    # Registered with server.tool, not mcp.server.apps.Apps: an Apps extension's tools are added when the
+    # server is built, before these, which would reorder tools/list (and every listing made from it).
+    @server.tool(title="Aggregate sales", annotations=READ_ONLY, meta={"ui": {"resourceUri": DASHBOARD_URI}})
     def aggregate_sales(
         group_by: Annotated[
             Literal["region", "country", "product", "category", "month", "customer"],
@@ -404,7 +416,8 @@ amount         quantity x unit_price, EUR
 
 
 def _add_resources_and_prompts(server: MCPServer) -> None:
-    """A schema document, a per-region summary template and an analyst prompt: the rest of MCP, small."""
+    """A schema document, a per-region summary template, the dashboard view and an analyst prompt: the rest
+    of MCP, small."""
 
     @server.resource(
         "sales://schema", name="schema", title="Columns of the sales data", mime_type="text/markdown"
@@ -424,6 +437,18 @@ def _add_resources_and_prompts(server: MCPServer) -> None:
             "orders": len(rows),
             "revenue": round(sum(o.amount for o in rows), 2),
         }
+
+    # The MCP App view of aggregate_sales. No _meta.ui.csp: without declared domains the host grants no
+    # network, and the view needs none.
+    @server.resource(
+        DASHBOARD_URI,
+        name="dashboard",
+        title="Sales dashboard (MCP App view of aggregate_sales)",
+        mime_type=APP_MIME_TYPE,
+        meta={"ui": {"prefersBorder": True}},
+    )
+    def dashboard() -> str:
+        return dashboard_html()
 
     @server.prompt(name="analyze_region", title="Analyse one region")
     def analyze_region(region: str, focus: str = "revenue") -> str:
