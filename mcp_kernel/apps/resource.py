@@ -19,21 +19,35 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from ..errors import AppError
-from ..models import AppResource, ResourceContent, ToolInfo
+from ..errors import AppError, MCPKernelError
+from ..models import AppResource, ResourceContent, ResourceList, ResourceRead, ToolInfo
 from .csp import view_csp
 
-if TYPE_CHECKING:
-    from ..servers import Servers
-
-__all__ = ["LEGACY_URI_KEY", "MAX_VIEW_BYTES", "RESOURCE_MIME_TYPE", "read_view", "view_uri", "visibility"]
+__all__ = [
+    "LEGACY_URI_KEY",
+    "MAX_VIEW_BYTES",
+    "RESOURCE_MIME_TYPE",
+    "Readable",
+    "read_view",
+    "view_uri",
+    "visibility",
+]
 
 RESOURCE_MIME_TYPE = "text/html;profile=mcp-app"
 LEGACY_URI_KEY = "ui/resourceUri"
 MAX_VIEW_BYTES = 8 * 1024 * 1024  # a view's HTML travels to the browser in one comm message
 _VISIBILITIES = ("model", "app")
+
+
+class Readable(Protocol):
+    """What :func:`read_view` needs of :class:`~mcp_kernel.servers.Servers` (a protocol: the display marks
+    tools with a view through this module, and must not reach the client layer through it)."""
+
+    def read_resource(self, server: str, uri: str, *, timeout: float | None = None) -> ResourceRead: ...
+
+    def resources(self, server: str) -> ResourceList: ...
 
 
 def _ui(meta: dict[str, Any] | None) -> dict[str, Any]:
@@ -68,7 +82,7 @@ def _html(part: ResourceContent, where: str) -> str:
         raise AppError(f"{where} is not base64 of UTF-8 HTML; the server sent a broken view.") from None
 
 
-def read_view(servers: Servers, server: str, tool: ToolInfo) -> AppResource:
+def read_view(servers: Readable, server: str, tool: ToolInfo) -> AppResource:
     """Read ``tool``'s view from ``server``; :class:`AppError` when it has none or the resource is no view.
 
     For example::
@@ -95,7 +109,10 @@ def read_view(servers: Servers, server: str, tool: ToolInfo) -> AppResource:
         raise AppError(f"{where} is larger than {MAX_VIEW_BYTES:,} bytes; it is not shown.")
     ui = _ui(part.meta)
     if not ui:  # the spec's fallback: the _meta of the resource as listed
-        listed = [r for r in servers.resources(server).resources if r.uri == uri]
+        try:
+            listed = [r for r in servers.resources(server).resources if r.uri == uri]
+        except MCPKernelError:  # a server that reads but does not list: the defaults hold
+            listed = []
         ui = _ui(listed[0].meta) if listed else {}
     csp = view_csp(ui.get("csp"))
     border = ui.get("prefersBorder")
