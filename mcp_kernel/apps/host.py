@@ -8,7 +8,7 @@ widget, view.py, only carries the messages):
   bridge.Bridge` of its own, as serve's exposed tools do: the policy a cell gets for that one server
   (parameter size, the input schema, placeholders restored, rate, tool timeout), the approvals and the
   audit trail of the settings. The whole result (content, structured content, ``isError``) goes back.
-- ``resources/read``: its own server's resources, through the same bridge (size limit).
+- ``resources/read``: its own server's resources, through the same bridge (at most ``max_read_bytes``).
 - ``ui/open-link``: an http(s) URL only; the page asks the person before it opens (view.py's JS).
 - ``ui/message``, ``ui/update-model-context``: kept (:attr:`AppHost.notes`, :attr:`AppHost.context`) and
   shown under the view; there is no model in a notebook to hand them to.
@@ -65,6 +65,7 @@ class AppHost:
         *,
         max_requests: int = 10,
         window_s: float = 1.0,
+        max_read_bytes: int = 4 * 1024 * 1024,
         on_note: Callable[[list[AppNote]], None] | None = None,
     ) -> None:
         self.session, self.server, self.tool = session, server, tool
@@ -77,6 +78,7 @@ class AppHost:
             acall=self._acall,
             aread=session.servers.aread_resource,
             servers=[server],
+            max_resource_bytes=max_read_bytes,
         )
         self.bridge.apply(session.policy([server]))
         self.bridge.use_cache = False  # it keeps a result's value alone; a view needs the whole result

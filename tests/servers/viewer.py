@@ -19,7 +19,10 @@ from pydantic import Field
 server = MCPServer(name="viewer")
 VIEW = "ui://viewer/view.html"
 MIME = "text/html;profile=mcp-app"
-CSP = {"connectDomains": ["https://api.example.com", "https://x.example; script-src *"], "resourceDomains": ["'unsafe-eval'"]}
+CSP = {
+    "connectDomains": ["https://api.example.com", "https://x.example; script-src *"],
+    "resourceDomains": ["'unsafe-eval'"],
+}
 calls = {"app_only": 0}
 
 PAGE = """<!doctype html>
