@@ -57,6 +57,8 @@ class AppView(anywidget.AnyWidget):
     notes: traitlets.List[dict[str, Any]] = traitlets.List(traitlets.Dict()).tag(sync=True)
 
     def __init__(self, host: AppHost, resource: AppResource, result: CallResult, arguments: dict[str, Any]):
+        for entry in resource.csp_dropped:  # in the state the page first gets, not in an update after it
+            host.note("refused", f"the CSP domain {entry!r} is not an origin; it was left out")
         super().__init__(
             server=resource.server,
             tool=resource.tool,
@@ -65,11 +67,10 @@ class AppView(anywidget.AnyWidget):
             prefers_border=resource.prefers_border,
             tool_input=wire_masked(arguments, host.mask),
             tool_result=host.outbound(result),
+            notes=[note.model_dump() for note in host.notes],
         )
         self.host, self.resource, self.result = host, resource, result
         host.on_note = self._noted
-        for entry in resource.csp_dropped:
-            host.note("refused", f"the CSP domain {entry!r} is not an origin; it was left out")
         self.on_msg(self._received)
 
     def _noted(self, notes: list[AppNote]) -> None:
