@@ -4,7 +4,7 @@ Each function takes one SDK object (read by attribute, so the SDK is not importe
 model that crosses the boundary.
 
 >>> from types import SimpleNamespace as NS
->>> resource_info(NS(uri="note://a", name="a", title=None, description=None, mime_type="text/plain", size=3)).uri
+>>> resource_info(NS(uri="note://a", name="a", title=None, description=None, mime_type="text/plain", size=3, meta=None)).uri
 'note://a'
 """
 
