@@ -35,6 +35,7 @@ MCPKernelError                  root: catch this to catch everything we raise on
 │   ├── SessionLimit            opening one more sandbox session would pass a limit
 │   └── ExecuteLimit            the caller already runs as many cells at once as it may
 ├── HandoverError               a cell's value cannot be brought into the notebook's Python (--out)
+├── AppError                    a tool's MCP Apps view cannot be shown, or a view's request was refused
 ├── Interrupted                 the user (or a caller) stopped the operation; everything else lives on
 └── PluginError                 the plugin store could not save or load a plugin
     └── PluginIntegrityError    a saved plugin failed its checksum or format checks
@@ -51,6 +52,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 __all__ = [
+    "AppError",
     "ApprovalDenied",
     "AuthRequired",
     "BudgetExceeded",
@@ -361,6 +363,17 @@ class ExecuteLimit(SandboxError):
 class HandoverError(MCPKernelError):
     """A cell's value cannot be brought into the notebook's Python (``%%mcp_execute --out``): it is not JSON
     (only its repr left the sandbox), or the form asked for needs a package that is not installed."""
+
+
+class AppError(MCPKernelError):
+    """A tool's MCP Apps view cannot be shown (no view, a resource that is not a view), or a request the view
+    made was refused (a tool not visible to apps, too many requests, its server gone); the view gets the
+    message as its JSON-RPC error (``code``: -32000, or -32601 for a method no host answers), and the notebook
+    shows it under the view."""
+
+    def __init__(self, message: str, *, code: int = -32000) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class Interrupted(MCPKernelError):

@@ -17,15 +17,19 @@ Without a tokenizer (``--tokenize-pii`` off) a mask hands everything back unchan
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from .pii import PIITokenizer
 
-__all__ = ["Mask"]
+__all__ = ["BLOB_KEYS", "MEDIA_TYPES", "Mask", "wire_masked"]
 
 T = TypeVar("T")
+# The wire keys whose strings are binary data, not text: never masked (a placeholder would corrupt them).
+BLOB_KEYS = frozenset({"blob"})
+MEDIA_TYPES = frozenset({"image", "audio"})  # content blocks whose `data` is base64
 
 
 class Mask:
@@ -88,3 +92,21 @@ class Mask:
         if self.pii is None:
             return value
         return self.pii.restore(value)
+
+
+def wire_masked(value: Any, mask: Mask) -> Any:
+    """``value`` (wire JSON: a list, a read, a prompt, a content block) through ``mask``, except binary data
+    (``blob``, an image's or audio's ``data``), which a placeholder would corrupt and no text pattern reads.
+
+    >>> mask = Mask(PIITokenizer())
+    >>> wire_masked({"type": "image", "data": "a@example.org", "alt": "a@example.org"}, mask)
+    {'type': 'image', 'data': 'a@example.org', 'alt': '<EMAIL_1>'}
+    """
+    if not mask.active:
+        return value
+    if isinstance(value, dict):
+        binary: Iterable[str] = BLOB_KEYS | ({"data"} if value.get("type") in MEDIA_TYPES else set())
+        return {mask(k): v if k in binary else wire_masked(v, mask) for k, v in value.items()}
+    if isinstance(value, list):
+        return [wire_masked(v, mask) for v in value]
+    return mask(value)

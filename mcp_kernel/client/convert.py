@@ -4,7 +4,7 @@ Each function takes one SDK object (read by attribute, so the SDK is not importe
 model that crosses the boundary.
 
 >>> from types import SimpleNamespace as NS
->>> resource_info(NS(uri="note://a", name="a", title=None, description=None, mime_type="text/plain", size=3)).uri
+>>> resource_info(NS(uri="note://a", name="a", title=None, description=None, mime_type="text/plain", size=3, meta=None)).uri
 'note://a'
 """
 
@@ -69,6 +69,7 @@ def resource_info(r: Any) -> ResourceInfo:
         description=r.description or "",
         mime_type=r.mime_type,
         size=r.size,
+        meta=r.meta,
     )
 
 
@@ -90,9 +91,11 @@ def resource_content(c: Any) -> ResourceContent:
             size = len(base64.b64decode(blob, validate=False))
         except (binascii.Error, ValueError):
             size = len(blob) * 3 // 4
-        return ResourceContent(uri=str(c.uri), mime_type=c.mime_type, blob=blob, size=size)
+        return ResourceContent(uri=str(c.uri), mime_type=c.mime_type, blob=blob, size=size, meta=c.meta)
     text = getattr(c, "text", "") or ""
-    return ResourceContent(uri=str(c.uri), mime_type=c.mime_type, text=text, size=len(text.encode()))
+    return ResourceContent(
+        uri=str(c.uri), mime_type=c.mime_type, text=text, size=len(text.encode()), meta=c.meta
+    )
 
 
 def prompt_info(p: Any) -> PromptInfo:

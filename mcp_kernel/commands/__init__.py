@@ -18,6 +18,7 @@ from typing import Any
 from ..errors import UsageError
 from ..models import CommandList, CommandSummary
 from . import (
+    app,
     audit,
     auth,
     call,
@@ -57,6 +58,7 @@ def _commands() -> dict[str, Command]:
         audit.COMMAND,
         plugin.COMMAND,
         call.COMMAND,
+        app.COMMAND,
         resources.RESOURCES,
         resources.READ,
         resources.PROMPTS,

@@ -7,7 +7,8 @@ import json
 import sys
 from typing import Any
 
-from ..errors import UsageError
+from ..apps.resource import view_uri
+from ..errors import MCPKernelError, UsageError
 from .command import Command
 
 
@@ -17,25 +18,43 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("arguments", nargs="?", default="{}", help="the tool's arguments as a JSON object")
 
 
-def run(session: Any, args: argparse.Namespace) -> Any:
+def arguments_of(text: str) -> dict[str, Any]:
+    """The JSON object of a command line's arguments; a usage error names what is wrong.
+
+    >>> arguments_of('{"region": "EU"}')
+    {'region': 'EU'}
+    """
     try:
-        arguments = json.loads(args.arguments)
+        arguments = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise UsageError(
-            f"arguments are not valid JSON ({exc.msg} at column {exc.colno}): {args.arguments}"
-        ) from None
+        raise UsageError(f"arguments are not valid JSON ({exc.msg} at column {exc.colno}): {text}") from None
     if not isinstance(arguments, dict):
-        raise UsageError(
-            f'arguments must be a JSON object, like \'{{"region": "EU"}}\', not {args.arguments}'
-        )
+        raise UsageError(f'arguments must be a JSON object, like \'{{"region": "EU"}}\', not {text}')
+    return arguments
+
+
+def run(session: Any, args: argparse.Namespace) -> Any:
+    arguments = arguments_of(args.arguments)
+    result = call_tool(session, args.server, args.tool, arguments)
+    if getattr(args, "json", False) or not in_notebook():
+        return result
+    return _with_view(session, result, arguments)
+
+
+def in_notebook() -> bool:
+    """Whether the command runs in a notebook (the magic attaches the kernel's asker; the CLI does not)."""
+    from ..elicitation import current  # ~6 ms: only when a command asks
+
+    return current() is not None
+
+
+def call_tool(session: Any, server: str, tool: str, arguments: dict[str, Any]) -> Any:
+    """Call ``server``'s ``tool``, its progress shown under the cell or on the terminal."""
     # ~6 ms: only when something may ask the person
     from ..elicitation import attached, current, terminal_asker
 
-    in_kernel = current() is not None  # the magic attaches the kernel's asker; the CLI asks on its terminal
     asker = current() or terminal_asker()
-    show = (
-        _NotebookProgress(args.server, args.tool) if in_kernel else _TerminalProgress(args.server, args.tool)
-    )
+    show = _NotebookProgress(server, tool) if in_notebook() else _TerminalProgress(server, tool)
 
     def progress(value: float, total: float | None, message: str | None) -> None:
         # Arrives on the loop thread: shown by the thread that waits for the call, where its output belongs.
@@ -43,9 +62,27 @@ def run(session: Any, args: argparse.Namespace) -> Any:
 
     with attached(asker):
         try:
-            return session.call(args.server, args.tool, arguments, progress=progress)
+            return session.call(server, tool, arguments, progress=progress)
         finally:
             show.close()
+
+
+def _with_view(session: Any, result: Any, arguments: dict[str, Any]) -> Any:
+    """In a notebook, the result of a tool with an MCP Apps view comes with its live view; a view that
+    cannot be shown is said on stderr and the result stays as it is."""
+    try:
+        info = session.servers.tool_info(result.server, result.tool)
+    except MCPKernelError:
+        return result
+    if view_uri(info) is None:
+        return result
+    from ..apps.view import open_view  # anywidget and ipywidgets: only for a tool with a view
+
+    try:
+        return open_view(session, result, arguments)
+    except MCPKernelError as exc:
+        print(f"The view of {result.server}.{result.tool} cannot be shown: {exc}", file=sys.stderr)
+        return result
 
 
 class _TerminalProgress:
@@ -91,4 +128,10 @@ class _NotebookProgress:
         pass
 
 
-COMMAND = Command("call", "Call one tool directly with JSON arguments and show its result.", configure, run)
+COMMAND = Command(
+    "call",
+    "Call one tool directly with JSON arguments and show its result (in a notebook, with its MCP Apps view "
+    "when the tool has one).",
+    configure,
+    run,
+)

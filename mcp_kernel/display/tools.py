@@ -15,6 +15,7 @@ import json
 from html import escape
 from typing import Any
 
+from ..apps.resource import view_uri
 from ..models import CallResult, Introspection, SearchResults, ToolInfo
 from ..names import server_id
 from ..records import Records, records_of
@@ -39,6 +40,7 @@ def _hints(tool: ToolInfo) -> str:
         ("destructive", a.destructive),
         ("idempotent", a.idempotent),
         ("open-world", a.open_world),
+        ("view", view_uri(tool) is not None),  # an MCP Apps view: `%mcp app` shows it
     ]
     return ",".join(n for n, v in names if v)
 
@@ -49,7 +51,13 @@ def _params(schema: dict[str, Any]) -> str:
     return ", ".join(f"{p}{'' if p in required else '?'}" for p in props)
 
 
-@renders(Introspection, html="display/introspection.html.j2")
+def introspection_html(obj: Introspection) -> str:
+    """The tools table, each tool with an MCP Apps view marked."""
+    views = {tool.name for tool in obj.tools if view_uri(tool) is not None}
+    return environment().get_template("display/introspection.html.j2").render(obj=obj, views=views)
+
+
+@renders(Introspection, html=introspection_html)
 def introspection_text(obj: Introspection) -> str:
     info = obj.server
     head = [

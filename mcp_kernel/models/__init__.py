@@ -12,6 +12,7 @@ from here (``from mcp_kernel.models import ServerSpec``); the modules only say w
 - ``tokens``: token savings per tool, per server, in total and per cell
 - ``bindings``: what ``generate`` wrote, files of the virtual tree, saved plugins
 - ``commands``: the other commands' answers (notices, help, settings, kernelspec, debug, demo)
+- ``apps``: an MCP Apps view as read from its server, and what the view said or was refused
 - ``base``: ``_Model``, the base of the result models
 
 >>> spec = ServerSpec(name="demo", command="python", args=["-m", "mcp_kernel.demo"])
@@ -21,6 +22,7 @@ from here (``from mcp_kernel.models import ServerSpec``); the modules only say w
 
 from __future__ import annotations
 
+from .apps import AppNote, AppResource
 from .audit import AuditEntry, AuditReport
 from .base import _Model
 from .bindings import FileView, GenerateReport, PluginInfo, PluginList
@@ -65,6 +67,8 @@ from .tools import CallResult, Introspection, SearchHit, SearchResults, ToolAnno
 
 __all__ = [
     "REDACTED",
+    "AppNote",
+    "AppResource",
     "AuditEntry",
     "AuditReport",
     "AuthStatus",

@@ -26,6 +26,8 @@ class ResourceInfo(_Model):
     description: str = ""
     mime_type: str | None = None
     size: int | None = None
+    # The resource's ``_meta`` as listed (e.g. an MCP Apps view's ``{"ui": {"csp": ...}}``).
+    meta: dict[str, Any] | None = None
 
 
 class ResourceTemplateInfo(_Model):
@@ -58,6 +60,8 @@ class ResourceContent(_Model):
     text: str | None = None
     blob: str | None = None
     size: int = 0
+    # The part's ``_meta`` as read (an MCP Apps view's ``{"ui": {"csp": ..., "prefersBorder": ...}}``).
+    meta: dict[str, Any] | None = None
 
     @property
     def is_binary(self) -> bool:

@@ -12,17 +12,12 @@ is restored for that caller only (in a URI, an argument), and means nothing to a
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
-from ..masking import Mask
+from ..masking import BLOB_KEYS, MEDIA_TYPES, Mask, wire_masked
 from ..pii import PIITokenizer
 
 __all__ = ["BLOB_KEYS", "MEDIA_TYPES", "CallerMasks", "wire_masked"]
-
-# The wire keys whose strings are binary data, not text: never masked (a placeholder would corrupt them).
-BLOB_KEYS = frozenset({"blob"})
-MEDIA_TYPES = frozenset({"image", "audio"})  # content blocks whose `data` is base64
 
 
 class CallerMasks:
@@ -41,21 +36,3 @@ class CallerMasks:
             if mask is None:
                 mask = self._masks[caller] = Mask(PIITokenizer(self.patterns) if self.active else None)
             return mask
-
-
-def wire_masked(value: Any, mask: Mask) -> Any:
-    """``value`` (wire JSON: a list, a read, a prompt, a content block) through ``mask``, except binary data
-    (``blob``, an image's or audio's ``data``), which a placeholder would corrupt and no text pattern reads.
-
-    >>> mask = CallerMasks(patterns={}, active=True)("a")
-    >>> wire_masked({"type": "image", "data": "a@example.org", "alt": "a@example.org"}, mask)
-    {'type': 'image', 'data': 'a@example.org', 'alt': '<EMAIL_1>'}
-    """
-    if not mask.active:
-        return value
-    if isinstance(value, dict):
-        binary: Iterable[str] = BLOB_KEYS | ({"data"} if value.get("type") in MEDIA_TYPES else set())
-        return {mask(k): v if k in binary else wire_masked(v, mask) for k, v in value.items()}
-    if isinstance(value, list):
-        return [wire_masked(v, mask) for v in value]
-    return mask(value)
