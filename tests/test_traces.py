@@ -145,7 +145,15 @@ def test_serve_continues_the_traceparent_a_client_sends_in_meta(tmp_path: Path) 
     place = one_server_place(tmp_path, "traced")
     spans_file = tmp_path / "spans.jsonl"
     port = free_port()
-    argv = [sys.executable, str(SERVERS / "traced_serve.py"), "--config", place["config"]]
+    # The traced server's tools carry no annotations: approvals (serve's default asks) are not this test's.
+    argv = [
+        sys.executable,
+        str(SERVERS / "traced_serve.py"),
+        "--config",
+        place["config"],
+        "--approve",
+        "never",
+    ]
     env = {**place["env"], "SPANS_FILE": str(spans_file)}
 
     async def agent() -> Any:
