@@ -100,10 +100,20 @@ def main(url: str, scenario: str, context: dict[str, Any]) -> None:
     )
     kwargs: dict[str, Any] = {"sign_in": HeadlessSignIn()} if oauth is not None else {}
     accept_defaults = Asker(read=lambda prompt: "")  # an empty answer keeps each field's default
+    # A scenario may name the calls it wants (`toolCalls`, e.g. arguments mirrored into headers); else every tool.
+    wanted = context.get("toolCalls")
     with Session(config, timeout=20, connect_timeout=20, **kwargs) as session, attached(accept_defaults):
-        for tool in session.tools("conformance"):
-            result = session.call("conformance", tool.name, ARGUMENTS.get(tool.name, {}))
-            print(f"{tool.name}: {'error: ' if result.is_error else ''}{result.text[:200]}")
+        tools = session.tools(
+            "conformance"
+        )  # listed first: the SDK mirrors x-mcp-header params it saw listed
+        calls = (
+            [(c["name"], c.get("arguments") or {}) for c in wanted]
+            if isinstance(wanted, list)
+            else [(tool.name, ARGUMENTS.get(tool.name, {})) for tool in tools]
+        )
+        for name, arguments in calls:
+            result = session.call("conformance", name, arguments)
+            print(f"{name}: {'error: ' if result.is_error else ''}{result.text[:200]}")
 
 
 if __name__ == "__main__":
