@@ -190,7 +190,7 @@ class Connection(ServerOperations, WireOperations, Watching, Callbacks, SyncFaca
         """
         from mcp import Client  # the SDK: ~0.35 s to import, paid when the first server starts
         from mcp.client.extension import advertise  # with the SDK, for the same reason
-        from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID  # the SDK's names for MCP Apps, loaded with it
+        from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID  # loaded with the SDK, too
 
         from .tasks import AwaitTasks  # the SDK's client extension: imported with it, for the same reason
 

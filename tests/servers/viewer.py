@@ -20,9 +20,9 @@ from typing import Annotated
 
 import anyio
 from mcp.server.apps import client_supports_apps
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.runner import serve_loop
 from mcp.server.stdio import stdio_server
-from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 server = MCPServer(name="viewer")
@@ -143,7 +143,9 @@ async def _serve_legacy() -> None:
     """Serve stdio in the handshake era only (MCPServer.run serves both; its low-level server is the way in)."""
     low = server._lowlevel_server
     async with stdio_server() as (read, write), low.lifespan(low) as state:
-        await serve_loop(low, read, write, lifespan_state=state, init_options=low.create_initialization_options())
+        await serve_loop(
+            low, read, write, lifespan_state=state, init_options=low.create_initialization_options()
+        )
 
 
 if __name__ == "__main__":
