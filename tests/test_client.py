@@ -292,6 +292,15 @@ def test_the_client_names_itself_and_declares_what_it_can_answer(pool: Connectio
     assert {"elicitation", "sampling", "roots"} <= set(seen["capabilities"])
 
 
+@pytest.mark.parametrize(("mode", "protocol"), [([], "2026-07-28"), (["legacy"], "2025-11-25")])
+def test_the_client_declares_mcp_apps_in_both_eras(
+    pool: ConnectionPool, mode: list[str], protocol: str
+) -> None:
+    spec = our_server("viewer")
+    pool.add(spec.model_copy(update={"args": [*spec.args, *mode]}))
+    assert pool.call_tool("viewer", "apps_supported").value == {"apps": True, "protocol": protocol}
+
+
 def test_server_everything_lists_the_tools_that_need_client_capabilities(
     pool: ConnectionPool, everything_spec: ServerSpec
 ) -> None:

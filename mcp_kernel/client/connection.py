@@ -184,9 +184,13 @@ class Connection(ServerOperations, WireOperations, Watching, Callbacks, SyncFaca
 
         ``mode="auto"`` asks ``server/discover`` at 2026-07-28 first and falls back to the ``initialize``
         handshake (2025-11-25 and older) for servers that only speak those. Declaring elicitation,
-        sampling and roots callbacks makes servers publish the tools that need them.
+        sampling and roots callbacks makes servers publish the tools that need them; declaring the MCP Apps
+        extension (``io.modelcontextprotocol/ui`` with its HTML type, in both eras' capabilities) tells
+        servers their tools' views are shown (in a notebook: mcp_kernel/apps/).
         """
         from mcp import Client  # the SDK: ~0.35 s to import, paid when the first server starts
+        from mcp.client.extension import advertise  # with the SDK, for the same reason
+        from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID  # loaded with the SDK, too
 
         from .tasks import AwaitTasks  # the SDK's client extension: imported with it, for the same reason
 
@@ -208,7 +212,10 @@ class Connection(ServerOperations, WireOperations, Watching, Callbacks, SyncFaca
             list_roots_callback=self._on_roots,
             logging_callback=self._on_log,
             log_level="info",
-            extensions=[AwaitTasks()],  # a call the server answers with a task is awaited (tasks.py)
+            extensions=[
+                AwaitTasks(),  # a call the server answers with a task is awaited (tasks.py)
+                advertise(EXTENSION_ID, {"mimeTypes": [APP_MIME_TYPE]}),
+            ],
         )
         try:
             async with client:

@@ -14,6 +14,7 @@ For example::
 from __future__ import annotations
 
 import shlex
+import sys
 from typing import Any
 
 from IPython.core.error import UsageError as IPythonUsageError
@@ -22,7 +23,7 @@ from IPython.display import display
 
 from ..commands import _HelpShown, build_parser, command_list, parse
 from ..commands.execute import asker_for, cell_parser, policy_from
-from ..errors import CellError, Interrupted, OutputTooLarge, SandboxError, UsageError
+from ..errors import CellError, Interrupted, MCPKernelError, OutputTooLarge, SandboxError, UsageError
 from ..models import ExecutionResult
 from ..settings import MCPKernel
 
@@ -89,7 +90,8 @@ class MCPMagics(Magics):
     def mcp_execute(self, line: str, cell: str) -> None:
         """Run the cell in the WebAssembly sandbox: `%%mcp_execute [--servers a,b] [--timeout S] [--memory MB]
         [--fuel N] [--no-cache] [--session NAME] [--interactive] [--out NAME [--as dataframe]]`. Output streams as
-        it is printed; a value of records shows as a table; a footer sums up calls, time and tokens. The stop button stops the cell (its tool calls are cancelled) and nothing else."""
+        it is printed; a value of records shows as a table; the views the code asked for with `show(result)` follow;
+        a footer sums up calls, time and tokens. The stop button stops the cell (its tool calls are cancelled) and nothing else."""
         from ..handover import check_form  # pydantic models: only when a cell runs
 
         parser = cell_parser()
@@ -165,6 +167,9 @@ class MCPMagics(Magics):
         build.close()
         status.close()
         output.close()
+        if result.error is None and result.value_repr is not None:
+            display(CellValue(result))
+        self._show_views(result)
         if result.error is not None:
             display(ExecutionFooter(result))
             raise CellError(
@@ -172,8 +177,6 @@ class MCPMagics(Magics):
                 traceback=result.error.traceback,
                 result=result,
             )
-        if result.value_repr is not None:
-            display(CellValue(result))
         if out is None:
             display(ExecutionFooter(result))
             return
@@ -185,6 +188,19 @@ class MCPMagics(Magics):
         assert self.shell is not None, "a magic runs in a shell"
         self.shell.user_ns[out] = handover.value
         display(ExecutionFooter(result, handover=handover.describe()))
+
+    def _show_views(self, result: ExecutionResult) -> None:
+        """The MCP Apps views the cell asked for with ``show(result)``, live; one that cannot be shown is said on
+        stderr (its result is not shown instead: the code kept the data in the sandbox)."""
+        if not result.views:
+            return
+        from ..apps.view import open_view  # anywidget and ipywidgets: only when a cell asked for a view
+
+        for view in result.views:
+            try:
+                display(open_view(self.session, view.result, view.arguments))
+            except MCPKernelError as exc:
+                print(f"The view of {view.server}.{view.tool} cannot be shown: {exc}", file=sys.stderr)
 
     def _cell_name(self) -> str | None:
         """The cell's number as the notebook shows it (``[9]``), so the sandbox's tracebacks name it so."""

@@ -12,7 +12,7 @@ from here (``from mcp_kernel.models import ServerSpec``); the modules only say w
 - ``tokens``: token savings per tool, per server, in total and per cell
 - ``bindings``: what ``generate`` wrote, files of the virtual tree, saved plugins
 - ``commands``: the other commands' answers (notices, help, settings, kernelspec, debug, demo)
-- ``apps``: an MCP Apps view as read from its server, and what the view said or was refused
+- ``apps``: an MCP Apps view as read from its server, what the view said or was refused, a view a cell asked for
 - ``base``: ``_Model``, the base of the result models
 
 >>> spec = ServerSpec(name="demo", command="python", args=["-m", "mcp_kernel.demo"])
@@ -22,7 +22,7 @@ from here (``from mcp_kernel.models import ServerSpec``); the modules only say w
 
 from __future__ import annotations
 
-from .apps import AppNote, AppResource
+from .apps import AppNote, AppResource, ViewRequest
 from .audit import AuditEntry, AuditReport
 from .base import _Model
 from .bindings import FileView, GenerateReport, PluginInfo, PluginList
@@ -123,5 +123,6 @@ __all__ = [
     "ToolTokens",
     "ValidationReport",
     "ValidationRow",
+    "ViewRequest",
     "_Model",
 ]

@@ -1,4 +1,5 @@
-"""MCP Apps: a tool's view as read from its server, and what the view said or was refused.
+"""MCP Apps: a tool's view as read from its server, what the view said or was refused, and a view a sandboxed
+cell asked to show.
 
 >>> AppNote(kind="message", text="hello").line
 'message: hello'
@@ -11,8 +12,9 @@ from typing import Any, Literal
 from pydantic import Field
 
 from .base import _Model
+from .tools import CallResult
 
-__all__ = ["AppNote", "AppResource"]
+__all__ = ["AppNote", "AppResource", "ViewRequest"]
 
 
 class AppResource(_Model):
@@ -42,3 +44,13 @@ class AppNote(_Model):
     @property
     def line(self) -> str:
         return f"{self.kind}: {self.text}"
+
+
+class ViewRequest(_Model):
+    """A view a sandboxed cell asked for with ``show(result)``: the call that returned ``result``, and its whole
+    result as the host kept it (never dumped: the notebook shows it in the view, nothing else sends it)."""
+
+    server: str
+    tool: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    result: CallResult = Field(exclude=True, repr=False)

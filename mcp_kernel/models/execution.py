@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .apps import ViewRequest
 from .base import _Model
 from .tokens import CellTokens
 
@@ -104,6 +105,10 @@ class ExecutionResult(_Model):
         default=None,
         description="why the host stopped the cell before it ended "
         "(interrupt, timeout, fuel, memory, output, disk, trap), if it did",
+    )
+    # Never dumped: a notebook shows them after the cell's output; `mcp-kernel execute` and serve leave them out.
+    views: list[ViewRequest] = Field(
+        default_factory=list, exclude=True, repr=False, description="the views the code asked for with show()"
     )
 
     @property

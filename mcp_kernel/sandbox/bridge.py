@@ -5,7 +5,9 @@ the parameters, JSON decoding, validation against the tool's input schema (then,
 placeholders restored to the values they hide), then either the result cache (tools annotated read-only or
 idempotent only) or the bridge's guards (guards.py: the call budget, approvals, the audit trail), a per-tool rate limit
 and a real call over the pooled connection with a timeout. Each call is recorded (calllog.py: server, tool,
-time, bytes in and out, cached, error).
+time, bytes in and out, cached, error). With :attr:`Bridge.views` (a sandbox session's bridge), the whole
+result of a call to a tool with an MCP Apps view is kept for the cell's ``show()`` (views.py); such a call
+is served from the cache only once its result is kept, since the cache holds a result's value alone.
 
 Cache hints (``ttlMs``, ``cacheScope``, 2026-07-28) exist only on lists and reads (``CACHEABLE_METHODS`` of
 the protocol's types), never on ``tools/call``: a tool's result is cached by its annotations and the cell's
@@ -43,6 +45,7 @@ from .budget import CallBudget
 from .calllog import CallLog
 from .guards import Guard, GuardedCall, admit, outcome_of, settle
 from .params import ParamsCheck, warm_jsonschema
+from .views import CellViews
 
 __all__ = [
     "Bridge",
@@ -215,6 +218,7 @@ class Bridge:
         self.approvals = Approvals()
         self.guards: tuple[Guard, ...] = ()
         self.caller = "notebook"  # who runs the code, as the audit names them
+        self.views: CellViews | None = None  # the cell's results for show(), when its sandbox shows views
         self.params = ParamsCheck()
         warm_jsonschema()
 
@@ -231,6 +235,8 @@ class Bridge:
             self.limiter = RateLimiter(policy.rate_limit)
         self.budget = CallBudget(policy.max_calls, policy.max_calls_per_tool)
         self.approvals = Approvals(policy.approve, policy.approve_tools, policy.approval_timeout_s)
+        if self.views is not None:
+            self.views.servers = self.servers
 
     @property
     def on_call(self) -> Callable[[CallRecord], None] | None:
@@ -298,8 +304,9 @@ class Bridge:
                 f"Parameters for {server}.{tool} must be a JSON object.", server=server, tool=tool
             )
         params = self.params.checked(server, info, params, self.pii if self.restore_pii else None)
+        views = self.views if self.views is not None and CellViews.has_view(info) else None
         key = None
-        if self.use_cache and info.cacheable:
+        if self.use_cache and info.cacheable and (views is None or views.kept(server, tool, params_json)):
             key = ResultCache.key(server, tool, params)
             hit = self.cache.get(key)
             if hit is not None:
@@ -318,11 +325,13 @@ class Bridge:
         )
         admit(guards, call)  # only calls that would reach the server
         try:
-            value = self._send(scope, server, tool, params)
+            value, result = self._send(scope, server, tool, params)
         except MCPKernelError as exc:
             settle(guards, call, outcome_of(exc))
             raise
         settle(guards, call, "ok")
+        if views is not None:
+            views.keep(server, tool, params_json, result)
         if key is not None:
             self.cache.put(key, value)
         return value, False
@@ -331,8 +340,8 @@ class Bridge:
         """``text`` as a person may see it: personal data masked when the cell's policy masks it."""
         return self.pii.tokenize(text)[0] if self.restore_pii and self.pii is not None else text
 
-    def _send(self, scope: Scope, server: str, tool: str, params: dict[str, Any]) -> str:
-        """The call itself, paced, on the server; its result's JSON."""
+    def _send(self, scope: Scope, server: str, tool: str, params: dict[str, Any]) -> tuple[str, CallResult]:
+        """The call itself, paced, on the server; its value's JSON, and the whole result."""
         self._pace(scope, server, tool)
         sink = self.on_progress
         progress = (
@@ -355,7 +364,7 @@ class Bridge:
                 value.encode("utf-8")
             except UnicodeEncodeError:  # a lone surrogate from the server: escape it, the guest stays up
                 value = json.dumps(result.value, ensure_ascii=True)
-        return value
+        return value, result
 
     def _pace(self, scope: Scope, server: str, tool: str) -> None:
         """Wait for the call's slot under the rate limit, in the cell's scope (a stop or the time limit ends it)."""

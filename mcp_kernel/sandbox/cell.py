@@ -133,6 +133,7 @@ class Cell:
             tokens=None,
             pii_replaced=None,
             stopped=self.stop_reason if trapped is None else trapped,
+            views=[],
         )
 
 

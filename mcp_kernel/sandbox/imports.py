@@ -1,7 +1,7 @@
 """What the guest's imports reach on the host, for the cell running now: tool calls, output, state, snapshot.
 
 Each host import of the WIT world (``call-tool``, ``start-call`` and ``wait-calls``, ``read-resource``,
-``log``, ``get-state`` and ``set-state``, ``keep-snapshot``) and the store's epoch callback land in a
+``show-view``, ``log``, ``get-state`` and ``set-state``, ``keep-snapshot``) and the store's epoch callback land in a
 :class:`GuestImports`, on the owner thread of its sandbox session. None raises into the guest: a failure
 is answered with its kind and message (:func:`~mcp_kernel.sandbox.hosterrors.encode`), and once the cell
 was stopped every import says why, so the guest unwinds.
@@ -153,6 +153,25 @@ class GuestImports:
             if not isinstance(exc, MCPKernelError):
                 log.exception("host error in read-resource %s %s", server, uri)
             return Variant("err", encode(exc))
+
+    def show_view(self, server: str, tool: str, params_json: str) -> str | None:
+        """The guest's ``show-view``: ask for the view of one of the cell's calls (``None``), or why not.
+
+        ``result<_, string>`` has cases of different types, so wasmtime-py takes them untagged.
+        """
+        cell = self.cell
+        if cell is None or cell.stop_reason is not None:
+            return encode(_stopped(cell))
+        views = getattr(self.host, "views", None)
+        if views is None:
+            return encode(SandboxError("this sandbox's host does not show views."))
+        try:
+            views.show(server, tool, params_json)
+        except BaseException as exc:
+            if not isinstance(exc, MCPKernelError):
+                log.exception("host error in show-view %s.%s", server, tool)
+            return encode(exc)
+        return None
 
     def start_call(self, server: str, tool: str, params_json: str) -> int | str:
         """Start a tool call that runs while the guest goes on (its event loop awaits it); its id.

@@ -4,8 +4,9 @@ A :class:`SandboxRunner` holds the engine its sandbox sessions share, the sessio
 (:class:`~mcp_kernel.sandbox.sessions.SandboxSessions`, one named ``default`` for the kernel) and a temporary
 directory with the bindings tree and each session's workspace. For each cell it builds the policy from the
 settings, generates and syncs the bindings the policy grants, points the session's bridge at the servers,
-runs the code and adds the tool calls' records and token figures to the result; with ``tokenize_pii`` it
-replaces personal data in everything that leaves the sandbox by the session's placeholders.
+runs the code and adds the tool calls' records, token figures and the views it asked for with ``show()``
+(views.py) to the result; with ``tokenize_pii`` it replaces personal data in everything that leaves the
+sandbox by the session's placeholders.
 
 For example::
 
@@ -37,6 +38,7 @@ from .engine import Engine, is_cached
 from .policy import SandboxPolicy, for_cell
 from .session import Sandbox
 from .sessions import SandboxSessions
+from .views import CellViews, masked
 
 if TYPE_CHECKING:
     from ..bindings import Bindings
@@ -110,6 +112,7 @@ class SandboxRunner:
         root = self._session_dirs()
         servers = self.servers
         bridge = Bridge(lookup=servers.tool_info, acall=servers.acall, aread=servers.aread_resource)
+        bridge.views = CellViews(servers.tool_info)  # show(result) in its cells
         tools = self.bindings.sync(root / "mcp-tools")
         # A directory of its own even when a handle is reused after a close (the old one is being removed).
         workspace = Path(tempfile.mkdtemp(prefix=f"{handle[:20]}-", dir=_mkdir(root / "workspaces")))
@@ -218,6 +221,8 @@ class SandboxRunner:
         bridge.acall, bridge.on_call = trace.caller(self.servers.acall), trace.recording(on_call)
         bridge.caller, bridge.guards = caller, guards_for(self.settings)
         bridge.take_records()
+        if bridge.views is not None:
+            bridge.views.take()  # what a stopped cell left
         with trace:
             try:
                 result = box.execute(
@@ -330,12 +335,15 @@ def _finished(result: ExecutionResult, bridge: Bridge) -> ExecutionResult:
     from ..tokens import sandbox_savings  # the tokenizer loads with the first cell (or the warm-up)
 
     records = bridge.take_records()
+    views = bridge.views.take() if bridge.views is not None else []
     tokens = sandbox_savings(
         [r.result_text or "" for r in records if r.error is None],
         result.stdout + result.stderr,
         result.value_repr,
     )
-    return result.model_copy(update={"calls": records, "tokens": tokens, "budget": _budget(bridge)})
+    return result.model_copy(
+        update={"calls": records, "tokens": tokens, "budget": _budget(bridge), "views": views}
+    )
 
 
 def _budget(bridge: Bridge) -> CallBudgetReport | None:
@@ -387,6 +395,7 @@ def _tokenized(result: ExecutionResult, pii: PIITokenizer) -> ExecutionResult:
             "error": error,
             "calls": mask(result.calls),
             "note": mask(result.note),
+            "views": [masked(view, mask) for view in result.views],
             "pii_replaced": a + b + c + d + e,
         }
     )

@@ -13,6 +13,8 @@ import pytest
 from kernel_driver import KernelDriver
 from realservers import SERVERS
 
+from mcp_kernel.demo.server import dashboard_html
+
 pytestmark = pytest.mark.slow
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
@@ -101,3 +103,33 @@ def test_call_of_a_tool_with_a_view_shows_it_and_introspect_marks_it(kernel: Ker
     assert "view" in text and "· view" in listed.bundles[0]["text/html"]
     no_view = kernel.execute('%mcp app viewer plain \'{"text": "a"}\'')
     assert "has no view" in json.dumps(no_view.messages, default=str)
+
+
+def test_execute_shows_the_view_of_a_result_while_the_data_stays_in_the_sandbox(kernel: KernelDriver) -> None:
+    assert kernel.execute("%mcp generate demo").status == "ok"
+    cell = (
+        "%%mcp_execute --servers demo\n"
+        "from servers.demo import aggregate_sales\n"
+        "from _mcp_runtime import show\n"
+        "totals = aggregate_sales(group_by='region')\n"
+        "show(totals)\n"
+        "print('regions:', len(totals['groups']))\n"
+        "len(totals['groups'])"
+    )
+    _, state, _ = shown(kernel, cell)
+    assert state["html"] == dashboard_html() and (state["server"], state["tool"]) == (
+        "demo",
+        "aggregate_sales",
+    )
+    assert state["tool_input"]["group_by"] == "region"
+    groups = state["tool_result"]["structuredContent"]["groups"]
+    assert sorted(g["key"] for g in groups) == ["APAC", "EU", "LATAM", "MEA", "NA"]
+    # run again: the cell's output and value say what the code printed and returned, not the rows (the footer
+    # previews each call's result as every cell's does; the view's own fallback output shows the result)
+    reply = kernel.execute(cell)
+    widget_at = next(i for i, bundle in enumerate(reply.bundles) if WIDGET in bundle)
+    value, fallback = reply.bundles[0], reply.bundles[widget_at - 1]
+    assert reply.stdout == "regions: 5\n" and value["text/plain"] == "5" and widget_at == 2
+    for group in groups:
+        assert str(group["value"]) not in reply.stdout + json.dumps(value)
+        assert str(group["value"]) in json.dumps(fallback)

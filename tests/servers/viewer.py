@@ -5,15 +5,24 @@
 - ``app_only`` (visibility ["app"]), ``model_only`` (visibility ["model"]), ``plain`` (no ``_meta``: both).
 - ``legacy_view``: names its view with the flat key ``ui/resourceUri`` of older servers.
 - ``wrong_view``: names a resource that is not HTML of the MCP Apps type.
+- ``apps_supported``: whether the client declared the MCP Apps extension (the SDK's ``client_supports_apps``).
 - resources ``viewer://note`` (small) and ``viewer://big`` (64 KiB).
+
+``python viewer.py legacy`` speaks only the 2025 era (the SDK's handshake-only loop): a client's
+``server/discover`` is refused, and it falls back to the ``initialize`` handshake.
 
 The view's page speaks the protocol by hand: ``ui/initialize``, then ``ui/notifications/initialized``; it
 shows the tool result it is sent, and its button calls ``app_only`` through the host.
 """
 
+import sys
 from typing import Annotated
 
-from mcp.server.mcpserver import MCPServer
+import anyio
+from mcp.server.apps import client_supports_apps
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.runner import serve_loop
+from mcp.server.stdio import stdio_server
 from pydantic import Field
 
 server = MCPServer(name="viewer")
@@ -104,6 +113,12 @@ def wrong_view() -> str:
     return "wrong"
 
 
+@server.tool()
+def apps_supported(ctx: Context) -> dict[str, object]:
+    """Whether the client declared MCP Apps with its HTML type, and the protocol it speaks."""
+    return {"apps": client_supports_apps(ctx), "protocol": ctx.protocol_version}
+
+
 @server.resource(VIEW, name="view", mime_type=MIME, meta={"ui": {"csp": CSP, "prefersBorder": False}})
 def view() -> str:
     return PAGE
@@ -124,5 +139,17 @@ def big() -> str:
     return "x" * 65536
 
 
+async def _serve_legacy() -> None:
+    """Serve stdio in the handshake era only (MCPServer.run serves both; its low-level server is the way in)."""
+    low = server._lowlevel_server
+    async with stdio_server() as (read, write), low.lifespan(low) as state:
+        await serve_loop(
+            low, read, write, lifespan_state=state, init_options=low.create_initialization_options()
+        )
+
+
 if __name__ == "__main__":
-    server.run("stdio")
+    if sys.argv[1:2] == ["legacy"]:
+        anyio.run(_serve_legacy)
+    else:
+        server.run("stdio")

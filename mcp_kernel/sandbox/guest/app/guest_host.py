@@ -50,6 +50,7 @@ _HOST_ARGS = {
     "start_call": ("str", "str", "str"),
     "wait_calls": ("u64 list", "u32"),
     "read_resource": ("str", "str"),
+    "show_view": ("str", "str", "str"),
     "log": ("str", "str"),
     "get_state": ("str",),
     "set_state": ("str", "str"),

@@ -14,6 +14,7 @@ from typing import Any
 from componentize_py_types import Err  # type: ignore[import-not-found]  # componentize-py's, in the guest only
 from guest_host import _dumps, _loads, _names, _raise_from_host, _raise_host_error, host
 from guest_output import _flush_output
+from guest_views import _remember
 
 _MAX_CALLS = [256]  # calls in flight at once, as the host allows (each cell's request says)
 
@@ -70,6 +71,7 @@ class HostEventLoop(asyncio.base_events.BaseEventLoop):
         super().__init__()
         self._selector = _HostSelector(self)
         self._calls = {}
+        self._made = {}  # call id -> (server, tool, params_json): what show() names
         self._queued: collections.deque[tuple[str, str, Any, asyncio.Future[Any]]] = (
             collections.deque()
         )  # calls past the host's in-flight limit, started as others end
@@ -77,10 +79,13 @@ class HostEventLoop(asyncio.base_events.BaseEventLoop):
     def _process_events(self, event_list):
         for call_id, ok, text in event_list:
             future = self._calls.pop(call_id, None)
+            made = self._made.pop(call_id, None)
             if future is None or future.done():
                 continue
             if ok:
-                future.set_result(_loads(text))
+                value = _loads(text)
+                _remember(value, *made)
+                future.set_result(value)
             else:
                 try:
                     _raise_from_host(text)
@@ -106,8 +111,9 @@ class HostEventLoop(asyncio.base_events.BaseEventLoop):
         return future
 
     def _start_call(self, server, tool, params, future):
+        params_json = _dumps(params or {})
         try:
-            call_id = host.start_call(server, tool, _dumps(params or {}))
+            call_id = host.start_call(server, tool, params_json)
         except Err as exc:
             try:
                 _raise_from_host(exc.value)
@@ -115,6 +121,7 @@ class HostEventLoop(asyncio.base_events.BaseEventLoop):
                 future.set_exception(err)
             return
         self._calls[call_id] = future
+        self._made[call_id] = (server, tool, params_json)
 
 
 class _HostLoopPolicy(asyncio.DefaultEventLoopPolicy):

@@ -1,4 +1,4 @@
-"""``_mcp_runtime``: what generated bindings call (tools, resources, state, logs) and what cells may import.
+"""``_mcp_runtime``: what generated bindings call (tools, resources, state, logs, views) and what cells may import.
 
 The module is built here from these functions, not imported from a file, so that it holds only them;
 ``mcp_guest`` puts it back into ``sys.modules`` before each cell (a cell may have removed it).
@@ -23,16 +23,20 @@ from guest_host import (
 )
 from guest_loop import HostEventLoop
 from guest_output import _flush_output
+from guest_views import _remember, show
 
 
 def call_tool(server, tool, params=None):
     """Call ``tool`` on ``server`` through the host bridge; return the tool's value."""
     server, tool = _names(server, tool)
     _flush_output()
-    text = host.call_tool(server, tool, _dumps(params or {}))
+    params_json = _dumps(params or {})
+    text = host.call_tool(server, tool, params_json)
     if text[:1] != "+":
         _raise_from_host(text[1:])
-    return _DECODE(text, 1)[0]  # parsed in place: a large result is not copied first
+    value = _DECODE(text, 1)[0]  # parsed in place: a large result is not copied first
+    _remember(value, server, tool, params_json)  # show(value) names this call
+    return value
 
 
 def read_resource(server, uri):
@@ -81,6 +85,7 @@ for _fn in (
     get_state,
     set_state,
     log,
+    show,
     ToolCallError,
     CellTimeout,
     HostEventLoop,

@@ -12,6 +12,7 @@ This module is the component's entry point; the rest of the guest, one concern a
 - ``guest_host``: the host imports, guarded against values that would trap; the host's errors as exceptions
 - ``guest_output``: a cell's stdout and stderr, sent to the host in pieces
 - ``guest_loop``: the asyncio event loop whose I/O is the host's tool calls
+- ``guest_views``: ``show(result)``, the view of the call that returned a result, named to the host
 - ``guest_runtime``: ``_mcp_runtime``, what bindings and cells call
 - ``guest_cells``: running one cell, its value and its error
 - ``guest_snapshots``: the variables of the last good cell, kept by the host across a trap
