@@ -285,6 +285,45 @@ def test_the_tutorial_runs_and_its_dashboard_lives_in_jupyterlab(
         browser.evaluate("jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
         wait_for("the view's light theme again", lambda: nb.frames()[month_session]["theme"] == "light", 30)
 
+        # a moved cell (up, then back down): JupyterLab draws its output anew and removes the old one; the
+        # view starts again in the new output, the old one's teardown leaves the widget open, and the moved
+        # view's calls still go through (the region control of the %mcp call view)
+        def pick(session: str, region: str) -> None:
+            browser.evaluate(
+                f"(() => {{ const s = document.getElementById('region'); s.value = '{region}';"
+                " s.dispatchEvent(new Event('change')); })()",
+                session,
+            )
+
+        for command in ("notebook:move-cell-up", "notebook:move-cell-down"):
+            browser.evaluate(
+                f"window.moving = t.cell({call}).node.querySelector('.mcp-app-view').parentElement"
+            )
+            browser.evaluate(
+                f"(async () => {{ t.select({call}); await jupyterapp.commands.execute('{command}'); }})()"
+            )
+            call = int(browser.evaluate("t.panel().content.activeCellIndex"))
+            wait_for(
+                "the old output's teardown",
+                lambda: browser.evaluate("window.moving.dataset.state") == "closed",
+                30,
+            )
+            wait_for(
+                "the moved view to start again",
+                lambda index=call: [v["state"] for v in nb.views(index)] == ["initialized"],
+                30,
+            )
+        assert call == next(i for s, i in at.items() if s.startswith("%mcp call demo aggregate_sales"))
+        moved, _ = nb.frame(
+            "the moved view",
+            lambda v: v["kind"] == "dashboard" and v["title"] == "Orders by region" and not v["disabled"],
+        )
+        pick(moved, "NA")
+        nb.frame(
+            "the moved view's NA bars",
+            lambda v: v["kind"] == "dashboard" and v["title"] == "Orders by region in NA",
+        )
+
         # the tutorial's refusals (its requests of the view's host) show under the view
         for index, _ in cells:
             if call < index < close:
@@ -302,7 +341,7 @@ def test_the_tutorial_runs_and_its_dashboard_lives_in_jupyterlab(
 
         # clearing an output tears its view down: in the page (the view's element says closed, its frame is
         # gone) and in the kernel (its host refuses, its widget is closed)
-        call_session = next(s for s, v in nb.frames().items() if v.get("title") == "Orders by region")
+        call_session = next(s for s, v in nb.frames().items() if v.get("title") == "Orders by region in NA")
         browser.evaluate(
             f"window.kept = t.cell({call}).node.querySelector('iframe.mcp-app-view').parentElement"
         )
