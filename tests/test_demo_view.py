@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chromium import CHROMIUM, Browser, wait_for
 from realservers import node_bin
-from test_jupyterlab_render import CHROMIUM, Browser, wait_for
 
 from mcp_kernel.config import demo_spec
 from mcp_kernel.demo.server import DASHBOARD_URI

@@ -10,17 +10,11 @@ DOM: the output badges and table cells keep their inline styles and computed lay
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import contextlib
 import json
-import os
 import re
 import secrets
 import shutil
-import signal
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -28,38 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from realservers import free_port
+from chromium import CHROMIUM, NO_CHROMIUM, Browser, get, lab_server, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = "01-getting-started.ipynb"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        CHROMIUM is None,
-        reason="needs Debian's chromium (`apt-get install chromium`; "
-        "browser downloads are not reachable, .ci/run installs it)",
-    ),
-]
-
-
-def wait_for(what: str, check: Any, deadline_s: float = 180) -> Any:
-    """Poll ``check`` until it returns something truthy; fail naming ``what`` at the deadline."""
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.5)
-    pytest.fail(f"gave up waiting for {what}")
-
-
-def get(url: str) -> Any:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return json.loads(response.read())
-    except OSError:
-        return None
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)]
 
 
 @pytest.fixture(scope="module")
@@ -69,130 +36,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     root = base / "notebooks"
     root.mkdir()
     shutil.copy(ROOT / "notebooks" / NOTEBOOK, root / NOTEBOOK)
-    settings = base / "settings" / "@jupyterlab" / "notebook-extension"
-    settings.mkdir(parents=True)
-    # Render every cell (no windowing), so outputs below the fold are in the DOM too.
-    (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
-    env = {
-        **os.environ,
-        "JUPYTER_CONFIG_DIR": str(base / "config"),
-        "JUPYTER_DATA_DIR": str(base / "data"),
-        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
-        # the run's 'mcp' kernelspec (root conftest.py) is found; nothing is trusted (the notary is in DATA_DIR)
-        "JUPYTER_PATH": os.pathsep.join(filter(None, [str(base / "path"), os.environ.get("JUPYTER_PATH")])),
-    }
-    port, token = free_port(), secrets.token_hex(16)
-    log = (base / "lab.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyterlab",
-            "--no-browser",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={port}",
-            "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={root}",
-            f"--LabApp.user_settings_dir={base / 'settings'}",
-            *(["--allow-root"] if os.geteuid() == 0 else []),
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(
-            "jupyter lab to answer", lambda: proc.poll() is not None or get(f"{url}/api/status?token={token}")
-        )
-        assert proc.poll() is None, (base / "lab.log").read_text()[-3000:]
-        yield url, token
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-
-
-class Browser:
-    """Headless Chromium, driven over its remote-debugging protocol (a websocket speaking JSON)."""
-
-    def __init__(self, profile: Path) -> None:
-        from tornado.websocket import websocket_connect
-
-        self.proc = subprocess.Popen(
-            [
-                CHROMIUM,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--remote-debugging-port=0",
-                f"--user-data-dir={profile}",
-                "--window-size=1400,3000",
-                "about:blank",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )  # its renderer and zygote children go with it
-        port_file = profile / "DevToolsActivePort"
-        port = wait_for(
-            "chromium's debugging port", lambda: port_file.is_file() and port_file.read_text().split()[:1]
-        )
-        pages = wait_for(
-            "a page target",
-            lambda: [
-                t for t in get(f"http://127.0.0.1:{port[0]}/json/list") or [] if t.get("type") == "page"
-            ],
-        )
-        self.loop = asyncio.new_event_loop()
-
-        async def connect() -> Any:  # tornado binds the connection to the loop it is created on
-            return await websocket_connect(pages[0]["webSocketDebuggerUrl"], max_message_size=64 << 20)
-
-        self.ws = self.loop.run_until_complete(connect())
-        self.next_id = 0
-
-    def send(self, method: str, **params: Any) -> dict[str, Any]:
-        self.next_id += 1
-        request = self.next_id
-
-        async def call() -> dict[str, Any]:
-            await self.ws.write_message(json.dumps({"id": request, "method": method, "params": params}))
-            while True:  # skip the events the page sends meanwhile
-                message = json.loads(await self.ws.read_message())
-                if message.get("id") == request:
-                    return message
-
-        message = self.loop.run_until_complete(call())
-        assert "error" not in message, message["error"]
-        return message["result"]
-
-    def evaluate(self, expression: str) -> Any:
-        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
-        assert "exceptionDetails" not in result, result["exceptionDetails"]
-        return result["result"].get("value")
-
-    def close(self) -> None:
-        async def close_socket() -> None:  # on its own loop: this thread need not have a current one
-            self.ws.close()
-
-        self.loop.run_until_complete(close_socket())
-        self.loop.close()
-        self.proc.terminate()  # the browser process alone ends quickly (the whole group on SIGTERM took 30 s)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(timeout=30)
-        # then what is left of its group: renderer and zygote children can outlive it
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
+    with lab_server(base, root) as served:
+        yield served
 
 
 # Runs in the page: what the sanitized outputs look like once rendered.
@@ -232,8 +77,7 @@ def test_an_untrusted_tutorial_keeps_its_badges_and_tables(lab: tuple[str, str],
             ),
         )
         seen = browser.evaluate(INSPECT)
-        shot = browser.send("Page.captureScreenshot", format="png")["data"]
-        (tmp_path / "jupyterlab.png").write_bytes(base64.b64decode(shot))
+        browser.screenshot(tmp_path / "jupyterlab.png")
     finally:
         browser.close()
     assert seen["styleElements"] == 0 and seen["svgElements"] == 0
@@ -288,9 +132,7 @@ def test_a_flood_of_prints_leaves_the_page_usable_and_says_why_on_top(
         browser.send("Page.navigate", url=f"{url}/lab/tree/{FLOOD}?token={token}&reset")
 
         def shoot() -> None:  # what a person saw, kept on failure too
-            (tmp_path / "flood.png").write_bytes(
-                base64.b64decode(browser.send("Page.captureScreenshot", format="png")["data"])
-            )
+            browser.screenshot(tmp_path / "flood.png")
 
         wait_for(
             "the kernel to be ready",

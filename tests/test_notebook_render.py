@@ -44,6 +44,12 @@ EXPECTED = {
         "3/3",
         "# Demo sales data",
     ],
+    "07-mcp-apps": [
+        'title="an MCP Apps view: %mcp app shows it"',
+        "needs a running kernel.",
+        "connect-src 'none'",
+        "Nothing reached demo.",
+    ],
     "05-serve-for-agents": [
         "tokens for the whole tools/list",
         "def aggregate_sales(",

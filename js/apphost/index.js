@@ -84,6 +84,10 @@ export default {
   async render({ model, el, signal }) {
     const server = model.get("server");
     const tool = model.get("tool");
+    // The kernel closes the widget when its last view is gone, not when one of several is (a moved cell's
+    // output is drawn anew before the old one leaves): each view says when it comes and goes.
+    const viewId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+    model.send({ id: 0, method: "mcp-kernel/opened", params: { view: viewId } });
     const iframe = document.createElement("iframe");
     iframe.setAttribute("sandbox", "allow-scripts");
     iframe.setAttribute("csp", model.get("csp"));
@@ -118,40 +122,61 @@ export default {
     };
     model.on("msg:custom", onReply);
 
-    const bridge = new AppBridge(null, HOST_INFO, CAPABILITIES, { hostContext: hostContext(el) });
-    bridge.oncalltool = (params) => ask("tools/call", params);
-    bridge.onreadresource = (params) => ask("resources/read", params);
-    bridge.onmessage = (params) => ask("ui/message", params);
-    bridge.onupdatemodelcontext = (params) => ask("ui/update-model-context", params);
-    bridge.onopenlink = async (params) => {
-      await ask("ui/open-link", params); // the kernel keeps it, and refuses anything but http(s)
-      const url = new URL(params.url);
-      if (url.protocol !== "http:" && url.protocol !== "https:") return { isError: true };
-      if (!window.confirm(`The view of ${server}.${tool} asks to open\n\n${url.href}\n\nOpen it in a new tab?`)) {
-        return { isError: true };
-      }
-      window.open(url.href, "_blank", "noopener,noreferrer");
-      return {};
+    // The view's window exists only while the iframe is in the document (anywidget may render before the
+    // output is attached), and it is a new one each time the iframe is put back (an output moved). A bridge
+    // is made for the window there is, never for none: a transport without a window would take messages
+    // from any frame of the page and answer none.
+    let bridge = null;
+    let bridgeWindow = null;
+    const newBridge = () => {
+      const made = new AppBridge(null, HOST_INFO, CAPABILITIES, { hostContext: hostContext(el) });
+      made.oncalltool = (params) => ask("tools/call", params);
+      made.onreadresource = (params) => ask("resources/read", params);
+      made.onmessage = (params) => ask("ui/message", params);
+      made.onupdatemodelcontext = (params) => ask("ui/update-model-context", params);
+      made.onopenlink = async (params) => {
+        await ask("ui/open-link", params); // the kernel keeps it, and refuses anything but http(s)
+        const url = new URL(params.url);
+        if (url.protocol !== "http:" && url.protocol !== "https:") return { isError: true };
+        if (!window.confirm(`The view of ${server}.${tool} asks to open\n\n${url.href}\n\nOpen it in a new tab?`)) {
+          return { isError: true };
+        }
+        window.open(url.href, "_blank", "noopener,noreferrer");
+        return {};
+      };
+      made.onsizechange = ({ height }) => {
+        if (typeof height === "number" && Number.isFinite(height)) {
+          iframe.style.height = `${Math.min(MAX_HEIGHT, Math.max(MIN_HEIGHT, Math.ceil(height)))}px`;
+        }
+      };
+      made.oninitialized = () => {
+        made.sendToolInput({ arguments: model.get("tool_input") || {} });
+        const result = model.get("tool_result");
+        if (result && Object.keys(result).length) made.sendToolResult(result);
+        el.dataset.state = "initialized";
+      };
+      made.onrequestteardown = () => teardown("the view asked");
+      return made;
     };
-    bridge.onsizechange = ({ height }) => {
-      if (typeof height === "number" && Number.isFinite(height)) {
-        iframe.style.height = `${Math.min(MAX_HEIGHT, Math.max(MIN_HEIGHT, Math.ceil(height)))}px`;
-      }
+    const attach = async () => {
+      const view = iframe.contentWindow;
+      if (closed || !iframe.isConnected || !view || view === bridgeWindow) return;
+      const previous = bridge;
+      bridgeWindow = view;
+      bridge = newBridge();
+      previous?.close().catch(() => {}); // its window is gone
+      await bridge.connect(new PostMessageTransport(view, view));
+      if (bridgeWindow !== view || closed) return; // attached again meanwhile, or closed
+      iframe.srcdoc = withPolicy(model.get("html"), model.get("csp")); // (re)loaded once the bridge listens
+      el.dataset.state = "connected";
     };
-    bridge.oninitialized = () => {
-      bridge.sendToolInput({ arguments: model.get("tool_input") || {} });
-      const result = model.get("tool_result");
-      if (result && Object.keys(result).length) bridge.sendToolResult(result);
-      el.dataset.state = "initialized";
-    };
-    bridge.onrequestteardown = () => teardown("the view asked");
 
     // The notebook's theme (light/dark, fonts) follows JupyterLab's body attributes.
     let shownTheme = theme();
     const themes = new MutationObserver(() => {
       if (theme() === shownTheme) return;
       shownTheme = theme();
-      bridge.sendHostContextChange(hostContext(el));
+      bridge?.sendHostContextChange(hostContext(el));
     });
     themes.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-light", "data-jp-theme-name"] });
 
@@ -168,12 +193,12 @@ export default {
       model.off("msg:custom", onReply);
       model.off("change:notes", onNotes);
       try {
-        await Promise.race([bridge.teardownResource({}), new Promise((done) => setTimeout(done, TEARDOWN_MS))]);
+        if (bridge) await Promise.race([bridge.teardownResource({}), new Promise((done) => setTimeout(done, TEARDOWN_MS))]);
       } catch (error) {
         // a view that fails its teardown is removed all the same
       }
       try {
-        await bridge.close();
+        await bridge?.close();
       } catch (error) {
         // already closed
       }
@@ -181,7 +206,7 @@ export default {
       for (const waiting of pending.values()) waiting.reject(new Error(`the view was closed (${why})`));
       pending.clear();
       try {
-        model.send({ id: 0, method: "mcp-kernel/closed", params: { why } });
+        model.send({ id: 0, method: "mcp-kernel/closed", params: { view: viewId, why } });
       } catch (error) {
         // the kernel is gone: nothing to tell
       }
@@ -190,6 +215,7 @@ export default {
       if (el.isConnected) {
         clearTimeout(away);
         away = null;
+        attach();
       } else if (away === null) {
         away = setTimeout(() => !el.isConnected && teardown("the output left the page"), DETACHED_MS);
       }
@@ -197,9 +223,7 @@ export default {
     presence.observe(document.body, { childList: true, subtree: true });
     signal?.addEventListener("abort", () => teardown("the widget was closed"));
 
-    await bridge.connect(new PostMessageTransport(iframe.contentWindow, iframe.contentWindow));
-    iframe.srcdoc = withPolicy(model.get("html"), model.get("csp"));
-    el.dataset.state = "connected";
+    attach(); // now if the output is in the page already, else once it is (the presence observer)
     return () => teardown("the view was disposed");
   },
 };

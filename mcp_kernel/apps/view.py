@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 __all__ = ["STATIC", "AppView", "open_view"]
 
 STATIC = Path(__file__).resolve().parent / "static"
-_CLOSED = "mcp-kernel/closed"  # what the page says when the view left it (cleared, re-run)
+_OPENED = "mcp-kernel/opened"  # what the page says when it shows the widget (one view of it)
+_CLOSED = "mcp-kernel/closed"  # ... and when that view left it (cleared, re-run, moved)
 
 
 class AppView(anywidget.AnyWidget):
@@ -70,6 +71,7 @@ class AppView(anywidget.AnyWidget):
             notes=[note.model_dump() for note in host.notes],
         )
         self.host, self.resource, self.result = host, resource, result
+        self.shown: set[str] = set()  # the page's views of this widget, by the id each one gives itself
         host.on_note = self._noted
         self.on_msg(self._received)
 
@@ -78,11 +80,23 @@ class AppView(anywidget.AnyWidget):
 
     def _received(self, _widget: Any, content: Any, _buffers: Any) -> None:
         """A request from the page, on the comm's thread: answered from the MCP loop, never here."""
-        if isinstance(content, dict) and content.get("method") == _CLOSED:
-            self.close()
+        if isinstance(content, dict) and content.get("method") in (_OPENED, _CLOSED):
+            self._shown(content["method"], content.get("params"))
             return
         ident = content.get("id") if isinstance(content, dict) else None
         submit(self.host.areply(content)).add_done_callback(functools.partial(self._answer, ident))
+
+    def _shown(self, method: str, params: Any) -> None:
+        """One view of the widget came or went. The last one gone closes the widget: a view that left the page
+        (its output cleared, its cell re-run) ends it, but not while another shows it (a moved cell's output is
+        drawn anew before the old one goes)."""
+        view = str(params.get("view") if isinstance(params, dict) else None)
+        if method == _OPENED:
+            self.shown.add(view)
+            return
+        self.shown.discard(view)
+        if not self.shown:
+            self.close()
 
     def _answer(self, ident: Any, done: concurrent.futures.Future[dict[str, Any]]) -> None:
         try:
