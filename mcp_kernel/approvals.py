@@ -128,7 +128,6 @@ class Approvals:
         self.run_wide = run_wide  # approve-all is offered (False: each call is a run of its own)
         self.approved_all: set[str] = set()
         self.seen: dict[str, int] = {}  # calls per tool that met this guard in the run
-        self.asked = self.approved = self.denied = 0
         self._one_question = threading.Lock()  # the person sees one question at a time
 
     def check(self, call: GuardedCall) -> str | None:
@@ -141,16 +140,13 @@ class Approvals:
                 return rule
             if name in self.approved_all:
                 return f"{rule}: approved for the rest of the run by {call.caller}"
-            self.asked += 1
             answer = self._ask(call, _question(call, name, rule, earlier, self.run_wide, self.timeout))
             decision = (answer.content or {}).get("decision", "approve")
             if answer.action == "accept" and decision in ("approve", "approve-all"):
-                self.approved += 1
                 if decision == "approve-all" and self.run_wide:
                     self.approved_all.add(name)
                     return f"{rule}: approved for the rest of the run by {call.caller}"
                 return f"{rule}: approved by {call.caller}"
-            self.denied += 1
         why = _why(answer)
         raise ApprovalDenied(
             f"{name} was not sent: {rule} asks a person first, and {why}. Nothing reached the "
