@@ -367,7 +367,7 @@ def kernel_asker() -> Asker:
         try:
             return builtins.input(prompt)
         except StdinNotImplementedError:
-            raise NobodyToAsk("this frontend does not allow input (stdin) for the running cell") from None
+            raise NobodyToAsk(_NO_STDIN) from None
         except EOFError:
             return "!cancel"
 
@@ -377,11 +377,28 @@ def kernel_asker() -> Asker:
         try:
             return getpass.getpass(prompt)
         except StdinNotImplementedError:
-            raise NobodyToAsk("this frontend does not allow input (stdin) for the running cell") from None
+            raise NobodyToAsk(_NO_STDIN) from None
         except EOFError:
             return "!cancel"
 
-    return Asker(read, _print, reason=_ci_reason(), read_secret=read_secret)
+    return Asker(read, _print, reason=_frontend_reason() or _ci_reason(), read_secret=read_secret)
+
+
+def _frontend_reason() -> str | None:
+    """Why nobody can answer at this frontend, known before a question is shown: the running cell's request
+    said ``allow_stdin: false`` (nbconvert, nbval, papermill, ``jupyter_client.execute`` by default).
+
+    This comes first, so that what such a run prints does not depend on ``CI``.
+    """
+    from IPython import get_ipython  # only in a kernel, as above
+
+    kernel = getattr(get_ipython(), "kernel", None)
+    if kernel is not None and getattr(kernel, "_allow_stdin", True) is False:  # ipykernel sets it per request
+        return _NO_STDIN
+    return None
+
+
+_NO_STDIN = "this frontend does not allow input (stdin) for the running cell"
 
 
 def _to_stderr(text: str) -> None:

@@ -162,3 +162,4 @@ def test_a_frontend_without_stdin_gets_a_denial_saying_so(kernel: KernelDriver) 
     assert prompts == [] and reached == []
     assert "refused 0 ToolCallError" in reply.stdout
     assert "this frontend does not allow input" in reply.stdout, reply.stdout
+    assert "asks before a call" not in reply.stdout  # no question shown that nobody could answer
