@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -90,6 +91,7 @@ class Session:
         self.runner = SandboxRunner(self.settings, self.servers, self.bindings)
         self._watches: dict[tuple[str, str], list[Callable[[], None]]] = {}
         self._lock = threading.Lock()
+        self.closed = False
 
     @classmethod
     def from_config_file(cls, path: str | None = None, **kwargs: Any) -> Session:
@@ -134,8 +136,13 @@ class Session:
     def call(
         self, server: str, tool: str, arguments: dict[str, Any] | None = None, **kwargs: Any
     ) -> CallResult:
-        """Call one tool directly (outside the sandbox)."""
-        return self.servers.call(server, tool, arguments, **kwargs)
+        """Call one tool directly (outside the sandbox). In a notebook, the result of a tool with an MCP Apps
+        view is shown with that view (see :func:`made_by`)."""
+        result = self.servers.call(server, tool, arguments, **kwargs)
+        key = id(result)
+        _MADE[key] = (weakref.ref(self), dict(arguments or {}))
+        weakref.finalize(result, _MADE.pop, key, None)
+        return result
 
     def watch(self, server: str, uri: str, on_update: Callable[[str], None]) -> Callable[[], None]:
         """Call ``on_update(uri)`` each time ``server`` says the resource at ``uri`` changed (on the loop thread:
@@ -337,6 +344,7 @@ class Session:
 
     def close(self) -> None:
         """Stop every server this session started, close its sandboxes and remove its temp files."""
+        self.closed = True
         self.runner.close()
         self.servers.close()
 
@@ -345,3 +353,20 @@ class Session:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# The session and arguments of each live result of Session.call, by the result's id (a result model is not
+# hashable, and its fields stay the tool's own): what a notebook needs to open the tool's view when it shows it.
+_MADE: dict[int, tuple[weakref.ref[Session], dict[str, Any]]] = {}
+
+
+def made_by(result: CallResult) -> tuple[Session, dict[str, Any]] | None:
+    """The open session whose :meth:`Session.call` gave ``result``, and the arguments it was called with (None
+    once that session is closed: showing a result never starts its server again).
+
+    >>> made_by(CallResult(server="demo", tool="list_regions")) is None
+    True
+    """
+    made = _MADE.get(id(result))
+    session = made[0]() if made is not None else None
+    return None if session is None or session.closed or made is None else (session, made[1])

@@ -60,9 +60,10 @@ def get(url: str) -> Any:
 
 
 @contextlib.contextmanager
-def lab_server(base: Path, root: Path, *options: str) -> Iterator[tuple[str, str]]:
+def lab_server(base: Path, root: Path, *options: str, app: str = "jupyterlab") -> Iterator[tuple[str, str]]:
     """`jupyter lab` serving ``root``, with its config, data and runtime dirs under ``base`` (so no notebook
-    is trusted: the notary is in the data dir), every cell rendered (no windowing); ``(url, token)``."""
+    is trusted: the notary is in the data dir), every cell rendered (no windowing); ``(url, token)``.
+    ``app="notebook"``: Notebook 7 (`jupyter notebook`, built on the same application) instead."""
     settings = base / "settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
     (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
@@ -80,14 +81,14 @@ def lab_server(base: Path, root: Path, *options: str) -> Iterator[tuple[str, str
         [
             sys.executable,
             "-m",
-            "jupyterlab",
+            app,
             "--no-browser",
             "--ServerApp.ip=127.0.0.1",
             f"--ServerApp.port={port}",
             "--ServerApp.port_retries=0",
             f"--IdentityProvider.token={token}",
             f"--ServerApp.root_dir={root}",
-            f"--LabApp.user_settings_dir={base / 'settings'}",
+            f"--LabServerApp.user_settings_dir={base / 'settings'}",  # LabApp's and Notebook 7's
             *(["--allow-root"] if os.geteuid() == 0 else []),
             *options,
         ],

@@ -1,4 +1,4 @@
-"""MCP Apps views in a real JupyterLab (#30's done-when), driven in Debian's headless Chromium.
+"""MCP Apps views in a real JupyterLab (#30's done-when) and Notebook 7, driven in Debian's headless Chromium.
 
 One `jupyter lab` for the file (``window.jupyterapp`` exposed, so the test runs JupyterLab's own commands:
 run a cell, clear an output, change the theme, as its menus do). Each view is an out-of-process sandboxed
@@ -61,7 +61,8 @@ HELPER = """window.t = {
     .filter((o) => o.querySelector('iframe.mcp-app-view'))
     .map((o) => { const f = o.querySelector('iframe.mcp-app-view');
       return {sandbox: f.getAttribute('sandbox'), csp: f.getAttribute('csp'), state: f.parentElement.dataset.state,
-              notes: o.querySelector('.mcp-app-notes')?.innerText || ''}; }),
+              notes: o.querySelector('.mcp-app-notes')?.innerText || '',
+              overflow: o.scrollWidth - o.clientWidth}; }),
   rect: (i) => { const f = t.cell(i).node.querySelector('iframe.mcp-app-view'); f.scrollIntoView({block: 'start'});
     const r = f.getBoundingClientRect(); return {x: r.x, y: r.y, width: r.width, height: r.height}; },
 };"""
@@ -109,6 +110,16 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
+def notebook7(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """`jupyter notebook` (Notebook 7) on an empty directory."""
+    base = tmp_path_factory.mktemp("notebook7")
+    (base / "notebooks").mkdir()
+    options = ("--JupyterNotebookApp.expose_app_in_browser=True",)
+    with lab_server(base, base / "notebooks", *options, app="notebook") as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     browser = Browser(tmp_path_factory.mktemp("chromium") / "profile")
     try:
@@ -125,9 +136,9 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
 class Notebook:
     """One notebook open in JupyterLab, its cells run by JupyterLab's commands, its views' frames read."""
 
-    def __init__(self, browser: Browser, lab: tuple[str, str], name: str) -> None:
+    def __init__(self, browser: Browser, lab: tuple[str, str], name: str, page: str = "lab/tree") -> None:
         self.browser, (self.url, self.token) = browser, lab
-        browser.send("Page.navigate", url=f"{self.url}/lab/tree/{name}?token={self.token}&reset")
+        browser.send("Page.navigate", url=f"{self.url}/{page}/{name}?token={self.token}&reset")
         wait_for(
             "JupyterLab to open the notebook",
             lambda: browser.evaluate("!!window.jupyterapp?.shell?.currentWidget?.content?.widgets?.length"),
@@ -238,7 +249,7 @@ def test_the_tutorial_runs_and_its_dashboard_lives_in_jupyterlab(
         assert [key for key, _ in by_region["bars"]] == ["APAC", "EU", "LATAM", "MEA", "NA"]
         [shown] = nb.views(app)
         assert shown["sandbox"] == "allow-scripts" and "connect-src 'none'" in shown["csp"]
-        assert shown["state"] == "initialized", shown
+        assert shown["state"] == "initialized" and shown["overflow"] <= 0, shown
         nb.shoot(tmp_path / "dashboard.png", app)
         nb.shoot(tmp_path / "tutorial.png")
 
@@ -481,6 +492,38 @@ def test_a_view_from_a_server_that_is_not_ours_renders_and_calls_through_the_ker
         assert later is not None, "three clicks on 'Get Server Time' changed nothing"
         assert datetime.fromisoformat(later) > first
         nb.shoot(tmp_path / "basic-clicked.png", 1)
+    finally:
+        nb.shoot(tmp_path / "last.png")
+        nb.close()
+
+
+def test_the_dashboard_lives_in_notebook_7_too(
+    notebook7: tuple[str, str], browser: Browser, tmp_path: Path
+) -> None:
+    # Notebook 7 is built on JupyterLab's application and renders the same widget: the view draws, and its
+    # control calls aggregate_sales through the kernel.
+    put(notebook7, "nb7.ipynb", ['%mcp app demo aggregate_sales \'{"group_by": "region"}\''])
+    nb = Notebook(browser, notebook7, "nb7.ipynb", page="notebooks")
+    try:
+        assert browser.evaluate("jupyterapp.name") == "Jupyter Notebook"
+        nb.run(0)
+        session, view = nb.frame(
+            "the dashboard's bars", lambda v: v["kind"] == "dashboard" and len(v["bars"]) == 5
+        )
+        assert view["title"] == "Revenue by region", view
+        [shown] = nb.views(0)
+        assert shown["sandbox"] == "allow-scripts" and shown["state"] == "initialized", shown
+        assert shown["overflow"] <= 0, shown  # the bordered frame fits its output: no scrollbar under it
+        nb.shoot(tmp_path / "notebook7.png", 0)
+        wait_for("the control enabled", lambda: not nb.frames()[session]["disabled"], 30)
+        browser.evaluate(
+            "(() => { const s = document.getElementById('region'); s.value = 'EU';"
+            " s.dispatchEvent(new Event('change')); })()",
+            session,
+        )
+        wait_for(
+            "the EU bars", lambda: nb.frames().get(session, {}).get("title") == "Revenue by region in EU", 30
+        )
     finally:
         nb.shoot(tmp_path / "last.png")
         nb.close()

@@ -95,7 +95,7 @@ export default {
     iframe.title = `${server}.${tool}`;
     iframe.className = "mcp-app-view";
     const border = model.get("prefers_border") !== false;
-    iframe.style.cssText = `display:block;width:100%;height:200px;border:${border ? "1px solid var(--jp-border-color2, #ccc)" : "0"};background:transparent`;
+    iframe.style.cssText = `display:block;box-sizing:border-box;width:100%;height:200px;border:${border ? "1px solid var(--jp-border-color2, #ccc)" : "0"};background:transparent`;
     const notes = document.createElement("div");
     notes.className = "mcp-app-notes";
     notes.style.cssText = "font-size:var(--jp-ui-font-size0, 11px);color:var(--jp-ui-font-color2, #666);white-space:pre-wrap";

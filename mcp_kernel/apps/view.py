@@ -27,7 +27,7 @@ import anywidget
 import traitlets
 from IPython.display import display
 
-from ..display import to_html, to_text
+from ..display import bundle, to_html, to_text
 from ..masking import wire_masked
 from ..models import AppNote, AppResource, CallResult
 from ..runtime import submit
@@ -126,10 +126,12 @@ class AppView(anywidget.AnyWidget):
         return data, metadata
 
     def _ipython_display_(self) -> None:
-        display(self.result)  # the result as an output of its own: readable without a kernel
-        bundle = self._repr_mimebundle_()
-        if bundle is not None:
-            display(bundle[0], metadata=bundle[1], raw=True)
+        display(
+            bundle(self.result), raw=True
+        )  # the result as an output of its own: readable without a kernel
+        widget = self._repr_mimebundle_()
+        if widget is not None:
+            display(widget[0], metadata=widget[1], raw=True)
 
 
 def open_view(

@@ -7,8 +7,7 @@ import json
 import sys
 from typing import Any
 
-from ..apps.resource import view_uri
-from ..errors import MCPKernelError, UsageError
+from ..errors import UsageError
 from .command import Command
 
 
@@ -38,7 +37,9 @@ def run(session: Any, args: argparse.Namespace) -> Any:
     result = call_tool(session, args.server, args.tool, arguments)
     if getattr(args, "json", False) or not in_notebook():
         return result
-    return _with_view(session, result, arguments)
+    from ..apps.results import view_of  # IPython's display: only in a notebook
+
+    return view_of(result) or result  # the view, as `%mcp app` gives it: `_.result` is the call's result
 
 
 def in_notebook() -> bool:
@@ -65,24 +66,6 @@ def call_tool(session: Any, server: str, tool: str, arguments: dict[str, Any]) -
             return session.call(server, tool, arguments, progress=progress)
         finally:
             show.close()
-
-
-def _with_view(session: Any, result: Any, arguments: dict[str, Any]) -> Any:
-    """In a notebook, the result of a tool with an MCP Apps view comes with its live view; a view that
-    cannot be shown is said on stderr and the result stays as it is."""
-    try:
-        info = session.servers.tool_info(result.server, result.tool)
-    except MCPKernelError:
-        return result
-    if view_uri(info) is None:
-        return result
-    from ..apps.view import open_view  # anywidget and ipywidgets: only for a tool with a view
-
-    try:
-        return open_view(session, result, arguments)
-    except MCPKernelError as exc:
-        print(f"The view of {result.server}.{result.tool} cannot be shown: {exc}", file=sys.stderr)
-        return result
 
 
 class _TerminalProgress:
