@@ -76,6 +76,22 @@ class PIITokenizer:
         self._counts: dict[str, int] = {}
         self._lock = threading.Lock()
 
+    def dump(self) -> dict[str, Any]:
+        """The placeholders given so far and their values (JSON; a parked session keeps them, 0o600)."""
+        with self._lock:
+            return {
+                "tokens": [[kind, normal, token] for (kind, normal), token in self._token_of.items()],
+                "values": dict(self._value_of),
+                "counts": dict(self._counts),
+            }
+
+    def load(self, dumped: Mapping[str, Any]) -> None:
+        """Take back what :meth:`dump` gave: the same values get the same placeholders again."""
+        with self._lock:
+            self._token_of = {(str(k), str(n)): str(t) for k, n, t in dumped.get("tokens", [])}
+            self._value_of = {str(t): str(v) for t, v in dict(dumped.get("values", {})).items()}
+            self._counts = {str(k): int(c) for k, c in dict(dumped.get("counts", {})).items()}
+
     # ---- out: text that leaves the sandbox ------------------------------------------------------
     def tokenize(self, text: str) -> tuple[str, int]:
         """``text`` with personal data replaced; and how many values were replaced."""

@@ -207,6 +207,31 @@ class MCPKernel(Configurable):
         min=1,
         help="Seconds serve keeps a finished task for tasks/get (at most 100 finished tasks per caller).",
     ).tag(config=True)
+    serve_park_dir = Unicode(
+        "",
+        help="`mcp-kernel serve`: where idle sandbox sessions are parked (0o600 files, restored on the next "
+        "execute by their own caller, on any replica sharing the directory, and after a restart); empty: "
+        "<data dir>/parked; 'none': never park (serve --park-dir).",
+    ).tag(config=True)
+    serve_park_after = FiniteFloat(
+        600.0,
+        min=0,
+        help="`mcp-kernel serve`: seconds a sandbox session is idle before it is parked and dropped from "
+        "memory (serve --park-after).",
+    ).tag(config=True)
+    serve_park_expiry = FiniteFloat(
+        7 * 86400.0, min=1, help="`mcp-kernel serve`: seconds a parked session is kept before it is removed."
+    ).tag(config=True)
+    serve_park_limit_mb = Int(
+        1024,
+        min=1,
+        help="`mcp-kernel serve`: MiB of parked sessions one caller may keep (its oldest go first).",
+    ).tag(config=True)
+    serve_replica = Unicode(
+        "",
+        help="`mcp-kernel serve`: this replica's name, the first part of every session handle it makes "
+        "(letters, digits and '-'); empty: the host's name (a Kubernetes pod's name) (serve --replica).",
+    ).tag(config=True)
     session_idle_timeout = FiniteFloat(
         3600.0, min=0, help="Seconds after which an idle sandbox session is closed; 0 means never."
     ).tag(config=True)

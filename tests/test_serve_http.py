@@ -185,7 +185,9 @@ def test_one_caller_cannot_close_or_crowd_out_anothers_sessions(
     place: dict[str, Any], tmp_path: Path
 ) -> None:
     """Two sessions per caller, three in all: a caller past its two closes its own oldest, never another's;
-    when the server is full, a caller with no session of its own is refused and nobody's session is closed."""
+    when the server is full, a caller with no session of its own is refused and nobody's session is closed.
+    Without parking (``--park-dir none``): with it, a session closed to make room is parked instead
+    (tests/sandbox/test_parking.py)."""
     import asyncio
     from contextlib import AsyncExitStack
 
@@ -233,7 +235,7 @@ def test_one_caller_cannot_close_or_crowd_out_anothers_sessions(
                 assert (await run(client, "mine", handle))[0] == value
 
     with running(
-        serve_argv(place, "--http", f"127.0.0.1:{port}", "--callers", str(callers)),
+        serve_argv(place, "--http", f"127.0.0.1:{port}", "--callers", str(callers), "--park-dir", "none"),
         port,
         env=place["env"],
         timeout=60,

@@ -54,6 +54,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="most tool calls one execute may make to servers (default: the serve_max_calls setting, 50; "
         "0: no cap)",
     )
+    parser.add_argument(
+        "--park-dir",
+        metavar="DIR",
+        help="park idle sandbox sessions here (0o600; any replica sharing it restores them, so does a "
+        "restarted serve); 'none': never park (default: the serve_park_dir setting, <data dir>/parked)",
+    )
+    parser.add_argument(
+        "--park-after",
+        type=seconds,
+        metavar="S",
+        help="seconds a session is idle before it is parked (default: the serve_park_after setting, 600)",
+    )
+    parser.add_argument(
+        "--replica",
+        metavar="NAME",
+        help="this replica's name, the first part of its session handles (default: the host's name)",
+    )
     add_approval_options(parser, "the serve_approve setting: destructive; asked of the agent's user")
 
 
@@ -75,6 +92,8 @@ def run(session: Any, args: argparse.Namespace) -> Any:
         )
     if args.max_memory is not None and not MEMORY_MB[0] <= args.max_memory <= MEMORY_MB[1]:
         raise UsageError(f"--max-memory takes {MEMORY_MB[0]} to {MEMORY_MB[1]} MiB, got {args.max_memory}")
+    if args.park_after is not None:
+        session.settings.serve_park_after = args.park_after
     serve(
         session,
         servers=servers,
@@ -87,6 +106,8 @@ def run(session: Any, args: argparse.Namespace) -> Any:
         approve=args.approve,
         approve_tools=approval_rules(args.approve_tools),
         expose=args.expose_tools,
+        park_dir=args.park_dir,
+        replica=args.replica,
     )
     return ""
 

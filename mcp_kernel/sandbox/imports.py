@@ -88,6 +88,10 @@ class StateStore:
     def clear(self) -> None:
         self._values.clear()
 
+    def dump(self) -> dict[str, str]:
+        """Every key and its JSON text (a parked session keeps them)."""
+        return dict(self._values)
+
 
 class _NoTools:
     def call_tool(self, server: str, tool: str, params_json: str, scope: Scope | None = None) -> str:

@@ -97,6 +97,7 @@ class Sandbox:
         self._instance: GuestInstance | None = None  # owner thread only
         self._linker: Any = None  # owner thread only
         self._lost_state = False
+        self._resumed: str | None = None  # why the next cell takes variables back, when not after a trap
         self._cells = 0
         self._closed = False
         _LIVE.add(self)
@@ -153,6 +154,13 @@ class Sandbox:
             self._lost_state = False
 
         _wait(self._owner.submit(clear))
+
+    def resume(self, snapshot: dict[str, Any], why: str) -> None:
+        """Start from a kept session's variables (a parked session restored): the next cell takes them back
+        and its result says ``why`` and what came back."""
+        self.snapshot.load(snapshot)
+        self._lost_state = True
+        self._resumed = why
 
     # ---- running -----------------------------------------------------------------------------------
     def execute(
@@ -214,7 +222,8 @@ class Sandbox:
             cell.emit(
                 "stderr", f"[sandbox warm-up had failed: {type(error).__name__}: {error}; starting it now]\n"
             )
-        restarted = self._instance is None and self._lost_state
+        # after a trap (no instance), or a parked session restored (a warmed-up instance is still fresh)
+        restarted = self._lost_state and (self._instance is None or self._resumed is not None)
         if self.imports.over_disk(cell.policy):
             raise WorkspaceFull(
                 f"/workspace of sandbox session {self.name!r} holds more than its "
@@ -258,7 +267,9 @@ class Sandbox:
         note = None
         if restarted:
             info = self.snapshot.restored(answer["restored"], answer["not_restored"])
-            note = f"The previous cell hit a limit and the sandbox was restarted: {info.describe()}."
+            why = self._resumed or "The previous cell hit a limit and the sandbox was restarted"
+            note = f"{why}: {info.describe()}."
+            self._resumed = None
         if cell.snapshot is not None and cell.stop_reason is None:
             self.snapshot.apply(cell.snapshot)
         result = cell.result(fuel_used, answer, note=note)

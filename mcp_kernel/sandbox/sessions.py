@@ -24,17 +24,21 @@ For example::
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
 
-from ..errors import ExecuteLimit, SessionLimit, SessionNotFound
+from ..errors import ExecuteLimit, SandboxError, SessionLimit, SessionNotFound
 from ..models import SandboxSessionInfo, SandboxSessionList
+from .parking import ParkingLot
 from .policy import SandboxPolicy
 from .session import Sandbox
 
 __all__ = ["DEFAULT_HANDLE", "SandboxSessions"]
+
+log = logging.getLogger(__name__)
 
 DEFAULT_HANDLE = "default"
 ANY_OWNER = object()  # SandboxSessions.get without an owner check (the host's own use)
@@ -54,16 +58,24 @@ class SandboxSessions:
         per_caller_sessions: int | None = None,
         per_caller_memory_mb: int | None = None,
         per_caller_executes: int | None = None,
+        parking: ParkingLot | None = None,
+        park_after_s: float | None = None,
+        replica: str | None = None,
     ) -> None:
         self.factory = factory
+        # Parking (serve): a session idle for ``park_after_s`` is written to ``parking`` and dropped from
+        # memory, as is one closed to make room; its next use restores it (see parking.py). ``replica``
+        # starts each new handle, so a request that reaches another replica is told where the session lives.
+        self.parking = parking
+        self.park_after_s = park_after_s
+        self.replica = replica
         self.max_sessions = max_sessions
         self.idle_timeout_s = idle_timeout_s
         self.memory_budget_mb = memory_budget_mb
         self.evict = evict
         self.per_caller_sessions = per_caller_sessions
         self.per_caller_memory_mb = per_caller_memory_mb
-        self.per_caller_executes = per_caller_executes
-        self._running: dict[str | None, int] = {}  # cells running (or waiting for answers) per caller
+        self.running = RunningCells(per_caller_executes)
         self._sessions: dict[str, Sandbox | _Opening] = {}
         self._opened: dict[str, float] = {}
         self._owners: dict[str, str | None] = {}  # who opened each session (serve's authenticated caller)
@@ -73,7 +85,7 @@ class SandboxSessions:
     def open(self, handle: str | None = None, owner: str | None = None) -> str:
         """Start a session and return its handle (a new unguessable one unless ``handle`` is given); only
         ``owner`` (an authenticated caller, when there is one) may use it afterwards."""
-        handle = handle or secrets.token_urlsafe(18)
+        handle = handle or ".".join(filter(None, [self.replica, secrets.token_urlsafe(18)]))
         self.expire()
         with self._lock:
             if handle in self._sessions:
@@ -85,8 +97,7 @@ class SandboxSessions:
             self._opened[handle] = time.monotonic()
             self._owners[handle] = owner
             self._sessions[handle] = placeholder = _Opening()
-        for victim in victims:
-            victim.close()
+        self._retire(victims)
         try:
             sandbox = self.factory(handle)
         except BaseException:
@@ -109,14 +120,28 @@ class SandboxSessions:
         self.expire()
         with self._lock:
             sandbox = self._sessions.get(handle)
+        if sandbox is None and owner is not ANY_OWNER and self.parking is not None:
+            sandbox = self._restore(handle, owner if isinstance(owner, str) else None)
+        with self._lock:
             theirs = owner is not ANY_OWNER and self._owners.get(handle) != owner
         if sandbox is None or isinstance(sandbox, _Opening) or sandbox.closed or theirs:
-            raise SessionNotFound(
-                f"No live sandbox session {_show(handle)}: it was closed, expired after "
-                f"{self.idle_timeout_s or 0:g} s idle, or never existed. Open a new one."
-            )
+            raise SessionNotFound(_not_found(handle, self.replica, self.idle_timeout_s))
         sandbox.last_used = time.monotonic()
         return sandbox
+
+    def _restore(self, handle: str, owner: str | None) -> Sandbox | None:
+        """``handle``'s parked session, open here again (None: there is none that ``owner`` parked)."""
+        assert self.parking is not None
+        parcel = self.parking.claim(handle, owner)
+        if parcel is None:
+            return None
+        self.open(handle, owner)
+        with self._lock:
+            sandbox = self._sessions.get(handle)
+        if isinstance(sandbox, Sandbox):
+            parcel.apply(sandbox)
+            return sandbox
+        return None
 
     def owner(self, handle: str) -> str | None:
         """Who opened session ``handle`` (serve's authenticated caller; None: no one in particular)."""
@@ -133,11 +158,13 @@ class SandboxSessions:
             return self.get(handle)
 
     def close(self, handle: str) -> None:
-        """Close one session: its cell is stopped, its store closed, its memory freed."""
+        """Close one session: its cell is stopped, its store closed, its memory freed (its parcel removed)."""
         with self._lock:
             sandbox = self._sessions.pop(handle, None)
             self._opened.pop(handle, None)
             self._owners.pop(handle, None)
+        if self.parking is not None:
+            self.parking.forget(handle)
         if sandbox is None:
             raise SessionNotFound(f"No live sandbox session {_show(handle)} to close.")
         if not isinstance(sandbox, _Opening):
@@ -153,25 +180,44 @@ class SandboxSessions:
             if not isinstance(sandbox, _Opening):
                 sandbox.close()
 
+    def park_all(self) -> int:
+        """Park every idle session (serve stopping: a restarted serve resumes them); how many were parked."""
+        if self.parking is None:
+            return 0
+        return len(self._drop_idle(0.0))
+
     # ---- limits ----------------------------------------------------------------------------------
     def expire(self) -> list[str]:
-        """Close sessions idle for longer than ``idle_timeout_s``; return their handles."""
-        if self.idle_timeout_s is None:
-            return []
+        """Close sessions idle for longer than ``idle_timeout_s``, or with a parking lot park them, after
+        ``park_after_s`` when that is sooner; return their handles."""
+        limits = [self.idle_timeout_s] + ([self.park_after_s] if self.parking is not None else [])
+        idle = min((limit for limit in limits if limit is not None), default=None)
+        return [] if idle is None else self._drop_idle(idle)
+
+    def _drop_idle(self, idle_s: float) -> list[str]:
         now = time.monotonic()
         with self._lock:
-            victims = {
-                h: s
+            victims = [
+                (h, self._owners.get(h), s)
                 for h, s in self._sessions.items()
-                if not isinstance(s, _Opening) and not s.busy and now - s.last_used > self.idle_timeout_s
-            }
-            for h in victims:
+                if isinstance(s, Sandbox) and not s.busy and now - s.last_used >= idle_s
+            ]
+            for h, _, _ in victims:
                 del self._sessions[h]
                 self._opened.pop(h, None)
                 self._owners.pop(h, None)
-        for sandbox in victims.values():
+        self._retire(victims)
+        return [h for h, _, _ in victims]
+
+    def _retire(self, victims: list[tuple[str, str | None, Sandbox]]) -> None:
+        """Park (when there is a lot) and close sessions already taken out of the table."""
+        for handle, owner, sandbox in victims:
+            if self.parking is not None:
+                try:
+                    self.parking.park(handle, owner, sandbox)
+                except SandboxError as exc:
+                    log.warning("%s", exc)
             sandbox.close()
-        return list(victims)
 
     def memory_reserved_mb(self) -> int:
         """The memory the live sessions may use together (the sum of their limits)."""
@@ -184,8 +230,9 @@ class SandboxSessions:
         chosen = self._sessions.values() if handles is None else [self._sessions[h] for h in handles]
         return sum(_default_memory_mb() if isinstance(s, _Opening) else s.memory_limit_mb for s in chosen)
 
-    def _make_room_locked(self, owner: str | None) -> list[Sandbox]:
-        """Close ``owner``'s own idle sessions, oldest first, until one more fits; never another caller's."""
+    def _make_room_locked(self, owner: str | None) -> list[tuple[str, str | None, Sandbox]]:
+        """Take ``owner``'s own idle sessions out, oldest first, until one more fits; never another caller's.
+        The caller retires them (parked or closed) outside the lock."""
         victims = []
         while (limit := self._limit_passed_locked(owner)) is not None:
             idle = sorted(
@@ -197,14 +244,15 @@ class SandboxSessions:
                 key=lambda s: s.last_used,
             )
             if not self.evict or not idle:
-                raise SessionLimit(self._refusal_locked(owner, limit), limit="sessions")
+                mine = sum(1 for h in self._sessions if self._owners.get(h) == owner)
+                raise SessionLimit(_refusal(self, owner, limit, mine, len(self._sessions)), limit="sessions")
             victim = idle[0]
             for handle, sandbox in list(self._sessions.items()):
                 if sandbox is victim:
                     del self._sessions[handle]
                     self._opened.pop(handle, None)
                     self._owners.pop(handle, None)
-            victims.append(victim)
+                    victims.append((handle, owner, victim))
         return victims
 
     def _limit_passed_locked(self, owner: str | None) -> str | None:
@@ -229,28 +277,6 @@ class SandboxSessions:
         ):
             return "global"
         return None
-
-    def _refusal_locked(self, owner: str | None, limit: str) -> str:
-        mine = sum(1 for h in self._sessions if self._owners.get(h) == owner)
-        if owner is not None and limit == "caller":
-            budget = f" or {self.per_caller_memory_mb} MiB" if self.per_caller_memory_mb is not None else ""
-            return (
-                f"Too many sandbox sessions: you have {mine} open, the most one caller may have "
-                f"({self.per_caller_sessions} sessions{budget}), and each is running code."
-            )
-        if owner is not None:
-            # The ceiling of the whole process: refused, since making room would close someone else's work.
-            return (
-                f"The server holds its most sandbox sessions for all callers ({self.max_sessions}"
-                + (f", {self.memory_budget_mb} MiB" if self.memory_budget_mb is not None else "")
-                + f"); none of your {mine} is idle to make room, and others' sessions are never closed for "
-                "you. Try again later."
-            )
-        return (
-            f"{len(self._sessions)} sandbox sessions are open (limit {self.max_sessions}"
-            + (f", memory budget {self.memory_budget_mb} MiB" if self.memory_budget_mb else "")
-            + (") and each is running code." if self.evict else ").")
-        )
 
     def admit(self, handle: str, memory_mb: int) -> None:
         """Check that a cell of ``handle`` with a ``memory_mb`` limit keeps its owner and the process within their
@@ -280,31 +306,9 @@ class SandboxSessions:
                     limit="sessions",
                 )
 
-    @contextlib.contextmanager
-    def executing(self, owner: str | None) -> Iterator[None]:
-        """Count one running cell of ``owner`` for as long as the block lasts; past ``per_caller_executes`` it
-        raises :class:`~mcp_kernel.errors.ExecuteLimit` at once (others' cells are never held up).
-
-        For example::
-
-            with sessions.executing("alice"):
-                sessions.get(handle, owner="alice").execute("1")
-        """
-        with self._lock:
-            running = self._running.get(owner, 0)
-            if self.per_caller_executes is not None and running >= self.per_caller_executes:
-                raise ExecuteLimit(
-                    f"You are already running {running} executes at once, the most one caller may.",
-                    limit="executes",
-                )
-            self._running[owner] = running + 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._running[owner] -= 1
-                if not self._running[owner]:
-                    del self._running[owner]
+    def executing(self, owner: str | None) -> contextlib.AbstractContextManager[None]:
+        """Count one running cell of ``owner`` while the block lasts (see :class:`RunningCells`)."""
+        return self.running.cell(owner)
 
     # ---- views -----------------------------------------------------------------------------------
     def handles(self) -> list[str]:
@@ -341,6 +345,41 @@ class SandboxSessions:
         )
 
 
+class RunningCells:
+    """Cells running (or waiting for answers) per caller, at most ``per_caller`` at once for each."""
+
+    def __init__(self, per_caller: int | None) -> None:
+        self.per_caller = per_caller
+        self._running: dict[str | None, int] = {}
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def cell(self, owner: str | None) -> Iterator[None]:
+        """Count one running cell of ``owner`` for as long as the block lasts; past ``per_caller`` it raises
+        :class:`~mcp_kernel.errors.ExecuteLimit` at once (others' cells are never held up).
+
+        For example::
+
+            with sessions.executing("alice"):
+                sessions.get(handle, owner="alice").execute("1")
+        """
+        with self._lock:
+            running = self._running.get(owner, 0)
+            if self.per_caller is not None and running >= self.per_caller:
+                raise ExecuteLimit(
+                    f"You are already running {running} executes at once, the most one caller may.",
+                    limit="executes",
+                )
+            self._running[owner] = running + 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running[owner] -= 1
+                if not self._running[owner]:
+                    del self._running[owner]
+
+
 class _Opening:
     """Holds a handle's place while its sandbox is built (outside the lock)."""
 
@@ -352,3 +391,42 @@ def _default_memory_mb() -> int:
 def _show(handle: str) -> str:
     """A handle as shown in errors: short, so a forged value is not echoed at length."""
     return repr(handle if len(handle) <= 40 else handle[:37] + "...")
+
+
+def _not_found(handle: str, replica: str | None, idle_timeout_s: float | None) -> str:
+    elsewhere = handle.partition(".")[0] if "." in handle else None
+    if replica is not None and elsewhere not in (None, replica):
+        return (
+            f"Sandbox session {_show(handle)} was opened on replica {elsewhere!r}, and this is {replica!r}; "
+            "it was not parked where this replica can restore it. Route every request of a session to one "
+            "replica (on the Mcp-Param-Session header, docs/deploy.md), or open a new session."
+        )
+    return (
+        f"No live sandbox session {_show(handle)}: it was closed, expired after {idle_timeout_s or 0:g} s "
+        "idle, or never existed. Open a new one."
+    )
+
+
+def _refusal(sessions: SandboxSessions, owner: str | None, limit: str, mine: int, total: int) -> str:
+    """Why one more session of ``owner`` (who has ``mine`` of the ``total`` open) is refused."""
+    if owner is not None and limit == "caller":
+        budget = (
+            f" or {sessions.per_caller_memory_mb} MiB" if sessions.per_caller_memory_mb is not None else ""
+        )
+        return (
+            f"Too many sandbox sessions: you have {mine} open, the most one caller may have "
+            f"({sessions.per_caller_sessions} sessions{budget}), and each is running code."
+        )
+    if owner is not None:
+        # The ceiling of the whole process: refused, since making room would close someone else's work.
+        return (
+            f"The server holds its most sandbox sessions for all callers ({sessions.max_sessions}"
+            + (f", {sessions.memory_budget_mb} MiB" if sessions.memory_budget_mb is not None else "")
+            + f"); none of your {mine} is idle to make room, and others' sessions are never closed for "
+            "you. Try again later."
+        )
+    return (
+        f"{total} sandbox sessions are open (limit {sessions.max_sessions}"
+        + (f", memory budget {sessions.memory_budget_mb} MiB" if sessions.memory_budget_mb else "")
+        + (") and each is running code." if sessions.evict else ").")
+    )

@@ -132,6 +132,19 @@ class Snapshot:
             cell=self.cell, kept=sorted(self._values), not_kept=dict(self._not_kept), bytes=self.bytes
         )
 
+    def dump(self) -> dict[str, object]:
+        """What a parked session keeps (JSON): the values, the names not kept, and the cell count."""
+        return {"cell": self.cell, "values": self.restore_request(), "not_kept": dict(self._not_kept)}
+
+    def load(self, dumped: dict[str, object]) -> None:
+        """Take back what :meth:`dump` gave (``SandboxError`` if it is not that)."""
+        update = self.parse(
+            json.dumps({"set": dumped.get("values") or {}, "skip": dumped.get("not_kept") or {}})
+        )
+        self.clear()
+        self.apply(update)
+        self.cell = int(str(dumped.get("cell") or 0))
+
     def __bool__(self) -> bool:
         return bool(self._values or self._not_kept)
 

@@ -21,8 +21,9 @@ import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.subscriptions import InMemorySubscriptionBus
+from mcp.shared.inbound import X_MCP_HEADER_KEY as X_MCP
 from mcp.types import CallToolResult, ToolAnnotations
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 from ..errors import MCPKernelError, UsageError
 from ..session import Session
@@ -34,6 +35,7 @@ from .gateway import add_gateway
 from .hints import cache_hints
 from .notices import WATCH_INTERVAL_S, add_notice_methods, announce_list_changes, log_request, watch_tree
 from .relay import follow, refusal, resumed
+from .replica import HEADER, park_sessions
 from .runs import Progress, Run
 from .tasks import ExecuteTasks
 
@@ -146,7 +148,15 @@ def build_server(
     async def execute(
         code: Annotated[str, Field(description="Python 3 to run; `from servers.<server> import <tool>`")],
         session: Annotated[
-            str | None, Field(description="handle from an earlier execute, to keep state")
+            str | None,
+            # a string for clients (the SDK checks x-mcp-header sits on one): mirrored as Mcp-Param-Session
+            WithJsonSchema(
+                {
+                    "type": "string",
+                    "description": "handle from an earlier execute, to keep state",
+                    X_MCP: HEADER,
+                }
+            ),
         ] = None,
         timeout: float | None = None,  # annotated below: the descriptions quote this server's limits
         memory_mb: int | None = None,
@@ -224,11 +234,14 @@ def serve(
     max_calls: int | None = None,
     approve: str | None = None,
     approve_tools: Mapping[str, str] | None = None,
+    park_dir: str | None = None,
+    replica: str | None = None,
 ) -> None:
     """Run the code-mode server on stdio (default) or streamable HTTP (``http="HOST:PORT"``) until stopped.
 
     On stdio, stdout is the protocol: everything else (progress, warnings) goes to stderr. ``callers``
     (HTTP only, ``{name: bearer token}``, see callers.py) requires one of the tokens on every request.
+    Idle sessions are parked in ``park_dir`` (see replica.py), and every idle one when serve stops.
     """
     if callers and http is None:
         raise UsageError("--callers needs --http: on stdio the one caller is the process that started serve.")
@@ -251,7 +264,17 @@ def serve(
         approve=approve,
         approve_tools=approve_tools,
     )
-    if http is None:
+    park_sessions(session, park_dir, replica)
+    try:
+        _run(server, session, host, port if http is not None else None, callers)
+    finally:
+        parked = session.sandboxes.park_all()  # a restarted serve resumes them
+        if parked:
+            print(f"mcp-kernel serve: parked {parked} sandbox session(s)", file=sys.stderr, flush=True)
+
+
+def _run(server: MCPServer, session: Session, host: str, port: str | None, callers: Any) -> None:
+    if port is None:
         server.run("stdio")
         return
     # HTTP only, so stdio never pays for the web server:

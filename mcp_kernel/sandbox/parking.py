@@ -1,0 +1,267 @@
+"""Parked sandbox sessions: an idle session written to a directory and dropped from memory, restored on use.
+
+What is parked is what a trap already keeps (:class:`~mcp_kernel.sandbox.snapshot.Snapshot`: the variables
+of the last cell that ended well, what could not be kept named), plus the session's key/value state, its
+``/workspace`` files and, when serve masks personal data, the session's placeholders. One mechanism, two
+uses: a fresh guest takes the snapshot back after a trap, and a fresh session on any replica that shares the
+directory takes a parcel back after parking (or after ``serve`` restarted).
+
+A parcel is one file, named by a hash of its handle (a caller's handle never becomes a path): a JSON header
+line (format, handle, owner, when, sizes, a blake3 checksum of the rest) and a gzipped tar. Files are 0o600
+in a 0o700 directory and written atomically; a restore first renames the file to claim it, so two replicas
+never both restore one session. Only the caller that parked a session restores it; anyone else is told the
+session does not exist, as for a forged handle. The directory is bounded per caller (the oldest parcels of
+that caller go first) and parcels expire.
+
+For example::
+
+    lot = ParkingLot(tmp_path / "parked")
+    lot.park("a.x1", "ann", sandbox)          # then sandbox.close()
+    lot.claim("a.x1", "ann").apply(fresh)     # the next cell of `fresh` gets the variables back
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import tarfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import blake3
+
+from ..errors import SandboxError
+from .snapshot import SnapshotInfo
+
+__all__ = ["Parcel", "ParkingLot"]
+
+FORMAT = 1
+_SUFFIX = ".park"
+
+
+@dataclass
+class Parcel:
+    """One parked session as read back: what :meth:`apply` gives a fresh sandbox."""
+
+    handle: str
+    owner: str | None
+    parked_at: float
+    snapshot: dict[str, Any]
+    state: dict[str, str]
+    pii: dict[str, Any] | None
+    workspace: bytes = field(repr=False)  # a tar of the workspace's files
+
+    def apply(self, sandbox: Any) -> None:
+        """Give ``sandbox`` (fresh, no cell run yet) this session's files, state and placeholders; its next
+        cell takes the variables back and says so."""
+        try:
+            with tarfile.open(fileobj=io.BytesIO(self.workspace), mode="r:") as tar:
+                tar.extractall(
+                    sandbox.workspace, filter="data"
+                )  # no links out, no absolute paths, no devices
+        except (tarfile.TarError, OSError) as exc:
+            raise SandboxError(
+                f"The parked session's files could not be restored ({exc}); open a new one."
+            ) from None
+        for key, value in self.state.items():
+            sandbox.state.set(key, value)
+        if self.pii is not None and getattr(sandbox.host, "pii", None) is not None:
+            sandbox.host.pii.load(self.pii)
+        idle = time.time() - self.parked_at
+        sandbox.resume(self.snapshot, f"This session was parked ({_ago(idle)}) and restored here")
+
+    def info(self) -> SnapshotInfo:
+        kept = sorted(self.snapshot.get("values", {}))
+        return SnapshotInfo(
+            cell=self.snapshot.get("cell", 0), kept=kept, not_kept=self.snapshot.get("not_kept", {})
+        )
+
+
+class ParkingLot:
+    """Parcels in ``directory``: at most ``limit_mb_per_owner`` MiB per owner, each kept ``expiry_s``."""
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        limit_mb_per_owner: int = 1024,
+        expiry_s: float = 7 * 86400,
+    ) -> None:
+        self.directory = Path(directory)
+        self.limit_bytes = limit_mb_per_owner << 20
+        self.expiry_s = expiry_s
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with contextlib.suppress(OSError):  # a directory an operator made (a shared volume) keeps its mode
+            os.chmod(self.directory, 0o700)
+
+    def path(self, handle: str) -> Path:
+        return self.directory / (blake3.blake3(handle.encode()).hexdigest()[:40] + _SUFFIX)
+
+    # ---- park --------------------------------------------------------------------------------------
+    def park(self, handle: str, owner: str | None, sandbox: Any) -> int:
+        """Write ``sandbox``'s session as ``handle``'s parcel (replacing an earlier one); its size in bytes.
+
+        ``SandboxError`` when it cannot be written or is larger than one owner may park.
+        """
+        payload = _payload(sandbox)
+        if len(payload) > self.limit_bytes:
+            raise SandboxError(
+                f"Sandbox session {handle[:12]}… holds {len(payload):,} bytes to park, more than the "
+                f"{self.limit_bytes >> 20} MiB one caller may park; it was closed instead."
+            )
+        header = {
+            "format": FORMAT,
+            "handle": handle,
+            "owner": owner,
+            "parked_at": time.time(),
+            "bytes": len(payload),
+            "blake3": blake3.blake3(payload).hexdigest(),
+        }
+        self._make_room(owner, len(payload))
+        target = self.path(handle)
+        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        try:
+            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "wb") as out:
+                out.write(json.dumps(header).encode() + b"\n")
+                out.write(payload)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(partial, target)
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise SandboxError(f"Could not park sandbox session {handle[:12]}…: {exc}") from None
+        return len(payload)
+
+    # ---- restore ----------------------------------------------------------------------------------
+    def claim(self, handle: str, owner: str | None) -> Parcel | None:
+        """``handle``'s parcel, removed from the lot, when ``owner`` parked it; None when there is none (or
+        it expired, or it is another owner's: the caller cannot tell these apart). A parcel that fails its
+        checksum is removed and refused with ``SandboxError``."""
+        target = self.path(handle)
+        header = _header(target)
+        if header is None or header.get("handle") != handle or header.get("owner") != owner:
+            return None
+        if time.time() - float(header.get("parked_at", 0)) > self.expiry_s:
+            target.unlink(missing_ok=True)
+            return None
+        claimed = target.with_name(f".{target.name}.{os.getpid()}.claimed")
+        try:
+            os.rename(target, claimed)  # atomic: of two replicas restoring at once, one gets it
+        except FileNotFoundError:
+            return None
+        try:
+            data = claimed.read_bytes()
+        finally:
+            claimed.unlink(missing_ok=True)
+        _, _, payload = data.partition(b"\n")
+        if blake3.blake3(payload).hexdigest() != header.get("blake3"):
+            raise SandboxError(
+                f"The parked sandbox session {handle[:12]}… was changed on disk (its checksum does not match); "
+                "it was removed. Open a new session."
+            )
+        return _parcel(header, payload)
+
+    def forget(self, handle: str) -> None:
+        """Remove ``handle``'s parcel (the session was closed)."""
+        self.path(handle).unlink(missing_ok=True)
+
+    # ---- bounds -----------------------------------------------------------------------------------
+    def parcels(self) -> list[tuple[Path, dict[str, Any]]]:
+        """Every parcel's path and header; expired ones are removed on the way."""
+        found = []
+        now = time.time()
+        for path in self.directory.glob("*" + _SUFFIX):
+            header = _header(path)
+            if header is None:
+                continue
+            if now - float(header.get("parked_at", 0)) > self.expiry_s:
+                path.unlink(missing_ok=True)
+                continue
+            found.append((path, header))
+        return found
+
+    def _make_room(self, owner: str | None, size: int) -> None:
+        mine = sorted(
+            ((p, h) for p, h in self.parcels() if h.get("owner") == owner),
+            key=lambda item: float(item[1].get("parked_at", 0)),
+        )
+        total = sum(int(h.get("bytes", 0)) for _, h in mine)
+        while mine and total + size > self.limit_bytes:
+            path, header = mine.pop(0)
+            path.unlink(missing_ok=True)
+            total -= int(header.get("bytes", 0))
+
+
+def _payload(sandbox: Any) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=1) as tar:
+        pii = getattr(sandbox.host, "pii", None)
+        for name, value in (
+            ("snapshot.json", sandbox.snapshot.dump()),
+            ("state.json", sandbox.state.dump()),
+            ("pii.json", pii.dump() if pii is not None else None),
+        ):
+            _add(tar, name, json.dumps(value).encode())
+        workspace = io.BytesIO()
+        with tarfile.open(fileobj=workspace, mode="w:") as files:
+            root = Path(sandbox.workspace)
+            for path in sorted(root.rglob("*")):
+                if path.is_symlink() or not (path.is_file() or path.is_dir()):
+                    continue  # the guest cannot make links; anything else is not the session's
+                files.add(path, arcname=str(path.relative_to(root)), recursive=False)
+        _add(tar, "workspace.tar", workspace.getvalue())
+    return buffer.getvalue()
+
+
+def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = 0o600
+    tar.addfile(info, io.BytesIO(data))
+
+
+def _parcel(header: dict[str, Any], payload: bytes) -> Parcel:
+    try:
+        with tarfile.open(fileobj=io.BytesIO(payload), mode="r:gz") as tar:
+            members = {name: _read(tar, name) for name in ("snapshot.json", "state.json", "pii.json")}
+            workspace = _read(tar, "workspace.tar")
+        return Parcel(
+            handle=str(header["handle"]),
+            owner=header.get("owner"),
+            parked_at=float(header["parked_at"]),
+            snapshot=json.loads(members["snapshot.json"]),
+            state=json.loads(members["state.json"]),
+            pii=json.loads(members["pii.json"]),
+            workspace=workspace,
+        )
+    except (tarfile.TarError, KeyError, ValueError, TypeError) as exc:
+        raise SandboxError(f"The parked sandbox session could not be read ({exc}); open a new one.") from None
+
+
+def _read(tar: tarfile.TarFile, name: str) -> bytes:
+    member = tar.extractfile(name)
+    if member is None:
+        raise KeyError(name)
+    return member.read()
+
+
+def _header(path: Path) -> dict[str, Any] | None:
+    try:
+        with path.open("rb") as stream:
+            header = json.loads(stream.readline(4096))
+    except (OSError, ValueError):
+        return None
+    return header if isinstance(header, dict) and header.get("format") == FORMAT else None
+
+
+def _ago(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s ago"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min ago"
+    return f"{seconds / 3600:.1f} h ago"

@@ -1,0 +1,60 @@
+"""One replica of ``serve`` among several: its name in every handle it makes, and its parked sessions.
+
+Behind a load balancer, each agent's requests must reach the replica that holds its sandbox session. The
+``execute`` tool declares its ``session`` argument for header mirroring (SEP-2243, ``x-mcp-header``), so a
+2026-07-28 client sends the handle again as the ``Mcp-Param-Session`` HTTP header. A handle starts with the
+name of the replica that made it (``r1.Xk3...``), so nginx, HAProxy or Envoy route each request on that
+header to its replica (docs/deploy.md), and one that lands elsewhere is told where its session lives. An
+idle session is parked in a directory the replicas share (:mod:`mcp_kernel.sandbox.parking`) and restored
+by whichever replica its next call reaches: the one it was routed to, or another when that one is gone.
+
+>>> replica_name("r1")
+'r1'
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from pathlib import Path
+
+from ..errors import UsageError
+from ..paths import data_dir
+from ..sandbox.parking import ParkingLot
+from ..session import Session
+
+__all__ = ["HEADER", "park_sessions", "replica_name"]
+
+HEADER = "Session"  # execute's session argument, mirrored as Mcp-Param-Session
+
+_NAME = re.compile(r"^[A-Za-z0-9-]{1,40}$")
+
+
+def replica_name(name: str | None = None) -> str:
+    """A replica name fit for a handle: ``name`` (checked), or the host's name made fit."""
+    if name:
+        if not _NAME.fullmatch(name):
+            raise UsageError(f"--replica takes 1 to 40 letters, digits and '-', got {name!r}")
+        return name
+    fit = re.sub(r"[^A-Za-z0-9-]+", "-", socket.gethostname()).strip("-")[:40]
+    return fit or "serve"
+
+
+def park_sessions(
+    session: Session, park_dir: str | None = None, replica: str | None = None
+) -> ParkingLot | None:
+    """Give ``session``'s sandbox sessions this replica's name and, unless ``park_dir`` is 'none', a parking
+    lot (``park_dir``, else the serve_park_dir setting, else <data dir>/parked); the lot, or None."""
+    settings = session.settings
+    sessions = session.sandboxes
+    sessions.replica = replica_name(replica if replica is not None else settings.serve_replica)
+    where = park_dir if park_dir is not None else settings.serve_park_dir
+    if where.strip().lower() == "none":
+        return None
+    lot = ParkingLot(
+        Path(where).expanduser() if where else data_dir() / "parked",
+        limit_mb_per_owner=settings.serve_park_limit_mb,
+        expiry_s=settings.serve_park_expiry,
+    )
+    sessions.parking, sessions.park_after_s = lot, settings.serve_park_after
+    return lot
