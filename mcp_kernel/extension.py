@@ -33,10 +33,10 @@ def load(shell: Any, settings: MCPKernel | None = None) -> Any:
 
     register_formatters(shell)  # results display as tables in notebooks; models carry no display code
     if getattr(shell, "kernel", None) is not None:  # a live view needs a frontend: not a terminal IPython
-        from .apps.results import show_result  # only in a kernel's shell
+        from .apps.results import result_bundle  # only in a kernel's shell
         from .models import CallResult
 
-        shell.display_formatter.ipython_display_formatter.for_type(CallResult, show_result)
+        shell.display_formatter.mimebundle_formatter.for_type(CallResult, result_bundle)
     from .magics.completion import matcher  # only in a shell
 
     shell.Completer.custom_matchers.append(matcher(lambda: magics.session))  # Tab on %mcp lines

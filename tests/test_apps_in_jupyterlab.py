@@ -121,6 +121,16 @@ def notebook7(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, s
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    yield from opened_browser(tmp_path_factory)
+
+
+@pytest.fixture()
+def own_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    """A browser of the test's own: leaving a page where JupyterLab has unsaved changes waits on its prompt."""
+    yield from opened_browser(tmp_path_factory)
+
+
+def opened_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     browser = Browser(tmp_path_factory.mktemp("chromium") / "profile")
     try:
         browser.send("Page.enable")
@@ -498,8 +508,9 @@ def test_a_view_from_a_server_that_is_not_ours_renders_and_calls_through_the_ker
 
 
 def test_the_dashboard_lives_in_notebook_7_too(
-    notebook7: tuple[str, str], browser: Browser, tmp_path: Path
+    notebook7: tuple[str, str], own_browser: Browser, tmp_path: Path
 ) -> None:
+    browser = own_browser
     # Notebook 7 is built on JupyterLab's application and renders the same widget: the view draws, and its
     # control calls aggregate_sales through the kernel.
     put(notebook7, "nb7.ipynb", ['%mcp app demo aggregate_sales \'{"group_by": "region"}\''])

@@ -15,7 +15,7 @@ For example, in a notebook::
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from IPython.display import display
 
@@ -28,7 +28,7 @@ from .resource import view_uri
 if TYPE_CHECKING:
     from .view import AppView
 
-__all__ = ["show_result", "view_of"]
+__all__ = ["result_bundle", "view_of"]
 
 
 def view_of(result: CallResult) -> AppView | None:
@@ -52,7 +52,11 @@ def view_of(result: CallResult) -> AppView | None:
         return None
 
 
-def show_result(result: CallResult) -> None:
-    """Display ``result`` in the running cell's output (IPython's ``ipython_display_formatter``)."""
+def result_bundle(result: CallResult) -> Any:
+    """How a kernel shows ``result`` (its mimebundle formatter): its table; for a tool with a view, the table
+    as an output of its own (readable without a kernel) and then the live view."""
     view = view_of(result)
-    display(view if view is not None else bundle(result), raw=view is None)
+    if view is None:
+        return bundle(result)
+    display(bundle(result), raw=True)
+    return view._repr_mimebundle_()

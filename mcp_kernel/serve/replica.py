@@ -23,7 +23,7 @@ from ..paths import data_dir
 from ..sandbox.parking import ParkingLot
 from ..session import Session
 
-__all__ = ["HEADER", "park_sessions", "replica_name"]
+__all__ = ["HEADER", "nginx_conf", "park_sessions", "replica_name"]
 
 HEADER = "Session"  # execute's session argument, mirrored as Mcp-Param-Session
 
@@ -58,3 +58,48 @@ def park_sessions(
     )
     sessions.parking, sessions.park_after_s = lot, settings.serve_park_after
     return lot
+
+
+def nginx_conf(listen: int | str, replicas: dict[str, str], *, spread: str = "least_conn") -> str:
+    """An nginx configuration for serve ``replicas`` (``{name: "host:port"}``), listening on ``listen``.
+
+    Each request goes to the replica named at the start of its ``Mcp-Param-Session`` header; a request
+    without one (a new session) to any, by ``spread`` (an nginx balancing method: ``least_conn``,
+    ``random``); when a session's replica is down, to the others, which restore the session if it was parked
+    in the directory they share, or say where it lives. docs/deploy.md shows it with two replicas.
+    """
+    for name in replicas:
+        replica_name(name)  # UsageError for a name a handle cannot start with
+    names = "\n".join(f"        ~^{name}\\.  {name};" for name in replicas)
+    groups = []
+    for name, address in replicas.items():
+        others = "".join(f"        server {a} backup;\n" for n, a in replicas.items() if n != name)
+        groups.append(
+            f"    upstream {name} {{\n        server {address} max_fails=1 fail_timeout=10s;\n{others}    }}"
+        )
+    spread_all = "".join(f"        server {a};\n" for a in replicas.values())
+    return f"""# mcp-kernel serve behind nginx: a session's requests go to the replica that made its handle.
+events {{}}
+http {{
+    map $http_mcp_param_session $serve_replica {{
+{names}
+        default  new_sessions;
+    }}
+{chr(10).join(groups)}
+    upstream new_sessions {{  # no replica name has "_"
+        {spread};
+{spread_all}    }}
+    server {{
+        listen {listen};
+        location / {{
+            proxy_pass http://$serve_replica;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_buffering off;
+            proxy_read_timeout 3600s;
+            proxy_next_upstream error timeout;
+        }}
+    }}
+}}
+"""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import signal
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -265,12 +266,19 @@ def serve(
         approve_tools=approve_tools,
     )
     park_sessions(session, park_dir, replica)
+    # SIGTERM (a service manager, Kubernetes) ends serve as Ctrl-C does, so the finally below parks the
+    # sessions; uvicorn, which handles it first, raises it again once it has shut down.
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         _run(server, session, host, port if http is not None else None, callers)
     finally:
         parked = session.sandboxes.park_all()  # a restarted serve resumes them
         if parked:
             print(f"mcp-kernel serve: parked {parked} sandbox session(s)", file=sys.stderr, flush=True)
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _run(server: MCPServer, session: Session, host: str, port: str | None, callers: Any) -> None:
