@@ -60,34 +60,45 @@ def park_sessions(
     return lot
 
 
-def nginx_conf(listen: int | str, replicas: dict[str, str], *, spread: str = "least_conn") -> str:
+def nginx_conf(
+    listen: int | str, replicas: dict[str, str], *, spread: str = "least_conn", resolver: str | None = None
+) -> str:
     """An nginx configuration for serve ``replicas`` (``{name: "host:port"}``), listening on ``listen``.
 
     Each request goes to the replica named at the start of its ``Mcp-Param-Session`` header; a request
     without one (a new session) to any, by ``spread`` (an nginx balancing method: ``least_conn``,
     ``random``); when a session's replica is down, to the others, which restore the session if it was parked
-    in the directory they share, or say where it lives. docs/deploy.md shows it with two replicas.
+    in the directory they share, or say where it lives. ``resolver`` (a DNS server, e.g. Kubernetes'
+    kube-dns) makes nginx (1.27.3 or later) look the replicas' names up again as pods come and go.
+    docs/deploy.md shows it with two replicas.
     """
     for name in replicas:
         replica_name(name)  # UsageError for a name a handle cannot start with
     names = "\n".join(f"        ~^{name}\\.  {name};" for name in replicas)
+    resolve = " resolve" if resolver else ""
+
+    def zone(group: str) -> str:
+        return f"        zone {group} 64k;\n" if resolver else ""
+
     groups = []
     for name, address in replicas.items():
-        others = "".join(f"        server {a} backup;\n" for n, a in replicas.items() if n != name)
+        others = "".join(f"        server {a}{resolve} backup;\n" for n, a in replicas.items() if n != name)
         groups.append(
-            f"    upstream {name} {{\n        server {address} max_fails=1 fail_timeout=10s;\n{others}    }}"
+            f"    upstream {name} {{\n{zone(name)}"
+            f"        server {address}{resolve} max_fails=1 fail_timeout=10s;\n{others}    }}"
         )
-    spread_all = "".join(f"        server {a};\n" for a in replicas.values())
+    spread_all = "".join(f"        server {a}{resolve};\n" for a in replicas.values())
+    dns = f"    resolver {resolver} valid=10s;\n" if resolver else ""
     return f"""# mcp-kernel serve behind nginx: a session's requests go to the replica that made its handle.
 events {{}}
 http {{
-    map $http_mcp_param_session $serve_replica {{
+{dns}    map $http_mcp_param_session $serve_replica {{
 {names}
         default  new_sessions;
     }}
 {chr(10).join(groups)}
     upstream new_sessions {{  # no replica name has "_"
-        {spread};
+{zone("new_sessions")}        {spread};
 {spread_all}    }}
     server {{
         listen {listen};
