@@ -114,7 +114,7 @@ def cpu_s(*pids: int) -> float:
 
 def parked(lot: Path) -> tuple[int, int]:
     """How many sessions are parked in ``lot`` and their bytes."""
-    sizes = [p.stat().st_size for p in lot.glob("*.park")]
+    sizes = [p.stat().st_size for p in lot.glob("*/*.park")]  # one directory per caller
     return len(sizes), sum(sizes)
 
 

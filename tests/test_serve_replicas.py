@@ -111,7 +111,7 @@ def test_a_serve_restart_resumes_parked_sessions_for_their_own_caller_only(place
         handle = asyncio.run(first())
         proc.terminate()  # serve stops as a service manager stops it: the idle session is parked
         proc.wait(30)
-    assert len(list(Path(place["lot"]).glob("*.park"))) == 1
+    assert len(list(Path(place["lot"]).glob("*/*.park"))) == 1
     with replica(place, "r1", port):
         asyncio.run(second(handle))
 
@@ -121,18 +121,7 @@ def test_replicas_behind_nginx_route_on_the_session_header(place: dict[str, Any]
         pytest.fail("nginx is not installed: .ci/run installs Debian's nginx (apt-get install nginx)")
     ports = {"r1": free_port(), "r2": free_port()}
     front = free_port()
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(
-        nginx_conf(front, {name: f"127.0.0.1:{port}" for name, port in ports.items()}, spread="random")
-        .replace("http {", f"error_log {tmp_path}/error.log;\npid {tmp_path}/nginx.pid;\nhttp {{", 1)
-        .replace(
-            "    server {",
-            f"    log_format routed '$http_mcp_param_session $upstream_addr $status';\n"
-            f"    access_log {tmp_path}/access.log routed;\n    client_body_temp_path {tmp_path}/body;\n"
-            f"    proxy_temp_path {tmp_path}/proxy;\n    server {{",
-            1,
-        )
-    )
+    conf = front_conf(tmp_path, front, ports)
     url = f"http://127.0.0.1:{front}/mcp"
 
     async def agents_at_work(procs: dict[str, subprocess.Popen[bytes]]) -> None:
@@ -159,7 +148,7 @@ def test_replicas_behind_nginx_route_on_the_session_header(place: dict[str, Any]
             routed = [line.split() for line in (tmp_path / "access.log").read_text().splitlines()]
             with_handle = [line for line in routed if line[0] != "-"]
             assert len(with_handle) >= 9, routed  # the client mirrored each handle into Mcp-Param-Session
-            for session, upstream, _ in with_handle:
+            for session, upstream, *_ in with_handle:
                 assert upstream == f"127.0.0.1:{ports[session.partition('.')[0]]}", (session, upstream)
 
             # The replica with two agents goes down: one of them parked first, the other not.
@@ -190,6 +179,65 @@ def test_replicas_behind_nginx_route_on_the_session_header(place: dict[str, Any]
         asyncio.run(agents_at_work({"r1": one, "r2": two}))
 
 
+def front_conf(tmp_path: Path, front: int, ports: dict[str, int]) -> Path:
+    """The deployment's nginx configuration (new sessions spread at random), its files under ``tmp_path`` and
+    an access log of each request's session header, protocol session and upstream."""
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(
+        nginx_conf(front, {name: f"127.0.0.1:{port}" for name, port in ports.items()}, spread="random")
+        .replace("http {", f"error_log {tmp_path}/error.log;\npid {tmp_path}/nginx.pid;\nhttp {{", 1)
+        .replace(
+            "    server {",
+            f"    log_format routed '$http_mcp_param_session $upstream_addr $status $http_mcp_session_id';\n"
+            f"    access_log {tmp_path}/access.log routed;\n    client_body_temp_path {tmp_path}/body;\n"
+            f"    proxy_temp_path {tmp_path}/proxy;\n    server {{",
+            1,
+        )
+    )
+    return conf
+
+
+def test_2025_era_clients_are_routed_on_their_protocol_session(place: dict[str, Any], tmp_path: Path) -> None:
+    # A 2025-11-25 client keeps a protocol session (Mcp-Session-Id) in the replica that opened it and sends
+    # no Mcp-Param-Session: the id names the replica, and nginx routes on it.
+    if NGINX is None:
+        pytest.fail("nginx is not installed: .ci/run installs Debian's nginx (apt-get install nginx)")
+    import httpx2
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    ports = {"r1": free_port(), "r2": free_port()}
+    front = free_port()
+    conf = front_conf(tmp_path, front, ports)
+
+    async def legacy_agents() -> None:
+        async with AsyncExitStack() as stack:
+            for name in AGENTS:
+                http = await stack.enter_async_context(
+                    httpx2.AsyncClient(headers={"Authorization": f"Bearer {AGENTS[name]}"}, timeout=60)
+                )
+                transport = streamable_http_client(f"http://127.0.0.1:{front}/mcp", http_client=http)
+                client = await stack.enter_async_context(Client(transport, mode="legacy"))
+                assert client.protocol_version < "2026-07-28"
+                first = await client.call_tool("execute", {"code": f"who = {name!r}"})
+                handle = (first.structured_content or {})["session"]
+                for _ in range(3):
+                    again = await client.call_tool("execute", {"code": "who", "session": handle})
+                    assert not again.is_error and f"'{name}'" in again.content[0].text, again
+        lines = [line.split() for line in (tmp_path / "access.log").read_text().splitlines()]
+        named = [line for line in lines if len(line) == 4 and line[3] != "-"]
+        assert len(named) >= 12 and {line[3].partition(".")[0] for line in named} <= set(ports), lines
+        for _, upstream, _, session_id in named:
+            assert upstream == f"127.0.0.1:{ports[session_id.partition('.')[0]]}", (session_id, upstream)
+
+    with (
+        replica(place, "r1", ports["r1"]),
+        replica(place, "r2", ports["r2"]),
+        nginx(conf, front),
+    ):
+        asyncio.run(legacy_agents())
+
+
 @contextmanager
 def nginx(conf: Path, port: int) -> Any:
     """Debian's nginx in the foreground, one process (no worker user to switch to), on ``conf``."""
@@ -203,6 +251,6 @@ def nginx(conf: Path, port: int) -> Any:
 
 def test_the_deployment_config_names_every_replica(tmp_path: Path) -> None:
     conf = nginx_conf(8080, {"r1": "10.0.0.1:8000", "r2": "10.0.0.2:8000"})
-    assert re.search(r"~\^r1\\\.\s+r1;", conf) and re.search(r"~\^r2\\\.\s+r2;", conf)
+    assert re.search(r"~\^:\?r1\\\.\s+r1;", conf) and re.search(r"~\^:\?r2\\\.\s+r2;", conf)
     assert "server 10.0.0.2:8000 backup;" in conf.split("upstream r1")[1].split("}")[0]
     assert "proxy_buffering off;" in conf

@@ -6,9 +6,9 @@ of the last cell that ended well, what could not be kept named), plus the sessio
 uses: a fresh guest takes the snapshot back after a trap, and a fresh session on any replica that shares the
 directory takes a parcel back after parking (or after ``serve`` restarted).
 
-A parcel is one file, named by a hash of its handle (a caller's handle never becomes a path): a JSON header
-line (format, handle, owner, when, sizes, a blake3 checksum of the rest) and a gzipped tar. Files are 0o600
-in a 0o700 directory and written atomically; a restore first renames the file to claim it, so two replicas
+A parcel is one file in a directory of its owner's, both named by hashes (a caller's name or handle never
+becomes a path): a JSON header line (format, handle, owner, when, sizes, a blake3 checksum of the rest) and a
+gzipped tar. Files are 0o600 in 0o700 directories and written atomically; a restore first renames the file to claim it, so two replicas
 never both restore one session. Only the caller that parked a session restores it; anyone else is told the
 session does not exist, as for a forged handle. The directory is bounded per caller (the oldest parcels of
 that caller go first) and parcels expire.
@@ -94,12 +94,18 @@ class ParkingLot:
         self.directory = Path(directory)
         self.limit_bytes = limit_mb_per_owner << 20
         self.expiry_s = expiry_s
+        self._swept = 0.0
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         with contextlib.suppress(OSError):  # a directory an operator made (a shared volume) keeps its mode
             os.chmod(self.directory, 0o700)
 
-    def path(self, handle: str) -> Path:
-        return self.directory / (blake3.blake3(handle.encode()).hexdigest()[:40] + _SUFFIX)
+    def path(self, handle: str, owner: str | None) -> Path:
+        """Where ``owner``'s parcel of ``handle`` is: in a directory of that owner's, so one caller's parks
+        never look at another's parcels (both names hashed: neither becomes a path)."""
+        return self._owner_dir(owner) / (_digest(handle, 40) + _SUFFIX)
+
+    def _owner_dir(self, owner: str | None) -> Path:
+        return self.directory / ("o-" + _digest("" if owner is None else "=" + owner, 24))
 
     # ---- park --------------------------------------------------------------------------------------
     def park(self, handle: str, owner: str | None, sandbox: Any) -> int:
@@ -122,7 +128,8 @@ class ParkingLot:
             "blake3": blake3.blake3(payload).hexdigest(),
         }
         self._make_room(owner, len(payload))
-        target = self.path(handle)
+        target = self.path(handle, owner)
+        target.parent.mkdir(mode=0o700, exist_ok=True)
         partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
         try:
             descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -142,7 +149,7 @@ class ParkingLot:
         """``handle``'s parcel, removed from the lot, when ``owner`` parked it; None when there is none (or
         it expired, or it is another owner's: the caller cannot tell these apart). A parcel that fails its
         checksum is removed and refused with ``SandboxError``."""
-        target = self.path(handle)
+        target = self.path(handle, owner)
         header = _header(target)
         if header is None or header.get("handle") != handle or header.get("owner") != owner:
             return None
@@ -166,35 +173,58 @@ class ParkingLot:
             )
         return _parcel(header, payload)
 
-    def forget(self, handle: str) -> None:
-        """Remove ``handle``'s parcel (the session was closed)."""
-        self.path(handle).unlink(missing_ok=True)
+    def forget(self, handle: str, owner: str | None) -> None:
+        """Remove ``owner``'s parcel of ``handle`` (the session was closed)."""
+        self.path(handle, owner).unlink(missing_ok=True)
 
     # ---- bounds -----------------------------------------------------------------------------------
     def parcels(self) -> list[tuple[Path, dict[str, Any]]]:
-        """Every parcel's path and header; expired ones are removed on the way."""
+        """Every parcel's path and header, of every owner (expired ones are removed on the way)."""
+        self._sweep(force=True)
         found = []
-        now = time.time()
-        for path in self.directory.glob("*" + _SUFFIX):
+        for path in self.directory.glob("o-*/*" + _SUFFIX):
             header = _header(path)
-            if header is None:
-                continue
-            if now - float(header.get("parked_at", 0)) > self.expiry_s:
-                path.unlink(missing_ok=True)
-                continue
-            found.append((path, header))
+            if header is not None:
+                found.append((path, header))
         return found
 
     def _make_room(self, owner: str | None, size: int) -> None:
-        mine = sorted(
-            ((p, h) for p, h in self.parcels() if h.get("owner") == owner),
-            key=lambda item: float(item[1].get("parked_at", 0)),
-        )
-        total = sum(int(h.get("bytes", 0)) for _, h in mine)
+        """Remove ``owner``'s oldest parcels until ``size`` more bytes fit its limit: its own directory only,
+        by the files' times and sizes (no parcel is opened), so parking does not slow as others park."""
+        self._sweep()
+        mine = sorted(_files(self._owner_dir(owner)), key=lambda item: item[1])
+        total = sum(length for _, _, length in mine)
         while mine and total + size > self.limit_bytes:
-            path, header = mine.pop(0)
+            path, _, length = mine.pop(0)
             path.unlink(missing_ok=True)
-            total -= int(header.get("bytes", 0))
+            total -= length
+
+    def _sweep(self, force: bool = False) -> None:
+        """Remove every owner's expired parcels, at most once a minute (each park would otherwise pay)."""
+        now = time.time()
+        if not force and now - self._swept < 60:
+            return
+        self._swept = now
+        for owner_dir in self.directory.glob("o-*"):
+            for path, written, _ in _files(owner_dir):
+                if now - written > self.expiry_s:
+                    path.unlink(missing_ok=True)
+
+
+def _files(directory: Path) -> list[tuple[Path, float, int]]:
+    """The parcels in ``directory``: path, time written, size."""
+    found = []
+    with contextlib.suppress(FileNotFoundError), os.scandir(directory) as entries:
+        for entry in entries:
+            if entry.name.endswith(_SUFFIX) and not entry.name.startswith("."):
+                with contextlib.suppress(FileNotFoundError):
+                    info = entry.stat()
+                    found.append((Path(entry.path), info.st_mtime, info.st_size))
+    return found
+
+
+def _digest(text: str, length: int) -> str:
+    return blake3.blake3(text.encode()).hexdigest()[:length]
 
 
 def _payload(sandbox: Any) -> bytes:

@@ -162,9 +162,9 @@ class SandboxSessions:
         with self._lock:
             sandbox = self._sessions.pop(handle, None)
             self._opened.pop(handle, None)
-            self._owners.pop(handle, None)
+            owner = self._owners.pop(handle, None)
         if self.parking is not None:
-            self.parking.forget(handle)
+            self.parking.forget(handle, owner)
         if sandbox is None:
             raise SessionNotFound(f"No live sandbox session {_show(handle)} to close.")
         if not isinstance(sandbox, _Opening):
@@ -231,28 +231,27 @@ class SandboxSessions:
         return sum(_default_memory_mb() if isinstance(s, _Opening) else s.memory_limit_mb for s in chosen)
 
     def _make_room_locked(self, owner: str | None) -> list[tuple[str, str | None, Sandbox]]:
-        """Take ``owner``'s own idle sessions out, oldest first, until one more fits; never another caller's.
-        The caller retires them (parked or closed) outside the lock."""
+        """Take idle sessions out, oldest first, until one more of ``owner``'s fits: its own, never another
+        caller's, which would lose that caller's work; with a parking lot, under the global limit, anyone's
+        (parked, nothing is lost). The caller retires them (parked or closed) outside the lock."""
         victims = []
         while (limit := self._limit_passed_locked(owner)) is not None:
+            anyone = limit == "global" and self.parking is not None
             idle = sorted(
                 (
-                    s
+                    (h, s)
                     for h, s in self._sessions.items()
-                    if self._owners.get(h) == owner and not isinstance(s, _Opening) and not s.busy
+                    if (anyone or self._owners.get(h) == owner) and isinstance(s, Sandbox) and not s.busy
                 ),
-                key=lambda s: s.last_used,
+                key=lambda item: item[1].last_used,
             )
             if not self.evict or not idle:
                 mine = sum(1 for h in self._sessions if self._owners.get(h) == owner)
                 raise SessionLimit(_refusal(self, owner, limit, mine, len(self._sessions)), limit="sessions")
-            victim = idle[0]
-            for handle, sandbox in list(self._sessions.items()):
-                if sandbox is victim:
-                    del self._sessions[handle]
-                    self._opened.pop(handle, None)
-                    self._owners.pop(handle, None)
-                    victims.append((handle, owner, victim))
+            handle, victim = idle[0]
+            del self._sessions[handle]
+            self._opened.pop(handle, None)
+            victims.append((handle, self._owners.pop(handle, None), victim))
         return victims
 
     def _limit_passed_locked(self, owner: str | None) -> str | None:

@@ -22,6 +22,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .callers import guard
+from .replica import NamedSessionIds
 
 __all__ = ["MAX_BODY_BYTES", "MAX_HEAD_BYTES", "HeaderTimeoutProtocol", "endpoint_config", "http_app"]
 
@@ -62,9 +63,17 @@ class HeaderTimeoutProtocol(H11Protocol):
             self.transport.close()
 
 
-def http_app(server: Any, *, event_store: Any, retry_interval: int, callers: dict[str, str] | None) -> Any:
+def http_app(
+    server: Any,
+    *,
+    event_store: Any,
+    retry_interval: int,
+    callers: dict[str, str] | None,
+    replica: str | None = None,
+) -> Any:
     """The ASGI app of ``serve --http``: the SDK's streamable HTTP app at ``/mcp``, each connection with its
-    own event streams, behind the callers' tokens when there are callers."""
+    own event streams, behind the callers' tokens when there are callers; with ``replica``, its protocol
+    sessions named after it (:class:`~mcp_kernel.serve.replica.NamedSessionIds`)."""
     app = server.streamable_http_app(
         streamable_http_path=PATH,
         event_store=event_store,
@@ -72,6 +81,8 @@ def http_app(server: Any, *, event_store: Any, retry_interval: int, callers: dic
         max_request_body_size=MAX_BODY_BYTES,
     )
     event_store.attach(server.session_manager)
+    if replica is not None:
+        app = NamedSessionIds(app, replica)
     if callers:
         app = guard(app, callers)
     return app

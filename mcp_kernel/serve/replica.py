@@ -14,16 +14,18 @@ by whichever replica its next call reaches: the one it was routed to, or another
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 from pathlib import Path
+from typing import Any
 
 from ..errors import UsageError
 from ..paths import data_dir
 from ..sandbox.parking import ParkingLot
 from ..session import Session
 
-__all__ = ["HEADER", "nginx_conf", "park_sessions", "replica_name"]
+__all__ = ["HEADER", "NamedSessionIds", "nginx_conf", "park_sessions", "replica_name"]
 
 HEADER = "Session"  # execute's session argument, mirrored as Mcp-Param-Session
 
@@ -65,8 +67,9 @@ def nginx_conf(
 ) -> str:
     """An nginx configuration for serve ``replicas`` (``{name: "host:port"}``), listening on ``listen``.
 
-    Each request goes to the replica named at the start of its ``Mcp-Param-Session`` header; a request
-    without one (a new session) to any, by ``spread`` (an nginx balancing method: ``least_conn``,
+    Each request goes to the replica named at the start of its ``Mcp-Param-Session`` header, else of its
+    ``Mcp-Session-Id`` (a 2025-era client's protocol session, see :class:`NamedSessionIds`); a request
+    with neither (a new session) to any, by ``spread`` (an nginx balancing method: ``least_conn``,
     ``random``); when a session's replica is down, to the others, which restore the session if it was parked
     in the directory they share, or say where it lives. ``resolver`` (a DNS server, e.g. Kubernetes'
     kube-dns) makes nginx (1.27.3 or later) look the replicas' names up again as pods come and go.
@@ -74,7 +77,7 @@ def nginx_conf(
     """
     for name in replicas:
         replica_name(name)  # UsageError for a name a handle cannot start with
-    names = "\n".join(f"        ~^{name}\\.  {name};" for name in replicas)
+    names = "\n".join(f"        ~^:?{name}\\.  {name};" for name in replicas)
     resolve = " resolve" if resolver else ""
 
     def zone(group: str) -> str:
@@ -92,7 +95,7 @@ def nginx_conf(
     return f"""# mcp-kernel serve behind nginx: a session's requests go to the replica that made its handle.
 events {{}}
 http {{
-{dns}    map $http_mcp_param_session $serve_replica {{
+{dns}    map "$http_mcp_param_session:$http_mcp_session_id" $serve_replica {{
 {names}
         default  new_sessions;
     }}
@@ -114,3 +117,59 @@ http {{
     }}
 }}
 """
+
+
+class NamedSessionIds:
+    """ASGI: the protocol sessions of 2025-era clients (``Mcp-Session-Id``) are named after this replica, as
+    its handles are, so a load balancer routes them the same way.
+
+    The SDK's id goes out as ``<replica>.<id>`` and comes back without the name. An id named after another
+    replica gets 404 (a client initializes again on 404) saying where that session lives.
+    """
+
+    def __init__(self, app: Any, replica: str) -> None:
+        self.app, self.replica = app, replica
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = []
+        for key, value in scope["headers"]:
+            if key == _SESSION_ID:
+                name, dot, rest = value.decode("latin-1").partition(".")
+                if dot and name != self.replica:
+                    await _elsewhere(send, name, self.replica)
+                    return
+                value = rest.encode("latin-1") if dot else value
+            headers.append((key, value))
+
+        async def named(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = dict(message)
+                message["headers"] = [
+                    (k, f"{self.replica}.".encode() + v if k.lower() == _SESSION_ID else v)
+                    for k, v in message.get("headers", [])
+                ]
+            await send(message)
+
+        await self.app({**scope, "headers": headers}, receive, named)
+
+
+_SESSION_ID = b"mcp-session-id"
+
+
+async def _elsewhere(send: Any, name: str, replica: str) -> None:
+    message = (
+        f"This protocol session was opened on replica {name!r}, and this is {replica!r}: route on the "
+        "Mcp-Session-Id header (docs/deploy.md), or initialize again."
+    )
+    body = json.dumps({"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": message}}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 404,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -291,7 +291,13 @@ def _run(server: MCPServer, session: Session, host: str, port: str | None, calle
     from .endpoint import PATH, endpoint_config, http_app
     from .eventstore import ReplayStore
 
-    app = http_app(server, event_store=ReplayStore(), retry_interval=RETRY_MS, callers=dict(callers or {}))
+    app = http_app(
+        server,
+        event_store=ReplayStore(),
+        retry_interval=RETRY_MS,
+        callers=dict(callers or {}),
+        replica=session.sandboxes.replica,
+    )
     settings = session.settings
     config = endpoint_config(
         app,

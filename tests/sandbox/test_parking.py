@@ -58,9 +58,10 @@ def test_a_parked_session_comes_back_on_another_replica_for_its_caller_only(
     assert handle.startswith("a.")
     a.get(handle, owner="ann").execute(WORK)
     assert a.park_all() == 1 and handle not in a
-    [parcel] = list((tmp_path / "lot").glob("*.park"))
+    [parcel] = list((tmp_path / "lot").glob("*/*.park"))
     assert stat.S_IMODE(parcel.stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "lot").stat().st_mode) == 0o700
+    assert stat.S_IMODE(parcel.parent.stat().st_mode) == 0o700
     assert handle.encode() not in parcel.name.encode(), "the file is named by a hash, never by the handle"
 
     with pytest.raises(SessionNotFound, match="opened on replica 'a'"):
@@ -90,7 +91,7 @@ def test_idle_sessions_park_and_a_closed_one_leaves_nothing(engine: Engine, tmp_
         assert sessions.expire() == [handle] and handle not in sessions
         assert sessions.get(handle, owner=None).execute("x").value == 7
         sessions.close(handle)
-        assert list((tmp_path / "lot").glob("*")) == []
+        assert list((tmp_path / "lot").glob("*/*.park")) == []
         with pytest.raises(SessionNotFound):
             sessions.get(handle, owner=None)
     finally:
@@ -118,7 +119,7 @@ def test_a_tampered_parcel_is_refused_and_removed(
     handle = a.open(owner="ann")
     a.get(handle, owner="ann").execute("x = 1")
     a.park_all()
-    [parcel] = list((tmp_path / "lot").glob("*.park"))
+    [parcel] = list((tmp_path / "lot").glob("*/*.park"))
     data = bytearray(parcel.read_bytes())
     data[-5] ^= 0xFF
     parcel.write_bytes(bytes(data))
@@ -132,7 +133,9 @@ def test_a_parcel_written_for_another_owner_is_not_restored(tmp_path: Path) -> N
     # and one whose owner was edited fails the owner check before anything is read.
     lot = ParkingLot(tmp_path / "lot")
     assert lot.claim("a.nothing-here", "ann") is None
-    path = lot.path("a.h")
+    path = lot.path("a.h", "ann")
+    assert path.parent != lot.path("a.h", "bob").parent, "each owner's parcels in a directory of its own"
+    path.parent.mkdir()
     path.write_bytes(b'{"format": 1, "handle": "a.h", "owner": "bob", "parked_at": %d}\n' % time.time())
     assert lot.claim("a.h", "ann") is None and path.exists()
 
@@ -145,7 +148,7 @@ def test_expired_parcels_are_removed_and_each_caller_is_bounded(engine: Engine, 
         sessions.park_all()
         lot = ParkingLot(tmp_path / "lot", expiry_s=0.0)
         time.sleep(0.01)
-        assert lot.parcels() == [] and list((tmp_path / "lot").glob("*.park")) == []
+        assert lot.parcels() == [] and list((tmp_path / "lot").glob("*/*.park")) == []
 
         small = ParkingLot(tmp_path / "small", limit_mb_per_owner=1)
         box = Sandbox(engine, workspace=tmp_path / "ws", name="w", remove_workspace=True)
@@ -188,3 +191,21 @@ def test_the_parked_workspace_cannot_reach_outside_on_restore(engine: Engine, tm
         assert not (tmp_path / "escaped.txt").exists()
     finally:
         box.close()
+
+
+def test_with_parking_a_full_server_parks_another_callers_idle_session(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # Without a lot, another caller's session is never closed to make room (it would lose that caller's
+    # work; tests/test_serve_http.py); parked, nothing is lost, so the longest idle one of anyone's goes.
+    sessions = replica(engine, tmp_path, "a", tmp_path / "lot", park_after_s=None)
+    try:
+        theirs = sessions.open(owner="bob")
+        sessions.get(theirs, owner="bob").execute("mine = 'bob'")
+        for _ in range(2):
+            sessions.get(sessions.open(owner="ann"), owner="ann").execute("1")
+        sessions.open(owner="cy")  # the fourth of max_sessions=3: bob's, the longest idle, is parked
+        assert theirs not in sessions
+        assert sessions.get(theirs, owner="bob").execute("mine").value == "bob"
+    finally:
+        sessions.close_all()
