@@ -13,6 +13,7 @@ import json
 import re
 import shutil
 import subprocess
+import time
 from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,27 @@ def test_a_serve_restart_resumes_parked_sessions_for_their_own_caller_only(place
     assert len(list(Path(place["lot"]).glob("*/*.park"))) == 1
     with replica(place, "r1", port):
         asyncio.run(second(handle))
+
+
+def test_an_idle_serve_parks_its_idle_sessions_without_a_request(place: dict[str, Any]) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+
+    async def open_one() -> None:
+        async with AsyncExitStack() as stack:
+            agents = Agents(stack, url)
+            await agents.connect("ann")
+            _, handle, failed = await agents.run("ann", "x = 1")
+            assert handle is not None and not failed
+
+    lot = Path(place["lot"])
+    with replica(place, "r1", port, "--park-after", "2"):
+        asyncio.run(open_one())
+        assert list(lot.glob("*/*.park")) == []
+        deadline = time.monotonic() + 15  # idle 2 s, looked at every second: parked within a few
+        while not list(lot.glob("*/*.park")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(list(lot.glob("*/*.park"))) == 1, "no request came, and the idle session was parked"
 
 
 def test_replicas_behind_nginx_route_on_the_session_header(place: dict[str, Any], tmp_path: Path) -> None:

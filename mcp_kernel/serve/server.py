@@ -36,7 +36,7 @@ from .gateway import add_gateway
 from .hints import cache_hints
 from .notices import WATCH_INTERVAL_S, add_notice_methods, announce_list_changes, log_request, watch_tree
 from .relay import follow, refusal, resumed
-from .replica import HEADER, park_sessions
+from .replica import HEADER, keep_parking, park_sessions
 from .runs import Progress, Run
 from .tasks import ExecuteTasks
 
@@ -100,6 +100,7 @@ def build_server(
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(watch_tree, mode, audience, WATCH_INTERVAL_S, server)
             tasks.start_soon(exposed.follow, server)
+            tasks.start_soon(keep_parking, session)
             yield None
             tasks.cancel_scope.cancel()
 
