@@ -39,6 +39,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .errors import ApprovalDenied, Interrupted
+from .limits import APPROVAL_MODES
 from .runtime import INTERRUPT_SLICE, submit
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ __all__ = [
     "server_rules",
 ]
 
-MODES = ("always", "destructive", "never")
+MODES = APPROVAL_MODES
 APPROVAL_TIMEOUT_S = 300.0  # how long a question waits for the person before the call is denied
 _SHOWN_CHARS = 2000  # the arguments as the person sees them, cut beyond this
 _CHANGE = (

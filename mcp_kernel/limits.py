@@ -1,6 +1,7 @@
 """The bounds a sandboxed cell's limits may take: one home for :class:`~mcp_kernel.sandbox.SandboxPolicy`'s
 fields and the settings that feed them (``memory_mb``, ``cell_timeout``...), which must agree; the
-instruction budget a time limit buys; and how each surface tells a caller to raise a limit it hit.
+instruction budget a time limit buys; how each surface tells a caller to raise a limit it hit; and the
+approval modes a policy and the settings share (``approve``).
 
 Plain numbers, so the settings (traitlets) check them without loading pydantic.
 
@@ -15,8 +16,10 @@ True
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal, get_args
 
 __all__ = [
+    "APPROVAL_MODES",
     "CACHE_TTL_MAX_S",
     "CELL_TIMEOUT_MAX_S",
     "DISK_MB",
@@ -24,9 +27,13 @@ __all__ = [
     "MEMORY_MB",
     "OUTPUT_LIMIT_KIB",
     "RAISE_WITH",
+    "ApprovalMode",
     "advice",
     "fuel_for",
 ]
+
+ApprovalMode = Literal["always", "destructive", "never"]  # which calls ask a person first (approvals.py)
+APPROVAL_MODES: tuple[str, ...] = get_args(ApprovalMode)
 
 MEMORY_MB = (16, 4096)  # linear memory of a cell, MiB
 CELL_TIMEOUT_MAX_S = 3600  # wall-clock limit of a cell (above 0)

@@ -20,7 +20,7 @@ from traitlets import Bool, Dict, Enum, Float, Int, List, TraitError, Unicode
 from traitlets.config import Configurable
 
 from .errors import ConfigError
-from .limits import CACHE_TTL_MAX_S, CELL_TIMEOUT_MAX_S, DISK_MB, MEMORY_MB, OUTPUT_LIMIT_KIB
+from .limits import APPROVAL_MODES, CACHE_TTL_MAX_S, CELL_TIMEOUT_MAX_S, DISK_MB, MEMORY_MB, OUTPUT_LIMIT_KIB
 from .paths import config_dir
 
 __all__ = [
@@ -108,13 +108,13 @@ class MCPKernel(Configurable):
         help='Most calls one cell or execute may make to one tool: {"server.tool": N}.',
     ).tag(config=True)
     approve = Enum(
-        ["always", "destructive", "never"],
+        list(APPROVAL_MODES),
         "never",
         help="Which sandboxed calls ask a person first in the kernel and the CLI: always, destructive (tools "
         "not annotated read-only or harmless) or never. serve asks by serve_approve (default destructive).",
     ).tag(config=True)
     approve_tools = Dict(
-        value_trait=Enum(["always", "destructive", "never"]),
+        value_trait=Enum(list(APPROVAL_MODES)),
         help='The approval rule of a server or one tool, over approve: {"demo": "never", "demo.send_report": '
         '"always"}. A server\'s "approve" key in mcp.json sets the same; these settings win.',
     ).tag(config=True)
@@ -179,7 +179,7 @@ class MCPKernel(Configurable):
         help="Most tool calls one execute of `mcp-kernel serve` may make to servers (--max-calls); 0 means no cap.",
     ).tag(config=True)
     serve_approve = Enum(
-        ["always", "destructive", "never"],
+        list(APPROVAL_MODES),
         "destructive",
         help="Which calls of `mcp-kernel serve` (execute and exposed tools) ask the agent's user first "
         "(serve --approve); the rules of approve_tools and mcp.json apply over it.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import socket
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,3 +45,28 @@ def running(cmd: list[str], port: int, env: dict[str, str] | None = None, timeou
     from mcp_kernel.demo.tour import listening_process
 
     return listening_process(cmd, port, env=env, startup_timeout=timeout, name=cmd[0])
+
+
+def own_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A data directory of the test's own (the audit file, parked sessions); a fixture where it is used:
+    ``data = pytest.fixture(own_data_dir)``."""
+    monkeypatch.setenv("MCP_KERNEL_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+def mailer_session() -> Iterator[Any]:
+    """A core session with the demo and the mailer, bindings generated; a module's fixture where it is used:
+    ``session = pytest.fixture(scope="module", name="session")(mailer_session)``."""
+    from mcp_kernel.session import Session
+
+    with Session() as session:
+        session.add_server(our_server("mailer"))
+        session.generate("demo")
+        session.generate("mailer")
+        yield session
+
+
+def sent(session: Any) -> int:
+    """How many messages reached the mailer (asked outside the sandbox: no rule guards it, nothing audits it)."""
+    value = session.call("mailer", "outbox", {}).value
+    return len(value["result"] if isinstance(value, dict) else value)

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from realservers import our_server
+from realservers import mailer_session, own_data_dir, sent
 
 from mcp_kernel.approvals import asks, rule_for, server_rules
 from mcp_kernel.audit import read_audit
@@ -36,25 +36,8 @@ SEND = (
 )
 
 
-@pytest.fixture()
-def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("MCP_KERNEL_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path / "data"
-
-
-@pytest.fixture(scope="module")
-def session() -> Session:
-    with Session() as session:
-        session.add_server(our_server("mailer"))
-        session.generate("demo")
-        session.generate("mailer")
-        yield session
-
-
-def sent(session: Session) -> int:
-    """How many messages reached the mailer (asked outside the sandbox, which no rule guards)."""
-    value = session.call("mailer", "outbox", {}).value
-    return len(value["result"] if isinstance(value, dict) else value)
+data = pytest.fixture(own_data_dir)
+session = pytest.fixture(scope="module", name="session")(mailer_session)
 
 
 def person(*answers: str, delay: float = 0.0) -> tuple[Asker, list[str], list[str]]:

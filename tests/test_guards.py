@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from realservers import our_server
+from realservers import mailer_session, own_data_dir, sent
 
 from mcp_kernel.audit import AUDIT_FILE, AuditTrail, read_audit
 from mcp_kernel.session import Session
@@ -19,25 +19,8 @@ from mcp_kernel.session import Session
 CANARY = "canary-7f3e9b21-do-not-record"
 
 
-@pytest.fixture()
-def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("MCP_KERNEL_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path / "data"
-
-
-@pytest.fixture(scope="module")
-def session() -> Session:
-    with Session() as session:
-        session.add_server(our_server("mailer"))
-        session.generate("demo")
-        session.generate("mailer")
-        yield session
-
-
-def sent(session: Session) -> int:
-    """How many messages reached the mailer (asked outside the sandbox, so never audited)."""
-    value = session.call("mailer", "outbox", {}).value
-    return len(value["result"] if isinstance(value, dict) else value)
+data = pytest.fixture(own_data_dir)
+session = pytest.fixture(scope="module", name="session")(mailer_session)
 
 
 @pytest.mark.slow

@@ -152,23 +152,20 @@ def per_tool(text: str | None) -> dict[str, int] | None:
 
 
 def approval_rules(text: str | None) -> dict[str, str] | None:
-    """``--approve-tool demo.send_report=always,files=never`` as a mapping, each mode checked.
+    """``--approve-tool demo.send_report=always,files=never`` as a mapping, each mode checked (as
+    :func:`per_tool` reads its twin, by the policy's own rules).
 
     >>> approval_rules("demo.send_report=always, files=never")
     {'demo.send_report': 'always', 'files': 'never'}
+    >>> approval_rules("files=sometimes")
+    Traceback (most recent call last):
+    mcp_kernel.errors.UsageError: Invalid sandbox limit: approve_tools.files must be 'always', 'destructive' or 'never' (got 'sometimes').
     """
     if not text:
         return None
-    rules: dict[str, str] = {}
-    for item in (part.strip() for part in text.split(",") if part.strip()):
-        rule, _, mode = item.partition("=")
-        if not rule.strip() or mode.strip() not in MODES:
-            raise UsageError(
-                f"--approve-tool takes SERVER=MODE or SERVER.TOOL=MODE with MODE one of {', '.join(MODES)}, "
-                f"comma-separated; got {item!r}"
-            )
-        rules[rule.strip()] = mode.strip()
-    return rules
+    from ..sandbox.policy import SandboxPolicy  # pydantic: only when the option is given
+
+    return dict(SandboxPolicy.from_limits(approve_tools=text).approve_tools)
 
 
 def _configure_execute(parser: argparse.ArgumentParser) -> None:

@@ -15,13 +15,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..approvals import APPROVAL_TIMEOUT_S
 from ..errors import UsageError
-from ..limits import CACHE_TTL_MAX_S, CELL_TIMEOUT_MAX_S, DISK_MB, MEMORY_MB, OUTPUT_LIMIT_KIB, fuel_for
+from ..limits import (
+    CACHE_TTL_MAX_S,
+    CELL_TIMEOUT_MAX_S,
+    DISK_MB,
+    MEMORY_MB,
+    OUTPUT_LIMIT_KIB,
+    ApprovalMode,
+    fuel_for,
+)
 
 __all__ = ["DEFAULT_FUEL", "ZONEINFO_DIR", "SandboxPolicy", "for_cell"]
 
@@ -66,10 +74,10 @@ class SandboxPolicy(BaseModel):
     max_calls_per_tool: dict[str, int] = Field(
         default_factory=dict, description='calls the cell may make to one tool, {"server.tool": N}'
     )
-    approve: Literal["always", "destructive", "never"] = Field(
+    approve: ApprovalMode = Field(
         default="never", description="which calls ask a person first, unless a rule of approve_tools says"
     )
-    approve_tools: dict[str, Literal["always", "destructive", "never"]] = Field(
+    approve_tools: dict[str, ApprovalMode] = Field(
         default_factory=dict,
         description='the rule of a server or a tool, {"server": "never", "server.tool": "always"}',
     )
