@@ -77,13 +77,23 @@ class PIITokenizer:
         self._lock = threading.Lock()
 
     def dump(self) -> dict[str, Any]:
-        """The placeholders given so far and their values (JSON; a parked session keeps them, 0o600)."""
+        """The placeholders given so far and their values, and the kinds looked for (JSON; a parked session
+        keeps them, 0o600)."""
         with self._lock:
             return {
+                "patterns": {name: rx.pattern for name, rx in self.patterns.items()},
+                "regions": list(self.default_regions),
                 "tokens": [[kind, normal, token] for (kind, normal), token in self._token_of.items()],
                 "values": dict(self._value_of),
                 "counts": dict(self._counts),
             }
+
+    @classmethod
+    def restored(cls, dumped: Mapping[str, Any]) -> PIITokenizer:
+        """A tokenizer as :meth:`dump` left it: the same kinds, the same placeholders for the same values."""
+        tokenizer = cls(dict(dumped.get("patterns") or {}), default_regions=dumped.get("regions") or ("US",))
+        tokenizer.load(dumped)
+        return tokenizer
 
     def load(self, dumped: Mapping[str, Any]) -> None:
         """Take back what :meth:`dump` gave: the same values get the same placeholders again."""

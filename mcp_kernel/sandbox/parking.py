@@ -69,8 +69,10 @@ class Parcel:
             ) from None
         for key, value in self.state.items():
             sandbox.state.set(key, value)
-        if self.pii is not None and getattr(sandbox.host, "pii", None) is not None:
-            sandbox.host.pii.load(self.pii)
+        if self.pii is not None and hasattr(sandbox.host, "pii"):  # a bridge: its tokenizer is made on use
+            from ..pii import PIITokenizer  # its patterns compile only for a session that tokenizes
+
+            sandbox.host.pii = PIITokenizer.restored(self.pii)
         idle = time.time() - self.parked_at
         sandbox.resume(self.snapshot, f"This session was parked ({_ago(idle)}) and restored here")
 

@@ -209,3 +209,35 @@ def test_with_parking_a_full_server_parks_another_callers_idle_session(
         assert sessions.get(theirs, owner="bob").execute("mine").value == "bob"
     finally:
         sessions.close_all()
+
+
+def test_the_placeholders_of_a_masking_session_come_back_with_it(engine: Engine, tmp_path: Path) -> None:
+    # With --tokenize-pii the guest holds placeholders; the values behind them live on the host. A restored
+    # session's bridge has made no tokenizer yet: it gets the parked one, so a placeholder in a restored
+    # variable still reaches the tool as the real value, and the same value keeps its placeholder.
+    from mcp_kernel.pii import PIITokenizer
+
+    class MaskingHost:
+        pii: PIITokenizer | None = None
+
+        def call_tool(self, server: str, tool: str, params_json: str, scope: object = None) -> str:
+            return params_json
+
+    old, new = MaskingHost(), MaskingHost()
+    old.pii = PIITokenizer({"EMPLOYEE": r"EMP-\d{6}"})
+    shown, _ = old.pii.tokenize("write to ann@example.org about EMP-123456")
+    box = Sandbox(engine, host=old, workspace=tmp_path / "old", name="a.h", remove_workspace=True)
+    fresh = Sandbox(engine, host=new, workspace=tmp_path / "new", name="a.h", remove_workspace=True)
+    try:
+        box.execute(f"note = {shown!r}")
+        lot = ParkingLot(tmp_path / "lot")
+        lot.park("a.h", "ann", box)
+        parcel = lot.claim("a.h", "ann")
+        assert parcel is not None
+        parcel.apply(fresh)
+        assert new.pii is not None and new.pii.restore(shown) == "write to ann@example.org about EMP-123456"
+        assert new.pii.tokenize("EMP-123456 again")[0] == "<EMPLOYEE_1> again"
+        assert fresh.execute("note").value == shown
+    finally:
+        box.close()
+        fresh.close()
