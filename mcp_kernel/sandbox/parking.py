@@ -26,6 +26,7 @@ import contextlib
 import io
 import json
 import os
+import secrets
 import tarfile
 import time
 from dataclasses import dataclass, field
@@ -54,6 +55,7 @@ class Parcel:
     state: dict[str, str]
     pii: dict[str, Any] | None
     workspace: bytes = field(repr=False)  # a tar of the workspace's files
+    raw: bytes = field(default=b"", repr=False)  # the file as claimed (ParkingLot.unclaim puts it back)
 
     def apply(self, sandbox: Any) -> None:
         """Give ``sandbox`` (fresh, no cell run yet) this session's files, state and placeholders; its next
@@ -113,12 +115,16 @@ class ParkingLot:
     def park(self, handle: str, owner: str | None, sandbox: Any) -> int:
         """Write ``sandbox``'s session as ``handle``'s parcel (replacing an earlier one); its size in bytes.
 
-        ``SandboxError`` when it cannot be written or is larger than one owner may park.
+        ``SandboxError`` when it cannot be written (a full or missing disk included) or is larger than one
+        owner may park; the owner's other parcels are then as they were.
         """
-        payload = _payload(sandbox)
+        try:
+            payload = _payload(sandbox)
+        except OSError as exc:
+            raise SandboxError(f"Could not park sandbox session {_short(handle)}: {exc}") from None
         if len(payload) > self.limit_bytes:
             raise SandboxError(
-                f"Sandbox session {handle[:12]}… holds {len(payload):,} bytes to park, more than the "
+                f"Sandbox session {_short(handle)} holds {len(payload):,} bytes to park, more than the "
                 f"{self.limit_bytes >> 20} MiB one caller may park; it was closed instead."
             )
         header = {
@@ -129,51 +135,77 @@ class ParkingLot:
             "bytes": len(payload),
             "blake3": blake3.blake3(payload).hexdigest(),
         }
-        self._make_room(owner, len(payload))
         target = self.path(handle, owner)
-        target.parent.mkdir(mode=0o700, exist_ok=True)
-        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        try:
+            self._write(target, json.dumps(header).encode() + b"\n" + payload)
+            self._make_room(owner, keep=target)  # after the write: a failed one removes nothing
+        except OSError as exc:
+            raise SandboxError(f"Could not park sandbox session {_short(handle)}: {exc}") from None
+        return len(payload)
+
+    def _write(self, target: Path, data: bytes) -> None:
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # a name of this writer's own: replicas in containers on one volume all run as pid 1
+        partial = target.with_name(f".{target.name}.{secrets.token_hex(6)}.partial")
         try:
             descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(descriptor, "wb") as out:
-                out.write(json.dumps(header).encode() + b"\n")
-                out.write(payload)
+                out.write(data)
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(partial, target)
-        except OSError as exc:
+        finally:
             partial.unlink(missing_ok=True)
-            raise SandboxError(f"Could not park sandbox session {handle[:12]}…: {exc}") from None
-        return len(payload)
 
     # ---- restore ----------------------------------------------------------------------------------
+    def holds(self, handle: str, owner: str | None) -> bool:
+        """Whether ``owner`` has a parcel of ``handle`` here (read from its header; nothing is claimed)."""
+        header = _header(self.path(handle, owner))
+        return header is not None and header.get("handle") == handle and header.get("owner") == owner
+
     def claim(self, handle: str, owner: str | None) -> Parcel | None:
-        """``handle``'s parcel, removed from the lot, when ``owner`` parked it; None when there is none (or
+        """``handle``'s parcel, taken out of the lot, when ``owner`` parked it; None when there is none (or
         it expired, or it is another owner's: the caller cannot tell these apart). A parcel that fails its
-        checksum is removed and refused with ``SandboxError``."""
+        checksum is removed and refused with ``SandboxError``. :meth:`unclaim` puts a parcel back."""
         target = self.path(handle, owner)
-        header = _header(target)
-        if header is None or header.get("handle") != handle or header.get("owner") != owner:
-            return None
-        if time.time() - float(header.get("parked_at", 0)) > self.expiry_s:
-            target.unlink(missing_ok=True)
-            return None
-        claimed = target.with_name(f".{target.name}.{os.getpid()}.claimed")
+        claimed = target.with_name(f".{target.name}.{secrets.token_hex(6)}.claimed")
         try:
             os.rename(target, claimed)  # atomic: of two replicas restoring at once, one gets it
-        except FileNotFoundError:
+        except OSError:  # none (or the lot is unreadable: there is nothing to restore from)
             return None
         try:
             data = claimed.read_bytes()
+        except OSError as exc:
+            raise SandboxError(
+                f"The parked sandbox session could not be read ({exc}); open a new one."
+            ) from None
         finally:
             claimed.unlink(missing_ok=True)
-        _, _, payload = data.partition(b"\n")
+        line, _, payload = data.partition(b"\n")  # the header of what was claimed, not of what was looked at
+        try:
+            header = json.loads(line)
+        except ValueError:
+            header = None
+        if not isinstance(header, dict) or header.get("format") != FORMAT:
+            raise SandboxError("The parked sandbox session is not one this version reads; open a new one.")
+        if header.get("handle") != handle or header.get("owner") != owner:
+            self._write(target, data)  # not this caller's: as it was
+            return None
+        if time.time() - float(header.get("parked_at", 0)) > self.expiry_s:
+            return None
         if blake3.blake3(payload).hexdigest() != header.get("blake3"):
             raise SandboxError(
-                f"The parked sandbox session {handle[:12]}… was changed on disk (its checksum does not match); "
-                "it was removed. Open a new session."
+                f"The parked sandbox session {_short(handle)} was changed on disk (its checksum does not "
+                "match); it was removed. Open a new session."
             )
-        return _parcel(header, payload)
+        parcel = _parcel(header, payload)
+        parcel.raw = data
+        return parcel
+
+    def unclaim(self, parcel: Parcel) -> None:
+        """Put a claimed parcel back as it was (its restore failed); quiet if it cannot be."""
+        with contextlib.suppress(OSError):
+            self._write(self.path(parcel.handle, parcel.owner), parcel.raw)
 
     def forget(self, handle: str, owner: str | None) -> None:
         """Remove ``owner``'s parcel of ``handle`` (the session was closed)."""
@@ -190,16 +222,20 @@ class ParkingLot:
                 found.append((path, header))
         return found
 
-    def _make_room(self, owner: str | None, size: int) -> None:
-        """Remove ``owner``'s oldest parcels until ``size`` more bytes fit its limit: its own directory only,
-        by the files' times and sizes (no parcel is opened), so parking does not slow as others park."""
+    def _make_room(self, owner: str | None, keep: Path) -> None:
+        """Remove ``owner``'s oldest parcels, ``keep`` aside, until its parcels fit its limit: its own
+        directory only, by the files' times and sizes (no parcel is opened), so parking does not slow as
+        others park."""
         self._sweep()
         mine = sorted(_files(self._owner_dir(owner)), key=lambda item: item[1])
         total = sum(length for _, _, length in mine)
-        while mine and total + size > self.limit_bytes:
-            path, _, length = mine.pop(0)
-            path.unlink(missing_ok=True)
-            total -= length
+        for path, _, length in mine:
+            if total <= self.limit_bytes:
+                break
+            if path != keep:
+                with contextlib.suppress(OSError):
+                    path.unlink(missing_ok=True)
+                total -= length
 
     def _sweep(self, force: bool = False) -> None:
         """Remove every owner's expired parcels, at most once a minute (each park would otherwise pay)."""
@@ -207,19 +243,24 @@ class ParkingLot:
         if not force and now - self._swept < 60:
             return
         self._swept = now
-        for owner_dir in self.directory.glob("o-*"):
+        try:
+            owner_dirs = list(self.directory.glob("o-*"))
+        except OSError:  # the lot is unreachable now: the next sweep tries again
+            owner_dirs = []
+        for owner_dir in owner_dirs:
             for path, written, _ in _files(owner_dir):
                 if now - written > self.expiry_s:
-                    path.unlink(missing_ok=True)
+                    with contextlib.suppress(OSError):
+                        path.unlink(missing_ok=True)
 
 
 def _files(directory: Path) -> list[tuple[Path, float, int]]:
     """The parcels in ``directory``: path, time written, size."""
     found = []
-    with contextlib.suppress(FileNotFoundError), os.scandir(directory) as entries:
+    with contextlib.suppress(OSError), os.scandir(directory) as entries:
         for entry in entries:
             if entry.name.endswith(_SUFFIX) and not entry.name.startswith("."):
-                with contextlib.suppress(FileNotFoundError):
+                with contextlib.suppress(OSError):
                     info = entry.stat()
                     found.append((Path(entry.path), info.st_mtime, info.st_size))
     return found
@@ -297,3 +338,7 @@ def _ago(seconds: float) -> str:
     if seconds < 7200:
         return f"{seconds / 60:.0f} min ago"
     return f"{seconds / 3600:.1f} h ago"
+
+
+def _short(handle: str) -> str:
+    return repr(handle[:16] + "…" if len(handle) > 16 else handle)

@@ -28,6 +28,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
 import weakref
 from collections.abc import Callable
@@ -99,6 +100,8 @@ class Sandbox:
         self._lost_state = False
         self._resumed: str | None = None  # why the next cell takes variables back, when not after a trap
         self._cells = 0
+        self._pending = 0  # execute() calls not returned yet
+        self._pending_lock = threading.Lock()
         self._closed = False
         _LIVE.add(self)
 
@@ -187,6 +190,8 @@ class Sandbox:
         )
         cell.name = cell_name  # tracebacks say `<cell [9]>` as the notebook numbers it
         self.last_used = time.monotonic()
+        with self._pending_lock:  # busy from now: a session about to run a cell is never parked under it
+            self._pending += 1
         future = self._owner.submit(lambda: self._run(cell))
         serve = None if asker is None else asker.serve_pending
         try:
@@ -201,6 +206,8 @@ class Sandbox:
                     "the background and the next cell waits for it."
                 ) from None
         finally:
+            with self._pending_lock:
+                self._pending -= 1
             self.last_used = time.monotonic()
 
     def stop(self, cell: Cell | None = None, reason: str = "interrupt") -> None:
@@ -308,8 +315,8 @@ class Sandbox:
 
     @property
     def busy(self) -> bool:
-        """Whether a cell is running now."""
-        return self.imports.cell is not None
+        """Whether a cell is running now, or waits to."""
+        return self.imports.cell is not None or self._pending > 0
 
     # ---- closing -----------------------------------------------------------------------------------
     def close(self, timeout: float = 10.0) -> None:

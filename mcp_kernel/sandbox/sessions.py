@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
-from ..errors import ExecuteLimit, SandboxError, SessionLimit, SessionNotFound
+from ..errors import ExecuteLimit, SessionLimit, SessionNotFound
 from ..models import SandboxSessionInfo, SandboxSessionList
 from .parking import ParkingLot
 from .policy import SandboxPolicy
@@ -41,6 +41,8 @@ __all__ = ["DEFAULT_HANDLE", "SandboxSessions"]
 log = logging.getLogger(__name__)
 
 DEFAULT_HANDLE = "default"
+FOREIGN_IDLE_S = 2.0  # another replica's session restored here is parked again this soon after use
+OTHERS_IDLE_S = 5.0  # with parking, another caller's session makes room only when idle this long
 ANY_OWNER = object()  # SandboxSessions.get without an owner check (the host's own use)
 
 
@@ -77,7 +79,6 @@ class SandboxSessions:
         self.per_caller_memory_mb = per_caller_memory_mb
         self.running = RunningCells(per_caller_executes)
         self._sessions: dict[str, Sandbox | _Opening] = {}
-        self._opened: dict[str, float] = {}
         self._owners: dict[str, str | None] = {}  # who opened each session (serve's authenticated caller)
         self._lock = threading.Lock()
 
@@ -94,7 +95,6 @@ class SandboxSessions:
                     "close it first."
                 )
             victims = self._make_room_locked(owner)
-            self._opened[handle] = time.monotonic()
             self._owners[handle] = owner
             self._sessions[handle] = placeholder = _Opening()
         self._retire(victims)
@@ -103,7 +103,6 @@ class SandboxSessions:
         except BaseException:
             with self._lock:
                 self._sessions.pop(handle, None)
-                self._opened.pop(handle, None)
                 self._owners.pop(handle, None)
             raise
         with self._lock:
@@ -130,18 +129,27 @@ class SandboxSessions:
         return sandbox
 
     def _restore(self, handle: str, owner: str | None) -> Sandbox | None:
-        """``handle``'s parked session, open here again (None: there is none that ``owner`` parked)."""
+        """``handle``'s parked session, open here again (None: there is none that ``owner`` parked). The
+        session is opened before its parcel is claimed (a limit refuses with the parcel left as it was), and
+        a restore that fails closes it and puts the parcel back: never a fresh session under its handle."""
         assert self.parking is not None
-        parcel = self.parking.claim(handle, owner)
-        if parcel is None:
+        if not self.parking.holds(handle, owner):
             return None
         self.open(handle, owner)
-        with self._lock:
+        parcel = None
+        try:
+            parcel = self.parking.claim(handle, owner)
             sandbox = self._sessions.get(handle)
-        if isinstance(sandbox, Sandbox):
+            if parcel is None or not isinstance(sandbox, Sandbox):
+                raise SessionNotFound(_not_found(handle, self.replica, self.idle_timeout_s))
             parcel.apply(sandbox)
             return sandbox
-        return None
+        except BaseException:
+            with contextlib.suppress(SessionNotFound):
+                self.close(handle)
+            if parcel is not None:
+                self.parking.unclaim(parcel)
+            raise
 
     def owner(self, handle: str) -> str | None:
         """Who opened session ``handle`` (serve's authenticated caller; None: no one in particular)."""
@@ -161,7 +169,6 @@ class SandboxSessions:
         """Close one session: its cell is stopped, its store closed, its memory freed (its parcel removed)."""
         with self._lock:
             sandbox = self._sessions.pop(handle, None)
-            self._opened.pop(handle, None)
             owner = self._owners.pop(handle, None)
         if self.parking is not None:
             self.parking.forget(handle, owner)
@@ -174,7 +181,6 @@ class SandboxSessions:
         with self._lock:
             sandboxes = list(self._sessions.values())
             self._sessions.clear()
-            self._opened.clear()
             self._owners.clear()
         for sandbox in sandboxes:
             if not isinstance(sandbox, _Opening):
@@ -195,29 +201,35 @@ class SandboxSessions:
         return [] if idle is None else self._drop_idle(idle)
 
     def _drop_idle(self, idle_s: float) -> list[str]:
+        # Another replica's session, restored here while its own was down, is parked again soon after use,
+        # so that its own replica, back, finds it in the lot.
+        home = f"{self.replica}." if self.parking is not None and self.replica else ""
         now = time.monotonic()
         with self._lock:
             victims = [
                 (h, self._owners.get(h), s)
                 for h, s in self._sessions.items()
-                if isinstance(s, Sandbox) and not s.busy and now - s.last_used >= idle_s
+                if isinstance(s, Sandbox)
+                and not s.busy
+                and now - s.last_used >= (idle_s if h.startswith(home) else min(idle_s, FOREIGN_IDLE_S))
             ]
             for h, _, _ in victims:
                 del self._sessions[h]
-                self._opened.pop(h, None)
                 self._owners.pop(h, None)
         self._retire(victims)
         return [h for h, _, _ in victims]
 
     def _retire(self, victims: list[tuple[str, str | None, Sandbox]]) -> None:
-        """Park (when there is a lot) and close sessions already taken out of the table."""
+        """Park (when there is a lot) and close sessions already taken out of the table; a park that fails
+        (a full or missing disk) is logged, and every one is closed all the same."""
         for handle, owner, sandbox in victims:
-            if self.parking is not None:
-                try:
+            try:
+                if self.parking is not None:
                     self.parking.park(handle, owner, sandbox)
-                except SandboxError as exc:
-                    log.warning("%s", exc)
-            sandbox.close()
+            except Exception as exc:
+                log.warning("sandbox session %s was closed unparked: %s", _show(handle), exc)
+            finally:
+                sandbox.close()
 
     def memory_reserved_mb(self) -> int:
         """The memory the live sessions may use together (the sum of their limits)."""
@@ -237,11 +249,17 @@ class SandboxSessions:
         victims = []
         while (limit := self._limit_passed_locked(owner)) is not None:
             anyone = limit == "global" and self.parking is not None
+            now = time.monotonic()
             idle = sorted(
                 (
                     (h, s)
                     for h, s in self._sessions.items()
-                    if (anyone or self._owners.get(h) == owner) and isinstance(s, Sandbox) and not s.busy
+                    if isinstance(s, Sandbox)
+                    and not s.busy
+                    and (
+                        self._owners.get(h) == owner
+                        or (anyone and now - s.last_used >= OTHERS_IDLE_S)  # not one about to run a cell
+                    )
                 ),
                 key=lambda item: item[1].last_used,
             )
@@ -250,7 +268,6 @@ class SandboxSessions:
                 raise SessionLimit(_refusal(self, owner, limit, mine, len(self._sessions)), limit="sessions")
             handle, victim = idle[0]
             del self._sessions[handle]
-            self._opened.pop(handle, None)
             victims.append((handle, self._owners.pop(handle, None), victim))
         return victims
 
@@ -323,25 +340,9 @@ class SandboxSessions:
 
     def info(self) -> SandboxSessionList:
         """One row per live session: cells run, idle time, memory limit, whether a cell is running."""
-        now = time.monotonic()
         with self._lock:
-            items = [(h, s) for h, s in self._sessions.items() if not isinstance(s, _Opening)]
-        rows = [
-            SandboxSessionInfo(
-                handle=h,
-                cells=s.cells,
-                idle_s=round(now - s.last_used, 1),
-                memory_limit_mb=s.memory_limit_mb,
-                busy=s.busy,
-            )
-            for h, s in items
-        ]
-        return SandboxSessionList(
-            sessions=rows,
-            max_sessions=self.max_sessions,
-            memory_reserved_mb=sum(r.memory_limit_mb for r in rows),
-            memory_budget_mb=self.memory_budget_mb,
-        )
+            items = [(h, s) for h, s in self._sessions.items() if isinstance(s, Sandbox)]
+        return _listing(items, self.max_sessions, self.memory_budget_mb)
 
 
 class RunningCells:
@@ -396,14 +397,12 @@ def _not_found(handle: str, replica: str | None, idle_timeout_s: float | None) -
     elsewhere = handle.partition(".")[0] if "." in handle else None
     if replica is not None and elsewhere not in (None, replica):
         return (
-            f"Sandbox session {_show(handle)} was opened on replica {elsewhere!r}, and this is {replica!r}; "
-            "it was not parked where this replica can restore it. Route every request of a session to one "
-            "replica (on the Mcp-Param-Session header, docs/deploy.md), or open a new session."
+            f"Sandbox session {_show(handle)} was opened on replica {_show(str(elsewhere))}, and this is "
+            f"{replica!r}; it was not parked where this replica can restore it. Route every request of a "
+            "session to one replica (on the Mcp-Param-Session header, docs/deploy.md), or open a new session."
         )
-    return (
-        f"No live sandbox session {_show(handle)}: it was closed, expired after {idle_timeout_s or 0:g} s "
-        "idle, or never existed. Open a new one."
-    )
+    idle = f", expired after {idle_timeout_s:g} s idle" if idle_timeout_s else ""
+    return f"No live sandbox session {_show(handle)}: it was closed{idle}, or never existed. Open a new one."
 
 
 def _refusal(sessions: SandboxSessions, owner: str | None, limit: str, mine: int, total: int) -> str:
@@ -428,4 +427,26 @@ def _refusal(sessions: SandboxSessions, owner: str | None, limit: str, mine: int
         f"{total} sandbox sessions are open (limit {sessions.max_sessions}"
         + (f", memory budget {sessions.memory_budget_mb} MiB" if sessions.memory_budget_mb else "")
         + (") and each is running code." if sessions.evict else ").")
+    )
+
+
+def _listing(
+    items: list[tuple[str, Sandbox]], max_sessions: int, budget_mb: int | None
+) -> SandboxSessionList:
+    now = time.monotonic()
+    rows = [
+        SandboxSessionInfo(
+            handle=h,
+            cells=s.cells,
+            idle_s=round(now - s.last_used, 1),
+            memory_limit_mb=s.memory_limit_mb,
+            busy=s.busy,
+        )
+        for h, s in items
+    ]
+    return SandboxSessionList(
+        sessions=rows,
+        max_sessions=max_sessions,
+        memory_reserved_mb=sum(r.memory_limit_mb for r in rows),
+        memory_budget_mb=budget_mb,
     )

@@ -15,6 +15,7 @@ by whichever replica its next call reaches: the one it was routed to, or another
 from __future__ import annotations
 
 import json
+import logging
 import re
 import socket
 from pathlib import Path
@@ -28,6 +29,8 @@ from ..sandbox.parking import ParkingLot
 from ..session import Session
 
 __all__ = ["HEADER", "NamedSessionIds", "keep_parking", "nginx_conf", "park_sessions", "replica_name"]
+
+log = logging.getLogger(__name__)
 
 HEADER = "Session"  # execute's session argument, mirrored as Mcp-Param-Session
 
@@ -73,7 +76,10 @@ async def keep_parking(session: Session) -> None:
     every_s = max(1.0, min([30.0, *(limit / 2 for limit in limits)]))
     while True:
         await anyio.sleep(every_s)
-        await anyio.to_thread.run_sync(session.sandboxes.expire)
+        try:
+            await anyio.to_thread.run_sync(sessions.expire)
+        except Exception:  # never the end of serve: the next round tries again
+            log.exception("parking idle sandbox sessions failed")
 
 
 def nginx_conf(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mcp_kernel.errors import SandboxError, SessionNotFound
+from mcp_kernel.errors import SandboxError, SessionLimit, SessionNotFound
 from mcp_kernel.sandbox import Engine, Sandbox
 from mcp_kernel.sandbox.parking import ParkingLot
 from mcp_kernel.sandbox.sessions import SandboxSessions
@@ -78,7 +78,7 @@ def test_a_parked_session_comes_back_on_another_replica_for_its_caller_only(
     )
     assert back.value == ["kept on disk", {"page": 3}] and back.note is None
     assert not parcel.exists(), "restored: the parcel is gone, the session lives on b"
-    with pytest.raises(SessionNotFound, match="closed, expired"):
+    with pytest.raises(SessionNotFound, match="it was closed, or never existed"):
         a.get(handle, owner="ann")  # a has neither the session nor its parcel now
 
 
@@ -204,8 +204,15 @@ def test_with_parking_a_full_server_parks_another_callers_idle_session(
         sessions.get(theirs, owner="bob").execute("mine = 'bob'")
         for _ in range(2):
             sessions.get(sessions.open(owner="ann"), owner="ann").execute("1")
+        sessions.get(theirs, owner="bob").last_used -= 10  # idle 10 s: not one about to run a cell
         sessions.open(owner="cy")  # the fourth of max_sessions=3: bob's, the longest idle, is parked
         assert theirs not in sessions
+        # bob comes back while the others are busy-fresh: refused for now, the parcel left as it was
+        with pytest.raises(SessionLimit):
+            sessions.get(theirs, owner="bob")
+        assert len(list((tmp_path / "lot").glob("*/*.park"))) == 1
+        for handle in sessions.handles():
+            sessions.get(handle).last_used -= 10
         assert sessions.get(theirs, owner="bob").execute("mine").value == "bob"
     finally:
         sessions.close_all()
@@ -241,3 +248,46 @@ def test_the_placeholders_of_a_masking_session_come_back_with_it(engine: Engine,
     finally:
         box.close()
         fresh.close()
+
+
+def test_a_lost_park_directory_closes_sessions_unparked_and_serving_goes_on(
+    engine: Engine, tmp_path: Path
+) -> None:
+    import shutil
+
+    sessions = replica(engine, tmp_path, "a", tmp_path / "lot", park_after_s=0.1)
+    try:
+        handle = sessions.open(owner="ann")
+        sessions.get(handle, owner="ann").execute("x = 1")
+        shutil.rmtree(tmp_path / "lot")
+        (tmp_path / "lot").write_text("not a directory")  # nothing can be written there now
+        time.sleep(0.2)
+        assert sessions.expire() == [handle]  # no exception: logged, closed
+        other = sessions.open(owner="bob")  # serving goes on
+        assert sessions.get(other, owner="bob").execute("2 + 2").value == 4
+        with pytest.raises(SessionNotFound):
+            sessions.get(handle, owner="ann")
+    finally:
+        sessions.close_all()
+
+
+def test_a_restore_that_fails_leaves_no_fresh_session_and_puts_the_parcel_back(
+    pair: tuple[SandboxSessions, SandboxSessions], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mcp_kernel.sandbox.parking import Parcel
+
+    a, b = pair
+    handle = a.open(owner="ann")
+    a.get(handle, owner="ann").execute("x = 41")
+    a.park_all()
+
+    def full_disk(self: Parcel, sandbox: Sandbox) -> None:
+        raise SandboxError("The parked session's files could not be restored ([Errno 28] No space left)")
+
+    monkeypatch.setattr(Parcel, "apply", full_disk)
+    for _ in range(2):  # the same answer twice: never a fresh session under the handle
+        with pytest.raises(SandboxError, match="No space left"):
+            b.get(handle, owner="ann")
+        assert handle not in b
+    monkeypatch.undo()
+    assert b.get(handle, owner="ann").execute("x + 1").value == 42
