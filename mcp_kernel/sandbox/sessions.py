@@ -83,27 +83,38 @@ class SandboxSessions:
         self._lock = threading.Lock()
 
     # ---- open / get / close ----------------------------------------------------------------------
-    def open(self, handle: str | None = None, owner: str | None = None) -> str:
+    def open(
+        self,
+        handle: str | None = None,
+        owner: str | None = None,
+        prepare: Callable[[Sandbox], None] | None = None,
+    ) -> str:
         """Start a session and return its handle (a new unguessable one unless ``handle`` is given); only
-        ``owner`` (an authenticated caller, when there is one) may use it afterwards."""
+        ``owner`` (an authenticated caller, when there is one) may use it afterwards. ``prepare`` runs on the
+        new sandbox before anyone else can reach it (a restore)."""
         handle = handle or ".".join(filter(None, [self.replica, secrets.token_urlsafe(18)]))
         self.expire()
         with self._lock:
-            if handle in self._sessions:
-                raise SessionLimit(
-                    f"A sandbox session named {handle!r} is already open; pick another name or "
-                    "close it first."
+            if handle in self._sessions:  # a restore that meets another one: as if it were not there yet
+                raise (SessionNotFound if prepare else SessionLimit)(
+                    f"A sandbox session named {_show(handle)} is already open (or being restored by another "
+                    "call): pick another name or close it first, or try again."
                 )
             victims = self._make_room_locked(owner)
             self._owners[handle] = owner
             self._sessions[handle] = placeholder = _Opening()
         self._retire(victims)
+        sandbox = None
         try:
             sandbox = self.factory(handle)
+            if prepare is not None:
+                prepare(sandbox)
         except BaseException:
             with self._lock:
                 self._sessions.pop(handle, None)
                 self._owners.pop(handle, None)
+            if sandbox is not None:
+                sandbox.close()
             raise
         with self._lock:
             if self._sessions.get(handle) is placeholder:
@@ -129,27 +140,24 @@ class SandboxSessions:
         return sandbox
 
     def _restore(self, handle: str, owner: str | None) -> Sandbox | None:
-        """``handle``'s parked session, open here again (None: there is none that ``owner`` parked). The
-        session is opened before its parcel is claimed (a limit refuses with the parcel left as it was), and
-        a restore that fails closes it and puts the parcel back: never a fresh session under its handle."""
-        assert self.parking is not None
-        if not self.parking.holds(handle, owner):
+        """``handle``'s parked session, open again (None: ``owner`` parked none). A limit refuses before the
+        parcel is claimed; a failure puts it back: never a fresh session under its handle."""
+        lot = self.parking
+        if lot is None or not lot.holds(handle, owner):
             return None
-        self.open(handle, owner)
-        parcel = None
-        try:
-            parcel = self.parking.claim(handle, owner)
-            sandbox = self._sessions.get(handle)
-            if parcel is None or not isinstance(sandbox, Sandbox):
+
+        def restored(sandbox: Sandbox) -> None:
+            parcel = lot.claim(handle, owner)
+            if parcel is None:  # restored by another call or replica meanwhile
                 raise SessionNotFound(_not_found(handle, self.replica, self.idle_timeout_s))
-            parcel.apply(sandbox)
-            return sandbox
-        except BaseException:
-            with contextlib.suppress(SessionNotFound):
-                self.close(handle)
-            if parcel is not None:
-                self.parking.unclaim(parcel)
-            raise
+            try:
+                parcel.apply(sandbox)
+            except BaseException:
+                lot.unclaim(parcel)
+                raise
+
+        self.open(handle, owner, prepare=restored)
+        return self._sessions.get(handle)  # type: ignore[return-value]
 
     def owner(self, handle: str) -> str | None:
         """Who opened session ``handle`` (serve's authenticated caller; None: no one in particular)."""
@@ -182,20 +190,16 @@ class SandboxSessions:
             sandboxes = list(self._sessions.values())
             self._sessions.clear()
             self._owners.clear()
-        for sandbox in sandboxes:
-            if not isinstance(sandbox, _Opening):
-                sandbox.close()
+        for sandbox in (s for s in sandboxes if isinstance(s, Sandbox)):
+            sandbox.close()
 
     def park_all(self) -> int:
         """Park every idle session (serve stopping: a restarted serve resumes them); how many were parked."""
-        if self.parking is None:
-            return 0
-        return len(self._drop_idle(0.0))
+        return 0 if self.parking is None else len(self._drop_idle(0.0))
 
     # ---- limits ----------------------------------------------------------------------------------
     def expire(self) -> list[str]:
-        """Close sessions idle for longer than ``idle_timeout_s``, or with a parking lot park them, after
-        ``park_after_s`` when that is sooner; return their handles."""
+        """Close (with a lot: park) sessions idle past ``idle_timeout_s`` or ``park_after_s``; their handles."""
         limits = [self.idle_timeout_s] + ([self.park_after_s] if self.parking is not None else [])
         idle = min((limit for limit in limits if limit is not None), default=None)
         return [] if idle is None else self._drop_idle(idle)
@@ -334,9 +338,6 @@ class SandboxSessions:
     def __contains__(self, handle: object) -> bool:
         with self._lock:
             return handle in self._sessions
-
-    def __len__(self) -> int:
-        return len(self.handles())
 
     def info(self) -> SandboxSessionList:
         """One row per live session: cells run, idle time, memory limit, whether a cell is running."""

@@ -291,3 +291,25 @@ def test_a_restore_that_fails_leaves_no_fresh_session_and_puts_the_parcel_back(
         assert handle not in b
     monkeypatch.undo()
     assert b.get(handle, owner="ann").execute("x + 1").value == 42
+
+
+def test_two_calls_restoring_one_session_never_run_on_an_unrestored_one(
+    pair: tuple[SandboxSessions, SandboxSessions],
+) -> None:
+    import concurrent.futures
+
+    a, b = pair
+    handle = a.open(owner="ann")
+    a.get(handle, owner="ann").execute("x = 41")
+    a.park_all()
+
+    def use() -> object:
+        try:
+            return b.get(handle, owner="ann").execute("x + 1").value
+        except SessionNotFound as exc:  # the other call is restoring it this moment
+            return type(exc).__name__
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        seen = list(pool.map(lambda _: use(), range(4)))
+    assert 42 in seen and set(seen) <= {42, "SessionNotFound"}, seen
+    assert b.get(handle, owner="ann").execute("x").value == 41
