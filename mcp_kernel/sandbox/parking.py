@@ -28,6 +28,7 @@ import json
 import os
 import secrets
 import tarfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,6 +100,9 @@ class ParkingLot:
         self.limit_bytes = limit_mb_per_owner << 20
         self.expiry_s = expiry_s
         self._swept = 0.0
+        # Sessions on their way here (out of memory, not yet written): a restore waits for them.
+        self._moving: dict[tuple[str | None, str], threading.Event] = {}
+        self._moving_lock = threading.Lock()
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         with contextlib.suppress(OSError):  # a directory an operator made (a shared volume) keeps its mode
             os.chmod(self.directory, 0o700)
@@ -112,12 +116,30 @@ class ParkingLot:
         return self.directory / ("o-" + _digest("" if owner is None else "=" + owner, 24))
 
     # ---- park --------------------------------------------------------------------------------------
+    def expect(self, handle: str, owner: str | None) -> None:
+        """``owner``'s session ``handle`` was taken out of memory to be parked: until :meth:`park` has
+        written it (or failed), :meth:`holds` waits for it rather than say there is none."""
+        with self._moving_lock:
+            self._moving[(owner, handle)] = threading.Event()
+
+    def _arrived(self, handle: str, owner: str | None) -> None:
+        with self._moving_lock:
+            moving = self._moving.pop((owner, handle), None)
+        if moving is not None:
+            moving.set()
+
     def park(self, handle: str, owner: str | None, sandbox: Any) -> int:
         """Write ``sandbox``'s session as ``handle``'s parcel (replacing an earlier one); its size in bytes.
 
         ``SandboxError`` when it cannot be written (a full or missing disk included) or is larger than one
         owner may park; the owner's other parcels are then as they were.
         """
+        try:
+            return self._park(handle, owner, sandbox)
+        finally:
+            self._arrived(handle, owner)
+
+    def _park(self, handle: str, owner: str | None, sandbox: Any) -> int:
         try:
             payload = _payload(sandbox)
         except OSError as exc:
@@ -158,8 +180,13 @@ class ParkingLot:
             partial.unlink(missing_ok=True)
 
     # ---- restore ----------------------------------------------------------------------------------
-    def holds(self, handle: str, owner: str | None) -> bool:
-        """Whether ``owner`` has a parcel of ``handle`` here (read from its header; nothing is claimed)."""
+    def holds(self, handle: str, owner: str | None, wait_s: float = 60.0) -> bool:
+        """Whether ``owner`` has a parcel of ``handle`` here (read from its header; nothing is claimed); a
+        session on its way here is waited for, up to ``wait_s``."""
+        with self._moving_lock:
+            moving = self._moving.get((owner, handle))
+        if moving is not None:
+            moving.wait(wait_s)
         header = _header(self.path(handle, owner))
         return header is not None and header.get("handle") == handle and header.get("owner") == owner
 

@@ -39,6 +39,7 @@ from .session import Sandbox
 __all__ = ["DEFAULT_HANDLE", "SandboxSessions"]
 
 log = logging.getLogger(__name__)
+Prepare = Callable[[Sandbox], None] | None  # what open() does to a new sandbox before anyone can reach it
 
 DEFAULT_HANDLE = "default"
 FOREIGN_IDLE_S = 2.0  # another replica's session restored here is parked again this soon after use
@@ -83,12 +84,7 @@ class SandboxSessions:
         self._lock = threading.Lock()
 
     # ---- open / get / close ----------------------------------------------------------------------
-    def open(
-        self,
-        handle: str | None = None,
-        owner: str | None = None,
-        prepare: Callable[[Sandbox], None] | None = None,
-    ) -> str:
+    def open(self, handle: str | None = None, owner: str | None = None, prepare: Prepare = None) -> str:
         """Start a session and return its handle (a new unguessable one unless ``handle`` is given); only
         ``owner`` (an authenticated caller, when there is one) may use it afterwards. ``prepare`` runs on the
         new sandbox before anyone else can reach it (a restore)."""
@@ -217,7 +213,9 @@ class SandboxSessions:
                 and not s.busy
                 and now - s.last_used >= (idle_s if h.startswith(home) else min(idle_s, FOREIGN_IDLE_S))
             ]
-            for h, _, _ in victims:
+            for h, o, _ in victims:
+                if self.parking is not None:
+                    self.parking.expect(h, o)  # a restore meanwhile waits for it
                 del self._sessions[h]
                 self._owners.pop(h, None)
         self._retire(victims)
@@ -273,6 +271,8 @@ class SandboxSessions:
             handle, victim = idle[0]
             del self._sessions[handle]
             victims.append((handle, self._owners.pop(handle, None), victim))
+            if self.parking is not None:
+                self.parking.expect(handle, victims[-1][1])
         return victims
 
     def _limit_passed_locked(self, owner: str | None) -> str | None:

@@ -313,3 +313,23 @@ def test_two_calls_restoring_one_session_never_run_on_an_unrestored_one(
         seen = list(pool.map(lambda _: use(), range(4)))
     assert 42 in seen and set(seen) <= {42, "SessionNotFound"}, seen
     assert b.get(handle, owner="ann").execute("x").value == 41
+
+
+def test_a_restore_waits_for_a_session_on_its_way_to_the_lot(engine: Engine, tmp_path: Path) -> None:
+    # Parking takes a session out of memory first and writes it after: a call arriving in between waits for
+    # the parcel instead of being told the session does not exist (CI saw that once, under load).
+    import threading
+
+    lot = ParkingLot(tmp_path / "lot")
+    box = Sandbox(engine, workspace=tmp_path / "ws", name="a.h", remove_workspace=True)
+    try:
+        box.execute("x = 1")
+        assert not lot.holds("a.h", "ann")
+        lot.expect("a.h", "ann")
+        writer = threading.Timer(0.5, lambda: lot.park("a.h", "ann", box))
+        writer.start()
+        started = time.monotonic()
+        assert lot.holds("a.h", "ann") and time.monotonic() - started >= 0.4
+        writer.join()
+    finally:
+        box.close()
