@@ -131,6 +131,11 @@ async def level(
         started = time.perf_counter()
         await asyncio.gather(*(c.rounds(rounds) for c in callers))
         wall = time.perf_counter() - started
+    return gathered(callers, wall)
+
+
+def gathered(callers: list[Any], wall: float) -> tuple[dict[str, list[float]], list[str], float]:
+    """The callers' timings by kind, their errors, and executes per second over ``wall`` seconds."""
     times: dict[str, list[float]] = defaultdict(list)
     errors: list[str] = []
     for caller in callers:

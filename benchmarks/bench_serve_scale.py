@@ -52,7 +52,7 @@ from typing import Any
 
 import httpx2
 import psutil
-from bench_serve_load import Caller, percentile, row  # the tenancy benchmark's agents and figures
+from bench_serve_load import Caller, gathered, percentile, row  # the tenancy benchmark's agents and figures
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from realservers import free_port  # tests/ is on sys.path: bench_serve_load puts it there
@@ -224,17 +224,6 @@ async def connect(stack: AsyncExitStack, url: str, agents: list[Agent]) -> None:
     await asyncio.gather(*(agent.execute("compute") for agent in agents))
     for agent in agents:
         agent.times.clear()
-
-
-def gathered(agents: list[Agent], wall: float) -> tuple[dict[str, list[float]], list[str], float]:
-    """The agents' timings by kind, their errors, and executes per second over ``wall`` seconds."""
-    times: dict[str, list[float]] = {kind: [] for kind in LOAD}
-    errors: list[str] = []
-    for agent in agents:
-        for kind, values in agent.times.items():
-            times[kind] += values
-        errors += [f"{agent.name}: {e}" for e in agent.errors]
-    return times, errors, sum(len(v) for v in times.values()) / wall
 
 
 # ---- 1 and 2: many sessions, parked -----------------------------------------------------------------------

@@ -37,7 +37,6 @@ from typing import Any
 import blake3
 
 from ..errors import SandboxError
-from .snapshot import SnapshotInfo
 
 __all__ = ["Parcel", "ParkingLot"]
 
@@ -78,12 +77,6 @@ class Parcel:
             sandbox.host.pii = PIITokenizer.restored(self.pii)
         idle = time.time() - self.parked_at
         sandbox.resume(self.snapshot, f"This session was parked ({_ago(idle)}) and restored here")
-
-    def info(self) -> SnapshotInfo:
-        kept = sorted(self.snapshot.get("values", {}))
-        return SnapshotInfo(
-            cell=self.snapshot.get("cell", 0), kept=kept, not_kept=self.snapshot.get("not_kept", {})
-        )
 
 
 class ParkingLot:
