@@ -37,8 +37,10 @@ MCPKernelError                  root: catch this to catch everything we raise on
 ├── HandoverError               a cell's value cannot be brought into the notebook's Python (--out)
 ├── AppError                    a tool's MCP Apps view cannot be shown, or a view's request was refused
 ├── Interrupted                 the user (or a caller) stopped the operation; everything else lives on
-└── PluginError                 the plugin store could not save or load a plugin
-    └── PluginIntegrityError    a saved plugin failed its checksum or format checks
+├── PluginError                 the plugin store could not save or load a plugin
+│   └── PluginIntegrityError    a saved plugin failed its checksum or format checks
+└── SkillError                  a skill could not be saved, found or loaded (its check says why)
+    └── SkillIntegrityError     a saved or imported skill failed its checksum or format checks
 ```
 
 Every message says what went wrong and what to do next, e.g.
@@ -84,6 +86,8 @@ __all__ = [
     "ServerTimeout",
     "SessionLimit",
     "SessionNotFound",
+    "SkillError",
+    "SkillIntegrityError",
     "ToolCallError",
     "ToolError",
     "ToolNotFound",
@@ -396,3 +400,11 @@ class PluginError(MCPKernelError):
 
 class PluginIntegrityError(PluginError):
     """A saved plugin failed its checksum or format checks; nothing of it was loaded."""
+
+
+class SkillError(MCPKernelError):
+    """A skill could not be saved, found or loaded; the message names the rule it broke and what to do."""
+
+
+class SkillIntegrityError(SkillError):
+    """A saved or imported skill failed its checksum or format checks; nothing of it was used."""

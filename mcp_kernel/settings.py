@@ -232,6 +232,22 @@ class MCPKernel(Configurable):
         help="`mcp-kernel serve`: this replica's name, the first part of every session handle it makes "
         "(letters, digits and '-'); empty: the host's name (a Kubernetes pod's name) (serve --replica).",
     ).tag(config=True)
+    skills_dir = Unicode(
+        "",
+        help="Where saved skills are kept (functions code saved with save_skill); empty: <data dir>/skills. "
+        "The kernel and the CLI use its top level; each serve caller has a directory of its own in it.",
+    ).tag(config=True)
+    skills_max = Int(200, min=1, help="Most skills (names) one owner may keep.").tag(config=True)
+    skill_max_kb = Int(
+        64, min=1, max=1024, help="Most KiB one skill's source may hold (its imports included)."
+    ).tag(config=True)
+    serve_skills = Enum(
+        ["caller", "shared", "off"],
+        "caller",
+        help="`mcp-kernel serve`: whose skills a caller saves and finds: 'caller', its own (callers never see "
+        "each other's); 'shared', the one store of the kernel and CLI, for every caller; 'off', none "
+        "(serve --skills).",
+    ).tag(config=True)
     session_idle_timeout = FiniteFloat(
         3600.0, min=0, help="Seconds after which an idle sandbox session is closed; 0 means never."
     ).tag(config=True)

@@ -11,6 +11,7 @@ from here (``from mcp_kernel.models import ServerSpec``); the modules only say w
 - ``execution``: a sandboxed cell's result, its calls through the bridge, sandbox sessions and counters
 - ``tokens``: token savings per tool, per server, in total and per cell
 - ``bindings``: what ``generate`` wrote, files of the virtual tree, saved plugins
+- ``skills``: functions code saved as skills, and a store's list of them
 - ``commands``: the other commands' answers (notices, help, settings, kernelspec, debug, demo)
 - ``apps``: an MCP Apps view as read from its server, what the view said or was refused, a view a cell asked for
 - ``base``: ``_Model``, the base of the result models
@@ -62,6 +63,7 @@ from .servers import (
     ValidationReport,
     ValidationRow,
 )
+from .skills import Skill, SkillInfo, SkillList
 from .tokens import CellTokens, ServerTokens, TokenReport, ToolTokens
 from .tools import CallResult, Introspection, SearchHit, SearchResults, ToolAnnotations, ToolInfo
 
@@ -117,6 +119,9 @@ __all__ = [
     "SettingRow",
     "SettingsReport",
     "SignInLink",
+    "Skill",
+    "SkillInfo",
+    "SkillList",
     "TokenReport",
     "ToolAnnotations",
     "ToolInfo",
