@@ -12,11 +12,12 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import MCPKernelError
-from .models import FileView, GenerateReport, PluginInfo
+from .errors import MCPKernelError, SkillError, ToolNotFound
+from .models import FileView, GenerateReport, PluginInfo, Skill, TokenReport
 from .names import server_id
 from .servers import Servers
 from .vfs import ROOT, TreeNode, VirtualFS, normalize_path
@@ -119,14 +120,18 @@ class Bindings:
                 self.generate(name)
         return rel
 
-    def tree(self, path: str = ROOT, depth: int | None = None) -> TreeNode:
-        """The VFS tree at ``path`` (servers are generated on first visit)."""
-        return self.vfs.tree(self._ensure_path(path), depth)
-
-    def read(self, path: str) -> FileView:
-        """One file of the VFS."""
+    def tree(
+        self, path: str = ROOT, depth: int | None = None, extra: Mapping[str, str] | None = None
+    ) -> TreeNode:
+        """The VFS tree at ``path`` (servers are generated on first visit), with ``extra`` files (a caller's
+        skills) added to it."""
         rel = self._ensure_path(path)
-        text = self.vfs.read(rel)
+        return (VirtualFS({**self.vfs.files, **extra}) if extra else self.vfs).tree(rel, depth)
+
+    def read(self, path: str, extra: Mapping[str, str] | None = None) -> FileView:
+        """One file of the VFS (or of ``extra``)."""
+        rel = self._ensure_path(path)
+        text = extra[rel] if extra and rel in extra else self.vfs.read(rel)
         return FileView(path=f"{ROOT}/{rel}", text=text, size=len(text.encode()))
 
     def server_files(self, server: str) -> dict[str, str]:
@@ -135,6 +140,45 @@ class Bindings:
         return {
             p: t for p, t in self.vfs.files.items() if p.startswith((f"servers/{sid}/", f"skills/{sid}/"))
         }
+
+    def tokens(
+        self,
+        servers: Sequence[str] | None = None,
+        *,
+        tools: Sequence[str] | None = None,
+        skills: Sequence[Skill] = (),
+    ) -> TokenReport:
+        """Up-front versus progressive tokens for ``servers`` (see :meth:`Session.tokens
+        <mcp_kernel.session.Session.tokens>`), with saved ``skills`` as one more row."""
+        # the tokenizer (tokens) and the templates (codegen) load only when a report is asked for
+        from .codegen import binding_paths
+        from .tokens import upfront_vs_progressive
+
+        names = list(servers or self.servers.registry.servers() or self.servers.names())
+        data = {}
+        for name in names:
+            self.ensure([name])
+            server_tools = self.servers.registry.tools(name)
+            data[name] = (server_tools, self.server_files(name), binding_paths(name, server_tools))
+        read: dict[str, set[str]] | None = None
+        if tools is not None:
+            read = {name: set() for name in names}
+            for item in tools:
+                if item.startswith("skills.") and "skills" not in names:
+                    read.setdefault("skills", set()).add(item.split(".", 1)[1])
+                    continue
+                server, _, tool = (
+                    item.rpartition(".") if "." in item and item.split(".")[0] in names else ("", "", item)
+                )
+                owners = [server] if server else [n for n in names if any(t.name == tool for t in data[n][0])]
+                if not owners:
+                    raise ToolNotFound(f"No tool {item!r} in {', '.join(names)}.", tool=item)
+                for owner in owners:
+                    read[owner].add(tool)
+        unknown = (read or {}).get("skills", set()) - {skill.name for skill in skills}
+        if unknown:
+            raise SkillError(f"No saved skill(s) {', '.join(sorted(unknown))}; see `skills list`.")
+        return upfront_vs_progressive(data, read=read, skills=skills)
 
     # ---- the plugin store --------------------------------------------------------------------------
     def plugin_store(self, store: str | None = None) -> PluginStore:

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Literal
 
 from .errors import ServerNotFound, ToolNotFound
-from .models import SearchHit, SearchResults, ServerInfo, ToolInfo
+from .models import SearchHit, SearchResults, ServerInfo, SkillInfo, ToolInfo
 from .text import summary_line
 
 __all__ = ["Detail", "ToolRegistry", "answer_line", "search_answer"]
@@ -70,7 +71,13 @@ class ToolRegistry:
             ) from None
 
     def search(
-        self, query: str, *, detail: Detail = "summary", servers: list[str] | None = None, limit: int = 50
+        self,
+        query: str,
+        *,
+        detail: Detail = "summary",
+        servers: list[str] | None = None,
+        limit: int = 50,
+        skills: Sequence[SkillInfo] = (),
     ) -> SearchResults:
         """Tools whose name, title or description match every word of ``query``, best first.
 
@@ -78,35 +85,43 @@ class ToolRegistry:
         benchmarks/bench_search.py's queries no better, so these weights stay). ``detail`` chooses what
         each hit carries: the name only; plus a one-line summary; the signature line of the server's index
         instead (name, typed signature, first sentence); or the summary, signature and full schemas.
+        ``skills`` (saved functions, :mod:`mcp_kernel.skills`) are found the same way, as hits of the
+        ``skills`` package that name the servers they call.
         """
         if detail not in DETAILS:
             raise ValueError(f"detail must be one of {DETAILS}, got {detail!r}")
         words = [w for w in re.split(r"\W+", query.lower()) if w]
-        scored: list[tuple[int, str, str, ToolInfo]] = []
+        scored: list[tuple[int, str, str, ToolInfo | SkillInfo]] = []
         for server in servers or self.servers():
             for tool in self._entry(server)[1]:
-                score = _score(tool, words)
+                score = _score(tool.name, tool.title or tool.annotations.title or "", tool.description, words)
                 if score > 0:
                     scored.append((-score, server, tool.name, tool))
+        for skill in skills:
+            score = _score(skill.name, "", skill.description, words)
+            if score > 0:
+                scored.append((-score, "skills", skill.name, skill))
         scored.sort(key=lambda item: item[:3])
         lines: dict[str, dict[str, str]] = {}
         if detail in ("signature", "full"):
             # codegen (jinja2) costs ~40 ms to import: only for these two details
             from .codegen import index_lines
 
-            for server in {server for _, server, _, _ in scored[:limit]}:
+            for server in {server for _, server, _, item in scored[:limit] if isinstance(item, ToolInfo)}:
                 lines[server] = index_lines(server, self._entry(server)[1])
         hits = [
             SearchHit(
                 server=server,
-                tool=tool.name,
-                summary=summary_line(tool.description) if detail in ("summary", "full") else None,
-                signature=lines[server][tool.name] if server in lines else None,
-                input_schema=tool.input_schema if detail == "full" else None,
-                output_schema=tool.output_schema if detail == "full" else None,
-                annotations=tool.annotations if detail == "full" else None,
+                tool=item.name,
+                summary=summary_line(item.description) if detail in ("summary", "full") else None,
+                signature=lines[server][item.name] if server in lines else None,
+                input_schema=item.input_schema if detail == "full" else None,
+                output_schema=item.output_schema if detail == "full" else None,
+                annotations=item.annotations if detail == "full" else None,
             )
-            for _, server, _, tool in scored[:limit]
+            if isinstance(item, ToolInfo)
+            else _skill_hit(item, detail)
+            for _, server, _, item in scored[:limit]
         ]
         return SearchResults(query=query, detail=detail, hits=hits, total=len(scored))
 
@@ -126,7 +141,13 @@ def search_answer(results: SearchResults, limit: int) -> str:
     if more > 0:
         lines.append(f"... {more} more; narrow the query or raise limit")
     query = results.query
-    head = f"{len(results.hits)} tool(s) match {query!r}" if results.hits else f"No tool matches {query!r}"
+    skills = sum(hit.calls is not None for hit in results.hits)
+    found = (
+        f"{len(results.hits) - skills} tool(s) and {skills} skill(s)"
+        if skills
+        else f"{len(results.hits)} tool(s)"
+    )
+    head = f"{found} match {query!r}" if results.hits else f"No tool matches {query!r}"
     return "\n".join([head + (":" if lines else ". Try a shorter query or read /mcp-tools/servers."), *lines])
 
 
@@ -142,17 +163,36 @@ def answer_line(hit: SearchHit, detail: Detail) -> str:
     line = f"{hit.server}.{hit.tool}"
     if hit.summary:
         line += f": {hit.summary}"
+    if hit.calls is not None:  # a skill: what it needs, and (at full) how to call it
+        line += f" (calls {', '.join(hit.calls) or 'no server'})"
+        if hit.signature and detail == "full":
+            line += f"\n  {hit.signature}\n  from skills.{hit.tool} import {hit.tool}"
     if hit.input_schema is not None:
         line += f"\n  input: {json.dumps(hit.input_schema, separators=(',', ':'))}"
     return line
 
 
-def _score(tool: ToolInfo, words: list[str]) -> int:
+def _skill_hit(skill: SkillInfo, detail: Detail) -> SearchHit:
+    """A saved skill as a search hit: of the ``skills`` package, with the servers it calls."""
+    return SearchHit(
+        server="skills",
+        tool=skill.name,
+        summary=skill.summary if detail in ("summary", "full") else None,
+        signature=skill.index_line()
+        if detail == "signature"
+        else skill.signature
+        if detail == "full"
+        else None,
+        calls=skill.servers,
+    )
+
+
+def _score(name: str, title: str, description: str, words: list[str]) -> int:
     if not words:
         return 1
-    name = tool.name.lower().replace("-", "_")
-    title = (tool.title or tool.annotations.title or "").lower()
-    description = tool.description.lower()
+    name = name.lower().replace("-", "_")
+    title = title.lower()
+    description = description.lower()
     total = 0
     for word in words:
         if word in name:

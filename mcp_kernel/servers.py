@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from .approvals import server_rules
@@ -40,6 +40,7 @@ from .settings import MCPKernel
 
 if TYPE_CHECKING:
     from .auth import SignIn, SignInMode
+    from .models import SkillInfo
 
 __all__ = ["Servers"]
 
@@ -169,16 +170,22 @@ class Servers:
         return self.registry.tool(server, tool)
 
     def search(
-        self, query: str, *, detail: Detail = "summary", servers: list[str] | None = None
+        self,
+        query: str,
+        *,
+        detail: Detail = "summary",
+        servers: list[str] | None = None,
+        skills: Sequence[SkillInfo] = (),
     ) -> SearchResults:
-        """Find tools by name, title or description across introspected servers (or ``servers``)."""
+        """Find tools by name, title or description across introspected servers (or ``servers``), and
+        ``skills`` beside them."""
         for name in servers or []:
             self.ensure(name, listing=True)
-        if not self.registry.servers():
+        if not self.registry.servers() and not skills:
             raise ServerNotFound(
                 "No server has been introspected yet. Run `introspect SERVER` first, or pass --server NAME."
             )
-        return self.registry.search(query, detail=detail, servers=servers)
+        return self.registry.search(query, detail=detail, servers=servers, skills=skills)
 
     def call(
         self, server: str, tool: str, arguments: dict[str, Any] | None = None, **kwargs: Any

@@ -22,12 +22,11 @@ import os
 import threading
 import weakref
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .bindings import Bindings
 from .client import Connection, ConnectionPool
 from .config import ServerConfig
-from .errors import ToolNotFound
 from .models import (
     CallRecord,
     CallResult,
@@ -53,9 +52,15 @@ from .vfs import ROOT, TreeNode, VirtualFS
 if TYPE_CHECKING:
     from .auth import SignIn
     from .elicitation import Asker
+    from .models import Skill
     from .pii import PIITokenizer
     from .sandbox import Engine, Sandbox
     from .sandbox.sessions import SandboxSessions
+    from .skills import SkillStore
+
+    # Which saved skills a call sees: None, the user's; a store (a serve caller's); False, none.
+    Skills = SkillStore | Literal[False] | None
+
 
 __all__ = ["Session"]
 
@@ -91,6 +96,7 @@ class Session:
         self.runner = SandboxRunner(self.settings, self.servers, self.bindings)
         self._watches: dict[tuple[str, str], list[Callable[[], None]]] = {}
         self._lock = threading.Lock()
+        self._skills: SkillStore | None = None
         self.closed = False
 
     @classmethod
@@ -128,10 +134,27 @@ class Session:
         return self.servers.tools(server)
 
     def search(
-        self, query: str, *, detail: Detail = "summary", servers: list[str] | None = None
+        self,
+        query: str,
+        *,
+        detail: Detail = "summary",
+        servers: list[str] | None = None,
+        skills: Skills = None,
     ) -> SearchResults:
-        """Find tools by name, title or description across introspected servers (or ``servers``)."""
-        return self.servers.search(query, detail=detail, servers=servers)
+        """Find tools by name, title or description across introspected servers (or ``servers``), and the
+        saved skills (``skills``: default the user's, False for none) beside them."""
+        return self.servers.search(query, detail=detail, servers=servers, skills=_latest(self, skills))
+
+    # ---- skills (see skills.SkillStore) ------------------------------------------------------------
+    @property
+    def skills(self) -> SkillStore:
+        """The user's saved skills: functions cells saved with ``save_skill`` (see :mod:`mcp_kernel.skills`)."""
+        with self._lock:
+            if self._skills is None:
+                from .skills import skill_store  # blake3, filelock, tarfile: only once skills are used
+
+                self._skills = skill_store(self.settings)
+            return self._skills
 
     def call(
         self, server: str, tool: str, arguments: dict[str, Any] | None = None, **kwargs: Any
@@ -185,11 +208,13 @@ class Session:
         """Generate bindings, manifest and skill for ``server`` into the VFS (and into ``out`` if given)."""
         return self.bindings.generate(server, languages=languages, out=out, refresh=refresh)
 
-    def tree(self, path: str = ROOT, depth: int | None = None) -> TreeNode:
-        return self.bindings.tree(path, depth)
+    def tree(self, path: str = ROOT, depth: int | None = None, *, skills: Skills = None) -> TreeNode:
+        """The tree at ``path``, with the saved skills (default the user's) under ``/mcp-tools/skills``."""
+        return self.bindings.tree(path, depth, _files(self, skills))
 
-    def read(self, path: str) -> FileView:
-        return self.bindings.read(path)
+    def read(self, path: str, *, skills: Skills = None) -> FileView:
+        """One file of the tree (a saved skill's source included)."""
+        return self.bindings.read(path, _files(self, skills))
 
     def load_plugin(self, server_id: str, *, store: str | None = None) -> PluginInfo:
         """Load saved bindings of ``server_id`` from a plugin store (checked against their checksum)."""
@@ -267,12 +292,14 @@ class Session:
         cell_name: str | None = None,
         on_call: Callable[[CallRecord], None] | None = None,
         caller: str = "notebook",
+        skills: Skills = None,
     ) -> ExecutionResult:
         """Run ``code`` in a sandbox session with ``policy`` (default: :meth:`policy`); tools via the bridge.
 
         ``sandbox`` names the session (default: the current one); the callbacks get the cell's output, its
         tool calls' progress and records as they come, ``asker`` answers servers' questions and ``caller``
-        is who the audit trail says ran the code: see
+        is who the audit trail says ran the code, ``skills`` what it imports and saves (default the user's
+        skills, False none): see
         :meth:`SandboxRunner.execute <mcp_kernel.sandbox.runner.SandboxRunner.execute>`.
         """
         return self.runner.execute(
@@ -287,6 +314,7 @@ class Session:
             cell_name=cell_name,
             on_call=on_call,
             caller=caller,
+            skills=_chosen(self, skills),
         )
 
     def placeholders(self, sandbox: str) -> PIITokenizer:
@@ -311,36 +339,19 @@ class Session:
 
     # ---- token analysis ----------------------------------------------------------------------------
     def tokens(
-        self, servers: Sequence[str] | None = None, *, tools: Sequence[str] | None = None
+        self,
+        servers: Sequence[str] | None = None,
+        *,
+        tools: Sequence[str] | None = None,
+        skills: Skills = None,
     ) -> TokenReport:
-        """Up-front versus progressive tokens for ``servers`` (default: introspected ones, else all known).
+        """Up-front versus progressive tokens for ``servers`` (default: introspected ones, else all known),
+        and the saved ``skills`` (default: the user's) as one more row.
 
-        ``tools`` names the tools a task reads (``tool`` or ``server.tool``); without it the report gives
-        each tool's cost and counts the progressive path as the listing alone.
+        ``tools`` names the tools a task reads (``tool``, ``server.tool`` or ``skills.<name>``); without it
+        the report gives each tool's cost and counts the progressive path as the listing alone.
         """
-        # the tokenizer (tokens) and the templates (codegen) load only when a report is asked for
-        from .codegen import binding_paths
-        from .tokens import upfront_vs_progressive
-
-        names = list(servers or self.registry.servers() or self.server_names())
-        data = {}
-        for name in names:
-            self.bindings.ensure([name])
-            server_tools = self.registry.tools(name)
-            data[name] = (server_tools, self.bindings.server_files(name), binding_paths(name, server_tools))
-        read: dict[str, set[str]] | None = None
-        if tools is not None:
-            read = {name: set() for name in names}
-            for item in tools:
-                server, _, tool = (
-                    item.rpartition(".") if "." in item and item.split(".")[0] in names else ("", "", item)
-                )
-                owners = [server] if server else [n for n in names if any(t.name == tool for t in data[n][0])]
-                if not owners:
-                    raise ToolNotFound(f"No tool {item!r} in {', '.join(names)}.", tool=item)
-                for owner in owners:
-                    read[owner].add(tool)
-        return upfront_vs_progressive(data, read=read)
+        return self.bindings.tokens(servers, tools=tools, skills=_latest(self, skills))
 
     def close(self) -> None:
         """Stop every server this session started, close its sandboxes and remove its temp files."""
@@ -370,3 +381,18 @@ def made_by(result: CallResult) -> tuple[Session, dict[str, Any]] | None:
     made = _MADE.get(id(result))
     session = made[0]() if made is not None else None
     return None if session is None or session.closed or made is None else (session, made[1])
+
+
+def _chosen(session: Session, skills: Skills) -> SkillStore | None:
+    """The skills a call sees: the user's for None, ``skills`` itself, or none for False."""
+    return session.skills if skills is None else skills or None
+
+
+def _latest(session: Session, skills: Skills) -> list[Skill]:
+    store = _chosen(session, skills)
+    return store.latest() if store is not None else []
+
+
+def _files(session: Session, skills: Skills) -> dict[str, str] | None:
+    store = _chosen(session, skills)
+    return store.files() if store is not None else None

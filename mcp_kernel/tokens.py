@@ -31,7 +31,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from .codegen import SHARED_PATHS
-from .models import CellTokens, SearchHit, SearchResults, ServerTokens, TokenReport, ToolInfo, ToolTokens
+from .models import (
+    CellTokens,
+    SearchHit,
+    SearchResults,
+    ServerTokens,
+    Skill,
+    TokenReport,
+    ToolInfo,
+    ToolTokens,
+)
 from .names import server_id
 from .registry import answer_line, search_answer
 
@@ -111,6 +120,7 @@ def upfront_vs_progressive(
     servers: Mapping[str, tuple[Sequence[ToolInfo], Mapping[str, str], Mapping[str, str]]],
     *,
     read: Mapping[str, Iterable[str]] | None = None,
+    skills: Sequence[Skill] = (),
 ) -> TokenReport:
     """Compare loading every tool definition with the listing path and the search path.
 
@@ -123,6 +133,10 @@ def upfront_vs_progressive(
     ``server: index line`` per tool: what ``serve``'s ``search_tools`` sends for a query finding those
     tools; the report keeps it as ``search_text``), then the same bindings. A server the task does not
     touch costs its name in the top listing and nothing else.
+
+    Saved ``skills`` are one more row, ``skills`` (``read["skills"]`` names those the task uses): nothing up
+    front (no client lists them), the listing of ``skills/`` and their sources on the listing path, their
+    index lines in the same search answer on the search path.
     """
     started = time.perf_counter()
     counter = tokenizer()
@@ -168,10 +182,24 @@ def upfront_vs_progressive(
                 per_tool=per_tool,
             )
         )
+    if skills:
+        rows.append(_skills_row(skills, counter, read))
+        every_file.add("skills/INDEX.md")
+        if read is not None:
+            wanted = set(read.get("skills", ()))
+            found["skills"] = [
+                (s.name, s.index_line()) for s in sorted(skills, key=lambda s: s.name) if s.name in wanted
+            ]
+    calls = {s.name: s.servers for s in skills}
     search_head, search_text = 0, ""
     if read is not None:
         hits = [
-            SearchHit(server=server, tool=tool, signature=line)
+            SearchHit(
+                server=server,
+                tool=tool,
+                signature=line,
+                calls=calls.get(tool) if server == "skills" else None,
+            )
             for server, named in found.items()
             for tool, line in named
         ]
@@ -202,6 +230,37 @@ def upfront_vs_progressive(
         search_head=search_head,
         search_text=search_text,
         duration_ms=(time.perf_counter() - started) * 1000,
+    )
+
+
+def _skills_row(
+    skills: Sequence[Skill], counter: Tokenizer, read: Mapping[str, Iterable[str]] | None
+) -> ServerTokens:
+    """The saved skills as a row of the report: their sources are what a task reads, their index lines what
+    search answers with; nothing of them is loaded up front."""
+    files = [f"skills/{s.name}.py" for s in skills] + ["skills/INDEX.md"]
+    wanted = set(read.get("skills", ())) if read is not None else set()
+    unknown = wanted - {s.name for s in skills}
+    if unknown:
+        raise ValueError(f"no saved skill(s) {sorted(unknown)}")
+    per_tool = [
+        ToolTokens(
+            server="skills",
+            tool=s.name,
+            definition=0,
+            binding=counter.count(s.source),
+            signature=counter.count(s.index_line()),
+        )
+        for s in skills
+    ]
+    return ServerTokens(
+        server="skills",
+        tools=len(skills),
+        upfront=0,
+        listing=counter.count(listing_text(files, "skills")) if read is None or wanted else 0,
+        bindings_read=sum(t.binding for t in per_tool if t.tool in wanted),
+        tools_read=sorted(wanted),
+        per_tool=per_tool,
     )
 
 

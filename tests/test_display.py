@@ -266,6 +266,9 @@ def samples() -> list[object]:
         SettingRow,
         SettingsReport,
         SignInLink,
+        Skill,
+        SkillInfo,
+        SkillList,
     )
     from mcp_kernel.sandbox.policy import SandboxPolicy
     from mcp_kernel.vfs import VirtualFS
@@ -287,6 +290,17 @@ def samples() -> list[object]:
         "wasmtime_version": "50.0.1",
     }
     info = PluginInfo(metadata=meta, files=3, bytes=100, stale=True, changed_tools=["q"])
+    skill = SkillInfo(
+        name="rev",
+        version=2,
+        description="Revenue of a region.",
+        signature="def rev(q: str) -> float",
+        servers=["demo"],
+        skills=[],
+        saved_at="2026-12-07T21:00:00+00:00",
+        size=52,
+        checksum="0" * 64,
+    )
     return [
         *OBJECTS,
         Introspection(
@@ -325,6 +339,8 @@ def samples() -> list[object]:
         ),
         info,
         PluginList(store="/tmp/store", plugins=[info], broken={"x": "checksum mismatch"}),
+        SkillList(store="/tmp/skills", skills=[skill], versions={"rev": [1, 2]}, broken={"old": "checksum"}),
+        Skill(**skill.model_dump(), source="def rev(q: str) -> float:\n    'Revenue.'\n    return 1.0\n"),
         DebugReport(
             python="3.11",
             platform="linux",

@@ -13,6 +13,7 @@ from realservers import our_server
 
 from mcp_kernel.codegen import SHARED_PATHS, binding_paths, generate
 from mcp_kernel.display import to_html
+from mcp_kernel.errors import MCPKernelError
 from mcp_kernel.models import SearchHit, SearchResults, ServerInfo, ToolInfo
 from mcp_kernel.registry import search_answer
 from mcp_kernel.session import Session
@@ -238,3 +239,31 @@ def test_a_task_reading_two_of_a_hundred_realistic_tools_saves_98_percent_on_the
         read={"bench": [tools[0].name, tools[1].name]},
     )
     assert report.search_savings_percent >= 98 and report.savings_percent >= 97
+
+
+def test_the_search_path_counts_a_skills_index_line_as_serve_sends_it(session: Session, tmp_path) -> None:
+    from mcp_kernel.skills import SkillStore
+
+    store = SkillStore(tmp_path / "skills")
+    skill = store.save(
+        "regions_by_orders",
+        "from servers.demo import list_regions\n\n"
+        "def regions_by_orders() -> list:\n    'Sales regions, most orders first.'\n"
+        "    return sorted(list_regions()['regions'], key=lambda r: -r['orders'])\n",
+    )
+    report = session.tokens(["demo"], tools=["list_regions", "skills.regions_by_orders"], skills=store)
+    demo, skills = report.servers
+    assert (skills.server, skills.upfront, skills.tools_read) == ("skills", 0, ["regions_by_orders"])
+    count = tokenizer().count
+    line = f"skills: {skill.index_line()}"
+    assert line in report.search_text.splitlines()
+    assert skills.search == count(line) and skills.bindings_read == count(skill.source)
+    # what serve's search_tools sends for a query finding the two, line for line
+    sent = search_answer(
+        session.search("regions", detail="signature", servers=["demo"], skills=store), limit=20
+    ).splitlines()
+    assert all(found in sent for found in report.search_text.splitlines()[1:])
+    assert report.search_path == report.search_head + demo.search_path + skills.search_path
+    assert session.tokens(["demo"], tools=["list_regions"], skills=False).servers == [demo]
+    with pytest.raises(MCPKernelError, match="No saved skill"):
+        session.tokens(["demo"], tools=["skills.nothing"], skills=store)

@@ -36,6 +36,7 @@ from . import (
     server,
     servers,
     settings,
+    skills,
     tokens,
 )
 from .command import _WHOLE_PARSER, ArgumentParser, Command, Context, _HelpShown, parse_pairs, seconds  # noqa: F401 - the names commands and shells import from here
@@ -57,6 +58,7 @@ def _commands() -> dict[str, Command]:
         tokens.COMMAND,
         audit.COMMAND,
         plugin.COMMAND,
+        skills.COMMAND,
         call.COMMAND,
         app.COMMAND,
         resources.RESOURCES,

@@ -71,6 +71,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="this replica's name, the first part of its session handles (default: the host's name)",
     )
+    parser.add_argument(
+        "--skills",
+        choices=("caller", "shared", "off"),
+        help="whose saved skills a caller finds and saves to: its own ('caller'), the kernel's and CLI's "
+        "('shared', one store for every caller), or none (default: the serve_skills setting, caller)",
+    )
     add_approval_options(parser, "the serve_approve setting: destructive; asked of the agent's user")
 
 
@@ -94,6 +100,8 @@ def run(session: Any, args: argparse.Namespace) -> Any:
         raise UsageError(f"--max-memory takes {MEMORY_MB[0]} to {MEMORY_MB[1]} MiB, got {args.max_memory}")
     if args.park_after is not None:
         session.settings.serve_park_after = args.park_after
+    if args.skills is not None:
+        session.settings.serve_skills = args.skills
     serve(
         session,
         servers=servers,

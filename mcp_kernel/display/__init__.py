@@ -21,7 +21,7 @@ from __future__ import annotations
 
 # Each subject module registers its renderers when imported; the face imports them all, so that any
 # import of mcp_kernel.display (or of one of its modules) sees every type rendered.
-from . import audit, commands, files, plugins, prompts, resources, sandbox, servers, tokens  # noqa: F401
+from . import audit, commands, files, plugins, prompts, resources, sandbox, servers, skills, tokens  # noqa: F401
 from .dispatch import (
     bundle,
     register_formatters,

@@ -16,7 +16,7 @@ from html import escape
 from typing import Any
 
 from ..apps.resource import view_uri
-from ..models import CallResult, Introspection, SearchResults, ToolInfo
+from ..models import CallResult, Introspection, SearchHit, SearchResults, ToolInfo
 from ..names import server_id
 from ..records import Records, records_of
 from ..terminal import printable
@@ -79,9 +79,18 @@ def introspection_text(obj: Introspection) -> str:
     return "\n".join(head) + "\n\n" + table(["tool", "params", "output", "hints", "description"], rows)
 
 
+def _summary(hit: SearchHit) -> str:
+    """A hit's summary; a skill's says which servers it calls."""
+    if hit.calls is None:
+        return hit.summary or ""
+    return f"{hit.summary or ''} (calls {', '.join(hit.calls) or 'no server'})".strip()
+
+
 @renders(SearchResults, html="display/search.html.j2")
 def search_results_text(obj: SearchResults) -> str:
-    head = f"{obj.total} tool(s) match {obj.query!r}" + (
+    skills = sum(h.calls is not None for h in obj.hits)
+    found_text = f"{obj.total - skills} tool(s) and {skills} skill(s)" if skills else f"{obj.total} tool(s)"
+    head = f"{found_text} match {obj.query!r}" + (
         f" (showing {len(obj.hits)})" if obj.total > len(obj.hits) else ""
     )
     if obj.detail == "name":
@@ -90,17 +99,21 @@ def search_results_text(obj: SearchResults) -> str:
         return (
             head
             + "\n"
-            + table(["server", "tool", "summary"], [[h.server, h.tool, h.summary] for h in obj.hits])
+            + table(["server", "tool", "summary"], [[h.server, h.tool, _summary(h)] for h in obj.hits])
         )
     if obj.detail == "signature":  # grouped under the package to import from, as in the server's index
         found: dict[str, list[str]] = {}
         for h in obj.hits:
-            found.setdefault(h.server, []).append(h.signature or h.tool)
-        return "\n".join(
-            [head, *("\n".join([f"servers.{server_id(server)}:", *lines]) for server, lines in found.items())]
-        )
+            package = "skills" if h.calls is not None else f"servers.{server_id(h.server)}"
+            found.setdefault(package, []).append(h.signature or h.tool)
+        return "\n".join([head, *("\n".join([f"{package}:", *lines]) for package, lines in found.items())])
     blocks = [head]
     for h in obj.hits:
+        if h.calls is not None:  # a skill: how to import it
+            blocks.append(
+                f"\n{h.server}.{h.tool}: {_summary(h)}\n  {h.signature}\n  from skills.{h.tool} import {h.tool}"
+            )
+            continue
         blocks.append(
             f"\n{h.server}.{h.tool}: {h.summary}\n  input:  {json.dumps(h.input_schema)}"
             + (f"\n  output: {json.dumps(h.output_schema)}" if h.output_schema else "")

@@ -138,6 +138,7 @@ class SearchHit(_Model):
     input_schema: dict[str, Any] | None = None
     output_schema: dict[str, Any] | None = None
     annotations: ToolAnnotations | None = None
+    calls: list[str] | None = None  # a saved skill's hit (server "skills"): the servers it calls
 
 
 class SearchResults(_Model):

@@ -174,6 +174,7 @@ class GuestInstance:
         *,
         workspace: Path,
         tools_dir: Path | None = None,
+        skills_dir: Path | None = None,
         memory_bytes: int = 256 << 20,
         linker: Any = None,
     ) -> None:
@@ -187,6 +188,8 @@ class GuestInstance:
         wasi = wasmtime.WasiConfig()  # no env, no args, no network, no inherited stdio
         if tools_dir is not None and tools_dir.is_dir():
             wasi.preopen_dir(str(tools_dir), "/mcp-tools", fs_mutable=False)
+            if skills_dir is not None and skills_dir.is_dir():  # the guest's libc takes the longest prefix
+                wasi.preopen_dir(str(skills_dir), "/mcp-tools/skills", fs_mutable=False)
         wasi.preopen_dir(str(workspace), "/workspace", fs_mutable=True)
         if ZONEINFO_DIR.is_dir():
             wasi.preopen_dir(str(ZONEINFO_DIR), "/zoneinfo", fs_mutable=False)

@@ -38,6 +38,7 @@ from .engine import Engine, is_cached
 from .policy import SandboxPolicy, for_cell
 from .session import Sandbox
 from .sessions import SandboxSessions
+from .skills import check_imports, discard_saved, sync, take_saved
 from .views import CellViews, masked
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from ..pii import PIITokenizer
     from ..servers import Servers
     from ..settings import MCPKernel
+    from ..skills import SkillStore
 
 __all__ = ["SandboxRunner"]
 
@@ -123,6 +125,7 @@ class SandboxRunner:
             workspace=workspace,
             name=handle,
             remove_workspace=True,
+            skills_dir=_mkdir(workspace.with_name(workspace.name + ".skills")),
         )
 
     # ---- sandbox sessions --------------------------------------------------------------------------
@@ -186,6 +189,7 @@ class SandboxRunner:
         cell_name: str | None = None,
         on_call: Callable[[CallRecord], None] | None = None,
         caller: str = "notebook",
+        skills: SkillStore | None = None,
     ) -> ExecutionResult:
         """Run ``code`` in a sandbox session with ``policy`` (default: :meth:`policy`); tools via the bridge.
 
@@ -197,6 +201,8 @@ class SandboxRunner:
         tool calls report (called on the loop thread); ``asker`` answers the questions servers ask during
         the code's tool calls (default: none, they are declined), on the calling thread; ``on_call(record)``
         each call's record as it ends (on the guest's thread; for a live count); ``caller`` is who ran it.
+        ``skills`` are the saved skills the code may import and where ``save_skill`` saves (none if None);
+        the result's note says what was saved.
         """
         policy = policy or self.policy()
         self.bindings.ensure(policy.servers)
@@ -208,6 +214,10 @@ class SandboxRunner:
             sid: n for sid, n in self.bindings.generations.items() if box.binding_generations.get(sid) != n
         }
         box.binding_generations.update(fresh)
+        reload = [f"servers.{sid}" for sid in sorted(fresh)]
+        if sync(box, skills, self.bindings.vfs.files):
+            reload.append("skills")  # saved since its last cell: imported afresh
+        check_imports(code, skills, policy)
         bridge = cast("Bridge", box.host)
         bridge.apply(policy)
         pii = self._pii(bridge) if policy.tokenize_pii else None
@@ -226,9 +236,10 @@ class SandboxRunner:
         with trace:
             try:
                 result = box.execute(
-                    code, policy, on_output=on_output, reload=sorted(fresh), asker=asker, cell_name=cell_name
+                    code, policy, on_output=on_output, reload=reload, asker=asker, cell_name=cell_name
                 )
             except (SandboxError, Interrupted) as exc:
+                discard_saved(box)
                 records = bridge.take_records()
                 if isinstance(exc.result, ExecutionResult):
                     exc.result = exc.result.model_copy(update={"calls": records, "budget": _budget(bridge)})
@@ -238,7 +249,8 @@ class SandboxRunner:
                     exc.args = (pii.tokenize(str(exc))[0],)
                 raise
             trace.outcome(result)
-        result = _finished(result, bridge)
+        error = None if result.error is None else result.error.type
+        result = _finished(result, bridge, take_saved(box, skills, error))
         if pii is not None:
             result = _tokenized(result, pii)
         self.last_execution = result
@@ -330,8 +342,8 @@ class SandboxRunner:
             self._dirs = None
 
 
-def _finished(result: ExecutionResult, bridge: Bridge) -> ExecutionResult:
-    """``result`` with the cell's call records, its token savings and its budget."""
+def _finished(result: ExecutionResult, bridge: Bridge, saved: list[str]) -> ExecutionResult:
+    """``result`` with the cell's call records, its token savings, its budget and what it ``saved`` as skills."""
     from ..tokens import sandbox_savings  # the tokenizer loads with the first cell (or the warm-up)
 
     records = bridge.take_records()
@@ -341,8 +353,9 @@ def _finished(result: ExecutionResult, bridge: Bridge) -> ExecutionResult:
         result.stdout + result.stderr,
         result.value_repr,
     )
+    note = "\n".join([*([result.note] if result.note else []), *saved]) or None
     return result.model_copy(
-        update={"calls": records, "tokens": tokens, "budget": _budget(bridge), "views": views}
+        update={"calls": records, "tokens": tokens, "budget": _budget(bridge), "views": views, "note": note}
     )
 
 

@@ -71,11 +71,15 @@ class Sandbox:
         policy: SandboxPolicy | None = None,
         name: str = "sandbox",
         remove_workspace: bool = False,
+        skills_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         self._own_engine = engine is None
         self.engine = engine or Engine()
         self.name = name
         self.tools_dir = Path(tools_dir) if tools_dir is not None else None
+        # The session's saved skills, seen at /mcp-tools/skills (read-only; the runner keeps it current).
+        self.skills_dir = Path(skills_dir) if skills_dir is not None else None
+        self.skills_seen: dict[str, str] = {}  # what the runner last wrote there
         self._tmp_workspace = workspace is None or remove_workspace
         self.workspace = (
             Path(workspace) if workspace is not None else Path(tempfile.mkdtemp(prefix="mcp-ws-"))
@@ -117,6 +121,7 @@ class Sandbox:
                 self.imports,
                 workspace=self.workspace,
                 tools_dir=self.tools_dir,
+                skills_dir=self.skills_dir,
                 memory_bytes=self.policy.memory_mb << 20,
                 linker=self._linker,
             )
@@ -245,7 +250,7 @@ class Sandbox:
         self.memory_limit_mb = max(self.memory_limit_mb, cell.policy.memory_mb)
         self.engine.ensure_ticker()
         policy = cell.policy
-        request = self._request(cell, restarted)
+        request = _request(cell, self.snapshot, restarted)
         self.imports.cell = cell
         try:
             text = instance.run(request, memory_bytes=policy.memory_mb << 20, fuel=policy.fuel)
@@ -286,22 +291,6 @@ class Sandbox:
         if broken is not None:
             raise broken
         return result
-
-    def _request(self, cell: Cell, restarted: bool) -> str:
-        """The guest's request for ``cell``: its code and limits, and the kept variables after a restart."""
-        policy = cell.policy
-        fields: dict[str, Any] = {
-            "code": cell.code,
-            "output_limit": policy.output_limit_bytes,
-            "reload": cell.reload,
-            "max_calls": MAX_CALLS_IN_FLIGHT,
-            "snapshot_limit": policy.snapshot_limit_bytes,
-            "name": cell.name,
-        }
-        self.snapshot.limit_bytes = policy.snapshot_limit_bytes
-        if restarted and self.snapshot:
-            fields["restore"] = self.snapshot.restore_request()
-        return json.dumps(fields, ensure_ascii=True)
 
     @property
     def host(self) -> HostHandler:
@@ -344,6 +333,8 @@ class Sandbox:
             self.engine.close()
         if self._tmp_workspace:
             shutil.rmtree(self.workspace, ignore_errors=True)
+            if self.skills_dir is not None:
+                shutil.rmtree(self.skills_dir, ignore_errors=True)
 
     @property
     def closed(self) -> bool:
@@ -354,6 +345,23 @@ class Sandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _request(cell: Cell, snapshot: Snapshot, restarted: bool) -> str:
+    """The guest's request for ``cell``: its code and limits, and the kept variables after a restart."""
+    policy = cell.policy
+    fields: dict[str, Any] = {
+        "code": cell.code,
+        "output_limit": policy.output_limit_bytes,
+        "reload": cell.reload,
+        "max_calls": MAX_CALLS_IN_FLIGHT,
+        "snapshot_limit": policy.snapshot_limit_bytes,
+        "name": cell.name,
+    }
+    snapshot.limit_bytes = policy.snapshot_limit_bytes
+    if restarted and snapshot:
+        fields["restore"] = snapshot.restore_request()
+    return json.dumps(fields, ensure_ascii=True)
 
 
 def _wait(

@@ -30,6 +30,7 @@ from ..models import ExecutionResult
 from ..pii import PIITokenizer
 from ..registry import search_answer
 from ..session import Session
+from ..skills import CallerSkills
 from ..traces import carried
 from ..vfs import ROOT
 from . import eras
@@ -62,8 +63,13 @@ class CodeMode:
         max_calls: int | None = None,
         approve: str | None = None,
         approve_tools: Mapping[str, str] | None = None,
+        skills: str | None = None,
     ) -> None:
         self.session = session
+        # Whose saved skills a caller finds and saves: its own, the user's shared store, or none (serve --skills).
+        self.skills = CallerSkills(
+            session.settings, lambda: session.skills, skills or session.settings.serve_skills
+        )
         # The operator's rules over every call (serve --max-calls, --approve, --approve-tool, or settings).
         self.rules: dict[str, Any] = {
             "max_calls": session.settings.serve_max_calls if max_calls is None else max_calls,
@@ -108,19 +114,27 @@ class CodeMode:
     def live(self) -> list[str]:
         return [s for s in self.servers if s not in self.failed]
 
-    def search(self, query: str, detail: str, limit: int) -> str:
-        """The ``search_tools`` answer: :func:`~mcp_kernel.registry.search_answer` over the live servers."""
+    def search(self, query: str, detail: str, limit: int, caller: str | None = None) -> str:
+        """The ``search_tools`` answer: :func:`~mcp_kernel.registry.search_answer` over the live servers and
+        the ``caller``'s saved skills."""
         if not self.live:
             return self._unavailable()
-        results = self.session.search(query, detail=detail, servers=self.live)  # type: ignore[arg-type]
+        results = self.session.search(
+            query,
+            detail=detail,  # type: ignore[arg-type]
+            servers=self.live,
+            skills=self.skills.of(caller),
+        )
         return search_answer(results, limit)
 
-    def read(self, path: str) -> str:
-        """A file's text, or a directory's entries one per line (directories end in ``/``)."""
+    def read(self, path: str, caller: str | None = None) -> str:
+        """A file's text, or a directory's entries one per line (directories end in ``/``); ``caller``'s
+        saved skills are under ``/mcp-tools/skills``."""
         path = path.strip() or ROOT
-        node = self.session.tree(path, depth=1)
+        skills = self.skills.of(caller)
+        node = self.session.tree(path, depth=1, skills=skills)
         if node.kind == "file":
-            return self.session.read(path).text
+            return self.session.read(path, skills=skills).text
         lines = [f"{node.path}/"]
         for child in node.children:
             lines.append(
@@ -202,7 +216,7 @@ class CodeMode:
         raise the cell's limits up to this server's maxima (fuel follows the timeout); ``close`` closes the
         session afterwards. Limits refuse with a ``SandboxError`` whose advice names these arguments.
         """
-        self.check_limits(timeout, memory_mb)
+        check_limits(self, timeout, memory_mb)
         try:
             with self.session.sandboxes.executing(caller):
                 return self._execute(
@@ -210,19 +224,6 @@ class CodeMode:
                 )
         except SandboxError as exc:  # refused before it ran (too many sessions or executes)
             raise self._worded(exc) from None
-
-    def check_limits(self, timeout: float | None, memory_mb: int | None) -> None:
-        """Refuse limits above this server's maxima, naming them."""
-        if timeout is not None and timeout > self.max_timeout:
-            raise UsageError(
-                f"timeout={timeout:g} is above this server's maximum of {self.max_timeout:g} s (set by "
-                "its operator); pass at most that, or split the work over several executes."
-            )
-        if memory_mb is not None and memory_mb > self.max_memory_mb:
-            raise UsageError(
-                f"memory_mb={memory_mb} is above this server's maximum of {self.max_memory_mb} MiB (set "
-                "by its operator); pass at most that, or process the data in chunks."
-            )
 
     def _worded(self, exc: SandboxError) -> SandboxError:
         return exc.worded_for("serve", max_timeout=self.max_timeout, max_memory_mb=self.max_memory_mb)
@@ -258,6 +259,7 @@ class CodeMode:
     ) -> tuple[str, dict[str, Any], bool]:
         policy = _policy(self, timeout, memory_mb)
         self.session.sandboxes.admit(handle, policy.memory_mb)
+        owner = self.session.sandboxes.owner(handle)
         try:
             result = self.session.execute(
                 code,
@@ -267,7 +269,8 @@ class CodeMode:
                 on_tool_progress=progress,
                 asker=asker,
                 on_output=output,
-                caller=self.session.sandboxes.owner(handle) or "serve",
+                caller=owner or "serve",
+                skills=self.skills.of(owner),
             )
         except (SandboxError, Interrupted) as exc:
             if isinstance(exc, SandboxError):
@@ -296,7 +299,7 @@ class CodeMode:
     ) -> Run:
         """Start ``code`` on a worker thread (called on the server's loop); the servers' questions and the
         outcome arrive as the run's events. Limits above the maxima are refused here, at once."""
-        self.check_limits(timeout, memory_mb)
+        check_limits(self, timeout, memory_mb)
         run = Run(caller, asyncio.get_running_loop(), self.mask(None))  # its session's mask once that is open
 
         run.stop = lambda: _interrupt(self.session, run)
@@ -348,6 +351,20 @@ def _interrupt(session: Session, run: Run) -> None:
     if run.handle is not None:
         with contextlib.suppress(SessionNotFound):
             session.sandboxes.get(run.handle, owner=run.caller).interrupt()
+
+
+def check_limits(mode: CodeMode, timeout: float | None, memory_mb: int | None) -> None:
+    """Refuse limits above this server's maxima, naming them."""
+    if timeout is not None and timeout > mode.max_timeout:
+        raise UsageError(
+            f"timeout={timeout:g} is above this server's maximum of {mode.max_timeout:g} s (set by "
+            "its operator); pass at most that, or split the work over several executes."
+        )
+    if memory_mb is not None and memory_mb > mode.max_memory_mb:
+        raise UsageError(
+            f"memory_mb={memory_mb} is above this server's maximum of {mode.max_memory_mb} MiB (set "
+            "by its operator); pass at most that, or process the data in chunks."
+        )
 
 
 def model_text(result: ExecutionResult, max_chars: int) -> str:

@@ -47,7 +47,9 @@ log = logging.getLogger(__name__)
 INSTRUCTIONS = """Code mode over MCP servers. Find tools with search_tools, read a binding with read
 (start at /mcp-tools), then run Python with execute: `from servers.<server> import <tool>` and call tools
 as typed functions. Filter and aggregate inside the code; only what it prints or returns comes back.
-Pass the returned session handle to execute again to keep variables and files."""
+Pass the returned session handle to execute again to keep variables and files. Once a function works,
+save it for later sessions (`from skills import save_skill; save_skill(fn)`): search_tools finds it, and
+code imports it with `from skills.<name> import <name>`."""
 
 RETRY_MS = 1000  # the reconnection delay serve's event streams suggest (SSE `retry`)
 
@@ -133,7 +135,7 @@ def build_server(
     ) -> str:
         """Find tools across the connected MCP servers."""
         try:
-            return await anyio.to_thread.run_sync(mode.search, query, detail, limit)
+            return await anyio.to_thread.run_sync(mode.search, query, detail, limit, current_caller())
         except MCPKernelError as exc:
             raise _fail(exc) from None
 
@@ -143,7 +145,7 @@ def build_server(
     ) -> str:
         """List a directory of the tool tree or read one file (a typed Python binding, manifest, SKILL.md)."""
         try:
-            return await anyio.to_thread.run_sync(mode.read, path)
+            return await anyio.to_thread.run_sync(mode.read, path, current_caller())
         except MCPKernelError as exc:
             raise _fail(exc) from None
 
@@ -199,7 +201,7 @@ def build_server(
         TEMPLATE, name="mcp-tools", description="the generated tool tree", mime_type="text/plain"
     )
     def tree_file(path: str) -> str:
-        return mode.read("/mcp-tools/" + path)
+        return mode.read("/mcp-tools/" + path, current_caller())
 
     server.code_mode = mode  # type: ignore[attr-defined]
     return server

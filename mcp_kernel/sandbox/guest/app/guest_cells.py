@@ -53,16 +53,17 @@ def _setup_paths(reloaded):
         zoneinfo.reset_tzpath(["/zoneinfo"])
 
 
-def _forget_bindings(server_ids):
-    """Drop imported binding modules of servers whose bindings were regenerated (new or changed tools)."""
-    for sid in server_ids:
-        prefix = f"servers.{sid}"
-        for name in [n for n in sys.modules if n == prefix or n.startswith(prefix + ".")]:
+def _forget_modules(packages):
+    """Drop imported modules of packages whose files changed: bindings regenerated (``servers.<id>``, new or
+    changed tools), skills saved (``skills``)."""
+    for package in packages:
+        for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
             del sys.modules[name]
-        parent = sys.modules.get("servers")
-        if parent is not None and hasattr(parent, sid):
-            delattr(parent, sid)
-    if server_ids:
+        parent_name, _, child = package.rpartition(".")
+        parent = sys.modules.get(parent_name) if parent_name else None
+        if parent is not None and hasattr(parent, child):
+            delattr(parent, child)
+    if any(package.startswith("servers.") for package in packages):
         sys.modules.pop("servers", None)  # its __init__ lists the servers, which may have changed too
 
 

@@ -26,7 +26,7 @@ import types
 from contextlib import suppress
 
 import wit_world  # type: ignore[import-not-found]  # generated from world.wit by componentize-py at build time
-from guest_cells import _forget_bindings, _run, _setup_paths
+from guest_cells import _forget_modules, _run, _setup_paths
 from guest_host import _STOPPED, _dumps, _guard_host, _loads
 from guest_loop import _MAX_CALLS
 from guest_runtime import _runtime
@@ -43,7 +43,7 @@ class WitWorld(wit_world.WitWorld):
         reloaded = request.get("reload") or []
         _MAX_CALLS[0] = int(request.get("max_calls", _MAX_CALLS[0]))
         _setup_paths(reloaded)
-        _forget_bindings(reloaded)
+        _forget_modules(reloaded)
         restored = failed = None
         if request.get("restore"):
             restored, failed = _restore(request.pop("restore"))
