@@ -232,6 +232,11 @@ class SkillStore:
         self._cache = (stamp, skills)
         return skills
 
+    def stamp(self) -> bytes:
+        """What changes with every save and removal through any store object on this root (b"" before the
+        first): what a reader compares to know it is current."""
+        return _stamp(self.root)
+
     def servers_of(self, names: Iterable[str]) -> dict[str, list[str]]:
         """The servers each of ``names`` calls (its imported skills' included); unknown names are left out."""
         found = {skill.name: skill.servers for skill in self.latest()}

@@ -149,3 +149,44 @@ def test_each_caller_has_its_own_skills_and_forged_files_are_refused(tmp_path: P
     broken = {line.split()[0] for line in listed.stdout.splitlines() if "BROKEN" in line}
     assert broken == {"regional_orders", "planted"}, listed.stdout
     assert "checksum does not match" in listed.stdout
+
+
+def test_a_shared_skill_reaches_agents_through_the_pii_masking(tmp_path: Path) -> None:
+    """With ``--skills shared`` agents see the person's skills; what a person wrote in one (an address in its
+    docstring) passes the masking like everything else serve sends."""
+    from test_serve import stdio_client, text
+
+    from mcp_kernel.settings import MCPKernel
+    from mcp_kernel.skills import skill_store
+
+    data = tmp_path / "data"
+    settings = MCPKernel(skills_dir=str(data / "skills"))
+    skill_store(settings).save(
+        "remind_ana",
+        "def remind_ana() -> str:\n    'Remind ana.lopez@example.org of the EU numbers.'\n    return 'ana.lopez@example.org'\n",
+    )
+    config = tmp_path / "mcp.json"
+    config.write_text(
+        json.dumps({"mcpServers": {"demo": {"command": sys.executable, "args": ["-m", "mcp_kernel.demo"]}}})
+    )
+    place = {"config": str(config), "env": {**__import__("os").environ, "MCP_KERNEL_DATA_DIR": str(data)}}
+
+    async def main() -> list[str]:
+        async with stdio_client(place, "--skills", "shared", "--tokenize-pii") as agent:
+            return [
+                text(await agent.call_tool("search_tools", {"query": "remind", "detail": detail}))
+                for detail in ("name", "signature", "full")
+            ] + [
+                text(await agent.call_tool("read", {"path": "/mcp-tools/skills/remind_ana.py"})),
+                text(await agent.call_tool("read", {"path": "/mcp-tools/skills/INDEX.md"})),
+                text(
+                    await agent.call_tool(
+                        "execute", {"code": "from skills.remind_ana import remind_ana\nremind_ana()"}
+                    )
+                ),
+            ]
+
+    seen = asyncio.run(main())
+    assert all("remind_ana" in answer for answer in seen[:5]), seen
+    assert not any("ana.lopez" in answer for answer in seen), seen
+    assert "<EMAIL_1>" in seen[1] and "<EMAIL_" in seen[-1], seen

@@ -215,7 +215,7 @@ class SandboxRunner:
         }
         box.binding_generations.update(fresh)
         reload = [f"servers.{sid}" for sid in sorted(fresh)]
-        if sync(box, skills, self.bindings.vfs.files):
+        if sync(box, skills, self.bindings.vfs):
             reload.append("skills")  # saved since its last cell: imported afresh
         check_imports(code, skills, policy)
         bridge = cast("Bridge", box.host)

@@ -79,7 +79,7 @@ class Sandbox:
         self.tools_dir = Path(tools_dir) if tools_dir is not None else None
         # The session's saved skills, seen at /mcp-tools/skills (read-only; the runner keeps it current).
         self.skills_dir = Path(skills_dir) if skills_dir is not None else None
-        self.skills_seen: dict[str, str] = {}  # what the runner last wrote there
+        self.skills_seen: tuple[object, dict[str, str]] = (None, {})  # what the runner last wrote there
         self._tmp_workspace = workspace is None or remove_workspace
         self.workspace = (
             Path(workspace) if workspace is not None else Path(tempfile.mkdtemp(prefix="mcp-ws-"))

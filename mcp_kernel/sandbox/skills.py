@@ -8,7 +8,7 @@ there, checks it and saves it in the owner's store (:func:`take_saved`).
 
 For example::
 
-    changed = sync(box, store, bindings.vfs.files)     # before a cell: True when the guest must re-import
+    changed = sync(box, store, bindings.vfs)           # before a cell: True when the guest must re-import
     check_imports("from skills.rev import rev", store, policy)
     notes = take_saved(box, store)                    # after it: ["Saved skill 'rev' v1 (calls demo) ..."]
 """
@@ -21,7 +21,6 @@ import functools
 import json
 import os
 import shutil
-from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,6 +29,7 @@ from ..errors import PolicyViolation, SkillError
 
 if TYPE_CHECKING:
     from ..skills import SkillStore
+    from ..vfs import VirtualFS
     from .policy import SandboxPolicy
     from .session import Sandbox
 
@@ -46,31 +46,36 @@ def package_text() -> str:
     return (resources.files("mcp_kernel.sandbox") / "guest" / "skills_package.py").read_text("utf-8")
 
 
-def sync(box: Sandbox, store: SkillStore | None, tree: Mapping[str, str]) -> bool:
+def sync(box: Sandbox, store: SkillStore | None, tree: VirtualFS) -> bool:
     """Make ``box``'s skills directory hold ``store``'s latest skills (and the tree's ``skills/`` files the
     mount covers); return whether anything changed since its last cell (the guest then re-imports them)."""
     if box.skills_dir is None:
         return False
+    key = (None if store is None else (store.root, store.stamp()), tree.version)
+    seen_key, seen = box.skills_seen
+    if key == seen_key:  # most cells: one small read tells nothing changed
+        return False
     wanted = {"__init__.py": package_text()}
-    wanted.update({path[len("skills/") :]: text for path, text in tree.items() if path.startswith("skills/")})
+    wanted.update(
+        {path[len("skills/") :]: text for path, text in tree.files.items() if path.startswith("skills/")}
+    )
     if store is not None:
         wanted.update({path[len("skills/") :]: text for path, text in store.files().items()})
-    if wanted == box.skills_seen:
+    box.skills_seen = (key, wanted)
+    if wanted == seen:
         return False
     root = box.skills_dir
     for rel, text in wanted.items():
-        if box.skills_seen.get(rel) != text:
+        if seen.get(rel) != text:
             path = root / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{path.name}.tmp")
             tmp.write_text(text, encoding="utf-8")
             os.replace(tmp, path)
-    for rel in set(box.skills_seen) - set(wanted):
+    for rel in set(seen) - set(wanted):
         with contextlib.suppress(FileNotFoundError):
             (root / rel).unlink()
-    changed = bool(box.skills_seen)  # the first sync of a session has nothing imported to forget
-    box.skills_seen = wanted
-    return changed
+    return bool(seen)  # the first sync of a session has nothing imported to forget
 
 
 def imported_skills(code: str) -> set[str]:
@@ -121,7 +126,9 @@ def take_saved(box: Sandbox, store: SkillStore | None, error: str | None = None)
     notes = []
     try:
         if outbox.resolve() != box.workspace.resolve() / OUTBOX:  # a link the cell made to elsewhere
-            return ["Not saved: the skills outbox is not a directory of the workspace (the cell replaced it)."]
+            return [
+                "Not saved: the skills outbox is not a directory of the workspace (the cell replaced it)."
+            ]
         entries = sorted(p for p in outbox.iterdir() if p.suffix == ".json")
         if error is not None and entries:
             return [

@@ -63,13 +63,10 @@ class CodeMode:
         max_calls: int | None = None,
         approve: str | None = None,
         approve_tools: Mapping[str, str] | None = None,
-        skills: str | None = None,
     ) -> None:
         self.session = session
         # Whose saved skills a caller finds and saves: its own, the user's shared store, or none (serve --skills).
-        self.skills = CallerSkills(
-            session.settings, lambda: session.skills, skills or session.settings.serve_skills
-        )
+        self.skills = CallerSkills(session.settings, lambda: session.skills, session.settings.serve_skills)
         # The operator's rules over every call (serve --max-calls, --approve, --approve-tool, or settings).
         self.rules: dict[str, Any] = {
             "max_calls": session.settings.serve_max_calls if max_calls is None else max_calls,
@@ -125,7 +122,10 @@ class CodeMode:
             servers=self.live,
             skills=self.skills.of(caller),
         )
-        return search_answer(results, limit)
+        # What people wrote (a skill's description) passes the caller's masking; servers' text as it is.
+        mask = self.caller_mask(caller)
+        hits = [mask(hit) if hit.calls is not None else hit for hit in results.hits]
+        return search_answer(results.model_copy(update={"hits": hits}), limit)
 
     def read(self, path: str, caller: str | None = None) -> str:
         """A file's text, or a directory's entries one per line (directories end in ``/``); ``caller``'s
@@ -134,7 +134,8 @@ class CodeMode:
         skills = self.skills.of(caller)
         node = self.session.tree(path, depth=1, skills=skills)
         if node.kind == "file":
-            return self.session.read(path, skills=skills).text
+            text = self.session.read(path, skills=skills).text
+            return self.caller_mask(caller)(text) if node.path.startswith(f"{ROOT}/skills/") else text
         lines = [f"{node.path}/"]
         for child in node.children:
             lines.append(
