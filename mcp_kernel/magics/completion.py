@@ -61,6 +61,14 @@ def candidates(words: Sequence[str], lookup: Lookup) -> list[str]:
         names = sorted(n for n, c in COMMANDS.items() if "magic" in c.contexts)
         return [n for n in names if n.startswith(current)]
     command, args = done[0], [w for w in done[1:] if not w.startswith("-")]
+    if command == "skills" and not current.startswith("-"):  # skills ACTION, then show/remove NAME
+        if not args:
+            return [a for a in ("list", "show", "remove", "export", "import") if a.startswith(current)]
+        return (
+            [n for n in lookup("skills") if n.startswith(current)]
+            if args == ["show"] or args == ["remove"]
+            else []
+        )
     if current.startswith("-") or command not in _SERVER_FIRST:
         return []
     if not args:
@@ -119,6 +127,9 @@ class _Lookup:
 
     def servers(self) -> list[str]:
         return list(self.session.server_names())
+
+    def skills(self) -> list[str]:
+        return self.session.skills.names()
 
     def sessions(self) -> list[str]:
         return [s.handle for s in self.session.sandbox_sessions().sessions]

@@ -72,3 +72,11 @@ def test_nothing_is_offered_for_what_cannot_be_completed() -> None:
     assert candidates(["call", "--json", ""], nothing_known) == ["demo"]
     assert cell_candidates(["--servers", "demo,"], lambda what: ["demo", "files"]) == ["demo,files"]
     assert cell_candidates(["--timeout", "3"], nothing_known) == []
+
+
+def test_skills_actions_and_the_saved_skills_names(shell: InteractiveShell) -> None:
+    assert matches(shell, "%mcp skills sh") == ["show"]
+    saved = {"skills": ["revenue_by_region", "region_names"]}
+    assert candidates(["skills", "show", "reg"], lambda what: saved[what]) == ["region_names"]
+    assert candidates(["skills", "remove", ""], lambda what: saved[what]) == saved["skills"]
+    assert candidates(["skills", "export", "re"], lambda what: saved[what]) == []
