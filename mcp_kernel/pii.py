@@ -26,7 +26,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["KINDS", "PIITokenizer"]
+__all__ = ["KINDS", "PIITokenizer", "placeholders_in"]
 
 KINDS = ("EMAIL", "IBAN", "CARD", "IP", "PHONE")
 
@@ -36,6 +36,15 @@ _CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d])")
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 _PLACEHOLDER = re.compile(r"<([A-Z][A-Z0-9_]{0,30})_(\d{1,9})>")
+
+
+def placeholders_in(text: str) -> list[str]:
+    """The placeholders ``text`` holds (``<EMAIL_1>``...): a value of one session, someone else in another.
+
+    >>> placeholders_in("send_report(email='<EMAIL_1>')")
+    ['<EMAIL_1>']
+    """
+    return [m.group(0) for m in _PLACEHOLDER.finditer(text)]
 
 
 def _valid_iban(text: str) -> bool:

@@ -238,6 +238,9 @@ class MCPKernel(Configurable):
         "The kernel and the CLI use its top level; each serve caller has a directory of its own in it.",
     ).tag(config=True)
     skills_max = Int(200, min=1, help="Most skills (names) one owner may keep.").tag(config=True)
+    skills_max_mb = Int(
+        16, min=1, help="Most MiB one owner's skills may take on disk, every kept version counted."
+    ).tag(config=True)
     skill_max_kb = Int(
         64, min=1, max=1024, help="Most KiB one skill's source may hold (its imports included)."
     ).tag(config=True)

@@ -161,6 +161,7 @@ def test_a_shared_skill_reaches_agents_through_the_pii_masking(tmp_path: Path) -
 
     data = tmp_path / "data"
     settings = MCPKernel(skills_dir=str(data / "skills"))
+    skill_store(settings).save("pay_4111111111111111", "def pay_4111111111111111():\n    'Pay.'\n")
     skill_store(settings).save(
         "remind_ana",
         "def remind_ana() -> str:\n    'Remind ana.lopez@example.org of the EU numbers.'\n    return 'ana.lopez@example.org'\n",
@@ -179,6 +180,7 @@ def test_a_shared_skill_reaches_agents_through_the_pii_masking(tmp_path: Path) -
             ] + [
                 text(await agent.call_tool("read", {"path": "/mcp-tools/skills/remind_ana.py"})),
                 text(await agent.call_tool("read", {"path": "/mcp-tools/skills/INDEX.md"})),
+                text(await agent.call_tool("read", {"path": "/mcp-tools/skills"})),
                 text(
                     await agent.call_tool(
                         "execute", {"code": "from skills.remind_ana import remind_ana\nremind_ana()"}
@@ -188,5 +190,6 @@ def test_a_shared_skill_reaches_agents_through_the_pii_masking(tmp_path: Path) -
 
     seen = asyncio.run(main())
     assert all("remind_ana" in answer for answer in seen[:5]), seen
-    assert not any("ana.lopez" in answer for answer in seen), seen
+    assert not any("ana.lopez" in answer or "4111111111111111" in answer for answer in seen), seen
+    assert "pay_<CARD_" in seen[4] and "pay_<CARD_" in seen[5], "the index and the listing name it masked"
     assert "<EMAIL_1>" in seen[1] and "<EMAIL_" in seen[-1], seen

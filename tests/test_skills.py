@@ -379,3 +379,90 @@ def test_check_source_describes_the_signature() -> None:
         "import servers.demo\nfrom servers import other\nfrom servers.third.x import y\ndef g() -> None: 'G.'",
     )
     assert fields["servers"] == ["demo", "other", "third"] and fields["signature"] == "def g() -> None"
+
+
+# ---- what a hostile cell or archive tried (a review of the feature) -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "description", "why"),
+    [
+        (source("f"), "bad \ud800 text", "not valid Unicode"),
+        (source("f", body="return 'a\ud800'"), None, "not valid Unicode"),
+        (source("f", body="return '<EMAIL_1>'"), None, "<EMAIL_1>: a placeholder for personal data"),
+        (source("f"), "Mail <PHONE_3> today.", "<PHONE_3>"),
+        (source("f"), "x" * 2001, "more than the 2,000"),
+        (source("f", imports="import importlib\n"), None, "imports dynamically"),
+        (source("f", body="return __import__('servers.demo')"), None, "imports dynamically"),
+        (source("f", imports="import servers\n"), None, "imports the servers package itself"),
+        (source("f", imports="from servers import *\n"), None, "imports the servers package itself"),
+    ],
+)
+def test_a_source_that_would_mislead_or_break_a_reader_is_refused(
+    store: SkillStore, text: str, description: str | None, why: str
+) -> None:
+    with pytest.raises(SkillError, match=why):
+        store.save("f", text, description)
+    assert store.names() == []
+
+
+def test_save_skill_and_names_differing_only_in_case_are_refused(store: SkillStore) -> None:
+    with pytest.raises(SkillError, match="it is the function that saves them"):
+        store.save("save_skill", source("save_skill"))
+    store.save("Rev", source("Rev"))
+    with pytest.raises(SkillError, match="differs from skill 'Rev' only in case"):
+        store.save("rev", source("rev"))
+
+
+def test_the_oldest_versions_go_past_twenty_and_the_store_has_a_size_limit(tmp_path: Path) -> None:
+    store = SkillStore(tmp_path / "store", max_kb=64, max_mb=1)
+    for n in range(22):
+        store.save("often", source("often", body=f"return {n}"))
+    assert store.versions("often") == list(range(3, 23))
+    big = source("big", body="return " + repr("x" * 60_000))
+    saved = 0
+    with pytest.raises(SkillError, match="near its 1 MiB"):
+        for n in range(30):
+            store.save(f"big{n}", big.replace("def big", f"def big{n}"))
+            saved += 1
+    held = sum(p.stat().st_size for p in store.root.rglob("*") if p.is_file())
+    assert 5 <= saved < 30 and held <= 1 << 20
+
+
+def test_the_servers_a_skill_calls_follow_the_skills_it_imports_as_they_are_now(store: SkillStore) -> None:
+    store.save("inner", source("inner"))
+    store.save("outer", source("outer", imports="from skills.inner import inner\n"))
+    assert {s.name: s.servers for s in store.latest()} == {"inner": [], "outer": []}
+    store.save("inner", source("inner", imports="from servers.demo import list_regions\n"))
+    assert {s.name: s.servers for s in SkillStore(store.root).latest()} == {
+        "inner": ["demo"],
+        "outer": ["demo"],
+    }
+    assert store.servers_of(["outer"]) == {"outer": ["demo"]}
+
+
+def test_an_archive_record_with_broken_text_is_refused(store: SkillStore, tmp_path: Path) -> None:
+    import blake3
+
+    text = source("f").encode()
+    record = {
+        "name": "f",
+        "version": 1,
+        "description": "bad \ud800",
+        "signature": "def f(x=None)",
+        "servers": [],
+        "skills": [],
+        "saved_at": "2026-01-01T00:00:00+00:00",
+        "size": len(text),
+    }
+    body = json.dumps(record, sort_keys=True).encode() + b"\0" + text
+    record["checksum"] = blake3.blake3(body).hexdigest()
+    archive = tmp_path / "broken.tar"
+    with tarfile.open(archive, "w") as tar:
+        for name, data in (("f.py", text), ("f.json", json.dumps(record).encode())):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    with pytest.raises(SkillIntegrityError, match="not valid Unicode"):
+        store.import_(archive)
+    assert store.names() == []

@@ -205,6 +205,9 @@ class SandboxRunner:
         the result's note says what was saved.
         """
         policy = policy or self.policy()
+        check_imports(
+            code, skills, policy
+        )  # before anything changes: a refused cell leaves the session as it was
         self.bindings.ensure(policy.servers)
         self.bindings.refresh_changed(policy.servers)
         box = self.sandbox(on_progress, name=sandbox, open_missing=open_missing)
@@ -217,7 +220,6 @@ class SandboxRunner:
         reload = [f"servers.{sid}" for sid in sorted(fresh)]
         if sync(box, skills, self.bindings.vfs):
             reload.append("skills")  # saved since its last cell: imported afresh
-        check_imports(code, skills, policy)
         bridge = cast("Bridge", box.host)
         bridge.apply(policy)
         pii = self._pii(bridge) if policy.tokenize_pii else None

@@ -169,8 +169,12 @@ def _save_one(path: Path, store: SkillStore | None) -> str:
         if store is None:
             raise SkillError(f"skill {name!r}: this server keeps no skills (its operator turned them off).")
         skill = store.save(name, entry["source"], description if isinstance(description, str) else None)
-    except (SkillError, OSError, ValueError) as exc:
+    except SkillError as exc:
         return f"Not saved: {exc}"
+    except OSError as exc:  # the store's disk: said without the host's paths
+        return f"Not saved: skill {name!r}: the skills store could not be written ({exc.strerror or exc})."
+    except (ValueError, RecursionError, MemoryError):  # what a cell wrote into its outbox itself
+        return f"Not saved: skill {name!r}: an entry in the skills outbox is not one save_skill wrote."
     calls = f"calls {', '.join(skill.servers)}" if skill.servers else "calls no server"
     return (
         f"Saved skill {skill.name!r} v{skill.version} ({calls}): from skills.{skill.name} import {skill.name}"

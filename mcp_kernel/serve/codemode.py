@@ -122,8 +122,7 @@ class CodeMode:
             servers=self.live,
             skills=self.skills.of(caller),
         )
-        # What people wrote (a skill's description) passes the caller's masking; servers' text as it is.
-        mask = self.caller_mask(caller)
+        mask = self.caller_mask(caller)  # what people wrote (a skill's description); servers' text as it is
         hits = [mask(hit) if hit.calls is not None else hit for hit in results.hits]
         return search_answer(results.model_copy(update={"hits": hits}), limit)
 
@@ -133,9 +132,10 @@ class CodeMode:
         path = path.strip() or ROOT
         skills = self.skills.of(caller)
         node = self.session.tree(path, depth=1, skills=skills)
+        # What people wrote (skills: their names and sources) passes the caller's masking.
+        mask = self.caller_mask(caller) if (node.path + "/").startswith(f"{ROOT}/skills/") else str
         if node.kind == "file":
-            text = self.session.read(path, skills=skills).text
-            return self.caller_mask(caller)(text) if node.path.startswith(f"{ROOT}/skills/") else text
+            return mask(self.session.read(path, skills=skills).text)
         lines = [f"{node.path}/"]
         for child in node.children:
             lines.append(
@@ -143,7 +143,7 @@ class CodeMode:
             )
         if self.failed and node.path.rstrip("/").endswith("/servers"):
             lines += [f"  (unavailable: {name}: {why})" for name, why in self.failed.items()]
-        return "\n".join(lines)
+        return mask("\n".join(lines))
 
     def complete(self, prefix: str) -> list[str]:
         """Tree paths (after ``mcp-tools://``) that extend ``prefix`` by one step (see :func:`next_steps`)."""

@@ -268,3 +268,39 @@ def test_a_cell_that_raises_after_saving_saves_nothing(session: Session, store: 
     )
     assert store.names() == []
     assert run(session, "1 + 1", store).note is None, "nothing is left over for the next cell"
+
+
+def test_a_cell_refused_for_a_skills_servers_does_not_keep_later_cells_on_an_old_version(
+    session: Session, store: SkillStore
+) -> None:
+    store.save("which", "def which():\n    'Which version.'\n    return 'v1'\n")
+    store.save("needs_demo", "from servers.demo import list_regions\ndef needs_demo():\n    'Demo.'\n")
+    handle = session.open_sandbox(use=False)
+    assert (
+        session.execute(
+            "from skills.which import which\nwhich()", session.policy([]), sandbox=handle, skills=store
+        ).value
+        == "v1"
+    )
+    store.save("which", "def which():\n    'Which version.'\n    return 'v2'\n")
+    with pytest.raises(PolicyViolation):
+        session.execute(
+            "from skills.needs_demo import needs_demo", session.policy([]), sandbox=handle, skills=store
+        )
+    after = session.execute(
+        "from skills.which import which\nwhich()", session.policy([]), sandbox=handle, skills=store
+    )
+    assert after.value == "v2", "the refused cell changed nothing, the next one imports the new version"
+
+
+def test_an_outbox_entry_that_is_a_json_bomb_is_refused_and_the_cells_result_kept(
+    session: Session, store: SkillStore
+) -> None:
+    code = (
+        "import os\nos.makedirs('/workspace/.mcp-skills/outbox', exist_ok=True)\n"
+        "open('/workspace/.mcp-skills/outbox/0000.json', 'w').write('[' * 500000)\n42"
+    )
+    result = run(session, code, store)
+    assert result.value == 42 and result.note is not None
+    assert "Not saved: skill '?': an entry in the skills outbox is not one save_skill wrote." in result.note
+    assert store.names() == []

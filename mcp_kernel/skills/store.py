@@ -1,44 +1,24 @@
-"""Skills the code writes: functions saved from the sandbox, kept per owner, found by search, imported later.
-
-A cell saves a function that worked with ``save_skill(fn)`` (the sandbox's ``skills`` package); when the cell
-ends, the host checks its source (:func:`check_source`) and keeps it here as a new version. Later cells, in
-any session of the same owner, ``from skills.<name> import <name>``; search finds it beside the tools.
-
-Layout (``<store>`` is the user data dir's ``skills/`` for the kernel and the CLI; each serve caller has
-``<store>/.callers/<hash>/``)::
-
-    <store>/<name>/v<N>.py      the source: the function and the imports it needs
-    <store>/<name>/v<N>.json    name, version, description, signature, servers it calls, skills it imports,
-                                saved time, and a checksum over all of it and the source
-
-A version is written source first, then its record, each atomically (a version exists once its record
-does); the highest version is the one imported. The checksum is a blake3 MAC keyed by the store's own key
-(``.key``, 0o600), so a file written into the store by anything but the store, or changed after, is refused
-(:class:`~mcp_kernel.errors.SkillIntegrityError`). An exported archive carries plain blake3 checksums
-instead (another store has another key), and an import checks every skill again before saving it.
+"""The skills of one owner on disk: versions written atomically, records with a keyed checksum, export and
+import; and which store each serve caller gets.
 
 For example::
 
     store = SkillStore("/tmp/skills")
-    store.save("double", "def double(x):\\n    '''Twice x.'''\\n    return 2 * x\\n").version
+    store.save("double", "def double(x):\\n    'Twice x.'\\n    return 2 * x\\n").version
     # 1
-    store.load("double").description
-    # 'Twice x.'
 """
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import datetime as _dt
 import hmac
 import io
 import json
-import keyword
+import logging
 import os
 import re
 import secrets
-import sys
 import tarfile
 import threading
 import zlib
@@ -50,130 +30,33 @@ import blake3
 from filelock import FileLock
 from pydantic import ValidationError
 
-from .errors import SkillError, SkillIntegrityError
-from .models import Skill, SkillInfo
-from .paths import data_dir
+from ..errors import SkillError, SkillIntegrityError
+from ..models import Skill
+from ..paths import data_dir
+from .source import NAME, check_source, validate_name
 
-__all__ = ["CallerSkills", "Skill", "SkillInfo", "SkillStore", "check_source", "skill_store", "validate_name"]
+__all__ = ["CallerSkills", "SkillStore", "skill_store"]
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+log = logging.getLogger(__name__)
+
 _VERSION_FILE = re.compile(r"v([1-9][0-9]{0,5})\.(py|json)")
-# What a skill's source may import besides the standard library: bindings, other skills, the runtime.
-_OWN_PACKAGES = ("servers", "skills", "_mcp_runtime")
 _ARCHIVE_BYTES = 64 << 20  # the most an exported archive may unpack to
-
-
-def validate_name(name: str) -> str:
-    """``name`` if it can name a skill (a Python identifier of at most 64 characters, not a keyword, not
-    private); else :class:`~mcp_kernel.errors.SkillError` saying why.
-
-    >>> validate_name("revenue_by_region")
-    'revenue_by_region'
-    """
-    if not isinstance(name, str) or not _NAME.fullmatch(name) or keyword.iskeyword(name):
-        raise SkillError(
-            f"{str(name)[:80]!r} cannot name a skill: use a Python name of at most 64 letters, digits and "
-            "'_' that is not a keyword (the name of the function it holds)."
-        )
-    if name.startswith("_"):
-        raise SkillError(f"{name!r} cannot name a skill: a name starting with '_' is private.")
-    return name
-
-
-def check_source(
-    name: str, source: str, description: str | None = None, *, max_bytes: int = 64 << 10
-) -> dict:
-    """Check a skill's source and return its record's fields (description, signature, servers, skills).
-
-    The source must parse, define a top-level function ``name``, import only the standard library, server
-    bindings (``servers.<id>``, recorded as servers it calls) and other skills (``skills.<name>``), and be
-    described (``description``, else the function's docstring).
-
-    >>> check_source("half", "import math\\ndef half(x: float) -> float:\\n    'Half of x.'\\n    return x / 2\\n")
-    {'description': 'Half of x.', 'signature': 'def half(x: float) -> float', 'servers': [], 'skills': []}
-    """
-    validate_name(name)
-    size = len(source.encode("utf-8", "surrogatepass"))
-    if size > max_bytes:
-        raise SkillError(
-            f"Skill {name!r} is {size:,} bytes, more than the {max_bytes:,} a skill may hold "
-            "(setting skill_max_kb); save a smaller function."
-        )
-    try:
-        tree = ast.parse(source, filename=f"skills/{name}.py")
-    except SyntaxError as exc:
-        raise SkillError(f"Skill {name!r} does not parse: {exc.msg} (line {exc.lineno}).") from None
-    defined = [
-        node
-        for node in tree.body
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name
-    ]
-    if not defined:
-        raise SkillError(
-            f"Skill {name!r} defines no top-level function named {name!r}; a skill holds the function of "
-            "its name (save_skill(fn) names it after fn)."
-        )
-    fn = defined[-1]
-    servers, skills = _imports(name, tree)
-    text = (description or ast.get_docstring(fn) or "").strip()
-    if not text:
-        raise SkillError(
-            f"Skill {name!r} has no description: give the function a docstring, or pass description=..., "
-            "so that search can find it."
-        )
-    returns = f" -> {ast.unparse(fn.returns)}" if fn.returns is not None else ""
-    prefix = "async def" if isinstance(fn, ast.AsyncFunctionDef) else "def"
-    signature = f"{prefix} {name}({ast.unparse(fn.args)}){returns}"
-    return {"description": text, "signature": signature, "servers": servers, "skills": skills}
-
-
-def _imports(name: str, tree: ast.Module) -> tuple[list[str], list[str]]:
-    """The servers and skills a skill's source imports; SkillError for anything else."""
-    servers: set[str] = set()
-    skills: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            modules = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                raise SkillError(
-                    f"Skill {name!r} uses a relative import; import from servers.<id> or skills.<name>."
-                )
-            base = node.module or ""
-            # ``from servers import demo`` imports the package servers.demo
-            modules = [
-                f"{base}.{alias.name}" if base in ("servers", "skills") else base for alias in node.names
-            ]
-        else:
-            continue
-        for module in modules:
-            top, _, rest = module.partition(".")
-            if top == "servers" and rest:
-                servers.add(rest.split(".")[0])
-            elif top == "skills" and rest:
-                skill = rest.split(".")[0]
-                if skill == name:
-                    raise SkillError(f"Skill {name!r} imports itself.")
-                skills.add(skill)
-            elif top in sys.stdlib_module_names or top in _OWN_PACKAGES:
-                continue
-            else:
-                raise SkillError(
-                    f"Skill {name!r} imports {module!r}, which is neither the standard library, a server's "
-                    "bindings (servers.<id>) nor another skill (skills.<name>); the sandbox has no other "
-                    "packages."
-                )
-    return sorted(servers), sorted(skills)
+MAX_VERSIONS = 20  # kept per skill: a save past it removes the oldest
 
 
 class SkillStore:
     """One owner's skills on disk (thread- and process-safe saves; reads check every checksum)."""
 
     def __init__(
-        self, root: str | os.PathLike[str] | None = None, *, max_skills: int = 200, max_kb: int = 64
+        self,
+        root: str | os.PathLike[str] | None = None,
+        *,
+        max_skills: int = 200,
+        max_kb: int = 64,
+        max_mb: int = 16,
     ) -> None:
         self.root = Path(root) if root is not None else data_dir() / "skills"
-        self.max_skills, self.max_bytes = max_skills, max_kb << 10
+        self.max_skills, self.max_bytes, self.max_total = max_skills, max_kb << 10, max_mb << 20
         self._cache: tuple[bytes, list[Skill]] | None = None
 
     # ---- reading ------------------------------------------------------------------------------------
@@ -181,9 +64,7 @@ class SkillStore:
         """The names with at least one saved version (not checked)."""
         if not self.root.is_dir():
             return []
-        return sorted(
-            p.name for p in self.root.iterdir() if _NAME.fullmatch(p.name) and self.versions(p.name)
-        )
+        return sorted(p.name for p in self.root.iterdir() if NAME.fullmatch(p.name) and self.versions(p.name))
 
     def versions(self, name: str) -> list[int]:
         """The saved versions of ``name``, oldest first (those whose record exists)."""
@@ -225,10 +106,17 @@ class SkillStore:
         stamp = _stamp(self.root)
         if self._cache is not None and self._cache[0] == stamp and stamp:
             return self._cache[1]
-        skills = []
-        for name in self.names():
-            with contextlib.suppress(SkillError):
-                skills.append(self.load(name))
+        found: dict[str, Skill] = {}
+        try:
+            for name in self.names():
+                with contextlib.suppress(SkillError):
+                    found[name] = self.load(name)
+        except OSError as exc:  # a store that cannot be read holds nothing usable; cells go on without it
+            log.warning("skill store %s cannot be read: %s", self.root, exc)
+            return []
+        # The servers a skill calls include those of the skills it imports as they are now, not as they were
+        # when it was saved (an imported skill saved again may call more).
+        skills = [s.model_copy(update={"servers": _calls(s.name, found, set())}) for s in found.values()]
         self._cache = (stamp, skills)
         return skills
 
@@ -265,9 +153,20 @@ class SkillStore:
                     f"This store holds {len(names)} skills, its limit (setting skills_max); remove some "
                     "(mcp-kernel skills remove NAME) before saving another."
                 )
+            alike = [n for n in names if n != name and n.lower() == name.lower()]
+            if alike:  # one directory on macOS and Windows
+                raise SkillError(
+                    f"Skill {name!r} differs from skill {alike[0]!r} only in case; name it otherwise."
+                )
             versions = self.versions(name)
             version = (versions[-1] if versions else 0) + 1
-            data = source.encode("utf-8", "surrogatepass")
+            data = source.encode("utf-8")
+            held = sum(p.stat().st_size for n in names for p in (self.root / n).iterdir())
+            if held + 2 * len(data) > self.max_total:
+                raise SkillError(
+                    f"This store holds {held / 1048576:.1f} MiB of skills, near its {self.max_total >> 20} MiB "
+                    "(setting skills_max_mb); remove old versions or skills (mcp-kernel skills remove) first."
+                )
             record = {
                 "name": name,
                 "version": version,
@@ -280,24 +179,31 @@ class SkillStore:
             directory.mkdir(mode=0o700, exist_ok=True)
             _write_atomic(directory / f"v{version}.py", data)
             _write_atomic(directory / f"v{version}.json", json.dumps(record, indent=1).encode())
+            for old in versions[: max(0, len(versions) + 1 - MAX_VERSIONS)]:  # the oldest past the most kept
+                self._unlink(name, old)
             _touch(self.root)
         return Skill(**record, source=source)
 
     def remove(self, name: str, version: int | None = None) -> list[int]:
         """Remove a version of ``name`` (default: every version); return the versions removed."""
-        versions = self.versions(name)
-        gone = versions if version is None else [v for v in versions if v == version]
-        if not gone:
+        if not self.versions(name):
             self.load(name, version)  # raises, naming what there is
-        with FileLock(str(self.root / ".lock"), timeout=30):
+        with FileLock(str(self.root / ".lock"), timeout=30):  # a version saved meanwhile goes too
+            versions = self.versions(name)
+            gone = versions if version is None else [v for v in versions if v == version]
+            if not gone:
+                self.load(name, version)
             for v in gone:
-                for suffix in ("json", "py"):  # the record first: a half-removed version is not a version
-                    with contextlib.suppress(FileNotFoundError):
-                        (self.root / name / f"v{v}.{suffix}").unlink()
+                self._unlink(name, v)
             with contextlib.suppress(OSError):
                 (self.root / name).rmdir()
             _touch(self.root)
         return gone
+
+    def _unlink(self, name: str, version: int) -> None:
+        for suffix in ("json", "py"):  # the record first: a half-removed version is not a version
+            with contextlib.suppress(FileNotFoundError):
+                (self.root / name / f"v{version}.{suffix}").unlink()
 
     # ---- sharing ------------------------------------------------------------------------------------
     def export(self, file: str | os.PathLike[str], names: Iterable[str] | None = None) -> list[Skill]:
@@ -461,8 +367,22 @@ def skill_store(settings: object, caller: str | None = None) -> SkillStore:
     if caller is not None:
         root = root / ".callers" / blake3.blake3(caller.encode("utf-8", "surrogatepass")).hexdigest()[:24]
     return SkillStore(
-        root, max_skills=getattr(settings, "skills_max", 200), max_kb=getattr(settings, "skill_max_kb", 64)
+        root,
+        max_skills=getattr(settings, "skills_max", 200),
+        max_kb=getattr(settings, "skill_max_kb", 64),
+        max_mb=getattr(settings, "skills_max_mb", 16),
     )
+
+
+def _calls(name: str, skills: dict[str, Skill], seen: set[str]) -> list[str]:
+    """The servers skill ``name`` calls, through the skills it imports (each once)."""
+    seen.add(name)
+    skill = skills[name]
+    servers = set(skill.servers)
+    for other in skill.skills:
+        if other in skills and other not in seen:
+            servers.update(_calls(other, skills, seen))
+    return sorted(servers)
 
 
 def _digest(record: dict, source: bytes, key: bytes | None) -> str:
@@ -483,6 +403,12 @@ def _verified(
         skill = Skill(**record, source=source)
     except (ValueError, TypeError, ValidationError):
         raise SkillIntegrityError(f"{what}: its record is not a skill record; refused.") from None
+    try:
+        json.dumps(record, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise SkillIntegrityError(
+            f"{what}: its record holds text that is not valid Unicode; refused."
+        ) from None
     if not hmac.compare_digest(_digest(record, source_bytes, key), skill.checksum):
         raise SkillIntegrityError(
             f"{what}: its checksum does not match; the file was changed or not written by this store. "
@@ -510,11 +436,11 @@ def _read_regular(path: Path, limit: int) -> bytes:
 def _write_atomic(path: Path, data: bytes, *, exclusive: bool = False) -> None:
     """Write ``data`` to a new temp file (0o600) beside ``path``, then move it there."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    with open(tmp, "xb", opener=lambda n, flags: os.open(n, flags, 0o600)) as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
     try:
+        with open(tmp, "xb", opener=lambda n, flags: os.open(n, flags, 0o600)) as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
         if exclusive:
             os.link(tmp, path)  # fails if another process made the key first
         else:
