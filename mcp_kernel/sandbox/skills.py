@@ -93,7 +93,7 @@ def imported_skills(code: str) -> set[str]:
             found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("skills."))
         elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
             if node.module == "skills":
-                found.update(a.name for a in node.names if a.name != "save_skill")
+                found.update(a.name for a in node.names if a.name not in ("save_skill", "remove_skill"))
             elif node.module.startswith("skills."):
                 found.add(node.module.split(".")[1])
     return found
@@ -117,9 +117,9 @@ def check_imports(code: str, store: SkillStore | None, policy: SandboxPolicy) ->
 
 
 def take_saved(box: Sandbox, store: SkillStore | None, error: str | None = None) -> list[str]:
-    """Save what the cell's ``save_skill`` calls left in the outbox (each checked by the store); return a line
-    for each: saved, with its version and servers, or refused, with why. A cell that ended with an ``error``
-    saves nothing (a skill is code that worked). The outbox is emptied."""
+    """Save what the cell's ``save_skill`` calls left in the outbox (each checked by the store), and remove
+    what its ``remove_skill`` calls named; return a line for each: done, or refused, with why. A cell that
+    ended with an ``error`` does neither (a skill is code that worked). The outbox is emptied."""
     outbox = box.workspace / OUTBOX
     if not outbox.is_dir():
         return []
@@ -141,7 +141,7 @@ def take_saved(box: Sandbox, store: SkillStore | None, error: str | None = None)
                     f"Only {MAX_SAVES_PER_CELL} skills are saved per cell; {len(entries) - n} were not."
                 )
                 break
-            notes.append(_save_one(path, store))
+            notes.append(_take_one(path, store))
     finally:
         discard_saved(box)
     return notes
@@ -156,12 +156,14 @@ def discard_saved(box: Sandbox) -> None:
         shutil.rmtree(place, ignore_errors=True)
 
 
-def _save_one(path: Path, store: SkillStore | None) -> str:
+def _take_one(path: Path, store: SkillStore | None) -> str:
     name = "?"
     try:  # one bad entry is reported, the others are still saved
         if path.is_symlink() or path.stat().st_size > _ENTRY_BYTES:
             raise SkillError("an entry in the skills outbox is not one save_skill wrote.")
         entry = json.loads(path.read_text("utf-8"))
+        if isinstance(entry, dict) and isinstance(entry.get("remove"), str):
+            return _remove_one(entry, store)
         if not isinstance(entry, dict) or not isinstance(entry.get("source"), str):
             raise SkillError("an entry in the skills outbox is not one save_skill wrote.")
         name = str(entry.get("name"))[:80]
@@ -179,3 +181,16 @@ def _save_one(path: Path, store: SkillStore | None) -> str:
     return (
         f"Saved skill {skill.name!r} v{skill.version} ({calls}): from skills.{skill.name} import {skill.name}"
     )
+
+
+def _remove_one(entry: dict[str, object], store: SkillStore | None) -> str:
+    name, version = str(entry["remove"])[:80], entry.get("version")
+    try:
+        if store is None:
+            raise SkillError(f"skill {name!r}: this server keeps no skills.")
+        gone = store.remove(name, version if isinstance(version, int) else None)
+    except SkillError as exc:
+        return f"Not removed: {exc}"
+    except OSError as exc:
+        return f"Not removed: skill {name!r}: the skills store could not be written ({exc.strerror or exc})."
+    return f"Removed skill {name!r} (version {', '.join(map(str, gone))})."

@@ -304,3 +304,22 @@ def test_an_outbox_entry_that_is_a_json_bomb_is_refused_and_the_cells_result_kep
     assert result.value == 42 and result.note is not None
     assert "Not saved: skill '?': an entry in the skills outbox is not one save_skill wrote." in result.note
     assert store.names() == []
+
+
+def test_a_cell_removes_a_skill_it_no_longer_wants(session: Session, store: SkillStore, saved: float) -> None:
+    store.save("region_revenue", store.load("region_revenue").source)  # v2
+    one = run(session, "from skills import remove_skill\nremove_skill('region_revenue', version=1)", store)
+    assert one.note == "Removed skill 'region_revenue' (version 1)."
+    assert store.versions("region_revenue") == [2]
+    rest = run(
+        session,
+        "from skills import remove_skill\nremove_skill('region_revenue')\nremove_skill('nothing')",
+        store,
+    )
+    assert rest.note is not None and rest.note.splitlines() == [
+        "Removed skill 'region_revenue' (version 2).",
+        "Not removed: No skill named 'nothing' (saved skills: none yet); save one with save_skill(fn).",
+    ]
+    assert store.names() == []
+    gone = run(session, USE_REGION_REVENUE, store)
+    assert gone.error is not None and gone.error.type == "ModuleNotFoundError"

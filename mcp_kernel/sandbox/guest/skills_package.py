@@ -1,4 +1,4 @@
-"""Skills: functions saved from earlier cells, and ``save_skill`` to save one.
+"""Skills: functions saved from earlier cells, ``save_skill`` to save one and ``remove_skill`` to remove one.
 
 Import a saved skill by its name, as its line in ``/mcp-tools/skills/INDEX.md`` shows::
 
@@ -9,6 +9,9 @@ Save a function that works, for later cells and sessions (the host checks it whe
     from skills import save_skill
     save_skill(revenue_by_region)                 # its docstring's first line describes it
     save_skill(source_text, name="f", description="What f does.")
+
+Remove one (every version, or one) when the cell ends, with ``remove_skill("f")`` or
+``remove_skill("f", version=2)``.
 
 A skill holds its function and the imports it needs: the standard library, bindings (``servers.<id>``) and
 other skills. A function that uses a variable of the notebook cannot be saved; pass the value as an
@@ -22,7 +25,7 @@ import sys
 import textwrap
 import types
 
-__all__ = ["save_skill"]
+__all__ = ["remove_skill", "save_skill"]
 
 OUTBOX = "/workspace/.mcp-skills/outbox"
 
@@ -44,8 +47,19 @@ def save_skill(fn, description=None, *, name=None):
         source = _with_imports(fn)
     else:
         raise TypeError(f"save_skill takes a function or its source text, not {type(fn).__name__}.")
+    _post({"name": name, "source": source, "description": description})
+
+
+def remove_skill(name, version=None):
+    """Remove skill ``name`` (every version, or ``version``) when the cell ends well; the note says so."""
+    if not isinstance(name, str) or (version is not None and not isinstance(version, int)):
+        raise TypeError("remove_skill(name, version=None) takes a skill's name and a version number.")
+    _post({"remove": name, "version": version})
+
+
+def _post(entry):
+    """Leave ``entry`` for the host, which acts on it after the cell."""
     os.makedirs(OUTBOX, exist_ok=True)
-    entry = {"name": name, "source": source, "description": description}
     path = f"{OUTBOX}/{len(os.listdir(OUTBOX)):04d}.json"
     with open(path, "w", encoding="utf-8") as fh:
         json.dump(entry, fh)
