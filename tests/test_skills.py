@@ -407,8 +407,9 @@ def test_a_source_that_would_mislead_or_break_a_reader_is_refused(
 
 
 def test_save_skill_and_names_differing_only_in_case_are_refused(store: SkillStore) -> None:
-    with pytest.raises(SkillError, match="it is the function that saves them"):
-        store.save("save_skill", source("save_skill"))
+    for reserved in ("save_skill", "remove_skill"):
+        with pytest.raises(SkillError, match="it is a function of the skills package"):
+            store.save(reserved, source(reserved))
     store.save("Rev", source("Rev"))
     with pytest.raises(SkillError, match="differs from skill 'Rev' only in case"):
         store.save("rev", source("rev"))

@@ -36,8 +36,8 @@ def validate_name(name: str) -> str:
         )
     if name.startswith("_"):
         raise SkillError(f"{name!r} cannot name a skill: a name starting with '_' is private.")
-    if name == "save_skill":
-        raise SkillError("'save_skill' cannot name a skill: it is the function that saves them.")
+    if name in ("save_skill", "remove_skill"):
+        raise SkillError(f"{name!r} cannot name a skill: it is a function of the skills package.")
     return name
 
 
