@@ -20,7 +20,7 @@ from typing import Literal
 
 from .errors import ServerNotFound, ToolNotFound
 from .models import SearchHit, SearchResults, ServerInfo, SkillInfo, ToolInfo
-from .text import summary_line
+from .text import calls_text, summary_line
 
 __all__ = ["Detail", "ToolRegistry", "answer_line", "search_answer"]
 
@@ -164,7 +164,7 @@ def answer_line(hit: SearchHit, detail: Detail) -> str:
     if hit.summary:
         line += f": {hit.summary}"
     if hit.calls is not None:  # a skill: what it needs, and (at full) how to call it
-        line += f" (calls {', '.join(hit.calls) or 'no server'})"
+        line += f" ({calls_text(hit.calls)})"
         if hit.signature and detail == "full":
             line += f"\n  {hit.signature}\n  from skills.{hit.tool} import {hit.tool}"
     if hit.input_schema is not None:

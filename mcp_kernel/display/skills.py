@@ -10,6 +10,7 @@ skills in /data/skills
 from __future__ import annotations
 
 from ..models import Skill, SkillList
+from ..text import calls_text
 from .dispatch import renders, renders_sections
 from .formatting import Sections
 
@@ -22,8 +23,7 @@ def skill_list_sections(obj: SkillList) -> tuple[str, Sections]:
     for skill in obj.skills:
         versions = obj.versions.get(skill.name, [skill.version])
         older = f"; older: v{', v'.join(map(str, versions[:-1]))}" if len(versions) > 1 else ""
-        calls = ", ".join(skill.servers) or "no server"
-        rows.append((skill.name, f"{skill.summary} (calls {calls}; v{skill.version}{older})"))
+        rows.append((skill.name, f"{skill.summary} ({calls_text(skill.servers)}; v{skill.version}{older})"))
     rows += [(name, f"BROKEN: {error}") for name, error in obj.broken.items()]
     empty = ("(none)", "save one in a cell: from skills import save_skill; save_skill(fn)")
     return f"skills in {obj.store}", [("", rows or [empty])]
@@ -31,7 +31,6 @@ def skill_list_sections(obj: SkillList) -> tuple[str, Sections]:
 
 @renders(Skill)
 def skill_text(obj: Skill) -> str:
-    calls = ", ".join(obj.servers) or "no server"
-    head = f"# skill {obj.name} v{obj.version}, saved {obj.saved_at}; calls {calls}\n"
+    head = f"# skill {obj.name} v{obj.version}, saved {obj.saved_at}; {calls_text(obj.servers)}\n"
     head += f"# from skills.{obj.name} import {obj.name}\n"
     return head + obj.source

@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..text import summary_line
+from ..text import calls_text, summary_line
 from .formatting import filesize, preview
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ def environment() -> jinja2.Environment:
     env.filters["summary"] = summary_line
     env.filters["filesize"] = filesize
     env.filters["preview"] = preview
+    env.filters["calls"] = calls_text
     return env
 
 

@@ -20,6 +20,7 @@ from ..models import CallResult, Introspection, SearchHit, SearchResults, ToolIn
 from ..names import server_id
 from ..records import Records, records_of
 from ..terminal import printable
+from ..text import calls_text
 from .dispatch import renders
 from .formatting import one_line, records_text, table
 from .templates import environment
@@ -83,7 +84,7 @@ def _summary(hit: SearchHit) -> str:
     """A hit's summary; a skill's says which servers it calls."""
     if hit.calls is None:
         return hit.summary or ""
-    return f"{hit.summary or ''} (calls {', '.join(hit.calls) or 'no server'})".strip()
+    return f"{hit.summary or ''} ({calls_text(hit.calls)})".strip()
 
 
 @renders(SearchResults, html="display/search.html.j2")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..text import summary_line
+from ..text import calls_text, summary_line
 from .base import _Model
 
 __all__ = ["Skill", "SkillInfo", "SkillList"]
@@ -45,8 +45,7 @@ class SkillInfo(BaseModel):
         >>> info.index_line()
         'def rev(q: str): Revenue by region. (calls demo; v2)'
         """
-        calls = f"calls {', '.join(self.servers)}" if self.servers else "calls no server"
-        return f"{self.signature}: {self.summary} ({calls}; v{self.version})"
+        return f"{self.signature}: {self.summary} ({calls_text(self.servers)}; v{self.version})"
 
 
 class Skill(SkillInfo):

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import PolicyViolation, SkillError
+from ..text import calls_text
 
 if TYPE_CHECKING:
     from ..skills import SkillStore
@@ -177,9 +178,9 @@ def _take_one(path: Path, store: SkillStore | None) -> str:
         return f"Not saved: skill {name!r}: the skills store could not be written ({exc.strerror or exc})."
     except (ValueError, RecursionError, MemoryError):  # what a cell wrote into its outbox itself
         return f"Not saved: skill {name!r}: an entry in the skills outbox is not one save_skill wrote."
-    calls = f"calls {', '.join(skill.servers)}" if skill.servers else "calls no server"
     return (
-        f"Saved skill {skill.name!r} v{skill.version} ({calls}): from skills.{skill.name} import {skill.name}"
+        f"Saved skill {skill.name!r} v{skill.version} ({calls_text(skill.servers)}): "
+        f"from skills.{skill.name} import {skill.name}"
     )
 
 
