@@ -258,22 +258,18 @@ class SkillStore:
         names = sorted({p.rsplit(".", 1)[0] for p in parts})
         if not names or set(parts) != {f"{n}.{s}" for n in names for s in ("py", "json")}:
             raise SkillIntegrityError(f"{file}: a skills archive holds <name>.py and <name>.json per skill.")
-        checked = []
+        checked: list[tuple[Skill, list[str]]] = []  # each skill, and the skills its source imports
         for name in names:
             skill = _verified(
                 parts[f"{name}.json"], parts[f"{name}.py"], None, f"{file}: skill {name!r}", name, None
             )
-            check_source(name, skill.source, skill.description, max_bytes=self.max_bytes)
-            checked.append(skill)
+            fields = check_source(name, skill.source, skill.description, max_bytes=self.max_bytes)
+            checked.append((skill, fields["skills"]))
         # Everything that would refuse a save is checked before the first one: what each imports is in the
         # archive or here, and the new names fit the limit.
         here = set(self.names())
-        for skill in checked:
-            missing = [
-                o
-                for o in check_source(skill.name, skill.source, skill.description)["skills"]
-                if o not in names and o not in here
-            ]
+        for skill, imports in checked:
+            missing = [o for o in imports if o not in names and o not in here]
             if missing:
                 raise SkillError(
                     f"{file}: skill {skill.name!r} imports {', '.join(missing)}, which neither the archive nor "
@@ -287,10 +283,10 @@ class SkillStore:
         # Skills that import each other are saved in an order where each finds the ones it imports; if a save
         # fails all the same (a full disk), the versions saved before it are removed again.
         saved: list[Skill] = []
-        pending = {s.name: s for s in checked}
+        pending = {s.name: (s, imports) for s, imports in checked}
         try:
             while pending:
-                ready = [s for s in pending.values() if all(o not in pending for o in s.skills)]
+                ready = [s for s, imports in pending.values() if all(o not in pending for o in imports)]
                 if not ready:
                     raise SkillError(f"{file}: skills {sorted(pending)} import each other in a circle.")
                 for skill in ready:
