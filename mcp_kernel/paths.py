@@ -1,4 +1,5 @@
-"""Where mcp-kernel keeps its files: one directory per kind, each overridable by an environment variable.
+"""Where mcp-kernel keeps its files: one directory per kind, each overridable by an environment variable; and
+the two steps of writing one of them atomically (:func:`write_new`, then :func:`replace`).
 
 A low room that imports nothing of ours, so that every module (the sandbox looking for its component cache
 included) finds its directories without loading the settings machinery (:mod:`mcp_kernel.settings`, traitlets).
@@ -11,9 +12,19 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from pathlib import Path
 
-__all__ = ["APP_NAME", "cache_dir", "config_dir", "data_dir", "log_dir", "safe_filename"]
+__all__ = [
+    "APP_NAME",
+    "cache_dir",
+    "config_dir",
+    "data_dir",
+    "log_dir",
+    "replace",
+    "safe_filename",
+    "write_new",
+]
 
 APP_NAME = "mcp-kernel"
 
@@ -61,3 +72,24 @@ def safe_filename(name: str) -> str:
     if cleaned == name:
         return name
     return f"{cleaned[:91]}-{hashlib.sha256(name.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+
+
+def write_new(path: Path, data: bytes) -> None:
+    """Create ``path`` (never an existing name: "x" is O_CREAT|O_EXCL, which refuses a symlink there too, on
+    every platform) in binary mode (O_BINARY on Windows), write ``data`` and fsync it."""
+    with open(path, "xb", opener=lambda name, flags: os.open(name, flags, 0o600)) as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def replace(source: Path, target: Path) -> None:
+    """``os.replace``, retried for a moment on Windows, where it fails while a reader has ``target`` open."""
+    for attempt in range(50):
+        try:
+            os.replace(source, target)
+            return
+        except PermissionError:
+            if os.name != "nt" or attempt == 49:
+                raise
+            time.sleep(0.02)

@@ -52,7 +52,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import InvalidPath, PluginError, PluginIntegrityError
 from .models import ServerInfo
-from .paths import data_dir
+from .paths import data_dir, replace, write_new
 from .versions import installed
 from .vfs import normalize_path
 
@@ -306,14 +306,14 @@ class PluginStore:
         tmp.mkdir(mode=0o700)
         try:
             for name, data in [*parts.items(), (CHECKSUM_FILE, (_digest(parts) + "\n").encode())]:
-                _write_synced(tmp / name, data)
+                write_new(tmp / name, data)
             _fsync_dir(tmp)
             final = self._versions() / f"{server_id}-{time.time_ns()}-{secrets.token_hex(4)}"
             with self._locked(server_id):
                 os.rename(tmp, final)
                 pointer_tmp = self.root / f".pointer-{server_id}-{secrets.token_hex(8)}"
-                _write_synced(pointer_tmp, f"{final.name}\n".encode())
-                _replace(pointer_tmp, self._link(server_id))
+                write_new(pointer_tmp, f"{final.name}\n".encode())
+                replace(pointer_tmp, self._link(server_id))
                 _fsync_dir(self.root)
                 self._collect(server_id)
         except BaseException:
@@ -487,27 +487,6 @@ def _version_name(server_id: str, name: str) -> bool:
     head, _, rest = name.partition(f"{server_id}-")
     stamp, _, token = rest.partition("-")
     return not head and stamp.isdigit() and bool(re.fullmatch(r"[0-9a-f]{1,64}", token))
-
-
-def _write_synced(path: Path, data: bytes) -> None:
-    """Create ``path`` (never an existing name: "x" is O_CREAT|O_EXCL, which refuses a symlink there too, on
-    every platform) in binary mode (O_BINARY on Windows), write ``data`` and fsync it."""
-    with open(path, "xb", opener=lambda name, flags: os.open(name, flags, 0o600)) as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def _replace(source: Path, target: Path) -> None:
-    """``os.replace``, retried for a moment on Windows, where it fails while a reader has ``target`` open."""
-    for attempt in range(50):
-        try:
-            os.replace(source, target)
-            return
-        except PermissionError:
-            if os.name != "nt" or attempt == 49:
-                raise
-            time.sleep(0.02)
 
 
 def _fsync_dir(path: Path) -> None:

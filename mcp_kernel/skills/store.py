@@ -32,7 +32,7 @@ from pydantic import ValidationError
 
 from ..errors import SkillError, SkillIntegrityError
 from ..models import Skill
-from ..paths import data_dir
+from ..paths import data_dir, replace, write_new
 from .source import NAME, check_source, validate_name
 
 __all__ = ["CallerSkills", "SkillStore", "skill_store"]
@@ -433,14 +433,11 @@ def _write_atomic(path: Path, data: bytes, *, exclusive: bool = False) -> None:
     """Write ``data`` to a new temp file (0o600) beside ``path``, then move it there."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     try:
-        with open(tmp, "xb", opener=lambda n, flags: os.open(n, flags, 0o600)) as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        write_new(tmp, data)
         if exclusive:
             os.link(tmp, path)  # fails if another process made the key first
         else:
-            os.replace(tmp, path)
+            replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
