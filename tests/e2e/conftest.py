@@ -5,15 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from jupyter_client.manager import start_new_kernel
-from kernel_driver import KernelDriver
+from kernel_driver import KernelDriver, running_kernel
 
 
 @pytest.fixture(scope="module")
 def kernel(kernelspec: str) -> Iterator[KernelDriver]:
-    km, kc = start_new_kernel(kernel_name=kernelspec, startup_timeout=60)
-    try:
-        yield KernelDriver(km, kc)
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=False)
+    with running_kernel(kernelspec) as kernel:
+        yield kernel

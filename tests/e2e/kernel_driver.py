@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from queue import Empty
 from typing import Any
@@ -98,3 +99,19 @@ class KernelDriver:
 
     def alive(self) -> bool:
         return self.km.is_alive() and self.execute("1+1").bundles[0]["text/plain"] == "2"
+
+
+@contextmanager
+def running_kernel(
+    kernelspec: str = "mcp", env: Mapping[str, str] | None = None, *, now: bool = False
+) -> Iterator[KernelDriver]:
+    """A kernel of ``kernelspec`` started through jupyter_client (with ``env`` if given), shut down after."""
+    from jupyter_client.manager import start_new_kernel  # jupyter_client: only where a kernel is started
+
+    extra = {} if env is None else {"env": dict(env)}
+    km, kc = start_new_kernel(kernel_name=kernelspec, startup_timeout=60, **extra)
+    try:
+        yield KernelDriver(km, kc)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=now)

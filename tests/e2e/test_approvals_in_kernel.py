@@ -13,8 +13,7 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from jupyter_client.manager import start_new_kernel
-from kernel_driver import KernelDriver, Reply
+from kernel_driver import KernelDriver, Reply, running_kernel
 from realservers import SERVERS
 
 pytestmark = pytest.mark.slow
@@ -37,16 +36,11 @@ for i in range({n}):
 def kernel(kernelspec: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KernelDriver]:
     env = {k: v for k, v in os.environ.items() if k != "CI"}  # a person is at this frontend
     env["MCP_KERNEL_DATA_DIR"] = str(tmp_path_factory.mktemp("data"))  # the audit trail, not the user's
-    km, kc = start_new_kernel(kernel_name=kernelspec, startup_timeout=60, env=env)
-    driver = KernelDriver(km, kc)
-    try:
+    with running_kernel(kernelspec, env) as driver:
         for line in (f"%mcp add mailer -- {sys.executable} {SERVERS / 'mailer.py'}", "%mcp generate mailer"):
             reply, _ = driver.converse(line)
             assert reply.status == "ok", reply.stdout + reply.stderr
         yield driver
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=False)
 
 
 def outbox(kernel: KernelDriver) -> list[str]:

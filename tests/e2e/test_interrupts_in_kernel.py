@@ -20,8 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from jupyter_client.manager import start_new_kernel
-from kernel_driver import KernelDriver, Reply
+from kernel_driver import KernelDriver, Reply, running_kernel
 
 pytestmark = pytest.mark.slow
 
@@ -180,12 +179,8 @@ def cold_kernel(kernelspec: str, tmp_path: Path) -> Iterator[KernelDriver]:
     for path in source.glob("guest-*"):
         shutil.copy(path, cache / "components" / path.name)
     env = {**os.environ, "MCP_KERNEL_CACHE_DIR": str(cache)}
-    km, kc = start_new_kernel(kernel_name=kernelspec, startup_timeout=60, env=env)
-    try:
-        yield KernelDriver(km, kc)
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
+    with running_kernel(kernelspec, env, now=True) as kernel:
+        yield kernel
 
 
 def test_interrupt_while_the_sandbox_starts(cold_kernel: KernelDriver, tmp_path: Path) -> None:
@@ -218,14 +213,9 @@ def test_interrupt_while_a_server_connects(slow_kernel: KernelDriver, tmp_path: 
 
 @pytest.mark.parametrize("attempt", range(3))
 def test_the_first_cell_right_after_start_keeps_its_variables(kernelspec: str, attempt: int) -> None:
-    km, kc = start_new_kernel(kernel_name=kernelspec, startup_timeout=60)
-    try:
-        kernel = KernelDriver(km, kc)
+    with running_kernel(kernelspec, now=True) as kernel:
         assert kernel.execute("%%mcp_execute\nfirst = 7").status == "ok"
         assert kernel.execute("%%mcp_execute\nfirst * 6").bundles[0] == {"text/plain": "42"}
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
 
 
 def test_interrupt_during_a_gather_of_calls(slow_kernel: KernelDriver, started: Path) -> None:

@@ -7,8 +7,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from jupyter_client.manager import start_new_kernel
-from kernel_driver import KernelDriver, Reply
+from kernel_driver import KernelDriver, Reply, running_kernel
 
 pytestmark = pytest.mark.slow
 
@@ -35,12 +34,8 @@ def text(reply: Reply) -> str:
 @pytest.fixture(scope="module")
 def kernel(kernelspec: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KernelDriver]:
     env = {**os.environ, "MCP_KERNEL_DATA_DIR": str(tmp_path_factory.mktemp("data"))}  # not the user's skills
-    km, kc = start_new_kernel(kernel_name=kernelspec, startup_timeout=60, env=env)
-    try:
-        yield KernelDriver(km, kc)
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=False)
+    with running_kernel(kernelspec, env) as kernel:
+        yield kernel
 
 
 def test_a_saved_skill_is_found_imported_and_listed_after_a_restart(kernel: KernelDriver) -> None:
