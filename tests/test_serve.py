@@ -8,7 +8,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,19 @@ def serve_argv(place: dict[str, Any], *extra: str) -> list[str]:
         "never",
         *extra,
     ]
+
+
+async def caller_client(stack: AsyncExitStack, url: str, token: str) -> Any:
+    """An SDK client of serve at ``url`` over HTTP, as the caller whose bearer token is ``token``, open until
+    ``stack`` closes."""
+    import httpx2
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    http = await stack.enter_async_context(
+        httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=60)
+    )
+    return await stack.enter_async_context(Client(streamable_http_client(url, http_client=http)))
 
 
 @asynccontextmanager

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from realservers import free_port, running
-from test_serve import one_server_place, serve_argv, sse_events
+from test_serve import caller_client, one_server_place, serve_argv, sse_events
 
 pytestmark = pytest.mark.slow
 
@@ -191,10 +191,6 @@ def test_one_caller_cannot_close_or_crowd_out_anothers_sessions(
     import asyncio
     from contextlib import AsyncExitStack
 
-    import httpx2
-    from mcp import Client
-    from mcp.client.streamable_http import streamable_http_client
-
     carol_token = "carol-" + "c3" * 20
     callers = tmp_path / "three.json"
     callers.write_text(json.dumps({"alice": ALICE, "bob": BOB, "carol": carol_token}))
@@ -205,14 +201,7 @@ def test_one_caller_cannot_close_or_crowd_out_anothers_sessions(
 
     async def main() -> None:
         async with AsyncExitStack() as stack:
-
-            async def connect(token: str) -> Any:
-                http = await stack.enter_async_context(
-                    httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=60)
-                )
-                return await stack.enter_async_context(Client(streamable_http_client(url, http_client=http)))
-
-            alice, bob, carol = await connect(ALICE), await connect(BOB), await connect(carol_token)
+            alice, bob, carol = [await caller_client(stack, url, t) for t in (ALICE, BOB, carol_token)]
 
             async def run(client: Any, code: str, handle: str | None = None) -> tuple[str, str | None]:
                 result = await client.call_tool(

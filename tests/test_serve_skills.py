@@ -14,7 +14,7 @@ from typing import Any
 import blake3
 import pytest
 from realservers import free_port, running
-from test_serve import serve_argv
+from test_serve import caller_client, serve_argv
 
 pytestmark = pytest.mark.slow
 
@@ -50,19 +50,8 @@ def test_each_caller_has_its_own_skills_and_forged_files_are_refused(tmp_path: P
     place = {"config": str(config)}
 
     async def main() -> None:
-        import httpx2
-        from mcp import Client
-        from mcp.client.streamable_http import streamable_http_client
-
         async with AsyncExitStack() as stack:
-
-            async def connect(token: str) -> Any:
-                http = await stack.enter_async_context(
-                    httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=60)
-                )
-                return await stack.enter_async_context(Client(streamable_http_client(url, http_client=http)))
-
-            alice, bob = await connect(ALICE), await connect(BOB)
+            alice, bob = await caller_client(stack, url, ALICE), await caller_client(stack, url, BOB)
 
             async def tool(client: Any, name: str, **arguments: Any) -> tuple[str, dict[str, Any]]:
                 result = await client.call_tool(name, arguments)
